@@ -1,0 +1,81 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Fleet",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "fleetd", targets: ["fleetd"]),
+        .library(name: "JT808", targets: ["JT808"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+    ],
+    targets: [
+        // The JT/T 808 codec: pure Swift, no I/O, no dependencies.
+        .target(name: "JT808", swiftSettings: strictSettings),
+        // Runs a private PostgreSQL cluster (initdb / pg_ctl) for the demo and for tests.
+        .target(
+            name: "EmbeddedPostgres",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // PostgreSQL access: migrations now, positions and queries later.
+        .target(
+            name: "Store",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Migrations")],
+            swiftSettings: strictSettings
+        ),
+        // Wires the services of one fleet server into a ServiceGroup.
+        .target(
+            name: "FleetServer",
+            dependencies: [
+                "EmbeddedPostgres", "Store",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "fleetd",
+            dependencies: [
+                "JT808", "FleetServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // One PostgreSQL cluster per test run, one fresh database per test case.
+        .target(
+            name: "PostgresTestSupport",
+            dependencies: [
+                "EmbeddedPostgres", "Store",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/PostgresTestSupport",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "JT808Tests", dependencies: ["JT808"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "PostgresTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: strictSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,248 @@
+/// The wire framing of JT/T 808: `0x7e | escaped(content + check code) | 0x7e`, where
+/// 0x7e inside is sent as `7d 02` and 0x7d as `7d 01`, and the check code is the XOR of the content.
+public enum Framing {
+    public static let delimiter: UInt8 = 0x7e
+    public static let escape: UInt8 = 0x7d
+
+    /// The largest unescaped frame the standard allows: a 2019 sub-package header (21 bytes),
+    /// a 1023-byte body and the check code.
+    public static let maximumFrameLength = 21 + 1023 + 1
+
+    /// XOR of all bytes: the JT/T 808 check code of `content`.
+    @inlinable
+    public static func checkCode(_ content: UnsafeRawBufferPointer) -> UInt8 {
+        var x: UInt8 = 0
+        for b in content { x ^= b }
+        return x
+    }
+
+    /// `content` (header + body, no check code) framed for the wire: check code appended,
+    /// escaped, delimited.
+    public static func wire(content: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(content.count + content.count / 8 + 4)
+        out.append(delimiter)
+        var check: UInt8 = 0
+        @inline(__always) func put(_ b: UInt8) {
+            switch b {
+            case delimiter: out.append(escape); out.append(0x02)
+            case escape: out.append(escape); out.append(0x01)
+            default: out.append(b)
+            }
+        }
+        for b in content {
+            check ^= b
+            put(b)
+        }
+        put(check)
+        out.append(delimiter)
+        return out
+    }
+
+    /// One delimited wire frame (with its 0x7e at both ends) unescaped, check code included.
+    public static func unescape(wire: [UInt8], limit: Int = maximumFrameLength) throws(JT808Error) -> UnescapedFrame.Owned {
+        guard wire.count >= 2, wire.first == delimiter, wire.last == delimiter else {
+            throw JT808Error(.badDelimiter, at: 0, "a frame starts and ends with 0x7e")
+        }
+        var splitter = FrameSplitter(maximumFrameLength: limit)
+        var result: Result<UnescapedFrame.Owned, JT808Error>?
+        wire.withUnsafeBytes { bytes in
+            splitter.feed(bytes) { event in
+                guard result == nil else { return }
+                switch event {
+                case .frame(let frame): result = .success(frame.owned())
+                case .error(let error): result = .failure(error)
+                }
+            }
+        }
+        guard let result else { throw JT808Error(.truncated, at: 1, "empty frame") }
+        return try result.get()
+    }
+}
+
+/// One frame as the splitter found it between two delimiters: unescaped, check code last.
+/// It borrows the splitter's buffer and is valid only inside the callback that received it.
+public struct UnescapedFrame {
+    /// Header, body and check code.
+    public let bytes: UnsafeRawBufferPointer
+    /// Whether the XOR of header and body equals the check code.
+    public let checksumValid: Bool
+    /// A lone 0x7d right before the closing delimiter was taken as a literal byte (a known device bug).
+    public let toleratedDanglingEscape: Bool
+
+    /// Header and body, without the check code.
+    @inlinable public var content: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
+
+    public func owned() -> Owned {
+        Owned(bytes: [UInt8](bytes), checksumValid: checksumValid, toleratedDanglingEscape: toleratedDanglingEscape)
+    }
+
+    /// An unescaped frame that owns its bytes, for frames kept beyond the splitter's callback.
+    public struct Owned: Sendable, Hashable {
+        public var bytes: [UInt8]
+        public var checksumValid: Bool
+        public var toleratedDanglingEscape: Bool
+
+        public init(bytes: [UInt8], checksumValid: Bool, toleratedDanglingEscape: Bool = false) {
+            self.bytes = bytes
+            self.checksumValid = checksumValid
+            self.toleratedDanglingEscape = toleratedDanglingEscape
+        }
+
+        /// Content without escaping (as traccar's frame decoder hands it on): the check code is
+        /// taken from the last byte and verified.
+        public init(unescapedWithDelimiters raw: [UInt8]) {
+            var inner = raw
+            if inner.first == Framing.delimiter { inner.removeFirst() }
+            if inner.last == Framing.delimiter { inner.removeLast() }
+            let valid = inner.withUnsafeBytes { Framing.checkCode($0) } == 0
+            self.init(bytes: inner, checksumValid: valid)
+        }
+
+        public func withFrame<R, E: Error>(_ body: (UnescapedFrame) throws(E) -> R) throws(E) -> R {
+            try bytes.withBytes { raw throws(E) -> R in
+                try body(UnescapedFrame(bytes: raw, checksumValid: checksumValid, toleratedDanglingEscape: toleratedDanglingEscape))
+            }
+        }
+    }
+}
+
+/// What the splitter found: a frame, or a typed error for bytes that could not be one.
+public enum SplitEvent {
+    case frame(UnescapedFrame)
+    case error(JT808Error)
+}
+
+/// A streaming frame splitter: bytes in as they arrive from TCP, frames out.
+///
+/// It copes with frames split across reads, several frames in one read, garbage before the first
+/// delimiter and between frames (a delimited run that is not a frame comes out as such and fails
+/// to decode; it never swallows the next frame), a missing closing delimiter (the next 0x7e closes
+/// the frame), invalid escapes and over-long frames (an error, then resynchronisation at the next
+/// delimiter). Memory is bounded by `maximumFrameLength`; no allocation happens per frame.
+public struct FrameSplitter: Sendable {
+    public let maximumFrameLength: Int
+    private var buffer: [UInt8]
+    private var count = 0
+    private var check: UInt8 = 0
+    private var seenDelimiter = false
+    private var escapePending = false
+    private var overflow = false
+    private var badEscapeOffset: Int?
+    /// Bytes dropped before the first delimiter of the stream.
+    public private(set) var discardedBytes = 0
+
+    public init(maximumFrameLength: Int = Framing.maximumFrameLength) {
+        precondition(maximumFrameLength > 0)
+        self.maximumFrameLength = maximumFrameLength
+        buffer = [UInt8](repeating: 0, count: maximumFrameLength)
+    }
+
+    /// Bytes held for a frame whose closing delimiter has not arrived yet.
+    public var pendingBytes: Int { count }
+
+    /// Feeds one chunk of the stream; `handle` sees every complete frame or error, in order.
+    public mutating func feed<E: Error>(
+        _ chunk: UnsafeRawBufferPointer,
+        _ handle: (SplitEvent) throws(E) -> Void
+    ) throws(E) {
+        var index = 0
+        let end = chunk.count
+        if !seenDelimiter {
+            while index < end, chunk[index] != Framing.delimiter { index += 1 }
+            discardedBytes += index
+            guard index < end else { return }
+            seenDelimiter = true
+            index += 1
+        }
+        while index < end {
+            if escapePending {
+                let b = chunk[index]
+                index += 1
+                escapePending = false
+                switch b {
+                case 0x01: append(Framing.escape)
+                case 0x02: append(Framing.delimiter)
+                case Framing.delimiter:
+                    // `7d 7e`: a device that forgot to escape its last byte. Keep it as 0x7d.
+                    append(Framing.escape)
+                    try emit(toleratedDanglingEscape: true, handle)
+                default:
+                    if badEscapeOffset == nil { badEscapeOffset = count }
+                }
+                continue
+            }
+            // Copy and XOR the plain run up to the next special byte in one tight loop.
+            var n = count
+            var x = check
+            var overflowed = overflow
+            let limit = maximumFrameLength
+            let stopped: UInt8? = buffer.withUnsafeMutableBufferPointer { out in
+                while index < end {
+                    let b = chunk[index]
+                    if b == Framing.delimiter || b == Framing.escape { return b }
+                    if n < limit {
+                        out[n] = b
+                        n += 1
+                        x ^= b
+                    } else {
+                        overflowed = true
+                    }
+                    index += 1
+                }
+                return nil
+            }
+            count = n
+            check = x
+            overflow = overflowed
+            guard let special = stopped else { break }
+            index += 1
+            if special == Framing.escape {
+                escapePending = true
+            } else {
+                try emit(toleratedDanglingEscape: false, handle)
+            }
+        }
+    }
+
+    /// The stream ended: whatever was pending since the last delimiter is reported as a frame
+    /// with its closing delimiter missing (it may still decode).
+    public mutating func finish<E: Error>(_ handle: (SplitEvent) throws(E) -> Void) throws(E) {
+        if escapePending {
+            escapePending = false
+            if badEscapeOffset == nil { badEscapeOffset = count }
+        }
+        try emit(toleratedDanglingEscape: false, handle)
+        seenDelimiter = false
+    }
+
+    private mutating func append(_ b: UInt8) {
+        if count < maximumFrameLength {
+            buffer[count] = b
+            count += 1
+            check ^= b
+        } else {
+            overflow = true
+        }
+    }
+
+    private mutating func emit<E: Error>(toleratedDanglingEscape: Bool, _ handle: (SplitEvent) throws(E) -> Void) throws(E) {
+        defer {
+            count = 0
+            check = 0
+            overflow = false
+            badEscapeOffset = nil
+        }
+        if overflow {
+            try handle(.error(JT808Error(.frameTooLong, at: maximumFrameLength, "no closing 0x7e within \(maximumFrameLength) bytes")))
+        } else if let offset = badEscapeOffset {
+            try handle(.error(JT808Error(.badEscape, at: offset, "0x7d must be followed by 0x01 or 0x02")))
+        } else if count > 0 {
+            let valid = check == 0
+            let n = count
+            try buffer.withBytes { raw throws(E) in
+                try handle(.frame(UnescapedFrame(bytes: UnsafeRawBufferPointer(rebasing: raw[..<n]), checksumValid: valid, toleratedDanglingEscape: toleratedDanglingEscape)))
+            }
+        }
+    }
+}
