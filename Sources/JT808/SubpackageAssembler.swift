@@ -93,7 +93,8 @@ public struct SubpackageAssembler<Instant: InstantProtocol>: Sendable where Inst
             pending[key] = entry
             return .incomplete
         }
-        drop(key)
+        pending[key] = nil
+        bufferedBytes -= entry.bytes
         var body: [UInt8] = []
         body.reserveCapacity(entry.bytes)
         for index in 1...packet.total { body.append(contentsOf: entry.parts[index]!) }
