@@ -36,7 +36,6 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Migrations")],
             swiftSettings: strictSettings
         ),
         // Wires the services of one fleet server into a ServiceGroup.

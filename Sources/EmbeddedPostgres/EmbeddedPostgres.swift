@@ -1,0 +1,190 @@
+import Foundation
+import Logging
+
+/// A private PostgreSQL cluster in a folder of our own: initialised on first use, started on a
+/// free loopback port, stopped on request. Used by `fleetd serve`/`demo` without `DATABASE_URL`
+/// and by the test suite.
+///
+/// PostgreSQL refuses to run as root, so when we are root the server runs as the `postgres` user
+/// (`runuser`), and the folder is handed to that user.
+public struct EmbeddedPostgres: Sendable {
+    public struct Configuration: Sendable {
+        /// Where the cluster lives (`.fleet/postgres` by default).
+        public var dataDirectory: URL
+        /// Loopback port; nil picks a free one at each start.
+        public var port: Int?
+        public var database: String
+        /// Extra `postgres -c` settings (e.g. `fsync=off` for throwaway test clusters).
+        public var settings: [String: String]
+
+        public init(dataDirectory: URL, port: Int? = nil, database: String = "fleet", settings: [String: String] = [:]) {
+            self.dataDirectory = dataDirectory
+            self.port = port
+            self.database = database
+            self.settings = settings
+        }
+    }
+
+    /// A started cluster: where to connect.
+    public struct Running: Sendable {
+        public var host: String
+        public var port: Int
+        public var user: String
+        public var database: String
+        public var dataDirectory: URL
+
+        /// `postgres://postgres@127.0.0.1:PORT/fleet`
+        public var url: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+    }
+
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+
+    public init(configuration: Configuration, logger: Logger = Logger(label: "fleet.embedded-postgres")) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    private var isRoot: Bool { getuid() == 0 }
+
+    /// Initialises the cluster if needed, starts it, and creates the database.
+    public func start() throws -> Running {
+        let bin = try Self.binDirectory()
+        let dir = try dataDirectory()
+        if isRoot { try run("/bin/chown", ["-R", "postgres:postgres", dir.path], asPostgres: false) }
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("PG_VERSION").path) {
+            logger.info("initialising a PostgreSQL cluster", metadata: ["dir": "\(dir.path)"])
+            try run(bin.appendingPathComponent("initdb").path, ["-D", dir.path, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"])
+        } else if let pid = try? String(contentsOf: dir.appendingPathComponent("postmaster.pid"), encoding: .utf8) {
+            // A cluster left running (or crashed) by an earlier process: stop it cleanly first.
+            logger.info("stopping a cluster left from an earlier run", metadata: ["pid": "\(pid.split(separator: "\n").first ?? "")"])
+            try? run(bin.appendingPathComponent("pg_ctl").path, ["stop", "-D", dir.path, "-m", "fast", "-w"])
+        }
+        let port = try configuration.port ?? Self.freePort()
+        var options = ["-p \(port)", "-c listen_addresses=127.0.0.1", "-k \(dir.path)"]
+        for (key, value) in configuration.settings.sorted(by: { $0.key < $1.key }) { options.append("-c \(key)=\(value)") }
+        try run(bin.appendingPathComponent("pg_ctl").path, [
+            "start", "-D", dir.path, "-w", "-t", "60", "-l", dir.appendingPathComponent("server.log").path,
+            "-o", options.joined(separator: " "),
+        ])
+        let running = Running(host: "127.0.0.1", port: port, user: "postgres", database: configuration.database, dataDirectory: dir)
+        try createDatabaseIfMissing(bin: bin, running: running)
+        logger.info("PostgreSQL is up", metadata: ["url": "\(running.url)"])
+        return running
+    }
+
+    /// Stops the cluster (fast shutdown: open sessions are ended, data is safe).
+    public func stop() throws {
+        let bin = try Self.binDirectory()
+        try run(bin.appendingPathComponent("pg_ctl").path, ["stop", "-D", try dataDirectory().path, "-m", "fast", "-w"])
+    }
+
+    /// Stops the cluster and deletes its folder.
+    public func destroy() {
+        try? stop()
+        if let dir = try? dataDirectory() { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    /// The configured folder, created; or, when we are root and the postgres user cannot reach
+    /// it (a checkout under /root, say), a folder under /var/tmp named after it.
+    private func dataDirectory() throws -> URL {
+        let dir = configuration.dataDirectory
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        guard isRoot, (try? run("/usr/bin/test", ["-x", dir.deletingLastPathComponent().path])) == nil else { return dir }
+        let name = dir.standardized.path.unicodeScalars.reduce(UInt64(5381)) { ($0 &* 33) ^ UInt64($1.value) }
+        let fallback = URL(fileURLWithPath: "/var/tmp/fleet-postgres-\(String(name, radix: 36))")
+        logger.notice("the postgres user cannot reach \(dir.path); the cluster lives in \(fallback.path)")
+        try FileManager.default.createDirectory(at: fallback, withIntermediateDirectories: true)
+        return fallback
+    }
+
+    private func createDatabaseIfMissing(bin: URL, running: Running) throws {
+        let psql = bin.appendingPathComponent("psql").path
+        let common = ["-h", running.host, "-p", String(running.port), "-U", running.user, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tAc"]
+        let exists = try run(psql, common + ["SELECT 1 FROM pg_database WHERE datname = '\(running.database)'"], asPostgres: false)
+        if exists.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
+            try run(psql, common + ["CREATE DATABASE \"\(running.database)\""], asPostgres: false)
+        }
+    }
+
+    /// Where PostgreSQL's server programs are: `pg_config --bindir` has only the client on
+    /// Debian, so look for `initdb` there first, then in /usr/lib/postgresql/*/bin (newest first).
+    public static func binDirectory() throws -> URL {
+        var candidates: [URL] = []
+        if let out = try? runProcess("/usr/bin/env", ["pg_config", "--bindir"]) {
+            candidates.append(URL(fileURLWithPath: out.trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let root = URL(fileURLWithPath: "/usr/lib/postgresql")
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
+        for v in versions.sorted(by: { (Int($0) ?? 0) > (Int($1) ?? 0) }) {
+            candidates.append(root.appendingPathComponent(v).appendingPathComponent("bin"))
+        }
+        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("initdb").path) }) else {
+            throw Failure(description: "PostgreSQL server programs (initdb, pg_ctl) not found; install postgresql-15 (Deploy/setup.sh does) or set DATABASE_URL")
+        }
+        return bin
+    }
+
+    /// A loopback port that was free a moment ago.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket() failed: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        guard bound == 0 else { throw Failure(description: "bind() failed: errno \(errno)") }
+        let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        guard named == 0 else { throw Failure(description: "getsockname() failed: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @discardableResult
+    private func run(_ executable: String, _ arguments: [String], asPostgres: Bool = true) throws -> String {
+        if asPostgres, isRoot {
+            return try Self.runProcess("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments)
+        }
+        return try Self.runProcess(executable, arguments)
+    }
+
+    /// Runs a program to completion and returns its output (stdout and stderr together).
+    ///
+    /// posix_spawn, not Foundation's Process: `pg_ctl start` leaves the server running, and the
+    /// server would inherit the descriptor Process watches for the child's exit, so Process would
+    /// wait for the server to stop. Here every inherited descriptor above stderr is closed, and
+    /// output goes to a file.
+    @discardableResult
+    static func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).out")
+        defer { try? FileManager.default.removeItem(at: log) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let open = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { Int32($0) }
+        for fd in open where fd > 2 { posix_spawn_file_actions_addclose(&actions, fd) }
+        // `env -C /`: run from / so that the postgres user never needs access to our folder.
+        let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/env", "-C", "/", executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ)
+        guard spawned == 0 else { throw Failure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        // WIFEXITED && WEXITSTATUS == 0
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
+            throw Failure(description: "\((executable as NSString).lastPathComponent) \(arguments.prefix(4).joined(separator: " ")) failed (status \(status)): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        return output
+    }
+}
