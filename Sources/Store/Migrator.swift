@@ -50,6 +50,7 @@ public struct Migration: Sendable, Hashable {
 
 public struct MigrationError: Error, CustomStringConvertible {
     public var description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Applies migrations in order, each exactly once, each in its own transaction, recorded in

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what Fleet needs on a fresh Debian 12 machine (idempotent; only as root).
+# Swift 6.x must already be on PATH.
+set -euo pipefail
+need=()
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need+=(postgresql)
+command -v pg_config >/dev/null || need+=(libpq-dev)
+command -v python3 >/dev/null || need+=(python3)
+[ -x /usr/sbin/runuser ] || need+=(util-linux)
+if [ ${#need[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "missing Debian packages: ${need[*]}; install them (sudo apt-get install ${need[*]}) and run again" >&2
+        exit 1
+    fi
+    echo "installing ${need[*]}..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! command -v swift >/dev/null; then
+    echo "swift is not on PATH: install Swift 6 (https://swift.org/install) first" >&2
+    exit 1
+fi

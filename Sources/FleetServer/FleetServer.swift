@@ -1,0 +1,110 @@
+import EmbeddedPostgres
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Store
+import UnixSignals
+
+/// How a fleet server finds its database and its files.
+public struct FleetConfiguration: Sendable {
+    /// `postgres://…`; nil runs a private cluster in `dataDirectory`.
+    public var databaseURL: String?
+    /// Where the embedded cluster lives (`.fleet/` in the working directory by default).
+    public var dataDirectory: URL
+    /// The migrations folder (Sql/).
+    public var sqlDirectory: URL?
+
+    public init(databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = Migration.defaultDirectory()) {
+        self.databaseURL = databaseURL
+        self.dataDirectory = dataDirectory
+        self.sqlDirectory = sqlDirectory
+    }
+
+    /// `DATABASE_URL` from the environment unless given, `.fleet/` for data.
+    public static func fromEnvironment(databaseURL: String?, dataDirectory: String?) -> FleetConfiguration {
+        let env = ProcessInfo.processInfo.environment
+        let url = databaseURL ?? env["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let dir = URL(fileURLWithPath: dataDirectory ?? env["FLEET_DATA_DIR"] ?? ".fleet", relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized
+        return FleetConfiguration(databaseURL: url, dataDirectory: dir)
+    }
+}
+
+/// The database a server runs on: the configured one, or a private cluster it started.
+public struct ProvisionedDatabase: Sendable {
+    public let url: DatabaseURL
+    let embedded: EmbeddedPostgres?
+
+    public static func provision(_ configuration: FleetConfiguration, logger: Logger) throws -> ProvisionedDatabase {
+        if let text = configuration.databaseURL {
+            return ProvisionedDatabase(url: try DatabaseURL(text), embedded: nil)
+        }
+        let cluster = EmbeddedPostgres(
+            configuration: .init(dataDirectory: configuration.dataDirectory.appendingPathComponent("postgres")),
+            logger: logger
+        )
+        logger.info("no DATABASE_URL: starting a private PostgreSQL in \(configuration.dataDirectory.path)")
+        let running = try cluster.start()
+        return ProvisionedDatabase(url: try DatabaseURL(running.url), embedded: cluster)
+    }
+
+    /// Stops the private cluster, if we started one.
+    public func release(logger: Logger) {
+        guard let embedded else { return }
+        do {
+            try embedded.stop()
+            logger.info("private PostgreSQL stopped")
+        } catch {
+            logger.error("could not stop the private PostgreSQL: \(error)")
+        }
+    }
+}
+
+/// The fleet server: every service in one ServiceGroup, started in order and stopped in reverse
+/// on SIGTERM/SIGINT. Later capabilities (gateway, dispatch, HTTP API) join the same group.
+public enum FleetServer {
+    /// Provisions the database, migrates it, and runs until a shutdown signal.
+    public static func run(_ configuration: FleetConfiguration, logger: Logger) async throws {
+        let database = try ProvisionedDatabase.provision(configuration, logger: logger)
+        defer { database.release(logger: logger) }
+        let client = PostgresClient(configuration: try database.url.clientConfiguration(), backgroundLogger: logger)
+        let services = ServiceGroup(configuration: .init(
+            services: [.init(service: client)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            do {
+                try await migrate(client: client, sqlDirectory: configuration.sqlDirectory, logger: logger)
+                logger.notice("fleet server ready", metadata: ["database": "\(database.url)"])
+            } catch {
+                await services.triggerGracefulShutdown()
+                throw error
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Applies the migrations of `sqlDirectory`, logging each as it goes.
+    public static func migrate(client: PostgresClient, sqlDirectory: URL?, logger: Logger) async throws {
+        guard let sqlDirectory else {
+            throw MigrationError(description: "no Sql/ folder found: run from the checkout, or set FLEET_SQL_DIR")
+        }
+        let migrations = try Migration.load(directory: sqlDirectory)
+        let applied = try await Migrator(client: client, logger: logger).migrate(migrations)
+        logger.info("schema up to date", metadata: ["applied": "\(applied.count)", "known": "\(migrations.count)"])
+    }
+
+    /// Provisions the database, migrates it and stops: `fleetd migrate`.
+    public static func migrateOnly(_ configuration: FleetConfiguration, logger: Logger) async throws {
+        let database = try ProvisionedDatabase.provision(configuration, logger: logger)
+        defer { database.release(logger: logger) }
+        let client = PostgresClient(configuration: try database.url.clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await migrate(client: client, sqlDirectory: configuration.sqlDirectory, logger: logger)
+        }
+    }
+}
