@@ -75,6 +75,12 @@ let package = Package(
             dependencies: ["Store", "PostgresTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strictSettings
         ),
+        // Runs the built fleetd binary: its command line is an interface too.
+        .testTarget(
+            name: "FleetdTests",
+            dependencies: ["PostgresTestSupport", "Store", .product(name: "PostgresNIO", package: "postgres-nio")],
+            swiftSettings: strictSettings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

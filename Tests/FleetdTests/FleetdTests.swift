@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import PostgresNIO
+import PostgresTestSupport
+import Store
+import Testing
+
+/// The fleetd executable as users run it.
+struct Fleetd {
+    static let binary: URL = {
+        // The test bundle sits in the build products folder, beside fleetd.
+        var dir = Bundle.main.bundleURL
+        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("fleetd").path), dir.path != "/" {
+            dir.deleteLastPathComponent()
+        }
+        return dir.appendingPathComponent("fleetd")
+    }()
+
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        process.currentDirectoryURL = TestPostgres.repository
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}
+
+@Suite struct FleetdDecodeTests {
+    @Test func decodesOneFrameToTheDocumentedJSON() throws {
+        let r = try Fleetd.run(["decode", "--hex", "7e 0002 0000 0123 4567 8900 000a 81 7e"])
+        #expect(r.status == 0)
+        #expect(r.out == #"{"msgId":"0x0002","version":"2013","phone":"012345678900","serial":10,"encrypted":false,"body":{}}"# + "\n")
+    }
+
+    @Test func everyVectorLineIsJSONAndFailuresSetTheExitCode() throws {
+        let anchors = TestPostgres.repository.appendingPathComponent("Tests/JT808Tests/Vectors/anchors.json")
+        struct File: Decodable { struct V: Decodable { let hex: String }; let vectors: [V] }
+        let hexes = try JSONDecoder().decode(File.self, from: Data(contentsOf: anchors)).vectors.map(\.hex)
+        let r = try Fleetd.run(["decode", "--file", "-"], stdin: hexes.joined(separator: "\n"))
+        let lines = r.out.split(separator: "\n")
+        #expect(lines.count == hexes.count)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["msgId"] != nil || object?["error"] != nil, "\(line)")
+        }
+        // Some vectors are malformed on purpose: the command says so with its exit code.
+        #expect(r.status == 1)
+        #expect(lines.contains { $0.contains(#""code":"badChecksum""#) })
+    }
+
+    @Test func profilesDecodeVendorItems() throws {
+        let frame = "7e02000032000000000000022500000000000c0002000000000000000000710000014626061510572501040000006430011f31010ce10200722b04ab560000487e"
+        let r = try Fleetd.run(["decode", "--profile", "huabao", "--hex", frame])
+        #expect(r.status == 0 && r.out.contains(#""0xE1":{"powerV":11.4}"#))
+        let unknown = try Fleetd.run(["decode", "--profile", "nope", "--hex", frame])
+        #expect(unknown.status != 0 && unknown.err.contains("no profile named nope"))
+    }
+
+    @Test func usageErrorsSayWhatToDo() throws {
+        let r = try Fleetd.run(["decode"])
+        #expect(r.status != 0 && r.err.contains("give exactly one of --hex or --file"))
+    }
+}
+
+@Suite struct FleetdMigrateTests {
+    @Test func migrateAppliesTheSchemaToTheGivenDatabase() async throws {
+        try await TestPostgres.withDatabase(migrated: false) { client, url in
+            let r = try Fleetd.run(["migrate", "--database-url", "postgres://\(url.user)@\(url.host):\(url.port)/\(url.database)"])
+            #expect(r.status == 0, "\(r.err)")
+            let applied = try await Migrator(client: client, logger: Logger(label: "test")).appliedVersions()
+            let known = try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql")).map(\.version)
+            #expect(applied == known)
+            // Running it again changes nothing and succeeds.
+            #expect(try Fleetd.run(["migrate", "--database-url", "postgres://\(url.user)@\(url.host):\(url.port)/\(url.database)"]).status == 0)
+        }
+    }
+
+    @Test func aBadDatabaseURLIsExplained() throws {
+        let r = try Fleetd.run(["migrate", "--database-url", "mysql://nope"])
+        #expect(r.status != 0 && r.err.contains("DATABASE_URL must look like postgres://"))
+    }
+}
