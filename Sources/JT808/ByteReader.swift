@@ -22,28 +22,28 @@ public struct ByteReader {
     /// The frame offset of the next byte to be read.
     @inlinable public var offsetInFrame: Int { frameOffset + position }
 
-    @inlinable
+    @inlinable @inline(__always)
     func need(_ count: Int, _ field: StaticString) throws(JT808Error) {
         guard count <= bytes.count - position else {
             throw JT808Error(.truncated, at: offsetInFrame, "\(field) needs \(count) bytes, \(remaining) left")
         }
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func u8(_ field: StaticString = "byte") throws(JT808Error) -> UInt8 {
         try need(1, field)
         defer { position += 1 }
         return bytes[position]
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func u16(_ field: StaticString = "word") throws(JT808Error) -> UInt16 {
         try need(2, field)
         defer { position += 2 }
         return UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self))
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func u32(_ field: StaticString = "dword") throws(JT808Error) -> UInt32 {
         try need(4, field)
         defer { position += 4 }

@@ -53,7 +53,8 @@ public struct DecodeSession {
             guard error.code == .unsupportedMessage else { return (FrameJSON.render(error: error), false) }
             // The header is sound: print it with the raw body.
             let parts = try? frame.withFrame { f throws(JT808Error) in
-                try decoder.withHeader(f) { header, _, body in (header, [UInt8](body)) }
+                let (header, _) = try decoder.header(of: f)
+                return (header, [UInt8](decoder.body(of: f, header: header)))
             }
             return (FrameJSON.render(error: error, header: parts?.0, body: parts?.1), false)
         }

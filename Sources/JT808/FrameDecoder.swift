@@ -61,12 +61,9 @@ public struct FrameDecoder: Sendable {
         )
     }
 
-    /// Checks the check code and parses the header; `body` sees the body bytes in place.
+    /// Checks the check code and parses the header.
     @inlinable
-    public func withHeader<R>(
-        _ frame: UnescapedFrame,
-        _ body: (MessageHeader, FrameQuirks, UnsafeRawBufferPointer) throws(JT808Error) -> R
-    ) throws(JT808Error) -> R {
+    public func header(of frame: UnescapedFrame) throws(JT808Error) -> (MessageHeader, FrameQuirks) {
         var quirks: FrameQuirks = frame.toleratedDanglingEscape ? .danglingEscape : []
         let content = frame.content
         if !frame.checksumValid {
@@ -80,28 +77,33 @@ public struct FrameDecoder: Sendable {
         let header = try MessageHeader.parse(content, pinned: pinnedVersion, allowShortBody: acceptsBadChecksum)
         if header.versionFlagMismatch { quirks.insert(.versionFlagMismatch) }
         if header.bodyShorterThanDeclared { quirks.insert(.shortBody) }
-        let start = header.length
-        let bodyBytes = UnsafeRawBufferPointer(rebasing: content[start..<start + header.bodyLength])
-        return try body(header, quirks, bodyBytes)
+        return (header, quirks)
+    }
+
+    /// The body bytes of a frame whose header is `header`.
+    @inlinable
+    public func body(of frame: UnescapedFrame, header: MessageHeader) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: frame.bytes[header.length..<header.length + header.bodyLength])
     }
 
     /// Decodes one frame. A sub-package comes back as `.part`; an encrypted body as `.encrypted`.
     @inlinable
     public func decode(_ frame: UnescapedFrame) throws(JT808Error) -> DecodedFrame {
-        try withHeader(frame) { header, quirks, body throws(JT808Error) in
-            let version = Message.bodyVersion(messageID: header.messageID, bodyLength: body.count, headerVersion: header.version)
-            if header.packet != nil {
-                return DecodedFrame(header: header, bodyVersion: version, content: .part([UInt8](body)), quirks: quirks)
-            }
-            if header.isEncrypted {
-                return DecodedFrame(header: header, bodyVersion: version, content: .message(.encrypted(messageID: header.messageID, body: [UInt8](body))), quirks: quirks)
-            }
-            let message = try Message.decode(
+        let (header, quirks) = try header(of: frame)
+        let body = body(of: frame, header: header)
+        let version = Message.bodyVersion(messageID: header.messageID, bodyLength: body.count, headerVersion: header.version)
+        let content: FrameContent
+        if header.packet != nil {
+            content = .part([UInt8](body))
+        } else if header.isEncrypted {
+            content = .message(.encrypted(messageID: header.messageID, body: [UInt8](body)))
+        } else {
+            content = .message(try Message.decode(
                 messageID: header.messageID, body: body, bodyOffset: header.length,
                 context: DecodeContext(version: version, utcOffsetMinutes: utcOffsetMinutes)
-            )
-            return DecodedFrame(header: header, bodyVersion: version, content: .message(message), quirks: quirks)
+            ))
         }
+        return DecodedFrame(header: header, bodyVersion: version, content: content, quirks: quirks)
     }
 
     /// Decodes a body put together from sub-packages.

@@ -19,24 +19,33 @@ public enum Framing {
     /// `content` (header + body, no check code) framed for the wire: check code appended,
     /// escaped, delimited.
     public static func wire(content: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(content.count + content.count / 8 + 4)
-        out.append(delimiter)
-        var check: UInt8 = 0
-        @inline(__always) func put(_ b: UInt8) {
-            switch b {
-            case delimiter: out.append(escape); out.append(0x02)
-            case escape: out.append(escape); out.append(0x01)
-            default: out.append(b)
+        // Worst case every byte and the check code are escaped.
+        let capacity = content.count * 2 + 4
+        return [UInt8](unsafeUninitializedCapacity: capacity) { out, written in
+            var n = 0
+            var check: UInt8 = 0
+            out[n] = delimiter
+            n += 1
+            for i in 0...content.count {
+                let b: UInt8
+                if i < content.count {
+                    b = content[i]
+                    check ^= b
+                } else {
+                    b = check
+                }
+                if b == delimiter || b == escape {
+                    out[n] = escape
+                    out[n + 1] = b == delimiter ? 0x02 : 0x01
+                    n += 2
+                } else {
+                    out[n] = b
+                    n += 1
+                }
             }
+            out[n] = delimiter
+            written = n + 1
         }
-        for b in content {
-            check ^= b
-            put(b)
-        }
-        put(check)
-        out.append(delimiter)
-        return out
     }
 
     /// One delimited wire frame (with its 0x7e at both ends) unescaped, check code included.
@@ -69,6 +78,13 @@ public struct UnescapedFrame {
     public let checksumValid: Bool
     /// A lone 0x7d right before the closing delimiter was taken as a literal byte (a known device bug).
     public let toleratedDanglingEscape: Bool
+
+    @inlinable
+    init(bytes: UnsafeRawBufferPointer, checksumValid: Bool, toleratedDanglingEscape: Bool) {
+        self.bytes = bytes
+        self.checksumValid = checksumValid
+        self.toleratedDanglingEscape = toleratedDanglingEscape
+    }
 
     /// Header and body, without the check code.
     @inlinable public var content: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: bytes.dropLast()) }
@@ -122,15 +138,17 @@ public enum SplitEvent {
 /// delimiter). Memory is bounded by `maximumFrameLength`; no allocation happens per frame.
 public struct FrameSplitter: Sendable {
     public let maximumFrameLength: Int
-    private var buffer: [UInt8]
-    private var count = 0
-    private var check: UInt8 = 0
-    private var seenDelimiter = false
-    private var escapePending = false
-    private var overflow = false
-    private var badEscapeOffset: Int?
+    // Internal, not private: `feed` is inlinable so that it specialises in the caller.
+    @usableFromInline var buffer: [UInt8]
+    @usableFromInline var count = 0
+    @usableFromInline var check: UInt8 = 0
+    @usableFromInline var seenDelimiter = false
+    @usableFromInline var escapePending = false
+    @usableFromInline var overflow = false
+    @usableFromInline var badEscapeOffset: Int?
     /// Bytes dropped before the first delimiter of the stream.
-    public private(set) var discardedBytes = 0
+    @usableFromInline var discarded = 0
+    public var discardedBytes: Int { discarded }
 
     public init(maximumFrameLength: Int = Framing.maximumFrameLength) {
         precondition(maximumFrameLength > 0)
@@ -142,6 +160,7 @@ public struct FrameSplitter: Sendable {
     public var pendingBytes: Int { count }
 
     /// Feeds one chunk of the stream; `handle` sees every complete frame or error, in order.
+    @inlinable
     public mutating func feed<E: Error>(
         _ chunk: UnsafeRawBufferPointer,
         _ handle: (SplitEvent) throws(E) -> Void
@@ -150,58 +169,95 @@ public struct FrameSplitter: Sendable {
         let end = chunk.count
         if !seenDelimiter {
             while index < end, chunk[index] != Framing.delimiter { index += 1 }
-            discardedBytes += index
+            discarded += index
             guard index < end else { return }
             seenDelimiter = true
             index += 1
         }
-        while index < end {
-            if escapePending {
-                let b = chunk[index]
-                index += 1
-                escapePending = false
-                switch b {
-                case 0x01: append(Framing.escape)
-                case 0x02: append(Framing.delimiter)
-                case Framing.delimiter:
-                    // `7d 7e`: a device that forgot to escape its last byte. Keep it as 0x7d.
-                    append(Framing.escape)
-                    try emit(toleratedDanglingEscape: true, handle)
-                default:
-                    if badEscapeOffset == nil { badEscapeOffset = count }
-                }
-                continue
-            }
-            // Copy and XOR the plain run up to the next special byte in one tight loop.
-            var n = count
-            var x = check
-            var overflowed = overflow
-            let limit = maximumFrameLength
-            let stopped: UInt8? = buffer.withUnsafeMutableBufferPointer { out in
-                while index < end {
-                    let b = chunk[index]
-                    if b == Framing.delimiter || b == Framing.escape { return b }
-                    if n < limit {
-                        out[n] = b
-                        n += 1
-                        x ^= b
-                    } else {
-                        overflowed = true
-                    }
-                    index += 1
-                }
-                return nil
-            }
+        // The whole chunk is processed with the buffer borrowed once, in local state.
+        let limit = maximumFrameLength
+        var n = count, x = check, overflowed = overflow, pending = escapePending, badAt = badEscapeOffset
+        defer {
             count = n
             check = x
             overflow = overflowed
-            guard let special = stopped else { break }
-            index += 1
-            if special == Framing.escape {
-                escapePending = true
-            } else {
-                try emit(toleratedDanglingEscape: false, handle)
+            escapePending = pending
+            badEscapeOffset = badAt
+        }
+        try buffer.withUnsafeMutableBufferPointer { (out: inout UnsafeMutableBufferPointer<UInt8>) throws(E) in
+            let dst = out.baseAddress!
+            while index < end {
+                if !pending {
+                    // The hot loop: copy and XOR plain bytes up to the next 0x7e or 0x7d.
+                    while index < end {
+                        let b = chunk[index]
+                        if b == Framing.delimiter || b == Framing.escape { break }
+                        if n < limit {
+                            dst[n] = b
+                            n &+= 1
+                            x ^= b
+                        } else {
+                            overflowed = true
+                        }
+                        index &+= 1
+                    }
+                    guard index < end else { break }
+                    let special = chunk[index]
+                    index &+= 1
+                    if special == Framing.escape {
+                        pending = true
+                    } else {
+                        try Self.emit(dst, &n, &x, &overflowed, &badAt, limit: limit, dangling: false, handle)
+                    }
+                    continue
+                }
+                let b = chunk[index]
+                index &+= 1
+                pending = false
+                switch b {
+                case 0x01: Self.put(Framing.escape, dst, &n, &x, &overflowed, limit: limit)
+                case 0x02: Self.put(Framing.delimiter, dst, &n, &x, &overflowed, limit: limit)
+                case Framing.delimiter:
+                    // `7d 7e`: a device that forgot to escape its last byte. Keep it as 0x7d.
+                    Self.put(Framing.escape, dst, &n, &x, &overflowed, limit: limit)
+                    try Self.emit(dst, &n, &x, &overflowed, &badAt, limit: limit, dangling: true, handle)
+                default:
+                    if badAt == nil { badAt = n }
+                }
             }
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func put(_ b: UInt8, _ dst: UnsafeMutablePointer<UInt8>, _ n: inout Int, _ x: inout UInt8, _ overflowed: inout Bool, limit: Int) {
+        if n < limit {
+            dst[n] = b
+            n += 1
+            x ^= b
+        } else {
+            overflowed = true
+        }
+    }
+
+    /// A delimiter ended the frame: hand it (or its error) on and start the next.
+    @inlinable
+    static func emit<E: Error>(
+        _ dst: UnsafeMutablePointer<UInt8>, _ n: inout Int, _ x: inout UInt8, _ overflowed: inout Bool, _ badAt: inout Int?,
+        limit: Int, dangling: Bool, _ handle: (SplitEvent) throws(E) -> Void
+    ) throws(E) {
+        defer {
+            n = 0
+            x = 0
+            overflowed = false
+            badAt = nil
+        }
+        if overflowed {
+            try handle(.error(JT808Error(.frameTooLong, at: limit, "no closing 0x7e within \(limit) bytes")))
+        } else if let offset = badAt {
+            try handle(.error(JT808Error(.badEscape, at: offset, "0x7d must be followed by 0x01 or 0x02")))
+        } else if n > 0 {
+            let frame = UnsafeRawBufferPointer(start: UnsafeRawPointer(dst), count: n)
+            try handle(.frame(UnescapedFrame(bytes: frame, checksumValid: x == 0, toleratedDanglingEscape: dangling)))
         }
     }
 
@@ -212,37 +268,12 @@ public struct FrameSplitter: Sendable {
             escapePending = false
             if badEscapeOffset == nil { badEscapeOffset = count }
         }
-        try emit(toleratedDanglingEscape: false, handle)
+        // A closing delimiter is what ends a frame: feed one.
+        if seenDelimiter {
+            let close: [UInt8] = [Framing.delimiter]
+            try close.withBytes { raw throws(E) in try feed(raw, handle) }
+        }
         seenDelimiter = false
     }
 
-    private mutating func append(_ b: UInt8) {
-        if count < maximumFrameLength {
-            buffer[count] = b
-            count += 1
-            check ^= b
-        } else {
-            overflow = true
-        }
-    }
-
-    private mutating func emit<E: Error>(toleratedDanglingEscape: Bool, _ handle: (SplitEvent) throws(E) -> Void) throws(E) {
-        defer {
-            count = 0
-            check = 0
-            overflow = false
-            badEscapeOffset = nil
-        }
-        if overflow {
-            try handle(.error(JT808Error(.frameTooLong, at: maximumFrameLength, "no closing 0x7e within \(maximumFrameLength) bytes")))
-        } else if let offset = badEscapeOffset {
-            try handle(.error(JT808Error(.badEscape, at: offset, "0x7d must be followed by 0x01 or 0x02")))
-        } else if count > 0 {
-            let valid = check == 0
-            let n = count
-            try buffer.withBytes { raw throws(E) in
-                try handle(.frame(UnescapedFrame(bytes: UnsafeRawBufferPointer(rebasing: raw[..<n]), checksumValid: valid, toleratedDanglingEscape: toleratedDanglingEscape)))
-            }
-        }
-    }
 }

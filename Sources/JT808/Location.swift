@@ -136,31 +136,119 @@ public struct RouteTimeExtra: Hashable, Sendable {
 }
 
 /// The additional items of a location report. The standard ones are typed fields, so that a
-/// report with only standard items is decoded without a heap allocation.
+/// report with only standard items is decoded without a heap allocation; they are stored
+/// unboxed behind a presence mask (optionals would double the struct, and every copy of a
+/// decoded report pays for its size).
 public struct LocationExtras: Hashable, Sendable {
+    @usableFromInline var present: UInt16 = 0
+    @usableFromInline var mileageValue: UInt32 = 0
+    @usableFromInline var vehicleSignalsValue: UInt32 = 0
+    @usableFromInline var analogValue: UInt32 = 0
+    @usableFromInline var fuelValue: UInt16 = 0
+    @usableFromInline var recorderSpeedValue: UInt16 = 0
+    @usableFromInline var alarmEventIDValue: UInt16 = 0
+    @usableFromInline var carriageTemperatureValue: Int16 = 0
+    @usableFromInline var ioStatusValue: UInt16 = 0
+    @usableFromInline var signalStrengthValue: UInt8 = 0
+    @usableFromInline var satellitesValue: UInt8 = 0
+    @usableFromInline var overspeedValue = OverspeedExtra(locationType: 0, areaID: nil)
+    @usableFromInline var areaAlarmValue = AreaAlarmExtra(locationType: 0, areaID: 0, direction: 0)
+    @usableFromInline var routeTimeValue = RouteTimeExtra(sectionID: 0, drivingSeconds: 0, result: 0)
+
+    @usableFromInline enum Bit {
+        @usableFromInline static let mileage: UInt16 = 1 << 0
+        @usableFromInline static let fuel: UInt16 = 1 << 1
+        @usableFromInline static let recorderSpeed: UInt16 = 1 << 2
+        @usableFromInline static let alarmEventID: UInt16 = 1 << 3
+        @usableFromInline static let carriageTemperature: UInt16 = 1 << 4
+        @usableFromInline static let overspeed: UInt16 = 1 << 5
+        @usableFromInline static let areaAlarm: UInt16 = 1 << 6
+        @usableFromInline static let routeTime: UInt16 = 1 << 7
+        @usableFromInline static let vehicleSignals: UInt16 = 1 << 8
+        @usableFromInline static let ioStatus: UInt16 = 1 << 9
+        @usableFromInline static let analog: UInt16 = 1 << 10
+        @usableFromInline static let signalStrength: UInt16 = 1 << 11
+        @usableFromInline static let satellites: UInt16 = 1 << 12
+    }
+
+    /// Reads or writes one field behind its presence bit; absent fields are stored as zero so
+    /// that equal extras are equal bit for bit.
+    @inlinable
+    mutating func set<T>(_ bit: UInt16, _ field: WritableKeyPath<LocationExtras, T>, _ value: T?, zero: T) {
+        if let value {
+            self[keyPath: field] = value
+            present |= bit
+        } else {
+            self[keyPath: field] = zero
+            present &= ~bit
+        }
+    }
+
     /// 0x01, 0.1 km.
-    public var mileage: UInt32?
+    public var mileage: UInt32? {
+        get { present & Bit.mileage != 0 ? mileageValue : nil }
+        set { set(Bit.mileage, \.mileageValue, newValue, zero: 0) }
+    }
     /// 0x02, 0.1 L.
-    public var fuel: UInt16?
+    public var fuel: UInt16? {
+        get { present & Bit.fuel != 0 ? fuelValue : nil }
+        set { set(Bit.fuel, \.fuelValue, newValue, zero: 0) }
+    }
     /// 0x03, speed from the driving recorder, 0.1 km/h.
-    public var recorderSpeed: UInt16?
+    public var recorderSpeed: UInt16? {
+        get { present & Bit.recorderSpeed != 0 ? recorderSpeedValue : nil }
+        set { set(Bit.recorderSpeed, \.recorderSpeedValue, newValue, zero: 0) }
+    }
     /// 0x04, id of an alarm event that needs manual confirmation.
-    public var alarmEventID: UInt16?
+    public var alarmEventID: UInt16? {
+        get { present & Bit.alarmEventID != 0 ? alarmEventIDValue : nil }
+        set { set(Bit.alarmEventID, \.alarmEventIDValue, newValue, zero: 0) }
+    }
     /// 0x06, carriage temperature in °C (2019).
-    public var carriageTemperature: Int16?
-    public var overspeed: OverspeedExtra?
-    public var areaAlarm: AreaAlarmExtra?
-    public var routeTime: RouteTimeExtra?
+    public var carriageTemperature: Int16? {
+        get { present & Bit.carriageTemperature != 0 ? carriageTemperatureValue : nil }
+        set { set(Bit.carriageTemperature, \.carriageTemperatureValue, newValue, zero: 0) }
+    }
+    /// 0x11, over-speed alarm details.
+    public var overspeed: OverspeedExtra? {
+        get { present & Bit.overspeed != 0 ? overspeedValue : nil }
+        set { set(Bit.overspeed, \.overspeedValue, newValue, zero: OverspeedExtra(locationType: 0, areaID: nil)) }
+    }
+    /// 0x12, area or route entered or left.
+    public var areaAlarm: AreaAlarmExtra? {
+        get { present & Bit.areaAlarm != 0 ? areaAlarmValue : nil }
+        set { set(Bit.areaAlarm, \.areaAlarmValue, newValue, zero: AreaAlarmExtra(locationType: 0, areaID: 0, direction: 0)) }
+    }
+    /// 0x13, route section driving time.
+    public var routeTime: RouteTimeExtra? {
+        get { present & Bit.routeTime != 0 ? routeTimeValue : nil }
+        set { set(Bit.routeTime, \.routeTimeValue, newValue, zero: RouteTimeExtra(sectionID: 0, drivingSeconds: 0, result: 0)) }
+    }
     /// 0x25, extended vehicle signal bits.
-    public var vehicleSignals: UInt32?
+    public var vehicleSignals: UInt32? {
+        get { present & Bit.vehicleSignals != 0 ? vehicleSignalsValue : nil }
+        set { set(Bit.vehicleSignals, \.vehicleSignalsValue, newValue, zero: 0) }
+    }
     /// 0x2A, IO status bits.
-    public var ioStatus: UInt16?
+    public var ioStatus: UInt16? {
+        get { present & Bit.ioStatus != 0 ? ioStatusValue : nil }
+        set { set(Bit.ioStatus, \.ioStatusValue, newValue, zero: 0) }
+    }
     /// 0x2B, analog values (AD0 low word, AD1 high word).
-    public var analog: UInt32?
+    public var analog: UInt32? {
+        get { present & Bit.analog != 0 ? analogValue : nil }
+        set { set(Bit.analog, \.analogValue, newValue, zero: 0) }
+    }
     /// 0x30, wireless signal strength.
-    public var signalStrength: UInt8?
+    public var signalStrength: UInt8? {
+        get { present & Bit.signalStrength != 0 ? signalStrengthValue : nil }
+        set { set(Bit.signalStrength, \.signalStrengthValue, newValue, zero: 0) }
+    }
     /// 0x31, GNSS satellites in view.
-    public var satellites: UInt8?
+    public var satellites: UInt8? {
+        get { present & Bit.satellites != 0 ? satellitesValue : nil }
+        set { set(Bit.satellites, \.satellitesValue, newValue, zero: 0) }
+    }
     /// Everything else, in wire order.
     public var others: [RawExtra]
 
@@ -209,20 +297,20 @@ public struct LocationExtras: Hashable, Sendable {
         @inline(__always) func u16(_ o: Int) -> UInt16 { UInt16(bigEndian: b.loadUnaligned(fromByteOffset: p + o, as: UInt16.self)) }
         @inline(__always) func u32(_ o: Int) -> UInt32 { UInt32(bigEndian: b.loadUnaligned(fromByteOffset: p + o, as: UInt32.self)) }
         switch (id, length) {
-        case (0x01, 4): mileage = u32(0)
-        case (0x02, 2): fuel = u16(0)
-        case (0x03, 2): recorderSpeed = u16(0)
-        case (0x04, 2): alarmEventID = u16(0)
-        case (0x06, 2): carriageTemperature = Int16(bitPattern: u16(0))
-        case (0x11, 1): overspeed = OverspeedExtra(locationType: b[p], areaID: nil)
-        case (0x11, 5): overspeed = OverspeedExtra(locationType: b[p], areaID: UInt32(bigEndian: b.loadUnaligned(fromByteOffset: p + 1, as: UInt32.self)))
-        case (0x12, 6): areaAlarm = AreaAlarmExtra(locationType: b[p], areaID: UInt32(bigEndian: b.loadUnaligned(fromByteOffset: p + 1, as: UInt32.self)), direction: b[p + 5])
-        case (0x13, 7): routeTime = RouteTimeExtra(sectionID: u32(0), drivingSeconds: u16(4), result: b[p + 6])
-        case (0x25, 4): vehicleSignals = u32(0)
-        case (0x2A, 2): ioStatus = u16(0)
-        case (0x2B, 4): analog = u32(0)
-        case (0x30, 1): signalStrength = b[p]
-        case (0x31, 1): satellites = b[p]
+        case (0x01, 4): mileageValue = u32(0); present |= Bit.mileage
+        case (0x02, 2): fuelValue = u16(0); present |= Bit.fuel
+        case (0x03, 2): recorderSpeedValue = u16(0); present |= Bit.recorderSpeed
+        case (0x04, 2): alarmEventIDValue = u16(0); present |= Bit.alarmEventID
+        case (0x06, 2): carriageTemperatureValue = Int16(bitPattern: u16(0)); present |= Bit.carriageTemperature
+        case (0x11, 1): overspeedValue = OverspeedExtra(locationType: b[p], areaID: nil); present |= Bit.overspeed
+        case (0x11, 5): overspeedValue = OverspeedExtra(locationType: b[p], areaID: UInt32(bigEndian: b.loadUnaligned(fromByteOffset: p + 1, as: UInt32.self))); present |= Bit.overspeed
+        case (0x12, 6): areaAlarmValue = AreaAlarmExtra(locationType: b[p], areaID: UInt32(bigEndian: b.loadUnaligned(fromByteOffset: p + 1, as: UInt32.self)), direction: b[p + 5]); present |= Bit.areaAlarm
+        case (0x13, 7): routeTimeValue = RouteTimeExtra(sectionID: u32(0), drivingSeconds: u16(4), result: b[p + 6]); present |= Bit.routeTime
+        case (0x25, 4): vehicleSignalsValue = u32(0); present |= Bit.vehicleSignals
+        case (0x2A, 2): ioStatusValue = u16(0); present |= Bit.ioStatus
+        case (0x2B, 4): analogValue = u32(0); present |= Bit.analog
+        case (0x30, 1): signalStrengthValue = b[p]; present |= Bit.signalStrength
+        case (0x31, 1): satellitesValue = b[p]; present |= Bit.satellites
         default: return false
         }
         return true

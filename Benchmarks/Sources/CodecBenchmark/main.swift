@@ -106,13 +106,21 @@ func fixed(_ v: Double, _ d: Int) -> String {
 }
 
 let frames = Int(CommandLine.arguments.dropFirst().first ?? "") ?? 1_000_000
+if CommandLine.arguments.contains("--decode-only") {
+    // For profilers: nothing but the decode loop, many times.
+    let s = stream(count: frames, mix: false)
+    var sink = 0
+    for _ in 0..<20 { sink &+= decodeAll(s.bytes) }
+    print(sink)
+    exit(0)
+}
 let runs = 7
 print("JT/T 808 codec benchmark: \(frames) frames per run, best of \(runs) runs, one core")
 
 var sinks = 0
 var table: [[String]] = [["case", "bytes/frame", "ns/frame (best)", "ns/frame (median)", "frames/s/core", "x copy floor", "mallocs/frame"]]
 
-func allocations(_ bytes: [UInt8], frames: Int) -> String {
+@MainActor func allocations(_ bytes: [UInt8], frames: Int) -> String {
     MallocInterposerSwift.initialize()
     // Check that counting works here (it needs the interposer preloaded): one known allocation.
     MallocInterposerSwift.reset()
