@@ -186,9 +186,30 @@ public struct FrameSplitter: Sendable {
         }
         try buffer.withUnsafeMutableBufferPointer { (out: inout UnsafeMutableBufferPointer<UInt8>) throws(E) in
             let dst = out.baseAddress!
+            let src = chunk.baseAddress
             while index < end {
                 if !pending {
-                    // The hot loop: copy and XOR plain bytes up to the next 0x7e or 0x7d.
+                    // The hot loop: copy and XOR plain bytes up to the next 0x7e or 0x7d, eight
+                    // at a time while no byte of the word is special (the classic has-zero-byte
+                    // test on the word XOR 0x7e.. and XOR 0x7d..), then byte by byte.
+                    if let src {
+                        var folded: UInt64 = 0
+                        while index &+ 8 <= end, n &+ 8 <= limit {
+                            let w = (src + index).loadUnaligned(as: UInt64.self)
+                            let a = w ^ 0x7e7e_7e7e_7e7e_7e7e
+                            let d = w ^ 0x7d7d_7d7d_7d7d_7d7d
+                            let special = (((a &- 0x0101_0101_0101_0101) & ~a) | ((d &- 0x0101_0101_0101_0101) & ~d)) & 0x8080_8080_8080_8080
+                            if special != 0 { break }
+                            UnsafeMutableRawPointer(dst + n).storeBytes(of: w, as: UInt64.self)
+                            folded ^= w
+                            n &+= 8
+                            index &+= 8
+                        }
+                        folded ^= folded >> 32
+                        folded ^= folded >> 16
+                        folded ^= folded >> 8
+                        x ^= UInt8(truncatingIfNeeded: folded)
+                    }
                     while index < end {
                         let b = chunk[index]
                         if b == Framing.delimiter || b == Framing.escape { break }

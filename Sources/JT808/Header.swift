@@ -28,15 +28,24 @@ public struct TerminalPhone: Hashable, Sendable, Comparable, CustomStringConvert
 
     @inlinable
     init(reading bytes: UnsafeRawBufferPointer, at offset: Int, count: Int) {
-        var h: UInt64 = 0
-        var l: UInt16 = 0
-        for i in 0..<count {
-            // Shift the 80-bit value left by one byte and add the next.
-            h = (h << 8) | UInt64(l >> 8)
-            l = (l << 8) | UInt16(bytes[offset + i])
+        if count == 6 || count == 10 {
+            // The two header widths, read as words: the last two bytes go to `low`.
+            let head = count - 2
+            var h = UInt64(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+            if head == 8 { h = h << 32 | UInt64(UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))) }
+            high = h
+            low = UInt16(bigEndian: bytes.loadUnaligned(fromByteOffset: offset + head, as: UInt16.self))
+        } else {
+            var h: UInt64 = 0
+            var l: UInt16 = 0
+            for i in 0..<count {
+                // Shift the 80-bit value left by one byte and add the next.
+                h = (h << 8) | UInt64(l >> 8)
+                l = (l << 8) | UInt16(bytes[offset + i])
+            }
+            high = h
+            low = l
         }
-        high = h
-        low = l
         byteCount = UInt8(count)
     }
 
@@ -146,6 +155,7 @@ public struct MessageHeader: Hashable, Sendable {
     @inlinable
     static func length(long: Bool, subpackage: Bool) -> Int { (long ? 17 : 12) + (subpackage ? 4 : 0) }
 
+    @inlinable
     public var length: Int { Self.length(long: version.hasLongHeader, subpackage: packet != nil) }
 
     /// Parses the header of `content` (header + body, check code removed).
