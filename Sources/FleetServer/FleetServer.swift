@@ -15,7 +15,7 @@ public struct FleetConfiguration: Sendable {
     /// The migrations folder (Sql/).
     public var sqlDirectory: URL?
 
-    public init(databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = Migration.defaultDirectory()) {
+    public init(databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
         self.sqlDirectory = sqlDirectory

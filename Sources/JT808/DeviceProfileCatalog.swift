@@ -26,17 +26,6 @@ public struct DeviceProfileCatalog: Sendable {
 
     public subscript(name: String) -> DeviceProfile? { profiles[name] }
 
-    /// The folder to use: `$FLEET_DEVICE_PROFILES`, `./DeviceProfiles`, or `share/fleet/DeviceProfiles`
-    /// beside the installed binary.
-    public static func defaultDirectory() -> URL? {
-        var candidates: [URL] = []
-        if let env = ProcessInfo.processInfo.environment["FLEET_DEVICE_PROFILES"] { candidates.append(URL(fileURLWithPath: env)) }
-        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("DeviceProfiles"))
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../share/fleet/DeviceProfiles").standardized)
-        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
-    }
-
     public struct ProfileError: Error, CustomStringConvertible {
         public var file: String
         public var reason: String

@@ -36,16 +36,6 @@ public struct Migration: Sendable, Hashable {
             return Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql)
         }
     }
-
-    /// `$FLEET_SQL_DIR`, `./Sql`, or `share/fleet/Sql` beside the installed binary.
-    public static func defaultDirectory() -> URL? {
-        var candidates: [URL] = []
-        if let env = ProcessInfo.processInfo.environment["FLEET_SQL_DIR"] { candidates.append(URL(fileURLWithPath: env)) }
-        candidates.append(URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Sql"))
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../share/fleet/Sql").standardized)
-        return candidates.first { FileManager.default.fileExists(atPath: $0.path) }
-    }
 }
 
 public struct MigrationError: Error, CustomStringConvertible {

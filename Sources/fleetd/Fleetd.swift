@@ -86,7 +86,7 @@ struct Decode: ParsableCommand {
     func run() throws {
         var deviceProfile: DeviceProfile?
         if let name = profile {
-            guard let dir = profiles.map({ URL(fileURLWithPath: $0) }) ?? DeviceProfileCatalog.defaultDirectory() else {
+            guard let dir = profiles.map({ URL(fileURLWithPath: $0) }) ?? ResourceDirectory.deviceProfiles else {
                 throw ValidationError("no DeviceProfiles folder found; pass --profiles DIR")
             }
             let catalog = try DeviceProfileCatalog(directory: dir)
