@@ -78,7 +78,7 @@ struct Fleetd {
         try await TestPostgres.withDatabase(migrated: false) { client, url in
             let r = try Fleetd.run(["migrate", "--database-url", "postgres://\(url.user)@\(url.host):\(url.port)/\(url.database)"])
             #expect(r.status == 0, "\(r.err)")
-            let applied = try await Migrator(client: client, logger: Logger(label: "test")).appliedVersions()
+            let applied = try await Migrator(client: client, logger: TestPostgres.logger).appliedVersions()
             let known = try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql")).map(\.version)
             #expect(applied == known)
             // Running it again changes nothing and succeeds.

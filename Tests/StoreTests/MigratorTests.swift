@@ -6,7 +6,7 @@ import Store
 import Testing
 
 @Suite struct MigratorTests {
-    let logger = Logger(label: "test")
+    let logger = TestPostgres.logger
 
     static func migrations() throws -> [Migration] {
         try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql"))
