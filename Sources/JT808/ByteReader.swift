@@ -18,7 +18,6 @@ public struct ByteReader {
     }
 
     @inlinable public var remaining: Int { bytes.count - position }
-    @inlinable public var isAtEnd: Bool { position >= bytes.count }
     /// The frame offset of the next byte to be read.
     @inlinable public var offsetInFrame: Int { frameOffset + position }
 
@@ -67,12 +66,6 @@ public struct ByteReader {
     public mutating func rest() -> UnsafeRawBufferPointer {
         defer { position = bytes.count }
         return UnsafeRawBufferPointer(rebasing: bytes[position...])
-    }
-
-    @inlinable
-    public mutating func skip(_ count: Int, _ field: StaticString = "bytes") throws(JT808Error) {
-        try need(count, field)
-        position += count
     }
 
     /// A reader over the next `count` bytes; this reader moves past them.

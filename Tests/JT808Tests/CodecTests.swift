@@ -82,6 +82,15 @@ import Testing
         #expect(error?.code == .badField && error?.offset == 12 + 22)
     }
 
+    @Test func alarmAndStatusBitsKeepTheir2019Meanings() {
+        // Bit 2 is fatigue driving and bit 18 the day's cumulative driving time exceeded.
+        #expect(AlarmFlags(rawValue: 1 << 2).names == ["fatigueDriving"])
+        #expect(AlarmFlags(rawValue: 1 << 18).names == ["dailyDrivingTimeExceeded"])
+        #expect(AlarmFlags(rawValue: 0b11).names == ["emergency", "overspeed"])
+        let status = StatusFlags(rawValue: 0b11_0000_0011 | 1 << 2)
+        #expect(status.contains([.accOn, .positioned, .southLatitude]) && status.load == 3)
+    }
+
     @Test func phoneDigits() {
         let phone = TerminalPhone(digits: "13912345678", version: .v2013)!
         #expect(phone.description == "013912345678" && phone.number == "13912345678")

@@ -15,6 +15,9 @@ import Testing
         let garbage = bytes(String(v.expect["withLeadingGarbage"]!.string!.split(separator: " ")[0]))
         let frames = split(garbage)
         #expect(frames.count == 1)
+        var splitter = FrameSplitter()
+        garbage.withUnsafeBytes { splitter.feed($0) { _ in } }
+        #expect(splitter.discardedBytes == 2)
         #expect(try frames.first?.get().bytes == inner)
     }
 
