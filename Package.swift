@@ -22,6 +22,8 @@ let package = Package(
     targets: [
         // The JT/T 808 codec: pure Swift, no I/O, no dependencies.
         .target(name: "JT808", swiftSettings: strictSettings),
+        // JT/T 808 terminals over TCP: session logic now, the NIO server next.
+        .target(name: "Gateway", dependencies: ["JT808"], swiftSettings: strictSettings),
         // Runs a private PostgreSQL cluster (initdb / pg_ctl) for the demo and for tests.
         .target(
             name: "EmbeddedPostgres",
@@ -69,6 +71,7 @@ let package = Package(
             path: "Tests/PostgresTestSupport",
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "JT808"], swiftSettings: strictSettings),
         .testTarget(name: "JT808Tests", dependencies: ["JT808"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
         .testTarget(
             name: "StoreTests",

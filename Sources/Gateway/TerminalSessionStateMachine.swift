@@ -1,0 +1,186 @@
+import JT808
+
+/// The protocol logic of one terminal connection, as a plain value: events in, actions out, no
+/// sockets and no clock (postgres-nio's `ConnectionStateMachine` pattern). The channel handler
+/// performs the actions and feeds back their results.
+///
+/// `unauthenticated` -> (0x0100 -> registry -> 0x8100) -> `unauthenticated`
+///                   -> (0x0102 -> registry -> 0x8001) -> `authenticated` -> `closed`.
+/// Before authentication only registration and authentication are accepted; anything else, a
+/// refused registration or a wrong auth code counts as a failure, and after `maximumFailures` the
+/// connection is closed. Reports are acknowledged only when the sink says they are durable.
+public struct TerminalSessionStateMachine: Sendable {
+    public enum State: Equatable, Sendable {
+        case unauthenticated(failures: Int)
+        /// A registry answer is pending for this request.
+        case awaitingRegistry(Pending, failures: Int)
+        case authenticated(TerminalPhone)
+        case closed
+    }
+
+    public enum Pending: Equatable, Sendable {
+        case registration(MessageHeader)
+        case authentication(MessageHeader)
+    }
+
+    /// What the handler must do.
+    public enum Action: Equatable, Sendable {
+        /// Send this message in answer to (or towards) the terminal.
+        case send(Message)
+        /// Ask the vehicle registry whether this terminal may register; answer with `registrationDecided`.
+        case lookUpRegistration(TerminalPhone, Registration)
+        /// Ask the registry whether this auth code is the terminal's; answer with `authenticationDecided`.
+        case checkAuthentication(TerminalPhone, String)
+        /// Hand these positions to the sink; when they are durable, call `reportsDurable(serial:)`.
+        case store(serial: UInt16, messageID: UInt16, [LocationReport])
+        /// Hand a terminal's answer to the downlink command waiting for it.
+        case deliverAnswer(replySerial: UInt16, Message)
+        /// Close the connection, saying why (for logs and counters).
+        case close(CloseReason)
+    }
+
+    public enum CloseReason: Equatable, Sendable {
+        case tooManyFailures
+        case loggedOut
+        case idle
+    }
+
+    public private(set) var state: State = .unauthenticated(failures: 0)
+    public let maximumFailures: Int
+    /// Platform serial numbers for what the server sends.
+    private var nextSerial: UInt16 = 0
+
+    public init(maximumFailures: Int = 3) {
+        self.maximumFailures = maximumFailures
+    }
+
+    /// The serial number for the next message the platform sends on this connection.
+    public mutating func takeSerial() -> UInt16 {
+        defer { nextSerial &+= 1 }
+        return nextSerial
+    }
+
+    /// A message arrived.
+    public mutating func received(_ header: MessageHeader, _ message: Message) -> [Action] {
+        switch state {
+        case .closed:
+            return []
+        case .awaitingRegistry:
+            // One request at a time before authentication: a terminal that does not wait for
+            // its answer is misbehaving.
+            return failure(header)
+        case .unauthenticated(let failures):
+            switch message {
+            case .registration(let registration):
+                state = .awaitingRegistry(.registration(header), failures: failures)
+                return [.lookUpRegistration(header.phone, registration)]
+            case .authentication(let authentication):
+                state = .awaitingRegistry(.authentication(header), failures: failures)
+                return [.checkAuthentication(header.phone, authentication.authCode)]
+            default:
+                return failure(header)
+            }
+        case .authenticated(let phone):
+            return authenticated(phone, header, message)
+        }
+    }
+
+    private mutating func authenticated(_ phone: TerminalPhone, _ header: MessageHeader, _ message: Message) -> [Action] {
+        switch message {
+        case .location(let report):
+            return [.store(serial: header.serial, messageID: header.messageID, [report])]
+        case .locationBatch(let batch):
+            return [.store(serial: header.serial, messageID: header.messageID, batch.locations)]
+        case .locationReply(let reply):
+            // An answer to "locate now" is a position too: store it, and hand it to the caller.
+            return [
+                .deliverAnswer(replySerial: reply.replySerial, message),
+                .store(serial: header.serial, messageID: header.messageID, [reply.location]),
+            ]
+        case .terminalResponse(let response):
+            return [.deliverAnswer(replySerial: response.replySerial, message)]
+        case .parameterReply(let reply):
+            return [.deliverAnswer(replySerial: reply.replySerial, message)]
+        case .logout:
+            state = .closed
+            return [.send(ack(header, .success)), .close(.loggedOut)]
+        case .registration, .authentication:
+            // Re-registering or re-authenticating on a live session: acknowledge, stay as is.
+            return [.send(ack(header, .success))]
+        case .encrypted:
+            return [.send(ack(header, .unsupported))]
+        default:
+            return [.send(ack(header, .success))]
+        }
+    }
+
+    /// The registry decided on a registration: `authCode` when accepted.
+    public mutating func registrationDecided(_ result: RegistrationResponse.Result, authCode: String?) -> [Action] {
+        guard case .awaitingRegistry(.registration(let header), let failures) = state else { return [] }
+        let response = Action.send(.registrationResponse(RegistrationResponse(replySerial: header.serial, result: result, authCode: authCode)))
+        if result == .success {
+            state = .unauthenticated(failures: failures)
+            return [response]
+        }
+        return [response] + fail(failures)
+    }
+
+    /// The registry decided on an authentication.
+    public mutating func authenticationDecided(_ accepted: Bool) -> [Action] {
+        guard case .awaitingRegistry(.authentication(let header), let failures) = state else { return [] }
+        if accepted {
+            state = .authenticated(header.phone)
+            return [.send(ack(header, .success))]
+        }
+        return [.send(ack(header, .failure))] + fail(failures)
+    }
+
+    /// The sink made a stored message durable: acknowledge it now, not before.
+    public mutating func reportsDurable(serial: UInt16, messageID: UInt16) -> [Action] {
+        guard case .authenticated = state else { return [] }
+        return [.send(.platformResponse(GeneralResponse(replySerial: serial, replyID: messageID, result: .success)))]
+    }
+
+    /// Nothing arrived for the idle timeout.
+    public mutating func idleTimeoutElapsed() -> [Action] {
+        guard state != .closed else { return [] }
+        state = .closed
+        return [.close(.idle)]
+    }
+
+    /// The connection closed from the other side or on error.
+    public mutating func connectionClosed() {
+        state = .closed
+    }
+
+    private func ack(_ header: MessageHeader, _ result: ResponseResult) -> Message {
+        .platformResponse(GeneralResponse(replySerial: header.serial, replyID: header.messageID, result: result))
+    }
+
+    /// Refuses a message before authentication.
+    private mutating func failure(_ header: MessageHeader) -> [Action] {
+        let failures: Int
+        switch state {
+        case .unauthenticated(let f), .awaitingRegistry(_, let f): failures = f
+        case .authenticated, .closed: return []
+        }
+        let refusal = Action.send(ack(header, .failure))
+        if case .awaitingRegistry(let pending, _) = state {
+            // Keep waiting for the registry, but count the failure.
+            state = .awaitingRegistry(pending, failures: failures + 1)
+            return failures + 1 >= maximumFailures ? [refusal] + close() : [refusal]
+        }
+        return [refusal] + fail(failures)
+    }
+
+    private mutating func fail(_ failures: Int) -> [Action] {
+        guard failures + 1 < maximumFailures else { return close() }
+        state = .unauthenticated(failures: failures + 1)
+        return []
+    }
+
+    private mutating func close() -> [Action] {
+        state = .closed
+        return [.close(.tooManyFailures)]
+    }
+}
