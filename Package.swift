@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
@@ -23,7 +24,11 @@ let package = Package(
         // The JT/T 808 codec: pure Swift, no I/O, no dependencies.
         .target(name: "JT808", swiftSettings: strictSettings),
         // JT/T 808 terminals over TCP: session logic now, the NIO server next.
-        .target(name: "Gateway", dependencies: ["JT808"], swiftSettings: strictSettings),
+        .target(
+            name: "Gateway",
+            dependencies: ["JT808", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         // Runs a private PostgreSQL cluster (initdb / pg_ctl) for the demo and for tests.
         .target(
             name: "EmbeddedPostgres",
@@ -71,7 +76,16 @@ let package = Package(
             path: "Tests/PostgresTestSupport",
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "JT808"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "JT808",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "JT808Tests", dependencies: ["JT808"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
         .testTarget(
             name: "StoreTests",

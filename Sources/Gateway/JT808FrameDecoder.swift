@@ -1,0 +1,57 @@
+import JT808
+import NIOCore
+
+/// What the frame layer hands up the pipeline: a decoded frame, or the typed reason a run of
+/// bytes was not one. Errors travel as values: one bad frame must not close the connection.
+public enum InboundFrame: Equatable, Sendable {
+    case frame(DecodedFrame)
+    case invalid(JT808Error)
+}
+
+/// Bytes from the socket to decoded frames: `FrameSplitter` (delimiting, unescaping, check code,
+/// size bound) then `FrameDecoder` (header, body, device profile).
+public struct JT808FrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = InboundFrame
+
+    private var splitter: FrameSplitter
+    /// Replaced once the terminal is known and its device profile applies.
+    public var decoder: FrameDecoder
+
+    public init(decoder: FrameDecoder = FrameDecoder(), maximumFrameLength: Int = Framing.maximumFrameLength) {
+        self.splitter = FrameSplitter(maximumFrameLength: maximumFrameLength)
+        self.decoder = decoder
+    }
+
+    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        let decoder = self.decoder
+        buffer.withUnsafeReadableBytes { bytes in
+            splitter.feed(bytes) { event in
+                context.fireChannelRead(NIOAny(Self.inbound(event, decoder)))
+            }
+        }
+        buffer.moveReaderIndex(to: buffer.writerIndex)
+        return .needMoreData
+    }
+
+    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        _ = try decode(context: context, buffer: &buffer)
+        if seenEOF {
+            // The connection ended: a frame without its closing delimiter may still be whole.
+            let decoder = self.decoder
+            splitter.finish { event in context.fireChannelRead(NIOAny(Self.inbound(event, decoder))) }
+        }
+        return .needMoreData
+    }
+
+    static func inbound(_ event: SplitEvent, _ decoder: FrameDecoder) -> InboundFrame {
+        switch event {
+        case .error(let error): return .invalid(error)
+        case .frame(let frame):
+            do {
+                return .frame(try decoder.decode(frame))
+            } catch {
+                return .invalid(error)
+            }
+        }
+    }
+}
