@@ -10,6 +10,8 @@ CREATE TABLE vehicles (
 );
 
 CREATE TABLE terminals (
+    -- A small key for the position rows (billions of them: every byte counts).
+    id              integer GENERATED ALWAYS AS IDENTITY UNIQUE,
     -- The header's terminal phone as its BCD digits (12, or 20 for 2019), leading zeros kept.
     phone           text PRIMARY KEY CHECK (phone ~ '^[0-9a-f]{12}([0-9a-f]{8})?$'),
     vehicle_id      bigint REFERENCES vehicles (id),

@@ -14,11 +14,14 @@ public struct FleetConfiguration: Sendable {
     public var dataDirectory: URL
     /// The migrations folder (Sql/).
     public var sqlDirectory: URL?
+    /// How long positions are kept ($FLEET_RETENTION_DAYS, 180 by default).
+    public var retention: PositionRetention
 
-    public init(databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql) {
+    public init(databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql, retention: PositionRetention = PositionRetention()) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
         self.sqlDirectory = sqlDirectory
+        self.retention = retention
     }
 
     /// `DATABASE_URL` from the environment unless given, `.fleet/` for data.
@@ -26,7 +29,9 @@ public struct FleetConfiguration: Sendable {
         let env = ProcessInfo.processInfo.environment
         let url = databaseURL ?? env["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let dir = URL(fileURLWithPath: dataDirectory ?? env["FLEET_DATA_DIR"] ?? ".fleet", relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized
-        return FleetConfiguration(databaseURL: url, dataDirectory: dir)
+        var retention = PositionRetention()
+        if let days = env["FLEET_RETENTION_DAYS"].flatMap(Int.init), days > 0 { retention.retentionDays = days }
+        return FleetConfiguration(databaseURL: url, dataDirectory: dir, retention: retention)
     }
 }
 
@@ -63,27 +68,18 @@ public struct ProvisionedDatabase: Sendable {
 /// The fleet server: every service in one ServiceGroup, started in order and stopped in reverse
 /// on SIGTERM/SIGINT. Later capabilities (gateway, dispatch, HTTP API) join the same group.
 public enum FleetServer {
-    /// Provisions the database, migrates it, and runs until a shutdown signal.
+    /// Provisions the database, then runs every service until a shutdown signal.
     public static func run(_ configuration: FleetConfiguration, logger: Logger) async throws {
         let database = try ProvisionedDatabase.provision(configuration, logger: logger)
         defer { database.release(logger: logger) }
         let client = PostgresClient(configuration: try database.url.clientConfiguration(), backgroundLogger: logger)
+        let schema = SchemaService(client: client, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, database: database.url, logger: logger)
         let services = ServiceGroup(configuration: .init(
-            services: [.init(service: client)],
+            services: [.init(service: client), .init(service: schema)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await services.run() }
-            do {
-                try await migrate(client: client, sqlDirectory: configuration.sqlDirectory, logger: logger)
-                logger.notice("fleet server ready", metadata: ["database": "\(database.url)"])
-            } catch {
-                await services.triggerGracefulShutdown()
-                throw error
-            }
-            try await group.waitForAll()
-        }
+        try await services.run()
     }
 
     /// Applies the migrations of `sqlDirectory`, logging each as it goes.

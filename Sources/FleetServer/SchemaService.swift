@@ -1,0 +1,29 @@
+import Foundation
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Store
+
+/// Brings the schema up to date when the server starts, then keeps the position partitions:
+/// once at start and every hour (a day's partitions are created days ahead, so an hour's delay
+/// never leaves a report without its partition).
+struct SchemaService: Service {
+    let client: PostgresClient
+    let sqlDirectory: URL?
+    let retention: PositionRetention
+    let database: DatabaseURL
+    let logger: Logger
+
+    func run() async throws {
+        try await FleetServer.migrate(client: client, sqlDirectory: sqlDirectory, logger: logger)
+        logger.notice("fleet server ready", metadata: ["database": "\(database)"])
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
+            } catch {
+                logger.error("position partition maintenance failed; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import PostgresNIO
+import PostgresTestSupport
+import Store
+import Testing
+
+@Suite struct PositionRetentionTests {
+    let logger = TestPostgres.logger
+
+    func partitions(_ client: PostgresClient) async throws -> [String] {
+        var names: [String] = []
+        let rows = try await client.query(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'positions'::regclass ORDER BY 1",
+            logger: logger
+        )
+        for try await name in rows.decode(String.self) { names.append(name) }
+        return names
+    }
+
+    /// `positions_YYYYMMDD` for the days `from...to` around 2026-11-22.
+    func names(_ days: ClosedRange<Int>) -> [String] {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let base = calendar.date(from: DateComponents(year: 2026, month: 11, day: 22))!
+        return days.map { offset in
+            let c = calendar.dateComponents([.year, .month, .day], from: calendar.date(byAdding: .day, value: offset, to: base)!)
+            return String(format: "positions_%04d%02d%02d", c.year!, c.month!, c.day!)
+        }
+    }
+
+    @Test func keepsExactlyTheRetentionWindowTodayAndTheDaysAhead() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            // History spanning 200 days before today, as if the server had kept everything.
+            let history = try await PositionRetention(retentionDays: 200, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
+            #expect(history.created == names(-200...0))
+            // One old report (to be dropped) and one recent (to stay), at China-time day edges.
+            try await client.query("""
+                INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
+                VALUES (1, '2026-05-06 23:59:59+08', now(), 29868336, 121543990, 5, 300, 90, 0, 3),
+                       (1, '2026-05-26 00:00:00+08', now(), 29868336, 121543990, 5, 300, 90, 0, 3)
+                """, logger: logger)
+
+            let outcome = try await PositionRetention(retentionDays: 180, aheadDays: 3).maintain(client: client, today: "2026-11-22", logger: logger)
+            #expect(outcome.dropped == names(-200 ... -181))
+            #expect(outcome.created == names(1...3))
+            // The last 180 days, today and three days ahead: 184 partitions.
+            #expect(try await partitions(client) == names(-180...3))
+            let rows = try await client.query("SELECT gnss_time FROM positions", logger: logger)
+            var kept: [Date] = []
+            for try await t in rows.decode(Date.self) { kept.append(t) }
+            #expect(kept == [ISO8601DateFormatter().date(from: "2026-05-25T16:00:00Z")!])
+
+            // Maintenance is idempotent.
+            #expect(try await PositionRetention(retentionDays: 180, aheadDays: 3).maintain(client: client, today: "2026-11-22", logger: logger) == .init(created: [], dropped: []))
+        }
+    }
+
+    @Test func aReportWithNoPartitionIsRefusedNotMisfiled() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            _ = try await PositionRetention(retentionDays: 1, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
+            // Years ahead: no partition, and no default partition to swallow it.
+            await #expect(throws: PSQLError.self) {
+                try await client.query("""
+                    INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
+                    VALUES (1, '2031-01-01 00:00:00+08', now(), 0, 0, 0, 0, 0, 0, 0)
+                    """, logger: logger)
+            }
+        }
+    }
+
+    @Test func aRetransmittedReportIsStoredOnce() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            _ = try await PositionRetention(retentionDays: 1, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
+            for _ in 0..<2 {
+                try await client.query("""
+                    INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
+                    VALUES (7, '2026-11-22 08:00:00+08', now(), 29868336, 121543990, 5, 300, 90, 0, 3)
+                    ON CONFLICT (terminal_id, gnss_time) DO NOTHING
+                    """, logger: logger)
+            }
+            let rows = try await client.query("SELECT count(*) FROM positions WHERE terminal_id = 7", logger: logger)
+            for try await n in rows.decode(Int.self) { #expect(n == 1) }
+        }
+    }
+
+    @Test func chinaDayFollowsUTCPlusEight() {
+        // 2026-11-21T16:00:00Z is midnight in Beijing.
+        #expect(PositionRetention.chinaDay(Date(timeIntervalSince1970: 1_795_276_800)) == "2026-11-22")
+        #expect(PositionRetention.chinaDay(Date(timeIntervalSince1970: 1_795_276_799)) == "2026-11-21")
+    }
+}
