@@ -23,10 +23,18 @@ let package = Package(
     targets: [
         // The JT/T 808 codec: pure Swift, no I/O, no dependencies.
         .target(name: "JT808", swiftSettings: strictSettings),
-        // JT/T 808 terminals over TCP: session logic now, the NIO server next.
+        // Shared value types and the storage protocols the services are written against.
+        .target(name: "Domain", swiftSettings: strictSettings),
+        // JT/T 808 terminals over TCP.
         .target(
             name: "Gateway",
-            dependencies: ["JT808", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "JT808", "Domain",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // Runs a private PostgreSQL cluster (initdb / pg_ctl) for the demo and for tests.
@@ -79,7 +87,10 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "JT808",
+                "Gateway", "JT808", "Domain",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -1,0 +1,42 @@
+/// One position as it is stored: a terminal's report in plain integers.
+public struct PositionRecord: Sendable, Hashable {
+    public var terminalID: Int32
+    /// GNSS time, seconds since 1970 UTC.
+    public var gnssTime: Int64
+    /// Signed degrees x 10^6.
+    public var latitudeE6: Int32
+    public var longitudeE6: Int32
+    public var altitude: Int16
+    /// 0.1 km/h.
+    public var speed: UInt16
+    public var course: UInt16
+    public var alarm: UInt32
+    public var status: UInt32
+    /// Odometer in 0.1 km (extra 0x01), when the terminal sends it.
+    public var mileage: UInt32?
+    /// Sent late from the terminal's blind-zone store.
+    public var backfill: Bool
+
+    public init(
+        terminalID: Int32, gnssTime: Int64, latitudeE6: Int32, longitudeE6: Int32, altitude: Int16, speed: UInt16,
+        course: UInt16, alarm: UInt32, status: UInt32, mileage: UInt32?, backfill: Bool
+    ) {
+        self.terminalID = terminalID
+        self.gnssTime = gnssTime
+        self.latitudeE6 = latitudeE6
+        self.longitudeE6 = longitudeE6
+        self.altitude = altitude
+        self.speed = speed
+        self.course = course
+        self.alarm = alarm
+        self.status = status
+        self.mileage = mileage
+        self.backfill = backfill
+    }
+}
+
+/// Where positions go. `store` returns only once they are durable: the gateway acknowledges a
+/// report to its terminal after that, never before.
+public protocol PositionSink: Sendable {
+    func store(_ positions: [PositionRecord]) async throws
+}

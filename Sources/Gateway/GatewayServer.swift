@@ -1,0 +1,215 @@
+import Domain
+import JT808
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The JT/T 808 TCP server: one child task per terminal connection, each running the session
+/// state machine and performing its actions against the registry and the position sink.
+///
+/// A report is acknowledged after the sink has made it durable; while the sink is slow the
+/// connection's task is waiting on it and reads nothing more, so the terminal's bytes stay in the
+/// kernel and the gateway's memory stays bounded.
+public struct GatewayServer: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        /// 6808 by default; 0 picks a free port (tests).
+        public var port: Int
+        /// A connection that sends nothing for this long is closed (3 x the usual 60 s heartbeat).
+        public var idleTimeout: TimeAmount
+        /// Refused messages before authentication after which the connection is closed.
+        public var maximumFailures: Int
+
+        public init(host: String = "0.0.0.0", port: Int = 6808, idleTimeout: TimeAmount = .seconds(180), maximumFailures: Int = 3) {
+            self.host = host
+            self.port = port
+            self.idleTimeout = idleTimeout
+            self.maximumFailures = maximumFailures
+        }
+    }
+
+    let configuration: Configuration
+    let registry: any TerminalRegistry
+    let sink: any PositionSink
+    let logger: Logger
+    let onListening: @Sendable (Int) -> Void
+
+    public init(
+        configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.registry = registry
+        self.sink = sink
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let idleTimeout = configuration.idleTimeout
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler())
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
+                    return try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let port = server.channel.localAddress?.port ?? configuration.port
+        logger.notice("JT/T 808 gateway listening", metadata: ["port": "\(port)"])
+        onListening(port)
+        // Stop accepting on graceful shutdown; the connections then end with their terminals.
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await self.serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    /// One terminal connection, from its first byte to its close.
+    func serve(_ connection: NIOAsyncChannel<InboundFrame, ByteBuffer>) async {
+        var logger = self.logger
+        logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
+        var session = TerminalSession(machine: TerminalSessionStateMachine(maximumFailures: configuration.maximumFailures))
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                for try await item in inbound {
+                    guard let (header, message) = session.accept(item, logger: logger) else { continue }
+                    let actions = session.machine.received(header, message)
+                    if try await perform(actions, header: header, session: &session, outbound: outbound, logger: logger) { return }
+                }
+            }
+        } catch is IdleTimeout {
+            for case .close(let reason) in session.machine.idleTimeoutElapsed() {
+                logger.info("closing connection", metadata: ["reason": "\(reason)"])
+            }
+        } catch {
+            logger.info("connection ended", metadata: ["error": "\(error)"])
+        }
+        session.machine.connectionClosed()
+    }
+
+    /// Performs actions and those they lead to; true when the connection must close.
+    private func perform(
+        _ initial: [TerminalSessionStateMachine.Action], header: MessageHeader, session: inout TerminalSession,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, logger: Logger
+    ) async throws -> Bool {
+        var pending = initial[...]
+        while let action = pending.popFirst() {
+            switch action {
+            case .send(let message):
+                var reply = MessageHeader(messageID: message.messageID, version: header.version, phone: header.phone, serial: session.machine.takeSerial())
+                reply.protocolVersionNumber = header.protocolVersionNumber
+                for frame in FrameEncoder.encode(message, header: reply) {
+                    try await outbound.write(ByteBuffer(bytes: frame))
+                }
+            case .lookUpRegistration(let phone, let registration):
+                let decision = try await registry.register(TerminalIdentity(
+                    phone: phone.description, manufacturer: registration.manufacturer, model: registration.model,
+                    terminalID: registration.terminalID, plate: registration.plate, plateColor: Int(registration.plateColor)
+                ))
+                let (result, code) = Self.response(decision)
+                pending.append(contentsOf: session.machine.registrationDecided(result, authCode: code))
+            case .checkAuthentication(let phone, let code):
+                let terminal = try await registry.authenticate(phone: phone.description, authCode: code)
+                session.terminal = terminal
+                if let terminal { logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"]) }
+                pending.append(contentsOf: session.machine.authenticationDecided(terminal != nil))
+            case .store(let serial, let messageID, let reports):
+                guard let terminal = session.terminal else { continue }
+                let backfill = messageID == Message.ID.locationBatch
+                do {
+                    try await sink.store(reports.map { Self.record($0, terminal: terminal.id, backfill: backfill) })
+                    pending.append(contentsOf: session.machine.reportsDurable(serial: serial, messageID: messageID))
+                } catch {
+                    // Not acknowledged: the terminal sends it again, as the standard says.
+                    logger.warning("positions not stored; not acknowledging", metadata: ["error": "\(error)"])
+                }
+            case .deliverAnswer:
+                // Answers to platform commands go to the session registry of the downlink API,
+                // which does not exist yet (ingest issue); until then nobody waits for them.
+                break
+            case .close(let reason):
+                logger.info("closing connection", metadata: ["reason": "\(reason)"])
+                return true
+            }
+        }
+        return false
+    }
+
+    static func response(_ decision: RegistrationDecision) -> (RegistrationResponse.Result, String?) {
+        switch decision {
+        case .accepted(let code): return (.success, code)
+        case .vehicleUnknown: return (.vehicleUnknown, nil)
+        case .terminalUnknown: return (.terminalUnknown, nil)
+        case .vehicleAlreadyRegistered: return (.vehicleAlreadyRegistered, nil)
+        case .terminalAlreadyRegistered: return (.terminalAlreadyRegistered, nil)
+        }
+    }
+
+    static func record(_ report: LocationReport, terminal: Int32, backfill: Bool) -> PositionRecord {
+        PositionRecord(
+            terminalID: terminal, gnssTime: report.time.epochSeconds,
+            latitudeE6: Int32(clamping: report.latitudeE6), longitudeE6: Int32(clamping: report.longitudeE6),
+            altitude: report.altitude, speed: report.speed, course: report.course,
+            alarm: report.alarm.rawValue, status: report.status.rawValue, mileage: report.extras.mileage, backfill: backfill
+        )
+    }
+}
+
+/// Per-connection state beside the state machine: the authenticated terminal and sub-packages.
+struct TerminalSession {
+    var machine: TerminalSessionStateMachine
+    var terminal: AuthenticatedTerminal?
+    var assembler = SubpackageAssembler<ContinuousClock.Instant>()
+
+    /// The message a frame carries, once complete; nil for errors (logged) and partial messages.
+    mutating func accept(_ item: InboundFrame, logger: Logger) -> (MessageHeader, Message)? {
+        switch item {
+        case .invalid(let error):
+            logger.debug("invalid frame", metadata: ["error": "\(error)"])
+            return nil
+        case .frame(let frame):
+            switch frame.content {
+            case .message(let message): return (frame.header, message)
+            case .part(let part):
+                switch assembler.add(header: frame.header, part: part, now: .now) {
+                case .incomplete: return nil
+                case .rejected(let error):
+                    logger.debug("sub-package rejected", metadata: ["error": "\(error)"])
+                    return nil
+                case .complete(let header, let body):
+                    guard let whole = try? FrameDecoder().decode(reassembled: header, body: body), let message = whole.message else { return nil }
+                    return (header, message)
+                }
+            }
+        }
+    }
+}
+
+/// Nothing was read for the idle timeout.
+struct IdleTimeout: Error {}
+
+/// Turns the idle event into an error on the inbound stream, which ends the session's loop.
+final class IdleTimeoutHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = NIOAny
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            context.fireErrorCaught(IdleTimeout())
+            context.close(promise: nil)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Domain
+import Gateway
+import JT808
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Testing
+
+/// A registry of known terminals, in memory.
+actor KnownTerminals: TerminalRegistry {
+    var terminals: [String: (id: Int32, code: String)]
+    init(_ terminals: [String: (id: Int32, code: String)]) { self.terminals = terminals }
+
+    func register(_ identity: TerminalIdentity) async throws -> RegistrationDecision {
+        guard let known = terminals[identity.phone] else { return .terminalUnknown }
+        return .accepted(authCode: known.code)
+    }
+
+    func authenticate(phone: String, authCode: String) async throws -> AuthenticatedTerminal? {
+        guard let known = terminals[phone], known.code == authCode else { return nil }
+        return AuthenticatedTerminal(id: known.id, phone: phone)
+    }
+}
+
+/// A sink that keeps what it was given, or fails while `failing` is set.
+actor RecordingSink: PositionSink {
+    var stored: [PositionRecord] = []
+    var failing = false
+    struct Down: Error {}
+
+    func setFailing(_ value: Bool) { failing = value }
+
+    func store(_ positions: [PositionRecord]) async throws {
+        if failing { throw Down() }
+        stored += positions
+    }
+}
+
+/// A terminal over real TCP, speaking through the same codec.
+struct TestTerminal {
+    let phone: TerminalPhone
+    var serial: UInt16 = 0
+
+    init(_ digits: String) { phone = TerminalPhone(digits: digits, version: .v2013)! }
+
+    mutating func frame(_ message: Message) -> ByteBuffer {
+        defer { serial &+= 1 }
+        return ByteBuffer(bytes: FrameEncoder.encode(message, header: MessageHeader(messageID: message.messageID, version: .v2013, phone: phone, serial: serial))[0])
+    }
+}
+
+@Suite struct GatewayServerTests {
+    let logger = Logger(label: "gateway-test")
+    let phone = "13912345678"
+
+    var position: LocationReport {
+        LocationReport(status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990, speed: 452, course: 90,
+                       time: DeviceTime(year: 2026, month: 11, day: 22, hour: 8, minute: 0, second: 0))
+    }
+
+    /// Runs a gateway on a free port for the duration of `body`.
+    func withGateway(_ sink: RecordingSink, _ body: @Sendable (Int) async throws -> Void) async throws {
+        let registry = KnownTerminals(["0" + phone: (id: 7, code: "AC-7")])
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let server = GatewayServer(
+            configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30)), registry: registry, sink: sink, logger: logger,
+            onListening: { continuation.yield($0) }
+        )
+        let group = ServiceGroup(services: [server], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = await iterator.next()!
+            try await body(port)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// Connects, runs `body` with a send and a receive function, and closes.
+    func withConnection(_ port: Int, _ body: (_ send: (ByteBuffer) async throws -> Void, _ receive: () async throws -> Message?) async throws -> Void) async throws {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
+                return try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+        try await channel.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            try await body({ try await outbound.write($0) }, {
+                guard case .frame(let frame)? = try await iterator.next() else { return nil }
+                return frame.message
+            })
+        }
+    }
+
+    @Test func registerAuthenticateReportAndGetTheAckAfterStorage() async throws {
+        let sink = RecordingSink()
+        try await withGateway(sink) { port in
+            try await withConnection(port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "T7", plateColor: 5, plate: "浙B12345D"))))
+                #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .success, authCode: "AC-7")))
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0102, result: .success)))
+                try await send(terminal.frame(.location(position)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0200, result: .success)))
+                // The ack came after the sink had the position.
+                let stored = await sink.stored
+                #expect(stored.count == 1 && stored.first?.terminalID == 7 && stored.first?.latitudeE6 == 29_868_336)
+                #expect(stored.first?.gnssTime == position.time.epochSeconds)
+                // Garbage on the socket does not end the session.
+                try await send(ByteBuffer(bytes: [0x7e, 1, 2, 3, 0x7e, 0x7d, 0x7e]))
+                try await send(terminal.frame(.heartbeat))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 3, replyID: 0x0002, result: .success)))
+            }
+        }
+    }
+
+    @Test func nothingIsAcknowledgedWhileTheSinkIsDown() async throws {
+        let sink = RecordingSink()
+        try await withGateway(sink) { port in
+            try await withConnection(port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                await sink.setFailing(true)
+                try await send(terminal.frame(.location(position)))
+                // The next answer is the heartbeat's: the report was not acknowledged.
+                try await send(terminal.frame(.heartbeat))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0002, result: .success)))
+                await sink.setFailing(false)
+                // The terminal retransmits (same serial, as the standard says) and now gets its ack.
+                terminal.serial = 1
+                try await send(terminal.frame(.location(position)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
+                #expect(await sink.stored.count == 1)
+            }
+        }
+    }
+
+    @Test func unknownTerminalsAreRefusedAndDisconnected() async throws {
+        let sink = RecordingSink()
+        try await withGateway(sink) { port in
+            try await withConnection(port) { send, receive in
+                var stranger = TestTerminal("13800000000")
+                try await send(stranger.frame(.registration(Registration(province: 0, city: 0, manufacturer: "X", model: "Y", terminalID: "Z", plateColor: 5, plate: "浙B0000"))))
+                #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .terminalUnknown)))
+                try await send(stranger.frame(.location(position)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .failure)))
+                try await send(stranger.frame(.authentication(Authentication(authCode: "guess"))))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0102, result: .failure)))
+                // Third failure: the server closes the connection.
+                #expect(try await receive() == nil)
+            }
+            #expect(await sink.stored.isEmpty)
+        }
+    }
+}
