@@ -47,6 +47,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
+                "Domain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -56,7 +57,7 @@ let package = Package(
         .target(
             name: "FleetServer",
             dependencies: [
-                "EmbeddedPostgres", "Store",
+                "EmbeddedPostgres", "Store", "Gateway", "Domain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -84,10 +85,17 @@ let package = Package(
             path: "Tests/PostgresTestSupport",
             swiftSettings: strictSettings
         ),
+        // A JT/T 808 terminal over TCP for tests.
+        .target(
+            name: "TerminalTestSupport",
+            dependencies: ["Gateway", "JT808", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            path: "Tests/TerminalTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "JT808", "Domain",
+                "Gateway", "JT808", "Domain", "TerminalTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,13 +108,13 @@ let package = Package(
         .testTarget(name: "JT808Tests", dependencies: ["JT808"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "PostgresTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["Store", "Domain", "PostgresTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strictSettings
         ),
         // Runs the built fleetd binary: its command line is an interface too.
         .testTarget(
             name: "FleetdTests",
-            dependencies: ["PostgresTestSupport", "Store", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["PostgresTestSupport", "TerminalTestSupport", "EmbeddedPostgres", "Store", "JT808", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strictSettings
         ),
     ],

@@ -1,5 +1,6 @@
 import EmbeddedPostgres
 import Foundation
+import Gateway
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -16,12 +17,18 @@ public struct FleetConfiguration: Sendable {
     public var sqlDirectory: URL?
     /// How long positions are kept ($FLEET_RETENTION_DAYS, 180 by default).
     public var retention: PositionRetention
+    /// The JT/T 808 listener ($FLEET_GATEWAY_HOST / $FLEET_GATEWAY_PORT, 0.0.0.0:6808 by default).
+    public var gateway: GatewayServer.Configuration
 
-    public init(databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql, retention: PositionRetention = PositionRetention()) {
+    public init(
+        databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql,
+        retention: PositionRetention = PositionRetention(), gateway: GatewayServer.Configuration = .init()
+    ) {
         self.databaseURL = databaseURL
         self.dataDirectory = dataDirectory
         self.sqlDirectory = sqlDirectory
         self.retention = retention
+        self.gateway = gateway
     }
 
     /// `DATABASE_URL` from the environment unless given, `.fleet/` for data.
@@ -31,7 +38,10 @@ public struct FleetConfiguration: Sendable {
         let dir = URL(fileURLWithPath: dataDirectory ?? env["FLEET_DATA_DIR"] ?? ".fleet", relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized
         var retention = PositionRetention()
         if let days = env["FLEET_RETENTION_DAYS"].flatMap(Int.init), days > 0 { retention.retentionDays = days }
-        return FleetConfiguration(databaseURL: url, dataDirectory: dir, retention: retention)
+        var gateway = GatewayServer.Configuration()
+        if let host = env["FLEET_GATEWAY_HOST"], !host.isEmpty { gateway.host = host }
+        if let port = env["FLEET_GATEWAY_PORT"].flatMap(Int.init) { gateway.port = port }
+        return FleetConfiguration(databaseURL: url, dataDirectory: dir, retention: retention, gateway: gateway)
     }
 }
 
@@ -74,8 +84,14 @@ public enum FleetServer {
         defer { database.release(logger: logger) }
         let client = PostgresClient(configuration: try database.url.clientConfiguration(), backgroundLogger: logger)
         let schema = SchemaService(client: client, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, database: database.url, logger: logger)
+        let gateway = GatewayServer(
+            configuration: configuration.gateway,
+            registry: PostgresTerminalRegistry(client: client, logger: logger),
+            sink: PostgresPositionSink(client: client, retention: configuration.retention, logger: logger),
+            logger: logger
+        )
         let services = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: schema)],
+            services: [.init(service: client), .init(service: schema), .init(service: gateway)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))

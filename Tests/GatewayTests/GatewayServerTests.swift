@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import TerminalTestSupport
 import Testing
 
 /// A registry of known terminals, in memory.
@@ -37,19 +38,6 @@ actor RecordingSink: PositionSink {
     }
 }
 
-/// A terminal over real TCP, speaking through the same codec.
-struct TestTerminal {
-    let phone: TerminalPhone
-    var serial: UInt16 = 0
-
-    init(_ digits: String) { phone = TerminalPhone(digits: digits, version: .v2013)! }
-
-    mutating func frame(_ message: Message) -> ByteBuffer {
-        defer { serial &+= 1 }
-        return ByteBuffer(bytes: FrameEncoder.encode(message, header: MessageHeader(messageID: message.messageID, version: .v2013, phone: phone, serial: serial))[0])
-    }
-}
-
 @Suite struct GatewayServerTests {
     let logger = Logger(label: "gateway-test")
     let phone = "13912345678"
@@ -78,27 +66,10 @@ struct TestTerminal {
         }
     }
 
-    /// Connects, runs `body` with a send and a receive function, and closes.
-    func withConnection(_ port: Int, _ body: (_ send: (ByteBuffer) async throws -> Void, _ receive: () async throws -> Message?) async throws -> Void) async throws {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
-                return try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
-        }
-        try await channel.executeThenClose { inbound, outbound in
-            var iterator = inbound.makeAsyncIterator()
-            try await body({ try await outbound.write($0) }, {
-                guard case .frame(let frame)? = try await iterator.next() else { return nil }
-                return frame.message
-            })
-        }
-    }
-
     @Test func registerAuthenticateReportAndGetTheAckAfterStorage() async throws {
         let sink = RecordingSink()
         try await withGateway(sink) { port in
-            try await withConnection(port) { send, receive in
+            try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
                 try await send(terminal.frame(.registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "T7", plateColor: 5, plate: "浙B12345D"))))
                 #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .success, authCode: "AC-7")))
@@ -121,7 +92,7 @@ struct TestTerminal {
     @Test func nothingIsAcknowledgedWhileTheSinkIsDown() async throws {
         let sink = RecordingSink()
         try await withGateway(sink) { port in
-            try await withConnection(port) { send, receive in
+            try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
                 try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
@@ -143,7 +114,7 @@ struct TestTerminal {
     @Test func unknownTerminalsAreRefusedAndDisconnected() async throws {
         let sink = RecordingSink()
         try await withGateway(sink) { port in
-            try await withConnection(port) { send, receive in
+            try await withTerminalConnection(port: port) { send, receive in
                 var stranger = TestTerminal("13800000000")
                 try await send(stranger.frame(.registration(Registration(province: 0, city: 0, manufacturer: "X", model: "Y", terminalID: "Z", plateColor: 5, plate: "浙B0000"))))
                 #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .terminalUnknown)))

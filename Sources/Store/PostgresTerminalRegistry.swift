@@ -1,0 +1,53 @@
+import Domain
+import Logging
+import PostgresNIO
+
+/// The vehicle registry in PostgreSQL: a terminal may register only if it is on file and bound
+/// to a vehicle; registering issues a fresh auth code, kept in `terminals`.
+public struct PostgresTerminalRegistry: TerminalRegistry {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public func register(_ identity: TerminalIdentity) async throws -> RegistrationDecision {
+        let rows = try await client.query("SELECT vehicle_id FROM terminals WHERE phone = \(identity.phone)", logger: logger)
+        var found = false
+        var vehicle: Int64?
+        for try await v in rows.decode(Int64?.self) {
+            found = true
+            vehicle = v
+        }
+        guard found else { return .terminalUnknown }
+        guard vehicle != nil else { return .vehicleUnknown }
+        let code = Self.newAuthCode()
+        try await client.query("""
+            UPDATE terminals SET auth_code = \(code), registered_at = now(), manufacturer = \(identity.manufacturer),
+                model = \(identity.model), terminal_id = \(identity.terminalID)
+            WHERE phone = \(identity.phone)
+            """, logger: logger)
+        return .accepted(authCode: code)
+    }
+
+    public func authenticate(phone: String, authCode: String) async throws -> AuthenticatedTerminal? {
+        let rows = try await client.query(
+            "SELECT id, device_profile FROM terminals WHERE phone = \(phone) AND auth_code = \(authCode) AND vehicle_id IS NOT NULL",
+            logger: logger
+        )
+        for try await (id, profile) in rows.decode((Int32, String?).self) {
+            return AuthenticatedTerminal(id: id, phone: phone, deviceProfile: profile)
+        }
+        return nil
+    }
+
+    /// 16 random hex digits.
+    static func newAuthCode() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,69 @@
+import EmbeddedPostgres
+import Foundation
+import JT808
+import PostgresNIO
+import PostgresTestSupport
+import Store
+import TerminalTestSupport
+import Testing
+
+/// `fleetd serve` as a process, a terminal over TCP, PostgreSQL underneath: nothing mocked.
+@Suite struct ServeEndToEndTests {
+    @Test func aReportFromATerminalLandsInPostgreSQLBeforeItsAck() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let logger = TestPostgres.logger
+            try await client.query("INSERT INTO vehicles (plate) VALUES ('浙B12345D')", logger: logger)
+            try await client.query("INSERT INTO terminals (phone, vehicle_id) SELECT '013912345678', id FROM vehicles", logger: logger)
+
+            let port = try EmbeddedPostgres.freePort()
+            let server = Process()
+            server.executableURL = Fleetd.binary
+            server.arguments = ["serve", "--database-url", url.description]
+            server.currentDirectoryURL = TestPostgres.repository
+            server.environment = ProcessInfo.processInfo.environment.merging(["FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(port)", "LOG_LEVEL": "warning"]) { $1 }
+            try server.run()
+            defer { if server.isRunning { server.terminate() } }
+
+            // Wait for the gateway to listen (the build may be cold): up to 60 s.
+            var connected = false
+            for _ in 0..<600 where !connected {
+                do {
+                    try await withTerminalConnection(port: port) { _, _ in }
+                    connected = true
+                } catch {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            try #require(connected, "fleetd serve never listened on \(port)")
+
+            let position = LocationReport(
+                status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990, speed: 452, course: 90,
+                time: DeviceTime(epochSeconds: Int64(Date().timeIntervalSince1970) - 60)
+            )
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal("13912345678")
+                try await send(terminal.frame(.registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "T7", plateColor: 5, plate: "浙B12345D"))))
+                guard case .registrationResponse(let registered)? = try await receive(), let code = registered.authCode else {
+                    Issue.record("registration refused")
+                    return
+                }
+                try await send(terminal.frame(.authentication(Authentication(authCode: code))))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0102, result: .success)))
+                try await send(terminal.frame(.location(position)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0200, result: .success)))
+            }
+            // Acknowledged means committed: the row is there.
+            let rows = try await client.query(
+                "SELECT lat_e6, extract(epoch FROM gnss_time)::int8 FROM positions p JOIN terminals t ON t.id = p.terminal_id WHERE t.phone = '013912345678'",
+                logger: logger
+            )
+            var found: [(Int32, Int64)] = []
+            for try await row in rows.decode((Int32, Int64).self) { found.append(row) }
+            #expect(found.count == 1 && found.first?.0 == 29_868_336 && found.first?.1 == position.time.epochSeconds)
+
+            server.interrupt()
+            server.waitUntilExit()
+            #expect(server.terminationStatus == 0)
+        }
+    }
+}
