@@ -37,6 +37,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Simulated vehicle terminals for the demo, tests and load runs.
+        .target(
+            name: "TerminalSimulator",
+            dependencies: [
+                "JT808", "Gateway",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Runs a private PostgreSQL cluster (initdb / pg_ctl) for the demo and for tests.
         .target(
             name: "EmbeddedPostgres",
@@ -57,7 +68,7 @@ let package = Package(
         .target(
             name: "FleetServer",
             dependencies: [
-                "EmbeddedPostgres", "Store", "Gateway", "Domain",
+                "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -68,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "fleetd",
             dependencies: [
-                "JT808", "FleetServer",
+                "JT808", "FleetServer", "TerminalSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -95,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "JT808", "Domain", "TerminalTestSupport",
+                "Gateway", "JT808", "Domain", "TerminalTestSupport", "TerminalSimulator",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,7 +116,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "JT808Tests", dependencies: ["JT808"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
+        .testTarget(name: "JT808Tests", dependencies: ["JT808", "TerminalSimulator"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "Domain", "PostgresTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],

@@ -1,6 +1,8 @@
 import EmbeddedPostgres
 import Foundation
 import Gateway
+import JT808
+import TerminalSimulator
 import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -78,20 +80,32 @@ public struct ProvisionedDatabase: Sendable {
 /// The fleet server: every service in one ServiceGroup, started in order and stopped in reverse
 /// on SIGTERM/SIGINT. Later capabilities (gateway, dispatch, HTTP API) join the same group.
 public enum FleetServer {
-    /// Provisions the database, then runs every service until a shutdown signal.
-    public static func run(_ configuration: FleetConfiguration, logger: Logger) async throws {
+    /// Provisions the database, then runs every service until a shutdown signal; with
+    /// `demoFleet`, also that many simulated vehicles reporting to the gateway.
+    public static func run(_ configuration: FleetConfiguration, demoFleet: Int? = nil, logger: Logger) async throws {
         let database = try ProvisionedDatabase.provision(configuration, logger: logger)
         defer { database.release(logger: logger) }
         let client = PostgresClient(configuration: try database.url.clientConfiguration(), backgroundLogger: logger)
-        let schema = SchemaService(client: client, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, database: database.url, logger: logger)
+        let readiness = Readiness()
+        let schema = SchemaService(
+            client: client, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, database: database.url,
+            readiness: readiness, logger: logger
+        )
         let gateway = GatewayServer(
             configuration: configuration.gateway,
             registry: PostgresTerminalRegistry(client: client, logger: logger),
             sink: PostgresPositionSink(client: client, retention: configuration.retention, logger: logger),
-            logger: logger
+            logger: logger,
+            waitUntilReady: { try await readiness.wait() }
         )
+        var all: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: schema), .init(service: gateway)]
+        if let demoFleet {
+            all.append(.init(service: DemoFleetService(
+                client: client, fleet: FleetSimulator(count: demoFleet), gatewayPort: configuration.gateway.port, readiness: readiness, logger: logger
+            )))
+        }
         let services = ServiceGroup(configuration: .init(
-            services: [.init(service: client), .init(service: schema), .init(service: gateway)],
+            services: all,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         ))
@@ -106,6 +120,21 @@ public enum FleetServer {
         let migrations = try Migration.load(directory: sqlDirectory)
         let applied = try await Migrator(client: client, logger: logger).migrate(migrations)
         logger.info("schema up to date", metadata: ["applied": "\(applied.count)", "known": "\(migrations.count)"])
+    }
+
+    /// Binds the simulated fleet's terminals to vehicles in the database at `databaseURL`.
+    public static func provision(_ fleet: FleetSimulator, databaseURL: String, logger: Logger) async throws {
+        let client = PostgresClient(configuration: try DatabaseURL(databaseURL).clientConfiguration(), backgroundLogger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            defer { group.cancelAll() }
+            try await bind(fleet, registry: PostgresTerminalRegistry(client: client, logger: logger))
+        }
+    }
+
+    /// Every simulated terminal bound to its vehicle.
+    static func bind(_ fleet: FleetSimulator, registry: PostgresTerminalRegistry) async throws {
+        for terminal in fleet.terminals { try await registry.bind(phone: terminal.phone.description, plate: terminal.plate) }
     }
 
     /// Provisions the database, migrates it and stops: `fleetd migrate`.

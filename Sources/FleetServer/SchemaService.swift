@@ -5,25 +5,30 @@ import ServiceLifecycle
 import Store
 
 /// Brings the schema up to date when the server starts, then keeps the position partitions:
-/// once at start and every hour (a day's partitions are created days ahead, so an hour's delay
+/// once before the server is ready, then every hour (a day's partitions are created days ahead, so an hour's delay
 /// never leaves a report without its partition).
 struct SchemaService: Service {
     let client: PostgresClient
     let sqlDirectory: URL?
     let retention: PositionRetention
     let database: DatabaseURL
+    let readiness: Readiness
     let logger: Logger
 
     func run() async throws {
         try await FleetServer.migrate(client: client, sqlDirectory: sqlDirectory, logger: logger)
+        // Today's partitions must exist before the first report is accepted.
+        _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
+        readiness.open()
         logger.notice("fleet server ready", metadata: ["database": "\(database)"])
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
+            guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
             do {
                 _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
             } catch {
                 logger.error("position partition maintenance failed; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
         }
     }
 }

@@ -33,20 +33,25 @@ public struct GatewayServer: Service {
     let registry: any TerminalRegistry
     let sink: any PositionSink
     let logger: Logger
+    let waitUntilReady: @Sendable () async throws -> Void
     let onListening: @Sendable (Int) -> Void
 
+    /// `waitUntilReady` returns when the registry and sink can be used (the schema is there):
+    /// the port opens only then, so no terminal is turned away at start.
     public init(
         configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, logger: Logger,
-        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.registry = registry
         self.sink = sink
         self.logger = logger
+        self.waitUntilReady = waitUntilReady
         self.onListening = onListening
     }
 
     public func run() async throws {
+        try await cancelWhenGracefulShutdown { try await waitUntilReady() }
         let idleTimeout = configuration.idleTimeout
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -82,12 +87,18 @@ public struct GatewayServer: Service {
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
         var session = TerminalSession(machine: TerminalSessionStateMachine(maximumFailures: configuration.maximumFailures))
         do {
-            try await connection.executeThenClose { inbound, outbound in
-                for try await item in inbound {
-                    guard let (header, message) = session.accept(item, logger: logger) else { continue }
-                    let actions = session.machine.received(header, message)
-                    if try await perform(actions, header: header, session: &session, outbound: outbound, logger: logger) { return }
+            // On shutdown the connection is closed: what was acknowledged is stored, and the
+            // terminal sends the rest again when it reconnects to this or another gateway.
+            try await withGracefulShutdownHandler {
+                try await connection.executeThenClose { inbound, outbound in
+                    for try await item in inbound {
+                        guard let (header, message) = session.accept(item, logger: logger) else { continue }
+                        let actions = session.machine.received(header, message)
+                        if try await perform(actions, header: header, session: &session, outbound: outbound, logger: logger) { return }
+                    }
                 }
+            } onGracefulShutdown: {
+                connection.channel.close(promise: nil)
             }
         } catch is IdleTimeout {
             for case .close(let reason) in session.machine.idleTimeoutElapsed() {

@@ -43,6 +43,18 @@ public struct PostgresTerminalRegistry: TerminalRegistry {
         return nil
     }
 
+    /// Makes sure a vehicle with `plate` exists and `phone`'s terminal is bound to it (fleet
+    /// provisioning: the demo, tests, imports).
+    public func bind(phone: String, plate: String) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("INSERT INTO vehicles (plate) VALUES (\(plate)) ON CONFLICT (plate) DO NOTHING", logger: logger)
+            try await connection.query("""
+                INSERT INTO terminals (phone, vehicle_id) SELECT \(phone), id FROM vehicles WHERE plate = \(plate)
+                ON CONFLICT (phone) DO UPDATE SET vehicle_id = EXCLUDED.vehicle_id
+                """, logger: logger)
+        }
+    }
+
     /// 16 random hex digits.
     static func newAuthCode() -> String {
         var generator = SystemRandomNumberGenerator()

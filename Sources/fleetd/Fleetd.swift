@@ -3,13 +3,14 @@ import FleetServer
 import Foundation
 import JT808
 import Logging
+import TerminalSimulator
 
 @main
 struct Fleetd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleetd",
         abstract: "Fleet: an electric official-trip car fleet, from GNSS terminals to monthly statements.",
-        subcommands: [Serve.self, Demo.self, Migrate.self, Decode.self]
+        subcommands: [Serve.self, Demo.self, Migrate.self, Decode.self, Simulate.self]
     )
 }
 
@@ -40,15 +41,55 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct Demo: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the server on its own private database, with nothing to configure.")
+    static let configuration = CommandConfiguration(abstract: "Run the server on its own private database with a simulated fleet, nothing to configure.")
     @Option(help: "Folder for the demo's private database. Default: .fleet")
     var dataDir: String?
+
+    @Option(help: "Simulated vehicles reporting every 10 s around Ningbo.")
+    var vehicles = 20
 
     func run() async throws {
         // The demo never touches a configured database: it always runs its own.
         var configuration = FleetConfiguration.fromEnvironment(databaseURL: nil, dataDirectory: dataDir)
         configuration.databaseURL = nil
-        try await FleetServer.run(configuration, logger: makeLogger())
+        try await FleetServer.run(configuration, demoFleet: vehicles, logger: makeLogger())
+    }
+}
+
+struct Simulate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drive simulated terminals against a JT/T 808 server and report what was acknowledged.",
+        discussion: "The terminals must be known to the server: pass --database-url to provision them (vehicles 浙BD00001…, terminals 013900000001…) in its database first."
+    )
+    @Option(help: "Number of terminals.") var terminals = 20
+    @Option(help: "Seconds between two reports of one terminal.") var interval = 10
+    @Option(help: "Gateway host.") var host = "127.0.0.1"
+    @Option(help: "Gateway port.") var port = 6808
+    @Option(help: "Stop after this many seconds (default: run until Ctrl-C).") var duration: Int?
+    @Option(help: "Provision the simulated vehicles and terminals in this database first.") var databaseURL: String?
+
+    func run() async throws {
+        let logger = makeLogger()
+        let fleet = FleetSimulator(count: terminals, reportInterval: .seconds(interval))
+        if let databaseURL { try await FleetServer.provision(fleet, databaseURL: databaseURL, logger: logger) }
+        let statistics = SimulationStatistics()
+        print("simulating \(terminals) terminals against \(host):\(port), a report every \(interval) s each...")
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await fleet.run(host: host, port: port, statistics: statistics, logger: logger) }
+            group.addTask {
+                let end = duration.map { ContinuousClock.now.advanced(by: .seconds($0)) }
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(5))
+                    let s = statistics.snapshot
+                    print("sent \(s.sent), acknowledged \(s.acknowledged), retransmitted \(s.retransmitted), connections \(s.connections)")
+                    if let end, ContinuousClock.now >= end { return }
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        let s = statistics.snapshot
+        print("done: sent \(s.sent), acknowledged \(s.acknowledged), retransmitted \(s.retransmitted)")
     }
 }
 

@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import TerminalTestSupport
+import TerminalSimulator
 import Testing
 
 /// A registry of known terminals, in memory.
@@ -47,9 +48,12 @@ actor RecordingSink: PositionSink {
                        time: DeviceTime(year: 2026, month: 11, day: 22, hour: 8, minute: 0, second: 0))
     }
 
-    /// Runs a gateway on a free port for the duration of `body`.
-    func withGateway(_ sink: RecordingSink, _ body: @Sendable (Int) async throws -> Void) async throws {
-        let registry = KnownTerminals(["0" + phone: (id: 7, code: "AC-7")])
+    /// Runs a gateway on a free port for the duration of `body`, which may also shut it down.
+    func withGateway(
+        _ sink: RecordingSink, registry: KnownTerminals? = nil,
+        _ body: @Sendable (_ port: Int, _ shutdown: @Sendable () async -> Void) async throws -> Void
+    ) async throws {
+        let registry = registry ?? KnownTerminals(["0" + phone: (id: 7, code: "AC-7")])
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = GatewayServer(
             configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30)), registry: registry, sink: sink, logger: logger,
@@ -60,7 +64,7 @@ actor RecordingSink: PositionSink {
             tasks.addTask { try await group.run() }
             var iterator = ports.makeAsyncIterator()
             let port = await iterator.next()!
-            try await body(port)
+            try await body(port, { await group.triggerGracefulShutdown() })
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -68,7 +72,7 @@ actor RecordingSink: PositionSink {
 
     @Test func registerAuthenticateReportAndGetTheAckAfterStorage() async throws {
         let sink = RecordingSink()
-        try await withGateway(sink) { port in
+        try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
                 try await send(terminal.frame(.registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "T7", plateColor: 5, plate: "浙B12345D"))))
@@ -91,7 +95,7 @@ actor RecordingSink: PositionSink {
 
     @Test func nothingIsAcknowledgedWhileTheSinkIsDown() async throws {
         let sink = RecordingSink()
-        try await withGateway(sink) { port in
+        try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
                 try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
@@ -113,7 +117,7 @@ actor RecordingSink: PositionSink {
 
     @Test func unknownTerminalsAreRefusedAndDisconnected() async throws {
         let sink = RecordingSink()
-        try await withGateway(sink) { port in
+        try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var stranger = TestTerminal("13800000000")
                 try await send(stranger.frame(.registration(Registration(province: 0, city: 0, manufacturer: "X", model: "Y", terminalID: "Z", plateColor: 5, plate: "浙B0000"))))
@@ -127,5 +131,42 @@ actor RecordingSink: PositionSink {
             }
             #expect(await sink.stored.isEmpty)
         }
+    }
+
+    @Test func shutdownClosesConnectedTerminals() async throws {
+        try await withGateway(RecordingSink()) { port, shutdown in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                await shutdown()
+                // The server ends the session rather than waiting for the terminal to leave.
+                #expect(try await receive() == nil)
+            }
+        }
+    }
+
+    @Test func simulatedFleetReportsAndEveryAckedReportIsStored() async throws {
+        let fleet = FleetSimulator(count: 5, reportInterval: .seconds(1))
+        var known: [String: (id: Int32, code: String)] = [:]
+        for (i, t) in fleet.terminals.enumerated() { known[t.phone.description] = (id: Int32(i + 1), code: "AC-\(i)") }
+        let sink = RecordingSink()
+        let statistics = SimulationStatistics()
+        try await withGateway(sink, registry: KnownTerminals(known)) { port, _ in
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await fleet.run(host: "127.0.0.1", port: port, statistics: statistics, logger: logger) }
+                // Until every terminal has had three reports acknowledged (bounded: 30 s).
+                for _ in 0..<300 where statistics.snapshot.acknowledged < 15 { try? await Task.sleep(for: .milliseconds(100)) }
+                group.cancelAll()
+            }
+        }
+        let s = statistics.snapshot
+        #expect(s.acknowledged >= 15)
+        // Acknowledged means stored: the sink holds at least every acknowledged report.
+        let stored = await sink.stored
+        #expect(stored.count >= s.acknowledged)
+        #expect(Set(stored.map(\.terminalID)) == Set(1...5))
+        // Positions stay around Ningbo, and speeds are plausible.
+        #expect(stored.allSatisfy { abs(Double($0.latitudeE6) / 1e6 - 29.8683) < 0.5 && abs(Double($0.longitudeE6) / 1e6 - 121.544) < 0.5 && $0.speed <= 900 })
     }
 }

@@ -1,4 +1,5 @@
 import JT808
+import TerminalSimulator
 import Testing
 
 @Suite struct FramingTests {

@@ -1,18 +1,9 @@
 import JT808
+import TerminalSimulator
 import Testing
 
-/// A small deterministic generator (SplitMix64), so failures reproduce from the seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A deterministic generator, so failures reproduce from the seed.
+typealias SeededRandom = SplitMix64
 
 /// Generates canonical messages: values that the wire can carry exactly (no padding characters
 /// at the ends of fixed fields, valid dates, typed parameters as the standard types them).

@@ -1,0 +1,41 @@
+import JT808
+import Logging
+
+/// A simulated fleet: `count` new-energy vehicles around a home point, each with its terminal.
+public struct FleetSimulator: Sendable {
+    public var terminals: [SimulatedTerminal]
+
+    /// Ningbo's centre, where the demo fleet drives.
+    public static let ningbo = (latitude: 29.8683, longitude: 121.5440)
+
+    /// Terminal phones 0139 0000 0001, 0002, …; plates 浙BD00001, … (浙B is Ningbo, D a
+    /// new-energy car).
+    public init(count: Int, reportInterval: Duration = .seconds(10), home: (latitude: Double, longitude: Double) = FleetSimulator.ningbo) {
+        terminals = (1...max(1, count)).map { i in
+            SimulatedTerminal(
+                phone: Self.phone(i), plate: Self.plate(i),
+                route: Route(homeLatitude: home.latitude, homeLongitude: home.longitude, seed: UInt64(i)),
+                reportInterval: reportInterval
+            )
+        }
+    }
+
+    public static func phone(_ i: Int) -> TerminalPhone {
+        let digits = String(i)
+        return TerminalPhone(digits: "1390" + String(repeating: "0", count: max(0, 7 - digits.count)) + digits, version: .v2013)!
+    }
+
+    public static func plate(_ i: Int) -> String {
+        let digits = String(i % 100_000)
+        return "浙BD" + String(repeating: "0", count: 5 - digits.count) + digits
+    }
+
+    /// Runs every terminal until the task is cancelled.
+    public func run(host: String, port: Int, statistics: SimulationStatistics, logger: Logger) async {
+        await withDiscardingTaskGroup { group in
+            for terminal in terminals {
+                group.addTask { await terminal.run(host: host, port: port, statistics: statistics, logger: logger) }
+            }
+        }
+    }
+}

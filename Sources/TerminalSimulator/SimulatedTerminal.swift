@@ -1,0 +1,181 @@
+import Foundation
+import Gateway
+import JT808
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Counters of a simulation run, shared by all its terminals.
+public final class SimulationStatistics: Sendable {
+    private let counts = Mutex<(sent: Int, acknowledged: Int, retransmitted: Int, connections: Int)>((0, 0, 0, 0))
+
+    public init() {}
+
+    func record(sent: Int = 0, acknowledged: Int = 0, retransmitted: Int = 0, connections: Int = 0) {
+        counts.withLock {
+            $0.sent += sent
+            $0.acknowledged += acknowledged
+            $0.retransmitted += retransmitted
+            $0.connections += connections
+        }
+    }
+
+    /// Location reports sent (first transmissions), acknowledged, and sent again.
+    public var snapshot: (sent: Int, acknowledged: Int, retransmitted: Int, connections: Int) { counts.withLock { $0 } }
+}
+
+/// One simulated vehicle terminal: connects, registers, authenticates, then reports its
+/// position every `reportInterval` and a heartbeat when idle, retransmitting reports that are
+/// not acknowledged (JT/T 808: the n-th retry waits T(n) = T(n-1) x (n+1), from the TCP answer
+/// timeout; after the last retry it gives up on the connection and reconnects).
+public struct SimulatedTerminal: Sendable {
+    public var phone: TerminalPhone
+    public var plate: String
+    public var route: Route
+    public var reportInterval: Duration
+    /// Parameter 0x0002 of the standard: how long to wait for an answer before the first retry.
+    public var answerTimeout: Duration
+    /// Parameter 0x0003: retries before giving up.
+    public var retries: Int
+
+    public init(phone: TerminalPhone, plate: String, route: Route, reportInterval: Duration = .seconds(10), answerTimeout: Duration = .seconds(10), retries: Int = 3) {
+        self.phone = phone
+        self.plate = plate
+        self.route = route
+        self.reportInterval = reportInterval
+        self.answerTimeout = answerTimeout
+        self.retries = retries
+    }
+
+    struct Unacknowledged {
+        var frame: [UInt8]
+        var attempts: Int
+        var due: ContinuousClock.Instant
+    }
+
+    /// What a terminal keeps across connections, and what its reader and writer share.
+    final class State: Sendable {
+        struct Values {
+            var route: Route
+            var serial: UInt16 = 0
+            var authCode: String?
+            var pending: [UInt16: Unacknowledged] = [:]
+        }
+        let values: Mutex<Values>
+        init(route: Route) { values = Mutex(Values(route: route)) }
+
+        /// The next frame of `message`, with the next serial number.
+        func frame(_ message: Message, phone: TerminalPhone) -> (serial: UInt16, bytes: [UInt8]) {
+            values.withLock { v in
+                defer { v.serial &+= 1 }
+                return (v.serial, FrameEncoder.encode(message, header: MessageHeader(messageID: message.messageID, version: .v2013, phone: phone, serial: v.serial))[0])
+            }
+        }
+    }
+
+    /// A report the server did not acknowledge after every retry, or a closed connection.
+    struct Unanswered: Error {}
+
+    /// Runs until cancelled, reconnecting after errors (reports not yet acknowledged are sent
+    /// again on the new connection).
+    public func run(host: String, port: Int, statistics: SimulationStatistics, logger: Logger) async {
+        let state = State(route: route)
+        while !Task.isCancelled {
+            do {
+                try await connectOnce(host: host, port: port, state: state, statistics: statistics)
+            } catch {
+                logger.debug("terminal disconnected; reconnecting", metadata: ["phone": "\(phone)", "error": "\(error)"])
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    private func connectOnce(host: String, port: Int, state: State, statistics: SimulationStatistics) async throws {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
+                return try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+        }
+        statistics.record(connections: 1)
+        try await channel.executeThenClose { inbound, outbound in
+            var answers = inbound.makeAsyncIterator()
+            func next() async throws -> Message {
+                while true {
+                    guard let item = try await answers.next() else { throw Unanswered() }
+                    if case .frame(let f) = item, let m = f.message { return m }
+                }
+            }
+            if state.values.withLock({ $0.authCode }) == nil {
+                let registration = Registration(
+                    province: 33, city: 200, manufacturer: "FLEET", model: "SIM-808", terminalID: String(phone.number.suffix(7)),
+                    plateColor: 5, plate: plate
+                )
+                try await outbound.write(ByteBuffer(bytes: state.frame(.registration(registration), phone: phone).bytes))
+                guard case .registrationResponse(let response) = try await next(), let code = response.authCode else { throw Unanswered() }
+                state.values.withLock { $0.authCode = code }
+            }
+            let code = state.values.withLock { $0.authCode } ?? ""
+            try await outbound.write(ByteBuffer(bytes: state.frame(.authentication(Authentication(authCode: code)), phone: phone).bytes))
+            guard case .platformResponse(let auth) = try await next(), auth.result == 0 else {
+                state.values.withLock { $0.authCode = nil }  // register again next time
+                throw Unanswered()
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await send(to: outbound, state: state, statistics: statistics) }
+                // Reading: acknowledgements clear their reports.
+                while let item = try await answers.next() {
+                    guard case .frame(let f) = item, case .platformResponse(let ack)? = f.message, ack.replyID == Message.ID.location else { continue }
+                    if state.values.withLock({ $0.pending.removeValue(forKey: ack.replySerial) }) != nil { statistics.record(acknowledged: 1) }
+                }
+                group.cancelAll()
+                throw Unanswered()
+            }
+        }
+    }
+
+    /// Reports on schedule, and retransmits what is overdue, as the standard's back-off says.
+    private func send(to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, state: State, statistics: SimulationStatistics) async throws {
+        let clock = ContinuousClock()
+        // What was pending on the last connection goes out again at once.
+        var resend = state.values.withLock { v in v.pending.keys.sorted().compactMap { v.pending[$0]?.frame } }
+        var nextReport = clock.now
+        while !Task.isCancelled {
+            for frame in resend {
+                try await outbound.write(ByteBuffer(bytes: frame))
+                statistics.record(retransmitted: 1)
+            }
+            let now = clock.now
+            if now >= nextReport {
+                let report = state.values.withLock { v -> LocationReport in
+                    v.route.advance(seconds: Double(reportInterval.components.seconds))
+                    return v.route.report(at: Int64(Date().timeIntervalSince1970))
+                }
+                let (serial, bytes) = state.frame(.location(report), phone: phone)
+                state.values.withLock { $0.pending[serial] = Unacknowledged(frame: bytes, attempts: 0, due: now.advanced(by: answerTimeout)) }
+                try await outbound.write(ByteBuffer(bytes: bytes))
+                statistics.record(sent: 1)
+                nextReport = now.advanced(by: reportInterval)
+            }
+            var exhausted = false
+            resend = state.values.withLock { v in
+                var due: [[UInt8]] = []
+                for (key, var entry) in v.pending where entry.due <= now {
+                    if entry.attempts >= retries {
+                        exhausted = true
+                        continue
+                    }
+                    entry.attempts += 1
+                    entry.due = now.advanced(by: answerTimeout * (entry.attempts + 1))
+                    v.pending[key] = entry
+                    due.append(entry.frame)
+                }
+                return due
+            }
+            if exhausted { throw Unanswered() }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+}
+
