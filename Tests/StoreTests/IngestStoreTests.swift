@@ -47,42 +47,77 @@ import Testing
         return -1
     }
 
+    /// A vehicle with a terminal bound to it: (vehicle id, terminal id).
+    func vehicle(_ client: PostgresClient, plate: String, phone: String) async throws -> (Int64, Int32) {
+        try await PostgresTerminalRegistry(client: client, logger: logger).bind(phone: phone, plate: plate)
+        let rows = try await client.query("SELECT v.id, t.id FROM vehicles v JOIN terminals t ON t.vehicle_id = v.id WHERE t.phone = \(phone)", logger: logger)
+        var found: (Int64, Int32)?
+        for try await ids in rows.decode((Int64, Int32).self) { found = ids }
+        return try #require(found)
+    }
+
+    func sink(_ client: PostgresClient) async throws -> PostgresPositionSink {
+        let retention = PositionRetention(retentionDays: 2, aheadDays: 1)
+        _ = try await retention.maintain(client: client, today: "2026-11-22", logger: logger)
+        return PostgresPositionSink(client: client, retention: retention, logger: logger, now: { Date(timeIntervalSince1970: TimeInterval(Self.morning)) })
+    }
+
     @Test func storesExactlyOnceAndKeepsTheLatest() async throws {
         try await TestPostgres.withDatabase { client, _ in
-            let retention = PositionRetention(retentionDays: 2, aheadDays: 1)
-            _ = try await retention.maintain(client: client, today: "2026-11-22", logger: logger)
-            let sink = PostgresPositionSink(client: client, retention: retention, logger: logger, now: { Date(timeIntervalSince1970: TimeInterval(Self.morning)) })
-            let batch = [record(7, Self.morning), record(7, Self.morning + 10), record(8, Self.morning - 86_400, backfill: true)]
+            let (car, terminal) = try await vehicle(client, plate: "浙BD00007", phone: "013900000007")
+            let (_, other) = try await vehicle(client, plate: "浙BD00008", phone: "013900000008")
+            let sink = try await sink(client)
+            let batch = [record(terminal, Self.morning), record(terminal, Self.morning + 10), record(other, Self.morning - 86_400, backfill: true)]
             try await sink.store(batch)
             // A retransmission of the same reports changes nothing.
             try await sink.store(batch)
             #expect(try await count(client, "SELECT count(*) FROM positions") == 3)
-            let rows = try await client.query("""
-                SELECT extract(epoch FROM gnss_time)::int8, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill
-                FROM positions WHERE terminal_id = 7 ORDER BY gnss_time
-                """, logger: logger)
-            var stored: [PositionRecord] = []
-            for try await (epoch, lat, lon, alt, speed, course, alarm, status, mileage, backfill) in rows.decode((Int64, Int32, Int32, Int16, Int32, Int16, Int32, Int32, Int64?, Bool).self) {
-                stored.append(PositionRecord(terminalID: 7, gnssTime: epoch, latitudeE6: lat, longitudeE6: lon, altitude: alt, speed: UInt16(speed), course: UInt16(course),
-                                             alarm: UInt32(bitPattern: alarm), status: UInt32(bitPattern: status), mileage: mileage.map { UInt32($0) }, backfill: backfill))
-            }
-            #expect(stored == Array(batch.prefix(2)))
-            // The latest position of terminal 7 is its newest report, and an older one never replaces it.
-            try await sink.store([record(7, Self.morning - 3600)])
-            #expect(try await count(client, "SELECT extract(epoch FROM gnss_time)::int8 FROM latest_positions WHERE terminal_id = 7") == Int(Self.morning + 10))
+            // Every field comes back as it went in.
+            let queries = PositionQueries(client: client, logger: logger)
+            #expect(try await queries.track(vehicleID: car, from: Self.morning - 3600, to: Self.morning + 3600) == Array(batch.prefix(2)))
+            // The latest position is the newest report, and an older one never replaces it.
+            try await sink.store([record(terminal, Self.morning - 3600)])
+            let latest = try await queries.latest()
+            #expect(latest.first { $0.vehicleID == car }?.position.gnssTime == Self.morning + 10)
+            #expect(latest.first { $0.vehicleID == car }?.plate == "浙BD00007")
         }
     }
 
     @Test func absurdTimesGoToQuarantine() async throws {
         try await TestPostgres.withDatabase { client, _ in
-            let retention = PositionRetention(retentionDays: 2, aheadDays: 1)
-            _ = try await retention.maintain(client: client, today: "2026-11-22", logger: logger)
-            let sink = PostgresPositionSink(client: client, retention: retention, logger: logger, now: { Date(timeIntervalSince1970: TimeInterval(Self.morning)) })
+            let sink = try await sink(client)
             // Years ahead (a clock reset to 2030) and long before retention.
             try await sink.store([record(7, Self.morning), record(7, 1_900_000_000), record(7, 1_600_000_000)])
             #expect(try await count(client, "SELECT count(*) FROM positions") == 1)
             #expect(try await count(client, "SELECT count(*) FROM positions_quarantine") == 2)
             #expect(try await count(client, "SELECT count(*) FROM positions_quarantine WHERE reason = 'in the future'") == 1)
+        }
+    }
+
+    @Test func trackThinningAndMileage() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let (car, terminal) = try await vehicle(client, plate: "浙BD00009", phone: "013900000009")
+            let sink = try await sink(client)
+            // Due north at 36 km/h: 0.0001 degree of latitude (11.1 m) every 10 s... every second
+            // 10 m, so 10 s apart is 100 m: 0.000899 degrees.
+            let points = (0..<60).map { i in
+                PositionRecord(terminalID: terminal, gnssTime: Self.morning + Int64(i) * 10, latitudeE6: 29_868_336 + Int32(i) * 899, longitudeE6: 121_543_990,
+                               altitude: 5, speed: 360, course: 0, alarm: 0, status: 3, mileage: nil, backfill: false)
+            }
+            try await sink.store(points)
+            let queries = PositionQueries(client: client, logger: logger)
+            let thinned = try await queries.track(vehicleID: car, from: Self.morning, to: Self.morning + 600, thinnedTo: 60)
+            #expect(thinned.map(\.gnssTime) == (0..<10).map { Self.morning + Int64($0) * 60 })
+            // No odometer: the track's length, 59 x ~100 m.
+            let fromTrack = try await queries.mileage(vehicleID: car, from: Self.morning, to: Self.morning + 600)
+            #expect(fromTrack.source == .track && abs(fromTrack.meters - 5_900) < 60)
+            // With an odometer (0.1 km), its difference wins.
+            try await sink.store([
+                PositionRecord(terminalID: terminal, gnssTime: Self.morning + 3600, latitudeE6: 0, longitudeE6: 0, altitude: 0, speed: 0, course: 0, alarm: 0, status: 0, mileage: 10_000, backfill: false),
+                PositionRecord(terminalID: terminal, gnssTime: Self.morning + 7200, latitudeE6: 0, longitudeE6: 0, altitude: 0, speed: 0, course: 0, alarm: 0, status: 0, mileage: 10_123, backfill: false),
+            ])
+            let fromOdometer = try await queries.mileage(vehicleID: car, from: Self.morning + 3000, to: Self.morning + 8000)
+            #expect(fromOdometer.source == .odometer && fromOdometer.meters == 12_300)
         }
     }
 }

@@ -1,0 +1,78 @@
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What the rest of the system asks of the stored positions: a vehicle's track, the fleet's
+/// latest positions, mileage.
+public struct PositionQueries: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// A vehicle's positions from `from` to `to` (epoch seconds, inclusive), oldest first, from
+    /// every terminal it has had. With `thinnedTo`, at most one point per that many seconds (the
+    /// first of each interval).
+    public func track(vehicleID: Int64, from: Int64, to: Int64, thinnedTo interval: Int? = nil) async throws -> [PositionRecord] {
+        let step = Int64(max(1, interval ?? 1))
+        let rows = try await client.query("""
+            SELECT DISTINCT ON (bucket)
+                   terminal_id, extract(epoch FROM gnss_time)::int8, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill
+            FROM (
+                SELECT p.*, floor(extract(epoch FROM gnss_time) / \(step)) AS bucket
+                FROM positions p
+                WHERE terminal_id IN (SELECT id FROM terminals WHERE vehicle_id = \(vehicleID))
+                  AND gnss_time BETWEEN to_timestamp(\(Double(from))) AND to_timestamp(\(Double(to)))
+            ) points
+            ORDER BY bucket, gnss_time
+            """, logger: logger)
+        var track: [PositionRecord] = []
+        for try await row in rows.decode((Int32, Int64, Int32, Int32, Int16, Int32, Int16, Int32, Int32, Int64?, Bool).self) {
+            track.append(Self.record(row))
+        }
+        return track
+    }
+
+    /// The newest position of every vehicle that has one, with its plate.
+    public func latest() async throws -> [(vehicleID: Int64, plate: String, position: PositionRecord)] {
+        let rows = try await client.query("""
+            SELECT DISTINCT ON (v.id) v.id, v.plate, l.terminal_id, extract(epoch FROM l.gnss_time)::int8, l.lat_e6, l.lon_e6, l.speed_dkmh, l.course, l.alarm, l.status
+            FROM latest_positions l JOIN terminals t ON t.id = l.terminal_id JOIN vehicles v ON v.id = t.vehicle_id
+            ORDER BY v.id, l.gnss_time DESC
+            """, logger: logger)
+        var out: [(Int64, String, PositionRecord)] = []
+        for try await (vehicle, plate, terminal, epoch, lat, lon, speed, course, alarm, status) in rows.decode((Int64, String, Int32, Int64, Int32, Int32, Int32, Int16, Int32, Int32).self) {
+            out.append((vehicle, plate, PositionRecord(
+                terminalID: terminal, gnssTime: epoch, latitudeE6: lat, longitudeE6: lon, altitude: 0, speed: UInt16(clamping: speed),
+                course: UInt16(clamping: course), alarm: UInt32(bitPattern: alarm), status: UInt32(bitPattern: status), mileage: nil, backfill: false
+            )))
+        }
+        return out
+    }
+
+    /// Where a mileage figure came from.
+    public enum MileageSource: String, Sendable { case odometer, track }
+
+    /// Kilometres driven from `from` to `to`, in metres: the odometer's (extra 0x01) difference
+    /// when the terminal reports one, else the length of the track.
+    public func mileage(vehicleID: Int64, from: Int64, to: Int64) async throws -> (meters: Double, source: MileageSource) {
+        let track = try await track(vehicleID: vehicleID, from: from, to: to)
+        let odometer = track.compactMap(\.mileage)
+        if odometer.count >= 2, let first = odometer.first, let last = odometer.last, last >= first {
+            return (Double(last - first) * 100, .odometer)
+        }
+        return (TrackDistance.meters(track), .track)
+    }
+
+    static func record(_ row: (Int32, Int64, Int32, Int32, Int16, Int32, Int16, Int32, Int32, Int64?, Bool)) -> PositionRecord {
+        PositionRecord(
+            terminalID: row.0, gnssTime: row.1, latitudeE6: row.2, longitudeE6: row.3, altitude: row.4, speed: UInt16(clamping: row.5),
+            course: UInt16(clamping: row.6), alarm: UInt32(bitPattern: row.7), status: UInt32(bitPattern: row.8),
+            mileage: row.9.map { UInt32(clamping: $0) }, backfill: row.10
+        )
+    }
+}
