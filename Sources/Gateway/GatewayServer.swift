@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// The JT/T 808 TCP server: one child task per terminal connection, each running the session
 /// state machine and performing its actions against the registry and the position sink.
@@ -18,14 +19,21 @@ public struct GatewayServer: Service {
         public var port: Int
         /// A connection that sends nothing for this long is closed (3 x the usual 60 s heartbeat).
         public var idleTimeout: TimeAmount
-        /// Refused messages before authentication after which the connection is closed.
+        /// Refused messages (or garbage) before authentication after which the connection is closed.
         public var maximumFailures: Int
+        /// Open connections allowed from one source address (terminals behind one carrier NAT
+        /// share addresses: keep it generous).
+        public var maximumConnectionsPerAddress: Int
 
-        public init(host: String = "0.0.0.0", port: Int = 6808, idleTimeout: TimeAmount = .seconds(180), maximumFailures: Int = 3) {
+        public init(
+            host: String = "0.0.0.0", port: Int = 6808, idleTimeout: TimeAmount = .seconds(180), maximumFailures: Int = 3,
+            maximumConnectionsPerAddress: Int = 2_000
+        ) {
             self.host = host
             self.port = port
             self.idleTimeout = idleTimeout
             self.maximumFailures = maximumFailures
+            self.maximumConnectionsPerAddress = maximumConnectionsPerAddress
         }
     }
 
@@ -67,12 +75,24 @@ public struct GatewayServer: Service {
         let port = server.channel.localAddress?.port ?? configuration.port
         logger.notice("JT/T 808 gateway listening", metadata: ["port": "\(port)"])
         onListening(port)
-        // Stop accepting on graceful shutdown; the connections then end with their terminals.
+        let perAddress = ConnectionsPerAddress(limit: configuration.maximumConnectionsPerAddress)
+        // Stop accepting on graceful shutdown; each session closes its connection too.
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
                     for try await connection in connections {
-                        group.addTask { await self.serve(connection) }
+                        let address = connection.channel.remoteAddress?.ipAddress ?? "?"
+                        guard perAddress.open(address) else {
+                            logger.warning("too many connections from one address; refused", metadata: ["address": "\(address)"])
+                            // Closed through its async API: a bare channel.close() left the wrapped
+                            // channel open to the peer (seen in GatewayServerTests).
+                            group.addTask { try? await connection.executeThenClose { _, _ in } }
+                            continue
+                        }
+                        group.addTask {
+                            await self.serve(connection)
+                            perAddress.close(address)
+                        }
                     }
                 }
             }
@@ -92,6 +112,10 @@ public struct GatewayServer: Service {
             try await withGracefulShutdownHandler {
                 try await connection.executeThenClose { inbound, outbound in
                     for try await item in inbound {
+                        if case .invalid = item, case .close(let reason)? = session.machine.invalidFrameReceived().first {
+                            logger.info("closing connection", metadata: ["reason": "\(reason)"])
+                            return
+                        }
                         guard let (header, message) = session.accept(item, logger: logger) else { continue }
                         let actions = session.machine.received(header, message)
                         if try await perform(actions, header: header, session: &session, outbound: outbound, logger: logger) { return }
@@ -221,6 +245,30 @@ final class IdleTimeoutHandler: ChannelInboundHandler, Sendable {
             context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
+        }
+    }
+}
+
+/// Open connections by source address, for the per-address limit.
+final class ConnectionsPerAddress: Sendable {
+    private let counts = Mutex<[String: Int]>([:])
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Counts a new connection; false (and not counted) when the address is at its limit.
+    func open(_ address: String) -> Bool {
+        counts.withLock { counts in
+            guard counts[address, default: 0] < limit else { return false }
+            counts[address, default: 0] += 1
+            return true
+        }
+    }
+
+    func close(_ address: String) {
+        counts.withLock { counts in
+            let left = counts[address, default: 1] - 1
+            counts[address] = left > 0 ? left : nil
         }
     }
 }

@@ -114,6 +114,19 @@ public struct TerminalSessionStateMachine: Sendable {
         }
     }
 
+    /// Bytes arrived that were not a frame. Before authentication that counts as a failure (a
+    /// client sending garbage is dropped); after it, the terminal keeps its session.
+    public mutating func invalidFrameReceived() -> [Action] {
+        switch state {
+        case .unauthenticated(let failures): return fail(failures)
+        case .awaitingRegistry(let pending, let failures):
+            guard failures + 1 < maximumFailures else { return close() }
+            state = .awaitingRegistry(pending, failures: failures + 1)
+            return []
+        case .authenticated, .closed: return []
+        }
+    }
+
     /// The registry decided on a registration: `authCode` when accepted.
     public mutating func registrationDecided(_ result: RegistrationResponse.Result, authCode: String?) -> [Action] {
         guard case .awaitingRegistry(.registration(let header), let failures) = state else { return [] }

@@ -50,13 +50,14 @@ actor RecordingSink: PositionSink {
 
     /// Runs a gateway on a free port for the duration of `body`, which may also shut it down.
     func withGateway(
-        _ sink: RecordingSink, registry: KnownTerminals? = nil,
+        _ sink: RecordingSink, registry: KnownTerminals? = nil, perAddress: Int = 100,
         _ body: @Sendable (_ port: Int, _ shutdown: @Sendable () async -> Void) async throws -> Void
     ) async throws {
         let registry = registry ?? KnownTerminals(["0" + phone: (id: 7, code: "AC-7")])
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = GatewayServer(
-            configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30)), registry: registry, sink: sink, logger: logger,
+            configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30), maximumConnectionsPerAddress: perAddress),
+            registry: registry, sink: sink, logger: logger,
             onListening: { continuation.yield($0) }
         )
         let group = ServiceGroup(services: [server], logger: logger)
@@ -168,5 +169,45 @@ actor RecordingSink: PositionSink {
         #expect(Set(stored.map(\.terminalID)) == Set(1...5))
         // Positions stay around Ningbo, and speeds are plausible.
         #expect(stored.allSatisfy { abs(Double($0.latitudeE6) / 1e6 - 29.8683) < 0.5 && abs(Double($0.longitudeE6) / 1e6 - 121.544) < 0.5 && $0.speed <= 900 })
+    }
+
+    /// Whether the server closed the connection (an orderly end or a reset).
+    func closed(_ receive: () async throws -> Message?) async -> Bool {
+        do { return try await receive() == nil } catch { return true }
+    }
+
+    @Test func aFloodOfGarbageIsCutOffAndOthersAreServed() async throws {
+        try await withGateway(RecordingSink()) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                // Delimited junk, over and over: three failures and the server hangs up.
+                for _ in 0..<50 { try? await send(ByteBuffer(bytes: [0x7e, 0x00, 0x01, 0x02, 0x7e])) }
+                #expect(await closed(receive))
+            }
+            // Another terminal is still served.
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+            }
+        }
+    }
+
+    @Test func connectionsPerAddressAreLimited() async throws {
+        try await withGateway(RecordingSink(), perAddress: 2) { port, _ in
+            try await withTerminalConnection(port: port) { sendA, receiveA in
+                try await withTerminalConnection(port: port) { sendB, receiveB in
+                    // The third connection from 127.0.0.1 is closed at once.
+                    try await withTerminalConnection(port: port) { _, receiveC in
+                        #expect(await closed(receiveC))
+                    }
+                    // The first two work.
+                    var a = TestTerminal(phone), b = TestTerminal(phone)
+                    try await sendA(a.frame(.authentication(Authentication(authCode: "AC-7"))))
+                    try await sendB(b.frame(.authentication(Authentication(authCode: "AC-7"))))
+                    #expect(try await receiveA() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                    #expect(try await receiveB() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                }
+            }
+        }
     }
 }

@@ -110,4 +110,13 @@ import Testing
         var m = TerminalSessionStateMachine()
         #expect([m.takeSerial(), m.takeSerial(), m.takeSerial()] == [0, 1, 2])
     }
+
+    @Test func garbageBeforeAuthenticationCountsAsFailureButNotAfter() {
+        var stranger = TerminalSessionStateMachine(maximumFailures: 2)
+        #expect(stranger.invalidFrameReceived().isEmpty)
+        #expect(stranger.invalidFrameReceived() == [.close(.tooManyFailures)])
+        var known = authenticated()
+        for _ in 0..<10 { #expect(known.invalidFrameReceived().isEmpty) }
+        #expect(known.state == .authenticated(phone))
+    }
 }
