@@ -43,13 +43,17 @@ public struct GatewayServer: Service {
     let logger: Logger
     let waitUntilReady: @Sendable () async throws -> Void
     let onListening: @Sendable (Int) -> Void
+    /// The authenticated sessions, for downlink commands.
+    public let connections: TerminalConnections
 
     /// `waitUntilReady` returns when the registry and sink can be used (the schema is there):
     /// the port opens only then, so no terminal is turned away at start.
     public init(
         configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, logger: Logger,
+        connections: TerminalConnections = TerminalConnections(),
         waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
+        self.connections = connections
         self.configuration = configuration
         self.registry = registry
         self.sink = sink
@@ -111,6 +115,8 @@ public struct GatewayServer: Service {
             // terminal sends the rest again when it reconnects to this or another gateway.
             try await withGracefulShutdownHandler {
                 try await connection.executeThenClose { inbound, outbound in
+                    let link = connections.open(writer: outbound, channel: connection.channel)
+                    defer { connections.close(link) }
                     for try await item in inbound {
                         if case .invalid = item, case .close(let reason)? = session.machine.invalidFrameReceived().first {
                             logger.info("closing connection", metadata: ["reason": "\(reason)"])
@@ -118,7 +124,7 @@ public struct GatewayServer: Service {
                         }
                         guard let (header, message) = session.accept(item, logger: logger) else { continue }
                         let actions = session.machine.received(header, message)
-                        if try await perform(actions, header: header, session: &session, outbound: outbound, logger: logger) { return }
+                        if try await perform(actions, header: header, session: &session, link: link, logger: logger) { return }
                     }
                 }
             } onGracefulShutdown: {
@@ -137,17 +143,13 @@ public struct GatewayServer: Service {
     /// Performs actions and those they lead to; true when the connection must close.
     private func perform(
         _ initial: [TerminalSessionStateMachine.Action], header: MessageHeader, session: inout TerminalSession,
-        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, logger: Logger
+        link: TerminalConnections.Connection, logger: Logger
     ) async throws -> Bool {
         var pending = initial[...]
         while let action = pending.popFirst() {
             switch action {
             case .send(let message):
-                var reply = MessageHeader(messageID: message.messageID, version: header.version, phone: header.phone, serial: session.machine.takeSerial())
-                reply.protocolVersionNumber = header.protocolVersionNumber
-                for frame in FrameEncoder.encode(message, header: reply) {
-                    try await outbound.write(ByteBuffer(bytes: frame))
-                }
+                try await link.write(message, answering: header)
             case .lookUpRegistration(let phone, let registration):
                 let decision = try await registry.register(TerminalIdentity(
                     phone: phone.description, manufacturer: registration.manufacturer, model: registration.model,
@@ -158,7 +160,10 @@ public struct GatewayServer: Service {
             case .checkAuthentication(let phone, let code):
                 let terminal = try await registry.authenticate(phone: phone.description, authCode: code)
                 session.terminal = terminal
-                if let terminal { logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"]) }
+                if let terminal {
+                    logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"])
+                    connections.attach(link, as: header)
+                }
                 pending.append(contentsOf: session.machine.authenticationDecided(terminal != nil))
             case .store(let serial, let messageID, let reports):
                 guard let terminal = session.terminal else { continue }
@@ -170,10 +175,8 @@ public struct GatewayServer: Service {
                     // Not acknowledged: the terminal sends it again, as the standard says.
                     logger.warning("positions not stored; not acknowledging", metadata: ["error": "\(error)"])
                 }
-            case .deliverAnswer:
-                // Answers to platform commands go to the session registry of the downlink API,
-                // which does not exist yet (ingest issue); until then nobody waits for them.
-                break
+            case .deliverAnswer(let replySerial, let answer):
+                connections.deliver(answer, from: header.phone, replySerial: replySerial)
             case .close(let reason):
                 logger.info("closing connection", metadata: ["reason": "\(reason)"])
                 return true

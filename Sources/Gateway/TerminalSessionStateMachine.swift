@@ -47,17 +47,9 @@ public struct TerminalSessionStateMachine: Sendable {
 
     public private(set) var state: State = .unauthenticated(failures: 0)
     public let maximumFailures: Int
-    /// Platform serial numbers for what the server sends.
-    private var nextSerial: UInt16 = 0
 
     public init(maximumFailures: Int = 3) {
         self.maximumFailures = maximumFailures
-    }
-
-    /// The serial number for the next message the platform sends on this connection.
-    public mutating func takeSerial() -> UInt16 {
-        defer { nextSerial &+= 1 }
-        return nextSerial
     }
 
     /// A message arrived.

@@ -50,14 +50,14 @@ actor RecordingSink: PositionSink {
 
     /// Runs a gateway on a free port for the duration of `body`, which may also shut it down.
     func withGateway(
-        _ sink: RecordingSink, registry: KnownTerminals? = nil, perAddress: Int = 100,
+        _ sink: RecordingSink, registry: KnownTerminals? = nil, perAddress: Int = 100, connections: TerminalConnections = TerminalConnections(),
         _ body: @Sendable (_ port: Int, _ shutdown: @Sendable () async -> Void) async throws -> Void
     ) async throws {
-        let registry = registry ?? KnownTerminals(["0" + phone: (id: 7, code: "AC-7")])
+        let registry = registry ?? KnownTerminals(["0" + phone: (id: 7, code: "AC-7"), "013912340000": (id: 8, code: "AC-8")])
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = GatewayServer(
             configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30), maximumConnectionsPerAddress: perAddress),
-            registry: registry, sink: sink, logger: logger,
+            registry: registry, sink: sink, logger: logger, connections: connections,
             onListening: { continuation.yield($0) }
         )
         let group = ServiceGroup(services: [server], logger: logger)
@@ -201,11 +201,40 @@ actor RecordingSink: PositionSink {
                         #expect(await closed(receiveC))
                     }
                     // The first two work.
-                    var a = TestTerminal(phone), b = TestTerminal(phone)
+                    var a = TestTerminal(phone), b = TestTerminal("13912340000")
                     try await sendA(a.frame(.authentication(Authentication(authCode: "AC-7"))))
-                    try await sendB(b.frame(.authentication(Authentication(authCode: "AC-7"))))
+                    try await sendB(b.frame(.authentication(Authentication(authCode: "AC-8"))))
                     #expect(try await receiveA() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
                     #expect(try await receiveB() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                }
+            }
+        }
+    }
+
+    @Test func platformCommandsReachTheTerminalAndReturnItsAnswer() async throws {
+        let connections = TerminalConnections()
+        let terminalPhone = TerminalPhone(digits: phone, version: .v2013)!
+        try await withGateway(RecordingSink(), connections: connections) { port, _ in
+            // Not connected yet: a clear error, not a hang.
+            await #expect(throws: TerminalConnections.CommandError.notConnected) { try await connections.send(.queryParameters, to: terminalPhone) }
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                let reply = ParameterReply(replySerial: 0, parameters: [TerminalParameter(id: TerminalParameter.ID.heartbeatInterval, value: .dword(60))])
+                try await withThrowingTaskGroup(of: Message.self) { group in
+                    group.addTask { try await connections.send(.queryParameters, to: terminalPhone, timeout: .seconds(10)) }
+                    // The terminal sees 0x8104 and answers with its serial.
+                    #expect(try await receive() == .queryParameters)
+                    var answer = reply
+                    answer.replySerial = 1  // the platform's second message on this connection
+                    try await send(terminal.frame(.parameterReply(answer)))
+                    let got = try await group.next()
+                    #expect(got == .parameterReply(answer))
+                }
+                // No answer: the command times out.
+                await #expect(throws: TerminalConnections.CommandError.timedOut) {
+                    try await connections.send(.locateNow, to: terminalPhone, timeout: .milliseconds(300))
                 }
             }
         }

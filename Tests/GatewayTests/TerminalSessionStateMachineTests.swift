@@ -106,10 +106,6 @@ import Testing
         #expect(m.state == .closed)
     }
 
-    @Test func platformSerialsIncrease() {
-        var m = TerminalSessionStateMachine()
-        #expect([m.takeSerial(), m.takeSerial(), m.takeSerial()] == [0, 1, 2])
-    }
 
     @Test func garbageBeforeAuthenticationCountsAsFailureButNotAfter() {
         var stranger = TerminalSessionStateMachine(maximumFailures: 2)
