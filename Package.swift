@@ -99,7 +99,7 @@ let package = Package(
         // A JT/T 808 terminal over TCP for tests.
         .target(
             name: "TerminalTestSupport",
-            dependencies: ["Gateway", "JT808", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["Gateway", "JT808", "TerminalSimulator", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Tests/TerminalTestSupport",
             swiftSettings: strictSettings
         ),

@@ -92,12 +92,7 @@ public struct SimulatedTerminal: Sendable {
     }
 
     private func connectOnce(host: String, port: Int, state: State, statistics: SimulationStatistics) async throws {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: port) { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
-                return try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
-            }
-        }
+        let channel = try await connectTerminal(host: host, port: port)
         statistics.record(connections: 1)
         try await channel.executeThenClose { inbound, outbound in
             var answers = inbound.makeAsyncIterator()
@@ -179,3 +174,13 @@ public struct SimulatedTerminal: Sendable {
     }
 }
 
+
+/// A TCP connection to a JT/T 808 server, framed and decoded by the same codec as the server's.
+public func connectTerminal(host: String, port: Int) async throws -> NIOAsyncChannel<InboundFrame, ByteBuffer> {
+    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: port) { channel in
+        channel.eventLoop.makeCompletedFuture {
+            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
+            return try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+        }
+    }
+}

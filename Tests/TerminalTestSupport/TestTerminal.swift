@@ -2,6 +2,7 @@ import Gateway
 import JT808
 import NIOCore
 import NIOPosix
+import TerminalSimulator
 
 /// A terminal for tests: frames messages with its own phone and serials.
 public struct TestTerminal {
@@ -22,12 +23,7 @@ public func withTerminalConnection(
     port: Int,
     _ body: (_ send: (ByteBuffer) async throws -> Void, _ receive: () async throws -> Message?) async throws -> Void
 ) async throws {
-    let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port) { channel in
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
-            return try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
-        }
-    }
+    let channel = try await connectTerminal(host: "127.0.0.1", port: port)
     try await channel.executeThenClose { inbound, outbound in
         var iterator = inbound.makeAsyncIterator()
         try await body({ try await outbound.write($0) }, {
