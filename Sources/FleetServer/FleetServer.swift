@@ -91,14 +91,18 @@ public enum FleetServer {
             client: client, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, database: database.url,
             readiness: readiness, logger: logger
         )
+        // Reports of all connections share transactions; each is acknowledged once its batch committed.
+        let groupCommit = GroupCommit(inner: PostgresPositionSink(client: client, retention: configuration.retention, logger: logger))
         let gateway = GatewayServer(
             configuration: configuration.gateway,
             registry: PostgresTerminalRegistry(client: client, logger: logger),
-            sink: PostgresPositionSink(client: client, retention: configuration.retention, logger: logger),
+            sink: groupCommit,
             logger: logger,
             waitUntilReady: { try await readiness.wait() }
         )
-        var all: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: schema), .init(service: gateway)]
+        // Started in this order, stopped in reverse: the gateway first, then the last batch is
+        // written, then the database client goes.
+        var all: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: schema), .init(service: groupCommit), .init(service: gateway)]
         if let demoFleet {
             all.append(.init(service: DemoFleetService(
                 client: client, fleet: FleetSimulator(count: demoFleet), gatewayPort: configuration.gateway.port, readiness: readiness, logger: logger

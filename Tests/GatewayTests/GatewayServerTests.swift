@@ -194,18 +194,23 @@ actor RecordingSink: PositionSink {
 
     @Test func connectionsPerAddressAreLimited() async throws {
         try await withGateway(RecordingSink(), perAddress: 2) { port, _ in
+            // Each connection proves it is being served before the next one opens (the server
+            // may see simultaneous connections in any order).
             try await withTerminalConnection(port: port) { sendA, receiveA in
+                var a = TestTerminal(phone)
+                try await sendA(a.frame(.authentication(Authentication(authCode: "AC-7"))))
+                #expect(try await receiveA() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
                 try await withTerminalConnection(port: port) { sendB, receiveB in
+                    var b = TestTerminal("13912340000")
+                    try await sendB(b.frame(.authentication(Authentication(authCode: "AC-8"))))
+                    #expect(try await receiveB() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
                     // The third connection from 127.0.0.1 is closed at once.
                     try await withTerminalConnection(port: port) { _, receiveC in
                         #expect(await closed(receiveC))
                     }
-                    // The first two work.
-                    var a = TestTerminal(phone), b = TestTerminal("13912340000")
-                    try await sendA(a.frame(.authentication(Authentication(authCode: "AC-7"))))
-                    try await sendB(b.frame(.authentication(Authentication(authCode: "AC-8"))))
-                    #expect(try await receiveA() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
-                    #expect(try await receiveB() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                    // The first two still work.
+                    try await sendA(a.frame(.heartbeat))
+                    #expect(try await receiveA() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0002, result: .success)))
                 }
             }
         }

@@ -1,0 +1,124 @@
+import Domain
+import ServiceLifecycle
+import Synchronization
+
+/// Batches positions from every connection into few, large transactions (group commit): a
+/// caller's `store` returns when the batch holding its positions is durable, so acknowledgements
+/// still follow durability, while the database sees one commit per batch instead of one per
+/// report. A batch is written when it reaches `maximumBatch` positions or `maximumDelay` after
+/// its first position. Memory is bounded: past `maximumPending` positions waiting, callers wait.
+public final class GroupCommit: PositionSink, Service {
+    private struct Waiting {
+        var positions: [PositionRecord]
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private struct State {
+        var queue: [Waiting] = []
+        var queued = 0
+        /// The flusher sleeping until there is work.
+        var idle: CheckedContinuation<Void, Never>?
+        var stopped = false
+    }
+
+    private let inner: any PositionSink
+    private let maximumBatch: Int
+    private let maximumDelay: Duration
+    private let maximumPending: Int
+    private let state = Mutex(State())
+    /// Batch sizes written, for metrics and tests.
+    private let sizes = Mutex<[Int]>([])
+
+    public init(inner: any PositionSink, maximumBatch: Int = 5_000, maximumDelay: Duration = .milliseconds(5), maximumPending: Int = 100_000) {
+        self.inner = inner
+        self.maximumBatch = maximumBatch
+        self.maximumDelay = maximumDelay
+        self.maximumPending = maximumPending
+    }
+
+    /// Sizes of the batches written so far.
+    public var batchSizes: [Int] { sizes.withLock { $0 } }
+
+    public func store(_ positions: [PositionRecord]) async throws {
+        guard !positions.isEmpty else { return }
+        // Back-pressure: wait while the queue is full (the caller's connection reads nothing meanwhile).
+        while state.withLock({ $0.queued >= maximumPending && !$0.stopped }) {
+            try await Task.sleep(for: maximumDelay)
+        }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let (accepted, wake) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+                guard !s.stopped else { return (false, nil) }
+                s.queue.append(Waiting(positions: positions, continuation: continuation))
+                s.queued += positions.count
+                let idle = s.idle
+                s.idle = nil
+                return (true, idle)
+            }
+            guard accepted else {
+                // Shutting down: not stored, so not acknowledged; the terminal sends it again.
+                continuation.resume(throwing: Stopped())
+                return
+            }
+            wake?.resume()
+        }
+    }
+
+    /// The group commit has stopped: positions offered now are not stored.
+    public struct Stopped: Error {}
+
+    /// Writes batches until graceful shutdown, then writes what is left and stops.
+    public func run() async throws {
+        let clock = ContinuousClock()
+        while true {
+            // Sleep until there is work (or we are told to stop).
+            await withTaskCancellationHandler {
+                await withGracefulShutdownHandler {
+                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                        let ready = state.withLock { s -> Bool in
+                            if !s.queue.isEmpty || s.stopped { return true }
+                            s.idle = c
+                            return false
+                        }
+                        if ready { c.resume() }
+                    }
+                } onGracefulShutdown: { self.stop() }
+            } onCancel: { self.stop() }
+            // Give the batch a moment to fill, unless it is full already.
+            let deadline = clock.now.advanced(by: maximumDelay)
+            while state.withLock({ $0.queued < maximumBatch && !$0.stopped }), clock.now < deadline {
+                try? await Task.sleep(until: deadline, clock: clock)
+            }
+            let batch = state.withLock { s -> [Waiting] in
+                var taken: [Waiting] = []
+                var count = 0
+                while let first = s.queue.first, count == 0 || count + first.positions.count <= maximumBatch {
+                    taken.append(s.queue.removeFirst())
+                    count += first.positions.count
+                }
+                s.queued -= count
+                return taken
+            }
+            if batch.isEmpty {
+                if state.withLock({ $0.stopped }) { return }
+                continue
+            }
+            let positions = batch.flatMap(\.positions)
+            do {
+                try await inner.store(positions)
+                sizes.withLock { $0.append(positions.count) }
+                for waiting in batch { waiting.continuation.resume() }
+            } catch {
+                for waiting in batch { waiting.continuation.resume(throwing: error) }
+            }
+        }
+    }
+
+    private func stop() {
+        let idle = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            s.stopped = true
+            defer { s.idle = nil }
+            return s.idle
+        }
+        idle?.resume()
+    }
+}
