@@ -97,6 +97,7 @@ public enum FleetServer {
             configuration: configuration.gateway,
             registry: PostgresTerminalRegistry(client: client, logger: logger),
             sink: groupCommit,
+            events: PostgresEventSink(client: client, logger: logger),
             logger: logger,
             waitUntilReady: { try await readiness.wait() }
         )

@@ -26,8 +26,9 @@ struct SchemaService: Service {
             guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
             do {
                 _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
+                try await PostgresEventSink(client: client, logger: logger).purge()
             } catch {
-                logger.error("position partition maintenance failed; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
+                logger.error("retention maintenance failed; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
             }
         }
     }

@@ -40,6 +40,7 @@ public struct GatewayServer: Service {
     let configuration: Configuration
     let registry: any TerminalRegistry
     let sink: any PositionSink
+    let events: any EventSink
     let logger: Logger
     let waitUntilReady: @Sendable () async throws -> Void
     let onListening: @Sendable (Int) -> Void
@@ -49,7 +50,7 @@ public struct GatewayServer: Service {
     /// `waitUntilReady` returns when the registry and sink can be used (the schema is there):
     /// the port opens only then, so no terminal is turned away at start.
     public init(
-        configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, logger: Logger,
+        configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, events: any EventSink, logger: Logger,
         connections: TerminalConnections = TerminalConnections(),
         waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
@@ -57,6 +58,7 @@ public struct GatewayServer: Service {
         self.configuration = configuration
         self.registry = registry
         self.sink = sink
+        self.events = events
         self.logger = logger
         self.waitUntilReady = waitUntilReady
         self.onListening = onListening
@@ -170,6 +172,9 @@ public struct GatewayServer: Service {
                 let backfill = messageID == Message.ID.locationBatch
                 do {
                     try await sink.store(reports.map { Self.record($0, terminal: terminal.id, backfill: backfill) })
+                    let (raised, last) = Self.raisedAlarms(reports, after: session.lastAlarm, terminal: terminal.id)
+                    try await events.record(raised)
+                    session.lastAlarm = last
                     pending.append(contentsOf: session.machine.reportsDurable(serial: serial, messageID: messageID))
                 } catch {
                     // Not acknowledged: the terminal sends it again, as the standard says.
@@ -195,6 +200,24 @@ public struct GatewayServer: Service {
         }
     }
 
+    /// The alarms that went on in `reports` (in time order) since `previous`, as events, and
+    /// the alarm state after the last report.
+    static func raisedAlarms(_ reports: [LocationReport], after previous: AlarmFlags, terminal: Int32) -> ([VehicleEvent], AlarmFlags) {
+        var state = previous
+        var raised: [VehicleEvent] = []
+        for report in reports.sorted(by: { $0.time < $1.time }) {
+            let new = report.alarm.subtracting(state)
+            for (name, flag) in AlarmFlags.named where new.contains(flag) {
+                raised.append(VehicleEvent(
+                    terminalID: terminal, kind: name, occurredAt: report.time.epochSeconds,
+                    latitudeE6: Int32(clamping: report.latitudeE6), longitudeE6: Int32(clamping: report.longitudeE6), speed: report.speed
+                ))
+            }
+            state = report.alarm
+        }
+        return (raised, state)
+    }
+
     static func record(_ report: LocationReport, terminal: Int32, backfill: Bool) -> PositionRecord {
         PositionRecord(
             terminalID: terminal, gnssTime: report.time.epochSeconds,
@@ -209,6 +232,8 @@ public struct GatewayServer: Service {
 struct TerminalSession {
     var machine: TerminalSessionStateMachine
     var terminal: AuthenticatedTerminal?
+    /// Alarm bits of the newest report stored, to turn alarms going on into events.
+    var lastAlarm: AlarmFlags = []
     var assembler = SubpackageAssembler<ContinuousClock.Instant>()
 
     /// The message a frame carries, once complete; nil for errors (logged) and partial messages.

@@ -26,8 +26,9 @@ actor KnownTerminals: TerminalRegistry {
 }
 
 /// A sink that keeps what it was given, or fails while `failing` is set.
-actor RecordingSink: PositionSink {
+actor RecordingSink: PositionSink, EventSink {
     var stored: [PositionRecord] = []
+    var events: [VehicleEvent] = []
     var failing = false
     struct Down: Error {}
 
@@ -36,6 +37,11 @@ actor RecordingSink: PositionSink {
     func store(_ positions: [PositionRecord]) async throws {
         if failing { throw Down() }
         stored += positions
+    }
+
+    func record(_ events: [VehicleEvent]) async throws {
+        if failing { throw Down() }
+        self.events += events
     }
 }
 
@@ -57,7 +63,7 @@ actor RecordingSink: PositionSink {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = GatewayServer(
             configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30), maximumConnectionsPerAddress: perAddress),
-            registry: registry, sink: sink, logger: logger, connections: connections,
+            registry: registry, sink: sink, events: sink, logger: logger, connections: connections,
             onListening: { continuation.yield($0) }
         )
         let group = ServiceGroup(services: [server], logger: logger)
@@ -243,5 +249,28 @@ actor RecordingSink: PositionSink {
                 }
             }
         }
+    }
+
+    @Test func alarmsGoingOnBecomeEventsOnce() async throws {
+        let sink = RecordingSink()
+        try await withGateway(sink) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                _ = try await receive()
+                // SOS on, still on, off, on again (with fatigue driving): three events.
+                let alarms: [AlarmFlags] = [.emergency, .emergency, [], [.emergency, .fatigueDriving]]
+                for (i, alarm) in alarms.enumerated() {
+                    var report = position
+                    report.alarm = alarm
+                    report.time = DeviceTime(epochSeconds: position.time.epochSeconds + Int64(i) * 10)
+                    try await send(terminal.frame(.location(report)))
+                    #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: UInt16(i + 1), replyID: 0x0200, result: .success)))
+                }
+            }
+        }
+        let events = await sink.events
+        #expect(events.map(\.kind) == ["emergency", "emergency", "fatigueDriving"])
+        #expect(events.map(\.occurredAt) == [position.time.epochSeconds, position.time.epochSeconds + 30, position.time.epochSeconds + 30])
     }
 }

@@ -121,3 +121,26 @@ import Testing
         }
     }
 }
+
+@Suite struct EventSinkTests {
+    let logger = TestPostgres.logger
+
+    @Test func eventsAreKeptOnceAndPurgedAfterThreeYears() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let sink = PostgresEventSink(client: client, logger: logger)
+            let now = Int64(Date().timeIntervalSince1970)
+            let sos = VehicleEvent(terminalID: 7, kind: "emergency", occurredAt: now - 60, latitudeE6: 29_868_336, longitudeE6: 121_543_990, speed: 0)
+            let old = VehicleEvent(terminalID: 7, kind: "overspeed", occurredAt: now - 4 * 365 * 86_400, latitudeE6: 0, longitudeE6: 0, speed: 1_300)
+            let recent = VehicleEvent(terminalID: 7, kind: "fatigueDriving", occurredAt: now - 2 * 365 * 86_400, latitudeE6: 0, longitudeE6: 0, speed: 800)
+            try await sink.record([sos, old, recent])
+            try await sink.record([sos])  // a reconnecting terminal reports it again
+            var kinds: [String] = []
+            for try await kind in try await client.query("SELECT kind FROM events ORDER BY occurred_at", logger: logger).decode(String.self) { kinds.append(kind) }
+            #expect(kinds == ["overspeed", "fatigueDriving", "emergency"])
+            #expect(try await sink.purge() == 1)
+            kinds = []
+            for try await kind in try await client.query("SELECT kind FROM events ORDER BY occurred_at", logger: logger).decode(String.self) { kinds.append(kind) }
+            #expect(kinds == ["fatigueDriving", "emergency"])
+        }
+    }
+}
