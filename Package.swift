@@ -125,7 +125,10 @@ let package = Package(
         // Runs the built fleetd binary: its command line is an interface too.
         .testTarget(
             name: "FleetdTests",
-            dependencies: ["PostgresTestSupport", "TerminalTestSupport", "EmbeddedPostgres", "Store", "JT808", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "PostgresTestSupport", "TerminalTestSupport", "TerminalSimulator", "EmbeddedPostgres", "Store", "JT808",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ],

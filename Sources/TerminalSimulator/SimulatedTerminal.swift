@@ -9,8 +9,29 @@ import Synchronization
 /// Counters of a simulation run, shared by all its terminals.
 public final class SimulationStatistics: Sendable {
     private let counts = Mutex<(sent: Int, acknowledged: Int, retransmitted: Int, connections: Int)>((0, 0, 0, 0))
+    private let acknowledged = Mutex<[AcknowledgedReport]>([])
+
+    /// One report the server acknowledged: it must be stored.
+    public struct AcknowledgedReport: Hashable, Sendable {
+        /// The terminal phone's BCD digits.
+        public var phone: String
+        public var gnssTime: Int64
+
+        public init(phone: String, gnssTime: Int64) {
+            self.phone = phone
+            self.gnssTime = gnssTime
+        }
+    }
 
     public init() {}
+
+    /// Every report acknowledged so far.
+    public var acknowledgedReports: [AcknowledgedReport] { acknowledged.withLock { $0 } }
+
+    func acknowledge(phone: TerminalPhone, gnssTime: Int64) {
+        acknowledged.withLock { $0.append(AcknowledgedReport(phone: phone.description, gnssTime: gnssTime)) }
+        record(acknowledged: 1)
+    }
 
     func record(sent: Int = 0, acknowledged: Int = 0, retransmitted: Int = 0, connections: Int = 0) {
         counts.withLock {
@@ -50,6 +71,7 @@ public struct SimulatedTerminal: Sendable {
 
     struct Unacknowledged {
         var frame: [UInt8]
+        var gnssTime: Int64
         var attempts: Int
         var due: ContinuousClock.Instant
     }
@@ -122,7 +144,9 @@ public struct SimulatedTerminal: Sendable {
                 // Reading: acknowledgements clear their reports.
                 while let item = try await answers.next() {
                     guard case .frame(let f) = item, case .platformResponse(let ack)? = f.message, ack.replyID == Message.ID.location else { continue }
-                    if state.values.withLock({ $0.pending.removeValue(forKey: ack.replySerial) }) != nil { statistics.record(acknowledged: 1) }
+                    if let report = state.values.withLock({ $0.pending.removeValue(forKey: ack.replySerial) }) {
+                        statistics.acknowledge(phone: phone, gnssTime: report.gnssTime)
+                    }
                 }
                 group.cancelAll()
                 throw Unanswered()
@@ -148,7 +172,7 @@ public struct SimulatedTerminal: Sendable {
                     return v.route.report(at: Int64(Date().timeIntervalSince1970))
                 }
                 let (serial, bytes) = state.frame(.location(report), phone: phone)
-                state.values.withLock { $0.pending[serial] = Unacknowledged(frame: bytes, attempts: 0, due: now.advanced(by: answerTimeout)) }
+                state.values.withLock { $0.pending[serial] = Unacknowledged(frame: bytes, gnssTime: report.time.epochSeconds, attempts: 0, due: now.advanced(by: answerTimeout)) }
                 try await outbound.write(ByteBuffer(bytes: bytes))
                 statistics.record(sent: 1)
                 nextReport = now.advanced(by: reportInterval)

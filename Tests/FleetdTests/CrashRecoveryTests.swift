@@ -1,0 +1,75 @@
+import EmbeddedPostgres
+import Foundation
+import JT808
+import Logging
+import PostgresNIO
+import PostgresTestSupport
+import Store
+import TerminalSimulator
+import TerminalTestSupport
+import Testing
+
+/// `kill -9` the server under load, start it again, let the terminals retransmit: nothing that
+/// was acknowledged is missing, nothing is stored twice.
+@Suite struct CrashRecoveryTests {
+    func startServer(_ url: DatabaseURL, port: Int) throws -> Process {
+        let server = Process()
+        server.executableURL = Fleetd.binary
+        server.arguments = ["serve", "--database-url", url.description]
+        server.currentDirectoryURL = TestPostgres.repository
+        server.environment = ProcessInfo.processInfo.environment.merging(["FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(port)", "LOG_LEVEL": "error"]) { $1 }
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        return server
+    }
+
+    func waitUntilListening(_ port: Int) async throws {
+        for _ in 0..<600 {
+            if (try? await withTerminalConnection(port: port) { _, _ in }) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("fleetd serve never listened on \(port)")
+    }
+
+    @Test func nothingAcknowledgedIsLostOrDuplicatedAcrossAKill() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let fleet = FleetSimulator(count: 10, reportInterval: .seconds(1))
+            let registry = PostgresTerminalRegistry(client: client, logger: TestPostgres.logger)
+            for t in fleet.terminals { try await registry.bind(phone: t.phone.description, plate: t.plate) }
+            let port = try EmbeddedPostgres.freePort()
+            var server = try startServer(url, port: port)
+            try await waitUntilListening(port)
+
+            let statistics = SimulationStatistics()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await fleet.run(host: "127.0.0.1", port: port, statistics: statistics, logger: Logger(label: "crash-test")) }
+                // Load for a while, then the crash.
+                for _ in 0..<100 where statistics.snapshot.acknowledged < 30 { try await Task.sleep(for: .milliseconds(100)) }
+                kill(server.processIdentifier, SIGKILL)
+                server.waitUntilExit()
+                let beforeCrash = statistics.snapshot.acknowledged
+                // Reports keep coming while the server is down; then it is back.
+                try await Task.sleep(for: .seconds(2))
+                server = try startServer(url, port: port)
+                try await waitUntilListening(port)
+                for _ in 0..<200 where statistics.snapshot.acknowledged < beforeCrash + 40 { try await Task.sleep(for: .milliseconds(100)) }
+                group.cancelAll()
+            }
+            server.interrupt()
+            server.waitUntilExit()
+
+            let acknowledged = Set(statistics.acknowledgedReports)
+            #expect(acknowledged.count >= 60, "too little load to prove anything: \(acknowledged.count)")
+            var stored: [SimulationStatistics.AcknowledgedReport] = []
+            let rows = try await client.query(
+                "SELECT t.phone, extract(epoch FROM p.gnss_time)::int8 FROM positions p JOIN terminals t ON t.id = p.terminal_id",
+                logger: TestPostgres.logger
+            )
+            for try await (phone, time) in rows.decode((String, Int64).self) { stored.append(.init(phone: phone, gnssTime: time)) }
+            // Every acknowledged report is there; none twice.
+            #expect(acknowledged.isSubset(of: Set(stored)), "missing: \(acknowledged.subtracting(stored).count)")
+            #expect(stored.count == Set(stored).count)
+        }
+    }
+}
