@@ -1,6 +1,8 @@
 import EmbeddedPostgres
 import Foundation
 import Gateway
+import Metrics
+import Prometheus
 import JT808
 import TerminalSimulator
 import Logging
@@ -21,6 +23,10 @@ public struct FleetConfiguration: Sendable {
     public var retention: PositionRetention
     /// The JT/T 808 listener ($FLEET_GATEWAY_HOST / $FLEET_GATEWAY_PORT, 0.0.0.0:6808 by default).
     public var gateway: GatewayServer.Configuration
+    /// Prometheus metrics at http://HOST:PORT/metrics ($FLEET_METRICS_HOST / $FLEET_METRICS_PORT,
+    /// 127.0.0.1:9808 by default).
+    public var metricsHost = "127.0.0.1"
+    public var metricsPort = 9808
 
     public init(
         databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql,
@@ -43,7 +49,10 @@ public struct FleetConfiguration: Sendable {
         var gateway = GatewayServer.Configuration()
         if let host = env["FLEET_GATEWAY_HOST"], !host.isEmpty { gateway.host = host }
         if let port = env["FLEET_GATEWAY_PORT"].flatMap(Int.init) { gateway.port = port }
-        return FleetConfiguration(databaseURL: url, dataDirectory: dir, retention: retention, gateway: gateway)
+        var configuration = FleetConfiguration(databaseURL: url, dataDirectory: dir, retention: retention, gateway: gateway)
+        if let host = env["FLEET_METRICS_HOST"], !host.isEmpty { configuration.metricsHost = host }
+        if let port = env["FLEET_METRICS_PORT"].flatMap(Int.init) { configuration.metricsPort = port }
+        return configuration
     }
 }
 
@@ -103,7 +112,10 @@ public enum FleetServer {
         )
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the database client goes.
-        var all: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: client), .init(service: schema), .init(service: groupCommit), .init(service: gateway)]
+        let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
+        var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: metrics), .init(service: client), .init(service: schema), .init(service: groupCommit), .init(service: gateway),
+        ]
         if let demoFleet {
             all.append(.init(service: DemoFleetService(
                 client: client, fleet: FleetSimulator(count: demoFleet), gatewayPort: configuration.gateway.port, readiness: readiness, logger: logger
@@ -116,6 +128,14 @@ public enum FleetServer {
         ))
         try await services.run()
     }
+
+    /// The process's metrics, exported by the metrics endpoint. swift-metrics takes one backend
+    /// per process, so it is set up once, on first use.
+    static let metricsRegistry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }()
 
     /// Applies the migrations of `sqlDirectory`, logging each as it goes.
     public static func migrate(client: PostgresClient, sqlDirectory: URL?, logger: Logger) async throws {

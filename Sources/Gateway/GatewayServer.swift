@@ -1,5 +1,6 @@
 import Domain
 import JT808
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOPosix
@@ -89,6 +90,7 @@ public struct GatewayServer: Service {
                     for try await connection in connections {
                         let address = connection.channel.remoteAddress?.ipAddress ?? "?"
                         guard perAddress.open(address) else {
+                            GatewayMetrics.refusedConnections.increment()
                             logger.warning("too many connections from one address; refused", metadata: ["address": "\(address)"])
                             // Closed through its async API: a bare channel.close() left the wrapped
                             // channel open to the peer (seen in GatewayServerTests).
@@ -112,6 +114,8 @@ public struct GatewayServer: Service {
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
         var session = TerminalSession(machine: TerminalSessionStateMachine(maximumFailures: configuration.maximumFailures))
+        GatewayMetrics.connections.increment()
+        defer { GatewayMetrics.connections.decrement() }
         do {
             // On shutdown the connection is closed: what was acknowledged is stored, and the
             // terminal sends the rest again when it reconnects to this or another gateway.
@@ -120,7 +124,12 @@ public struct GatewayServer: Service {
                     let link = connections.open(writer: outbound, channel: connection.channel)
                     defer { connections.close(link) }
                     for try await item in inbound {
+                        switch item {
+                        case .frame(let frame): GatewayMetrics.frame(frame.header.messageID)
+                        case .invalid(let error): GatewayMetrics.invalidFrame(error)
+                        }
                         if case .invalid = item, case .close(let reason)? = session.machine.invalidFrameReceived().first {
+                            GatewayMetrics.closed("\(reason)")
                             logger.info("closing connection", metadata: ["reason": "\(reason)"])
                             return
                         }
@@ -134,6 +143,7 @@ public struct GatewayServer: Service {
             }
         } catch is IdleTimeout {
             for case .close(let reason) in session.machine.idleTimeoutElapsed() {
+                GatewayMetrics.closed("\(reason)")
                 logger.info("closing connection", metadata: ["reason": "\(reason)"])
             }
         } catch {
@@ -175,6 +185,7 @@ public struct GatewayServer: Service {
                     let (raised, last) = Self.raisedAlarms(reports, after: session.lastAlarm, terminal: terminal.id)
                     try await events.record(raised)
                     session.lastAlarm = last
+                    GatewayMetrics.positionsAcknowledged.increment(by: reports.count)
                     pending.append(contentsOf: session.machine.reportsDurable(serial: serial, messageID: messageID))
                 } catch {
                     // Not acknowledged: the terminal sends it again, as the standard says.
@@ -183,6 +194,7 @@ public struct GatewayServer: Service {
             case .deliverAnswer(let replySerial, let answer):
                 connections.deliver(answer, from: header.phone, replySerial: replySerial)
             case .close(let reason):
+                GatewayMetrics.closed("\(reason)")
                 logger.info("closing connection", metadata: ["reason": "\(reason)"])
                 return true
             }

@@ -1,4 +1,5 @@
 import Domain
+import CoreMetrics
 import ServiceLifecycle
 import Synchronization
 
@@ -41,6 +42,8 @@ public final class GroupCommit: PositionSink, Service {
 
     public func store(_ positions: [PositionRecord]) async throws {
         guard !positions.isEmpty else { return }
+        let started = ContinuousClock.now
+        defer { IngestMetrics.durableLatency.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1))) }
         // Back-pressure: wait while the queue is full (the caller's connection reads nothing meanwhile).
         while state.withLock({ $0.queued >= maximumPending && !$0.stopped }) {
             try await Task.sleep(for: maximumDelay)
@@ -50,6 +53,7 @@ public final class GroupCommit: PositionSink, Service {
                 guard !s.stopped else { return (false, nil) }
                 s.queue.append(Waiting(positions: positions, continuation: continuation))
                 s.queued += positions.count
+                IngestMetrics.queueDepth.record(s.queued)
                 let idle = s.idle
                 s.idle = nil
                 return (true, idle)
@@ -96,6 +100,7 @@ public final class GroupCommit: PositionSink, Service {
                     count += first.positions.count
                 }
                 s.queued -= count
+                IngestMetrics.queueDepth.record(s.queued)
                 return taken
             }
             if batch.isEmpty {
@@ -106,8 +111,11 @@ public final class GroupCommit: PositionSink, Service {
             do {
                 try await inner.store(positions)
                 sizes.withLock { $0.append(positions.count) }
+                IngestMetrics.batchSize.record(positions.count)
+                IngestMetrics.written.increment(by: positions.count)
                 for waiting in batch { waiting.continuation.resume() }
             } catch {
+                IngestMetrics.failedBatches.increment()
                 for waiting in batch { waiting.continuation.resume(throwing: error) }
             }
         }

@@ -13,11 +13,12 @@ import Testing
 /// was acknowledged is missing, nothing is stored twice.
 @Suite struct CrashRecoveryTests {
     func startServer(_ url: DatabaseURL, port: Int) throws -> Process {
+        let metricsPort = try EmbeddedPostgres.freePort()
         let server = Process()
         server.executableURL = Fleetd.binary
         server.arguments = ["serve", "--database-url", url.description]
         server.currentDirectoryURL = TestPostgres.repository
-        server.environment = ProcessInfo.processInfo.environment.merging(["FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(port)", "LOG_LEVEL": "error"]) { $1 }
+        server.environment = ProcessInfo.processInfo.environment.merging(["FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(port)", "FLEET_METRICS_PORT": "\(metricsPort)", "LOG_LEVEL": "error"]) { $1 }
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()

@@ -1,5 +1,8 @@
 import EmbeddedPostgres
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import JT808
 import PostgresNIO
 import PostgresTestSupport
@@ -16,11 +19,12 @@ import Testing
             try await client.query("INSERT INTO terminals (phone, vehicle_id) SELECT '013912345678', id FROM vehicles", logger: logger)
 
             let port = try EmbeddedPostgres.freePort()
+            let metricsPort = try EmbeddedPostgres.freePort()
             let server = Process()
             server.executableURL = Fleetd.binary
             server.arguments = ["serve", "--database-url", url.description]
             server.currentDirectoryURL = TestPostgres.repository
-            server.environment = ProcessInfo.processInfo.environment.merging(["FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(port)", "LOG_LEVEL": "warning"]) { $1 }
+            server.environment = ProcessInfo.processInfo.environment.merging(["FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(port)", "FLEET_METRICS_PORT": "\(metricsPort)", "LOG_LEVEL": "warning"]) { $1 }
             try server.run()
             defer { if server.isRunning { server.terminate() } }
 
@@ -60,6 +64,13 @@ import Testing
             var found: [(Int32, Int64)] = []
             for try await row in rows.decode((Int32, Int64).self) { found.append(row) }
             #expect(found.count == 1 && found.first?.0 == 29_868_336 && found.first?.1 == position.time.epochSeconds)
+
+            // The metrics endpoint counts what happened.
+            let (body, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!)
+            let metrics = String(decoding: body, as: UTF8.self)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200)
+            #expect(metrics.contains(#"fleet_gateway_frames_total{msg_id="0x0200"} 1"#), "\(metrics)")
+            #expect(metrics.contains("fleet_ingest_positions_written_total 1"))
 
             server.interrupt()
             server.waitUntilExit()

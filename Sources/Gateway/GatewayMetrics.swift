@@ -1,0 +1,31 @@
+import JT808
+import Metrics
+
+/// The gateway's metrics, through swift-metrics (the server exports them for Prometheus).
+enum GatewayMetrics {
+    static let connections = Meter(label: "fleet_gateway_connections")
+    static let refusedConnections = Counter(label: "fleet_gateway_refused_connections_total")
+    static let positionsAcknowledged = Counter(label: "fleet_gateway_positions_acknowledged_total")
+
+    static func frame(_ messageID: UInt16) {
+        Counter(label: "fleet_gateway_frames_total", dimensions: [("msg_id", FrameJSON.messageID(messageID))]).increment()
+    }
+
+    static func invalidFrame(_ error: JT808Error) {
+        Counter(label: "fleet_gateway_decode_errors_total", dimensions: [("code", error.code.description)]).increment()
+    }
+
+    static func closed(_ reason: String) {
+        Counter(label: "fleet_gateway_closed_connections_total", dimensions: [("reason", reason)]).increment()
+    }
+}
+
+/// Group commit's metrics.
+enum IngestMetrics {
+    static let batchSize = Recorder(label: "fleet_ingest_batch_positions")
+    static let queueDepth = Gauge(label: "fleet_ingest_queue_positions")
+    static let written = Counter(label: "fleet_ingest_positions_written_total")
+    static let failedBatches = Counter(label: "fleet_ingest_failed_batches_total")
+    /// From a report handed to the group commit to its batch committed: the wait before the ack.
+    static let durableLatency = Timer(label: "fleet_ingest_durable_latency")
+}
