@@ -125,13 +125,11 @@ public struct GatewayServer: Service {
                     defer { connections.close(link) }
                     for try await item in inbound {
                         switch item {
-                        case .frame(let frame): GatewayMetrics.frame(frame.header.messageID)
-                        case .invalid(let error): GatewayMetrics.invalidFrame(error)
-                        }
-                        if case .invalid = item, case .close(let reason)? = session.machine.invalidFrameReceived().first {
-                            GatewayMetrics.closed("\(reason)")
-                            logger.info("closing connection", metadata: ["reason": "\(reason)"])
-                            return
+                        case .frame(let frame):
+                            GatewayMetrics.frame(frame.header.messageID)
+                        case .invalid(let error):
+                            GatewayMetrics.invalidFrame(error)
+                            if case .close(let reason)? = session.machine.invalidFrameReceived().first { return Self.closing(reason, logger) }
                         }
                         guard let (header, message) = session.accept(item, logger: logger) else { continue }
                         let actions = session.machine.received(header, message)
@@ -142,10 +140,7 @@ public struct GatewayServer: Service {
                 connection.channel.close(promise: nil)
             }
         } catch is IdleTimeout {
-            for case .close(let reason) in session.machine.idleTimeoutElapsed() {
-                GatewayMetrics.closed("\(reason)")
-                logger.info("closing connection", metadata: ["reason": "\(reason)"])
-            }
+            for case .close(let reason) in session.machine.idleTimeoutElapsed() { Self.closing(reason, logger) }
         } catch {
             logger.info("connection ended", metadata: ["error": "\(error)"])
         }
@@ -194,12 +189,17 @@ public struct GatewayServer: Service {
             case .deliverAnswer(let replySerial, let answer):
                 connections.deliver(answer, from: header.phone, replySerial: replySerial)
             case .close(let reason):
-                GatewayMetrics.closed("\(reason)")
-                logger.info("closing connection", metadata: ["reason": "\(reason)"])
+                Self.closing(reason, logger)
                 return true
             }
         }
         return false
+    }
+
+    /// Counts and logs why a connection is being closed.
+    static func closing(_ reason: TerminalSessionStateMachine.CloseReason, _ logger: Logger) {
+        GatewayMetrics.closed("\(reason)")
+        logger.info("closing connection", metadata: ["reason": "\(reason)"])
     }
 
     static func response(_ decision: RegistrationDecision) -> (RegistrationResponse.Result, String?) {
