@@ -12,35 +12,14 @@ import Testing
 /// `kill -9` the server under load, start it again, let the terminals retransmit: nothing that
 /// was acknowledged is missing, nothing is stored twice.
 @Suite struct CrashRecoveryTests {
-    func startServer(_ url: DatabaseURL, port: Int) throws -> Process {
-        let metricsPort = try EmbeddedPostgres.freePort()
-        let server = Process()
-        server.executableURL = Fleetd.binary
-        server.arguments = ["serve", "--database-url", url.description]
-        server.currentDirectoryURL = TestPostgres.repository
-        server.environment = ProcessInfo.processInfo.environment.merging(["FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(port)", "FLEET_METRICS_PORT": "\(metricsPort)", "LOG_LEVEL": "error"]) { $1 }
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        return server
-    }
-
-    func waitUntilListening(_ port: Int) async throws {
-        for _ in 0..<600 {
-            if (try? await withTerminalConnection(port: port) { _, _ in }) != nil { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("fleetd serve never listened on \(port)")
-    }
-
     @Test func nothingAcknowledgedIsLostOrDuplicatedAcrossAKill() async throws {
         try await TestPostgres.withDatabase { client, url in
             let fleet = FleetSimulator(count: 10, reportInterval: .seconds(1))
             let registry = PostgresTerminalRegistry(client: client, logger: TestPostgres.logger)
             for t in fleet.terminals { try await registry.bind(phone: t.phone.description, plate: t.plate) }
             let port = try EmbeddedPostgres.freePort()
-            var server = try startServer(url, port: port)
-            try await waitUntilListening(port)
+            var server = try Fleetd.serve(url, gatewayPort: port)
+            try await Fleetd.waitUntilListening(port)
 
             let statistics = SimulationStatistics()
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -52,8 +31,8 @@ import Testing
                 let beforeCrash = statistics.snapshot.acknowledged
                 // Reports keep coming while the server is down; then it is back.
                 try await Task.sleep(for: .seconds(2))
-                server = try startServer(url, port: port)
-                try await waitUntilListening(port)
+                server = try Fleetd.serve(url, gatewayPort: port)
+                try await Fleetd.waitUntilListening(port)
                 for _ in 0..<200 where statistics.snapshot.acknowledged < beforeCrash + 40 { try await Task.sleep(for: .milliseconds(100)) }
                 group.cancelAll()
             }

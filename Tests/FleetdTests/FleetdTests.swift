@@ -1,8 +1,10 @@
+import EmbeddedPostgres
 import Foundation
 import Logging
 import PostgresNIO
 import PostgresTestSupport
 import Store
+import TerminalTestSupport
 import Testing
 
 /// The fleetd executable as users run it.
@@ -33,6 +35,33 @@ struct Fleetd {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}
+
+extension Fleetd {
+    /// `fleetd serve` on `url`, its gateway on loopback `gatewayPort`, quiet; the caller stops it.
+    static func serve(_ url: DatabaseURL, gatewayPort: Int, metricsPort: Int? = nil) throws -> Process {
+        let server = Process()
+        server.executableURL = binary
+        server.arguments = ["serve", "--database-url", url.description]
+        server.currentDirectoryURL = TestPostgres.repository
+        // Metrics on a port of their own: tests run servers side by side.
+        let metrics = try metricsPort ?? EmbeddedPostgres.freePort()
+        server.environment = ProcessInfo.processInfo.environment.merging([
+            "FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(gatewayPort)", "FLEET_METRICS_PORT": "\(metrics)", "LOG_LEVEL": "error",
+        ]) { $1 }
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        return server
+    }
+
+    /// Waits for a gateway to accept connections (a cold start may take a while): up to 60 s.
+    static func waitUntilListening(_ port: Int) async throws {
+        for _ in 0..<600 {
+            if (try? await withTerminalConnection(port: port) { _, _ in }) != nil { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("fleetd serve never listened on \(port)")
     }
 }
 

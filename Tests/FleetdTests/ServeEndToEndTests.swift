@@ -20,25 +20,9 @@ import Testing
 
             let port = try EmbeddedPostgres.freePort()
             let metricsPort = try EmbeddedPostgres.freePort()
-            let server = Process()
-            server.executableURL = Fleetd.binary
-            server.arguments = ["serve", "--database-url", url.description]
-            server.currentDirectoryURL = TestPostgres.repository
-            server.environment = ProcessInfo.processInfo.environment.merging(["FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(port)", "FLEET_METRICS_PORT": "\(metricsPort)", "LOG_LEVEL": "warning"]) { $1 }
-            try server.run()
+            let server = try Fleetd.serve(url, gatewayPort: port, metricsPort: metricsPort)
             defer { if server.isRunning { server.terminate() } }
-
-            // Wait for the gateway to listen (the build may be cold): up to 60 s.
-            var connected = false
-            for _ in 0..<600 where !connected {
-                do {
-                    try await withTerminalConnection(port: port) { _, _ in }
-                    connected = true
-                } catch {
-                    try await Task.sleep(for: .milliseconds(100))
-                }
-            }
-            try #require(connected, "fleetd serve never listened on \(port)")
+            try await Fleetd.waitUntilListening(port)
 
             let position = LocationReport(
                 status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990, speed: 452, course: 90,
