@@ -25,6 +25,9 @@ public struct GatewayServer: Service {
         /// Open connections allowed from one source address (terminals behind one carrier NAT
         /// share addresses: keep it generous).
         public var maximumConnectionsPerAddress: Int
+        /// How long a sub-packaged message waits for its missing parts before they are asked for
+        /// again (0x8003), and then before it is dropped.
+        public var subpackageTimeout: Duration = .seconds(30)
 
         public init(
             host: String = "0.0.0.0", port: Int = 6808, idleTimeout: TimeAmount = .seconds(180), maximumFailures: Int = 3,
@@ -113,7 +116,10 @@ public struct GatewayServer: Service {
     func serve(_ connection: NIOAsyncChannel<InboundFrame, ByteBuffer>) async {
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
-        var session = TerminalSession(machine: TerminalSessionStateMachine(maximumFailures: configuration.maximumFailures))
+        var session = TerminalSession(
+            machine: TerminalSessionStateMachine(maximumFailures: configuration.maximumFailures),
+            assembler: SubpackageAssembler(limits: .init(timeout: configuration.subpackageTimeout))
+        )
         GatewayMetrics.connections.increment()
         defer { GatewayMetrics.connections.decrement() }
         do {
@@ -127,6 +133,7 @@ public struct GatewayServer: Service {
                         switch item {
                         case .frame(let frame):
                             GatewayMetrics.frame(frame.header.messageID)
+                            try await Self.askForMissingParts(&session, terminal: frame.header, link: link, logger: logger)
                         case .invalid(let error):
                             GatewayMetrics.invalidFrame(error)
                             if case .close(let reason)? = session.machine.invalidFrameReceived().first { return Self.closing(reason, logger) }
@@ -196,6 +203,19 @@ public struct GatewayServer: Service {
         return false
     }
 
+    /// Sub-packaged messages whose parts stopped coming: ask for the missing parts once (0x8003),
+    /// then give up on them. Checked whenever the terminal sends something.
+    static func askForMissingParts(_ session: inout TerminalSession, terminal: MessageHeader, link: TerminalConnections.Connection, logger: Logger) async throws {
+        for expiry in session.assembler.expire(now: .now) {
+            switch expiry {
+            case .resend(_, let request):
+                try await link.write(.resendRequest(request), answering: terminal)
+            case .dropped(let key, let missing):
+                logger.warning("sub-packaged message dropped", metadata: ["msgId": "\(FrameJSON.messageID(key.messageID))", "missing": "\(missing)"])
+            }
+        }
+    }
+
     /// Counts and logs why a connection is being closed.
     static func closing(_ reason: TerminalSessionStateMachine.CloseReason, _ logger: Logger) {
         GatewayMetrics.closed("\(reason)")
@@ -246,7 +266,12 @@ struct TerminalSession {
     var terminal: AuthenticatedTerminal?
     /// Alarm bits of the newest report stored, to turn alarms going on into events.
     var lastAlarm: AlarmFlags = []
-    var assembler = SubpackageAssembler<ContinuousClock.Instant>()
+    var assembler: SubpackageAssembler<ContinuousClock.Instant>
+
+    init(machine: TerminalSessionStateMachine, assembler: SubpackageAssembler<ContinuousClock.Instant>) {
+        self.machine = machine
+        self.assembler = assembler
+    }
 
     /// The message a frame carries, once complete; nil for errors (logged) and partial messages.
     mutating func accept(_ item: InboundFrame, logger: Logger) -> (MessageHeader, Message)? {

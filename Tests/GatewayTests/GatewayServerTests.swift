@@ -62,7 +62,11 @@ actor RecordingSink: PositionSink, EventSink {
         let registry = registry ?? KnownTerminals(["0" + phone: (id: 7, code: "AC-7"), "013912340000": (id: 8, code: "AC-8")])
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = GatewayServer(
-            configuration: .init(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30), maximumConnectionsPerAddress: perAddress),
+            configuration: {
+                var c = GatewayServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30), maximumConnectionsPerAddress: perAddress)
+                c.subpackageTimeout = .milliseconds(300)
+                return c
+            }(),
             registry: registry, sink: sink, events: sink, logger: logger, connections: connections,
             onListening: { continuation.yield($0) }
         )
@@ -272,5 +276,28 @@ actor RecordingSink: PositionSink, EventSink {
         let events = await sink.events
         #expect(events.map(\.kind) == ["emergency", "emergency", "fatigueDriving"])
         #expect(events.map(\.occurredAt) == [position.time.epochSeconds, position.time.epochSeconds + 30, position.time.epochSeconds + 30])
+    }
+
+    @Test func missingSubpackagesAreAskedForAgain() async throws {
+        try await withGateway(RecordingSink()) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                _ = try await receive()
+                // A 2,000-byte upload travels in two parts; only the first arrives.
+                let upload = Message.multimediaUpload(MultimediaUpload(
+                    event: MultimediaEvent(mediaID: 9, mediaType: 0, format: 0, event: 1, channel: 1), location: position, data: [UInt8](repeating: 0xAB, count: 2_000)
+                ))
+                let parts = FrameEncoder.encode(upload, header: MessageHeader(messageID: upload.messageID, version: .v2013, phone: terminal.phone, serial: 1))
+                #expect(parts.count == 2)
+                try await send(ByteBuffer(bytes: parts[0]))
+                try await Task.sleep(for: .milliseconds(500))
+                // The next thing the terminal sends lets the gateway notice and ask for part 2.
+                terminal.serial = 3
+                try await send(terminal.frame(.heartbeat))
+                #expect(try await receive() == .resendRequest(ResendRequest(originalSerial: 1, packetIndices: [2])))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 3, replyID: 0x0002, result: .success)))
+            }
+        }
     }
 }
