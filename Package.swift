@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
@@ -62,6 +63,7 @@ let package = Package(
             name: "Store",
             dependencies: [
                 "Domain",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -127,7 +129,7 @@ let package = Package(
         .testTarget(name: "JT808Tests", dependencies: ["JT808", "TerminalSimulator"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "Domain", "PostgresTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["Store", "Domain", "EmbeddedPostgres", "PostgresTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strictSettings
         ),
         // Runs the built fleetd binary: its command line is an interface too.

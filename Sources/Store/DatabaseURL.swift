@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 import PostgresNIO
 
 /// `postgres://user:password@host:port/database?sslmode=…` to a PostgresClient configuration.
@@ -9,6 +10,8 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var sslMode: String
+    /// PEM file of the certificate authorities to trust (`sslrootcert`); the system's when nil.
+    public var sslRootCertificate: String?
 
     public init(_ text: String) throws {
         guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? ""),
@@ -23,26 +26,45 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         let path = components.path.drop { $0 == "/" }
         self.database = path.isEmpty ? self.user : String(path)
         self.sslMode = components.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
+        self.sslRootCertificate = components.queryItems?.first { $0.name == "sslrootcert" }?.value
     }
 
     public var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
 
-    public func clientConfiguration() throws -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS
+    /// The TLS this URL asks for: nil for none, and whether it may fall back to plain text.
+    func tls() throws -> (configuration: TLSConfiguration, required: Bool)? {
+        var config = TLSConfiguration.makeClientConfiguration()
         switch sslMode {
-        case "disable": tls = .disable
-        case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+        case "disable": return nil
+        case "prefer", "allow": return (config, false)
         case "require":
-            var config = TLSConfiguration.makeClientConfiguration()
             config.certificateVerification = .none
-            tls = .require(config)
+            return (config, true)
         case "verify-ca", "verify-full":
-            var config = TLSConfiguration.makeClientConfiguration()
             config.certificateVerification = sslMode == "verify-full" ? .fullVerification : .noHostnameVerification
-            tls = .require(config)
+            if let sslRootCertificate { config.trustRoots = .file(sslRootCertificate) }
+            return (config, true)
         default:
             throw MigrationError(description: "sslmode \(sslMode) is not one of disable, prefer, require, verify-ca, verify-full")
         }
+    }
+
+    public func clientConfiguration() throws -> PostgresClient.Configuration {
+        let tls: PostgresClient.Configuration.TLS = switch try self.tls() {
+        case nil: .disable
+        case (let config, false)?: .prefer(config)
+        case (let config, true)?: .require(config)
+        }
         return PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
+    }
+
+    /// For a single connection (no pool, no retries): a TLS failure surfaces at once.
+    public func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS = switch try self.tls() {
+        case nil: .disable
+        case (let config, false)?: .prefer(try NIOSSLContext(configuration: config))
+        case (let config, true)?: .require(try NIOSSLContext(configuration: config))
+        }
+        return PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
     }
 }

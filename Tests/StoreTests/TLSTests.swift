@@ -1,0 +1,59 @@
+import EmbeddedPostgres
+import Foundation
+import PostgresNIO
+import PostgresTestSupport
+import Store
+import Testing
+
+/// `sslmode=verify-full` against a PostgreSQL with a certificate from our own test CA.
+@Suite struct TLSTests {
+    /// A CA and a server certificate for localhost, made with openssl in `dir`.
+    func makeCertificates(in dir: URL) throws {
+        let script = """
+            set -e
+            cd '\(dir.path)'
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj '/CN=Fleet Test CA' 2>/dev/null
+            openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj '/CN=localhost' 2>/dev/null
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > san.ext
+            openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext 2>/dev/null
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout other.key -out other-ca.pem -days 2 -subj '/CN=Some Other CA' 2>/dev/null
+            chmod 600 server.key
+            if [ "$(id -u)" = 0 ]; then chown postgres:postgres server.key server.pem; fi
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "openssl failed")
+    }
+
+    @Test func verifyFullConnectsOverTLSAndRefusesAnUnknownAuthority() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-tls-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try makeCertificates(in: dir)
+        let cluster = EmbeddedPostgres(configuration: .init(
+            dataDirectory: dir.appendingPathComponent("pg"), database: "postgres",
+            settings: ["ssl": "on", "ssl_cert_file": dir.appendingPathComponent("server.pem").path, "ssl_key_file": dir.appendingPathComponent("server.key").path]
+        ))
+        let running = try cluster.start()
+        defer { cluster.destroy() }
+
+        let secure = try DatabaseURL("postgres://postgres@localhost:\(running.port)/postgres?sslmode=verify-full&sslrootcert=\(dir.appendingPathComponent("ca.pem").path)")
+        let encrypted = try await TestPostgres.withClient(secure) { client in
+            var ssl = false
+            let rows = try await client.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: TestPostgres.logger)
+            for try await value in rows.decode(Bool.self) { ssl = value }
+            return ssl
+        }
+        #expect(encrypted)
+
+        // The same server, verified against another authority: no connection.
+        let wrong = try DatabaseURL("postgres://postgres@localhost:\(running.port)/postgres?sslmode=verify-full&sslrootcert=\(dir.appendingPathComponent("other-ca.pem").path)")
+        await #expect(throws: (any Error).self) {
+            let connection = try await PostgresConnection.connect(configuration: try wrong.connectionConfiguration(), id: 1, logger: TestPostgres.logger)
+            try await connection.close()
+        }
+    }
+}
