@@ -102,12 +102,14 @@ public enum FleetServer {
         )
         // Reports of all connections share transactions; each is acknowledged once its batch committed.
         let groupCommit = GroupCommit(inner: PostgresPositionSink(client: client, retention: configuration.retention, logger: logger))
+        let profiles = try ResourceDirectory.deviceProfiles.map { try DeviceProfileCatalog(directory: $0) } ?? DeviceProfileCatalog(profiles: [])
         let gateway = GatewayServer(
             configuration: configuration.gateway,
             registry: PostgresTerminalRegistry(client: client, logger: logger),
             sink: groupCommit,
             events: PostgresEventSink(client: client, logger: logger),
             logger: logger,
+            profiles: profiles,
             waitUntilReady: { try await readiness.wait() }
         )
         // Started in this order, stopped in reverse: the gateway first, then the last batch is

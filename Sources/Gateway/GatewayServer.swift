@@ -50,15 +50,18 @@ public struct GatewayServer: Service {
     let onListening: @Sendable (Int) -> Void
     /// The authenticated sessions, for downlink commands.
     public let connections: TerminalConnections
+    /// Device profiles by name, applied to a terminal's frames once it authenticated.
+    let profiles: DeviceProfileCatalog
 
     /// `waitUntilReady` returns when the registry and sink can be used (the schema is there):
     /// the port opens only then, so no terminal is turned away at start.
     public init(
         configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, events: any EventSink, logger: Logger,
-        connections: TerminalConnections = TerminalConnections(),
+        connections: TerminalConnections = TerminalConnections(), profiles: DeviceProfileCatalog = DeviceProfileCatalog(profiles: []),
         waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.connections = connections
+        self.profiles = profiles
         self.configuration = configuration
         self.registry = registry
         self.sink = sink
@@ -76,10 +79,11 @@ public struct GatewayServer: Service {
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let selection = DecoderSelection()
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                     try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler())
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
-                    return try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder(selection: selection)))
+                    return (try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel), selection)
                 }
             }
         let port = server.channel.localAddress?.port ?? configuration.port
@@ -90,7 +94,7 @@ public struct GatewayServer: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
-                    for try await connection in connections {
+                    for try await (connection, selection) in connections {
                         let address = connection.channel.remoteAddress?.ipAddress ?? "?"
                         guard perAddress.open(address) else {
                             GatewayMetrics.refusedConnections.increment()
@@ -101,7 +105,7 @@ public struct GatewayServer: Service {
                             continue
                         }
                         group.addTask {
-                            await self.serve(connection)
+                            await self.serve(connection, decoding: selection)
                             perAddress.close(address)
                         }
                     }
@@ -113,7 +117,7 @@ public struct GatewayServer: Service {
     }
 
     /// One terminal connection, from its first byte to its close.
-    func serve(_ connection: NIOAsyncChannel<InboundFrame, ByteBuffer>) async {
+    func serve(_ connection: NIOAsyncChannel<InboundFrame, ByteBuffer>, decoding selection: DecoderSelection) async {
         var logger = self.logger
         logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
         var session = TerminalSession(
@@ -138,9 +142,9 @@ public struct GatewayServer: Service {
                             GatewayMetrics.invalidFrame(error)
                             if case .close(let reason)? = session.machine.invalidFrameReceived().first { return Self.closing(reason, logger) }
                         }
-                        guard let (header, message) = session.accept(item, logger: logger) else { continue }
+                        guard let (header, message) = session.accept(item, decoder: selection.decoder, logger: logger) else { continue }
                         let actions = session.machine.received(header, message)
-                        if try await perform(actions, header: header, session: &session, link: link, logger: logger) { return }
+                        if try await perform(actions, header: header, session: &session, link: link, selection: selection, logger: logger) { return }
                     }
                 }
             } onGracefulShutdown: {
@@ -157,7 +161,7 @@ public struct GatewayServer: Service {
     /// Performs actions and those they lead to; true when the connection must close.
     private func perform(
         _ initial: [TerminalSessionStateMachine.Action], header: MessageHeader, session: inout TerminalSession,
-        link: TerminalConnections.Connection, logger: Logger
+        link: TerminalConnections.Connection, selection: DecoderSelection, logger: Logger
     ) async throws -> Bool {
         var pending = initial[...]
         while let action = pending.popFirst() {
@@ -177,6 +181,13 @@ public struct GatewayServer: Service {
                 if let terminal {
                     logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"])
                     connections.attach(link, as: header)
+                    if let name = terminal.deviceProfile {
+                        if let profile = profiles[name] {
+                            selection.decoder = FrameDecoder(profile: profile)
+                        } else {
+                            logger.warning("unknown device profile; decoding by the standard", metadata: ["profile": "\(name)"])
+                        }
+                    }
                 }
                 pending.append(contentsOf: session.machine.authenticationDecided(terminal != nil))
             case .store(let serial, let messageID, let reports):
@@ -274,7 +285,7 @@ struct TerminalSession {
     }
 
     /// The message a frame carries, once complete; nil for errors (logged) and partial messages.
-    mutating func accept(_ item: InboundFrame, logger: Logger) -> (MessageHeader, Message)? {
+    mutating func accept(_ item: InboundFrame, decoder: FrameDecoder, logger: Logger) -> (MessageHeader, Message)? {
         switch item {
         case .invalid(let error):
             logger.debug("invalid frame", metadata: ["error": "\(error)"])
@@ -289,7 +300,7 @@ struct TerminalSession {
                     logger.debug("sub-package rejected", metadata: ["error": "\(error)"])
                     return nil
                 case .complete(let header, let body):
-                    guard let whole = try? FrameDecoder().decode(reassembled: header, body: body), let message = whole.message else { return nil }
+                    guard let whole = try? decoder.decode(reassembled: header, body: body), let message = whole.message else { return nil }
                     return (header, message)
                 }
             }

@@ -1,5 +1,6 @@
 import JT808
 import NIOCore
+import Synchronization
 
 /// What the frame layer hands up the pipeline: a decoded frame, or the typed reason a run of
 /// bytes was not one. Errors travel as values: one bad frame must not close the connection.
@@ -8,22 +9,36 @@ public enum InboundFrame: Equatable, Sendable {
     case invalid(JT808Error)
 }
 
+/// How a connection's frames are decoded: the standard until the terminal is known, then its
+/// device profile (version pin, check-code policy, clock offset). Shared by the pipeline's
+/// decoder and the session that learns who the terminal is.
+public final class DecoderSelection: Sendable {
+    private let current: Mutex<FrameDecoder>
+
+    public init(_ decoder: FrameDecoder = FrameDecoder()) { current = Mutex(decoder) }
+
+    public var decoder: FrameDecoder {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+}
+
 /// Bytes from the socket to decoded frames: `FrameSplitter` (delimiting, unescaping, check code,
 /// size bound) then `FrameDecoder` (header, body, device profile).
 public struct JT808FrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = InboundFrame
 
     private var splitter: FrameSplitter
-    /// Replaced once the terminal is known and its device profile applies.
-    public var decoder: FrameDecoder
+    /// Which decoder applies; the session switches it to the terminal's profile.
+    public let selection: DecoderSelection
 
-    public init(decoder: FrameDecoder = FrameDecoder(), maximumFrameLength: Int = Framing.maximumFrameLength) {
+    public init(selection: DecoderSelection = DecoderSelection(), maximumFrameLength: Int = Framing.maximumFrameLength) {
         self.splitter = FrameSplitter(maximumFrameLength: maximumFrameLength)
-        self.decoder = decoder
+        self.selection = selection
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        let decoder = self.decoder
+        let decoder = selection.decoder
         buffer.withUnsafeReadableBytes { bytes in
             splitter.feed(bytes) { event in
                 context.fireChannelRead(NIOAny(Self.inbound(event, decoder)))
@@ -37,7 +52,7 @@ public struct JT808FrameDecoder: ByteToMessageDecoder {
         _ = try decode(context: context, buffer: &buffer)
         if seenEOF {
             // The connection ended: a frame without its closing delimiter may still be whole.
-            let decoder = self.decoder
+            let decoder = selection.decoder
             splitter.finish { event in context.fireChannelRead(NIOAny(Self.inbound(event, decoder))) }
         }
         return .needMoreData

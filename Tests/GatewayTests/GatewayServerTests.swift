@@ -12,7 +12,11 @@ import Testing
 /// A registry of known terminals, in memory.
 actor KnownTerminals: TerminalRegistry {
     var terminals: [String: (id: Int32, code: String)]
-    init(_ terminals: [String: (id: Int32, code: String)]) { self.terminals = terminals }
+    var profiles: [String: String]
+    init(_ terminals: [String: (id: Int32, code: String)], profiles: [String: String] = [:]) {
+        self.terminals = terminals
+        self.profiles = profiles
+    }
 
     func register(_ identity: TerminalIdentity) async throws -> RegistrationDecision {
         guard let known = terminals[identity.phone] else { return .terminalUnknown }
@@ -21,7 +25,7 @@ actor KnownTerminals: TerminalRegistry {
 
     func authenticate(phone: String, authCode: String) async throws -> AuthenticatedTerminal? {
         guard let known = terminals[phone], known.code == authCode else { return nil }
-        return AuthenticatedTerminal(id: known.id, phone: phone)
+        return AuthenticatedTerminal(id: known.id, phone: phone, deviceProfile: profiles[phone])
     }
 }
 
@@ -59,7 +63,10 @@ actor RecordingSink: PositionSink, EventSink {
         _ sink: RecordingSink, registry: KnownTerminals? = nil, perAddress: Int = 100, connections: TerminalConnections = TerminalConnections(),
         _ body: @Sendable (_ port: Int, _ shutdown: @Sendable () async -> Void) async throws -> Void
     ) async throws {
-        let registry = registry ?? KnownTerminals(["0" + phone: (id: 7, code: "AC-7"), "013912340000": (id: 8, code: "AC-8")])
+        let registry = registry ?? KnownTerminals(
+            ["0" + phone: (id: 7, code: "AC-7"), "013912340000": (id: 8, code: "AC-8")],
+            profiles: ["013912340000": "lenient"]
+        )
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = GatewayServer(
             configuration: {
@@ -68,6 +75,7 @@ actor RecordingSink: PositionSink, EventSink {
                 return c
             }(),
             registry: registry, sink: sink, events: sink, logger: logger, connections: connections,
+            profiles: DeviceProfileCatalog(profiles: [DeviceProfile(name: "lenient", checksum: .lenient)]),
             onListening: { continuation.yield($0) }
         )
         let group = ServiceGroup(services: [server], logger: logger)
@@ -299,5 +307,35 @@ actor RecordingSink: PositionSink, EventSink {
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 3, replyID: 0x0002, result: .success)))
             }
         }
+    }
+
+    @Test func aTerminalsDeviceProfileAppliesOnceItIsKnown() async throws {
+        let sink = RecordingSink()
+        /// A location frame whose check code is wrong.
+        @Sendable func corrupt(_ terminal: inout TestTerminal) -> ByteBuffer {
+            var bytes = Array(terminal.frame(.location(position)).readableBytesView)
+            bytes[bytes.count - 2] ^= 0x5a
+            return ByteBuffer(bytes: bytes)
+        }
+        try await withGateway(sink) { port, _ in
+            // Terminal 8's model sends wrong check codes; its profile says to accept them.
+            try await withTerminalConnection(port: port) { send, receive in
+                var lenient = TestTerminal("13912340000")
+                try await send(lenient.frame(.authentication(Authentication(authCode: "AC-8"))))
+                _ = try await receive()
+                try await send(corrupt(&lenient))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
+            }
+            // Terminal 7 has no such profile: the same frame is not accepted (and not acknowledged).
+            try await withTerminalConnection(port: port) { send, receive in
+                var strict = TestTerminal(phone)
+                try await send(strict.frame(.authentication(Authentication(authCode: "AC-7"))))
+                _ = try await receive()
+                try await send(corrupt(&strict))
+                try await send(strict.frame(.heartbeat))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0002, result: .success)))
+            }
+        }
+        #expect(await sink.stored.map(\.terminalID) == [8])
     }
 }
