@@ -109,14 +109,7 @@ public struct TerminalSessionStateMachine: Sendable {
     /// Bytes arrived that were not a frame. Before authentication that counts as a failure (a
     /// client sending garbage is dropped); after it, the terminal keeps its session.
     public mutating func invalidFrameReceived() -> [Action] {
-        switch state {
-        case .unauthenticated(let failures): return fail(failures)
-        case .awaitingRegistry(let pending, let failures):
-            guard failures + 1 < maximumFailures else { return close() }
-            state = .awaitingRegistry(pending, failures: failures + 1)
-            return []
-        case .authenticated, .closed: return []
-        }
+        countFailure()
     }
 
     /// The registry decided on a registration: `authCode` when accepted.
@@ -164,18 +157,25 @@ public struct TerminalSessionStateMachine: Sendable {
 
     /// Refuses a message before authentication.
     private mutating func failure(_ header: MessageHeader) -> [Action] {
-        let failures: Int
         switch state {
-        case .unauthenticated(let f), .awaitingRegistry(_, let f): failures = f
+        case .unauthenticated, .awaitingRegistry: return [.send(ack(header, .failure))] + countFailure()
         case .authenticated, .closed: return []
         }
-        let refusal = Action.send(ack(header, .failure))
-        if case .awaitingRegistry(let pending, _) = state {
-            // Keep waiting for the registry, but count the failure.
+    }
+
+    /// One more failure before authentication, in either state (a pending registry answer
+    /// keeps being awaited); at the limit the connection closes.
+    private mutating func countFailure() -> [Action] {
+        switch state {
+        case .unauthenticated(let failures):
+            return fail(failures)
+        case .awaitingRegistry(let pending, let failures):
+            guard failures + 1 < maximumFailures else { return close() }
             state = .awaitingRegistry(pending, failures: failures + 1)
-            return failures + 1 >= maximumFailures ? [refusal] + close() : [refusal]
+            return []
+        case .authenticated, .closed:
+            return []
         }
-        return [refusal] + fail(failures)
     }
 
     private mutating func fail(_ failures: Int) -> [Action] {

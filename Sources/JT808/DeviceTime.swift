@@ -40,7 +40,6 @@ public struct DeviceTime: Hashable, Sendable, Comparable, CustomStringConvertibl
     static func read(_ r: inout ByteReader, utcOffsetMinutes: Int16) throws(JT808Error) -> DeviceTime {
         let start = r.offsetInFrame
         let raw = try r.slice(6, "BCD time")
-        var v: (Int, Int, Int, Int, Int, Int) = (0, 0, 0, 0, 0, 0)
         var ok = true
         @inline(__always) func bcd(_ i: Int) -> Int {
             let b = raw[i]
@@ -49,7 +48,7 @@ public struct DeviceTime: Hashable, Sendable, Comparable, CustomStringConvertibl
             if hi > 9 || lo > 9 { ok = false }
             return Int(hi) * 10 + Int(lo)
         }
-        v = (bcd(0), bcd(1), bcd(2), bcd(3), bcd(4), bcd(5))
+        let v = (bcd(0), bcd(1), bcd(2), bcd(3), bcd(4), bcd(5))
         let time = DeviceTime(year: 2000 + v.0, month: v.1, day: v.2, hour: v.3, minute: v.4, second: v.5, utcOffsetMinutes: utcOffsetMinutes)
         guard ok, time.isValid else {
             throw JT808Error(.badField, at: start, "BCD time \(raw.map { String($0, radix: 16) }) is not a valid date and time")
