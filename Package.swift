@@ -12,6 +12,11 @@ let package = Package(
     products: [
         .executable(name: "fleetd", targets: ["fleetd"]),
         .library(name: "JT808", targets: ["JT808"]),
+        // For the benchmarks package (Benchmarks/), which measures these parts against PostgreSQL.
+        .library(name: "FleetServer", targets: ["FleetServer"]),
+        .library(name: "Store", targets: ["Store"]),
+        .library(name: "EmbeddedPostgres", targets: ["EmbeddedPostgres"]),
+        .library(name: "TerminalSimulator", targets: ["TerminalSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -63,6 +68,7 @@ let package = Package(
             name: "Store",
             dependencies: [
                 "Domain",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,7 +135,10 @@ let package = Package(
         .testTarget(name: "JT808Tests", dependencies: ["JT808", "TerminalSimulator"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "Domain", "EmbeddedPostgres", "PostgresTestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: [
+                "Store", "Domain", "EmbeddedPostgres", "PostgresTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         // Runs the built fleetd binary: its command line is an interface too.

@@ -1,7 +1,9 @@
 // swift-tools-version: 6.1
 // Benchmarks live in their own package (as swift-nio's do) so that the test command never
-// builds them. Run: Benchmarks/run.sh
+// builds them. Run: Benchmarks/run.sh codec | ingest | load
 import PackageDescription
+
+let settings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
 
 let package = Package(
     name: "FleetBenchmarks",
@@ -9,6 +11,9 @@ let package = Package(
     dependencies: [
         .package(name: "Fleet", path: ".."),
         .package(url: "https://github.com/ordo-one/malloc-interposer", from: "1.6.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .executableTarget(
@@ -17,8 +22,22 @@ let package = Package(
                 .product(name: "JT808", package: "Fleet"),
                 .product(name: "MallocInterposerSwift", package: "malloc-interposer"),
             ],
-            swiftSettings: [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
-        )
+            swiftSettings: settings
+        ),
+        // libpq (Debian's libpq-dev), for binary COPY: one of the bulk paths the ingest benchmark compares.
+        .systemLibrary(name: "CLibPQ"),
+        .executableTarget(
+            name: "IngestBenchmark",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Store", package: "Fleet"),
+                .product(name: "EmbeddedPostgres", package: "Fleet"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,10 +16,13 @@ public struct PositionRecord: Sendable, Hashable {
     public var mileage: UInt32?
     /// Sent late from the terminal's blind-zone store.
     public var backfill: Bool
+    /// The report's additional items as a JSON object (standard ones by name, vendor ones as the
+    /// terminal's device profile decodes them), or nil when it had none.
+    public var extras: String?
 
     public init(
         terminalID: Int32, gnssTime: Int64, latitudeE6: Int32, longitudeE6: Int32, altitude: Int16, speed: UInt16,
-        course: UInt16, alarm: UInt32, status: UInt32, mileage: UInt32?, backfill: Bool
+        course: UInt16, alarm: UInt32, status: UInt32, mileage: UInt32?, backfill: Bool, extras: String? = nil
     ) {
         self.terminalID = terminalID
         self.gnssTime = gnssTime
@@ -32,6 +35,14 @@ public struct PositionRecord: Sendable, Hashable {
         self.status = status
         self.mileage = mileage
         self.backfill = backfill
+        self.extras = extras
+    }
+
+    /// Whether `other` is the same report (a retransmission), not only the same terminal and second.
+    public func isSameReport(as other: PositionRecord) -> Bool {
+        terminalID == other.terminalID && gnssTime == other.gnssTime && latitudeE6 == other.latitudeE6
+            && longitudeE6 == other.longitudeE6 && altitude == other.altitude && speed == other.speed
+            && course == other.course && alarm == other.alarm && status == other.status && mileage == other.mileage
     }
 }
 

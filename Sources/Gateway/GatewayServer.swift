@@ -184,6 +184,7 @@ public struct GatewayServer: Service {
                     if let name = terminal.deviceProfile {
                         if let profile = profiles[name] {
                             selection.decoder = FrameDecoder(profile: profile)
+                            session.profile = profile
                         } else {
                             logger.warning("unknown device profile; decoding by the standard", metadata: ["profile": "\(name)"])
                         }
@@ -194,7 +195,7 @@ public struct GatewayServer: Service {
                 guard let terminal = session.terminal else { continue }
                 let backfill = messageID == Message.ID.locationBatch
                 do {
-                    try await sink.store(reports.map { Self.record($0, terminal: terminal.id, backfill: backfill) })
+                    try await sink.store(reports.map { Self.record($0, terminal: terminal.id, backfill: backfill, profile: session.profile) })
                     let (raised, last) = Self.raisedAlarms(reports, after: session.lastAlarm, terminal: terminal.id)
                     try await events.record(raised)
                     session.lastAlarm = last
@@ -261,12 +262,13 @@ public struct GatewayServer: Service {
         return (raised, state)
     }
 
-    static func record(_ report: LocationReport, terminal: Int32, backfill: Bool) -> PositionRecord {
+    static func record(_ report: LocationReport, terminal: Int32, backfill: Bool, profile: DeviceProfile?) -> PositionRecord {
         PositionRecord(
             terminalID: terminal, gnssTime: report.time.epochSeconds,
             latitudeE6: Int32(clamping: report.latitudeE6), longitudeE6: Int32(clamping: report.longitudeE6),
             altitude: report.altitude, speed: report.speed, course: report.course,
-            alarm: report.alarm.rawValue, status: report.status.rawValue, mileage: report.extras.mileage, backfill: backfill
+            alarm: report.alarm.rawValue, status: report.status.rawValue, mileage: report.extras.mileage, backfill: backfill,
+            extras: report.extras.isEmpty ? nil : FrameJSON.extras(report.extras, profile: profile)
         )
     }
 }
@@ -275,6 +277,8 @@ public struct GatewayServer: Service {
 struct TerminalSession {
     var machine: TerminalSessionStateMachine
     var terminal: AuthenticatedTerminal?
+    /// The terminal's device profile, which names its vendor extras.
+    var profile: DeviceProfile?
     /// Alarm bits of the newest report stored, to turn alarms going on into events.
     var lastAlarm: AlarmFlags = []
     var assembler: SubpackageAssembler<ContinuousClock.Instant>

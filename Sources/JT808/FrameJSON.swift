@@ -195,7 +195,8 @@ public enum FrameJSON {
         return o.text
     }
 
-    static func extras(_ x: LocationExtras, profile: DeviceProfile?) -> String {
+    /// A report's additional items as one JSON object keyed by item id (the `extras` of a location).
+    public static func extras(_ x: LocationExtras, profile: DeviceProfile?) -> String {
         var items: [(key: String, value: String)] = []
         func one(_ id: UInt8, _ name: String, _ value: String) { items.append((itemID(id), "{\(quoted(name)):\(value)}")) }
         if let v = x.mileage { one(0x01, "mileageKm", decimal(Int64(v), 1)) }

@@ -254,6 +254,9 @@ public struct LocationExtras: Hashable, Sendable {
 
     public init() { others = [] }
 
+    /// Whether the report carried no additional item at all.
+    public var isEmpty: Bool { present == 0 && others.isEmpty }
+
     /// Items that were malformed: a standard item of the wrong length, or an item that overran the body.
     public var malformedCount: Int { others.lazy.filter { $0.overran || Self.isStandard($0.id) }.count }
 

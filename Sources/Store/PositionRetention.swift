@@ -46,10 +46,13 @@ public struct PositionRetention: Sendable {
 
     /// The China-time calendar day of `date`, as `YYYY-MM-DD`.
     public static func chinaDay(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Asia/Shanghai")!
-        let c = calendar.dateComponents([.year, .month, .day], from: date)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        return "\(c.year!)-\(two(c.month!))-\(two(c.day!))"
+        CivilTime.chinaDay(of: Int64(date.timeIntervalSince1970.rounded(.down)))
+    }
+
+    /// The GNSS times that have a partition on the day of `now`: from the first kept day to the
+    /// last day ahead. Reports outside it are quarantined.
+    public func window(now: Date) -> ClosedRange<Int64> {
+        let dayStart = CivilTime.chinaDayStart(of: Int64(now.timeIntervalSince1970.rounded(.down)))
+        return (dayStart - Int64(retentionDays) * 86_400)...(dayStart + Int64(aheadDays + 1) * 86_400 - 1)
     }
 }

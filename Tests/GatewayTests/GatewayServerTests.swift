@@ -75,7 +75,9 @@ actor RecordingSink: PositionSink, EventSink {
                 return c
             }(),
             registry: registry, sink: sink, events: sink, logger: logger, connections: connections,
-            profiles: DeviceProfileCatalog(profiles: [DeviceProfile(name: "lenient", checksum: .lenient)]),
+            profiles: DeviceProfileCatalog(profiles: [
+                DeviceProfile(name: "lenient", checksum: .lenient, extras: [0xE1: .init(name: "socPercent", format: .unsigned(bytes: 1, decimals: 0))]),
+            ]),
             onListening: { continuation.yield($0) }
         )
         let group = ServiceGroup(services: [server], logger: logger)
@@ -311,9 +313,16 @@ actor RecordingSink: PositionSink, EventSink {
 
     @Test func aTerminalsDeviceProfileAppliesOnceItIsKnown() async throws {
         let sink = RecordingSink()
+        // An odometer and a vendor item: state of charge, which only the profile names.
+        let report = {
+            var report = position
+            report.extras.mileage = 123_456
+            report.extras.others = [RawExtra(id: 0xE1, bytes: [87])]
+            return report
+        }()
         /// A location frame whose check code is wrong.
         @Sendable func corrupt(_ terminal: inout TestTerminal) -> ByteBuffer {
-            var bytes = Array(terminal.frame(.location(position)).readableBytesView)
+            var bytes = Array(terminal.frame(.location(report)).readableBytesView)
             bytes[bytes.count - 2] ^= 0x5a
             return ByteBuffer(bytes: bytes)
         }
@@ -337,5 +346,8 @@ actor RecordingSink: PositionSink, EventSink {
             }
         }
         #expect(await sink.stored.map(\.terminalID) == [8])
+        // The extras are kept as JSON, the vendor item by its profile's name.
+        #expect(await sink.stored.first?.extras == #"{"0x01":{"mileageKm":12345.6},"0xE1":{"socPercent":87}}"#)
+        #expect(await sink.stored.first?.mileage == 123_456)
     }
 }

@@ -144,3 +144,61 @@ import Testing
         }
     }
 }
+
+@Suite struct PositionExactlyOnceTests {
+    let logger = TestPostgres.logger
+    let base = PositionSinkTests()
+
+    func moved(_ r: PositionRecord, by delta: Int32) -> PositionRecord {
+        var r = r
+        r.latitudeE6 += delta
+        return r
+    }
+
+    func strings(_ client: PostgresClient, _ sql: PostgresQuery) async throws -> [String] {
+        var out: [String] = []
+        for try await s in try await client.query(sql, logger: logger).decode(String.self) { out.append(s) }
+        return out
+    }
+
+    @Test func aDifferentReportForAStoredSecondIsQuarantinedNotStoredOrLost() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let sink = try await base.sink(client)
+            let first = base.record(7, PositionSinkTests.morning)
+            try await sink.store([first])
+            // Later: the same second again but somewhere else, with a new report beside it. The
+            // batch takes the retransmission path; the new one is stored, the other quarantined.
+            let next = base.record(7, PositionSinkTests.morning + 10)
+            try await sink.store([moved(first, by: 500), next])
+            #expect(try await base.count(client, "SELECT count(*) FROM positions") == 2)
+            #expect(try await base.count(client, "SELECT count(*) FROM positions WHERE lat_e6 = \(first.latitudeE6)") == 2)
+            #expect(try await strings(client, "SELECT reason FROM positions_quarantine") == ["differs from the report stored for the same terminal and second"])
+            #expect(try await base.count(client, "SELECT (report->>'lat_e6')::int FROM positions_quarantine") == Int(first.latitudeE6 + 500))
+        }
+    }
+
+    @Test func withinOneBatchIdenticalCopiesCollapseAndConflictsAreQuarantined() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let sink = try await base.sink(client)
+            let report = base.record(7, PositionSinkTests.morning)
+            try await sink.store([report, report, moved(report, by: -1)])
+            #expect(try await base.count(client, "SELECT count(*) FROM positions") == 1)
+            #expect(try await base.count(client, "SELECT count(*) FROM positions_quarantine") == 1)
+        }
+    }
+
+    @Test func extrasAreStoredAsJSONEvenWithCharactersCOPYEscapes() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let sink = try await base.sink(client)
+            var report = base.record(7, PositionSinkTests.morning)
+            // JSON escapes (backslashes) and Chinese text pass through COPY's own escaping.
+            report.extras = #"{"0x01":{"mileageKm":12345.6},"0xE1":{"note":"C:\\tmp \"q\"\tline\nnext 浙B"}}"#
+            var plain = base.record(7, PositionSinkTests.morning + 10)
+            plain.extras = nil
+            try await sink.store([report, plain])
+            #expect(try await strings(client, "SELECT extras->'0xE1'->>'note' FROM positions WHERE extras IS NOT NULL") == ["C:\\tmp \"q\"\tline\nnext 浙B"])
+            #expect(try await strings(client, "SELECT (extras->'0x01'->>'mileageKm') FROM positions WHERE extras IS NOT NULL") == ["12345.6"])
+            #expect(try await base.count(client, "SELECT count(*) FROM positions WHERE extras IS NULL") == 1)
+        }
+    }
+}

@@ -1,0 +1,232 @@
+import CLibPQ
+import Domain
+import EmbeddedPostgres
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Store
+
+// How fast can positions go into PostgreSQL, and which bulk path is the fastest? Every way is
+// measured on the same rows, into the same empty day partition with its unique index, on a
+// cluster with durable commits (fsync on, the defaults), one writer at a time:
+//
+//   ceiling       server-side COPY of the rows from a file: no client, no network
+//   nio-text      PostgresNIO `copyFrom`, text format (PositionCopyText), a transaction per batch
+//   libpq-binary  libpq `PQputCopyData`, binary format, a transaction per batch
+//   unnest        INSERT ... SELECT FROM unnest($1::int4[], ...) ON CONFLICT DO NOTHING, per batch
+//   sink          PostgresPositionSink.store: what the server runs (COPY + latest positions)
+//
+// Usage: Benchmarks/run.sh ingest [ROWS] [BATCH]
+
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let rowCount = arguments.first ?? 1_000_000
+let batchSize = arguments.dropFirst().first ?? 5_000
+let terminals = 10_000
+var logger = Logger(label: "ingest-benchmark")
+logger.logLevel = .warning
+
+/// Rows as terminals send them in real time: every terminal once a second, interleaved.
+func makeRows(base: Int64) -> [PositionRecord] {
+    (0..<rowCount).map { i in
+        let terminal = Int32(i % terminals + 1)
+        let second = Int64(i / terminals)
+        return PositionRecord(
+            terminalID: terminal, gnssTime: base + second, latitudeE6: 29_868_336 + Int32(i % 9_973) * 7, longitudeE6: 121_543_990 + Int32(i % 7_919) * 5,
+            altitude: 12, speed: UInt16(i % 1_200), course: UInt16(i % 360), alarm: 0, status: 3, mileage: UInt32(1_200_000 + i / terminals),
+            backfill: false, extras: #"{"0x01":{"mileageKm":120000.5},"0x30":{"rssi":25},"0x31":{"satellites":14}}"#
+        )
+    }
+}
+
+// MARK: - libpq, binary COPY
+
+/// A blocking libpq connection: used on this benchmark's own thread only.
+final class LibPQConnection {
+    let connection: OpaquePointer
+
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    init(url: String) throws {
+        connection = PQconnectdb(url)
+        guard PQstatus(connection) == CONNECTION_OK else { throw Failure(description: String(cString: PQerrorMessage(connection))) }
+    }
+
+    deinit { PQfinish(connection) }
+
+    func execute(_ sql: String, expecting status: ExecStatusType = PGRES_COMMAND_OK) throws {
+        let result = PQexec(connection, sql)
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == status else { throw Failure(description: String(cString: PQerrorMessage(connection))) }
+    }
+
+    /// One transaction: COPY ... FROM STDIN (FORMAT binary) of `rows`.
+    func copyBinary(_ rows: ArraySlice<PositionRecord>) throws {
+        try execute("BEGIN")
+        try execute("COPY positions (\(PositionCopyText.columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)", expecting: PGRES_COPY_IN)
+        var bytes = BinaryCopy.header
+        bytes.reserveCapacity(rows.count * 140)
+        for row in rows { BinaryCopy.append(row, to: &bytes) }
+        bytes += [0xff, 0xff]  // the trailer: a tuple of -1 fields
+        let sent = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
+        }
+        guard sent == 1, PQputCopyEnd(connection, nil) == 1 else { throw Failure(description: String(cString: PQerrorMessage(connection))) }
+        while let result = PQgetResult(connection) {
+            defer { PQclear(result) }
+            guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw Failure(description: String(cString: PQerrorMessage(connection))) }
+        }
+        try execute("COMMIT")
+    }
+}
+
+/// PostgreSQL's binary COPY format for the columns of `PositionCopyText.columns`.
+enum BinaryCopy {
+    static let header: [UInt8] = Array("PGCOPY\n".utf8) + [0xff, 0x0d, 0x0a, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
+    /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
+    static let postgresEpoch: Int64 = 946_684_800
+
+    static func append(_ r: PositionRecord, to bytes: inout [UInt8]) {
+        func field<T: FixedWidthInteger>(_ value: T) {
+            bytes.append(contentsOf: withUnsafeBytes(of: Int32(MemoryLayout<T>.size).bigEndian, Array.init))
+            bytes.append(contentsOf: withUnsafeBytes(of: value.bigEndian, Array.init))
+        }
+        bytes += [0, 12]
+        field(r.terminalID)
+        field((r.gnssTime - postgresEpoch) * 1_000_000)
+        field(r.latitudeE6)
+        field(r.longitudeE6)
+        field(r.altitude)
+        field(Int32(r.speed))
+        field(Int16(truncatingIfNeeded: r.course))
+        field(Int32(bitPattern: r.alarm))
+        field(Int32(bitPattern: r.status))
+        if let mileage = r.mileage { field(Int64(mileage)) } else { bytes += [0xff, 0xff, 0xff, 0xff] }
+        if let extras = r.extras {
+            let text = Array(extras.utf8)
+            bytes.append(contentsOf: withUnsafeBytes(of: Int32(text.count + 1).bigEndian, Array.init))
+            bytes.append(1)  // jsonb's binary format: a version byte, then the text
+            bytes += text
+        } else {
+            bytes += [0xff, 0xff, 0xff, 0xff]
+        }
+        field(UInt8(r.backfill ? 1 : 0))
+    }
+}
+
+// MARK: - The run
+
+struct Measurement {
+    var name: String
+    var seconds: Double
+    var rowsPerSecond: Double { Double(rowCount) / seconds }
+}
+
+func time(_ body: () async throws -> Void) async rethrows -> Double {
+    let clock = ContinuousClock()
+    let started = clock.now
+    try await body()
+    let elapsed = clock.now - started
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+func count(_ client: PostgresClient) async throws -> Int {
+    for try await n in try await client.query("SELECT count(*)::int8 FROM positions", logger: logger).decode(Int.self) { return n }
+    return 0
+}
+
+let folder = URL(fileURLWithPath: "/var/tmp/fleet-ingest-benchmark-\(getpid())")
+let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: folder.appendingPathComponent("postgres"), database: "bench"), logger: logger)
+print("starting PostgreSQL (fsync on) in \(folder.path)...")
+let running = try cluster.start()
+defer {
+    try? cluster.stop()
+    cluster.destroy()
+    try? FileManager.default.removeItem(at: folder)
+}
+let url = try DatabaseURL(running.url)
+let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
+try await withThrowingTaskGroup(of: Void.self) { group in
+    group.addTask { await client.run() }
+    defer { group.cancelAll() }
+
+    let sqlDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../Sql").standardized
+    _ = try await Migrator(client: client, logger: logger).migrate(try Migration.load(directory: sqlDirectory))
+    let retention = PositionRetention()
+    _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
+    // Rows start at the beginning of today (China time): they all land in today's partition.
+    let now = Int64(Date().timeIntervalSince1970)
+    let dayStart = (now + 28_800) / 86_400 * 86_400 - 28_800
+    print("generating \(rowCount) rows of \(terminals) terminals, batches of \(batchSize)...")
+    let rows = makeRows(base: dayStart)
+    let batches = stride(from: 0, to: rows.count, by: batchSize).map { rows[$0..<min($0 + batchSize, rows.count)] }
+
+    // The file for the ceiling, readable by the server (which runs as postgres).
+    let file = folder.appendingPathComponent("positions.copy")
+    var text = ByteBuffer()
+    for row in rows { PositionCopyText.append(row, to: &text) }
+    FileManager.default.createFile(atPath: file.path, contents: Data(text.readableBytesView), attributes: [.posixPermissions: 0o644])
+    print("COPY text file: \(text.readableBytes / rowCount) bytes a row")
+
+    let libpq = try LibPQConnection(url: running.url)
+    let sink = PostgresPositionSink(client: client, retention: retention, logger: logger)
+    let columns = PositionCopyText.columns.joined(separator: ", ")
+    let ways: [(String, () async throws -> Void)] = [
+        ("ceiling: server-side COPY from a file (text)", {
+            try await client.query(PostgresQuery(unsafeSQL: "COPY positions (\(columns)) FROM '\(file.path)'"), logger: logger)
+        }),
+        ("PostgresNIO copyFrom, text", {
+            for batch in batches {
+                var buffer = ByteBuffer()
+                for row in batch { PositionCopyText.append(row, to: &buffer) }
+                try await client.withTransaction(logger: logger) { connection in
+                    try await connection.copyFrom(table: "positions", columns: PositionCopyText.columns, logger: logger) { try await $0.write(buffer) }
+                }
+            }
+        }),
+        ("libpq PQputCopyData, binary", {
+            for batch in batches { try libpq.copyBinary(batch) }
+        }),
+        ("INSERT ... unnest(arrays) ON CONFLICT DO NOTHING", {
+            for batch in batches {
+                let r = Array(batch)
+                try await client.query("""
+                    INSERT INTO positions (\(unescaped: columns))
+                    SELECT terminal_id, to_timestamp(epoch), lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, extras::jsonb, backfill
+                    FROM unnest(\(r.map(\.terminalID))::int4[], \(r.map(\.gnssTime))::int8[], \(r.map(\.latitudeE6))::int4[], \(r.map(\.longitudeE6))::int4[],
+                                \(r.map(\.altitude))::int2[], \(r.map { Int32($0.speed) })::int4[], \(r.map { Int16(truncatingIfNeeded: $0.course) })::int2[],
+                                \(r.map { Int32(bitPattern: $0.alarm) })::int4[], \(r.map { Int32(bitPattern: $0.status) })::int4[],
+                                \(r.map { Int64($0.mileage ?? 0) })::int8[], \(r.map { $0.extras ?? "{}" })::text[], \(r.map(\.backfill))::bool[])
+                        AS t(terminal_id, epoch, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, extras, backfill)
+                    ON CONFLICT (terminal_id, gnss_time) DO NOTHING
+                    """, logger: logger)
+            }
+        }),
+        ("PostgresPositionSink.store (the server's path)", {
+            for batch in batches { try await sink.store(Array(batch)) }
+        }),
+    ]
+    var results: [String: [Double]] = [:]
+    let rounds = 2
+    for round in 1...rounds {
+        for (name, run) in ways {
+            try await client.query("TRUNCATE positions, latest_positions", logger: logger)
+            try await client.query("CHECKPOINT", logger: logger)
+            print("round \(round)/\(rounds): \(name)...", terminator: " ")
+            fflush(stdout)
+            let seconds = try await time(run)
+            let stored = try await count(client)
+            guard stored == rowCount else { throw LibPQConnection.Failure(description: "\(name) stored \(stored) of \(rowCount) rows") }
+            print(String(format: "%.2f s", seconds))
+            results[name, default: []].append(seconds)
+        }
+    }
+    let best = ways.map { name, _ in Measurement(name: name, seconds: results[name]!.min()!) }
+    let ceiling = best[0].rowsPerSecond
+    print("\n\(rowCount) rows, \(terminals) terminals, batches of \(batchSize), best of \(rounds):\n")
+    print("| way | rows/s | x ceiling |")
+    print("| --- | ---: | ---: |")
+    for m in best {
+        print(String(format: "| %@ | %.0f | %.2f |", m.name, m.rowsPerSecond, m.rowsPerSecond / ceiling))
+    }
+}
