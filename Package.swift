@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "Store", targets: ["Store"]),
         .library(name: "EmbeddedPostgres", targets: ["EmbeddedPostgres"]),
         .library(name: "TerminalSimulator", targets: ["TerminalSimulator"]),
+        .library(name: "Gateway", targets: ["Gateway"]),
+        .library(name: "Domain", targets: ["Domain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -30,10 +30,36 @@ let package = Package(
             name: "IngestBenchmark",
             dependencies: [
                 "CLibPQ",
+                .product(name: "Domain", package: "Fleet"),
                 .product(name: "Store", package: "Fleet"),
                 .product(name: "EmbeddedPostgres", package: "Fleet"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "LoadBenchmark",
+            dependencies: [
+                .product(name: "Gateway", package: "Fleet"),
+                .product(name: "JT808", package: "Fleet"),
+                .product(name: "Store", package: "Fleet"),
+                .product(name: "EmbeddedPostgres", package: "Fleet"),
+                .product(name: "TerminalSimulator", package: "Fleet"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "TrackBenchmark",
+            dependencies: [
+                .product(name: "Store", package: "Fleet"),
+                .product(name: "EmbeddedPostgres", package: "Fleet"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings

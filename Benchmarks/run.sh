@@ -2,6 +2,9 @@
 # Builds the benchmarks in release mode and runs one of them. Figures go to BENCHMARKS.md.
 #   Benchmarks/run.sh codec [FRAMES]        split + decode, ns and heap allocations per frame
 #   Benchmarks/run.sh ingest [ROWS] [BATCH] bulk paths into PostgreSQL against a server-side COPY
+#   Benchmarks/run.sh load [TERMINALS] [RATE:SECONDS ...]
+#                                           fleetd under N terminals: RSS, acknowledged rate, latency
+#   Benchmarks/run.sh track [DAYS] [QUERIES]  a day's track out of 30 days of 200 vehicles; dropping a day
 set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-codec}
@@ -18,8 +21,21 @@ ingest)
     swift build -c release --product IngestBenchmark
     .build/release/IngestBenchmark "$@"
     ;;
+load)
+    ../Deploy/setup.sh
+    (cd .. && swift build -c release --product fleetd)
+    swift build -c release --product LoadBenchmark
+    # Each side holds one descriptor per terminal, and more.
+    ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+    .build/release/LoadBenchmark "$@"
+    ;;
+track)
+    ../Deploy/setup.sh
+    swift build -c release --product TrackBenchmark
+    .build/release/TrackBenchmark "$@"
+    ;;
 *)
-    echo "unknown benchmark '$what': use codec or ingest" >&2
+    echo "unknown benchmark '$what': use codec, ingest, load or track" >&2
     exit 64
     ;;
 esac

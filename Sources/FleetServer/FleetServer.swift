@@ -21,7 +21,8 @@ public struct FleetConfiguration: Sendable {
     public var sqlDirectory: URL?
     /// How long positions are kept ($FLEET_RETENTION_DAYS, 180 by default).
     public var retention: PositionRetention
-    /// The JT/T 808 listener ($FLEET_GATEWAY_HOST / $FLEET_GATEWAY_PORT, 0.0.0.0:6808 by default).
+    /// The JT/T 808 listener ($FLEET_GATEWAY_HOST / $FLEET_GATEWAY_PORT, 0.0.0.0:6808 by default;
+    /// $FLEET_GATEWAY_MAX_PER_ADDRESS connections from one source address, 2,000 by default).
     public var gateway: GatewayServer.Configuration
     /// Prometheus metrics at http://HOST:PORT/metrics ($FLEET_METRICS_HOST / $FLEET_METRICS_PORT,
     /// 127.0.0.1:9808 by default).
@@ -49,6 +50,7 @@ public struct FleetConfiguration: Sendable {
         var gateway = GatewayServer.Configuration()
         if let host = env["FLEET_GATEWAY_HOST"], !host.isEmpty { gateway.host = host }
         if let port = env["FLEET_GATEWAY_PORT"].flatMap(Int.init) { gateway.port = port }
+        if let limit = env["FLEET_GATEWAY_MAX_PER_ADDRESS"].flatMap(Int.init), limit > 0 { gateway.maximumConnectionsPerAddress = limit }
         var configuration = FleetConfiguration(databaseURL: url, dataDirectory: dir, retention: retention, gateway: gateway)
         if let host = env["FLEET_METRICS_HOST"], !host.isEmpty { configuration.metricsHost = host }
         if let port = env["FLEET_METRICS_PORT"].flatMap(Int.init) { configuration.metricsPort = port }

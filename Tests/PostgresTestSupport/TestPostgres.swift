@@ -46,7 +46,7 @@ public enum TestPostgres {
         }
         var templateURL = url
         templateURL.database = name
-        try await withClient(templateURL) { client in
+        _ = try await withClient(templateURL) { client in
             try await Migrator(client: client, logger: logger).migrate(try Migration.load(directory: repository.appendingPathComponent("Sql")))
         }
         return name
