@@ -26,3 +26,46 @@ public struct VehicleEvent: Sendable, Hashable {
 public protocol EventSink: Sendable {
     func record(_ events: [VehicleEvent]) async throws
 }
+
+/// A photo, recording or video a terminal uploaded (0x0801), often the evidence of an alarm:
+/// kept with the events, 3 years.
+public struct MediaRecord: Sendable, Hashable {
+    public var terminalID: Int32
+    /// The terminal's own id for it (a retransmission carries the same id and bytes).
+    public var mediaID: UInt32
+    /// 0 image, 1 audio, 2 video.
+    public var kind: UInt8
+    /// 0 JPEG, 1 TIF, 2 MP3, 3 WAV, 4 WMV.
+    public var format: UInt8
+    /// Why it was taken: 0 a platform command, 1 a timer, 2 a robbery alarm, 3 a collision or
+    /// rollover, 4 a door opening, ... (the standard's event codes).
+    public var event: UInt8
+    public var channel: UInt8
+    /// GNSS time and place when it was taken (terminals of 2013 on send them).
+    public var takenAt: Int64?
+    public var latitudeE6: Int32?
+    public var longitudeE6: Int32?
+    public var data: [UInt8]
+
+    public init(
+        terminalID: Int32, mediaID: UInt32, kind: UInt8, format: UInt8, event: UInt8, channel: UInt8,
+        takenAt: Int64?, latitudeE6: Int32?, longitudeE6: Int32?, data: [UInt8]
+    ) {
+        self.terminalID = terminalID
+        self.mediaID = mediaID
+        self.kind = kind
+        self.format = format
+        self.event = event
+        self.channel = channel
+        self.takenAt = takenAt
+        self.latitudeE6 = latitudeE6
+        self.longitudeE6 = longitudeE6
+        self.data = data
+    }
+}
+
+/// Where uploaded media go; `store` returns once it is durable (the terminal's 0x8800 answer
+/// waits for that). Storing the same media twice keeps one.
+public protocol MediaSink: Sendable {
+    func store(_ media: MediaRecord) async throws
+}

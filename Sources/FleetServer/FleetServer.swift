@@ -110,6 +110,7 @@ public enum FleetServer {
             registry: PostgresTerminalRegistry(client: client, logger: logger),
             sink: groupCommit,
             events: PostgresEventSink(client: client, logger: logger),
+            media: PostgresMediaSink(client: client, logger: logger),
             logger: logger,
             profiles: profiles,
             waitUntilReady: { try await readiness.wait() }

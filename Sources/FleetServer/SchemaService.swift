@@ -6,7 +6,7 @@ import Store
 
 /// Brings the schema up to date when the server starts, then keeps the position partitions:
 /// once before the server is ready, then every hour (a day's partitions are created days ahead, so an hour's delay
-/// never leaves a report without its partition).
+/// never leaves a report without its partition), when events and media past their 3 years go too.
 struct SchemaService: Service {
     let client: PostgresClient
     let sqlDirectory: URL?
@@ -27,6 +27,7 @@ struct SchemaService: Service {
             do {
                 _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
                 try await PostgresEventSink(client: client, logger: logger).purge()
+                try await PostgresMediaSink(client: client, logger: logger).purge()
             } catch {
                 logger.error("retention maintenance failed; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
             }

@@ -45,6 +45,7 @@ public struct GatewayServer: Service {
     let registry: any TerminalRegistry
     let sink: any PositionSink
     let events: any EventSink
+    let media: any MediaSink
     let logger: Logger
     let waitUntilReady: @Sendable () async throws -> Void
     let onListening: @Sendable (Int) -> Void
@@ -56,7 +57,7 @@ public struct GatewayServer: Service {
     /// `waitUntilReady` returns when the registry and sink can be used (the schema is there):
     /// the port opens only then, so no terminal is turned away at start.
     public init(
-        configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, events: any EventSink, logger: Logger,
+        configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, events: any EventSink, media: any MediaSink, logger: Logger,
         connections: TerminalConnections = TerminalConnections(), profiles: DeviceProfileCatalog = DeviceProfileCatalog(profiles: []),
         waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
@@ -66,6 +67,7 @@ public struct GatewayServer: Service {
         self.registry = registry
         self.sink = sink
         self.events = events
+        self.media = media
         self.logger = logger
         self.waitUntilReady = waitUntilReady
         self.onListening = onListening
@@ -205,6 +207,15 @@ public struct GatewayServer: Service {
                     // Not acknowledged: the terminal sends it again, as the standard says.
                     logger.warning("positions not stored; not acknowledging", metadata: ["error": "\(error)"])
                 }
+            case .storeMedia(let upload):
+                guard let terminal = session.terminal else { continue }
+                do {
+                    try await media.store(Self.media(upload, terminal: terminal.id))
+                    pending.append(contentsOf: session.machine.mediaDurable(mediaID: upload.event.mediaID))
+                } catch {
+                    // Not answered: the terminal uploads it again.
+                    logger.warning("media not stored; not answering", metadata: ["mediaId": "\(upload.event.mediaID)", "error": "\(error)"])
+                }
             case .deliverAnswer(let replySerial, let answer):
                 connections.deliver(answer, from: header.phone, replySerial: replySerial)
             case .close(let reason):
@@ -260,6 +271,15 @@ public struct GatewayServer: Service {
             state = report.alarm
         }
         return (raised, state)
+    }
+
+    static func media(_ upload: MultimediaUpload, terminal: Int32) -> MediaRecord {
+        MediaRecord(
+            terminalID: terminal, mediaID: upload.event.mediaID, kind: upload.event.mediaType, format: upload.event.format,
+            event: upload.event.event, channel: upload.event.channel, takenAt: upload.location?.time.epochSeconds,
+            latitudeE6: upload.location.map { Int32(clamping: $0.latitudeE6) }, longitudeE6: upload.location.map { Int32(clamping: $0.longitudeE6) },
+            data: upload.data
+        )
     }
 
     static func record(_ report: LocationReport, terminal: Int32, backfill: Bool, profile: DeviceProfile?) -> PositionRecord {

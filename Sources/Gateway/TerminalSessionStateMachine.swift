@@ -33,6 +33,8 @@ public struct TerminalSessionStateMachine: Sendable {
         case checkAuthentication(TerminalPhone, String)
         /// Hand these positions to the sink; when they are durable, call `reportsDurable(serial:)`.
         case store(serial: UInt16, messageID: UInt16, [LocationReport])
+        /// Store this media; when it is durable, call `mediaDurable(mediaID:)`.
+        case storeMedia(MultimediaUpload)
         /// Hand a terminal's answer to the downlink command waiting for it.
         case deliverAnswer(replySerial: UInt16, Message)
         /// Close the connection, saying why (for logs and counters).
@@ -89,6 +91,8 @@ public struct TerminalSessionStateMachine: Sendable {
                 .deliverAnswer(replySerial: reply.replySerial, message),
                 .store(serial: header.serial, messageID: header.messageID, [reply.location]),
             ]
+        case .multimediaUpload(let upload):
+            return [.storeMedia(upload)]
         case .terminalResponse(let response):
             return [.deliverAnswer(replySerial: response.replySerial, message)]
         case .parameterReply(let reply):
@@ -137,6 +141,12 @@ public struct TerminalSessionStateMachine: Sendable {
     public mutating func reportsDurable(serial: UInt16, messageID: UInt16) -> [Action] {
         guard case .authenticated = state else { return [] }
         return [.send(.platformResponse(GeneralResponse(replySerial: serial, replyID: messageID, result: .success)))]
+    }
+
+    /// An uploaded media is durable: answer 0x8800 (everything arrived), not before.
+    public mutating func mediaDurable(mediaID: UInt32) -> [Action] {
+        guard case .authenticated = state else { return [] }
+        return [.send(.multimediaUploadResponse(MultimediaUploadResponse(mediaID: mediaID)))]
     }
 
     /// Nothing arrived for the idle timeout.

@@ -125,6 +125,9 @@ public enum FrameJSON {
         case .passthrough(let p):
             o.int("type", Int(p.kind))
             o.string("data", hex(p.data))
+        case .multimediaUploadResponse(let r):
+            o.int("mediaId", Int(r.mediaID))
+            o.raw("packetIds", array(r.retransmitPacketIDs.map { String($0) }))
         case .resendRequest(let r):
             o.int("originalSerial", Int(r.originalSerial))
             o.raw("packetIds", array(r.packetIndices.map { String($0) }))

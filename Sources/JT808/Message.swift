@@ -26,6 +26,7 @@ public enum Message: Hashable, Sendable {
     case locateNow                                  // 0x8201
     case tracking(TrackingControl)                  // 0x8202
     case text(TextMessage)                          // 0x8300
+    case multimediaUploadResponse(MultimediaUploadResponse) // 0x8800
     case camera(CameraCommand)                      // 0x8801
     /// A body sent RSA-encrypted: kept as bytes, never guessed at.
     case encrypted(messageID: UInt16, body: [UInt8])
@@ -55,6 +56,7 @@ public enum Message: Hashable, Sendable {
         public static let locateNow: UInt16 = 0x8201
         public static let tracking: UInt16 = 0x8202
         public static let text: UInt16 = 0x8300
+        public static let multimediaUploadResponse: UInt16 = 0x8800
         public static let camera: UInt16 = 0x8801
     }
 
@@ -84,6 +86,7 @@ public enum Message: Hashable, Sendable {
         case .locateNow: return ID.locateNow
         case .tracking: return ID.tracking
         case .text: return ID.text
+        case .multimediaUploadResponse: return ID.multimediaUploadResponse
         case .camera: return ID.camera
         case .encrypted(let id, _): return id
         }
@@ -146,6 +149,7 @@ public enum Message: Hashable, Sendable {
         case ID.locateNow: return .locateNow
         case ID.tracking: return .tracking(TrackingControl(intervalSeconds: try r.u16("interval"), validitySeconds: try r.u32("validity")))
         case ID.text: return .text(try TextMessage.read(&r, version: v))
+        case ID.multimediaUploadResponse: return .multimediaUploadResponse(try MultimediaUploadResponse.read(&r))
         case ID.camera: return .camera(try CameraCommand.read(&r))
         default:
             throw JT808Error(.unsupportedMessage, at: 0, "message id 0x\(String(messageID, radix: 16, uppercase: true)) is not decoded")
@@ -187,6 +191,7 @@ public enum Message: Hashable, Sendable {
             w.u16(m.intervalSeconds)
             w.u32(m.validitySeconds)
         case .text(let m): m.write(into: &w, version: version)
+        case .multimediaUploadResponse(let m): m.write(into: &w)
         case .camera(let m): m.write(into: &w)
         case .encrypted(_, let body): w.append(body)
         }

@@ -25,6 +25,34 @@ public struct ResendRequest: Hashable, Sendable {
     }
 }
 
+/// 0x8800 multimedia upload response: the media is stored, or these packets are missing.
+public struct MultimediaUploadResponse: Hashable, Sendable {
+    public var mediaID: UInt32
+    /// Sub-packages to send again; empty when everything arrived.
+    public var retransmitPacketIDs: [UInt16]
+
+    public init(mediaID: UInt32, retransmitPacketIDs: [UInt16] = []) {
+        self.mediaID = mediaID
+        self.retransmitPacketIDs = retransmitPacketIDs
+    }
+
+    static func read(_ r: inout ByteReader) throws(JT808Error) -> MultimediaUploadResponse {
+        let id = try r.u32("media id")
+        // 2011 terminals' platforms may leave out the count when everything arrived.
+        guard r.remaining > 0 else { return MultimediaUploadResponse(mediaID: id) }
+        let count = Int(try r.u8("retransmit count"))
+        var packets: [UInt16] = []
+        for _ in 0..<count { packets.append(try r.u16("retransmit packet id")) }
+        return MultimediaUploadResponse(mediaID: id, retransmitPacketIDs: packets)
+    }
+
+    func write(into w: inout ByteWriter) {
+        w.u32(mediaID)
+        w.u8(UInt8(clamping: retransmitPacketIDs.count))
+        for id in retransmitPacketIDs.prefix(255) { w.u16(id) }
+    }
+}
+
 /// 0x8100 registration response. The auth code follows only on success.
 public struct RegistrationResponse: Hashable, Sendable {
     public enum Result: UInt8, Sendable {

@@ -30,9 +30,10 @@ actor KnownTerminals: TerminalRegistry {
 }
 
 /// A sink that keeps what it was given, or fails while `failing` is set.
-actor RecordingSink: PositionSink, EventSink {
+actor RecordingSink: PositionSink, EventSink, MediaSink {
     var stored: [PositionRecord] = []
     var events: [VehicleEvent] = []
+    var media: [MediaRecord] = []
     var failing = false
     struct Down: Error {}
 
@@ -46,6 +47,11 @@ actor RecordingSink: PositionSink, EventSink {
     func record(_ events: [VehicleEvent]) async throws {
         if failing { throw Down() }
         self.events += events
+    }
+
+    func store(_ media: MediaRecord) async throws {
+        if failing { throw Down() }
+        self.media.append(media)
     }
 }
 
@@ -74,7 +80,7 @@ actor RecordingSink: PositionSink, EventSink {
                 c.subpackageTimeout = .milliseconds(300)
                 return c
             }(),
-            registry: registry, sink: sink, events: sink, logger: logger, connections: connections,
+            registry: registry, sink: sink, events: sink, media: sink, logger: logger, connections: connections,
             profiles: DeviceProfileCatalog(profiles: [
                 DeviceProfile(name: "lenient", checksum: .lenient, extras: [0xE1: .init(name: "socPercent", format: .unsigned(bytes: 1, decimals: 0))]),
             ]),
@@ -309,6 +315,41 @@ actor RecordingSink: PositionSink, EventSink {
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 3, replyID: 0x0002, result: .success)))
             }
         }
+    }
+
+    @Test func mediaIsAnsweredWith0x8800OnlyOnceStored() async throws {
+        let sink = RecordingSink()
+        try await withGateway(sink) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                _ = try await receive()
+                // A 2,500-byte photo of a collision alarm (event 3): three sub-packages.
+                let photo = [UInt8]((0..<2_500).map { UInt8(truncatingIfNeeded: $0 * 7) })
+                let upload = Message.multimediaUpload(MultimediaUpload(
+                    event: MultimediaEvent(mediaID: 77, mediaType: 0, format: 0, event: 3, channel: 2), location: position, data: photo
+                ))
+                func sendParts(serial: UInt16) async throws {
+                    for part in FrameEncoder.encode(upload, header: MessageHeader(messageID: upload.messageID, version: .v2013, phone: terminal.phone, serial: serial)) {
+                        try await send(ByteBuffer(bytes: part))
+                    }
+                }
+                // While the store is down, the upload is not answered; the heartbeat after it is.
+                await sink.setFailing(true)
+                try await sendParts(serial: 1)
+                terminal.serial = 4
+                try await send(terminal.frame(.heartbeat))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 4, replyID: 0x0002, result: .success)))
+                await sink.setFailing(false)
+                try await sendParts(serial: 5)
+                #expect(try await receive() == .multimediaUploadResponse(MultimediaUploadResponse(mediaID: 77)))
+            }
+        }
+        let media = await sink.media
+        #expect(media.count == 1)
+        #expect(media.first?.data == [UInt8]((0..<2_500).map { UInt8(truncatingIfNeeded: $0 * 7) }))
+        #expect(media.first.map { [$0.terminalID, Int32($0.event), Int32($0.channel)] } == [7, 3, 2])
+        #expect(media.first?.takenAt == position.time.epochSeconds && media.first?.latitudeE6 == 29_868_336)
     }
 
     @Test func aTerminalsDeviceProfileAppliesOnceItIsKnown() async throws {

@@ -46,6 +46,14 @@ import Testing
         #expect(m.received(header(0x0704, serial: 8), .locationBatch(batch)) == [.store(serial: 8, messageID: 0x0704, [position, position])])
     }
 
+    @Test func mediaIsAnsweredOnlyWhenDurable() {
+        var m = authenticated()
+        let upload = MultimediaUpload(event: MultimediaEvent(mediaID: 5, mediaType: 0, format: 0, event: 2, channel: 1), location: position, data: [1, 2, 3])
+        // No 0x8001 for an upload: the answer is 0x8800, once stored.
+        #expect(m.received(header(0x0801, serial: 9), .multimediaUpload(upload)) == [.storeMedia(upload)])
+        #expect(m.mediaDurable(mediaID: 5) == [.send(.multimediaUploadResponse(MultimediaUploadResponse(mediaID: 5)))])
+    }
+
     @Test func heartbeatIsAnsweredAtOnce() {
         var m = authenticated()
         #expect(m.received(header(0x0002, serial: 9), .heartbeat) == [ack(9, 0x0002, .success)])

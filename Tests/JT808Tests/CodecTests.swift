@@ -116,6 +116,19 @@ import Testing
         #expect(session.decode(hex: Vector.named("sc-0002-heartbeat").hex).json.hasSuffix(#""body":{}}"#))
     }
 
+    /// No shared vector has a 0x8800; its body is laid out by hand from the standard (2013,
+    /// table 81): media id DWORD, retransmit count BYTE, packet ids WORD each.
+    @Test func multimediaUploadResponseBytes() throws {
+        let all = Message.multimediaUploadResponse(MultimediaUploadResponse(mediaID: 0x0102_0304))
+        #expect(all.encodeBody(version: .v2013) == [0x01, 0x02, 0x03, 0x04, 0x00])
+        let some = Message.multimediaUploadResponse(MultimediaUploadResponse(mediaID: 9, retransmitPacketIDs: [2, 0x0103]))
+        #expect(some.encodeBody(version: .v2013) == [0, 0, 0, 9, 2, 0x00, 0x02, 0x01, 0x03])
+        // And as `fleetd decode` prints it.
+        let frame = FrameEncoder.encode(.multimediaUploadResponse(MultimediaUploadResponse(mediaID: 9)), header: MessageHeader(messageID: 0x8800, version: .v2013, phone: TerminalPhone(digits: "13912345678", version: .v2013)!, serial: 1))[0]
+        var session = DecodeSession()
+        #expect(session.decode(hex: FrameJSON.hex(frame)).json.hasSuffix(#""body":{"mediaId":9,"packetIds":[]}}"#))
+    }
+
     @Test func vendorItemsThroughAProfile() {
         var plain = DecodeSession()
         var huabao = DecodeSession(profile: profiles["huabao"])

@@ -79,7 +79,7 @@ struct MessageGenerator {
     }
 
     /// One message of the given case index (0..<count), and the editions it may travel in.
-    static let count = 26
+    static let count = 27
     mutating func message(_ index: Int) -> (Message, [ProtocolVersion]) {
         let modern: [ProtocolVersion] = [.v2013, .v2019]
         switch index {
@@ -123,6 +123,7 @@ struct MessageGenerator {
         case 24:
             let v2019 = bool()
             return (.text(TextMessage(flags: TextMessage.Flags(rawValue: int()), textType: v2019 ? UInt8(int(1...2)) : nil, text: text(maxBytes: 200))), [v2019 ? .v2019 : .v2013])
+        case 25: return (.multimediaUploadResponse(MultimediaUploadResponse(mediaID: int(), retransmitPacketIDs: (0..<int(0...20)).map { _ in int() })), modern)
         default:
             return (.camera(CameraCommand(channel: int(), command: int(), interval: int(), saveFlag: int(), resolution: int(), quality: int(), brightness: int(), contrast: int(), saturation: int(), chroma: int())), modern)
         }

@@ -202,3 +202,34 @@ import Testing
         }
     }
 }
+
+@Suite struct MediaSinkTests {
+    let logger = TestPostgres.logger
+
+    @Test func mediaIsStoredOnceWithItsBytesAndPurgedAfterThreeYears() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let sink = PostgresMediaSink(client: client, logger: logger)
+            let photo = MediaRecord(terminalID: 7, mediaID: 77, kind: 0, format: 0, event: 3, channel: 2, takenAt: 1_795_305_600,
+                                    latitudeE6: 29_868_336, longitudeE6: 121_543_990, data: (0..<5_000).map { UInt8(truncatingIfNeeded: $0 * 13) })
+            try await sink.store(photo)
+            try await sink.store(photo)  // uploaded again: the 0x8800 was lost
+            // The same id with other bytes (a terminal reset its counter) is kept beside it; no taken time (2011).
+            var reused = photo
+            reused.data = [0xFF, 0xD8, 0xFF]
+            reused.takenAt = nil
+            reused.latitudeE6 = nil
+            reused.longitudeE6 = nil
+            try await sink.store(reused)
+            var rows: [(Int64, Int64?, ByteBuffer)] = []
+            for try await row in try await client.query("SELECT media_id, extract(epoch FROM taken_at)::int8, data FROM media ORDER BY id", logger: logger).decode((Int64, Int64?, ByteBuffer).self) {
+                rows.append(row)
+            }
+            #expect(rows.count == 2)
+            #expect(rows.first.map { Array($0.2.readableBytesView) } == photo.data)
+            #expect(rows.first?.1 == 1_795_305_600 && rows.last?.1 == nil)
+            #expect(try await sink.purge() == 0)
+            try await client.query("UPDATE media SET received_at = now() - interval '1100 days' WHERE taken_at IS NULL", logger: logger)
+            #expect(try await sink.purge() == 1)
+        }
+    }
+}
