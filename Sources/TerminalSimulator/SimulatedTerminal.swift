@@ -83,6 +83,7 @@ public struct SimulatedTerminal: Sendable {
             var serial: UInt16 = 0
             var authCode: String?
             var pending: [UInt16: Unacknowledged] = [:]
+            var lastReportTime: Int64 = 0
         }
         let values: Mutex<Values>
         init(route: Route) { values = Mutex(Values(route: route)) }
@@ -168,8 +169,11 @@ public struct SimulatedTerminal: Sendable {
             let now = clock.now
             if now >= nextReport {
                 let report = state.values.withLock { v -> LocationReport in
-                    v.route.advance(seconds: Double(reportInterval.components.seconds))
-                    return v.route.report(at: Int64(Date().timeIntervalSince1970))
+                    v.route.advance(seconds: Double(reportInterval.components.seconds) + Double(reportInterval.components.attoseconds) / 1e18)
+                    // GNSS time has whole seconds: a terminal driven faster than a report a
+                    // second (a load run) lets its clock run ahead rather than repeat a second.
+                    v.lastReportTime = max(Int64(Date().timeIntervalSince1970), v.lastReportTime + 1)
+                    return v.route.report(at: v.lastReportTime)
                 }
                 let (serial, bytes) = state.frame(.location(report), phone: phone)
                 state.values.withLock { $0.pending[serial] = Unacknowledged(frame: bytes, gnssTime: report.time.epochSeconds, attempts: 0, due: now.advanced(by: answerTimeout)) }
@@ -193,7 +197,7 @@ public struct SimulatedTerminal: Sendable {
                 return due
             }
             if exhausted { throw Unanswered() }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Task.sleep(until: min(nextReport, clock.now.advanced(by: .milliseconds(200))), clock: clock)
         }
     }
 }

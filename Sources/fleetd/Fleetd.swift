@@ -63,6 +63,7 @@ struct Simulate: AsyncParsableCommand {
     )
     @Option(help: "Number of terminals.") var terminals = 20
     @Option(help: "Seconds between two reports of one terminal.") var interval = 10
+    @Option(help: "Reports per second from all the terminals together (instead of --interval); above one a second per terminal, their GNSS clocks run ahead.") var rate: Double?
     @Option(help: "Gateway host.") var host = "127.0.0.1"
     @Option(help: "Gateway port.") var port = 6808
     @Option(help: "Stop after this many seconds (default: run until Ctrl-C).") var duration: Int?
@@ -70,10 +71,12 @@ struct Simulate: AsyncParsableCommand {
 
     func run() async throws {
         let logger = makeLogger()
-        let fleet = FleetSimulator(count: terminals, reportInterval: .seconds(interval))
+        if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of reports per second") }
+        let reportInterval: Duration = rate.map { .nanoseconds(Int64(Double(terminals) / $0 * 1e9)) } ?? .seconds(interval)
+        let fleet = FleetSimulator(count: terminals, reportInterval: reportInterval)
         if let databaseURL { try await FleetServer.provision(fleet, databaseURL: databaseURL, logger: logger) }
         let statistics = SimulationStatistics()
-        print("simulating \(terminals) terminals against \(host):\(port), a report every \(interval) s each...")
+        print("simulating \(terminals) terminals against \(host):\(port), a report every \(reportInterval) each...")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await fleet.run(host: host, port: port, statistics: statistics, logger: logger) }
             group.addTask {

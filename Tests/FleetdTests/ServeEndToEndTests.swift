@@ -62,3 +62,37 @@ import Testing
         }
     }
 }
+
+/// `fleetd simulate` against `fleetd serve`: what the simulator says was acknowledged is stored.
+@Suite struct SimulateEndToEndTests {
+    @Test func aFleetAtAFixedRateIsStoredExactlyAsAcknowledged() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let port = try EmbeddedPostgres.freePort()
+            let server = try Fleetd.serve(url, gatewayPort: port)
+            defer { if server.isRunning { server.terminate() } }
+            try await Fleetd.waitUntilListening(port)
+            // 5 terminals, 20 reports a second together: 4 a second each, faster than GNSS
+            // seconds, so their clocks run ahead and no second repeats.
+            let run = try Fleetd.run([
+                "simulate", "--terminals", "5", "--rate", "20", "--duration", "4", "--port", "\(port)", "--database-url", url.description,
+            ])
+            #expect(run.status == 0, "\(run.err)")
+            let done = try #require(run.out.split(separator: "\n").last { $0.hasPrefix("done:") })
+            let numbers = done.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            let acknowledged = numbers[1]
+            #expect(acknowledged >= 40, "\(done)")
+            var counts: [Int] = []
+            for query: PostgresQuery in [
+                "SELECT count(*)::int8 FROM positions", "SELECT count(*)::int8 FROM positions_quarantine",
+                "SELECT count(DISTINCT terminal_id)::int8 FROM positions",
+            ] {
+                for try await n in try await client.query(query, logger: TestPostgres.logger).decode(Int.self) { counts.append(n) }
+            }
+            // Everything acknowledged is stored (a report sent just before the end may be stored
+            // without its ack having been read), nothing quarantined.
+            #expect(counts[0] >= acknowledged && counts[0] <= numbers[0], "\(done), stored \(counts[0])")
+            #expect(counts[1] == 0 && counts[2] == 5)
+            #expect(try Fleetd.run(["simulate", "--rate", "0"]).err.contains("--rate must be a positive number"))
+        }
+    }
+}
