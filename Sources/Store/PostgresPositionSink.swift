@@ -14,8 +14,9 @@ import PostgresNIO
 /// but the index it needs anyway for the tracks.
 ///
 /// What does not go into `positions` goes to `positions_quarantine` with its reason: reports
-/// outside the partitions' window (absurd clocks), and a second, different report of a terminal
-/// for a second already stored (the first one stays; nothing is overwritten).
+/// outside the partitions' window (absurd clocks), a second, different report of a terminal for
+/// a second already stored (the first one stays; nothing is overwritten), and a report whose
+/// values PostgreSQL refuses (its extras are kept there as text).
 public struct PostgresPositionSink: PositionSink {
     let client: PostgresClient
     let retention: PositionRetention
@@ -59,14 +60,19 @@ public struct PostgresPositionSink: PositionSink {
                 try await updateLatest(kept, on: connection)
                 try await quarantine(quarantined, on: connection)
             }
-        } catch let error as PostgresTransactionError where (error.closureError as? PSQLError)?.serverInfo?[.sqlState] == "23505" {
-            // Some of these are stored already: insert the others, compare the rest.
+        } catch let error as PostgresTransactionError where Self.isRecoverable(error.closureError) {
+            // Some of these are stored already (23505), or PostgreSQL refuses one of them (class
+            // 22, e.g. a vendor text with a NUL in its JSON): insert the others, compare the
+            // stored ones, quarantine the refused ones. One bad report must not hold back the
+            // batch of every terminal it shares with.
             try await client.withTransaction(logger: logger) { connection in
-                let skipped = try await insertMissing(kept, on: connection)
+                let (skipped, refused) = try await insertCarefully(kept, on: connection)
+                quarantined += refused
                 for (record, stored) in try await storedReports(for: skipped, on: connection) where !stored.isSameReport(as: record) {
                     quarantined.append(Quarantined(record: record, reason: Self.conflict))
                 }
-                try await updateLatest(kept, on: connection)
+                let refusedKeys = Set(refused.map { PositionKey($0.record) })
+                try await updateLatest(kept.filter { !refusedKeys.contains(PositionKey($0)) }, on: connection)
                 try await quarantine(quarantined, on: connection)
             }
         }
@@ -93,6 +99,47 @@ public struct PostgresPositionSink: PositionSink {
         for record in records { PositionCopyText.append(record, to: &buffer) }
         try await connection.copyFrom(table: "positions", columns: PositionCopyText.columns, logger: logger) { writer in
             try await writer.write(buffer)
+        }
+    }
+
+    /// A duplicate key (a retransmission) or a data exception (a value PostgreSQL refuses).
+    static func isRecoverable(_ error: (any Error)?) -> Bool {
+        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
+        return state == "23505" || state.hasPrefix("22")
+    }
+
+    /// Inserts what is not stored yet, all at once, or one by one when PostgreSQL refuses some
+    /// of it: returns the records stored already and those refused, with the database's reason.
+    private func insertCarefully(_ records: [PositionRecord], on connection: PostgresConnection) async throws -> (skipped: [PositionRecord], refused: [Quarantined]) {
+        if case .success(let skipped) = try await inSavepoint(on: connection, { try await insertMissing(records, on: connection) }) {
+            return (skipped, [])
+        }
+        var skipped: [PositionRecord] = []
+        var refused: [Quarantined] = []
+        for record in records {
+            switch try await inSavepoint(on: connection, { try await insertMissing([record], on: connection) }) {
+            case .success(let one): skipped += one
+            case .failure(let reason): refused.append(Quarantined(record: record, reason: "refused by the database: \(reason.message)"))
+            }
+        }
+        return (skipped, refused)
+    }
+
+    struct Refused: Error {
+        var message: String
+    }
+
+    /// Runs `body` in a savepoint; when PostgreSQL refuses its data, rolls back to the savepoint
+    /// and says why.
+    private func inSavepoint<T>(on connection: PostgresConnection, _ body: () async throws -> T) async throws -> Result<T, Refused> {
+        try await connection.query("SAVEPOINT careful", logger: logger)
+        do {
+            let result = try await body()
+            try await connection.query("RELEASE SAVEPOINT careful", logger: logger)
+            return .success(result)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("22") == true {
+            try await connection.query("ROLLBACK TO SAVEPOINT careful", logger: logger)
+            return .failure(Refused(message: error.serverInfo?[.message] ?? "data exception"))
         }
     }
 
@@ -165,7 +212,7 @@ public struct PostgresPositionSink: PositionSink {
             INSERT INTO positions_quarantine (terminal_id, gnss_time, received_at, reason, report)
             SELECT terminal_id, to_timestamp(epoch), now(), reason, jsonb_build_object(
                 'lat_e6', lat_e6, 'lon_e6', lon_e6, 'altitude_m', altitude_m, 'speed_dkmh', speed_dkmh, 'course', course,
-                'alarm', alarm, 'status', status, 'mileage_hm', NULLIF(mileage_hm, -1), 'extras', NULLIF(extras, '')::jsonb, 'backfill', backfill)
+                'alarm', alarm, 'status', status, 'mileage_hm', NULLIF(mileage_hm, -1), 'extras', to_jsonb(NULLIF(extras, '')), 'backfill', backfill)
             FROM unnest(\(c.terminal)::int4[], \(c.epoch)::int8[], \(reasons)::text[], \(c.lat)::int4[], \(c.lon)::int4[], \(c.altitude)::int2[],
                         \(c.speed)::int4[], \(c.course)::int2[], \(c.alarm)::int4[], \(c.status)::int4[], \(c.mileage)::int8[], \(c.extras)::text[],
                         \(c.backfill)::bool[])

@@ -187,6 +187,26 @@ import Testing
         }
     }
 
+    @Test func aReportPostgreSQLRefusesIsQuarantinedAndTheRestOfItsBatchStored() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let sink = try await base.sink(client)
+            // jsonb refuses \u0000 (a vendor text with a NUL in it): that report alone is set aside.
+            var poisoned = base.record(8, PositionSinkTests.morning)
+            poisoned.extras = #"{"0xE1":{"note":"a\u0000b"}}"#
+            let batch = [base.record(7, PositionSinkTests.morning), poisoned, base.record(9, PositionSinkTests.morning)]
+            try await sink.store(batch)
+            #expect(try await base.count(client, "SELECT count(*) FROM positions") == 2)
+            #expect(try await base.count(client, "SELECT count(*) FROM latest_positions") == 2)
+            let reasons = try await strings(client, "SELECT reason FROM positions_quarantine")
+            #expect(reasons.count == 1 && reasons[0].hasPrefix("refused by the database: "), "\(reasons)")
+            // Kept as it came, as text.
+            #expect(try await strings(client, "SELECT report->>'extras' FROM positions_quarantine") == [poisoned.extras!])
+            // Sent again (its terminal got the acknowledgement... or not): nothing changes.
+            try await sink.store(batch)
+            #expect(try await base.count(client, "SELECT count(*) FROM positions") == 2)
+        }
+    }
+
     @Test func extrasAreStoredAsJSONEvenWithCharactersCOPYEscapes() async throws {
         try await TestPostgres.withDatabase { client, _ in
             let sink = try await base.sink(client)
