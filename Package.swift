@@ -65,12 +65,15 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        // PostgreSQL access: migrations now, positions and queries later.
+        // libpq (Debian's libpq-dev): binary COPY, the bulk path for positions.
+        .systemLibrary(name: "CLibPQ"),
+        // PostgreSQL access: migrations, registry, positions (COPY through libpq), queries.
         .target(
             name: "Store",
             dependencies: [
-                "Domain",
+                "Domain", "CLibPQ",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -24,12 +24,9 @@ let package = Package(
             ],
             swiftSettings: settings
         ),
-        // libpq (Debian's libpq-dev), for binary COPY: one of the bulk paths the ingest benchmark compares.
-        .systemLibrary(name: "CLibPQ"),
         .executableTarget(
             name: "IngestBenchmark",
             dependencies: [
-                "CLibPQ",
                 .product(name: "Domain", package: "Fleet"),
                 .product(name: "Store", package: "Fleet"),
                 .product(name: "EmbeddedPostgres", package: "Fleet"),

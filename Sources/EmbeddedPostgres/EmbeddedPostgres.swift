@@ -39,6 +39,7 @@ public struct EmbeddedPostgres: Sendable {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public let configuration: Configuration

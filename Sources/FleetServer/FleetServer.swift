@@ -103,7 +103,9 @@ public enum FleetServer {
             readiness: readiness, logger: logger
         )
         // Reports of all connections share transactions; each is acknowledged once its batch committed.
-        let groupCommit = GroupCommit(inner: PostgresPositionSink(client: client, retention: configuration.retention, logger: logger))
+        let positions = PostgresPositionSink(client: client, database: database.url, retention: configuration.retention, logger: logger)
+        let latest = LatestPositionsService(sink: positions, readiness: readiness, logger: logger)
+        let groupCommit = GroupCommit(inner: positions)
         let profiles = try ResourceDirectory.deviceProfiles.map { try DeviceProfileCatalog(directory: $0) } ?? DeviceProfileCatalog(profiles: [])
         let gateway = GatewayServer(
             configuration: configuration.gateway,
@@ -116,10 +118,10 @@ public enum FleetServer {
             waitUntilReady: { try await readiness.wait() }
         )
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
-        // written, then the database client goes.
+        // written, then the latest positions, then the database client goes.
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: metrics), .init(service: client), .init(service: schema), .init(service: groupCommit), .init(service: gateway),
+            .init(service: metrics), .init(service: client), .init(service: schema), .init(service: latest), .init(service: groupCommit), .init(service: gateway),
         ]
         if let demoFleet {
             all.append(.init(service: DemoFleetService(

@@ -58,6 +58,17 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         return PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
     }
 
+    /// The same connection for libpq (`key='value'` pairs; libpq reads sslmode and sslrootcert itself).
+    var libpqConnectionString: String {
+        var pairs = [("host", host), ("port", String(port)), ("user", user), ("dbname", database), ("sslmode", sslMode)]
+        if let password { pairs.append(("password", password)) }
+        if let sslRootCertificate { pairs.append(("sslrootcert", sslRootCertificate)) }
+        func quoted(_ value: String) -> String {
+            "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        }
+        return pairs.map { "\($0.0)=\(quoted($0.1))" }.joined(separator: " ")
+    }
+
     /// For a single connection (no pool, no retries): a TLS failure surfaces at once.
     public func connectionConfiguration() throws -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS = switch try self.tls() {

@@ -62,7 +62,7 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(_ migrations: [Migration], progress: @Sendable (Migration) -> Void = { _ in }) async throws -> [Migration] {
         // Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS can still collide.
-        try await locked { connection in
+        _ = try await locked { connection in
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version integer PRIMARY KEY,

@@ -1,30 +1,39 @@
 import Domain
 import Foundation
 import Logging
-import NIOCore
 import PostgresNIO
+import Synchronization
 
 /// Stores positions in PostgreSQL, durably, exactly once per terminal and GNSS time; returns
 /// when the transaction has committed.
 ///
-/// The fast path COPYs a batch straight into `positions` (BENCHMARKS.md compares it with the
-/// other ways measured). A retransmitted report already stored makes the unique index refuse
-/// the whole COPY; the batch is then inserted again skipping what is stored. Retransmissions are
-/// rare (a lost acknowledgement, a restart), so the common batch pays nothing for exactly-once
-/// but the index it needs anyway for the tracks.
+/// The fast path COPYs a batch straight into `positions` in binary format through libpq
+/// (BENCHMARKS.md compares it with text COPY through PostgresNIO and with INSERT). A
+/// retransmitted report already stored makes the unique index refuse the whole COPY; the batch
+/// is then inserted again skipping what is stored. Retransmissions are rare (a lost
+/// acknowledgement, a restart), so the common batch pays nothing for exactly-once but the index
+/// it needs anyway for the tracks.
 ///
 /// What does not go into `positions` goes to `positions_quarantine` with its reason: reports
 /// outside the partitions' window (absurd clocks), a second, different report of a terminal for
 /// a second already stored (the first one stays; nothing is overwritten), and a report whose
 /// values PostgreSQL refuses (its extras are kept there as text).
+///
+/// `latest_positions` is not written with every batch (updating a row per terminal per batch
+/// costs as much as the COPY): the newest position of each terminal is kept here and written by
+/// `flushLatest()`, which the server runs every second.
 public struct PostgresPositionSink: PositionSink {
     let client: PostgresClient
+    let copying: LibPQPool
     let retention: PositionRetention
     let logger: Logger
     let now: @Sendable () -> Date
+    /// Each terminal's newest position not yet in `latest_positions`.
+    private let unflushed = LatestPositions()
 
-    public init(client: PostgresClient, retention: PositionRetention, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(client: PostgresClient, database: DatabaseURL, retention: PositionRetention, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
+        self.copying = LibPQPool(connectionString: database.libpqConnectionString)
         self.retention = retention
         self.logger = logger
         self.now = now
@@ -55,26 +64,25 @@ public struct PostgresPositionSink: PositionSink {
             }
         }
         do {
-            try await client.withTransaction(logger: logger) { connection in
-                try await copy(kept, on: connection)
-                try await updateLatest(kept, on: connection)
-                try await quarantine(quarantined, on: connection)
-            }
-        } catch let error as PostgresTransactionError where Self.isRecoverable(error.closureError) {
+            if !kept.isEmpty { try await copy(kept) }
+            if !quarantined.isEmpty { try await client.withConnection { try await quarantine(quarantined, on: $0) } }
+            unflushed.offer(kept)
+        } catch let error as LibPQConnection.Failure where Self.isRecoverable(error.sqlState) {
             // Some of these are stored already (23505), or PostgreSQL refuses one of them (class
             // 22, e.g. a vendor text with a NUL in its JSON): insert the others, compare the
             // stored ones, quarantine the refused ones. One bad report must not hold back the
             // batch of every terminal it shares with.
-            try await client.withTransaction(logger: logger) { connection in
+            let stored = try await client.withTransaction(logger: logger) { connection in
                 let (skipped, refused) = try await insertCarefully(kept, on: connection)
                 quarantined += refused
                 for (record, stored) in try await storedReports(for: skipped, on: connection) where !stored.isSameReport(as: record) {
                     quarantined.append(Quarantined(record: record, reason: Self.conflict))
                 }
-                let refusedKeys = Set(refused.map { PositionKey($0.record) })
-                try await updateLatest(kept.filter { !refusedKeys.contains(PositionKey($0)) }, on: connection)
                 try await quarantine(quarantined, on: connection)
+                let refusedKeys = Set(refused.map { PositionKey($0.record) })
+                return kept.filter { !refusedKeys.contains(PositionKey($0)) }
             }
+            unflushed.offer(stored)
         }
         if !quarantined.isEmpty {
             logger.warning("positions quarantined", metadata: ["count": "\(quarantined.count)", "reason": "\(quarantined[0].reason)"])
@@ -93,19 +101,41 @@ public struct PostgresPositionSink: PositionSink {
         init(_ record: PositionRecord) { self.init(terminal: record.terminalID, time: record.gnssTime) }
     }
 
-    private func copy(_ records: [PositionRecord], on connection: PostgresConnection) async throws {
-        guard !records.isEmpty else { return }
-        var buffer = ByteBufferAllocator().buffer(capacity: records.count * 96)
-        for record in records { PositionCopyText.append(record, to: &buffer) }
-        try await connection.copyFrom(table: "positions", columns: PositionCopyText.columns, logger: logger) { writer in
-            try await writer.write(buffer)
+    /// One transaction: the records by binary COPY (rolled back, and the connection kept, when it fails).
+    private func copy(_ records: [PositionRecord]) async throws {
+        var data = PositionCopyBinary.header
+        data.reserveCapacity(records.count * 128)
+        for record in records { PositionCopyBinary.append(record, to: &data) }
+        data += PositionCopyBinary.trailer
+        try await copying.withConnection { [data] connection in
+            try connection.execute("BEGIN")
+            do {
+                try connection.copyBinary(into: "positions", columns: PositionCopyBinary.columns, data: data)
+                try connection.execute("COMMIT")
+            } catch {
+                try? connection.execute("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    /// Writes each terminal's newest position stored since the last flush to `latest_positions`
+    /// (never replacing a newer one). On failure they are kept for the next flush.
+    public func flushLatest() async throws {
+        let newest = unflushed.take()
+        guard !newest.isEmpty else { return }
+        do {
+            try await client.withConnection { try await updateLatest(newest, on: $0) }
+        } catch {
+            unflushed.offer(newest)
+            throw error
         }
     }
 
     /// A duplicate key (a retransmission) or a data exception (a value PostgreSQL refuses).
-    static func isRecoverable(_ error: (any Error)?) -> Bool {
-        guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
-        return state == "23505" || state.hasPrefix("22")
+    static func isRecoverable(_ sqlState: String?) -> Bool {
+        guard let sqlState else { return false }
+        return sqlState == "23505" || sqlState.hasPrefix("22")
     }
 
     /// Inserts what is not stored yet, all at once, or one by one when PostgreSQL refuses some
@@ -240,6 +270,26 @@ public struct PostgresPositionSink: PositionSink {
             // "" stands for "no extras" (arrays of optionals cannot be bound).
             extras = records.map { $0.extras ?? "" }
             backfill = records.map(\.backfill)
+        }
+    }
+}
+
+/// The newest position of each terminal, waiting to be written to `latest_positions`.
+final class LatestPositions: Sendable {
+    private let newest = Mutex<[Int32: PositionRecord]>([:])
+
+    func offer(_ records: [PositionRecord]) {
+        newest.withLock { newest in
+            for record in records where (newest[record.terminalID]?.gnssTime ?? .min) < record.gnssTime {
+                newest[record.terminalID] = record
+            }
+        }
+    }
+
+    func take() -> [PositionRecord] {
+        newest.withLock { newest in
+            defer { newest = [:] }
+            return Array(newest.values)
         }
     }
 }

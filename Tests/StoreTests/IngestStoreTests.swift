@@ -56,17 +56,17 @@ import Testing
         return try #require(found)
     }
 
-    func sink(_ client: PostgresClient) async throws -> PostgresPositionSink {
+    func sink(_ client: PostgresClient, _ url: DatabaseURL) async throws -> PostgresPositionSink {
         let retention = PositionRetention(retentionDays: 2, aheadDays: 1)
         _ = try await retention.maintain(client: client, today: "2026-11-22", logger: logger)
-        return PostgresPositionSink(client: client, retention: retention, logger: logger, now: { Date(timeIntervalSince1970: TimeInterval(Self.morning)) })
+        return PostgresPositionSink(client: client, database: url, retention: retention, logger: logger, now: { Date(timeIntervalSince1970: TimeInterval(Self.morning)) })
     }
 
     @Test func storesExactlyOnceAndKeepsTheLatest() async throws {
-        try await TestPostgres.withDatabase { client, _ in
+        try await TestPostgres.withDatabase { client, url in
             let (car, terminal) = try await vehicle(client, plate: "浙BD00007", phone: "013900000007")
             let (_, other) = try await vehicle(client, plate: "浙BD00008", phone: "013900000008")
-            let sink = try await sink(client)
+            let sink = try await sink(client, url)
             let batch = [record(terminal, Self.morning), record(terminal, Self.morning + 10), record(other, Self.morning - 86_400, backfill: true)]
             try await sink.store(batch)
             // A retransmission of the same reports changes nothing.
@@ -77,6 +77,9 @@ import Testing
             #expect(try await queries.track(vehicleID: car, from: Self.morning - 3600, to: Self.morning + 3600) == Array(batch.prefix(2)))
             // The latest position is the newest report, and an older one never replaces it.
             try await sink.store([record(terminal, Self.morning - 3600)])
+            // Written by the flush the server runs every second.
+            #expect(try await queries.latest().isEmpty)
+            try await sink.flushLatest()
             let latest = try await queries.latest()
             #expect(latest.first { $0.vehicleID == car }?.position.gnssTime == Self.morning + 10)
             #expect(latest.first { $0.vehicleID == car }?.plate == "浙BD00007")
@@ -84,8 +87,8 @@ import Testing
     }
 
     @Test func absurdTimesGoToQuarantine() async throws {
-        try await TestPostgres.withDatabase { client, _ in
-            let sink = try await sink(client)
+        try await TestPostgres.withDatabase { client, url in
+            let sink = try await sink(client, url)
             // Years ahead (a clock reset to 2030) and long before retention.
             try await sink.store([record(7, Self.morning), record(7, 1_900_000_000), record(7, 1_600_000_000)])
             #expect(try await count(client, "SELECT count(*) FROM positions") == 1)
@@ -95,9 +98,9 @@ import Testing
     }
 
     @Test func trackThinningAndMileage() async throws {
-        try await TestPostgres.withDatabase { client, _ in
+        try await TestPostgres.withDatabase { client, url in
             let (car, terminal) = try await vehicle(client, plate: "浙BD00009", phone: "013900000009")
-            let sink = try await sink(client)
+            let sink = try await sink(client, url)
             // Due north at 36 km/h: 0.0001 degree of latitude (11.1 m) every 10 s... every second
             // 10 m, so 10 s apart is 100 m: 0.000899 degrees.
             let points = (0..<60).map { i in
@@ -162,8 +165,8 @@ import Testing
     }
 
     @Test func aDifferentReportForAStoredSecondIsQuarantinedNotStoredOrLost() async throws {
-        try await TestPostgres.withDatabase { client, _ in
-            let sink = try await base.sink(client)
+        try await TestPostgres.withDatabase { client, url in
+            let sink = try await base.sink(client, url)
             let first = base.record(7, PositionSinkTests.morning)
             try await sink.store([first])
             // Later: the same second again but somewhere else, with a new report beside it. The
@@ -178,8 +181,8 @@ import Testing
     }
 
     @Test func withinOneBatchIdenticalCopiesCollapseAndConflictsAreQuarantined() async throws {
-        try await TestPostgres.withDatabase { client, _ in
-            let sink = try await base.sink(client)
+        try await TestPostgres.withDatabase { client, url in
+            let sink = try await base.sink(client, url)
             let report = base.record(7, PositionSinkTests.morning)
             try await sink.store([report, report, moved(report, by: -1)])
             #expect(try await base.count(client, "SELECT count(*) FROM positions") == 1)
@@ -188,13 +191,14 @@ import Testing
     }
 
     @Test func aReportPostgreSQLRefusesIsQuarantinedAndTheRestOfItsBatchStored() async throws {
-        try await TestPostgres.withDatabase { client, _ in
-            let sink = try await base.sink(client)
+        try await TestPostgres.withDatabase { client, url in
+            let sink = try await base.sink(client, url)
             // jsonb refuses \u0000 (a vendor text with a NUL in it): that report alone is set aside.
             var poisoned = base.record(8, PositionSinkTests.morning)
             poisoned.extras = #"{"0xE1":{"note":"a\u0000b"}}"#
             let batch = [base.record(7, PositionSinkTests.morning), poisoned, base.record(9, PositionSinkTests.morning)]
             try await sink.store(batch)
+            try await sink.flushLatest()
             #expect(try await base.count(client, "SELECT count(*) FROM positions") == 2)
             #expect(try await base.count(client, "SELECT count(*) FROM latest_positions") == 2)
             let reasons = try await strings(client, "SELECT reason FROM positions_quarantine")
@@ -208,8 +212,8 @@ import Testing
     }
 
     @Test func extrasAreStoredAsJSONEvenWithCharactersCOPYEscapes() async throws {
-        try await TestPostgres.withDatabase { client, _ in
-            let sink = try await base.sink(client)
+        try await TestPostgres.withDatabase { client, url in
+            let sink = try await base.sink(client, url)
             var report = base.record(7, PositionSinkTests.morning)
             // JSON escapes (backslashes) and Chinese text pass through COPY's own escaping.
             report.extras = #"{"0x01":{"mileageKm":12345.6},"0xE1":{"note":"C:\\tmp \"q\"\tline\nnext 浙B"}}"#

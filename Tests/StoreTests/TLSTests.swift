@@ -1,4 +1,5 @@
 import EmbeddedPostgres
+import Domain
 import Foundation
 import PostgresNIO
 import PostgresTestSupport
@@ -49,8 +50,25 @@ import Testing
         }
         #expect(encrypted)
 
-        // The same server, verified against another authority: no connection.
+        // The bulk path (libpq, binary COPY) verifies the same way: it stores over TLS with the
+        // right authority and refuses to connect with another.
         let wrong = try DatabaseURL("postgres://postgres@localhost:\(running.port)/postgres?sslmode=verify-full&sslrootcert=\(dir.appendingPathComponent("other-ca.pem").path)")
+        let report = PositionRecord(terminalID: 7, gnssTime: Int64(Date().timeIntervalSince1970), latitudeE6: 29_868_336, longitudeE6: 121_543_990,
+                                    altitude: 5, speed: 0, course: 0, alarm: 0, status: 3, mileage: nil, backfill: false)
+        let stored = try await TestPostgres.withClient(secure) { client in
+            _ = try await Migrator(client: client, logger: TestPostgres.logger).migrate(try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql")))
+            _ = try await PositionRetention().maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: TestPostgres.logger)
+            try await PostgresPositionSink(client: client, database: secure, retention: PositionRetention(), logger: TestPostgres.logger).store([report])
+            await #expect(throws: (any Error).self) {
+                try await PostgresPositionSink(client: client, database: wrong, retention: PositionRetention(), logger: TestPostgres.logger).store([report])
+            }
+            var count = 0
+            for try await n in try await client.query("SELECT count(*)::int8 FROM positions", logger: TestPostgres.logger).decode(Int.self) { count = n }
+            return count
+        }
+        #expect(stored == 1)
+
+        // The same server, verified against another authority: no connection.
         await #expect(throws: (any Error).self) {
             let connection = try await PostgresConnection.connect(configuration: try wrong.connectionConfiguration(), id: 1, logger: TestPostgres.logger)
             try await connection.close()

@@ -1,4 +1,3 @@
-import CLibPQ
 import Domain
 import EmbeddedPostgres
 import Foundation
@@ -13,9 +12,11 @@ import Store
 //
 //   ceiling       server-side COPY of the rows from a file: no client, no network
 //   nio-text      PostgresNIO `copyFrom`, text format (PositionCopyText), a transaction per batch
-//   libpq-binary  libpq `PQputCopyData`, binary format, a transaction per batch
 //   unnest        INSERT ... SELECT FROM unnest($1::int4[], ...) ON CONFLICT DO NOTHING, per batch
-//   sink          PostgresPositionSink.store: what the server runs (COPY + latest positions)
+//   sink          PostgresPositionSink.store, what the server runs: binary COPY through libpq,
+//                 a transaction per batch
+// and, apart, the sink's flushLatest of every terminal's newest position (once a second in the
+// server) against the cost of updating latest_positions in every batch.
 //
 // Usage: Benchmarks/run.sh ingest [ROWS] [BATCH]
 
@@ -39,81 +40,6 @@ func makeRows(base: Int64) -> [PositionRecord] {
     }
 }
 
-// MARK: - libpq, binary COPY
-
-/// A blocking libpq connection: used on this benchmark's own thread only.
-final class LibPQConnection {
-    let connection: OpaquePointer
-
-    struct Failure: Error, CustomStringConvertible { var description: String }
-
-    init(url: String) throws {
-        connection = PQconnectdb(url)
-        guard PQstatus(connection) == CONNECTION_OK else { throw Failure(description: String(cString: PQerrorMessage(connection))) }
-    }
-
-    deinit { PQfinish(connection) }
-
-    func execute(_ sql: String, expecting status: ExecStatusType = PGRES_COMMAND_OK) throws {
-        let result = PQexec(connection, sql)
-        defer { PQclear(result) }
-        guard PQresultStatus(result) == status else { throw Failure(description: String(cString: PQerrorMessage(connection))) }
-    }
-
-    /// One transaction: COPY ... FROM STDIN (FORMAT binary) of `rows`.
-    func copyBinary(_ rows: ArraySlice<PositionRecord>) throws {
-        try execute("BEGIN")
-        try execute("COPY positions (\(PositionCopyText.columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)", expecting: PGRES_COPY_IN)
-        var bytes = BinaryCopy.header
-        bytes.reserveCapacity(rows.count * 140)
-        for row in rows { BinaryCopy.append(row, to: &bytes) }
-        bytes += [0xff, 0xff]  // the trailer: a tuple of -1 fields
-        let sent = bytes.withUnsafeBufferPointer { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { PQputCopyData(connection, $0.baseAddress, Int32($0.count)) }
-        }
-        guard sent == 1, PQputCopyEnd(connection, nil) == 1 else { throw Failure(description: String(cString: PQerrorMessage(connection))) }
-        while let result = PQgetResult(connection) {
-            defer { PQclear(result) }
-            guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw Failure(description: String(cString: PQerrorMessage(connection))) }
-        }
-        try execute("COMMIT")
-    }
-}
-
-/// PostgreSQL's binary COPY format for the columns of `PositionCopyText.columns`.
-enum BinaryCopy {
-    static let header: [UInt8] = Array("PGCOPY\n".utf8) + [0xff, 0x0d, 0x0a, 0x00] + [0, 0, 0, 0] + [0, 0, 0, 0]
-    /// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
-    static let postgresEpoch: Int64 = 946_684_800
-
-    static func append(_ r: PositionRecord, to bytes: inout [UInt8]) {
-        func field<T: FixedWidthInteger>(_ value: T) {
-            bytes.append(contentsOf: withUnsafeBytes(of: Int32(MemoryLayout<T>.size).bigEndian, Array.init))
-            bytes.append(contentsOf: withUnsafeBytes(of: value.bigEndian, Array.init))
-        }
-        bytes += [0, 12]
-        field(r.terminalID)
-        field((r.gnssTime - postgresEpoch) * 1_000_000)
-        field(r.latitudeE6)
-        field(r.longitudeE6)
-        field(r.altitude)
-        field(Int32(r.speed))
-        field(Int16(truncatingIfNeeded: r.course))
-        field(Int32(bitPattern: r.alarm))
-        field(Int32(bitPattern: r.status))
-        if let mileage = r.mileage { field(Int64(mileage)) } else { bytes += [0xff, 0xff, 0xff, 0xff] }
-        if let extras = r.extras {
-            let text = Array(extras.utf8)
-            bytes.append(contentsOf: withUnsafeBytes(of: Int32(text.count + 1).bigEndian, Array.init))
-            bytes.append(1)  // jsonb's binary format: a version byte, then the text
-            bytes += text
-        } else {
-            bytes += [0xff, 0xff, 0xff, 0xff]
-        }
-        field(UInt8(r.backfill ? 1 : 0))
-    }
-}
-
 // MARK: - The run
 
 struct Measurement {
@@ -122,12 +48,24 @@ struct Measurement {
     var rowsPerSecond: Double { Double(rowCount) / seconds }
 }
 
-func time(_ body: () async throws -> Void) async rethrows -> Double {
-    let clock = ContinuousClock()
-    let started = clock.now
-    try await body()
-    let elapsed = clock.now - started
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+func seconds(_ elapsed: Duration) -> Double {
+    Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+/// The sink's path with latest positions flushed after every `flushEvery` batches.
+func timedLatest(batches: [ArraySlice<PositionRecord>], flushEvery: Int, sink: PostgresPositionSink, client: PostgresClient) async throws -> Double {
+    try await client.query("TRUNCATE positions, latest_positions", logger: logger)
+    try await client.query("CHECKPOINT", logger: logger)
+    print("the sink with flushLatest every \(flushEvery) batches...", terminator: " ")
+    let started = ContinuousClock.now
+    for (i, batch) in batches.enumerated() {
+        try await sink.store(Array(batch))
+        if (i + 1) % flushEvery == 0 { try await sink.flushLatest() }
+    }
+    try await sink.flushLatest()
+    let elapsed = seconds(ContinuousClock.now - started)
+    print(String(format: "%.2f s", elapsed))
+    return elapsed
 }
 
 func count(_ client: PostgresClient) async throws -> Int {
@@ -168,8 +106,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     FileManager.default.createFile(atPath: file.path, contents: Data(text.readableBytesView), attributes: [.posixPermissions: 0o644])
     print("COPY text file: \(text.readableBytes / rowCount) bytes a row")
 
-    let libpq = try LibPQConnection(url: running.url)
-    let sink = PostgresPositionSink(client: client, retention: retention, logger: logger)
+    let sink = PostgresPositionSink(client: client, database: url, retention: retention, logger: logger)
     let columns = PositionCopyText.columns.joined(separator: ", ")
     let ways: [(String, () async throws -> Void)] = [
         ("ceiling: server-side COPY from a file (text)", {
@@ -183,9 +120,6 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                     try await connection.copyFrom(table: "positions", columns: PositionCopyText.columns, logger: logger) { try await $0.write(buffer) }
                 }
             }
-        }),
-        ("libpq PQputCopyData, binary", {
-            for batch in batches { try libpq.copyBinary(batch) }
         }),
         ("INSERT ... unnest(arrays) ON CONFLICT DO NOTHING", {
             for batch in batches {
@@ -202,7 +136,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                     """, logger: logger)
             }
         }),
-        ("PostgresPositionSink.store (the server's path)", {
+        ("PostgresPositionSink.store: libpq, binary COPY (the server's path)", {
             for batch in batches { try await sink.store(Array(batch)) }
         }),
     ]
@@ -213,20 +147,28 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             try await client.query("TRUNCATE positions, latest_positions", logger: logger)
             try await client.query("CHECKPOINT", logger: logger)
             print("round \(round)/\(rounds): \(name)...", terminator: " ")
-            fflush(stdout)
-            let seconds = try await time(run)
+            fflush(nil)  // all streams: `stdout` itself is a global var Swift 6 refuses
+            let started = ContinuousClock.now
+            try await run()
+            let seconds = seconds(ContinuousClock.now - started)
             let stored = try await count(client)
-            guard stored == rowCount else { throw LibPQConnection.Failure(description: "\(name) stored \(stored) of \(rowCount) rows") }
+            guard stored == rowCount else { throw EmbeddedPostgres.Failure(description: "\(name) stored \(stored) of \(rowCount) rows") }
             print(String(format: "%.2f s", seconds))
             results[name, default: []].append(seconds)
         }
     }
+    // What updating latest_positions costs: once per batch (as the first version did), or once a second.
+    let perBatch = try await timedLatest(batches: batches, flushEvery: 1, sink: sink, client: client)
+    let perSecond = try await timedLatest(batches: batches, flushEvery: max(1, 130_000 / batchSize), sink: sink, client: client)
+
     let best = ways.map { name, _ in Measurement(name: name, seconds: results[name]!.min()!) }
     let ceiling = best[0].rowsPerSecond
     print("\n\(rowCount) rows, \(terminals) terminals, batches of \(batchSize), best of \(rounds):\n")
     print("| way | rows/s | x ceiling |")
     print("| --- | ---: | ---: |")
     for m in best {
-        print(String(format: "| %@ | %.0f | %.2f |", m.name, m.rowsPerSecond, m.rowsPerSecond / ceiling))
+        print("| \(m.name) | " + String(format: "%.0f | %.2f |", m.rowsPerSecond, m.rowsPerSecond / ceiling))
     }
+    print("\nthe sink with flushLatest after every batch: " + String(format: "%.0f rows/s", Double(rowCount) / perBatch)
+          + "; after every \(max(1, 130_000 / batchSize)) batches (about once a second at full speed): " + String(format: "%.0f rows/s", Double(rowCount) / perSecond))
 }

@@ -2,15 +2,15 @@ import Domain
 import NIOCore
 
 /// Rows of `positions` in COPY's text format, written straight into a `ByteBuffer` (digits
-/// without intermediate strings: this runs for every report). Public for the ingest benchmark,
-/// which writes the same rows to a file for its ceiling.
-public enum PositionCopyText {
+/// without intermediate strings), for the ceiling's file and for PostgresNIO's text COPY. The
+/// server COPYs in binary format instead (Store's PositionCopyBinary): this benchmark says why.
+enum PositionCopyText {
     /// The columns, in the order `append` writes them; `received_at` takes its default, `now()`.
-    public static let columns = [
+    static let columns = [
         "terminal_id", "gnss_time", "lat_e6", "lon_e6", "altitude_m", "speed_dkmh", "course", "alarm", "status", "mileage_hm", "extras", "backfill",
     ]
 
-    public static func append(_ r: PositionRecord, to buffer: inout ByteBuffer) {
+    static func append(_ r: PositionRecord, to buffer: inout ByteBuffer) {
         integer(Int64(r.terminalID), &buffer)
         buffer.writeInteger(UInt8(ascii: "\t"))
         timestamp(r.gnssTime, &buffer)
@@ -42,9 +42,9 @@ public enum PositionCopyText {
 
     /// `YYYY-MM-DD hh:mm:ss+00`: the GNSS time in UTC, which PostgreSQL reads as a timestamptz.
     static func timestamp(_ epoch: Int64, _ buffer: inout ByteBuffer) {
-        let days = CivilTime.floorDivide(epoch, 86_400)
+        let days = epoch / 86_400  // GNSS times after 1970
         let second = epoch - days * 86_400
-        let (year, month, day) = CivilTime.civil(fromDays: days)
+        let (year, month, day) = civil(fromDays: days)
         func digits(_ v: Int64, _ width: Int) {
             var divisor: Int64 = 1
             for _ in 1..<width { divisor *= 10 }
@@ -78,5 +78,17 @@ public enum PositionCopyText {
             default: buffer.writeInteger(byte)
             }
         }
+    }
+
+    /// Howard Hinnant's `civil_from_days`, for days after 1970-01-01.
+    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+        let z = days + 719_468
+        let era = z / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, dayOfYear - (153 * mp + 2) / 5 + 1)
     }
 }

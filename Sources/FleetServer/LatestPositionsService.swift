@@ -1,0 +1,29 @@
+import Logging
+import ServiceLifecycle
+import Store
+
+/// Writes each vehicle's newest position to `latest_positions` every `interval` (the bulk path
+/// leaves that table out of its batches), and once more when the server stops, after the
+/// gateway and the group commit have written their last batch.
+struct LatestPositionsService: Service {
+    let sink: PostgresPositionSink
+    let readiness: Readiness
+    var interval: Duration = .seconds(1)
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await readiness.wait() }
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            await flush()
+        }
+    }
+
+    private func flush() async {
+        do {
+            try await sink.flushLatest()
+        } catch {
+            logger.warning("latest positions not written; kept for the next try", metadata: ["error": "\(error)"])
+        }
+    }
+}
