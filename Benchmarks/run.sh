@@ -23,7 +23,7 @@ ingest)
     ;;
 load)
     ../Deploy/setup.sh
-    (cd .. && swift build -c release --product fleetd)
+    swift build -c release --product fleetd
     swift build -c release --product LoadBenchmark
     # Each side holds one descriptor per terminal, and more.
     ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"

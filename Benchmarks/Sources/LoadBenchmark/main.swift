@@ -121,7 +121,7 @@ final class LoadTerminal: ChannelInboundHandler {
             guard let code = response.authCode else { return handshake(succeeded: false) }
             send(.authentication(Authentication(authCode: code)))
         case .platformResponse(let ack) where ack.replyID == Message.ID.authentication:
-            handshake(succeeded: ack.result == .success)
+            handshake(succeeded: ack.result == 0)
         case .platformResponse(let ack) where ack.replyID == Message.ID.location:
             guard let sent = sentAt.removeValue(forKey: ack.replySerial) else { return }
             let micros = UInt32(clamping: (NIODeadline.now() - sent).nanoseconds / 1_000)
@@ -198,7 +198,8 @@ func count(_ client: PostgresClient, _ sql: PostgresQuery) async throws -> Int {
 
 // MARK: - The run
 
-let fleetd = checkout.appendingPathComponent(".build/release/fleetd")
+// fleetd built by this package (run.sh builds it beside this benchmark).
+let fleetd = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fleetd")
 guard FileManager.default.isExecutableFile(atPath: fleetd.path) else {
     print("no release build of fleetd at \(fleetd.path): run Benchmarks/run.sh load, which builds it")
     exit(1)
@@ -243,7 +244,10 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     let loops = MultiThreadedEventLoopGroup(numberOfThreads: 2)
     let drivers = loops.makeIterator().map { Driver(loop: $0) }
     let recorder = Recorder()
-    let startTime = Int64(Date().timeIntervalSince1970) / 86_400 * 86_400 - 8 * 3_600 + 600
+    // Reports start at 00:10 today, China time, one simulated second apart per terminal.
+    let now = Int64(Date().timeIntervalSince1970)
+    let chinaDayStart: Int64 = (now + 28_800) / 86_400 * 86_400 - 28_800
+    let startTime = chinaDayStart + 600
     func connect(_ index: Int) async throws -> any Channel {
         let driver = drivers[index % drivers.count]
         let ready = driver.loop.makePromise(of: Void.self)
@@ -336,14 +340,14 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     print("positions stored: \(stored) (distinct \(distinct)); quarantined: \(try await count(client, "SELECT count(*)::int8 FROM positions_quarantine"))")
 
     // The ceiling: the same rows, COPYed by the server from a file.
-    let file = folder.appendingPathComponent("positions.copy")
-    let columns = PositionCopyText.columns.joined(separator: ", ")
-    try await client.query(PostgresQuery(unsafeSQL: "COPY (SELECT \(columns) FROM positions) TO '\(file.path)'"), logger: logger)
+    // In the cluster's own folder: the server writes it (as the postgres user).
+    let file = running.dataDirectory.appendingPathComponent("positions.copy")
+    try await client.query(PostgresQuery(unsafeSQL: "COPY (SELECT * FROM positions) TO '\(file.path)'"), logger: logger)
     try await client.query("TRUNCATE positions", logger: logger)
     try await client.query("CHECKPOINT", logger: logger)
     let clock = ContinuousClock()
     let started = clock.now
-    try await client.query(PostgresQuery(unsafeSQL: "COPY positions (\(columns)) FROM '\(file.path)'"), logger: logger)
+    try await client.query(PostgresQuery(unsafeSQL: "COPY positions FROM '\(file.path)'"), logger: logger)
     let elapsed = clock.now - started
     let ceiling = Double(stored) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     let best = results.map(\.acknowledgedPerSecond).max() ?? 0

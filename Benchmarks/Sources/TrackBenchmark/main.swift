@@ -29,12 +29,7 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
-func timed(_ body: () async throws -> Void) async rethrows -> Double {
-    let clock = ContinuousClock()
-    let started = clock.now
-    try await body()
-    return seconds(clock.now - started)
-}
+func since(_ started: ContinuousClock.Instant) -> Double { seconds(.now - started) }
 
 func summary(_ samples: [Double]) -> (median: Double, p95: Double) {
     let sorted = samples.sorted()
@@ -67,7 +62,8 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(now), logger: logger)
     let firstDay = retention.window(now: now).lowerBound
     print("writing \(days) days x \(vehicles) vehicles x \(pointsPerDay) points = \(days * vehicles * pointsPerDay) positions...")
-    let loading = try await timed {
+    let loadingStarted = ContinuousClock.now
+    do {
         for day in 0..<days {
             let start = firstDay + Int64(day) * 86_400
             try await client.query("""
@@ -82,6 +78,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             print("  day \(day + 1)/\(days)")
         }
     }
+    let loading = since(loadingStarted)
     try await client.query("VACUUM ANALYZE positions", logger: logger)
     try await client.query("CHECKPOINT", logger: logger)
     print(String(format: "loaded in %.0f s (%.0f rows/s, by INSERT ... SELECT generate_series)", loading, Double(days * vehicles * pointsPerDay) / loading))
@@ -92,22 +89,28 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     for _ in 0..<queries {
         let vehicle = vehicleIDs.randomElement(using: &random)!
         let dayStart = firstDay + Int64(Int.random(in: 0..<days, using: &random)) * 86_400
-        floor.append(try await timed {
-            for try await _ in try await client.query("SELECT plate FROM vehicles WHERE id = \(vehicle)", logger: logger) {}
-        })
-        var points = 0
-        track.append(try await timed { points = try await positions.track(vehicleID: vehicle, from: dayStart, to: dayStart + 86_399).count })
+        var started = ContinuousClock.now
+        for try await _ in try await client.query("SELECT plate FROM vehicles WHERE id = \(vehicle)", logger: logger) {}
+        floor.append(since(started))
+        started = .now
+        var points = try await positions.track(vehicleID: vehicle, from: dayStart, to: dayStart + 86_399).count
+        track.append(since(started))
         guard points == pointsPerDay else { throw EmbeddedPostgres.Failure(description: "a day's track had \(points) points, not \(pointsPerDay)") }
-        thinned.append(try await timed { points = try await positions.track(vehicleID: vehicle, from: dayStart, to: dayStart + 86_399, thinnedTo: 60).count })
+        started = .now
+        points = try await positions.track(vehicleID: vehicle, from: dayStart, to: dayStart + 86_399, thinnedTo: 60).count
+        thinned.append(since(started))
         guard points == 1_440 else { throw EmbeddedPostgres.Failure(description: "a thinned day had \(points) points, not 1,440") }
     }
 
     // Dropping: the oldest full day, then (the window moved on by one day more) an empty one.
     try await client.query("CREATE TABLE positions_empty_day PARTITION OF positions FOR VALUES FROM ('1999-01-01') TO ('1999-01-02')", logger: logger)
     let tomorrow = PositionRetention.chinaDay(now.addingTimeInterval(86_400))
-    var dropped: PositionRetention.Outcome?
-    let dropFull = try await timed { dropped = try await retention.maintain(client: client, today: tomorrow, logger: logger) }
-    let dropEmpty = try await timed { try await client.query("DROP TABLE positions_empty_day", logger: logger) }
+    var started = ContinuousClock.now
+    let dropped = try await retention.maintain(client: client, today: tomorrow, logger: logger)
+    let dropFull = since(started)
+    started = .now
+    try await client.query("DROP TABLE positions_empty_day", logger: logger)
+    let dropEmpty = since(started)
 
     let f = summary(floor), t = summary(track), th = summary(thinned)
     print("\n\(days * vehicles * pointsPerDay) positions, \(vehicles) vehicles, \(days) days; \(queries) random vehicle-days:\n")
@@ -116,7 +119,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     print(String(format: "| floor: one row by primary key | %.2f | %.2f | 1.0 |", f.median * 1e3, f.p95 * 1e3))
     print(String(format: "| a day's track, 8,640 points | %.2f | %.2f | %.1f |", t.median * 1e3, t.p95 * 1e3, t.median / f.median))
     print(String(format: "| a day's track thinned to 1/min, 1,440 points | %.2f | %.2f | %.1f |", th.median * 1e3, th.p95 * 1e3, th.median / f.median))
-    let names = dropped?.dropped.joined(separator: ", ") ?? "none"
+    let names = dropped.dropped.joined(separator: ", ")
     print("\nmaintenance dropping the oldest day (\(names), \(vehicles * pointsPerDay) rows) and creating the next: " + String(format: "%.1f ms", dropFull * 1e3))
     print("dropping an empty partition: " + String(format: "%.1f ms", dropEmpty * 1e3))
 }
