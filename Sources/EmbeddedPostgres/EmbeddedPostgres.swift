@@ -63,7 +63,7 @@ public struct EmbeddedPostgres: Sendable {
         } else if let pid = try? String(contentsOf: dir.appendingPathComponent("postmaster.pid"), encoding: .utf8) {
             // A cluster left running (or crashed) by an earlier process: stop it cleanly first.
             logger.info("stopping a cluster left from an earlier run", metadata: ["pid": "\(pid.split(separator: "\n").first ?? "")"])
-            try? run(bin.appendingPathComponent("pg_ctl").path, ["stop", "-D", dir.path, "-m", "fast", "-w"])
+            _ = try? run(bin.appendingPathComponent("pg_ctl").path, ["stop", "-D", dir.path, "-m", "fast", "-w"])
         }
         let port = try configuration.port ?? Self.freePort()
         var options = ["-p \(port)", "-c listen_addresses=127.0.0.1", "-k \(dir.path)"]

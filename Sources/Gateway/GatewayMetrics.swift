@@ -1,5 +1,6 @@
 import JT808
 import Metrics
+import Synchronization
 
 /// The gateway's metrics, through swift-metrics (the server exports them for Prometheus).
 enum GatewayMetrics {
@@ -7,8 +8,21 @@ enum GatewayMetrics {
     static let refusedConnections = Counter(label: "fleet_gateway_refused_connections_total")
     static let positionsAcknowledged = Counter(label: "fleet_gateway_positions_acknowledged_total")
 
+    /// Counters of frames by message id, made once each: making a counter looks it up in the
+    /// registry, too slow for every frame. At most 256 ids get their own (a terminal sending every
+    /// id there is must not grow the metrics without bound); the others count as "other".
+    private static let frames = Mutex<[UInt16: Counter]>([:])
+    private static let otherFrames = Counter(label: "fleet_gateway_frames_total", dimensions: [("msg_id", "other")])
+
     static func frame(_ messageID: UInt16) {
-        Counter(label: "fleet_gateway_frames_total", dimensions: [("msg_id", FrameJSON.messageID(messageID))]).increment()
+        let counter = frames.withLock { counters -> Counter in
+            if let counter = counters[messageID] { return counter }
+            guard counters.count < 256 else { return otherFrames }
+            let counter = Counter(label: "fleet_gateway_frames_total", dimensions: [("msg_id", FrameJSON.messageID(messageID))])
+            counters[messageID] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     static func invalidFrame(_ error: JT808Error) {

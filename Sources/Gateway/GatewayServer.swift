@@ -171,14 +171,15 @@ public struct GatewayServer: Service {
             case .send(let message):
                 try await link.write(message, answering: header)
             case .lookUpRegistration(let phone, let registration):
-                let decision = try await registry.register(TerminalIdentity(
+                let identity = TerminalIdentity(
                     phone: phone.description, manufacturer: registration.manufacturer, model: registration.model,
                     terminalID: registration.terminalID, plate: registration.plate, plateColor: Int(registration.plateColor)
-                ))
+                )
+                let decision = try await Self.inChildTask { [registry] in try await registry.register(identity) }
                 let (result, code) = Self.response(decision)
                 pending.append(contentsOf: session.machine.registrationDecided(result, authCode: code))
             case .checkAuthentication(let phone, let code):
-                let terminal = try await registry.authenticate(phone: phone.description, authCode: code)
+                let terminal = try await Self.inChildTask { [registry] in try await registry.authenticate(phone: phone.description, authCode: code) }
                 session.terminal = terminal
                 if let terminal {
                     logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"])
@@ -226,9 +227,21 @@ public struct GatewayServer: Service {
         return false
     }
 
+    /// Runs `body` in a child task. A task keeps the memory its deepest calls needed until it
+    /// ends: the registry's calls go deep (PostgresNIO, the pool), and run once per connection,
+    /// so they run apart and the connection's long-lived task stays small (BENCHMARKS.md, memory
+    /// per connection).
+    static func inChildTask<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask(operation: body)
+            return try await group.next()!
+        }
+    }
+
     /// Sub-packaged messages whose parts stopped coming: ask for the missing parts once (0x8003),
     /// then give up on them. Checked whenever the terminal sends something.
     static func askForMissingParts(_ session: inout TerminalSession, terminal: MessageHeader, link: TerminalConnections.Connection, logger: Logger) async throws {
+        guard session.assembler.messagesInProgress > 0 else { return }
         for expiry in session.assembler.expire(now: .now) {
             switch expiry {
             case .resend(_, let request):

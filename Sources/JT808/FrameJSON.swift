@@ -201,7 +201,8 @@ public enum FrameJSON {
     /// A report's additional items as one JSON object keyed by item id (the `extras` of a location).
     public static func extras(_ x: LocationExtras, profile: DeviceProfile?) -> String {
         var items: [(key: String, value: String)] = []
-        func one(_ id: UInt8, _ name: String, _ value: String) { items.append((itemID(id), "{\(quoted(name)):\(value)}")) }
+        // The standard names are plain ASCII: no need to escape them (this runs for every stored report).
+        func one(_ id: UInt8, _ name: StaticString, _ value: String) { items.append((itemID(id), "{\"\(name)\":\(value)}")) }
         if let v = x.mileage { one(0x01, "mileageKm", decimal(Int64(v), 1)) }
         if let v = x.fuel { one(0x02, "fuelL", decimal(Int64(v), 1)) }
         if let v = x.recorderSpeed { one(0x03, "speedKmh", decimal(Int64(v), 1)) }
