@@ -106,7 +106,9 @@ public struct GatewayServer: Service {
                             group.addTask { try? await connection.executeThenClose { _, _ in } }
                             continue
                         }
-                        group.addTask {
+                        // The session runs on its channel's event loop: frames in and
+                        // answers out then hand over without a thread switch (BENCHMARKS.md, load).
+                        group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
                             await self.serve(connection, decoding: selection)
                             perAddress.close(address)
                         }
