@@ -25,6 +25,12 @@ public struct EmbeddedPostgres: Sendable {
         }
     }
 
+    /// What a fleet server's private cluster runs with. PostgreSQL's default shared_buffers
+    /// (128 MB) holds less than one day of a fleet's positions, so a day's track would be read
+    /// page by page through the kernel (BENCHMARKS.md, track); a larger WAL spaces checkpoints
+    /// out under sustained ingest.
+    public static let serverSettings = ["shared_buffers": "2GB", "max_wal_size": "4GB"]
+
     /// A started cluster: where to connect.
     public struct Running: Sendable {
         public var host: String

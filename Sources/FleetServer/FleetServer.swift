@@ -68,7 +68,7 @@ public struct ProvisionedDatabase: Sendable {
             return ProvisionedDatabase(url: try DatabaseURL(text), embedded: nil)
         }
         let cluster = EmbeddedPostgres(
-            configuration: .init(dataDirectory: configuration.dataDirectory.appendingPathComponent("postgres")),
+            configuration: .init(dataDirectory: configuration.dataDirectory.appendingPathComponent("postgres"), settings: EmbeddedPostgres.serverSettings),
             logger: logger
         )
         logger.info("no DATABASE_URL: starting a private PostgreSQL in \(configuration.dataDirectory.path)")

@@ -18,17 +18,20 @@ public struct PositionQueries: Sendable {
     /// every terminal it has had. With `thinnedTo`, at most one point per that many seconds (the
     /// first of each interval).
     public func track(vehicleID: Int64, from: Int64, to: Int64, thinnedTo interval: Int? = nil) async throws -> [PositionRecord] {
-        let step = Int64(max(1, interval ?? 1))
+        // Thinned: the first point of each interval. Unthinned, the index on (terminal, GNSS
+        // time) gives the order and nothing is sorted.
+        let (thinning, ordering): (String, String) = switch interval {
+        case let step? where step > 1:
+            ("DISTINCT ON (floor(extract(epoch FROM gnss_time) / \(step)))", "floor(extract(epoch FROM gnss_time) / \(step)), gnss_time")
+        default: ("", "gnss_time")
+        }
         let rows = try await client.query("""
-            SELECT DISTINCT ON (bucket)
+            SELECT \(unescaped: thinning)
                    terminal_id, extract(epoch FROM gnss_time)::int8, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill
-            FROM (
-                SELECT p.*, floor(extract(epoch FROM gnss_time) / \(step)) AS bucket
-                FROM positions p
-                WHERE terminal_id IN (SELECT id FROM terminals WHERE vehicle_id = \(vehicleID))
-                  AND gnss_time BETWEEN to_timestamp(\(Double(from))) AND to_timestamp(\(Double(to)))
-            ) points
-            ORDER BY bucket, gnss_time
+            FROM positions
+            WHERE terminal_id IN (SELECT id FROM terminals WHERE vehicle_id = \(vehicleID))
+              AND gnss_time BETWEEN to_timestamp(\(Double(from))) AND to_timestamp(\(Double(to)))
+            ORDER BY \(unescaped: ordering)
             """, logger: logger)
         var track: [PositionRecord] = []
         for try await row in rows.decode((Int32, Int64, Int32, Int32, Int16, Int32, Int16, Int32, Int32, Int64?, Bool).self) {

@@ -135,13 +135,14 @@ final class LoadTerminal: ChannelInboundHandler {
     }
 }
 
-/// Spreads `rate` reports a second over the terminals of one event loop, round robin, in
-/// ticks of 5 ms.
+/// Spreads `rate` reports a second over the terminals of one event loop, round robin, every
+/// 5 ms (or as soon after as the loop gets to it).
 final class Driver: Sendable {
     struct State {
         var terminals: [LoadTerminal] = []
         var next = 0
         var credit = 0.0
+        var lastTick = NIODeadline.now()
         var task: RepeatedTask?
     }
     let loop: any EventLoop
@@ -161,12 +162,16 @@ final class Driver: Sendable {
         loop.submit {
             self.state.value.task?.cancel()
             self.state.value.credit = 0
+            self.state.value.lastTick = .now()
             guard rate > 0 else { return }
             let tick = TimeAmount.milliseconds(5)
             self.state.value.task = self.loop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { _ in
                 var s = self.state.value
                 guard !s.terminals.isEmpty else { return }
-                s.credit += rate * 0.005
+                // By the time that passed, not the ticks that ran: a busy loop ticks late.
+                let now = NIODeadline.now()
+                s.credit += rate * Double((now - s.lastTick).nanoseconds) / 1e9
+                s.lastTick = now
                 while s.credit >= 1 {
                     s.terminals[s.next].report()
                     s.next = (s.next + 1) % s.terminals.count
@@ -205,7 +210,7 @@ guard FileManager.default.isExecutableFile(atPath: fleetd.path) else {
     exit(1)
 }
 let folder = URL(fileURLWithPath: "/var/tmp/fleet-load-benchmark-\(getpid())")
-let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: folder.appendingPathComponent("postgres"), database: "load", settings: ["max_wal_size": "4GB"]), logger: logger)
+let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: folder.appendingPathComponent("postgres"), database: "load", settings: EmbeddedPostgres.serverSettings), logger: logger)
 print("starting PostgreSQL (fsync on) in \(folder.path)...")
 let running = try cluster.start()
 let server = Process()

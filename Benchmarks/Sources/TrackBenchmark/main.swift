@@ -37,8 +37,9 @@ func summary(_ samples: [Double]) -> (median: Double, p95: Double) {
 }
 
 let folder = URL(fileURLWithPath: "/var/tmp/fleet-track-benchmark-\(getpid())")
-let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: folder.appendingPathComponent("postgres"), database: "track", settings: ["max_wal_size": "8GB"]), logger: logger)
-print("starting PostgreSQL (fsync on) in \(folder.path)...")
+// The settings of fleetd's own cluster.
+let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: folder.appendingPathComponent("postgres"), database: "track", settings: EmbeddedPostgres.serverSettings), logger: logger)
+print("starting PostgreSQL (fsync on, \(EmbeddedPostgres.serverSettings)) in \(folder.path)...")
 let running = try cluster.start()
 defer {
     try? cluster.stop()
@@ -56,7 +57,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     var vehicleIDs: [Int64] = []
     for try await id in try await client.query("SELECT vehicle_id FROM terminals ORDER BY id", logger: logger).decode(Int64.self) { vehicleIDs.append(id) }
 
-    // Today is the last of `days` days; the partitions cover them (and one more day before, to drop).
+    // The partitions cover the `days` days before today (and today, and one ahead).
     let now = Date()
     let retention = PositionRetention(retentionDays: days, aheadDays: 1)
     _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(now), logger: logger)
@@ -102,15 +103,27 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         guard points == 1_440 else { throw EmbeddedPostgres.Failure(description: "a thinned day had \(points) points, not 1,440") }
     }
 
-    // Dropping: the oldest full day, then (the window moved on by one day more) an empty one.
-    try await client.query("CREATE TABLE positions_empty_day PARTITION OF positions FOR VALUES FROM ('1999-01-01') TO ('1999-01-02')", logger: logger)
-    let tomorrow = PositionRetention.chinaDay(now.addingTimeInterval(86_400))
+    // The server's share of one day's track (the rest is the wire and decoding the rows).
+    var plan: [String] = []
+    let someDay = firstDay + Int64(days / 2) * 86_400
+    for try await line in try await client.query(PostgresQuery(unsafeSQL: """
+        EXPLAIN (ANALYZE, BUFFERS) SELECT terminal_id, gnss_time, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill
+        FROM positions WHERE terminal_id = 1 AND gnss_time BETWEEN to_timestamp(\(someDay)) AND to_timestamp(\(someDay + 86_399)) ORDER BY gnss_time
+        """), logger: logger).decode(String.self) { plan.append(line) }
+
+    // Dropping through the maintenance function: first an empty day partition, then (the window
+    // one day shorter) the oldest full one; nothing is created either time.
+    try await client.query("CREATE TABLE positions_19990101 PARTITION OF positions FOR VALUES FROM ('1999-01-01') TO ('1999-01-02')", logger: logger)
+    let today = PositionRetention.chinaDay(now)
     var started = ContinuousClock.now
-    let dropped = try await retention.maintain(client: client, today: tomorrow, logger: logger)
-    let dropFull = since(started)
-    started = .now
-    try await client.query("DROP TABLE positions_empty_day", logger: logger)
+    let droppedEmpty = try await retention.maintain(client: client, today: today, logger: logger)
     let dropEmpty = since(started)
+    started = .now
+    let droppedFull = try await PositionRetention(retentionDays: days - 1, aheadDays: 1).maintain(client: client, today: today, logger: logger)
+    let dropFull = since(started)
+    guard droppedEmpty.dropped == ["positions_19990101"], droppedEmpty.created.isEmpty, droppedFull.dropped.count == 1, droppedFull.created.isEmpty else {
+        throw EmbeddedPostgres.Failure(description: "maintenance did something else: \(droppedEmpty), \(droppedFull)")
+    }
 
     let f = summary(floor), t = summary(track), th = summary(thinned)
     print("\n\(days * vehicles * pointsPerDay) positions, \(vehicles) vehicles, \(days) days; \(queries) random vehicle-days:\n")
@@ -119,7 +132,8 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     print(String(format: "| floor: one row by primary key | %.2f | %.2f | 1.0 |", f.median * 1e3, f.p95 * 1e3))
     print(String(format: "| a day's track, 8,640 points | %.2f | %.2f | %.1f |", t.median * 1e3, t.p95 * 1e3, t.median / f.median))
     print(String(format: "| a day's track thinned to 1/min, 1,440 points | %.2f | %.2f | %.1f |", th.median * 1e3, th.p95 * 1e3, th.median / f.median))
-    let names = dropped.dropped.joined(separator: ", ")
-    print("\nmaintenance dropping the oldest day (\(names), \(vehicles * pointsPerDay) rows) and creating the next: " + String(format: "%.1f ms", dropFull * 1e3))
-    print("dropping an empty partition: " + String(format: "%.1f ms", dropEmpty * 1e3))
+    print("\nthe server's part of one day's track (EXPLAIN ANALYZE):")
+    for line in plan where line.contains("Execution Time") || line.contains("Buffers") || line.contains("Index Scan") { print("    " + line.trimmingCharacters(in: .whitespaces)) }
+    print("\ndropping a day partition through fleet_maintain_positions: full (\(droppedFull.dropped[0]), \(vehicles * pointsPerDay) rows) "
+          + String(format: "%.1f ms; empty %.1f ms", dropFull * 1e3, dropEmpty * 1e3))
 }
