@@ -25,17 +25,35 @@ public struct PositionQueries: Sendable {
             ("DISTINCT ON (floor(extract(epoch FROM gnss_time) / \(step)))", "floor(extract(epoch FROM gnss_time) / \(step)), gnss_time")
         default: ("", "gnss_time")
         }
+        // One row of arrays, not a row per point: decoding thousands of rows costs the client
+        // more than the server spends finding them (BENCHMARKS.md, track). The aggregates read
+        // the subquery in its order; the order is checked below all the same.
         let rows = try await client.query("""
-            SELECT \(unescaped: thinning)
-                   terminal_id, extract(epoch FROM gnss_time)::int8, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill
-            FROM positions
-            WHERE terminal_id IN (SELECT id FROM terminals WHERE vehicle_id = \(vehicleID))
-              AND gnss_time BETWEEN to_timestamp(\(Double(from))) AND to_timestamp(\(Double(to)))
-            ORDER BY \(unescaped: ordering)
+            SELECT coalesce(array_agg(terminal_id), '{}'), coalesce(array_agg(epoch), '{}'), coalesce(array_agg(lat_e6), '{}'),
+                   coalesce(array_agg(lon_e6), '{}'), coalesce(array_agg(altitude_m), '{}'), coalesce(array_agg(speed_dkmh), '{}'),
+                   coalesce(array_agg(course), '{}'), coalesce(array_agg(alarm), '{}'), coalesce(array_agg(status), '{}'),
+                   coalesce(array_agg(coalesce(mileage_hm, -1)), '{}'), coalesce(array_agg(backfill), '{}')
+            FROM (
+                SELECT \(unescaped: thinning)
+                       terminal_id, extract(epoch FROM gnss_time)::int8 AS epoch, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status,
+                       mileage_hm, backfill
+                FROM positions
+                WHERE terminal_id IN (SELECT id FROM terminals WHERE vehicle_id = \(vehicleID))
+                  AND gnss_time BETWEEN to_timestamp(\(Double(from))) AND to_timestamp(\(Double(to)))
+                ORDER BY \(unescaped: ordering)
+            ) points
             """, logger: logger)
+        typealias Columns = ([Int32], [Int64], [Int32], [Int32], [Int16], [Int32], [Int16], [Int32], [Int32], [Int64], [Bool])
         var track: [PositionRecord] = []
-        for try await row in rows.decode((Int32, Int64, Int32, Int32, Int16, Int32, Int16, Int32, Int32, Int64?, Bool).self) {
-            track.append(Self.record(row))
+        for try await c in rows.decode(Columns.self) {
+            track.reserveCapacity(c.1.count)
+            for i in c.1.indices {
+                // -1 stands for "no odometer" (arrays of optionals do not decode).
+                track.append(Self.record((c.0[i], c.1[i], c.2[i], c.3[i], c.4[i], c.5[i], c.6[i], c.7[i], c.8[i], c.9[i] < 0 ? nil : c.9[i], c.10[i])))
+            }
+        }
+        if zip(track, track.dropFirst()).contains(where: { $0.gnssTime > $1.gnssTime }) {
+            track.sort { $0.gnssTime < $1.gnssTime }
         }
         return track
     }
