@@ -45,11 +45,15 @@ public struct PositionQueries: Sendable {
             """, logger: logger)
         typealias Columns = ([Int32], [Int64], [Int32], [Int32], [Int16], [Int32], [Int16], [Int32], [Int32], [Int64], [Bool])
         var track: [PositionRecord] = []
-        for try await c in rows.decode(Columns.self) {
-            track.reserveCapacity(c.1.count)
-            for i in c.1.indices {
+        for try await columns in rows.decode(Columns.self) {
+            // Named arrays, not `columns.0[i]`: indexing into the tuple copied all eleven arrays
+            // (retains and releases) for every point, most of the track's time (BENCHMARKS.md).
+            let (terminal, epoch, lat, lon, altitude, speed, course, alarm, status, mileage, backfill) = columns
+            track.reserveCapacity(epoch.count)
+            for i in epoch.indices {
                 // -1 stands for "no odometer" (arrays of optionals do not decode).
-                track.append(Self.record((c.0[i], c.1[i], c.2[i], c.3[i], c.4[i], c.5[i], c.6[i], c.7[i], c.8[i], c.9[i] < 0 ? nil : c.9[i], c.10[i])))
+                track.append(Self.record((terminal[i], epoch[i], lat[i], lon[i], altitude[i], speed[i], course[i], alarm[i], status[i],
+                                          mileage[i] < 0 ? nil : mileage[i], backfill[i])))
             }
         }
         if zip(track, track.dropFirst()).contains(where: { $0.gnssTime > $1.gnssTime }) {
