@@ -16,6 +16,17 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
+        // What the database benchmarks share: their own cluster, migrated, and small helpers.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [
+                .product(name: "Store", package: "Fleet"),
+                .product(name: "EmbeddedPostgres", package: "Fleet"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings
+        ),
         .executableTarget(
             name: "CodecBenchmark",
             dependencies: [
@@ -27,6 +38,7 @@ let package = Package(
         .executableTarget(
             name: "IngestBenchmark",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Domain", package: "Fleet"),
                 .product(name: "Store", package: "Fleet"),
                 .product(name: "EmbeddedPostgres", package: "Fleet"),
@@ -39,6 +51,7 @@ let package = Package(
         .executableTarget(
             name: "LoadBenchmark",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Gateway", package: "Fleet"),
                 .product(name: "JT808", package: "Fleet"),
                 .product(name: "Store", package: "Fleet"),
@@ -54,6 +67,7 @@ let package = Package(
         .executableTarget(
             name: "TrackBenchmark",
             dependencies: [
+                "BenchmarkSupport",
                 .product(name: "Store", package: "Fleet"),
                 .product(name: "EmbeddedPostgres", package: "Fleet"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -5,7 +5,7 @@ set -euo pipefail
 need=()
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need+=(postgresql)
-command -v pg_config >/dev/null || need+=(libpq-dev)
+[ -f /usr/include/postgresql/libpq-fe.h ] || need+=(libpq-dev)   # Sources/CLibPQ: the bulk COPY path
 command -v python3 >/dev/null || need+=(python3)
 command -v openssl >/dev/null || need+=(openssl)   # the TLS test makes its own CA
 [ -x /usr/sbin/runuser ] || need+=(util-linux)

@@ -79,9 +79,6 @@ public struct GatewayServer: Service {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
-            // Terminals send frames of tens of bytes: NIO's default first read buffer (2 KB) would
-            // stay with each of thousands of idle connections (BENCHMARKS.md, memory).
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 256, maximum: 65_536))
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let selection = DecoderSelection()

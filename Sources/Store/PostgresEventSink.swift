@@ -28,11 +28,17 @@ public struct PostgresEventSink: EventSink {
     /// returns how many went.
     @discardableResult
     public func purge(olderThanDays days: Int = 3 * 366) async throws -> Int {
-        let rows = try await client.query(
-            "WITH gone AS (DELETE FROM events WHERE occurred_at < now() - make_interval(days => \(Int32(days))) RETURNING 1) SELECT count(*)::int8 FROM gone",
-            logger: logger
-        )
-        for try await n in rows.decode(Int64.self) { return Int(n) }
-        return 0
+        try await deleteOlder(than: days, from: "events", by: "occurred_at", client: client, logger: logger)
     }
+}
+
+/// Deletes the rows of `table` whose `column` is more than `days` ago; returns how many went.
+/// `table` and `column` are our own constants, never input.
+func deleteOlder(than days: Int, from table: String, by column: String, client: PostgresClient, logger: Logger) async throws -> Int {
+    let rows = try await client.query("""
+        WITH gone AS (DELETE FROM \(unescaped: table) WHERE \(unescaped: column) < now() - make_interval(days => \(Int32(days))) RETURNING 1)
+        SELECT count(*)::int8 FROM gone
+        """, logger: logger)
+    for try await n in rows.decode(Int64.self) { return Int(n) }
+    return 0
 }

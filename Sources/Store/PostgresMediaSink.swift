@@ -27,11 +27,6 @@ public struct PostgresMediaSink: MediaSink {
     /// how many went.
     @discardableResult
     public func purge(olderThanDays days: Int = 3 * 366) async throws -> Int {
-        let rows = try await client.query(
-            "WITH gone AS (DELETE FROM media WHERE received_at < now() - make_interval(days => \(Int32(days))) RETURNING 1) SELECT count(*)::int8 FROM gone",
-            logger: logger
-        )
-        for try await n in rows.decode(Int64.self) { return Int(n) }
-        return 0
+        try await deleteOlder(than: days, from: "media", by: "received_at", client: client, logger: logger)
     }
 }

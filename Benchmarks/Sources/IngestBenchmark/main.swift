@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Domain
 import EmbeddedPostgres
 import Foundation
@@ -48,9 +49,6 @@ struct Measurement {
     var rowsPerSecond: Double { Double(rowCount) / seconds }
 }
 
-func seconds(_ elapsed: Duration) -> Double {
-    Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-}
 
 /// The sink's path with latest positions flushed after every `flushEvery` batches.
 func timedLatest(batches: [ArraySlice<PositionRecord>], flushEvery: Int, sink: PostgresPositionSink, client: PostgresClient) async throws -> Double {
@@ -68,28 +66,9 @@ func timedLatest(batches: [ArraySlice<PositionRecord>], flushEvery: Int, sink: P
     return elapsed
 }
 
-func count(_ client: PostgresClient) async throws -> Int {
-    for try await n in try await client.query("SELECT count(*)::int8 FROM positions", logger: logger).decode(Int.self) { return n }
-    return 0
-}
 
-let folder = URL(fileURLWithPath: "/var/tmp/fleet-ingest-benchmark-\(getpid())")
-let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: folder.appendingPathComponent("postgres"), database: "bench"), logger: logger)
-print("starting PostgreSQL (fsync on) in \(folder.path)...")
-let running = try cluster.start()
-defer {
-    try? cluster.stop()
-    cluster.destroy()
-    try? FileManager.default.removeItem(at: folder)
-}
-let url = try DatabaseURL(running.url)
-let client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: logger)
-try await withThrowingTaskGroup(of: Void.self) { group in
-    group.addTask { await client.run() }
-    defer { group.cancelAll() }
-
-    let sqlDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../../Sql").standardized
-    _ = try await Migrator(client: client, logger: logger).migrate(try Migration.load(directory: sqlDirectory))
+try await withBenchmarkDatabase("ingest", logger: logger) { client, running in
+    let url = try DatabaseURL(running.url)
     let retention = PositionRetention()
     _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
     // Rows start at the beginning of today (China time): they all land in today's partition.
@@ -100,7 +79,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     let batches = stride(from: 0, to: rows.count, by: batchSize).map { rows[$0..<min($0 + batchSize, rows.count)] }
 
     // The file for the ceiling, readable by the server (which runs as postgres).
-    let file = folder.appendingPathComponent("positions.copy")
+    let file = running.dataDirectory.appendingPathComponent("positions.copy")
     var text = ByteBuffer()
     for row in rows { PositionCopyText.append(row, to: &text) }
     FileManager.default.createFile(atPath: file.path, contents: Data(text.readableBytesView), attributes: [.posixPermissions: 0o644])
@@ -151,7 +130,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
             let started = ContinuousClock.now
             try await run()
             let seconds = seconds(ContinuousClock.now - started)
-            let stored = try await count(client)
+            let stored = try await count(client, "SELECT count(*)::int8 FROM positions", logger: logger)
             guard stored == rowCount else { throw EmbeddedPostgres.Failure(description: "\(name) stored \(stored) of \(rowCount) rows") }
             print(String(format: "%.2f s", seconds))
             results[name, default: []].append(seconds)

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import EmbeddedPostgres
 import Foundation
 import Gateway
@@ -36,7 +37,6 @@ let phases: [(rate: Int, seconds: Int)] = {
 let maximumUnacknowledged = 20
 var logger = Logger(label: "load-benchmark")
 logger.logLevel = .warning
-let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../..").standardized
 
 /// Acknowledgement latencies (microseconds) and counters, shared by every connection.
 final class Recorder: Sendable {
@@ -196,10 +196,6 @@ func percentile(_ sorted: [UInt32], _ p: Double) -> Double {
     return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1_000
 }
 
-func count(_ client: PostgresClient, _ sql: PostgresQuery) async throws -> Int {
-    for try await n in try await client.query(sql, logger: logger).decode(Int.self) { return n }
-    return 0
-}
 
 // MARK: - The run
 
@@ -209,23 +205,9 @@ guard FileManager.default.isExecutableFile(atPath: fleetd.path) else {
     print("no release build of fleetd at \(fleetd.path): run Benchmarks/run.sh load, which builds it")
     exit(1)
 }
-let folder = URL(fileURLWithPath: "/var/tmp/fleet-load-benchmark-\(getpid())")
-let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: folder.appendingPathComponent("postgres"), database: "load", settings: EmbeddedPostgres.serverSettings), logger: logger)
-print("starting PostgreSQL (fsync on) in \(folder.path)...")
-let running = try cluster.start()
 let server = Process()
-defer {
-    if server.isRunning { server.terminate(); server.waitUntilExit() }
-    try? cluster.stop()
-    cluster.destroy()
-    try? FileManager.default.removeItem(at: folder)
-}
-let client = PostgresClient(configuration: try DatabaseURL(running.url).clientConfiguration(), backgroundLogger: logger)
-try await withThrowingTaskGroup(of: Void.self) { group in
-    group.addTask { await client.run() }
-    defer { group.cancelAll() }
-
-    _ = try await Migrator(client: client, logger: logger).migrate(try Migration.load(directory: checkout.appendingPathComponent("Sql")))
+defer { if server.isRunning { server.terminate(); server.waitUntilExit() } }
+try await withBenchmarkDatabase("load", logger: logger) { client, running in
     print("provisioning \(terminalCount) vehicles and terminals...")
     let registry = PostgresTerminalRegistry(client: client, logger: logger)
     for i in 1...terminalCount {
@@ -340,9 +322,9 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     server.waitUntilExit()
 
     // Every acknowledged report must be stored (once each: the unique index sees to that).
-    let stored = try await count(client, "SELECT count(*)::int8 FROM positions")
+    let stored = try await count(client, "SELECT count(*)::int8 FROM positions", logger: logger)
     let acknowledged = results.map(\.acknowledged).reduce(0, +)
-    print("positions stored: \(stored), reports acknowledged: \(acknowledged); quarantined: \(try await count(client, "SELECT count(*)::int8 FROM positions_quarantine"))")
+    print("positions stored: \(stored), reports acknowledged: \(acknowledged); quarantined: \(try await count(client, "SELECT count(*)::int8 FROM positions_quarantine", logger: logger))")
     guard stored >= acknowledged else { throw EmbeddedPostgres.Failure(description: "acknowledged reports are missing") }
 
     // The ceiling: the same rows, COPYed by the server from a file.
@@ -355,7 +337,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     let started = clock.now
     try await client.query(PostgresQuery(unsafeSQL: "COPY positions FROM '\(file.path)'"), logger: logger)
     let elapsed = clock.now - started
-    let ceiling = Double(stored) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    let ceiling = Double(stored) / seconds(elapsed)
     let best = results.map(\.acknowledgedPerSecond).max() ?? 0
 
     print("\n\(terminalCount) terminals; fleetd RSS \(rssIdle) KiB idle, \(rssConnected) KiB connected: " + String(format: "%.1f KiB a connection", perConnection))

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import EmbeddedPostgres
 import Foundation
 import Logging
@@ -23,12 +24,6 @@ let vehicles = 200
 let pointsPerDay = 8_640
 var logger = Logger(label: "track-benchmark")
 logger.logLevel = .warning
-let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../..").standardized
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 func since(_ started: ContinuousClock.Instant) -> Double { seconds(.now - started) }
 
 func summary(_ samples: [Double]) -> (median: Double, p95: Double) {
@@ -36,22 +31,7 @@ func summary(_ samples: [Double]) -> (median: Double, p95: Double) {
     return (sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 95 / 100)])
 }
 
-let folder = URL(fileURLWithPath: "/var/tmp/fleet-track-benchmark-\(getpid())")
-// The settings of fleetd's own cluster.
-let cluster = EmbeddedPostgres(configuration: .init(dataDirectory: folder.appendingPathComponent("postgres"), database: "track", settings: EmbeddedPostgres.serverSettings), logger: logger)
-print("starting PostgreSQL (fsync on, \(EmbeddedPostgres.serverSettings)) in \(folder.path)...")
-let running = try cluster.start()
-defer {
-    try? cluster.stop()
-    cluster.destroy()
-    try? FileManager.default.removeItem(at: folder)
-}
-let client = PostgresClient(configuration: try DatabaseURL(running.url).clientConfiguration(), backgroundLogger: logger)
-try await withThrowingTaskGroup(of: Void.self) { group in
-    group.addTask { await client.run() }
-    defer { group.cancelAll() }
-
-    _ = try await Migrator(client: client, logger: logger).migrate(try Migration.load(directory: checkout.appendingPathComponent("Sql")))
+try await withBenchmarkDatabase("track", logger: logger) { client, _ in
     let registry = PostgresTerminalRegistry(client: client, logger: logger)
     for v in 1...vehicles { try await registry.bind(phone: String(format: "0139%08d", v), plate: String(format: "浙BD%05d", v)) }
     var vehicleIDs: [Int64] = []
