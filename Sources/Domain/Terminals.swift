@@ -34,11 +34,15 @@ public struct AuthenticatedTerminal: Sendable, Hashable {
     public var phone: String
     /// The device profile its vehicle's terminal model uses, if any.
     public var deviceProfile: String?
+    /// The alarm bits of its newest stored report: an alarm still on when it reconnects is not
+    /// a new event.
+    public var alarm: UInt32
 
-    public init(id: Int32, phone: String, deviceProfile: String? = nil) {
+    public init(id: Int32, phone: String, deviceProfile: String? = nil, alarm: UInt32 = 0) {
         self.id = id
         self.phone = phone
         self.deviceProfile = deviceProfile
+        self.alarm = alarm
     }
 }
 

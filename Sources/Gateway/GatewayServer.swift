@@ -185,6 +185,7 @@ public struct GatewayServer: Service {
                 session.terminal = terminal
                 if let terminal {
                     logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"])
+                    session.lastAlarm = AlarmFlags(rawValue: terminal.alarm)
                     connections.attach(link, as: header)
                     if let name = terminal.deviceProfile {
                         if let profile = profiles[name] {

@@ -13,9 +13,12 @@ import Testing
 actor KnownTerminals: TerminalRegistry {
     var terminals: [String: (id: Int32, code: String)]
     var profiles: [String: String]
-    init(_ terminals: [String: (id: Int32, code: String)], profiles: [String: String] = [:]) {
+    /// The alarm bits of each terminal's newest stored report.
+    var alarms: [String: UInt32]
+    init(_ terminals: [String: (id: Int32, code: String)], profiles: [String: String] = [:], alarms: [String: UInt32] = [:]) {
         self.terminals = terminals
         self.profiles = profiles
+        self.alarms = alarms
     }
 
     func register(_ identity: TerminalIdentity) async throws -> RegistrationDecision {
@@ -25,7 +28,7 @@ actor KnownTerminals: TerminalRegistry {
 
     func authenticate(phone: String, authCode: String) async throws -> AuthenticatedTerminal? {
         guard let known = terminals[phone], known.code == authCode else { return nil }
-        return AuthenticatedTerminal(id: known.id, phone: phone, deviceProfile: profiles[phone])
+        return AuthenticatedTerminal(id: known.id, phone: phone, deviceProfile: profiles[phone], alarm: alarms[phone] ?? 0)
     }
 }
 
@@ -292,6 +295,25 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
         let events = await sink.events
         #expect(events.map(\.kind) == ["emergency", "emergency", "fatigueDriving"])
         #expect(events.map(\.occurredAt) == [position.time.epochSeconds, position.time.epochSeconds + 30, position.time.epochSeconds + 30])
+    }
+
+    @Test func anAlarmStillOnAfterAReconnectIsNotANewEvent() async throws {
+        let sink = RecordingSink()
+        // The newest stored report of terminal 7 had SOS on.
+        let registry = KnownTerminals(["0" + phone: (id: 7, code: "AC-7")], alarms: ["0" + phone: AlarmFlags.emergency.rawValue])
+        try await withGateway(sink, registry: registry) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                _ = try await receive()
+                var report = position
+                report.alarm = [.emergency, .overspeed]
+                try await send(terminal.frame(.location(report)))
+                _ = try await receive()
+            }
+        }
+        // Only over-speed went on; the SOS was already an event before the reconnect.
+        #expect(await sink.events.map(\.kind) == ["overspeed"])
     }
 
     @Test func missingSubpackagesAreAskedForAgain() async throws {

@@ -30,6 +30,22 @@ import Testing
             #expect(try await registry.authenticate(phone: "013912345678", authCode: code) == nil)
         }
     }
+
+    @Test func authenticationCarriesTheAlarmsOfTheNewestStoredReport() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let registry = PostgresTerminalRegistry(client: client, logger: logger)
+            try await registry.bind(phone: "013900000007", plate: "浙BD00007")
+            let identity = TerminalIdentity(phone: "013900000007", manufacturer: "70111", model: "M1", terminalID: "T7", plate: "浙BD00007", plateColor: 5)
+            guard case .accepted(let code) = try await registry.register(identity) else { Issue.record("not accepted"); return }
+            let terminal = try #require(try await registry.authenticate(phone: "013900000007", authCode: code))
+            #expect(terminal.alarm == 0)
+            let sink = try await PositionSinkTests().sink(client, url)
+            // Its newest report has alarm bit 31 (illegal door opening) on.
+            try await sink.store([PositionSinkTests().record(terminal.id, PositionSinkTests.morning)])
+            try await sink.flushLatest()
+            #expect(try await registry.authenticate(phone: "013900000007", authCode: code)?.alarm == 1 << 31)
+        }
+    }
 }
 
 @Suite struct PositionSinkTests {
