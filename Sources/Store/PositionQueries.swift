@@ -93,11 +93,13 @@ public struct PositionQueries: Sendable {
         return (TrackDistance.meters(track), .track)
     }
 
+    /// A stored row back as the record it was written from: the exact inverse of how the sink
+    /// stores each column (the unsigned values in signed columns of their width).
     static func record(_ row: (Int32, Int64, Int32, Int32, Int16, Int32, Int16, Int32, Int32, Int64?, Bool)) -> PositionRecord {
         PositionRecord(
-            terminalID: row.0, gnssTime: row.1, latitudeE6: row.2, longitudeE6: row.3, altitude: row.4, speed: UInt16(clamping: row.5),
-            course: UInt16(clamping: row.6), alarm: UInt32(bitPattern: row.7), status: UInt32(bitPattern: row.8),
-            mileage: row.9.map { UInt32(clamping: $0) }, backfill: row.10
+            terminalID: row.0, gnssTime: row.1, latitudeE6: row.2, longitudeE6: row.3, altitude: row.4, speed: UInt16(truncatingIfNeeded: row.5),
+            course: UInt16(bitPattern: row.6), alarm: UInt32(bitPattern: row.7), status: UInt32(bitPattern: row.8),
+            mileage: row.9.map { UInt32(truncatingIfNeeded: $0) }, backfill: row.10
         )
     }
 }

@@ -134,8 +134,12 @@ public struct PostgresPositionSink: PositionSink {
 
     /// A duplicate key (a retransmission) or a data exception (a value PostgreSQL refuses).
     static func isRecoverable(_ sqlState: String?) -> Bool {
-        guard let sqlState else { return false }
-        return sqlState == "23505" || sqlState.hasPrefix("22")
+        sqlState == "23505" || isDataException(sqlState)
+    }
+
+    /// SQLSTATE class 22: PostgreSQL refuses a value.
+    static func isDataException(_ sqlState: String?) -> Bool {
+        sqlState?.hasPrefix("22") == true
     }
 
     /// Inserts what is not stored yet, all at once, or one by one when PostgreSQL refuses some
@@ -167,7 +171,7 @@ public struct PostgresPositionSink: PositionSink {
             let result = try await body()
             try await connection.query("RELEASE SAVEPOINT careful", logger: logger)
             return .success(result)
-        } catch let error as PSQLError where error.serverInfo?[.sqlState]?.hasPrefix("22") == true {
+        } catch let error as PSQLError where Self.isDataException(error.serverInfo?[.sqlState]) {
             try await connection.query("ROLLBACK TO SAVEPOINT careful", logger: logger)
             return .failure(Refused(message: error.serverInfo?[.message] ?? "data exception"))
         }
@@ -205,23 +209,15 @@ public struct PostgresPositionSink: PositionSink {
             """, logger: logger)
         var stored: [PositionKey: PositionRecord] = [:]
         for try await (t, e, lat, lon, alt, speed, course, alarm, status, mileage) in rows.decode((Int32, Int64, Int32, Int32, Int16, Int32, Int16, Int32, Int32, Int64?).self) {
-            stored[PositionKey(terminal: t, time: e)] = PositionRecord(
-                terminalID: t, gnssTime: e, latitudeE6: lat, longitudeE6: lon, altitude: alt, speed: UInt16(truncatingIfNeeded: speed),
-                course: UInt16(bitPattern: course), alarm: UInt32(bitPattern: alarm), status: UInt32(bitPattern: status),
-                mileage: mileage.map { UInt32(truncatingIfNeeded: $0) }, backfill: false
-            )
+            stored[PositionKey(terminal: t, time: e)] = PositionQueries.record((t, e, lat, lon, alt, speed, course, alarm, status, mileage, false))
         }
         return records.compactMap { record in stored[PositionKey(record)].map { (record, $0) } }
     }
 
-    /// Moves each terminal's latest position forward to its newest report in `records`.
-    private func updateLatest(_ records: [PositionRecord], on connection: PostgresConnection) async throws {
-        var newest: [Int32: PositionRecord] = [:]
-        for record in records where (newest[record.terminalID]?.gnssTime ?? .min) < record.gnssTime {
-            newest[record.terminalID] = record
-        }
-        guard !newest.isEmpty else { return }
-        let c = Columns(Array(newest.values))
+    /// Moves each terminal's latest position forward to `newest` (one per terminal, as
+    /// `LatestPositions` keeps them), never back.
+    private func updateLatest(_ newest: [PositionRecord], on connection: PostgresConnection) async throws {
+        let c = Columns(newest)
         try await connection.query("""
             INSERT INTO latest_positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, speed_dkmh, course, alarm, status)
             SELECT terminal_id, to_timestamp(epoch), now(), lat_e6, lon_e6, speed_dkmh, course, alarm, status

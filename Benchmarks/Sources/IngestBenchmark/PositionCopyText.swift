@@ -1,5 +1,6 @@
 import Domain
 import NIOCore
+import Store
 
 /// Rows of `positions` in COPY's text format, written straight into a `ByteBuffer` (digits
 /// without intermediate strings), for the ceiling's file and for PostgresNIO's text COPY. The
@@ -42,9 +43,9 @@ enum PositionCopyText {
 
     /// `YYYY-MM-DD hh:mm:ss+00`: the GNSS time in UTC, which PostgreSQL reads as a timestamptz.
     static func timestamp(_ epoch: Int64, _ buffer: inout ByteBuffer) {
-        let days = epoch / 86_400  // GNSS times after 1970
+        let days = CivilTime.floorDivide(epoch, 86_400)
         let second = epoch - days * 86_400
-        let (year, month, day) = civil(fromDays: days)
+        let (year, month, day) = CivilTime.civil(fromDays: days)
         func digits(_ v: Int64, _ width: Int) {
             var divisor: Int64 = 1
             for _ in 1..<width { divisor *= 10 }
@@ -78,17 +79,5 @@ enum PositionCopyText {
             default: buffer.writeInteger(byte)
             }
         }
-    }
-
-    /// Howard Hinnant's `civil_from_days`, for days after 1970-01-01.
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
-        let z = days + 719_468
-        let era = z / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, dayOfYear - (153 * mp + 2) / 5 + 1)
     }
 }

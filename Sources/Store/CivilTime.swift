@@ -1,6 +1,7 @@
 /// Calendar arithmetic on epoch seconds, without Foundation on the ingest path. China time is
-/// UTC+8 all year (no daylight saving since 1991), so a day is plain integer arithmetic.
-enum CivilTime {
+/// UTC+8 all year (no daylight saving since 1991), so a day is plain integer arithmetic. Public
+/// for the ingest benchmark, which writes the same timestamps as COPY text.
+public enum CivilTime {
     static let chinaOffset: Int64 = 8 * 3600
 
     /// The epoch second at which the China-time day holding `epoch` begins.
@@ -17,7 +18,7 @@ enum CivilTime {
 
     /// Year, month and day of the `days`-th day after 1970-01-01 in the proleptic Gregorian
     /// calendar (Howard Hinnant's `civil_from_days`).
-    static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    public static func civil(fromDays days: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = days + 719_468
         let era = floorDivide(z, 146_097)
         let dayOfEra = z - era * 146_097
@@ -29,7 +30,7 @@ enum CivilTime {
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
 
-    static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
+    public static func floorDivide(_ a: Int64, _ b: Int64) -> Int64 {
         a >= 0 ? a / b : -((-a + b - 1) / b)
     }
 }
