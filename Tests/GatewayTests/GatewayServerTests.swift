@@ -67,6 +67,15 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
                        time: DeviceTime(year: 2026, month: 11, day: 22, hour: 8, minute: 0, second: 0))
     }
 
+    /// Authenticates `terminal` and checks that the gateway accepted it, answering its serial.
+    func authenticate(
+        _ terminal: inout TestTerminal, code: String = "AC-7", _ send: (ByteBuffer) async throws -> Void, _ receive: () async throws -> Message?
+    ) async throws {
+        let serial = terminal.serial
+        try await send(terminal.frame(.authentication(Authentication(authCode: code))))
+        #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: serial, replyID: 0x0102, result: .success)))
+    }
+
     /// Runs a gateway on a free port for the duration of `body`, which may also shut it down.
     func withGateway(
         _ sink: RecordingSink, registry: KnownTerminals? = nil, perAddress: Int = 100, connections: TerminalConnections = TerminalConnections(),
@@ -107,8 +116,7 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
                 var terminal = TestTerminal(phone)
                 try await send(terminal.frame(.registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "T7", plateColor: 5, plate: "浙B12345D"))))
                 #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .success, authCode: "AC-7")))
-                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
-                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0102, result: .success)))
+                try await authenticate(&terminal, send, receive)
                 try await send(terminal.frame(.location(position)))
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0200, result: .success)))
                 // The ack came after the sink had the position.
@@ -128,8 +136,7 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
         try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
-                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                try await authenticate(&terminal, send, receive)
                 await sink.setFailing(true)
                 try await send(terminal.frame(.location(position)))
                 // The next answer is the heartbeat's: the report was not acknowledged.
@@ -167,8 +174,7 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
         try await withGateway(RecordingSink()) { port, shutdown in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
-                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                try await authenticate(&terminal, send, receive)
                 await shutdown()
                 // The server ends the session rather than waiting for the terminal to leave.
                 #expect(try await receive() == nil)
@@ -215,8 +221,7 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
             // Another terminal is still served.
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
-                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                try await authenticate(&terminal, send, receive)
             }
         }
     }
@@ -227,12 +232,10 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
             // may see simultaneous connections in any order).
             try await withTerminalConnection(port: port) { sendA, receiveA in
                 var a = TestTerminal(phone)
-                try await sendA(a.frame(.authentication(Authentication(authCode: "AC-7"))))
-                #expect(try await receiveA() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                try await authenticate(&a, sendA, receiveA)
                 try await withTerminalConnection(port: port) { sendB, receiveB in
                     var b = TestTerminal("13912340000")
-                    try await sendB(b.frame(.authentication(Authentication(authCode: "AC-8"))))
-                    #expect(try await receiveB() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                    try await authenticate(&b, code: "AC-8", sendB, receiveB)
                     // The third connection from 127.0.0.1 is closed at once.
                     try await withTerminalConnection(port: port) { _, receiveC in
                         #expect(await closed(receiveC))
@@ -253,8 +256,7 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
             await #expect(throws: TerminalConnections.CommandError.notConnected) { try await connections.send(.queryParameters, to: terminalPhone) }
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
-                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                try await authenticate(&terminal, send, receive)
                 let reply = ParameterReply(replySerial: 0, parameters: [TerminalParameter(id: TerminalParameter.ID.heartbeatInterval, value: .dword(60))])
                 try await withThrowingTaskGroup(of: Message.self) { group in
                     group.addTask { try await connections.send(.queryParameters, to: terminalPhone, timeout: .seconds(10)) }
@@ -279,8 +281,7 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
         try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
-                _ = try await receive()
+                try await authenticate(&terminal, send, receive)
                 // SOS on, still on, off, on again (with fatigue driving): three events.
                 let alarms: [AlarmFlags] = [.emergency, .emergency, [], [.emergency, .fatigueDriving]]
                 for (i, alarm) in alarms.enumerated() {
@@ -304,8 +305,7 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
         try await withGateway(sink, registry: registry) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
-                _ = try await receive()
+                try await authenticate(&terminal, send, receive)
                 var report = position
                 report.alarm = [.emergency, .overspeed]
                 try await send(terminal.frame(.location(report)))
@@ -320,8 +320,7 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
         try await withGateway(RecordingSink()) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
-                _ = try await receive()
+                try await authenticate(&terminal, send, receive)
                 // A 2,000-byte upload travels in two parts; only the first arrives.
                 let upload = Message.multimediaUpload(MultimediaUpload(
                     event: MultimediaEvent(mediaID: 9, mediaType: 0, format: 0, event: 1, channel: 1), location: position, data: [UInt8](repeating: 0xAB, count: 2_000)
@@ -344,8 +343,7 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
         try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
-                _ = try await receive()
+                try await authenticate(&terminal, send, receive)
                 // A 2,500-byte photo of a collision alarm (event 3): three sub-packages.
                 let photo = [UInt8]((0..<2_500).map { UInt8(truncatingIfNeeded: $0 * 7) })
                 let upload = Message.multimediaUpload(MultimediaUpload(
@@ -393,16 +391,14 @@ actor RecordingSink: PositionSink, EventSink, MediaSink {
             // Terminal 8's model sends wrong check codes; its profile says to accept them.
             try await withTerminalConnection(port: port) { send, receive in
                 var lenient = TestTerminal("13912340000")
-                try await send(lenient.frame(.authentication(Authentication(authCode: "AC-8"))))
-                _ = try await receive()
+                try await authenticate(&lenient, code: "AC-8", send, receive)
                 try await send(corrupt(&lenient))
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
             }
             // Terminal 7 has no such profile: the same frame is not accepted (and not acknowledged).
             try await withTerminalConnection(port: port) { send, receive in
                 var strict = TestTerminal(phone)
-                try await send(strict.frame(.authentication(Authentication(authCode: "AC-7"))))
-                _ = try await receive()
+                try await authenticate(&strict, send, receive)
                 try await send(corrupt(&strict))
                 try await send(strict.frame(.heartbeat))
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0002, result: .success)))
