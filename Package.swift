@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fleetd", targets: ["fleetd"]),
+        .executable(name: "gps808", targets: ["gps808"]),
         .library(name: "JT808", targets: ["JT808"]),
         // For the benchmarks package (Benchmarks/), which measures these parts against PostgreSQL.
         .library(name: "FleetServer", targets: ["FleetServer"]),
@@ -97,6 +98,37 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // A JT/T 808 terminal's side: report policy, odometer, blind-zone journal, the protocol.
+        .target(
+            name: "GNSSTerminal",
+            dependencies: [
+                "JT808", "Domain", "Gateway", "TerminalSimulator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // libgps (Debian's libgps-dev): gps808 only; the server never links it.
+        .systemLibrary(name: "CLibGPS", pkgConfig: "libgps", providers: [.apt(["libgps-dev"])]),
+        // Fixes from gpsd through libgps, on a thread of their own.
+        .target(
+            name: "GPSD",
+            dependencies: ["CLibGPS", "GNSSTerminal", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
+        // A Linux box with a GNSS receiver and gpsd as a JT/T 808 terminal.
+        .executableTarget(
+            name: "gps808",
+            dependencies: [
+                "GNSSTerminal", "GPSD", "JT808",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "fleetd",
             dependencies: [
@@ -153,6 +185,7 @@ let package = Package(
                 "PostgresTestSupport", "TerminalTestSupport", "TerminalSimulator", "EmbeddedPostgres", "Store", "JT808",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
+            resources: [.copy("NMEA")],
             swiftSettings: strictSettings
         ),
     ],

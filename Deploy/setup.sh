@@ -9,6 +9,10 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || tr
 command -v python3 >/dev/null || need+=(python3)
 command -v openssl >/dev/null || need+=(openssl)   # the TLS test makes its own CA
 [ -x /usr/sbin/runuser ] || need+=(util-linux)
+# gps808 (Sources/CLibGPS) builds against libgps; its tests replay NMEA logs through gpsd/gpsfake.
+[ -f /usr/include/gps.h ] || need+=(libgps-dev)
+command -v gpsd >/dev/null || [ -x /usr/sbin/gpsd ] || need+=(gpsd)
+command -v gpsfake >/dev/null || need+=(gpsd-clients python3-gps)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "missing Debian packages: ${need[*]}; install them (sudo apt-get install ${need[*]}) and run again" >&2
@@ -16,7 +20,7 @@ if [ ${#need[@]} -gt 0 ]; then
     fi
     echo "installing ${need[*]}..."
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 if ! command -v swift >/dev/null; then
     echo "swift is not on PATH: install Swift 6 (https://swift.org/install) first" >&2

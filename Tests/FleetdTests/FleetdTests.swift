@@ -7,16 +7,18 @@ import Store
 import TerminalTestSupport
 import Testing
 
+/// An executable of this package, from the build products folder (the test bundle sits in it).
+func builtProduct(_ name: String) -> URL {
+    var dir = Bundle.main.bundleURL
+    while !FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), dir.path != "/" {
+        dir.deleteLastPathComponent()
+    }
+    return dir.appendingPathComponent(name)
+}
+
 /// The fleetd executable as users run it.
 struct Fleetd {
-    static let binary: URL = {
-        // The test bundle sits in the build products folder, beside fleetd.
-        var dir = Bundle.main.bundleURL
-        while !FileManager.default.fileExists(atPath: dir.appendingPathComponent("fleetd").path), dir.path != "/" {
-            dir.deleteLastPathComponent()
-        }
-        return dir.appendingPathComponent("fleetd")
-    }()
+    static let binary = builtProduct("fleetd")
 
     static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
@@ -55,13 +57,13 @@ extension Fleetd {
         return server
     }
 
-    /// Waits for a gateway to accept connections (a cold start may take a while): up to 60 s.
+    /// Waits for a server (a gateway, gpsd) to accept connections (a cold start may take a while): up to 60 s.
     static func waitUntilListening(_ port: Int) async throws {
         for _ in 0..<600 {
             if (try? await withTerminalConnection(port: port) { _, _ in }) != nil { return }
             try await Task.sleep(for: .milliseconds(100))
         }
-        Issue.record("fleetd serve never listened on \(port)")
+        Issue.record("nothing listened on \(port) within 60 s")
     }
 }
 

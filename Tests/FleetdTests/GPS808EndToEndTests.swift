@@ -1,0 +1,262 @@
+import EmbeddedPostgres
+import Foundation
+import PostgresNIO
+import PostgresTestSupport
+import Store
+import Testing
+
+/// A real NMEA drive through gpsd (fed by gpsfake) into gps808, over JT/T 808 into `fleetd serve`
+/// and PostgreSQL: every fix of the log is stored, at the log's position.
+@Suite(.serialized) struct GPS808EndToEndTests {
+    static let log = Bundle.module.url(forResource: "genivi_20100411_Geko_Regensburg", withExtension: "nmea", subdirectory: "NMEA")!
+    static let phone = "013912340808"
+    static let plate = "浙B80808D"
+
+    /// The RMC fixes with status A of an NMEA log, read here independently of gpsd.
+    struct NMEAFix: Equatable {
+        var time: Int64
+        var latitudeE6: Int32
+        var longitudeE6: Int32
+        var knots: Double
+
+        static func all(in text: String) -> [NMEAFix] {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "UTC")!
+            return text.split(whereSeparator: \.isNewline).compactMap { line -> NMEAFix? in
+                guard let start = line.range(of: "$GPRMC,") else { return nil }
+                let f = line[start.upperBound...].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                guard f.count >= 9, f[1] == "A", f[0].count >= 6, f[8].count == 6 else { return nil }
+                func int(_ s: String, _ range: Range<Int>) -> Int { Int(s.dropFirst(range.lowerBound).prefix(range.count))! }
+                let date = DateComponents(
+                    year: 2000 + int(f[8], 4..<6), month: int(f[8], 2..<4), day: int(f[8], 0..<2),
+                    hour: int(f[0], 0..<2), minute: int(f[0], 2..<4), second: int(f[0], 4..<6)
+                )
+                // ddmm.mmmm and dddmm.mmmm: degrees, then minutes.
+                func degrees(_ s: String, _ width: Int, _ negative: Bool) -> Int32 {
+                    let value = Double(s.prefix(width))! + Double(s.dropFirst(width))! / 60
+                    return Int32(((negative ? -value : value) * 1e6).rounded())
+                }
+                return NMEAFix(
+                    time: Int64(calendar.date(from: date)!.timeIntervalSince1970),
+                    latitudeE6: degrees(f[2], 2, f[3] == "S"), longitudeE6: degrees(f[4], 3, f[5] == "W"), knots: Double(f[6]) ?? 0
+                )
+            }
+        }
+    }
+
+    struct StoredPoint {
+        var time: Int64
+        var latitudeE6: Int32
+        var longitudeE6: Int32
+        var speed: Int32
+        var mileage: Int64?
+        var backfill: Bool
+    }
+
+    static func stored(_ url: DatabaseURL) async throws -> [StoredPoint] {
+        try await TestPostgres.withClient(url) { client in
+            let rows = try await client.query(
+                """
+                SELECT extract(epoch FROM gnss_time)::int8, lat_e6, lon_e6, speed_dkmh, mileage_hm, backfill
+                FROM positions p JOIN terminals t ON t.id = p.terminal_id WHERE t.phone = \(phone) ORDER BY gnss_time
+                """,
+                logger: TestPostgres.logger
+            )
+            var points: [StoredPoint] = []
+            for try await (time, lat, lon, speed, mileage, backfill) in rows.decode((Int64, Int32, Int32, Int32, Int64?, Bool).self) {
+                points.append(StoredPoint(time: time, latitudeE6: lat, longitudeE6: lon, speed: speed, mileage: mileage, backfill: backfill))
+            }
+            return points
+        }
+    }
+
+    static func quarantined(_ url: DatabaseURL) async throws -> Int64 {
+        try await TestPostgres.withClient(url) { client in
+            let rows = try await client.query("SELECT count(*)::int8 FROM positions_quarantine", logger: TestPostgres.logger)
+            for try await count in rows.decode(Int64.self) { return count }
+            return 0
+        }
+    }
+
+    /// gpsd replaying `log` through gpsfake on `port`, as fast as it loses nothing (GPSD.md).
+    static func gpsfake(port: Int, pause: String = "0.002") throws -> Process {
+        let fake = Process()
+        // The test process blocks SIGCHLD, SIGTERM and others on its threads, and a spawned process
+        // inherits the mask: gpsfake would then neither end with its log nor stop when told to.
+        // A Python shim clears the mask and becomes gpsfake.
+        fake.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        fake.arguments = [
+            "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+            "/usr/bin/gpsfake", "-1", "-q", "-t", "-W", "3", "-P", "\(port)", "-c", pause, log.path,
+        ]
+        fake.standardOutput = FileHandle.nullDevice
+        fake.standardError = FileHandle.nullDevice
+        try fake.run()
+        return fake
+    }
+
+    static func gps808(gpsdPort: Int, serverPort: Int, state: URL, shift: Int64) throws -> Process {
+        let process = Process()
+        process.executableURL = builtProduct("gps808")
+        process.arguments = [
+            "--phone", phone, "--plate", plate, "--server", "127.0.0.1:\(serverPort)", "--gpsd", "127.0.0.1:\(gpsdPort)",
+            "--report-interval", "1", "--answer-timeout", "2", "--state-dir", state.path, "--time-shift", "\(shift)",
+        ]
+        // A file, not a pipe: a pipe nobody reads would block the process once full.
+        if !FileManager.default.fileExists(atPath: state.path + ".log") { _ = FileManager.default.createFile(atPath: state.path + ".log", contents: nil) }
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: state.path + ".log"))
+        output.seekToEndOfFile()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        return process
+    }
+
+    /// Polls until `done` holds for a few polls in a row (stored counts stop moving), up to `limit`.
+    static func waitUntilSettled(limit: Duration = .seconds(120), _ done: () async throws -> Bool) async throws {
+        let end = ContinuousClock.now + limit
+        var streak = 0
+        while ContinuousClock.now < end && streak < 6 {
+            streak = try await done() ? streak + 1 : 0
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    static func provision(_ url: DatabaseURL) async throws {
+        try await TestPostgres.withClient(url) { client in
+            try await PostgresTerminalRegistry(client: client, logger: TestPostgres.logger).bind(phone: phone, plate: plate)
+        }
+    }
+
+    /// Every stored point is a fix of the log at its time and position (within 1e-6 degrees after
+    /// the standard's scaling), and from the first stored fix on none is missing.
+    static func expectTrack(_ points: [StoredPoint], matches fixes: [NMEAFix], shift: Int64, sourceLocation: SourceLocation = #_sourceLocation) {
+        let byTime = Dictionary(uniqueKeysWithValues: fixes.map { ($0.time, $0) })
+        for point in points {
+            guard let fix = byTime[point.time - shift] else {
+                Issue.record("stored a position at \(point.time - shift) that is no fix of the log", sourceLocation: sourceLocation)
+                continue
+            }
+            #expect(abs(point.latitudeE6 - fix.latitudeE6) <= 1 && abs(point.longitudeE6 - fix.longitudeE6) <= 1, "\(point) vs \(fix)", sourceLocation: sourceLocation)
+            // Knots to 0.1 km/h, within the rounding of gpsd's m/s.
+            #expect(abs(Double(point.speed) - fix.knots * 18.52) <= 1, "speed \(point.speed) vs \(fix.knots) kn", sourceLocation: sourceLocation)
+        }
+        guard let first = points.first, let start = fixes.firstIndex(where: { $0.time == first.time - shift }) else { return }
+        #expect(points.map { $0.time - shift } == fixes[start...].map(\.time), "fixes missing after the first stored one", sourceLocation: sourceLocation)
+    }
+
+    @Test func aReplayedDriveIsStoredFixForFix() async throws {
+        let fixes = NMEAFix.all(in: try String(contentsOf: Self.log, encoding: .utf8))
+        #expect(fixes.count == 774, "the log's README counts 774 RMC fixes with status A")
+        try await TestPostgres.withDatabase { _, url in
+            try await Self.provision(url)
+            let serverPort = try EmbeddedPostgres.freePort(), gpsdPort = try EmbeddedPostgres.freePort()
+            let server = try Fleetd.serve(url, gatewayPort: serverPort)
+            defer { if server.isRunning { server.terminate() } }
+            try await Fleetd.waitUntilListening(serverPort)
+
+            // The drive lands two hours ago: inside the retention window, never in the future.
+            let shift = Int64(Date().timeIntervalSince1970) - 7200 - fixes[0].time
+            let state = FileManager.default.temporaryDirectory.appendingPathComponent("gps808-\(UUID().uuidString.prefix(8))")
+            defer {
+                try? FileManager.default.removeItem(at: state)
+                try? FileManager.default.removeItem(atPath: state.path + ".log")
+            }
+            let fake = try Self.gpsfake(port: gpsdPort)
+            defer { if fake.isRunning { fake.terminate() } }
+            try await Fleetd.waitUntilListening(gpsdPort)
+            let terminal = try Self.gps808(gpsdPort: gpsdPort, serverPort: serverPort, state: state, shift: shift)
+            defer { if terminal.isRunning { terminal.terminate() } }
+
+            var last = -1
+            try await Self.waitUntilSettled {
+                let count = try await Self.stored(url).count
+                defer { last = count }
+                return !fake.isRunning && count == last
+            }
+            terminal.interrupt()
+            terminal.waitUntilExit()
+            #expect(terminal.terminationStatus == 0)
+
+            let points = try await Self.stored(url)
+            // gpsd streams only to connected clients: the first fixes may go by before gps808 is.
+            #expect(points.count >= fixes.count - 10 && points.count <= fixes.count, "\(points.count) of \(fixes.count) fixes stored")
+            Self.expectTrack(points, matches: fixes, shift: shift)
+            // The server was up: only fixes read before gps808 had authenticated wait for the
+            // connection, and go up as its first 0x0704 batch.
+            let backfilled = points.prefix { $0.backfill }
+            #expect(backfilled.count <= 10 && points.dropFirst(backfilled.count).allSatisfy { !$0.backfill }, "\(backfilled.count) backfilled")
+            // The odometer (extra 0x01) only grows, and ends near the drive's 18.0 km.
+            let mileage = points.compactMap(\.mileage)
+            #expect(mileage.count == points.count && zip(mileage, mileage.dropFirst()).allSatisfy { $0 <= $1 })
+            #expect((170...185).contains(mileage.last ?? 0), "odometer \(mileage.last ?? 0) hm")
+            #expect(try await Self.quarantined(url) == 0)
+        }
+    }
+
+    /// The server goes away mid-drive; the drive ends while it is away, and gps808 is killed and
+    /// started again: once the server is back, the stored reports go up from the blind zone.
+    @Test func aServerOutageMidDriveIsBackfilledAfterARestartOfGps808() async throws {
+        let fixes = NMEAFix.all(in: try String(contentsOf: Self.log, encoding: .utf8))
+        try await TestPostgres.withDatabase { _, url in
+            try await Self.provision(url)
+            let serverPort = try EmbeddedPostgres.freePort(), gpsdPort = try EmbeddedPostgres.freePort()
+            var server = try Fleetd.serve(url, gatewayPort: serverPort)
+            defer { if server.isRunning { server.terminate() } }
+            try await Fleetd.waitUntilListening(serverPort)
+
+            let shift = Int64(Date().timeIntervalSince1970) - 7200 - fixes[0].time
+            let state = FileManager.default.temporaryDirectory.appendingPathComponent("gps808-\(UUID().uuidString.prefix(8))")
+            defer {
+                try? FileManager.default.removeItem(at: state)
+                try? FileManager.default.removeItem(atPath: state.path + ".log")
+            }
+            let fake = try Self.gpsfake(port: gpsdPort)
+            defer { if fake.isRunning { fake.terminate() } }
+            try await Fleetd.waitUntilListening(gpsdPort)
+            var terminal = try Self.gps808(gpsdPort: gpsdPort, serverPort: serverPort, state: state, shift: shift)
+            defer { if terminal.isRunning { terminal.terminate() } }
+
+            // A third of the drive live, then the server goes away until the replay is over.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await Self.stored(url).count < fixes.count / 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            server.interrupt()
+            server.waitUntilExit()
+            let beforeOutage = try await Self.stored(url).count
+            #expect(beforeOutage < fixes.count * 2 / 3, "the outage came too late to test anything")
+            for _ in 0..<600 where fake.isRunning { try await Task.sleep(for: .milliseconds(200)) }
+            #expect(!fake.isRunning, "gpsfake did not finish its log within 2 minutes")
+
+            // Killed without warning, started again: the journal on disk is all that carries over.
+            kill(terminal.processIdentifier, SIGKILL)
+            terminal.waitUntilExit()
+            terminal = try Self.gps808(gpsdPort: gpsdPort, serverPort: serverPort, state: state, shift: shift)
+            server = try Fleetd.serve(url, gatewayPort: serverPort)
+            try await Fleetd.waitUntilListening(serverPort)
+
+            var last = -1
+            try await Self.waitUntilSettled {
+                let count = try await Self.stored(url).count
+                defer { last = count }
+                return count == last && count > beforeOutage
+            }
+            terminal.interrupt()
+            terminal.waitUntilExit()
+            server.interrupt()
+            server.waitUntilExit()
+
+            let points = try await Self.stored(url)
+            #expect(points.count >= fixes.count - 10, "\(points.count) of \(fixes.count) fixes stored")
+            Self.expectTrack(points, matches: fixes, shift: shift)
+            let backfilled = points.filter(\.backfill)
+            #expect(backfilled.count >= fixes.count - beforeOutage - 40, "\(backfilled.count) backfilled after \(beforeOutage) live")
+            // Backfilled reports are the ones after the live ones: blind zone first, nothing re-sent.
+            // (The first batch may be the fixes read before the first authentication.)
+            let afterLive = points.drop(while: { $0.backfill }).drop(while: { !$0.backfill })
+            #expect(afterLive.allSatisfy { $0.backfill })
+            #expect(try await Self.quarantined(url) == 0, "a report was sent twice with different content")
+            let log = (try? String(contentsOf: URL(fileURLWithPath: state.path + ".log"), encoding: .utf8)) ?? ""
+            #expect(log.contains("from the blind zone first"), "\(log.suffix(2000))")
+        }
+    }
+}
