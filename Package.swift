@@ -169,6 +169,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "GNSSTerminalTests",
+            dependencies: ["GNSSTerminal", "JT808", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "JT808Tests", dependencies: ["JT808", "TerminalSimulator"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
         .testTarget(
             name: "StoreTests",

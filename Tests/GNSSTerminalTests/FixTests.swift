@@ -49,7 +49,7 @@ import Testing
             0x01, 0x04, 0x00, 0x00, 0x00, 0x7B, 0x31, 0x01, 0x07,
         ]
         #expect(body == expected, "\(body.map { String(format: "%02X", $0) })")
-        #expect(report.signedLatitude == 49_026_567 && report.signedLongitude == -12_065_272)
+        #expect(report.latitudeE6 == 49_026_567 && report.longitudeE6 == -12_065_272)
     }
 
     @Test func missingValuesAreSentAsZeroNotATrap() {
