@@ -98,6 +98,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Pictures of the fleet's data as SVG (tracks): pure text, no I/O.
+        .target(name: "Drawing", dependencies: ["Domain"], swiftSettings: strictSettings),
         // A JT/T 808 terminal's side: report policy, odometer, blind-zone journal, the protocol.
         .target(
             name: "GNSSTerminal",
@@ -132,7 +134,8 @@ let package = Package(
         .executableTarget(
             name: "fleetd",
             dependencies: [
-                "JT808", "FleetServer", "TerminalSimulator",
+                "JT808", "FleetServer", "TerminalSimulator", "Store", "Domain", "Drawing",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -169,6 +172,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "DrawingTests", dependencies: ["Drawing", "Domain"], swiftSettings: strictSettings),
         .testTarget(
             name: "GNSSTerminalTests",
             dependencies: ["GNSSTerminal", "JT808", .product(name: "Logging", package: "swift-log")],

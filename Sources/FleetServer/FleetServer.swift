@@ -171,13 +171,22 @@ public enum FleetServer {
 
     /// Provisions the database, migrates it and stops: `fleetd migrate`.
     public static func migrateOnly(_ configuration: FleetConfiguration, logger: Logger) async throws {
+        try await withDatabase(configuration, logger: logger) { _ in }
+    }
+
+    /// Provisions and migrates the database, runs `body` with a client, and stops: the one-shot
+    /// commands (`fleetd migrate`, `terminal bind`, `track`).
+    public static func withDatabase<R: Sendable>(
+        _ configuration: FleetConfiguration, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> R
+    ) async throws -> R {
         let database = try ProvisionedDatabase.provision(configuration, logger: logger)
         defer { database.release(logger: logger) }
         let client = PostgresClient(configuration: try database.url.clientConfiguration(), backgroundLogger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await migrate(client: client, sqlDirectory: configuration.sqlDirectory, logger: logger)
+            return try await body(client)
         }
     }
 }

@@ -14,6 +14,13 @@ public struct PositionQueries: Sendable {
         self.logger = logger
     }
 
+    /// The vehicle with this plate, if there is one.
+    public func vehicleID(plate: String) async throws -> Int64? {
+        let rows = try await client.query("SELECT id FROM vehicles WHERE plate = \(plate)", logger: logger)
+        for try await id in rows.decode(Int64.self) { return id }
+        return nil
+    }
+
     /// A vehicle's positions from `from` to `to` (epoch seconds, inclusive), oldest first, from
     /// every terminal it has had. With `thinnedTo`, at most one point per that many seconds (the
     /// first of each interval).

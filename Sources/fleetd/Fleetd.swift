@@ -1,8 +1,12 @@
 import ArgumentParser
+import Domain
+import Drawing
 import FleetServer
 import Foundation
 import JT808
 import Logging
+import PostgresNIO
+import Store
 import TerminalSimulator
 
 @main
@@ -10,7 +14,7 @@ struct Fleetd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleetd",
         abstract: "Fleet: an electric official-trip car fleet, from GNSS terminals to monthly statements.",
-        subcommands: [Serve.self, Demo.self, Migrate.self, Decode.self, Simulate.self]
+        subcommands: [Serve.self, Demo.self, Migrate.self, Decode.self, Simulate.self, Terminal.self, Track.self]
     )
 }
 
@@ -155,5 +159,82 @@ struct Decode: ParsableCommand {
             failed = failed || !result.ok
         }
         if failed { throw ExitCode(1) }
+    }
+}
+
+struct Terminal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the terminals the gateway accepts.",
+        subcommands: [Bind.self]
+    )
+
+    struct Bind: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Bind a terminal (its phone number) to a vehicle (its plate), creating the vehicle if it is new.",
+            discussion: "A terminal may register once it is bound; binding it to another plate moves it."
+        )
+        @Option(help: "The terminal's phone number (JT/T 808 id), e.g. 013912345678.") var phone: String
+        @Option(help: "The vehicle's plate, e.g. 浙B12345D.") var plate: String
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard TerminalPhone(digits: phone, version: .v2013) != nil else { throw ValidationError("--phone must be 1 to 12 digits, e.g. 013912345678") }
+            guard !plate.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--plate must not be empty") }
+        }
+
+        func run() async throws {
+            let logger = makeLogger()
+            let phone = TerminalPhone(digits: phone, version: .v2013)!.description
+            try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client in
+                try await PostgresTerminalRegistry(client: client, logger: logger).bind(phone: phone, plate: plate)
+            }
+            print("terminal \(phone) bound to \(plate)")
+        }
+    }
+}
+
+struct Track: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A vehicle's stored track for a time range: a summary, and optionally a map as SVG."
+    )
+    @Option(help: "The vehicle's plate.") var plate: String
+    @Option(help: "Start, ISO 8601 (e.g. 2026-11-22T08:00:00+08:00). Default: 24 hours before --to.") var from: String?
+    @Option(help: "End, ISO 8601. Default: now.") var to: String?
+    @Option(help: "At most one point per this many seconds.") var thin: Int?
+    @Option(help: "Write the track as an SVG map to this file.") var svg: String?
+    @OptionGroup var database: DatabaseOptions
+
+    static func parse(_ text: String, _ option: String) throws -> Date {
+        guard let date = ISO8601DateFormatter().date(from: text) else {
+            throw ValidationError("\(option) must be an ISO 8601 time with its offset, e.g. 2026-11-22T08:00:00+08:00")
+        }
+        return date
+    }
+
+    func run() async throws {
+        let logger = makeLogger()
+        let end = try to.map { try Self.parse($0, "--to") } ?? Date()
+        let start = try from.map { try Self.parse($0, "--from") } ?? end.addingTimeInterval(-86_400)
+        guard start <= end else { throw ValidationError("--from must not be after --to") }
+        let (plate, thin) = (plate, thin)
+        let track = try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client -> [PositionRecord] in
+            let queries = PositionQueries(client: client, logger: logger)
+            guard let vehicle = try await queries.vehicleID(plate: plate) else {
+                throw ValidationError("no vehicle with plate \(plate); bind its terminal first (fleetd terminal bind)")
+            }
+            return try await queries.track(
+                vehicleID: vehicle, from: Int64(start.timeIntervalSince1970), to: Int64(end.timeIntervalSince1970), thinnedTo: thin
+            )
+        }
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = TimeZone(secondsFromGMT: 8 * 3600)
+        let span = "\(formatter.string(from: start)) - \(formatter.string(from: end))"
+        let kilometres = TrackDistance.meters(track) / 1000
+        print("\(plate): \(track.count) positions, \(String(format: "%.1f", kilometres)) km, \(span)")
+        if let svg {
+            let subtitle = "\(track.count) positions, \(String(format: "%.1f", kilometres)) km, \(span)"
+            try TrackSVG.render(track, title: plate, subtitle: subtitle).write(toFile: svg, atomically: true, encoding: .utf8)
+            print("map written to \(svg)")
+        }
     }
 }

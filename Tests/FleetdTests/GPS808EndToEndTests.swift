@@ -122,10 +122,10 @@ import Testing
         }
     }
 
-    static func provision(_ url: DatabaseURL) async throws {
-        try await TestPostgres.withClient(url) { client in
-            try await PostgresTerminalRegistry(client: client, logger: TestPostgres.logger).bind(phone: phone, plate: plate)
-        }
+    /// As an operator provisions a vehicle box: `fleetd terminal bind`.
+    static func provision(_ url: DatabaseURL) throws {
+        let bind = try Fleetd.run(["terminal", "bind", "--phone", String(phone.dropFirst()), "--plate", plate, "--database-url", url.description])
+        #expect(bind.status == 0 && bind.out == "terminal \(phone) bound to \(plate)\n", "\(bind)")
     }
 
     /// Every stored point is a fix of the log at its time and position (within 1e-6 degrees after
@@ -149,7 +149,7 @@ import Testing
         let fixes = NMEAFix.all(in: try String(contentsOf: Self.log, encoding: .utf8))
         #expect(fixes.count == 774, "the log's README counts 774 RMC fixes with status A")
         try await TestPostgres.withDatabase { _, url in
-            try await Self.provision(url)
+            try Self.provision(url)
             let serverPort = try EmbeddedPostgres.freePort(), gpsdPort = try EmbeddedPostgres.freePort()
             let server = try Fleetd.serve(url, gatewayPort: serverPort)
             defer { if server.isRunning { server.terminate() } }
@@ -191,7 +191,40 @@ import Testing
             #expect(mileage.count == points.count && zip(mileage, mileage.dropFirst()).allSatisfy { $0 <= $1 })
             #expect((170...185).contains(mileage.last ?? 0), "odometer \(mileage.last ?? 0) hm")
             #expect(try await Self.quarantined(url) == 0)
+
+            // The stored track as the operator sees it: a summary, and the map.
+            let svg = state.path + ".svg"
+            defer { try? FileManager.default.removeItem(atPath: svg) }
+            let from = Date(timeIntervalSince1970: TimeInterval(fixes[0].time + shift - 60)), to = Date()
+            let track = try Fleetd.run([
+                "track", "--plate", Self.plate, "--from", ISO8601DateFormatter().string(from: from), "--to", ISO8601DateFormatter().string(from: to),
+                "--svg", svg, "--database-url", url.description,
+            ])
+            #expect(track.status == 0 && track.out.hasPrefix("\(Self.plate): \(points.count) positions, 1"), "\(track)")
+            let map = try String(contentsOfFile: svg, encoding: .utf8)
+            #expect(map.hasPrefix("<?xml") && map.contains("<polyline") && map.contains(Self.plate))
         }
+    }
+
+    @Test func badCommandLinesAreExplained() async throws {
+        let phone = try Fleetd.run(["terminal", "bind", "--phone", "13x", "--plate", "浙B1"])
+        #expect(phone.status != 0 && phone.err.contains("--phone must be 1 to 12 digits"), "\(phone)")
+        let time = try Fleetd.run(["track", "--plate", "浙B1", "--from", "yesterday", "--database-url", "postgres://nobody@127.0.0.1:1/none"])
+        #expect(time.status != 0 && time.err.contains("ISO 8601"), "\(time)")
+        try await TestPostgres.withDatabase { _, url in
+            let unknown = try Fleetd.run(["track", "--plate", "浙Z99999", "--database-url", url.description])
+            #expect(unknown.status != 0 && unknown.err.contains("fleetd terminal bind"), "\(unknown)")
+        }
+        let gps808 = Process()
+        gps808.executableURL = builtProduct("gps808")
+        gps808.arguments = ["--phone", "12345678901234", "--plate", "浙B1"]
+        let err = Pipe()
+        gps808.standardError = err
+        gps808.standardOutput = FileHandle.nullDevice
+        try gps808.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        gps808.waitUntilExit()
+        #expect(gps808.terminationStatus != 0 && message.contains("--phone must be 1 to 12 digits"), "\(message)")
     }
 
     /// The server goes away mid-drive; the drive ends while it is away, and gps808 is killed and
@@ -199,7 +232,7 @@ import Testing
     @Test func aServerOutageMidDriveIsBackfilledAfterARestartOfGps808() async throws {
         let fixes = NMEAFix.all(in: try String(contentsOf: Self.log, encoding: .utf8))
         try await TestPostgres.withDatabase { _, url in
-            try await Self.provision(url)
+            try Self.provision(url)
             let serverPort = try EmbeddedPostgres.freePort(), gpsdPort = try EmbeddedPostgres.freePort()
             var server = try Fleetd.serve(url, gatewayPort: serverPort)
             defer { if server.isRunning { server.terminate() } }
