@@ -145,43 +145,83 @@ import Testing
         #expect(points.map { $0.time - shift } == fixes[start...].map(\.time), "fixes missing after the first stored one", sourceLocation: sourceLocation)
     }
 
-    @Test func aReplayedDriveIsStoredFixForFix() async throws {
-        let fixes = NMEAFix.all(in: try String(contentsOf: Self.log, encoding: .utf8))
-        #expect(fixes.count == 774, "the log's README counts 774 RMC fixes with status A")
-        try await TestPostgres.withDatabase { _, url in
-            try Self.provision(url)
-            let serverPort = try EmbeddedPostgres.freePort(), gpsdPort = try EmbeddedPostgres.freePort()
-            let server = try Fleetd.serve(url, gatewayPort: serverPort)
-            defer { if server.isRunning { server.terminate() } }
+    /// One replay on a fresh database: `fleetd serve`, gpsfake playing the log, gps808 between
+    /// them, reporting every fix; the drive shifted to start two hours ago (inside the retention
+    /// window, never in the future). Whatever still runs at the end is stopped.
+    final class Replay {
+        let url: DatabaseURL
+        let fixes: [NMEAFix]
+        let serverPort: Int, gpsdPort: Int
+        let shift: Int64
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("gps808-\(UUID().uuidString.prefix(8))")
+        var server: Process
+        let fake: Process
+        var terminal: Process
+
+        init(url: DatabaseURL) async throws {
+            self.url = url
+            fixes = NMEAFix.all(in: try String(contentsOf: GPS808EndToEndTests.log, encoding: .utf8))
+            try GPS808EndToEndTests.provision(url)
+            serverPort = try EmbeddedPostgres.freePort()
+            gpsdPort = try EmbeddedPostgres.freePort()
+            server = try Fleetd.serve(url, gatewayPort: serverPort)
             try await Fleetd.waitUntilListening(serverPort)
-
-            // The drive lands two hours ago: inside the retention window, never in the future.
-            let shift = Int64(Date().timeIntervalSince1970) - 7200 - fixes[0].time
-            let state = FileManager.default.temporaryDirectory.appendingPathComponent("gps808-\(UUID().uuidString.prefix(8))")
-            defer {
-                try? FileManager.default.removeItem(at: state)
-                try? FileManager.default.removeItem(atPath: state.path + ".log")
-            }
-            let fake = try Self.gpsfake(port: gpsdPort)
-            defer { if fake.isRunning { fake.terminate() } }
+            shift = Int64(Date().timeIntervalSince1970) - 7200 - fixes[0].time
+            fake = try GPS808EndToEndTests.gpsfake(port: gpsdPort)
             try await Fleetd.waitUntilListening(gpsdPort)
-            let terminal = try Self.gps808(gpsdPort: gpsdPort, serverPort: serverPort, state: state, shift: shift)
-            defer { if terminal.isRunning { terminal.terminate() } }
+            terminal = try GPS808EndToEndTests.gps808(gpsdPort: gpsdPort, serverPort: serverPort, state: state, shift: shift)
+        }
 
+        func startTerminal() throws { terminal = try GPS808EndToEndTests.gps808(gpsdPort: gpsdPort, serverPort: serverPort, state: state, shift: shift) }
+        func startServer() async throws {
+            server = try Fleetd.serve(url, gatewayPort: serverPort)
+            try await Fleetd.waitUntilListening(serverPort)
+        }
+
+        func stored() async throws -> [StoredPoint] { try await GPS808EndToEndTests.stored(url) }
+
+        /// gps808's log (both runs, when it was restarted).
+        var log: String { (try? String(contentsOf: URL(fileURLWithPath: state.path + ".log"), encoding: .utf8)) ?? "" }
+
+        /// Waits until the stored count is above `minimum` and stops moving, and `also` holds.
+        func waitUntilStored(moreThan minimum: Int = -1, also: () -> Bool = { true }) async throws {
             var last = -1
-            try await Self.waitUntilSettled {
-                let count = try await Self.stored(url).count
+            try await GPS808EndToEndTests.waitUntilSettled {
+                let count = try await stored().count
                 defer { last = count }
-                return !fake.isRunning && count == last
+                return also() && count == last && count > minimum
             }
-            terminal.interrupt()
-            terminal.waitUntilExit()
-            #expect(terminal.terminationStatus == 0)
+        }
 
-            let points = try await Self.stored(url)
+        func stop() {
+            for process in [terminal, fake, server] where process.isRunning { process.terminate() }
+            try? FileManager.default.removeItem(at: state)
+            try? FileManager.default.removeItem(atPath: state.path + ".log")
+            try? FileManager.default.removeItem(atPath: state.path + ".svg")
+        }
+    }
+
+    static func withReplay(_ body: @Sendable (Replay) async throws -> Void) async throws {
+        try await TestPostgres.withDatabase { _, url in
+            let replay = try await Replay(url: url)
+            defer { replay.stop() }
+            try await body(replay)
+        }
+    }
+
+    @Test func aReplayedDriveIsStoredFixForFix() async throws {
+        try await Self.withReplay { replay in
+            let fixes = replay.fixes
+            #expect(fixes.count == 774, "the log's README counts 774 RMC fixes with status A")
+            try await replay.waitUntilStored(also: { !replay.fake.isRunning })
+            replay.terminal.interrupt()
+            replay.terminal.waitUntilExit()
+            #expect(replay.terminal.terminationStatus == 0)
+
+            let points = try await replay.stored()
             // gpsd streams only to connected clients: the first fixes may go by before gps808 is.
             #expect(points.count >= fixes.count - 10 && points.count <= fixes.count, "\(points.count) of \(fixes.count) fixes stored")
-            Self.expectTrack(points, matches: fixes, shift: shift)
+            Self.expectTrack(points, matches: fixes, shift: replay.shift)
             // The server was up: only fixes read before gps808 had authenticated wait for the
             // connection, and go up as its first 0x0704 batch.
             let backfilled = points.prefix { $0.backfill }
@@ -190,19 +230,56 @@ import Testing
             let mileage = points.compactMap(\.mileage)
             #expect(mileage.count == points.count && zip(mileage, mileage.dropFirst()).allSatisfy { $0 <= $1 })
             #expect((170...185).contains(mileage.last ?? 0), "odometer \(mileage.last ?? 0) hm")
-            #expect(try await Self.quarantined(url) == 0)
+            #expect(try await Self.quarantined(replay.url) == 0)
 
             // The stored track as the operator sees it: a summary, and the map.
-            let svg = state.path + ".svg"
-            defer { try? FileManager.default.removeItem(atPath: svg) }
-            let from = Date(timeIntervalSince1970: TimeInterval(fixes[0].time + shift - 60)), to = Date()
+            let svg = replay.state.path + ".svg"
+            let from = Date(timeIntervalSince1970: TimeInterval(fixes[0].time + replay.shift - 60)), to = Date()
             let track = try Fleetd.run([
                 "track", "--plate", Self.plate, "--from", ISO8601DateFormatter().string(from: from), "--to", ISO8601DateFormatter().string(from: to),
-                "--svg", svg, "--database-url", url.description,
+                "--svg", svg, "--database-url", replay.url.description,
             ])
             #expect(track.status == 0 && track.out.hasPrefix("\(Self.plate): \(points.count) positions, 1"), "\(track)")
             let map = try String(contentsOfFile: svg, encoding: .utf8)
             #expect(map.hasPrefix("<?xml") && map.contains("<polyline") && map.contains(Self.plate))
+        }
+    }
+
+    /// The server goes away mid-drive; the drive ends while it is away, and gps808 is killed and
+    /// started again: once the server is back, the stored reports go up from the blind zone.
+    @Test func aServerOutageMidDriveIsBackfilledAfterARestartOfGps808() async throws {
+        try await Self.withReplay { replay in
+            let fixes = replay.fixes
+            // A third of the drive live, then the server goes away until the replay is over.
+            let deadline = ContinuousClock.now + .seconds(60)
+            while try await replay.stored().count < fixes.count / 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            replay.server.interrupt()
+            replay.server.waitUntilExit()
+            let beforeOutage = try await replay.stored().count
+            #expect(beforeOutage < fixes.count * 2 / 3, "the outage came too late to test anything")
+            for _ in 0..<600 where replay.fake.isRunning { try await Task.sleep(for: .milliseconds(200)) }
+            #expect(!replay.fake.isRunning, "gpsfake did not finish its log within 2 minutes")
+
+            // Killed without warning, started again: the journal on disk is all that carries over.
+            kill(replay.terminal.processIdentifier, SIGKILL)
+            replay.terminal.waitUntilExit()
+            try replay.startTerminal()
+            try await replay.startServer()
+            try await replay.waitUntilStored(moreThan: beforeOutage)
+            replay.terminal.interrupt()
+            replay.terminal.waitUntilExit()
+
+            let points = try await replay.stored()
+            #expect(points.count >= fixes.count - 10 && points.count > beforeOutage, "\(points.count) of \(fixes.count) fixes stored")
+            Self.expectTrack(points, matches: fixes, shift: replay.shift)
+            let backfilled = points.filter(\.backfill)
+            #expect(backfilled.count >= fixes.count - beforeOutage - 40, "\(backfilled.count) backfilled after \(beforeOutage) live")
+            // Backfilled reports are the ones after the live ones: blind zone first, nothing re-sent.
+            // (The first batch may be the fixes read before the first authentication.)
+            let afterLive = points.drop(while: { $0.backfill }).drop(while: { !$0.backfill })
+            #expect(afterLive.allSatisfy { $0.backfill })
+            #expect(try await Self.quarantined(replay.url) == 0, "a report was sent twice with different content")
+            #expect(replay.log.contains("from the blind zone first"), "\(replay.log.suffix(2000))")
         }
     }
 
@@ -225,71 +302,5 @@ import Testing
         let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         gps808.waitUntilExit()
         #expect(gps808.terminationStatus != 0 && message.contains("--phone must be 1 to 12 digits"), "\(message)")
-    }
-
-    /// The server goes away mid-drive; the drive ends while it is away, and gps808 is killed and
-    /// started again: once the server is back, the stored reports go up from the blind zone.
-    @Test func aServerOutageMidDriveIsBackfilledAfterARestartOfGps808() async throws {
-        let fixes = NMEAFix.all(in: try String(contentsOf: Self.log, encoding: .utf8))
-        try await TestPostgres.withDatabase { _, url in
-            try Self.provision(url)
-            let serverPort = try EmbeddedPostgres.freePort(), gpsdPort = try EmbeddedPostgres.freePort()
-            var server = try Fleetd.serve(url, gatewayPort: serverPort)
-            defer { if server.isRunning { server.terminate() } }
-            try await Fleetd.waitUntilListening(serverPort)
-
-            let shift = Int64(Date().timeIntervalSince1970) - 7200 - fixes[0].time
-            let state = FileManager.default.temporaryDirectory.appendingPathComponent("gps808-\(UUID().uuidString.prefix(8))")
-            defer {
-                try? FileManager.default.removeItem(at: state)
-                try? FileManager.default.removeItem(atPath: state.path + ".log")
-            }
-            let fake = try Self.gpsfake(port: gpsdPort)
-            defer { if fake.isRunning { fake.terminate() } }
-            try await Fleetd.waitUntilListening(gpsdPort)
-            var terminal = try Self.gps808(gpsdPort: gpsdPort, serverPort: serverPort, state: state, shift: shift)
-            defer { if terminal.isRunning { terminal.terminate() } }
-
-            // A third of the drive live, then the server goes away until the replay is over.
-            let deadline = ContinuousClock.now + .seconds(60)
-            while try await Self.stored(url).count < fixes.count / 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            server.interrupt()
-            server.waitUntilExit()
-            let beforeOutage = try await Self.stored(url).count
-            #expect(beforeOutage < fixes.count * 2 / 3, "the outage came too late to test anything")
-            for _ in 0..<600 where fake.isRunning { try await Task.sleep(for: .milliseconds(200)) }
-            #expect(!fake.isRunning, "gpsfake did not finish its log within 2 minutes")
-
-            // Killed without warning, started again: the journal on disk is all that carries over.
-            kill(terminal.processIdentifier, SIGKILL)
-            terminal.waitUntilExit()
-            terminal = try Self.gps808(gpsdPort: gpsdPort, serverPort: serverPort, state: state, shift: shift)
-            server = try Fleetd.serve(url, gatewayPort: serverPort)
-            try await Fleetd.waitUntilListening(serverPort)
-
-            var last = -1
-            try await Self.waitUntilSettled {
-                let count = try await Self.stored(url).count
-                defer { last = count }
-                return count == last && count > beforeOutage
-            }
-            terminal.interrupt()
-            terminal.waitUntilExit()
-            server.interrupt()
-            server.waitUntilExit()
-
-            let points = try await Self.stored(url)
-            #expect(points.count >= fixes.count - 10, "\(points.count) of \(fixes.count) fixes stored")
-            Self.expectTrack(points, matches: fixes, shift: shift)
-            let backfilled = points.filter(\.backfill)
-            #expect(backfilled.count >= fixes.count - beforeOutage - 40, "\(backfilled.count) backfilled after \(beforeOutage) live")
-            // Backfilled reports are the ones after the live ones: blind zone first, nothing re-sent.
-            // (The first batch may be the fixes read before the first authentication.)
-            let afterLive = points.drop(while: { $0.backfill }).drop(while: { !$0.backfill })
-            #expect(afterLive.allSatisfy { $0.backfill })
-            #expect(try await Self.quarantined(url) == 0, "a report was sent twice with different content")
-            let log = (try? String(contentsOf: URL(fileURLWithPath: state.path + ".log"), encoding: .utf8)) ?? ""
-            #expect(log.contains("from the blind zone first"), "\(log.suffix(2000))")
-        }
     }
 }

@@ -154,7 +154,10 @@ import Testing
         let first = try sentFrames(h.fix())
         _ = try sentFrames(h.ack(first[0]))
         _ = h.fix()  // sent, never answered
+        let odometer = h.uplink.odometer.meters
+        #expect(odometer > 0)
         try h.restart()
+        #expect(h.uplink.odometer.meters == odometer, "the mileage counter carries on across restarts")
         #expect(h.uplink.tick(now: h.now) == [.connect(host: "fleet.example", port: 6808)])
         let hello = try sentFrames(h.uplink.connected(now: h.now))
         #expect(hello.first?.message == .authentication(Authentication(authCode: "CODE-1")), "no second registration")
