@@ -45,8 +45,9 @@ public final class TerminalUplink {
     enum Link {
         case offline(retryAt: ContinuousClock.Instant)
         case connecting
-        case registering
-        case authenticating
+        /// Waiting for 0x8100 or the 0x8001 of 0x0102 since the instant given.
+        case registering(since: ContinuousClock.Instant)
+        case authenticating(since: ContinuousClock.Instant)
         case online(Online)
     }
 
@@ -134,6 +135,12 @@ public final class TerminalUplink {
                 actions.append(send(.heartbeat, now: now))
             }
             return actions + pump(now: now)
+        case .registering(let since), .authenticating(let since):
+            // A server that accepts the connection but never answers is given up like one
+            // that is unreachable.
+            guard now >= since.advanced(by: .seconds(settings.answerTimeout)) else { return [] }
+            logger.warning("no answer to \(state.authCode == nil ? "the registration" : "the authentication") within \(settings.answerTimeout) s; reconnecting")
+            return [.close]
         default:
             return []
         }
@@ -141,10 +148,10 @@ public final class TerminalUplink {
 
     public func connected(now: ContinuousClock.Instant) -> [Action] {
         if let code = state.authCode {
-            link = .authenticating
+            link = .authenticating(since: now)
             return [send(.authentication(Authentication(authCode: code)), now: now)]
         }
-        link = .registering
+        link = .registering(since: now)
         return [send(.registration(identity.registration), now: now)]
     }
 
@@ -165,7 +172,7 @@ public final class TerminalUplink {
             }
             state.authCode = code
             saveState()
-            link = .authenticating
+            link = .authenticating(since: now)
             return [send(.authentication(Authentication(authCode: code)), now: now)]
         case (.authenticating, .platformResponse(let answer)) where answer.replyID == Message.ID.authentication:
             guard answer.result == ResponseResult.success.rawValue else {

@@ -253,6 +253,18 @@ import Testing
         #expect(h.uplink.tick(now: h.now) == [.connect(host: "backup.example", port: 7808)])
     }
 
+    @Test func aServerThatNeverAnswersTheHandshakeIsGivenUp() throws {
+        let h = try Harness()
+        _ = h.uplink.tick(now: h.now)
+        #expect(try sentFrames(h.uplink.connected(now: h.now)).count == 1)
+        h.advance(.seconds(9))
+        #expect(h.uplink.tick(now: h.now).isEmpty)
+        h.advance(.seconds(1))
+        #expect(h.uplink.tick(now: h.now) == [.close], "10 s without 0x8100")
+        _ = h.uplink.disconnected(now: h.now)
+        #expect(!h.uplink.isOnline)
+    }
+
     @Test func silenceIsFilledWithHeartbeats() throws {
         let h = try Harness(settings: TerminalSettings(serverHost: "fleet.example", heartbeatInterval: 30))
         _ = try h.bringOnline()
