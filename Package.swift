@@ -98,6 +98,9 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Dispatch: eligibility, optimal matching under the reserve policy, bookings' SLA clocks.
+        // Pure: no I/O, times given by the caller.
+        .target(name: "DispatchEngine", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Pictures of the fleet's data as SVG (tracks): pure text, no I/O.
         .target(name: "Drawing", dependencies: ["Domain"], swiftSettings: strictSettings),
         // A JT/T 808 terminal's side: report policy, odometer, blind-zone journal, the protocol.
@@ -172,6 +175,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "DispatchEngineTests", dependencies: ["DispatchEngine", "Domain"], swiftSettings: strictSettings),
         .testTarget(name: "DrawingTests", dependencies: ["Drawing", "Domain"], swiftSettings: strictSettings),
         .testTarget(
             name: "GNSSTerminalTests",

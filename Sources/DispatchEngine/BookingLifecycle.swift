@@ -1,0 +1,164 @@
+import Domain
+
+/// Where a booking is, from request to settlement.
+public enum BookingState: String, Sendable, Hashable, Codable, CaseIterable {
+    case received, confirmed, matched, notified, enRoute, onSite, inService, completed, settled
+    case cancelled
+    /// The crew broke down or had an accident: a replacement is being dispatched.
+    case replaced
+
+    /// The states a booking may move to from this one.
+    public var next: Set<BookingState> {
+        switch self {
+        case .received: [.confirmed, .cancelled]
+        case .confirmed: [.matched, .cancelled]
+        // A dispatcher may override a match: matched again, with another crew.
+        case .matched: [.matched, .notified, .cancelled]
+        case .notified: [.enRoute, .cancelled, .replaced]
+        case .enRoute: [.onSite, .cancelled, .replaced]
+        case .onSite: [.inService, .cancelled, .replaced]
+        case .inService: [.completed, .replaced]
+        case .replaced: [.matched, .cancelled]
+        case .completed: [.settled]
+        case .settled, .cancelled: []
+        }
+    }
+}
+
+/// A booking's transitions, each timestamped and signed: the audit trail the SLA clocks are
+/// computed from.
+public struct BookingHistory: Sendable, Hashable {
+    public struct Transition: Sendable, Hashable {
+        public var to: BookingState
+        public var at: Int64
+        /// Who did it: a user, or "engine", or "gnss" for on-site arrivals judged from the track.
+        public var by: String
+    }
+
+    public struct InvalidTransition: Error, Sendable, Hashable, CustomStringConvertible {
+        public var from: BookingState
+        public var to: BookingState
+        public var description: String {
+            "a booking cannot go from \(from.rawValue) to \(to.rawValue); from \(from.rawValue) it may go to \(from.next.map(\.rawValue).sorted().joined(separator: ", "))"
+        }
+    }
+
+    public private(set) var transitions: [Transition]
+
+    public init(receivedAt: Int64, by: String) { transitions = [Transition(to: .received, at: receivedAt, by: by)] }
+
+    public var state: BookingState { transitions.last!.to }
+
+    public mutating func move(to state: BookingState, at time: Int64, by actor: String) throws(InvalidTransition) {
+        guard self.state.next.contains(state) else { throw InvalidTransition(from: self.state, to: state) }
+        transitions.append(Transition(to: state, at: max(time, transitions.last!.at), by: actor))
+    }
+
+    /// The first time the booking reached `state` after `after` (inclusive).
+    func first(_ state: BookingState, from after: Int64 = .min) -> Int64? {
+        transitions.first { $0.to == state && $0.at >= after }?.at
+    }
+}
+
+/// City and suburbs as polygons: a replacement must arrive within 30 minutes in the city, an
+/// hour in the suburbs.
+public struct ServiceZones: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, Codable { case city, suburb }
+    public var city: [[GeoPoint]]
+
+    public init(city: [[GeoPoint]]) { self.city = city }
+
+    /// City if the point lies in one of the city polygons (even-odd rule), else suburb.
+    public func kind(of point: GeoPoint) -> Kind {
+        city.contains { Self.contains($0, point) } ? .city : .suburb
+    }
+
+    static func contains(_ polygon: [GeoPoint], _ p: GeoPoint) -> Bool {
+        var inside = false
+        var j = polygon.count - 1
+        for i in polygon.indices {
+            let a = polygon[i], b = polygon[j]
+            if (a.latitudeE6 > p.latitudeE6) != (b.latitudeE6 > p.latitudeE6) {
+                let x = Double(b.longitudeE6 - a.longitudeE6) * Double(p.latitudeE6 - a.latitudeE6) / Double(b.latitudeE6 - a.latitudeE6) + Double(a.longitudeE6)
+                if Double(p.longitudeE6) < x { inside.toggle() }
+            }
+            j = i
+        }
+        return inside
+    }
+}
+
+/// The response promises of DOMAIN.md, as clocks over a booking's history.
+public struct ServiceLevels: Sendable, Hashable {
+    public var confirm: Int64 = 5 * 60
+    public var match: Int64 = 10 * 60
+    public var notify: Int64 = 5 * 60
+    /// On site this long before pick-up.
+    public var onSiteLead: Int64 = 10 * 60
+    public var replacementStart: Int64 = 15 * 60
+    public var replacementArrivalCity: Int64 = 30 * 60
+    public var replacementArrivalSuburb: Int64 = 60 * 60
+    /// A clock is at risk once this share of its time is gone (and it still runs).
+    public var warningPercent: Int64 = 80
+
+    public init() {}
+
+    public enum Clock: String, Sendable, Hashable, Codable {
+        case confirm, match, notify, onSite, replacementStart, replacementArrival
+    }
+
+    public struct Status: Sendable, Hashable {
+        public enum State: String, Sendable, Hashable, Codable { case running, atRisk, met, breached }
+        public var clock: Clock
+        public var started: Int64
+        public var due: Int64
+        public var stopped: Int64?
+        public var state: State
+    }
+
+    /// Every clock the history has started, as of `now`. `pickupTime` and `pickupZone` judge the
+    /// on-site clock and the replacement's arrival.
+    public func clocks(for history: BookingHistory, pickupTime: Int64, pickupZone: ServiceZones.Kind, now: Int64) -> [Status] {
+        var clocks: [Status] = []
+        func clock(_ kind: Clock, started: Int64?, due: (Int64) -> Int64, stopped: Int64?) {
+            guard let started else { return }
+            let deadline = due(started)
+            let state: Status.State
+            if let stopped {
+                state = stopped <= deadline ? .met : .breached
+            } else if now > deadline {
+                state = .breached
+            } else {
+                state = now >= started + (deadline - started) * warningPercent / 100 ? .atRisk : .running
+            }
+            clocks.append(Status(clock: kind, started: started, due: deadline, stopped: stopped, state: state))
+        }
+        let received = history.first(.received)
+        let confirmed = history.first(.confirmed)
+        let matched = history.first(.matched)
+        clock(.confirm, started: received, due: { $0 + confirm }, stopped: confirmed)
+        clock(.match, started: confirmed, due: { $0 + match }, stopped: matched)
+        clock(.notify, started: matched, due: { $0 + notify }, stopped: history.first(.notified))
+        if history.first(.notified) != nil {
+            clock(.onSite, started: history.first(.notified), due: { _ in pickupTime - onSiteLead }, stopped: history.first(.onSite))
+        }
+        // Each replacement runs its own two clocks.
+        for replacement in history.transitions where replacement.to == .replaced {
+            let arrivalLimit = pickupZone == .city ? replacementArrivalCity : replacementArrivalSuburb
+            clock(.replacementStart, started: replacement.at, due: { $0 + replacementStart }, stopped: history.first(.matched, from: replacement.at))
+            clock(.replacementArrival, started: replacement.at, due: { $0 + arrivalLimit }, stopped: history.first(.onSite, from: replacement.at))
+        }
+        return clocks
+    }
+}
+
+/// On site is judged from the vehicle's GNSS track, not from a button: the first fix within
+/// `radius` metres of the pick-up point.
+public enum OnSiteDetector {
+    public static func arrival(track: [(time: Int64, point: GeoPoint)], pickup: GeoPoint, radiusMetres: Double = 150, after: Int64) -> Int64? {
+        track.first { fix in
+            fix.time >= after
+                && TrackDistance.meters(fromLatitudeE6: fix.point.latitudeE6, longitudeE6: fix.point.longitudeE6, toLatitudeE6: pickup.latitudeE6, longitudeE6: pickup.longitudeE6) <= radiusMetres
+        }?.time
+    }
+}

@@ -1,0 +1,193 @@
+import Domain
+
+/// The rules of DOMAIN.md, as numbers a deployment may change.
+public struct DispatchRules: Sendable, Hashable {
+    public var maximumSeats = 9
+    /// Third-party liability cover (fen) and seat cover per seat (fen).
+    public var minimumThirdPartyFen: Int64 = 100_000_000
+    public var minimumSeatCoverFen: Int64 = 50_000_000
+    /// An inspection is overdue this long after the last passed one of its kind.
+    public var monthlyInspectionValidity: Int64 = 31 * 86_400
+    public var quarterlyInspectionValidity: Int64 = 92 * 86_400
+    /// A terminal silent for longer: the vehicle's position cannot be followed.
+    public var maximumPositionAge: Int64 = 15 * 60
+    /// Charge must cover the empty drive and the trip, plus this share.
+    public var chargeMarginPercent = 20
+    public var maximumDriverAge = 60
+    public var minimumServiceYears = 3
+    public var majorAccidentFreeYears = 3
+    public var minimumTrainingDays = 3
+    public var fullPoints = 12
+    /// Art. 62: no more than 4 h driving without a rest of 20 minutes; platforms also cap 8 h in 24 h.
+    public var maximumContinuousDriving: Int64 = 4 * 3600
+    public var maximumDailyDriving: Int64 = 8 * 3600
+    /// The driver is on site this long before pick-up.
+    public var onSiteLead: Int64 = 10 * 60
+    /// A crew needs this long between two jobs, on top of the drive between them.
+    public var turnaround: Int64 = 15 * 60
+    /// Roads are not straight: the great-circle distance times this, in percent.
+    public var detourPercent = 130
+    public var licenceClasses: [VehicleClass: Set<String>] = [
+        .sedan: ["C1", "B1", "B2", "A1", "A2", "A3"], .suv: ["C1", "B1", "B2", "A1", "A2", "A3"], .van: ["C1", "B1", "B2", "A1", "A2", "A3"],
+    ]
+    public var seatsOfClass: [VehicleClass: ClosedRange<Int>] = [.sedan: 1...5, .suv: 1...7, .van: 1...9]
+
+    public init() {}
+}
+
+/// Why a vehicle, a driver or a crew cannot serve a booking.
+public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
+    // The vehicle's file.
+    case notRentalUse
+    case notNewEnergy
+    case tooManySeats(Int)
+    case wrongClass(VehicleClass)
+    case tooFewSeats(seats: Int, passengers: Int)
+    case insuranceMissing(InsurancePolicy.Kind)
+    case insuranceLapses(InsurancePolicy.Kind, expiry: Int64)
+    case insuranceInsufficient(InsurancePolicy.Kind, amountFen: Int64)
+    case inspectionFailed(Inspection.Kind, date: Int64)
+    case inspectionOverdue(Inspection.Kind)
+    case inRepair
+    case noPosition
+    case terminalSilent(seconds: Int64)
+    case chargeTooLow(stateOfCharge: Int, neededPercent: Int)
+    // The driver's file.
+    case tooOld(age: Int)
+    case tooLittleExperience(years: Int)
+    case licenceClass(VehicleClass)
+    case licenceExpires(Int64)
+    case fullPoints(Int)
+    case recentMajorAccident(Int64)
+    case criminalRecord
+    case untrained(days: Int)
+    case continuousDriving(seconds: Int64)
+    case dailyDriving(seconds: Int64)
+    // The crew's day.
+    case busy(TimeWindow)
+    case cannotArriveInTime(lateSeconds: Int64)
+
+    public var description: String {
+        switch self {
+        case .notRentalUse: "use nature is not rental"
+        case .notNewEnergy: "not a new-energy vehicle"
+        case .tooManySeats(let n): "\(n) seats: the lot is 9 and below"
+        case .wrongClass(let c): "a \(c.rawValue), not the class booked"
+        case .tooFewSeats(let s, let p): "\(s) seats for \(p) passengers"
+        case .insuranceMissing(let k): "no \(k.rawValue) insurance"
+        case .insuranceLapses(let k, let e): "\(k.rawValue) insurance lapses at \(e), before the booking ends"
+        case .insuranceInsufficient(let k, let a): "\(k.rawValue) cover of \(a / 100) CNY is below the minimum"
+        case .inspectionFailed(let k, let d): "failed its \(k.rawValue) inspection of \(d)"
+        case .inspectionOverdue(let k): "\(k.rawValue) inspection overdue"
+        case .inRepair: "in repair"
+        case .noPosition: "no position from its terminal"
+        case .terminalSilent(let s): "terminal silent for \(s / 60) minutes"
+        case .chargeTooLow(let soc, let need): "charge \(soc)% below the \(need)% the trip needs"
+        case .tooOld(let age): "driver aged \(age): the limit is 60"
+        case .tooLittleExperience(let y): "\(y) years of service: 3 needed"
+        case .licenceClass(let c): "licence does not cover a \(c.rawValue)"
+        case .licenceExpires(let e): "licence expires at \(e), before the booking ends"
+        case .fullPoints(let p): "\(p) points in the cycle"
+        case .recentMajorAccident(let t): "major accident at \(t), within 3 years"
+        case .criminalRecord: "criminal record"
+        case .untrained(let d): "\(d) days of pre-duty training: 3 needed"
+        case .continuousDriving(let s): "would drive \(s / 60) minutes without a 20-minute rest"
+        case .dailyDriving(let s): "would drive \(s / 60) minutes in 24 hours"
+        case .busy(let w): "busy from \(w.start) to \(w.end)"
+        case .cannotArriveInTime(let late): "would be on site \(late / 60) minutes late"
+        }
+    }
+}
+
+/// Travel time from distance, with speeds the fleet's own history gives per hour of day.
+public struct SpeedProfile: Sendable, Hashable {
+    /// km/h for each hour of the day (China time); nil where history has too few trips.
+    public var hourly: [Int?]
+    /// Used for hours without history: a cautious city speed.
+    public var fallbackKmh: Int
+    public init(hourly: [Int?] = Array(repeating: nil, count: 24), fallbackKmh: Int = 25) {
+        self.hourly = hourly
+        self.fallbackKmh = fallbackKmh
+    }
+
+    /// Seconds to drive `metres` starting at `time`.
+    public func seconds(metres: Int64, at time: Int64) -> Int64 {
+        let hour = Int(((time + 8 * 3600) % 86_400 + 86_400) % 86_400 / 3600)
+        let kmh = Int64(max(1, hourly[hour] ?? fallbackKmh))
+        return (metres * 3600 + kmh * 1000 - 1) / (kmh * 1000)
+    }
+}
+
+extension DispatchRules {
+    /// Road metres between two points: great circle times the detour factor.
+    func roadMetres(_ a: GeoPoint, _ b: GeoPoint) -> Int64 {
+        let metres = TrackDistance.meters(fromLatitudeE6: a.latitudeE6, longitudeE6: a.longitudeE6, toLatitudeE6: b.latitudeE6, longitudeE6: b.longitudeE6)
+        return Int64((metres * Double(detourPercent) / 100).rounded())
+    }
+
+    /// Why the vehicle cannot serve `booking` (empty when it can), judging its files for the whole
+    /// window and its live state at `now`.
+    public func vehicleProblems(_ vehicle: Vehicle, for booking: Booking, now: Int64) -> [Ineligibility] {
+        var problems: [Ineligibility] = []
+        if !vehicle.rentalUse { problems.append(.notRentalUse) }
+        if !vehicle.energy.isNewEnergy { problems.append(.notNewEnergy) }
+        if vehicle.seats > maximumSeats { problems.append(.tooManySeats(vehicle.seats)) }
+        if vehicle.vehicleClass != booking.vehicleClass { problems.append(.wrongClass(vehicle.vehicleClass)) }
+        if vehicle.seats - 1 < booking.passengers { problems.append(.tooFewSeats(seats: vehicle.seats, passengers: booking.passengers)) }
+        let required: [(InsurancePolicy.Kind, Int64)] = [
+            (.compulsoryTraffic, 0), (.thirdPartyLiability, minimumThirdPartyFen), (.vehicleDamage, 0), (.seat, minimumSeatCoverFen),
+            (.carrierLiability, 0),
+        ]
+        for (kind, minimum) in required {
+            let policies = vehicle.policies.filter { $0.kind == kind && $0.start <= booking.pickupTime }
+            guard let best = policies.max(by: { $0.expiry < $1.expiry }) else {
+                problems.append(.insuranceMissing(kind))
+                continue
+            }
+            if best.expiry < booking.serviceEnd { problems.append(.insuranceLapses(kind, expiry: best.expiry)) }
+            if best.amountFen < minimum { problems.append(.insuranceInsufficient(kind, amountFen: best.amountFen)) }
+        }
+        for (kind, validity) in [(Inspection.Kind.monthly, monthlyInspectionValidity), (.quarterly, quarterlyInspectionValidity)] {
+            let latest = vehicle.inspections.filter { $0.kind == kind && $0.date <= now }.max { $0.date < $1.date }
+            if let latest, !latest.passed {
+                problems.append(.inspectionFailed(kind, date: latest.date))
+            } else if latest.map({ $0.date + validity < booking.serviceEnd }) ?? true {
+                problems.append(.inspectionOverdue(kind))
+            }
+        }
+        if vehicle.inRepair { problems.append(.inRepair) }
+        if let position = vehicle.position, let fixed = vehicle.positionTime {
+            if now - fixed > maximumPositionAge { problems.append(.terminalSilent(seconds: now - fixed)) }
+            let needed = roadMetres(position, booking.pickup) + roadMetres(booking.pickup, booking.destination)
+            let neededPercent = Int((needed * Int64(100 + chargeMarginPercent) + Int64(max(1, vehicle.rangeKm)) * 1000 - 1) / (Int64(max(1, vehicle.rangeKm)) * 1000))
+            if vehicle.stateOfCharge < neededPercent { problems.append(.chargeTooLow(stateOfCharge: vehicle.stateOfCharge, neededPercent: neededPercent)) }
+        } else {
+            problems.append(.noPosition)
+        }
+        return problems
+    }
+
+    /// Why the driver cannot serve `booking`, judging the file for the whole window;
+    /// `continuousDriving` and `dailyDriving` are what the driver's day would come to.
+    public func driverProblems(_ driver: Driver, for booking: Booking, continuousDriving: Int64, dailyDriving: Int64) -> [Ineligibility] {
+        var problems: [Ineligibility] = []
+        let age = Self.years(from: driver.birthDate, to: booking.serviceEnd)
+        if age > maximumDriverAge { problems.append(.tooOld(age: age)) }
+        let service = Self.years(from: driver.serviceSince, to: booking.pickupTime)
+        if service < minimumServiceYears { problems.append(.tooLittleExperience(years: service)) }
+        if driver.licenceClasses.isDisjoint(with: licenceClasses[booking.vehicleClass] ?? []) { problems.append(.licenceClass(booking.vehicleClass)) }
+        if driver.licenceExpiry < booking.serviceEnd { problems.append(.licenceExpires(driver.licenceExpiry)) }
+        if driver.points >= fullPoints { problems.append(.fullPoints(driver.points)) }
+        if let accident = driver.lastMajorAccident, Self.years(from: accident, to: booking.pickupTime) < majorAccidentFreeYears {
+            problems.append(.recentMajorAccident(accident))
+        }
+        if driver.criminalRecord { problems.append(.criminalRecord) }
+        if driver.preDutyTrainingDays < minimumTrainingDays { problems.append(.untrained(days: driver.preDutyTrainingDays)) }
+        if continuousDriving > maximumContinuousDriving { problems.append(.continuousDriving(seconds: continuousDriving)) }
+        if dailyDriving > maximumDailyDriving { problems.append(.dailyDriving(seconds: dailyDriving)) }
+        return problems
+    }
+
+    /// Whole years between two instants (365.25-day years: a birthday off by a day at most).
+    static func years(from start: Int64, to end: Int64) -> Int { Int((end - start) / 31_557_600) }
+}

@@ -1,0 +1,80 @@
+import Testing
+
+@testable import DispatchEngine
+
+@Suite struct BookingLifecycleTests {
+    let t0 = Fixture.now
+    let levels = ServiceLevels()
+
+    @Test func aBookingMovesOnlyAlongItsLifecycle() throws {
+        var history = BookingHistory(receivedAt: t0, by: "agency:7")
+        try history.move(to: .confirmed, at: t0 + 60, by: "dispatcher:1")
+        try history.move(to: .matched, at: t0 + 120, by: "engine")
+        try history.move(to: .matched, at: t0 + 130, by: "dispatcher:1")  // an override
+        #expect(history.state == .matched && history.transitions.map(\.by) == ["agency:7", "dispatcher:1", "engine", "dispatcher:1"])
+        #expect(throws: BookingHistory.InvalidTransition(from: .matched, to: .completed)) {
+            try history.move(to: .completed, at: t0 + 200, by: "driver:3")
+        }
+        #expect("\(BookingHistory.InvalidTransition(from: .matched, to: .completed))".contains("cancelled, matched, notified"))
+        // A clock running backwards does not reorder the history.
+        try history.move(to: .notified, at: t0 + 100, by: "engine")
+        #expect(history.transitions.last?.at == t0 + 130)
+        try history.move(to: .cancelled, at: t0 + 300, by: "agency:7")
+        #expect(history.state.next.isEmpty)
+    }
+
+    @Test func responseClocksAreMetAtRiskOrBreached() throws {
+        let pickup = t0 + 3 * 3600
+        var history = BookingHistory(receivedAt: t0, by: "agency:7")
+        // Nothing done for 3 min: running; at 4 min (80% of 5): at risk; at 5 min 1 s: breached.
+        #expect(levels.clocks(for: history, pickupTime: pickup, pickupZone: .city, now: t0 + 180).map(\.state) == [.running])
+        #expect(levels.clocks(for: history, pickupTime: pickup, pickupZone: .city, now: t0 + 240).map(\.state) == [.atRisk])
+        #expect(levels.clocks(for: history, pickupTime: pickup, pickupZone: .city, now: t0 + 301).map(\.state) == [.breached])
+        try history.move(to: .confirmed, at: t0 + 300, by: "dispatcher:1")  // exactly 5 min: met
+        try history.move(to: .matched, at: t0 + 300 + 601, by: "engine")  // 10 min 1 s: breached
+        try history.move(to: .notified, at: t0 + 901 + 60, by: "engine")
+        try history.move(to: .enRoute, at: pickup - 3600, by: "driver:3")
+        try history.move(to: .onSite, at: pickup - 11 * 60, by: "gnss")  // 11 minutes early: met
+        let clocks = levels.clocks(for: history, pickupTime: pickup, pickupZone: .city, now: pickup)
+        #expect(clocks.map(\.clock) == [.confirm, .match, .notify, .onSite])
+        #expect(clocks.map(\.state) == [.met, .breached, .met, .met])
+        #expect(clocks[3].due == pickup - 600)
+    }
+
+    @Test func aReplacementRunsItsOwnClocksByZone() throws {
+        let pickup = t0 + 3600
+        var history = BookingHistory(receivedAt: t0, by: "agency:7")
+        for (state, at) in [(BookingState.confirmed, t0 + 60), (.matched, t0 + 120), (.notified, t0 + 180), (.enRoute, t0 + 600), (.onSite, pickup - 900), (.inService, pickup)] {
+            try history.move(to: state, at: at, by: "engine")
+        }
+        let breakdown = pickup + 1800
+        try history.move(to: .replaced, at: breakdown, by: "gnss")
+        try history.move(to: .matched, at: breakdown + 14 * 60, by: "engine")  // started in 14 min: met
+        try history.move(to: .notified, at: breakdown + 15 * 60, by: "engine")
+        try history.move(to: .enRoute, at: breakdown + 16 * 60, by: "driver:4")
+        try history.move(to: .onSite, at: breakdown + 45 * 60, by: "gnss")  // 45 min
+        let city = levels.clocks(for: history, pickupTime: pickup, pickupZone: .city, now: breakdown + 50 * 60)
+        let suburb = levels.clocks(for: history, pickupTime: pickup, pickupZone: .suburb, now: breakdown + 50 * 60)
+        #expect(city.filter { $0.clock == .replacementStart }.map(\.state) == [.met])
+        #expect(city.filter { $0.clock == .replacementArrival }.map(\.state) == [.breached], "45 min > 30 in the city")
+        #expect(suburb.filter { $0.clock == .replacementArrival }.map(\.state) == [.met], "45 min <= 60 in the suburbs")
+    }
+
+    @Test func cityAndSuburbsAreTellsApartByPolygon() {
+        let p = Fixture.station
+        let square = [(-1000, -1000), (1000, -1000), (1000, 1000), (-1000, 1000)].map { GeoPoint(latitudeE6: p.latitudeE6 + Int32($0.1), longitudeE6: p.longitudeE6 + Int32($0.0)) }
+        let zones = ServiceZones(city: [square])
+        #expect(zones.kind(of: p) == .city)
+        #expect(zones.kind(of: GeoPoint(latitudeE6: p.latitudeE6 + 1500, longitudeE6: p.longitudeE6)) == .suburb)
+        #expect(ServiceZones(city: []).kind(of: p) == .suburb)
+    }
+
+    @Test func onSiteIsTheFirstFixInsideTheRadius() {
+        let pickup = Fixture.station
+        // Approaching from 1 km east in 200 m steps, one fix a minute.
+        let track = (0...5).map { (time: t0 + Int64($0) * 60, point: Fixture.near(east: Int32(1000 - $0 * 200))) }
+        #expect(OnSiteDetector.arrival(track: track, pickup: pickup, radiusMetres: 150, after: t0) == t0 + 300)
+        #expect(OnSiteDetector.arrival(track: track, pickup: pickup, radiusMetres: 250, after: t0) == t0 + 240)
+        #expect(OnSiteDetector.arrival(track: track, pickup: pickup, after: t0 + 400) == nil)
+    }
+}

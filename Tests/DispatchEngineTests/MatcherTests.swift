@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+
+@testable import DispatchEngine
+
+/// A fleet around Ningbo on 2026-11-23 (a Monday), every file in order unless a test spoils it.
+enum Fixture {
+    static let now: Int64 = 1_795_392_000  // 2026-11-23 08:00 China time
+    static let day: Int64 = 86_400
+    static let year: Int64 = 31_557_600
+    static let station = GeoPoint(latitudeE6: 29_868_336, longitudeE6: 121_543_990)
+
+    /// A point `east` and `north` metres away from the station (on the sphere of the server's
+    /// `TrackDistance`, radius 6,371,008.8 m).
+    static func near(east: Int32 = 0, north: Int32 = 0) -> GeoPoint {
+        let metresPerDegree = 6_371_008.8 * Double.pi / 180
+        let latitude = Double(station.latitudeE6) / 1e6
+        return GeoPoint(
+            latitudeE6: station.latitudeE6 + Int32((Double(north) / metresPerDegree * 1e6).rounded()),
+            longitudeE6: station.longitudeE6 + Int32((Double(east) / (metresPerDegree * cos(latitude * .pi / 180)) * 1e6).rounded())
+        )
+    }
+
+    static func policies(expiry: Int64 = now + 200 * day) -> [InsurancePolicy] {
+        [
+            InsurancePolicy(kind: .compulsoryTraffic, insurer: "PICC", amountFen: 20_000_000, start: now - 100 * day, expiry: expiry),
+            InsurancePolicy(kind: .thirdPartyLiability, insurer: "PICC", amountFen: 100_000_000, start: now - 100 * day, expiry: expiry),
+            InsurancePolicy(kind: .vehicleDamage, insurer: "PICC", amountFen: 15_000_000, start: now - 100 * day, expiry: expiry),
+            InsurancePolicy(kind: .seat, insurer: "PICC", amountFen: 50_000_000, start: now - 100 * day, expiry: expiry),
+            InsurancePolicy(kind: .carrierLiability, insurer: "PICC", amountFen: 50_000_000, start: now - 100 * day, expiry: expiry),
+        ]
+    }
+
+    static let inspections = [Inspection(kind: .monthly, date: now - 10 * day, passed: true), Inspection(kind: .quarterly, date: now - 40 * day, passed: true)]
+
+    static func vehicle(_ id: Int64, at position: GeoPoint = station, class vehicleClass: VehicleClass = .sedan, reserve: Bool = false) -> Vehicle {
+        Vehicle(
+            id: id, plate: "浙B\(10000 + id)D", vehicleClass: vehicleClass, seats: vehicleClass == .sedan ? 5 : 7, policies: policies(),
+            inspections: inspections, position: position, positionTime: now - 30, reserve: reserve
+        )
+    }
+
+    static func driver(_ id: Int64, reserve: Bool = false) -> Driver {
+        Driver(id: id, name: "司机\(id)", birthDate: now - 40 * year, serviceSince: now - 10 * year, licenceExpiry: now + 2000 * day, reserve: reserve)
+    }
+
+    static func crew(_ id: Int64, at position: GeoPoint = station, reserve: Bool = false) -> Crew {
+        Crew(vehicle: vehicle(id, at: position, reserve: reserve), driver: driver(100 + id))
+    }
+
+    /// A half-day sedan booking picked up at `pickupIn` seconds from now, at `at`, going 10 km.
+    static func booking(_ id: Int64, at pickup: GeoPoint = near(east: 2000), pickupIn: Int64 = 3 * 3600, receivedBefore: Int64 = 0) -> Booking {
+        Booking(
+            id: id, agencyID: 1, vehicleClass: .sedan, passengers: 2, pickupTime: now + pickupIn, pickup: pickup,
+            destination: GeoPoint(latitudeE6: pickup.latitudeE6 + 90_000, longitudeE6: pickup.longitudeE6),
+            serviceEnd: now + pickupIn + 4 * 3600, receivedAt: now - receivedBefore
+        )
+    }
+}
+
+@Suite struct MatcherTests {
+    let matcher = Matcher()
+
+    func verdicts(_ plan: Matcher.Plan, _ booking: Int64) -> [Int64: Matcher.Explanation.Verdict] {
+        Dictionary(uniqueKeysWithValues: plan.explanations[booking]!.crews.map { ($0.vehicleID, $0.verdict) })
+    }
+
+    @Test func onlyAnEligibleCrewIsChosenAndEveryOtherSaysWhyNot() {
+        var lapsed = Fixture.crew(1)
+        lapsed.vehicle.policies = Fixture.policies(expiry: Fixture.now + 4 * 3600)  // ends before the booking does
+        var repairing = Fixture.crew(2)
+        repairing.vehicle.inRepair = true
+        var failed = Fixture.crew(3)
+        failed.vehicle.inspections.append(Inspection(kind: .monthly, date: Fixture.now - Fixture.day, passed: false, findings: "brakes"))
+        var petrol = Fixture.crew(4)
+        petrol.vehicle.energy = .petrol
+        var silent = Fixture.crew(5)
+        silent.vehicle.positionTime = Fixture.now - 3600
+        let good = Fixture.crew(6, at: Fixture.near(east: 5000))
+        let plan = matcher.match([Fixture.booking(1)], crews: [lapsed, repairing, failed, petrol, silent, good], now: Fixture.now)
+        #expect(plan.assignments.map(\.vehicleID) == [6] && plan.unmatched.isEmpty)
+        let why = verdicts(plan, 1)
+        #expect(why[6] == .chosen)
+        #expect(why[1] == .ineligible([.insuranceLapses(.compulsoryTraffic, expiry: Fixture.now + 4 * 3600), .insuranceLapses(.thirdPartyLiability, expiry: Fixture.now + 4 * 3600),
+                                         .insuranceLapses(.vehicleDamage, expiry: Fixture.now + 4 * 3600), .insuranceLapses(.seat, expiry: Fixture.now + 4 * 3600),
+                                         .insuranceLapses(.carrierLiability, expiry: Fixture.now + 4 * 3600)]))
+        #expect(why[2] == .ineligible([.inRepair]))
+        #expect(why[3] == .ineligible([.inspectionFailed(.monthly, date: Fixture.now - Fixture.day)]))
+        #expect(why[4] == .ineligible([.notNewEnergy]))
+        #expect(why[5] == .ineligible([.terminalSilent(seconds: 3600)]))
+    }
+
+    @Test func insufficientCoverAndDriverFilesAreReasonsToo() {
+        var crew = Fixture.crew(1)
+        crew.vehicle.policies[3].amountFen = 20_000_000  // seat cover CNY 200,000 < 500,000
+        crew.driver.birthDate = Fixture.now - 61 * Fixture.year
+        crew.driver.serviceSince = Fixture.now - 2 * Fixture.year
+        crew.driver.points = 12
+        crew.driver.criminalRecord = true
+        crew.driver.preDutyTrainingDays = 2
+        crew.driver.lastMajorAccident = Fixture.now - Fixture.year
+        let plan = matcher.match([Fixture.booking(1)], crews: [crew], now: Fixture.now)
+        #expect(plan.unmatched == [1])
+        #expect(verdicts(plan, 1)[1] == .ineligible([
+            .insuranceInsufficient(.seat, amountFen: 20_000_000), .tooOld(age: 61), .tooLittleExperience(years: 2), .fullPoints(12),
+            .recentMajorAccident(Fixture.now - Fixture.year), .criminalRecord, .untrained(days: 2),
+        ]))
+    }
+
+    @Test func theAssignmentIsOptimalNotGreedy() {
+        // Booking 1 at 2 km east, booking 2 at 6 km east; crew A at 3 km east, crew B at the
+        // station. Greedy gives A (1 km) to booking 1, leaving B 6 km from booking 2: 7 km.
+        // The optimum: B to booking 1 (2 km), A to booking 2 (3 km): 5 km.
+        let a = Fixture.crew(1, at: Fixture.near(east: 3000)), b = Fixture.crew(2)
+        let bookings = [Fixture.booking(1, at: Fixture.near(east: 2000)), Fixture.booking(2, at: Fixture.near(east: 6000))]
+        let plan = matcher.match(bookings, crews: [a, b], now: Fixture.now)
+        #expect(Set(plan.assignments.map { [$0.bookingID, $0.vehicleID] }) == [[1, 2], [2, 1]])
+        #expect(verdicts(plan, 1)[1] == .servesAnother(bookingID: 2))
+        let emptyKm = plan.assignments.map(\.candidate.emptyMetres).reduce(0, +)
+        #expect((6495...6505).contains(emptyKm), "5 km of straight line, 1.3 times on roads: \(emptyKm) m")
+    }
+
+    @Test func urgentBookingsComeFirstAndMayUseTheReserve() {
+        // One crew, a spare one; an urgent booking (pick-up in 40 minutes) and a regular one.
+        let regular = Fixture.booking(1, pickupIn: 50 * 60, receivedBefore: 3 * 3600)
+        let urgent = Fixture.booking(2, pickupIn: 40 * 60)
+        #expect(urgent.isUrgent && !regular.isUrgent)
+        let plan = matcher.match([regular, urgent], crews: [Fixture.crew(1)], now: Fixture.now)
+        #expect(plan.assignments.map(\.bookingID) == [2] && plan.unmatched == [1])
+        let withReserve = matcher.match([urgent], crews: [Fixture.crew(1, reserve: true)], now: Fixture.now)
+        #expect(withReserve.assignments.map(\.bookingID) == [2], "the reserve is for urgent requests")
+    }
+
+    @Test func theReserveIsKeptUnlessNothingElseCanServe() {
+        let spare = Fixture.crew(1, reserve: true), regular = Fixture.crew(2, at: Fixture.near(east: 8000))
+        let plan = matcher.match([Fixture.booking(1)], crews: [spare, regular], now: Fixture.now)
+        #expect(plan.assignments.map(\.vehicleID) == [2], "farther, but not the spare")
+        #expect(verdicts(plan, 1)[1] == .keptInReserve)
+        // Two bookings: the spare serves the one nothing else can.
+        let both = matcher.match([Fixture.booking(1), Fixture.booking(2)], crews: [spare, regular], now: Fixture.now)
+        #expect(both.assignments.count == 2 && both.unmatched.isEmpty)
+    }
+
+    @Test func busyCrewsTiredDriversAndFlatBatteriesAreRefused() {
+        var busy = Fixture.crew(1)
+        let job = TimeWindow(start: Fixture.now + 4 * 3600, end: Fixture.now + 6 * 3600)
+        busy.commitments = [job]
+        var tired = Fixture.crew(2, at: Fixture.near(east: 1900))
+        tired.driver.continuousDriving = 3 * 3600 + 50 * 60
+        tired.driver.drivingLast24h = 7 * 3600 + 50 * 60
+        var flat = Fixture.crew(3)
+        flat.vehicle.stateOfCharge = 5
+        flat.vehicle.rangeKm = 300
+        // Picked up in 15 minutes: the tired driver cannot rest 20 minutes before it.
+        let booking = Fixture.booking(1, pickupIn: 15 * 60)
+        let plan = matcher.match([booking], crews: [busy, tired, flat], now: Fixture.now)
+        #expect(plan.unmatched == [1])
+        let why = verdicts(plan, 1)
+        #expect(why[1] == .ineligible([.busy(job)]))
+        guard case .ineligible(let fatigue)? = why[2] else {
+            Issue.record("the tired driver was not refused")
+            return
+        }
+        #expect(fatigue.contains { if case .continuousDriving = $0 { true } else { false } })
+        #expect(fatigue.contains { if case .dailyDriving = $0 { true } else { false } })
+        // 2 km empty + 10 km trip, 1.3 x on roads = 15.6 km; with a 20% margin 18.7 km of 300: 7%.
+        #expect(why[3] == .ineligible([.chargeTooLow(stateOfCharge: 5, neededPercent: 7)]))
+        // With time to rest on site, the 3 h 50 min of driving are history.
+        var rested = tired
+        rested.driver.drivingLast24h = 0
+        let restedPlan = matcher.match([Fixture.booking(1, pickupIn: 2 * 3600)], crews: [rested], now: Fixture.now)
+        #expect(restedPlan.assignments.count == 1, "\(restedPlan.explanations)")
+    }
+
+    @Test func lateCrewsCostMoreAndTooLateOnesAreRefused() {
+        // Pick-up in 20 minutes, 20 km away at the 25 km/h fallback: 62 minutes of driving.
+        let far = Fixture.crew(1, at: Fixture.near(east: -18_000))
+        let near = Fixture.crew(2, at: Fixture.near(east: 1000))
+        let plan = matcher.match([Fixture.booking(1, pickupIn: 20 * 60)], crews: [far, near], now: Fixture.now)
+        #expect(plan.assignments.map(\.vehicleID) == [2])
+        guard case .ineligible(let reasons)? = verdicts(plan, 1)[1], case .cannotArriveInTime(let late)? = reasons.first else {
+            Issue.record("the far crew was not refused")
+            return
+        }
+        #expect(late > 30 * 60)
+        // On site 10 minutes early: a crew 2 km away leaving now is on time for a pick-up in 20.
+        #expect(plan.assignments[0].candidate.lateSeconds == 0)
+    }
+
+    /// Random fleets and batches: no assignment breaks a rule, double-books, or leaves a booking
+    /// open while an eligible crew stays free.
+    @Test(arguments: 0..<40) func noAssignmentEverBreaksARule(seed: Int) {
+        var random = SplitMix64(seed: UInt64(seed) &+ 1000)
+        func pick(_ n: UInt64) -> Int { Int(random.next() % n) }
+        let crews = (0..<(pick(12) + 1)).map { i -> Crew in
+            var crew = Fixture.crew(Int64(i + 1), at: Fixture.near(east: Int32(pick(20_000)) - 10_000, north: Int32(pick(20_000)) - 10_000), reserve: pick(5) == 0)
+            if pick(6) == 0 { crew.vehicle.inRepair = true }
+            if pick(6) == 0 { crew.driver.points = 12 }
+            if pick(5) == 0 { crew.vehicle.stateOfCharge = pick(20) }
+            if pick(4) == 0 { crew.commitments = [TimeWindow(start: Fixture.now + Int64(pick(8 * 3600)), end: Fixture.now + Int64(pick(8 * 3600)) + 3600)] }
+            crew.driver.continuousDriving = Int64(pick(4 * 3600))
+            return crew
+        }
+        let bookings = (0..<(pick(12) + 1)).map { i in
+            Fixture.booking(Int64(i + 1), at: Fixture.near(east: Int32(pick(20_000)) - 10_000), pickupIn: Int64(20 * 60 + pick(6 * 3600)), receivedBefore: Int64(pick(2 * 3600)))
+        }
+        let plan = matcher.match(bookings, crews: crews, now: Fixture.now)
+        #expect(Set(plan.assignments.map(\.vehicleID)).count == plan.assignments.count, "a vehicle booked twice")
+        #expect(Set(plan.assignments.map(\.bookingID)).count == plan.assignments.count)
+        #expect(plan.assignments.count + plan.unmatched.count == bookings.count)
+        for assignment in plan.assignments {
+            let booking = bookings.first { $0.id == assignment.bookingID }!
+            let crew = crews[assignment.candidate.crew]
+            guard case .success = matcher.judge(booking, crew, crewIndex: 0, now: Fixture.now) else {
+                Issue.record("booking \(booking.id) got an ineligible crew")
+                continue
+            }
+        }
+        let taken = Set(plan.assignments.map(\.candidate.crew))
+        for id in plan.unmatched {
+            let booking = bookings.first { $0.id == id }!
+            for (c, crew) in crews.enumerated() where !taken.contains(c) {
+                if case .success = matcher.judge(booking, crew, crewIndex: c, now: Fixture.now) {
+                    Issue.record("booking \(id) left open while crew \(c) was free and eligible")
+                }
+            }
+        }
+    }
+}
