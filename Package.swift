@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "TerminalSimulator", targets: ["TerminalSimulator"]),
         .library(name: "Gateway", targets: ["Gateway"]),
         .library(name: "Domain", targets: ["Domain"]),
+        .library(name: "DispatchEngine", targets: ["DispatchEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

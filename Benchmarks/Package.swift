@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // Benchmarks live in their own package (as swift-nio's do) so that the test command never
-// builds them. Run: Benchmarks/run.sh codec | ingest | load
+// builds them. Run: Benchmarks/run.sh codec | ingest | load | track | dispatch
 import PackageDescription
 
 let settings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
@@ -62,6 +62,11 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "DispatchBenchmark",
+            dependencies: [.product(name: "DispatchEngine", package: "Fleet")],
             swiftSettings: settings
         ),
         .executableTarget(

@@ -44,63 +44,78 @@ public enum AssignmentSolver {
         let largest = matrix.cells.lazy.filter { $0 != Matrix.forbidden }.max() ?? 0
         let penalty = (largest + 1) * Int64(n + 1)
         let m = max(m0, n)
-        func cost(_ i: Int, _ j: Int) -> Int64 {
-            guard j < m0 else { return penalty }
-            let c = matrix.cells[i * m0 + j]
-            return c == Matrix.forbidden ? penalty : c
+        var cost = [Int64](repeating: penalty, count: n * m)
+        for i in 0..<n {
+            for j in 0..<m0 where matrix.cells[i * m0 + j] != Matrix.forbidden { cost[i * m + j] = matrix.cells[i * m0 + j] }
         }
-        // 1-based arrays as in the classic formulation: column 0 is the virtual start.
-        var u = [Int64](repeating: 0, count: n + 1), v = [Int64](repeating: 0, count: m + 1)
-        var rowOfColumn = [Int](repeating: 0, count: m + 1), way = [Int](repeating: 0, count: m + 1)
-        var minimum = [Int64](repeating: .max, count: m + 1)
-        var used = [Bool](repeating: false, count: m + 1)
-        for i in 1...n {
-            rowOfColumn[0] = i
-            var j0 = 0
-            for j in 0...m {
-                minimum[j] = .max
-                used[j] = false
+        // Potentials (u rows, v columns; v[m] belongs to the virtual start column) and the
+        // matching. Row reduction: each row priced at its cheapest column and given it if no
+        // row took it first; only the rows left need a search. (Not column reduction: with more
+        // columns than rows, a column left over must keep the potential 0.)
+        var u = [Int64](repeating: 0, count: n), v = [Int64](repeating: 0, count: m + 1)
+        var rowOfColumn = [Int](repeating: -1, count: m + 1), columnOfRow = [Int](repeating: -1, count: n)
+        for i in 0..<n {
+            var best = 0
+            for j in 1..<max(m, 1) where cost[i * m + j] < cost[i * m + best] { best = j }
+            u[i] = cost[i * m + best]
+            if rowOfColumn[best] < 0 {
+                rowOfColumn[best] = i
+                columnOfRow[i] = best
             }
-            repeat {
-                used[j0] = true
-                let i0 = rowOfColumn[j0]
-                var delta = Int64.max, j1 = 0
-                for j in 1...m where !used[j] {
-                    let reduced = cost(i0 - 1, j - 1) - u[i0] - v[j]
-                    if reduced < minimum[j] {
-                        minimum[j] = reduced
-                        way[j] = j0
-                    }
-                    if minimum[j] < delta {
-                        delta = minimum[j]
-                        j1 = j
-                    }
-                }
-                for j in 0...m {
-                    if used[j] {
-                        u[rowOfColumn[j]] += delta
-                        v[j] -= delta
-                    } else {
-                        minimum[j] -= delta
-                    }
-                }
-                j0 = j1
-            } while rowOfColumn[j0] != 0
-            repeat {
-                let j1 = way[j0]
-                rowOfColumn[j0] = rowOfColumn[j1]
-                j0 = j1
-            } while j0 != 0
         }
-        var columnOfRow = [Int?](repeating: nil, count: n)
+        var minimum = [Int64](repeating: .max, count: m + 1), way = [Int](repeating: m, count: m + 1)
+        var used = [Bool](repeating: false, count: m + 1)
+        cost.withUnsafeBufferPointer { cost in
+            for row in 0..<n where columnOfRow[row] < 0 {
+                // Dijkstra over reduced costs from `row`, entered through the virtual column m,
+                // until a free column is reached; then the path is flipped.
+                rowOfColumn[m] = row
+                var j0 = m
+                for j in 0...m {
+                    minimum[j] = .max
+                    used[j] = false
+                }
+                repeat {
+                    used[j0] = true
+                    let i0 = rowOfColumn[j0], base = i0 * m, ui = u[i0]
+                    var delta = Int64.max, j1 = -1
+                    for j in 0..<m where !used[j] {
+                        let reduced = cost[base + j] - ui - v[j]
+                        if reduced < minimum[j] {
+                            minimum[j] = reduced
+                            way[j] = j0
+                        }
+                        if minimum[j] < delta {
+                            delta = minimum[j]
+                            j1 = j
+                        }
+                    }
+                    for j in 0...m {
+                        if used[j] {
+                            u[rowOfColumn[j]] += delta
+                            v[j] -= delta
+                        } else {
+                            minimum[j] -= delta
+                        }
+                    }
+                    j0 = j1
+                } while rowOfColumn[j0] >= 0
+                repeat {
+                    let j1 = way[j0]
+                    rowOfColumn[j0] = rowOfColumn[j1]
+                    j0 = j1
+                } while j0 != m
+                for j in 0..<m where rowOfColumn[j] >= 0 { columnOfRow[rowOfColumn[j]] = j }
+            }
+        }
+        var assignment = [Int?](repeating: nil, count: n)
         var total: Int64 = 0
-        for j in 1...m where rowOfColumn[j] != 0 && j <= m0 {
-            let i = rowOfColumn[j] - 1
-            if let c = matrix[i, j - 1] {
-                columnOfRow[i] = j - 1
+        for i in 0..<n where columnOfRow[i] < m0 {
+            if let c = matrix[i, columnOfRow[i]] {
+                assignment[i] = columnOfRow[i]
                 total += c
             }
         }
-        return Solution(columnOfRow: columnOfRow, cost: total)
+        return Solution(columnOfRow: assignment, cost: total)
     }
 }

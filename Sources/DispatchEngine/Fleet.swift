@@ -39,7 +39,7 @@ public enum EnergyType: String, Sendable, Hashable, Codable {
 }
 
 public struct InsurancePolicy: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         case compulsoryTraffic, thirdPartyLiability, vehicleDamage, seat, carrierLiability
     }
     public var kind: Kind
@@ -58,7 +58,7 @@ public struct InsurancePolicy: Sendable, Hashable {
 }
 
 public struct Inspection: Sendable, Hashable {
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         /// The operator's full safety check, every month.
         case monthly
         /// The outside agency's deep inspection, every quarter.

@@ -63,9 +63,11 @@ public struct Matcher: Sendable {
         public var assignments: [Assignment]
         /// Bookings left open, to try again in the next batch (or to escalate).
         public var unmatched: [Int64]
-        public var explanations: [Int64: Explanation]
         /// The optimum's total cost per phase (urgent, then the others), for comparison.
         public var costs: (urgent: Int64, regular: Int64)
+        /// Crew index -> the booking it serves; crews priced as reserve in the regular phase.
+        var taken: [Int: Int64]
+        var keptBack: Set<Int>
     }
 
     public var rules: DispatchRules
@@ -78,6 +80,14 @@ public struct Matcher: Sendable {
         self.rules = rules
         self.speeds = speeds
         self.weights = weights
+    }
+
+    /// The pair's candidate, or nil: the hot path of a batch. The cheapest rules that fail most
+    /// often (class, seats) are asked first; what passes them is judged in full.
+    func candidate(_ booking: Booking, _ crew: Crew, crewIndex: Int, now: Int64) -> Candidate? {
+        guard crew.vehicle.vehicleClass == booking.vehicleClass, crew.vehicle.seats - 1 >= booking.passengers else { return nil }
+        if case .success(let candidate) = judge(booking, crew, crewIndex: crewIndex, now: now) { return candidate }
+        return nil
     }
 
     /// Judges one pair: a candidate with its cost, or the reasons it cannot serve.
@@ -108,21 +118,21 @@ public struct Matcher: Sendable {
     }
 
     public func match(_ bookings: [Booking], crews: [Crew], now: Int64) -> Plan {
-        let judged = bookings.map { booking in crews.indices.map { judge(booking, crews[$0], crewIndex: $0, now: now) } }
         var taken: [Int: Int64] = [:]  // crew -> booking
         var chosen: [Int: Candidate] = [:]  // booking index -> candidate
-        var keptBack: Set<Int> = []  // crews priced as reserve in the regular phase
+        var keptBack: Set<Int> = []
         func solve(_ rows: [Int], reserveAllowed: Bool) -> Int64 {
             let free = crews.indices.filter { taken[$0] == nil }
             guard !rows.isEmpty, !free.isEmpty else { return 0 }
             var matrix = AssignmentSolver.Matrix(rows: rows.count, columns: free.count)
+            var candidates: [Int: Candidate] = [:]  // row * columns + column
             var regularMaximum: Int64 = 0
             for (r, b) in rows.enumerated() {
                 for (c, crew) in free.enumerated() {
-                    if case .success(let candidate) = judged[b][crew] {
-                        matrix[r, c] = candidate.cost
-                        regularMaximum = max(regularMaximum, candidate.cost)
-                    }
+                    guard let candidate = candidate(bookings[b], crews[crew], crewIndex: crew, now: now) else { continue }
+                    matrix[r, c] = candidate.cost
+                    candidates[r * free.count + c] = candidate
+                    regularMaximum = max(regularMaximum, candidate.cost)
                 }
             }
             if !reserveAllowed {
@@ -136,7 +146,7 @@ public struct Matcher: Sendable {
             let solution = AssignmentSolver.solve(matrix)
             var total: Int64 = 0
             for (r, column) in solution.columnOfRow.enumerated() {
-                guard let column, case .success(let candidate) = judged[rows[r]][free[column]] else { continue }
+                guard let column, let candidate = candidates[r * free.count + column] else { continue }
                 taken[free[column]] = bookings[rows[r]].id
                 chosen[rows[r]] = candidate
                 total += candidate.cost
@@ -146,7 +156,7 @@ public struct Matcher: Sendable {
         let urgentCost = solve(bookings.indices.filter { bookings[$0].isUrgent }, reserveAllowed: true)
         let regularCost = solve(bookings.indices.filter { !bookings[$0].isUrgent }, reserveAllowed: false)
 
-        var plan = Plan(assignments: [], unmatched: [], explanations: [:], costs: (urgentCost, regularCost))
+        var plan = Plan(assignments: [], unmatched: [], costs: (urgentCost, regularCost), taken: taken, keptBack: keptBack)
         for (b, booking) in bookings.enumerated() {
             if let candidate = chosen[b] {
                 let crew = crews[candidate.crew]
@@ -154,19 +164,24 @@ public struct Matcher: Sendable {
             } else {
                 plan.unmatched.append(booking.id)
             }
-            let verdicts = crews.indices.map { c -> Explanation.CrewVerdict in
-                let verdict: Explanation.Verdict
-                switch judged[b][c] {
-                case .failure(let judgement): verdict = .ineligible(judgement.problems)
-                case .success where chosen[b]?.crew == c: verdict = .chosen
-                case .success where taken[c] != nil: verdict = .servesAnother(bookingID: taken[c]!)
-                case .success where keptBack.contains(c) && !booking.isUrgent: verdict = .keptInReserve
-                case .success(let candidate): verdict = .costlier(cost: candidate.cost)
-                }
-                return Explanation.CrewVerdict(vehicleID: crews[c].vehicle.id, driverID: crews[c].driver.id, verdict: verdict)
-            }
-            plan.explanations[booking.id] = Explanation(bookingID: booking.id, crews: verdicts)
         }
         return plan
+    }
+
+    /// Why `booking` got its crew in `plan`, and why every other crew was not it (judged again,
+    /// as of the same `now`, on the same crews).
+    public func explain(_ booking: Booking, in plan: Plan, crews: [Crew], now: Int64) -> Explanation {
+        let chosen = plan.assignments.first { $0.bookingID == booking.id }?.candidate.crew
+        return Explanation(bookingID: booking.id, crews: crews.indices.map { c in
+            let verdict: Explanation.Verdict
+            switch judge(booking, crews[c], crewIndex: c, now: now) {
+            case .failure(let judgement): verdict = .ineligible(judgement.problems)
+            case .success where chosen == c: verdict = .chosen
+            case .success where plan.taken[c] != nil: verdict = .servesAnother(bookingID: plan.taken[c]!)
+            case .success where plan.keptBack.contains(c) && !booking.isUrgent: verdict = .keptInReserve
+            case .success(let candidate): verdict = .costlier(cost: candidate.cost)
+            }
+            return Explanation.CrewVerdict(vehicleID: crews[c].vehicle.id, driverID: crews[c].driver.id, verdict: verdict)
+        })
     }
 }

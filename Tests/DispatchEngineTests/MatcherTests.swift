@@ -61,8 +61,9 @@ enum Fixture {
 @Suite struct MatcherTests {
     let matcher = Matcher()
 
-    func verdicts(_ plan: Matcher.Plan, _ booking: Int64) -> [Int64: Matcher.Explanation.Verdict] {
-        Dictionary(uniqueKeysWithValues: plan.explanations[booking]!.crews.map { ($0.vehicleID, $0.verdict) })
+    /// The explanation of one booking of the last batch, by vehicle.
+    func verdicts(_ plan: Matcher.Plan, _ booking: Booking, _ crews: [Crew]) -> [Int64: Matcher.Explanation.Verdict] {
+        Dictionary(uniqueKeysWithValues: matcher.explain(booking, in: plan, crews: crews, now: Fixture.now).crews.map { ($0.vehicleID, $0.verdict) })
     }
 
     @Test func onlyAnEligibleCrewIsChosenAndEveryOtherSaysWhyNot() {
@@ -77,9 +78,10 @@ enum Fixture {
         var silent = Fixture.crew(5)
         silent.vehicle.positionTime = Fixture.now - 3600
         let good = Fixture.crew(6, at: Fixture.near(east: 5000))
-        let plan = matcher.match([Fixture.booking(1)], crews: [lapsed, repairing, failed, petrol, silent, good], now: Fixture.now)
+        let crews = [lapsed, repairing, failed, petrol, silent, good]
+        let plan = matcher.match([Fixture.booking(1)], crews: crews, now: Fixture.now)
         #expect(plan.assignments.map(\.vehicleID) == [6] && plan.unmatched.isEmpty)
-        let why = verdicts(plan, 1)
+        let why = verdicts(plan, Fixture.booking(1), crews)
         #expect(why[6] == .chosen)
         #expect(why[1] == .ineligible([.insuranceLapses(.compulsoryTraffic, expiry: Fixture.now + 4 * 3600), .insuranceLapses(.thirdPartyLiability, expiry: Fixture.now + 4 * 3600),
                                          .insuranceLapses(.vehicleDamage, expiry: Fixture.now + 4 * 3600), .insuranceLapses(.seat, expiry: Fixture.now + 4 * 3600),
@@ -101,7 +103,7 @@ enum Fixture {
         crew.driver.lastMajorAccident = Fixture.now - Fixture.year
         let plan = matcher.match([Fixture.booking(1)], crews: [crew], now: Fixture.now)
         #expect(plan.unmatched == [1])
-        #expect(verdicts(plan, 1)[1] == .ineligible([
+        #expect(verdicts(plan, Fixture.booking(1), [crew])[1] == .ineligible([
             .insuranceInsufficient(.seat, amountFen: 20_000_000), .tooOld(age: 61), .tooLittleExperience(years: 2), .fullPoints(12),
             .recentMajorAccident(Fixture.now - Fixture.year), .criminalRecord, .untrained(days: 2),
         ]))
@@ -115,7 +117,7 @@ enum Fixture {
         let bookings = [Fixture.booking(1, at: Fixture.near(east: 2000)), Fixture.booking(2, at: Fixture.near(east: 6000))]
         let plan = matcher.match(bookings, crews: [a, b], now: Fixture.now)
         #expect(Set(plan.assignments.map { [$0.bookingID, $0.vehicleID] }) == [[1, 2], [2, 1]])
-        #expect(verdicts(plan, 1)[1] == .servesAnother(bookingID: 2))
+        #expect(verdicts(plan, bookings[0], [a, b])[1] == .servesAnother(bookingID: 2))
         let emptyKm = plan.assignments.map(\.candidate.emptyMetres).reduce(0, +)
         #expect((6495...6505).contains(emptyKm), "5 km of straight line, 1.3 times on roads: \(emptyKm) m")
     }
@@ -135,7 +137,7 @@ enum Fixture {
         let spare = Fixture.crew(1, reserve: true), regular = Fixture.crew(2, at: Fixture.near(east: 8000))
         let plan = matcher.match([Fixture.booking(1)], crews: [spare, regular], now: Fixture.now)
         #expect(plan.assignments.map(\.vehicleID) == [2], "farther, but not the spare")
-        #expect(verdicts(plan, 1)[1] == .keptInReserve)
+        #expect(verdicts(plan, Fixture.booking(1), [spare, regular])[1] == .keptInReserve)
         // Two bookings: the spare serves the one nothing else can.
         let both = matcher.match([Fixture.booking(1), Fixture.booking(2)], crews: [spare, regular], now: Fixture.now)
         #expect(both.assignments.count == 2 && both.unmatched.isEmpty)
@@ -155,7 +157,7 @@ enum Fixture {
         let booking = Fixture.booking(1, pickupIn: 15 * 60)
         let plan = matcher.match([booking], crews: [busy, tired, flat], now: Fixture.now)
         #expect(plan.unmatched == [1])
-        let why = verdicts(plan, 1)
+        let why = verdicts(plan, booking, [busy, tired, flat])
         #expect(why[1] == .ineligible([.busy(job)]))
         guard case .ineligible(let fatigue)? = why[2] else {
             Issue.record("the tired driver was not refused")
@@ -169,7 +171,7 @@ enum Fixture {
         var rested = tired
         rested.driver.drivingLast24h = 0
         let restedPlan = matcher.match([Fixture.booking(1, pickupIn: 2 * 3600)], crews: [rested], now: Fixture.now)
-        #expect(restedPlan.assignments.count == 1, "\(restedPlan.explanations)")
+        #expect(restedPlan.assignments.count == 1, "\(verdicts(restedPlan, Fixture.booking(1, pickupIn: 2 * 3600), [rested]))")
     }
 
     @Test func lateCrewsCostMoreAndTooLateOnesAreRefused() {
@@ -178,7 +180,7 @@ enum Fixture {
         let near = Fixture.crew(2, at: Fixture.near(east: 1000))
         let plan = matcher.match([Fixture.booking(1, pickupIn: 20 * 60)], crews: [far, near], now: Fixture.now)
         #expect(plan.assignments.map(\.vehicleID) == [2])
-        guard case .ineligible(let reasons)? = verdicts(plan, 1)[1], case .cannotArriveInTime(let late)? = reasons.first else {
+        guard case .ineligible(let reasons)? = verdicts(plan, Fixture.booking(1, pickupIn: 20 * 60), [far, near])[1], case .cannotArriveInTime(let late)? = reasons.first else {
             Issue.record("the far crew was not refused")
             return
         }
@@ -199,10 +201,17 @@ enum Fixture {
             if pick(5) == 0 { crew.vehicle.stateOfCharge = pick(20) }
             if pick(4) == 0 { crew.commitments = [TimeWindow(start: Fixture.now + Int64(pick(8 * 3600)), end: Fixture.now + Int64(pick(8 * 3600)) + 3600)] }
             crew.driver.continuousDriving = Int64(pick(4 * 3600))
+            if pick(3) == 0 {
+                crew.vehicle.vehicleClass = .suv
+                crew.vehicle.seats = 7
+            }
             return crew
         }
         let bookings = (0..<(pick(12) + 1)).map { i in
-            Fixture.booking(Int64(i + 1), at: Fixture.near(east: Int32(pick(20_000)) - 10_000), pickupIn: Int64(20 * 60 + pick(6 * 3600)), receivedBefore: Int64(pick(2 * 3600)))
+            var booking = Fixture.booking(Int64(i + 1), at: Fixture.near(east: Int32(pick(20_000)) - 10_000), pickupIn: Int64(20 * 60 + pick(6 * 3600)), receivedBefore: Int64(pick(2 * 3600)))
+            booking.vehicleClass = pick(3) == 0 ? .suv : .sedan
+            booking.passengers = 1 + pick(6)
+            return booking
         }
         let plan = matcher.match(bookings, crews: crews, now: Fixture.now)
         #expect(Set(plan.assignments.map(\.vehicleID)).count == plan.assignments.count, "a vehicle booked twice")
@@ -214,6 +223,14 @@ enum Fixture {
             guard case .success = matcher.judge(booking, crew, crewIndex: 0, now: Fixture.now) else {
                 Issue.record("booking \(booking.id) got an ineligible crew")
                 continue
+            }
+        }
+        // The hot path and the full judgement agree on every pair.
+        for booking in bookings {
+            for (c, crew) in crews.enumerated() {
+                let fast = matcher.candidate(booking, crew, crewIndex: c, now: Fixture.now)
+                let full = matcher.judge(booking, crew, crewIndex: c, now: Fixture.now)
+                if case .success(let candidate) = full { #expect(fast == candidate) } else { #expect(fast == nil) }
             }
         }
         let taken = Set(plan.assignments.map(\.candidate.crew))
