@@ -146,73 +146,52 @@ extension DispatchRules {
         kind == .monthly ? monthlyInspectionValidity : quarterlyInspectionValidity
     }
 
-    /// Why the vehicle cannot serve `booking` (empty when it can), judging its files for the whole
-    /// window and its live state at `now`.
-    public func vehicleProblems(_ vehicle: Vehicle, for booking: Booking, now: Int64) -> [Ineligibility] {
-        var problems: [Ineligibility] = []
-        if !vehicle.rentalUse { problems.append(.notRentalUse) }
-        if !vehicle.energy.isNewEnergy { problems.append(.notNewEnergy) }
-        if vehicle.seats > maximumSeats { problems.append(.tooManySeats(vehicle.seats)) }
-        if vehicle.vehicleClass != booking.vehicleClass { problems.append(.wrongClass(vehicle.vehicleClass)) }
-        if vehicle.seats - 1 < booking.passengers { problems.append(.tooFewSeats(seats: vehicle.seats, passengers: booking.passengers)) }
-        // Loops, not filter and max: this runs for every pair of a batch and must not allocate
-        // when the vehicle is in order.
-        for kind in InsurancePolicy.Kind.allCases {
-            var best: InsurancePolicy?
-            for policy in vehicle.policies where policy.kind == kind && policy.start <= booking.pickupTime && policy.expiry > best?.expiry ?? .min {
-                best = policy
-            }
-            guard let best else {
-                problems.append(.insuranceMissing(kind))
-                continue
-            }
-            if best.expiry < booking.serviceEnd { problems.append(.insuranceLapses(kind, expiry: best.expiry)) }
-            if best.amountFen < minimumCover(kind) { problems.append(.insuranceInsufficient(kind, amountFen: best.amountFen)) }
-        }
-        for kind in Inspection.Kind.allCases {
-            var latest: Inspection?
-            for inspection in vehicle.inspections where inspection.kind == kind && inspection.date <= now && inspection.date > latest?.date ?? .min {
-                latest = inspection
-            }
-            if let latest, !latest.passed {
-                problems.append(.inspectionFailed(kind, date: latest.date))
-            } else if latest.map({ $0.date + inspectionValidity(kind) < booking.serviceEnd }) ?? true {
-                problems.append(.inspectionOverdue(kind))
-            }
-        }
-        if vehicle.inRepair { problems.append(.inRepair) }
-        if let position = vehicle.position, let fixed = vehicle.positionTime {
-            if now - fixed > maximumPositionAge { problems.append(.terminalSilent(seconds: now - fixed)) }
-            let needed = roadMetres(position, booking.pickup) + roadMetres(booking.pickup, booking.destination)
-            let neededPercent = Int((needed * Int64(100 + chargeMarginPercent) + Int64(max(1, vehicle.rangeKm)) * 1000 - 1) / (Int64(max(1, vehicle.rangeKm)) * 1000))
-            if vehicle.stateOfCharge < neededPercent { problems.append(.chargeTooLow(stateOfCharge: vehicle.stateOfCharge, neededPercent: neededPercent)) }
-        } else {
-            problems.append(.noPosition)
-        }
-        return problems
-    }
-
-    /// Why the driver cannot serve `booking`, judging the file for the whole window;
-    /// `continuousDriving` and `dailyDriving` are what the driver's day would come to.
-    public func driverProblems(_ driver: Driver, for booking: Booking, continuousDriving: Int64, dailyDriving: Int64) -> [Ineligibility] {
-        var problems: [Ineligibility] = []
-        let age = Self.years(from: driver.birthDate, to: booking.serviceEnd)
-        if age > maximumDriverAge { problems.append(.tooOld(age: age)) }
-        let service = Self.years(from: driver.serviceSince, to: booking.pickupTime)
-        if service < minimumServiceYears { problems.append(.tooLittleExperience(years: service)) }
-        if driver.licenceClasses.isDisjoint(with: licenceClasses[booking.vehicleClass] ?? []) { problems.append(.licenceClass(booking.vehicleClass)) }
-        if driver.licenceExpiry < booking.serviceEnd { problems.append(.licenceExpires(driver.licenceExpiry)) }
-        if driver.points >= fullPoints { problems.append(.fullPoints(driver.points)) }
-        if let accident = driver.lastMajorAccident, Self.years(from: accident, to: booking.pickupTime) < majorAccidentFreeYears {
-            problems.append(.recentMajorAccident(accident))
-        }
-        if driver.criminalRecord { problems.append(.criminalRecord) }
-        if driver.preDutyTrainingDays < minimumTrainingDays { problems.append(.untrained(days: driver.preDutyTrainingDays)) }
-        if continuousDriving > maximumContinuousDriving { problems.append(.continuousDriving(seconds: continuousDriving)) }
-        if dailyDriving > maximumDailyDriving { problems.append(.dailyDriving(seconds: dailyDriving)) }
-        return problems
-    }
-
     /// Whole years between two instants (365.25-day years: a birthday off by a day at most).
     static func years(from start: Int64, to end: Int64) -> Int { Int((end - start) / 31_557_600) }
+}
+
+/// A crew's files reduced, once per batch, to what each booking is judged against: the hot path
+/// then compares numbers, and touches no strings (no reference counting) and no sets. A class:
+/// handed to every pair by reference, its arrays and strings are not retained each time.
+public final class CrewFacts: Sendable {
+    public let crew: Crew
+    /// The scalars of the files, copied out: reading them through `crew` would retain and release
+    /// the strings and arrays of the whole file for every pair.
+    let vehicleClass: VehicleClass, seats: Int, rentalUse: Bool, newEnergy: Bool, inRepair: Bool
+    let position: GeoPoint?, positionTime: Int64?, rangeKm: Int, stateOfCharge: Int, reserve: Bool
+    let birthDate: Int64, serviceSince: Int64, licenceExpiry: Int64, points: Int, lastMajorAccident: Int64?, criminalRecord: Bool
+    let trainingDays: Int, continuousDriving: Int64, drivingLast24h: Int64
+    /// Per policy: its kind, start, expiry and whether its cover is enough for its kind.
+    let policies: [(kind: InsurancePolicy.Kind, start: Int64, expiry: Int64, amountFen: Int64)]
+    /// The newest inspection of each kind up to now (monthly, quarterly).
+    let inspections: [(date: Int64, passed: Bool)?]
+    /// The vehicle classes the driver's licence covers.
+    let licensed: [Bool]
+
+    public init(_ crew: Crew, rules: DispatchRules, now: Int64) {
+        self.crew = crew
+        let v = crew.vehicle, d = crew.driver
+        (vehicleClass, seats, rentalUse, newEnergy, inRepair) = (v.vehicleClass, v.seats, v.rentalUse, v.energy.isNewEnergy, v.inRepair)
+        (position, positionTime, rangeKm, stateOfCharge, reserve) = (v.position, v.positionTime, v.rangeKm, v.stateOfCharge, crew.isReserve)
+        (birthDate, serviceSince, licenceExpiry, points, lastMajorAccident, criminalRecord) = (d.birthDate, d.serviceSince, d.licenceExpiry, d.points, d.lastMajorAccident, d.criminalRecord)
+        (trainingDays, continuousDriving, drivingLast24h) = (d.preDutyTrainingDays, d.continuousDriving, d.drivingLast24h)
+        policies = crew.vehicle.policies.map { ($0.kind, $0.start, $0.expiry, $0.amountFen) }
+        inspections = Inspection.Kind.allCases.map { kind in
+            crew.vehicle.inspections.filter { $0.kind == kind && $0.date <= now }.max { $0.date < $1.date }.map { ($0.date, $0.passed) }
+        }
+        licensed = VehicleClass.allCases.map { !crew.driver.licenceClasses.isDisjoint(with: rules.licenceClasses[$0] ?? []) }
+    }
+}
+
+/// Collects the reasons a pair fails, or gives up at the first one when only the verdict counts.
+struct Verdict {
+    let collecting: Bool
+    var problems: [Ineligibility] = []
+
+    /// Records a problem; false when the caller should stop (not collecting).
+    mutating func fail(_ problem: @autoclosure () -> Ineligibility) -> Bool {
+        guard collecting else { return false }
+        problems.append(problem())
+        return true
+    }
 }

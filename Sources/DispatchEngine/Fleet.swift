@@ -30,6 +30,15 @@ public enum VehicleClass: String, Sendable, Hashable, Codable, CaseIterable {
     case suv
     /// Up to 9 seats (the lot's ceiling).
     case van
+
+    /// Its position in `allCases`.
+    var index: Int {
+        switch self {
+        case .sedan: 0
+        case .suv: 1
+        case .van: 2
+        }
+    }
 }
 
 public enum EnergyType: String, Sendable, Hashable, Codable {

@@ -82,34 +82,98 @@ public struct Matcher: Sendable {
         self.weights = weights
     }
 
-    /// The pair's candidate, or nil: the hot path of a batch. The cheapest rules that fail most
-    /// often (class, seats) are asked first; what passes them is judged in full.
-    func candidate(_ booking: Booking, _ crew: Crew, crewIndex: Int, now: Int64) -> Candidate? {
-        guard crew.vehicle.vehicleClass == booking.vehicleClass, crew.vehicle.seats - 1 >= booking.passengers else { return nil }
-        if case .success(let candidate) = judge(booking, crew, crewIndex: crewIndex, now: now) { return candidate }
-        return nil
+    /// The pair's candidate, or nil: the hot path of a batch (it stops at the first rule that fails).
+    public func candidate(_ booking: Booking, _ facts: CrewFacts, crewIndex: Int, now: Int64) -> Candidate? {
+        var verdict = Verdict(collecting: false)
+        return evaluate(booking, facts, crewIndex: crewIndex, now: now, &verdict)
     }
 
-    /// Judges one pair: a candidate with its cost, or the reasons it cannot serve.
+    /// Judges one pair: a candidate with its cost, or every reason it cannot serve.
     public func judge(_ booking: Booking, _ crew: Crew, crewIndex: Int, now: Int64) -> Result<Candidate, Judgement> {
-        var problems = rules.vehicleProblems(crew.vehicle, for: booking, now: now)
-        let emptyMetres = crew.vehicle.position.map { rules.roadMetres($0, booking.pickup) } ?? 0
+        var verdict = Verdict(collecting: true)
+        let candidate = evaluate(booking, CrewFacts(crew, rules: rules, now: now), crewIndex: crewIndex, now: now, &verdict)
+        if let candidate, verdict.problems.isEmpty { return .success(candidate) }
+        return .failure(Judgement(problems: verdict.problems))
+    }
+
+    // Once, not per pair: `allCases` builds a new array at every call.
+    static let policyKinds = InsurancePolicy.Kind.allCases
+    static let inspectionKinds = Inspection.Kind.allCases
+
+    /// The rules of DOMAIN.md for one pair, in one place for both the hot path and explanations:
+    /// the vehicle's file and live state, the crew's day, the driver's file and fatigue.
+    func evaluate(_ booking: Booking, _ facts: CrewFacts, crewIndex: Int, now: Int64, _ verdict: inout Verdict) -> Candidate? {
+        let f = facts
+        // The vehicle's file, the commonest failures first.
+        if f.vehicleClass != booking.vehicleClass { guard verdict.fail(.wrongClass(f.vehicleClass)) else { return nil } }
+        if f.seats - 1 < booking.passengers { guard verdict.fail(.tooFewSeats(seats: f.seats, passengers: booking.passengers)) else { return nil } }
+        if !f.rentalUse { guard verdict.fail(.notRentalUse) else { return nil } }
+        if !f.newEnergy { guard verdict.fail(.notNewEnergy) else { return nil } }
+        if f.seats > rules.maximumSeats { guard verdict.fail(.tooManySeats(f.seats)) else { return nil } }
+        for kind in Self.policyKinds {
+            // The policy in force at pick-up that runs longest.
+            var best: (expiry: Int64, amountFen: Int64)?
+            for policy in facts.policies where policy.kind == kind && policy.start <= booking.pickupTime && policy.expiry > best?.expiry ?? .min {
+                best = (policy.expiry, policy.amountFen)
+            }
+            guard let best else {
+                guard verdict.fail(.insuranceMissing(kind)) else { return nil }
+                continue
+            }
+            if best.expiry < booking.serviceEnd { guard verdict.fail(.insuranceLapses(kind, expiry: best.expiry)) else { return nil } }
+            if best.amountFen < rules.minimumCover(kind) { guard verdict.fail(.insuranceInsufficient(kind, amountFen: best.amountFen)) else { return nil } }
+        }
+        for (kind, latest) in zip(Self.inspectionKinds, facts.inspections) {
+            if let latest, !latest.passed {
+                guard verdict.fail(.inspectionFailed(kind, date: latest.date)) else { return nil }
+            } else if latest.map({ $0.date + rules.inspectionValidity(kind) < booking.serviceEnd }) ?? true {
+                guard verdict.fail(.inspectionOverdue(kind)) else { return nil }
+            }
+        }
+        if f.inRepair { guard verdict.fail(.inRepair) else { return nil } }
+        guard let position = f.position, let fixed = f.positionTime else {
+            _ = verdict.fail(.noPosition)
+            return nil
+        }
+        if now - fixed > rules.maximumPositionAge { guard verdict.fail(.terminalSilent(seconds: now - fixed)) else { return nil } }
+        let emptyMetres = rules.roadMetres(position, booking.pickup), tripMetres = rules.roadMetres(booking.pickup, booking.destination)
+        let rangeMetres = Int64(max(1, f.rangeKm)) * 1000
+        let neededPercent = Int(((emptyMetres + tripMetres) * Int64(100 + rules.chargeMarginPercent) + rangeMetres - 1) / rangeMetres)
+        if f.stateOfCharge < neededPercent { guard verdict.fail(.chargeTooLow(stateOfCharge: f.stateOfCharge, neededPercent: neededPercent)) else { return nil } }
+        // The crew's day: can it be there, is it free.
         let emptyDrive = speeds.seconds(metres: emptyMetres, at: now)
         let onSite = booking.pickupTime - rules.onSiteLead
         let departure = max(now, onSite - emptyDrive)
         let arrival = departure + emptyDrive
-        if arrival > booking.pickupTime + maximumLateness { problems.append(.cannotArriveInTime(lateSeconds: arrival - onSite)) }
+        if arrival > booking.pickupTime + maximumLateness { guard verdict.fail(.cannotArriveInTime(lateSeconds: arrival - onSite)) else { return nil } }
         let needed = TimeWindow(start: departure, end: booking.serviceEnd + rules.turnaround)
-        if let clash = crew.commitments.first(where: { $0.overlaps(needed) }) { problems.append(.busy(clash)) }
-        let tripDrive = speeds.seconds(metres: rules.roadMetres(booking.pickup, booking.destination), at: booking.pickupTime)
+        for commitment in facts.crew.commitments where commitment.overlaps(needed) {
+            guard verdict.fail(.busy(commitment)) else { return nil }
+            break
+        }
+        // The driver's file, then fatigue.
+        let age = DispatchRules.years(from: f.birthDate, to: booking.serviceEnd)
+        if age > rules.maximumDriverAge { guard verdict.fail(.tooOld(age: age)) else { return nil } }
+        let service = DispatchRules.years(from: f.serviceSince, to: booking.pickupTime)
+        if service < rules.minimumServiceYears { guard verdict.fail(.tooLittleExperience(years: service)) else { return nil } }
+        if !facts.licensed[booking.vehicleClass.index] { guard verdict.fail(.licenceClass(booking.vehicleClass)) else { return nil } }
+        if f.licenceExpiry < booking.serviceEnd { guard verdict.fail(.licenceExpires(f.licenceExpiry)) else { return nil } }
+        if f.points >= rules.fullPoints { guard verdict.fail(.fullPoints(f.points)) else { return nil } }
+        if let accident = f.lastMajorAccident, DispatchRules.years(from: accident, to: booking.pickupTime) < rules.majorAccidentFreeYears {
+            guard verdict.fail(.recentMajorAccident(accident)) else { return nil }
+        }
+        if f.criminalRecord { guard verdict.fail(.criminalRecord) else { return nil } }
+        if f.trainingDays < rules.minimumTrainingDays { guard verdict.fail(.untrained(days: f.trainingDays)) else { return nil } }
+        let tripDrive = speeds.seconds(metres: tripMetres, at: booking.pickupTime)
         // Idle for 20 minutes or more before leaving or on site is a rest.
         let rested = (departure - now) + (booking.pickupTime - arrival) >= 20 * 60
-        let continuous = (rested ? 0 : crew.driver.continuousDriving + emptyDrive) + tripDrive
-        problems += rules.driverProblems(crew.driver, for: booking, continuousDriving: continuous, dailyDriving: crew.driver.drivingLast24h + emptyDrive + tripDrive)
-        guard problems.isEmpty else { return .failure(Judgement(problems: problems)) }
+        let continuous = (rested ? 0 : f.continuousDriving + emptyDrive) + tripDrive
+        if continuous > rules.maximumContinuousDriving { guard verdict.fail(.continuousDriving(seconds: continuous)) else { return nil } }
+        let daily = f.drivingLast24h + emptyDrive + tripDrive
+        if daily > rules.maximumDailyDriving { guard verdict.fail(.dailyDriving(seconds: daily)) else { return nil } }
         let late = max(0, arrival - onSite)
         let cost = late * weights.perSecondLate + emptyMetres * weights.perEmptyKm / 1000
-        return .success(Candidate(crew: crewIndex, departure: departure, arrival: arrival, lateSeconds: late, emptyMetres: emptyMetres, cost: cost, reserve: crew.isReserve))
+        return Candidate(crew: crewIndex, departure: departure, arrival: arrival, lateSeconds: late, emptyMetres: emptyMetres, cost: cost, reserve: facts.reserve)
     }
 
     /// Reasons a pair was judged ineligible (an Error only to travel in a Result).
@@ -118,6 +182,7 @@ public struct Matcher: Sendable {
     }
 
     public func match(_ bookings: [Booking], crews: [Crew], now: Int64) -> Plan {
+        let facts = crews.map { CrewFacts($0, rules: rules, now: now) }
         var taken: [Int: Int64] = [:]  // crew -> booking
         var chosen: [Int: Candidate] = [:]  // booking index -> candidate
         var keptBack: Set<Int> = []
@@ -125,13 +190,11 @@ public struct Matcher: Sendable {
             let free = crews.indices.filter { taken[$0] == nil }
             guard !rows.isEmpty, !free.isEmpty else { return 0 }
             var matrix = AssignmentSolver.Matrix(rows: rows.count, columns: free.count)
-            var candidates: [Int: Candidate] = [:]  // row * columns + column
             var regularMaximum: Int64 = 0
             for (r, b) in rows.enumerated() {
                 for (c, crew) in free.enumerated() {
-                    guard let candidate = candidate(bookings[b], crews[crew], crewIndex: crew, now: now) else { continue }
+                    guard let candidate = candidate(bookings[b], facts[crew], crewIndex: crew, now: now) else { continue }
                     matrix[r, c] = candidate.cost
-                    candidates[r * free.count + c] = candidate
                     regularMaximum = max(regularMaximum, candidate.cost)
                 }
             }
@@ -146,7 +209,9 @@ public struct Matcher: Sendable {
             let solution = AssignmentSolver.solve(matrix)
             var total: Int64 = 0
             for (r, column) in solution.columnOfRow.enumerated() {
-                guard let column, let candidate = candidates[r * free.count + column] else { continue }
+                // Judged again for the chosen pairs only: keeping every candidate of a
+                // million-pair batch costs more than this.
+                guard let column, let candidate = candidate(bookings[rows[r]], facts[free[column]], crewIndex: free[column], now: now) else { continue }
                 taken[free[column]] = bookings[rows[r]].id
                 chosen[rows[r]] = candidate
                 total += candidate.cost

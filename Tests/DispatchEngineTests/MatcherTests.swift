@@ -228,7 +228,7 @@ enum Fixture {
         // The hot path and the full judgement agree on every pair.
         for booking in bookings {
             for (c, crew) in crews.enumerated() {
-                let fast = matcher.candidate(booking, crew, crewIndex: c, now: Fixture.now)
+                let fast = matcher.candidate(booking, CrewFacts(crew, rules: matcher.rules, now: Fixture.now), crewIndex: c, now: Fixture.now)
                 let full = matcher.judge(booking, crew, crewIndex: c, now: Fixture.now)
                 if case .success(let candidate) = full { #expect(fast == candidate) } else { #expect(fast == nil) }
             }
