@@ -186,15 +186,19 @@ public struct Matcher: Sendable {
         var taken: [Int: Int64] = [:]  // crew -> booking
         var chosen: [Int: Candidate] = [:]  // booking index -> candidate
         var keptBack: Set<Int> = []
+        // A booking is only ever judged against crews of its class: the rest fail the first rule.
+        let crewsOfClass = Dictionary(grouping: crews.indices, by: { crews[$0].vehicle.vehicleClass })
         func solve(_ rows: [Int], reserveAllowed: Bool) -> Int64 {
             let free = crews.indices.filter { taken[$0] == nil }
             guard !rows.isEmpty, !free.isEmpty else { return 0 }
+            var columnOfCrew = [Int](repeating: -1, count: crews.count)
+            for (c, crew) in free.enumerated() { columnOfCrew[crew] = c }
             var matrix = AssignmentSolver.Matrix(rows: rows.count, columns: free.count)
             var regularMaximum: Int64 = 0
             for (r, b) in rows.enumerated() {
-                for (c, crew) in free.enumerated() {
+                for crew in crewsOfClass[bookings[b].vehicleClass] ?? [] where columnOfCrew[crew] >= 0 {
                     guard let candidate = candidate(bookings[b], facts[crew], crewIndex: crew, now: now) else { continue }
-                    matrix[r, c] = candidate.cost
+                    matrix[r, columnOfCrew[crew]] = candidate.cost
                     regularMaximum = max(regularMaximum, candidate.cost)
                 }
             }
