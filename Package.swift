@@ -159,7 +159,7 @@ let package = Package(
         // A JT/T 808 terminal over TCP for tests.
         .target(
             name: "TerminalTestSupport",
-            dependencies: ["Gateway", "JT808", "TerminalSimulator", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["Gateway", "JT808", "Domain", "TerminalSimulator", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             path: "Tests/TerminalTestSupport",
             swiftSettings: strictSettings
         ),
@@ -180,7 +180,11 @@ let package = Package(
         .testTarget(name: "DrawingTests", dependencies: ["Drawing", "Domain"], swiftSettings: strictSettings),
         .testTarget(
             name: "GNSSTerminalTests",
-            dependencies: ["GNSSTerminal", "JT808", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "GNSSTerminal", "JT808", "Gateway", "Domain", "TerminalTestSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "JT808Tests", dependencies: ["JT808", "TerminalSimulator"], resources: [.copy("Vectors")], swiftSettings: strictSettings),

@@ -9,55 +9,6 @@ import TerminalTestSupport
 import TerminalSimulator
 import Testing
 
-/// A registry of known terminals, in memory.
-actor KnownTerminals: TerminalRegistry {
-    var terminals: [String: (id: Int32, code: String)]
-    var profiles: [String: String]
-    /// The alarm bits of each terminal's newest stored report.
-    var alarms: [String: UInt32]
-    init(_ terminals: [String: (id: Int32, code: String)], profiles: [String: String] = [:], alarms: [String: UInt32] = [:]) {
-        self.terminals = terminals
-        self.profiles = profiles
-        self.alarms = alarms
-    }
-
-    func register(_ identity: TerminalIdentity) async throws -> RegistrationDecision {
-        guard let known = terminals[identity.phone] else { return .terminalUnknown }
-        return .accepted(authCode: known.code)
-    }
-
-    func authenticate(phone: String, authCode: String) async throws -> AuthenticatedTerminal? {
-        guard let known = terminals[phone], known.code == authCode else { return nil }
-        return AuthenticatedTerminal(id: known.id, phone: phone, deviceProfile: profiles[phone], alarm: alarms[phone] ?? 0)
-    }
-}
-
-/// A sink that keeps what it was given, or fails while `failing` is set.
-actor RecordingSink: PositionSink, EventSink, MediaSink {
-    var stored: [PositionRecord] = []
-    var events: [VehicleEvent] = []
-    var media: [MediaRecord] = []
-    var failing = false
-    struct Down: Error {}
-
-    func setFailing(_ value: Bool) { failing = value }
-
-    func store(_ positions: [PositionRecord]) async throws {
-        if failing { throw Down() }
-        stored += positions
-    }
-
-    func record(_ events: [VehicleEvent]) async throws {
-        if failing { throw Down() }
-        self.events += events
-    }
-
-    func store(_ media: MediaRecord) async throws {
-        if failing { throw Down() }
-        self.media.append(media)
-    }
-}
-
 @Suite struct GatewayServerTests {
     let logger = Logger(label: "gateway-test")
     let phone = "13912345678"

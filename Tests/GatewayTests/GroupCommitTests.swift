@@ -2,6 +2,7 @@ import Domain
 import Gateway
 import Logging
 import ServiceLifecycle
+import TerminalTestSupport
 import Testing
 
 @Suite struct GroupCommitTests {

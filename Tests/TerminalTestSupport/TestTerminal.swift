@@ -1,3 +1,4 @@
+import Domain
 import Gateway
 import JT808
 import NIOCore
@@ -32,3 +33,55 @@ public func withTerminalConnection(
         })
     }
 }
+
+/// A registry of known terminals, in memory.
+public actor KnownTerminals: TerminalRegistry {
+    public var terminals: [String: (id: Int32, code: String)]
+    public var profiles: [String: String]
+    /// The alarm bits of each terminal's newest stored report.
+    public var alarms: [String: UInt32]
+    public init(_ terminals: [String: (id: Int32, code: String)], profiles: [String: String] = [:], alarms: [String: UInt32] = [:]) {
+        self.terminals = terminals
+        self.profiles = profiles
+        self.alarms = alarms
+    }
+
+    public func register(_ identity: TerminalIdentity) async throws -> RegistrationDecision {
+        guard let known = terminals[identity.phone] else { return .terminalUnknown }
+        return .accepted(authCode: known.code)
+    }
+
+    public func authenticate(phone: String, authCode: String) async throws -> AuthenticatedTerminal? {
+        guard let known = terminals[phone], known.code == authCode else { return nil }
+        return AuthenticatedTerminal(id: known.id, phone: phone, deviceProfile: profiles[phone], alarm: alarms[phone] ?? 0)
+    }
+}
+
+/// A sink that keeps what it was given, or fails while `failing` is set.
+public actor RecordingSink: PositionSink, EventSink, MediaSink {
+    public var stored: [PositionRecord] = []
+    public var events: [VehicleEvent] = []
+    public var media: [MediaRecord] = []
+    public var failing = false
+    public struct Down: Error {}
+
+    public init() {}
+
+    public func setFailing(_ value: Bool) { failing = value }
+
+    public func store(_ positions: [PositionRecord]) async throws {
+        if failing { throw Down() }
+        stored += positions
+    }
+
+    public func record(_ events: [VehicleEvent]) async throws {
+        if failing { throw Down() }
+        self.events += events
+    }
+
+    public func store(_ media: MediaRecord) async throws {
+        if failing { throw Down() }
+        self.media.append(media)
+    }
+}
+

@@ -1,0 +1,88 @@
+import Domain
+import Foundation
+import Gateway
+import GNSSTerminal
+import JT808
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TerminalTestSupport
+import Testing
+
+/// gps808's terminal service against the real gateway over loopback TCP (registry and sink in
+/// memory): fixes become stored reports, and the platform's commands get their answers.
+@Suite struct TerminalServiceGatewayTests {
+    let logger = Logger(label: "gps808-gateway-test")
+    let phone = TerminalPhone(digits: "013912340808", version: .v2013)!
+
+    @Test func reportsArriveAndPlatformCommandsAreAnswered() async throws {
+        let sink = RecordingSink()
+        let connections = TerminalConnections()
+        let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
+        let gateway = GatewayServer(
+            configuration: GatewayServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30)),
+            registry: KnownTerminals([phone.description: (id: 9, code: "AC-9")]), sink: sink, events: sink, media: sink, logger: logger,
+            connections: connections, onListening: { portsIn.yield($0) }
+        )
+        let gatewayGroup = ServiceGroup(services: [gateway], logger: logger)
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("gps808-gw-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let (fixes, fixesIn) = AsyncStream.makeStream(of: GNSSFix.self)
+        let now = Int64(Date().timeIntervalSince1970)
+
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await gatewayGroup.run() }
+            var portIterator = ports.makeAsyncIterator()
+            let port = await portIterator.next()!
+            let terminal = TerminalService(
+                configuration: .init(
+                    identity: GNSSTerminal.TerminalIdentity(phone: phone, plate: "浙B80808D"),
+                    settings: TerminalSettings(serverHost: "127.0.0.1", serverPort: port, reportInterval: 1), stateDirectory: state
+                ),
+                fixes: fixes, logger: logger
+            )
+            let terminalGroup = ServiceGroup(services: [terminal], logger: logger)
+            tasks.addTask { try await terminalGroup.run() }
+
+            // Three fixes a second apart, heading east at 36 km/h, 7 satellites.
+            for i in 0..<3 {
+                fixesIn.yield(GNSSFix(time: now - 10 + Int64(i), mode: .threeDimensional, latitude: 29.868336, longitude: 121.54399 + Double(i) * 0.0001,
+                                      altitudeMSL: 12, speed: 10, track: 90, satellitesUsed: 7))
+            }
+            for _ in 0..<100 where await sink.stored.count < 3 { try await Task.sleep(for: .milliseconds(50)) }
+            let stored = await sink.stored
+            #expect(stored.map(\.gnssTime) == [now - 10, now - 9, now - 8])
+            #expect(stored.allSatisfy { $0.terminalID == 9 && $0.speed == 360 && $0.course == 90 && $0.altitude == 12 })
+            #expect(stored.last?.mileage == 0, "under 100 m driven: 0.0 km")
+
+            // The platform asks; gps808 answers.
+            let set = try await connections.send(
+                .setParameters([TerminalParameter(id: TerminalParameter.ID.defaultReportInterval, value: .dword(5))]), to: phone, timeout: .seconds(10)
+            )
+            guard case .terminalResponse(let ok) = set else {
+                Issue.record("0x8103 answered with \(set)")
+                return
+            }
+            #expect(ok.replyID == 0x8103 && ok.result == ResponseResult.success.rawValue)
+            guard case .parameterReply(let parameters) = try await connections.send(.queryParameters, to: phone, timeout: .seconds(10)) else {
+                Issue.record("0x8104 not answered with 0x0104")
+                return
+            }
+            #expect(parameters[TerminalParameter.ID.defaultReportInterval] == .dword(5))
+            #expect(parameters[TerminalParameter.ID.serverTCPPort] == .dword(UInt32(port)))
+            guard case .locationReply(let located) = try await connections.send(.locateNow, to: phone, timeout: .seconds(10)) else {
+                Issue.record("0x8201 not answered with 0x0201")
+                return
+            }
+            #expect(located.location.time.epochSeconds == now - 8 && located.location.extras.satellites == 7)
+
+            await terminalGroup.triggerGracefulShutdown()
+            await gatewayGroup.triggerGracefulShutdown()
+            fixesIn.finish()
+            try await tasks.waitForAll()
+        }
+        // What the platform set survives the restart.
+        let saved = try TerminalState.load(from: state.appendingPathComponent("state.json"))
+        #expect(saved.authCode == "AC-9" && saved.settings?.reportInterval == 5)
+    }
+}
