@@ -1,6 +1,8 @@
 import EmbeddedPostgres
 import Foundation
 import Gateway
+import HTTPAPI
+import Hummingbird
 import Metrics
 import Prometheus
 import JT808
@@ -28,6 +30,10 @@ public struct FleetConfiguration: Sendable {
     /// 127.0.0.1:9808 by default).
     public var metricsHost = "127.0.0.1"
     public var metricsPort = 9808
+    /// The HTTP API ($FLEET_HTTP_HOST / $FLEET_HTTP_PORT, 127.0.0.1:8808 by default: outside the
+    /// box it belongs behind a TLS-terminating proxy).
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8808
 
     public init(
         databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql,
@@ -54,6 +60,8 @@ public struct FleetConfiguration: Sendable {
         var configuration = FleetConfiguration(databaseURL: url, dataDirectory: dir, retention: retention, gateway: gateway)
         if let host = env["FLEET_METRICS_HOST"], !host.isEmpty { configuration.metricsHost = host }
         if let port = env["FLEET_METRICS_PORT"].flatMap(Int.init) { configuration.metricsPort = port }
+        if let host = env["FLEET_HTTP_HOST"], !host.isEmpty { configuration.httpHost = host }
+        if let port = env["FLEET_HTTP_PORT"].flatMap(Int.init) { configuration.httpPort = port }
         return configuration
     }
 }
@@ -120,8 +128,14 @@ public enum FleetServer {
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
+        let api = Application(
+            router: FleetAPI(accounts: Accounts(client: client, logger: logger), positions: PositionQueries(client: client, logger: logger)).router(),
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "fleet"),
+            logger: logger
+        )
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: metrics), .init(service: client), .init(service: schema), .init(service: latest), .init(service: groupCommit), .init(service: gateway),
+            .init(service: api),
         ]
         if let demoFleet {
             all.append(.init(service: DemoFleetService(

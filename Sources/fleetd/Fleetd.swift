@@ -1,6 +1,7 @@
 import ArgumentParser
 import Domain
 import Drawing
+import HTTPAPI
 import FleetServer
 import Foundation
 import JT808
@@ -14,7 +15,7 @@ struct Fleetd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fleetd",
         abstract: "Fleet: an electric official-trip car fleet, from GNSS terminals to monthly statements.",
-        subcommands: [Serve.self, Demo.self, Migrate.self, Decode.self, Simulate.self, Terminal.self, Track.self]
+        subcommands: [Serve.self, Demo.self, Migrate.self, Decode.self, Simulate.self, Terminal.self, Track.self, User.self]
     )
 }
 
@@ -235,6 +236,45 @@ struct Track: AsyncParsableCommand {
             let subtitle = "\(track.count) positions, \(String(format: "%.1f", kilometres)) km, \(span)"
             try TrackSVG.render(track, title: plate, subtitle: subtitle).write(toFile: svg, atomically: true, encoding: .utf8)
             print("map written to \(svg)")
+        }
+    }
+}
+
+struct User: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage the HTTP API's users.", subcommands: [Add.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a user; the password is read from standard input (one line), and stored as bcrypt.",
+            discussion: "The first administrator comes from here; administrators create the others with POST /api/v1/users."
+        )
+        @Option(help: "Sign-in name, 3 to 64 characters.") var username: String
+        @Option(help: "administrator, dispatcher, agency, driver or auditor.") var role: String
+        @Option(help: "The agency's name, for an agency user (created if new).") var agency: String?
+        @OptionGroup var database: DatabaseOptions
+
+        func validate() throws {
+            guard (3...64).contains(username.count) else { throw ValidationError("--username must be 3 to 64 characters") }
+            guard Role(rawValue: role) != nil else { throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard (role == "agency") == (agency != nil) else { throw ValidationError("an agency user needs --agency, and only an agency user has one") }
+        }
+
+        func run() async throws {
+            guard let password = readLine(strippingNewline: true), password.count >= 10 else {
+                throw ValidationError("give the password on standard input, at least 10 characters (e.g. printf '%s\\n' \"$PASSWORD\" | fleetd user add ...)")
+            }
+            let logger = makeLogger()
+            let (username, role, agency) = (username, role, agency)
+            let hash = await PasswordHash.hash(password)
+            let user = try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client -> Accounts.User in
+                let accounts = Accounts(client: client, logger: logger)
+                var agencyID: Int64?
+                if let agency { agencyID = try await accounts.createAgency(name: agency) }
+                let user = try await accounts.createUser(username: username, passwordHash: hash, role: role, agencyID: agencyID)
+                try await accounts.audit(userID: nil, action: "user-create", resource: "user:\(user.id)", detail: #"{"by": "fleetd user add"}"#)
+                return user
+            }
+            print("user \(user.username) (\(user.role)) created with id \(user.id)")
         }
     }
 }

@@ -42,7 +42,7 @@ struct Fleetd {
 
 extension Fleetd {
     /// `fleetd serve` on `url`, its gateway on loopback `gatewayPort`, quiet; the caller stops it.
-    static func serve(_ url: DatabaseURL, gatewayPort: Int, metricsPort: Int? = nil) throws -> Process {
+    static func serve(_ url: DatabaseURL, gatewayPort: Int, metricsPort: Int? = nil, httpPort: Int? = nil) throws -> Process {
         let server = Process()
         server.executableURL = binary
         server.arguments = ["serve", "--database-url", url.description]
@@ -51,6 +51,7 @@ extension Fleetd {
         let metrics = try metricsPort ?? EmbeddedPostgres.freePort()
         server.environment = ProcessInfo.processInfo.environment.merging([
             "FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(gatewayPort)", "FLEET_METRICS_PORT": "\(metrics)", "LOG_LEVEL": "error",
+            "FLEET_HTTP_PORT": "\(try httpPort ?? EmbeddedPostgres.freePort())",
         ]) { $1 }
         server.standardOutput = FileHandle.nullDevice
         try server.run()

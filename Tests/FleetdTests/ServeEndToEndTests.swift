@@ -96,3 +96,34 @@ import Testing
         }
     }
 }
+
+/// The first administrator from `fleetd user add`, signing in to `fleetd serve`'s HTTP API.
+@Suite struct UserEndToEndTests {
+    @Test func anAdministratorFromTheCommandLineSignsInOverHTTP() async throws {
+        try await TestPostgres.withDatabase { _, url in
+            let add = try Fleetd.run(["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.description], stdin: "correct horse battery\n")
+            #expect(add.status == 0 && add.out.hasPrefix("user chief (administrator) created"), "\(add)")
+            let short = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "short\n")
+            #expect(short.status != 0 && short.err.contains("at least 10 characters"), "\(short)")
+
+            let gatewayPort = try EmbeddedPostgres.freePort(), httpPort = try EmbeddedPostgres.freePort()
+            let server = try Fleetd.serve(url, gatewayPort: gatewayPort, httpPort: httpPort)
+            defer { if server.isRunning { server.terminate() } }
+            try await Fleetd.waitUntilListening(gatewayPort)
+            var signIn = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/sessions")!)
+            signIn.httpMethod = "POST"
+            signIn.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            signIn.httpBody = Data(#"{"username": "chief", "password": "correct horse battery"}"#.utf8)
+            let (body, response) = try await URLSession.shared.data(for: signIn)
+            #expect((response as? HTTPURLResponse)?.statusCode == 201, "\(String(decoding: body, as: UTF8.self))")
+            let token = try #require((try JSONSerialization.jsonObject(with: body) as? [String: Any])?["token"] as? String)
+            var me = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/me")!)
+            me.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            let (meBody, _) = try await URLSession.shared.data(for: me)
+            #expect(String(decoding: meBody, as: UTF8.self).contains(#""role":"administrator""#))
+            server.interrupt()
+            server.waitUntilExit()
+            #expect(server.terminationStatus == 0)
+        }
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import PostgresTestSupport
+import ServiceLifecycle
+import Store
+import Testing
+
+@testable import HTTPAPI
+
+/// The API over real HTTP (URLSession to a listening server) on a real PostgreSQL database.
+@Suite struct FleetAPITests {
+    struct Reply {
+        var status: Int
+        var contentType: String?
+        var json: [String: Any]
+        var array: [Any]
+    }
+
+    /// A running API on a fresh database with an administrator, a dispatcher, an auditor and an
+    /// agency user (password "correct horse" each), for the duration of `body`.
+    static func withAPI(_ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient) async throws -> Void) async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let logger = TestPostgres.logger
+            let accounts = Accounts(client: client, logger: logger)
+            let agency = try await accounts.createAgency(name: "市机关事务管理局")
+            let hash = await PasswordHash.hash("correct horse")
+            for (name, role, agencyID) in [("admin", "administrator", nil), ("dispatcher", "dispatcher", nil), ("auditor", "auditor", nil), ("agency", "agency", Optional(agency))] {
+                _ = try await accounts.createUser(username: name, passwordHash: hash, role: role, agencyID: agencyID)
+            }
+            let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
+            let app = Application(
+                router: FleetAPI(accounts: accounts, positions: PositionQueries(client: client, logger: logger)).router(),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { portsIn.yield($0.localAddress?.port ?? 0) },
+                logger: logger
+            )
+            let group = ServiceGroup(services: [app], logger: logger)
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                var iterator = ports.makeAsyncIterator()
+                let port = await iterator.next()!
+                try await body(URL(string: "http://127.0.0.1:\(port)")!, accounts, client)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+        }
+    }
+
+    static func call(_ base: URL, _ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> Reply {
+        var request = URLRequest(url: URL(string: base.absoluteString + path)!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        let parsed = try? JSONSerialization.jsonObject(with: data)
+        return Reply(status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), json: parsed as? [String: Any] ?? [:], array: parsed as? [Any] ?? [])
+    }
+
+    static func signIn(_ base: URL, _ username: String, _ password: String = "correct horse") async throws -> String {
+        let reply = try await call(base, "POST", "/api/v1/sessions", body: #"{"username": "\#(username)", "password": "\#(password)"}"#)
+        #expect(reply.status == 201, "\(reply.json)")
+        return reply.json["token"] as? String ?? ""
+    }
+
+    @Test func signInGivesATokenAndRefusalsAreProblemsThenLockedOut() async throws {
+        try await Self.withAPI { base, accounts, _ in
+            let token = try await Self.signIn(base, "dispatcher")
+            #expect(token.count == 64)
+            let me = try await Self.call(base, "GET", "/api/v1/me", token: token)
+            #expect(me.status == 200 && me.json["username"] as? String == "dispatcher" && me.json["role"] as? String == "dispatcher")
+
+            let wrong = try await Self.call(base, "POST", "/api/v1/sessions", body: #"{"username": "auditor", "password": "wrong"}"#)
+            #expect(wrong.status == 401 && wrong.contentType == "application/problem+json" && wrong.json["title"] as? String == "Sign-in refused")
+            for _ in 0..<4 { _ = try await Self.call(base, "POST", "/api/v1/sessions", body: #"{"username": "auditor", "password": "wrong"}"#) }
+            // Five failures: even the right password is refused for a while.
+            let locked = try await Self.call(base, "POST", "/api/v1/sessions", body: #"{"username": "auditor", "password": "correct horse"}"#)
+            #expect(locked.status == 429, "\(locked.json)")
+
+            let bad = try await Self.call(base, "GET", "/api/v1/me", token: String(repeating: "0", count: 64))
+            #expect(bad.status == 401 && (bad.json["detail"] as? String)?.contains("sign in again") == true)
+            let trail = try await accounts.auditTrail()
+            #expect(trail.filter { $0.action == "sign-in-refused" }.count == 5)
+            #expect(trail.contains { $0.action == "sign-in" && $0.resource == "user:dispatcher" })
+        }
+    }
+
+    @Test func everyProtectedRouteRefusesStrangersAndWrongRoles() async throws {
+        try await Self.withAPI { base, _, _ in
+            let agency = try await Self.signIn(base, "agency")
+            for route in FleetAPI.routes where !route.roles.isEmpty {
+                let path = route.path.replacingOccurrences(of: "{plate}", with: "浙B12345D".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)
+                let anonymous = try await Self.call(base, route.method, path, body: route.method == "POST" ? "{}" : nil)
+                #expect(anonymous.status == 401, "\(route.method) \(route.path) without a token: \(anonymous.status)")
+                if !route.roles.contains(.agency) {
+                    let refused = try await Self.call(base, route.method, path, token: agency, body: route.method == "POST" ? "{}" : nil)
+                    #expect(refused.status == 403 && refused.contentType == "application/problem+json", "\(route.method) \(route.path) as an agency: \(refused.status)")
+                }
+            }
+        }
+    }
+
+    @Test func invalidBodiesNameTheField() async throws {
+        try await Self.withAPI { base, _, _ in
+            let admin = try await Self.signIn(base, "admin")
+            let missing = try await Self.call(base, "POST", "/api/v1/sessions", body: #"{"username": "admin"}"#)
+            #expect(missing.status == 400 && missing.json["field"] as? String == "password", "\(missing.json)")
+            let notJSON = try await Self.call(base, "POST", "/api/v1/sessions", body: "username=admin")
+            #expect(notJSON.status == 400, "\(notJSON.json)")
+            let short = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "short", "role": "dispatcher"}"#)
+            #expect(short.status == 400 && short.json["field"] as? String == "password")
+            let role = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "king"}"#)
+            #expect(role.status == 400 && role.json["field"] as? String == "role", "\(role.json)")
+            let agencyless = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "agency"}"#)
+            #expect(agencyless.status == 400 && agencyless.json["field"] as? String == "agencyID")
+            let created = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "dispatcher"}"#)
+            #expect(created.status == 201 && created.json["role"] as? String == "dispatcher")
+            let again = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "dispatcher"}"#)
+            #expect(again.status == 409 && again.json["field"] as? String == "username")
+            // The new user signs in with the password given: it was stored as bcrypt.
+            _ = try await Self.signIn(base, "kim", "long enough!")
+        }
+    }
+
+    @Test func trackReadsAreAuditedAndQueriesChecked() async throws {
+        try await Self.withAPI { base, accounts, client in
+            try await client.query("INSERT INTO vehicles (plate) VALUES ('浙B12345D')", logger: TestPostgres.logger)
+            let auditor = try await Self.signIn(base, "auditor")
+            let plate = "浙B12345D".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!
+            let track = try await Self.call(base, "GET", "/api/v1/vehicles/\(plate)/track?from=2026-11-21T08:00:00%2B08:00&to=2026-11-21T20:00:00%2B08:00", token: auditor)
+            #expect(track.status == 200 && track.json["plate"] as? String == "浙B12345D" && (track.json["points"] as? [Any])?.isEmpty == true, "\(track.json)")
+            #expect(try await accounts.auditTrail().first.map { [$0.action, $0.resource] } != nil)
+            let trail = try await accounts.auditTrail()
+            #expect(trail.first?.action == "track-read" && trail.first?.resource.hasPrefix("vehicle:") == true)
+            let badTime = try await Self.call(base, "GET", "/api/v1/vehicles/\(plate)/track?from=yesterday", token: auditor)
+            #expect(badTime.status == 400 && badTime.json["field"] as? String == "from")
+            let unknown = try await Self.call(base, "GET", "/api/v1/vehicles/X1/track", token: auditor)
+            #expect(unknown.status == 404)
+            let latest = try await Self.call(base, "GET", "/api/v1/positions/latest", token: auditor)
+            #expect(latest.status == 200 && latest.array.isEmpty)
+        }
+    }
+
+    /// The served document describes every route and nothing else.
+    @Test func theOpenAPIDocumentListsEveryRoute() async throws {
+        try await Self.withAPI { base, _, _ in
+            let served = try await Self.call(base, "GET", "/openapi.json")
+            #expect(served.status == 200 && served.json["openapi"] as? String == "3.1.0")
+            let paths = try #require(served.json["paths"] as? [String: [String: Any]])
+            let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
+            let routed = Set(FleetAPI.routes.map { "\($0.method) \($0.path)" })
+            #expect(documented == routed)
+        }
+    }
+}
