@@ -131,9 +131,12 @@ public struct Matcher: Sendable {
             }
         }
         if f.inRepair { guard verdict.fail(.inRepair) else { return nil } }
-        guard let position = f.position, let fixed = f.positionTime else {
-            _ = verdict.fail(.noPosition)
-            return nil
+        let position: GeoPoint, fixed: Int64
+        if let p = f.position, let t = f.positionTime {
+            (position, fixed) = (p, t)
+        } else {
+            guard verdict.fail(.noPosition) else { return nil }
+            (position, fixed) = (booking.pickup, now)  // only to go on listing the other reasons
         }
         if now - fixed > rules.maximumPositionAge { guard verdict.fail(.terminalSilent(seconds: now - fixed)) else { return nil } }
         let emptyMetres = rules.roadMetres(position, booking.pickup), tripMetres = rules.roadMetres(booking.pickup, booking.destination)

@@ -109,6 +109,14 @@ enum Fixture {
         ]))
     }
 
+    @Test func aVehicleWithoutAPositionStillHearsEveryOtherReason() {
+        var crew = Fixture.crew(1)
+        crew.vehicle.position = nil
+        crew.driver.criminalRecord = true
+        let plan = matcher.match([Fixture.booking(1)], crews: [crew], now: Fixture.now)
+        #expect(verdicts(plan, Fixture.booking(1), [crew])[1] == .ineligible([.noPosition, .criminalRecord]))
+    }
+
     @Test func theAssignmentIsOptimalNotGreedy() {
         // Booking 1 at 2 km east, booking 2 at 6 km east; crew A at 3 km east, crew B at the
         // station. Greedy gives A (1 km) to booking 1, leaving B 6 km from booking 2: 7 km.

@@ -86,6 +86,8 @@ import Testing
             let locked = try await Self.call(base, "POST", "/api/v1/sessions", body: #"{"username": "auditor", "password": "correct horse"}"#)
             #expect(locked.status == 429, "\(locked.json)")
 
+            let anonymous = try await Self.call(base, "GET", "/api/v1/me")
+            #expect(anonymous.status == 401 && (anonymous.json["detail"] as? String)?.contains("POST /api/v1/sessions") == true, "\(anonymous.json)")
             let bad = try await Self.call(base, "GET", "/api/v1/me", token: String(repeating: "0", count: 64))
             #expect(bad.status == 401 && (bad.json["detail"] as? String)?.contains("sign in again") == true)
             let trail = try await accounts.auditTrail()
