@@ -16,7 +16,10 @@ public final class GPSDReader: Sendable {
     private let continuation: AsyncStream<GNSSFix>.Continuation
     private let stopped = Atomic<Bool>(false)
     private let logger: Logger
-    static let retryInterval: TimeInterval = 2
+    /// gpsd streams only to connected clients: while it is not up yet (a box booting, a replay
+    /// starting), try often for a few seconds so that the first fixes are not missed, then every
+    /// 2 seconds.
+    static func retryInterval(attempt: Int) -> TimeInterval { attempt < 50 ? 0.1 : 2 }
 
     public init(host: String = "localhost", port: Int = 2947, logger: Logger) {
         self.host = host
@@ -41,16 +44,16 @@ public final class GPSDReader: Sendable {
             data.deallocate()
             continuation.finish()
         }
-        var complained = false
+        var attempts = 0
         while !stopped.load(ordering: .relaxed) {
             guard gps_open(host, port, data) == 0 else {
-                if !complained { logger.warning("cannot reach gpsd at \(host):\(port) (\(String(cString: gps_errstr(errno)))); retrying every \(Int(Self.retryInterval)) s") }
-                complained = true
-                Thread.sleep(forTimeInterval: Self.retryInterval)
+                if attempts == 0 { logger.warning("cannot reach gpsd at \(host):\(port) (\(String(cString: gps_errstr(errno)))); retrying") }
+                Thread.sleep(forTimeInterval: Self.retryInterval(attempt: attempts))
+                attempts += 1
                 continue
             }
             logger.info("reading fixes from gpsd at \(host):\(port)")
-            complained = false
+            attempts = 0
             gps_stream(data, clibgps_watch_json, nil)
             var lastTime: timespec?
             while !stopped.load(ordering: .relaxed) {
