@@ -6,6 +6,7 @@
 #                                           fleetd under N terminals: RSS, acknowledged rate, latency
 #   Benchmarks/run.sh track [DAYS] [QUERIES]  a day's track out of 30 days of 200 vehicles; dropping a day
 #   Benchmarks/run.sh dispatch [BOOKINGS] [CREWS]  matching time; the optimum against scipy's and greedy's
+#   Benchmarks/run.sh api [VEHICLES]        wrk on the latest-positions endpoint, against /openapi.json
 set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-codec}
@@ -48,8 +49,33 @@ dispatch)
     ours=$(grep '^ours:' <<<"$out" | sed 's/^ours: //')
     if [ "$ours" = "$(sed 's/^scipy: //; s/ (.*//' <<<"$theirs")" ]; then echo "same optimum as scipy: $ours"; else echo "DIFFERENT from scipy: ours $ours" >&2; exit 1; fi
     ;;
+api)
+    # wrk against GET /api/v1/positions/latest of a release fleetd serve with N vehicles reporting.
+    ../Deploy/setup.sh
+    command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null; }
+    (cd .. && swift build -c release --product fleetd)
+    fleetd=$(cd .. && swift build -c release --show-bin-path)/fleetd
+    source ../Deploy/throwaway-postgres.sh
+    pids=()
+    trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null; stop_throwaway_postgres' EXIT
+    vehicles=${1:-200}
+    gateway=$(free_port) http=$(free_port)
+    (cd .. && FLEET_GATEWAY_HOST=127.0.0.1 FLEET_GATEWAY_PORT=$gateway FLEET_METRICS_PORT=$(free_port) FLEET_HTTP_PORT=$http LOG_LEVEL=warning \
+        "$fleetd" serve --database-url "$THROWAWAY_DATABASE_URL") &
+    pids+=($!)
+    until (exec 3<>/dev/tcp/127.0.0.1/$http) 2>/dev/null; do sleep 0.2; done
+    (cd .. && LOG_LEVEL=warning "$fleetd" simulate --terminals "$vehicles" --interval 1 --duration 8 --port "$gateway" --database-url "$THROWAWAY_DATABASE_URL" >/dev/null)
+    printf '%s\n' 'benchmark password' | (cd .. && LOG_LEVEL=warning "$fleetd" user add --username bench --role dispatcher --database-url "$THROWAWAY_DATABASE_URL" >/dev/null)
+    token=$(curl -s -X POST "127.0.0.1:$http/api/v1/sessions" -H 'Content-Type: application/json' \
+        -d '{"username": "bench", "password": "benchmark password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+    echo "latest positions: $(curl -s "127.0.0.1:$http/api/v1/positions/latest" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') vehicles"
+    echo "baseline, GET /openapi.json (no database):"
+    wrk -t2 -c64 -d10s "http://127.0.0.1:$http/openapi.json"
+    echo "GET /api/v1/positions/latest (token looked up, $vehicles positions):"
+    wrk -t2 -c64 -d10s -H "Authorization: Bearer $token" "http://127.0.0.1:$http/api/v1/positions/latest"
+    ;;
 *)
-    echo "unknown benchmark '$what': use codec, ingest, load, track or dispatch" >&2
+    echo "unknown benchmark '$what': use codec, ingest, load, track, dispatch or api" >&2
     exit 64
     ;;
 esac
