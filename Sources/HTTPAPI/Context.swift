@@ -8,6 +8,15 @@ public enum Role: String, Sendable, Codable, CaseIterable {
     case administrator, dispatcher, agency, driver, auditor
 }
 
+/// What a new account must be, for `POST /api/v1/users` and `fleetd user add` alike.
+public enum AccountRules {
+    public static let usernameLength = 3...64
+    public static let minimumPasswordLength = 10
+
+    /// An agency user belongs to exactly one agency; nobody else belongs to one.
+    public static func agencyMatches(role: Role, hasAgency: Bool) -> Bool { (role == .agency) == hasAgency }
+}
+
 /// The signed-in user of a request.
 public struct APIUser: Sendable {
     public var id: Int64

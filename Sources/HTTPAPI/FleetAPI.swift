@@ -37,8 +37,7 @@ public struct FleetAPI: Sendable {
         }
         router.post("/api/v1/sessions") { request, context in try await signIn(request, context) }
         router.get("/api/v1/me") { _, context in
-            let user = try context.require(Role.allCases)
-            return UserBody(id: user.id, username: user.username, role: user.role, agencyID: user.agencyID)
+            UserBody(try context.require(Role.allCases))
         }
         router.post("/api/v1/users") { request, context in try await createUser(request, context) }
         router.get("/api/v1/positions/latest") { _, context in
@@ -67,6 +66,9 @@ public struct FleetAPI: Sendable {
         var username: String
         var role: Role
         var agencyID: Int64?
+
+        init(id: Int64, username: String, role: Role, agencyID: Int64?) { (self.id, self.username, self.role, self.agencyID) = (id, username, role, agencyID) }
+        init(_ user: APIUser) { self.init(id: user.id, username: user.username, role: user.role, agencyID: user.agencyID) }
     }
 
     func signIn(_ request: Request, _ context: APIContext) async throws -> EditedResponse<Session> {
@@ -85,7 +87,7 @@ public struct FleetAPI: Sendable {
         let token = BearerToken.make(), expiry = Date().addingTimeInterval(tokenLifetime)
         try await accounts.storeToken(sha256: BearerToken.sha256(token), userID: user.id, expiresAt: expiry)
         try await accounts.audit(userID: user.id, action: "sign-in", resource: "user:\(user.username)")
-        let session = Session(token: token, expiresAt: expiry, user: UserBody(id: user.id, username: user.username, role: apiUser.role, agencyID: user.agencyID))
+        let session = Session(token: token, expiresAt: expiry, user: UserBody(apiUser))
         return EditedResponse(status: .created, response: session)
     }
 
@@ -99,19 +101,22 @@ public struct FleetAPI: Sendable {
     func createUser(_ request: Request, _ context: APIContext) async throws -> EditedResponse<UserBody> {
         let admin = try context.require([.administrator])
         let body = try await decode(NewUser.self, request, context)
-        guard body.username.count >= 3, body.username.count <= 64 else { throw Problem.invalid("username", "3 to 64 characters") }
-        guard body.password.count >= 10 else { throw Problem.invalid("password", "at least 10 characters") }
-        guard (body.role == .agency) == (body.agencyID != nil) else {
+        let length = AccountRules.usernameLength
+        guard length.contains(body.username.count) else { throw Problem.invalid("username", "\(length.lowerBound) to \(length.upperBound) characters") }
+        guard body.password.count >= AccountRules.minimumPasswordLength else {
+            throw Problem.invalid("password", "at least \(AccountRules.minimumPasswordLength) characters")
+        }
+        guard AccountRules.agencyMatches(role: body.role, hasAgency: body.agencyID != nil) else {
             throw Problem.invalid("agencyID", "an agency user needs its agency's id, and only an agency user has one")
         }
-        let user: Accounts.User
+        let stored: Accounts.User
         do {
-            user = try await accounts.createUser(username: body.username, passwordHash: await PasswordHash.hash(body.password), role: body.role.rawValue, agencyID: body.agencyID)
+            stored = try await accounts.createUser(username: body.username, passwordHash: await PasswordHash.hash(body.password), role: body.role.rawValue, agencyID: body.agencyID)
         } catch is Accounts.UsernameTaken {
             throw Problem(.conflict, "Username taken", detail: "choose another username", field: "username")
         }
-        try await accounts.audit(userID: admin.id, action: "user-create", resource: "user:\(user.id)", detail: #"{"role": "\#(body.role.rawValue)"}"#)
-        return EditedResponse(status: .created, response: UserBody(id: user.id, username: user.username, role: body.role, agencyID: user.agencyID))
+        try await accounts.audit(userID: admin.id, action: "user-create", resource: "user:\(stored.id)", detail: #"{"role": "\#(body.role.rawValue)"}"#)
+        return EditedResponse(status: .created, response: UserBody(id: stored.id, username: stored.username, role: body.role, agencyID: stored.agencyID))
     }
 
     struct PositionBody: ResponseEncodable {

@@ -254,14 +254,15 @@ struct User: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
-            guard (3...64).contains(username.count) else { throw ValidationError("--username must be 3 to 64 characters") }
-            guard Role(rawValue: role) != nil else { throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))") }
-            guard (role == "agency") == (agency != nil) else { throw ValidationError("an agency user needs --agency, and only an agency user has one") }
+            let length = AccountRules.usernameLength
+            guard length.contains(username.count) else { throw ValidationError("--username must be \(length.lowerBound) to \(length.upperBound) characters") }
+            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))") }
+            guard AccountRules.agencyMatches(role: role, hasAgency: agency != nil) else { throw ValidationError("an agency user needs --agency, and only an agency user has one") }
         }
 
         func run() async throws {
-            guard let password = readLine(strippingNewline: true), password.count >= 10 else {
-                throw ValidationError("give the password on standard input, at least 10 characters (e.g. printf '%s\\n' \"$PASSWORD\" | fleetd user add ...)")
+            guard let password = readLine(strippingNewline: true), password.count >= AccountRules.minimumPasswordLength else {
+                throw ValidationError("give the password on standard input, at least \(AccountRules.minimumPasswordLength) characters (e.g. printf '%s\\n' \"$PASSWORD\" | fleetd user add ...)")
             }
             let logger = makeLogger()
             let (username, role, agency) = (username, role, agency)

@@ -112,16 +112,6 @@ import Testing
         return process
     }
 
-    /// Polls until `done` holds for a few polls in a row (stored counts stop moving), up to `limit`.
-    static func waitUntilSettled(limit: Duration = .seconds(120), _ done: () async throws -> Bool) async throws {
-        let end = ContinuousClock.now + limit
-        var streak = 0
-        while ContinuousClock.now < end && streak < 6 {
-            streak = try await done() ? streak + 1 : 0
-            try await Task.sleep(for: .milliseconds(500))
-        }
-    }
-
     /// As an operator provisions a vehicle box: `fleetd terminal bind`.
     static func provision(_ url: DatabaseURL) throws {
         let bind = try Fleetd.run(["terminal", "bind", "--phone", String(phone.dropFirst()), "--plate", plate, "--database-url", url.description])
@@ -184,13 +174,16 @@ import Testing
         /// gps808's log (both runs, when it was restarted).
         var log: String { (try? String(contentsOf: URL(fileURLWithPath: state.path + ".log"), encoding: .utf8)) ?? "" }
 
-        /// Waits until the stored count is above `minimum` and stops moving, and `also` holds.
+        /// Waits until the stored count is above `minimum`, `also` holds, and both stay so for
+        /// six polls in a row (3 s), up to 2 minutes.
         func waitUntilStored(moreThan minimum: Int = -1, also: () -> Bool = { true }) async throws {
-            var last = -1
-            try await GPS808EndToEndTests.waitUntilSettled {
+            let end = ContinuousClock.now + .seconds(120)
+            var last = -1, streak = 0
+            while ContinuousClock.now < end && streak < 6 {
                 let count = try await stored().count
-                defer { last = count }
-                return also() && count == last && count > minimum
+                streak = also() && count == last && count > minimum ? streak + 1 : 0
+                last = count
+                try await Task.sleep(for: .milliseconds(500))
             }
         }
 
