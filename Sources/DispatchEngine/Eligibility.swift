@@ -17,6 +17,8 @@ public struct DispatchRules: Sendable, Hashable {
     public var maximumPositionAge: Int64 = 15 * 60
     /// Charge must cover the empty drive and the trip, plus this share.
     public var chargeMarginPercent = 20
+    /// Below this charge a vehicle is not dispatchable at all: it goes to a charger first.
+    public var minimumStateOfCharge = 20
     public var maximumDriverAge = 60
     public var minimumServiceYears = 3
     public var majorAccidentFreeYears = 3

@@ -186,6 +186,16 @@ public struct Crew: Sendable, Hashable {
     public var isReserve: Bool { vehicle.reserve || driver.reserve }
 }
 
+extension Vehicle {
+    /// The other half of a crew when only a driver's file is judged: its facts are never read.
+    static let standIn = Vehicle(id: 0, plate: "", vehicleClass: .sedan, seats: 5, policies: [], inspections: [])
+}
+
+extension Driver {
+    /// The other half of a crew when only a vehicle's file is judged: its facts are never read.
+    static let standIn = Driver(id: 0, name: "", birthDate: 0, serviceSince: 0, licenceExpiry: 0)
+}
+
 /// An agency's request for a car with driver.
 public struct Booking: Sendable, Hashable {
     public var id: Int64

@@ -104,33 +104,10 @@ public struct Matcher: Sendable {
     /// the vehicle's file and live state, the crew's day, the driver's file and fatigue.
     func evaluate(_ booking: Booking, _ facts: CrewFacts, crewIndex: Int, now: Int64, _ verdict: inout Verdict) -> Candidate? {
         let f = facts
-        // The vehicle's file, the commonest failures first.
+        // The commonest failures first.
         if f.vehicleClass != booking.vehicleClass { guard verdict.fail(.wrongClass(f.vehicleClass)) else { return nil } }
         if f.seats - 1 < booking.passengers { guard verdict.fail(.tooFewSeats(seats: f.seats, passengers: booking.passengers)) else { return nil } }
-        if !f.rentalUse { guard verdict.fail(.notRentalUse) else { return nil } }
-        if !f.newEnergy { guard verdict.fail(.notNewEnergy) else { return nil } }
-        if f.seats > rules.maximumSeats { guard verdict.fail(.tooManySeats(f.seats)) else { return nil } }
-        for kind in Self.policyKinds {
-            // The policy in force at pick-up that runs longest.
-            var best: (expiry: Int64, amountFen: Int64)?
-            for policy in facts.policies where policy.kind == kind && policy.start <= booking.pickupTime && policy.expiry > best?.expiry ?? .min {
-                best = (policy.expiry, policy.amountFen)
-            }
-            guard let best else {
-                guard verdict.fail(.insuranceMissing(kind)) else { return nil }
-                continue
-            }
-            if best.expiry < booking.serviceEnd { guard verdict.fail(.insuranceLapses(kind, expiry: best.expiry)) else { return nil } }
-            if best.amountFen < rules.minimumCover(kind) { guard verdict.fail(.insuranceInsufficient(kind, amountFen: best.amountFen)) else { return nil } }
-        }
-        for (kind, latest) in zip(Self.inspectionKinds, facts.inspections) {
-            if let latest, !latest.passed {
-                guard verdict.fail(.inspectionFailed(kind, date: latest.date)) else { return nil }
-            } else if latest.map({ $0.date + rules.inspectionValidity(kind) < booking.serviceEnd }) ?? true {
-                guard verdict.fail(.inspectionOverdue(kind)) else { return nil }
-            }
-        }
-        if f.inRepair { guard verdict.fail(.inRepair) else { return nil } }
+        guard vehicleFile(f, from: booking.pickupTime, until: booking.serviceEnd, &verdict) else { return nil }
         let position: GeoPoint, fixed: Int64
         if let p = f.position, let t = f.positionTime {
             (position, fixed) = (p, t)
@@ -154,19 +131,8 @@ public struct Matcher: Sendable {
             guard verdict.fail(.busy(commitment)) else { return nil }
             break
         }
-        // The driver's file, then fatigue.
-        let age = DispatchRules.years(from: f.birthDate, to: booking.serviceEnd)
-        if age > rules.maximumDriverAge { guard verdict.fail(.tooOld(age: age)) else { return nil } }
-        let service = DispatchRules.years(from: f.serviceSince, to: booking.pickupTime)
-        if service < rules.minimumServiceYears { guard verdict.fail(.tooLittleExperience(years: service)) else { return nil } }
-        if !facts.licensed[booking.vehicleClass.index] { guard verdict.fail(.licenceClass(booking.vehicleClass)) else { return nil } }
-        if f.licenceExpiry < booking.serviceEnd { guard verdict.fail(.licenceExpires(f.licenceExpiry)) else { return nil } }
-        if f.points >= rules.fullPoints { guard verdict.fail(.fullPoints(f.points)) else { return nil } }
-        if let accident = f.lastMajorAccident, DispatchRules.years(from: accident, to: booking.pickupTime) < rules.majorAccidentFreeYears {
-            guard verdict.fail(.recentMajorAccident(accident)) else { return nil }
-        }
-        if f.criminalRecord { guard verdict.fail(.criminalRecord) else { return nil } }
-        if f.trainingDays < rules.minimumTrainingDays { guard verdict.fail(.untrained(days: f.trainingDays)) else { return nil } }
+        guard driverFile(f, vehicleClass: booking.vehicleClass, from: booking.pickupTime, until: booking.serviceEnd, &verdict) else { return nil }
+        // Fatigue.
         let tripDrive = speeds.seconds(metres: tripMetres, at: booking.pickupTime)
         // Idle for 20 minutes or more before leaving or on site is a rest.
         let rested = (departure - now) + (booking.pickupTime - arrival) >= 20 * 60
@@ -177,6 +143,83 @@ public struct Matcher: Sendable {
         let late = max(0, arrival - onSite)
         let cost = late * weights.perSecondLate + emptyMetres * weights.perEmptyKm / 1000
         return Candidate(crew: crewIndex, departure: departure, arrival: arrival, lateSeconds: late, emptyMetres: emptyMetres, cost: cost, reserve: facts.reserve)
+    }
+
+    /// The vehicle's file over a service window: use, energy, seats, insurance in force and
+    /// sufficient throughout, inspections passed and valid, not in repair. False: stop.
+    @inline(__always)
+    func vehicleFile(_ f: CrewFacts, from start: Int64, until end: Int64, _ verdict: inout Verdict) -> Bool {
+        if !f.rentalUse { guard verdict.fail(.notRentalUse) else { return false } }
+        if !f.newEnergy { guard verdict.fail(.notNewEnergy) else { return false } }
+        if f.seats > rules.maximumSeats { guard verdict.fail(.tooManySeats(f.seats)) else { return false } }
+        for kind in Self.policyKinds {
+            // The policy in force at the start that runs longest.
+            var best: (expiry: Int64, amountFen: Int64)?
+            for policy in f.policies where policy.kind == kind && policy.start <= start && policy.expiry > best?.expiry ?? .min {
+                best = (policy.expiry, policy.amountFen)
+            }
+            guard let best else {
+                guard verdict.fail(.insuranceMissing(kind)) else { return false }
+                continue
+            }
+            if best.expiry < end { guard verdict.fail(.insuranceLapses(kind, expiry: best.expiry)) else { return false } }
+            if best.amountFen < rules.minimumCover(kind) { guard verdict.fail(.insuranceInsufficient(kind, amountFen: best.amountFen)) else { return false } }
+        }
+        for (kind, latest) in zip(Self.inspectionKinds, f.inspections) {
+            if let latest, !latest.passed {
+                guard verdict.fail(.inspectionFailed(kind, date: latest.date)) else { return false }
+            } else if latest.map({ $0.date + rules.inspectionValidity(kind) < end }) ?? true {
+                guard verdict.fail(.inspectionOverdue(kind)) else { return false }
+            }
+        }
+        if f.inRepair { guard verdict.fail(.inRepair) else { return false } }
+        return true
+    }
+
+    /// The driver's file over a service window: age, experience, licence, points, accidents,
+    /// record, training. False: stop.
+    @inline(__always)
+    func driverFile(_ f: CrewFacts, vehicleClass: VehicleClass, from start: Int64, until end: Int64, _ verdict: inout Verdict) -> Bool {
+        let age = DispatchRules.years(from: f.birthDate, to: end)
+        if age > rules.maximumDriverAge { guard verdict.fail(.tooOld(age: age)) else { return false } }
+        let service = DispatchRules.years(from: f.serviceSince, to: start)
+        if service < rules.minimumServiceYears { guard verdict.fail(.tooLittleExperience(years: service)) else { return false } }
+        if !f.licensed[vehicleClass.index] { guard verdict.fail(.licenceClass(vehicleClass)) else { return false } }
+        if f.licenceExpiry < end { guard verdict.fail(.licenceExpires(f.licenceExpiry)) else { return false } }
+        if f.points >= rules.fullPoints { guard verdict.fail(.fullPoints(f.points)) else { return false } }
+        if let accident = f.lastMajorAccident, DispatchRules.years(from: accident, to: start) < rules.majorAccidentFreeYears {
+            guard verdict.fail(.recentMajorAccident(accident)) else { return false }
+        }
+        if f.criminalRecord { guard verdict.fail(.criminalRecord) else { return false } }
+        if f.trainingDays < rules.minimumTrainingDays { guard verdict.fail(.untrained(days: f.trainingDays)) else { return false } }
+        return true
+    }
+
+    /// Why a vehicle could not be sent out now, by its file and live state alone (no booking):
+    /// its file, a silent terminal, and a charge below `DispatchRules.minimumStateOfCharge`.
+    public func standing(of vehicle: Vehicle, now: Int64) -> [Ineligibility] {
+        var verdict = Verdict(collecting: true)
+        let f = CrewFacts(Crew(vehicle: vehicle, driver: .standIn), rules: rules, now: now)
+        _ = vehicleFile(f, from: now, until: now, &verdict)
+        if let fixed = vehicle.positionTime {
+            if now - fixed > rules.maximumPositionAge { _ = verdict.fail(.terminalSilent(seconds: now - fixed)) }
+        } else {
+            _ = verdict.fail(.noPosition)
+        }
+        if vehicle.stateOfCharge < rules.minimumStateOfCharge {
+            _ = verdict.fail(.chargeTooLow(stateOfCharge: vehicle.stateOfCharge, neededPercent: rules.minimumStateOfCharge))
+        }
+        return verdict.problems
+    }
+
+    /// Why a driver could not drive a vehicle of `vehicleClass` now, by their file alone.
+    public func standing(of driver: Driver, for vehicleClass: VehicleClass, now: Int64) -> [Ineligibility] {
+        var verdict = Verdict(collecting: true)
+        let f = CrewFacts(Crew(vehicle: .standIn, driver: driver), rules: rules, now: now)
+        _ = driverFile(f, vehicleClass: vehicleClass, from: now, until: now, &verdict)
+        if driver.continuousDriving > rules.maximumContinuousDriving { _ = verdict.fail(.continuousDriving(seconds: driver.continuousDriving)) }
+        if driver.drivingLast24h > rules.maximumDailyDriving { _ = verdict.fail(.dailyDriving(seconds: driver.drivingLast24h)) }
+        return verdict.problems
     }
 
     /// Reasons a pair was judged ineligible (an Error only to travel in a Result).

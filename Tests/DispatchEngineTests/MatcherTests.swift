@@ -252,3 +252,28 @@ enum Fixture {
         }
     }
 }
+
+@Suite struct StandingTests {
+    @Test func aVehicleAndADriverAreJudgedOnTheirOwnFiles() {
+        let matcher = Matcher()
+        let good = Fixture.crew(1)
+        #expect(matcher.standing(of: good.vehicle, now: Fixture.now).isEmpty)
+        #expect(matcher.standing(of: good.driver, for: .sedan, now: Fixture.now).isEmpty)
+
+        var vehicle = good.vehicle
+        vehicle.inRepair = true
+        vehicle.stateOfCharge = 15
+        vehicle.positionTime = Fixture.now - 3600
+        vehicle.policies.removeAll { $0.kind == .seat }
+        let problems = matcher.standing(of: vehicle, now: Fixture.now)
+        #expect(problems.contains(.inRepair) && problems.contains(.insuranceMissing(.seat)))
+        #expect(problems.contains(.terminalSilent(seconds: 3600)) && problems.contains(.chargeTooLow(stateOfCharge: 15, neededPercent: 20)))
+        #expect(problems.count == 4)
+
+        var driver = good.driver
+        driver.points = 12
+        driver.continuousDriving = 4 * 3600 + 60
+        let driverProblems = matcher.standing(of: driver, for: .sedan, now: Fixture.now)
+        #expect(driverProblems == [.fullPoints(12), .continuousDriving(seconds: 4 * 3600 + 60)])
+    }
+}

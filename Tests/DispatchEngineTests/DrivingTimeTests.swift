@@ -1,0 +1,51 @@
+import Testing
+
+@testable import DispatchEngine
+
+@Suite struct DrivingTimeTests {
+    /// A fix every 30 s from `start` for `seconds`, at `dkmh`.
+    static func leg(from start: Int64, seconds: Int64, dkmh: Int) -> [(time: Int64, speedDkmh: Int)] {
+        stride(from: start, to: start + seconds, by: 30).map { ($0, dkmh) }
+    }
+
+    @Test func aTwentyMinuteStopIsARestAndAShorterOneIsNot() {
+        let now: Int64 = 100_000
+        // 2 h driving, 15 min standing, 1 h driving, ending now: no rest, 3 h 15 min less the stop.
+        var track = Self.leg(from: now - 3 * 3600 - 900, seconds: 7200, dkmh: 600)
+        track += Self.leg(from: now - 3600 - 900, seconds: 900, dkmh: 0)
+        track += Self.leg(from: now - 3600, seconds: 3600, dkmh: 600)
+        let unrested = DrivingTime.measure(track, now: now)
+        // Each leg's last interval runs into the next leg's first fix: 7200 + 3570.
+        #expect(unrested.continuous == 7200 + 3570)
+        #expect(unrested.last24h == 7200 + 3570)
+
+        // The same with a 20-minute stop: only the last hour counts as continuous.
+        var rested = Self.leg(from: now - 3 * 3600 - 1200, seconds: 7200, dkmh: 600)
+        rested += Self.leg(from: now - 3600 - 1200, seconds: 1200, dkmh: 0)
+        rested += Self.leg(from: now - 3600, seconds: 3600, dkmh: 600)
+        let measured = DrivingTime.measure(rested, now: now)
+        #expect(measured.continuous == 3570)
+        #expect(measured.last24h == 7200 + 3570)
+    }
+
+    @Test func parkedSinceLongEnoughIsRestedAndOldDrivingLeavesTheDay() {
+        let now: Int64 = 200_000
+        // Driven 3 h ending 25 h ago, then 1 h ending 30 min ago.
+        var track = Self.leg(from: now - 28 * 3600, seconds: 3 * 3600, dkmh: 400)
+        track += Self.leg(from: now - 5400, seconds: 3600, dkmh: 400)
+        let measured = DrivingTime.measure(track, now: now)
+        // The last fix is 30 min old: a rest since.
+        #expect(measured.continuous == 0)
+        // The 25-hour-old drive is outside the day; the gap between the legs is not driving.
+        #expect(measured.last24h == 3570)
+    }
+
+    @Test func gapsAndCrawlingAreNotDriving() {
+        // A terminal asleep for 2 h between two moving fixes, and 3 km/h jitter.
+        let track: [(time: Int64, speedDkmh: Int)] = [(0, 600), (7200, 600), (7230, 30), (7260, 30), (7290, 600), (7320, 600)]
+        let measured = DrivingTime.measure(track, now: 7330)
+        #expect(measured.continuous == 30 + 30)
+        #expect(measured.last24h == 60)
+        #expect(DrivingTime.measure([], now: 0) == DrivingTime(continuous: 0, last24h: 0))
+    }
+}
