@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
-                "Domain", "CLibPQ",
+                "Domain", "DispatchEngine", "CLibPQ",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -89,7 +89,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Store", "Domain",
+                "Store", "Domain", "DispatchEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -195,7 +195,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "PostgresTestSupport",
+                "HTTPAPI", "Store", "Domain", "DispatchEngine", "PostgresTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: [
-                "Store", "Domain", "EmbeddedPostgres", "PostgresTestSupport",
+                "Store", "Domain", "DispatchEngine", "EmbeddedPostgres", "PostgresTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -38,6 +38,7 @@ public struct BookingHistory: Sendable, Hashable {
     public struct InvalidTransition: Error, Sendable, Hashable, CustomStringConvertible {
         public var from: BookingState
         public var to: BookingState
+        public init(from: BookingState, to: BookingState) { (self.from, self.to) = (from, to) }
         public var description: String {
             "a booking cannot go from \(from.rawValue) to \(to.rawValue); from \(from.rawValue) it may go to \(from.next.map(\.rawValue).sorted().joined(separator: ", "))"
         }

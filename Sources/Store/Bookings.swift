@@ -1,0 +1,285 @@
+import DispatchEngine
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A place on a booking: coordinates (WGS-84 degrees, as the terminals report) and its text.
+public struct Place: Sendable, Hashable, Codable {
+    public var latitude: Double
+    public var longitude: Double
+    public var address: String
+
+    public init(latitude: Double, longitude: Double, address: String) {
+        (self.latitude, self.longitude, self.address) = (latitude, longitude, address)
+    }
+
+    public var point: GeoPoint { GeoPoint(latitudeE6: Int32((latitude * 1e6).rounded()), longitudeE6: Int32((longitude * 1e6).rounded())) }
+    init(latitudeE6: Int32, longitudeE6: Int32, address: String) {
+        self.init(latitude: Double(latitudeE6) / 1e6, longitude: Double(longitudeE6) / 1e6, address: address)
+    }
+}
+
+/// What an agency asks for (DOMAIN.md, "A trip", step 1).
+public struct BookingRequest: Sendable, Hashable, Codable {
+    public enum Channel: String, Sendable, Hashable, Codable { case phone, platform, contact }
+    public var channel: Channel
+    /// Set by the API from the caller for an agency user; named by a dispatcher.
+    public var agencyID: Int64?
+    public var contactName: String
+    public var contactPhone: String
+    public var passengers: Int
+    public var vehicleClass: VehicleClass
+    public var pickupTime: Date
+    public var pickup: Place
+    public var destination: Place
+    public var routeNotes: String?
+    /// End of the booked service; several days after pick-up for a multi-day booking.
+    public var serviceEnd: Date
+    public var specialNeeds: String?
+
+    public init(
+        channel: Channel, agencyID: Int64?, contactName: String, contactPhone: String, passengers: Int, vehicleClass: VehicleClass,
+        pickupTime: Date, pickup: Place, destination: Place, serviceEnd: Date
+    ) {
+        (self.channel, self.agencyID, self.contactName, self.contactPhone, self.passengers) = (channel, agencyID, contactName, contactPhone, passengers)
+        (self.vehicleClass, self.pickupTime, self.pickup, self.destination, self.serviceEnd) = (vehicleClass, pickupTime, pickup, destination, serviceEnd)
+    }
+}
+
+/// Who did something: a user, or a part of the system ("dispatch-engine", "gnss").
+public struct Actor: Sendable, Hashable {
+    public var userID: Int64?
+    public var name: String
+    public init(userID: Int64?, name: String) {
+        self.userID = userID
+        self.name = name
+    }
+    public static let engine = Actor(userID: nil, name: "dispatch-engine")
+    public static let gnss = Actor(userID: nil, name: "gnss")
+}
+
+/// A booking as stored, with its crew and its signed transitions.
+public struct BookingRecord: Sendable, Hashable, Codable {
+    public struct Transition: Sendable, Hashable, Codable {
+        public var state: BookingState
+        public var at: Date
+        public var by: String
+        public var vehicleID: Int64?
+        public var driverID: Int64?
+        public var note: String
+    }
+    public var id: Int64
+    public var request: BookingRequest
+    public var agencyID: Int64
+    public var receivedAt: Date
+    public var urgent: Bool
+    public var state: BookingState
+    public var vehicleID: Int64?
+    public var driverID: Int64?
+    public var tollsFen: Int64?
+    public var parkingFen: Int64?
+    public var receipts: [String]
+    /// Bumped by every change: the ETag.
+    public var version: Int
+    public var updatedAt: Date
+    public var transitions: [Transition]
+
+    /// The engine's view of it.
+    public var booking: Booking {
+        Booking(
+            id: id, agencyID: agencyID, vehicleClass: request.vehicleClass, passengers: request.passengers,
+            pickupTime: Int64(request.pickupTime.timeIntervalSince1970), pickup: request.pickup.point, destination: request.destination.point,
+            serviceEnd: Int64(request.serviceEnd.timeIntervalSince1970), receivedAt: Int64(receivedAt.timeIntervalSince1970)
+        )
+    }
+
+    /// The transitions as the SLA clocks read them.
+    public var history: BookingHistory {
+        var history = BookingHistory(receivedAt: Int64(receivedAt.timeIntervalSince1970), by: transitions.first?.by ?? "")
+        for t in transitions.dropFirst() { try? history.move(to: t.state, at: Int64(t.at.timeIntervalSince1970), by: t.by) }
+        return history
+    }
+}
+
+/// What the driver enters at completion: tolls and parking at cost, with receipt references.
+public struct Completion: Sendable, Hashable, Codable {
+    public var tollsFen: Int64
+    public var parkingFen: Int64
+    public var receipts: [String]
+    public init(tollsFen: Int64, parkingFen: Int64, receipts: [String]) {
+        (self.tollsFen, self.parkingFen, self.receipts) = (tollsFen, parkingFen, receipts)
+    }
+}
+
+/// Bookings in PostgreSQL. Every change of state goes through `move`, which checks it against
+/// the lifecycle (`BookingState.next`) under a row lock and signs it in `booking_transitions`.
+public struct Bookings: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public struct NotFound: Error, Hashable {}
+
+    public func create(_ r: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor) async throws -> BookingRecord {
+        let urgent = r.pickupTime.timeIntervalSince(receivedAt) <= 3600
+        let (p, d) = (r.pickup.point, r.destination.point)
+        let id = try await client.transaction(logger: logger) { connection -> Int64 in
+            let rows = try await connection.query("""
+                INSERT INTO bookings (agency_id, channel, contact_name, contact_phone, passengers, vehicle_class, pickup_time, pickup_lat_e6, pickup_lon_e6,
+                    pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state)
+                VALUES (\(agencyID), \(r.channel.rawValue), \(r.contactName), \(r.contactPhone), \(Int16(r.passengers)), \(r.vehicleClass.rawValue), \(r.pickupTime),
+                    \(p.latitudeE6), \(p.longitudeE6), \(r.pickup.address), \(d.latitudeE6), \(d.longitudeE6), \(r.destination.address), \(r.routeNotes ?? ""),
+                    \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(BookingState.received.rawValue))
+                RETURNING id
+                """, logger: logger)
+            for try await id in rows.decode(Int64.self) {
+                try await connection.query("""
+                    INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name) VALUES (\(id), \(BookingState.received.rawValue), \(receivedAt), \(actor.userID), \(actor.name))
+                    """, logger: logger)
+                return id
+            }
+            throw NoRowReturned(statement: "INSERT INTO bookings")
+        }
+        guard let record = try await booking(id: id) else { throw NotFound() }
+        return record
+    }
+
+    /// Moves a booking to `state`, signed by `actor`; `crew` for a match, `completion` for the
+    /// end of a trip. Throws `InvalidTransition` if the lifecycle does not allow it from where
+    /// the booking is now, and `NotFound`.
+    @discardableResult
+    public func move(
+        _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
+        completion: Completion? = nil, note: String = ""
+    ) async throws -> BookingRecord {
+        try await client.transaction(logger: logger) { connection in
+            var current: BookingState?
+            for try await state in try await connection.query("SELECT state FROM bookings WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self) {
+                current = BookingState(rawValue: state)
+            }
+            guard let current else { throw NotFound() }
+            guard current.next.contains(state) else { throw BookingHistory.InvalidTransition(from: current, to: state) }
+            try await connection.query("""
+                UPDATE bookings SET state = \(state.rawValue), version = version + 1, updated_at = now(),
+                    vehicle_id = coalesce(\(crew?.vehicleID), vehicle_id), driver_id = coalesce(\(crew?.driverID), driver_id),
+                    tolls_fen = coalesce(\(completion?.tollsFen), tolls_fen), parking_fen = coalesce(\(completion?.parkingFen), parking_fen),
+                    receipts = coalesce(\(completion?.receipts), receipts)
+                WHERE id = \(id)
+                """, logger: logger)
+            try await connection.query("""
+                INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name, vehicle_id, driver_id, note)
+                VALUES (\(id), \(state.rawValue), \(time), \(actor.userID), \(actor.name), \(crew?.vehicleID), \(crew?.driverID), \(note))
+                """, logger: logger)
+        }
+        guard let record = try await booking(id: id) else { throw NotFound() }
+        return record
+    }
+
+    public func booking(id: Int64) async throws -> BookingRecord? {
+        try await bookings("WHERE b.id = \(id)").first
+    }
+
+    /// A page of bookings, newest pick-up first: an agency's own (or all, for nil), optionally
+    /// in some states, changed since a time, before a cursor (the last id of the previous page).
+    public func list(agencyID: Int64?, states: [BookingState]?, updatedSince: Date?, before cursor: Int64?, limit: Int) async throws -> [BookingRecord] {
+        try await bookings("""
+            WHERE (\(agencyID)::bigint IS NULL OR b.agency_id = \(agencyID)) AND (\(states?.map(\.rawValue))::text[] IS NULL OR b.state = ANY(\(states?.map(\.rawValue))))
+              AND (\(updatedSince)::timestamptz IS NULL OR b.updated_at > \(updatedSince)) AND (\(cursor)::bigint IS NULL OR b.id < \(cursor))
+            ORDER BY b.id DESC LIMIT \(limit)
+            """)
+    }
+
+    /// Bookings the engine still has to do something with: confirmed (or replaced) and not yet
+    /// matched, and those under way, for the SLA clocks and the on-site check.
+    public func open() async throws -> [BookingRecord] {
+        try await bookings("WHERE b.state NOT IN ('completed', 'settled', 'cancelled') ORDER BY b.id")
+    }
+
+    /// Jobs of a driver, upcoming and under way.
+    public func jobs(driverID: Int64) async throws -> [BookingRecord] {
+        try await bookings("WHERE b.driver_id = \(driverID) AND b.state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') ORDER BY b.pickup_time")
+    }
+
+    func bookings(_ filter: PostgresQuery) async throws -> [BookingRecord] {
+        var query: PostgresQuery = """
+            SELECT b.id, b.agency_id, b.channel, b.contact_name, b.contact_phone, b.passengers, b.vehicle_class, b.pickup_time, b.pickup_lat_e6, b.pickup_lon_e6,
+                b.pickup_address, b.destination_lat_e6, b.destination_lon_e6, b.destination_address, b.route_notes, b.service_end, b.special_needs,
+                b.received_at, b.urgent, b.state, b.vehicle_id, b.driver_id, b.tolls_fen, b.parking_fen, b.receipts, b.version, b.updated_at
+            FROM bookings b
+            """
+        query.sql += " " + filter.sql
+        query.binds = filter.binds
+        var records: [BookingRecord] = []
+        var index: [Int64: Int] = [:]
+        for try await row in try await client.query(query, logger: logger) {
+            let (id, agency, channel, contactName, contactPhone, passengers, vehicleClass, pickupTime, pLat, pLon, pAddress, dLat, dLon, dAddress, notes, end, needs,
+                 received, urgent, state, vehicle, driver, tolls, parking, receipts, version, updated) = try row.decode((Int64, Int64, String, String, String, Int16, String, Date, Int32, Int32, String, Int32, Int32, String, String, Date, String,
+                                Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int32, Date).self)
+            var request = BookingRequest(
+                channel: .init(rawValue: channel) ?? .platform, agencyID: agency, contactName: contactName, contactPhone: contactPhone, passengers: Int(passengers),
+                vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, pickupTime: pickupTime,
+                pickup: Place(latitudeE6: pLat, longitudeE6: pLon, address: pAddress), destination: Place(latitudeE6: dLat, longitudeE6: dLon, address: dAddress),
+                serviceEnd: end
+            )
+            (request.routeNotes, request.specialNeeds) = (notes, needs)
+            index[id] = records.count
+            records.append(BookingRecord(
+                id: id, request: request, agencyID: agency, receivedAt: received, urgent: urgent, state: BookingState(rawValue: state) ?? .received,
+                vehicleID: vehicle, driverID: driver, tollsFen: tolls, parkingFen: parking, receipts: receipts, version: Int(version), updatedAt: updated, transitions: []
+            ))
+        }
+        guard !records.isEmpty else { return [] }
+        let ids = records.map(\.id)
+        let rows = try await client.query("""
+            SELECT booking_id, state, at, by_name, vehicle_id, driver_id, note FROM booking_transitions WHERE booking_id = ANY(\(ids)) ORDER BY id
+            """, logger: logger)
+        for try await (booking, state, at, by, vehicle, driver, note) in rows.decode((Int64, String, Date, String, Int64?, Int64?, String).self) {
+            guard let i = index[booking], let state = BookingState(rawValue: state) else { continue }
+            records[i].transitions.append(.init(state: state, at: at, by: by, vehicleID: vehicle, driverID: driver, note: note))
+        }
+        return records
+    }
+
+    // MARK: SLA alerts
+
+    public struct SLAAlert: Sendable, Hashable, Codable {
+        public var bookingID: Int64
+        public var agencyID: Int64
+        public var clock: ServiceLevels.Clock
+        public var state: ServiceLevels.Status.State
+        public var startedAt: Date
+        public var dueAt: Date
+        public var raisedAt: Date
+    }
+
+    /// Records an alert once per clock start and state; true if it is new (to be published).
+    public func raise(bookingID: Int64, _ status: ServiceLevels.Status) async throws -> Bool {
+        let rows = try await client.query("""
+            INSERT INTO sla_alerts (booking_id, clock, state, started_at, due_at)
+            VALUES (\(bookingID), \(status.clock.rawValue), \(status.state.rawValue), \(Date(timeIntervalSince1970: TimeInterval(status.started))),
+                \(Date(timeIntervalSince1970: TimeInterval(status.due))))
+            ON CONFLICT DO NOTHING RETURNING id
+            """, logger: logger)
+        for try await _ in rows.decode(Int64.self) { return true }
+        return false
+    }
+
+    /// Alerts raised since a time, newest first; an agency's only, or all for nil.
+    public func alerts(agencyID: Int64?, since: Date, limit: Int) async throws -> [SLAAlert] {
+        let rows = try await client.query("""
+            SELECT a.booking_id, b.agency_id, a.clock, a.state, a.started_at, a.due_at, a.raised_at FROM sla_alerts a JOIN bookings b ON b.id = a.booking_id
+            WHERE a.raised_at >= \(since) AND (\(agencyID)::bigint IS NULL OR b.agency_id = \(agencyID)) ORDER BY a.id DESC LIMIT \(limit)
+            """, logger: logger)
+        var alerts: [SLAAlert] = []
+        for try await (booking, agency, clock, state, started, due, raised) in rows.decode((Int64, Int64, String, String, Date, Date, Date).self) {
+            guard let clock = ServiceLevels.Clock(rawValue: clock), let state = ServiceLevels.Status.State(rawValue: state) else { continue }
+            alerts.append(SLAAlert(bookingID: booking, agencyID: agency, clock: clock, state: state, startedAt: started, dueAt: due, raisedAt: raised))
+        }
+        return alerts
+    }
+}

@@ -1,0 +1,124 @@
+import DispatchEngine
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The files and live state reduced to what the engine judges: `Vehicle`s with their policies,
+/// inspections, open repairs and newest position; `Driver`s with their training; the crews with
+/// the jobs they already have. A handful of set-based queries, whatever the size of the fleet.
+public struct DispatchFacts: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static func epoch(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
+
+    /// Vehicles by id (all, or those of `ids`).
+    public func vehicles(ids: [Int64]? = nil) async throws -> [Int64: Vehicle] {
+        var vehicles: [Int64: Vehicle] = [:]
+        let rows = try await client.query("""
+            SELECT v.id, v.plate, v.vehicle_class, v.seats, v.energy, v.rental_use, v.range_km, v.state_of_charge, v.reserve,
+                EXISTS (SELECT 1 FROM maintenance_records m WHERE m.vehicle_id = v.id AND m.kind = 'repair' AND m.finished_at IS NULL),
+                l.lat_e6, l.lon_e6, extract(epoch FROM l.gnss_time)::int8
+            FROM vehicles v LEFT JOIN terminals t ON t.vehicle_id = v.id LEFT JOIN latest_positions l ON l.terminal_id = t.id
+            WHERE \(ids)::bigint[] IS NULL OR v.id = ANY(\(ids))
+            """, logger: logger)
+        for try await (id, plate, vehicleClass, seats, energy, rental, range, charge, reserve, repair, lat, lon, fixed) in rows.decode(
+            (Int64, String, String, Int16, String, Bool, Int32, Int16, Bool, Bool, Int32?, Int32?, Int64?).self
+        ) {
+            vehicles[id] = Vehicle(
+                id: id, plate: plate, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, seats: Int(seats), energy: EnergyType(rawValue: energy) ?? .petrol,
+                rentalUse: rental, policies: [], inspections: [], inRepair: repair, rangeKm: Int(range), stateOfCharge: Int(charge),
+                position: lat.flatMap { lat in lon.map { GeoPoint(latitudeE6: lat, longitudeE6: $0) } }, positionTime: fixed, reserve: reserve
+            )
+        }
+        let found = Array(vehicles.keys)
+        let policies = try await client.query(
+            "SELECT vehicle_id, kind, insurer, amount_fen, starts_at, expires_at FROM insurance_policies WHERE vehicle_id = ANY(\(found))", logger: logger
+        )
+        for try await (vehicle, kind, insurer, amount, start, expiry) in policies.decode((Int64, String, String, Int64, Date, Date).self) {
+            guard let kind = InsurancePolicy.Kind(rawValue: kind) else { continue }
+            vehicles[vehicle]?.policies.append(InsurancePolicy(kind: kind, insurer: insurer, amountFen: amount, start: Self.epoch(start), expiry: Self.epoch(expiry)))
+        }
+        // The newest inspection of each kind is all the rules read.
+        let inspections = try await client.query("""
+            SELECT DISTINCT ON (vehicle_id, kind) vehicle_id, kind, inspected_at, passed, findings FROM inspections
+            WHERE vehicle_id = ANY(\(found)) AND inspected_at <= now() ORDER BY vehicle_id, kind, inspected_at DESC, id DESC
+            """, logger: logger)
+        for try await (vehicle, kind, at, passed, findings) in inspections.decode((Int64, String, Date, Bool, String).self) {
+            guard let kind = Inspection.Kind(rawValue: kind) else { continue }
+            vehicles[vehicle]?.inspections.append(Inspection(kind: kind, date: Self.epoch(at), passed: passed, findings: findings))
+        }
+        return vehicles
+    }
+
+    /// Drivers by id (all, or those of `ids`); driving time as `driving` gives it (from tracks).
+    public func drivers(ids: [Int64]? = nil, driving: [Int64: DrivingTime] = [:]) async throws -> [Int64: Driver] {
+        var drivers: [Int64: Driver] = [:]
+        // Civil dates as China midnights, in integer arithmetic (no time zone data needed).
+        let rows = try await client.query("""
+            SELECT d.id, d.name, (d.birth_date - date '1970-01-01')::int8 * 86400 - 28800, (d.service_since - date '1970-01-01')::int8 * 86400 - 28800,
+                d.licence_classes, (d.licence_expiry - date '1970-01-01')::int8 * 86400 - 28800 + 86399, d.points,
+                (d.last_major_accident - date '1970-01-01')::int8 * 86400 - 28800, d.criminal_record, d.reserve,
+                coalesce((SELECT sum(t.days) FROM driver_training t WHERE t.driver_id = d.id AND t.kind = 'preDuty' AND t.passed), 0)::int8
+            FROM drivers d WHERE \(ids)::bigint[] IS NULL OR d.id = ANY(\(ids))
+            """, logger: logger)
+        for try await (id, name, birth, since, classes, expiry, points, accident, record, reserve, training) in rows.decode(
+            (Int64, String, Int64, Int64, [String], Int64, Int16, Int64?, Bool, Bool, Int64).self
+        ) {
+            drivers[id] = Driver(
+                id: id, name: name, birthDate: birth, serviceSince: since, licenceClasses: Set(classes), licenceExpiry: expiry, points: Int(points),
+                lastMajorAccident: accident, criminalRecord: record, preDutyTrainingDays: Int(training),
+                continuousDriving: driving[id]?.continuous ?? 0, drivingLast24h: driving[id]?.last24h ?? 0, reserve: reserve
+            )
+        }
+        return drivers
+    }
+
+    /// Every crew, with the jobs its vehicle or driver already has (matched to in service):
+    /// each from 40 minutes before pick-up (the drive there and the 10 minutes' lead) to its end.
+    public func crews(driving: [Int64: DrivingTime] = [:]) async throws -> [Crew] {
+        var pairs: [(vehicle: Int64, driver: Int64)] = []
+        for try await pair in try await client.query("SELECT vehicle_id, driver_id FROM crews ORDER BY vehicle_id", logger: logger).decode((Int64, Int64).self) {
+            pairs.append(pair)
+        }
+        let vehicles = try await vehicles(ids: pairs.map(\.vehicle)), drivers = try await drivers(ids: pairs.map(\.driver), driving: driving)
+        // Booking id -> window, per vehicle and per driver: a job of the crew's own pair counts once.
+        var vehicleJobs: [Int64: [Int64: TimeWindow]] = [:], driverJobs: [Int64: [Int64: TimeWindow]] = [:]
+        let jobs = try await client.query("""
+            SELECT id, vehicle_id, driver_id, extract(epoch FROM pickup_time)::int8 - 2400, extract(epoch FROM service_end)::int8 FROM bookings
+            WHERE state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') AND (vehicle_id IS NOT NULL OR driver_id IS NOT NULL)
+            """, logger: logger)
+        for try await (booking, vehicle, driver, start, end) in jobs.decode((Int64, Int64?, Int64?, Int64, Int64).self) {
+            let window = TimeWindow(start: start, end: end)
+            if let vehicle { vehicleJobs[vehicle, default: [:]][booking] = window }
+            if let driver { driverJobs[driver, default: [:]][booking] = window }
+        }
+        return pairs.compactMap { pair in
+            guard let vehicle = vehicles[pair.vehicle], let driver = drivers[pair.driver] else { return nil }
+            let jobs = (vehicleJobs[pair.vehicle] ?? [:]).merging(driverJobs[pair.driver] ?? [:]) { a, _ in a }
+            return Crew(vehicle: vehicle, driver: driver, commitments: jobs.sorted { $0.key < $1.key }.map(\.value))
+        }
+    }
+
+    /// Mean moving speed per hour of day (China time) over the last `days` days of every
+    /// vehicle's track: the engine's ETAs. Hours with fewer than `minimumFixes` moving fixes stay
+    /// nil (the profile's fallback speed is used for them).
+    public func speedProfile(days: Int = 14, minimumFixes: Int64 = 500) async throws -> SpeedProfile {
+        var profile = SpeedProfile()
+        let rows = try await client.query("""
+            SELECT extract(hour FROM gnss_time AT TIME ZONE INTERVAL '+08:00')::int8, avg(speed_dkmh)::int8, count(*)
+            FROM positions WHERE gnss_time > now() - make_interval(days => \(days)) AND speed_dkmh >= \(DrivingTime.movingDkmh)
+            GROUP BY 1
+            """, logger: logger)
+        for try await (hour, speed, count) in rows.decode((Int64, Int64, Int64).self) where count >= minimumFixes && (0..<24).contains(hour) {
+            profile.hourly[Int(hour)] = Int(speed / 10)
+        }
+        return profile
+    }
+}

@@ -1,0 +1,421 @@
+import DispatchEngine
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// A vehicle's file ("one car, one file"): the registry fields of DOMAIN.md and what dispatch
+/// needs. Missing optional fields decode to the lot's defaults.
+public struct VehicleFile: Sendable, Hashable, Codable {
+    public var id: Int64?
+    public var plate: String
+    public var brand: String?
+    public var model: String?
+    public var vin: String?
+    public var engineNumber: String?
+    public var registrationDate: CivilDate?
+    /// Use nature: must be rental for this lot.
+    public var rentalUse: Bool
+    public var vehicleClass: VehicleClass
+    public var seats: Int
+    public var energy: EnergyType
+    /// 行驶证 and 机动车登记证书 numbers.
+    public var drivingLicenceNumber: String?
+    public var registrationCertificate: String?
+    public var rangeKm: Int
+    public var stateOfCharge: Int
+    public var reserve: Bool
+    /// The bound terminal's phone (read only: bound with `fleetd terminal bind`).
+    public var terminalPhone: String?
+
+    public init(plate: String, vehicleClass: VehicleClass, seats: Int, energy: EnergyType = .batteryElectric) {
+        (self.plate, self.vehicleClass, self.seats, self.energy) = (plate, vehicleClass, seats, energy)
+        (rentalUse, rangeKm, stateOfCharge, reserve) = (true, 400, 100, false)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, plate, brand, model, vin, engineNumber, registrationDate, rentalUse, vehicleClass, seats, energy
+        case drivingLicenceNumber, registrationCertificate, rangeKm, stateOfCharge, reserve, terminalPhone
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            plate: try c.decode(String.self, forKey: .plate), vehicleClass: try c.decode(VehicleClass.self, forKey: .vehicleClass),
+            seats: try c.decode(Int.self, forKey: .seats), energy: try c.decodeIfPresent(EnergyType.self, forKey: .energy) ?? .batteryElectric
+        )
+        brand = try c.decodeIfPresent(String.self, forKey: .brand)
+        model = try c.decodeIfPresent(String.self, forKey: .model)
+        vin = try c.decodeIfPresent(String.self, forKey: .vin)
+        engineNumber = try c.decodeIfPresent(String.self, forKey: .engineNumber)
+        registrationDate = try c.decodeIfPresent(CivilDate.self, forKey: .registrationDate)
+        rentalUse = try c.decodeIfPresent(Bool.self, forKey: .rentalUse) ?? true
+        drivingLicenceNumber = try c.decodeIfPresent(String.self, forKey: .drivingLicenceNumber)
+        registrationCertificate = try c.decodeIfPresent(String.self, forKey: .registrationCertificate)
+        rangeKm = try c.decodeIfPresent(Int.self, forKey: .rangeKm) ?? 400
+        stateOfCharge = try c.decodeIfPresent(Int.self, forKey: .stateOfCharge) ?? 100
+        reserve = try c.decodeIfPresent(Bool.self, forKey: .reserve) ?? false
+    }
+}
+
+public struct InsuranceRecord: Sendable, Hashable, Codable {
+    public var id: Int64?
+    public var kind: InsurancePolicy.Kind
+    public var insurer: String
+    /// Cover in fen; for seat insurance, per seat.
+    public var amountFen: Int64
+    public var startsAt: Date
+    public var expiresAt: Date
+
+    public init(kind: InsurancePolicy.Kind, insurer: String, amountFen: Int64, startsAt: Date, expiresAt: Date) {
+        (self.kind, self.insurer, self.amountFen, self.startsAt, self.expiresAt) = (kind, insurer, amountFen, startsAt, expiresAt)
+    }
+}
+
+public struct InspectionRecord: Sendable, Hashable, Codable {
+    public var id: Int64?
+    public var kind: Inspection.Kind
+    public var inspectedAt: Date
+    public var passed: Bool
+    public var findings: String?
+    public var inspector: String?
+
+    public init(kind: Inspection.Kind, inspectedAt: Date, passed: Bool, findings: String? = nil, inspector: String? = nil) {
+        (self.kind, self.inspectedAt, self.passed, self.findings, self.inspector) = (kind, inspectedAt, passed, findings, inspector)
+    }
+}
+
+public struct MaintenanceRecord: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable { case maintenance, repair }
+    public var id: Int64?
+    public var kind: Kind
+    public var startedAt: Date
+    /// An unfinished repair takes the vehicle out of service.
+    public var finishedAt: Date?
+    public var description: String
+    public var costFen: Int64?
+
+    public init(kind: Kind, startedAt: Date, finishedAt: Date? = nil, description: String, costFen: Int64? = nil) {
+        (self.kind, self.startedAt, self.finishedAt, self.description, self.costFen) = (kind, startedAt, finishedAt, description, costFen)
+    }
+}
+
+/// A driver's file ("one person, one file").
+public struct DriverFile: Sendable, Hashable, Codable {
+    public var id: Int64?
+    public var name: String
+    public var phone: String
+    public var birthDate: CivilDate
+    public var serviceSince: CivilDate
+    public var licenceNumber: String
+    public var licenceClasses: [String]
+    public var licenceExpiry: CivilDate
+    public var points: Int
+    public var lastMajorAccident: CivilDate?
+    public var criminalRecord: Bool
+    public var backgroundCheckedAt: CivilDate?
+    public var reserve: Bool
+    /// The driver's own login (role driver), if any.
+    public var userID: Int64?
+    /// The vehicle the driver is paired with (read only: set by pairing).
+    public var vehicleID: Int64?
+
+    public init(name: String, phone: String, birthDate: CivilDate, serviceSince: CivilDate, licenceNumber: String, licenceClasses: [String], licenceExpiry: CivilDate) {
+        (self.name, self.phone, self.birthDate, self.serviceSince) = (name, phone, birthDate, serviceSince)
+        (self.licenceNumber, self.licenceClasses, self.licenceExpiry) = (licenceNumber, licenceClasses, licenceExpiry)
+        (points, criminalRecord, reserve) = (0, false, false)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, phone, birthDate, serviceSince, licenceNumber, licenceClasses, licenceExpiry, points, lastMajorAccident
+        case criminalRecord, backgroundCheckedAt, reserve, userID, vehicleID
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decode(String.self, forKey: .name), phone: try c.decode(String.self, forKey: .phone),
+            birthDate: try c.decode(CivilDate.self, forKey: .birthDate), serviceSince: try c.decode(CivilDate.self, forKey: .serviceSince),
+            licenceNumber: try c.decode(String.self, forKey: .licenceNumber), licenceClasses: try c.decode([String].self, forKey: .licenceClasses),
+            licenceExpiry: try c.decode(CivilDate.self, forKey: .licenceExpiry)
+        )
+        points = try c.decodeIfPresent(Int.self, forKey: .points) ?? 0
+        lastMajorAccident = try c.decodeIfPresent(CivilDate.self, forKey: .lastMajorAccident)
+        criminalRecord = try c.decodeIfPresent(Bool.self, forKey: .criminalRecord) ?? false
+        backgroundCheckedAt = try c.decodeIfPresent(CivilDate.self, forKey: .backgroundCheckedAt)
+        reserve = try c.decodeIfPresent(Bool.self, forKey: .reserve) ?? false
+        userID = try c.decodeIfPresent(Int64.self, forKey: .userID)
+    }
+}
+
+public struct TrainingRecord: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable { case preDuty, monthly, quarterlyDrill }
+    public var id: Int64?
+    public var kind: Kind
+    public var heldOn: CivilDate
+    public var days: Int
+    public var passed: Bool
+    public var note: String?
+
+    public init(kind: Kind, heldOn: CivilDate, days: Int, passed: Bool) {
+        (self.kind, self.heldOn, self.days, self.passed) = (kind, heldOn, days, passed)
+    }
+}
+
+/// The fleet's files in PostgreSQL: vehicles with their policies, inspections and repairs,
+/// drivers with their training, and the crews pairing them. Records are added, never deleted.
+public struct FleetFiles: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// A unique value (plate, VIN, licence number) is already on another file.
+    public struct Duplicate: Error, Hashable {}
+    /// The file an id or plate names does not exist.
+    public struct NotFound: Error, Hashable {}
+
+    /// Runs `body`, turning a unique violation into `Duplicate` and a foreign-key one into `NotFound`.
+    func writing<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            throw Duplicate()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+            throw NotFound()
+        }
+    }
+
+    // MARK: vehicles
+
+    /// Creates the file, or updates the one with the same plate (a terminal binding may have
+    /// created a bare one first).
+    public func saveVehicle(_ v: VehicleFile) async throws -> VehicleFile {
+        let registration = v.registrationDate?.description
+        let id = try await insertReturningID("""
+            INSERT INTO vehicles (plate, brand, model, vin, engine_number, registration_date, rental_use, vehicle_class, seats, energy,
+                driving_licence_number, registration_certificate, range_km, state_of_charge, reserve)
+            VALUES (\(v.plate), \(v.brand), \(v.model), \(v.vin), \(v.engineNumber), \(registration)::date, \(v.rentalUse), \(v.vehicleClass.rawValue),
+                \(Int16(v.seats)), \(v.energy.rawValue), \(v.drivingLicenceNumber), \(v.registrationCertificate), \(Int32(v.rangeKm)),
+                \(Int16(v.stateOfCharge)), \(v.reserve))
+            ON CONFLICT (plate) DO UPDATE SET brand = EXCLUDED.brand, model = EXCLUDED.model, vin = EXCLUDED.vin,
+                engine_number = EXCLUDED.engine_number, registration_date = EXCLUDED.registration_date, rental_use = EXCLUDED.rental_use,
+                vehicle_class = EXCLUDED.vehicle_class, seats = EXCLUDED.seats, energy = EXCLUDED.energy,
+                driving_licence_number = EXCLUDED.driving_licence_number, registration_certificate = EXCLUDED.registration_certificate,
+                range_km = EXCLUDED.range_km, state_of_charge = EXCLUDED.state_of_charge, reserve = EXCLUDED.reserve, updated_at = now()
+            RETURNING id
+            """)
+        guard let saved = try await vehicle(id: id) else { throw NotFound() }
+        return saved
+    }
+
+    static let vehicleColumns = """
+        v.id, v.plate, v.brand, v.model, v.vin, v.engine_number, v.registration_date::text, v.rental_use, v.vehicle_class, v.seats, v.energy,
+        v.driving_licence_number, v.registration_certificate, v.range_km, v.state_of_charge, v.reserve, t.phone
+        FROM vehicles v LEFT JOIN terminals t ON t.vehicle_id = v.id
+        """
+
+    func vehicles(_ query: PostgresQuery) async throws -> [VehicleFile] {
+        let rows = try await client.query(query, logger: logger)
+        var files: [VehicleFile] = []
+        for try await row in rows {
+            let (id, plate, brand, model, vin, engine, registered, rental, vehicleClass, seats, energy, licence, certificate, range, charge, reserve, phone) =
+                try row.decode((Int64, String, String?, String?, String?, String?, String?, Bool, String, Int16, String, String?, String?, Int32, Int16, Bool, String?).self)
+            var file = VehicleFile(plate: plate, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, seats: Int(seats), energy: EnergyType(rawValue: energy) ?? .petrol)
+            (file.id, file.brand, file.model, file.vin, file.engineNumber, file.registrationDate) = (id, brand, model, vin, engine, registered.flatMap { CivilDate($0) })
+            (file.rentalUse, file.drivingLicenceNumber, file.registrationCertificate) = (rental, licence, certificate)
+            (file.rangeKm, file.stateOfCharge, file.reserve, file.terminalPhone) = (Int(range), Int(charge), reserve, phone)
+            files.append(file)
+        }
+        return files
+    }
+
+    public func vehicles() async throws -> [VehicleFile] {
+        try await vehicles("SELECT \(unescaped: Self.vehicleColumns) ORDER BY v.plate")
+    }
+
+    public func vehicle(plate: String) async throws -> VehicleFile? {
+        try await vehicles("SELECT \(unescaped: Self.vehicleColumns) WHERE v.plate = \(plate)").first
+    }
+
+    public func vehicle(id: Int64) async throws -> VehicleFile? {
+        try await vehicles("SELECT \(unescaped: Self.vehicleColumns) WHERE v.id = \(id)").first
+    }
+
+    public func setStateOfCharge(vehicleID: Int64, percent: Int) async throws {
+        try await client.query("UPDATE vehicles SET state_of_charge = \(Int16(percent)), updated_at = now() WHERE id = \(vehicleID)", logger: logger)
+    }
+
+    public func addPolicy(vehicleID: Int64, _ p: InsuranceRecord) async throws -> Int64 {
+        try await insertReturningID(
+            "INSERT INTO insurance_policies (vehicle_id, kind, insurer, amount_fen, starts_at, expires_at) VALUES (\(vehicleID), \(p.kind.rawValue), \(p.insurer), \(p.amountFen), \(p.startsAt), \(p.expiresAt)) RETURNING id"
+        )
+    }
+
+    public func policies(vehicleID: Int64) async throws -> [InsuranceRecord] {
+        let rows = try await client.query(
+            "SELECT id, kind, insurer, amount_fen, starts_at, expires_at FROM insurance_policies WHERE vehicle_id = \(vehicleID) ORDER BY starts_at, id", logger: logger
+        )
+        var out: [InsuranceRecord] = []
+        for try await (id, kind, insurer, amount, start, expiry) in rows.decode((Int64, String, String, Int64, Date, Date).self) {
+            guard let kind = InsurancePolicy.Kind(rawValue: kind) else { continue }
+            var record = InsuranceRecord(kind: kind, insurer: insurer, amountFen: amount, startsAt: start, expiresAt: expiry)
+            record.id = id
+            out.append(record)
+        }
+        return out
+    }
+
+    public func addInspection(vehicleID: Int64, _ i: InspectionRecord) async throws -> Int64 {
+        try await insertReturningID(
+            "INSERT INTO inspections (vehicle_id, kind, inspected_at, passed, findings, inspector) VALUES (\(vehicleID), \(i.kind.rawValue), \(i.inspectedAt), \(i.passed), \(i.findings ?? ""), \(i.inspector)) RETURNING id"
+        )
+    }
+
+    public func inspections(vehicleID: Int64) async throws -> [InspectionRecord] {
+        let rows = try await client.query(
+            "SELECT id, kind, inspected_at, passed, findings, inspector FROM inspections WHERE vehicle_id = \(vehicleID) ORDER BY inspected_at, id", logger: logger
+        )
+        var out: [InspectionRecord] = []
+        for try await (id, kind, at, passed, findings, inspector) in rows.decode((Int64, String, Date, Bool, String, String?).self) {
+            guard let kind = Inspection.Kind(rawValue: kind) else { continue }
+            var record = InspectionRecord(kind: kind, inspectedAt: at, passed: passed, findings: findings, inspector: inspector)
+            record.id = id
+            out.append(record)
+        }
+        return out
+    }
+
+    public func addMaintenance(vehicleID: Int64, _ m: MaintenanceRecord) async throws -> Int64 {
+        try await insertReturningID(
+            "INSERT INTO maintenance_records (vehicle_id, kind, started_at, finished_at, description, cost_fen) VALUES (\(vehicleID), \(m.kind.rawValue), \(m.startedAt), \(m.finishedAt), \(m.description), \(m.costFen ?? 0)) RETURNING id"
+        )
+    }
+
+    /// Closes an open repair: the vehicle is back in service (if nothing else keeps it out).
+    public func finishMaintenance(id: Int64, vehicleID: Int64, at: Date) async throws -> Bool {
+        let rows = try await client.query(
+            "UPDATE maintenance_records SET finished_at = \(at) WHERE id = \(id) AND vehicle_id = \(vehicleID) AND finished_at IS NULL RETURNING id", logger: logger
+        )
+        for try await _ in rows.decode(Int64.self) { return true }
+        return false
+    }
+
+    public func maintenance(vehicleID: Int64) async throws -> [MaintenanceRecord] {
+        let rows = try await client.query(
+            "SELECT id, kind, started_at, finished_at, description, cost_fen FROM maintenance_records WHERE vehicle_id = \(vehicleID) ORDER BY started_at, id",
+            logger: logger
+        )
+        var out: [MaintenanceRecord] = []
+        for try await (id, kind, start, finish, description, cost) in rows.decode((Int64, String, Date, Date?, String, Int64).self) {
+            var record = MaintenanceRecord(kind: MaintenanceRecord.Kind(rawValue: kind) ?? .repair, startedAt: start, finishedAt: finish, description: description, costFen: cost)
+            record.id = id
+            out.append(record)
+        }
+        return out
+    }
+
+    // MARK: drivers
+
+    /// Creates a driver's file, or updates the one with `file.id`.
+    public func saveDriver(_ d: DriverFile) async throws -> DriverFile {
+        let (birth, since, expiry) = (d.birthDate.description, d.serviceSince.description, d.licenceExpiry.description)
+        let (accident, checked) = (d.lastMajorAccident?.description, d.backgroundCheckedAt?.description)
+        let query: PostgresQuery
+        if let id = d.id {
+            query = """
+                UPDATE drivers SET name = \(d.name), phone = \(d.phone), birth_date = \(birth)::date, service_since = \(since)::date,
+                    licence_number = \(d.licenceNumber), licence_classes = \(d.licenceClasses), licence_expiry = \(expiry)::date, points = \(Int16(d.points)),
+                    last_major_accident = \(accident)::date, criminal_record = \(d.criminalRecord), background_checked_at = \(checked)::date,
+                    reserve = \(d.reserve), user_id = \(d.userID), updated_at = now()
+                WHERE id = \(id) RETURNING id
+                """
+        } else {
+            query = """
+                INSERT INTO drivers (name, phone, birth_date, service_since, licence_number, licence_classes, licence_expiry, points,
+                    last_major_accident, criminal_record, background_checked_at, reserve, user_id)
+                VALUES (\(d.name), \(d.phone), \(birth)::date, \(since)::date, \(d.licenceNumber), \(d.licenceClasses), \(expiry)::date, \(Int16(d.points)),
+                    \(accident)::date, \(d.criminalRecord), \(checked)::date, \(d.reserve), \(d.userID))
+                RETURNING id
+                """
+        }
+        let id = try await insertReturningID(query)
+        guard let saved = try await driver(id: id) else { throw NotFound() }
+        return saved
+    }
+
+    static let driverColumns = """
+        d.id, d.name, d.phone, d.birth_date::text, d.service_since::text, d.licence_number, d.licence_classes, d.licence_expiry::text, d.points,
+        d.last_major_accident::text, d.criminal_record, d.background_checked_at::text, d.reserve, d.user_id, c.vehicle_id
+        FROM drivers d LEFT JOIN crews c ON c.driver_id = d.id
+        """
+
+    func drivers(_ query: PostgresQuery) async throws -> [DriverFile] {
+        let rows = try await client.query(query, logger: logger)
+        var files: [DriverFile] = []
+        for try await row in rows {
+            let (id, name, phone, birth, since, licence, classes, expiry, points, accident, record, checked, reserve, user, vehicle) =
+                try row.decode((Int64, String, String, String, String, String, [String], String, Int16, String?, Bool, String?, Bool, Int64?, Int64?).self)
+            guard let birth = CivilDate(birth), let since = CivilDate(since), let expiry = CivilDate(expiry) else { continue }
+            var file = DriverFile(name: name, phone: phone, birthDate: birth, serviceSince: since, licenceNumber: licence, licenceClasses: classes, licenceExpiry: expiry)
+            (file.id, file.points, file.lastMajorAccident, file.criminalRecord) = (id, Int(points), accident.flatMap { CivilDate($0) }, record)
+            (file.backgroundCheckedAt, file.reserve, file.userID, file.vehicleID) = (checked.flatMap { CivilDate($0) }, reserve, user, vehicle)
+            files.append(file)
+        }
+        return files
+    }
+
+    public func drivers() async throws -> [DriverFile] {
+        try await drivers("SELECT \(unescaped: Self.driverColumns) ORDER BY d.id")
+    }
+
+    public func driver(id: Int64) async throws -> DriverFile? {
+        try await drivers("SELECT \(unescaped: Self.driverColumns) WHERE d.id = \(id)").first
+    }
+
+    public func driver(userID: Int64) async throws -> DriverFile? {
+        try await drivers("SELECT \(unescaped: Self.driverColumns) WHERE d.user_id = \(userID)").first
+    }
+
+    public func addTraining(driverID: Int64, _ t: TrainingRecord) async throws -> Int64 {
+        try await insertReturningID(
+            "INSERT INTO driver_training (driver_id, kind, held_on, days, passed, note) VALUES (\(driverID), \(t.kind.rawValue), \(t.heldOn.description)::date, \(Int16(t.days)), \(t.passed), \(t.note ?? "")) RETURNING id"
+        )
+    }
+
+    public func training(driverID: Int64) async throws -> [TrainingRecord] {
+        let rows = try await client.query(
+            "SELECT id, kind, held_on::text, days, passed, note FROM driver_training WHERE driver_id = \(driverID) ORDER BY held_on, id", logger: logger
+        )
+        var out: [TrainingRecord] = []
+        for try await (id, kind, held, days, passed, note) in rows.decode((Int64, String, String, Int16, Bool, String).self) {
+            guard let kind = TrainingRecord.Kind(rawValue: kind), let held = CivilDate(held) else { continue }
+            var record = TrainingRecord(kind: kind, heldOn: held, days: Int(days), passed: passed)
+            (record.id, record.note) = (id, note)
+            out.append(record)
+        }
+        return out
+    }
+
+    /// Pairs a driver with a vehicle, ending any pairing either had.
+    public func pair(vehicleID: Int64, driverID: Int64) async throws {
+        try await writing {
+            try await client.transaction(logger: logger) { connection in
+                try await connection.query("DELETE FROM crews WHERE vehicle_id = \(vehicleID) OR driver_id = \(driverID)", logger: logger)
+                try await connection.query("INSERT INTO crews (vehicle_id, driver_id) VALUES (\(vehicleID), \(driverID))", logger: logger)
+            }
+        }
+    }
+
+    /// The id an INSERT (or UPDATE) ... RETURNING id gave; `NotFound` when it touched no row.
+    func insertReturningID(_ query: PostgresQuery) async throws -> Int64 {
+        // Constraint violations can surface while the rows are read: both inside `writing`.
+        try await writing {
+            for try await id in try await client.query(query, logger: logger).decode(Int64.self) { return id }
+            throw NotFound()
+        }
+    }
+}
