@@ -85,11 +85,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The dispatch engine at work on the stored fleet: rounds of matching, overrides,
+        // explanations, SLA clocks, arrivals from the track, replacements, the live feed.
+        .target(
+            name: "Dispatching",
+            dependencies: [
+                "Store", "DispatchEngine", "Domain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The HTTP API (Hummingbird 2): sessions, roles, audit, problem details, OpenAPI.
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Store", "Domain", "DispatchEngine",
+                "Store", "Domain", "DispatchEngine", "Dispatching",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -101,7 +112,7 @@ let package = Package(
         .target(
             name: "FleetServer",
             dependencies: [
-                "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI",
+                "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI", "Dispatching", "DispatchEngine",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -195,7 +206,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "Domain", "DispatchEngine", "PostgresTestSupport",
+                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "PostgresTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -115,6 +115,9 @@ public struct ServiceLevels: Sendable, Hashable {
         public var due: Int64
         public var stopped: Int64?
         public var state: State
+        public init(clock: Clock, started: Int64, due: Int64, stopped: Int64?, state: State) {
+            (self.clock, self.started, self.due, self.stopped, self.state) = (clock, started, due, stopped, state)
+        }
     }
 
     /// Every clock the history has started, as of `now`. `pickupTime` and `pickupZone` judge the

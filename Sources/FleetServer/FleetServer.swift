@@ -1,5 +1,6 @@
 import EmbeddedPostgres
 import Foundation
+import Dispatching
 import Gateway
 import HTTPAPI
 import Hummingbird
@@ -128,14 +129,15 @@ public enum FleetServer {
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
+        let desk = DispatchDesk(client: client, feed: LiveFeed(), logger: logger)
         let api = Application(
-            router: FleetAPI(accounts: Accounts(client: client, logger: logger), positions: PositionQueries(client: client, logger: logger)).router(),
+            router: FleetAPI(client: client, desk: desk, latest: LatestPositionsCache(), logger: logger).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "fleet"),
             logger: logger
         )
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: metrics), .init(service: client), .init(service: schema), .init(service: latest), .init(service: groupCommit), .init(service: gateway),
-            .init(service: api),
+            .init(service: DispatchService(desk: desk, readiness: readiness, logger: logger)), .init(service: api),
         ]
         if let demoFleet {
             all.append(.init(service: DemoFleetService(

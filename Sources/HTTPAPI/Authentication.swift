@@ -19,16 +19,53 @@ enum BearerToken {
 struct Authentication: RouterMiddleware {
     typealias Context = APIContext
     let accounts: Accounts
+    let recent = RecentTokens()
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
         if let header = request.headers[.authorization] {
-            guard header.hasPrefix("Bearer "), let user = try await accounts.user(tokenSHA256: BearerToken.sha256(String(header.dropFirst(7)))) else {
-                throw Problem(.unauthorized, "Not signed in", detail: "the bearer token is unknown or expired: sign in again with POST /api/v1/sessions")
+            guard header.hasPrefix("Bearer ") else { throw Self.refused }
+            let hash = BearerToken.sha256(String(header.dropFirst(7)))
+            if let user = recent.user(hash) {
+                context.user = user
+            } else {
+                guard let stored = try await accounts.user(tokenSHA256: hash), let user = APIUser(stored) else { throw Self.refused }
+                recent.remember(hash, user)
+                context.user = user
             }
-            context.user = APIUser(user)
         }
         return try await next(request, context)
+    }
+
+    static let refused = Problem(.unauthorized, "Not signed in", detail: "the bearer token is unknown or expired: sign in again with POST /api/v1/sessions")
+}
+
+/// Tokens checked in the last few seconds: a map polled many times a second costs one lookup
+/// per `lifetime`, not one per request. A token revoked or a user disabled is refused at most
+/// `lifetime` later; an expired token is never served past its expiry by more than that.
+final class RecentTokens: Sendable {
+    let lifetime: Duration
+    private let entries = Mutex<[[UInt8]: (user: APIUser, checked: ContinuousClock.Instant)]>([:])
+
+    init(lifetime: Duration = .seconds(10)) { self.lifetime = lifetime }
+
+    func user(_ hash: [UInt8], now: ContinuousClock.Instant = .now) -> APIUser? {
+        entries.withLock { entries in
+            guard let entry = entries[hash] else { return nil }
+            guard now - entry.checked < lifetime else {
+                entries[hash] = nil
+                return nil
+            }
+            return entry.user
+        }
+    }
+
+    func remember(_ hash: [UInt8], _ user: APIUser, now: ContinuousClock.Instant = .now) {
+        entries.withLock { entries in
+            // Bounded: expired entries go whenever the map grows large.
+            if entries.count > 10_000 { entries = entries.filter { now - $0.value.checked < lifetime } }
+            entries[hash] = (user, now)
+        }
     }
 }
 

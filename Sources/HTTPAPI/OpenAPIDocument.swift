@@ -1,53 +1,170 @@
-/// The OpenAPI 3.1 description of the API, served at /openapi.json. `FleetAPI.routes` and this
-/// document are checked against each other by a test: a route missing here fails it.
-public enum OpenAPIDocument {
-    public static let json = #"""
-    {
-      "openapi": "3.1.0",
-      "info": {"title": "Fleet", "version": "1", "description": "Official-trip car fleet: sessions, users, live positions and tracks. Errors are RFC 9457 problem details (application/problem+json) naming the field at fault."},
-      "components": {
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-        "schemas": {
-          "Problem": {"type": "object", "required": ["title", "status", "detail"], "properties": {
-            "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"}, "field": {"type": "string"}}},
-          "User": {"type": "object", "required": ["id", "username", "role"], "properties": {
-            "id": {"type": "integer"}, "username": {"type": "string"},
-            "role": {"type": "string", "enum": ["administrator", "dispatcher", "agency", "driver", "auditor"]}, "agencyID": {"type": "integer"}}},
-          "Position": {"type": "object", "required": ["time", "latitude", "longitude", "speedKmh", "course", "altitudeM"], "properties": {
-            "plate": {"type": "string"}, "vehicleID": {"type": "integer"}, "time": {"type": "string", "format": "date-time"},
-            "latitude": {"type": "number"}, "longitude": {"type": "number"}, "speedKmh": {"type": "number"}, "course": {"type": "integer"}, "altitudeM": {"type": "integer"}}}
-        },
-        "responses": {
-          "Problem": {"description": "what went wrong", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+import Foundation
+import HTTPTypes
+
+/// The OpenAPI 3.1 description of the API, served at /openapi.json, built from the same
+/// `Endpoint` list the router serves: a route cannot be served without being described.
+/// Schemas are written in a shorthand: a property's type is `string`, `integer`, `number`,
+/// `boolean`, `date-time`, `date` (YYYY-MM-DD), `object`, a schema's name, or any of these
+/// in brackets for an array; a trailing `?` makes it optional, `a|b|c` is an enumeration.
+enum OpenAPIDocument {
+    static let schemas: [String: [String: String]] = [
+        "object": [:],
+        "SignIn": ["username": "string", "password": "string"],
+        "Session": ["token": "string", "expiresAt": "date-time", "user": "User"],
+        "User": ["id": "integer", "username": "string", "role": roles, "agencyID": "integer?"],
+        "NewUser": ["username": "string", "password": "string", "role": roles, "agencyID": "integer?"],
+        "Agency": ["id": "integer", "name": "string", "contactName": "string?", "contactPhone": "string?"],
+        "NewAgency": ["name": "string", "contactName": "string?", "contactPhone": "string?"],
+        "VehicleFile": [
+            "id": "integer?", "plate": "string", "brand": "string?", "model": "string?", "vin": "string?", "engineNumber": "string?", "registrationDate": "date?",
+            "rentalUse": "boolean?", "vehicleClass": "sedan|suv|van", "seats": "integer", "energy": "batteryElectric|plugInHybrid|fuelCell|gas|petrol|diesel?",
+            "drivingLicenceNumber": "string?", "registrationCertificate": "string?", "rangeKm": "integer?", "stateOfCharge": "integer?", "reserve": "boolean?",
+            "terminalPhone": "string?",
+        ],
+        "VehicleSummary": ["file": "VehicleFile", "dispatchable": "boolean", "reasons": "[string]"],
+        "VehicleDetail": [
+            "file": "VehicleFile", "dispatchable": "boolean", "reasons": "[string]", "policies": "[InsuranceRecord]", "inspections": "[InspectionRecord]",
+            "maintenance": "[MaintenanceRecord]",
+        ],
+        "InsuranceRecord": [
+            "id": "integer?", "kind": "compulsoryTraffic|thirdPartyLiability|vehicleDamage|seat|carrierLiability", "insurer": "string", "amountFen": "integer",
+            "startsAt": "date-time", "expiresAt": "date-time",
+        ],
+        "InspectionRecord": ["id": "integer?", "kind": "monthly|quarterly", "inspectedAt": "date-time", "passed": "boolean", "findings": "string?", "inspector": "string?"],
+        "MaintenanceRecord": ["id": "integer?", "kind": "maintenance|repair", "startedAt": "date-time", "finishedAt": "date-time?", "description": "string", "costFen": "integer?"],
+        "Created": ["id": "integer"],
+        "Done": ["done": "boolean"],
+        "Finish": ["finishedAt": "date-time?"],
+        "Charge": ["stateOfCharge": "integer"],
+        "Pairing": ["plate": "string"],
+        "DriverFile": [
+            "id": "integer?", "name": "string", "phone": "string", "birthDate": "date", "serviceSince": "date", "licenceNumber": "string", "licenceClasses": "[string]",
+            "licenceExpiry": "date", "points": "integer?", "lastMajorAccident": "date?", "criminalRecord": "boolean?", "backgroundCheckedAt": "date?",
+            "reserve": "boolean?", "userID": "integer?", "vehicleID": "integer?",
+        ],
+        "DriverSummary": ["file": "DriverFile", "eligible": "boolean", "reasons": "[string]"],
+        "DriverDetail": ["file": "DriverFile", "eligible": "boolean", "reasons": "[string]", "training": "[TrainingRecord]"],
+        "TrainingRecord": ["id": "integer?", "kind": "preDuty|monthly|quarterlyDrill", "heldOn": "date", "days": "integer", "passed": "boolean", "note": "string?"],
+        "Reminder": ["kind": "insuranceExpiring|inspectionDue|licenceExpiring", "subject": "string", "detail": "string", "due": "date-time"],
+        "Place": ["latitude": "number", "longitude": "number", "address": "string"],
+        "BookingRequest": [
+            "channel": "phone|platform|contact", "agencyID": "integer?", "contactName": "string", "contactPhone": "string", "passengers": "integer",
+            "vehicleClass": "sedan|suv|van", "pickupTime": "date-time", "pickup": "Place", "destination": "Place", "routeNotes": "string?", "serviceEnd": "date-time",
+            "specialNeeds": "string?",
+        ],
+        "Transition": ["state": states, "at": "date-time", "by": "string", "vehicleID": "integer?", "driverID": "integer?", "note": "string"],
+        "BookingRecord": [
+            "id": "integer", "request": "BookingRequest", "agencyID": "integer", "receivedAt": "date-time", "urgent": "boolean", "state": states,
+            "vehicleID": "integer?", "driverID": "integer?", "tollsFen": "integer?", "parkingFen": "integer?", "receipts": "[string]", "version": "integer",
+            "updatedAt": "date-time", "transitions": "[Transition]",
+        ],
+        "Clock": [
+            "clock": "confirm|match|notify|onSite|replacementStart|replacementArrival", "state": "running|atRisk|met|breached", "startedAt": "date-time",
+            "dueAt": "date-time", "stoppedAt": "date-time?",
+        ],
+        "Booking": ["booking": "BookingRecord", "clocks": "[Clock]"],
+        "BookingPage": ["items": "[BookingRecord]", "next": "integer?"],
+        "Reason": ["reason": "string"],
+        "Override": ["vehicleID": "integer", "driverID": "integer", "reason": "string"],
+        "CrewVerdict": [
+            "vehicleID": "integer", "plate": "string", "driverID": "integer", "driverName": "string", "verdict": "chosen|ineligible|servesAnother|keptInReserve|costlier",
+            "reasons": "[string]", "cost": "integer?",
+        ],
+        "Explanation": ["bookingID": "integer", "assignedVehicleID": "integer?", "assignedDriverID": "integer?", "crews": "[CrewVerdict]"],
+        "Incident": ["kind": "breakdown|accident", "note": "string"],
+        "PreTripCheck": ["brakes": "boolean", "steering": "boolean", "lights": "boolean", "tyres": "boolean", "charge": "boolean", "kit": "boolean", "cleanliness": "boolean"],
+        "Completion": ["tollsFen": "integer", "parkingFen": "integer", "receipts": "[string]"],
+        "Progress": ["state": "enRoute|onSite|inService|completed", "preTripCheck": "PreTripCheck?", "completion": "Completion?"],
+        "Callback": ["satisfaction": "integer", "note": "string?"],
+        "NewComplaint": ["agencyID": "integer?", "bookingID": "integer?", "text": "string"],
+        "Complaint": [
+            "id": "integer", "agencyID": "integer", "bookingID": "integer?", "receivedAt": "date-time", "text": "string", "contactedAt": "date-time?",
+            "resolvedAt": "date-time?", "result": "string?",
+        ],
+        "Resolution": ["result": "string"],
+        "Position": [
+            "plate": "string?", "vehicleID": "integer?", "time": "date-time", "latitude": "number", "longitude": "number", "speedKmh": "number", "course": "integer",
+            "altitudeM": "integer",
+        ],
+        "Track": ["plate": "string", "from": "date-time", "to": "date-time", "points": "[Position]"],
+        "VehicleAlarm": [
+            "id": "integer", "plate": "string?", "kind": "string", "occurredAt": "date-time", "latitude": "number", "longitude": "number", "speedKmh": "number",
+            "handledAt": "date-time?", "handledBy": "string?", "handlingNote": "string?",
+        ],
+        "Handling": ["note": "string"],
+        "SLAAlert": [
+            "bookingID": "integer", "agencyID": "integer", "clock": "confirm|match|notify|onSite|replacementStart|replacementArrival", "state": "atRisk|breached",
+            "startedAt": "date-time", "dueAt": "date-time", "raisedAt": "date-time",
+        ],
+        "Problem": ["type": "string", "title": "string", "status": "integer", "detail": "string", "field": "string?"],
+    ]
+
+    static let roles = Role.allCases.map(\.rawValue).joined(separator: "|")
+    static let states = "received|confirmed|matched|notified|enRoute|onSite|inService|completed|settled|cancelled|replaced"
+
+    /// A property's JSON schema from its shorthand.
+    static func schema(_ shorthand: String) -> [String: Any] {
+        let type = shorthand.hasSuffix("?") ? String(shorthand.dropLast()) : shorthand
+        if type.hasPrefix("[") { return ["type": "array", "items": schema(String(type.dropFirst().dropLast()))] }
+        switch type {
+        case "string", "integer", "number", "boolean": return ["type": type]
+        case "object": return ["type": "object"]
+        case "date-time": return ["type": "string", "format": "date-time"]
+        case "date": return ["type": "string", "format": "date"]
+        case _ where type.contains("|"): return ["type": "string", "enum": type.split(separator: "|").map(String.init)]
+        default: return ["$ref": "#/components/schemas/\(type)"]
         }
-      },
-      "security": [{"bearer": []}],
-      "paths": {
-        "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI 3.1"}}}},
-        "/api/v1/sessions": {"post": {"summary": "Sign in: a bearer token (12 h). Five failures in 5 minutes lock the username for the rest of them.", "security": [],
-          "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}}}}},
-          "responses": {"201": {"description": "signed in", "content": {"application/json": {"schema": {"type": "object", "properties": {"token": {"type": "string"}, "expiresAt": {"type": "string", "format": "date-time"}, "user": {"$ref": "#/components/schemas/User"}}}}}},
-            "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "429": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/me": {"get": {"summary": "The signed-in user (any role)", "responses": {"200": {"description": "the user", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}}, "401": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/users": {"post": {"summary": "Create a user (administrator). Passwords of 10 characters or more, stored as bcrypt.",
-          "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["username", "password", "role"], "properties": {
-            "username": {"type": "string"}, "password": {"type": "string", "minLength": 10}, "role": {"type": "string"}, "agencyID": {"type": "integer"}}}}}},
-          "responses": {"201": {"description": "created", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/User"}}}},
-            "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/positions/latest": {"get": {"summary": "Every vehicle's newest position (administrator, dispatcher, auditor)",
-          "responses": {"200": {"description": "positions", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Position"}}}}},
-            "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}}}},
-        "/api/v1/vehicles/{plate}/track": {"get": {"summary": "A vehicle's track (administrator, dispatcher, auditor); every read is audited",
-          "parameters": [
-            {"name": "plate", "in": "path", "required": true, "schema": {"type": "string"}},
-            {"name": "from", "in": "query", "schema": {"type": "string", "format": "date-time"}, "description": "default: 24 h before to"},
-            {"name": "to", "in": "query", "schema": {"type": "string", "format": "date-time"}, "description": "default: now; at most 7 days after from"},
-            {"name": "thin", "in": "query", "schema": {"type": "integer", "minimum": 1}, "description": "at most one point per this many seconds"}],
-          "responses": {"200": {"description": "the track", "content": {"application/json": {"schema": {"type": "object", "properties": {
-            "plate": {"type": "string"}, "from": {"type": "string", "format": "date-time"}, "to": {"type": "string", "format": "date-time"},
-            "points": {"type": "array", "items": {"$ref": "#/components/schemas/Position"}}}}}}},
-            "400": {"$ref": "#/components/responses/Problem"}, "401": {"$ref": "#/components/responses/Problem"}, "403": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}}}}
-      }
     }
-    """#
+
+    static func objectSchema(_ properties: [String: String]) -> [String: Any] {
+        if properties.isEmpty { return ["type": "object"] }
+        return [
+            "type": "object", "properties": properties.mapValues(schema),
+            "required": properties.filter { !$0.value.hasSuffix("?") }.keys.sorted(),
+        ]
+    }
+
+    static func json(for endpoints: [Endpoint]) -> String {
+        let problem: [String: Any] = ["$ref": "#/components/responses/Problem"]
+        var paths: [String: [String: Any]] = [:]
+        for endpoint in endpoints {
+            var operation: [String: Any] = ["summary": endpoint.summary]
+            var responses: [String: Any] = ["400": problem]
+            if endpoint.roles.isEmpty {
+                operation["security"] = [Any]()
+            } else {
+                operation["description"] = "Roles: " + endpoint.roles.map(\.rawValue).joined(separator: ", ") + "."
+                (responses["401"], responses["403"]) = (problem, problem)
+            }
+            if endpoint.path.contains("{") { (responses["404"], responses["409"]) = (problem, problem) }
+            let content: [String: Any]? = endpoint.returns.map { name in
+                name == "EventStream" ? ["text/event-stream": ["schema": ["type": "string"]]] : ["application/json": ["schema": schema(name)]]
+            }
+            responses[String(endpoint.status.code)] = ["description": endpoint.status.reasonPhrase, "content": content ?? [:]]
+            operation["responses"] = responses
+            if let body = endpoint.body {
+                operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": schema(body)]]]
+            }
+            let parameters: [[String: Any]] = endpoint.pathParameters.map { ["name": $0, "in": "path", "required": true, "schema": ["type": $0 == "plate" ? "string" : "integer"]] }
+                + endpoint.query.map { ["name": $0.name, "in": "query", "description": $0.description, "schema": ["type": "string"]] }
+            if !parameters.isEmpty { operation["parameters"] = parameters }
+            paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation
+        }
+        let document: [String: Any] = [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "Fleet", "version": "1",
+                "description": "Official-trip car fleet: files, bookings and dispatch under SLAs, live positions. Money in integer fen. Errors are RFC 9457 problem details (application/problem+json) naming the field at fault.",
+            ],
+            "components": [
+                "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
+                "schemas": schemas.mapValues(objectSchema),
+                "responses": ["Problem": ["description": "what went wrong", "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]]]],
+            ],
+            "security": [["bearer": [String]()]],
+            "paths": paths,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
 }

@@ -37,10 +37,35 @@ public struct Accounts: Sendable {
         throw NoRowReturned(statement: "INSERT INTO agencies")
     }
 
+    public struct Agency: Sendable, Hashable, Codable {
+        public var id: Int64
+        public var name: String
+        public var contactName: String?
+        public var contactPhone: String?
+
+        public init(id: Int64, name: String, contactName: String?, contactPhone: String?) {
+            (self.id, self.name, self.contactName, self.contactPhone) = (id, name, contactName, contactPhone)
+        }
+    }
+
+    public func agencies() async throws -> [Agency] {
+        let rows = try await client.query("SELECT id, name, contact_name, contact_phone FROM agencies ORDER BY id", logger: logger)
+        var out: [Agency] = []
+        for try await (id, name, contact, phone) in rows.decode((Int64, String, String?, String?).self) {
+            out.append(Agency(id: id, name: name, contactName: contact, contactPhone: phone))
+        }
+        return out
+    }
+
+    public func setAgencyContact(_ id: Int64, name: String?, phone: String?) async throws {
+        try await client.query("UPDATE agencies SET contact_name = \(name), contact_phone = \(phone) WHERE id = \(id)", logger: logger)
+    }
+
     /// A username is unique.
     public struct UsernameTaken: Error, Hashable {}
 
-    /// Creates a user; throws `UsernameTaken` when the unique index refuses the name.
+    /// Creates a user; throws `UsernameTaken` when the unique index refuses the name, and
+    /// `NoSuchRecord` for an unknown agency.
     public func createUser(username: String, passwordHash: String, role: String, agencyID: Int64?) async throws -> User {
         do {
             let rows = try await client.query(
@@ -53,6 +78,8 @@ public struct Accounts: Sendable {
             for try await id in rows.decode(Int64.self) { return User(id: id, username: username, role: role, agencyID: agencyID) }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
             throw UsernameTaken()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+            throw NoSuchRecord()
         }
         throw NoRowReturned(statement: "INSERT INTO users")
     }
@@ -113,6 +140,11 @@ public struct Accounts: Sendable {
         }
         return entries
     }
+}
+
+/// The record an id, a plate or a foreign key names does not exist.
+public struct NoSuchRecord: Error, Hashable {
+    public init() {}
 }
 
 /// An INSERT ... RETURNING that returned nothing: the database misbehaved.

@@ -123,12 +123,11 @@ public struct Bookings: Sendable {
         self.logger = logger
     }
 
-    public struct NotFound: Error, Hashable {}
 
     public func create(_ r: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor) async throws -> BookingRecord {
         let urgent = r.pickupTime.timeIntervalSince(receivedAt) <= 3600
         let (p, d) = (r.pickup.point, r.destination.point)
-        let id = try await client.transaction(logger: logger) { connection -> Int64 in
+        let id = try await constrained { try await client.transaction(logger: logger) { connection -> Int64 in
             let rows = try await connection.query("""
                 INSERT INTO bookings (agency_id, channel, contact_name, contact_phone, passengers, vehicle_class, pickup_time, pickup_lat_e6, pickup_lon_e6,
                     pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state)
@@ -144,14 +143,14 @@ public struct Bookings: Sendable {
                 return id
             }
             throw NoRowReturned(statement: "INSERT INTO bookings")
-        }
-        guard let record = try await booking(id: id) else { throw NotFound() }
+        } }
+        guard let record = try await booking(id: id) else { throw NoSuchRecord() }
         return record
     }
 
     /// Moves a booking to `state`, signed by `actor`; `crew` for a match, `completion` for the
     /// end of a trip. Throws `InvalidTransition` if the lifecycle does not allow it from where
-    /// the booking is now, and `NotFound`.
+    /// the booking is now, and `NoSuchRecord`.
     @discardableResult
     public func move(
         _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
@@ -162,7 +161,7 @@ public struct Bookings: Sendable {
             for try await state in try await connection.query("SELECT state FROM bookings WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self) {
                 current = BookingState(rawValue: state)
             }
-            guard let current else { throw NotFound() }
+            guard let current else { throw NoSuchRecord() }
             guard current.next.contains(state) else { throw BookingHistory.InvalidTransition(from: current, to: state) }
             try await connection.query("""
                 UPDATE bookings SET state = \(state.rawValue), version = version + 1, updated_at = now(),
@@ -176,7 +175,7 @@ public struct Bookings: Sendable {
                 VALUES (\(id), \(state.rawValue), \(time), \(actor.userID), \(actor.name), \(crew?.vehicleID), \(crew?.driverID), \(note))
                 """, logger: logger)
         }
-        guard let record = try await booking(id: id) else { throw NotFound() }
+        guard let record = try await booking(id: id) else { throw NoSuchRecord() }
         return record
     }
 

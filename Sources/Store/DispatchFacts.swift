@@ -82,7 +82,8 @@ public struct DispatchFacts: Sendable {
 
     /// Every crew, with the jobs its vehicle or driver already has (matched to in service):
     /// each from 40 minutes before pick-up (the drive there and the 10 minutes' lead) to its end.
-    public func crews(driving: [Int64: DrivingTime] = [:]) async throws -> [Crew] {
+    /// `excluding` sets one booking's job aside (to judge that booking itself again).
+    public func crews(driving: [Int64: DrivingTime] = [:], excluding: Int64? = nil) async throws -> [Crew] {
         var pairs: [(vehicle: Int64, driver: Int64)] = []
         for try await pair in try await client.query("SELECT vehicle_id, driver_id FROM crews ORDER BY vehicle_id", logger: logger).decode((Int64, Int64).self) {
             pairs.append(pair)
@@ -93,6 +94,7 @@ public struct DispatchFacts: Sendable {
         let jobs = try await client.query("""
             SELECT id, vehicle_id, driver_id, extract(epoch FROM pickup_time)::int8 - 2400, extract(epoch FROM service_end)::int8 FROM bookings
             WHERE state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') AND (vehicle_id IS NOT NULL OR driver_id IS NOT NULL)
+                AND id IS DISTINCT FROM \(excluding)
             """, logger: logger)
         for try await (booking, vehicle, driver, start, end) in jobs.decode((Int64, Int64?, Int64?, Int64, Int64).self) {
             let window = TimeWindow(start: start, end: end)

@@ -173,22 +173,6 @@ public struct FleetFiles: Sendable {
         self.logger = logger
     }
 
-    /// A unique value (plate, VIN, licence number) is already on another file.
-    public struct Duplicate: Error, Hashable {}
-    /// The file an id or plate names does not exist.
-    public struct NotFound: Error, Hashable {}
-
-    /// Runs `body`, turning a unique violation into `Duplicate` and a foreign-key one into `NotFound`.
-    func writing<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
-            throw Duplicate()
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
-            throw NotFound()
-        }
-    }
-
     // MARK: vehicles
 
     /// Creates the file, or updates the one with the same plate (a terminal binding may have
@@ -208,7 +192,7 @@ public struct FleetFiles: Sendable {
                 range_km = EXCLUDED.range_km, state_of_charge = EXCLUDED.state_of_charge, reserve = EXCLUDED.reserve, updated_at = now()
             RETURNING id
             """)
-        guard let saved = try await vehicle(id: id) else { throw NotFound() }
+        guard let saved = try await vehicle(id: id) else { throw NoSuchRecord() }
         return saved
     }
 
@@ -343,7 +327,7 @@ public struct FleetFiles: Sendable {
                 """
         }
         let id = try await insertReturningID(query)
-        guard let saved = try await driver(id: id) else { throw NotFound() }
+        guard let saved = try await driver(id: id) else { throw NoSuchRecord() }
         return saved
     }
 
@@ -402,7 +386,7 @@ public struct FleetFiles: Sendable {
 
     /// Pairs a driver with a vehicle, ending any pairing either had.
     public func pair(vehicleID: Int64, driverID: Int64) async throws {
-        try await writing {
+        try await constrained {
             try await client.transaction(logger: logger) { connection in
                 try await connection.query("DELETE FROM crews WHERE vehicle_id = \(vehicleID) OR driver_id = \(driverID)", logger: logger)
                 try await connection.query("INSERT INTO crews (vehicle_id, driver_id) VALUES (\(vehicleID), \(driverID))", logger: logger)
@@ -410,12 +394,46 @@ public struct FleetFiles: Sendable {
         }
     }
 
-    /// The id an INSERT (or UPDATE) ... RETURNING id gave; `NotFound` when it touched no row.
+    /// Something in a file that needs doing before a date: a policy to renew (30 days ahead,
+    /// DOMAIN.md), an inspection falling due (7 days ahead, or overdue), a licence to renew.
+    public struct Reminder: Sendable, Hashable, Codable {
+        public enum Kind: String, Sendable, Hashable, Codable { case insuranceExpiring, inspectionDue, licenceExpiring }
+        public var kind: Kind
+        /// The plate, or the driver's name.
+        public var subject: String
+        public var detail: String
+        public var due: Date
+    }
+
+    public func reminders(now: Date, rules: DispatchRules = DispatchRules()) async throws -> [Reminder] {
+        let rows = try await client.query("""
+            SELECT 'insuranceExpiring', v.plate, p.kind, p.expires_at FROM insurance_policies p JOIN vehicles v ON v.id = p.vehicle_id
+            WHERE p.expires_at <= \(now) + interval '30 days' AND p.expires_at > \(now) - interval '30 days'
+              AND NOT EXISTS (SELECT 1 FROM insurance_policies n WHERE n.vehicle_id = p.vehicle_id AND n.kind = p.kind AND n.expires_at > p.expires_at)
+            UNION ALL
+            SELECT 'inspectionDue', v.plate, k.kind, coalesce(i.last, v.created_at) + make_interval(secs => k.validity)
+            FROM vehicles v CROSS JOIN (VALUES ('monthly', \(rules.monthlyInspectionValidity)::float8), ('quarterly', \(rules.quarterlyInspectionValidity)::float8)) AS k (kind, validity)
+            LEFT JOIN LATERAL (SELECT max(inspected_at) AS last FROM inspections WHERE vehicle_id = v.id AND kind = k.kind AND passed) i ON true
+            WHERE coalesce(i.last, v.created_at) + make_interval(secs => k.validity) <= \(now) + interval '7 days'
+            UNION ALL
+            SELECT 'licenceExpiring', d.name, d.licence_number, (d.licence_expiry + 1)::timestamp AT TIME ZONE INTERVAL '+08:00' FROM drivers d
+            WHERE d.licence_expiry <= (\(now) + interval '30 days')::date
+            ORDER BY 4
+            """, logger: logger)
+        var out: [Reminder] = []
+        for try await (kind, subject, detail, due) in rows.decode((String, String, String, Date).self) {
+            guard let kind = Reminder.Kind(rawValue: kind) else { continue }
+            out.append(Reminder(kind: kind, subject: subject, detail: detail, due: due))
+        }
+        return out
+    }
+
+    /// The id an INSERT (or UPDATE) ... RETURNING id gave; `NoSuchRecord` when it touched no row.
     func insertReturningID(_ query: PostgresQuery) async throws -> Int64 {
         // Constraint violations can surface while the rows are read: both inside `writing`.
-        try await writing {
+        try await constrained {
             for try await id in try await client.query(query, logger: logger).decode(Int64.self) { return id }
-            throw NotFound()
+            throw NoSuchRecord()
         }
     }
 }

@@ -17,7 +17,7 @@ public enum SampleFiles {
         vehicle.registrationDate = CivilDate(year: 2024, month: 3, day: 1 + index % 28)
         vehicle.reserve = index % 10 == 9
         let saved = try await files.saveVehicle(vehicle)
-        guard let vehicleID = saved.id else { throw FleetFiles.NotFound() }
+        guard let vehicleID = saved.id else { throw NoSuchRecord() }
         let year: TimeInterval = 365 * 86_400
         for (kind, amount) in [(InsurancePolicy.Kind.compulsoryTraffic, Int64(20_000_000)), (.thirdPartyLiability, 100_000_000), (.vehicleDamage, 25_000_000),
                                (.seat, 50_000_000), (.carrierLiability, 100_000_000)] {
@@ -35,7 +35,7 @@ public enum SampleFiles {
         )
         driver.reserve = index % 7 == 6
         let savedDriver = try await files.saveDriver(driver)
-        guard let driverID = savedDriver.id else { throw FleetFiles.NotFound() }
+        guard let driverID = savedDriver.id else { throw NoSuchRecord() }
         _ = try await files.addTraining(driverID: driverID, TrainingRecord(kind: .preDuty, heldOn: CivilDate(year: 2024, month: 1, day: 8)!, days: 3, passed: true))
         try await files.pair(vehicleID: vehicleID, driverID: driverID)
         return (vehicleID, driverID)

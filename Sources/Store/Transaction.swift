@@ -12,3 +12,20 @@ extension PostgresClient {
         }
     }
 }
+
+/// A unique value (a plate, a VIN, a licence number, a username) is already taken.
+public struct DuplicateRecord: Error, Hashable {
+    public init() {}
+}
+
+/// Runs `body`, turning a unique violation into `DuplicateRecord` and a foreign-key one into
+/// `NoSuchRecord`. Violations can surface while rows are read: iterate them inside `body`.
+func constrained<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+        throw DuplicateRecord()
+    } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+        throw NoSuchRecord()
+    }
+}

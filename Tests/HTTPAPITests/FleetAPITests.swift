@@ -11,6 +11,7 @@ import ServiceLifecycle
 import Store
 import Testing
 
+import Dispatching
 @testable import HTTPAPI
 
 /// The API over real HTTP (URLSession to a listening server) on a real PostgreSQL database.
@@ -35,7 +36,7 @@ import Testing
             }
             let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
             let app = Application(
-                router: FleetAPI(accounts: accounts, positions: PositionQueries(client: client, logger: logger)).router(),
+                router: api(client).router(),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { portsIn.yield($0.localAddress?.port ?? 0) },
                 logger: logger
@@ -50,6 +51,10 @@ import Testing
                 try await tasks.waitForAll()
             }
         }
+    }
+
+    static func api(_ client: PostgresClient) -> FleetAPI {
+        FleetAPI(client: client, desk: DispatchDesk(client: client, feed: LiveFeed(), logger: TestPostgres.logger), latest: LatestPositionsCache(), logger: TestPostgres.logger)
     }
 
     static func call(_ base: URL, _ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> Reply {
@@ -97,15 +102,19 @@ import Testing
     }
 
     @Test func everyProtectedRouteRefusesStrangersAndWrongRoles() async throws {
-        try await Self.withAPI { base, _, _ in
+        try await Self.withAPI { base, _, client in
             let agency = try await Self.signIn(base, "agency")
-            for route in FleetAPI.routes where !route.roles.isEmpty {
+            let endpoints = Self.api(client).endpoints
+            #expect(endpoints.count > 30)
+            for route in endpoints where !route.roles.isEmpty {
                 let path = route.path.replacingOccurrences(of: "{plate}", with: "浙B12345D".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)
-                let anonymous = try await Self.call(base, route.method, path, body: route.method == "POST" ? "{}" : nil)
-                #expect(anonymous.status == 401, "\(route.method) \(route.path) without a token: \(anonymous.status)")
+                    .replacingOccurrences(of: "{id}", with: "1")
+                let method = route.method.rawValue, body = route.body != nil ? "{}" : nil
+                let anonymous = try await Self.call(base, method, path, body: body)
+                #expect(anonymous.status == 401, "\(method) \(route.path) without a token: \(anonymous.status)")
                 if !route.roles.contains(.agency) {
-                    let refused = try await Self.call(base, route.method, path, token: agency, body: route.method == "POST" ? "{}" : nil)
-                    #expect(refused.status == 403 && refused.contentType == "application/problem+json", "\(route.method) \(route.path) as an agency: \(refused.status)")
+                    let refused = try await Self.call(base, method, path, token: agency, body: body)
+                    #expect(refused.status == 403 && refused.contentType == "application/problem+json", "\(method) \(route.path) as an agency: \(refused.status)")
                 }
             }
         }
@@ -154,13 +163,18 @@ import Testing
 
     /// The served document describes every route and nothing else.
     @Test func theOpenAPIDocumentListsEveryRoute() async throws {
-        try await Self.withAPI { base, _, _ in
+        try await Self.withAPI { base, _, client in
             let served = try await Self.call(base, "GET", "/openapi.json")
             #expect(served.status == 200 && served.json["openapi"] as? String == "3.1.0")
             let paths = try #require(served.json["paths"] as? [String: [String: Any]])
             let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
-            let routed = Set(FleetAPI.routes.map { "\($0.method) \($0.path)" })
+            let routed = Set(Self.api(client).endpoints.map { "\($0.method.rawValue) \($0.path)" })
             #expect(documented == routed)
+            // Every schema a route or a schema refers to is defined.
+            let schemas = try #require((served.json["components"] as? [String: Any])?["schemas"] as? [String: Any])
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: served.json, options: [.withoutEscapingSlashes]), as: UTF8.self)
+            let references = Set(text.components(separatedBy: "#/components/schemas/").dropFirst().map { String($0.prefix { $0 != "\"" }) })
+            #expect(!references.isEmpty && references.subtracting(schemas.keys).isEmpty, "undefined: \(references.subtracting(schemas.keys))")
         }
     }
 }

@@ -28,8 +28,8 @@ import Testing
             // A licence number is unique.
             var twin = driver
             twin.id = nil
-            await #expect(throws: FleetFiles.Duplicate.self) { try await files.saveDriver(twin) }
-            await #expect(throws: FleetFiles.NotFound.self) { try await files.addTraining(driverID: 999, TrainingRecord(kind: .monthly, heldOn: CivilDate("2026-01-01")!, days: 1, passed: true)) }
+            await #expect(throws: DuplicateRecord.self) { try await files.saveDriver(twin) }
+            await #expect(throws: NoSuchRecord.self) { try await files.addTraining(driverID: 999, TrainingRecord(kind: .monthly, heldOn: CivilDate("2026-01-01")!, days: 1, passed: true)) }
 
             // What the engine sees: the same facts, in epoch seconds and China days.
             let crews = try await facts.crews()
@@ -73,7 +73,7 @@ import Testing
             #expect(created.request.pickup.address == "天一广场" && created.request.pickup.point == GeoPoint(latitudeE6: 29_868_300, longitudeE6: 121_544_000))
 
             await #expect(throws: BookingHistory.InvalidTransition.self) { try await bookings.move(created.id, to: .matched, at: now, by: .engine) }
-            await #expect(throws: Bookings.NotFound.self) { try await bookings.move(424_242, to: .confirmed, at: now, by: .engine) }
+            await #expect(throws: NoSuchRecord.self) { try await bookings.move(424_242, to: .confirmed, at: now, by: .engine) }
             try await bookings.move(created.id, to: .confirmed, at: now.addingTimeInterval(60), by: Actor(userID: nil, name: "dispatcher"))
             let matched = try await bookings.move(created.id, to: .matched, at: now.addingTimeInterval(120), by: .engine, crew: (vehicleID, driverID))
             #expect(matched.vehicleID == vehicleID && matched.driverID == driverID && matched.version == 3)

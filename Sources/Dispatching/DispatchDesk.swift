@@ -1,0 +1,336 @@
+import DispatchEngine
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+import Synchronization
+
+/// The dispatch engine at work on the stored fleet: matches open bookings and signs the
+/// matches, explains them, takes a dispatcher's override, runs the SLA clocks, sees the crew
+/// arrive from its GNSS track, and dispatches replacements. Every change is published on the
+/// live feed. The pure rules are `DispatchEngine`'s; this wires them to PostgreSQL.
+public final class DispatchDesk: Sendable {
+    public let bookings: Bookings
+    let facts: DispatchFacts
+    let positions: PositionQueries
+    let client: PostgresClient
+    public let feed: LiveFeed
+    let levels: ServiceLevels
+    let zones: ServiceZones
+    let logger: Logger
+    /// Learnt from the fleet's tracks (`refreshSpeeds`), and drivers' driving time from their
+    /// vehicles' tracks (`refreshDrivingTimes`): both refreshed by the dispatch service.
+    let speeds = Mutex(SpeedProfile())
+    let driving = Mutex<[Int64: DrivingTime]>([:])
+    /// Bookings whose pick-up lies further ahead wait for a later round.
+    let horizon: TimeInterval = 24 * 3600
+    /// Terminal alarms that mean an accident: the crew is replaced.
+    static let accidentAlarms = ["collisionWarning", "rolloverWarning"]
+
+    public init(client: PostgresClient, feed: LiveFeed, zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(), logger: Logger) {
+        self.client = client
+        bookings = Bookings(client: client, logger: logger)
+        facts = DispatchFacts(client: client, logger: logger)
+        positions = PositionQueries(client: client, logger: logger)
+        self.feed = feed
+        self.zones = zones
+        self.levels = levels
+        self.logger = logger
+    }
+
+    public var matcher: Matcher { Matcher(speeds: speeds.withLock { $0 }) }
+
+    static func epoch(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
+
+    // MARK: matching
+
+    public struct Round: Sendable, Hashable {
+        public var matched: [Int64] = []
+        public var unmatched: [Int64] = []
+    }
+
+    /// One round: every confirmed or replaced booking with its pick-up within the horizon (or
+    /// only those of `ids`) matched optimally against the crews, then the agency notified.
+    @discardableResult
+    public func dispatch(now: Date, only ids: Set<Int64>? = nil) async throws -> Round {
+        let waiting = try await bookings.open().filter {
+            ($0.state == .confirmed || $0.state == .replaced) && $0.request.pickupTime.timeIntervalSince(now) <= horizon && ids?.contains($0.id) ?? true
+        }
+        guard !waiting.isEmpty else { return Round() }
+        let crews = try await facts.crews(driving: driving.withLock { $0 })
+        var batch: [Booking] = []
+        for record in waiting { batch.append(try await engineView(record, now: now)) }
+        let plan = matcher.match(batch, crews: crews, now: Self.epoch(now))
+        var round = Round(unmatched: plan.unmatched)
+        for assignment in plan.assignments {
+            let c = assignment.candidate
+            let note = "engine: \(c.emptyMetres / 100 / 10).\(c.emptyMetres / 100 % 10) km empty, on site \(c.lateSeconds == 0 ? "in time" : "\(c.lateSeconds / 60) min late")"
+                + (c.reserve ? ", from the reserve" : "")
+            do {
+                try await matchAndNotify(assignment.bookingID, crew: (assignment.vehicleID, assignment.driverID), by: .engine, note: note, now: now)
+                round.matched.append(assignment.bookingID)
+            } catch is BookingHistory.InvalidTransition {
+                // Cancelled or overridden by a dispatcher since the round began: theirs stands.
+                round.unmatched.append(assignment.bookingID)
+            }
+        }
+        if !round.matched.isEmpty || !round.unmatched.isEmpty {
+            logger.info("dispatch round", metadata: ["matched": "\(round.matched.count)", "unmatched": "\(round.unmatched.count)", "crews": "\(crews.count)"])
+        }
+        return round
+    }
+
+    /// The booking as the engine judges it. A replacement is wanted now, where the crew broke
+    /// down (its vehicle's newest position), and may take the reserve like an urgent request.
+    func engineView(_ record: BookingRecord, now: Date) async throws -> Booking {
+        var booking = record.booking
+        guard record.state == .replaced else { return booking }
+        let epoch = Self.epoch(now)
+        booking.receivedAt = epoch
+        booking.pickupTime = max(booking.pickupTime, epoch)
+        if let broken = record.vehicleID, let position = try await facts.vehicles(ids: [broken])[broken]?.position { booking.pickup = position }
+        return booking
+    }
+
+    /// Signs a match, then notifies the agency (the live feed) and the driver (their jobs).
+    func matchAndNotify(_ id: Int64, crew: (vehicleID: Int64, driverID: Int64), by actor: Actor, note: String, now: Date) async throws {
+        publish(try await bookings.move(id, to: .matched, at: now, by: actor, crew: crew, note: note))
+        publish(try await bookings.move(id, to: .notified, at: Date(), by: .engine, note: "agency notified on the live feed; job sent to the driver"))
+    }
+
+    /// A dispatcher's choice of crew for a booking: accepted only if the pair is eligible for
+    /// it; `Refused` lists why not.
+    public struct Refused: Error, Sendable, Hashable { public var problems: [Ineligibility] }
+
+    public func override(_ id: Int64, vehicleID: Int64, driverID: Int64, by actor: Actor, reason: String, now: Date) async throws -> BookingRecord {
+        guard let record = try await bookings.booking(id: id) else { throw NoSuchRecord() }
+        guard [.confirmed, .matched, .replaced].contains(record.state) else { throw BookingHistory.InvalidTransition(from: record.state, to: .matched) }
+        let crews = try await facts.crews(driving: driving.withLock { $0 }, excluding: id)
+        guard let vehicle = try await facts.vehicles(ids: [vehicleID])[vehicleID], let driver = try await facts.drivers(ids: [driverID], driving: driving.withLock { $0 })[driverID] else {
+            throw NoSuchRecord()
+        }
+        // The pair's jobs are those of the vehicle's crew and of the driver's crew.
+        let jobs = crews.filter { $0.vehicle.id == vehicleID || $0.driver.id == driverID }.flatMap(\.commitments)
+        let booking = try await engineView(record, now: now)
+        if case .failure(let judgement) = matcher.judge(booking, Crew(vehicle: vehicle, driver: driver, commitments: jobs), crewIndex: 0, now: Self.epoch(now)) {
+            throw Refused(problems: judgement.problems)
+        }
+        if record.state == .matched {
+            // Overriding an engine's match that has not been notified yet: matched again.
+            publish(try await bookings.move(id, to: .matched, at: now, by: actor, crew: (vehicleID, driverID), note: "override: \(reason)"))
+            publish(try await bookings.move(id, to: .notified, at: Date(), by: .engine, note: "agency notified on the live feed; job sent to the driver"))
+        } else {
+            try await matchAndNotify(id, crew: (vehicleID, driverID), by: actor, note: "override: \(reason)", now: now)
+        }
+        guard let updated = try await bookings.booking(id: id) else { throw NoSuchRecord() }
+        return updated
+    }
+
+    /// A crew that broke down or had an accident: the booking is replaced and a new crew matched
+    /// at once (the replacement clocks run from now).
+    @discardableResult
+    public func replace(_ id: Int64, by actor: Actor, reason: String, now: Date) async throws -> BookingRecord {
+        publish(try await bookings.move(id, to: .replaced, at: now, by: actor, note: reason))
+        try await dispatch(now: now, only: [id])
+        guard let updated = try await bookings.booking(id: id) else { throw NoSuchRecord() }
+        return updated
+    }
+
+    // MARK: explanations
+
+    public struct CrewVerdict: Sendable, Hashable, Codable {
+        public var vehicleID: Int64
+        public var plate: String
+        public var driverID: Int64
+        public var driverName: String
+        /// chosen, ineligible, servesAnother, keptInReserve, costlier.
+        public var verdict: String
+        public var reasons: [String]
+        public var cost: Int64?
+    }
+
+    public struct Explanation: Sendable, Hashable, Codable {
+        public var bookingID: Int64
+        public var assignedVehicleID: Int64?
+        public var assignedDriverID: Int64?
+        public var crews: [CrewVerdict]
+    }
+
+    /// Why the engine would choose its crew for a booking now, and why not every other crew:
+    /// the booking judged against every crew as they stand (its own job set aside).
+    public func explain(_ id: Int64, now: Date) async throws -> Explanation? {
+        guard let record = try await bookings.booking(id: id) else { return nil }
+        let crews = try await facts.crews(driving: driving.withLock { $0 }, excluding: id)
+        let booking = try await engineView(record, now: now)
+        let matcher = matcher, epoch = Self.epoch(now)
+        let plan = matcher.match([booking], crews: crews, now: epoch)
+        let explanation = matcher.explain(booking, in: plan, crews: crews, now: epoch)
+        let verdicts = zip(crews, explanation.crews).map { crew, verdict in
+            var v = CrewVerdict(vehicleID: crew.vehicle.id, plate: crew.vehicle.plate, driverID: crew.driver.id, driverName: crew.driver.name, verdict: "", reasons: [])
+            switch verdict.verdict {
+            case .chosen: v.verdict = "chosen"
+            case .ineligible(let problems): (v.verdict, v.reasons) = ("ineligible", problems.map(\.description))
+            case .servesAnother(let other): (v.verdict, v.reasons) = ("servesAnother", ["serves booking \(other)"])
+            case .keptInReserve: (v.verdict, v.reasons) = ("keptInReserve", ["a spare crew, kept for urgent requests and replacements"])
+            case .costlier(let cost): (v.verdict, v.cost) = ("costlier", cost)
+            }
+            if case .success(let candidate) = matcher.judge(booking, crew, crewIndex: 0, now: epoch) { v.cost = candidate.cost }
+            return v
+        }
+        return Explanation(bookingID: id, assignedVehicleID: record.vehicleID, assignedDriverID: record.driverID, crews: verdicts)
+    }
+
+    // MARK: clocks and arrivals
+
+    public struct ClockBody: Sendable, Hashable, Codable {
+        public var clock: ServiceLevels.Clock
+        public var state: ServiceLevels.Status.State
+        public var startedAt: Date
+        public var dueAt: Date
+        public var stoppedAt: Date?
+    }
+
+    /// The booking's SLA clocks as of `now`.
+    public func clocks(_ record: BookingRecord, now: Date) -> [ClockBody] {
+        let zone = zones.kind(of: record.request.pickup.point)
+        return levels.clocks(for: record.history, pickupTime: Self.epoch(record.request.pickupTime), pickupZone: zone, now: Self.epoch(now)).map {
+            ClockBody(
+                clock: $0.clock, state: $0.state, startedAt: Date(timeIntervalSince1970: TimeInterval($0.started)),
+                dueAt: Date(timeIntervalSince1970: TimeInterval($0.due)), stoppedAt: $0.stopped.map { Date(timeIntervalSince1970: TimeInterval($0)) }
+            )
+        }
+    }
+
+    /// Every open booking once: crews seen arriving on their track, accidents from the
+    /// terminals' alarms replaced, clocks at risk or breached raised (once each) and published.
+    public func sweep(now: Date) async throws {
+        for record in try await bookings.open() {
+            var record = record
+            if let vehicle = record.vehicleID, [.notified, .enRoute].contains(record.state), let notified = record.transitions.last(where: { $0.state == .notified })?.at {
+                record = try await arrival(of: record, vehicleID: vehicle, since: notified) ?? record
+            }
+            if let vehicle = record.vehicleID, [.notified, .enRoute, .onSite, .inService].contains(record.state),
+                let since = record.transitions.last(where: { $0.state == .notified })?.at,
+                let accident = try await accident(vehicleID: vehicle, since: since)
+            {
+                record = try await replace(record.id, by: .gnss, reason: "terminal alarm \(accident)", now: now)
+            }
+            for clock in clocks(record, now: now) where clock.state == .atRisk || clock.state == .breached {
+                let status = ServiceLevels.Status(clock: clock.clock, started: Self.epoch(clock.startedAt), due: Self.epoch(clock.dueAt), stopped: nil, state: clock.state)
+                if try await bookings.raise(bookingID: record.id, status) {
+                    feed.publish(FeedEvent(kind: .alert, agencyID: record.agencyID, AlertBody(bookingID: record.id, clock: clock)))
+                }
+            }
+        }
+    }
+
+    struct AlertBody: Encodable {
+        var bookingID: Int64
+        var clock: ClockBody
+    }
+
+    /// The booking after looking at its crew's track for the arrival (the driver says they are
+    /// there: the track decides).
+    public func checkArrival(_ id: Int64) async throws -> BookingRecord {
+        guard let record = try await bookings.booking(id: id) else { throw NoSuchRecord() }
+        guard let vehicle = record.vehicleID, [.notified, .enRoute].contains(record.state),
+            let notified = record.transitions.last(where: { $0.state == .notified })?.at
+        else { return record }
+        return try await arrival(of: record, vehicleID: vehicle, since: notified) ?? record
+    }
+
+    /// On site is the first fix within 150 m of the pick-up after the driver was notified.
+    func arrival(of record: BookingRecord, vehicleID: Int64, since: Date) async throws -> BookingRecord? {
+        let track = try await positions.track(vehicleID: vehicleID, from: Self.epoch(since), to: Self.epoch(Date()) + 60)
+        let fixes = track.map { (time: $0.gnssTime, point: GeoPoint(latitudeE6: $0.latitudeE6, longitudeE6: $0.longitudeE6)) }
+        guard let arrived = OnSiteDetector.arrival(track: fixes, pickup: record.request.pickup.point, after: Self.epoch(since)) else { return nil }
+        let at = Date(timeIntervalSince1970: TimeInterval(arrived))
+        if record.state == .notified {
+            // The driver did not say they set off; the track says they did.
+            publish(try await bookings.move(record.id, to: .enRoute, at: at, by: .gnss, note: "seen driving to the pick-up"))
+        }
+        let updated = try await bookings.move(record.id, to: .onSite, at: at, by: .gnss, note: "within 150 m of the pick-up")
+        publish(updated)
+        return updated
+    }
+
+    /// The first accident alarm of the vehicle's terminal since `since`.
+    func accident(vehicleID: Int64, since: Date) async throws -> String? {
+        let rows = try await client.query("""
+            SELECT e.kind FROM events e JOIN terminals t ON t.id = e.terminal_id
+            WHERE t.vehicle_id = \(vehicleID) AND e.occurred_at >= \(since) AND e.kind = ANY(\(Self.accidentAlarms)) ORDER BY e.occurred_at LIMIT 1
+            """, logger: logger)
+        for try await kind in rows.decode(String.self) { return kind }
+        return nil
+    }
+
+    // MARK: learning from the tracks
+
+    /// Hourly speeds from the last two weeks of the fleet's tracks.
+    public func refreshSpeeds() async throws {
+        let profile = try await facts.speedProfile()
+        speeds.withLock { $0 = profile }
+    }
+
+    /// Each crew's driver's driving in the last 24 hours, from their vehicle's track.
+    public func refreshDrivingTimes(now: Date) async throws {
+        var measured: [Int64: DrivingTime] = [:]
+        let epoch = Self.epoch(now)
+        for crew in try await facts.crews() {
+            let track = try await positions.track(vehicleID: crew.vehicle.id, from: epoch - 86_400, to: epoch, thinnedTo: 30)
+            measured[crew.driver.id] = DrivingTime.measure(track.map { ($0.gnssTime, Int($0.speed)) }, now: epoch)
+        }
+        driving.withLock { $0 = measured }
+    }
+
+    /// Every vehicle's newest position on the feed, for the operator's map (only when someone
+    /// listens).
+    public func publishPositions() async throws {
+        guard feed.subscriberCount > 0 else { return }
+        let latest = try await positions.latest()
+        feed.publish(FeedEvent(kind: .positions, agencyID: nil, latest.map {
+            LivePosition(vehicleID: $0.vehicleID, plate: $0.plate, time: Date(timeIntervalSince1970: TimeInterval($0.position.gnssTime)),
+                         latitude: Double($0.position.latitudeE6) / 1e6, longitude: Double($0.position.longitudeE6) / 1e6, speedKmh: Double($0.position.speed) / 10)
+        }))
+    }
+
+    struct LivePosition: Encodable {
+        var vehicleID: Int64
+        var plate: String
+        var time: Date
+        var latitude: Double
+        var longitude: Double
+        var speedKmh: Double
+    }
+
+    /// Publishes a booking's new state to the operator and to its agency.
+    public func publish(_ record: BookingRecord) {
+        feed.publish(FeedEvent(kind: .booking, agencyID: record.agencyID, BookingEvent(record)))
+    }
+
+    /// What the feed says of a booking: enough to update a dispatcher's board.
+    struct BookingEvent: Encodable {
+        var id: Int64
+        var agencyID: Int64
+        var state: BookingState
+        var vehicleID: Int64?
+        var driverID: Int64?
+        var pickupTime: Date
+        var version: Int
+        var by: String?
+        init(_ r: BookingRecord) {
+            (id, agencyID, state, vehicleID, driverID, pickupTime, version) = (r.id, r.agencyID, r.state, r.vehicleID, r.driverID, r.request.pickupTime, r.version)
+            by = r.transitions.last?.by
+        }
+    }
+}
+
+extension ServiceZones {
+    /// Ningbo's city: the ring of the three old districts (Haishu, Jiangbei, Yinzhou's centre);
+    /// the rest of the municipality is suburb. A deployment sets its own polygons.
+    public static let ningbo = ServiceZones(city: [[
+        GeoPoint(latitudeE6: 29_950_000, longitudeE6: 121_450_000), GeoPoint(latitudeE6: 29_950_000, longitudeE6: 121_650_000),
+        GeoPoint(latitudeE6: 29_780_000, longitudeE6: 121_650_000), GeoPoint(latitudeE6: 29_780_000, longitudeE6: 121_450_000),
+    ]])
+}

@@ -1,0 +1,36 @@
+import Dispatching
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The dispatch engine's heartbeat: every `interval`, a matching round over the open bookings
+/// and a sweep of their clocks and arrivals; every few minutes, speeds and drivers' driving
+/// time learnt again from the tracks; every vehicle's position on the live feed.
+struct DispatchService: Service {
+    let desk: DispatchDesk
+    let readiness: Readiness
+    var interval: Duration = .seconds(5)
+    var learningInterval: Duration = .seconds(300)
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await readiness.wait() }
+        var learnt: ContinuousClock.Instant?
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                if learnt.map({ ContinuousClock.now - $0 >= learningInterval }) ?? true {
+                    try await desk.refreshSpeeds()
+                    try await desk.refreshDrivingTimes(now: Date())
+                    learnt = .now
+                }
+                try await desk.dispatch(now: Date())
+                try await desk.sweep(now: Date())
+                try await desk.publishPositions()
+            } catch {
+                // The next round tries again; bookings stay open meanwhile and their clocks run.
+                logger.warning("dispatch round failed; trying again in \(interval)", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}

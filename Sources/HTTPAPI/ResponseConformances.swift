@@ -1,0 +1,10 @@
+import Dispatching
+import Hummingbird
+import Store
+
+// The stored records are the API's bodies as they are: JSON with ISO 8601 times.
+extension VehicleFile: ResponseEncodable {}
+extension DriverFile: ResponseEncodable {}
+extension Accounts.Agency: ResponseEncodable {}
+extension CustomerCare.Complaint: ResponseEncodable {}
+extension DispatchDesk.Explanation: ResponseEncodable {}

@@ -1,0 +1,322 @@
+import DispatchEngine
+import Dispatching
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Store
+
+/// Bookings from request to completion, the driver's jobs, complaints and callbacks. An agency
+/// user sees and books only for its own agency: another agency's booking is "not found".
+extension FleetAPI {
+    struct BookingBody: ResponseEncodable {
+        var booking: BookingRecord
+        var clocks: [DispatchDesk.ClockBody]
+    }
+
+    struct BookingPage: ResponseEncodable {
+        var items: [BookingRecord]
+        /// Pass as `before` for the next page; absent on the last.
+        var next: Int64?
+    }
+
+    struct Reason: Decodable { var reason: String }
+
+    struct Override: Decodable {
+        var vehicleID: Int64
+        var driverID: Int64
+        var reason: String
+    }
+
+    struct Incident: Decodable {
+        enum Kind: String, Decodable { case breakdown, accident }
+        var kind: Kind
+        var note: String
+    }
+
+    /// The driver's checks before setting off (DOMAIN.md, "A trip", step 5): all must pass.
+    struct PreTripCheck: Decodable {
+        var brakes: Bool
+        var steering: Bool
+        var lights: Bool
+        var tyres: Bool
+        var charge: Bool
+        var kit: Bool
+        var cleanliness: Bool
+
+        var failed: [String] {
+            [("brakes", brakes), ("steering", steering), ("lights", lights), ("tyres", tyres), ("charge", charge), ("kit", kit), ("cleanliness", cleanliness)]
+                .filter { !$0.1 }.map(\.0)
+        }
+    }
+
+    struct Progress: Decodable {
+        enum Step: String, Decodable { case enRoute, onSite, inService, completed }
+        var state: Step
+        var preTripCheck: PreTripCheck?
+        var completion: Completion?
+    }
+
+    struct NewComplaint: Decodable {
+        var agencyID: Int64?
+        var bookingID: Int64?
+        var text: String
+    }
+
+    struct Resolution: Decodable { var result: String }
+
+    struct Callback: Decodable {
+        var satisfaction: Int
+        var note: String?
+    }
+
+    struct Done: ResponseEncodable { var done: Bool }
+
+    func addBookingRoutes(_ list: inout EndpointList) {
+        let everyone: [Role] = [.administrator, .dispatcher, .auditor, .agency]
+        list.add(.post, "/api/v1/bookings", Self.operators + [.agency], "Book a car with driver (urgent if the pick-up is within an hour)",
+                 body: "BookingRequest", returns: "Booking", status: .created) { request, context, user in
+            try await book(request, context, user)
+        }
+        list.add(.get, "/api/v1/bookings", everyone, "Bookings, newest first: an agency user's own only", returns: "BookingPage",
+                 query: [("state", "comma-separated states"), ("updatedSince", "ISO 8601: only bookings changed after it (for polling)"),
+                         ("before", "the `next` of the previous page"), ("limit", "1 to 500, default 100")]) { request, _, user in
+            let states = try request.uri.queryParameters.get("state").map { text in
+                try text.split(separator: ",").map { name in
+                    guard let state = BookingState(rawValue: String(name)) else { throw Problem.invalid("state", "one of \(BookingState.allCases.map(\.rawValue).joined(separator: ", "))") }
+                    return state
+                }
+            }
+            let before = try request.uri.queryParameters.get("before").map { text -> Int64 in
+                guard let id = Int64(text) else { throw Problem.invalid("before", "a booking id") }
+                return id
+            }
+            let limit = try count("limit", request, default: 100, maximum: 500)
+            let items = try await desk.bookings.list(
+                agencyID: user.role == .agency ? user.agencyID : nil, states: states, updatedSince: try time("updatedSince", request), before: before, limit: limit
+            )
+            return BookingPage(items: items, next: items.count == limit ? items.last?.id : nil)
+        }
+        list.add(.get, "/api/v1/bookings/{id}", everyone, "A booking with its transitions and SLA clocks; ETag = its version (If-None-Match gives 304)", returns: "Booking") {
+            request, context, user in
+            let record = try await booking(context, user)
+            let etag = "\"\(record.version)\""
+            if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: [.eTag: etag]) }
+            var response = try BookingBody(booking: record, clocks: desk.clocks(record, now: Date())).response(from: request, context: context)
+            response.headers[.eTag] = etag
+            return response
+        }
+        list.add(.post, "/api/v1/bookings/{id}/confirm", Self.operators, "Confirm a booking (within 5 minutes of receipt); the engine then matches it", returns: "Booking") {
+            _, context, user in
+            try await move(context, user, to: .confirmed, note: "")
+        }
+        list.add(.post, "/api/v1/bookings/{id}/cancel", Self.operators + [.agency], "Cancel a booking, with the reason", body: "Reason", returns: "Booking") {
+            request, context, user in
+            let body = try await decode(Reason.self, request, context)
+            try Self.require(!body.reason.isEmpty, "reason", "why the booking is cancelled")
+            return try await move(context, user, to: .cancelled, note: body.reason)
+        }
+        list.add(.post, "/api/v1/bookings/{id}/match", Self.operators, "Match a confirmed booking now (the engine also does so every few seconds)", returns: "Booking") {
+            _, context, user in
+            let record = try await booking(context, user)
+            guard [.confirmed, .replaced].contains(record.state) else {
+                throw Problem(.conflict, "Not waiting for a crew", detail: "the booking is \(record.state.rawValue); only a confirmed or replaced booking is matched")
+            }
+            let round = try await desk.dispatch(now: Date(), only: [record.id])
+            guard round.matched.contains(record.id) else {
+                throw Problem(.conflict, "No eligible crew", detail: "no crew can serve this booking now: GET /api/v1/bookings/\(record.id)/explanation says why each cannot")
+            }
+            try await audit(user, "booking-match", "booking:\(record.id)")
+            return try await bookingBody(record.id)
+        }
+        list.add(.put, "/api/v1/bookings/{id}/assignment", Self.operators, "Override the match: the pair must be eligible (409 lists why not)", body: "Override", returns: "Booking") {
+            request, context, user in
+            let record = try await booking(context, user)
+            let body = try await decode(Override.self, request, context)
+            try Self.require(!body.reason.isEmpty, "reason", "why the engine's choice is overridden")
+            do {
+                _ = try await desk.override(record.id, vehicleID: body.vehicleID, driverID: body.driverID, by: actor(user), reason: body.reason, now: Date())
+            } catch let refused as DispatchDesk.Refused {
+                throw Problem(.conflict, "Pair not eligible", detail: refused.problems.map(\.description).joined(separator: "; "))
+            } catch is NoSuchRecord {
+                throw Problem.invalid("vehicleID", "no such vehicle or driver")
+            } catch let invalid as BookingHistory.InvalidTransition {
+                throw Problem(.conflict, "Not possible now", detail: invalid.description)
+            }
+            try await audit(user, "booking-override", "booking:\(record.id)", ["vehicle": "\(body.vehicleID)", "driver": "\(body.driverID)"])
+            return try await bookingBody(record.id)
+        }
+        list.add(.get, "/api/v1/bookings/{id}/explanation", Self.readers, "Why the engine chooses its crew, and why not each other crew", returns: "Explanation") {
+            _, context, user in
+            let record = try await booking(context, user)
+            guard let explanation = try await desk.explain(record.id, now: Date()) else { throw Self.notFound("no booking \(record.id)") }
+            return explanation
+        }
+        list.add(.post, "/api/v1/bookings/{id}/incident", Self.operators + [.driver], "A breakdown or accident: the booking is replaced and a new crew dispatched at once",
+                 body: "Incident", returns: "Booking") { request, context, user in
+            let record = try await booking(context, user)
+            let body = try await decode(Incident.self, request, context)
+            do {
+                _ = try await desk.replace(record.id, by: actor(user), reason: "\(body.kind.rawValue): \(body.note)", now: Date())
+            } catch let invalid as BookingHistory.InvalidTransition {
+                throw Problem(.conflict, "Not possible now", detail: invalid.description)
+            }
+            try await audit(user, "booking-incident", "booking:\(record.id)", ["kind": body.kind.rawValue])
+            return try await bookingBody(record.id)
+        }
+        list.add(.get, "/api/v1/jobs", [.driver], "The signed-in driver's jobs, upcoming and under way", returns: "[Booking]") { _, _, user in
+            guard let driver = try await files.driver(userID: user.id), let id = driver.id else { throw Self.notFound("no driver's file is linked to this login") }
+            var bodies: [BookingBody] = []
+            for record in try await desk.bookings.jobs(driverID: id) { bodies.append(BookingBody(booking: record, clocks: desk.clocks(record, now: Date()))) }
+            return bodies
+        }
+        list.add(.post, "/api/v1/bookings/{id}/progress", [.driver], "The driver's steps: en route (with the pre-trip check), on site (confirmed by the GNSS track), in service, completed (tolls and parking with receipts)",
+                 body: "Progress", returns: "Booking") { request, context, user in
+            try await progress(request, context, user)
+        }
+        list.add(.post, "/api/v1/bookings/{id}/callback", Self.operators, "The callback after the trip (within 24 hours), with the agency's satisfaction 1-5",
+                 body: "Callback", returns: "Done", status: .created) { request, context, user in
+            let record = try await booking(context, user)
+            let body = try await decode(Callback.self, request, context)
+            try Self.require((1...5).contains(body.satisfaction), "satisfaction", "1 to 5")
+            guard try await care.callback(bookingID: record.id, at: Date(), satisfaction: body.satisfaction, note: body.note ?? "", by: user.id) else {
+                throw Problem(.conflict, "Already called back", detail: "booking \(record.id) has its callback")
+            }
+            try await audit(user, "callback", "booking:\(record.id)", ["satisfaction": "\(body.satisfaction)"])
+            return Done(done: true)
+        }
+        list.add(.post, "/api/v1/complaints", Self.operators + [.agency], "File a complaint (contact within 12 hours, result within 3 working days)",
+                 body: "NewComplaint", returns: "Complaint", status: .created) { request, context, user in
+            let body = try await decode(NewComplaint.self, request, context)
+            try Self.require(!body.text.isEmpty && body.text.count <= 4000, "text", "1 to 4000 characters")
+            let agency = try agencyOf(body.agencyID, user)
+            if let bookingID = body.bookingID {
+                guard let booking = try await desk.bookings.booking(id: bookingID), booking.agencyID == agency else { throw Problem.invalid("bookingID", "no such booking of the agency") }
+            }
+            let complaint: CustomerCare.Complaint
+            do { complaint = try await care.file(agencyID: agency, bookingID: body.bookingID, text: body.text, at: Date()) } catch is NoSuchRecord {
+                throw Problem.invalid("agencyID", "no such agency")
+            }
+            try await audit(user, "complaint-file", "complaint:\(complaint.id)")
+            return complaint
+        }
+        list.add(.get, "/api/v1/complaints", everyone, "Complaints, newest first: an agency user's own only", returns: "[Complaint]") { _, _, user in
+            try await care.complaints(agencyID: user.role == .agency ? user.agencyID : nil)
+        }
+        list.add(.post, "/api/v1/complaints/{id}/contact", Self.operators, "The agency was contacted about the complaint", returns: "Done") { _, context, user in
+            let complaint = try id("id", context)
+            guard try await care.contacted(complaint, at: Date()) else { throw Self.notFound("no complaint \(complaint) waiting for contact") }
+            try await audit(user, "complaint-contact", "complaint:\(complaint)")
+            return Done(done: true)
+        }
+        list.add(.post, "/api/v1/complaints/{id}/resolve", Self.operators, "The result given to the agency", body: "Resolution", returns: "Done") { request, context, user in
+            let complaint = try id("id", context)
+            let body = try await decode(Resolution.self, request, context)
+            try Self.require(!body.result.isEmpty, "result", "what was found and done")
+            guard try await care.resolved(complaint, at: Date(), result: body.result) else { throw Self.notFound("no open complaint \(complaint)") }
+            try await audit(user, "complaint-resolve", "complaint:\(complaint)")
+            return Done(done: true)
+        }
+    }
+
+    func actor(_ user: APIUser) -> Actor { Actor(userID: user.id, name: user.username) }
+
+    /// The agency a request is for: an agency user's own (naming another is forbidden); an
+    /// operator must name one.
+    func agencyOf(_ named: Int64?, _ user: APIUser) throws -> Int64 {
+        if user.role == .agency {
+            guard let own = user.agencyID, named == nil || named == own else { throw Problem(.forbidden, "Not allowed", detail: "an agency user acts only for its own agency") }
+            return own
+        }
+        guard let named else { throw Problem.invalid("agencyID", "the agency the booking is for") }
+        return named
+    }
+
+    func book(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> BookingBody {
+        var body = try await decode(BookingRequest.self, request, context)
+        let agency = try agencyOf(body.agencyID, user)
+        if user.role == .agency { body.channel = .platform }
+        let now = Date()
+        try Self.require((1...8).contains(body.passengers), "passengers", "1 to 8 (9 seats and below, the driver included)")
+        try Self.require(!body.contactName.isEmpty && body.contactName.count <= 50, "contactName", "1 to 50 characters")
+        try Self.require(PhoneNumber.isValid(body.contactPhone), "contactPhone", "5 to 20 digits, optionally with + and -")
+        try Self.require(body.pickupTime > now.addingTimeInterval(-300), "pickupTime", "not in the past")
+        try Self.require(body.pickupTime < now.addingTimeInterval(90 * 86_400), "pickupTime", "within 90 days")
+        try Self.require(body.serviceEnd > body.pickupTime, "serviceEnd", "after pickupTime")
+        try Self.require(body.serviceEnd.timeIntervalSince(body.pickupTime) <= 30 * 86_400, "serviceEnd", "at most 30 days after pickupTime")
+        for (name, place) in [("pickup", body.pickup), ("destination", body.destination)] {
+            try Self.require((-90...90).contains(place.latitude), "\(name).latitude", "-90 to 90")
+            try Self.require((-180...180).contains(place.longitude), "\(name).longitude", "-180 to 180")
+            try Self.require(!place.address.isEmpty && place.address.count <= 200, "\(name).address", "1 to 200 characters")
+        }
+        let record: BookingRecord
+        do { record = try await desk.bookings.create(body, agencyID: agency, receivedAt: now, by: actor(user)) } catch is NoSuchRecord {
+            throw Problem.invalid("agencyID", "no such agency")
+        }
+        desk.publish(record)
+        try await audit(user, "booking-create", "booking:\(record.id)", ["agency": "\(agency)", "urgent": "\(record.urgent)"])
+        return BookingBody(booking: record, clocks: desk.clocks(record, now: now))
+    }
+
+    /// The booking of the path, if the user may see it: an agency user only its own, a driver
+    /// only their jobs; anything else is "not found" (its existence is not revealed).
+    func booking(_ context: APIContext, _ user: APIUser) async throws -> BookingRecord {
+        let bookingID = try id("id", context)
+        guard let record = try await desk.bookings.booking(id: bookingID) else { throw Self.notFound("no booking \(bookingID)") }
+        switch user.role {
+        case .agency where record.agencyID != user.agencyID: throw Self.notFound("no booking \(bookingID)")
+        case .driver:
+            guard let driver = try await files.driver(userID: user.id), driver.id == record.driverID else { throw Self.notFound("no booking \(bookingID)") }
+        default: break
+        }
+        return record
+    }
+
+    func bookingBody(_ id: Int64) async throws -> BookingBody {
+        guard let record = try await desk.bookings.booking(id: id) else { throw Self.notFound("no booking \(id)") }
+        return BookingBody(booking: record, clocks: desk.clocks(record, now: Date()))
+    }
+
+    /// A signed transition of the booking of the path, published and audited.
+    func move(_ context: APIContext, _ user: APIUser, to state: BookingState, note: String, completion: Completion? = nil) async throws -> BookingBody {
+        let record = try await booking(context, user)
+        let moved: BookingRecord
+        do {
+            moved = try await desk.bookings.move(record.id, to: state, at: Date(), by: actor(user), completion: completion, note: note)
+        } catch let invalid as BookingHistory.InvalidTransition {
+            throw Problem(.conflict, "Not possible now", detail: invalid.description)
+        }
+        desk.publish(moved)
+        try await audit(user, "booking-\(state.rawValue)", "booking:\(record.id)")
+        return BookingBody(booking: moved, clocks: desk.clocks(moved, now: Date()))
+    }
+
+    func progress(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> BookingBody {
+        let record = try await booking(context, user)
+        let body = try await decode(Progress.self, request, context)
+        switch body.state {
+        case .enRoute:
+            guard let check = body.preTripCheck else { throw Problem.invalid("preTripCheck", "the pre-trip check comes before setting off") }
+            guard check.failed.isEmpty else {
+                throw Problem(.conflict, "Pre-trip check failed", detail: "failed: \(check.failed.joined(separator: ", ")); report a breakdown with POST /api/v1/bookings/\(record.id)/incident")
+            }
+            return try await move(context, user, to: .enRoute, note: "pre-trip check passed")
+        case .onSite:
+            // Judged from the track, not from the button: the sweep records it when the track
+            // shows the vehicle within 150 m of the pick-up.
+            let checked = try await desk.checkArrival(record.id)
+            guard checked.state == .onSite || checked.state == .inService else {
+                throw Problem(.conflict, "Not on site by the track", detail: "the vehicle's track has not come within 150 m of the pick-up point since the job was notified")
+            }
+            return BookingBody(booking: checked, clocks: desk.clocks(checked, now: Date()))
+        case .inService:
+            return try await move(context, user, to: .inService, note: "")
+        case .completed:
+            guard let completion = body.completion else { throw Problem.invalid("completion", "tolls and parking in fen, with receipt references") }
+            try Self.require(completion.tollsFen >= 0, "completion.tollsFen", "fen, not negative")
+            try Self.require(completion.parkingFen >= 0, "completion.parkingFen", "fen, not negative")
+            try Self.require(completion.tollsFen + completion.parkingFen == 0 || !completion.receipts.isEmpty, "completion.receipts", "a receipt reference for every toll or parking fee")
+            return try await move(context, user, to: .completed, note: "", completion: completion)
+        }
+    }
+}

@@ -1,0 +1,153 @@
+import Dispatching
+import Domain
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Store
+import Synchronization
+
+/// Live positions, tracks, alarms and alerts, and the server-sent event stream.
+extension FleetAPI {
+    struct PositionBody: Encodable, ResponseEncodable {
+        var plate: String?
+        var vehicleID: Int64?
+        var time: Date
+        var latitude: Double
+        var longitude: Double
+        var speedKmh: Double
+        var course: Int
+        var altitudeM: Int
+
+        init(plate: String?, vehicleID: Int64?, _ p: PositionRecord) {
+            self.plate = plate
+            self.vehicleID = vehicleID
+            time = Date(timeIntervalSince1970: TimeInterval(p.gnssTime))
+            latitude = Double(p.latitudeE6) / 1e6
+            longitude = Double(p.longitudeE6) / 1e6
+            speedKmh = Double(p.speed) / 10
+            course = Int(p.course)
+            altitudeM = Int(p.altitude)
+        }
+    }
+
+    struct TrackBody: ResponseEncodable {
+        var plate: String
+        var from: Date
+        var to: Date
+        var points: [PositionBody]
+    }
+
+    struct Handling: Decodable { var note: String }
+
+    func addLiveRoutes(_ list: inout EndpointList) {
+        list.add(.get, "/api/v1/positions/latest", Self.readers, "Every vehicle's newest position, at most a second old; ETag (If-None-Match gives 304)",
+                 returns: "[Position]") { request, _, _ in
+            let snapshot = try await latest.snapshot { try await positions.latest().map { PositionBody(plate: $0.plate, vehicleID: $0.vehicleID, $0.position) } }
+            if request.headers[.ifNoneMatch] == snapshot.etag { return Response(status: .notModified, headers: [.eTag: snapshot.etag]) }
+            return Response(status: .ok, headers: [.contentType: "application/json", .eTag: snapshot.etag], body: ResponseBody(byteBuffer: snapshot.body))
+        }
+        list.add(.get, "/api/v1/vehicles/{plate}/track", Self.readers, "A vehicle's track; every read is audited", returns: "Track",
+                 query: [("from", "ISO 8601, default 24 h before to"), ("to", "ISO 8601, default now; at most 7 days after from"), ("thin", "at most one point per this many seconds")]) {
+            request, context, user in try await track(request, context, user)
+        }
+        list.add(.get, "/api/v1/events", Self.readers, "Terminal alarms (SOS, over-speed, fatigue, power cut, ...), newest first, with how they were handled",
+                 returns: "[VehicleAlarm]", query: [("open", "true: only those not handled yet"), ("limit", "1 to 500, default 100")]) { request, _, _ in
+            try await alarms.list(open: request.uri.queryParameters.get("open") == "true", limit: try count("limit", request, default: 100, maximum: 500))
+        }
+        list.add(.post, "/api/v1/events/{id}/handle", Self.operators, "Record how an alarm was handled (kept 3 years)", body: "Handling", returns: "Done") { request, context, user in
+            let event = try id("id", context)
+            let body = try await decode(Handling.self, request, context)
+            try Self.require(!body.note.isEmpty, "note", "what was done")
+            guard try await alarms.handle(event, by: user.username, note: body.note) else { throw Self.notFound("no unhandled alarm \(event)") }
+            try await audit(user, "alarm-handle", "event:\(event)")
+            return Done(done: true)
+        }
+        list.add(.get, "/api/v1/alerts", [.administrator, .dispatcher, .auditor, .agency], "SLA clocks at risk or breached, newest first: an agency user's own only",
+                 returns: "[SLAAlert]", query: [("since", "ISO 8601, default 24 h ago"), ("limit", "1 to 500, default 100")]) { request, _, user in
+            try await desk.bookings.alerts(
+                agencyID: user.role == .agency ? user.agencyID : nil, since: try time("since", request) ?? Date().addingTimeInterval(-86_400),
+                limit: try count("limit", request, default: 100, maximum: 500)
+            )
+        }
+        list.add(.get, "/api/v1/stream", [.administrator, .dispatcher, .agency], "Server-sent events: booking transitions and SLA alerts (an agency user's own only), and for the operator every vehicle's position each few seconds",
+                 returns: "EventStream") { _, _, user in stream(for: user) }
+    }
+
+    func track(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> TrackBody {
+        let plate = try text("plate", context)
+        let to = try time("to", request) ?? Date()
+        let from = try time("from", request) ?? to.addingTimeInterval(-86_400)
+        try Self.require(from <= to && to.timeIntervalSince(from) <= 7 * 86_400, "from", "from must be before to, at most 7 days apart")
+        let thin = try request.uri.queryParameters.get("thin").map { text -> Int in
+            guard let seconds = Int(text), seconds > 0 else { throw Problem.invalid("thin", "a positive number of seconds") }
+            return seconds
+        }
+        guard let vehicle = try await positions.vehicleID(plate: plate) else { throw Self.notFound("no vehicle has the plate \(plate)") }
+        // Trajectories are confidential: every read is on record, by whom and of what.
+        try await audit(user, "track-read", "vehicle:\(vehicle)", ["from": "\(Int64(from.timeIntervalSince1970))", "to": "\(Int64(to.timeIntervalSince1970))"])
+        let points = try await positions.track(vehicleID: vehicle, from: Int64(from.timeIntervalSince1970), to: Int64(to.timeIntervalSince1970), thinnedTo: thin)
+        return TrackBody(plate: plate, from: from, to: to, points: points.map { PositionBody(plate: nil, vehicleID: nil, $0) })
+    }
+
+    /// The live feed as `text/event-stream`, filtered for the user; a comment every 15 s keeps
+    /// proxies from closing an idle stream.
+    func stream(for user: APIUser) -> Response {
+        let events = desk.feed.subscribe()
+        let agency = user.role == .agency ? user.agencyID : nil
+        let body = ResponseBody { writer in
+            try await writer.write(ByteBuffer(string: ": fleet live feed\n\n"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let (lines, linesIn) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1_000))
+                group.addTask {
+                    for await event in events where user.role != .agency || (event.agencyID != nil && event.agencyID == agency) {
+                        linesIn.yield("event: \(event.kind.rawValue)\ndata: \(event.json)\n\n")
+                    }
+                    linesIn.finish()
+                }
+                group.addTask {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .seconds(15))
+                        linesIn.yield(": keep-alive\n\n")
+                    }
+                }
+                for await line in lines { try await writer.write(ByteBuffer(string: line)) }
+                group.cancelAll()
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}
+
+/// Every vehicle's newest position as JSON, encoded at most once a second however many ask:
+/// the dispatchers' maps poll it, and a thousand polls cost one query.
+public final class LatestPositionsCache: Sendable {
+    public struct Snapshot: Sendable {
+        var body: ByteBuffer
+        var etag: String
+        var taken: ContinuousClock.Instant
+    }
+
+    let current = Mutex<Snapshot?>(nil)
+    let maximumAge: Duration
+
+    public init(maximumAge: Duration = .seconds(1)) { self.maximumAge = maximumAge }
+
+    /// The snapshot, fetched again by `fetch` if older than `maximumAge`.
+    func snapshot(fetch: () async throws -> [some Encodable]) async throws -> Snapshot {
+        let now = ContinuousClock.now
+        if let snapshot = current.withLock({ $0 }), now - snapshot.taken < maximumAge { return snapshot }
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(try await fetch())
+        // The ETag is the content's: a poll that brings nothing new gets a 304.
+        var hasher = Hasher()
+        hasher.combine(data)
+        let snapshot = Snapshot(body: ByteBuffer(bytes: data), etag: "\"\(UInt(bitPattern: hasher.finalize()))\"", taken: now)
+        current.withLock { $0 = snapshot }
+        return snapshot
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Complaints and callbacks (DOMAIN.md, "Customer care"): the agency is contacted within 12
+/// hours of a complaint and given a result within 3 working days; every trip gets a callback
+/// within 24 hours. The times are kept so the monthly assessment can measure them.
+public struct CustomerCare: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public struct Complaint: Sendable, Hashable, Codable {
+        public var id: Int64
+        public var agencyID: Int64
+        public var bookingID: Int64?
+        public var receivedAt: Date
+        public var text: String
+        public var contactedAt: Date?
+        public var resolvedAt: Date?
+        public var result: String?
+    }
+
+    public func file(agencyID: Int64, bookingID: Int64?, text: String, at: Date) async throws -> Complaint {
+        let id = try await returningID(
+            "INSERT INTO complaints (agency_id, booking_id, received_at, text) VALUES (\(agencyID), \(bookingID), \(at), \(text)) RETURNING id"
+        )
+        guard let complaint = try await complaints(agencyID: nil, id: id).first else { throw NoSuchRecord() }
+        return complaint
+    }
+
+    /// Records the first contact with the agency, or the result; false if already recorded.
+    public func contacted(_ id: Int64, at: Date) async throws -> Bool {
+        try await updated("UPDATE complaints SET contacted_at = \(at) WHERE id = \(id) AND contacted_at IS NULL RETURNING id")
+    }
+
+    public func resolved(_ id: Int64, at: Date, result: String) async throws -> Bool {
+        try await updated(
+            "UPDATE complaints SET resolved_at = \(at), result = \(result), contacted_at = coalesce(contacted_at, \(at)) WHERE id = \(id) AND resolved_at IS NULL RETURNING id"
+        )
+    }
+
+    /// An agency's complaints (all for nil), newest first; or the one with `id`.
+    public func complaints(agencyID: Int64?, id: Int64? = nil, limit: Int = 100) async throws -> [Complaint] {
+        let rows = try await client.query("""
+            SELECT id, agency_id, booking_id, received_at, text, contacted_at, resolved_at, result FROM complaints
+            WHERE (\(agencyID)::bigint IS NULL OR agency_id = \(agencyID)) AND (\(id)::bigint IS NULL OR id = \(id)) ORDER BY id DESC LIMIT \(limit)
+            """, logger: logger)
+        var out: [Complaint] = []
+        for try await (id, agency, booking, received, text, contacted, resolved, result) in rows.decode((Int64, Int64, Int64?, Date, String, Date?, Date?, String?).self) {
+            out.append(Complaint(id: id, agencyID: agency, bookingID: booking, receivedAt: received, text: text, contactedAt: contacted, resolvedAt: resolved, result: result))
+        }
+        return out
+    }
+
+    /// The trip's callback; false if it already had one.
+    public func callback(bookingID: Int64, at: Date, satisfaction: Int, note: String, by userID: Int64?) async throws -> Bool {
+        try await updated("""
+            INSERT INTO callbacks (booking_id, called_at, satisfaction, note, by_user) VALUES (\(bookingID), \(at), \(Int16(satisfaction)), \(note), \(userID))
+            ON CONFLICT (booking_id) DO NOTHING RETURNING booking_id
+            """)
+    }
+
+    func returningID(_ query: PostgresQuery) async throws -> Int64 {
+        try await constrained {
+            for try await id in try await client.query(query, logger: logger).decode(Int64.self) { return id }
+            throw NoSuchRecord()
+        }
+    }
+
+    /// Whether the statement touched a row (its RETURNING gave one).
+    func updated(_ query: PostgresQuery) async throws -> Bool {
+        for try await _ in try await client.query(query, logger: logger).decode(Int64.self) { return true }
+        return false
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The terminals' alarms as people handle them: listed newest first, each handled once, with
+/// who handled it and how (kept 3 years with the event).
+public struct VehicleAlarms: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public struct Alarm: Sendable, Hashable, Codable {
+        public var id: Int64
+        public var plate: String?
+        public var kind: String
+        public var occurredAt: Date
+        public var latitude: Double
+        public var longitude: Double
+        public var speedKmh: Double
+        public var handledAt: Date?
+        public var handledBy: String?
+        public var handlingNote: String?
+    }
+
+    public func list(open: Bool, limit: Int) async throws -> [Alarm] {
+        let rows = try await client.query("""
+            SELECT e.id, v.plate, e.kind, e.occurred_at, e.lat_e6, e.lon_e6, e.speed_dkmh, e.handled_at, e.handled_by, e.handling_note
+            FROM events e LEFT JOIN terminals t ON t.id = e.terminal_id LEFT JOIN vehicles v ON v.id = t.vehicle_id
+            WHERE NOT \(open) OR e.handled_at IS NULL ORDER BY e.occurred_at DESC, e.id DESC LIMIT \(limit)
+            """, logger: logger)
+        var out: [Alarm] = []
+        for try await (id, plate, kind, at, lat, lon, speed, handledAt, by, note) in rows.decode((Int64, String?, String, Date, Int32, Int32, Int32, Date?, String?, String?).self) {
+            out.append(Alarm(
+                id: id, plate: plate, kind: kind, occurredAt: at, latitude: Double(lat) / 1e6, longitude: Double(lon) / 1e6, speedKmh: Double(speed) / 10,
+                handledAt: handledAt, handledBy: by, handlingNote: note
+            ))
+        }
+        return out
+    }
+
+    /// Marks an alarm handled; false if there is no such alarm or it was handled already.
+    public func handle(_ id: Int64, by: String, note: String) async throws -> Bool {
+        let rows = try await client.query(
+            "UPDATE events SET handled_at = now(), handled_by = \(by), handling_note = \(note) WHERE id = \(id) AND handled_at IS NULL RETURNING id", logger: logger
+        )
+        for try await _ in rows.decode(Int64.self) { return true }
+        return false
+    }
+}
