@@ -12,9 +12,10 @@ public enum BookingState: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .received: [.confirmed, .cancelled]
         case .confirmed: [.matched, .cancelled]
-        // A dispatcher may override a match: matched again, with another crew.
+        // A dispatcher may override a match until the crew sets off: matched again, with
+        // another crew, and the agency notified again.
         case .matched: [.matched, .notified, .cancelled]
-        case .notified: [.enRoute, .cancelled, .replaced]
+        case .notified: [.matched, .enRoute, .cancelled, .replaced]
         case .enRoute: [.onSite, .cancelled, .replaced]
         case .onSite: [.inService, .cancelled, .replaced]
         case .inService: [.completed, .replaced]

@@ -1,3 +1,5 @@
+import Domain
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -81,9 +83,9 @@ public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
         case .wrongClass(let c): "a \(c.rawValue), not the class booked"
         case .tooFewSeats(let s, let p): "\(s) seats for \(p) passengers"
         case .insuranceMissing(let k): "no \(k.rawValue) insurance"
-        case .insuranceLapses(let k, let e): "\(k.rawValue) insurance lapses at \(e), before the booking ends"
+        case .insuranceLapses(let k, let e): "\(k.rawValue) insurance lapses \(Self.time(e)), before the booking ends"
         case .insuranceInsufficient(let k, let a): "\(k.rawValue) cover of \(a / 100) CNY is below the minimum"
-        case .inspectionFailed(let k, let d): "failed its \(k.rawValue) inspection of \(d)"
+        case .inspectionFailed(let k, let d): "failed its \(k.rawValue) inspection of \(Self.time(d))"
         case .inspectionOverdue(let k): "\(k.rawValue) inspection overdue"
         case .inRepair: "in repair"
         case .noPosition: "no position from its terminal"
@@ -92,16 +94,23 @@ public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
         case .tooOld(let age): "driver aged \(age): the limit is 60"
         case .tooLittleExperience(let y): "\(y) years of service: 3 needed"
         case .licenceClass(let c): "licence does not cover a \(c.rawValue)"
-        case .licenceExpires(let e): "licence expires at \(e), before the booking ends"
+        case .licenceExpires(let e): "licence expires \(Self.time(e)), before the booking ends"
         case .fullPoints(let p): "\(p) points in the cycle"
-        case .recentMajorAccident(let t): "major accident at \(t), within 3 years"
+        case .recentMajorAccident(let t): "major accident on \(CivilDate(chinaDayOf: t)), within 3 years"
         case .criminalRecord: "criminal record"
         case .untrained(let d): "\(d) days of pre-duty training: 3 needed"
         case .continuousDriving(let s): "would drive \(s / 60) minutes without a 20-minute rest"
         case .dailyDriving(let s): "would drive \(s / 60) minutes in 24 hours"
-        case .busy(let w): "busy from \(w.start) to \(w.end)"
+        case .busy(let w): "busy from \(Self.time(w.start)) to \(Self.time(w.end))"
         case .cannotArriveInTime(let late): "would be on site \(late / 60) minutes late"
         }
+    }
+
+    /// China time to the minute, as dispatchers read it: `2026-11-22 08:30`.
+    static func time(_ epoch: Int64) -> String {
+        let minutes = CivilDate.floorDivide(epoch + 8 * 3600, 60) % (24 * 60)
+        func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "\(CivilDate(chinaDayOf: epoch)) \(two(minutes / 60)):\(two(minutes % 60))"
     }
 }
 

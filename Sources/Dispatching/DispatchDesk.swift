@@ -105,7 +105,7 @@ public final class DispatchDesk: Sendable {
 
     public func override(_ id: Int64, vehicleID: Int64, driverID: Int64, by actor: Actor, reason: String, now: Date) async throws -> BookingRecord {
         guard let record = try await bookings.booking(id: id) else { throw NoSuchRecord() }
-        guard [.confirmed, .matched, .replaced].contains(record.state) else { throw BookingHistory.InvalidTransition(from: record.state, to: .matched) }
+        guard [.confirmed, .matched, .notified, .replaced].contains(record.state) else { throw BookingHistory.InvalidTransition(from: record.state, to: .matched) }
         let crews = try await facts.crews(driving: driving.withLock { $0 }, excluding: id)
         guard let vehicle = try await facts.vehicles(ids: [vehicleID])[vehicleID], let driver = try await facts.drivers(ids: [driverID], driving: driving.withLock { $0 })[driverID] else {
             throw NoSuchRecord()
@@ -116,13 +116,7 @@ public final class DispatchDesk: Sendable {
         if case .failure(let judgement) = matcher.judge(booking, Crew(vehicle: vehicle, driver: driver, commitments: jobs), crewIndex: 0, now: Self.epoch(now)) {
             throw Refused(problems: judgement.problems)
         }
-        if record.state == .matched {
-            // Overriding an engine's match that has not been notified yet: matched again.
-            publish(try await bookings.move(id, to: .matched, at: now, by: actor, crew: (vehicleID, driverID), note: "override: \(reason)"))
-            publish(try await bookings.move(id, to: .notified, at: Date(), by: .engine, note: "agency notified on the live feed; job sent to the driver"))
-        } else {
-            try await matchAndNotify(id, crew: (vehicleID, driverID), by: actor, note: "override: \(reason)", now: now)
-        }
+        try await matchAndNotify(id, crew: (vehicleID, driverID), by: actor, note: "override: \(reason)", now: now)
         guard let updated = try await bookings.booking(id: id) else { throw NoSuchRecord() }
         return updated
     }

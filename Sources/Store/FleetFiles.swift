@@ -395,7 +395,8 @@ public struct FleetFiles: Sendable {
     }
 
     /// Something in a file that needs doing before a date: a policy to renew (30 days ahead,
-    /// DOMAIN.md), an inspection falling due (7 days ahead, or overdue), a licence to renew.
+    /// DOMAIN.md), an inspection falling due (7 days ahead, or overdue; a vehicle never
+    /// inspected is due from its filing), a licence to renew.
     public struct Reminder: Sendable, Hashable, Codable {
         public enum Kind: String, Sendable, Hashable, Codable { case insuranceExpiring, inspectionDue, licenceExpiring }
         public var kind: Kind
@@ -411,10 +412,10 @@ public struct FleetFiles: Sendable {
             WHERE p.expires_at <= \(now) + interval '30 days' AND p.expires_at > \(now) - interval '30 days'
               AND NOT EXISTS (SELECT 1 FROM insurance_policies n WHERE n.vehicle_id = p.vehicle_id AND n.kind = p.kind AND n.expires_at > p.expires_at)
             UNION ALL
-            SELECT 'inspectionDue', v.plate, k.kind, coalesce(i.last, v.created_at) + make_interval(secs => k.validity)
+            SELECT 'inspectionDue', v.plate, k.kind, coalesce(i.last + make_interval(secs => k.validity), v.created_at)
             FROM vehicles v CROSS JOIN (VALUES ('monthly', \(rules.monthlyInspectionValidity)::float8), ('quarterly', \(rules.quarterlyInspectionValidity)::float8)) AS k (kind, validity)
             LEFT JOIN LATERAL (SELECT max(inspected_at) AS last FROM inspections WHERE vehicle_id = v.id AND kind = k.kind AND passed) i ON true
-            WHERE coalesce(i.last, v.created_at) + make_interval(secs => k.validity) <= \(now) + interval '7 days'
+            WHERE coalesce(i.last + make_interval(secs => k.validity), v.created_at) <= \(now) + interval '7 days'
             UNION ALL
             SELECT 'licenceExpiring', d.name, d.licence_number, (d.licence_expiry + 1)::timestamp AT TIME ZONE INTERVAL '+08:00' FROM drivers d
             WHERE d.licence_expiry <= (\(now) + interval '30 days')::date

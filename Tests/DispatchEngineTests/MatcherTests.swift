@@ -277,3 +277,13 @@ enum Fixture {
         #expect(driverProblems == [.fullPoints(12), .continuousDriving(seconds: 4 * 3600 + 60)])
     }
 }
+
+@Suite struct IneligibilityTextTests {
+    @Test func timesReadAsChinaTime() {
+        // 2026-11-22 00:30 UTC is 08:30 in China.
+        let epoch: Int64 = 1_795_307_400
+        #expect(Ineligibility.licenceExpires(epoch).description == "licence expires 2026-11-22 08:30, before the booking ends")
+        #expect(Ineligibility.busy(TimeWindow(start: epoch, end: epoch + 5400)).description == "busy from 2026-11-22 08:30 to 2026-11-22 10:00")
+        #expect(Ineligibility.recentMajorAccident(epoch - 8 * 3600 - 1800 - 1).description == "major accident on 2026-11-21, within 3 years")
+    }
+}

@@ -21,6 +21,7 @@ import Dispatching
         var contentType: String?
         var json: [String: Any]
         var array: [Any]
+        var etag: String?
     }
 
     /// A running API on a fresh database with an administrator, a dispatcher, an auditor and an
@@ -57,9 +58,10 @@ import Dispatching
         FleetAPI(client: client, desk: DispatchDesk(client: client, feed: LiveFeed(), logger: TestPostgres.logger), latest: LatestPositionsCache(), logger: TestPostgres.logger)
     }
 
-    static func call(_ base: URL, _ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> Reply {
+    static func call(_ base: URL, _ method: String, _ path: String, token: String? = nil, body: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
         var request = URLRequest(url: URL(string: base.absoluteString + path)!)
         request.httpMethod = method
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         if let body {
             request.httpBody = Data(body.utf8)
@@ -68,7 +70,10 @@ import Dispatching
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse
         let parsed = try? JSONSerialization.jsonObject(with: data)
-        return Reply(status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), json: parsed as? [String: Any] ?? [:], array: parsed as? [Any] ?? [])
+        return Reply(
+            status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), json: parsed as? [String: Any] ?? [:], array: parsed as? [Any] ?? [],
+            etag: http.value(forHTTPHeaderField: "ETag")
+        )
     }
 
     static func signIn(_ base: URL, _ username: String, _ password: String = "correct horse") async throws -> String {

@@ -1,0 +1,320 @@
+import DispatchEngine
+import Domain
+import Foundation
+import PostgresNIO
+import PostgresTestSupport
+import Store
+import Testing
+
+@testable import HTTPAPI
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Bookings through real HTTP on a real database: the whole trip, tenancy, the driver's steps,
+/// the live stream.
+@Suite struct BookingAPITests {
+    typealias API = FleetAPITests
+    static let pickup = Place(latitude: 29.8683, longitude: 121.5440, address: "天一广场")
+
+    /// Three crews filed, bound to terminals and placed `east` metres east of the pick-up:
+    /// two saloons (1 km and 4 km away) and an SUV (500 m).
+    static func fleet(_ client: PostgresClient) async throws -> [(vehicleID: Int64, driverID: Int64, plate: String, terminal: Int32)] {
+        let logger = TestPostgres.logger
+        let files = FleetFiles(client: client, logger: logger), registry = PostgresTerminalRegistry(client: client, logger: logger)
+        var crews: [(Int64, Int64, String, Int32)] = []
+        for (index, east) in [(0, 1000.0), (1, 4000.0), (2, 500.0)] {
+            let plate = "浙B0000\(index)D", phone = "01390000000\(index)"
+            let (vehicle, driver) = try await SampleFiles.provision(plate: plate, index: index, files: files, now: Date())
+            try await registry.bind(phone: phone, plate: plate)
+            let terminal = try await terminalID(client, phone)
+            try await place(client, terminal: terminal, eastMetres: east)
+            crews.append((vehicle, driver, plate, terminal))
+        }
+        return crews
+    }
+
+    static func terminalID(_ client: PostgresClient, _ phone: String) async throws -> Int32 {
+        for try await id in try await client.query("SELECT id FROM terminals WHERE phone = \(phone)", logger: TestPostgres.logger).decode(Int32.self) { return id }
+        throw NoSuchRecord()
+    }
+
+    /// A fix of the terminal, `eastMetres` east of the pick-up: in the track (its day's
+    /// partition made as the server does) and as the newest position.
+    static func place(_ client: PostgresClient, terminal: Int32, eastMetres: Double, at time: Date = Date()) async throws {
+        let logger = TestPostgres.logger
+        _ = try await PositionRetention().maintain(client: client, today: CivilDate(chinaDayOf: Int64(time.timeIntervalSince1970)).description, logger: logger)
+        let longitude = Int32(((pickup.longitude + eastMetres / (111_320 * cos(pickup.latitude * .pi / 180))) * 1e6).rounded())
+        let latitude = Int32(pickup.latitude * 1e6)
+        try await client.query("""
+            INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
+            VALUES (\(terminal), \(time), now(), \(latitude), \(longitude), 5, 300, 270, 0, 3)
+            """, logger: logger)
+        try await client.query("""
+            INSERT INTO latest_positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, speed_dkmh, course, alarm, status)
+            VALUES (\(terminal), \(time), now(), \(latitude), \(longitude), 300, 270, 0, 3)
+            ON CONFLICT (terminal_id) DO UPDATE SET gnss_time = EXCLUDED.gnss_time, lat_e6 = EXCLUDED.lat_e6, lon_e6 = EXCLUDED.lon_e6
+            """, logger: logger)
+    }
+
+    static func bookingJSON(pickupIn minutes: Int, agencyID: Int64? = nil, passengers: Int = 2) -> String {
+        let formatter = ISO8601DateFormatter()
+        let pickupTime = Date().addingTimeInterval(TimeInterval(minutes * 60))
+        return """
+            {"channel": "phone", \(agencyID.map { #""agencyID": \#($0),"# } ?? "") "contactName": "李主任", "contactPhone": "0574-87000000", "passengers": \(passengers),
+             "vehicleClass": "sedan", "pickupTime": "\(formatter.string(from: pickupTime))",
+             "pickup": {"latitude": \(pickup.latitude), "longitude": \(pickup.longitude), "address": "天一广场"},
+             "destination": {"latitude": 29.8260, "longitude": 121.4610, "address": "栎社机场"},
+             "serviceEnd": "\(formatter.string(from: pickupTime.addingTimeInterval(3 * 3600)))", "specialNeeds": "a child seat"}
+            """
+    }
+
+    @Test func aTripFromRequestToCompletion() async throws {
+        try await API.withAPI { base, accounts, client in
+            let crews = try await Self.fleet(client)
+            let otherAgency = try await accounts.createAgency(name: "市教育局")
+            let hash = await PasswordHash.hash("correct horse")
+            _ = try await accounts.createUser(username: "other", passwordHash: hash, role: "agency", agencyID: otherAgency)
+            let (agency, other, dispatcher, auditor) = (try await API.signIn(base, "agency"), try await API.signIn(base, "other"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "auditor"))
+
+            // The agency books: urgent (pick-up in 40 minutes), on the platform channel whatever it said.
+            let created = try await API.call(base, "POST", "/api/v1/bookings", token: agency, body: Self.bookingJSON(pickupIn: 40))
+            #expect(created.status == 201, "\(created.json)")
+            let record = try #require(created.json["booking"] as? [String: Any])
+            let id = try #require(record["id"] as? Int)
+            #expect(record["urgent"] as? Bool == true && record["state"] as? String == "received" && (record["request"] as? [String: Any])?["channel"] as? String == "platform")
+            #expect((created.json["clocks"] as? [[String: Any]])?.first?["clock"] as? String == "confirm")
+
+            // Another agency sees nothing of it, on every route that names it.
+            for (method, path) in [("GET", "/api/v1/bookings/\(id)"), ("POST", "/api/v1/bookings/\(id)/cancel")] {
+                let refused = try await API.call(base, method, path, token: other, body: method == "POST" ? #"{"reason": "mine now"}"# : nil)
+                #expect(refused.status == 404, "\(method) \(path) by another agency: \(refused.status)")
+            }
+            let othersList = try await API.call(base, "GET", "/api/v1/bookings", token: other)
+            #expect(othersList.status == 200 && (othersList.json["items"] as? [Any])?.isEmpty == true)
+            let naming = try await API.call(base, "POST", "/api/v1/bookings", token: other, body: Self.bookingJSON(pickupIn: 120, agencyID: 1))
+            #expect(naming.status == 403, "an agency booking for another: \(naming.status)")
+            // Only the operator confirms.
+            #expect(try await API.call(base, "POST", "/api/v1/bookings/\(id)/confirm", token: agency).status == 403)
+            let confirmed = try await API.call(base, "POST", "/api/v1/bookings/\(id)/confirm", token: dispatcher)
+            #expect(confirmed.status == 200 && (confirmed.json["booking"] as? [String: Any])?["state"] as? String == "confirmed")
+            #expect(try await API.call(base, "POST", "/api/v1/bookings/\(id)/confirm", token: dispatcher).status == 409)
+
+            // The engine matches the nearest eligible saloon (the SUV is nearer but of the wrong class) and notifies.
+            let matched = try await API.call(base, "POST", "/api/v1/bookings/\(id)/match", token: dispatcher)
+            let matchedBooking = try #require(matched.json["booking"] as? [String: Any], "\(matched.json)")
+            #expect(matchedBooking["state"] as? String == "notified" && matchedBooking["vehicleID"] as? Int == Int(crews[0].vehicleID))
+            let transitions = (matchedBooking["transitions"] as? [[String: Any]])?.map { "\($0["state"]!) by \($0["by"]!)" }
+            #expect(transitions == ["received by agency", "confirmed by dispatcher", "matched by dispatch-engine", "notified by dispatch-engine"])
+
+            // Polling with the ETag: 304 until it changes.
+            let polled = try await API.call(base, "GET", "/api/v1/bookings/\(id)", token: agency)
+            let etag = try #require(polled.etag)
+            #expect(try await API.call(base, "GET", "/api/v1/bookings/\(id)", token: agency, headers: ["If-None-Match": etag]).status == 304)
+
+            // Why this crew, and why not the others.
+            let explanation = try await API.call(base, "GET", "/api/v1/bookings/\(id)/explanation", token: auditor)
+            let verdicts = try #require(explanation.json["crews"] as? [[String: Any]])
+            #expect(verdicts.count == 3 && explanation.json["assignedVehicleID"] as? Int == Int(crews[0].vehicleID))
+            let suv = try #require(verdicts.first { $0["vehicleID"] as? Int == Int(crews[2].vehicleID) })
+            #expect(suv["verdict"] as? String == "ineligible" && (suv["reasons"] as? [String])?.contains("a suv, not the class booked") == true, "\(suv)")
+            #expect(try await API.call(base, "GET", "/api/v1/bookings/\(id)/explanation", token: agency).status == 403)
+
+            // An override to an ineligible pair is refused with the reasons; to an eligible one it stands.
+            let wrong = try await API.call(base, "PUT", "/api/v1/bookings/\(id)/assignment", token: dispatcher,
+                                           body: #"{"vehicleID": \#(crews[2].vehicleID), "driverID": \#(crews[2].driverID), "reason": "nearest"}"#)
+            #expect(wrong.status == 409 && (wrong.json["detail"] as? String)?.contains("not the class booked") == true, "\(wrong.json)")
+            let overridden = try await API.call(base, "PUT", "/api/v1/bookings/\(id)/assignment", token: dispatcher,
+                                                body: #"{"vehicleID": \#(crews[1].vehicleID), "driverID": \#(crews[1].driverID), "reason": "the agency asked for 王师傅"}"#)
+            #expect((overridden.json["booking"] as? [String: Any])?["vehicleID"] as? Int == Int(crews[1].vehicleID), "\(overridden.json)")
+
+            // The crew's driver signs in and works the job; the first crew's driver does not see it.
+            let files = FleetFiles(client: client, logger: TestPostgres.logger)
+            for (name, crew) in [("driver1", crews[1]), ("driver0", crews[0])] {
+                let user = try await accounts.createUser(username: name, passwordHash: hash, role: "driver", agencyID: nil)
+                var file = try #require(try await files.driver(id: crew.driverID))
+                file.userID = user.id
+                _ = try await files.saveDriver(file)
+            }
+            let (driver, stranger) = (try await API.signIn(base, "driver1"), try await API.signIn(base, "driver0"))
+            let jobs = try await API.call(base, "GET", "/api/v1/jobs", token: driver)
+            #expect(jobs.array.count == 1, "\(jobs.array)")
+            #expect(try await API.call(base, "GET", "/api/v1/jobs", token: stranger).array.isEmpty)
+            #expect(try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: stranger, body: #"{"state": "enRoute"}"#).status == 404)
+
+            let noCheck = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "enRoute"}"#)
+            #expect(noCheck.status == 400 && noCheck.json["field"] as? String == "preTripCheck")
+            let check = #""brakes": true, "steering": true, "tyres": true, "charge": true, "kit": true, "cleanliness": true"#
+            let failed = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "enRoute", "preTripCheck": {\#(check), "lights": false}}"#)
+            #expect(failed.status == 409 && (failed.json["detail"] as? String)?.contains("lights") == true)
+            let enRoute = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "enRoute", "preTripCheck": {\#(check), "lights": true}}"#)
+            #expect((enRoute.json["booking"] as? [String: Any])?["state"] as? String == "enRoute")
+            // On site is the track's word, not the driver's: 4 km away is not there.
+            let early = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "onSite"}"#)
+            #expect(early.status == 409, "\(early.json)")
+            try await Self.place(client, terminal: crews[1].terminal, eastMetres: 60, at: Date().addingTimeInterval(1))
+            let onSite = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "onSite"}"#)
+            let arrived = try #require(onSite.json["booking"] as? [String: Any], "\(onSite.json)")
+            #expect(arrived["state"] as? String == "onSite" && (arrived["transitions"] as? [[String: Any]])?.last?["by"] as? String == "gnss")
+            let onSiteClock = (onSite.json["clocks"] as? [[String: Any]])?.first { $0["clock"] as? String == "onSite" }
+            #expect(onSiteClock?["state"] as? String == "met", "\(String(describing: onSiteClock))")
+
+            #expect(try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "inService"}"#).status == 200)
+            let noReceipt = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver,
+                                               body: #"{"state": "completed", "completion": {"tollsFen": 1500, "parkingFen": 0, "receipts": []}}"#)
+            #expect(noReceipt.status == 400 && noReceipt.json["field"] as? String == "completion.receipts")
+            let completed = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver,
+                                               body: #"{"state": "completed", "completion": {"tollsFen": 1500, "parkingFen": 800, "receipts": ["ETC-0001", "P-77"]}}"#)
+            let done = try #require(completed.json["booking"] as? [String: Any])
+            #expect(done["state"] as? String == "completed" && done["tollsFen"] as? Int == 1500 && done["parkingFen"] as? Int == 800)
+
+            // Customer care: the callback once; a complaint seen by its agency only.
+            #expect(try await API.call(base, "POST", "/api/v1/bookings/\(id)/callback", token: dispatcher, body: #"{"satisfaction": 5}"#).status == 201)
+            #expect(try await API.call(base, "POST", "/api/v1/bookings/\(id)/callback", token: dispatcher, body: #"{"satisfaction": 4}"#).status == 409)
+            let complaint = try await API.call(base, "POST", "/api/v1/complaints", token: agency, body: #"{"bookingID": \#(id), "text": "车内有异味"}"#)
+            #expect(complaint.status == 201, "\(complaint.json)")
+            #expect(try await API.call(base, "GET", "/api/v1/complaints", token: agency).array.count == 1)
+            #expect(try await API.call(base, "GET", "/api/v1/complaints", token: other).array.isEmpty)
+            #expect(try await API.call(base, "POST", "/api/v1/complaints", token: other, body: #"{"bookingID": \#(id), "text": "not ours"}"#).status == 400)
+
+            // Every write is on the audit trail, by whom.
+            let actions = Set(try await accounts.auditTrail(limit: 200).map(\.action))
+            #expect(actions.isSuperset(of: ["booking-create", "booking-confirmed", "booking-match", "booking-override", "booking-enRoute", "booking-completed", "callback", "complaint-file"]))
+        }
+    }
+
+    @Test func invalidBodiesNameTheFieldAndNothingIsStored() async throws {
+        try await API.withAPI { base, _, client in
+            let (agency, dispatcher) = (try await API.signIn(base, "agency"), try await API.signIn(base, "dispatcher"))
+            let good = Self.bookingJSON(pickupIn: 120)
+            let cases: [(body: String, field: String, token: String)] = [
+                (good.replacingOccurrences(of: #""passengers": 2"#, with: #""passengers": 0"#), "passengers", agency),
+                (good.replacingOccurrences(of: #""passengers": 2"#, with: #""passengers": 9"#), "passengers", agency),
+                (good.replacingOccurrences(of: #""latitude": 29.8683, "#, with: ""), "pickup.latitude", agency),
+                (good.replacingOccurrences(of: #""vehicleClass": "sedan""#, with: #""vehicleClass": "limousine""#), "vehicleClass", agency),
+                (good.replacingOccurrences(of: #""contactPhone": "0574-87000000""#, with: #""contactPhone": "call me""#), "contactPhone", agency),
+                (Self.bookingJSON(pickupIn: -60), "pickupTime", agency),
+                (good, "agencyID", dispatcher),
+                (Self.bookingJSON(pickupIn: 120, agencyID: 999), "agencyID", dispatcher),
+                ("[1, 2]", "", agency),
+            ]
+            for c in cases {
+                let reply = try await API.call(base, "POST", "/api/v1/bookings", token: c.token, body: c.body)
+                #expect(reply.status == 400 && reply.json["field"] as? String == c.field && reply.contentType == "application/problem+json", "\(c.field): \(reply.status) \(reply.json)")
+            }
+            var count = 0
+            for try await n in try await client.query("SELECT count(*)::int8 FROM bookings", logger: TestPostgres.logger).decode(Int64.self) { count = Int(n) }
+            #expect(count == 0)
+
+            let vehicle = try await API.call(base, "POST", "/api/v1/vehicles", token: dispatcher, body: #"{"plate": "浙B1", "vehicleClass": "sedan", "seats": "five"}"#)
+            #expect(vehicle.status == 400 && vehicle.json["field"] as? String == "seats")
+            let driver = try await API.call(base, "POST", "/api/v1/drivers", token: dispatcher, body: """
+                {"name": "王", "phone": "13900000000", "birthDate": "1980-13-01", "serviceSince": "2010-01-01", "licenceNumber": "X", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
+                """)
+            #expect(driver.status == 400 && driver.json["field"] as? String == "birthDate", "\(driver.json)")
+            #expect(try await API.call(base, "GET", "/api/v1/bookings/abc", token: dispatcher).json["field"] as? String == "id")
+            #expect(try await API.call(base, "GET", "/api/v1/bookings?state=lost", token: dispatcher).json["field"] as? String == "state")
+        }
+    }
+
+    @Test func filesThroughTheAPIShowTheirStanding() async throws {
+        try await API.withAPI { base, _, client in
+            let (admin, dispatcher, agency) = (try await API.signIn(base, "admin"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "agency"))
+            let plate = "浙B7777D".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!
+            let created = try await API.call(base, "POST", "/api/v1/vehicles", token: dispatcher, body: #"{"plate": "浙B7777D", "vehicleClass": "van", "seats": 9, "brand": "上汽大通", "registrationDate": "2025-05-20"}"#)
+            #expect(created.status == 201 && created.json["rangeKm"] as? Int == 400 && created.json["registrationDate"] as? String == "2025-05-20", "\(created.json)")
+            let bare = try await API.call(base, "GET", "/api/v1/vehicles/\(plate)", token: admin)
+            let reasons = try #require(bare.json["reasons"] as? [String])
+            #expect(bare.json["dispatchable"] as? Bool == false && reasons.contains("no seat insurance") && reasons.contains("monthly inspection overdue") && reasons.contains("no position from its terminal"), "\(reasons)")
+            let lowCover = try await API.call(base, "POST", "/api/v1/vehicles/\(plate)/policies", token: dispatcher,
+                                              body: #"{"kind": "seat", "insurer": "人保", "amountFen": 10000000, "startsAt": "2026-01-01T00:00:00+08:00", "expiresAt": "2027-01-01T00:00:00+08:00"}"#)
+            #expect(lowCover.status == 201)
+            let after = try #require(try await API.call(base, "GET", "/api/v1/vehicles/\(plate)", token: admin).json["reasons"] as? [String])
+            #expect(after.contains("seat cover of 100000 CNY is below the minimum") && !after.contains("no seat insurance"), "\(after)")
+            let backwards = try await API.call(base, "POST", "/api/v1/vehicles/\(plate)/policies", token: dispatcher,
+                                               body: #"{"kind": "seat", "insurer": "人保", "amountFen": 50000000, "startsAt": "2027-01-01T00:00:00+08:00", "expiresAt": "2026-01-01T00:00:00+08:00"}"#)
+            #expect(backwards.status == 400 && backwards.json["field"] as? String == "expiresAt")
+            #expect(try await API.call(base, "GET", "/api/v1/vehicles", token: agency).status == 403)
+            #expect(try await API.call(base, "GET", "/api/v1/vehicles/%E6%B5%99X", token: admin).status == 404)
+
+            // A driver too old and untrained is filed, and says why they may not drive.
+            let driver = try await API.call(base, "POST", "/api/v1/drivers", token: dispatcher, body: """
+                {"name": "老赵", "phone": "13900000001", "birthDate": "1950-01-01", "serviceSince": "1975-01-01", "licenceNumber": "330200195001010011", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
+                """)
+            let driverID = try #require(driver.json["id"] as? Int, "\(driver.json)")
+            let detail = try await API.call(base, "GET", "/api/v1/drivers/\(driverID)", token: admin)
+            let why = try #require(detail.json["reasons"] as? [String])
+            #expect(detail.json["eligible"] as? Bool == false && why.contains { $0.hasPrefix("driver aged 76") } && why.contains("0 days of pre-duty training: 3 needed"), "\(why)")
+            let duplicate = try await API.call(base, "POST", "/api/v1/drivers", token: dispatcher, body: """
+                {"name": "小赵", "phone": "13900000002", "birthDate": "1990-01-01", "serviceSince": "2012-01-01", "licenceNumber": "330200195001010011", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
+                """)
+            #expect(duplicate.status == 409 && duplicate.json["field"] as? String == "licenceNumber")
+            #expect(try await API.call(base, "PUT", "/api/v1/drivers/\(driverID)/vehicle", token: dispatcher, body: #"{"plate": "浙B7777D"}"#).status == 200)
+            #expect(try await FleetFiles(client: client, logger: TestPostgres.logger).driver(id: Int64(driverID))?.vehicleID != nil)
+            // The reminders name what is due: the van has no inspections at all.
+            let reminders = try await API.call(base, "GET", "/api/v1/reminders", token: admin)
+            #expect(reminders.array.contains { ($0 as? [String: Any])?["kind"] as? String == "inspectionDue" && ($0 as? [String: Any])?["subject"] as? String == "浙B7777D" })
+        }
+    }
+
+    /// The live stream over a real socket: an agency user gets its own bookings' events and
+    /// never another agency's.
+    @Test func theLiveStreamShowsAnAgencyOnlyItsOwn() async throws {
+        try await API.withAPI { base, accounts, _ in
+            let otherAgency = try await accounts.createAgency(name: "市卫健委")
+            let hash = await PasswordHash.hash("correct horse")
+            _ = try await accounts.createUser(username: "other", passwordHash: hash, role: "agency", agencyID: otherAgency)
+            let (agency, other, dispatcher) = (try await API.signIn(base, "agency"), try await API.signIn(base, "other"), try await API.signIn(base, "dispatcher"))
+            let agencyStream = try EventStreamReader(port: base.port!, token: agency)
+            let operatorStream = try EventStreamReader(port: base.port!, token: dispatcher)
+            #expect(try agencyStream.read(until: "fleet live feed").contains("text/event-stream"))
+            _ = try operatorStream.read(until: "fleet live feed")
+            let theirs = try await API.call(base, "POST", "/api/v1/bookings", token: other, body: Self.bookingJSON(pickupIn: 180))
+            let ours = try await API.call(base, "POST", "/api/v1/bookings", token: agency, body: Self.bookingJSON(pickupIn: 180))
+            let (theirID, ourID) = (try #require((theirs.json["booking"] as? [String: Any])?["id"] as? Int), try #require((ours.json["booking"] as? [String: Any])?["id"] as? Int))
+            let seen = try agencyStream.read(until: #""id":\#(ourID)"#)
+            #expect(seen.contains("event: booking") && !seen.contains(#""id":\#(theirID)"#), "\(seen)")
+            // The operator sees both.
+            let all = try operatorStream.read(until: #""id":\#(ourID)"#)
+            #expect(all.contains(#""id":\#(theirID)"#))
+        }
+    }
+}
+
+/// A plain socket reading `text/event-stream`: URLSession on Linux cannot stream a body.
+final class EventStreamReader {
+    let socket: Int32
+    var received = ""
+
+    init(port: Int, token: String) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let request = "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n\r\n"
+        _ = request.withCString { send(socket, $0, strlen($0), 0) }
+    }
+
+    deinit { close(socket) }
+
+    /// Everything received until `needle` appears (at most 10 s); throws on timeout.
+    func read(until needle: String) throws -> String {
+        let deadline = Date().addingTimeInterval(10)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while !received.contains(needle) {
+            guard Date() < deadline else { throw POSIXError(.ETIMEDOUT) }
+            var poller = pollfd(fd: socket, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 100) > 0 else { continue }
+            let n = recv(socket, &buffer, buffer.count, 0)
+            guard n > 0 else { throw POSIXError(.ECONNRESET) }
+            received += String(decoding: buffer[..<n], as: UTF8.self)
+        }
+        let all = received
+        received = ""
+        return all
+    }
+}
