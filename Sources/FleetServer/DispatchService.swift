@@ -28,7 +28,7 @@ struct DispatchService: Service {
                 try await desk.publishPositions()
             } catch {
                 // The next round tries again; bookings stay open meanwhile and their clocks run.
-                logger.warning("dispatch round failed; trying again in \(interval)", metadata: ["error": "\(error)"])
+                logger.warning("dispatch round failed; trying again in \(interval)", metadata: ["error": "\(String(reflecting: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

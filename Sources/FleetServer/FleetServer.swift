@@ -140,9 +140,9 @@ public enum FleetServer {
             .init(service: DispatchService(desk: desk, readiness: readiness, logger: logger)), .init(service: api),
         ]
         if let demoFleet {
-            all.append(.init(service: DemoFleetService(
-                client: client, fleet: FleetSimulator(count: demoFleet), gatewayPort: configuration.gateway.port, readiness: readiness, logger: logger
-            )))
+            let steering = Steering(), fleet = FleetSimulator(count: demoFleet, steering: steering)
+            all.append(.init(service: DemoFleetService(client: client, fleet: fleet, gatewayPort: configuration.gateway.port, readiness: readiness, logger: logger)))
+            all.append(.init(service: DemoOperations(client: client, desk: desk, fleet: fleet, steering: steering, readiness: readiness, httpPort: configuration.httpPort, logger: logger)))
         }
         let services = ServiceGroup(configuration: .init(
             services: all,

@@ -115,7 +115,7 @@ public struct DispatchFacts: Sendable {
         var profile = SpeedProfile()
         let rows = try await client.query("""
             SELECT extract(hour FROM gnss_time AT TIME ZONE INTERVAL '+08:00')::int8, avg(speed_dkmh)::int8, count(*)
-            FROM positions WHERE gnss_time > now() - make_interval(days => \(days)) AND speed_dkmh >= \(DrivingTime.movingDkmh)
+            FROM positions WHERE gnss_time > now() - make_interval(days => \(days)::int) AND speed_dkmh >= \(DrivingTime.movingDkmh)
             GROUP BY 1
             """, logger: logger)
         for try await (hour, speed, count) in rows.decode((Int64, Int64, Int64).self) where count >= minimumFixes && (0..<24).contains(hour) {

@@ -1,5 +1,6 @@
 import JT808
 import Logging
+import Synchronization
 
 /// A simulated fleet: `count` new-energy vehicles around a home point, each with its terminal.
 public struct FleetSimulator: Sendable {
@@ -10,13 +11,17 @@ public struct FleetSimulator: Sendable {
 
     /// Terminal phones 0139 0000 0001, 0002, …; plates 浙BD00001, … (浙B is Ningbo, D a
     /// new-energy car).
-    public init(count: Int, reportInterval: Duration = .seconds(10), home: (latitude: Double, longitude: Double) = FleetSimulator.ningbo) {
+    public init(
+        count: Int, reportInterval: Duration = .seconds(10), home: (latitude: Double, longitude: Double) = FleetSimulator.ningbo, steering: Steering? = nil
+    ) {
         terminals = (1...max(1, count)).map { i in
-            SimulatedTerminal(
+            var terminal = SimulatedTerminal(
                 phone: Self.phone(i), plate: Self.plate(i),
                 route: Route(homeLatitude: home.latitude, homeLongitude: home.longitude, seed: UInt64(i)),
                 reportInterval: reportInterval
             )
+            terminal.steering = steering
+            return terminal
         }
     }
 
@@ -37,5 +42,21 @@ public struct FleetSimulator: Sendable {
                 group.addTask { await terminal.run(host: host, port: port, statistics: statistics, logger: logger) }
             }
         }
+    }
+}
+
+/// Where each simulated vehicle is sent, by plate: set by whoever plays the crews (the demo),
+/// read by the terminals at every report. A vehicle without a target wanders.
+public final class Steering: Sendable {
+    private let targets = Mutex<[String: (latitude: Double, longitude: Double)]>([:])
+
+    public init() {}
+
+    public func send(_ plate: String, to target: (latitude: Double, longitude: Double)?) {
+        targets.withLock { $0[plate] = target }
+    }
+
+    public func target(of plate: String) -> (latitude: Double, longitude: Double)? {
+        targets.withLock { $0[plate] }
     }
 }

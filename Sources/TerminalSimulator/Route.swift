@@ -36,6 +36,25 @@ public struct Route: Sendable {
         self.random = random
     }
 
+    /// Advances the vehicle by `seconds` towards `target` at a city pace, stopping there (a
+    /// dispatched crew driving to its pick-up or its destination).
+    public mutating func advance(seconds: Double, toward target: (latitude: Double, longitude: Double)) {
+        let kmNorth = (target.latitude - latitude) * 111.0
+        let kmEast = (target.longitude - longitude) * 111.0 * cos(latitude * .pi / 180)
+        let distance = (kmNorth * kmNorth + kmEast * kmEast).squareRoot()
+        speed = min(60, max(25, speed + Double.random(in: -5...5, using: &random)))
+        guard distance > speed * seconds / 3600 else {
+            (latitude, longitude, speed) = (target.latitude, target.longitude, 0)
+            mileage += distance
+            return
+        }
+        course = (atan2(kmEast, kmNorth) * 180 / .pi + 360).truncatingRemainder(dividingBy: 360)
+        let km = speed * seconds / 3600
+        latitude += km / 111.0 * cos(course * .pi / 180)
+        longitude += km / (111.0 * cos(latitude * .pi / 180)) * sin(course * .pi / 180)
+        mileage += km
+    }
+
     /// Advances the vehicle by `seconds`.
     public mutating func advance(seconds: Double) {
         speed = min(90, max(0, speed + Double.random(in: -8...8, using: &random)))

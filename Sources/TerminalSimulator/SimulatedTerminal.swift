@@ -59,6 +59,8 @@ public struct SimulatedTerminal: Sendable {
     public var answerTimeout: Duration
     /// Parameter 0x0003: retries before giving up.
     public var retries: Int
+    /// Where the vehicle is sent, if anywhere (the demo's crews drive to their jobs).
+    public var steering: Steering?
 
     public init(phone: TerminalPhone, plate: String, route: Route, reportInterval: Duration = .seconds(10), answerTimeout: Duration = .seconds(10), retries: Int = 3) {
         self.phone = phone
@@ -169,7 +171,8 @@ public struct SimulatedTerminal: Sendable {
             let now = clock.now
             if now >= nextReport {
                 let report = state.values.withLock { v -> LocationReport in
-                    v.route.advance(seconds: Double(reportInterval.components.seconds) + Double(reportInterval.components.attoseconds) / 1e18)
+                    let seconds = Double(reportInterval.components.seconds) + Double(reportInterval.components.attoseconds) / 1e18
+                    if let target = steering?.target(of: plate) { v.route.advance(seconds: seconds, toward: target) } else { v.route.advance(seconds: seconds) }
                     // GNSS time has whole seconds: a terminal driven faster than a report a
                     // second (a load run) lets its clock run ahead rather than repeat a second.
                     v.lastReportTime = max(Int64(Date().timeIntervalSince1970), v.lastReportTime + 1)

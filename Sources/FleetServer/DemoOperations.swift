@@ -1,0 +1,129 @@
+import DispatchEngine
+import Dispatching
+import Domain
+import Foundation
+import HTTPAPI
+import Logging
+import PostgresNIO
+import ServiceLifecycle
+import Store
+import TerminalSimulator
+
+/// The demo's people: three agencies booking cars through the day, a dispatcher confirming
+/// them, and the crews driving to their jobs. The engine (`DispatchService`) does the matching
+/// and the track decides when a crew is on site, as in production; this plays only what people
+/// would do: book, confirm, drive, start and finish the service.
+struct DemoOperations: Service {
+    let client: PostgresClient
+    let desk: DispatchDesk
+    let fleet: FleetSimulator
+    let steering: Steering
+    let readiness: Readiness
+    /// Where the API listens, for the hint in the log.
+    let httpPort: Int
+    /// A new booking every this long.
+    var bookingInterval: Duration = .seconds(45)
+    let logger: Logger
+
+    static let password = "fleet-demo-password"
+    static let agencies = ["宁波市机关事务管理局", "宁波市财政局", "宁波市教育局"]
+    /// Places around Ningbo the agencies go to and from.
+    static let places: [Place] = [
+        Place(latitude: 29.8683, longitude: 121.5440, address: "天一广场"), Place(latitude: 29.8750, longitude: 121.5520, address: "宁波市政府"),
+        Place(latitude: 29.8260, longitude: 121.4610, address: "栎社国际机场"), Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"),
+        Place(latitude: 29.9030, longitude: 121.5610, address: "宁波大学"), Place(latitude: 29.8180, longitude: 121.5580, address: "鄞州区政府"),
+        Place(latitude: 29.8920, longitude: 121.4860, address: "宁波国际会展中心"), Place(latitude: 29.8560, longitude: 121.5230, address: "宁波市第一医院"),
+    ]
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await readiness.wait() }
+        let agencyIDs = try await provision()
+        let dispatcher = Actor(userID: nil, name: "demo dispatcher")
+        var random = SplitMix64(seed: 808)
+        var nextBooking = ContinuousClock.now
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                if ContinuousClock.now >= nextBooking {
+                    try await book(agencyIDs.randomElement(using: &random)!, random: &random)
+                    nextBooking = .now + bookingInterval
+                }
+                for record in try await desk.bookings.open() { try await play(record, dispatcher: dispatcher) }
+            } catch {
+                logger.warning("demo operations: \(String(reflecting: error)); going on")
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3)) }
+        }
+    }
+
+    /// Agencies, a user for each role, and complete files for every simulated vehicle.
+    func provision() async throws -> [Int64] {
+        let accounts = Accounts(client: client, logger: logger), files = FleetFiles(client: client, logger: logger)
+        var agencyIDs: [Int64] = []
+        for name in Self.agencies { agencyIDs.append(try await accounts.createAgency(name: name)) }
+        let hash = await PasswordHash.hash(Self.password)
+        let users: [(String, Role, Int64?)] = [("admin", .administrator, nil), ("dispatcher", .dispatcher, nil), ("auditor", .auditor, nil)]
+            + agencyIDs.enumerated().map { ("agency\($0.offset + 1)", .agency, $0.element) }
+        for (name, role, agency) in users {
+            do { _ = try await accounts.createUser(username: name, passwordHash: hash, role: role.rawValue, agencyID: agency) } catch is Accounts.UsernameTaken {}
+        }
+        for (index, terminal) in fleet.terminals.enumerated() {
+            // Filed on an earlier run of the demo (its database is kept): left as it is.
+            if let id = try await files.vehicle(plate: terminal.plate)?.id, !(try await files.policies(vehicleID: id)).isEmpty { continue }
+            try await SampleFiles.provision(plate: terminal.plate, index: index, files: files, now: Date())
+        }
+        logger.notice("demo accounts", metadata: [
+            "users": "\(users.map(\.0).joined(separator: ", "))", "password": "\(Self.password)",
+            "try": "curl -s -X POST http://127.0.0.1:\(httpPort)/api/v1/sessions -d '{\"username\":\"dispatcher\",\"password\":\"\(Self.password)\"}'",
+        ])
+        return agencyIDs
+    }
+
+    /// A booking of an agency, from one place to another, with its pick-up 20 to 60 minutes
+    /// ahead (one in four within the hour's priority channel, as urgent ones come).
+    func book(_ agency: Int64, random: inout SplitMix64) async throws {
+        let from = Self.places.randomElement(using: &random)!
+        var to = Self.places.randomElement(using: &random)!
+        while to == from { to = Self.places.randomElement(using: &random)! }
+        let pickup = Date().addingTimeInterval(TimeInterval(Int.random(in: 20...60, using: &random) * 60))
+        let request = BookingRequest(
+            channel: [.phone, .platform, .contact].randomElement(using: &random)!, agencyID: agency, contactName: ["李主任", "王处长", "陈科长"].randomElement(using: &random)!,
+            contactPhone: "0574-8718\(Int.random(in: 1000...9999, using: &random))", passengers: Int.random(in: 1...4, using: &random), vehicleClass: .sedan,
+            pickupTime: pickup, pickup: from, destination: to, serviceEnd: pickup.addingTimeInterval(3600)
+        )
+        let record = try await desk.bookings.create(request, agencyID: agency, receivedAt: Date(), by: Actor(userID: nil, name: "demo agency"))
+        desk.publish(record)
+        logger.info("demo booking", metadata: ["booking": "\(record.id)", "from": "\(from.address)", "to": "\(to.address)", "urgent": "\(record.urgent)"])
+    }
+
+    /// What the people of a booking do next: the dispatcher confirms; the crew drives to the
+    /// pick-up, starts the service at the pick-up time, drives to the destination and finishes.
+    func play(_ record: BookingRecord, dispatcher: Actor) async throws {
+        guard let plate = try await plate(record.vehicleID) else {
+            if record.state == .received { desk.publish(try await desk.bookings.move(record.id, to: .confirmed, at: Date(), by: dispatcher)) }
+            return
+        }
+        let crew = Actor(userID: nil, name: "demo driver \(plate)")
+        switch record.state {
+        case .notified:
+            steering.send(plate, to: (record.request.pickup.latitude, record.request.pickup.longitude))
+            desk.publish(try await desk.bookings.move(record.id, to: .enRoute, at: Date(), by: crew, note: "pre-trip check passed"))
+        case .onSite where Date() >= record.request.pickupTime:
+            steering.send(plate, to: (record.request.destination.latitude, record.request.destination.longitude))
+            desk.publish(try await desk.bookings.move(record.id, to: .inService, at: Date(), by: crew))
+        case .inService:
+            let destination = record.request.destination.point
+            guard let position = try await DispatchFacts(client: client, logger: logger).vehicles(ids: [record.vehicleID!])[record.vehicleID!]?.position,
+                TrackDistance.meters(fromLatitudeE6: position.latitudeE6, longitudeE6: position.longitudeE6, toLatitudeE6: destination.latitudeE6, longitudeE6: destination.longitudeE6) < 150
+            else { return }
+            steering.send(plate, to: nil)
+            let completion = Completion(tollsFen: 0, parkingFen: 500, receipts: ["P-\(record.id)"])
+            desk.publish(try await desk.bookings.move(record.id, to: .completed, at: Date(), by: crew, completion: completion))
+        default: break
+        }
+    }
+
+    func plate(_ vehicleID: Int64?) async throws -> String? {
+        guard let vehicleID else { return nil }
+        return try await FleetFiles(client: client, logger: logger).vehicle(id: vehicleID)?.plate
+    }
+}
