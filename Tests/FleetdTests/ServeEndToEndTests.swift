@@ -127,3 +127,66 @@ import Testing
         }
     }
 }
+
+/// `fleetd demo` as the README runs it: its own database, simulated cars, agencies booking, the
+/// engine dispatching; watched through the API as its users would.
+@Suite struct DemoEndToEndTests {
+    static func json(_ port: Int, _ method: String, _ path: String, token: String? = nil, body: String? = nil) async throws -> (status: Int, value: Any?) {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        request.httpBody = body.map { Data($0.utf8) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONSerialization.jsonObject(with: data))
+    }
+
+    static func signIn(_ port: Int, _ username: String) async throws -> String {
+        let reply = try await json(port, "POST", "/api/v1/sessions", body: #"{"username": "\#(username)", "password": "fleet-demo-password"}"#)
+        return try #require((reply.value as? [String: Any])?["token"] as? String, "\(username): \(reply)")
+    }
+
+    @Test func theDemosBookingsAreDispatchedAndEachAgencySeesItsOwn() async throws {
+        let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dataDir) }
+        let (gateway, http, metrics) = (try EmbeddedPostgres.freePort(), try EmbeddedPostgres.freePort(), try EmbeddedPostgres.freePort())
+        let demo = Process()
+        demo.executableURL = Fleetd.binary
+        demo.arguments = ["demo", "--data-dir", dataDir.path, "--vehicles", "6"]
+        demo.currentDirectoryURL = TestPostgres.repository
+        demo.environment = ProcessInfo.processInfo.environment.merging([
+            "FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(gateway)", "FLEET_METRICS_PORT": "\(metrics)", "FLEET_HTTP_PORT": "\(http)", "LOG_LEVEL": "error",
+        ]) { $1 }
+        demo.standardOutput = FileHandle.nullDevice
+        try demo.run()
+        defer { if demo.isRunning { demo.terminate() } }
+        try await Fleetd.waitUntilListening(gateway)
+
+        // The first booking arrives at once; the dispatcher confirms it and the engine matches
+        // and notifies within a few rounds.
+        var dispatcher: String?
+        var booking: [String: Any]?
+        for _ in 0..<120 where booking == nil {
+            try await Task.sleep(for: .milliseconds(500))
+            if dispatcher == nil { dispatcher = try? await Self.signIn(http, "dispatcher") }
+            guard let dispatcher else { continue }
+            let page = try await Self.json(http, "GET", "/api/v1/bookings?state=notified,enRoute,onSite,inService", token: dispatcher)
+            booking = ((page.value as? [String: Any])?["items"] as? [[String: Any]])?.first
+        }
+        let served = try #require(booking, "no booking dispatched within a minute")
+        let agencyID = try #require(served["agencyID"] as? Int), id = try #require(served["id"] as? Int)
+        #expect(served["vehicleID"] is Int && served["driverID"] is Int)
+        let states = (served["transitions"] as? [[String: Any]])?.compactMap { $0["state"] as? String }
+        #expect(Array(states?.prefix(4) ?? []) == ["received", "confirmed", "matched", "notified"], "\(String(describing: states))")
+
+        // The agency whose booking it is sees it; the others do not.
+        for n in 1...3 {
+            let token = try await Self.signIn(http, "agency\(n)")
+            let me = try await Self.json(http, "GET", "/api/v1/me", token: token)
+            let own = (me.value as? [String: Any])?["agencyID"] as? Int == agencyID
+            #expect(try await Self.json(http, "GET", "/api/v1/bookings/\(id)", token: token).status == (own ? 200 : 404))
+        }
+        demo.interrupt()
+        demo.waitUntilExit()
+        #expect(demo.terminationStatus == 0)
+    }
+}
