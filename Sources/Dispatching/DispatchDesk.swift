@@ -58,9 +58,18 @@ public final class DispatchDesk: Sendable {
             ($0.state == .confirmed || $0.state == .replaced) && $0.request.pickupTime.timeIntervalSince(now) <= horizon && ids?.contains($0.id) ?? true
         }
         guard !waiting.isEmpty else { return Round() }
-        let crews = try await facts.crews(driving: driving.withLock { $0 })
+        var crews = try await facts.crews(driving: driving.withLock { $0 })
         var batch: [Booking] = []
-        for record in waiting { batch.append(try await engineView(record, now: now)) }
+        for record in waiting {
+            let booking = try await engineView(record, now: now)
+            batch.append(booking)
+            // Crews that broke down on a booking are out of service for the rest of it.
+            for broken in Self.brokenVehicles(record) {
+                for c in crews.indices where crews[c].vehicle.id == broken {
+                    crews[c].commitments.append(TimeWindow(start: booking.pickupTime - 1, end: booking.serviceEnd))
+                }
+            }
+        }
         let plan = matcher.match(batch, crews: crews, now: Self.epoch(now))
         var round = Round(unmatched: plan.unmatched)
         for assignment in plan.assignments {
@@ -79,6 +88,16 @@ public final class DispatchDesk: Sendable {
             logger.info("dispatch round", metadata: ["matched": "\(round.matched.count)", "unmatched": "\(round.unmatched.count)", "crews": "\(crews.count)"])
         }
         return round
+    }
+
+    /// The vehicles a booking was replaced from: each one matched before a `replaced`.
+    static func brokenVehicles(_ record: BookingRecord) -> Set<Int64> {
+        var broken: Set<Int64> = [], current: Int64?
+        for transition in record.transitions {
+            if transition.state == .matched { current = transition.vehicleID }
+            if transition.state == .replaced, let current { broken.insert(current) }
+        }
+        return broken
     }
 
     /// The booking as the engine judges it. A replacement is wanted now, where the crew broke

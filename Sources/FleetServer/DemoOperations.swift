@@ -78,13 +78,14 @@ struct DemoOperations: Service {
         return agencyIDs
     }
 
-    /// A booking of an agency, from one place to another, with its pick-up 20 to 60 minutes
-    /// ahead (one in four within the hour's priority channel, as urgent ones come).
+    /// A booking of an agency, from one place to another: one in four urgent (pick-up 20 to 55
+    /// minutes ahead), the others booked 65 minutes to 3 hours ahead.
     func book(_ agency: Int64, random: inout SplitMix64) async throws {
         let from = Self.places.randomElement(using: &random)!
         var to = Self.places.randomElement(using: &random)!
         while to == from { to = Self.places.randomElement(using: &random)! }
-        let pickup = Date().addingTimeInterval(TimeInterval(Int.random(in: 20...60, using: &random) * 60))
+        let minutes = Int.random(in: 0..<4, using: &random) == 0 ? Int.random(in: 20...55, using: &random) : Int.random(in: 65...180, using: &random)
+        let pickup = Date().addingTimeInterval(TimeInterval(minutes * 60))
         let request = BookingRequest(
             channel: [.phone, .platform, .contact].randomElement(using: &random)!, agencyID: agency, contactName: ["李主任", "王处长", "陈科长"].randomElement(using: &random)!,
             contactPhone: "0574-8718\(Int.random(in: 1000...9999, using: &random))", passengers: Int.random(in: 1...4, using: &random), vehicleClass: .sedan,

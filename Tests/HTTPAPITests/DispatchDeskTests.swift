@@ -1,0 +1,92 @@
+import DispatchEngine
+import Dispatching
+import Domain
+import Foundation
+import PostgresNIO
+import PostgresTestSupport
+import Store
+import Testing
+
+/// The engine at work on a real database, with the clock given: SLA alerts, replacements.
+@Suite struct DispatchDeskTests {
+    let logger = TestPostgres.logger
+
+    static func request(_ agency: Int64, pickupIn seconds: TimeInterval, from now: Date) -> BookingRequest {
+        BookingRequest(
+            channel: .phone, agencyID: agency, contactName: "李主任", contactPhone: "057487000000", passengers: 2, vehicleClass: .sedan,
+            pickupTime: now.addingTimeInterval(seconds), pickup: BookingAPITests.pickup,
+            destination: Place(latitude: 29.8750, longitude: 121.5520, address: "宁波市政府"), serviceEnd: now.addingTimeInterval(seconds + 7200)
+        )
+    }
+
+    @Test func clocksAtRiskAndBreachedAreRaisedOnceAndPublished() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let feed = LiveFeed()
+            let desk = DispatchDesk(client: client, feed: feed, logger: logger)
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市审计局")
+            let received = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let booking = try await desk.bookings.create(Self.request(agency, pickupIn: 7200, from: received), agencyID: agency, receivedAt: received, by: .engine)
+            var events = feed.subscribe().makeAsyncIterator()
+
+            // Four minutes and a half without confirmation: 90% of the 5 minutes, at risk.
+            try await desk.sweep(now: received.addingTimeInterval(270))
+            try await desk.sweep(now: received.addingTimeInterval(280))
+            let first = try #require(await events.next())
+            #expect(first.kind == .alert && first.agencyID == agency && first.json.contains(#""clock":"confirm""#) && first.json.contains(#""state":"atRisk""#), "\(first.json)")
+            // Past the 5 minutes: breached, once however many sweeps see it.
+            try await desk.sweep(now: received.addingTimeInterval(301))
+            try await desk.sweep(now: received.addingTimeInterval(400))
+            let second = try #require(await events.next())
+            #expect(second.json.contains(#""state":"breached""#))
+            let alerts = try await desk.bookings.alerts(agencyID: agency, since: received.addingTimeInterval(-60), limit: 10)
+            #expect(alerts.map(\.state) == [.breached, .atRisk] && alerts.allSatisfy { $0.bookingID == booking.id && $0.clock == .confirm })
+        }
+    }
+
+    @Test func aBreakdownIsReplacedFromTheReserveAndTheBrokenCrewIsNotSentAgain() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let desk = DispatchDesk(client: client, feed: LiveFeed(), logger: logger)
+            let files = FleetFiles(client: client, logger: logger), registry = PostgresTerminalRegistry(client: client, logger: logger)
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市统计局")
+            var crews: [(vehicleID: Int64, driverID: Int64)] = []
+            for (index, east) in [(0, 800.0), (1, 300.0)] {
+                let plate = "浙B1000\(index)D", phone = "01391000000\(index)"
+                crews.append(try await SampleFiles.provision(plate: plate, index: index, files: files, now: Date()))
+                try await registry.bind(phone: phone, plate: plate)
+                try await BookingAPITests.place(client, terminal: try await BookingAPITests.terminalID(client, phone), eastMetres: east)
+            }
+            // The nearer crew is the spare one.
+            var spare = try #require(try await files.vehicle(id: crews[1].vehicleID))
+            spare.reserve = true
+            _ = try await files.saveVehicle(spare)
+
+            let now = Date()
+            let booking = try await desk.bookings.create(Self.request(agency, pickupIn: 3 * 3600, from: now), agencyID: agency, receivedAt: now, by: .engine)
+            try await desk.bookings.move(booking.id, to: .confirmed, at: now, by: .engine)
+            // Not urgent: the reserve is kept back although it is nearer.
+            let round = try await desk.dispatch(now: now)
+            #expect(round.matched == [booking.id])
+            #expect(try await desk.bookings.booking(id: booking.id)?.vehicleID == crews[0].vehicleID)
+            let why = try #require(try await desk.explain(booking.id, now: now))
+            #expect(why.crews.first { $0.vehicleID == crews[1].vehicleID }?.verdict == "keptInReserve", "\(why.crews)")
+
+            // The car breaks down: replaced at once, by the spare crew, and the clocks say so.
+            let replaced = try await desk.replace(booking.id, by: Actor(userID: nil, name: "driver"), reason: "breakdown: battery fault", now: now.addingTimeInterval(60))
+            #expect(replaced.state == .notified && replaced.vehicleID == crews[1].vehicleID && replaced.driverID == crews[1].driverID)
+            #expect(replaced.transitions.map(\.state).suffix(3) == [.replaced, .matched, .notified])
+            let clocks = desk.clocks(replaced, now: now.addingTimeInterval(120))
+            #expect(clocks.first { $0.clock == .replacementStart }?.state == .met)
+            #expect(clocks.first { $0.clock == .replacementArrival }?.state == .running)
+
+            // The spare's terminal raises a collision alarm: the sweep replaces it on its own,
+            // and with no crew left but the broken ones, the booking waits for one.
+            let terminal = try await BookingAPITests.terminalID(client, "013910000001")
+            try await client.query("""
+                INSERT INTO events (terminal_id, kind, occurred_at, lat_e6, lon_e6, speed_dkmh) VALUES (\(terminal), 'collisionWarning', \(Date().addingTimeInterval(1)), 0, 0, 0)
+                """, logger: logger)
+            try await desk.sweep(now: now.addingTimeInterval(300))
+            let again = try #require(try await desk.bookings.booking(id: booking.id))
+            #expect(again.state == .replaced && again.transitions.last?.by == "gnss" && again.transitions.last?.note == "terminal alarm collisionWarning")
+        }
+    }
+}
