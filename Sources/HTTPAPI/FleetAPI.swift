@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import PostgresNIO
 import Store
+import Synchronization
 
 /// The HTTP API. Every route is an `Endpoint` declared with the roles that may call it; the
 /// router and the OpenAPI document (/openapi.json) are both built from that one list.
@@ -18,6 +19,8 @@ public struct FleetAPI: Sendable {
     let desk: DispatchDesk
     let latest: LatestPositionsCache
     let throttle = LoginThrottle()
+    /// The OpenAPI document, built on first request from the endpoints.
+    let openAPI = SharedBox<ByteBuffer?>(nil)
     /// How long a token lasts.
     let tokenLifetime: TimeInterval
     let logger: Logger
@@ -39,7 +42,11 @@ public struct FleetAPI: Sendable {
     var endpoints: [Endpoint] {
         var list = EndpointList()
         list.addPublic(.get, "/openapi.json", "This document", returns: "object") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: OpenAPIDocument.json(for: endpoints))))
+            let document = openAPI.withLock { cached in
+                if cached == nil { cached = ByteBuffer(string: OpenAPIDocument.json(for: self.endpoints)) }
+                return cached!
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: document))
         }
         addAccountRoutes(&list)
         addFileRoutes(&list)
@@ -118,4 +125,11 @@ public struct FleetAPI: Sendable {
     }
 
     static func notFound(_ what: String) -> Problem { Problem(.notFound, "Not found", detail: what) }
+}
+
+/// A value shared by copies of a struct (the API is copied into every route's closure).
+final class SharedBox<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    init(_ value: Value) { self.value = Mutex(value) }
+    func withLock<R>(_ body: (inout Value) -> R) -> R { value.withLock { body(&$0) } }
 }

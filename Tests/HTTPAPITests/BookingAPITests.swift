@@ -1,6 +1,7 @@
 import DispatchEngine
 import Domain
 import Foundation
+import Hummingbird
 import PostgresNIO
 import PostgresTestSupport
 import Store
@@ -86,11 +87,15 @@ import Glibc
             #expect(record["urgent"] as? Bool == true && record["state"] as? String == "received" && (record["request"] as? [String: Any])?["channel"] as? String == "platform")
             #expect((created.json["clocks"] as? [[String: Any]])?.first?["clock"] as? String == "confirm")
 
-            // Another agency sees nothing of it, on every route that names it.
-            for (method, path) in [("GET", "/api/v1/bookings/\(id)"), ("POST", "/api/v1/bookings/\(id)/cancel")] {
-                let refused = try await API.call(base, method, path, token: other, body: method == "POST" ? #"{"reason": "mine now"}"# : nil)
-                #expect(refused.status == 404, "\(method) \(path) by another agency: \(refused.status)")
+            // Another agency can neither read nor change it, on every route that names it: 404
+            // where an agency may call the route, 403 where it may not.
+            for route in API.api(client).endpoints where route.path.hasPrefix("/api/v1/bookings/{id}") {
+                let path = route.path.replacingOccurrences(of: "{id}", with: "\(id)")
+                let refused = try await API.call(base, route.method.rawValue, path, token: other, body: route.body != nil ? #"{"reason": "mine now"}"# : nil)
+                #expect(refused.status == (route.roles.contains(.agency) ? 404 : 403), "\(route.method) \(route.path) by another agency: \(refused.status)")
             }
+            let track = try await API.call(base, "GET", "/api/v1/vehicles/\(crews[0].plate.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)/track", token: other)
+            #expect(track.status == 403)
             let othersList = try await API.call(base, "GET", "/api/v1/bookings", token: other)
             #expect(othersList.status == 200 && (othersList.json["items"] as? [Any])?.isEmpty == true)
             let naming = try await API.call(base, "POST", "/api/v1/bookings", token: other, body: Self.bookingJSON(pickupIn: 120, agencyID: 1))

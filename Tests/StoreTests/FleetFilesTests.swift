@@ -102,4 +102,23 @@ import Testing
             #expect(try await bookings.alerts(agencyID: agency + 1, since: now.addingTimeInterval(-60), limit: 10).isEmpty)
         }
     }
+
+    @Test func speedsPerHourAreLearntFromTheTracks() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let yesterday = CivilDate(chinaDayOf: Int64(Date().timeIntervalSince1970) - 86_400)
+            _ = try await PositionRetention().maintain(client: client, today: CivilDate(chinaDayOf: Int64(Date().timeIntervalSince1970)).description, logger: logger)
+            let eight = Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + 8 * 3600))
+            // 08:00-08:10 China time: 600 moving fixes at 36 and 44 km/h, and parked ones that do not count.
+            try await client.query("""
+                INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
+                SELECT 1, \(eight) + make_interval(secs => s), now(), 0, 0, 0, CASE WHEN s % 2 = 0 THEN 360 ELSE 440 END, 0, 0, 0 FROM generate_series(0, 599) s
+                UNION ALL SELECT 1, \(eight) + make_interval(secs => 600 + s), now(), 0, 0, 0, 0, 0, 0, 0 FROM generate_series(0, 999) s
+                UNION ALL SELECT 1, \(eight) + make_interval(secs => 3600 + s), now(), 0, 0, 0, 900, 0, 0, 0 FROM generate_series(0, 99) s
+                """, logger: logger)
+            let profile = try await DispatchFacts(client: client, logger: logger).speedProfile()
+            #expect(profile.hourly[8] == 40)
+            // 09:00 has only 100 fixes: too few, the fallback speed is used.
+            #expect(profile.hourly[9] == nil && profile.hourly.compactMap { $0 }.count == 1)
+        }
+    }
 }
