@@ -55,20 +55,6 @@ CREATE TABLE booking_transitions (
 );
 CREATE INDEX booking_transitions_booking ON booking_transitions (booking_id, id);
 
--- A clock at risk or breached, once per clock start and state: the dispatcher's alert, and
--- the evidence for the monthly assessment.
-CREATE TABLE sla_alerts (
-    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    booking_id  bigint NOT NULL REFERENCES bookings (id),
-    clock       text NOT NULL,
-    state       text NOT NULL CHECK (state IN ('atRisk', 'breached')),
-    started_at  timestamptz NOT NULL,
-    due_at      timestamptz NOT NULL,
-    raised_at   timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (booking_id, clock, started_at, state)
-);
-CREATE INDEX sla_alerts_raised ON sla_alerts (raised_at);
-
 CREATE TABLE complaints (
     id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     agency_id     bigint NOT NULL REFERENCES agencies (id),
@@ -81,6 +67,23 @@ CREATE TABLE complaints (
     result        text
 );
 CREATE INDEX complaints_agency ON complaints (agency_id, received_at);
+
+-- A clock at risk or breached, once per clock start and state: the dispatcher's alert, and
+-- the evidence for the monthly assessment. A booking's clock, or a complaint's.
+CREATE TABLE sla_alerts (
+    id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    booking_id    bigint REFERENCES bookings (id),
+    complaint_id  bigint REFERENCES complaints (id),
+    clock         text NOT NULL,
+    state         text NOT NULL CHECK (state IN ('atRisk', 'breached')),
+    started_at    timestamptz NOT NULL,
+    due_at        timestamptz NOT NULL,
+    raised_at     timestamptz NOT NULL DEFAULT now(),
+    CHECK ((booking_id IS NULL) <> (complaint_id IS NULL)),
+    UNIQUE (booking_id, clock, started_at, state),
+    UNIQUE (complaint_id, clock, started_at, state)
+);
+CREATE INDEX sla_alerts_raised ON sla_alerts (raised_at);
 
 -- The callback within 24 hours of every trip, with the agency's satisfaction (1-5).
 CREATE TABLE callbacks (

@@ -102,11 +102,16 @@ public struct ServiceLevels: Sendable, Hashable {
     public var replacementArrivalSuburb: Int64 = 60 * 60
     /// A clock is at risk once this share of its time is gone (and it still runs).
     public var warningPercent: Int64 = 80
+    /// A complaint's agency is contacted within 12 hours; every trip is called back within 24.
+    public var complaintContact: Int64 = 12 * 3600
+    public var callback: Int64 = 24 * 3600
 
     public init() {}
 
     public enum Clock: String, Sendable, Hashable, Codable {
         case confirm, match, notify, onSite, replacementStart, replacementArrival
+        /// Customer care: the agency contacted about a complaint, the callback after a trip.
+        case complaintContact, callback
     }
 
     public struct Status: Sendable, Hashable {
@@ -121,22 +126,26 @@ public struct ServiceLevels: Sendable, Hashable {
         }
     }
 
+    /// A clock as of `now`: met or breached once stopped, else running, at risk or breached.
+    public func status(_ kind: Clock, started: Int64, due: Int64, stopped: Int64?, now: Int64) -> Status {
+        let state: Status.State
+        if let stopped {
+            state = stopped <= due ? .met : .breached
+        } else if now > due {
+            state = .breached
+        } else {
+            state = now >= started + (due - started) * warningPercent / 100 ? .atRisk : .running
+        }
+        return Status(clock: kind, started: started, due: due, stopped: stopped, state: state)
+    }
+
     /// Every clock the history has started, as of `now`. `pickupTime` and `pickupZone` judge the
     /// on-site clock and the replacement's arrival.
     public func clocks(for history: BookingHistory, pickupTime: Int64, pickupZone: ServiceZones.Kind, now: Int64) -> [Status] {
         var clocks: [Status] = []
         func clock(_ kind: Clock, started: Int64?, due: (Int64) -> Int64, stopped: Int64?) {
             guard let started else { return }
-            let deadline = due(started)
-            let state: Status.State
-            if let stopped {
-                state = stopped <= deadline ? .met : .breached
-            } else if now > deadline {
-                state = .breached
-            } else {
-                state = now >= started + (deadline - started) * warningPercent / 100 ? .atRisk : .running
-            }
-            clocks.append(Status(clock: kind, started: started, due: deadline, stopped: stopped, state: state))
+            clocks.append(status(kind, started: started, due: due(started), stopped: stopped, now: now))
         }
         let received = history.first(.received)
         let confirmed = history.first(.confirmed)

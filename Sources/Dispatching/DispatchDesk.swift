@@ -14,6 +14,7 @@ public final class DispatchDesk: Sendable {
     public let bookings: Bookings
     let facts: DispatchFacts
     let positions: PositionQueries
+    let care: CustomerCare
     let client: PostgresClient
     public let feed: LiveFeed
     let levels: ServiceLevels
@@ -33,6 +34,7 @@ public final class DispatchDesk: Sendable {
         bookings = Bookings(client: client, logger: logger)
         facts = DispatchFacts(client: client, logger: logger)
         positions = PositionQueries(client: client, logger: logger)
+        care = CustomerCare(client: client, logger: logger)
         self.feed = feed
         self.zones = zones
         self.levels = levels
@@ -202,17 +204,18 @@ public final class DispatchDesk: Sendable {
         public var startedAt: Date
         public var dueAt: Date
         public var stoppedAt: Date?
+
+        init(_ status: ServiceLevels.Status) {
+            func date(_ epoch: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(epoch)) }
+            (clock, state, startedAt, dueAt, stoppedAt) = (status.clock, status.state, date(status.started), date(status.due), status.stopped.map(date))
+        }
     }
 
     /// The booking's SLA clocks as of `now`.
-    public func clocks(_ record: BookingRecord, now: Date) -> [ClockBody] {
-        let zone = zones.kind(of: record.request.pickup.point)
-        return levels.clocks(for: record.history, pickupTime: Self.epoch(record.request.pickupTime), pickupZone: zone, now: Self.epoch(now)).map {
-            ClockBody(
-                clock: $0.clock, state: $0.state, startedAt: Date(timeIntervalSince1970: TimeInterval($0.started)),
-                dueAt: Date(timeIntervalSince1970: TimeInterval($0.due)), stoppedAt: $0.stopped.map { Date(timeIntervalSince1970: TimeInterval($0)) }
-            )
-        }
+    public func clocks(_ record: BookingRecord, now: Date) -> [ClockBody] { statuses(record, now: now).map(ClockBody.init) }
+
+    func statuses(_ record: BookingRecord, now: Date) -> [ServiceLevels.Status] {
+        levels.clocks(for: record.history, pickupTime: Self.epoch(record.request.pickupTime), pickupZone: zones.kind(of: record.request.pickup.point), now: Self.epoch(now))
     }
 
     /// Every open booking once: crews seen arriving on their track, accidents from the
@@ -229,17 +232,34 @@ public final class DispatchDesk: Sendable {
             {
                 record = try await replace(record.id, by: .gnss, reason: "terminal alarm \(accident)", now: now)
             }
-            for clock in clocks(record, now: now) where clock.state == .atRisk || clock.state == .breached {
-                let status = ServiceLevels.Status(clock: clock.clock, started: Self.epoch(clock.startedAt), due: Self.epoch(clock.dueAt), stopped: nil, state: clock.state)
-                if try await bookings.raise(bookingID: record.id, status) {
-                    feed.publish(FeedEvent(kind: .alert, agencyID: record.agencyID, AlertBody(bookingID: record.id, clock: clock)))
-                }
-            }
+            for status in statuses(record, now: now) { try await alert(.booking(record.id), agencyID: record.agencyID, status) }
+        }
+        // Customer care: the callback within 24 hours of a trip, the complaint's first contact within 12.
+        let epoch = Self.epoch(now)
+        for trip in try await bookings.awaitingCallback(since: now.addingTimeInterval(-3 * 86_400)) {
+            let completed = Self.epoch(trip.completedAt)
+            try await alert(.booking(trip.bookingID), agencyID: trip.agencyID, levels.status(.callback, started: completed, due: completed + levels.callback, stopped: nil, now: epoch))
+        }
+        for complaint in try await care.awaitingContact() {
+            let received = Self.epoch(complaint.receivedAt)
+            let status = levels.status(.complaintContact, started: received, due: received + levels.complaintContact, stopped: nil, now: epoch)
+            try await alert(.complaint(complaint.id), agencyID: complaint.agencyID, status)
         }
     }
 
+    /// A clock at risk or breached: recorded once, and published the first time.
+    func alert(_ owner: Bookings.ClockOwner, agencyID: Int64, _ status: ServiceLevels.Status) async throws {
+        guard status.state == .atRisk || status.state == .breached, status.stopped == nil, try await bookings.raise(owner, status) else { return }
+        let (booking, complaint): (Int64?, Int64?) = switch owner {
+        case .booking(let id): (id, nil)
+        case .complaint(let id): (nil, id)
+        }
+        feed.publish(FeedEvent(kind: .alert, agencyID: agencyID, AlertBody(bookingID: booking, complaintID: complaint, clock: ClockBody(status))))
+    }
+
     struct AlertBody: Encodable {
-        var bookingID: Int64
+        var bookingID: Int64?
+        var complaintID: Int64?
         var clock: ClockBody
     }
 

@@ -59,7 +59,7 @@ enum OpenAPIDocument {
             "updatedAt": "date-time", "transitions": "[Transition]",
         ],
         "Clock": [
-            "clock": "confirm|match|notify|onSite|replacementStart|replacementArrival", "state": "running|atRisk|met|breached", "startedAt": "date-time",
+            "clock": clocks, "state": "running|atRisk|met|breached", "startedAt": "date-time",
             "dueAt": "date-time", "stoppedAt": "date-time?",
         ],
         "Booking": ["booking": "BookingRecord", "clocks": "[Clock]"],
@@ -93,13 +93,14 @@ enum OpenAPIDocument {
         ],
         "Handling": ["note": "string"],
         "SLAAlert": [
-            "bookingID": "integer", "agencyID": "integer", "clock": "confirm|match|notify|onSite|replacementStart|replacementArrival", "state": "atRisk|breached",
+            "bookingID": "integer?", "complaintID": "integer?", "agencyID": "integer", "clock": clocks, "state": "atRisk|breached",
             "startedAt": "date-time", "dueAt": "date-time", "raisedAt": "date-time",
         ],
         "Problem": ["type": "string", "title": "string", "status": "integer", "detail": "string", "field": "string?"],
     ]
 
     static let roles = Role.allCases.map(\.rawValue).joined(separator: "|")
+    static let clocks = "confirm|match|notify|onSite|replacementStart|replacementArrival|complaintContact|callback"
     static let states = "received|confirmed|matched|notified|enRoute|onSite|inService|completed|settled|cancelled|replaced"
 
     /// A property's JSON schema from its shorthand.

@@ -247,7 +247,9 @@ public struct Bookings: Sendable {
     // MARK: SLA alerts
 
     public struct SLAAlert: Sendable, Hashable, Codable {
-        public var bookingID: Int64
+        /// The booking whose clock it is, or the complaint's.
+        public var bookingID: Int64?
+        public var complaintID: Int64?
         public var agencyID: Int64
         public var clock: ServiceLevels.Clock
         public var state: ServiceLevels.Status.State
@@ -256,11 +258,21 @@ public struct Bookings: Sendable {
         public var raisedAt: Date
     }
 
+    /// What a clock belongs to.
+    public enum ClockOwner: Sendable, Hashable {
+        case booking(Int64)
+        case complaint(Int64)
+    }
+
     /// Records an alert once per clock start and state; true if it is new (to be published).
-    public func raise(bookingID: Int64, _ status: ServiceLevels.Status) async throws -> Bool {
+    public func raise(_ owner: ClockOwner, _ status: ServiceLevels.Status) async throws -> Bool {
+        let (booking, complaint): (Int64?, Int64?) = switch owner {
+        case .booking(let id): (id, nil)
+        case .complaint(let id): (nil, id)
+        }
         let rows = try await client.query("""
-            INSERT INTO sla_alerts (booking_id, clock, state, started_at, due_at)
-            VALUES (\(bookingID), \(status.clock.rawValue), \(status.state.rawValue), \(Date(timeIntervalSince1970: TimeInterval(status.started))),
+            INSERT INTO sla_alerts (booking_id, complaint_id, clock, state, started_at, due_at)
+            VALUES (\(booking), \(complaint), \(status.clock.rawValue), \(status.state.rawValue), \(Date(timeIntervalSince1970: TimeInterval(status.started))),
                 \(Date(timeIntervalSince1970: TimeInterval(status.due))))
             ON CONFLICT DO NOTHING RETURNING id
             """, logger: logger)
@@ -271,14 +283,26 @@ public struct Bookings: Sendable {
     /// Alerts raised since a time, newest first; an agency's only, or all for nil.
     public func alerts(agencyID: Int64?, since: Date, limit: Int) async throws -> [SLAAlert] {
         let rows = try await client.query("""
-            SELECT a.booking_id, b.agency_id, a.clock, a.state, a.started_at, a.due_at, a.raised_at FROM sla_alerts a JOIN bookings b ON b.id = a.booking_id
-            WHERE a.raised_at >= \(since) AND (\(agencyID)::bigint IS NULL OR b.agency_id = \(agencyID)) ORDER BY a.id DESC LIMIT \(limit)
+            SELECT a.booking_id, a.complaint_id, coalesce(b.agency_id, c.agency_id), a.clock, a.state, a.started_at, a.due_at, a.raised_at
+            FROM sla_alerts a LEFT JOIN bookings b ON b.id = a.booking_id LEFT JOIN complaints c ON c.id = a.complaint_id
+            WHERE a.raised_at >= \(since) AND (\(agencyID)::bigint IS NULL OR coalesce(b.agency_id, c.agency_id) = \(agencyID)) ORDER BY a.id DESC LIMIT \(limit)
             """, logger: logger)
         var alerts: [SLAAlert] = []
-        for try await (booking, agency, clock, state, started, due, raised) in rows.decode((Int64, Int64, String, String, Date, Date, Date).self) {
+        for try await (booking, complaint, agency, clock, state, started, due, raised) in rows.decode((Int64?, Int64?, Int64, String, String, Date, Date, Date).self) {
             guard let clock = ServiceLevels.Clock(rawValue: clock), let state = ServiceLevels.Status.State(rawValue: state) else { continue }
-            alerts.append(SLAAlert(bookingID: booking, agencyID: agency, clock: clock, state: state, startedAt: started, dueAt: due, raisedAt: raised))
+            alerts.append(SLAAlert(bookingID: booking, complaintID: complaint, agencyID: agency, clock: clock, state: state, startedAt: started, dueAt: due, raisedAt: raised))
         }
         return alerts
+    }
+
+    /// Trips completed since `since` and not called back yet: the callback clocks to watch.
+    public func awaitingCallback(since: Date) async throws -> [(bookingID: Int64, agencyID: Int64, completedAt: Date)] {
+        let rows = try await client.query("""
+            SELECT b.id, b.agency_id, t.at FROM bookings b JOIN booking_transitions t ON t.booking_id = b.id AND t.state = 'completed'
+            WHERE t.at >= \(since) AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.booking_id = b.id) ORDER BY b.id
+            """, logger: logger)
+        var out: [(Int64, Int64, Date)] = []
+        for try await row in rows.decode((Int64, Int64, Date).self) { out.append(row) }
+        return out
     }
 }

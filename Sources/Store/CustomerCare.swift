@@ -46,12 +46,24 @@ public struct CustomerCare: Sendable {
 
     /// An agency's complaints (all for nil), newest first; or the one with `id`.
     public func complaints(agencyID: Int64?, id: Int64? = nil, limit: Int = 100) async throws -> [Complaint] {
-        let rows = try await client.query("""
-            SELECT id, agency_id, booking_id, received_at, text, contacted_at, resolved_at, result FROM complaints
+        try await complaints("""
             WHERE (\(agencyID)::bigint IS NULL OR agency_id = \(agencyID)) AND (\(id)::bigint IS NULL OR id = \(id)) ORDER BY id DESC LIMIT \(limit)
-            """, logger: logger)
+            """)
+    }
+
+    /// Complaints whose agency has not been contacted yet: the contact clocks to watch.
+    public func awaitingContact() async throws -> [Complaint] {
+        try await complaints("WHERE contacted_at IS NULL ORDER BY id")
+    }
+
+    func complaints(_ filter: PostgresQuery) async throws -> [Complaint] {
+        var query: PostgresQuery = "SELECT id, agency_id, booking_id, received_at, text, contacted_at, resolved_at, result FROM complaints"
+        query.sql += " " + filter.sql
+        query.binds = filter.binds
         var out: [Complaint] = []
-        for try await (id, agency, booking, received, text, contacted, resolved, result) in rows.decode((Int64, Int64, Int64?, Date, String, Date?, Date?, String?).self) {
+        for try await (id, agency, booking, received, text, contacted, resolved, result) in try await client.query(query, logger: logger).decode(
+            (Int64, Int64, Int64?, Date, String, Date?, Date?, String?).self
+        ) {
             out.append(Complaint(id: id, agencyID: agency, bookingID: booking, receivedAt: received, text: text, contactedAt: contacted, resolvedAt: resolved, result: result))
         }
         return out

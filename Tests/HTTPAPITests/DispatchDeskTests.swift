@@ -89,4 +89,34 @@ import Testing
             #expect(again.state == .replaced && again.transitions.last?.by == "gnss" && again.transitions.last?.note == "terminal alarm collisionWarning")
         }
     }
+
+    @Test func careClocksCallbackAndComplaintContactRaiseAlerts() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let desk = DispatchDesk(client: client, feed: LiveFeed(), logger: logger)
+            let care = CustomerCare(client: client, logger: logger)
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市民政局")
+            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 3600)
+            let booking = try await desk.bookings.create(Self.request(agency, pickupIn: 600, from: start), agencyID: agency, receivedAt: start, by: .engine)
+            // The crew ids are not checked by the lifecycle; the trip's steps are what count here.
+            for (step, state) in [BookingState.confirmed, .matched, .notified, .enRoute, .onSite, .inService, .completed].enumerated() {
+                try await desk.bookings.move(booking.id, to: state, at: start.addingTimeInterval(TimeInterval(60 * (step + 1))), by: .engine)
+            }
+            let completed = start.addingTimeInterval(420)
+            let complaint = try await care.file(agencyID: agency, bookingID: booking.id, text: "迟到了", at: completed)
+
+            // 20 hours on: the callback (24 h) is at risk; 13 hours on, the complaint's contact (12 h) was breached.
+            try await desk.sweep(now: completed.addingTimeInterval(20 * 3600))
+            let alerts = try await desk.bookings.alerts(agencyID: agency, since: start, limit: 50)
+            let callback = alerts.first { $0.clock == .callback }
+            #expect(callback?.state == .atRisk && callback?.bookingID == booking.id && callback?.dueAt == completed.addingTimeInterval(24 * 3600))
+            let contact = alerts.first { $0.clock == .complaintContact }
+            #expect(contact?.state == .breached && contact?.complaintID == complaint.id && contact?.bookingID == nil)
+
+            // Once called back and contacted, no clock runs: nothing new however late the sweep.
+            #expect(try await care.callback(bookingID: booking.id, at: completed.addingTimeInterval(21 * 3600), satisfaction: 4, note: "", by: nil))
+            #expect(try await care.contacted(complaint.id, at: completed.addingTimeInterval(21 * 3600)))
+            try await desk.sweep(now: completed.addingTimeInterval(30 * 3600))
+            #expect(try await desk.bookings.alerts(agencyID: agency, since: start, limit: 50).count == alerts.count)
+        }
+    }
 }

@@ -96,8 +96,8 @@ import Testing
             let late = ServiceLevels().clocks(for: matched.history, pickupTime: matched.booking.pickupTime, pickupZone: .city, now: matched.booking.receivedAt + 900)
             let status = try #require(late.last)
             #expect(status.clock == .notify && status.state == .breached)
-            #expect(try await bookings.raise(bookingID: created.id, status))
-            #expect(try await bookings.raise(bookingID: created.id, status) == false)
+            #expect(try await bookings.raise(.booking(created.id), status))
+            #expect(try await bookings.raise(.booking(created.id), status) == false)
             #expect(try await bookings.alerts(agencyID: agency, since: now.addingTimeInterval(-60), limit: 10).map(\.clock) == [.notify])
             #expect(try await bookings.alerts(agencyID: agency + 1, since: now.addingTimeInterval(-60), limit: 10).isEmpty)
         }
