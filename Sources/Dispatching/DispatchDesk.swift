@@ -17,6 +17,7 @@ public final class DispatchDesk: Sendable {
     let care: CustomerCare
     let client: PostgresClient
     public let feed: LiveFeed
+    let rules: DispatchRules
     let levels: ServiceLevels
     let zones: ServiceZones
     let logger: Logger
@@ -29,7 +30,11 @@ public final class DispatchDesk: Sendable {
     /// Terminal alarms that mean an accident: the crew is replaced.
     static let accidentAlarms = ["collisionWarning", "rolloverWarning"]
 
-    public init(client: PostgresClient, feed: LiveFeed, zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(), logger: Logger) {
+    public init(
+        client: PostgresClient, feed: LiveFeed, rules: DispatchRules = DispatchRules(), zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(),
+        logger: Logger
+    ) {
+        self.rules = rules
         self.client = client
         bookings = Bookings(client: client, logger: logger)
         facts = DispatchFacts(client: client, logger: logger)
@@ -41,7 +46,12 @@ public final class DispatchDesk: Sendable {
         self.logger = logger
     }
 
-    public var matcher: Matcher { Matcher(speeds: speeds.withLock { $0 }) }
+    public var matcher: Matcher { Matcher(rules: rules, speeds: speeds.withLock { $0 }) }
+
+    /// A driver's driving as last measured from their vehicle's track (nil before the first
+    /// measurement, or for a driver without a crew).
+    public func drivingTime(of driverID: Int64) -> DrivingTime? { driving.withLock { $0[driverID] } }
+    public var drivingTimes: [Int64: DrivingTime] { driving.withLock { $0 } }
 
     static func epoch(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
 
@@ -60,7 +70,7 @@ public final class DispatchDesk: Sendable {
             ($0.state == .confirmed || $0.state == .replaced) && $0.request.pickupTime.timeIntervalSince(now) <= horizon && ids?.contains($0.id) ?? true
         }
         guard !waiting.isEmpty else { return Round() }
-        var crews = try await facts.crews(driving: driving.withLock { $0 })
+        var crews = try await facts.crews(driving: drivingTimes)
         var batch: [Booking] = []
         for record in waiting {
             let booking = try await engineView(record, now: now)
@@ -127,8 +137,8 @@ public final class DispatchDesk: Sendable {
     public func override(_ id: Int64, vehicleID: Int64, driverID: Int64, by actor: Actor, reason: String, now: Date) async throws -> BookingRecord {
         guard let record = try await bookings.booking(id: id) else { throw NoSuchRecord() }
         guard [.confirmed, .matched, .notified, .replaced].contains(record.state) else { throw BookingHistory.InvalidTransition(from: record.state, to: .matched) }
-        let crews = try await facts.crews(driving: driving.withLock { $0 }, excluding: id)
-        guard let vehicle = try await facts.vehicles(ids: [vehicleID])[vehicleID], let driver = try await facts.drivers(ids: [driverID], driving: driving.withLock { $0 })[driverID] else {
+        let crews = try await facts.crews(driving: drivingTimes, excluding: id)
+        guard let vehicle = try await facts.vehicles(ids: [vehicleID])[vehicleID], let driver = try await facts.drivers(ids: [driverID], driving: drivingTimes)[driverID] else {
             throw NoSuchRecord()
         }
         // The pair's jobs are those of the vehicle's crew and of the driver's crew.
@@ -176,7 +186,7 @@ public final class DispatchDesk: Sendable {
     /// the booking judged against every crew as they stand (its own job set aside).
     public func explain(_ id: Int64, now: Date) async throws -> Explanation? {
         guard let record = try await bookings.booking(id: id) else { return nil }
-        let crews = try await facts.crews(driving: driving.withLock { $0 }, excluding: id)
+        let crews = try await facts.crews(driving: drivingTimes, excluding: id)
         let booking = try await engineView(record, now: now)
         let matcher = matcher, epoch = Self.epoch(now)
         let plan = matcher.match([booking], crews: crews, now: epoch)

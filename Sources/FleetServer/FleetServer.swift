@@ -1,5 +1,6 @@
 import EmbeddedPostgres
 import Foundation
+import DispatchEngine
 import Dispatching
 import Gateway
 import HTTPAPI
@@ -35,6 +36,9 @@ public struct FleetConfiguration: Sendable {
     /// box it belongs behind a TLS-terminating proxy).
     public var httpHost = "127.0.0.1"
     public var httpPort = 8808
+    /// Dispatch's rules; the fatigue limits from $FLEET_MAX_CONTINUOUS_DRIVING_MINUTES (240) and
+    /// $FLEET_MAX_DAILY_DRIVING_MINUTES (480), as labour rules and platforms differ.
+    public var dispatchRules = DispatchRules()
 
     public init(
         databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql,
@@ -63,6 +67,10 @@ public struct FleetConfiguration: Sendable {
         if let port = env["FLEET_METRICS_PORT"].flatMap(Int.init) { configuration.metricsPort = port }
         if let host = env["FLEET_HTTP_HOST"], !host.isEmpty { configuration.httpHost = host }
         if let port = env["FLEET_HTTP_PORT"].flatMap(Int.init) { configuration.httpPort = port }
+        if let minutes = env["FLEET_MAX_CONTINUOUS_DRIVING_MINUTES"].flatMap(Int64.init), minutes > 0 {
+            configuration.dispatchRules.maximumContinuousDriving = minutes * 60
+        }
+        if let minutes = env["FLEET_MAX_DAILY_DRIVING_MINUTES"].flatMap(Int64.init), minutes > 0 { configuration.dispatchRules.maximumDailyDriving = minutes * 60 }
         return configuration
     }
 }
@@ -129,7 +137,7 @@ public enum FleetServer {
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
-        let desk = DispatchDesk(client: client, feed: LiveFeed(), logger: logger)
+        let desk = DispatchDesk(client: client, feed: LiveFeed(), rules: configuration.dispatchRules, logger: logger)
         let api = Application(
             router: FleetAPI(client: client, desk: desk, latest: LatestPositionsCache(), logger: logger).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "fleet"),

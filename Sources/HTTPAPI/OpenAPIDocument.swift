@@ -43,7 +43,10 @@ enum OpenAPIDocument {
             "reserve": "boolean?", "userID": "integer?", "vehicleID": "integer?",
         ],
         "DriverSummary": ["file": "DriverFile", "eligible": "boolean", "reasons": "[string]"],
-        "DriverDetail": ["file": "DriverFile", "eligible": "boolean", "reasons": "[string]", "training": "[TrainingRecord]"],
+        "DriverDetail": [
+            "file": "DriverFile", "eligible": "boolean", "reasons": "[string]", "training": "[TrainingRecord]", "continuousDrivingSeconds": "integer?",
+            "drivingLast24hSeconds": "integer?",
+        ],
         "TrainingRecord": ["id": "integer?", "kind": "preDuty|monthly|quarterlyDrill", "heldOn": "date", "days": "integer", "passed": "boolean", "note": "string?"],
         "Reminder": ["kind": "insuranceExpiring|inspectionDue|licenceExpiring", "subject": "string", "detail": "string", "due": "date-time"],
         "Place": ["latitude": "number", "longitude": "number", "address": "string"],

@@ -33,6 +33,9 @@ extension FleetAPI {
         var eligible: Bool
         var reasons: [String]
         var training: [TrainingRecord]
+        /// Seconds driven since the last 20-minute rest, and in the last 24 hours, from the track.
+        var continuousDrivingSeconds: Int64?
+        var drivingLast24hSeconds: Int64?
     }
 
     struct Created: ResponseEncodable { var id: Int64 }
@@ -137,7 +140,11 @@ extension FleetAPI {
             let driverID = try id("id", context)
             guard let file = try await files.driver(id: driverID) else { throw Self.notFound("no driver \(driverID)") }
             let reasons = try await driverStanding(ids: [driverID])[driverID] ?? []
-            return DriverDetail(file: file, eligible: reasons.isEmpty, reasons: reasons, training: try await files.training(driverID: driverID))
+            let driving = desk.drivingTime(of: driverID)
+            return DriverDetail(
+                file: file, eligible: reasons.isEmpty, reasons: reasons, training: try await files.training(driverID: driverID),
+                continuousDrivingSeconds: driving?.continuous, drivingLast24hSeconds: driving?.last24h
+            )
         }
         list.add(.put, "/api/v1/drivers/{id}", Self.operators, "Update a driver's file", body: "DriverFile", returns: "DriverFile") { request, context, user in
             let driverID = try id("id", context)
@@ -196,7 +203,7 @@ extension FleetAPI {
     func driverStanding(ids: [Int64]?) async throws -> [Int64: [String]] {
         let matcher = desk.matcher, now = Int64(Date().timeIntervalSince1970)
         let classOf = Dictionary(try await facts.crews().map { ($0.driver.id, $0.vehicle.vehicleClass) }, uniquingKeysWith: { a, _ in a })
-        return try await facts.drivers(ids: ids).mapValues { matcher.standing(of: $0, for: classOf[$0.id] ?? .sedan, now: now).map(\.description) }
+        return try await facts.drivers(ids: ids, driving: desk.drivingTimes).mapValues { matcher.standing(of: $0, for: classOf[$0.id] ?? .sedan, now: now).map(\.description) }
     }
 
     static func validate(_ file: VehicleFile) throws {

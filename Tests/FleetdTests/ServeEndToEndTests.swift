@@ -154,21 +154,27 @@ import Testing
         demo.arguments = ["demo", "--data-dir", dataDir.path, "--vehicles", "6"]
         demo.currentDirectoryURL = TestPostgres.repository
         demo.environment = ProcessInfo.processInfo.environment.merging([
-            "FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(gateway)", "FLEET_METRICS_PORT": "\(metrics)", "FLEET_HTTP_PORT": "\(http)", "LOG_LEVEL": "error",
+            "FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(gateway)", "FLEET_METRICS_PORT": "\(metrics)", "FLEET_HTTP_PORT": "\(http)", "LOG_LEVEL": "notice",
         ]) { $1 }
+        // The log says when the demo's users exist: signing in earlier would count as failures
+        // and lock the username out.
+        let log = dataDir.appendingPathExtension("log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
         demo.standardOutput = FileHandle.nullDevice
+        demo.standardError = try FileHandle(forWritingTo: log)
         try demo.run()
         defer { if demo.isRunning { demo.terminate() } }
-        try await Fleetd.waitUntilListening(gateway)
+        for _ in 0..<600 where !(String(data: (try? Data(contentsOf: log)) ?? Data(), encoding: .utf8) ?? "").contains("demo accounts") {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let dispatcher = try await Self.signIn(http, "dispatcher")
 
         // The first booking arrives at once; the dispatcher confirms it and the engine matches
         // and notifies within a few rounds.
-        var dispatcher: String?
         var booking: [String: Any]?
         for _ in 0..<120 where booking == nil {
             try await Task.sleep(for: .milliseconds(500))
-            if dispatcher == nil { dispatcher = try? await Self.signIn(http, "dispatcher") }
-            guard let dispatcher else { continue }
             let page = try await Self.json(http, "GET", "/api/v1/bookings?state=notified,enRoute,onSite,inService", token: dispatcher)
             booking = ((page.value as? [String: Any])?["items"] as? [[String: Any]])?.first
         }
