@@ -48,12 +48,11 @@ public enum AssignmentSolver {
         for i in 0..<n {
             for j in 0..<m0 where matrix.cells[i * m0 + j] != Matrix.forbidden { cost[i * m + j] = matrix.cells[i * m0 + j] }
         }
-        // Potentials (u rows, v columns; v[m] belongs to the virtual start column) and the
-        // matching. Row reduction: each row priced at its cheapest column and given it if no
+        // Potentials (u rows, v columns) and the matching. Row reduction: each row priced at its cheapest column and given it if no
         // row took it first; only the rows left need a search. (Not column reduction: with more
         // columns than rows, a column left over must keep the potential 0.)
-        var u = [Int64](repeating: 0, count: n), v = [Int64](repeating: 0, count: m + 1)
-        var rowOfColumn = [Int](repeating: -1, count: m + 1), columnOfRow = [Int](repeating: -1, count: n)
+        var u = [Int64](repeating: 0, count: n), v = [Int64](repeating: 0, count: m)
+        var rowOfColumn = [Int](repeating: -1, count: m), columnOfRow = [Int](repeating: -1, count: n)
         for i in 0..<n {
             var best = 0
             for j in 1..<max(m, 1) where cost[i * m + j] < cost[i * m + best] { best = j }
@@ -63,49 +62,36 @@ public enum AssignmentSolver {
                 columnOfRow[i] = best
             }
         }
-        var minimum = [Int64](repeating: .max, count: m + 1), way = [Int](repeating: m, count: m + 1)
-        var used = [Bool](repeating: false, count: m + 1)
+        // Each row left: Dijkstra over reduced costs from it until a free column is reached
+        // (scipy's `linear_sum_assignment` form: distances are kept from the search's start
+        // and the potentials of the rows and columns it reached are settled once, at the end;
+        // each step scans only the columns not reached yet).
+        var distance = [Int64](repeating: 0, count: m), path = [Int](repeating: -1, count: m)
+        var remaining = [Int](repeating: 0, count: m), reachedRows = [Int](repeating: 0, count: n), reachedColumns = [Int](repeating: 0, count: m)
         cost.withUnsafeBufferPointer { cost in
-            for row in 0..<n where columnOfRow[row] < 0 {
-                // Dijkstra over reduced costs from `row`, entered through the virtual column m,
-                // until a free column is reached; then the path is flipped.
-                rowOfColumn[m] = row
-                var j0 = m
-                for j in 0...m {
-                    minimum[j] = .max
-                    used[j] = false
+            u.withUnsafeMutableBufferPointer { u in
+                v.withUnsafeMutableBufferPointer { v in
+                    rowOfColumn.withUnsafeMutableBufferPointer { rowOfColumn in
+                        columnOfRow.withUnsafeMutableBufferPointer { columnOfRow in
+                            distance.withUnsafeMutableBufferPointer { distance in
+                                path.withUnsafeMutableBufferPointer { path in
+                                    remaining.withUnsafeMutableBufferPointer { remaining in
+                                        reachedRows.withUnsafeMutableBufferPointer { reachedRows in
+                                            reachedColumns.withUnsafeMutableBufferPointer { reachedColumns in
+                                                for row in 0..<n where columnOfRow[row] < 0 {
+                                                    augment(
+                                                        from: row, m: m, cost: cost, u: u, v: v, rowOfColumn: rowOfColumn, columnOfRow: columnOfRow,
+                                                        distance: distance, path: path, remaining: remaining, reachedRows: reachedRows, reachedColumns: reachedColumns
+                                                    )
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-                repeat {
-                    used[j0] = true
-                    let i0 = rowOfColumn[j0], base = i0 * m, ui = u[i0]
-                    var delta = Int64.max, j1 = -1
-                    for j in 0..<m where !used[j] {
-                        let reduced = cost[base + j] - ui - v[j]
-                        if reduced < minimum[j] {
-                            minimum[j] = reduced
-                            way[j] = j0
-                        }
-                        if minimum[j] < delta {
-                            delta = minimum[j]
-                            j1 = j
-                        }
-                    }
-                    for j in 0...m {
-                        if used[j] {
-                            u[rowOfColumn[j]] += delta
-                            v[j] -= delta
-                        } else {
-                            minimum[j] -= delta
-                        }
-                    }
-                    j0 = j1
-                } while rowOfColumn[j0] >= 0
-                repeat {
-                    let j1 = way[j0]
-                    rowOfColumn[j0] = rowOfColumn[j1]
-                    j0 = j1
-                } while j0 != m
-                for j in 0..<m where rowOfColumn[j] >= 0 { columnOfRow[rowOfColumn[j]] = j }
             }
         }
         var assignment = [Int?](repeating: nil, count: n)
@@ -117,5 +103,67 @@ public enum AssignmentSolver {
             }
         }
         return Solution(columnOfRow: assignment, cost: total)
+    }
+
+    /// One shortest augmenting path from the free row `start`, then the potentials settled and
+    /// the path flipped. Buffers are the caller's, reused from row to row.
+    @inline(__always)
+    static func augment(
+        from start: Int, m: Int, cost: UnsafeBufferPointer<Int64>, u: UnsafeMutableBufferPointer<Int64>, v: UnsafeMutableBufferPointer<Int64>,
+        rowOfColumn: UnsafeMutableBufferPointer<Int>, columnOfRow: UnsafeMutableBufferPointer<Int>, distance: UnsafeMutableBufferPointer<Int64>,
+        path: UnsafeMutableBufferPointer<Int>, remaining: UnsafeMutableBufferPointer<Int>, reachedRows: UnsafeMutableBufferPointer<Int>,
+        reachedColumns: UnsafeMutableBufferPointer<Int>
+    ) {
+        var left = m
+        for j in 0..<m {
+            remaining[j] = m - 1 - j
+            distance[j] = .max
+        }
+        var rowsReached = 0, columnsReached = 0
+        var shortest: Int64 = 0, i = start, sink = -1
+        while sink < 0 {
+            reachedRows[rowsReached] = i
+            rowsReached += 1
+            let base = i * m, ui = u[i]
+            var lowest = Int64.max, index = -1
+            for k in 0..<left {
+                let j = remaining[k]
+                let reduced = shortest + cost[base + j] - ui - v[j]
+                if reduced < distance[j] {
+                    path[j] = i
+                    distance[j] = reduced
+                }
+                // Ties go to a free column: the search ends sooner.
+                if distance[j] < lowest || (distance[j] == lowest && rowOfColumn[j] < 0) {
+                    lowest = distance[j]
+                    index = k
+                }
+            }
+            shortest = lowest
+            let j = remaining[index]
+            if rowOfColumn[j] < 0 { sink = j } else { i = rowOfColumn[j] }
+            reachedColumns[columnsReached] = j
+            columnsReached += 1
+            left -= 1
+            remaining[index] = remaining[left]
+        }
+        u[start] += shortest
+        for k in 1..<rowsReached {
+            let r = reachedRows[k]
+            u[r] += shortest - distance[columnOfRow[r]]
+        }
+        for k in 0..<columnsReached {
+            let j = reachedColumns[k]
+            v[j] -= shortest - distance[j]
+        }
+        var j = sink
+        while true {
+            let r = path[j]
+            rowOfColumn[j] = r
+            let previous = columnOfRow[r]
+            columnOfRow[r] = j
+            if r == start { break }
+            j = previous
+        }
     }
 }
