@@ -172,8 +172,8 @@ public final class CrewFacts: Sendable {
     let position: GeoPoint?, positionTime: Int64?, rangeKm: Int, stateOfCharge: Int, reserve: Bool
     let birthDate: Int64, serviceSince: Int64, licenceExpiry: Int64, points: Int, lastMajorAccident: Int64?, criminalRecord: Bool
     let trainingDays: Int, continuousDriving: Int64, drivingLast24h: Int64
-    /// Per policy: its kind, start, expiry and whether its cover is enough for its kind.
-    let policies: [(kind: InsurancePolicy.Kind, start: Int64, expiry: Int64, amountFen: Int64)]
+    /// The policies of each kind (in `InsurancePolicy.Kind.allCases` order): start, expiry, cover.
+    let policies: [[(start: Int64, expiry: Int64, amountFen: Int64)]]
     /// The newest inspection of each kind up to now (monthly, quarterly).
     let inspections: [(date: Int64, passed: Bool)?]
     /// The vehicle classes the driver's licence covers.
@@ -186,7 +186,7 @@ public final class CrewFacts: Sendable {
         (position, positionTime, rangeKm, stateOfCharge, reserve) = (v.position, v.positionTime, v.rangeKm, v.stateOfCharge, crew.isReserve)
         (birthDate, serviceSince, licenceExpiry, points, lastMajorAccident, criminalRecord) = (d.birthDate, d.serviceSince, d.licenceExpiry, d.points, d.lastMajorAccident, d.criminalRecord)
         (trainingDays, continuousDriving, drivingLast24h) = (d.preDutyTrainingDays, d.continuousDriving, d.drivingLast24h)
-        policies = crew.vehicle.policies.map { ($0.kind, $0.start, $0.expiry, $0.amountFen) }
+        policies = InsurancePolicy.Kind.allCases.map { kind in crew.vehicle.policies.filter { $0.kind == kind }.map { ($0.start, $0.expiry, $0.amountFen) } }
         inspections = Inspection.Kind.allCases.map { kind in
             crew.vehicle.inspections.filter { $0.kind == kind && $0.date <= now }.max { $0.date < $1.date }.map { ($0.date, $0.passed) }
         }

@@ -1,3 +1,10 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Matches a batch of open bookings to crews, optimally, and says why.
 ///
 /// 1. Every (booking, crew) pair is judged: the vehicle's and the driver's files for the whole
@@ -152,10 +159,10 @@ public struct Matcher: Sendable {
         if !f.rentalUse { guard verdict.fail(.notRentalUse) else { return false } }
         if !f.newEnergy { guard verdict.fail(.notNewEnergy) else { return false } }
         if f.seats > rules.maximumSeats { guard verdict.fail(.tooManySeats(f.seats)) else { return false } }
-        for kind in Self.policyKinds {
+        for (kind, policies) in zip(Self.policyKinds, f.policies) {
             // The policy in force at the start that runs longest.
             var best: (expiry: Int64, amountFen: Int64)?
-            for policy in f.policies where policy.kind == kind && policy.start <= start && policy.expiry > best?.expiry ?? .min {
+            for policy in policies where policy.start <= start && policy.expiry > best?.expiry ?? .min {
                 best = (policy.expiry, policy.amountFen)
             }
             guard let best else {
@@ -237,17 +244,8 @@ public struct Matcher: Sendable {
         func solve(_ rows: [Int], reserveAllowed: Bool) -> Int64 {
             let free = crews.indices.filter { taken[$0] == nil }
             guard !rows.isEmpty, !free.isEmpty else { return 0 }
-            var columnOfCrew = [Int](repeating: -1, count: crews.count)
-            for (c, crew) in free.enumerated() { columnOfCrew[crew] = c }
             var matrix = AssignmentSolver.Matrix(rows: rows.count, columns: free.count)
-            var regularMaximum: Int64 = 0
-            for (r, b) in rows.enumerated() {
-                for crew in crewsOfClass[bookings[b].vehicleClass] ?? [] where columnOfCrew[crew] >= 0 {
-                    guard let candidate = candidate(bookings[b], facts[crew], crewIndex: crew, now: now) else { continue }
-                    matrix[r, columnOfCrew[crew]] = candidate.cost
-                    regularMaximum = max(regularMaximum, candidate.cost)
-                }
-            }
+            let regularMaximum = judge(rows.map { bookings[$0] }, against: free, crewsOfClass: crewsOfClass, facts: facts, now: now, into: &matrix)
             if !reserveAllowed {
                 // Above every regular total: a spare crew only where nothing else serves.
                 let reservePrice = (regularMaximum + 1) * Int64(rows.count + 1)
@@ -282,6 +280,38 @@ public struct Matcher: Sendable {
         }
         return plan
     }
+
+    /// Fills `matrix` (a row per booking, a column per crew of `columns`) with the cost of every
+    /// eligible pair, and returns the largest. Judging is most of a batch's time and every row is
+    /// independent: the rows are shared out among the cores.
+    func judge(_ rows: [Booking], against columns: [Int], crewsOfClass: [VehicleClass: [Int]], facts: [CrewFacts], now: Int64, into matrix: inout AssignmentSolver.Matrix) -> Int64 {
+        var column = [Int](repeating: -1, count: facts.count)
+        for (c, crew) in columns.enumerated() { column[crew] = c }
+        let columnOfCrew = column
+        let workers = max(1, min(rows.count / 16, Self.processors))
+        var maxima = [Int64](repeating: 0, count: workers)
+        let width = matrix.columns
+        matrix.cells.withUnsafeMutableBufferPointer { cells in
+            maxima.withUnsafeMutableBufferPointer { maxima in
+                // Shared without a lock because worker w writes only the rows r with
+                // r % workers == w of `cells` and only maxima[w]; nothing reads them until
+                // concurrentPerform has returned.
+                nonisolated(unsafe) let cells = cells, maxima = maxima
+                DispatchQueue.concurrentPerform(iterations: workers) { w in
+                    for r in stride(from: w, to: rows.count, by: workers) {
+                        for crew in crewsOfClass[rows[r].vehicleClass] ?? [] where columnOfCrew[crew] >= 0 {
+                            guard let candidate = candidate(rows[r], facts[crew], crewIndex: crew, now: now) else { continue }
+                            cells[r * width + columnOfCrew[crew]] = candidate.cost
+                            maxima[w] = max(maxima[w], candidate.cost)
+                        }
+                    }
+                }
+            }
+        }
+        return maxima.max() ?? 0
+    }
+
+    static let processors = max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
 
     /// Why `booking` got its crew in `plan`, and why every other crew was not it (judged again,
     /// as of the same `now`, on the same crews).
