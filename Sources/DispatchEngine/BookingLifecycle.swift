@@ -102,16 +102,20 @@ public struct ServiceLevels: Sendable, Hashable {
     public var replacementArrivalSuburb: Int64 = 60 * 60
     /// A clock is at risk once this share of its time is gone (and it still runs).
     public var warningPercent: Int64 = 80
-    /// A complaint's agency is contacted within 12 hours; every trip is called back within 24.
+    /// A complaint's agency is contacted within 12 hours and given the result within 3
+    /// working days; every trip is called back within 24 hours.
     public var complaintContact: Int64 = 12 * 3600
+    public var complaintResultWorkingDays = 3
     public var callback: Int64 = 24 * 3600
+    public var calendar = WorkingCalendar.china
 
     public init() {}
 
     public enum Clock: String, Sendable, Hashable, Codable {
         case confirm, match, notify, onSite, replacementStart, replacementArrival
-        /// Customer care: the agency contacted about a complaint, the callback after a trip.
-        case complaintContact, callback
+        /// Customer care: the agency contacted about a complaint and given its result, the
+        /// callback after a trip.
+        case complaintContact, complaintResult, callback
     }
 
     public struct Status: Sendable, Hashable {
@@ -124,6 +128,17 @@ public struct ServiceLevels: Sendable, Hashable {
         public init(clock: Clock, started: Int64, due: Int64, stopped: Int64?, state: State) {
             (self.clock, self.started, self.due, self.stopped, self.state) = (clock, started, due, stopped, state)
         }
+    }
+
+    /// A complaint's clocks as of `now`: contact within 12 hours, the result by the end (China
+    /// time) of the third working day after the day it came in.
+    public func complaintClocks(receivedAt: Int64, contactedAt: Int64?, resolvedAt: Int64?, now: Int64) -> [Status] {
+        let day = CivilDate(chinaDayOf: receivedAt)
+        let resultDue = calendar.workingDay(complaintResultWorkingDays, after: day).chinaMidnight + 86_400
+        return [
+            status(.complaintContact, started: receivedAt, due: receivedAt + complaintContact, stopped: contactedAt ?? resolvedAt, now: now),
+            status(.complaintResult, started: receivedAt, due: resultDue, stopped: resolvedAt, now: now),
+        ]
     }
 
     /// A clock as of `now`: met or breached once stopped, else running, at risk or breached.

@@ -244,16 +244,18 @@ public final class DispatchDesk: Sendable {
             }
             for status in statuses(record, now: now) { try await alert(.booking(record.id), agencyID: record.agencyID, status) }
         }
-        // Customer care: the callback within 24 hours of a trip, the complaint's first contact within 12.
+        // Customer care: the callback within 24 hours of a trip; a complaint's contact within 12
+        // hours, its result within 3 working days.
         let epoch = Self.epoch(now)
         for trip in try await bookings.awaitingCallback(since: now.addingTimeInterval(-3 * 86_400)) {
             let completed = Self.epoch(trip.completedAt)
             try await alert(.booking(trip.bookingID), agencyID: trip.agencyID, levels.status(.callback, started: completed, due: completed + levels.callback, stopped: nil, now: epoch))
         }
-        for complaint in try await care.awaitingContact() {
-            let received = Self.epoch(complaint.receivedAt)
-            let status = levels.status(.complaintContact, started: received, due: received + levels.complaintContact, stopped: nil, now: epoch)
-            try await alert(.complaint(complaint.id), agencyID: complaint.agencyID, status)
+        for complaint in try await care.unresolved() {
+            let clocks = levels.complaintClocks(
+                receivedAt: Self.epoch(complaint.receivedAt), contactedAt: complaint.contactedAt.map(Self.epoch), resolvedAt: nil, now: epoch
+            )
+            for status in clocks { try await alert(.complaint(complaint.id), agencyID: complaint.agencyID, status) }
         }
     }
 

@@ -103,7 +103,7 @@ enum OpenAPIDocument {
     ]
 
     static let roles = Role.allCases.map(\.rawValue).joined(separator: "|")
-    static let clocks = "confirm|match|notify|onSite|replacementStart|replacementArrival|complaintContact|callback"
+    static let clocks = "confirm|match|notify|onSite|replacementStart|replacementArrival|complaintContact|complaintResult|callback"
     static let states = "received|confirmed|matched|notified|enRoute|onSite|inService|completed|settled|cancelled|replaced"
 
     /// A property's JSON schema from its shorthand.

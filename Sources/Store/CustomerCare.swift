@@ -51,9 +51,9 @@ public struct CustomerCare: Sendable {
             """)
     }
 
-    /// Complaints whose agency has not been contacted yet: the contact clocks to watch.
-    public func awaitingContact() async throws -> [Complaint] {
-        try await complaints("WHERE contacted_at IS NULL ORDER BY id")
+    /// Complaints without their result yet: the clocks to watch.
+    public func unresolved() async throws -> [Complaint] {
+        try await complaints("WHERE resolved_at IS NULL ORDER BY id")
     }
 
     func complaints(_ filter: PostgresQuery) async throws -> [Complaint] {

@@ -1,3 +1,4 @@
+import Domain
 import Testing
 
 @testable import DispatchEngine
@@ -76,5 +77,23 @@ import Testing
         #expect(OnSiteDetector.arrival(track: track, pickup: pickup, radiusMetres: 150, after: t0) == t0 + 300)
         #expect(OnSiteDetector.arrival(track: track, pickup: pickup, radiusMetres: 250, after: t0) == t0 + 240)
         #expect(OnSiteDetector.arrival(track: track, pickup: pickup, after: t0 + 400) == nil)
+    }
+}
+
+@Suite struct ComplaintClockTests {
+    @Test func theResultIsDueByTheThirdWorkingDayAndTheContactIn12Hours() {
+        let levels = ServiceLevels()
+        // Wednesday 30 September 2026, 10:00 in China: the National Day holiday follows.
+        let received = CivilDate("2026-09-30")!.chinaMidnight + 10 * 3600
+        let due = CivilDate("2026-10-11")!.chinaMidnight
+        let early = levels.complaintClocks(receivedAt: received, contactedAt: received + 13 * 3600, resolvedAt: nil, now: received + 14 * 3600)
+        #expect(early.map(\.clock) == [.complaintContact, .complaintResult])
+        #expect(early[0].state == .breached && early[0].due == received + 12 * 3600)
+        #expect(early[1].state == .running && early[1].due == due)
+        #expect(levels.complaintClocks(receivedAt: received, contactedAt: nil, resolvedAt: nil, now: due - 4 * 3600)[1].state == .atRisk)
+        #expect(levels.complaintClocks(receivedAt: received, contactedAt: nil, resolvedAt: nil, now: due + 60)[1].state == .breached)
+        // Resolved in time: both stop, and a result given at once counts as the contact too.
+        let resolved = levels.complaintClocks(receivedAt: received, contactedAt: nil, resolvedAt: received + 3600, now: due + 86_400)
+        #expect(resolved.map(\.state) == [.met, .met])
     }
 }

@@ -1,0 +1,34 @@
+import Domain
+import Testing
+
+@Suite struct WorkingCalendarTests {
+    let calendar = WorkingCalendar.china
+
+    @Test func weekdaysHolidaysAndBridgingWeekends() {
+        // Literal dates of the test: valid by reading.
+        func day(_ text: String) -> CivilDate { CivilDate(text)! }
+        #expect(day("1970-01-01").isoWeekday == 4 && day("2026-11-22").isoWeekday == 7 && day("2026-11-23").isoWeekday == 1)
+        // An ordinary week, a Spring Festival weekday, the Saturday worked before it.
+        #expect(calendar.isWorkingDay(day("2026-11-20")) && !calendar.isWorkingDay(day("2026-11-21")))
+        #expect(!calendar.isWorkingDay(day("2026-02-16")) && calendar.isWorkingDay(day("2026-02-14")))
+        // 3 working days after 30 September 2026: the holiday runs to 7 October; 8, 9 and the worked Saturday 10.
+        #expect(calendar.workingDay(3, after: day("2026-09-30")) == day("2026-10-10"))
+        // Over the 2025 Spring Festival: 27 January, then 5 and 6 February.
+        #expect(calendar.workingDay(3, after: day("2025-01-26")) == day("2025-02-06"))
+        #expect(calendar.isAnnounced(2026) && !calendar.isAnnounced(2027))
+        // Not announced: weekends only.
+        #expect(calendar.workingDay(1, after: day("2027-01-01")) == day("2027-01-04"))
+    }
+
+    /// The data as announced: holidays listed are weekdays, bridging days are weekends, and each
+    /// year has its announced number of days off on weekdays (2025: 18, 2026: 19).
+    @Test func theTablesAreConsistent() {
+        for (year, data) in calendar.years {
+            #expect(data.holidays.allSatisfy { $0.isoWeekday <= 5 && $0.year == year })
+            #expect(data.workingWeekends.allSatisfy { $0.isoWeekday >= 6 && $0.year == year })
+            #expect(!data.source.isEmpty)
+        }
+        #expect(calendar.years[2025]?.holidays.count == 18 && calendar.years[2026]?.holidays.count == 19)
+        #expect(calendar.years[2025]?.workingWeekends.count == 5 && calendar.years[2026]?.workingWeekends.count == 6)
+    }
+}
