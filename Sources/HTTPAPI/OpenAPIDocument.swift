@@ -48,7 +48,7 @@ enum OpenAPIDocument {
             "drivingLast24hSeconds": "integer?",
         ],
         "TrainingRecord": ["id": "integer?", "kind": "preDuty|monthly|quarterlyDrill", "heldOn": "date", "days": "integer", "passed": "boolean", "note": "string?"],
-        "Reminder": ["kind": "insuranceExpiring|inspectionDue|licenceExpiring", "subject": "string", "detail": "string", "due": "date-time"],
+        "Reminder": ["kind": "insuranceExpiring|inspectionDue|licenceExpiring|reserveShort", "subject": "string", "detail": "string", "due": "date-time"],
         "Place": ["latitude": "number", "longitude": "number", "address": "string"],
         "BookingRequest": [
             "channel": "phone|platform|contact", "agencyID": "integer?", "contactName": "string", "contactPhone": "string", "passengers": "integer",

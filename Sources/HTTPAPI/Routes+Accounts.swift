@@ -44,6 +44,9 @@ extension FleetAPI {
         list.add(.get, "/api/v1/me", Role.allCases, "The signed-in user", returns: "User") { _, _, user in UserBody(user) }
         list.add(.post, "/api/v1/users", [.administrator], "Create a user. Passwords of 10 characters or more, stored as bcrypt; an agency user names its agency.",
                  body: "NewUser", returns: "User", status: .created) { request, context, admin in try await createUser(request, context, admin) }
+        list.add(.get, "/api/v1/users", [.administrator, .auditor], "Every user, with their role and agency", returns: "[User]") { _, _, _ in
+            try await accounts.users().compactMap { APIUser($0).map(UserBody.init) }
+        }
         list.add(.get, "/api/v1/agencies", Self.readers, "The agencies (the tenants)", returns: "[Agency]") { _, _, _ in try await accounts.agencies() }
         list.add(.post, "/api/v1/agencies", [.administrator], "Add an agency, or update its contact", body: "NewAgency", returns: "Agency", status: .created) { request, context, admin in
             let body = try await decode(NewAgency.self, request, context)

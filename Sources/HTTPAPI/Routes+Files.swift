@@ -174,7 +174,7 @@ extension FleetAPI {
             try await audit(user, "crew-pair", "driver:\(driverID)", ["vehicle": "\(vehicleID)"])
             return Created(id: driverID)
         }
-        list.add(.get, "/api/v1/reminders", Self.readers, "What the files need soon: policies to renew (30 days), inspections due (7 days), licences to renew (30 days)",
+        list.add(.get, "/api/v1/reminders", Self.readers, "What the files need soon: policies to renew (30 days), inspections due (7 days), licences to renew (30 days), spares below 10% of the vehicles or 15% of the drivers",
                  returns: "[Reminder]") { _, _, _ in try await files.reminders(now: Date()) }
     }
 

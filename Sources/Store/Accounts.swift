@@ -84,6 +84,17 @@ public struct Accounts: Sendable {
         throw NoRowReturned(statement: "INSERT INTO users")
     }
 
+    /// Every user, by id.
+    public func users() async throws -> [User] {
+        var out: [User] = []
+        for try await (id, username, role, agency) in try await client.query("SELECT id, username, role, agency_id FROM users ORDER BY id", logger: logger).decode(
+            (Int64, String, String, Int64?).self
+        ) {
+            out.append(User(id: id, username: username, role: role, agencyID: agency))
+        }
+        return out
+    }
+
     /// The user and password hash for a login, unless unknown or disabled.
     public func credentials(username: String) async throws -> (user: User, passwordHash: String)? {
         let rows = try await client.query(

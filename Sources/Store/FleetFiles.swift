@@ -396,15 +396,18 @@ public struct FleetFiles: Sendable {
 
     /// Something in a file that needs doing before a date: a policy to renew (30 days ahead,
     /// DOMAIN.md), an inspection falling due (7 days ahead, or overdue; a vehicle never
-    /// inspected is due from its filing), a licence to renew.
+    /// inspected is due from its filing), a licence to renew, a reserve below its share.
     public struct Reminder: Sendable, Hashable, Codable {
-        public enum Kind: String, Sendable, Hashable, Codable { case insuranceExpiring, inspectionDue, licenceExpiring }
+        public enum Kind: String, Sendable, Hashable, Codable { case insuranceExpiring, inspectionDue, licenceExpiring, reserveShort }
         public var kind: Kind
         /// The plate, or the driver's name.
         public var subject: String
         public var detail: String
         public var due: Date
     }
+
+    /// DOMAIN.md's spares: 10% of the vehicles and 15% of the drivers held in reserve.
+    public static let reservePercent = (vehicles: 10, drivers: 15)
 
     public func reminders(now: Date, rules: DispatchRules = DispatchRules()) async throws -> [Reminder] {
         let rows = try await client.query("""
@@ -425,6 +428,17 @@ public struct FleetFiles: Sendable {
         for try await (kind, subject, detail, due) in rows.decode((String, String, String, Date).self) {
             guard let kind = Reminder.Kind(rawValue: kind) else { continue }
             out.append(Reminder(kind: kind, subject: subject, detail: detail, due: due))
+        }
+        // Spares short of the share the contract asks for, of the fleet on file.
+        let counts = try await client.query("""
+            SELECT (SELECT count(*) FROM vehicles), (SELECT count(*) FROM vehicles WHERE reserve), (SELECT count(*) FROM drivers), (SELECT count(*) FROM drivers WHERE reserve)
+            """, logger: logger)
+        for try await (vehicles, spareVehicles, drivers, spareDrivers) in counts.decode((Int64, Int64, Int64, Int64).self) {
+            for (subject, total, spare, percent) in [("vehicles", vehicles, spareVehicles, Self.reservePercent.vehicles), ("drivers", drivers, spareDrivers, Self.reservePercent.drivers)]
+            where spare * 100 < total * Int64(percent) {
+                let needed = (total * Int64(percent) + 99) / 100
+                out.append(Reminder(kind: .reserveShort, subject: subject, detail: "\(spare) of \(total) in reserve: \(percent)% is \(needed)", due: now))
+            }
         }
         return out
     }

@@ -259,7 +259,13 @@ import Glibc
             #expect(try await FleetFiles(client: client, logger: TestPostgres.logger).driver(id: Int64(driverID))?.vehicleID != nil)
             // The reminders name what is due: the van has no inspections at all.
             let reminders = try await API.call(base, "GET", "/api/v1/reminders", token: admin)
-            #expect(reminders.array.contains { ($0 as? [String: Any])?["kind"] as? String == "inspectionDue" && ($0 as? [String: Any])?["subject"] as? String == "浙B7777D" })
+            let items = reminders.array.compactMap { $0 as? [String: Any] }
+            #expect(items.contains { $0["kind"] as? String == "inspectionDue" && $0["subject"] as? String == "浙B7777D" })
+            // One vehicle and one driver, neither a spare: both reserves are short.
+            #expect(items.contains { $0["kind"] as? String == "reserveShort" && $0["detail"] as? String == "0 of 1 in reserve: 10% is 1" })
+            #expect(items.contains { $0["kind"] as? String == "reserveShort" && $0["subject"] as? String == "drivers" })
+            let users = try await API.call(base, "GET", "/api/v1/users", token: admin)
+            #expect(Set(users.array.compactMap { ($0 as? [String: Any])?["username"] as? String }) == ["admin", "dispatcher", "auditor", "agency"])
         }
     }
 
