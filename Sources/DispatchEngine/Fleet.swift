@@ -1,3 +1,5 @@
+import Domain
+
 /// The facts dispatch decides on: vehicles and drivers as their files describe them, crews
 /// (a driver on a vehicle for a shift), bookings. Times are UTC seconds since 1970; money and
 /// distances are integers.
@@ -23,14 +25,7 @@ public struct TimeWindow: Sendable, Hashable {
     public func overlaps(_ other: TimeWindow) -> Bool { start < other.end && other.start < end }
 }
 
-public enum VehicleClass: String, Sendable, Hashable, Codable, CaseIterable {
-    /// Saloon, up to 5 seats.
-    case sedan
-    /// Up to 7 seats.
-    case suv
-    /// Up to 9 seats (the lot's ceiling).
-    case van
-
+extension VehicleClass {
     /// Its position in `allCases`.
     var index: Int {
         switch self {
