@@ -129,6 +129,8 @@ let package = Package(
         // Dispatch: eligibility, optimal matching under the reserve policy, bookings' SLA clocks.
         // Pure: no I/O, times given by the caller.
         .target(name: "DispatchEngine", dependencies: ["Domain"], swiftSettings: strictSettings),
+        // Fares, settlement and assessment: pure, money in integer fen.
+        .target(name: "Billing", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Pictures of the fleet's data as SVG (tracks): pure text, no I/O.
         .target(name: "Drawing", dependencies: ["Domain"], swiftSettings: strictSettings),
         // A JT/T 808 terminal's side: report policy, odometer, blind-zone journal, the protocol.
@@ -203,6 +205,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "BillingTests", dependencies: ["Billing", "Domain"], swiftSettings: strictSettings),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

@@ -1,0 +1,102 @@
+import Domain
+
+/// What a trip costs, by the framework agreement: packages per vehicle class, over-time and
+/// over-distance rates, the agreement's cap and discount, pass-throughs at cost. Money is
+/// integer fen throughout.
+public struct Package: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// 4 h / 50 km.
+        case halfDay
+        /// 8 h / 100 km.
+        case fullDay
+        /// A city transfer, priced per trip.
+        case transfer
+    }
+    public var kind: Kind
+    public var hours: Int
+    public var kilometres: Int
+    /// List price (the bid), before the agreement's cap and discount.
+    public var priceFen: Int64
+
+    public init(kind: Kind, hours: Int, kilometres: Int, priceFen: Int64) {
+        (self.kind, self.hours, self.kilometres, self.priceFen) = (kind, hours, kilometres, priceFen)
+    }
+}
+
+/// One vehicle class's prices from a date on (a new version supersedes it from its own date).
+public struct Tariff: Sendable, Hashable, Codable {
+    /// Over-time by each started hour, or pro rata to the minute.
+    public enum OvertimeBasis: String, Sendable, Hashable, Codable { case startedHour, proRata }
+
+    public var vehicleClass: VehicleClass
+    public var validFrom: CivilDate
+    public var packages: [Package]
+    public var overtimeFenPerHour: Int64
+    public var overtimeBasis: OvertimeBasis
+    public var overDistanceFenPerKm: Int64
+
+    public init(
+        vehicleClass: VehicleClass, validFrom: CivilDate, packages: [Package], overtimeFenPerHour: Int64, overtimeBasis: OvertimeBasis,
+        overDistanceFenPerKm: Int64
+    ) {
+        (self.vehicleClass, self.validFrom, self.packages) = (vehicleClass, validFrom, packages)
+        (self.overtimeFenPerHour, self.overtimeBasis, self.overDistanceFenPerKm) = (overtimeFenPerHour, overtimeBasis, overDistanceFenPerKm)
+    }
+
+    public func package(_ kind: Package.Kind) -> Package? { packages.first { $0.kind == kind } }
+}
+
+/// The tariffs of every class through time.
+public struct TariffBook: Sendable, Hashable, Codable {
+    public var tariffs: [Tariff]
+    public init(tariffs: [Tariff]) { self.tariffs = tariffs }
+
+    /// The version of `vehicleClass`'s tariff in force on `day`.
+    public func tariff(for vehicleClass: VehicleClass, on day: CivilDate) -> Tariff? {
+        tariffs.filter { $0.vehicleClass == vehicleClass && $0.validFrom <= day }.max { $0.validFrom < $1.validFrom }
+    }
+}
+
+/// The framework agreement, as it applies to one agency: the committed discount (basis points:
+/// 1250 = 12.5%), the cap on each package's price (an agency may negotiate a lower one), what
+/// a cancellation costs, and the official standard for the driver's meals and lodging.
+public struct Agreement: Sendable, Hashable, Codable {
+    public var discountBasisPoints: Int
+    public var capFen: [Package.Kind: Int64]
+    public var cancellation: CancellationRules
+    public var mealsFenPerDay: Int64
+    public var lodgingFenPerNight: Int64
+
+    public init(discountBasisPoints: Int, capFen: [Package.Kind: Int64], cancellation: CancellationRules, mealsFenPerDay: Int64, lodgingFenPerNight: Int64) {
+        (self.discountBasisPoints, self.capFen, self.cancellation) = (discountBasisPoints, capFen, cancellation)
+        (self.mealsFenPerDay, self.lodgingFenPerNight) = (mealsFenPerDay, lodgingFenPerNight)
+    }
+
+    /// The package's price under the agreement: the list price, never above the cap.
+    public func price(of package: Package) -> Int64 { min(package.priceFen, capFen[package.kind] ?? package.priceFen) }
+}
+
+/// What cancelling costs the agency, by how late it comes: free until `freeNotice` seconds
+/// before pick-up; after that a share of the first package's discounted price; once the crew
+/// is on site (a no-show), another share.
+public struct CancellationRules: Sendable, Hashable, Codable {
+    public var freeNotice: Int64
+    public var latePercent: Int
+    public var onSitePercent: Int
+
+    public init(freeNotice: Int64, latePercent: Int, onSitePercent: Int) {
+        (self.freeNotice, self.latePercent, self.onSitePercent) = (freeNotice, latePercent, onSitePercent)
+    }
+}
+
+/// The one rounding rule: an exact amount in fractions of a fen is rounded half up to the fen,
+/// per line; a total is the sum of its rounded lines.
+public enum Rounding {
+    /// `numerator / denominator` fen, rounded half up (amounts are never negative here; a
+    /// negative one is rounded half away from zero, so that a discount mirrors its base).
+    public static func halfUp(_ numerator: Int64, over denominator: Int64) -> Int64 {
+        precondition(denominator > 0)
+        let magnitude = (abs(numerator) * 2 + denominator) / (2 * denominator)
+        return numerator < 0 ? -magnitude : magnitude
+    }
+}
