@@ -3,6 +3,7 @@
 // same cost matrix, with greedy's cost beside it.
 //   DispatchBenchmark [BOOKINGS] [CREWS] [MATRIX-FILE]
 import DispatchEngine
+import Domain
 import Foundation
 
 struct SplitMix64: RandomNumberGenerator {
