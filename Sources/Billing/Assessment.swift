@@ -167,4 +167,45 @@ extension AssessmentScheme {
             payment: .monthlyFee(contractTotalFen: contractTotalFen, months: 36)
         )
     }
+
+    /// The fleet's own scheme: every indicator is measured by the system from its records (the
+    /// item ids name the measurements: the share of bookings whose clock was met, in basis
+    /// points, or the count of breaches), 100 points and a bonus of up to 5, paid as a monthly
+    /// fee on the KPI scheme's grades.
+    public static func fleetPreset(contractTotalFen: Int64, months: Int = 36) -> AssessmentScheme {
+        func rate(_ id: String, _ name: String, atLeast target: Int, step: Int) -> Item {
+            Item(id: id, name: name, rule: .atLeast(target: target, step: step, points: 1))
+        }
+        return AssessmentScheme(
+            name: "fleet",
+            sections: [
+                Section(name: "response", weight: 30, items: [
+                    rate("confirmedInTime", "requests confirmed within 5 min: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
+                    rate("matchedInTime", "matched within 10 min of confirmation: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
+                    rate("notifiedInTime", "agency notified within 5 min of the match: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
+                ]),
+                Section(name: "punctuality", weight: 20, items: [rate("onTime", "on site 10 min early: >= 98%, -1 per 0.5% below", atLeast: 9800, step: 50)]),
+                Section(name: "incidents", weight: 15, items: [
+                    Item(id: "replacementStartLate", name: "replacement started after 15 min, each", rule: .perIncident(points: 3)),
+                    Item(id: "replacementArrivalLate", name: "replacement arrived late (30 min city, 60 suburbs), each", rule: .perIncident(points: 3)),
+                ]),
+                Section(name: "customer care", weight: 15, items: [
+                    Item(id: "complaintContactLate", name: "complaint not contacted within 12 h, each", rule: .perIncident(points: 2)),
+                    Item(id: "complaintResultLate", name: "complaint result after 3 working days, each", rule: .perIncident(points: 2)),
+                    rate("callbackInTime", "trips called back within 24 h: >= 95%, -1 per 1% below", atLeast: 9500, step: 100),
+                ]),
+                Section(name: "satisfaction", weight: 10, items: [rate("satisfaction", "satisfied callbacks: >= 95%, -1 per 1% below", atLeast: 9500, step: 100)]),
+                Section(name: "telematics and platform", weight: 10, items: [
+                    rate("terminalOnline", "terminals online: >= 95%, -1 per 1% below", atLeast: 9500, step: 100),
+                    rate("positionCompleteness", "positions received of expected: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
+                    rate("platformAvailability", "platform availability: >= 99.5%, -1 per 0.1% below", atLeast: 9950, step: 10),
+                ]),
+                Section(name: "bonus", weight: 5, bonus: true, items: [Item(id: "commendation", name: "written commendation, each", rule: .perIncident(points: 1))]),
+            ],
+            bands: [Band(minimumScore: 90, coefficientPermille: 1000), Band(minimumScore: 80, coefficientPermille: 950), Band(minimumScore: 70, coefficientPermille: 900),
+                    Band(minimumScore: 61, coefficientPermille: 800)],
+            floorPermille: 750,
+            payment: .monthlyFee(contractTotalFen: contractTotalFen, months: months)
+        )
+    }
 }

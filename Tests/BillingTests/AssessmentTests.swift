@@ -53,4 +53,25 @@ import Testing
         let failed = Assessor.assess(deduction, ["refused": .incidents(4), "records": .incidents(1)])
         #expect(failed.score == 59 && failed.coefficientPermille == 0 && failed.paymentFen == 0)
     }
+
+    /// The fleet scheme on a month: matched in time 96.5% (1.5% below 98%, two started steps:
+    /// -2), on time 97.2% (0.8% below, two steps of 0.5%: -2), one late replacement arrival
+    /// (-3), callbacks 93% (-2), platform availability 99.4% (-1). 100 - 10 = 90: coefficient
+    /// 1.00; the monthly fee 360,000,000 / 36 = 10,000,000 fen. Six late complaint results
+    /// (-12) would still leave the 15-point section at 15 - 12 - 2 = 1.
+    @Test func theFleetSchemeOnAMonth() {
+        let scheme = AssessmentScheme.fleetPreset(contractTotalFen: 360_000_000)
+        #expect(scheme.sections.filter { !$0.bonus }.reduce(0) { $0 + $1.weight } == 100)
+        let month: [String: Measurement] = [
+            "confirmedInTime": .rate(9900), "matchedInTime": .rate(9650), "notifiedInTime": .rate(10_000), "onTime": .rate(9720),
+            "replacementArrivalLate": .incidents(1), "callbackInTime": .rate(9300), "platformAvailability": .rate(9940),
+        ]
+        let a = Assessor.assess(scheme, month)
+        #expect([points(a, "matchedInTime"), points(a, "onTime"), points(a, "replacementArrivalLate"), points(a, "callbackInTime"), points(a, "platformAvailability")]
+                == [-2, -2, -3, -2, -1])
+        #expect(a.score == 90 && a.coefficientPermille == 1000 && a.paymentFen == 10_000_000)
+        var worse = month
+        worse["complaintResultLate"] = .incidents(6)
+        #expect(Assessor.assess(scheme, worse).sections.first { $0.name == "customer care" }?.score == 1)
+    }
 }
