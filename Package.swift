@@ -90,7 +90,7 @@ let package = Package(
         .target(
             name: "Dispatching",
             dependencies: [
-                "Store", "DispatchEngine", "Domain",
+                "Store", "DispatchEngine", "Domain", "Billing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,7 +100,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Store", "Domain", "DispatchEngine", "Dispatching",
+                "Store", "Domain", "DispatchEngine", "Dispatching", "Billing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -209,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "PostgresTestSupport",
+                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "PostgresTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

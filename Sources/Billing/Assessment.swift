@@ -55,18 +55,37 @@ public struct AssessmentScheme: Sendable, Hashable, Codable {
     }
 }
 
-/// What was measured for an item over the month.
-public enum Measurement: Sendable, Hashable, Codable {
+/// What was observed for an item over the month; in JSON `{"incidents": 3}` or `{"rate": 9650}`.
+public enum Observation: Sendable, Hashable, Codable {
     case incidents(Int)
     /// A rate in basis points.
     case rate(Int)
+
+    enum CodingKeys: String, CodingKey { case incidents, rate }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let n = try c.decodeIfPresent(Int.self, forKey: .incidents) {
+            self = .incidents(n)
+        } else {
+            self = .rate(try c.decode(Int.self, forKey: .rate))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .incidents(let n): try c.encode(n, forKey: .incidents)
+        case .rate(let r): try c.encode(r, forKey: .rate)
+        }
+    }
 }
 
 public struct Assessment: Sendable, Hashable, Codable {
     public struct ItemResult: Sendable, Hashable, Codable {
         public var id: String
         public var name: String
-        public var measured: Measurement?
+        public var measured: Observation?
         /// Points off (negative) or bonus (positive) before the section's cap.
         public var points: Int
     }
@@ -87,7 +106,7 @@ public struct Assessment: Sendable, Hashable, Codable {
 public enum Assessor {
     /// Scores `scheme` on the month's `measurements` (by item id; an item not measured scores
     /// nothing off).
-    public static func assess(_ scheme: AssessmentScheme, _ measurements: [String: Measurement]) -> Assessment {
+    public static func assess(_ scheme: AssessmentScheme, _ measurements: [String: Observation]) -> Assessment {
         var sections: [Assessment.SectionResult] = []
         for section in scheme.sections {
             let items = section.items.map { item in
@@ -106,7 +125,7 @@ public enum Assessor {
         return Assessment(scheme: scheme.name, sections: sections, score: score, coefficientPermille: coefficient, paymentFen: payment)
     }
 
-    static func points(_ rule: AssessmentScheme.Rule, _ measured: Measurement?, bonus: Bool) -> Int {
+    static func points(_ rule: AssessmentScheme.Rule, _ measured: Observation?, bonus: Bool) -> Int {
         switch (rule, measured) {
         case (.perIncident(let points), .incidents(let count)): (bonus ? 1 : -1) * points * count
         case (.atLeast(let target, let step, let points), .rate(let rate)) where rate < target: -points * startedSteps(target - rate, step)

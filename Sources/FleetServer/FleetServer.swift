@@ -39,6 +39,9 @@ public struct FleetConfiguration: Sendable {
     /// Dispatch's rules; the fatigue limits from $FLEET_MAX_CONTINUOUS_DRIVING_MINUTES (240) and
     /// $FLEET_MAX_DAILY_DRIVING_MINUTES (480), as labour rules and platforms differ.
     public var dispatchRules = DispatchRules()
+    /// The contract's total for its whole term in fen ($FLEET_CONTRACT_TOTAL_FEN), which the
+    /// monthly assessment pays a 36th of times its coefficient; 0 until configured.
+    public var contractTotalFen: Int64 = 0
 
     public init(
         databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql,
@@ -70,6 +73,7 @@ public struct FleetConfiguration: Sendable {
         if let minutes = env["FLEET_MAX_CONTINUOUS_DRIVING_MINUTES"].flatMap(Int64.init), minutes > 0 {
             configuration.dispatchRules.maximumContinuousDriving = minutes * 60
         }
+        if let total = env["FLEET_CONTRACT_TOTAL_FEN"].flatMap(Int64.init), total >= 0 { configuration.contractTotalFen = total }
         if let minutes = env["FLEET_MAX_DAILY_DRIVING_MINUTES"].flatMap(Int64.init), minutes > 0 { configuration.dispatchRules.maximumDailyDriving = minutes * 60 }
         return configuration
     }
@@ -139,7 +143,7 @@ public enum FleetServer {
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
         let desk = DispatchDesk(client: client, feed: LiveFeed(), rules: configuration.dispatchRules, logger: logger)
         let api = Application(
-            router: FleetAPI(client: client, desk: desk, latest: LatestPositionsCache(), logger: logger).router(),
+            router: FleetAPI(client: client, desk: desk, latest: LatestPositionsCache(), contractTotalFen: configuration.contractTotalFen, logger: logger).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "fleet"),
             logger: logger
         )

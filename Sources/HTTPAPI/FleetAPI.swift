@@ -23,9 +23,15 @@ public struct FleetAPI: Sendable {
     let openAPI = SharedBox<ByteBuffer?>(nil)
     /// How long a token lasts.
     let tokenLifetime: TimeInterval
+    /// The contract's total for the whole term, in fen: the monthly fee the assessment pays.
+    let contractTotalFen: Int64
     let logger: Logger
 
-    public init(client: PostgresClient, desk: DispatchDesk, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600, logger: Logger) {
+    public init(
+        client: PostgresClient, desk: DispatchDesk, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600, contractTotalFen: Int64 = 0,
+        logger: Logger
+    ) {
+        self.contractTotalFen = contractTotalFen
         accounts = Accounts(client: client, logger: logger)
         positions = PositionQueries(client: client, logger: logger)
         files = FleetFiles(client: client, logger: logger)
@@ -52,6 +58,7 @@ public struct FleetAPI: Sendable {
         addFileRoutes(&list)
         addBookingRoutes(&list)
         addLiveRoutes(&list)
+        addAssessmentRoutes(&list)
         return list.endpoints
     }
 

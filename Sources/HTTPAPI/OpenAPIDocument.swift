@@ -99,6 +99,12 @@ enum OpenAPIDocument {
             "bookingID": "integer?", "complaintID": "integer?", "agencyID": "integer", "clock": clocks, "state": "atRisk|breached",
             "startedAt": "date-time", "dueAt": "date-time", "raisedAt": "date-time",
         ],
+        "AssessmentReport": [
+            "month": "string", "from": "date-time", "to": "date-time", "assessment": "Assessment", "evidence": "object", "unmeasured": "[string]",
+        ],
+        "Assessment": ["scheme": "string", "sections": "[AssessmentSection]", "score": "integer", "coefficientPermille": "integer", "paymentFen": "integer"],
+        "AssessmentSection": ["name": "string", "weight": "integer", "items": "[AssessmentItem]", "score": "integer"],
+        "AssessmentItem": ["id": "string", "name": "string", "measured": "object?", "points": "integer"],
         "Problem": ["type": "string", "title": "string", "status": "integer", "detail": "string", "field": "string?"],
     ]
 

@@ -199,6 +199,12 @@ public struct Bookings: Sendable {
         try await bookings("WHERE b.state NOT IN ('completed', 'settled', 'cancelled') ORDER BY b.id")
     }
 
+    /// Bookings received in [from, to), with their transitions (an assessment's period, and the
+    /// week before it whose clocks may run into it).
+    public func received(from: Date, to: Date) async throws -> [BookingRecord] {
+        try await bookings("WHERE b.received_at >= \(from) AND b.received_at < \(to) ORDER BY b.id")
+    }
+
     /// Jobs of a driver, upcoming and under way.
     public func jobs(driverID: Int64) async throws -> [BookingRecord] {
         try await bookings("WHERE b.driver_id = \(driverID) AND b.state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') ORDER BY b.pickup_time")

@@ -51,6 +51,19 @@ public struct CustomerCare: Sendable {
             """)
     }
 
+    /// Complaints received in [from, to).
+    public func complaints(from: Date, to: Date) async throws -> [Complaint] {
+        try await complaints("WHERE received_at >= \(from) AND received_at < \(to) ORDER BY id")
+    }
+
+    /// The callbacks of these bookings: when, and the satisfaction given.
+    public func callbacks(bookingIDs: [Int64]) async throws -> [Int64: (calledAt: Date, satisfaction: Int)] {
+        var out: [Int64: (Date, Int)] = [:]
+        let rows = try await client.query("SELECT booking_id, called_at, satisfaction FROM callbacks WHERE booking_id = ANY(\(bookingIDs))", logger: logger)
+        for try await (booking, at, satisfaction) in rows.decode((Int64, Date, Int16).self) { out[booking] = (at, Int(satisfaction)) }
+        return out
+    }
+
     /// Complaints without their result yet: the clocks to watch.
     public func unresolved() async throws -> [Complaint] {
         try await complaints("WHERE resolved_at IS NULL ORDER BY id")

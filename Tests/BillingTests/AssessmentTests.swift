@@ -62,7 +62,7 @@ import Testing
     @Test func theFleetSchemeOnAMonth() {
         let scheme = AssessmentScheme.fleetPreset(contractTotalFen: 360_000_000)
         #expect(scheme.sections.filter { !$0.bonus }.reduce(0) { $0 + $1.weight } == 100)
-        let month: [String: Measurement] = [
+        let month: [String: Observation] = [
             "confirmedInTime": .rate(9900), "matchedInTime": .rate(9650), "notifiedInTime": .rate(10_000), "onTime": .rate(9720),
             "replacementArrivalLate": .incidents(1), "callbackInTime": .rate(9300), "platformAvailability": .rate(9940),
         ]

@@ -183,6 +183,21 @@ import Glibc
             #expect(try await API.call(base, "GET", "/api/v1/complaints", token: other).array.isEmpty)
             #expect(try await API.call(base, "POST", "/api/v1/complaints", token: other, body: #"{"bookingID": \#(id), "text": "not ours"}"#).status == 400)
 
+            // The month's assessment counts this trip: every clock met, nothing off.
+            let today = CivilDate(chinaDayOf: Int64(Date().timeIntervalSince1970))
+            let month = "\(today.year)-\(today.month < 10 ? "0" : "")\(today.month)"
+            let admin = try await API.signIn(base, "admin")
+            let assessed = try await API.call(base, "GET", "/api/v1/assessments/\(month)", token: admin)
+            let assessment = try #require(assessed.json["assessment"] as? [String: Any], "\(assessed.json)")
+            let items = (assessment["sections"] as? [[String: Any]])?.flatMap { $0["items"] as? [[String: Any]] ?? [] } ?? []
+            func measured(_ id: String) -> [String: Int]? { items.first { $0["id"] as? String == id }?["measured"] as? [String: Int] }
+            #expect(measured("confirmedInTime") == ["rate": 10_000] && measured("matchedInTime") == ["rate": 10_000] && measured("onTime") == ["rate": 10_000])
+            #expect(measured("callbackInTime") == ["rate": 10_000] && measured("satisfaction") == ["rate": 10_000] && measured("complaintContactLate") == ["incidents": 0])
+            #expect(assessment["score"] as? Int == 100 && assessment["coefficientPermille"] as? Int == 1000, "\(assessment)")
+            #expect((assessed.json["unmeasured"] as? [String])?.contains("terminalOnline") == true)
+            #expect(try await API.call(base, "GET", "/api/v1/assessments/\(month)", token: agency).status == 403)
+            #expect(try await API.call(base, "GET", "/api/v1/assessments/2026-13", token: admin).json["field"] as? String == "month")
+
             // Every write is on the audit trail, by whom.
             let actions = Set(try await accounts.auditTrail(limit: 200).map(\.action))
             #expect(actions.isSuperset(of: ["booking-create", "booking-confirmed", "booking-match", "booking-override", "booking-enRoute", "booking-completed", "callback", "complaint-file"]))

@@ -1,3 +1,4 @@
+import Billing
 import DispatchEngine
 import Dispatching
 import Domain
@@ -117,6 +118,30 @@ import Testing
             #expect(try await care.contacted(complaint.id, at: completed.addingTimeInterval(21 * 3600)))
             try await desk.sweep(now: completed.addingTimeInterval(30 * 3600))
             #expect(try await desk.bookings.alerts(agencyID: agency, since: start, limit: 50).count == alerts.count)
+        }
+    }
+
+    /// Two bookings, one confirmed in a minute and one after 400 s: half confirmed in time,
+    /// the late one as the evidence; the match clocks still run and do not count yet.
+    @Test func indicatorsCountMetAndBreachedClocksWithTheirEvidence() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let desk = DispatchDesk(client: client, feed: LiveFeed(), logger: logger)
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市水利局")
+            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 1800)
+            let quick = try await desk.bookings.create(Self.request(agency, pickupIn: 7200, from: start), agencyID: agency, receivedAt: start, by: .engine)
+            let slow = try await desk.bookings.create(Self.request(agency, pickupIn: 7200, from: start), agencyID: agency, receivedAt: start, by: .engine)
+            try await desk.bookings.move(quick.id, to: .confirmed, at: start.addingTimeInterval(60), by: .engine)
+            try await desk.bookings.move(slow.id, to: .confirmed, at: start.addingTimeInterval(400), by: .engine)
+            let records = try await desk.bookings.received(from: start.addingTimeInterval(-60), to: start.addingTimeInterval(60))
+            let indicators = FleetIndicators(
+                bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(-60), to: start.addingTimeInterval(3600), now: start.addingTimeInterval(500)
+            )
+            #expect(indicators.measurements["confirmedInTime"] == .rate(5000) && indicators.evidence["confirmedInTime"] == [slow.id])
+            #expect(indicators.measurements["matchedInTime"] == nil && indicators.measurements["callbackInTime"] == nil)
+            #expect(indicators.measurements["replacementStartLate"] == .incidents(0))
+            // Outside the period, nothing counts.
+            let later = FleetIndicators(bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(60), to: start.addingTimeInterval(3600), now: start.addingTimeInterval(500))
+            #expect(later.measurements["confirmedInTime"] == nil)
         }
     }
 }
