@@ -16,6 +16,7 @@ public struct FleetAPI: Sendable {
     let facts: DispatchFacts
     let care: CustomerCare
     let alarms: VehicleAlarms
+    let incidents: AssessmentIncidents
     let desk: DispatchDesk
     let latest: LatestPositionsCache
     let throttle = LoginThrottle()
@@ -38,6 +39,7 @@ public struct FleetAPI: Sendable {
         facts = DispatchFacts(client: client, logger: logger)
         care = CustomerCare(client: client, logger: logger)
         alarms = VehicleAlarms(client: client, logger: logger)
+        incidents = AssessmentIncidents(client: client, logger: logger)
         self.desk = desk
         self.latest = latest
         self.tokenLifetime = tokenLifetime

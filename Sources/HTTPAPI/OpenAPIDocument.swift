@@ -101,7 +101,10 @@ enum OpenAPIDocument {
         ],
         "AssessmentReport": [
             "month": "string", "from": "date-time", "to": "date-time", "assessment": "Assessment", "evidence": "object", "unmeasured": "[string]",
+            "manual": "[AssessmentIncident]",
         ],
+        "AssessmentIncident": ["id": "integer", "itemID": "string", "count": "integer", "reason": "string", "enteredAt": "date-time"],
+        "NewIncident": ["itemID": "string", "count": "integer", "reason": "string"],
         "Assessment": ["scheme": "string", "sections": "[AssessmentSection]", "score": "integer", "coefficientPermille": "integer", "paymentFen": "integer"],
         "AssessmentSection": ["name": "string", "weight": "integer", "items": "[AssessmentItem]", "score": "integer"],
         "AssessmentItem": ["id": "string", "name": "string", "measured": "object?", "points": "integer"],

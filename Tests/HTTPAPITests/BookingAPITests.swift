@@ -197,10 +197,17 @@ import Glibc
             #expect((assessed.json["unmeasured"] as? [String])?.contains("terminalOnline") == true)
             #expect(try await API.call(base, "GET", "/api/v1/assessments/\(month)", token: agency).status == 403)
             #expect(try await API.call(base, "GET", "/api/v1/assessments/2026-13", token: admin).json["field"] as? String == "month")
+            // An assessor's commendations are added, with their reason; an item the system measures cannot be entered.
+            let entered = try await API.call(base, "POST", "/api/v1/assessments/\(month)/incidents", token: admin, body: #"{"itemID": "commendation", "count": 2, "reason": "市局表扬信"}"#)
+            #expect(entered.status == 201, "\(entered.json)")
+            let withBonus = try await API.call(base, "GET", "/api/v1/assessments/\(month)", token: admin)
+            #expect((withBonus.json["assessment"] as? [String: Any])?["score"] as? Int == 102 && (withBonus.json["manual"] as? [Any])?.count == 1)
+            let measuredItem = try await API.call(base, "POST", "/api/v1/assessments/\(month)/incidents", token: admin, body: #"{"itemID": "onTime", "count": 1, "reason": "x"}"#)
+            #expect(measuredItem.status == 400 && measuredItem.json["field"] as? String == "itemID")
 
             // Every write is on the audit trail, by whom.
             let actions = Set(try await accounts.auditTrail(limit: 200).map(\.action))
-            #expect(actions.isSuperset(of: ["booking-create", "booking-confirmed", "booking-match", "booking-override", "booking-enRoute", "booking-completed", "callback", "complaint-file"]))
+            #expect(actions.isSuperset(of: ["booking-create", "booking-confirmed", "booking-match", "booking-override", "booking-enRoute", "booking-completed", "callback", "complaint-file", "assessment-incident"]))
         }
     }
 

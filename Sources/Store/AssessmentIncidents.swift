@@ -1,0 +1,44 @@
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Incidents entered by an assessor for a month, with their reasons: added to what the system
+/// measured; corrected only by another entry.
+public struct AssessmentIncidents: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    public struct Entry: Sendable, Hashable, Codable {
+        public var id: Int64
+        public var itemID: String
+        public var count: Int
+        public var reason: String
+        public var enteredAt: Date
+    }
+
+    public func enter(month: CivilDate, itemID: String, count: Int, reason: String, by userID: Int64?) async throws -> Int64 {
+        let rows = try await client.query("""
+            INSERT INTO assessment_incidents (month, item_id, count, reason, by_user) VALUES (\(month.description)::date, \(itemID), \(Int32(count)), \(reason), \(userID))
+            RETURNING id
+            """, logger: logger)
+        for try await id in rows.decode(Int64.self) { return id }
+        throw NoRowReturned(statement: "INSERT INTO assessment_incidents")
+    }
+
+    public func entries(month: CivilDate) async throws -> [Entry] {
+        let rows = try await client.query(
+            "SELECT id, item_id, count, reason, entered_at FROM assessment_incidents WHERE month = \(month.description)::date ORDER BY id", logger: logger
+        )
+        var out: [Entry] = []
+        for try await (id, item, count, reason, at) in rows.decode((Int64, String, Int32, String, Date).self) {
+            out.append(Entry(id: id, itemID: item, count: Int(count), reason: reason, enteredAt: at))
+        }
+        return out
+    }
+}
