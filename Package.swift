@@ -57,7 +57,7 @@ let package = Package(
         .target(
             name: "TerminalSimulator",
             dependencies: [
-                "JT808", "Gateway",
+                "JT808", "Gateway", "Domain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -229,7 +229,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "JT808Tests", dependencies: ["JT808", "TerminalSimulator"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
+        .testTarget(name: "JT808Tests", dependencies: ["JT808", "Domain"], resources: [.copy("Vectors")], swiftSettings: strictSettings),
         .testTarget(
             name: "StoreTests",
             dependencies: [

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Domain
 import JT808
 
 /// A plausible drive: the vehicle moves at a speed that changes slowly, turns gently, and
@@ -85,18 +86,5 @@ public struct Route: Sendable {
             altitude: 8, speed: UInt16(speed * 10), course: UInt16(course) % 360,
             time: DeviceTime(epochSeconds: epochSeconds), extras: extras
         )
-    }
-}
-
-/// A small deterministic generator, so that a fleet's routes are the same on every run.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

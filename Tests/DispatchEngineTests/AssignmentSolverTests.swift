@@ -1,3 +1,4 @@
+import Domain
 import Testing
 
 @testable import DispatchEngine
@@ -67,18 +68,5 @@ import Testing
         #expect(assigned.count == expected.assigned && solution.cost == expected.cost, "\(m.cells)")
         #expect(Set(assigned).count == assigned.count, "a column used twice")
         for (r, c) in solution.columnOfRow.enumerated() { if let c { #expect(m[r, c] != nil, "a forbidden cell used") } }
-    }
-}
-
-/// A small deterministic generator, so that a failing seed can be replayed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

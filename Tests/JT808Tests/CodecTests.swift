@@ -1,5 +1,5 @@
+import Domain
 import JT808
-import TerminalSimulator
 import Testing
 
 @Suite struct FramingTests {

@@ -1,5 +1,5 @@
+import Domain
 import JT808
-import TerminalSimulator
 import Testing
 
 /// A deterministic generator, so failures reproduce from the seed.

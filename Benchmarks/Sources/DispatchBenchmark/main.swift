@@ -6,17 +6,6 @@ import DispatchEngine
 import Domain
 import Foundation
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 let arguments = CommandLine.arguments.dropFirst().map { $0 }
 let bookingCount = arguments.count > 0 ? Int(arguments[0])! : 1000
 let crewCount = arguments.count > 1 ? Int(arguments[1])! : 1000
@@ -24,7 +13,7 @@ let matrixFile = arguments.count > 2 ? arguments[2] : "/tmp/fleet-dispatch-matri
 
 let now: Int64 = 1_795_392_000  // 2026-11-23 08:00 China time
 let day: Int64 = 86_400, year: Int64 = 31_557_600
-var random = SplitMix64(state: 2026)
+var random = SplitMix64(seed: 2026)
 @MainActor func uniform(_ n: Int) -> Int { Int(random.next() % UInt64(n)) }
 /// Somewhere in a 40 x 40 km square around Ningbo.
 @MainActor func somewhere() -> GeoPoint { GeoPoint(latitudeE6: 29_688_000 + Int32(uniform(360_000)), longitudeE6: 121_336_000 + Int32(uniform(414_000))) }
