@@ -141,6 +141,11 @@ public struct ServiceLevels: Sendable, Hashable {
         ]
     }
 
+    /// The callback clock of a trip completed at `completedAt`, as of `now`.
+    public func callbackClock(completedAt: Int64, calledAt: Int64?, now: Int64) -> Status {
+        status(.callback, started: completedAt, due: completedAt + callback, stopped: calledAt, now: now)
+    }
+
     /// A clock as of `now`: met or breached once stopped, else running, at risk or breached.
     public func status(_ kind: Clock, started: Int64, due: Int64, stopped: Int64?, now: Int64) -> Status {
         let state: Status.State

@@ -53,8 +53,8 @@ public struct Matcher: Sendable {
             case ineligible([Ineligibility])
             /// Eligible, but serving another booking of the batch.
             case servesAnother(bookingID: Int64)
-            /// Eligible, but the optimum was cheaper without it (its cost given).
-            case costlier(cost: Int64)
+            /// Eligible, but the optimum was cheaper without it.
+            case costlier
             /// A spare crew, kept for urgent requests and replacements.
             case keptInReserve
         }
@@ -62,6 +62,8 @@ public struct Matcher: Sendable {
             public var vehicleID: Int64
             public var driverID: Int64
             public var verdict: Verdict
+            /// The pair's cost when it is eligible: what the optimum weighed.
+            public var cost: Int64?
         }
         public var bookingID: Int64
         public var crews: [CrewVerdict]
@@ -320,14 +322,15 @@ public struct Matcher: Sendable {
         let chosen = plan.assignments.first { $0.bookingID == booking.id }?.candidate.crew
         return Explanation(bookingID: booking.id, crews: crews.indices.map { c in
             let verdict: Explanation.Verdict
-            switch judge(booking, crews[c], crewIndex: c, now: now) {
+            let judged = judge(booking, crews[c], crewIndex: c, now: now)
+            switch judged {
             case .failure(let judgement): verdict = .ineligible(judgement.problems)
             case .success where chosen == c: verdict = .chosen
             case .success where plan.taken[c] != nil: verdict = .servesAnother(bookingID: plan.taken[c]!)
             case .success where plan.keptBack.contains(c) && !booking.isUrgent: verdict = .keptInReserve
-            case .success(let candidate): verdict = .costlier(cost: candidate.cost)
+            case .success: verdict = .costlier
             }
-            return Explanation.CrewVerdict(vehicleID: crews[c].vehicle.id, driverID: crews[c].driver.id, verdict: verdict)
+            return Explanation.CrewVerdict(vehicleID: crews[c].vehicle.id, driverID: crews[c].driver.id, verdict: verdict, cost: try? judged.get().cost)
         })
     }
 }

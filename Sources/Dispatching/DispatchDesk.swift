@@ -53,8 +53,6 @@ public final class DispatchDesk: Sendable {
     public func drivingTime(of driverID: Int64) -> DrivingTime? { driving.withLock { $0[driverID] } }
     public var drivingTimes: [Int64: DrivingTime] { driving.withLock { $0 } }
 
-    static func epoch(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
-
     // MARK: matching
 
     public struct Round: Sendable, Hashable {
@@ -82,7 +80,7 @@ public final class DispatchDesk: Sendable {
                 }
             }
         }
-        let plan = matcher.match(batch, crews: crews, now: Self.epoch(now))
+        let plan = matcher.match(batch, crews: crews, now: now.epochSeconds)
         var round = Round(unmatched: plan.unmatched)
         for assignment in plan.assignments {
             let c = assignment.candidate
@@ -117,7 +115,7 @@ public final class DispatchDesk: Sendable {
     func engineView(_ record: BookingRecord, now: Date) async throws -> Booking {
         var booking = record.booking
         guard record.state == .replaced else { return booking }
-        let epoch = Self.epoch(now)
+        let epoch = now.epochSeconds
         booking.receivedAt = epoch
         booking.pickupTime = max(booking.pickupTime, epoch)
         if let broken = record.vehicleID, let position = try await facts.vehicles(ids: [broken])[broken]?.position { booking.pickup = position }
@@ -144,7 +142,7 @@ public final class DispatchDesk: Sendable {
         // The pair's jobs are those of the vehicle's crew and of the driver's crew.
         let jobs = crews.filter { $0.vehicle.id == vehicleID || $0.driver.id == driverID }.flatMap(\.commitments)
         let booking = try await engineView(record, now: now)
-        if case .failure(let judgement) = matcher.judge(booking, Crew(vehicle: vehicle, driver: driver, commitments: jobs), crewIndex: 0, now: Self.epoch(now)) {
+        if case .failure(let judgement) = matcher.judge(booking, Crew(vehicle: vehicle, driver: driver, commitments: jobs), crewIndex: 0, now: now.epochSeconds) {
             throw Refused(problems: judgement.problems)
         }
         try await matchAndNotify(id, crew: (vehicleID, driverID), by: actor, note: "override: \(reason)", now: now)
@@ -188,7 +186,7 @@ public final class DispatchDesk: Sendable {
         guard let record = try await bookings.booking(id: id) else { return nil }
         let crews = try await facts.crews(driving: drivingTimes, excluding: id)
         let booking = try await engineView(record, now: now)
-        let matcher = matcher, epoch = Self.epoch(now)
+        let matcher = matcher, epoch = now.epochSeconds
         let plan = matcher.match([booking], crews: crews, now: epoch)
         let explanation = matcher.explain(booking, in: plan, crews: crews, now: epoch)
         let verdicts = zip(crews, explanation.crews).map { crew, verdict in
@@ -198,9 +196,9 @@ public final class DispatchDesk: Sendable {
             case .ineligible(let problems): (v.verdict, v.reasons) = ("ineligible", problems.map(\.description))
             case .servesAnother(let other): (v.verdict, v.reasons) = ("servesAnother", ["serves booking \(other)"])
             case .keptInReserve: (v.verdict, v.reasons) = ("keptInReserve", ["a spare crew, kept for urgent requests and replacements"])
-            case .costlier(let cost): (v.verdict, v.cost) = ("costlier", cost)
+            case .costlier: v.verdict = "costlier"
             }
-            if case .success(let candidate) = matcher.judge(booking, crew, crewIndex: 0, now: epoch) { v.cost = candidate.cost }
+            v.cost = verdict.cost
             return v
         }
         return Explanation(bookingID: id, assignedVehicleID: record.vehicleID, assignedDriverID: record.driverID, crews: verdicts)
@@ -224,18 +222,13 @@ public final class DispatchDesk: Sendable {
     /// The booking's SLA clocks as of `now`.
     public func clocks(_ record: BookingRecord, now: Date) -> [ClockBody] { statuses(record, now: now).map(ClockBody.init) }
 
-    func statuses(_ record: BookingRecord, now: Date) -> [ServiceLevels.Status] {
-        levels.clocks(for: record.history, pickupTime: Self.epoch(record.request.pickupTime), pickupZone: zones.kind(of: record.request.pickup.point), now: Self.epoch(now))
-    }
+    func statuses(_ record: BookingRecord, now: Date) -> [ServiceLevels.Status] { levels.clocks(for: record, zones: zones, now: now.epochSeconds) }
 
     /// Every open booking once: crews seen arriving on their track, accidents from the
     /// terminals' alarms replaced, clocks at risk or breached raised (once each) and published.
     public func sweep(now: Date) async throws {
         for record in try await bookings.open() {
-            var record = record
-            if let vehicle = record.vehicleID, [.notified, .enRoute].contains(record.state), let notified = record.transitions.last(where: { $0.state == .notified })?.at {
-                record = try await arrival(of: record, vehicleID: vehicle, since: notified) ?? record
-            }
+            var record = try await lookForArrival(record)
             if let vehicle = record.vehicleID, [.notified, .enRoute, .onSite, .inService].contains(record.state),
                 let since = record.transitions.last(where: { $0.state == .notified })?.at,
                 let accident = try await accident(vehicleID: vehicle, since: since)
@@ -246,14 +239,13 @@ public final class DispatchDesk: Sendable {
         }
         // Customer care: the callback within 24 hours of a trip; a complaint's contact within 12
         // hours, its result within 3 working days.
-        let epoch = Self.epoch(now)
+        let epoch = now.epochSeconds
         for trip in try await bookings.awaitingCallback(since: now.addingTimeInterval(-3 * 86_400)) {
-            let completed = Self.epoch(trip.completedAt)
-            try await alert(.booking(trip.bookingID), agencyID: trip.agencyID, levels.status(.callback, started: completed, due: completed + levels.callback, stopped: nil, now: epoch))
+            try await alert(.booking(trip.bookingID), agencyID: trip.agencyID, levels.callbackClock(completedAt: trip.completedAt.epochSeconds, calledAt: nil, now: epoch))
         }
         for complaint in try await care.unresolved() {
             let clocks = levels.complaintClocks(
-                receivedAt: Self.epoch(complaint.receivedAt), contactedAt: complaint.contactedAt.map(Self.epoch), resolvedAt: nil, now: epoch
+                receivedAt: complaint.receivedAt.epochSeconds, contactedAt: complaint.contactedAt.map(\.epochSeconds), resolvedAt: nil, now: epoch
             )
             for status in clocks { try await alert(.complaint(complaint.id), agencyID: complaint.agencyID, status) }
         }
@@ -279,6 +271,11 @@ public final class DispatchDesk: Sendable {
     /// there: the track decides).
     public func checkArrival(_ id: Int64) async throws -> BookingRecord {
         guard let record = try await bookings.booking(id: id) else { throw NoSuchRecord() }
+        return try await lookForArrival(record)
+    }
+
+    /// The booking, moved on site if its crew is on the way and its track has arrived.
+    func lookForArrival(_ record: BookingRecord) async throws -> BookingRecord {
         guard let vehicle = record.vehicleID, [.notified, .enRoute].contains(record.state),
             let notified = record.transitions.last(where: { $0.state == .notified })?.at
         else { return record }
@@ -287,9 +284,9 @@ public final class DispatchDesk: Sendable {
 
     /// On site is the first fix within 150 m of the pick-up after the driver was notified.
     func arrival(of record: BookingRecord, vehicleID: Int64, since: Date) async throws -> BookingRecord? {
-        let track = try await positions.track(vehicleID: vehicleID, from: Self.epoch(since), to: Self.epoch(Date()) + 60)
+        let track = try await positions.track(vehicleID: vehicleID, from: since.epochSeconds, to: Date().epochSeconds + 60)
         let fixes = track.map { (time: $0.gnssTime, point: GeoPoint(latitudeE6: $0.latitudeE6, longitudeE6: $0.longitudeE6)) }
-        guard let arrived = OnSiteDetector.arrival(track: fixes, pickup: record.request.pickup.point, after: Self.epoch(since)) else { return nil }
+        guard let arrived = OnSiteDetector.arrival(track: fixes, pickup: record.request.pickup.point, after: since.epochSeconds) else { return nil }
         let at = Date(timeIntervalSince1970: TimeInterval(arrived))
         if record.state == .notified {
             // The driver did not say they set off; the track says they did.
@@ -321,10 +318,10 @@ public final class DispatchDesk: Sendable {
     /// Each crew's driver's driving in the last 24 hours, from their vehicle's track.
     public func refreshDrivingTimes(now: Date) async throws {
         var measured: [Int64: DrivingTime] = [:]
-        let epoch = Self.epoch(now)
-        for crew in try await facts.crews() {
-            let track = try await positions.track(vehicleID: crew.vehicle.id, from: epoch - 86_400, to: epoch, thinnedTo: 30)
-            measured[crew.driver.id] = DrivingTime.measure(track.map { ($0.gnssTime, Int($0.speed)) }, now: epoch)
+        let epoch = now.epochSeconds
+        for pair in try await facts.pairs() {
+            let track = try await positions.track(vehicleID: pair.vehicle, from: epoch - 86_400, to: epoch, thinnedTo: 30)
+            measured[pair.driver] = DrivingTime.measure(track.map { ($0.gnssTime, Int($0.speed)) }, now: epoch)
         }
         driving.withLock { $0 = measured }
     }
@@ -368,6 +365,13 @@ public final class DispatchDesk: Sendable {
             (id, agencyID, state, vehicleID, driverID, pickupTime, version) = (r.id, r.agencyID, r.state, r.vehicleID, r.driverID, r.request.pickupTime, r.version)
             by = r.transitions.last?.by
         }
+    }
+}
+
+extension ServiceLevels {
+    /// A stored booking's clocks as of `now`, its pick-up judged city or suburb by `zones`.
+    func clocks(for record: BookingRecord, zones: ServiceZones, now: Int64) -> [Status] {
+        clocks(for: record.history, pickupTime: record.request.pickupTime.epochSeconds, pickupZone: zones.kind(of: record.request.pickup.point), now: now)
     }
 }
 

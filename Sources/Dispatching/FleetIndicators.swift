@@ -26,7 +26,7 @@ public struct FleetIndicators: Sendable {
         bookings: [BookingRecord], complaints: [CustomerCare.Complaint], callbacks: [Int64: (calledAt: Date, satisfaction: Int)],
         from: Date, to: Date, now: Date, levels: ServiceLevels = ServiceLevels(), zones: ServiceZones = .ningbo
     ) {
-        let (start, end, epoch) = (Self.epoch(from), Self.epoch(to), Self.epoch(now))
+        let (start, end, epoch) = (from.epochSeconds, to.epochSeconds, now.epochSeconds)
         var met: [ServiceLevels.Clock: Int] = [:], breached: [ServiceLevels.Clock: [Int64]] = [:]
         func count(_ status: ServiceLevels.Status, _ id: Int64) {
             guard (start..<end).contains(status.started) else { return }
@@ -38,14 +38,10 @@ public struct FleetIndicators: Sendable {
         }
         var completed = 0, calledInTime = 0, lateCallbacks: [Int64] = []
         for booking in bookings {
-            let clocks = levels.clocks(
-                for: booking.history, pickupTime: Self.epoch(booking.request.pickupTime), pickupZone: zones.kind(of: booking.request.pickup.point), now: epoch
-            )
-            for status in clocks { count(status, booking.id) }
+            for status in levels.clocks(for: booking, zones: zones, now: epoch) { count(status, booking.id) }
             // The callback within 24 hours of each trip completed in the period.
-            if let done = booking.transitions.first(where: { $0.state == .completed }).map({ Self.epoch($0.at) }), (start..<end).contains(done) {
-                let called = callbacks[booking.id].map { Self.epoch($0.calledAt) }
-                let status = levels.status(.callback, started: done, due: done + levels.callback, stopped: called, now: epoch)
+            if let done = booking.transitions.first(where: { $0.state == .completed }).map({ $0.at.epochSeconds }), (start..<end).contains(done) {
+                let status = levels.callbackClock(completedAt: done, calledAt: callbacks[booking.id]?.calledAt.epochSeconds, now: epoch)
                 guard status.state != .running, status.state != .atRisk else { continue }
                 completed += 1
                 if status.state == .met { calledInTime += 1 } else { lateCallbacks.append(booking.id) }
@@ -53,7 +49,7 @@ public struct FleetIndicators: Sendable {
         }
         for complaint in complaints {
             let clocks = levels.complaintClocks(
-                receivedAt: Self.epoch(complaint.receivedAt), contactedAt: complaint.contactedAt.map(Self.epoch), resolvedAt: complaint.resolvedAt.map(Self.epoch), now: epoch
+                receivedAt: complaint.receivedAt.epochSeconds, contactedAt: complaint.contactedAt.map(\.epochSeconds), resolvedAt: complaint.resolvedAt.map(\.epochSeconds), now: epoch
             )
             for status in clocks { count(status, complaint.id) }
         }
@@ -72,11 +68,10 @@ public struct FleetIndicators: Sendable {
             evidence["callbackInTime"] = lateCallbacks
         }
         // Satisfied: a callback rating of 4 or 5, of the period's callbacks.
-        let ratings = bookings.compactMap { callbacks[$0.id] }.filter { (start..<end).contains(Self.epoch($0.calledAt)) }
+        let ratings = bookings.compactMap { callbacks[$0.id] }.filter { (start..<end).contains($0.calledAt.epochSeconds) }
         if !ratings.isEmpty {
             measurements["satisfaction"] = .rate(ratings.filter { $0.satisfaction >= 4 }.count * 10_000 / ratings.count)
         }
     }
 
-    static func epoch(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
 }

@@ -35,17 +35,16 @@ struct Endpoint: Sendable {
 struct EndpointList {
     var endpoints: [Endpoint] = []
 
+    /// A route for signed-in users of `roles`.
     mutating func add<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, _ roles: [Role], _ summary: String, body: String? = nil, returns: String? = nil,
         status: HTTPResponse.Status = .ok, query: [(name: String, description: String)] = [],
         _ handler: @escaping @Sendable (Request, APIContext, APIUser) async throws -> Output
     ) {
-        endpoints.append(Endpoint(method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query) { request, context, user in
+        append(method, path, roles, summary, body: body, returns: returns, status: status, query: query) { request, context, user in
             guard let user else { throw Problem.unauthenticated() }
-            var response = try await handler(request, context, user).response(from: request, context: context)
-            if response.status == .ok { response.status = status }
-            return response
-        })
+            return try await handler(request, context, user)
+        }
     }
 
     /// A route anyone may call.
@@ -53,8 +52,16 @@ struct EndpointList {
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: String? = nil, returns: String? = nil, status: HTTPResponse.Status = .ok,
         _ handler: @escaping @Sendable (Request, APIContext) async throws -> Output
     ) {
-        endpoints.append(Endpoint(method: method, path: path, roles: [], summary: summary, body: body, returns: returns, status: status, query: []) { request, context, _ in
-            var response = try await handler(request, context).response(from: request, context: context)
+        append(method, path, [], summary, body: body, returns: returns, status: status, query: []) { request, context, _ in try await handler(request, context) }
+    }
+
+    /// The handler's answer as a response, with the route's success status.
+    private mutating func append<Output: ResponseGenerator>(
+        _ method: HTTPRequest.Method, _ path: String, _ roles: [Role], _ summary: String, body: String?, returns: String?, status: HTTPResponse.Status,
+        query: [(name: String, description: String)], _ handler: @escaping @Sendable (Request, APIContext, APIUser?) async throws -> Output
+    ) {
+        endpoints.append(Endpoint(method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query) { request, context, user in
+            var response = try await handler(request, context, user).response(from: request, context: context)
             if response.status == .ok { response.status = status }
             return response
         })

@@ -102,7 +102,7 @@ extension FleetAPI {
             let record = try await booking(context, user)
             let etag = "\"\(record.version)\""
             if request.headers[.ifNoneMatch] == etag { return Response(status: .notModified, headers: [.eTag: etag]) }
-            var response = try BookingBody(booking: record, clocks: desk.clocks(record, now: Date())).response(from: request, context: context)
+            var response = try bookingBody(record).response(from: request, context: context)
             response.headers[.eTag] = etag
             return response
         }
@@ -166,9 +166,7 @@ extension FleetAPI {
         }
         list.add(.get, "/api/v1/jobs", [.driver], "The signed-in driver's jobs, upcoming and under way", returns: "[Booking]") { _, _, user in
             guard let driver = try await files.driver(userID: user.id), let id = driver.id else { throw Self.notFound("no driver's file is linked to this login") }
-            var bodies: [BookingBody] = []
-            for record in try await desk.bookings.jobs(driverID: id) { bodies.append(BookingBody(booking: record, clocks: desk.clocks(record, now: Date()))) }
-            return bodies
+            return try await desk.bookings.jobs(driverID: id).map { bookingBody($0) }
         }
         list.add(.post, "/api/v1/bookings/{id}/progress", [.driver], "The driver's steps: en route (with the pre-trip check), on site (confirmed by the GNSS track), in service, completed (tolls and parking with receipts)",
                  body: "Progress", returns: "Booking") { request, context, user in
@@ -255,7 +253,7 @@ extension FleetAPI {
         }
         desk.publish(record)
         try await audit(user, "booking-create", "booking:\(record.id)", ["agency": "\(agency)", "urgent": "\(record.urgent)"])
-        return BookingBody(booking: record, clocks: desk.clocks(record, now: now))
+        return bookingBody(record, now: now)
     }
 
     /// The booking of the path, if the user may see it: an agency user only its own, a driver
@@ -274,8 +272,11 @@ extension FleetAPI {
 
     func bookingBody(_ id: Int64) async throws -> BookingBody {
         guard let record = try await desk.bookings.booking(id: id) else { throw Self.notFound("no booking \(id)") }
-        return BookingBody(booking: record, clocks: desk.clocks(record, now: Date()))
+        return bookingBody(record)
     }
+
+    /// A booking with its clocks as of `now`.
+    func bookingBody(_ record: BookingRecord, now: Date = Date()) -> BookingBody { BookingBody(booking: record, clocks: desk.clocks(record, now: now)) }
 
     /// A signed transition of the booking of the path, published and audited.
     func move(_ context: APIContext, _ user: APIUser, to state: BookingState, note: String, completion: Completion? = nil) async throws -> BookingBody {
@@ -288,7 +289,7 @@ extension FleetAPI {
         }
         desk.publish(moved)
         try await audit(user, "booking-\(state.rawValue)", "booking:\(record.id)")
-        return BookingBody(booking: moved, clocks: desk.clocks(moved, now: Date()))
+        return bookingBody(moved)
     }
 
     func progress(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> BookingBody {
@@ -308,7 +309,7 @@ extension FleetAPI {
             guard checked.state == .onSite || checked.state == .inService else {
                 throw Problem(.conflict, "Not on site by the track", detail: "the vehicle's track has not come within 150 m of the pick-up point since the job was notified")
             }
-            return BookingBody(booking: checked, clocks: desk.clocks(checked, now: Date()))
+            return bookingBody(checked)
         case .inService:
             return try await move(context, user, to: .inService, note: "")
         case .completed:

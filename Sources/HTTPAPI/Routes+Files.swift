@@ -195,14 +195,14 @@ extension FleetAPI {
     }
 
     func vehicleStanding(ids: [Int64]?) async throws -> [Int64: [String]] {
-        let matcher = desk.matcher, now = Int64(Date().timeIntervalSince1970)
+        let matcher = desk.matcher, now = Date().epochSeconds
         return try await facts.vehicles(ids: ids).mapValues { matcher.standing(of: $0, now: now).map(\.description) }
     }
 
     /// A driver is judged for the class of their crew's vehicle (a saloon if unpaired).
     func driverStanding(ids: [Int64]?) async throws -> [Int64: [String]] {
-        let matcher = desk.matcher, now = Int64(Date().timeIntervalSince1970)
-        let classOf = Dictionary(try await facts.crews().map { ($0.driver.id, $0.vehicle.vehicleClass) }, uniquingKeysWith: { a, _ in a })
+        let matcher = desk.matcher, now = Date().epochSeconds
+        let classOf = Dictionary(try await facts.pairs().map { ($0.driver, $0.vehicleClass) }, uniquingKeysWith: { a, _ in a })
         return try await facts.drivers(ids: ids, driving: desk.drivingTimes).mapValues { matcher.standing(of: $0, for: classOf[$0.id] ?? .sedan, now: now).map(\.description) }
     }
 

@@ -86,8 +86,8 @@ extension FleetAPI {
         }
         guard let vehicle = try await positions.vehicleID(plate: plate) else { throw Self.notFound("no vehicle has the plate \(plate)") }
         // Trajectories are confidential: every read is on record, by whom and of what.
-        try await audit(user, "track-read", "vehicle:\(vehicle)", ["from": "\(Int64(from.timeIntervalSince1970))", "to": "\(Int64(to.timeIntervalSince1970))"])
-        let points = try await positions.track(vehicleID: vehicle, from: Int64(from.timeIntervalSince1970), to: Int64(to.timeIntervalSince1970), thinnedTo: thin)
+        try await audit(user, "track-read", "vehicle:\(vehicle)", ["from": "\(from.epochSeconds)", "to": "\(to.epochSeconds)"])
+        let points = try await positions.track(vehicleID: vehicle, from: from.epochSeconds, to: to.epochSeconds, thinnedTo: thin)
         return TrackBody(plate: plate, from: from, to: to, points: points.map { PositionBody(plate: nil, vehicleID: nil, $0) })
     }
 

@@ -30,11 +30,9 @@ public struct Accounts: Sendable {
     }
 
     public func createAgency(name: String) async throws -> Int64 {
-        let rows = try await client.query(
+        try await client.returningID(
             "INSERT INTO agencies (name) VALUES (\(name)) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id", logger: logger
         )
-        for try await id in rows.decode(Int64.self) { return id }
-        throw NoRowReturned(statement: "INSERT INTO agencies")
     }
 
     public struct Agency: Sendable, Hashable, Codable {

@@ -23,12 +23,10 @@ public struct AssessmentIncidents: Sendable {
     }
 
     public func enter(month: CivilDate, itemID: String, count: Int, reason: String, by userID: Int64?) async throws -> Int64 {
-        let rows = try await client.query("""
+        try await client.returningID("""
             INSERT INTO assessment_incidents (month, item_id, count, reason, by_user) VALUES (\(month.description)::date, \(itemID), \(Int32(count)), \(reason), \(userID))
             RETURNING id
             """, logger: logger)
-        for try await id in rows.decode(Int64.self) { return id }
-        throw NoRowReturned(statement: "INSERT INTO assessment_incidents")
     }
 
     public func entries(month: CivilDate) async throws -> [Entry] {

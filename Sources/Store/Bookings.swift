@@ -89,15 +89,15 @@ public struct BookingRecord: Sendable, Hashable, Codable {
     public var booking: Booking {
         Booking(
             id: id, agencyID: agencyID, vehicleClass: request.vehicleClass, passengers: request.passengers,
-            pickupTime: Int64(request.pickupTime.timeIntervalSince1970), pickup: request.pickup.point, destination: request.destination.point,
-            serviceEnd: Int64(request.serviceEnd.timeIntervalSince1970), receivedAt: Int64(receivedAt.timeIntervalSince1970)
+            pickupTime: request.pickupTime.epochSeconds, pickup: request.pickup.point, destination: request.destination.point,
+            serviceEnd: request.serviceEnd.epochSeconds, receivedAt: receivedAt.epochSeconds
         )
     }
 
     /// The transitions as the SLA clocks read them.
     public var history: BookingHistory {
-        var history = BookingHistory(receivedAt: Int64(receivedAt.timeIntervalSince1970), by: transitions.first?.by ?? "")
-        for t in transitions.dropFirst() { try? history.move(to: t.state, at: Int64(t.at.timeIntervalSince1970), by: t.by) }
+        var history = BookingHistory(receivedAt: receivedAt.epochSeconds, by: transitions.first?.by ?? "")
+        for t in transitions.dropFirst() { try? history.move(to: t.state, at: t.at.epochSeconds, by: t.by) }
         return history
     }
 }
@@ -180,13 +180,14 @@ public struct Bookings: Sendable {
     }
 
     public func booking(id: Int64) async throws -> BookingRecord? {
-        try await bookings("WHERE b.id = \(id)").first
+        try await bookings("SELECT \(unescaped: Self.bookingColumns) WHERE b.id = \(id)").first
     }
 
     /// A page of bookings, newest pick-up first: an agency's own (or all, for nil), optionally
     /// in some states, changed since a time, before a cursor (the last id of the previous page).
     public func list(agencyID: Int64?, states: [BookingState]?, updatedSince: Date?, before cursor: Int64?, limit: Int) async throws -> [BookingRecord] {
         try await bookings("""
+            SELECT \(unescaped: Self.bookingColumns)
             WHERE (\(agencyID)::bigint IS NULL OR b.agency_id = \(agencyID)) AND (\(states?.map(\.rawValue))::text[] IS NULL OR b.state = ANY(\(states?.map(\.rawValue))))
               AND (\(updatedSince)::timestamptz IS NULL OR b.updated_at > \(updatedSince)) AND (\(cursor)::bigint IS NULL OR b.id < \(cursor))
             ORDER BY b.id DESC LIMIT \(limit)
@@ -196,29 +197,29 @@ public struct Bookings: Sendable {
     /// Bookings the engine still has to do something with: confirmed (or replaced) and not yet
     /// matched, and those under way, for the SLA clocks and the on-site check.
     public func open() async throws -> [BookingRecord] {
-        try await bookings("WHERE b.state NOT IN ('completed', 'settled', 'cancelled') ORDER BY b.id")
+        try await bookings("SELECT \(unescaped: Self.bookingColumns) WHERE b.state NOT IN ('completed', 'settled', 'cancelled') ORDER BY b.id")
     }
 
     /// Bookings received in [from, to), with their transitions (an assessment's period, and the
     /// week before it whose clocks may run into it).
     public func received(from: Date, to: Date) async throws -> [BookingRecord] {
-        try await bookings("WHERE b.received_at >= \(from) AND b.received_at < \(to) ORDER BY b.id")
+        try await bookings("SELECT \(unescaped: Self.bookingColumns) WHERE b.received_at >= \(from) AND b.received_at < \(to) ORDER BY b.id")
     }
 
     /// Jobs of a driver, upcoming and under way.
     public func jobs(driverID: Int64) async throws -> [BookingRecord] {
-        try await bookings("WHERE b.driver_id = \(driverID) AND b.state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') ORDER BY b.pickup_time")
+        try await bookings("SELECT \(unescaped: Self.bookingColumns) WHERE b.driver_id = \(driverID) AND b.state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') ORDER BY b.pickup_time")
     }
 
-    func bookings(_ filter: PostgresQuery) async throws -> [BookingRecord] {
-        var query: PostgresQuery = """
-            SELECT b.id, b.agency_id, b.channel, b.contact_name, b.contact_phone, b.passengers, b.vehicle_class, b.pickup_time, b.pickup_lat_e6, b.pickup_lon_e6,
-                b.pickup_address, b.destination_lat_e6, b.destination_lon_e6, b.destination_address, b.route_notes, b.service_end, b.special_needs,
-                b.received_at, b.urgent, b.state, b.vehicle_id, b.driver_id, b.tolls_fen, b.parking_fen, b.receipts, b.version, b.updated_at
-            FROM bookings b
-            """
-        query.sql += " " + filter.sql
-        query.binds = filter.binds
+    static let bookingColumns = """
+        b.id, b.agency_id, b.channel, b.contact_name, b.contact_phone, b.passengers, b.vehicle_class, b.pickup_time, b.pickup_lat_e6, b.pickup_lon_e6,
+        b.pickup_address, b.destination_lat_e6, b.destination_lon_e6, b.destination_address, b.route_notes, b.service_end, b.special_needs,
+        b.received_at, b.urgent, b.state, b.vehicle_id, b.driver_id, b.tolls_fen, b.parking_fen, b.receipts, b.version, b.updated_at
+        FROM bookings b
+        """
+
+    /// The bookings a query of the form `SELECT \(unescaped: Self.bookingColumns) WHERE ...` selects.
+    func bookings(_ query: PostgresQuery) async throws -> [BookingRecord] {
         var records: [BookingRecord] = []
         var index: [Int64: Int] = [:]
         for try await row in try await client.query(query, logger: logger) {
@@ -276,14 +277,12 @@ public struct Bookings: Sendable {
         case .booking(let id): (id, nil)
         case .complaint(let id): (nil, id)
         }
-        let rows = try await client.query("""
+        return try await client.touchedRow("""
             INSERT INTO sla_alerts (booking_id, complaint_id, clock, state, started_at, due_at)
             VALUES (\(booking), \(complaint), \(status.clock.rawValue), \(status.state.rawValue), \(Date(timeIntervalSince1970: TimeInterval(status.started))),
                 \(Date(timeIntervalSince1970: TimeInterval(status.due))))
             ON CONFLICT DO NOTHING RETURNING id
             """, logger: logger)
-        for try await _ in rows.decode(Int64.self) { return true }
-        return false
     }
 
     /// Alerts raised since a time, newest first; an agency's only, or all for nil.

@@ -26,8 +26,8 @@ public struct CustomerCare: Sendable {
     }
 
     public func file(agencyID: Int64, bookingID: Int64?, text: String, at: Date) async throws -> Complaint {
-        let id = try await returningID(
-            "INSERT INTO complaints (agency_id, booking_id, received_at, text) VALUES (\(agencyID), \(bookingID), \(at), \(text)) RETURNING id"
+        let id = try await client.returningID(
+            "INSERT INTO complaints (agency_id, booking_id, received_at, text) VALUES (\(agencyID), \(bookingID), \(at), \(text)) RETURNING id", logger: logger
         )
         guard let complaint = try await complaints(agencyID: nil, id: id).first else { throw NoSuchRecord() }
         return complaint
@@ -35,25 +35,26 @@ public struct CustomerCare: Sendable {
 
     /// Records the first contact with the agency, or the result; false if already recorded.
     public func contacted(_ id: Int64, at: Date) async throws -> Bool {
-        try await updated("UPDATE complaints SET contacted_at = \(at) WHERE id = \(id) AND contacted_at IS NULL RETURNING id")
+        try await client.touchedRow("UPDATE complaints SET contacted_at = \(at) WHERE id = \(id) AND contacted_at IS NULL RETURNING id", logger: logger)
     }
 
     public func resolved(_ id: Int64, at: Date, result: String) async throws -> Bool {
-        try await updated(
-            "UPDATE complaints SET resolved_at = \(at), result = \(result), contacted_at = coalesce(contacted_at, \(at)) WHERE id = \(id) AND resolved_at IS NULL RETURNING id"
+        try await client.touchedRow(
+            "UPDATE complaints SET resolved_at = \(at), result = \(result), contacted_at = coalesce(contacted_at, \(at)) WHERE id = \(id) AND resolved_at IS NULL RETURNING id", logger: logger
         )
     }
 
     /// An agency's complaints (all for nil), newest first; or the one with `id`.
     public func complaints(agencyID: Int64?, id: Int64? = nil, limit: Int = 100) async throws -> [Complaint] {
         try await complaints("""
+            SELECT \(unescaped: Self.complaintColumns)
             WHERE (\(agencyID)::bigint IS NULL OR agency_id = \(agencyID)) AND (\(id)::bigint IS NULL OR id = \(id)) ORDER BY id DESC LIMIT \(limit)
             """)
     }
 
     /// Complaints received in [from, to).
     public func complaints(from: Date, to: Date) async throws -> [Complaint] {
-        try await complaints("WHERE received_at >= \(from) AND received_at < \(to) ORDER BY id")
+        try await complaints("SELECT \(unescaped: Self.complaintColumns) WHERE received_at >= \(from) AND received_at < \(to) ORDER BY id")
     }
 
     /// The callbacks of these bookings: when, and the satisfaction given.
@@ -66,13 +67,13 @@ public struct CustomerCare: Sendable {
 
     /// Complaints without their result yet: the clocks to watch.
     public func unresolved() async throws -> [Complaint] {
-        try await complaints("WHERE resolved_at IS NULL ORDER BY id")
+        try await complaints("SELECT \(unescaped: Self.complaintColumns) WHERE resolved_at IS NULL ORDER BY id")
     }
 
-    func complaints(_ filter: PostgresQuery) async throws -> [Complaint] {
-        var query: PostgresQuery = "SELECT id, agency_id, booking_id, received_at, text, contacted_at, resolved_at, result FROM complaints"
-        query.sql += " " + filter.sql
-        query.binds = filter.binds
+    static let complaintColumns = "id, agency_id, booking_id, received_at, text, contacted_at, resolved_at, result FROM complaints"
+
+    /// The complaints a query of the form `SELECT \(unescaped: Self.complaintColumns) WHERE ...` selects.
+    func complaints(_ query: PostgresQuery) async throws -> [Complaint] {
         var out: [Complaint] = []
         for try await (id, agency, booking, received, text, contacted, resolved, result) in try await client.query(query, logger: logger).decode(
             (Int64, Int64, Int64?, Date, String, Date?, Date?, String?).self
@@ -84,22 +85,9 @@ public struct CustomerCare: Sendable {
 
     /// The trip's callback; false if it already had one.
     public func callback(bookingID: Int64, at: Date, satisfaction: Int, note: String, by userID: Int64?) async throws -> Bool {
-        try await updated("""
+        try await client.touchedRow("""
             INSERT INTO callbacks (booking_id, called_at, satisfaction, note, by_user) VALUES (\(bookingID), \(at), \(Int16(satisfaction)), \(note), \(userID))
             ON CONFLICT (booking_id) DO NOTHING RETURNING booking_id
-            """)
-    }
-
-    func returningID(_ query: PostgresQuery) async throws -> Int64 {
-        try await constrained {
-            for try await id in try await client.query(query, logger: logger).decode(Int64.self) { return id }
-            throw NoSuchRecord()
-        }
-    }
-
-    /// Whether the statement touched a row (its RETURNING gave one).
-    func updated(_ query: PostgresQuery) async throws -> Bool {
-        for try await _ in try await client.query(query, logger: logger).decode(Int64.self) { return true }
-        return false
+            """, logger: logger)
     }
 }

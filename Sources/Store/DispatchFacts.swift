@@ -16,8 +16,6 @@ public struct DispatchFacts: Sendable {
         self.logger = logger
     }
 
-    static func epoch(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970.rounded(.down)) }
-
     /// Vehicles by id (all, or those of `ids`).
     public func vehicles(ids: [Int64]? = nil) async throws -> [Int64: Vehicle] {
         var vehicles: [Int64: Vehicle] = [:]
@@ -43,7 +41,7 @@ public struct DispatchFacts: Sendable {
         )
         for try await (vehicle, kind, insurer, amount, start, expiry) in policies.decode((Int64, String, String, Int64, Date, Date).self) {
             guard let kind = InsurancePolicy.Kind(rawValue: kind) else { continue }
-            vehicles[vehicle]?.policies.append(InsurancePolicy(kind: kind, insurer: insurer, amountFen: amount, start: Self.epoch(start), expiry: Self.epoch(expiry)))
+            vehicles[vehicle]?.policies.append(InsurancePolicy(kind: kind, insurer: insurer, amountFen: amount, start: start.epochSeconds, expiry: expiry.epochSeconds))
         }
         // The newest inspection of each kind is all the rules read.
         let inspections = try await client.query("""
@@ -52,7 +50,7 @@ public struct DispatchFacts: Sendable {
             """, logger: logger)
         for try await (vehicle, kind, at, passed, findings) in inspections.decode((Int64, String, Date, Bool, String).self) {
             guard let kind = Inspection.Kind(rawValue: kind) else { continue }
-            vehicles[vehicle]?.inspections.append(Inspection(kind: kind, date: Self.epoch(at), passed: passed, findings: findings))
+            vehicles[vehicle]?.inspections.append(Inspection(kind: kind, date: at.epochSeconds, passed: passed, findings: findings))
         }
         return vehicles
     }
@@ -60,20 +58,21 @@ public struct DispatchFacts: Sendable {
     /// Drivers by id (all, or those of `ids`); driving time as `driving` gives it (from tracks).
     public func drivers(ids: [Int64]? = nil, driving: [Int64: DrivingTime] = [:]) async throws -> [Int64: Driver] {
         var drivers: [Int64: Driver] = [:]
-        // Civil dates as China midnights, in integer arithmetic (no time zone data needed).
         let rows = try await client.query("""
-            SELECT d.id, d.name, (d.birth_date - date '1970-01-01')::int8 * 86400 - 28800, (d.service_since - date '1970-01-01')::int8 * 86400 - 28800,
-                d.licence_classes, (d.licence_expiry - date '1970-01-01')::int8 * 86400 - 28800 + 86399, d.points,
-                (d.last_major_accident - date '1970-01-01')::int8 * 86400 - 28800, d.criminal_record, d.reserve,
+            SELECT d.id, d.name, d.birth_date::text, d.service_since::text, d.licence_classes, d.licence_expiry::text, d.points,
+                d.last_major_accident::text, d.criminal_record, d.reserve,
                 coalesce((SELECT sum(t.days) FROM driver_training t WHERE t.driver_id = d.id AND t.kind = 'preDuty' AND t.passed), 0)::int8
             FROM drivers d WHERE \(ids)::bigint[] IS NULL OR d.id = ANY(\(ids))
             """, logger: logger)
         for try await (id, name, birth, since, classes, expiry, points, accident, record, reserve, training) in rows.decode(
-            (Int64, String, Int64, Int64, [String], Int64, Int16, Int64?, Bool, Bool, Int64).self
+            (Int64, String, String, String, [String], String, Int16, String?, Bool, Bool, Int64).self
         ) {
+            // Civil dates as the China midnights they begin at; a licence is valid to the end of its day.
+            guard let birth = CivilDate(birth), let since = CivilDate(since), let expiry = CivilDate(expiry) else { continue }
             drivers[id] = Driver(
-                id: id, name: name, birthDate: birth, serviceSince: since, licenceClasses: Set(classes), licenceExpiry: expiry, points: Int(points),
-                lastMajorAccident: accident, criminalRecord: record, preDutyTrainingDays: Int(training),
+                id: id, name: name, birthDate: birth.chinaMidnight, serviceSince: since.chinaMidnight, licenceClasses: Set(classes),
+                licenceExpiry: expiry.chinaMidnight + 86_399, points: Int(points), lastMajorAccident: accident.flatMap { CivilDate($0) }?.chinaMidnight,
+                criminalRecord: record, preDutyTrainingDays: Int(training),
                 continuousDriving: driving[id]?.continuous ?? 0, drivingLast24h: driving[id]?.last24h ?? 0, reserve: reserve
             )
         }
@@ -84,10 +83,7 @@ public struct DispatchFacts: Sendable {
     /// each from 40 minutes before pick-up (the drive there and the 10 minutes' lead) to its end.
     /// `excluding` sets one booking's job aside (to judge that booking itself again).
     public func crews(driving: [Int64: DrivingTime] = [:], excluding: Int64? = nil) async throws -> [Crew] {
-        var pairs: [(vehicle: Int64, driver: Int64)] = []
-        for try await pair in try await client.query("SELECT vehicle_id, driver_id FROM crews ORDER BY vehicle_id", logger: logger).decode((Int64, Int64).self) {
-            pairs.append(pair)
-        }
+        let pairs = try await pairs()
         let vehicles = try await vehicles(ids: pairs.map(\.vehicle)), drivers = try await drivers(ids: pairs.map(\.driver), driving: driving)
         // Booking id -> window, per vehicle and per driver: a job of the crew's own pair counts once.
         var vehicleJobs: [Int64: [Int64: TimeWindow]] = [:], driverJobs: [Int64: [Int64: TimeWindow]] = [:]
@@ -106,6 +102,19 @@ public struct DispatchFacts: Sendable {
             let jobs = (vehicleJobs[pair.vehicle] ?? [:]).merging(driverJobs[pair.driver] ?? [:]) { a, _ in a }
             return Crew(vehicle: vehicle, driver: driver, commitments: jobs.sorted { $0.key < $1.key }.map(\.value))
         }
+    }
+
+    /// The standing pairings, with the class of each vehicle: what a driver is judged for, and
+    /// whose track their driving time is measured on, without loading the whole files.
+    public func pairs() async throws -> [(vehicle: Int64, driver: Int64, vehicleClass: VehicleClass)] {
+        var pairs: [(Int64, Int64, VehicleClass)] = []
+        let rows = try await client.query(
+            "SELECT c.vehicle_id, c.driver_id, v.vehicle_class FROM crews c JOIN vehicles v ON v.id = c.vehicle_id ORDER BY c.vehicle_id", logger: logger
+        )
+        for try await (vehicle, driver, vehicleClass) in rows.decode((Int64, Int64, String).self) {
+            pairs.append((vehicle, driver, VehicleClass(rawValue: vehicleClass) ?? .sedan))
+        }
+        return pairs
     }
 
     /// Mean moving speed per hour of day (China time) over the last `days` days of every

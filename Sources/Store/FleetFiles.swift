@@ -179,7 +179,7 @@ public struct FleetFiles: Sendable {
     /// created a bare one first).
     public func saveVehicle(_ v: VehicleFile) async throws -> VehicleFile {
         let registration = v.registrationDate?.description
-        let id = try await insertReturningID("""
+        let id = try await client.returningID("""
             INSERT INTO vehicles (plate, brand, model, vin, engine_number, registration_date, rental_use, vehicle_class, seats, energy,
                 driving_licence_number, registration_certificate, range_km, state_of_charge, reserve)
             VALUES (\(v.plate), \(v.brand), \(v.model), \(v.vin), \(v.engineNumber), \(registration)::date, \(v.rentalUse), \(v.vehicleClass.rawValue),
@@ -191,7 +191,7 @@ public struct FleetFiles: Sendable {
                 driving_licence_number = EXCLUDED.driving_licence_number, registration_certificate = EXCLUDED.registration_certificate,
                 range_km = EXCLUDED.range_km, state_of_charge = EXCLUDED.state_of_charge, reserve = EXCLUDED.reserve, updated_at = now()
             RETURNING id
-            """)
+            """, logger: logger)
         guard let saved = try await vehicle(id: id) else { throw NoSuchRecord() }
         return saved
     }
@@ -234,8 +234,8 @@ public struct FleetFiles: Sendable {
     }
 
     public func addPolicy(vehicleID: Int64, _ p: InsuranceRecord) async throws -> Int64 {
-        try await insertReturningID(
-            "INSERT INTO insurance_policies (vehicle_id, kind, insurer, amount_fen, starts_at, expires_at) VALUES (\(vehicleID), \(p.kind.rawValue), \(p.insurer), \(p.amountFen), \(p.startsAt), \(p.expiresAt)) RETURNING id"
+        try await client.returningID(
+            "INSERT INTO insurance_policies (vehicle_id, kind, insurer, amount_fen, starts_at, expires_at) VALUES (\(vehicleID), \(p.kind.rawValue), \(p.insurer), \(p.amountFen), \(p.startsAt), \(p.expiresAt)) RETURNING id", logger: logger
         )
     }
 
@@ -254,8 +254,8 @@ public struct FleetFiles: Sendable {
     }
 
     public func addInspection(vehicleID: Int64, _ i: InspectionRecord) async throws -> Int64 {
-        try await insertReturningID(
-            "INSERT INTO inspections (vehicle_id, kind, inspected_at, passed, findings, inspector) VALUES (\(vehicleID), \(i.kind.rawValue), \(i.inspectedAt), \(i.passed), \(i.findings ?? ""), \(i.inspector)) RETURNING id"
+        try await client.returningID(
+            "INSERT INTO inspections (vehicle_id, kind, inspected_at, passed, findings, inspector) VALUES (\(vehicleID), \(i.kind.rawValue), \(i.inspectedAt), \(i.passed), \(i.findings ?? ""), \(i.inspector)) RETURNING id", logger: logger
         )
     }
 
@@ -274,18 +274,16 @@ public struct FleetFiles: Sendable {
     }
 
     public func addMaintenance(vehicleID: Int64, _ m: MaintenanceRecord) async throws -> Int64 {
-        try await insertReturningID(
-            "INSERT INTO maintenance_records (vehicle_id, kind, started_at, finished_at, description, cost_fen) VALUES (\(vehicleID), \(m.kind.rawValue), \(m.startedAt), \(m.finishedAt), \(m.description), \(m.costFen ?? 0)) RETURNING id"
+        try await client.returningID(
+            "INSERT INTO maintenance_records (vehicle_id, kind, started_at, finished_at, description, cost_fen) VALUES (\(vehicleID), \(m.kind.rawValue), \(m.startedAt), \(m.finishedAt), \(m.description), \(m.costFen ?? 0)) RETURNING id", logger: logger
         )
     }
 
     /// Closes an open repair: the vehicle is back in service (if nothing else keeps it out).
     public func finishMaintenance(id: Int64, vehicleID: Int64, at: Date) async throws -> Bool {
-        let rows = try await client.query(
+        try await client.touchedRow(
             "UPDATE maintenance_records SET finished_at = \(at) WHERE id = \(id) AND vehicle_id = \(vehicleID) AND finished_at IS NULL RETURNING id", logger: logger
         )
-        for try await _ in rows.decode(Int64.self) { return true }
-        return false
     }
 
     public func maintenance(vehicleID: Int64) async throws -> [MaintenanceRecord] {
@@ -326,7 +324,7 @@ public struct FleetFiles: Sendable {
                 RETURNING id
                 """
         }
-        let id = try await insertReturningID(query)
+        let id = try await client.returningID(query, logger: logger)
         guard let saved = try await driver(id: id) else { throw NoSuchRecord() }
         return saved
     }
@@ -365,8 +363,8 @@ public struct FleetFiles: Sendable {
     }
 
     public func addTraining(driverID: Int64, _ t: TrainingRecord) async throws -> Int64 {
-        try await insertReturningID(
-            "INSERT INTO driver_training (driver_id, kind, held_on, days, passed, note) VALUES (\(driverID), \(t.kind.rawValue), \(t.heldOn.description)::date, \(Int16(t.days)), \(t.passed), \(t.note ?? "")) RETURNING id"
+        try await client.returningID(
+            "INSERT INTO driver_training (driver_id, kind, held_on, days, passed, note) VALUES (\(driverID), \(t.kind.rawValue), \(t.heldOn.description)::date, \(Int16(t.days)), \(t.passed), \(t.note ?? "")) RETURNING id", logger: logger
         )
     }
 
@@ -441,14 +439,5 @@ public struct FleetFiles: Sendable {
             }
         }
         return out
-    }
-
-    /// The id an INSERT (or UPDATE) ... RETURNING id gave; `NoSuchRecord` when it touched no row.
-    func insertReturningID(_ query: PostgresQuery) async throws -> Int64 {
-        // Constraint violations can surface while the rows are read: both inside `writing`.
-        try await constrained {
-            for try await id in try await client.query(query, logger: logger).decode(Int64.self) { return id }
-            throw NoSuchRecord()
-        }
     }
 }

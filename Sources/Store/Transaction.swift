@@ -11,6 +11,22 @@ extension PostgresClient {
             throw error.closureError ?? error
         }
     }
+
+    /// The id an INSERT (or UPDATE) ... RETURNING id gave; `NoSuchRecord` when it touched no
+    /// row, and constraint violations typed (`constrained`).
+    func returningID(_ query: PostgresQuery, logger: Logger) async throws -> Int64 {
+        // Violations can surface while the rows are read: both inside `constrained`.
+        try await constrained {
+            for try await id in try await self.query(query, logger: logger).decode(Int64.self) { return id }
+            throw NoSuchRecord()
+        }
+    }
+
+    /// Whether an UPDATE or INSERT ... RETURNING touched a row.
+    func touchedRow(_ query: PostgresQuery, logger: Logger) async throws -> Bool {
+        for try await _ in try await self.query(query, logger: logger).decode(Int64.self) { return true }
+        return false
+    }
 }
 
 /// A unique value (a plate, a VIN, a licence number, a username) is already taken.

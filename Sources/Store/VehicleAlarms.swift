@@ -44,10 +44,8 @@ public struct VehicleAlarms: Sendable {
 
     /// Marks an alarm handled; false if there is no such alarm or it was handled already.
     public func handle(_ id: Int64, by: String, note: String) async throws -> Bool {
-        let rows = try await client.query(
+        try await client.touchedRow(
             "UPDATE events SET handled_at = now(), handled_by = \(by), handling_note = \(note) WHERE id = \(id) AND handled_at IS NULL RETURNING id", logger: logger
         )
-        for try await _ in rows.decode(Int64.self) { return true }
-        return false
     }
 }
