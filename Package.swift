@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
-                "Domain", "DispatchEngine", "CLibPQ",
+                "Domain", "DispatchEngine", "Billing", "CLibPQ",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -96,11 +96,22 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Billing at work on the stored trips: settlement sheets drawn up, signed, disputed and
+        // settled; statements; the invoices' clock.
+        .target(
+            name: "Accounting",
+            dependencies: [
+                "Store", "Billing", "Dispatching", "DispatchEngine", "Domain",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The HTTP API (Hummingbird 2): sessions, roles, audit, problem details, OpenAPI.
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Store", "Domain", "DispatchEngine", "Dispatching", "Billing",
+                "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -112,7 +123,7 @@ let package = Package(
         .target(
             name: "FleetServer",
             dependencies: [
-                "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI", "Dispatching", "DispatchEngine",
+                "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI", "Dispatching", "DispatchEngine", "Accounting", "Billing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -23,8 +23,10 @@ public struct TripUsage: Sendable, Hashable, Codable {
 
 /// One line of a settlement sheet: what, how much of it, and its amount in fen.
 public struct FareLine: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
         case package, discount, overtime, overDistance, tolls, parking, meals, lodging, cancellation
+        /// A correction after the sheet was issued: the sheet's own lines are never changed.
+        case adjustment
     }
     public var kind: Kind
     public var detail: String

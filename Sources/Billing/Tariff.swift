@@ -4,7 +4,8 @@ import Domain
 /// over-distance rates, the agreement's cap and discount, pass-throughs at cost. Money is
 /// integer fen throughout.
 public struct Package: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+    /// A key in JSON objects (an agreement's caps: `{"halfDay": 35000}`).
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable, CodingKeyRepresentable {
         /// 4 h / 50 km.
         case halfDay
         /// 8 h / 100 km.
@@ -99,4 +100,38 @@ public enum Rounding {
         let magnitude = (abs(numerator) * 2 + denominator) / (2 * denominator)
         return numerator < 0 ? -magnitude : magnitude
     }
+}
+
+extension TariffBook {
+    /// Prices until an administrator sets the contract's own (`PUT /api/v1/tariffs`), in the
+    /// shape of DOMAIN.md's packages: half day 4 h / 50 km, full day 8 h / 100 km, a city
+    /// transfer 2 h / 30 km; the driver's fee is included in each package. A sedan's day at
+    /// CNY 700 is DOMAIN.md's CNY 500 for the car plus CNY 200 for the driver.
+    public static let standard = TariffBook(tariffs: [
+        tariff(.sedan, half: 350_00, full: 700_00, transfer: 150_00, overtime: 60_00, perKm: 3_00),
+        tariff(.suv, half: 450_00, full: 900_00, transfer: 200_00, overtime: 80_00, perKm: 4_00),
+        tariff(.van, half: 500_00, full: 1000_00, transfer: 250_00, overtime: 90_00, perKm: 4_50),
+    ])
+
+    static func tariff(_ c: VehicleClass, half: Int64, full: Int64, transfer: Int64, overtime: Int64, perKm: Int64) -> Tariff {
+        Tariff(
+            vehicleClass: c, validFrom: CivilDate(year: 2025, month: 1, day: 1)!,
+            packages: [
+                Package(kind: .halfDay, hours: 4, kilometres: 50, priceFen: half), Package(kind: .fullDay, hours: 8, kilometres: 100, priceFen: full),
+                Package(kind: .transfer, hours: 2, kilometres: 30, priceFen: transfer),
+            ],
+            overtimeFenPerHour: overtime, overtimeBasis: .startedHour, overDistanceFenPerKm: perKm
+        )
+    }
+}
+
+extension Agreement {
+    /// The framework agreement's terms for an agency without its own: the committed 12.5%
+    /// discount, no cap below the list prices, cancellation free until 2 hours before pick-up,
+    /// 50% of a half day after that and 100% once the crew is on site, and the official travel
+    /// standard for the driver's meals (CNY 100 a day) and lodging (CNY 400 a night).
+    public static let framework = Agreement(
+        discountBasisPoints: 1250, capFen: [:], cancellation: CancellationRules(freeNotice: 2 * 3600, latePercent: 50, onSitePercent: 100),
+        mealsFenPerDay: 100_00, lodgingFenPerNight: 400_00
+    )
 }

@@ -107,15 +107,28 @@ public struct ServiceLevels: Sendable, Hashable {
     public var complaintContact: Int64 = 12 * 3600
     public var complaintResultWorkingDays = 3
     public var callback: Int64 = 24 * 3600
+    public var invoiceWorkingDays = 3
     public var calendar = WorkingCalendar.china
 
     public init() {}
+
+    /// The day an invoice is due: the third working day after the day the sheet was confirmed.
+    public func invoiceDue(confirmedAt: Int64) -> CivilDate {
+        calendar.workingDay(invoiceWorkingDays, after: CivilDate(chinaDayOf: confirmedAt))
+    }
+
+    /// The invoice clock of a sheet confirmed at `confirmedAt`: it runs to the end of the due day.
+    public func invoiceClock(confirmedAt: Int64, invoicedAt: Int64?, now: Int64) -> Status {
+        status(.invoice, started: confirmedAt, due: invoiceDue(confirmedAt: confirmedAt).chinaMidnight + 86_400, stopped: invoicedAt, now: now)
+    }
 
     public enum Clock: String, Sendable, Hashable, Codable {
         case confirm, match, notify, onSite, replacementStart, replacementArrival
         /// Customer care: the agency contacted about a complaint and given its result, the
         /// callback after a trip.
         case complaintContact, complaintResult, callback
+        /// Billing: the VAT invoice within 3 working days of the settlement sheet's confirmation.
+        case invoice
     }
 
     public struct Status: Sendable, Hashable {

@@ -252,7 +252,7 @@ public final class DispatchDesk: Sendable {
     }
 
     /// A clock at risk or breached: recorded once, and published the first time.
-    func alert(_ owner: Bookings.ClockOwner, agencyID: Int64, _ status: ServiceLevels.Status) async throws {
+    public func alert(_ owner: Bookings.ClockOwner, agencyID: Int64, _ status: ServiceLevels.Status) async throws {
         guard status.state == .atRisk || status.state == .breached, status.stopped == nil, try await bookings.raise(owner, status) else { return }
         let (booking, complaint): (Int64?, Int64?) = switch owner {
         case .booking(let id): (id, nil)

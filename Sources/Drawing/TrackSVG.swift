@@ -23,8 +23,8 @@ public enum TrackSVG {
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif">
             <rect width="100%" height="100%" fill="#ffffff"/>
-            <text x="\(Int(margin))" y="26" font-size="18" fill="#212121">\(escape(title))</text>
-            <text x="\(Int(margin))" y="44" font-size="12" fill="#616161">\(escape(subtitle))</text>
+            <text x="\(Int(margin))" y="26" font-size="18" fill="#212121">\(Markup.escape(title))</text>
+            <text x="\(Int(margin))" y="44" font-size="12" fill="#616161">\(Markup.escape(subtitle))</text>
 
             """
         guard let first = track.first else {
@@ -70,7 +70,7 @@ public enum TrackSVG {
         // Legend.
         var x = w - margin - Double(bands.count) * 70
         for band in bands {
-            svg += "<rect x=\"\(format(x))\" y=\"\(format(barY - 6))\" width=\"14\" height=\"8\" fill=\"\(band.colour)\"/><text x=\"\(format(x + 18))\" y=\"\(format(barY + 2))\" font-size=\"11\">\(escape(band.label))</text>\n"
+            svg += "<rect x=\"\(format(x))\" y=\"\(format(barY - 6))\" width=\"14\" height=\"8\" fill=\"\(band.colour)\"/><text x=\"\(format(x + 18))\" y=\"\(format(barY + 2))\" font-size=\"11\">\(Markup.escape(band.label))</text>\n"
             x += 70
         }
         svg += "<text x=\"\(format(w - margin))\" y=\"\(format(barY + 16))\" font-size=\"11\" text-anchor=\"end\">km/h</text>\n</svg>\n"
@@ -87,19 +87,5 @@ public enum TrackSVG {
         let tenths = Int((value * 10).rounded())
         let sign = tenths < 0 ? "-" : ""
         return "\(sign)\(abs(tenths) / 10).\(abs(tenths) % 10)"
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            default: out.append(c)
-            }
-        }
-        return out
     }
 }

@@ -1,3 +1,5 @@
+import Accounting
+import Billing
 import DispatchEngine
 import Dispatching
 import Domain
@@ -12,10 +14,12 @@ import TerminalSimulator
 /// The demo's people: three agencies booking cars through the day, a dispatcher confirming
 /// them, and the crews driving to their jobs. The engine (`DispatchService`) does the matching
 /// and the track decides when a crew is on site, as in production; this plays only what people
-/// would do: book, confirm, drive, start and finish the service.
+/// would do: book, confirm, drive, start and finish the service, sign the settlement sheet.
+/// A few days of past trips are recorded first, so that sheets and statements exist at once.
 struct DemoOperations: Service {
     let client: PostgresClient
     let desk: DispatchDesk
+    let settlement: SettlementDesk
     let fleet: FleetSimulator
     let steering: Steering
     let readiness: Readiness
@@ -41,8 +45,11 @@ struct DemoOperations: Service {
         let dispatcher = Actor(userID: nil, name: "demo dispatcher")
         var random = SplitMix64(seed: 808)
         var nextBooking = ContinuousClock.now
+        var history = try await SampleTrips.recorded(client: client, logger: logger)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
+                if !history { history = try await recordHistory(agencyIDs) }
+                try await signSheets()
                 if ContinuousClock.now >= nextBooking {
                     try await book(agencyIDs.randomElement(using: &random)!, random: &random)
                     nextBooking = .now + bookingInterval
@@ -120,6 +127,44 @@ struct DemoOperations: Service {
             let completion = Completion(tollsFen: 0, parkingFen: 500, receipts: ["P-\(record.id)"])
             desk.publish(try await desk.bookings.move(record.id, to: .completed, at: Date(), by: crew, completion: completion))
         default: break
+        }
+    }
+
+    /// Three days of past trips, four a day, once the simulated terminals are bound to their
+    /// vehicles (the tracks are theirs); false until then.
+    func recordHistory(_ agencyIDs: [Int64]) async throws -> Bool {
+        let crews = try await SampleTrips.crews(client: client, logger: logger)
+        guard crews.count >= fleet.terminals.count / 2, !crews.isEmpty else { return false }
+        var random = SplitMix64(seed: 2026)
+        let today = CivilDate(chinaDayOf: Date().epochSeconds)
+        for daysAgo in 1...3 {
+            let day = CivilDate(daysSince1970: today.daysSince1970 - Int64(daysAgo))
+            for trip in 0..<4 {
+                let from = Self.places.randomElement(using: &random)!
+                var to = Self.places.randomElement(using: &random)!
+                while to == from { to = Self.places.randomElement(using: &random)! }
+                let pickup = Date(timeIntervalSince1970: TimeInterval(day.chinaMidnight + Int64(9 + 2 * trip) * 3600))
+                let completion = trip == 1
+                    ? Completion(tollsFen: 1_500, parkingFen: 0, receipts: ["T-\(day)-\(trip)"]) : Completion(tollsFen: 0, parkingFen: 500, receipts: ["P-\(day)-\(trip)"])
+                _ = try await SampleTrips.record(
+                    client: client, logger: logger, agencyID: agencyIDs[(daysAgo + trip) % agencyIDs.count], crew: crews[(daysAgo * 4 + trip) % crews.count],
+                    from: from, to: to, pickup: pickup, contact: "李主任", completion: completion
+                )
+            }
+        }
+        logger.notice("demo history: 12 past trips recorded")
+        return true
+    }
+
+    /// The agencies' contacts sign the sheets drawn up for them; the dispatcher clears the
+    /// flagged ones (in the demo the driver's figures are the system's).
+    func signSheets() async throws {
+        let contact = Actor(userID: nil, name: "demo agency contact"), dispatcher = Actor(userID: nil, name: "demo dispatcher")
+        for sheet in try await settlement.sheets.list(agencyID: nil, states: [.review], before: nil, limit: 100) {
+            try await settlement.sheets.resolve(sheet.id, note: "checked against the track", adjustments: [], actor: dispatcher, at: Date())
+        }
+        for sheet in try await settlement.sheets.list(agencyID: nil, states: [.issued], before: nil, limit: 100) {
+            _ = try await settlement.confirm(sheet.id, signedBy: "李主任", actor: contact, now: Date())
         }
     }
 

@@ -1,3 +1,4 @@
+import Accounting
 import Dispatching
 import Foundation
 import Logging
@@ -29,6 +30,28 @@ struct DispatchService: Service {
             } catch {
                 // The next round tries again; bookings stay open meanwhile and their clocks run.
                 logger.warning("dispatch round failed; trying again in \(interval)", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}
+
+/// Billing's heartbeat: every `interval`, the sheets of trips finished since, bookings of signed
+/// sheets settled, the invoices' clock.
+struct SettlementService: Service {
+    let desk: SettlementDesk
+    let readiness: Readiness
+    var interval: Duration = .seconds(10)
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await readiness.wait() }
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                try await desk.sweep(now: Date())
+            } catch {
+                // Nothing is lost: unsheeted trips and unsettled bookings are found again next time.
+                logger.warning("settlement sweep failed; trying again in \(interval)", metadata: ["error": "\(String(reflecting: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

@@ -1,6 +1,7 @@
 import EmbeddedPostgres
 import Foundation
 import DispatchEngine
+import Accounting
 import Dispatching
 import Gateway
 import HTTPAPI
@@ -142,19 +143,23 @@ public enum FleetServer {
         // written, then the latest positions, then the database client goes.
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
         let desk = DispatchDesk(client: client, feed: LiveFeed(), rules: configuration.dispatchRules, logger: logger)
+        let settlement = SettlementDesk(client: client, desk: desk, logger: logger)
         let api = Application(
-            router: FleetAPI(client: client, desk: desk, latest: LatestPositionsCache(), contractTotalFen: configuration.contractTotalFen, logger: logger).router(),
+            router: FleetAPI(
+                client: client, desk: desk, settlement: settlement, latest: LatestPositionsCache(), contractTotalFen: configuration.contractTotalFen, logger: logger
+            ).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "fleet"),
             logger: logger
         )
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: metrics), .init(service: client), .init(service: schema), .init(service: latest), .init(service: groupCommit), .init(service: gateway),
-            .init(service: DispatchService(desk: desk, readiness: readiness, logger: logger)), .init(service: api),
+            .init(service: DispatchService(desk: desk, readiness: readiness, logger: logger)),
+            .init(service: SettlementService(desk: settlement, readiness: readiness, logger: logger)), .init(service: api),
         ]
         if let demoFleet {
             let steering = Steering(), fleet = FleetSimulator(count: demoFleet, steering: steering)
             all.append(.init(service: DemoFleetService(client: client, fleet: fleet, gatewayPort: configuration.gateway.port, readiness: readiness, logger: logger)))
-            all.append(.init(service: DemoOperations(client: client, desk: desk, fleet: fleet, steering: steering, readiness: readiness, httpPort: configuration.httpPort, logger: logger)))
+            all.append(.init(service: DemoOperations(client: client, desk: desk, settlement: settlement, fleet: fleet, steering: steering, readiness: readiness, httpPort: configuration.httpPort, logger: logger)))
         }
         let services = ServiceGroup(configuration: .init(
             services: all,

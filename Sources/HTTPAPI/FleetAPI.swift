@@ -1,3 +1,4 @@
+import Accounting
 import Dispatching
 import Domain
 import Foundation
@@ -18,6 +19,7 @@ public struct FleetAPI: Sendable {
     let alarms: VehicleAlarms
     let incidents: AssessmentIncidents
     let desk: DispatchDesk
+    let settlement: SettlementDesk
     let latest: LatestPositionsCache
     let throttle = LoginThrottle()
     /// The OpenAPI document, built on first request from the endpoints.
@@ -29,8 +31,8 @@ public struct FleetAPI: Sendable {
     let logger: Logger
 
     public init(
-        client: PostgresClient, desk: DispatchDesk, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600, contractTotalFen: Int64 = 0,
-        logger: Logger
+        client: PostgresClient, desk: DispatchDesk, settlement: SettlementDesk? = nil, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600,
+        contractTotalFen: Int64 = 0, logger: Logger
     ) {
         self.contractTotalFen = contractTotalFen
         accounts = Accounts(client: client, logger: logger)
@@ -41,6 +43,7 @@ public struct FleetAPI: Sendable {
         alarms = VehicleAlarms(client: client, logger: logger)
         incidents = AssessmentIncidents(client: client, logger: logger)
         self.desk = desk
+        self.settlement = settlement ?? SettlementDesk(client: client, desk: desk, logger: logger)
         self.latest = latest
         self.tokenLifetime = tokenLifetime
         self.logger = logger
@@ -61,6 +64,7 @@ public struct FleetAPI: Sendable {
         addBookingRoutes(&list)
         addLiveRoutes(&list)
         addAssessmentRoutes(&list)
+        addSettlementRoutes(&list)
         return list.endpoints
     }
 

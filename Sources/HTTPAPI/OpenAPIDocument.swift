@@ -76,7 +76,7 @@ enum OpenAPIDocument {
         "Explanation": ["bookingID": "integer", "assignedVehicleID": "integer?", "assignedDriverID": "integer?", "crews": "[CrewVerdict]"],
         "Incident": ["kind": "breakdown|accident", "note": "string"],
         "PreTripCheck": ["brakes": "boolean", "steering": "boolean", "lights": "boolean", "tyres": "boolean", "charge": "boolean", "kit": "boolean", "cleanliness": "boolean"],
-        "Completion": ["tollsFen": "integer", "parkingFen": "integer", "receipts": "[string]"],
+        "Completion": ["tollsFen": "integer", "parkingFen": "integer", "receipts": "[string]", "reportedMetres": "integer?", "reportedSeconds": "integer?"],
         "Progress": ["state": "enRoute|onSite|inService|completed", "preTripCheck": "PreTripCheck?", "completion": "Completion?"],
         "Callback": ["satisfaction": "integer", "note": "string?"],
         "NewComplaint": ["agencyID": "integer?", "bookingID": "integer?", "text": "string"],
@@ -108,11 +108,52 @@ enum OpenAPIDocument {
         "Assessment": ["scheme": "string", "sections": "[AssessmentSection]", "score": "integer", "coefficientPermille": "integer", "paymentFen": "integer"],
         "AssessmentSection": ["name": "string", "weight": "integer", "items": "[AssessmentItem]", "score": "integer"],
         "AssessmentItem": ["id": "string", "name": "string", "measured": "object?", "points": "integer"],
+        "Signature": ["signedBy": "string"],
+        "Dispute": ["reason": "string"],
+        "Adjustment": ["kind": lineKinds + "?", "detail": "string", "amountFen": "integer", "reason": "string"],
+        "SheetResolution": ["note": "string", "adjustments": "[Adjustment]?"],
+        "Invoice": ["number": "string", "issuedAt": "date-time"],
+        "SettlementSheet": [
+            "id": "integer", "facts": "TripFacts", "state": "review|issued|disputed|confirmed|void", "flags": "[UsageDifference]", "lines": "[SheetLine]",
+            "totalFen": "integer", "issuedAt": "date-time", "confirmedAt": "date-time?", "confirmedBy": "string?", "invoiceDue": "date?", "invoice": "Invoice?",
+            "history": "[SheetEvent]",
+        ],
+        "TripFacts": [
+            "bookingID": "integer", "agencyID": "integer", "vehicleClass": "sedan|suv|van", "pickupTime": "date-time", "pickupAddress": "string",
+            "destinationAddress": "string", "plates": "[string]", "drivers": "[string]", "window": "ServiceWindow", "metres": "integer", "distanceSource": "string",
+            "tollsFen": "integer", "parkingFen": "integer", "receipts": "[string]", "reportedMetres": "integer?", "reportedSeconds": "integer?",
+            "cancellation": "TripCancellation?",
+        ],
+        "ServiceWindow": ["segments": "[ServiceSegment]"],
+        "ServiceSegment": ["vehicleID": "integer", "start": "date-time", "end": "date-time"],
+        "TripCancellation": ["at": "date-time", "crewOnSite": "boolean"],
+        "UsageDifference": ["field": "metres|seconds", "system": "integer", "reported": "integer"],
+        "SheetLine": [
+            "kind": lineKinds, "detail": "string", "amountFen": "integer", "evidence": "string", "adjusting": "boolean", "reason": "string?", "addedAt": "date-time",
+            "by": "string",
+        ],
+        "SheetEvent": ["at": "date-time", "kind": "issued|flagged|void|disputed|resolved|confirmed|adjusted|invoiced", "by": "string", "note": "string"],
+        "Statement": [
+            "agency": "StatementAgency", "from": "date", "through": "date", "sheets": "[SettlementSheet]", "lateAdjustments": "[LateAdjustment]",
+            "totals": "[StatementTotal]", "trips": "integer", "totalFen": "integer", "invoicedFen": "integer",
+        ],
+        "StatementAgency": ["id": "integer", "name": "string"],
+        "LateAdjustment": ["sheetID": "integer", "bookingID": "integer", "line": "SheetLine"],
+        "StatementTotal": ["kind": lineKinds, "amountFen": "integer"],
+        "TariffBook": ["tariffs": "[Tariff]"],
+        "Tariff": [
+            "vehicleClass": "sedan|suv|van", "validFrom": "date", "packages": "[TariffPackage]", "overtimeFenPerHour": "integer", "overtimeBasis": "startedHour|proRata",
+            "overDistanceFenPerKm": "integer",
+        ],
+        "TariffPackage": ["kind": "halfDay|fullDay|transfer", "hours": "integer", "kilometres": "integer", "priceFen": "integer"],
+        "Agreement": ["discountBasisPoints": "integer", "capFen": "object", "cancellation": "CancellationRules", "mealsFenPerDay": "integer", "lodgingFenPerNight": "integer"],
+        "CancellationRules": ["freeNotice": "integer", "latePercent": "integer", "onSitePercent": "integer"],
         "Problem": ["type": "string", "title": "string", "status": "integer", "detail": "string", "field": "string?"],
     ]
 
     static let roles = Role.allCases.map(\.rawValue).joined(separator: "|")
-    static let clocks = "confirm|match|notify|onSite|replacementStart|replacementArrival|complaintContact|complaintResult|callback"
+    static let clocks = "confirm|match|notify|onSite|replacementStart|replacementArrival|complaintContact|complaintResult|callback|invoice"
+    static let lineKinds = "package|discount|overtime|overDistance|tolls|parking|meals|lodging|cancellation|adjustment"
     static let states = "received|confirmed|matched|notified|enRoute|onSite|inService|completed|settled|cancelled|replaced"
 
     /// A property's JSON schema from its shorthand.

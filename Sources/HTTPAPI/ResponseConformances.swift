@@ -1,3 +1,4 @@
+import Billing
 import Dispatching
 import Hummingbird
 import Store
@@ -8,3 +9,6 @@ extension DriverFile: ResponseEncodable {}
 extension Accounts.Agency: ResponseEncodable {}
 extension CustomerCare.Complaint: ResponseEncodable {}
 extension DispatchDesk.Explanation: ResponseEncodable {}
+extension SettlementSheet: ResponseEncodable {}
+extension TariffBook: ResponseEncodable {}
+extension Agreement: ResponseEncodable {}

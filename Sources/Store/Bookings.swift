@@ -80,6 +80,8 @@ public struct BookingRecord: Sendable, Hashable, Codable {
     public var tollsFen: Int64?
     public var parkingFen: Int64?
     public var receipts: [String]
+    public var reportedMetres: Int64?
+    public var reportedSeconds: Int64?
     /// Bumped by every change: the ETag.
     public var version: Int
     public var updatedAt: Date
@@ -102,13 +104,18 @@ public struct BookingRecord: Sendable, Hashable, Codable {
     }
 }
 
-/// What the driver enters at completion: tolls and parking at cost, with receipt references.
+/// What the driver enters at completion: tolls and parking at cost, with receipt references,
+/// and optionally the time and distance the driver and the agency contact noted (checked
+/// against the system's on the settlement sheet).
 public struct Completion: Sendable, Hashable, Codable {
     public var tollsFen: Int64
     public var parkingFen: Int64
     public var receipts: [String]
-    public init(tollsFen: Int64, parkingFen: Int64, receipts: [String]) {
+    public var reportedMetres: Int64?
+    public var reportedSeconds: Int64?
+    public init(tollsFen: Int64, parkingFen: Int64, receipts: [String], reportedMetres: Int64? = nil, reportedSeconds: Int64? = nil) {
         (self.tollsFen, self.parkingFen, self.receipts) = (tollsFen, parkingFen, receipts)
+        (self.reportedMetres, self.reportedSeconds) = (reportedMetres, reportedSeconds)
     }
 }
 
@@ -167,7 +174,9 @@ public struct Bookings: Sendable {
                 UPDATE bookings SET state = \(state.rawValue), version = version + 1, updated_at = now(),
                     vehicle_id = coalesce(\(crew?.vehicleID), vehicle_id), driver_id = coalesce(\(crew?.driverID), driver_id),
                     tolls_fen = coalesce(\(completion?.tollsFen), tolls_fen), parking_fen = coalesce(\(completion?.parkingFen), parking_fen),
-                    receipts = coalesce(\(completion?.receipts), receipts)
+                    receipts = coalesce(\(completion?.receipts), receipts),
+                    reported_metres = coalesce(\(completion?.reportedMetres), reported_metres),
+                    reported_seconds = coalesce(\(completion?.reportedSeconds), reported_seconds)
                 WHERE id = \(id)
                 """, logger: logger)
             try await connection.query("""
@@ -214,7 +223,7 @@ public struct Bookings: Sendable {
     static let bookingColumns = """
         b.id, b.agency_id, b.channel, b.contact_name, b.contact_phone, b.passengers, b.vehicle_class, b.pickup_time, b.pickup_lat_e6, b.pickup_lon_e6,
         b.pickup_address, b.destination_lat_e6, b.destination_lon_e6, b.destination_address, b.route_notes, b.service_end, b.special_needs,
-        b.received_at, b.urgent, b.state, b.vehicle_id, b.driver_id, b.tolls_fen, b.parking_fen, b.receipts, b.version, b.updated_at
+        b.received_at, b.urgent, b.state, b.vehicle_id, b.driver_id, b.tolls_fen, b.parking_fen, b.receipts, b.reported_metres, b.reported_seconds, b.version, b.updated_at
         FROM bookings b
         """
 
@@ -224,8 +233,8 @@ public struct Bookings: Sendable {
         var index: [Int64: Int] = [:]
         for try await row in try await client.query(query, logger: logger) {
             let (id, agency, channel, contactName, contactPhone, passengers, vehicleClass, pickupTime, pLat, pLon, pAddress, dLat, dLon, dAddress, notes, end, needs,
-                 received, urgent, state, vehicle, driver, tolls, parking, receipts, version, updated) = try row.decode((Int64, Int64, String, String, String, Int16, String, Date, Int32, Int32, String, Int32, Int32, String, String, Date, String,
-                                Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int32, Date).self)
+                 received, urgent, state, vehicle, driver, tolls, parking, receipts, reportedMetres, reportedSeconds, version, updated) = try row.decode((Int64, Int64, String, String, String, Int16, String, Date, Int32, Int32, String, Int32, Int32, String, String, Date, String,
+                                Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int64?, Int64?, Int32, Date).self)
             var request = BookingRequest(
                 channel: .init(rawValue: channel) ?? .platform, agencyID: agency, contactName: contactName, contactPhone: contactPhone, passengers: Int(passengers),
                 vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, pickupTime: pickupTime,
@@ -236,7 +245,8 @@ public struct Bookings: Sendable {
             index[id] = records.count
             records.append(BookingRecord(
                 id: id, request: request, agencyID: agency, receivedAt: received, urgent: urgent, state: BookingState(rawValue: state) ?? .received,
-                vehicleID: vehicle, driverID: driver, tollsFen: tolls, parkingFen: parking, receipts: receipts, version: Int(version), updatedAt: updated, transitions: []
+                vehicleID: vehicle, driverID: driver, tollsFen: tolls, parkingFen: parking, receipts: receipts, reportedMetres: reportedMetres,
+                reportedSeconds: reportedSeconds, version: Int(version), updatedAt: updated, transitions: []
             ))
         }
         guard !records.isEmpty else { return [] }

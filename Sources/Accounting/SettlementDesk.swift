@@ -1,0 +1,141 @@
+import Billing
+import DispatchEngine
+import Dispatching
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+/// Billing at work on the stored trips: draws up each finished booking's settlement sheet from
+/// the system's own records (dispatch timestamps, the GNSS track, the driver's receipts), takes
+/// the agency's signature or dispute and the dispatcher's resolution, settles the booking, and
+/// watches the invoices' clock. The fare rules are `Billing`'s; this wires them to PostgreSQL.
+public struct SettlementDesk: Sendable {
+    public let sheets: Settlements
+    public let terms: BillingTerms
+    let desk: DispatchDesk
+    let positions: PositionQueries
+    let files: FleetFiles
+    let levels: ServiceLevels
+    let review: UsageReview
+    let logger: Logger
+
+    public init(client: PostgresClient, desk: DispatchDesk, levels: ServiceLevels = ServiceLevels(), review: UsageReview = UsageReview(), logger: Logger) {
+        sheets = Settlements(client: client, logger: logger)
+        terms = BillingTerms(client: client, logger: logger)
+        positions = PositionQueries(client: client, logger: logger)
+        files = FleetFiles(client: client, logger: logger)
+        self.desk = desk
+        self.levels = levels
+        self.review = review
+        self.logger = logger
+    }
+
+    /// Draws up the sheets of bookings finished since the last sweep; returns their ids.
+    @discardableResult
+    public func drawUpSheets(now: Date, limit: Int = 200) async throws -> [Int64] {
+        let book = try await terms.book()
+        var agreements: [Int64: Agreement] = [:]
+        var issued: [Int64] = []
+        for record in try await sheets.bookingsAwaitingSheets(limit: limit) {
+            let facts = try await facts(of: record)
+            if agreements[record.agencyID] == nil { agreements[record.agencyID] = try await terms.agreement(agencyID: record.agencyID) }
+            let drafter = SheetDrafter(calculator: FareCalculator(book: book, agreement: agreements[record.agencyID]!), review: review)
+            let draft: (lines: [SheetLine], flags: [UsageReview.Difference])
+            do {
+                draft = try drafter.draft(facts, at: ChinaTime(now.epochSeconds))
+            } catch {
+                // Left without a sheet and tried again next sweep, once the tariff is set.
+                logger.error("no settlement sheet for booking \(record.id): \(error); set the tariff with PUT /api/v1/tariffs")
+                continue
+            }
+            let state: SettlementSheet.State = draft.lines.isEmpty ? .void : draft.flags.isEmpty ? .issued : .review
+            if let id = try await sheets.issue(facts, lines: draft.lines, flags: draft.flags, state: state, at: now) {
+                issued.append(id)
+                if state != .void {
+                    desk.feed.publish(FeedEvent(kind: .settlement, agencyID: record.agencyID, SheetEvent(sheetID: id, bookingID: record.id, state: state)))
+                }
+            }
+        }
+        return issued
+    }
+
+    /// What the records say of a finished booking: the window from its transitions, the
+    /// distance from each serving vehicle's odometer or track over its part of the window.
+    func facts(of record: BookingRecord) async throws -> TripFacts {
+        let marks: [(mark: ServiceWindow.Mark, at: Int64)] = record.transitions.compactMap { t in
+            let at = t.at.epochSeconds
+            switch t.state {
+            case .matched: return t.vehicleID.map { (.crew(vehicleID: $0), at) }
+            case .inService: return (.serviceStarts, at)
+            case .replaced: return (.interrupted, at)
+            case .completed: return (.completed, at)
+            default: return nil
+            }
+        }
+        let window = ServiceWindow(marks: marks)
+        var metres: Double = 0
+        var sources: [String] = []
+        for segment in window.segments {
+            let m = try await positions.mileage(vehicleID: segment.vehicleID, from: segment.start.epochSeconds, to: segment.end.epochSeconds)
+            metres += m.meters
+            if !sources.contains(m.source.rawValue) { sources.append(m.source.rawValue) }
+        }
+        var plates: [String] = [], drivers: [String] = []
+        var crews: [(Int64?, Int64?)] = []
+        for t in record.transitions where t.state == .matched && !crews.contains(where: { $0 == (t.vehicleID, t.driverID) }) { crews.append((t.vehicleID, t.driverID)) }
+        // Only the crews that served: the last one matched before each start of service.
+        let served = Set(window.segments.map(\.vehicleID))
+        for (vehicle, driver) in crews where vehicle.map(served.contains) ?? false {
+            if let v = vehicle, let file = try await files.vehicle(id: v) { plates.append(file.plate) }
+            if let d = driver, let file = try await files.driver(id: d) { drivers.append(file.name) }
+        }
+        var cancellation: TripFacts.Cancellation?
+        if record.state == .cancelled, let cancelled = record.transitions.last(where: { $0.state == .cancelled }) {
+            cancellation = .init(at: ChinaTime(cancelled.at.epochSeconds), crewOnSite: record.transitions.contains { $0.state == .onSite })
+        }
+        return TripFacts(
+            bookingID: record.id, agencyID: record.agencyID, vehicleClass: record.request.vehicleClass, pickupTime: ChinaTime(record.request.pickupTime.epochSeconds),
+            pickupAddress: record.request.pickup.address, destinationAddress: record.request.destination.address, plates: plates, drivers: drivers, window: window,
+            metres: Int64(metres.rounded()), distanceSource: sources.isEmpty ? "none" : sources.joined(separator: " and "), tollsFen: record.tollsFen ?? 0,
+            parkingFen: record.parkingFen ?? 0, receipts: record.receipts, reportedMetres: record.reportedMetres, reportedSeconds: record.reportedSeconds,
+            cancellation: cancellation
+        )
+    }
+
+    /// The agency contact signs the sheet: confirmed, the invoice due in 3 working days, the
+    /// booking settled.
+    public func confirm(_ id: Int64, signedBy name: String, actor: Actor, now: Date) async throws -> SettlementSheet {
+        try await sheets.confirm(id, signedBy: name, actor: actor, at: now, invoiceDue: levels.invoiceDue(confirmedAt: now.epochSeconds))
+        guard let sheet = try await sheets.sheet(id: id) else { throw NoSuchRecord() }
+        try await settle(sheet.facts.bookingID, at: now)
+        return sheet
+    }
+
+    /// A completed booking whose sheet is confirmed moves to settled (cancelled ones stay cancelled).
+    func settle(_ bookingID: Int64, at now: Date) async throws {
+        guard let record = try await desk.bookings.booking(id: bookingID), record.state == .completed else { return }
+        desk.publish(try await desk.bookings.move(bookingID, to: .settled, at: now, by: Actor(userID: nil, name: "billing"), note: "settlement sheet confirmed"))
+    }
+
+    /// Every sweep: sheets for newly finished trips, bookings of confirmed sheets settled (after
+    /// a crash between the two steps), invoices' clocks at risk or breached raised as alerts.
+    public func sweep(now: Date) async throws {
+        try await drawUpSheets(now: now)
+        for bookingID in try await sheets.bookingsToSettle() { try await settle(bookingID, at: now) }
+        // The clock is at risk from 80% of its time: within the last day or two before it is due.
+        let epoch = now.epochSeconds
+        for sheet in try await sheets.awaitingInvoice(dueBy: CivilDate(daysSince1970: CivilDate(chinaDayOf: epoch).daysSince1970 + 2)) {
+            guard let confirmed = sheet.confirmedAt else { continue }
+            let clock = levels.invoiceClock(confirmedAt: confirmed.epochSeconds, invoicedAt: nil, now: epoch)
+            try await desk.alert(.booking(sheet.facts.bookingID), agencyID: sheet.facts.agencyID, clock)
+        }
+    }
+
+    struct SheetEvent: Encodable {
+        var sheetID: Int64
+        var bookingID: Int64
+        var state: SettlementSheet.State
+    }
+}

@@ -1,0 +1,203 @@
+import Accounting
+import Billing
+import Domain
+import Foundation
+import Hummingbird
+import Store
+
+/// Settlement sheets (signed or disputed by the agency, resolved and corrected by a
+/// dispatcher, invoiced), agencies' statements, tariffs and agreements.
+extension FleetAPI {
+    struct Signature: Decodable { var signedBy: String }
+    struct Dispute: Decodable { var reason: String }
+    struct Adjustment: Decodable {
+        /// Which total it corrects (a toll, a package...); `adjustment` if none in particular.
+        var kind: FareLine.Kind?
+        var detail: String
+        var amountFen: Int64
+        var reason: String
+    }
+    struct SheetResolution: Decodable {
+        var note: String
+        var adjustments: [Adjustment]?
+    }
+    struct InvoiceBody: Decodable {
+        var number: String
+        var issuedAt: Date
+    }
+
+    func addSettlementRoutes(_ list: inout EndpointList) {
+        list.add(.get, "/api/v1/settlements", Self.readers + [.agency], "Settlement sheets, newest first: an agency's own; by state; paged by `before` (the last id seen)",
+                 returns: "[SettlementSheet]", query: [("state", "review, issued, disputed, confirmed or void, comma-separated"), ("agency", "an agency's id (operators)"),
+                                                      ("before", "the last id of the previous page"), ("limit", "1 to 500, default 100")]) { request, _, user in
+            let agency: Int64? = user.role == .agency ? user.agencyID : try request.uri.queryParameters.get("agency").map { text in
+                guard let id = Int64(text) else { throw Problem.invalid("agency", "an agency's id") }
+                return id
+            }
+            let states = try request.uri.queryParameters.get("state").map { text in
+                try text.split(separator: ",").map { name in
+                    guard let state = SettlementSheet.State(rawValue: String(name)) else {
+                        throw Problem.invalid("state", SettlementSheet.State.allCases.map(\.rawValue).joined(separator: ", "))
+                    }
+                    return state
+                }
+            }
+            let before = try request.uri.queryParameters.get("before").map { text in
+                guard let id = Int64(text) else { throw Problem.invalid("before", "an id") }
+                return id
+            }
+            return try await settlement.sheets.list(agencyID: agency, states: states, before: before, limit: try count("limit", request, default: 100, maximum: 500))
+        }
+        list.add(.get, "/api/v1/settlements/{id}", Self.readers + [.agency], "A sheet: its lines with their evidence, the driver's figures flagged, its history",
+                 returns: "SettlementSheet") { _, context, user in
+            try await sheet(context, user)
+        }
+        list.add(.post, "/api/v1/settlements/{id}/confirm", [.agency], "The agency contact signs the sheet: confirmed (never changed again), the invoice due in 3 working days",
+                 body: "Signature", returns: "SettlementSheet") { request, context, user in
+            let current = try await sheet(context, user)
+            let body = try await decode(Signature.self, request, context)
+            try Self.require(!body.signedBy.isEmpty && body.signedBy.count <= 100, "signedBy", "the contact's name, 1 to 100 characters")
+            let signed = try await conflicts { try await settlement.confirm(current.id, signedBy: body.signedBy, actor: actor(user), now: Date()) }
+            try await audit(user, "settlement-confirm", "settlement:\(current.id)", ["signedBy": body.signedBy])
+            return signed
+        }
+        list.add(.post, "/api/v1/settlements/{id}/dispute", [.agency], "The agency contests the sheet, with its reason; a dispatcher resolves it",
+                 body: "Dispute", returns: "SettlementSheet") { request, context, user in
+            let current = try await sheet(context, user)
+            let body = try await decode(Dispute.self, request, context)
+            try Self.require(!body.reason.isEmpty && body.reason.count <= 2000, "reason", "what is wrong, 1 to 2000 characters")
+            try await conflicts { try await settlement.sheets.dispute(current.id, reason: body.reason, actor: actor(user), at: Date()) }
+            try await audit(user, "settlement-dispute", "settlement:\(current.id)")
+            return try await sheet(context, user)
+        }
+        list.add(.post, "/api/v1/settlements/{id}/resolve", Self.operators, "Resolve a dispute or a flagged difference, with adjusting lines if the sheet was wrong: back to the agency for signature",
+                 body: "SheetResolution", returns: "SettlementSheet") { request, context, user in
+            let current = try await sheet(context, user)
+            let body = try await decode(SheetResolution.self, request, context)
+            try Self.require(!body.note.isEmpty && body.note.count <= 2000, "note", "how it was resolved, 1 to 2000 characters")
+            let lines = try (body.adjustments ?? []).enumerated().map { try adjustingLine($1, field: "adjustments.\($0)", user) }
+            try await conflicts { try await settlement.sheets.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), at: Date()) }
+            try await audit(user, "settlement-resolve", "settlement:\(current.id)", ["adjustments": "\(lines.count)"])
+            return try await sheet(context, user)
+        }
+        list.add(.post, "/api/v1/settlements/{id}/adjustments", Self.operators, "Correct a sheet by a new adjusting line with its reason (its own lines never change)",
+                 body: "Adjustment", returns: "SettlementSheet", status: .created) { request, context, user in
+            let current = try await sheet(context, user)
+            let line = try adjustingLine(try await decode(Adjustment.self, request, context), field: "", user)
+            try await conflicts { try await settlement.sheets.adjust(current.id, line: line, actor: actor(user), at: Date()) }
+            try await audit(user, "settlement-adjust", "settlement:\(current.id)", ["amountFen": "\(line.amountFen)"])
+            return try await sheet(context, user)
+        }
+        list.add(.post, "/api/v1/settlements/{id}/invoice", Self.operators, "The VAT invoice of a confirmed sheet was issued: its number and time",
+                 body: "Invoice", returns: "SettlementSheet") { request, context, user in
+            let current = try await sheet(context, user)
+            let body = try await decode(InvoiceBody.self, request, context)
+            try Self.require(!body.number.isEmpty && body.number.count <= 64, "number", "the invoice's number, 1 to 64 characters")
+            try await conflicts { try await settlement.sheets.invoice(current.id, number: body.number, issuedAt: body.issuedAt, actor: actor(user), at: Date()) }
+            try await audit(user, "settlement-invoice", "settlement:\(current.id)", ["number": body.number])
+            return try await sheet(context, user)
+        }
+        list.add(.get, "/api/v1/agencies/{id}/statements", Self.readers + [.agency],
+                 "An agency's statement of the sheets confirmed in a period (the same bytes every time): JSON, CSV for Excel (UTF-8 with BOM) or printable HTML (an A4 page per sheet)",
+                 returns: "Statement", query: [("month", "YYYY-MM, China time"), ("from", "first day, YYYY-MM-DD (instead of month)"), ("through", "last day, YYYY-MM-DD"),
+                                               ("format", "json (default), csv or html")]) { request, context, user in
+            let agencyID = try id("id", context)
+            if user.role == .agency, user.agencyID != agencyID { throw Self.notFound("no agency \(agencyID)") }
+            guard let agency = try await accounts.agencies().first(where: { $0.id == agencyID }) else { throw Self.notFound("no agency \(agencyID)") }
+            let (from, through) = try period(request)
+            let statement = try await settlement.sheets.statement(agency: .init(id: agencyID, name: agency.name), from: from, through: through)
+            try await audit(user, "statement-read", "agency:\(agencyID)", ["from": "\(from)", "through": "\(through)"])
+            let name = "statement-\(agencyID)-\(from)-\(through)"
+            switch request.uri.queryParameters.get("format") ?? "json" {
+            case "json": return Self.download(try Self.statementJSON(statement), type: "application/json", name: nil)
+            case "csv": return Self.download(StatementCSV.render(statement), type: "text/csv; charset=utf-8", name: name + ".csv")
+            case "html": return Self.download(Array(StatementHTML.render(statement).utf8), type: "text/html; charset=utf-8", name: nil)
+            default: throw Problem.invalid("format", "json, csv or html")
+            }
+        }
+        list.add(.get, "/api/v1/tariffs", Self.readers + [.agency], "Every tariff version by vehicle class (the standard one until an administrator sets the contract's)",
+                 returns: "TariffBook") { _, _, _ in
+            try await settlement.terms.book()
+        }
+        list.add(.put, "/api/v1/tariffs", [.administrator], "A new version of a vehicle class's tariff from its day on", body: "Tariff", returns: "TariffBook") { request, context, user in
+            let tariff = try await decode(Tariff.self, request, context)
+            try Self.require(Set(tariff.packages.map(\.kind)).count == tariff.packages.count, "packages", "one package of each kind at most")
+            try Self.require(tariff.packages.allSatisfy { $0.priceFen > 0 && $0.hours > 0 && $0.kilometres > 0 }, "packages", "positive prices, hours and kilometres")
+            try Self.require(tariff.overtimeFenPerHour >= 0 && tariff.overDistanceFenPerKm >= 0, "overtimeFenPerHour", "rates in fen, not negative")
+            try await settlement.terms.set(tariff, by: user.id)
+            try await audit(user, "tariff-set", "tariff:\(tariff.vehicleClass.rawValue):\(tariff.validFrom)")
+            return try await settlement.terms.book()
+        }
+        list.add(.get, "/api/v1/agencies/{id}/agreement", Self.readers + [.agency], "The agency's terms: discount, caps, cancellation, meals and lodging standards",
+                 returns: "Agreement") { _, context, user in
+            let agencyID = try id("id", context)
+            if user.role == .agency, user.agencyID != agencyID { throw Self.notFound("no agency \(agencyID)") }
+            return try await settlement.terms.agreement(agencyID: agencyID)
+        }
+        list.add(.put, "/api/v1/agencies/{id}/agreement", [.administrator], "Set the agency's terms (a discount negotiated from the committed rate, caps below the list prices)",
+                 body: "Agreement", returns: "Agreement") { request, context, user in
+            let agencyID = try id("id", context)
+            let agreement = try await decode(Agreement.self, request, context)
+            try Self.require((0...10_000).contains(agreement.discountBasisPoints), "discountBasisPoints", "0 to 10000 (1250 = 12.5%)")
+            try Self.require(agreement.capFen.values.allSatisfy { $0 > 0 }, "capFen", "positive caps in fen")
+            let c = agreement.cancellation
+            try Self.require(c.freeNotice >= 0 && (0...100).contains(c.latePercent) && (0...100).contains(c.onSitePercent), "cancellation", "notice in seconds, shares 0 to 100")
+            try Self.require(agreement.mealsFenPerDay >= 0 && agreement.lodgingFenPerNight >= 0, "mealsFenPerDay", "standards in fen, not negative")
+            do { try await settlement.terms.set(agreement, agencyID: agencyID, by: user.id) } catch is NoSuchRecord { throw Self.notFound("no agency \(agencyID)") }
+            try await audit(user, "agreement-set", "agency:\(agencyID)", ["discountBasisPoints": "\(agreement.discountBasisPoints)"])
+            return agreement
+        }
+    }
+
+    /// The sheet of the path; an agency's user sees only its own (404 for another's).
+    func sheet(_ context: APIContext, _ user: APIUser) async throws -> SettlementSheet {
+        let sheetID = try id("id", context)
+        guard let found = try await settlement.sheets.sheet(id: sheetID), user.role != .agency || found.facts.agencyID == user.agencyID else {
+            throw Self.notFound("no settlement sheet \(sheetID)")
+        }
+        return found
+    }
+
+    func adjustingLine(_ a: Adjustment, field: String, _ user: APIUser) throws -> SheetLine {
+        let prefix = field.isEmpty ? "" : field + "."
+        try Self.require(!a.detail.isEmpty && a.detail.count <= 500, prefix + "detail", "what the line corrects, 1 to 500 characters")
+        try Self.require(!a.reason.isEmpty && a.reason.count <= 2000, prefix + "reason", "why, 1 to 2000 characters")
+        try Self.require(a.amountFen != 0 && abs(a.amountFen) <= 100_000_000, prefix + "amountFen", "fen, not 0, at most 1,000,000 yuan either way")
+        return SheetLine(kind: a.kind ?? .adjustment, detail: a.detail, amountFen: a.amountFen, evidence: "", adjusting: true, reason: a.reason,
+                         addedAt: ChinaTime(Date().epochSeconds), by: user.username)
+    }
+
+    /// A sheet's state refuses the action: 409 saying which states allow it.
+    func conflicts<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch let conflict as Settlements.StateConflict {
+            throw Problem(.conflict, "Not possible now", detail: conflict.description)
+        } catch is NoSuchRecord { throw Self.notFound("no such settlement sheet") }
+    }
+
+    /// The statement's period: `month`, or `from` and `through` (at most a year).
+    func period(_ request: Request) throws -> (CivilDate, CivilDate) {
+        let q = request.uri.queryParameters
+        if let month = q.get("month") {
+            guard month.count == 7, let first = CivilDate(month + "-01") else { throw Problem.invalid("month", "a month as YYYY-MM") }
+            let next = first.month == 12 ? CivilDate(year: first.year + 1, month: 1, day: 1)! : CivilDate(year: first.year, month: first.month + 1, day: 1)!
+            return (first, CivilDate(daysSince1970: next.daysSince1970 - 1))
+        }
+        guard let fromText = q.get("from"), let from = CivilDate(fromText) else { throw Problem.invalid("month", "month=YYYY-MM, or from=YYYY-MM-DD and through=YYYY-MM-DD") }
+        guard let throughText = q.get("through"), let through = CivilDate(throughText), through >= from,
+              through.daysSince1970 - from.daysSince1970 < 366
+        else { throw Problem.invalid("through", "the last day as YYYY-MM-DD, on or after from, within a year of it") }
+        return (from, through)
+    }
+
+    static func statementJSON(_ statement: Statement) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try encoder.encode(statement))
+    }
+
+    static func download(_ bytes: [UInt8], type: String, name: String?) -> Response {
+        var headers: HTTPFields = [.contentType: type]
+        if let name { headers[.contentDisposition] = "attachment; filename=\"\(name)\"" }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -1,0 +1,256 @@
+import Billing
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Settlement sheets in PostgreSQL: drawn up once per finished booking, moved through their
+/// states under a row lock, every step in `settlement_events`. Lines are only ever added (the
+/// table refuses updates and deletes).
+public struct Settlements: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// An action the sheet's state does not allow, e.g. signing a disputed sheet.
+    public struct StateConflict: Error, Sendable, Hashable, CustomStringConvertible {
+        public var state: SettlementSheet.State
+        public var action: String
+        public var allowed: [SettlementSheet.State]
+        public var description: String {
+            "a sheet that is \(state.rawValue) cannot be \(action); only one that is \(allowed.map(\.rawValue).joined(separator: " or ")) can"
+        }
+    }
+
+    /// Finished bookings without a sheet yet, oldest first.
+    public func bookingsAwaitingSheets(limit: Int) async throws -> [BookingRecord] {
+        try await Bookings(client: client, logger: logger).bookings("""
+            SELECT \(unescaped: Bookings.bookingColumns)
+            WHERE b.state IN ('completed', 'cancelled') AND NOT EXISTS (SELECT 1 FROM settlement_sheets s WHERE s.booking_id = b.id)
+            ORDER BY b.id LIMIT \(limit)
+            """)
+    }
+
+    /// Draws up a booking's sheet; nil if it already has one (another server got there first).
+    public func issue(
+        _ facts: TripFacts, lines: [SheetLine], flags: [UsageReview.Difference], state: SettlementSheet.State, at time: Date
+    ) async throws -> Int64? {
+        let factsJSON = try Self.json(facts), flagsJSON = try Self.json(flags)
+        return try await client.transaction(logger: logger) { connection -> Int64? in
+            var sheetID: Int64?
+            for try await id in try await connection.query("""
+                INSERT INTO settlement_sheets (booking_id, agency_id, facts, flags, state, issued_at)
+                VALUES (\(facts.bookingID), \(facts.agencyID), \(factsJSON)::jsonb, \(flagsJSON)::jsonb, \(state.rawValue), \(time))
+                ON CONFLICT (booking_id) DO NOTHING RETURNING id
+                """, logger: logger).decode(Int64.self) { sheetID = id }
+            guard let sheetID else { return nil }
+            try await Self.insert(lines, sheetID: sheetID, userID: nil, connection: connection, logger: logger)
+            let note = flags.map { "\($0.field): driver \($0.reported), system \($0.system)" }.joined(separator: "; ")
+            try await Self.event(sheetID, at: time, state == .review ? "flagged" : state == .void ? "void" : "issued", Actor(userID: nil, name: "billing"), note, connection, logger)
+            return sheetID
+        }
+    }
+
+    /// The agency contact signs: the sheet is confirmed and the invoice falls due.
+    public func confirm(_ id: Int64, signedBy name: String, actor: Actor, at time: Date, invoiceDue: CivilDate) async throws {
+        try await change(id, from: [.issued], action: "signed", actor: actor, at: time, event: "confirmed", note: "signed by \(name)") { connection in
+            try await connection.query("""
+                UPDATE settlement_sheets SET state = 'confirmed', confirmed_at = \(time), confirmed_by = \(name), confirmed_by_user = \(actor.userID),
+                    invoice_due = \(invoiceDue.description)::date WHERE id = \(id)
+                """, logger: logger)
+        }
+    }
+
+    /// The agency contests the sheet, with its reason.
+    public func dispute(_ id: Int64, reason: String, actor: Actor, at time: Date) async throws {
+        try await change(id, from: [.issued], action: "disputed", actor: actor, at: time, event: "disputed", note: reason) { connection in
+            try await connection.query("UPDATE settlement_sheets SET state = 'disputed' WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    /// A dispatcher settles a dispute or a flagged difference, with adjusting lines if the
+    /// sheet was wrong; it goes back to the agency for signature.
+    public func resolve(_ id: Int64, note: String, adjustments: [SheetLine], actor: Actor, at time: Date) async throws {
+        try await change(id, from: [.disputed, .review], action: "resolved", actor: actor, at: time, event: "resolved", note: note) { connection in
+            try await Self.insert(adjustments, sheetID: id, userID: actor.userID, connection: connection, logger: logger)
+            try await connection.query("UPDATE settlement_sheets SET state = 'issued' WHERE id = \(id)", logger: logger)
+        }
+    }
+
+    /// A correction: a new adjusting line (the sheet's own lines stay as they were).
+    public func adjust(_ id: Int64, line: SheetLine, actor: Actor, at time: Date) async throws {
+        try await change(id, from: [.issued, .confirmed], action: "adjusted", actor: actor, at: time, event: "adjusted", note: line.reason ?? "") { connection in
+            try await Self.insert([line], sheetID: id, userID: actor.userID, connection: connection, logger: logger)
+        }
+    }
+
+    /// The VAT invoice for a confirmed sheet was issued.
+    public func invoice(_ id: Int64, number: String, issuedAt: Date, actor: Actor, at time: Date) async throws {
+        try await change(id, from: [.confirmed], action: "invoiced", actor: actor, at: time, event: "invoiced", note: number) { connection in
+            let rows = try await connection.query("""
+                UPDATE settlement_sheets SET invoice_number = \(number), invoiced_at = \(issuedAt) WHERE id = \(id) AND invoice_number IS NULL RETURNING id
+                """, logger: logger)
+            for try await _ in rows.decode(Int64.self) { return }
+            throw StateConflict(state: .confirmed, action: "invoiced again", allowed: [.confirmed])
+        }
+    }
+
+    /// Runs `body` on the sheet under a row lock if its state allows `action`, and records the event.
+    func change(
+        _ id: Int64, from allowed: [SettlementSheet.State], action: String, actor: Actor, at time: Date, event: String, note: String,
+        _ body: (PostgresConnection) async throws -> Void
+    ) async throws {
+        try await client.transaction(logger: logger) { connection in
+            var current: SettlementSheet.State?
+            for try await state in try await connection.query("SELECT state FROM settlement_sheets WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self) {
+                current = SettlementSheet.State(rawValue: state)
+            }
+            guard let current else { throw NoSuchRecord() }
+            guard allowed.contains(current) else { throw StateConflict(state: current, action: action, allowed: allowed) }
+            try await body(connection)
+            try await Self.event(id, at: time, event, actor, note, connection, logger)
+        }
+    }
+
+    // MARK: reading
+
+    public func sheet(id: Int64) async throws -> SettlementSheet? {
+        try await sheets("SELECT \(unescaped: Self.sheetColumns) WHERE s.id = \(id)", linesBefore: nil).first
+    }
+
+    /// A page of sheets, newest first: an agency's own (or all, for nil), optionally in some states.
+    public func list(agencyID: Int64?, states: [SettlementSheet.State]?, before cursor: Int64?, limit: Int) async throws -> [SettlementSheet] {
+        try await sheets("""
+            SELECT \(unescaped: Self.sheetColumns)
+            WHERE (\(agencyID)::bigint IS NULL OR s.agency_id = \(agencyID)) AND (\(states?.map(\.rawValue))::text[] IS NULL OR s.state = ANY(\(states?.map(\.rawValue))))
+              AND (\(cursor)::bigint IS NULL OR s.id < \(cursor))
+            ORDER BY s.id DESC LIMIT \(limit)
+            """, linesBefore: nil)
+    }
+
+    /// Confirmed sheets without an invoice that is due by `day`.
+    public func awaitingInvoice(dueBy day: CivilDate) async throws -> [SettlementSheet] {
+        try await sheets("""
+            SELECT \(unescaped: Self.sheetColumns) WHERE s.state = 'confirmed' AND s.invoice_number IS NULL AND s.invoice_due <= \(day.description)::date ORDER BY s.id
+            """, linesBefore: nil)
+    }
+
+    /// Completed bookings whose sheet is confirmed: to be settled.
+    public func bookingsToSettle() async throws -> [Int64] {
+        var ids: [Int64] = []
+        for try await id in try await client.query("""
+            SELECT b.id FROM bookings b JOIN settlement_sheets s ON s.booking_id = b.id WHERE b.state = 'completed' AND s.state = 'confirmed' ORDER BY b.id
+            """, logger: logger).decode(Int64.self) { ids.append(id) }
+        return ids
+    }
+
+    /// An agency's statement for [from, to): the sheets confirmed in it with the lines written
+    /// before `to`, and the adjusting lines written in it to sheets confirmed before `from`.
+    public func statement(agency: Statement.Agency, from: CivilDate, through: CivilDate) async throws -> Statement {
+        let start = Date(timeIntervalSince1970: TimeInterval(from.chinaMidnight))
+        let end = Date(timeIntervalSince1970: TimeInterval(through.chinaMidnight + 86_400))
+        let sheets = try await sheets("""
+            SELECT \(unescaped: Self.sheetColumns)
+            WHERE s.agency_id = \(agency.id) AND s.confirmed_at >= \(start) AND s.confirmed_at < \(end) ORDER BY s.confirmed_at, s.id
+            """, linesBefore: end)
+        var late: [Statement.LateAdjustment] = []
+        let rows = try await client.query("""
+            SELECT s.id, s.booking_id, \(unescaped: Self.lineColumns) FROM settlement_lines l JOIN settlement_sheets s ON s.id = l.sheet_id
+            WHERE l.adjusting AND s.agency_id = \(agency.id) AND l.added_at >= \(start) AND l.added_at < \(end) AND s.confirmed_at < \(start)
+            ORDER BY l.added_at, l.id
+            """, logger: logger)
+        for try await row in rows {
+            let (sheetID, bookingID, kind, detail, amount, evidence, adjusting, reason, added, by) = try row.decode(
+                (Int64, Int64, String, String, Int64, String, Bool, String?, Date, String).self)
+            late.append(.init(sheetID: sheetID, bookingID: bookingID, line: Self.line(kind, detail, amount, evidence, adjusting, reason, added, by)))
+        }
+        return Statement(agency: agency, from: from, through: through, sheets: sheets, lateAdjustments: late)
+    }
+
+    static let lineColumns = "l.kind, l.detail, l.amount_fen, l.evidence, l.adjusting, l.reason, l.added_at, l.by_name"
+
+    static let sheetColumns = """
+        s.id, s.facts::text, s.flags::text, s.state, s.issued_at, s.confirmed_at, s.confirmed_by, s.invoice_due::text, s.invoice_number, s.invoiced_at
+        FROM settlement_sheets s
+        """
+
+    /// The sheets a query of the form `SELECT \(unescaped: Self.sheetColumns) WHERE ...` selects,
+    /// with their lines (those written before `linesBefore`, if given) and history.
+    func sheets(_ query: PostgresQuery, linesBefore: Date?) async throws -> [SettlementSheet] {
+        var sheets: [SettlementSheet] = []
+        var index: [Int64: Int] = [:]
+        var lines: [[SheetLine]] = [], events: [[SettlementSheet.Event]] = []
+        let decoder = JSONDecoder()
+        for try await row in try await client.query(query, logger: logger) {
+            let (id, facts, flags, state, issued, confirmed, confirmedBy, due, number, invoiced) = try row.decode(
+                (Int64, String, String, String, Date, Date?, String?, String?, String?, Date?).self)
+            index[id] = sheets.count
+            sheets.append(SettlementSheet(
+                id: id, facts: try decoder.decode(TripFacts.self, from: Data(facts.utf8)),
+                state: SettlementSheet.State(rawValue: state) ?? .issued, flags: try decoder.decode([UsageReview.Difference].self, from: Data(flags.utf8)),
+                lines: [], issuedAt: ChinaTime(issued.epochSeconds), confirmedAt: confirmed.map { ChinaTime($0.epochSeconds) }, confirmedBy: confirmedBy,
+                invoiceDue: due.flatMap { CivilDate($0) },
+                invoice: number.map { SettlementSheet.Invoice(number: $0, issuedAt: ChinaTime((invoiced ?? issued).epochSeconds)) }
+            ))
+            lines.append([])
+            events.append([])
+        }
+        guard !sheets.isEmpty else { return [] }
+        let ids = sheets.map(\.id)
+        let lineRows = try await client.query("""
+            SELECT l.sheet_id, \(unescaped: Self.lineColumns) FROM settlement_lines l
+            WHERE l.sheet_id = ANY(\(ids)) AND (\(linesBefore)::timestamptz IS NULL OR l.added_at < \(linesBefore)) ORDER BY l.id
+            """, logger: logger)
+        for try await row in lineRows {
+            let (sheet, kind, detail, amount, evidence, adjusting, reason, added, by) = try row.decode((Int64, String, String, Int64, String, Bool, String?, Date, String).self)
+            if let i = index[sheet] { lines[i].append(Self.line(kind, detail, amount, evidence, adjusting, reason, added, by)) }
+        }
+        let eventRows = try await client.query("""
+            SELECT sheet_id, at, kind, by_name, note FROM settlement_events
+            WHERE sheet_id = ANY(\(ids)) AND (\(linesBefore)::timestamptz IS NULL OR at < \(linesBefore)) ORDER BY id
+            """, logger: logger)
+        for try await (sheet, at, kind, by, note) in eventRows.decode((Int64, Date, String, String, String).self) {
+            if let i = index[sheet] { events[i].append(.init(at: ChinaTime(at.epochSeconds), kind: kind, by: by, note: note)) }
+        }
+        return sheets.indices.map { i in
+            let s = sheets[i]
+            return SettlementSheet(
+                id: s.id, facts: s.facts, state: s.state, flags: s.flags, lines: lines[i], issuedAt: s.issuedAt, confirmedAt: s.confirmedAt,
+                confirmedBy: s.confirmedBy, invoiceDue: s.invoiceDue, invoice: s.invoice, history: events[i]
+            )
+        }
+    }
+
+    static func line(_ kind: String, _ detail: String, _ amount: Int64, _ evidence: String, _ adjusting: Bool, _ reason: String?, _ added: Date, _ by: String) -> SheetLine {
+        SheetLine(
+            kind: FareLine.Kind(rawValue: kind) ?? .adjustment, detail: detail, amountFen: amount, evidence: evidence, adjusting: adjusting, reason: reason,
+            addedAt: ChinaTime(added.epochSeconds), by: by
+        )
+    }
+
+    static func insert(_ lines: [SheetLine], sheetID: Int64, userID: Int64?, connection: PostgresConnection, logger: Logger) async throws {
+        for line in lines {
+            try await connection.query("""
+                INSERT INTO settlement_lines (sheet_id, kind, detail, amount_fen, evidence, adjusting, reason, added_at, by_name, by_user)
+                VALUES (\(sheetID), \(line.kind.rawValue), \(line.detail), \(line.amountFen), \(line.evidence), \(line.adjusting), \(line.reason),
+                        to_timestamp(\(Double(line.addedAt.epochSeconds))), \(line.by), \(userID))
+                """, logger: logger)
+        }
+    }
+
+    static func event(_ sheetID: Int64, at time: Date, _ kind: String, _ actor: Actor, _ note: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
+        try await connection.query("""
+            INSERT INTO settlement_events (sheet_id, at, kind, by_name, by_user, note) VALUES (\(sheetID), \(time), \(kind), \(actor.name), \(actor.userID), \(note))
+            """, logger: logger)
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+}
