@@ -166,6 +166,7 @@ public struct UsageReview: Sendable, Hashable, Codable {
         public var field: String
         public var system: Int64
         public var reported: Int64
+        public init(field: String, system: Int64, reported: Int64) { (self.field, self.system, self.reported) = (field, system, reported) }
     }
 
     /// Distance: the larger of 2 km and 5% of the system's; time: 15 minutes.

@@ -1,3 +1,4 @@
+import DispatchEngine
 import Domain
 import Testing
 
@@ -30,5 +31,21 @@ import Testing
         }
         #expect(calendar.years[2025]?.holidays.count == 18 && calendar.years[2026]?.holidays.count == 19)
         #expect(calendar.years[2025]?.workingWeekends.count == 5 && calendar.years[2026]?.workingWeekends.count == 6)
+    }
+}
+
+@Suite struct InvoiceClockTests {
+    @Test func anInvoiceIsDueOnTheThirdWorkingDayAcrossTheNationalDayHolidays() {
+        let levels = ServiceLevels()
+        // Confirmed Wednesday 2026-09-30 15:00: 1-7 October are off; Thursday 8, Friday 9 and
+        // Saturday 10 October (a working Saturday) are the three working days.
+        let confirmed = CivilDate(year: 2026, month: 9, day: 30)!.chinaMidnight + 15 * 3600
+        #expect(levels.invoiceDue(confirmedAt: confirmed) == CivilDate(year: 2026, month: 10, day: 10))
+        // Running on the 9th, at risk late on the due day, breached on the 11th.
+        let dueEnd = CivilDate(year: 2026, month: 10, day: 11)!.chinaMidnight
+        #expect(levels.invoiceClock(confirmedAt: confirmed, invoicedAt: nil, now: CivilDate(year: 2026, month: 10, day: 2)!.chinaMidnight).state == .running)
+        #expect(levels.invoiceClock(confirmedAt: confirmed, invoicedAt: nil, now: dueEnd - 3600).state == .atRisk)
+        #expect(levels.invoiceClock(confirmedAt: confirmed, invoicedAt: nil, now: dueEnd + 1).state == .breached)
+        #expect(levels.invoiceClock(confirmedAt: confirmed, invoicedAt: dueEnd - 60, now: dueEnd + 86_400).state == .met)
     }
 }
