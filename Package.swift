@@ -220,7 +220,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "PostgresTestSupport",
+                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "PostgresTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -191,6 +191,29 @@ import Testing
             let own = (me.value as? [String: Any])?["agencyID"] as? Int == agencyID
             #expect(try await Self.json(http, "GET", "/api/v1/bookings/\(id)", token: token).status == (own ? 200 : 404))
         }
+
+        // The demo's past trips are settled: their sheets drawn up and signed by the agencies'
+        // contacts. A sheet's agency pulls the month's statement with it; another agency cannot.
+        var signed: [String: Any]?
+        for _ in 0..<120 where signed == nil {
+            try await Task.sleep(for: .milliseconds(500))
+            signed = (try await Self.json(http, "GET", "/api/v1/settlements?state=confirmed", token: dispatcher).value as? [[String: Any]])?.first
+        }
+        let sheet = try #require(signed, "no settlement sheet signed within a minute")
+        let facts = try #require(sheet["facts"] as? [String: Any])
+        let sheetAgency = try #require(facts["agencyID"] as? Int)
+        let month = String(try #require(sheet["confirmedAt"] as? String).prefix(7))
+        for n in 1...3 {
+            let token = try await Self.signIn(http, "agency\(n)")
+            let me = try await Self.json(http, "GET", "/api/v1/me", token: token)
+            let own = (me.value as? [String: Any])?["agencyID"] as? Int == sheetAgency
+            let statement = try await Self.json(http, "GET", "/api/v1/agencies/\(sheetAgency)/statements?month=\(month)", token: token)
+            #expect(statement.status == (own ? 200 : 404))
+            if own {
+                let ids = ((statement.value as? [String: Any])?["sheets"] as? [[String: Any]])?.compactMap { $0["id"] as? Int }
+                #expect(ids?.contains(sheet["id"] as? Int ?? -1) == true, "\(String(describing: statement.value))")
+            }
+        }
         demo.interrupt()
         demo.waitUntilExit()
         #expect(demo.terminationStatus == 0)

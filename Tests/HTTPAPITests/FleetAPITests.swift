@@ -22,6 +22,7 @@ import Dispatching
         var json: [String: Any]
         var array: [Any]
         var etag: String?
+        var body: Data = Data()
     }
 
     /// A running API on a fresh database with an administrator, a dispatcher, an auditor and an
@@ -72,7 +73,7 @@ import Dispatching
         let parsed = try? JSONSerialization.jsonObject(with: data)
         return Reply(
             status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), json: parsed as? [String: Any] ?? [:], array: parsed as? [Any] ?? [],
-            etag: http.value(forHTTPHeaderField: "ETag")
+            etag: http.value(forHTTPHeaderField: "ETag"), body: data
         )
     }
 

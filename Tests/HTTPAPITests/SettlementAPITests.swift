@@ -1,0 +1,175 @@
+import Accounting
+import Billing
+import DispatchEngine
+import Domain
+import Foundation
+import HTTPTypes
+import PostgresNIO
+import PostgresTestSupport
+import Store
+import Testing
+
+@testable import HTTPAPI
+
+/// A trip's settlement through real HTTP on a real database: the sheet drawn up from the
+/// recorded trip and its track, flagged, disputed, resolved, signed, corrected, invoiced; the
+/// statement in its three formats, the same bytes each time, for its own agency only.
+@Suite struct SettlementAPITests {
+    typealias API = FleetAPITests
+
+    @Test func aTripsSheetFromDrawingUpToStatement() async throws {
+        try await API.withAPI { base, accounts, client in
+            let logger = TestPostgres.logger
+            let crews = try await BookingAPITests.fleet(client)
+            let agencyID = try #require(try await accounts.agencies().first?.id)
+            let otherAgency = try await accounts.createAgency(name: "市教育局")
+            _ = try await accounts.createUser(username: "other", passwordHash: await PasswordHash.hash("correct horse"), role: "agency", agencyID: otherAgency)
+            let (agency, other, dispatcher) = (try await API.signIn(base, "agency"), try await API.signIn(base, "other"), try await API.signIn(base, "dispatcher"))
+
+            // Yesterday 10:00, 天一广场 to 宁波东站 (about 5 km, 10 minutes at 30 km/h), with its
+            // track; the driver noted 30 km, which the odometer does not bear out.
+            let yesterday = CivilDate(daysSince1970: CivilDate(chinaDayOf: Date().epochSeconds).daysSince1970 - 1)
+            let pickup = Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + 10 * 3600))
+            let bookingID = try await SampleTrips.record(
+                client: client, logger: logger, agencyID: agencyID, crew: (crews[0].vehicleID, crews[0].driverID, crews[0].terminal),
+                from: BookingAPITests.pickup, to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"), pickup: pickup, contact: "李主任",
+                completion: Completion(tollsFen: 1_500, parkingFen: 800, receipts: ["ETC-0001", "P-77"], reportedMetres: 30_000)
+            )
+            let api = API.api(client)
+            let issued = try await api.settlement.drawUpSheets(now: Date())
+            #expect(issued.count == 1)
+            #expect(try await api.settlement.drawUpSheets(now: Date()).isEmpty, "a trip has one sheet")
+            let id = try #require(issued.first)
+
+            // The sheet: a half day (standard sedan 350.00), 12.5% off, tolls and parking at cost:
+            // 35000 - 4375 + 1500 + 800 = 32925; the distance from the odometer; the driver's 30 km flagged.
+            let sheet = try await API.call(base, "GET", "/api/v1/settlements/\(id)", token: agency)
+            #expect(sheet.status == 200 && sheet.json["totalFen"] as? Int == 32_925 && sheet.json["state"] as? String == "review", "\(sheet.json)")
+            let facts = try #require(sheet.json["facts"] as? [String: Any])
+            let metres = try #require(facts["metres"] as? Int)
+            #expect(facts["distanceSource"] as? String == "odometer" && (4_500...5_500).contains(metres), "\(facts)")
+            #expect((sheet.json["flags"] as? [[String: Any]])?.first?["field"] as? String == "metres")
+            let evidence = (sheet.json["lines"] as? [[String: Any]])?.compactMap { $0["evidence"] as? String } ?? []
+            #expect(evidence.contains { $0.contains("by odometer of 浙B00000D") } && evidence.contains { $0.contains("ETC-0001, P-77") }, "\(evidence)")
+
+            // Another agency sees nothing of it, on every route that names it: 404 where an
+            // agency may call the route, 403 where it may not.
+            for route in api.endpoints where route.path.hasPrefix("/api/v1/settlements/{id}") {
+                let path = route.path.replacingOccurrences(of: "{id}", with: "\(id)")
+                let refused = try await API.call(base, route.method.rawValue, path, token: other, body: route.body != nil ? #"{"signedBy": "x", "reason": "x"}"# : nil)
+                #expect(refused.status == (route.roles.contains(.agency) ? 404 : 403), "\(route.method) \(route.path) by another agency: \(refused.status)")
+            }
+            #expect(try await API.call(base, "GET", "/api/v1/settlements/\(id)", token: other).status == 404)
+            #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/confirm", token: other, body: #"{"signedBy": "x"}"#).status == 404)
+            #expect(try await API.call(base, "GET", "/api/v1/settlements", token: other).array.isEmpty)
+            #expect(try await API.call(base, "GET", "/api/v1/settlements", token: agency).array.count == 1)
+
+            // Flagged: not signable until a dispatcher looks; the agency cannot resolve it.
+            let early = try await API.call(base, "POST", "/api/v1/settlements/\(id)/confirm", token: agency, body: #"{"signedBy": "李主任"}"#)
+            #expect(early.status == 409 && (early.json["detail"] as? String)?.contains("review") == true, "\(early.json)")
+            #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/resolve", token: agency, body: #"{"note": "fine"}"#).status == 403)
+            #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/resolve", token: dispatcher, body: #"{"note": "the odometer is right: 5 km"}"#).status == 200)
+
+            // The agency disputes the parking; the dispatcher corrects it by an adjusting line.
+            let noReason = try await API.call(base, "POST", "/api/v1/settlements/\(id)/dispute", token: agency, body: #"{"reason": ""}"#)
+            #expect(noReason.status == 400 && noReason.json["field"] as? String == "reason")
+            #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/dispute", token: agency, body: #"{"reason": "停车费只有5元"}"#).json["state"] as? String == "disputed")
+            let zero = try await API.call(base, "POST", "/api/v1/settlements/\(id)/resolve", token: dispatcher,
+                                          body: #"{"note": "x", "adjustments": [{"kind": "parking", "detail": "d", "amountFen": 0, "reason": "r"}]}"#)
+            #expect(zero.status == 400 && zero.json["field"] as? String == "adjustments.0.amountFen", "\(zero.json)")
+            let resolved = try await API.call(base, "POST", "/api/v1/settlements/\(id)/resolve", token: dispatcher, body: """
+                {"note": "receipt P-77 checked", "adjustments": [{"kind": "parking", "detail": "P-77 was 5.00", "amountFen": -300, "reason": "the receipt says 5.00"}]}
+                """)
+            #expect(resolved.json["state"] as? String == "issued" && resolved.json["totalFen"] as? Int == 32_625, "\(resolved.json)")
+
+            // Signed: confirmed, the booking settled, the invoice due in 3 working days.
+            let unsigned = try await API.call(base, "POST", "/api/v1/settlements/\(id)/confirm", token: agency, body: #"{"signedBy": ""}"#)
+            #expect(unsigned.status == 400 && unsigned.json["field"] as? String == "signedBy")
+            let signed = try await API.call(base, "POST", "/api/v1/settlements/\(id)/confirm", token: agency, body: #"{"signedBy": "李主任"}"#)
+            #expect(signed.json["state"] as? String == "confirmed" && signed.json["confirmedBy"] as? String == "李主任", "\(signed.json)")
+            #expect(signed.json["invoiceDue"] as? String == ServiceLevels().invoiceDue(confirmedAt: Date().epochSeconds).description)
+            #expect(try await Bookings(client: client, logger: logger).booking(id: bookingID)?.state == .settled)
+            #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/dispute", token: agency, body: #"{"reason": "late"}"#).status == 409)
+            let history = (signed.json["history"] as? [[String: Any]])?.compactMap { $0["kind"] as? String }
+            #expect(history == ["flagged", "resolved", "disputed", "resolved", "confirmed"], "\(String(describing: history))")
+
+            // A confirmed sheet's lines are never changed, whoever asks.
+            await #expect(throws: (any Error).self) {
+                try await client.query("UPDATE settlement_lines SET amount_fen = 1 WHERE sheet_id = \(Int64(id))", logger: logger)
+            }
+            await #expect(throws: (any Error).self) { try await client.query("DELETE FROM settlement_lines", logger: logger) }
+            // Corrected only by a new line: a toll missed.
+            let corrected = try await API.call(base, "POST", "/api/v1/settlements/\(id)/adjustments", token: dispatcher,
+                                               body: #"{"kind": "tolls", "detail": "G15 toll missed", "amountFen": 1000, "reason": "ETC statement of the month"}"#)
+            #expect(corrected.status == 201 && corrected.json["totalFen"] as? Int == 33_625, "\(corrected.json)")
+
+            // The month's statement: its own agency only; the same bytes every time.
+            let today = CivilDate(chinaDayOf: Date().epochSeconds)
+            let month = "\(today.year)-\(today.month < 10 ? "0" : "")\(today.month)"
+            let path = "/api/v1/agencies/\(agencyID)/statements?month=\(month)"
+            let json = try await API.call(base, "GET", path, token: agency)
+            #expect(json.status == 200 && json.json["totalFen"] as? Int == 33_625 && json.json["trips"] as? Int == 1, "\(json.json)")
+            #expect(try await API.call(base, "GET", path, token: agency).body == json.body)
+            #expect(try await API.call(base, "GET", path, token: other).status == 404)
+            #expect(try await API.call(base, "GET", "/api/v1/agencies/\(otherAgency)/statements?month=\(month)", token: other).json["trips"] as? Int == 0)
+            let csv = try await API.call(base, "GET", path + "&format=csv", token: agency)
+            #expect(csv.contentType == "text/csv; charset=utf-8" && Array(csv.body.prefix(3)) == [0xEF, 0xBB, 0xBF])
+            #expect(String(decoding: csv.body, as: UTF8.self).contains("天一广场") && String(decoding: csv.body, as: UTF8.self).contains(",336.25,"))
+            #expect(try await API.call(base, "GET", path + "&format=csv", token: dispatcher).body == csv.body)
+            let html = try await API.call(base, "GET", path + "&format=html", token: agency)
+            #expect(html.contentType == "text/html; charset=utf-8" && String(decoding: html.body, as: UTF8.self).contains("¥336.25"))
+            #expect(try await API.call(base, "GET", path + "&format=pdf", token: agency).json["field"] as? String == "format")
+            #expect(try await API.call(base, "GET", "/api/v1/agencies/\(agencyID)/statements?from=2026-02-01&through=2026-01-01", token: agency).status == 400)
+
+            // Invoiced once.
+            let invoice = #"{"number": "3302261130-00012345", "issuedAt": "2026-11-23T10:00:00+08:00"}"#
+            #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/invoice", token: agency, body: invoice).status == 403)
+            let invoiced = try await API.call(base, "POST", "/api/v1/settlements/\(id)/invoice", token: dispatcher, body: invoice)
+            #expect((invoiced.json["invoice"] as? [String: Any])?["number"] as? String == "3302261130-00012345", "\(invoiced.json)")
+            #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/invoice", token: dispatcher, body: invoice).status == 409)
+
+            // A correction written in a later period shows there, not in the sheet's own period.
+            let nextDay = ChinaTime(CivilDate(daysSince1970: today.daysSince1970 + 1).chinaMidnight + 3600)
+            let sheets = Settlements(client: client, logger: logger)
+            try await sheets.adjust(Int64(id), line: SheetLine(kind: .adjustment, detail: "goodwill", amountFen: -500, evidence: "", adjusting: true, reason: "late car",
+                                                               addedAt: nextDay, by: "dispatcher"), actor: .init(userID: nil, name: "dispatcher"), at: Date())
+            let agencyRecord = Statement.Agency(id: agencyID, name: "市机关事务管理局")
+            let later = try await sheets.statement(agency: agencyRecord, from: nextDay.day, through: nextDay.day)
+            #expect(later.sheets.isEmpty && later.lateAdjustments.map(\.line.amountFen) == [-500] && later.totalFen == -500)
+            let own = try await sheets.statement(agency: agencyRecord, from: today, through: today)
+            #expect(own.totalFen == 33_625 && own.invoicedFen == 33_625)
+
+            let actions = Set(try await accounts.auditTrail(limit: 200).map(\.action))
+            #expect(actions.isSuperset(of: ["settlement-resolve", "settlement-dispute", "settlement-confirm", "settlement-adjust", "settlement-invoice", "statement-read"]))
+        }
+    }
+
+    @Test func tariffsAndAgreementsAreSetByAnAdministratorOnly() async throws {
+        try await API.withAPI { base, accounts, _ in
+            let agencyID = try #require(try await accounts.agencies().first?.id)
+            let (admin, dispatcher, agency) = (try await API.signIn(base, "admin"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "agency"))
+            let standard = try await API.call(base, "GET", "/api/v1/tariffs", token: agency)
+            #expect((standard.json["tariffs"] as? [Any])?.count == 3)
+            let tariff = """
+                {"vehicleClass": "sedan", "validFrom": "2027-01-01", "overtimeFenPerHour": 6000, "overtimeBasis": "proRata", "overDistanceFenPerKm": 280,
+                 "packages": [{"kind": "halfDay", "hours": 4, "kilometres": 50, "priceFen": 33000}, {"kind": "fullDay", "hours": 8, "kilometres": 100, "priceFen": 66000}]}
+                """
+            #expect(try await API.call(base, "PUT", "/api/v1/tariffs", token: dispatcher, body: tariff).status == 403)
+            let set = try await API.call(base, "PUT", "/api/v1/tariffs", token: admin, body: tariff)
+            #expect(set.status == 200 && (set.json["tariffs"] as? [Any])?.count == 1, "the contract's book replaces the standard one: \(set.json)")
+            let bad = try await API.call(base, "PUT", "/api/v1/tariffs", token: admin, body: tariff.replacingOccurrences(of: "33000", with: "-1"))
+            #expect(bad.status == 400 && bad.json["field"] as? String == "packages")
+
+            let path = "/api/v1/agencies/\(agencyID)/agreement"
+            #expect(try await API.call(base, "GET", path, token: agency).json["discountBasisPoints"] as? Int == 1250)
+            let terms = #"{"discountBasisPoints": 1500, "capFen": {"fullDay": 60000}, "cancellation": {"freeNotice": 3600, "latePercent": 30, "onSitePercent": 100}, "mealsFenPerDay": 10000, "lodgingFenPerNight": 35000}"#
+            #expect(try await API.call(base, "PUT", path, token: agency, body: terms).status == 403)
+            let saved = try await API.call(base, "PUT", path, token: admin, body: terms)
+            #expect(saved.status == 200 && (saved.json["capFen"] as? [String: Int]) == ["fullDay": 60_000], "\(saved.json)")
+            #expect(try await API.call(base, "GET", path, token: agency).json["discountBasisPoints"] as? Int == 1500)
+            #expect(try await API.call(base, "PUT", path, token: admin, body: terms.replacingOccurrences(of: "1500", with: "20000")).json["field"] as? String == "discountBasisPoints")
+            #expect(try await API.call(base, "PUT", "/api/v1/agencies/999/agreement", token: admin, body: terms).status == 404)
+            #expect(try await API.call(base, "GET", "/api/v1/agencies/999/agreement", token: agency).status == 404)
+        }
+    }
+}
