@@ -21,6 +21,8 @@ let package = Package(
         .library(name: "Gateway", targets: ["Gateway"]),
         .library(name: "Domain", targets: ["Domain"]),
         .library(name: "DispatchEngine", targets: ["DispatchEngine"]),
+        .library(name: "Billing", targets: ["Billing"]),
+        .library(name: "Dispatching", targets: ["Dispatching"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

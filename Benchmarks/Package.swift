@@ -1,6 +1,6 @@
 // swift-tools-version: 6.1
 // Benchmarks live in their own package (as swift-nio's do) so that the test command never
-// builds them. Run: Benchmarks/run.sh codec | ingest | load | track | dispatch
+// builds them. Run: Benchmarks/run.sh codec | ingest | load | track | dispatch | api | billing
 import PackageDescription
 
 let settings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny"), .enableUpcomingFeature("MemberImportVisibility")]
@@ -67,6 +67,19 @@ let package = Package(
         .executableTarget(
             name: "DispatchBenchmark",
             dependencies: [.product(name: "DispatchEngine", package: "Fleet"), .product(name: "Domain", package: "Fleet")],
+            swiftSettings: settings
+        ),
+        .executableTarget(
+            name: "BillingBenchmark",
+            dependencies: [
+                "BenchmarkSupport",
+                .product(name: "Billing", package: "Fleet"),
+                .product(name: "Dispatching", package: "Fleet"),
+                .product(name: "Domain", package: "Fleet"),
+                .product(name: "Store", package: "Fleet"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: settings
         ),
         .executableTarget(

@@ -7,6 +7,7 @@
 #   Benchmarks/run.sh track [DAYS] [QUERIES]  a day's track out of 30 days of 200 vehicles; dropping a day
 #   Benchmarks/run.sh dispatch [BOOKINGS] [CREWS]  matching time; the optimum against scipy's and greedy's
 #   Benchmarks/run.sh api [VEHICLES]        wrk on the latest-positions endpoint, against /api/v1/me
+#   Benchmarks/run.sh billing [TRIPS] [RUNS]  a month's statement (JSON, CSV, HTML) and a 200-vehicle month's assessment
 set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-codec}
@@ -30,6 +31,11 @@ load)
     # Each side holds one descriptor per terminal, and more.
     ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
     .build/release/LoadBenchmark "$@"
+    ;;
+billing)
+    ../Deploy/setup.sh
+    swift build -c release --product BillingBenchmark
+    .build/release/BillingBenchmark "$@"
     ;;
 track)
     ../Deploy/setup.sh

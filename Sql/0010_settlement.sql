@@ -24,23 +24,44 @@ ALTER TABLE bookings ADD COLUMN reported_metres bigint CHECK (reported_metres >=
 ALTER TABLE bookings ADD COLUMN reported_seconds bigint CHECK (reported_seconds >= 0);
 
 CREATE TABLE settlement_sheets (
-    id                 bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    booking_id         bigint NOT NULL UNIQUE REFERENCES bookings (id),
-    agency_id          bigint NOT NULL REFERENCES agencies (id),
-    -- What the system knew when it drew the sheet up (window, distance, receipts): never changed.
-    facts              jsonb NOT NULL,
+    id                   bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    booking_id           bigint NOT NULL UNIQUE REFERENCES bookings (id),
+    agency_id            bigint NOT NULL REFERENCES agencies (id),
+    -- What the system knew when it drew the sheet up: never changed.
+    vehicle_class        text NOT NULL,
+    pickup_time          timestamptz NOT NULL,
+    pickup_address       text NOT NULL,
+    destination_address  text NOT NULL,
+    plates               text[] NOT NULL,
+    drivers              text[] NOT NULL,
+    -- The service window: one segment per serving vehicle, epoch seconds.
+    segment_vehicles     bigint[] NOT NULL,
+    segment_starts       bigint[] NOT NULL,
+    segment_ends         bigint[] NOT NULL,
+    metres               bigint NOT NULL,
+    distance_source      text NOT NULL,
+    tolls_fen            bigint NOT NULL,
+    parking_fen          bigint NOT NULL,
+    receipts             text[] NOT NULL,
+    reported_metres      bigint,
+    reported_seconds     bigint,
+    cancelled_at         timestamptz,
+    crew_on_site         boolean,
     -- The driver's figures that differ from the system's beyond the tolerance.
-    flags              jsonb NOT NULL DEFAULT '[]',
-    state              text NOT NULL CHECK (state IN ('review', 'issued', 'disputed', 'confirmed', 'void')),
-    issued_at          timestamptz NOT NULL,
-    confirmed_at       timestamptz,
-    confirmed_by       text,
-    confirmed_by_user  bigint REFERENCES users (id),
-    invoice_due        date,
-    invoice_number     text,
-    invoiced_at        timestamptz,
+    flag_fields          text[] NOT NULL DEFAULT '{}',
+    flag_system          bigint[] NOT NULL DEFAULT '{}',
+    flag_reported        bigint[] NOT NULL DEFAULT '{}',
+    state                text NOT NULL CHECK (state IN ('review', 'issued', 'disputed', 'confirmed', 'void')),
+    issued_at            timestamptz NOT NULL,
+    confirmed_at         timestamptz,
+    confirmed_by         text,
+    confirmed_by_user    bigint REFERENCES users (id),
+    invoice_due          date,
+    invoice_number       text,
+    invoiced_at          timestamptz,
     CHECK ((state = 'confirmed') = (confirmed_at IS NOT NULL)),
-    CHECK (invoice_number IS NULL OR state = 'confirmed')
+    CHECK (invoice_number IS NULL OR state = 'confirmed'),
+    CHECK (cardinality(segment_vehicles) = cardinality(segment_starts) AND cardinality(segment_starts) = cardinality(segment_ends))
 );
 CREATE INDEX settlement_sheets_statement ON settlement_sheets (agency_id, confirmed_at) WHERE confirmed_at IS NOT NULL;
 CREATE INDEX settlement_sheets_open ON settlement_sheets (agency_id, id) WHERE state IN ('review', 'issued', 'disputed');

@@ -90,39 +90,48 @@ public enum Money {
 /// mark, CRLF line ends, RFC 4180 quoting. One row per line of every sheet, then the totals.
 public enum StatementCSV {
     public static func render(_ s: Statement) -> [UInt8] {
-        var rows: [[String]] = [
-            ["对账单 Statement", s.agency.name, "\(s.from)", "\(s.through)"],
-            [
-                "结算单 Sheet", "订单 Booking", "上车时间 Pick-up", "车牌 Plate", "驾驶员 Driver", "上车地点 From", "目的地 To", "项目 Line", "明细 Detail",
-                "依据 Evidence", "金额(元) Amount (CNY)", "调整原因 Adjustment reason", "签认 Confirmed", "发票 Invoice",
-            ],
-        ]
+        var out: [UInt8] = [0xEF, 0xBB, 0xBF]
+        out.reserveCapacity(s.sheets.count * 2_000 + 4_096)
+        func row(_ fields: [String]) {
+            out.append(contentsOf: fields.map(quoted).joined(separator: ",").utf8)
+            out.append(contentsOf: [0x0D, 0x0A])
+        }
+        row(["对账单 Statement", s.agency.name, "\(s.from)", "\(s.through)"])
+        row([
+            "结算单 Sheet", "订单 Booking", "上车时间 Pick-up", "车牌 Plate", "驾驶员 Driver", "上车地点 From", "目的地 To", "项目 Line", "明细 Detail",
+            "依据 Evidence", "金额(元) Amount (CNY)", "调整原因 Adjustment reason", "签认 Confirmed", "发票 Invoice",
+        ])
         for sheet in s.sheets {
+            // What every line of the sheet repeats, quoted once.
             let f = sheet.facts
+            let head = [
+                "\(sheet.id)", "\(f.bookingID)", "\(f.pickupTime)", f.plates.joined(separator: " / "), f.drivers.joined(separator: " / "), f.pickupAddress, f.destinationAddress,
+            ].map(quoted).joined(separator: ",")
+            let tail = [sheet.confirmedAt.map { "\($0) \(sheet.confirmedBy ?? "")" } ?? "", sheet.invoice?.number ?? ""].map(quoted).joined(separator: ",")
             for line in sheet.lines {
-                rows.append([
-                    "\(sheet.id)", "\(f.bookingID)", "\(f.pickupTime)", f.plates.joined(separator: " / "), f.drivers.joined(separator: " / "), f.pickupAddress,
-                    f.destinationAddress, line.kind.label, line.detail, line.evidence, Money.yuan(line.amountFen), line.reason ?? "",
-                    sheet.confirmedAt.map { "\($0) \(sheet.confirmedBy ?? "")" } ?? "", sheet.invoice?.number ?? "",
-                ])
+                let fields = [line.kind.label, line.detail, line.evidence, Money.yuan(line.amountFen), line.reason ?? ""].map(quoted).joined(separator: ",")
+                out.append(contentsOf: "\(head),\(fields),\(tail)\r\n".utf8)
             }
         }
         for late in s.lateAdjustments {
-            rows.append([
+            row([
                 "\(late.sheetID)", "\(late.bookingID)", "", "", "", "", "", late.line.kind.label, late.line.detail, late.line.evidence,
                 Money.yuan(late.line.amountFen), late.line.reason ?? "", "", "",
             ])
         }
-        for total in s.totals { rows.append(["合计 Total", "", "", "", "", "", "", total.kind.label, "", "", Money.yuan(total.amountFen), "", "", ""]) }
-        rows.append(["总计 Grand total", "\(s.trips) trips", "", "", "", "", "", "", "", "", Money.yuan(s.totalFen), "", "", ""])
-        var text = ""
-        for row in rows { text += row.map(quoted).joined(separator: ",") + "\r\n" }
-        return [0xEF, 0xBB, 0xBF] + Array(text.utf8)
+        for total in s.totals { row(["合计 Total", "", "", "", "", "", "", total.kind.label, "", "", Money.yuan(total.amountFen), "", "", ""]) }
+        row(["总计 Grand total", "\(s.trips) trips", "", "", "", "", "", "", "", "", Money.yuan(s.totalFen), "", "", ""])
+        return out
     }
 
     static func quoted(_ field: String) -> String {
-        guard field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return field }
-        return "\"" + field.replacingAll("\"", with: "\"\"") + "\""
+        // Checked on the bytes: every character that needs quoting is ASCII.
+        guard field.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0D || $0 == 0x0A }) else { return field }
+        var out = "\""
+        for c in field.unicodeScalars {
+            if c == "\"" { out += "\"\"" } else { out.unicodeScalars.append(c) }
+        }
+        return out + "\""
     }
 }
 
@@ -195,13 +204,5 @@ public enum StatementHTML {
         html += "<p class=\"signature\">用车单位签认 Confirmed by the agency: \(signed)</p>\n"
         html += "<p>发票 Invoice: \(Markup.escape(sheet.invoice.map { "\($0.number), \($0.issuedAt)" } ?? "due \(sheet.invoiceDue.map(\.description) ?? "-")"))</p>\n</section>\n"
         return html
-    }
-}
-
-extension String {
-    func replacingAll(_ target: Character, with replacement: String) -> String {
-        var out = ""
-        for c in self { if c == target { out += replacement } else { out.append(c) } }
-        return out
     }
 }

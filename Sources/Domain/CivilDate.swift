@@ -49,6 +49,17 @@ public struct CivilDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
         return era * 146_097 + dayOfEra - 719_468
     }
 
+    /// The first day of the month after this day's.
+    public var nextMonth: CivilDate {
+        month == 12 ? CivilDate(year: year + 1, month: 1, day: 1)! : CivilDate(year: year, month: month + 1, day: 1)!
+    }
+
+    /// `YYYY-MM`: the first day of that month, or nil.
+    public init?(month text: some StringProtocol) {
+        guard text.count == 7 else { return nil }
+        self.init(text + "-01")
+    }
+
     /// The epoch second at which this day begins in China.
     public var chinaMidnight: Int64 { daysSince1970 * 86_400 - Self.chinaOffset }
 

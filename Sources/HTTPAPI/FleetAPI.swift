@@ -26,15 +26,14 @@ public struct FleetAPI: Sendable {
     let openAPI = SharedBox<ByteBuffer?>(nil)
     /// How long a token lasts.
     let tokenLifetime: TimeInterval
-    /// The contract's total for the whole term, in fen: the monthly fee the assessment pays.
-    let contractTotalFen: Int64
+    let assessments: MonthlyAssessment
     let logger: Logger
 
     public init(
         client: PostgresClient, desk: DispatchDesk, settlement: SettlementDesk? = nil, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600,
         contractTotalFen: Int64 = 0, logger: Logger
     ) {
-        self.contractTotalFen = contractTotalFen
+        assessments = MonthlyAssessment(client: client, contractTotalFen: contractTotalFen, logger: logger)
         accounts = Accounts(client: client, logger: logger)
         positions = PositionQueries(client: client, logger: logger)
         files = FleetFiles(client: client, logger: logger)

@@ -12,3 +12,4 @@ extension DispatchDesk.Explanation: ResponseEncodable {}
 extension SettlementSheet: ResponseEncodable {}
 extension TariffBook: ResponseEncodable {}
 extension Agreement: ResponseEncodable {}
+extension MonthlyAssessment.Report: ResponseEncodable {}

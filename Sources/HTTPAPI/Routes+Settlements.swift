@@ -109,7 +109,7 @@ extension FleetAPI {
             try await audit(user, "statement-read", "agency:\(agencyID)", ["from": "\(from)", "through": "\(through)"])
             let name = "statement-\(agencyID)-\(from)-\(through)"
             switch request.uri.queryParameters.get("format") ?? "json" {
-            case "json": return Self.download(try Self.statementJSON(statement), type: "application/json", name: nil)
+            case "json": return Self.download(StatementJSON.render(statement), type: "application/json", name: nil)
             case "csv": return Self.download(StatementCSV.render(statement), type: "text/csv; charset=utf-8", name: name + ".csv")
             case "html": return Self.download(Array(StatementHTML.render(statement).utf8), type: "text/html; charset=utf-8", name: nil)
             default: throw Problem.invalid("format", "json, csv or html")
@@ -178,21 +178,14 @@ extension FleetAPI {
     func period(_ request: Request) throws -> (CivilDate, CivilDate) {
         let q = request.uri.queryParameters
         if let month = q.get("month") {
-            guard month.count == 7, let first = CivilDate(month + "-01") else { throw Problem.invalid("month", "a month as YYYY-MM") }
-            let next = first.month == 12 ? CivilDate(year: first.year + 1, month: 1, day: 1)! : CivilDate(year: first.year, month: first.month + 1, day: 1)!
-            return (first, CivilDate(daysSince1970: next.daysSince1970 - 1))
+            guard let first = CivilDate(month: month) else { throw Problem.invalid("month", "a month as YYYY-MM") }
+            return (first, CivilDate(daysSince1970: first.nextMonth.daysSince1970 - 1))
         }
         guard let fromText = q.get("from"), let from = CivilDate(fromText) else { throw Problem.invalid("month", "month=YYYY-MM, or from=YYYY-MM-DD and through=YYYY-MM-DD") }
         guard let throughText = q.get("through"), let through = CivilDate(throughText), through >= from,
               through.daysSince1970 - from.daysSince1970 < 366
         else { throw Problem.invalid("through", "the last day as YYYY-MM-DD, on or after from, within a year of it") }
         return (from, through)
-    }
-
-    static func statementJSON(_ statement: Statement) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(statement))
     }
 
     static func download(_ bytes: [UInt8], type: String, name: String?) -> Response {

@@ -28,7 +28,7 @@ public struct BillingTerms: Sendable {
     /// A new version of a class's tariff from its day on (replacing one set for the same day).
     public func set(_ tariff: Tariff, by userID: Int64?) async throws {
         try await client.query("""
-            INSERT INTO tariffs (vehicle_class, valid_from, tariff, by_user) VALUES (\(tariff.vehicleClass.rawValue), \(tariff.validFrom.description)::date, \(try Settlements.json(tariff))::jsonb, \(userID))
+            INSERT INTO tariffs (vehicle_class, valid_from, tariff, by_user) VALUES (\(tariff.vehicleClass.rawValue), \(tariff.validFrom.description)::date, \(try Self.json(tariff))::jsonb, \(userID))
             ON CONFLICT (vehicle_class, valid_from) DO UPDATE SET tariff = EXCLUDED.tariff, set_at = now(), by_user = EXCLUDED.by_user
             """, logger: logger)
     }
@@ -44,9 +44,15 @@ public struct BillingTerms: Sendable {
     public func set(_ agreement: Agreement, agencyID: Int64, by userID: Int64?) async throws {
         _ = try await constrained {
             try await client.query("""
-                INSERT INTO agreements (agency_id, agreement, by_user) VALUES (\(agencyID), \(try Settlements.json(agreement))::jsonb, \(userID))
+                INSERT INTO agreements (agency_id, agreement, by_user) VALUES (\(agencyID), \(try Self.json(agreement))::jsonb, \(userID))
                 ON CONFLICT (agency_id) DO UPDATE SET agreement = EXCLUDED.agreement, set_at = now(), by_user = EXCLUDED.by_user
                 """, logger: logger)
         }
+    }
+
+    static func json(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

@@ -39,12 +39,18 @@ public struct Settlements: Sendable {
     public func issue(
         _ facts: TripFacts, lines: [SheetLine], flags: [UsageReview.Difference], state: SettlementSheet.State, at time: Date
     ) async throws -> Int64? {
-        let factsJSON = try Self.json(facts), flagsJSON = try Self.json(flags)
+        let f = facts, segments = facts.window.segments
         return try await client.transaction(logger: logger) { connection -> Int64? in
             var sheetID: Int64?
             for try await id in try await connection.query("""
-                INSERT INTO settlement_sheets (booking_id, agency_id, facts, flags, state, issued_at)
-                VALUES (\(facts.bookingID), \(facts.agencyID), \(factsJSON)::jsonb, \(flagsJSON)::jsonb, \(state.rawValue), \(time))
+                INSERT INTO settlement_sheets (booking_id, agency_id, vehicle_class, pickup_time, pickup_address, destination_address, plates, drivers,
+                    segment_vehicles, segment_starts, segment_ends, metres, distance_source, tolls_fen, parking_fen, receipts, reported_metres, reported_seconds,
+                    cancelled_at, crew_on_site, flag_fields, flag_system, flag_reported, state, issued_at)
+                VALUES (\(f.bookingID), \(f.agencyID), \(f.vehicleClass.rawValue), to_timestamp(\(Double(f.pickupTime.epochSeconds))), \(f.pickupAddress),
+                    \(f.destinationAddress), \(f.plates), \(f.drivers), \(segments.map(\.vehicleID)), \(segments.map(\.start.epochSeconds)), \(segments.map(\.end.epochSeconds)),
+                    \(f.metres), \(f.distanceSource), \(f.tollsFen), \(f.parkingFen), \(f.receipts), \(f.reportedMetres), \(f.reportedSeconds),
+                    to_timestamp(\(f.cancellation.map { Double($0.at.epochSeconds) })), \(f.cancellation?.crewOnSite), \(flags.map(\.field)), \(flags.map(\.system)),
+                    \(flags.map(\.reported)), \(state.rawValue), \(time))
                 ON CONFLICT (booking_id) DO NOTHING RETURNING id
                 """, logger: logger).decode(Int64.self) { sheetID = id }
             guard let sheetID else { return nil }
@@ -174,7 +180,11 @@ public struct Settlements: Sendable {
     static let lineColumns = "l.kind, l.detail, l.amount_fen, l.evidence, l.adjusting, l.reason, l.added_at, l.by_name"
 
     static let sheetColumns = """
-        s.id, s.facts::text, s.flags::text, s.state, s.issued_at, s.confirmed_at, s.confirmed_by, s.invoice_due::text, s.invoice_number, s.invoiced_at
+        s.id, s.booking_id, s.agency_id, s.vehicle_class, extract(epoch FROM s.pickup_time)::int8, s.pickup_address, s.destination_address, s.plates, s.drivers,
+        s.segment_vehicles, s.segment_starts, s.segment_ends, s.metres, s.distance_source, s.tolls_fen, s.parking_fen, s.receipts, s.reported_metres,
+        s.reported_seconds, extract(epoch FROM s.cancelled_at)::int8, s.crew_on_site, s.flag_fields, s.flag_system, s.flag_reported, s.state,
+        extract(epoch FROM s.issued_at)::int8, extract(epoch FROM s.confirmed_at)::int8, s.confirmed_by, s.invoice_due::text, s.invoice_number,
+        extract(epoch FROM s.invoiced_at)::int8
         FROM settlement_sheets s
         """
 
@@ -183,46 +193,69 @@ public struct Settlements: Sendable {
     func sheets(_ query: PostgresQuery, linesBefore: Date?) async throws -> [SettlementSheet] {
         var sheets: [SettlementSheet] = []
         var index: [Int64: Int] = [:]
-        var lines: [[SheetLine]] = [], events: [[SettlementSheet.Event]] = []
-        let decoder = JSONDecoder()
         for try await row in try await client.query(query, logger: logger) {
-            let (id, facts, flags, state, issued, confirmed, confirmedBy, due, number, invoiced) = try row.decode(
-                (Int64, String, String, String, Date, Date?, String?, String?, String?, Date?).self)
+            let (id, booking, agency, vehicleClass, pickup, from, to, plates, drivers, vehicles, starts, ends, metres, source, tolls, parking, receipts,
+                 reportedMetres, reportedSeconds, cancelledAt, crewOnSite, flagFields, flagSystem, flagReported, state, issued, confirmed, confirmedBy, due,
+                 number, invoiced) = try row.decode((
+                    Int64, Int64, Int64, String, Int64, String, String, [String], [String], [Int64], [Int64], [Int64], Int64, String, Int64, Int64, [String],
+                    Int64?, Int64?, Int64?, Bool?, [String], [Int64], [Int64], String, Int64, Int64?, String?, String?, String?, Int64?
+                 ).self)
+            let window = ServiceWindow(segments: vehicles.indices.map { .init(vehicleID: vehicles[$0], start: ChinaTime(starts[$0]), end: ChinaTime(ends[$0])) })
+            let facts = TripFacts(
+                bookingID: booking, agencyID: agency, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, pickupTime: ChinaTime(pickup), pickupAddress: from,
+                destinationAddress: to, plates: plates, drivers: drivers, window: window, metres: metres, distanceSource: source, tollsFen: tolls, parkingFen: parking,
+                receipts: receipts, reportedMetres: reportedMetres, reportedSeconds: reportedSeconds,
+                cancellation: cancelledAt.map { .init(at: ChinaTime($0), crewOnSite: crewOnSite ?? false) }
+            )
+            let flags = flagFields.indices.map { UsageReview.Difference(field: flagFields[$0], system: flagSystem[$0], reported: flagReported[$0]) }
             index[id] = sheets.count
             sheets.append(SettlementSheet(
-                id: id, facts: try decoder.decode(TripFacts.self, from: Data(facts.utf8)),
-                state: SettlementSheet.State(rawValue: state) ?? .issued, flags: try decoder.decode([UsageReview.Difference].self, from: Data(flags.utf8)),
-                lines: [], issuedAt: ChinaTime(issued.epochSeconds), confirmedAt: confirmed.map { ChinaTime($0.epochSeconds) }, confirmedBy: confirmedBy,
-                invoiceDue: due.flatMap { CivilDate($0) },
-                invoice: number.map { SettlementSheet.Invoice(number: $0, issuedAt: ChinaTime((invoiced ?? issued).epochSeconds)) }
+                id: id, facts: facts, state: SettlementSheet.State(rawValue: state) ?? .issued, flags: flags, lines: [], issuedAt: ChinaTime(issued),
+                confirmedAt: confirmed.map(ChinaTime.init), confirmedBy: confirmedBy, invoiceDue: due.flatMap { CivilDate($0) },
+                invoice: number.map { SettlementSheet.Invoice(number: $0, issuedAt: ChinaTime(invoiced ?? issued)) }
             ))
-            lines.append([])
-            events.append([])
         }
         guard !sheets.isEmpty else { return [] }
+        // Lines and history are read at once, on two connections: a month's statement has
+        // thousands of each.
         let ids = sheets.map(\.id)
-        let lineRows = try await client.query("""
-            SELECT l.sheet_id, \(unescaped: Self.lineColumns) FROM settlement_lines l
-            WHERE l.sheet_id = ANY(\(ids)) AND (\(linesBefore)::timestamptz IS NULL OR l.added_at < \(linesBefore)) ORDER BY l.id
-            """, logger: logger)
-        for try await row in lineRows {
-            let (sheet, kind, detail, amount, evidence, adjusting, reason, added, by) = try row.decode((Int64, String, String, Int64, String, Bool, String?, Date, String).self)
-            if let i = index[sheet] { lines[i].append(Self.line(kind, detail, amount, evidence, adjusting, reason, added, by)) }
-        }
-        let eventRows = try await client.query("""
-            SELECT sheet_id, at, kind, by_name, note FROM settlement_events
-            WHERE sheet_id = ANY(\(ids)) AND (\(linesBefore)::timestamptz IS NULL OR at < \(linesBefore)) ORDER BY id
-            """, logger: logger)
-        for try await (sheet, at, kind, by, note) in eventRows.decode((Int64, Date, String, String, String).self) {
-            if let i = index[sheet] { events[i].append(.init(at: ChinaTime(at.epochSeconds), kind: kind, by: by, note: note)) }
-        }
+        async let lines = lines(of: ids, before: linesBefore)
+        async let events = events(of: ids, before: linesBefore)
+        var linesBySheet = [[SheetLine]](repeating: [], count: sheets.count), eventsBySheet = [[SettlementSheet.Event]](repeating: [], count: sheets.count)
+        for (sheet, line) in try await lines { if let i = index[sheet] { linesBySheet[i].append(line) } }
+        for (sheet, event) in try await events { if let i = index[sheet] { eventsBySheet[i].append(event) } }
         return sheets.indices.map { i in
             let s = sheets[i]
             return SettlementSheet(
-                id: s.id, facts: s.facts, state: s.state, flags: s.flags, lines: lines[i], issuedAt: s.issuedAt, confirmedAt: s.confirmedAt,
-                confirmedBy: s.confirmedBy, invoiceDue: s.invoiceDue, invoice: s.invoice, history: events[i]
+                id: s.id, facts: s.facts, state: s.state, flags: s.flags, lines: linesBySheet[i], issuedAt: s.issuedAt, confirmedAt: s.confirmedAt,
+                confirmedBy: s.confirmedBy, invoiceDue: s.invoiceDue, invoice: s.invoice, history: eventsBySheet[i]
             )
         }
+    }
+
+    func lines(of ids: [Int64], before: Date?) async throws -> [(Int64, SheetLine)] {
+        var out: [(Int64, SheetLine)] = []
+        let rows = try await client.query("""
+            SELECT l.sheet_id, \(unescaped: Self.lineColumns) FROM settlement_lines l
+            WHERE l.sheet_id = ANY(\(ids)) AND (\(before)::timestamptz IS NULL OR l.added_at < \(before)) ORDER BY l.id
+            """, logger: logger)
+        for try await row in rows {
+            let (sheet, kind, detail, amount, evidence, adjusting, reason, added, by) = try row.decode((Int64, String, String, Int64, String, Bool, String?, Date, String).self)
+            out.append((sheet, Self.line(kind, detail, amount, evidence, adjusting, reason, added, by)))
+        }
+        return out
+    }
+
+    func events(of ids: [Int64], before: Date?) async throws -> [(Int64, SettlementSheet.Event)] {
+        var out: [(Int64, SettlementSheet.Event)] = []
+        let rows = try await client.query("""
+            SELECT sheet_id, at, kind, by_name, note FROM settlement_events
+            WHERE sheet_id = ANY(\(ids)) AND (\(before)::timestamptz IS NULL OR at < \(before)) ORDER BY id
+            """, logger: logger)
+        for try await (sheet, at, kind, by, note) in rows.decode((Int64, Date, String, String, String).self) {
+            out.append((sheet, .init(at: ChinaTime(at.epochSeconds), kind: kind, by: by, note: note)))
+        }
+        return out
     }
 
     static func line(_ kind: String, _ detail: String, _ amount: Int64, _ evidence: String, _ adjusting: Bool, _ reason: String?, _ added: Date, _ by: String) -> SheetLine {
@@ -246,11 +279,5 @@ public struct Settlements: Sendable {
         try await connection.query("""
             INSERT INTO settlement_events (sheet_id, at, kind, by_name, by_user, note) VALUES (\(sheetID), \(time), \(kind), \(actor.name), \(actor.userID), \(note))
             """, logger: logger)
-    }
-
-    static func json(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

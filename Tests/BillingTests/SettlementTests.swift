@@ -131,4 +131,25 @@ import Testing
         #expect(html.contains("李主任"))
         #expect(StatementHTML.render(s) == html, "the same statement, the same bytes")
     }
+
+    @Test func theJSONIsJSONEncodersByteForByte() throws {
+        var s = try Self.statement()
+        // Every optional present, and every kind of character a user may type.
+        var sheet = s.sheets[0]
+        sheet.facts.destinationAddress = "quote \" backslash \\ slash / tab \t newline \n cr \r bell \u{07} nul \u{00} 中文 é 🚗"
+        sheet.facts.reportedMetres = 130_000
+        sheet.facts.reportedSeconds = 30_000
+        sheet.facts.cancellation = .init(at: ChinaTime(Self.nine - 60), crewOnSite: true)
+        sheet.flags = [UsageReview.Difference(field: "metres", system: 120_300, reported: 130_000)]
+        sheet.invoice = .init(number: "3302-0001", issuedAt: Self.at)
+        sheet.history = [.init(at: Self.at, kind: "confirmed", by: "李主任", note: "signed by 李主任")]
+        s.sheets.append(sheet)
+        s = Statement(agency: s.agency, from: s.from, through: s.through, sheets: s.sheets, lateAdjustments: s.lateAdjustments)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let expected = try encoder.encode(s)
+        let ours = StatementJSON.render(s)
+        #expect(String(decoding: ours, as: UTF8.self) == String(decoding: expected, as: UTF8.self))
+        #expect(try JSONDecoder().decode(Statement.self, from: Data(ours)) == s)
+    }
 }
