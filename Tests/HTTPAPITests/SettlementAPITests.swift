@@ -121,6 +121,14 @@ import Testing
             #expect(try await API.call(base, "GET", path + "&format=pdf", token: agency).json["field"] as? String == "format")
             #expect(try await API.call(base, "GET", "/api/v1/agencies/\(agencyID)/statements?from=2026-02-01&through=2026-01-01", token: agency).status == 400)
 
+            // Not invoiced 10 days on: the invoice clock is breached and raised once.
+            let late = Date().addingTimeInterval(10 * 86_400)
+            try await api.settlement.sweep(now: late)
+            try await api.settlement.sweep(now: late)
+            let invoiceAlerts = try await Bookings(client: client, logger: logger).alerts(agencyID: agencyID, since: Date().addingTimeInterval(-60), limit: 50)
+                .filter { $0.clock == .invoice }
+            #expect(invoiceAlerts.map(\.state) == [.breached] && invoiceAlerts.first?.bookingID == bookingID, "\(invoiceAlerts)")
+
             // Invoiced once.
             let invoice = #"{"number": "3302261130-00012345", "issuedAt": "2026-11-23T10:00:00+08:00"}"#
             #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/invoice", token: agency, body: invoice).status == 403)
