@@ -11,6 +11,7 @@ public struct MonthlyAssessment: Sendable {
     let bookings: Bookings
     let care: CustomerCare
     let incidents: AssessmentIncidents
+    let records: ServiceRecords
     /// The contract's total for the whole term, in fen: the monthly fee the assessment pays.
     let contractTotalFen: Int64
 
@@ -18,7 +19,22 @@ public struct MonthlyAssessment: Sendable {
         bookings = Bookings(client: client, logger: logger)
         care = CustomerCare(client: client, logger: logger)
         incidents = AssessmentIncidents(client: client, logger: logger)
+        records = ServiceRecords(client: client, logger: logger)
         self.contractTotalFen = contractTotalFen
+    }
+
+    /// What the telematics and platform indicators were measured from.
+    public struct ServiceFigures: Sendable, Encodable {
+        /// Minutes the platform served, of the minutes of service in the period (from the first
+        /// minute it ever served, to now).
+        public var minutesServed = 0
+        public var minutesOfService = 0
+        /// Terminal-days with a report, of terminals bound to vehicles x days measured (the
+        /// finished days of the period since service began).
+        public var terminalDaysOnline = 0
+        public var terminalDays = 0
+        public var reports = 0
+        public var reportsMissing = 0
     }
 
     public struct Report: Sendable, Encodable {
@@ -32,6 +48,7 @@ public struct MonthlyAssessment: Sendable {
         public var unmeasured: [String]
         /// The assessor's entries, added to the counts measured.
         public var manual: [AssessmentIncidents.Entry]
+        public var service: ServiceFigures
     }
 
     public var scheme: AssessmentScheme { .fleetPreset(contractTotalFen: contractTotalFen) }
@@ -46,6 +63,14 @@ public struct MonthlyAssessment: Sendable {
         let callbacks = try await care.callbacks(bookingIDs: received.map(\.id))
         let indicators = FleetIndicators(bookings: received, complaints: complaints, callbacks: callbacks, from: from, to: to, now: now)
         var observed = indicators.measurements
+        let service = try await serviceFigures(first: first, next: next, now: now)
+        if service.minutesOfService > 0 {
+            observed["platformAvailability"] = .rate(min(10_000, service.minutesServed * 10_000 / service.minutesOfService))
+        }
+        if service.terminalDays > 0 { observed["terminalOnline"] = .rate(min(10_000, service.terminalDaysOnline * 10_000 / service.terminalDays)) }
+        if service.reports + service.reportsMissing > 0 {
+            observed["positionCompleteness"] = .rate(service.reports * 10_000 / (service.reports + service.reportsMissing))
+        }
         let manual = try await incidents.entries(month: first)
         for entry in manual {
             let counted = if case .incidents(let n) = observed[entry.itemID] { n } else { 0 }
@@ -55,7 +80,30 @@ public struct MonthlyAssessment: Sendable {
         let unmeasured = scheme.sections.flatMap(\.items).map(\.id).filter { observed[$0] == nil }
         return Report(
             month: String(first.description.prefix(7)), from: from, to: to, assessment: Assessor.assess(scheme, observed), evidence: indicators.evidence,
-            unmeasured: unmeasured, manual: manual
+            unmeasured: unmeasured, manual: manual, service: service
         )
+    }
+
+    /// The platform's minutes and the terminals' days of the month beginning on `first`, as of
+    /// `now`: service counts from the first minute the platform ever served.
+    func serviceFigures(first: CivilDate, next: CivilDate, now: Date) async throws -> ServiceFigures {
+        var figures = ServiceFigures()
+        let from = Date(timeIntervalSince1970: TimeInterval(first.chinaMidnight)), to = Date(timeIntervalSince1970: TimeInterval(next.chinaMidnight))
+        let firstEver = try await records.minutesServed(from: from, to: to).firstEver
+        guard let firstEver else { return figures }
+        let start = max(from, firstEver), end = min(to, Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 60).rounded(.down) * 60))
+        guard end > start else { return figures }
+        figures.minutesServed = try await records.minutesServed(from: start, to: end).served
+        figures.minutesOfService = Int(end.timeIntervalSince(start) / 60)
+        // Days are measured once they are over and rolled up: through yesterday.
+        let firstDay = CivilDate(chinaDayOf: start.epochSeconds), lastDay = CivilDate(chinaDayOf: end.epochSeconds - 1)
+        let today = CivilDate(chinaDayOf: now.epochSeconds)
+        let through = min(lastDay, CivilDate(daysSince1970: today.daysSince1970 - 1))
+        guard through >= firstDay else { return figures }
+        let days = try await records.terminalDays(from: firstDay, through: through)
+        figures.terminalDaysOnline = days.online
+        figures.terminalDays = days.terminals * Int(through.daysSince1970 - firstDay.daysSince1970 + 1)
+        (figures.reports, figures.reportsMissing) = (days.reports, days.missing)
+        return figures
     }
 }

@@ -43,6 +43,9 @@ public struct FleetConfiguration: Sendable {
     /// The contract's total for its whole term in fen ($FLEET_CONTRACT_TOTAL_FEN), which the
     /// monthly assessment pays a 36th of times its coefficient; 0 until configured.
     public var contractTotalFen: Int64 = 0
+    /// The terminals' reporting interval while moving, in seconds ($FLEET_REPORT_INTERVAL_SECONDS,
+    /// 30 by default as JT/T 808 terminals ship): the tracks' completeness is measured against it.
+    public var reportIntervalSeconds = 30
 
     public init(
         databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql,
@@ -75,6 +78,7 @@ public struct FleetConfiguration: Sendable {
             configuration.dispatchRules.maximumContinuousDriving = minutes * 60
         }
         if let total = env["FLEET_CONTRACT_TOTAL_FEN"].flatMap(Int64.init), total >= 0 { configuration.contractTotalFen = total }
+        if let seconds = env["FLEET_REPORT_INTERVAL_SECONDS"].flatMap(Int.init), seconds > 0 { configuration.reportIntervalSeconds = seconds }
         if let minutes = env["FLEET_MAX_DAILY_DRIVING_MINUTES"].flatMap(Int64.init), minutes > 0 { configuration.dispatchRules.maximumDailyDriving = minutes * 60 }
         return configuration
     }
@@ -122,6 +126,8 @@ public enum FleetServer {
         let readiness = Readiness()
         let schema = SchemaService(
             client: client, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, database: database.url,
+            // The demo's simulated terminals report every 10 s.
+            reportInterval: demoFleet == nil ? configuration.reportIntervalSeconds : Int(FleetSimulator.reportInterval.components.seconds),
             readiness: readiness, logger: logger
         )
         // Reports of all connections share transactions; each is acknowledged once its batch committed.
@@ -155,6 +161,7 @@ public enum FleetServer {
             .init(service: metrics), .init(service: client), .init(service: schema), .init(service: latest), .init(service: groupCommit), .init(service: gateway),
             .init(service: DispatchService(desk: desk, readiness: readiness, logger: logger)),
             .init(service: SettlementService(desk: settlement, readiness: readiness, logger: logger)), .init(service: api),
+            .init(service: UptimeService(records: ServiceRecords(client: client, logger: logger), readiness: readiness, logger: logger)),
         ]
         if let demoFleet {
             let steering = Steering(), fleet = FleetSimulator(count: demoFleet, steering: steering)

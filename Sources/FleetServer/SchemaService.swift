@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Logging
 import PostgresNIO
@@ -12,6 +13,8 @@ struct SchemaService: Service {
     let sqlDirectory: URL?
     let retention: PositionRetention
     let database: DatabaseURL
+    /// Terminals' reporting interval while moving: what the tracks' completeness expects.
+    let reportInterval: Int
     let readiness: Readiness
     let logger: Logger
 
@@ -21,7 +24,14 @@ struct SchemaService: Service {
         _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
         readiness.open()
         logger.notice("fleet server ready", metadata: ["database": "\(database)"])
+        let records = ServiceRecords(client: client, logger: logger)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                // The terminals' finished days, for the assessment (late reports included).
+                try await records.rollUpFinishedDays(today: CivilDate(chinaDayOf: Date().epochSeconds), interval: reportInterval)
+            } catch {
+                logger.error("terminal days not rolled up; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
+            }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
             guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
             do {
@@ -31,6 +41,27 @@ struct SchemaService: Service {
             } catch {
                 logger.error("retention maintenance failed; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
             }
+        }
+    }
+}
+
+/// The platform's own clock of service: every minute it serves (the database answering), the
+/// minute is recorded; the assessment's availability counts them.
+struct UptimeService: Service {
+    let records: ServiceRecords
+    let readiness: Readiness
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown { try await readiness.wait() }
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            do {
+                try await records.markMinute(Date())
+            } catch {
+                // A minute not recorded is a minute of outage: that is what it was.
+                logger.warning("uptime minute not recorded", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(30)) }
         }
     }
 }

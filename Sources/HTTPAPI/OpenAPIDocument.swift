@@ -101,7 +101,11 @@ enum OpenAPIDocument {
         ],
         "AssessmentReport": [
             "month": "string", "from": "date-time", "to": "date-time", "assessment": "Assessment", "evidence": "object", "unmeasured": "[string]",
-            "manual": "[AssessmentIncident]",
+            "manual": "[AssessmentIncident]", "service": "ServiceFigures",
+        ],
+        "ServiceFigures": [
+            "minutesServed": "integer", "minutesOfService": "integer", "terminalDaysOnline": "integer", "terminalDays": "integer", "reports": "integer",
+            "reportsMissing": "integer",
         ],
         "AssessmentIncident": ["id": "integer", "itemID": "string", "count": "integer", "reason": "string", "enteredAt": "date-time"],
         "NewIncident": ["itemID": "string", "count": "integer", "reason": "string"],

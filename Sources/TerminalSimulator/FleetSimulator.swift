@@ -8,11 +8,13 @@ public struct FleetSimulator: Sendable {
 
     /// Ningbo's centre, where the demo fleet drives.
     public static let ningbo = (latitude: 29.8683, longitude: 121.5440)
+    /// How often a simulated terminal reports, unless told otherwise.
+    public static let reportInterval: Duration = .seconds(10)
 
     /// Terminal phones 0139 0000 0001, 0002, …; plates 浙BD00001, … (浙B is Ningbo, D a
     /// new-energy car).
     public init(
-        count: Int, reportInterval: Duration = .seconds(10), home: (latitude: Double, longitude: Double) = FleetSimulator.ningbo, steering: Steering? = nil
+        count: Int, reportInterval: Duration = FleetSimulator.reportInterval, home: (latitude: Double, longitude: Double) = FleetSimulator.ningbo, steering: Steering? = nil
     ) {
         terminals = (1...max(1, count)).map { i in
             var terminal = SimulatedTerminal(

@@ -143,6 +143,19 @@ try await withBenchmarkDatabase("billing", logger: logger) { client, _ in
         """, logger: logger)
     try await bookings(client, agency: fleetAgency, count: vehicles * tripsPerVehicleDay * 31 - 2 * trips, start: october.chinaMidnight,
                        spacing: Int64(31 * 86_400 / (vehicles * tripsPerVehicleDay * 31 - 2 * trips)))
+    // The fleet's terminals and their days, and the platform's minutes (down one hour a week).
+    let registry = PostgresTerminalRegistry(client: client, logger: logger)
+    for v in 1...vehicles { try await registry.bind(phone: String(format: "0139%08d", v), plate: String(format: "浙BD%05d", v)) }
+    try await client.query("""
+        INSERT INTO terminal_days (day, terminal_id, reports, missing)
+        SELECT d::date, t.id, CASE WHEN t.id % 40 = 0 AND extract(day FROM d) < 4 THEN 0 ELSE 2800 END, t.id % 13
+        FROM generate_series(\(october.description)::date, \(october.description)::date + 30, interval '1 day') AS d, terminals t
+        """, logger: logger)
+    try await client.query("""
+        INSERT INTO platform_minutes (minute)
+        SELECT m FROM generate_series(to_timestamp(\(october.chinaMidnight)), to_timestamp(\(october.nextMonth.chinaMidnight - 60)), interval '1 minute') AS m
+        WHERE extract(dow FROM m) <> 0 OR extract(hour FROM m) <> 3
+        """, logger: logger)
     try await client.query("VACUUM ANALYZE", logger: logger)
     try await client.query("CHECKPOINT", logger: logger)
 
@@ -179,8 +192,10 @@ try await withBenchmarkDatabase("billing", logger: logger) { client, _ in
         try await rawAssessmentRows(client, start: start, end: end)
     }, { report = try await assessments.report(month: october, now: Date()) })
     let booked = try await count(client, "SELECT count(*) FROM bookings", logger: logger)
-    print(String(format: "assessment of a %d-vehicle month (%d bookings; score %d, coefficient %d‰), median of %d runs:", vehicles, booked,
-                 report?.assessment.score ?? -1, report?.assessment.coefficientPermille ?? -1, assessmentRuns))
+    let service = report?.service
+    print(String(format: "assessment of a %d-vehicle month (%d bookings, %d terminal-days, %d platform minutes; score %d, coefficient %d‰), median of %d runs:",
+                 vehicles, booked, service?.terminalDays ?? 0, service?.minutesServed ?? 0, report?.assessment.score ?? -1,
+                 report?.assessment.coefficientPermille ?? -1, assessmentRuns))
     print(String(format: "  the bookings' and transitions' rows, undecoded (baseline)  %7.1f ms", bookingsRaw))
     print(String(format: "  MonthlyAssessment.report                                  %7.1f ms  %5.2fx the baseline", assessed, assessed / bookingsRaw))
 }
