@@ -103,7 +103,7 @@ let package = Package(
         .target(
             name: "Accounting",
             dependencies: [
-                "Store", "Billing", "Dispatching", "DispatchEngine", "Domain",
+                "Store", "Billing", "Dispatching", "DispatchEngine", "Domain", "Drawing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -113,7 +113,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting",
+                "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "Drawing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -144,8 +144,8 @@ let package = Package(
         .target(name: "DispatchEngine", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Fares, settlement and assessment: pure, money in integer fen.
         .target(name: "Billing", dependencies: ["Domain"], swiftSettings: strictSettings),
-        // Pictures of the fleet's data as SVG (tracks): pure text, no I/O.
-        .target(name: "Drawing", dependencies: ["Domain"], swiftSettings: strictSettings),
+        // Pictures of the fleet's data: tracks as SVG, the operations reports with their charts. Pure text, no I/O.
+        .target(name: "Drawing", dependencies: ["Domain", "Billing"], swiftSettings: strictSettings),
         // A JT/T 808 terminal's side: report policy, odometer, blind-zone journal, the protocol.
         .target(
             name: "GNSSTerminal",
@@ -232,7 +232,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "DispatchEngineTests", dependencies: ["DispatchEngine", "Domain"], swiftSettings: strictSettings),
-        .testTarget(name: "DrawingTests", dependencies: ["Drawing", "Domain"], swiftSettings: strictSettings),
+        .testTarget(name: "DrawingTests", dependencies: ["Drawing", "Domain", "Billing"], swiftSettings: strictSettings),
         .testTarget(
             name: "GNSSTerminalTests",
             dependencies: [

@@ -13,7 +13,7 @@ public struct MonthlyAssessment: Sendable {
     let incidents: AssessmentIncidents
     let records: ServiceRecords
     /// The contract's total for the whole term, in fen: the monthly fee the assessment pays.
-    let contractTotalFen: Int64
+    public let contractTotalFen: Int64
 
     public init(client: PostgresClient, contractTotalFen: Int64, logger: Logger) {
         bookings = Bookings(client: client, logger: logger)

@@ -43,7 +43,7 @@ public enum TrackSVG {
         func point(_ i: Int) -> String {
             let x = offsetX + (lons[i] - minLon) * xScale * pixelsPerMetre
             let y = offsetY + (maxLat - lats[i]) * metresPerDegree * pixelsPerMetre
-            return "\(format(x)),\(format(y))"
+            return "\(SVGNumber.format(x)),\(SVGNumber.format(y))"
         }
         // One polyline per run of points in the same speed band.
         var i = 0
@@ -60,20 +60,20 @@ public enum TrackSVG {
         }
         let start = point(0).split(separator: ","), end = point(track.count - 1).split(separator: ",")
         svg += "<circle cx=\"\(start[0])\" cy=\"\(start[1])\" r=\"6\" fill=\"#1565c0\"><title>start \(first.gnssTime)</title></circle>\n"
-        svg += "<rect x=\"\(format(Double(end[0])! - 5))\" y=\"\(format(Double(end[1])! - 5))\" width=\"10\" height=\"10\" fill=\"#212121\"><title>end \(track.last!.gnssTime)</title></rect>\n"
+        svg += "<rect x=\"\(SVGNumber.format(Double(end[0])! - 5))\" y=\"\(SVGNumber.format(Double(end[1])! - 5))\" width=\"10\" height=\"10\" fill=\"#212121\"><title>end \(track.last!.gnssTime)</title></rect>\n"
         // Scale bar: the largest round length up to a fifth of the drawing.
         let target = drawW / 5 / pixelsPerMetre
         let bar = [10.0, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000].last { $0 <= target } ?? 10
         let barY = h - footer + 10
-        svg += "<line x1=\"\(Int(margin))\" y1=\"\(format(barY))\" x2=\"\(format(margin + bar * pixelsPerMetre))\" y2=\"\(format(barY))\" stroke=\"#212121\" stroke-width=\"2\"/>\n"
-        svg += "<text x=\"\(Int(margin))\" y=\"\(format(barY + 16))\" font-size=\"12\">\(bar >= 1000 ? "\(Int(bar / 1000)) km" : "\(Int(bar)) m")</text>\n"
+        svg += "<line x1=\"\(Int(margin))\" y1=\"\(SVGNumber.format(barY))\" x2=\"\(SVGNumber.format(margin + bar * pixelsPerMetre))\" y2=\"\(SVGNumber.format(barY))\" stroke=\"#212121\" stroke-width=\"2\"/>\n"
+        svg += "<text x=\"\(Int(margin))\" y=\"\(SVGNumber.format(barY + 16))\" font-size=\"12\">\(bar >= 1000 ? "\(Int(bar / 1000)) km" : "\(Int(bar)) m")</text>\n"
         // Legend.
         var x = w - margin - Double(bands.count) * 70
         for band in bands {
-            svg += "<rect x=\"\(format(x))\" y=\"\(format(barY - 6))\" width=\"14\" height=\"8\" fill=\"\(band.colour)\"/><text x=\"\(format(x + 18))\" y=\"\(format(barY + 2))\" font-size=\"11\">\(Markup.escape(band.label))</text>\n"
+            svg += "<rect x=\"\(SVGNumber.format(x))\" y=\"\(SVGNumber.format(barY - 6))\" width=\"14\" height=\"8\" fill=\"\(band.colour)\"/><text x=\"\(SVGNumber.format(x + 18))\" y=\"\(SVGNumber.format(barY + 2))\" font-size=\"11\">\(Markup.escape(band.label))</text>\n"
             x += 70
         }
-        svg += "<text x=\"\(format(w - margin))\" y=\"\(format(barY + 16))\" font-size=\"11\" text-anchor=\"end\">km/h</text>\n</svg>\n"
+        svg += "<text x=\"\(SVGNumber.format(w - margin))\" y=\"\(SVGNumber.format(barY + 16))\" font-size=\"11\" text-anchor=\"end\">km/h</text>\n</svg>\n"
         return svg
     }
 
@@ -81,8 +81,10 @@ public enum TrackSVG {
         let kmh = Double(speed) / 10
         return bands.firstIndex { kmh < $0.upTo } ?? bands.count - 1
     }
+}
 
-    /// One decimal: enough for a pixel, and the same text on every platform.
+/// Numbers in SVG: one decimal, enough for a pixel, and the same text on every platform.
+enum SVGNumber {
     static func format(_ value: Double) -> String {
         let tenths = Int((value * 10).rounded())
         let sign = tenths < 0 ? "-" : ""

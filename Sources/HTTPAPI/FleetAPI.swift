@@ -20,6 +20,7 @@ public struct FleetAPI: Sendable {
     let incidents: AssessmentIncidents
     let desk: DispatchDesk
     let settlement: SettlementDesk
+    let reports: OperationsReports
     let latest: LatestPositionsCache
     let throttle = LoginThrottle()
     /// The OpenAPI document, built on first request from the endpoints.
@@ -43,6 +44,7 @@ public struct FleetAPI: Sendable {
         incidents = AssessmentIncidents(client: client, logger: logger)
         self.desk = desk
         self.settlement = settlement ?? SettlementDesk(client: client, desk: desk, logger: logger)
+        reports = OperationsReports(client: client, logger: logger)
         self.latest = latest
         self.tokenLifetime = tokenLifetime
         self.logger = logger

@@ -107,6 +107,13 @@ enum OpenAPIDocument {
             "minutesServed": "integer", "minutesOfService": "integer", "terminalDaysOnline": "integer", "terminalDays": "integer", "reports": "integer",
             "reportsMissing": "integer",
         ],
+        "OperationsReport": [
+            "kind": "daily|weekly|monthly", "from": "date", "through": "date", "trips": "integer", "cancelled": "integer", "metres": "integer",
+            "revenueFen": "integer", "complaints": "integer", "serviceLevels": "object", "buckets": "[ReportBucket]",
+        ],
+        "ReportBucket": ["label": "string", "trips": "integer", "metres": "integer", "revenueFen": "integer", "complaints": "integer"],
+        "SchemePreset": ["name": "fleet|deduction|kpi", "scheme": "object"],
+        "Observations": ["observations": "object"],
         "AssessmentIncident": ["id": "integer", "itemID": "string", "count": "integer", "reason": "string", "enteredAt": "date-time"],
         "NewIncident": ["itemID": "string", "count": "integer", "reason": "string"],
         "Assessment": ["scheme": "string", "sections": "[AssessmentSection]", "score": "integer", "coefficientPermille": "integer", "paymentFen": "integer"],
@@ -203,7 +210,7 @@ enum OpenAPIDocument {
             if let body = endpoint.body {
                 operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": schema(body)]]]
             }
-            let parameters: [[String: Any]] = endpoint.pathParameters.map { ["name": $0, "in": "path", "required": true, "schema": ["type": $0 == "plate" ? "string" : "integer"]] }
+            let parameters: [[String: Any]] = endpoint.pathParameters.map { ["name": $0, "in": "path", "required": true, "schema": ["type": $0 == "id" ? "integer" : "string"]] }
                 + endpoint.query.map { ["name": $0.name, "in": "query", "description": $0.description, "schema": ["type": "string"]] }
             if !parameters.isEmpty { operation["parameters"] = parameters }
             paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation

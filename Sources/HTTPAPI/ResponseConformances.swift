@@ -13,3 +13,4 @@ extension SettlementSheet: ResponseEncodable {}
 extension TariffBook: ResponseEncodable {}
 extension Agreement: ResponseEncodable {}
 extension MonthlyAssessment.Report: ResponseEncodable {}
+extension Assessment: ResponseEncodable {}

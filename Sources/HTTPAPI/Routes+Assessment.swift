@@ -13,7 +13,48 @@ extension FleetAPI {
         var reason: String
     }
 
+    struct SchemePreset: ResponseEncodable {
+        var name: String
+        var scheme: AssessmentScheme
+    }
+
+    struct Observations: Decodable {
+        /// Item id -> `{"incidents": n}` or `{"rate": basis points}`.
+        var observations: [String: Observation]
+    }
+
+    /// The schemes shipped: the fleet's own, and DOMAIN.md's deduction and KPI schemes.
+    var presets: [SchemePreset] {
+        [
+            SchemePreset(name: "fleet", scheme: assessments.scheme),
+            SchemePreset(name: "deduction", scheme: .deductionPreset(contractPriceFen: assessments.contractTotalFen)),
+            SchemePreset(name: "kpi", scheme: .kpiPreset(contractTotalFen: assessments.contractTotalFen)),
+        ]
+    }
+
     func addAssessmentRoutes(_ list: inout EndpointList) {
+        list.add(.get, "/api/v1/assessment-schemes", [.administrator, .auditor, .dispatcher],
+                 "The assessment schemes shipped as data: the fleet's (measured by the system), DOMAIN.md's deduction scheme and its KPI scheme", returns: "[SchemePreset]") { _, _, _ in
+            presets
+        }
+        list.add(.post, "/api/v1/assessment-schemes/{name}/score", [.administrator, .auditor],
+                 "Score observations (incidents, or rates in basis points) by a scheme: each item's points, the sections' caps, the band, coefficient and payment",
+                 body: "Observations", returns: "Assessment") { request, context, _ in
+            let name = try self.text("name", context)
+            guard let preset = presets.first(where: { $0.name == name }) else { throw Self.notFound("no scheme \(name): fleet, deduction or kpi") }
+            let body = try await decode(Observations.self, request, context)
+            let items = Dictionary(uniqueKeysWithValues: preset.scheme.sections.flatMap(\.items).map { ($0.id, $0) })
+            for (id, observed) in body.observations.sorted(by: { $0.key < $1.key }) {
+                guard let item = items[id] else { throw Problem.invalid("observations.\(id)", "not an item of \(name): \(items.keys.sorted().joined(separator: ", "))") }
+                switch (item.rule, observed) {
+                case (.perIncident, .incidents(let n)): try Self.require((0...1_000).contains(n), "observations.\(id).incidents", "0 to 1000")
+                case (.atLeast, .rate(let r)), (.atMost, .rate(let r)): try Self.require((0...10_000).contains(r), "observations.\(id).rate", "basis points, 0 to 10000")
+                case (.perIncident, _): throw Problem.invalid("observations.\(id)", "counted per incident: {\"incidents\": n}")
+                default: throw Problem.invalid("observations.\(id)", "a measured rate: {\"rate\": basis points}")
+                }
+            }
+            return Assessor.assess(preset.scheme, body.observations)
+        }
         list.add(.get, "/api/v1/assessments/{month}", [.administrator, .auditor, .dispatcher],
                  "The fleet scheme's assessment of a month (YYYY-MM, China time): every item's measured value and points, the evidence, the assessor's entries, the score, band and payment",
                  returns: "AssessmentReport") { _, context, _ in

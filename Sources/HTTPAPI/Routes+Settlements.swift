@@ -1,6 +1,7 @@
 import Accounting
 import Billing
 import Domain
+import Drawing
 import Foundation
 import Hummingbird
 import Store
@@ -113,6 +114,27 @@ extension FleetAPI {
             case "csv": return Self.download(StatementCSV.render(statement), type: "text/csv; charset=utf-8", name: name + ".csv")
             case "html": return Self.download(Array(StatementHTML.render(statement).utf8), type: "text/html; charset=utf-8", name: nil)
             default: throw Problem.invalid("format", "json, csv or html")
+            }
+        }
+        list.add(.get, "/api/v1/reports/{kind}", Self.readers,
+                 "The daily, weekly (Monday to Sunday) or monthly operations report holding a day: trips, kilometres, revenue, service levels, complaints, per hour or per day; as JSON or as a page with SVG charts",
+                 returns: "OperationsReport", query: [("date", "a day of the period, YYYY-MM-DD (China time); today by default"), ("format", "json (default) or html"),
+                                                      ("download", "true: as an attachment")]) { request, context, user in
+            let name = try text("kind", context)
+            guard let kind = OperationsReport.Kind(rawValue: name) else { throw Problem.invalid("kind", "daily, weekly or monthly") }
+            let day = try request.uri.queryParameters.get("date").map { text in
+                guard let day = CivilDate(text) else { throw Problem.invalid("date", "a day as YYYY-MM-DD") }
+                return day
+            } ?? CivilDate(chinaDayOf: Date().epochSeconds)
+            let report = try await reports.report(kind, containing: day, now: Date())
+            let file = request.uri.queryParameters.get("download") == "true" ? "operations-\(kind.rawValue)-\(report.from)" : nil
+            switch request.uri.queryParameters.get("format") ?? "json" {
+            case "json":
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                return Self.download(Array(try encoder.encode(report)), type: "application/json", name: file.map { $0 + ".json" })
+            case "html": return Self.download(Array(OperationsReportHTML.render(report).utf8), type: "text/html; charset=utf-8", name: file.map { $0 + ".html" })
+            default: throw Problem.invalid("format", "json or html")
             }
         }
         list.add(.get, "/api/v1/tariffs", Self.readers + [.agency], "Every tariff version by vehicle class (the standard one until an administrator sets the contract's)",

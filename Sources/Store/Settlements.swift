@@ -128,6 +128,11 @@ public struct Settlements: Sendable {
         try await sheets("SELECT \(unescaped: Self.sheetColumns) WHERE s.id = \(id)", linesBefore: nil).first
     }
 
+    /// The sheets of these bookings.
+    public func sheets(bookingIDs: [Int64]) async throws -> [SettlementSheet] {
+        try await sheets("SELECT \(unescaped: Self.sheetColumns) WHERE s.booking_id = ANY(\(bookingIDs)) ORDER BY s.id", linesBefore: nil)
+    }
+
     /// A page of sheets, newest first: an agency's own (or all, for nil), optionally in some states.
     public func list(agencyID: Int64?, states: [SettlementSheet.State]?, before cursor: Int64?, limit: Int) async throws -> [SettlementSheet] {
         try await sheets("""

@@ -147,6 +147,17 @@ import Testing
             let own = try await sheets.statement(agency: agencyRecord, from: today, through: today)
             #expect(own.totalFen == 33_625 && own.invoicedFen == 33_625)
 
+            // Yesterday's operations report counts the trip, its kilometres and what it earns
+            // (33625 - 500 of goodwill), in the hour it ended.
+            let report = try await API.call(base, "GET", "/api/v1/reports/daily?date=\(yesterday)", token: dispatcher)
+            #expect(report.json["trips"] as? Int == 1 && report.json["revenueFen"] as? Int == 33_125 && report.json["metres"] as? Int == metres, "\(report.json)")
+            #expect(((report.json["buckets"] as? [[String: Any]])?[10])?["trips"] as? Int == 1)
+            let page = try await API.call(base, "GET", "/api/v1/reports/weekly?date=\(yesterday)&format=html&download=true", token: dispatcher)
+            #expect(page.contentType == "text/html; charset=utf-8" && String(decoding: page.body, as: UTF8.self).contains("<svg "))
+            #expect(try await API.call(base, "GET", "/api/v1/reports/daily", token: agency).status == 403)
+            #expect(try await API.call(base, "GET", "/api/v1/reports/yearly", token: dispatcher).json["field"] as? String == "kind")
+            #expect(try await API.call(base, "GET", "/api/v1/reports/daily?date=yesterday", token: dispatcher).json["field"] as? String == "date")
+
             let actions = Set(try await accounts.auditTrail(limit: 200).map(\.action))
             #expect(actions.isSuperset(of: ["settlement-resolve", "settlement-dispute", "settlement-confirm", "settlement-adjust", "settlement-invoice", "statement-read"]))
         }
@@ -178,6 +189,34 @@ import Testing
             #expect(try await API.call(base, "PUT", path, token: admin, body: terms.replacingOccurrences(of: "1500", with: "20000")).json["field"] as? String == "discountBasisPoints")
             #expect(try await API.call(base, "PUT", "/api/v1/agencies/999/agreement", token: admin, body: terms).status == 404)
             #expect(try await API.call(base, "GET", "/api/v1/agencies/999/agreement", token: agency).status == 404)
+        }
+    }
+
+    @Test func domainsSchemesAreServedAndScoreTheirWorkedExamples() async throws {
+        try await API.withAPI { base, _, _ in
+            let (auditor, agency) = (try await API.signIn(base, "auditor"), try await API.signIn(base, "agency"))
+            let schemes = try await API.call(base, "GET", "/api/v1/assessment-schemes", token: auditor)
+            #expect(schemes.array.compactMap { ($0 as? [String: Any])?["name"] as? String } == ["fleet", "deduction", "kpi"])
+            #expect(try await API.call(base, "GET", "/api/v1/assessment-schemes", token: agency).status == 403)
+            // DOMAIN.md: satisfaction 88% (-2) and 13 duty incidents (-13) score 85 under the KPI
+            // scheme: coefficient 0.95.
+            let kpi = try await API.call(base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor,
+                                         body: #"{"observations": {"satisfaction": {"rate": 8800}, "duty": {"incidents": 13}}}"#)
+            #expect(kpi.json["score"] as? Int == 85 && kpi.json["coefficientPermille"] as? Int == 950, "\(kpi.json)")
+            // Availability 94.8%: -2.
+            let availability = try await API.call(base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor,
+                                                  body: #"{"observations": {"availability": {"rate": 9480}}}"#)
+            #expect(availability.json["score"] as? Int == 98)
+            // Under the deduction scheme, 85 pays 85% of the performance amount.
+            let deduction = try await API.call(base, "POST", "/api/v1/assessment-schemes/deduction/score", token: auditor,
+                                               body: #"{"observations": {"lateArrival": {"incidents": 5}, "records": {"incidents": 5}}}"#)
+            #expect(deduction.json["score"] as? Int == 85 && deduction.json["coefficientPermille"] as? Int == 850, "\(deduction.json)")
+            // What is not an item, or not its kind of observation, is named.
+            let unknown = try await API.call(base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor, body: #"{"observations": {"speed": {"rate": 1}}}"#)
+            #expect(unknown.status == 400 && unknown.json["field"] as? String == "observations.speed")
+            let wrongKind = try await API.call(base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor, body: #"{"observations": {"duty": {"rate": 1}}}"#)
+            #expect(wrongKind.status == 400 && wrongKind.json["field"] as? String == "observations.duty")
+            #expect(try await API.call(base, "POST", "/api/v1/assessment-schemes/hall/score", token: auditor, body: #"{"observations": {}}"#).status == 404)
         }
     }
 }
