@@ -1,4 +1,3 @@
-import Accounting
 import Dispatching
 import Foundation
 import Logging
@@ -36,22 +35,22 @@ struct DispatchService: Service {
     }
 }
 
-/// Billing's heartbeat: every `interval`, the sheets of trips finished since, bookings of signed
-/// sheets settled, the invoices' clock.
-struct SettlementService: Service {
-    let desk: SettlementDesk
+/// Work done again every `interval` once the server is ready (billing's sweep, the platform's
+/// minute): a failed round is logged with what happens next, and the next round tries again.
+struct RecurringService: Service {
+    let name: String
+    let interval: Duration
     let readiness: Readiness
-    var interval: Duration = .seconds(10)
     let logger: Logger
+    let work: @Sendable () async throws -> Void
 
     func run() async throws {
         try await cancelWhenGracefulShutdown { try await readiness.wait() }
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                try await desk.sweep(now: Date())
+                try await work()
             } catch {
-                // Nothing is lost: unsheeted trips and unsettled bookings are found again next time.
-                logger.warning("settlement sweep failed; trying again in \(interval)", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning("\(name) failed; trying again in \(interval)", metadata: ["error": "\(String(reflecting: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }

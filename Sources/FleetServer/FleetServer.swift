@@ -150,6 +150,7 @@ public enum FleetServer {
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
         let desk = DispatchDesk(client: client, feed: LiveFeed(), rules: configuration.dispatchRules, logger: logger)
         let settlement = SettlementDesk(client: client, desk: desk, logger: logger)
+        let records = ServiceRecords(client: client, logger: logger)
         let api = Application(
             router: FleetAPI(
                 client: client, desk: desk, settlement: settlement, latest: LatestPositionsCache(), contractTotalFen: configuration.contractTotalFen, logger: logger
@@ -160,8 +161,17 @@ public enum FleetServer {
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: metrics), .init(service: client), .init(service: schema), .init(service: latest), .init(service: groupCommit), .init(service: gateway),
             .init(service: DispatchService(desk: desk, readiness: readiness, logger: logger)),
-            .init(service: SettlementService(desk: settlement, readiness: readiness, logger: logger)), .init(service: api),
-            .init(service: UptimeService(records: ServiceRecords(client: client, logger: logger), readiness: readiness, logger: logger)),
+            // Billing: sheets of trips finished since, bookings of signed sheets settled (nothing is
+            // lost to a failed round: it is found again), the invoices' clock.
+            .init(service: RecurringService(name: "settlement sweep", interval: .seconds(10), readiness: readiness, logger: logger) {
+                try await settlement.sweep(now: Date())
+            }),
+            // The platform's clock of service: each minute it serves is recorded; a minute missed
+            // is a minute of outage, which is what it was.
+            .init(service: RecurringService(name: "uptime minute", interval: .seconds(30), readiness: readiness, logger: logger) { [records] in
+                try await records.markMinute(Date())
+            }),
+            .init(service: api),
         ]
         if let demoFleet {
             let steering = Steering(), fleet = FleetSimulator(count: demoFleet, steering: steering)

@@ -44,24 +44,3 @@ struct SchemaService: Service {
         }
     }
 }
-
-/// The platform's own clock of service: every minute it serves (the database answering), the
-/// minute is recorded; the assessment's availability counts them.
-struct UptimeService: Service {
-    let records: ServiceRecords
-    let readiness: Readiness
-    let logger: Logger
-
-    func run() async throws {
-        try await cancelWhenGracefulShutdown { try await readiness.wait() }
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                try await records.markMinute(Date())
-            } catch {
-                // A minute not recorded is a minute of outage: that is what it was.
-                logger.warning("uptime minute not recorded", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(30)) }
-        }
-    }
-}
