@@ -27,10 +27,12 @@ struct SchemaService: Service {
         let records = ServiceRecords(client: client, logger: logger)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
-                // The terminals' finished days, for the assessment (late reports included).
+                // The terminals' finished days, for the assessment (late reports included), and
+                // their partitions covered for reading tracks.
                 try await records.rollUpFinishedDays(today: CivilDate(chinaDayOf: Date().epochSeconds), interval: reportInterval)
+                _ = try await retention.coverFinishedDays(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
             } catch {
-                logger.error("terminal days not rolled up; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
+                logger.error("finished days not rolled up or covered; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
             guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }

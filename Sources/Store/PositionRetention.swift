@@ -44,6 +44,44 @@ public struct PositionRetention: Sendable {
         return outcome
     }
 
+    /// Gives each finished day's partition (a day before `today`, China time) a covering index
+    /// of the track's columns, so that a day's track is an index-only scan instead of a page
+    /// per point. Today's partition keeps only the narrow unique index: every entry of the
+    /// covering one carries the track's columns, which would slow the bulk path that writes
+    /// today (BENCHMARKS.md, "Track"). Built concurrently (late blind-zone reports still go
+    /// in), then the partition vacuumed so its pages count as visible. Returns the partitions
+    /// covered, newest first.
+    public func coverFinishedDays(client: PostgresClient, today: String, logger: Logger) async throws -> [String] {
+        var pending: [(partition: String, invalid: Bool)] = []
+        let rows = try await client.query("""
+            SELECT c.relname, ix.indisvalid
+            FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            LEFT JOIN pg_class x ON x.relname = c.relname || '_track' LEFT JOIN pg_index ix ON ix.indexrelid = x.oid
+            WHERE i.inhparent = 'positions'::regclass AND fleet_position_partition_day(c.relname) < \(today)::date
+              AND (ix.indisvalid IS NULL OR NOT ix.indisvalid)
+            ORDER BY c.relname DESC
+            """, logger: logger)
+        for try await (partition, valid) in rows.decode((String, Bool?).self) { pending.append((partition, valid == false)) }
+        var covered: [String] = []
+        for (n, part) in pending.enumerated() {
+            // Identifiers cannot be bound: only names of the form the maintenance gives go in.
+            guard part.partition.count == 18, part.partition.hasPrefix("positions_"), part.partition.dropFirst(10).allSatisfy(\.isNumber) else { continue }
+            let started = ContinuousClock.now
+            // A build that failed half-way leaves an invalid index: it goes first.
+            if part.invalid { try await client.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY IF EXISTS \(part.partition)_track"), logger: logger) }
+            try await client.query(PostgresQuery(unsafeSQL: """
+                CREATE INDEX CONCURRENTLY IF NOT EXISTS \(part.partition)_track ON \(part.partition)
+                    (terminal_id, gnss_time) INCLUDE (lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill)
+                """), logger: logger)
+            try await client.query(PostgresQuery(unsafeSQL: "VACUUM (ANALYZE) \(part.partition)"), logger: logger)
+            covered.append(part.partition)
+            logger.info("finished day's positions covered for tracks", metadata: [
+                "partition": "\(part.partition)", "done": "\(n + 1)/\(pending.count)", "seconds": "\(ContinuousClock.now - started)",
+            ])
+        }
+        return covered
+    }
+
     /// The China-time calendar day of `date`, as `YYYY-MM-DD`.
     public static func chinaDay(_ date: Date) -> String {
         CivilTime.chinaDay(of: Int64(date.timeIntervalSince1970.rounded(.down)))

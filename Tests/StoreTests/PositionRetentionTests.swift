@@ -55,6 +55,37 @@ import Testing
         }
     }
 
+    @Test func finishedDaysAreCoveredForTracksAndTodayIsNot() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            _ = try await PositionRetention(retentionDays: 2, aheadDays: 1).maintain(client: client, today: "2026-11-22", logger: logger)
+            try await client.query("""
+                INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
+                SELECT 1, '2026-11-21 00:00:00+08'::timestamptz + s * interval '10 seconds', now(), 29868336, 121543990, 5, 300, 90, 0, 3
+                FROM generate_series(0, 8639) AS s
+                UNION ALL SELECT 1, '2026-11-22 08:00:00+08', now(), 29868336, 121543990, 5, 300, 90, 0, 3
+                """, logger: logger)
+            // The two finished days, newest first; not today, not tomorrow; once only.
+            let covered = try await PositionRetention().coverFinishedDays(client: client, today: "2026-11-22", logger: logger)
+            #expect(covered == ["positions_20261121", "positions_20261120"])
+            #expect(try await PositionRetention().coverFinishedDays(client: client, today: "2026-11-22", logger: logger).isEmpty)
+            // A finished day's track is read from the covering index alone; today's is not covered.
+            func plan(_ day: String) async throws -> String {
+                var lines: [String] = []
+                for try await line in try await client.query(PostgresQuery(unsafeSQL: """
+                    EXPLAIN SELECT lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill FROM positions
+                    WHERE terminal_id = 1 AND gnss_time >= '\(day) 00:00+08' AND gnss_time < '\(day) 23:59+08' ORDER BY gnss_time
+                    """), logger: logger).decode(String.self) { lines.append(line) }
+                return lines.joined(separator: "\n")
+            }
+            let finished = try await plan("2026-11-21")
+            #expect(finished.contains("Index Only Scan using positions_20261121_track"), "\(finished)")
+            #expect(!(try await plan("2026-11-22")).contains("_track"))
+            // A build that failed half-way (an invalid index) is built again.
+            try await client.query("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'positions_20261120_track'::regclass", logger: logger)
+            #expect(try await PositionRetention().coverFinishedDays(client: client, today: "2026-11-22", logger: logger) == ["positions_20261120"])
+        }
+    }
+
     @Test func aReportWithNoPartitionIsRefusedNotMisfiled() async throws {
         try await TestPostgres.withDatabase { client, _ in
             _ = try await PositionRetention(retentionDays: 1, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
