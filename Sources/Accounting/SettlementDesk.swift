@@ -24,7 +24,7 @@ public struct SettlementDesk: Sendable {
     public init(client: PostgresClient, desk: DispatchDesk, levels: ServiceLevels = ServiceLevels(), review: UsageReview = UsageReview(), logger: Logger) {
         sheets = Settlements(client: client, logger: logger)
         terms = BillingTerms(client: client, logger: logger)
-        positions = PositionQueries(client: client, logger: logger)
+        positions = desk.positions
         files = FleetFiles(client: client, logger: logger)
         self.desk = desk
         self.levels = levels

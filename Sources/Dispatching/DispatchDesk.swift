@@ -13,7 +13,7 @@ import Synchronization
 public final class DispatchDesk: Sendable {
     public let bookings: Bookings
     let facts: DispatchFacts
-    let positions: PositionQueries
+    public let positions: PositionQueries
     let care: CustomerCare
     let client: PostgresClient
     public let feed: LiveFeed
@@ -31,14 +31,14 @@ public final class DispatchDesk: Sendable {
     static let accidentAlarms = ["collisionWarning", "rolloverWarning"]
 
     public init(
-        client: PostgresClient, feed: LiveFeed, rules: DispatchRules = DispatchRules(), zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(),
+        client: PostgresClient, database: DatabaseURL, feed: LiveFeed, rules: DispatchRules = DispatchRules(), zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(),
         logger: Logger
     ) {
         self.rules = rules
         self.client = client
         bookings = Bookings(client: client, logger: logger)
         facts = DispatchFacts(client: client, logger: logger)
-        positions = PositionQueries(client: client, logger: logger)
+        positions = PositionQueries(client: client, database: database, logger: logger)
         care = CustomerCare(client: client, logger: logger)
         self.feed = feed
         self.zones = zones

@@ -50,4 +50,21 @@ public struct PositionRecord: Sendable, Hashable {
 /// report to its terminal after that, never before.
 public protocol PositionSink: Sendable {
     func store(_ positions: [PositionRecord]) async throws
+    /// The same for a caller that must not wait (a channel handler on its event loop):
+    /// `whenDurable` runs once, on any thread, when the positions are durable or could not be
+    /// stored.
+    func store(_ positions: [PositionRecord], whenDurable: @escaping @Sendable (Result<Void, any Error>) -> Void)
+}
+
+extension PositionSink {
+    public func store(_ positions: [PositionRecord], whenDurable: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        Task {
+            do {
+                try await store(positions)
+                whenDurable(.success(()))
+            } catch {
+                whenDurable(.failure(error))
+            }
+        }
+    }
 }

@@ -148,7 +148,7 @@ public enum FleetServer {
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
-        let desk = DispatchDesk(client: client, feed: LiveFeed(), rules: configuration.dispatchRules, logger: logger)
+        let desk = DispatchDesk(client: client, database: database.url, feed: LiveFeed(), rules: configuration.dispatchRules, logger: logger)
         let settlement = SettlementDesk(client: client, desk: desk, logger: logger)
         let records = ServiceRecords(client: client, logger: logger)
         let api = Application(
@@ -221,13 +221,13 @@ public enum FleetServer {
 
     /// Provisions the database, migrates it and stops: `fleetd migrate`.
     public static func migrateOnly(_ configuration: FleetConfiguration, logger: Logger) async throws {
-        try await withDatabase(configuration, logger: logger) { _ in }
+        try await withDatabase(configuration, logger: logger) { _, _ in }
     }
 
     /// Provisions and migrates the database, runs `body` with a client, and stops: the one-shot
     /// commands (`fleetd migrate`, `terminal bind`, `track`).
     public static func withDatabase<R: Sendable>(
-        _ configuration: FleetConfiguration, logger: Logger, _ body: @Sendable (PostgresClient) async throws -> R
+        _ configuration: FleetConfiguration, logger: Logger, _ body: @Sendable (PostgresClient, DatabaseURL) async throws -> R
     ) async throws -> R {
         let database = try ProvisionedDatabase.provision(configuration, logger: logger)
         defer { database.release(logger: logger) }
@@ -236,7 +236,7 @@ public enum FleetServer {
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             try await migrate(client: client, sqlDirectory: configuration.sqlDirectory, logger: logger)
-            return try await body(client)
+            return try await body(client, database.url)
         }
     }
 }

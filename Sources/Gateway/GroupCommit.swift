@@ -11,7 +11,7 @@ import Synchronization
 public final class GroupCommit: PositionSink, Service {
     private struct Waiting {
         var positions: [PositionRecord]
-        var continuation: CheckedContinuation<Void, any Error>
+        var whenDurable: @Sendable (Result<Void, any Error>) -> Void
     }
 
     private struct State {
@@ -42,29 +42,51 @@ public final class GroupCommit: PositionSink, Service {
 
     public func store(_ positions: [PositionRecord]) async throws {
         guard !positions.isEmpty else { return }
-        let started = ContinuousClock.now
-        defer { IngestMetrics.durableLatency.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1))) }
         // Back-pressure: wait while the queue is full (the caller's connection reads nothing meanwhile).
-        while state.withLock({ $0.queued >= maximumPending && !$0.stopped }) {
-            try await Task.sleep(for: maximumDelay)
-        }
+        while isFull { try await Task.sleep(for: maximumDelay) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let (accepted, wake) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
-                guard !s.stopped else { return (false, nil) }
-                s.queue.append(Waiting(positions: positions, continuation: continuation))
-                s.queued += positions.count
-                IngestMetrics.queueDepth.record(s.queued)
-                let idle = s.idle
-                s.idle = nil
-                return (true, idle)
-            }
-            guard accepted else {
-                // Shutting down: not stored, so not acknowledged; the terminal sends it again.
-                continuation.resume(throwing: Stopped())
-                return
-            }
-            wake?.resume()
+            enqueue(positions) { continuation.resume(with: $0) }
         }
+    }
+
+    /// Queues the positions without a task or a continuation: how the gateway's sessions store
+    /// (BENCHMARKS.md, "Load"). When the queue is full, the call waits its turn as `store` does.
+    public func store(_ positions: [PositionRecord], whenDurable: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        guard !positions.isEmpty else { return whenDurable(.success(())) }
+        guard !isFull else {
+            Task {
+                do {
+                    try await store(positions)
+                    whenDurable(.success(()))
+                } catch {
+                    whenDurable(.failure(error))
+                }
+            }
+            return
+        }
+        enqueue(positions, whenDurable)
+    }
+
+    private var isFull: Bool { state.withLock { $0.queued >= maximumPending && !$0.stopped } }
+
+    private func enqueue(_ positions: [PositionRecord], _ whenDurable: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        let started = ContinuousClock.now
+        let done: @Sendable (Result<Void, any Error>) -> Void = { result in
+            IngestMetrics.durableLatency.recordNanoseconds(Int64((ContinuousClock.now - started) / .nanoseconds(1)))
+            whenDurable(result)
+        }
+        let (accepted, wake) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !s.stopped else { return (false, nil) }
+            s.queue.append(Waiting(positions: positions, whenDurable: done))
+            s.queued += positions.count
+            IngestMetrics.queueDepth.record(s.queued)
+            let idle = s.idle
+            s.idle = nil
+            return (true, idle)
+        }
+        // Shutting down: not stored, so not acknowledged; the terminal sends it again.
+        guard accepted else { return done(.failure(Stopped())) }
+        wake?.resume()
     }
 
     /// The group commit has stopped: positions offered now are not stored.
@@ -113,10 +135,10 @@ public final class GroupCommit: PositionSink, Service {
                 sizes.withLock { $0.append(positions.count) }
                 IngestMetrics.batchSize.record(positions.count)
                 IngestMetrics.written.increment(by: positions.count)
-                for waiting in batch { waiting.continuation.resume() }
+                for waiting in batch { waiting.whenDurable(.success(())) }
             } catch {
                 IngestMetrics.failedBatches.increment()
-                for waiting in batch { waiting.continuation.resume(throwing: error) }
+                for waiting in batch { waiting.whenDurable(.failure(error)) }
             }
         }
     }

@@ -36,7 +36,7 @@ public struct FleetAPI: Sendable {
     ) {
         assessments = MonthlyAssessment(client: client, contractTotalFen: contractTotalFen, logger: logger)
         accounts = Accounts(client: client, logger: logger)
-        positions = PositionQueries(client: client, logger: logger)
+        positions = desk.positions
         files = FleetFiles(client: client, logger: logger)
         facts = DispatchFacts(client: client, logger: logger)
         care = CustomerCare(client: client, logger: logger)

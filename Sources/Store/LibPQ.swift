@@ -1,9 +1,12 @@
 import CLibPQ
+import Domain
+import Foundation
 import NIOPosix
 import Synchronization
 
-/// A libpq connection (blocking calls), for the one thing PostgresNIO cannot do: COPY in binary
-/// format. Calls run on NIO's blocking-I/O thread pool, never on an event loop.
+/// A libpq connection (blocking calls), for what PostgresNIO cannot do fast enough: COPY in
+/// binary format, and reading thousands of rows at once (a track; BENCHMARKS.md, "Track").
+/// Calls run on NIO's blocking-I/O thread pool, never on an event loop.
 ///
 /// `@unchecked Sendable`: a `PGconn` must not be used by two threads at once, and it never is:
 /// `LibPQPool` hands a connection to one caller at a time and takes it back when the caller is
@@ -53,6 +56,21 @@ final class LibPQConnection: @unchecked Sendable {
         if let firstFailure { throw firstFailure }
     }
 
+    /// Runs `sql` with its parameters bound (sent as text, cast in the SQL) and hands `read`
+    /// the rows in binary format, before libpq frees them.
+    func query<T>(_ sql: String, _ parameters: [String], read: (LibPQRows) throws -> T) throws -> T {
+        var cStrings = parameters.map { strdup($0) }
+        defer { for pointer in cStrings { free(pointer) } }
+        let result = cStrings.withUnsafeMutableBufferPointer { values in
+            values.withMemoryRebound(to: UnsafePointer<CChar>?.self) {
+                PQexecParams(connection, sql, Int32(parameters.count), nil, $0.baseAddress, nil, nil, 1)
+            }
+        }
+        defer { PQclear(result) }
+        try check(result, PGRES_TUPLES_OK)
+        return try read(LibPQRows(result: result!))
+    }
+
     private func check(_ result: OpaquePointer?, _ expected: ExecStatusType) throws(Failure) {
         guard let result, PQresultStatus(result) == expected else { throw failure(result) }
     }
@@ -60,6 +78,35 @@ final class LibPQConnection: @unchecked Sendable {
     private func failure(_ result: OpaquePointer?) -> Failure {
         let state = result.flatMap { PQresultErrorField($0, Int32(UInt8(ascii: "C"))) }.map { String(cString: $0) }
         return Failure(message: String(cString: PQerrorMessage(connection)).trimmingTrailingNewlines, sqlState: state)
+    }
+}
+
+/// Rows of a result in binary format: each value in PostgreSQL's send format (integers in
+/// network byte order).
+struct LibPQRows {
+    let result: OpaquePointer
+
+    var count: Int { Int(PQntuples(result)) }
+
+    func isNull(_ row: Int, _ column: Int) -> Bool { PQgetisnull(result, Int32(row), Int32(column)) == 1 }
+
+    /// Checks that the columns have these widths in bytes (the server's types), so that the
+    /// readers below read exactly their values.
+    func expect(widths: [Int]) throws(LibPQConnection.Failure) {
+        let actual = (0..<Int(PQnfields(result))).map { Int(PQfsize(result, Int32($0))) }
+        guard actual == widths else { throw LibPQConnection.Failure(message: "columns of widths \(actual) where \(widths) were expected") }
+    }
+
+    /// A fixed-width integer column (int2, int4, int8, bool as UInt8) of the width `expect` checked.
+    func integer<I: FixedWidthInteger>(_ row: Int, _ column: Int, as: I.Type = I.self) -> I {
+        I(bigEndian: UnsafeRawPointer(PQgetvalue(result, Int32(row), Int32(column))!).loadUnaligned(as: I.self))
+    }
+
+    /// A timestamptz column as epoch seconds (rounded down): it is sent as microseconds since
+    /// 2000-01-01 UTC.
+    func epochSeconds(_ row: Int, _ column: Int) -> Int64 {
+        let micros: Int64 = integer(row, column)
+        return CivilDate.floorDivide(micros, 1_000_000) + 946_684_800
     }
 }
 

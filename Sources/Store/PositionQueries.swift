@@ -7,10 +7,14 @@ import PostgresNIO
 /// latest positions, mileage.
 public struct PositionQueries: Sendable {
     let client: PostgresClient
+    /// Tracks are read through libpq: PostgresNIO decodes a row in about 4 µs, which for a
+    /// day's 8,640 points is most of the time (BENCHMARKS.md, "Track").
+    let tracks: LibPQPool
     let logger: Logger
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, database: DatabaseURL, logger: Logger) {
         self.client = client
+        self.tracks = LibPQPool(connectionString: database.libpqConnectionString)
         self.logger = logger
     }
 
@@ -26,41 +30,32 @@ public struct PositionQueries: Sendable {
     /// first of each interval).
     public func track(vehicleID: Int64, from: Int64, to: Int64, thinnedTo interval: Int? = nil) async throws -> [PositionRecord] {
         // Thinned: the first point of each interval. Unthinned, the index on (terminal, GNSS
-        // time) gives the order and nothing is sorted.
-        let (thinning, ordering): (String, String) = switch interval {
+        // time) gives the order and nothing is sorted. The time goes out as the timestamp it is
+        // stored as: converting it to epoch seconds on the server (numeric arithmetic) cost
+        // more than the rest of the row.
+        let (thinning, ordering) = switch interval {
         case let step? where step > 1:
-            ("DISTINCT ON (floor(extract(epoch FROM gnss_time) / \(step)))", "floor(extract(epoch FROM gnss_time) / \(step)), gnss_time")
+            ("DISTINCT ON (date_bin($4::int * interval '1 second', gnss_time, timestamptz 'epoch'))",
+             "date_bin($4::int * interval '1 second', gnss_time, timestamptz 'epoch'), gnss_time")
         default: ("", "gnss_time")
         }
-        // One row of arrays, not a row per point: decoding thousands of rows costs the client
-        // more than the server spends finding them (BENCHMARKS.md, track). The aggregates read
-        // the subquery in its order; the order is checked below all the same.
-        let rows = try await client.query("""
-            SELECT coalesce(array_agg(terminal_id), '{}'), coalesce(array_agg(epoch), '{}'), coalesce(array_agg(lat_e6), '{}'),
-                   coalesce(array_agg(lon_e6), '{}'), coalesce(array_agg(altitude_m), '{}'), coalesce(array_agg(speed_dkmh), '{}'),
-                   coalesce(array_agg(course), '{}'), coalesce(array_agg(alarm), '{}'), coalesce(array_agg(status), '{}'),
-                   coalesce(array_agg(coalesce(mileage_hm, -1)), '{}'), coalesce(array_agg(backfill), '{}')
-            FROM (
-                SELECT \(unescaped: thinning)
-                       terminal_id, extract(epoch FROM gnss_time)::int8 AS epoch, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status,
-                       mileage_hm, backfill
-                FROM positions
-                WHERE terminal_id IN (SELECT id FROM terminals WHERE vehicle_id = \(vehicleID))
-                  AND gnss_time BETWEEN to_timestamp(\(Double(from))) AND to_timestamp(\(Double(to)))
-                ORDER BY \(unescaped: ordering)
-            ) points
-            """, logger: logger)
-        typealias Columns = ([Int32], [Int64], [Int32], [Int32], [Int16], [Int32], [Int16], [Int32], [Int32], [Int64], [Bool])
-        var track: [PositionRecord] = []
-        for try await columns in rows.decode(Columns.self) {
-            // Named arrays, not `columns.0[i]`: indexing into the tuple copied all eleven arrays
-            // (retains and releases) for every point, most of the track's time (BENCHMARKS.md).
-            let (terminal, epoch, lat, lon, altitude, speed, course, alarm, status, mileage, backfill) = columns
-            track.reserveCapacity(epoch.count)
-            for i in epoch.indices {
-                // -1 stands for "no odometer" (arrays of optionals do not decode).
-                track.append(Self.record((terminal[i], epoch[i], lat[i], lon[i], altitude[i], speed[i], course[i], alarm[i], status[i],
-                                          mileage[i] < 0 ? nil : mileage[i], backfill[i])))
+        let sql = """
+            SELECT \(thinning)
+                   terminal_id, gnss_time, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill
+            FROM positions
+            WHERE terminal_id IN (SELECT id FROM terminals WHERE vehicle_id = $1::int8)
+              AND gnss_time BETWEEN to_timestamp($2::int8) AND to_timestamp($3::int8)
+            ORDER BY \(ordering)
+            """
+        let parameters = ["\(vehicleID)", "\(from)", "\(to)"] + (thinning.isEmpty ? [] : ["\(interval!)"])
+        var track = try await tracks.withConnection { connection in
+            try connection.query(sql, parameters) { rows in
+                try rows.expect(widths: [4, 8, 4, 4, 2, 4, 2, 4, 4, 8, 1])
+                return (0..<rows.count).map { i in
+                    Self.record((rows.integer(i, 0), rows.epochSeconds(i, 1), rows.integer(i, 2), rows.integer(i, 3), rows.integer(i, 4),
+                                 rows.integer(i, 5), rows.integer(i, 6), rows.integer(i, 7), rows.integer(i, 8),
+                                 rows.isNull(i, 9) ? nil : rows.integer(i, 9), rows.integer(i, 10, as: UInt8.self) != 0))
+                }
             }
         }
         if zip(track, track.dropFirst()).contains(where: { $0.gnssTime > $1.gnssTime }) {
@@ -110,3 +105,4 @@ public struct PositionQueries: Sendable {
         )
     }
 }
+

@@ -186,7 +186,7 @@ struct Terminal: AsyncParsableCommand {
         func run() async throws {
             let logger = makeLogger()
             let phone = TerminalPhone(digits: phone, version: .v2013)!.description
-            try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client in
+            try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client, _ in
                 try await PostgresTerminalRegistry(client: client, logger: logger).bind(phone: phone, plate: plate)
             }
             print("terminal \(phone) bound to \(plate)")
@@ -218,8 +218,8 @@ struct Track: AsyncParsableCommand {
         let start = try from.map { try Self.parse($0, "--from") } ?? end.addingTimeInterval(-86_400)
         guard start <= end else { throw ValidationError("--from must not be after --to") }
         let (plate, thin) = (plate, thin)
-        let track = try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client -> [PositionRecord] in
-            let queries = PositionQueries(client: client, logger: logger)
+        let track = try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client, url -> [PositionRecord] in
+            let queries = PositionQueries(client: client, database: url, logger: logger)
             guard let vehicle = try await queries.vehicleID(plate: plate) else {
                 throw ValidationError("no vehicle with plate \(plate); bind its terminal first (fleetd terminal bind)")
             }
@@ -267,7 +267,7 @@ struct User: AsyncParsableCommand {
             let logger = makeLogger()
             let (username, role, agency) = (username, role, agency)
             let hash = await PasswordHash.hash(password)
-            let user = try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client -> Accounts.User in
+            let user = try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client, _ -> Accounts.User in
                 let accounts = Accounts(client: client, logger: logger)
                 var agencyID: Int64?
                 if let agency { agencyID = try await accounts.createAgency(name: agency) }

@@ -72,7 +72,7 @@ import Glibc
     }
 
     @Test func aTripFromRequestToCompletion() async throws {
-        try await API.withAPI { base, accounts, client in
+        try await API.withAPI { base, accounts, client, api in
             let crews = try await Self.fleet(client)
             let otherAgency = try await accounts.createAgency(name: "市教育局")
             let hash = await PasswordHash.hash("correct horse")
@@ -89,7 +89,7 @@ import Glibc
 
             // Another agency can neither read nor change it, on every route that names it: 404
             // where an agency may call the route, 403 where it may not.
-            for route in API.api(client).endpoints where route.path.hasPrefix("/api/v1/bookings/{id}") {
+            for route in api.endpoints where route.path.hasPrefix("/api/v1/bookings/{id}") {
                 let path = route.path.replacingOccurrences(of: "{id}", with: "\(id)")
                 let refused = try await API.call(base, route.method.rawValue, path, token: other, body: route.body != nil ? #"{"reason": "mine now"}"# : nil)
                 #expect(refused.status == (route.roles.contains(.agency) ? 404 : 403), "\(route.method) \(route.path) by another agency: \(refused.status)")
@@ -212,7 +212,7 @@ import Glibc
     }
 
     @Test func invalidBodiesNameTheFieldAndNothingIsStored() async throws {
-        try await API.withAPI { base, _, client in
+        try await API.withAPI { base, _, client, api in
             let (agency, dispatcher) = (try await API.signIn(base, "agency"), try await API.signIn(base, "dispatcher"))
             let good = Self.bookingJSON(pickupIn: 120)
             let cases: [(body: String, field: String, token: String)] = [
@@ -246,7 +246,7 @@ import Glibc
     }
 
     @Test func filesThroughTheAPIShowTheirStanding() async throws {
-        try await API.withAPI { base, _, client in
+        try await API.withAPI { base, _, client, api in
             let (admin, dispatcher, agency) = (try await API.signIn(base, "admin"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "agency"))
             let plate = "浙B7777D".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!
             let created = try await API.call(base, "POST", "/api/v1/vehicles", token: dispatcher, body: #"{"plate": "浙B7777D", "vehicleClass": "van", "seats": 9, "brand": "上汽大通", "registrationDate": "2025-05-20"}"#)
@@ -294,7 +294,7 @@ import Glibc
     /// The live stream over a real socket: an agency user gets its own bookings' events and
     /// never another agency's.
     @Test func theLiveStreamShowsAnAgencyOnlyItsOwn() async throws {
-        try await API.withAPI { base, accounts, _ in
+        try await API.withAPI { base, accounts, _, api in
             let otherAgency = try await accounts.createAgency(name: "市卫健委")
             let hash = await PasswordHash.hash("correct horse")
             _ = try await accounts.createUser(username: "other", passwordHash: hash, role: "agency", agencyID: otherAgency)

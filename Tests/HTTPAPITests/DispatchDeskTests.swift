@@ -21,9 +21,9 @@ import Testing
     }
 
     @Test func clocksAtRiskAndBreachedAreRaisedOnceAndPublished() async throws {
-        try await TestPostgres.withDatabase { client, _ in
+        try await TestPostgres.withDatabase { client, url in
             let feed = LiveFeed()
-            let desk = DispatchDesk(client: client, feed: feed, logger: logger)
+            let desk = DispatchDesk(client: client, database: url, feed: feed, logger: logger)
             let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市审计局")
             let received = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
             let booking = try await desk.bookings.create(Self.request(agency, pickupIn: 7200, from: received), agencyID: agency, receivedAt: received, by: .engine)
@@ -45,8 +45,8 @@ import Testing
     }
 
     @Test func aBreakdownIsReplacedFromTheReserveAndTheBrokenCrewIsNotSentAgain() async throws {
-        try await TestPostgres.withDatabase { client, _ in
-            let desk = DispatchDesk(client: client, feed: LiveFeed(), logger: logger)
+        try await TestPostgres.withDatabase { client, url in
+            let desk = DispatchDesk(client: client, database: url, feed: LiveFeed(), logger: logger)
             let files = FleetFiles(client: client, logger: logger), registry = PostgresTerminalRegistry(client: client, logger: logger)
             let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市统计局")
             var crews: [(vehicleID: Int64, driverID: Int64)] = []
@@ -92,8 +92,8 @@ import Testing
     }
 
     @Test func careClocksCallbackAndComplaintContactRaiseAlerts() async throws {
-        try await TestPostgres.withDatabase { client, _ in
-            let desk = DispatchDesk(client: client, feed: LiveFeed(), logger: logger)
+        try await TestPostgres.withDatabase { client, url in
+            let desk = DispatchDesk(client: client, database: url, feed: LiveFeed(), logger: logger)
             let care = CustomerCare(client: client, logger: logger)
             let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市民政局")
             let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 3600)
@@ -124,8 +124,8 @@ import Testing
     /// Two bookings, one confirmed in a minute and one after 400 s: half confirmed in time,
     /// the late one as the evidence; the match clocks still run and do not count yet.
     @Test func indicatorsCountMetAndBreachedClocksWithTheirEvidence() async throws {
-        try await TestPostgres.withDatabase { client, _ in
-            let desk = DispatchDesk(client: client, feed: LiveFeed(), logger: logger)
+        try await TestPostgres.withDatabase { client, url in
+            let desk = DispatchDesk(client: client, database: url, feed: LiveFeed(), logger: logger)
             let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市水利局")
             let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 1800)
             let quick = try await desk.bookings.create(Self.request(agency, pickupIn: 7200, from: start), agencyID: agency, receivedAt: start, by: .engine)

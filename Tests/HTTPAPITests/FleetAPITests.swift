@@ -27,8 +27,8 @@ import Dispatching
 
     /// A running API on a fresh database with an administrator, a dispatcher, an auditor and an
     /// agency user (password "correct horse" each), for the duration of `body`.
-    static func withAPI(_ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient) async throws -> Void) async throws {
-        try await TestPostgres.withDatabase { client, _ in
+    static func withAPI(_ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient, _ api: FleetAPI) async throws -> Void) async throws {
+        try await TestPostgres.withDatabase { client, url in
             let logger = TestPostgres.logger
             let accounts = Accounts(client: client, logger: logger)
             let agency = try await accounts.createAgency(name: "市机关事务管理局")
@@ -36,9 +36,10 @@ import Dispatching
             for (name, role, agencyID) in [("admin", "administrator", nil), ("dispatcher", "dispatcher", nil), ("auditor", "auditor", nil), ("agency", "agency", Optional(agency))] {
                 _ = try await accounts.createUser(username: name, passwordHash: hash, role: role, agencyID: agencyID)
             }
+            let api = Self.api(client, url)
             let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
             let app = Application(
-                router: api(client).router(),
+                router: api.router(),
                 configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                 onServerRunning: { portsIn.yield($0.localAddress?.port ?? 0) },
                 logger: logger
@@ -48,15 +49,15 @@ import Dispatching
                 tasks.addTask { try await group.run() }
                 var iterator = ports.makeAsyncIterator()
                 let port = await iterator.next()!
-                try await body(URL(string: "http://127.0.0.1:\(port)")!, accounts, client)
+                try await body(URL(string: "http://127.0.0.1:\(port)")!, accounts, client, api)
                 await group.triggerGracefulShutdown()
                 try await tasks.waitForAll()
             }
         }
     }
 
-    static func api(_ client: PostgresClient) -> FleetAPI {
-        FleetAPI(client: client, desk: DispatchDesk(client: client, feed: LiveFeed(), logger: TestPostgres.logger), latest: LatestPositionsCache(), logger: TestPostgres.logger)
+    static func api(_ client: PostgresClient, _ url: DatabaseURL) -> FleetAPI {
+        FleetAPI(client: client, desk: DispatchDesk(client: client, database: url, feed: LiveFeed(), logger: TestPostgres.logger), latest: LatestPositionsCache(), logger: TestPostgres.logger)
     }
 
     static func call(_ base: URL, _ method: String, _ path: String, token: String? = nil, body: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
@@ -84,7 +85,7 @@ import Dispatching
     }
 
     @Test func signInGivesATokenAndRefusalsAreProblemsThenLockedOut() async throws {
-        try await Self.withAPI { base, accounts, _ in
+        try await Self.withAPI { base, accounts, _, api in
             let token = try await Self.signIn(base, "dispatcher")
             #expect(token.count == 64)
             let me = try await Self.call(base, "GET", "/api/v1/me", token: token)
@@ -108,9 +109,9 @@ import Dispatching
     }
 
     @Test func everyProtectedRouteRefusesStrangersAndWrongRoles() async throws {
-        try await Self.withAPI { base, _, client in
+        try await Self.withAPI { base, _, client, api in
             let agency = try await Self.signIn(base, "agency")
-            let endpoints = Self.api(client).endpoints
+            let endpoints = api.endpoints
             #expect(endpoints.count > 30)
             for route in endpoints where !route.roles.isEmpty {
                 let path = route.path.replacingOccurrences(of: "{plate}", with: "浙B12345D".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)
@@ -127,7 +128,7 @@ import Dispatching
     }
 
     @Test func invalidBodiesNameTheField() async throws {
-        try await Self.withAPI { base, _, _ in
+        try await Self.withAPI { base, _, _, api in
             let admin = try await Self.signIn(base, "admin")
             let missing = try await Self.call(base, "POST", "/api/v1/sessions", body: #"{"username": "admin"}"#)
             #expect(missing.status == 400 && missing.json["field"] as? String == "password", "\(missing.json)")
@@ -149,7 +150,7 @@ import Dispatching
     }
 
     @Test func trackReadsAreAuditedAndQueriesChecked() async throws {
-        try await Self.withAPI { base, accounts, client in
+        try await Self.withAPI { base, accounts, client, api in
             try await client.query("INSERT INTO vehicles (plate) VALUES ('浙B12345D')", logger: TestPostgres.logger)
             let auditor = try await Self.signIn(base, "auditor")
             let plate = "浙B12345D".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!
@@ -169,12 +170,12 @@ import Dispatching
 
     /// The served document describes every route and nothing else.
     @Test func theOpenAPIDocumentListsEveryRoute() async throws {
-        try await Self.withAPI { base, _, client in
+        try await Self.withAPI { base, _, client, api in
             let served = try await Self.call(base, "GET", "/openapi.json")
             #expect(served.status == 200 && served.json["openapi"] as? String == "3.1.0")
             let paths = try #require(served.json["paths"] as? [String: [String: Any]])
             let documented = Set(paths.flatMap { path, methods in methods.keys.map { "\($0.uppercased()) \(path)" } })
-            let routed = Set(Self.api(client).endpoints.map { "\($0.method.rawValue) \($0.path)" })
+            let routed = Set(api.endpoints.map { "\($0.method.rawValue) \($0.path)" })
             #expect(documented == routed)
             // Every schema a route or a schema refers to is defined.
             let schemas = try #require((served.json["components"] as? [String: Any])?["schemas"] as? [String: Any])

@@ -18,7 +18,7 @@ import Testing
     typealias API = FleetAPITests
 
     @Test func aTripsSheetFromDrawingUpToStatement() async throws {
-        try await API.withAPI { base, accounts, client in
+        try await API.withAPI { base, accounts, client, api in
             let logger = TestPostgres.logger
             let crews = try await BookingAPITests.fleet(client)
             let agencyID = try #require(try await accounts.agencies().first?.id)
@@ -35,7 +35,6 @@ import Testing
                 from: BookingAPITests.pickup, to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"), pickup: pickup, contact: "李主任",
                 completion: Completion(tollsFen: 1_500, parkingFen: 800, receipts: ["ETC-0001", "P-77"], reportedMetres: 30_000)
             )
-            let api = API.api(client)
             let issued = try await api.settlement.drawUpSheets(now: Date())
             #expect(issued.count == 1)
             #expect(try await api.settlement.drawUpSheets(now: Date()).isEmpty, "a trip has one sheet")
@@ -164,7 +163,7 @@ import Testing
     }
 
     @Test func tariffsAndAgreementsAreSetByAnAdministratorOnly() async throws {
-        try await API.withAPI { base, accounts, _ in
+        try await API.withAPI { base, accounts, _, api in
             let agencyID = try #require(try await accounts.agencies().first?.id)
             let (admin, dispatcher, agency) = (try await API.signIn(base, "admin"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "agency"))
             let standard = try await API.call(base, "GET", "/api/v1/tariffs", token: agency)
@@ -193,7 +192,7 @@ import Testing
     }
 
     @Test func domainsSchemesAreServedAndScoreTheirWorkedExamples() async throws {
-        try await API.withAPI { base, _, _ in
+        try await API.withAPI { base, _, _, api in
             let (auditor, agency) = (try await API.signIn(base, "auditor"), try await API.signIn(base, "agency"))
             let schemes = try await API.call(base, "GET", "/api/v1/assessment-schemes", token: auditor)
             #expect(schemes.array.compactMap { ($0 as? [String: Any])?["name"] as? String } == ["fleet", "deduction", "kpi"])

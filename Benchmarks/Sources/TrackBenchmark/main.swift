@@ -31,7 +31,7 @@ func summary(_ samples: [Double]) -> (median: Double, p95: Double) {
     return (sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 95 / 100)])
 }
 
-try await withBenchmarkDatabase("track", logger: logger) { client, _ in
+try await withBenchmarkDatabase("track", logger: logger) { client, running in
     let registry = PostgresTerminalRegistry(client: client, logger: logger)
     for v in 1...vehicles { try await registry.bind(phone: String(format: "0139%08d", v), plate: String(format: "浙BD%05d", v)) }
     var vehicleIDs: [Int64] = []
@@ -70,7 +70,7 @@ try await withBenchmarkDatabase("track", logger: logger) { client, _ in
                  covered.count, covering, covering / Double(max(1, covered.count)), vehicles * pointsPerDay))
     try await client.query("CHECKPOINT", logger: logger)
 
-    let positions = PositionQueries(client: client, logger: logger)
+    let positions = PositionQueries(client: client, database: try DatabaseURL(running.url), logger: logger)
     var random = SystemRandomNumberGenerator()
     var floor: [Double] = [], track: [Double] = [], thinned: [Double] = []
     for _ in 0..<queries {
