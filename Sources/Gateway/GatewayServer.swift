@@ -7,12 +7,12 @@ import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// The JT/T 808 TCP server: one child task per terminal connection, each running the session
-/// state machine and performing its actions against the registry and the position sink.
+/// The JT/T 808 TCP server: each terminal connection is a channel whose pipeline splits and
+/// decodes frames and runs the session (`TerminalSessionHandler`) on its event loop.
 ///
 /// A report is acknowledged after the sink has made it durable; while the sink is slow the
-/// connection's task is waiting on it and reads nothing more, so the terminal's bytes stay in the
-/// kernel and the gateway's memory stays bounded.
+/// session reads nothing more, so the terminal's bytes stay in the kernel and the gateway's
+/// memory stays bounded.
 public struct GatewayServer: Service {
     public struct Configuration: Sendable {
         public var host: String
@@ -76,200 +76,46 @@ public struct GatewayServer: Service {
     public func run() async throws {
         try await cancelWhenGracefulShutdown { try await waitUntilReady() }
         let idleTimeout = configuration.idleTimeout
+        let services = SessionServices(
+            registry: registry, sink: sink, events: events, media: media, connections: connections, profiles: profiles,
+            maximumFailures: configuration.maximumFailures, subpackageTimeout: configuration.subpackageTimeout, logger: logger
+        )
+        let open = OpenConnections(limitPerAddress: configuration.maximumConnectionsPerAddress)
+        let logger = self.logger
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
-            .bind(host: configuration.host, port: configuration.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
+            .childChannelInitializer { channel in
+                let address = channel.remoteAddress?.ipAddress ?? "?"
+                guard open.open(channel, from: address) else {
+                    GatewayMetrics.refusedConnections.increment()
+                    logger.warning("too many connections from one address; refused", metadata: ["address": "\(address)"])
+                    // A failed initializer closes the connection.
+                    return channel.eventLoop.makeFailedFuture(TooManyConnections())
+                }
+                channel.closeFuture.whenComplete { _ in open.close(channel, from: address) }
+                return channel.eventLoop.makeCompletedFuture {
                     let selection = DecoderSelection()
-                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                    try channel.pipeline.syncOperations.addHandler(IdleTimeoutHandler())
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder(selection: selection)))
-                    return (try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel), selection)
+                    let pipeline = channel.pipeline.syncOperations
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                    try pipeline.addHandler(ByteToMessageHandler(JT808FrameDecoder(selection: selection)))
+                    try pipeline.addHandler(TerminalSessionHandler(services: services, selection: selection))
                 }
             }
-        let port = server.channel.localAddress?.port ?? configuration.port
+            .bind(host: configuration.host, port: configuration.port).get()
+        let port = server.localAddress?.port ?? configuration.port
         logger.notice("JT/T 808 gateway listening", metadata: ["port": "\(port)"])
         onListening(port)
-        let perAddress = ConnectionsPerAddress(limit: configuration.maximumConnectionsPerAddress)
-        // Stop accepting on graceful shutdown; each session closes its connection too.
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                try await server.executeThenClose { connections in
-                    for try await (connection, selection) in connections {
-                        let address = connection.channel.remoteAddress?.ipAddress ?? "?"
-                        guard perAddress.open(address) else {
-                            GatewayMetrics.refusedConnections.increment()
-                            logger.warning("too many connections from one address; refused", metadata: ["address": "\(address)"])
-                            // Closed through its async API: a bare channel.close() left the wrapped
-                            // channel open to the peer (seen in GatewayServerTests).
-                            group.addTask { try? await connection.executeThenClose { _, _ in } }
-                            continue
-                        }
-                        // The session runs on its channel's event loop: frames in and
-                        // answers out then hand over without a thread switch (BENCHMARKS.md, load).
-                        group.addTask(executorPreference: EventLoopTaskExecutor(connection.channel.eventLoop)) {
-                            await self.serve(connection, decoding: selection)
-                            perAddress.close(address)
-                        }
-                    }
-                }
-            }
-        } onGracefulShutdown: {
-            server.channel.close(promise: nil)
-        }
+        // On shutdown (or cancellation) stop accepting and close every connection: what was
+        // acknowledged is stored, and the terminals send the rest again when they reconnect to
+        // this or another gateway.
+        try? await gracefulShutdown()
+        try? await server.close()
+        for closing in open.closeAll() { try? await closing.get() }
     }
 
-    /// One terminal connection, from its first byte to its close.
-    func serve(_ connection: NIOAsyncChannel<InboundFrame, ByteBuffer>, decoding selection: DecoderSelection) async {
-        var logger = self.logger
-        logger[metadataKey: "peer"] = "\(connection.channel.remoteAddress?.description ?? "?")"
-        var session = TerminalSession(
-            machine: TerminalSessionStateMachine(maximumFailures: configuration.maximumFailures),
-            assembler: SubpackageAssembler(limits: .init(timeout: configuration.subpackageTimeout))
-        )
-        GatewayMetrics.connections.increment()
-        defer { GatewayMetrics.connections.decrement() }
-        do {
-            // On shutdown the connection is closed: what was acknowledged is stored, and the
-            // terminal sends the rest again when it reconnects to this or another gateway.
-            try await withGracefulShutdownHandler {
-                try await connection.executeThenClose { inbound, outbound in
-                    let link = connections.open(writer: outbound, channel: connection.channel)
-                    defer { connections.close(link) }
-                    for try await item in inbound {
-                        switch item {
-                        case .frame(let frame):
-                            GatewayMetrics.frame(frame.header.messageID)
-                            try await Self.askForMissingParts(&session, terminal: frame.header, link: link, logger: logger)
-                        case .invalid(let error):
-                            GatewayMetrics.invalidFrame(error)
-                            if case .close(let reason)? = session.machine.invalidFrameReceived().first { return Self.closing(reason, logger) }
-                        }
-                        guard let (header, message) = session.accept(item, decoder: selection.decoder, logger: logger) else { continue }
-                        let actions = session.machine.received(header, message)
-                        if try await perform(actions, header: header, session: &session, link: link, selection: selection, logger: logger) { return }
-                    }
-                }
-            } onGracefulShutdown: {
-                connection.channel.close(promise: nil)
-            }
-        } catch is IdleTimeout {
-            for case .close(let reason) in session.machine.idleTimeoutElapsed() { Self.closing(reason, logger) }
-        } catch {
-            logger.info("connection ended", metadata: ["error": "\(error)"])
-        }
-        session.machine.connectionClosed()
-    }
-
-    /// Performs actions and those they lead to; true when the connection must close.
-    private func perform(
-        _ initial: [TerminalSessionStateMachine.Action], header: MessageHeader, session: inout TerminalSession,
-        link: TerminalConnections.Connection, selection: DecoderSelection, logger: Logger
-    ) async throws -> Bool {
-        var pending = initial[...]
-        while let action = pending.popFirst() {
-            switch action {
-            case .send(let message):
-                try await link.write(message, answering: header)
-            case .lookUpRegistration(let phone, let registration):
-                let identity = TerminalIdentity(
-                    phone: phone.description, manufacturer: registration.manufacturer, model: registration.model,
-                    terminalID: registration.terminalID, plate: registration.plate, plateColor: Int(registration.plateColor)
-                )
-                let decision = try await Self.inChildTask { [registry] in try await registry.register(identity) }
-                let (result, code) = Self.response(decision)
-                pending.append(contentsOf: session.machine.registrationDecided(result, authCode: code))
-            case .checkAuthentication(let phone, let code):
-                let terminal = try await Self.inChildTask { [registry] in try await registry.authenticate(phone: phone.description, authCode: code) }
-                session.terminal = terminal
-                if let terminal {
-                    logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"])
-                    session.lastAlarm = AlarmFlags(rawValue: terminal.alarm)
-                    connections.attach(link, as: header)
-                    if let name = terminal.deviceProfile {
-                        if let profile = profiles[name] {
-                            selection.decoder = FrameDecoder(profile: profile)
-                            session.profile = profile
-                        } else {
-                            logger.warning("unknown device profile; decoding by the standard", metadata: ["profile": "\(name)"])
-                        }
-                    }
-                }
-                pending.append(contentsOf: session.machine.authenticationDecided(terminal != nil))
-            case .store(let serial, let messageID, let reports):
-                guard let terminal = session.terminal else { continue }
-                let backfill = messageID == Message.ID.locationBatch
-                do {
-                    try await sink.store(reports.map { Self.record($0, terminal: terminal.id, backfill: backfill, profile: session.profile) })
-                    let (raised, last) = Self.raisedAlarms(reports, after: session.lastAlarm, terminal: terminal.id)
-                    try await events.record(raised)
-                    session.lastAlarm = last
-                    GatewayMetrics.positionsAcknowledged.increment(by: reports.count)
-                    pending.append(contentsOf: session.machine.reportsDurable(serial: serial, messageID: messageID))
-                } catch {
-                    // Not acknowledged: the terminal sends it again, as the standard says.
-                    logger.warning("positions not stored; not acknowledging", metadata: ["error": "\(error)"])
-                }
-            case .storeMedia(let upload):
-                guard let terminal = session.terminal else { continue }
-                do {
-                    try await media.store(Self.media(upload, terminal: terminal.id))
-                    pending.append(contentsOf: session.machine.mediaDurable(mediaID: upload.event.mediaID))
-                } catch {
-                    // Not answered: the terminal uploads it again.
-                    logger.warning("media not stored; not answering", metadata: ["mediaId": "\(upload.event.mediaID)", "error": "\(error)"])
-                }
-            case .deliverAnswer(let replySerial, let answer):
-                connections.deliver(answer, from: header.phone, replySerial: replySerial)
-            case .close(let reason):
-                Self.closing(reason, logger)
-                return true
-            }
-        }
-        return false
-    }
-
-    /// Runs `body` in a child task. A task keeps the memory its deepest calls needed until it
-    /// ends: the registry's calls go deep (PostgresNIO, the pool), and run once per connection,
-    /// so they run apart and the connection's long-lived task stays small (BENCHMARKS.md, memory
-    /// per connection).
-    static func inChildTask<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask(operation: body)
-            return try await group.next()!
-        }
-    }
-
-    /// Sub-packaged messages whose parts stopped coming: ask for the missing parts once (0x8003),
-    /// then give up on them. Checked whenever the terminal sends something.
-    static func askForMissingParts(_ session: inout TerminalSession, terminal: MessageHeader, link: TerminalConnections.Connection, logger: Logger) async throws {
-        guard session.assembler.messagesInProgress > 0 else { return }
-        for expiry in session.assembler.expire(now: .now) {
-            switch expiry {
-            case .resend(_, let request):
-                try await link.write(.resendRequest(request), answering: terminal)
-            case .dropped(let key, let missing):
-                logger.warning("sub-packaged message dropped", metadata: ["msgId": "\(FrameJSON.messageID(key.messageID))", "missing": "\(missing)"])
-            }
-        }
-    }
-
-    /// Counts and logs why a connection is being closed.
-    static func closing(_ reason: TerminalSessionStateMachine.CloseReason, _ logger: Logger) {
-        GatewayMetrics.closed("\(reason)")
-        logger.info("closing connection", metadata: ["reason": "\(reason)"])
-    }
-
-    static func response(_ decision: RegistrationDecision) -> (RegistrationResponse.Result, String?) {
-        switch decision {
-        case .accepted(let code): return (.success, code)
-        case .vehicleUnknown: return (.vehicleUnknown, nil)
-        case .terminalUnknown: return (.terminalUnknown, nil)
-        case .vehicleAlreadyRegistered: return (.vehicleAlreadyRegistered, nil)
-        case .terminalAlreadyRegistered: return (.terminalAlreadyRegistered, nil)
-        }
-    }
+    /// A connection refused for the per-address limit.
+    struct TooManyConnections: Error {}
 
     /// The alarms that went on in `reports` (in time order) since `previous`, as events, and
     /// the alarm state after the last report.
@@ -348,43 +194,40 @@ struct TerminalSession {
     }
 }
 
-/// Nothing was read for the idle timeout.
-struct IdleTimeout: Error {}
-
-/// Turns the idle event into an error on the inbound stream, which ends the session's loop.
-final class IdleTimeoutHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = NIOAny
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            context.fireErrorCaught(IdleTimeout())
-            context.close(promise: nil)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
+/// Open connections, for the per-address limit and for closing them all on shutdown.
+final class OpenConnections: Sendable {
+    private struct State {
+        var perAddress: [String: Int] = [:]
+        var channels: [ObjectIdentifier: any Channel] = [:]
     }
-}
 
-/// Open connections by source address, for the per-address limit.
-final class ConnectionsPerAddress: Sendable {
-    private let counts = Mutex<[String: Int]>([:])
-    let limit: Int
+    private let state = Mutex(State())
+    let limitPerAddress: Int
 
-    init(limit: Int) { self.limit = limit }
+    init(limitPerAddress: Int) { self.limitPerAddress = limitPerAddress }
 
-    /// Counts a new connection; false (and not counted) when the address is at its limit.
-    func open(_ address: String) -> Bool {
-        counts.withLock { counts in
-            guard counts[address, default: 0] < limit else { return false }
-            counts[address, default: 0] += 1
+    /// Counts a new connection; false (and not counted) when its address is at the limit.
+    func open(_ channel: any Channel, from address: String) -> Bool {
+        state.withLock { s in
+            guard s.perAddress[address, default: 0] < limitPerAddress else { return false }
+            s.perAddress[address, default: 0] += 1
+            s.channels[ObjectIdentifier(channel)] = channel
             return true
         }
     }
 
-    func close(_ address: String) {
-        counts.withLock { counts in
-            let left = counts[address, default: 1] - 1
-            counts[address] = left > 0 ? left : nil
+    func close(_ channel: any Channel, from address: String) {
+        state.withLock { s in
+            let left = s.perAddress[address, default: 1] - 1
+            s.perAddress[address] = left > 0 ? left : nil
+            s.channels[ObjectIdentifier(channel)] = nil
+        }
+    }
+
+    /// Closes every open connection; the futures complete when they are closed.
+    func closeAll() -> [EventLoopFuture<Void>] {
+        state.withLock { Array($0.channels.values) }.map { channel in
+            channel.close().recover { _ in }
         }
     }
 }

@@ -9,19 +9,17 @@ import Synchronization
 /// connection numbers what the platform sends to it with one counter, shared by the session's
 /// acknowledgements and these commands, so a terminal's answer names exactly one message.
 public final class TerminalConnections: Sendable {
-    /// One connection's way to the terminal: its writer, and the serial numbers of what the
+    /// One connection's way to the terminal: its channel, and the serial numbers of what the
     /// platform sends on it (one counter for the session's answers and for commands).
     final class Connection: Sendable {
         let id: UInt64
-        let writer: NIOAsyncChannelOutboundWriter<ByteBuffer>
         let channel: any Channel
         private let serial = Mutex<UInt16>(0)
         /// Known once the terminal authenticated: where commands go.
         private let peer = Mutex<(phone: TerminalPhone, version: ProtocolVersion, protocolVersionNumber: UInt8)?>(nil)
 
-        init(id: UInt64, writer: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any Channel) {
+        init(id: UInt64, channel: any Channel) {
             self.id = id
-            self.writer = writer
             self.channel = channel
         }
 
@@ -32,15 +30,19 @@ public final class TerminalConnections: Sendable {
             }
         }
 
-        /// Writes `message` to the terminal that sent `header`, with serial `serial` (the next
-        /// one when nil); returns the serial used.
-        @discardableResult
-        func write(_ message: Message, answering header: MessageHeader, serial: UInt16? = nil) async throws -> UInt16 {
-            let serial = serial ?? nextSerial()
-            var reply = MessageHeader(messageID: message.messageID, version: header.version, phone: header.phone, serial: serial)
+        /// The frames of `message` to the terminal that sent `header`, numbered `serial` (the
+        /// next one when nil).
+        func frames(_ message: Message, answering header: MessageHeader, serial: UInt16? = nil) -> [ByteBuffer] {
+            var reply = MessageHeader(messageID: message.messageID, version: header.version, phone: header.phone, serial: serial ?? nextSerial())
             reply.protocolVersionNumber = header.protocolVersionNumber
-            for frame in FrameEncoder.encode(message, header: reply) { try await writer.write(ByteBuffer(bytes: frame)) }
-            return serial
+            return FrameEncoder.encode(message, header: reply).map { ByteBuffer(bytes: $0) }
+        }
+
+        /// Writes a platform command from outside the connection's event loop.
+        func write(_ message: Message, answering header: MessageHeader, serial: UInt16) async throws {
+            let frames = frames(message, answering: header, serial: serial)
+            for frame in frames.dropLast() { channel.write(frame, promise: nil) }
+            if let last = frames.last { try await channel.writeAndFlush(last) }
         }
 
         var terminalHeader: MessageHeader? {
@@ -90,12 +92,12 @@ public final class TerminalConnections: Sendable {
     public var connectedTerminals: [TerminalPhone] { state.withLock { Array($0.connections.keys) } }
 
     /// A new connection (not yet a known terminal).
-    func open(writer: NIOAsyncChannelOutboundWriter<ByteBuffer>, channel: any Channel) -> Connection {
+    func open(channel: any Channel) -> Connection {
         let id = state.withLock { s in
             s.nextID += 1
             return s.nextID
         }
-        return Connection(id: id, writer: writer, channel: channel)
+        return Connection(id: id, channel: channel)
     }
 
     /// The connection's terminal authenticated; an older session of the same terminal is closed.

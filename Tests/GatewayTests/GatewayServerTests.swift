@@ -29,7 +29,8 @@ import Testing
 
     /// Runs a gateway on a free port for the duration of `body`, which may also shut it down.
     func withGateway(
-        _ sink: RecordingSink, registry: KnownTerminals? = nil, perAddress: Int = 100, connections: TerminalConnections = TerminalConnections(),
+        _ sink: RecordingSink, registry: KnownTerminals? = nil, perAddress: Int = 100, idleTimeout: TimeAmount = .seconds(30),
+        connections: TerminalConnections = TerminalConnections(),
         _ body: @Sendable (_ port: Int, _ shutdown: @Sendable () async -> Void) async throws -> Void
     ) async throws {
         let registry = registry ?? KnownTerminals(
@@ -39,7 +40,7 @@ import Testing
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = GatewayServer(
             configuration: {
-                var c = GatewayServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30), maximumConnectionsPerAddress: perAddress)
+                var c = GatewayServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, maximumConnectionsPerAddress: perAddress)
                 c.subpackageTimeout = .milliseconds(300)
                 return c
             }(),
@@ -99,6 +100,61 @@ import Testing
                 try await send(terminal.frame(.location(position)))
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
                 #expect(await sink.stored.count == 1)
+            }
+        }
+    }
+
+    /// While a report is being stored the session reads nothing more: what the terminal sent
+    /// meanwhile waits (in the kernel), then is handled in order, each acknowledged once stored.
+    @Test func aSessionReadsNothingMoreWhileItsReportIsBeingStored() async throws {
+        let sink = RecordingSink()
+        try await withGateway(sink) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await authenticate(&terminal, send, receive)
+                await sink.hold()
+                var three = ByteBuffer()
+                for _ in 0..<3 { three.writeImmutableBuffer(terminal.frame(.location(position))) }
+                try await send(three)
+                while await sink.offered == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                // Given time, the other two reports still have not reached the sink.
+                try await Task.sleep(for: .milliseconds(200))
+                #expect(await sink.offered == 1)
+                await sink.release()
+                for serial: UInt16 in 1...3 {
+                    #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: serial, replyID: 0x0200, result: .success)))
+                }
+                #expect(await sink.stored.count == 3)
+                #expect(await sink.offered == 3)
+            }
+        }
+    }
+
+    @Test func anIdleTerminalIsDisconnected() async throws {
+        try await withGateway(RecordingSink(), idleTimeout: .milliseconds(300)) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await authenticate(&terminal, send, receive)
+                // Nothing more from the terminal: the server closes the connection.
+                #expect(try await receive() == nil)
+            }
+        }
+    }
+
+    @Test func aTerminalThatReconnectsReplacesItsOldSession() async throws {
+        let connections = TerminalConnections()
+        try await withGateway(RecordingSink(), connections: connections) { port, _ in
+            try await withTerminalConnection(port: port) { sendOld, receiveOld in
+                var old = TestTerminal(phone)
+                try await authenticate(&old, sendOld, receiveOld)
+                try await withTerminalConnection(port: port) { send, receive in
+                    var new = TestTerminal(phone)
+                    try await authenticate(&new, send, receive)
+                    #expect(try await receiveOld() == nil)
+                    try await send(new.frame(.heartbeat))
+                    #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0002, result: .success)))
+                    #expect(connections.connectedTerminals.count == 1)
+                }
             }
         }
     }

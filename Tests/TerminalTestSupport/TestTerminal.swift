@@ -67,9 +67,24 @@ public actor RecordingSink: PositionSink, EventSink, MediaSink {
 
     public init() {}
 
+    /// Calls to `store` so far, stored or not yet.
+    public private(set) var offered = 0
+    /// While held, `store` calls wait (a slow database); nil when open.
+    private var held: [CheckedContinuation<Void, Never>]?
+
     public func setFailing(_ value: Bool) { failing = value }
 
+    public func hold() { held = held ?? [] }
+
+    public func release() {
+        let waiting = held ?? []
+        held = nil
+        for continuation in waiting { continuation.resume() }
+    }
+
     public func store(_ positions: [PositionRecord]) async throws {
+        offered += 1
+        if held != nil { await withCheckedContinuation { held?.append($0) } }
         if failing { throw Down() }
         stored += positions
     }

@@ -1,0 +1,284 @@
+import CoreMetrics
+import Domain
+import JT808
+import Logging
+import NIOCore
+
+/// What every session shares: the registry, the sinks, the connected terminals, the device
+/// profiles and the limits.
+struct SessionServices: Sendable {
+    let registry: any TerminalRegistry
+    let sink: any PositionSink
+    let events: any EventSink
+    let media: any MediaSink
+    let connections: TerminalConnections
+    let profiles: DeviceProfileCatalog
+    let maximumFailures: Int
+    let subpackageTimeout: Duration
+    let logger: Logger
+}
+
+/// One terminal connection on its channel's event loop: decoded frames in, the session state
+/// machine's actions performed, answers out.
+///
+/// What must wait (the registry, the sinks) runs off the loop and its outcome comes back to it.
+/// Meanwhile the handler holds back the channel's reads, so the terminal's further bytes stay in
+/// the kernel (a slow database slows the terminals, not the gateway's memory), and a report is
+/// acknowledged only once the sink says it is durable. An idle terminal costs this object and its
+/// channel, and no task (BENCHMARKS.md, "Load").
+final class TerminalSessionHandler: ChannelDuplexHandler {
+    typealias InboundIn = InboundFrame
+    /// Downlink commands written from elsewhere pass through.
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+    typealias Action = TerminalSessionStateMachine.Action
+
+    private let services: SessionServices
+    private let selection: DecoderSelection
+    private var session: TerminalSession
+    private var logger: Logger
+    private var link: TerminalConnections.Connection?
+    /// An action's outcome is awaited; frames that arrive meanwhile wait in `held`.
+    private var waiting = false
+    private var held: [InboundFrame] = []
+    /// The channel asked to read while the handler was waiting.
+    private var readHeld = false
+    private var closed = false
+
+    init(services: SessionServices, selection: DecoderSelection) {
+        self.services = services
+        self.selection = selection
+        self.logger = services.logger
+        session = TerminalSession(
+            machine: TerminalSessionStateMachine(maximumFailures: services.maximumFailures),
+            assembler: SubpackageAssembler(limits: .init(timeout: services.subpackageTimeout))
+        )
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        logger[metadataKey: "peer"] = "\(context.channel.remoteAddress?.description ?? "?")"
+        link = services.connections.open(channel: context.channel)
+        GatewayMetrics.connections.increment()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !closed {
+            closed = true
+            session.machine.connectionClosed()
+            if let link { services.connections.close(link) }
+            GatewayMetrics.connections.decrement()
+        }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let item = unwrapInboundIn(data)
+        if waiting { held.append(item) } else { handle(item, context) }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.flush()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if waiting { readHeld = true } else { context.read() }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else { return context.fireUserInboundEventTriggered(event) }
+        for case .close(let reason) in session.machine.idleTimeoutElapsed() { Self.closing(reason, logger) }
+        context.close(promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.info("connection ended", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: frames and actions
+
+    private func handle(_ item: InboundFrame, _ context: ChannelHandlerContext) {
+        switch item {
+        case .frame(let frame):
+            GatewayMetrics.frame(frame.header.messageID)
+            askForMissingParts(terminal: frame.header, context)
+        case .invalid(let error):
+            GatewayMetrics.invalidFrame(error)
+            if case .close(let reason)? = session.machine.invalidFrameReceived().first { return close(reason, context) }
+        }
+        guard let (header, message) = session.accept(item, decoder: selection.decoder, logger: logger) else { return }
+        perform(session.machine.received(header, message)[...], header: header, context)
+    }
+
+    /// Performs actions until one must wait for its outcome; the rest follow it.
+    private func perform(_ actions: ArraySlice<Action>, header: MessageHeader, _ context: ChannelHandlerContext) {
+        var pending = actions
+        while !closed, let action = pending.popFirst() {
+            switch action {
+            case .send(let message):
+                write(message, answering: header, context)
+            case .lookUpRegistration(let phone, let registration):
+                let identity = TerminalIdentity(
+                    phone: phone.description, manufacturer: registration.manufacturer, model: registration.model,
+                    terminalID: registration.terminalID, plate: registration.plate, plateColor: Int(registration.plateColor)
+                )
+                let registry = services.registry
+                return wait(for: { $0.completeWithTask { try await registry.register(identity) } }, then: pending, header, context) { decision in
+                    let (result, code) = Self.response(try decision.get())
+                    return self.session.machine.registrationDecided(result, authCode: code)
+                }
+            case .checkAuthentication(let phone, let code):
+                let registry = services.registry
+                return wait(for: { $0.completeWithTask { try await registry.authenticate(phone: phone.description, authCode: code) } }, then: pending, header, context) {
+                    let terminal = try $0.get()
+                    self.authenticated(terminal, header: header)
+                    return self.session.machine.authenticationDecided(terminal != nil)
+                }
+            case .store(let serial, let messageID, let reports):
+                guard let terminal = session.terminal else { continue }
+                let backfill = messageID == Message.ID.locationBatch
+                let records = reports.map { GatewayServer.record($0, terminal: terminal.id, backfill: backfill, profile: session.profile) }
+                let (raised, alarm) = GatewayServer.raisedAlarms(reports, after: session.lastAlarm, terminal: terminal.id)
+                let (sink, events) = (services.sink, services.events)
+                return wait(for: { promise in
+                    sink.store(records) { stored in
+                        // A report's alarms are events: durable before it is acknowledged, too.
+                        if case .success = stored, !raised.isEmpty { promise.completeWithTask { try await events.record(raised) } } else { promise.completeWith(stored) }
+                    }
+                }, then: pending, header, context) { stored in
+                    do {
+                        try stored.get()
+                    } catch {
+                        // Not acknowledged: the terminal sends it again, as the standard says.
+                        self.logger.warning("positions not stored; not acknowledging", metadata: ["error": "\(error)"])
+                        return []
+                    }
+                    self.session.lastAlarm = alarm
+                    GatewayMetrics.positionsAcknowledged.increment(by: reports.count)
+                    return self.session.machine.reportsDurable(serial: serial, messageID: messageID)
+                }
+            case .storeMedia(let upload):
+                guard let terminal = session.terminal else { continue }
+                let (media, record) = (services.media, GatewayServer.media(upload, terminal: terminal.id))
+                return wait(for: { $0.completeWithTask { try await media.store(record) } }, then: pending, header, context) { stored in
+                    do {
+                        try stored.get()
+                    } catch {
+                        // Not answered: the terminal uploads it again.
+                        self.logger.warning("media not stored; not answering", metadata: ["mediaId": "\(upload.event.mediaID)", "error": "\(error)"])
+                        return []
+                    }
+                    return self.session.machine.mediaDurable(mediaID: upload.event.mediaID)
+                }
+            case .deliverAnswer(let replySerial, let answer):
+                services.connections.deliver(answer, from: header.phone, replySerial: replySerial)
+            case .close(let reason):
+                return close(reason, context)
+            }
+        }
+    }
+
+    /// Starts an action whose outcome comes later (`start` completes the promise, from any
+    /// thread); reads are held until `then` has turned the outcome into the next actions and
+    /// they, the `rest`, and the frames that arrived meanwhile have been handled. An outcome
+    /// `then` throws (the registry failing) ends the connection; the terminal comes back.
+    private func wait<Outcome: Sendable>(
+        for start: (EventLoopPromise<Outcome>) -> Void, then rest: ArraySlice<Action>, _ header: MessageHeader, _ context: ChannelHandlerContext,
+        _ next: @escaping (Result<Outcome, any Error>) throws -> [Action]
+    ) {
+        waiting = true
+        let promise = context.eventLoop.makePromise(of: Outcome.self)
+        // An outcome ready at once must not re-enter the action in progress: it runs next.
+        var starting = true
+        promise.futureResult.assumeIsolated().whenComplete { outcome in
+            let resume = {
+                self.waiting = false
+                guard !self.closed else { return }
+                do {
+                    self.perform(rest + (try next(outcome)), header: header, context)
+                } catch {
+                    self.logger.warning("terminal registry failed; closing the connection", metadata: ["error": "\(error)"])
+                    context.close(promise: nil)
+                    return
+                }
+                self.resumeReading(context)
+            }
+            if starting { context.eventLoop.assumeIsolated().execute(resume) } else { resume() }
+        }
+        start(promise)
+        starting = false
+    }
+
+    /// After a wait: the frames held meanwhile, then reading again.
+    private func resumeReading(_ context: ChannelHandlerContext) {
+        var next = 0
+        while !waiting, !closed, next < held.count {
+            handle(held[next], context)
+            next += 1
+        }
+        held.removeFirst(next)
+        context.flush()
+        if !waiting, !closed, readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    private func authenticated(_ terminal: AuthenticatedTerminal?, header: MessageHeader) {
+        session.terminal = terminal
+        guard let terminal, let link else { return }
+        logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"])
+        session.lastAlarm = AlarmFlags(rawValue: terminal.alarm)
+        services.connections.attach(link, as: header)
+        guard let name = terminal.deviceProfile else { return }
+        if let profile = services.profiles[name] {
+            selection.decoder = FrameDecoder(profile: profile)
+            session.profile = profile
+        } else {
+            logger.warning("unknown device profile; decoding by the standard", metadata: ["profile": "\(name)"])
+        }
+    }
+
+    private func write(_ message: Message, answering header: MessageHeader, _ context: ChannelHandlerContext) {
+        guard let link else { return }
+        for frame in link.frames(message, answering: header) { context.write(wrapOutboundOut(frame), promise: nil) }
+    }
+
+    private func close(_ reason: TerminalSessionStateMachine.CloseReason, _ context: ChannelHandlerContext) {
+        Self.closing(reason, logger)
+        // What was written goes out first (a logout's acknowledgement).
+        context.flush()
+        context.close(promise: nil)
+    }
+
+    /// Sub-packaged messages whose parts stopped coming: ask for the missing parts once (0x8003),
+    /// then give up on them. Checked whenever the terminal sends something.
+    private func askForMissingParts(terminal: MessageHeader, _ context: ChannelHandlerContext) {
+        guard session.assembler.messagesInProgress > 0 else { return }
+        for expiry in session.assembler.expire(now: .now) {
+            switch expiry {
+            case .resend(_, let request):
+                write(.resendRequest(request), answering: terminal, context)
+            case .dropped(let key, let missing):
+                logger.warning("sub-packaged message dropped", metadata: ["msgId": "\(FrameJSON.messageID(key.messageID))", "missing": "\(missing)"])
+            }
+        }
+    }
+
+    /// Counts and logs why a connection is being closed.
+    static func closing(_ reason: TerminalSessionStateMachine.CloseReason, _ logger: Logger) {
+        GatewayMetrics.closed("\(reason)")
+        logger.info("closing connection", metadata: ["reason": "\(reason)"])
+    }
+
+    static func response(_ decision: RegistrationDecision) -> (RegistrationResponse.Result, String?) {
+        switch decision {
+        case .accepted(let code): return (.success, code)
+        case .vehicleUnknown: return (.vehicleUnknown, nil)
+        case .terminalUnknown: return (.terminalUnknown, nil)
+        case .vehicleAlreadyRegistered: return (.vehicleAlreadyRegistered, nil)
+        case .terminalAlreadyRegistered: return (.terminalAlreadyRegistered, nil)
+        }
+    }
+}
