@@ -53,17 +53,7 @@ public final class GroupCommit: PositionSink, Service {
     /// (BENCHMARKS.md, "Load"). When the queue is full, the call waits its turn as `store` does.
     public func store(_ positions: [PositionRecord], whenDurable: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         guard !positions.isEmpty else { return whenDurable(.success(())) }
-        guard !isFull else {
-            Task {
-                do {
-                    try await store(positions)
-                    whenDurable(.success(()))
-                } catch {
-                    whenDurable(.failure(error))
-                }
-            }
-            return
-        }
+        guard !isFull else { return storeInTask(positions, whenDurable: whenDurable) }
         enqueue(positions, whenDurable)
     }
 

@@ -61,4 +61,35 @@ import Testing
         }
         #expect(await inner.stored.isEmpty)
     }
+
+    /// The gateway's way in: no task per caller, each told once, after its batch is stored; a
+    /// full queue makes callers wait their turn, and after shutdown nothing is accepted.
+    @Test func callersToldByCallbackOnceStoredAndRefusedAfterShutdown() async throws {
+        let inner = RecordingSink()
+        let commit = GroupCommit(inner: inner, maximumBatch: 50, maximumDelay: .milliseconds(20), maximumPending: 100)
+        let group = ServiceGroup(services: [commit], logger: Logger(label: "group-commit-test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let outcomes = await withTaskGroup(of: Bool.self) { callers in
+                for i in 0..<300 {
+                    callers.addTask {
+                        await withCheckedContinuation { (told: CheckedContinuation<Bool, Never>) in
+                            commit.store([record(i)]) { told.resume(returning: (try? $0.get()) != nil) }
+                        }
+                    }
+                }
+                return await callers.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.count == 300 && outcomes.allSatisfy { $0 })
+            #expect(await inner.stored.count == 300)
+            #expect(commit.batchSizes.allSatisfy { $0 <= 50 })
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let refused = await withCheckedContinuation { (told: CheckedContinuation<Bool, Never>) in
+            commit.store([record(1_000)]) { told.resume(returning: (try? $0.get()) == nil) }
+        }
+        #expect(refused)
+        #expect(await inner.stored.count == 300)
+    }
 }
