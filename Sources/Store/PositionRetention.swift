@@ -75,10 +75,13 @@ public struct PositionRetention: Sendable {
                 """), logger: logger)
             try await client.query(PostgresQuery(unsafeSQL: "VACUUM (ANALYZE) \(part.partition)"), logger: logger)
             covered.append(part.partition)
-            logger.info("finished day's positions covered for tracks", metadata: [
-                "partition": "\(part.partition)", "done": "\(n + 1)/\(pending.count)", "seconds": "\(ContinuousClock.now - started)",
+            // Progress for the days that take time (a full day, seconds); empty ones go quietly.
+            let took = ContinuousClock.now - started
+            logger.log(level: took >= .seconds(1) ? .info : .debug, "finished day's positions covered for tracks", metadata: [
+                "partition": "\(part.partition)", "done": "\(n + 1)/\(pending.count)", "seconds": "\(took)",
             ])
         }
+        if !covered.isEmpty { logger.info("finished days covered for tracks", metadata: ["partitions": "\(covered.count)"]) }
         return covered
     }
 
