@@ -171,7 +171,7 @@ public enum FleetServer {
             .init(service: RecurringService(name: "uptime minute", interval: .seconds(30), readiness: readiness, logger: logger) { [records] in
                 try await records.markMinute(Date())
             }),
-            .init(service: api),
+            .init(service: OnceReady(service: api, readiness: readiness)),
         ]
         if let demoFleet {
             let steering = Steering(), fleet = FleetSimulator(count: demoFleet, steering: steering)
