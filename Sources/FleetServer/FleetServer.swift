@@ -2,6 +2,7 @@ import EmbeddedPostgres
 import Foundation
 import DispatchEngine
 import Accounting
+import Billing
 import Dispatching
 import Gateway
 import HTTPAPI
@@ -46,6 +47,9 @@ public struct FleetConfiguration: Sendable {
     /// The terminals' reporting interval while moving, in seconds ($FLEET_REPORT_INTERVAL_SECONDS,
     /// 30 by default as JT/T 808 terminals ship): the tracks' completeness is measured against it.
     public var reportIntervalSeconds = 30
+    /// VAT rates by line kind ($FLEET_VAT_RATES, `kind=basisPoints,...`), checked at start;
+    /// transport service at 9 % on the service's own lines when not set.
+    public var vatRates: String?
 
     public init(
         databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql,
@@ -78,6 +82,7 @@ public struct FleetConfiguration: Sendable {
             configuration.dispatchRules.maximumContinuousDriving = minutes * 60
         }
         if let total = env["FLEET_CONTRACT_TOTAL_FEN"].flatMap(Int64.init), total >= 0 { configuration.contractTotalFen = total }
+        if let rates = env["FLEET_VAT_RATES"], !rates.isEmpty { configuration.vatRates = rates }
         if let seconds = env["FLEET_REPORT_INTERVAL_SECONDS"].flatMap(Int.init), seconds > 0 { configuration.reportIntervalSeconds = seconds }
         if let minutes = env["FLEET_MAX_DAILY_DRIVING_MINUTES"].flatMap(Int64.init), minutes > 0 { configuration.dispatchRules.maximumDailyDriving = minutes * 60 }
         return configuration
@@ -120,6 +125,10 @@ public enum FleetServer {
     /// Provisions the database, then runs every service until a shutdown signal; with
     /// `demoFleet`, also that many simulated vehicles reporting to the gateway.
     public static func run(_ configuration: FleetConfiguration, demoFleet: Int? = nil, logger: Logger) async throws {
+        // Refused before anything starts: an invoice must not be figured at a rate nobody meant.
+        let vatRates = try configuration.vatRates.map { text in
+            do { return try VATRates(parsing: text) } catch { throw ConfigurationError(description: "FLEET_VAT_RATES: \(error)") }
+        } ?? .transportService
         let database = try ProvisionedDatabase.provision(configuration, logger: logger)
         defer { database.release(logger: logger) }
         let client = PostgresClient(configuration: try database.url.clientConfiguration(), backgroundLogger: logger)
@@ -153,7 +162,7 @@ public enum FleetServer {
         let records = ServiceRecords(client: client, logger: logger)
         let api = Application(
             router: FleetAPI(
-                client: client, desk: desk, settlement: settlement, latest: LatestPositionsCache(), contractTotalFen: configuration.contractTotalFen, logger: logger
+                client: client, desk: desk, settlement: settlement, latest: LatestPositionsCache(), contractTotalFen: configuration.contractTotalFen, vatRates: vatRates, logger: logger
             ).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "fleet"),
             logger: logger
@@ -239,4 +248,9 @@ public enum FleetServer {
             return try await body(client, database.url)
         }
     }
+}
+
+/// A setting the server cannot start with; the description names it and what it expects.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public var description: String
 }

@@ -1,4 +1,5 @@
 import Accounting
+import Billing
 import Dispatching
 import Domain
 import Foundation
@@ -28,12 +29,15 @@ public struct FleetAPI: Sendable {
     /// How long a token lasts.
     let tokenLifetime: TimeInterval
     let assessments: MonthlyAssessment
+    /// VAT by line kind, for the invoices' figures.
+    let vatRates: VATRates
     let logger: Logger
 
     public init(
         client: PostgresClient, desk: DispatchDesk, settlement: SettlementDesk? = nil, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600,
-        contractTotalFen: Int64 = 0, logger: Logger
+        contractTotalFen: Int64 = 0, vatRates: VATRates = .transportService, logger: Logger
     ) {
+        self.vatRates = vatRates
         assessments = MonthlyAssessment(client: client, contractTotalFen: contractTotalFen, logger: logger)
         accounts = Accounts(client: client, logger: logger)
         positions = desk.positions

@@ -151,6 +151,10 @@ enum OpenAPIDocument {
         "StatementAgency": ["id": "integer", "name": "string"],
         "LateAdjustment": ["sheetID": "integer", "bookingID": "integer", "line": "SheetLine"],
         "StatementTotal": ["kind": lineKinds, "amountFen": "integer"],
+        "VATInvoice": ["lines": "[VATRateLine]", "grossFen": "integer", "netFen": "integer", "taxFen": "integer"],
+        "VATRateLine": ["basisPoints": "integer", "split": "VATSplit", "differenceCentiFen": "integer", "items": "[VATItem]"],
+        "VATSplit": ["grossFen": "integer", "netFen": "integer", "taxFen": "integer"],
+        "VATItem": ["kind": lineKinds, "detail": "string", "split": "VATSplit"],
         "TariffBook": ["tariffs": "[Tariff]"],
         "Tariff": [
             "vehicleClass": "sedan|suv|van", "validFrom": "date", "packages": "[TariffPackage]", "overtimeFenPerHour": "integer", "overtimeBasis": "startedHour|proRata",

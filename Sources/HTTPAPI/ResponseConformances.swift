@@ -10,6 +10,7 @@ extension Accounts.Agency: ResponseEncodable {}
 extension CustomerCare.Complaint: ResponseEncodable {}
 extension DispatchDesk.Explanation: ResponseEncodable {}
 extension SettlementSheet: ResponseEncodable {}
+extension VATInvoice: ResponseEncodable {}
 extension TariffBook: ResponseEncodable {}
 extension Agreement: ResponseEncodable {}
 extension MonthlyAssessment.Report: ResponseEncodable {}

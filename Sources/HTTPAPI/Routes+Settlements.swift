@@ -89,6 +89,15 @@ extension FleetAPI {
             try await audit(user, "settlement-adjust", "settlement:\(current.id)", ["amountFen": "\(line.amountFen)"])
             return try await sheet(context, user)
         }
+        list.add(.get, "/api/v1/settlements/{id}/invoice", Self.readers + [.agency],
+                 "The VAT invoice's figures for a sheet: per rate, the amount before tax and the tax (prices include it), with the sheet's lines split alike",
+                 returns: "VATInvoice") { _, context, user in
+            let current = try await sheet(context, user)
+            let invoice = VATInvoice(lines: current.lines, rates: vatRates)
+            // Never the case with one rounding per rate: said, should the rule change.
+            do { try invoice.check() } catch { throw Problem(.internalServerError, "Invoice out of tolerance", detail: "the invoice breaks the tax authority's tolerance (\(error)); report it to the operator") }
+            return invoice
+        }
         list.add(.post, "/api/v1/settlements/{id}/invoice", Self.operators, "The VAT invoice of a confirmed sheet was issued: its number and time",
                  body: "Invoice", returns: "SettlementSheet") { request, context, user in
             let current = try await sheet(context, user)

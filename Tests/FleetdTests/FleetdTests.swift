@@ -123,3 +123,11 @@ extension Fleetd {
         #expect(r.status != 0 && r.err.contains("DATABASE_URL must look like postgres://"))
     }
 }
+
+@Suite struct FleetdConfigurationTests {
+    /// A VAT rate nobody meant is refused before anything starts, saying what is expected.
+    @Test func aMalformedVATRateStopsTheServerWithTheReason() throws {
+        let serve = try Fleetd.run(["serve", "--database-url", "postgres://nobody@127.0.0.1:1/none"], environment: ["FLEET_VAT_RATES": "package=9%"])
+        #expect(serve.status != 0 && serve.err.contains("FLEET_VAT_RATES") && serve.err.contains("kind=basisPoints"), "\(serve)")
+    }
+}

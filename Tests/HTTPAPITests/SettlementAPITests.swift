@@ -134,6 +134,16 @@ import Testing
             let invoiced = try await API.call(base, "POST", "/api/v1/settlements/\(id)/invoice", token: dispatcher, body: invoice)
             #expect((invoiced.json["invoice"] as? [String: Any])?["number"] as? String == "3302261130-00012345", "\(invoiced.json)")
             #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/invoice", token: dispatcher, body: invoice).status == 409)
+            // The invoice's figures, for its own agency only: tolls and parking (1,500 + 1,000 +
+            // 800 - 300 = 3,000) untaxed; the rest, 30,625, at 9 %: 30,625 / 1.09 = 28,096.33 ->
+            // 28,096 before tax, tax 2,529.
+            let figures = try await API.call(base, "GET", "/api/v1/settlements/\(id)/invoice", token: agency)
+            let rateLines = try #require(figures.json["lines"] as? [[String: Any]], "\(figures.json)")
+            #expect(rateLines.map { $0["basisPoints"] as? Int } == [0, 900])
+            #expect(rateLines.map { ($0["split"] as? [String: Any])?["grossFen"] as? Int } == [3_000, 30_625])
+            #expect((rateLines[1]["split"] as? [String: Any])?["netFen"] as? Int == 28_096 && figures.json["taxFen"] as? Int == 2_529)
+            #expect(figures.json["grossFen"] as? Int == 33_625)
+            #expect(try await API.call(base, "GET", "/api/v1/settlements/\(id)/invoice", token: other).status == 404)
 
             // A correction written in a later period shows there, not in the sheet's own period.
             let nextDay = ChinaTime(CivilDate(daysSince1970: today.daysSince1970 + 1).chinaMidnight + 3600)
