@@ -6,6 +6,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Store
+import Synchronization
 
 /// Billing at work on the stored trips: draws up each finished booking's settlement sheet from
 /// the system's own records (dispatch timestamps, the GNSS track, the driver's receipts), takes
@@ -19,6 +20,7 @@ public struct SettlementDesk: Sendable {
     let files: FleetFiles
     let levels: ServiceLevels
     let review: UsageReview
+    let unpriced = UnpricedTrips()
     let logger: Logger
 
     public init(client: PostgresClient, desk: DispatchDesk, levels: ServiceLevels = ServiceLevels(), review: UsageReview = UsageReview(), logger: Logger) {
@@ -38,7 +40,7 @@ public struct SettlementDesk: Sendable {
         let book = try await terms.book()
         var agreements: [Int64: Agreement] = [:]
         var issued: [Int64] = []
-        for record in try await sheets.bookingsAwaitingSheets(limit: limit) {
+        for record in try await sheets.bookingsAwaitingSheets(limit: limit, excluding: unpriced.skipped(under: book)) {
             let facts = try await facts(of: record)
             if agreements[record.agencyID] == nil { agreements[record.agencyID] = try await terms.agreement(agencyID: record.agencyID) }
             let drafter = SheetDrafter(calculator: FareCalculator(book: book, agreement: agreements[record.agencyID]!), review: review)
@@ -46,7 +48,9 @@ public struct SettlementDesk: Sendable {
             do {
                 draft = try drafter.draft(facts, at: ChinaTime(now.epochSeconds))
             } catch {
-                // Left without a sheet and tried again next sweep, once the tariff is set.
+                // Left without a sheet, said once, and tried again when the tariffs change;
+                // meanwhile the trips after it are not held up.
+                unpriced.add(record.id)
                 logger.error("no settlement sheet for booking \(record.id): \(error); set the tariff with PUT /api/v1/tariffs")
                 continue
             }
@@ -138,4 +142,20 @@ public struct SettlementDesk: Sendable {
         var bookingID: Int64
         var state: SettlementSheet.State
     }
+}
+
+/// Trips that could not be priced under the tariff book in force: skipped by the sweep until the
+/// book changes, so that they neither repeat their error every sweep nor hold up newer trips.
+final class UnpricedTrips: Sendable {
+    private let state = Mutex<(book: TariffBook?, bookings: Set<Int64>)>((nil, []))
+
+    /// The bookings to skip under `book`: none once the book changed since they failed.
+    func skipped(under book: TariffBook) -> [Int64] {
+        state.withLock { state in
+            if state.book != book { state = (book, []) }
+            return state.bookings.sorted()
+        }
+    }
+
+    func add(_ bookingID: Int64) { state.withLock { _ = $0.bookings.insert(bookingID) } }
 }

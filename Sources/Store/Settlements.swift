@@ -27,10 +27,11 @@ public struct Settlements: Sendable {
     }
 
     /// Finished bookings without a sheet yet, oldest first.
-    public func bookingsAwaitingSheets(limit: Int) async throws -> [BookingRecord] {
+    public func bookingsAwaitingSheets(limit: Int, excluding skipped: [Int64] = []) async throws -> [BookingRecord] {
         try await Bookings(client: client, logger: logger).bookings("""
             SELECT \(unescaped: Bookings.bookingColumns)
             WHERE b.state IN ('completed', 'cancelled') AND NOT EXISTS (SELECT 1 FROM settlement_sheets s WHERE s.booking_id = b.id)
+              AND NOT b.id = ANY(\(skipped))
             ORDER BY b.id LIMIT \(limit)
             """)
     }
