@@ -104,7 +104,7 @@ public struct SettlementDesk: Sendable {
             pickupAddress: record.request.pickup.address, destinationAddress: record.request.destination.address, plates: plates, drivers: drivers, window: window,
             metres: Int64(metres.rounded()), distanceSource: sources.isEmpty ? "none" : sources.joined(separator: " and "), tollsFen: record.tollsFen ?? 0,
             parkingFen: record.parkingFen ?? 0, receipts: record.receipts, reportedMetres: record.reportedMetres, reportedSeconds: record.reportedSeconds,
-            cancellation: cancellation
+            cancellation: cancellation, transfer: record.request.transfer ?? false
         )
     }
 

@@ -98,12 +98,15 @@ public struct TripFacts: Sendable, Hashable, Codable {
     public var reportedMetres: Int64?
     public var reportedSeconds: Int64?
     public var cancellation: Cancellation?
+    /// Booked as a city transfer, priced per trip.
+    public var transfer: Bool
 
     public init(
         bookingID: Int64, agencyID: Int64, vehicleClass: VehicleClass, pickupTime: ChinaTime, pickupAddress: String, destinationAddress: String,
         plates: [String], drivers: [String], window: ServiceWindow, metres: Int64, distanceSource: String, tollsFen: Int64, parkingFen: Int64,
-        receipts: [String], reportedMetres: Int64? = nil, reportedSeconds: Int64? = nil, cancellation: Cancellation? = nil
+        receipts: [String], reportedMetres: Int64? = nil, reportedSeconds: Int64? = nil, cancellation: Cancellation? = nil, transfer: Bool = false
     ) {
+        self.transfer = transfer
         (self.bookingID, self.agencyID, self.vehicleClass, self.pickupTime) = (bookingID, agencyID, vehicleClass, pickupTime)
         (self.pickupAddress, self.destinationAddress, self.plates, self.drivers) = (pickupAddress, destinationAddress, plates, drivers)
         (self.window, self.metres, self.distanceSource, self.tollsFen, self.parkingFen) = (window, metres, distanceSource, tollsFen, parkingFen)
@@ -119,7 +122,7 @@ public struct TripFacts: Sendable, Hashable, Codable {
         let days = window.start.map { window.end!.day.daysSince1970 - $0.day.daysSince1970 + 1 } ?? 1
         return TripUsage(
             start: start, end: end, metres: metres, tollsFen: tollsFen, parkingFen: parkingFen,
-            mealDays: days > 1 ? Int(days) : 0, lodgingNights: days > 1 ? Int(days - 1) : 0
+            mealDays: days > 1 ? Int(days) : 0, lodgingNights: days > 1 ? Int(days - 1) : 0, transfer: transfer
         )
     }
 }
@@ -202,7 +205,7 @@ public struct SheetDrafter: Sendable {
         if let cancelled = facts.cancellation {
             let fare = try calculator.cancellation(
                 vehicleClass: facts.vehicleClass, pickupTime: facts.pickupTime.epochSeconds, cancelledAt: cancelled.at.epochSeconds,
-                crewOnSite: cancelled.crewOnSite, transfer: false
+                crewOnSite: cancelled.crewOnSite, transfer: facts.transfer
             )
             let evidence = "booked for \(facts.pickupTime), cancelled at \(cancelled.at)" + (cancelled.crewOnSite ? " with the crew on site" : "")
             return (fare.lines.map { SheetLine(kind: $0.kind, detail: $0.detail, amountFen: $0.amountFen, evidence: evidence, addedAt: now, by: "billing") }, [])

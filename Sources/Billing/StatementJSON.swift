@@ -73,6 +73,7 @@ public enum StatementJSON {
         if let m = f.reportedMetres { w.field("reportedMetres", m) }
         if let s = f.reportedSeconds { w.field("reportedSeconds", s) }
         w.field("tollsFen", f.tollsFen)
+        w.field("transfer", f.transfer)
         w.field("vehicleClass", f.vehicleClass.rawValue)
         w.key("window"); w.beginObject(); w.key("segments"); w.beginArray()
         for s in f.window.segments {

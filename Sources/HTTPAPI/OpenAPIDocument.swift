@@ -53,7 +53,7 @@ enum OpenAPIDocument {
         "BookingRequest": [
             "channel": "phone|platform|contact", "agencyID": "integer?", "contactName": "string", "contactPhone": "string", "passengers": "integer",
             "vehicleClass": "sedan|suv|van", "pickupTime": "date-time", "pickup": "Place", "destination": "Place", "routeNotes": "string?", "serviceEnd": "date-time",
-            "specialNeeds": "string?",
+            "specialNeeds": "string?", "transfer": "boolean?",
         ],
         "Transition": ["state": states, "at": "date-time", "by": "string", "vehicleID": "integer?", "driverID": "integer?", "note": "string"],
         "BookingRecord": [
@@ -133,7 +133,7 @@ enum OpenAPIDocument {
             "bookingID": "integer", "agencyID": "integer", "vehicleClass": "sedan|suv|van", "pickupTime": "date-time", "pickupAddress": "string",
             "destinationAddress": "string", "plates": "[string]", "drivers": "[string]", "window": "ServiceWindow", "metres": "integer", "distanceSource": "string",
             "tollsFen": "integer", "parkingFen": "integer", "receipts": "[string]", "reportedMetres": "integer?", "reportedSeconds": "integer?",
-            "cancellation": "TripCancellation?",
+            "cancellation": "TripCancellation?", "transfer": "boolean",
         ],
         "ServiceWindow": ["segments": "[ServiceSegment]"],
         "ServiceSegment": ["vehicleID": "integer", "start": "date-time", "end": "date-time"],

@@ -37,6 +37,8 @@ public struct BookingRequest: Sendable, Hashable, Codable {
     /// End of the booked service; several days after pick-up for a multi-day booking.
     public var serviceEnd: Date
     public var specialNeeds: String?
+    /// A city transfer, priced per trip by the tariff's transfer package; by time if not.
+    public var transfer: Bool?
 
     public init(
         channel: Channel, agencyID: Int64?, contactName: String, contactPhone: String, passengers: Int, vehicleClass: VehicleClass,
@@ -137,10 +139,12 @@ public struct Bookings: Sendable {
         let id = try await constrained { try await client.transaction(logger: logger) { connection -> Int64 in
             let rows = try await connection.query("""
                 INSERT INTO bookings (agency_id, channel, contact_name, contact_phone, passengers, vehicle_class, pickup_time, pickup_lat_e6, pickup_lon_e6,
-                    pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state)
+                    pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state,
+                    transfer)
                 VALUES (\(agencyID), \(r.channel.rawValue), \(r.contactName), \(r.contactPhone), \(Int16(r.passengers)), \(r.vehicleClass.rawValue), \(r.pickupTime),
                     \(p.latitudeE6), \(p.longitudeE6), \(r.pickup.address), \(d.latitudeE6), \(d.longitudeE6), \(r.destination.address), \(r.routeNotes ?? ""),
-                    \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(BookingState.received.rawValue))
+                    \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(BookingState.received.rawValue),
+                    \(r.transfer ?? false))
                 RETURNING id
                 """, logger: logger)
             for try await id in rows.decode(Int64.self) {
@@ -223,7 +227,8 @@ public struct Bookings: Sendable {
     static let bookingColumns = """
         b.id, b.agency_id, b.channel, b.contact_name, b.contact_phone, b.passengers, b.vehicle_class, b.pickup_time, b.pickup_lat_e6, b.pickup_lon_e6,
         b.pickup_address, b.destination_lat_e6, b.destination_lon_e6, b.destination_address, b.route_notes, b.service_end, b.special_needs,
-        b.received_at, b.urgent, b.state, b.vehicle_id, b.driver_id, b.tolls_fen, b.parking_fen, b.receipts, b.reported_metres, b.reported_seconds, b.version, b.updated_at
+        b.received_at, b.urgent, b.state, b.vehicle_id, b.driver_id, b.tolls_fen, b.parking_fen, b.receipts, b.reported_metres, b.reported_seconds, b.version, b.updated_at,
+        b.transfer
         FROM bookings b
         """
 
@@ -233,15 +238,15 @@ public struct Bookings: Sendable {
         var index: [Int64: Int] = [:]
         for try await row in try await client.query(query, logger: logger) {
             let (id, agency, channel, contactName, contactPhone, passengers, vehicleClass, pickupTime, pLat, pLon, pAddress, dLat, dLon, dAddress, notes, end, needs,
-                 received, urgent, state, vehicle, driver, tolls, parking, receipts, reportedMetres, reportedSeconds, version, updated) = try row.decode((Int64, Int64, String, String, String, Int16, String, Date, Int32, Int32, String, Int32, Int32, String, String, Date, String,
-                                Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int64?, Int64?, Int32, Date).self)
+                 received, urgent, state, vehicle, driver, tolls, parking, receipts, reportedMetres, reportedSeconds, version, updated, transfer) = try row.decode((Int64, Int64, String, String, String, Int16, String, Date, Int32, Int32, String, Int32, Int32, String, String, Date, String,
+                                Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int64?, Int64?, Int32, Date, Bool).self)
             var request = BookingRequest(
                 channel: .init(rawValue: channel) ?? .platform, agencyID: agency, contactName: contactName, contactPhone: contactPhone, passengers: Int(passengers),
                 vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, pickupTime: pickupTime,
                 pickup: Place(latitudeE6: pLat, longitudeE6: pLon, address: pAddress), destination: Place(latitudeE6: dLat, longitudeE6: dLon, address: dAddress),
                 serviceEnd: end
             )
-            (request.routeNotes, request.specialNeeds) = (notes, needs)
+            (request.routeNotes, request.specialNeeds, request.transfer) = (notes, needs, transfer ? true : nil)
             index[id] = records.count
             records.append(BookingRecord(
                 id: id, request: request, agencyID: agency, receivedAt: received, urgent: urgent, state: BookingState(rawValue: state) ?? .received,

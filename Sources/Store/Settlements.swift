@@ -46,12 +46,12 @@ public struct Settlements: Sendable {
             for try await id in try await connection.query("""
                 INSERT INTO settlement_sheets (booking_id, agency_id, vehicle_class, pickup_time, pickup_address, destination_address, plates, drivers,
                     segment_vehicles, segment_starts, segment_ends, metres, distance_source, tolls_fen, parking_fen, receipts, reported_metres, reported_seconds,
-                    cancelled_at, crew_on_site, flag_fields, flag_system, flag_reported, state, issued_at)
+                    cancelled_at, crew_on_site, flag_fields, flag_system, flag_reported, state, issued_at, transfer)
                 VALUES (\(f.bookingID), \(f.agencyID), \(f.vehicleClass.rawValue), to_timestamp(\(Double(f.pickupTime.epochSeconds))), \(f.pickupAddress),
                     \(f.destinationAddress), \(f.plates), \(f.drivers), \(segments.map(\.vehicleID)), \(segments.map(\.start.epochSeconds)), \(segments.map(\.end.epochSeconds)),
                     \(f.metres), \(f.distanceSource), \(f.tollsFen), \(f.parkingFen), \(f.receipts), \(f.reportedMetres), \(f.reportedSeconds),
                     to_timestamp(\(f.cancellation.map { Double($0.at.epochSeconds) })), \(f.cancellation?.crewOnSite), \(flags.map(\.field)), \(flags.map(\.system)),
-                    \(flags.map(\.reported)), \(state.rawValue), \(time))
+                    \(flags.map(\.reported)), \(state.rawValue), \(time), \(f.transfer))
                 ON CONFLICT (booking_id) DO NOTHING RETURNING id
                 """, logger: logger).decode(Int64.self) { sheetID = id }
             guard let sheetID else { return nil }
@@ -190,7 +190,7 @@ public struct Settlements: Sendable {
         s.segment_vehicles, s.segment_starts, s.segment_ends, s.metres, s.distance_source, s.tolls_fen, s.parking_fen, s.receipts, s.reported_metres,
         s.reported_seconds, extract(epoch FROM s.cancelled_at)::int8, s.crew_on_site, s.flag_fields, s.flag_system, s.flag_reported, s.state,
         extract(epoch FROM s.issued_at)::int8, extract(epoch FROM s.confirmed_at)::int8, s.confirmed_by, s.invoice_due::text, s.invoice_number,
-        extract(epoch FROM s.invoiced_at)::int8
+        extract(epoch FROM s.invoiced_at)::int8, s.transfer
         FROM settlement_sheets s
         """
 
@@ -202,16 +202,16 @@ public struct Settlements: Sendable {
         for try await row in try await client.query(query, logger: logger) {
             let (id, booking, agency, vehicleClass, pickup, from, to, plates, drivers, vehicles, starts, ends, metres, source, tolls, parking, receipts,
                  reportedMetres, reportedSeconds, cancelledAt, crewOnSite, flagFields, flagSystem, flagReported, state, issued, confirmed, confirmedBy, due,
-                 number, invoiced) = try row.decode((
+                 number, invoiced, transfer) = try row.decode((
                     Int64, Int64, Int64, String, Int64, String, String, [String], [String], [Int64], [Int64], [Int64], Int64, String, Int64, Int64, [String],
-                    Int64?, Int64?, Int64?, Bool?, [String], [Int64], [Int64], String, Int64, Int64?, String?, String?, String?, Int64?
+                    Int64?, Int64?, Int64?, Bool?, [String], [Int64], [Int64], String, Int64, Int64?, String?, String?, String?, Int64?, Bool
                  ).self)
             let window = ServiceWindow(segments: vehicles.indices.map { .init(vehicleID: vehicles[$0], start: ChinaTime(starts[$0]), end: ChinaTime(ends[$0])) })
             let facts = TripFacts(
                 bookingID: booking, agencyID: agency, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, pickupTime: ChinaTime(pickup), pickupAddress: from,
                 destinationAddress: to, plates: plates, drivers: drivers, window: window, metres: metres, distanceSource: source, tollsFen: tolls, parkingFen: parking,
                 receipts: receipts, reportedMetres: reportedMetres, reportedSeconds: reportedSeconds,
-                cancellation: cancelledAt.map { .init(at: ChinaTime($0), crewOnSite: crewOnSite ?? false) }
+                cancellation: cancelledAt.map { .init(at: ChinaTime($0), crewOnSite: crewOnSite ?? false) }, transfer: transfer
             )
             let flags = flagFields.indices.map { UsageReview.Difference(field: flagFields[$0], system: flagSystem[$0], reported: flagReported[$0]) }
             index[id] = sheets.count

@@ -17,6 +17,30 @@ import Testing
 @Suite struct SettlementAPITests {
     typealias API = FleetAPITests
 
+    /// A booking made as a city transfer is priced by the transfer package: the standard
+    /// sedan's 150.00 for 2 h / 30 km, less 12.5 % (18.75): the 10-minute, 5 km trip fits in it.
+    @Test func aTransferIsPricedPerTrip() async throws {
+        try await API.withAPI { base, accounts, client, api in
+            let logger = TestPostgres.logger
+            let crew = try #require(try await BookingAPITests.fleet(client).first)
+            let agencyID = try #require(try await accounts.agencies().first?.id)
+            let yesterday = CivilDate(daysSince1970: CivilDate(chinaDayOf: Date().epochSeconds).daysSince1970 - 1)
+            let trip = try await SampleTrips.record(
+                client: client, logger: logger, agencyID: agencyID, crew: (crew.vehicleID, crew.driverID, crew.terminal), from: BookingAPITests.pickup,
+                to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"), pickup: Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + 9 * 3600)),
+                contact: "李主任", completion: Completion(tollsFen: 0, parkingFen: 0, receipts: [])
+            )
+            try await client.query("UPDATE bookings SET transfer = true WHERE id = \(trip)", logger: logger)
+            #expect(try await Bookings(client: client, logger: logger).booking(id: trip)?.request.transfer == true)
+            let id = try #require(try await api.settlement.drawUpSheets(now: Date()).first)
+            let sheet = try await API.call(base, "GET", "/api/v1/settlements/\(id)", token: try await API.signIn(base, "agency"))
+            let lines = try #require(sheet.json["lines"] as? [[String: Any]], "\(sheet.json)")
+            #expect(lines.map { $0["kind"] as? String } == ["package", "discount"])
+            #expect(lines.map { $0["amountFen"] as? Int } == [15_000, -1_875])
+            #expect(sheet.json["totalFen"] as? Int == 13_125 && (sheet.json["facts"] as? [String: Any])?["transfer"] as? Bool == true)
+        }
+    }
+
     /// A trip that cannot be priced (no tariff for its class) is said once, holds up no newer
     /// trip, and gets its sheet once the tariffs change.
     @Test func aTripThatCannotBePricedHoldsUpNoOther() async throws {
