@@ -93,11 +93,13 @@ struct DemoOperations: Service {
         while to == from { to = Self.places.randomElement(using: &random)! }
         let minutes = Int.random(in: 0..<4, using: &random) == 0 ? Int.random(in: 20...55, using: &random) : Int.random(in: 65...180, using: &random)
         let pickup = Date().addingTimeInterval(TimeInterval(minutes * 60))
-        let request = BookingRequest(
+        var request = BookingRequest(
             channel: [.phone, .platform, .contact].randomElement(using: &random)!, agencyID: agency, contactName: ["李主任", "王处长", "陈科长"].randomElement(using: &random)!,
             contactPhone: "0574-8718\(Int.random(in: 1000...9999, using: &random))", passengers: Int.random(in: 1...4, using: &random), vehicleClass: .sedan,
             pickupTime: pickup, pickup: from, destination: to, serviceEnd: pickup.addingTimeInterval(3600)
         )
+        // A city ride is often booked as a transfer, priced per trip.
+        if Int.random(in: 0..<3, using: &random) == 0 { request.transfer = true }
         let record = try await desk.bookings.create(request, agencyID: agency, receivedAt: Date(), by: Actor(userID: nil, name: "demo agency"))
         desk.publish(record)
         logger.info("demo booking", metadata: ["booking": "\(record.id)", "from": "\(from.address)", "to": "\(to.address)", "urgent": "\(record.urgent)"])
