@@ -33,11 +33,11 @@ public struct PositionQueries: Sendable {
         // time) gives the order and nothing is sorted. The time goes out as the timestamp it is
         // stored as: converting it to epoch seconds on the server (numeric arithmetic) cost
         // more than the rest of the row.
-        let (thinning, ordering) = switch interval {
+        let (thinning, ordering, step): (String, String, [String]) = switch interval {
         case let step? where step > 1:
             ("DISTINCT ON (date_bin($4::int * interval '1 second', gnss_time, timestamptz 'epoch'))",
-             "date_bin($4::int * interval '1 second', gnss_time, timestamptz 'epoch'), gnss_time")
-        default: ("", "gnss_time")
+             "date_bin($4::int * interval '1 second', gnss_time, timestamptz 'epoch'), gnss_time", ["\(step)"])
+        default: ("", "gnss_time", [])
         }
         let sql = """
             SELECT \(thinning)
@@ -47,7 +47,7 @@ public struct PositionQueries: Sendable {
               AND gnss_time BETWEEN to_timestamp($2::int8) AND to_timestamp($3::int8)
             ORDER BY \(ordering)
             """
-        let parameters = ["\(vehicleID)", "\(from)", "\(to)"] + (thinning.isEmpty ? [] : ["\(interval!)"])
+        let parameters = ["\(vehicleID)", "\(from)", "\(to)"] + step
         var track = try await tracks.withConnection { connection in
             try connection.query(sql, parameters) { rows in
                 try rows.expect(widths: [4, 8, 4, 4, 2, 4, 2, 4, 4, 8, 1])
@@ -105,4 +105,3 @@ public struct PositionQueries: Sendable {
         )
     }
 }
-
