@@ -21,6 +21,40 @@ public struct TripUsage: Sendable, Hashable, Codable {
     }
 }
 
+extension TripUsage {
+    func checkLimits() throws(FareError) {
+        let fen = 0...BillingLimits.lineFen
+        guard BillingLimits.epochs.contains(start), BillingLimits.epochs.contains(end) else { throw .outOfRange("the service window") }
+        guard end - start <= BillingLimits.tripSeconds else { throw .outOfRange("a service of \((end - start) / 86_400) days") }
+        guard (0...BillingLimits.tripMetres).contains(metres) else { throw .outOfRange("a distance of \(metres) m") }
+        guard fen.contains(tollsFen), fen.contains(parkingFen) else { throw .outOfRange("tolls or parking") }
+        let days = BillingLimits.daysOfAllowances
+        guard days.contains(mealDays), days.contains(lodgingNights) else { throw .outOfRange("meals or lodging") }
+    }
+}
+
+extension Tariff {
+    func checkLimits() throws(FareError) {
+        let rate = 0...BillingLimits.ratePerUnitFen
+        guard rate.contains(overtimeFenPerHour), rate.contains(overDistanceFenPerKm) else { throw .outOfRange("the tariff's rates") }
+        for package in packages {
+            guard (1...BillingLimits.lineFen).contains(package.priceFen), BillingLimits.packageHours.contains(package.hours),
+                BillingLimits.packageKilometres.contains(package.kilometres)
+            else { throw .outOfRange("the tariff's \(package.kind.rawValue) package") }
+        }
+    }
+}
+
+extension Agreement {
+    func checkLimits() throws(FareError) {
+        let fen = 0...BillingLimits.ratePerUnitFen
+        guard (0...10_000).contains(discountBasisPoints), fen.contains(mealsFenPerDay), fen.contains(lodgingFenPerNight),
+            capFen.values.allSatisfy({ (0...BillingLimits.lineFen).contains($0) }), (0...100).contains(cancellation.latePercent),
+            (0...100).contains(cancellation.onSitePercent), (0...BillingLimits.tripSeconds).contains(cancellation.freeNotice)
+        else { throw .outOfRange("the agreement's terms") }
+    }
+}
+
 /// One line of a settlement sheet: what, how much of it, and its amount in fen.
 public struct FareLine: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
@@ -39,16 +73,40 @@ public struct Fare: Sendable, Hashable, Codable {
     public var totalFen: Int64 { lines.reduce(0) { $0 + $1.amountFen } }
 }
 
+/// The largest figures billing accepts. The doors refuse anything beyond them and the
+/// calculator refuses them again (records stored before the doors checked, a tariff written
+/// by hand): within them no sum or product of a fare can overflow, the largest being distance
+/// times the per-km rate, under 10^14 fen.
+public enum BillingLimits {
+    /// A fare line, a toll, a package's price: 10^8 yuan.
+    public static let lineFen: Int64 = 10_000_000_000
+    public static let tripMetres: Int64 = 10_000_000
+    /// A trip's service window: 90 days.
+    public static let tripSeconds: Int64 = 90 * 86_400
+    /// Epoch seconds of a trip: 2000 to 2100.
+    public static let epochs: ClosedRange<Int64> = 946_684_800...4_102_444_800
+    public static let ratePerUnitFen: Int64 = 10_000_000
+    public static let packageHours = 1...24
+    public static let packageKilometres = 1...10_000
+    public static let daysOfAllowances = 0...366
+    /// A sheet's total with all its corrections: its lines' sums, and a statement's over a
+    /// million sheets, stay far inside Int64.
+    public static let sheetTotalFen: Int64 = 1_000_000_000_000
+}
+
 public enum FareError: Error, Sendable, Hashable, CustomStringConvertible {
     case noTariff(VehicleClass, CivilDate)
     case missingPackage(Package.Kind)
     case endsBeforeStart
+    /// A figure beyond `BillingLimits`: the record is wrong, not the fare.
+    case outOfRange(String)
 
     public var description: String {
         switch self {
         case .noTariff(let c, let d): "no \(c.rawValue) tariff in force on \(d)"
         case .missingPackage(let k): "the tariff has no \(k.rawValue) package"
         case .endsBeforeStart: "the service ends before it starts"
+        case .outOfRange(let what): "\(what) is beyond what a trip can be: correct the record"
         }
     }
 }
@@ -71,6 +129,7 @@ public struct FareCalculator: Sendable {
     }
 
     public func fare(_ usage: TripUsage, vehicleClass: VehicleClass) throws(FareError) -> Fare {
+        try usage.checkLimits()
         guard usage.end >= usage.start else { throw .endsBeforeStart }
         let tariff = try tariff(vehicleClass, at: usage.start)
         var packages: [Package] = [], overtimeSeconds: [Int64] = []
@@ -136,6 +195,8 @@ public struct FareCalculator: Sendable {
     /// share of the first package's discounted price (a half day, or the transfer booked); once
     /// the crew was on site, the no-show share.
     public func cancellation(vehicleClass: VehicleClass, pickupTime: Int64, cancelledAt: Int64, crewOnSite: Bool, transfer: Bool) throws(FareError) -> Fare {
+        let epochs = BillingLimits.epochs
+        guard epochs.contains(pickupTime), epochs.contains(cancelledAt) else { throw .outOfRange("the cancellation's times") }
         let rules = agreement.cancellation
         let percent = crewOnSite ? rules.onSitePercent : (pickupTime - cancelledAt >= rules.freeNotice ? 0 : rules.latePercent)
         guard percent > 0 else { return Fare(lines: []) }
@@ -147,8 +208,11 @@ public struct FareCalculator: Sendable {
     }
 
     func tariff(_ vehicleClass: VehicleClass, at epoch: Int64) throws(FareError) -> Tariff {
+        guard BillingLimits.epochs.contains(epoch) else { throw .outOfRange("the time \(epoch)") }
         let day = CivilDate(chinaDayOf: epoch)
         guard let tariff = book.tariff(for: vehicleClass, on: day) else { throw .noTariff(vehicleClass, day) }
+        try tariff.checkLimits()
+        try agreement.checkLimits()
         return tariff
     }
 

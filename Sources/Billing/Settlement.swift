@@ -181,6 +181,15 @@ public struct SettlementSheet: Sendable, Hashable, Codable {
         (self.issuedAt, self.confirmedAt, self.confirmedBy, self.invoiceDue, self.invoice, self.history) = (issuedAt, confirmedAt, confirmedBy, invoiceDue, invoice, history)
     }
 
+    /// Whether correcting the sheet by `adjustments` keeps each line within
+    /// `BillingLimits.lineFen` and the total within `BillingLimits.sheetTotalFen`, so that no
+    /// sum over sheets and statements can overflow.
+    public func accepts(_ adjustments: [SheetLine]) -> Bool {
+        let line = -BillingLimits.lineFen...BillingLimits.lineFen, total = -BillingLimits.sheetTotalFen...BillingLimits.sheetTotalFen
+        guard adjustments.count <= 1_000, adjustments.allSatisfy({ line.contains($0.amountFen) }) else { return false }
+        return total.contains(adjustments.reduce(totalFen) { $0 + $1.amountFen })
+    }
+
     /// The sheet as it stood at `instant`: the lines written before it.
     public func asOf(_ instant: ChinaTime) -> SettlementSheet {
         var sheet = self

@@ -15,8 +15,8 @@ struct Endpoint: Sendable {
     var body: String?
     var returns: String?
     var status: HTTPResponse.Status
-    /// Query parameters: name and description.
-    var query: [(name: String, description: String)]
+    /// Query parameters: name, type (`FieldType`'s shorthand) and description.
+    var query: [QueryParameter]
     var handle: @Sendable (Request, APIContext, APIUser?) async throws -> Response
 
     /// The path as Hummingbird's router writes it (`:id`).
@@ -31,6 +31,9 @@ struct Endpoint: Sendable {
     }
 }
 
+/// A query parameter: its name, its type in `FieldType`'s shorthand, and what it means.
+typealias QueryParameter = (name: String, type: String, description: String)
+
 /// Collects endpoints: `add` declares one with a typed handler.
 struct EndpointList {
     var endpoints: [Endpoint] = []
@@ -38,7 +41,7 @@ struct EndpointList {
     /// A route for signed-in users of `roles`.
     mutating func add<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, _ roles: [Role], _ summary: String, body: String? = nil, returns: String? = nil,
-        status: HTTPResponse.Status = .ok, query: [(name: String, description: String)] = [],
+        status: HTTPResponse.Status = .ok, query: [QueryParameter] = [],
         _ handler: @escaping @Sendable (Request, APIContext, APIUser) async throws -> Output
     ) {
         append(method, path, roles, summary, body: body, returns: returns, status: status, query: query) { request, context, user in
@@ -58,7 +61,7 @@ struct EndpointList {
     /// The handler's answer as a response, with the route's success status.
     private mutating func append<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, _ roles: [Role], _ summary: String, body: String?, returns: String?, status: HTTPResponse.Status,
-        query: [(name: String, description: String)], _ handler: @escaping @Sendable (Request, APIContext, APIUser?) async throws -> Output
+        query: [QueryParameter], _ handler: @escaping @Sendable (Request, APIContext, APIUser?) async throws -> Output
     ) {
         endpoints.append(Endpoint(method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query) { request, context, user in
             var response = try await handler(request, context, user).response(from: request, context: context)
@@ -69,11 +72,61 @@ struct EndpointList {
 }
 
 extension Router where Context == APIContext {
-    /// Serves `endpoint`, checking the caller's role first.
+    /// Serves `endpoint`, checking the caller's role first, then its input against the types
+    /// its document states.
     func add(_ endpoint: Endpoint) {
         on(RouterPath(endpoint.routerPath), method: endpoint.method) { request, context in
-            if endpoint.roles.isEmpty { return try await endpoint.handle(request, context, context.user) }
-            return try await endpoint.handle(request, context, try context.require(endpoint.roles))
+            let user = endpoint.roles.isEmpty ? context.user : try context.require(endpoint.roles)
+            var request = request
+            try await endpoint.checkInput(&request, context)
+            return try await endpoint.handle(request, context, user)
+        }
+    }
+}
+
+extension Endpoint {
+    /// Path and query parameters and the body, checked against the document's types: a 400
+    /// naming the field, before the handler sees a value out of bounds.
+    func checkInput(_ request: inout Request, _ context: APIContext) async throws {
+        let schemas = OpenAPIDocument.schemas
+        do {
+            for name in pathParameters {
+                let text = context.parameters.get(name).map { $0.removingPercentEncoding ?? $0 } ?? ""
+                let type = OpenAPIDocument.pathParameterType(name)
+                try type.check(JSONValue(parameter: text, as: type), at: name, in: schemas)
+            }
+            for parameter in query {
+                guard let text = request.uri.queryParameters.get(parameter.name) else { continue }
+                let type = FieldType(parameter.type)
+                try type.check(JSONValue(parameter: text, as: type), at: parameter.name, in: schemas)
+            }
+        } catch let error as FieldError {
+            throw Problem.invalid(error.field, "must be \(error.expected)")
+        }
+        guard let body else { return }
+        let bytes = try await request.collectBody(upTo: context.maxUploadSize)
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))
+        } catch {
+            throw Problem.invalid("", "the body is not JSON (UTF-8): send an object as the document's \(body) describes")
+        }
+        do {
+            try FieldType(body).check(value, at: "", in: schemas)
+        } catch let error as FieldError {
+            throw Problem.invalid(error.field, error.field.isEmpty ? "the body must be \(error.expected)" : "must be \(error.expected)")
+        }
+    }
+}
+
+extension JSONValue {
+    /// A path or query parameter's text as the value its type reads.
+    init(parameter text: String, as type: FieldType) {
+        switch type {
+        case .integer, .number:
+            if let n = Int64(text) { self = .integer(n) } else if let x = Double(text) { self = .number(x) } else { self = .string(text) }
+        case .boolean: self = text == "true" ? .bool(true) : text == "false" ? .bool(false) : .string(text)
+        default: self = .string(text)
         }
     }
 }

@@ -95,7 +95,11 @@ public struct FleetAPI: Sendable {
     func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: APIContext) async throws -> T {
         let body = try await request.body.collect(upTo: context.maxUploadSize)
         let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            guard let date = RFC3339.date(text) else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339")) }
+            return date
+        }
         do {
             return try decoder.decode(type, from: Data(body.readableBytesView))
         } catch let error as DecodingError {
@@ -127,7 +131,7 @@ public struct FleetAPI: Sendable {
     /// A query parameter that is an ISO 8601 time.
     func time(_ name: String, _ request: Request) throws -> Date? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
-        guard let date = ISO8601DateFormatter().date(from: text) else { throw Problem.invalid(name, "an ISO 8601 time with its offset, e.g. 2026-11-22T08:00:00+08:00") }
+        guard let date = RFC3339.date(text) else { throw Problem.invalid(name, "an ISO 8601 time with its offset, e.g. 2026-11-22T08:00:00+08:00") }
         return date
     }
 

@@ -9,17 +9,17 @@ import HTTPTypes
 enum OpenAPIDocument {
     static let schemas: [String: [String: String]] = [
         "object": [:],
-        "SignIn": ["username": "string", "password": "string"],
+        "SignIn": ["username": "string(1...64)", "password": "string(1...1000)"],
         "Session": ["token": "string", "expiresAt": "date-time", "user": "User"],
         "User": ["id": "integer", "username": "string", "role": roles, "agencyID": "integer?"],
-        "NewUser": ["username": "string", "password": "string", "role": roles, "agencyID": "integer?"],
+        "NewUser": ["username": "string(3...64)", "password": "string(10...1000)", "role": roles, "agencyID": "id?"],
         "Agency": ["id": "integer", "name": "string", "contactName": "string?", "contactPhone": "string?"],
-        "NewAgency": ["name": "string", "contactName": "string?", "contactPhone": "string?"],
+        "NewAgency": ["name": "name", "contactName": "string(100)?", "contactPhone": "string(32)?"],
         "VehicleFile": [
-            "id": "integer?", "plate": "string", "brand": "string?", "model": "string?", "vin": "string?", "engineNumber": "string?", "registrationDate": "date?",
-            "rentalUse": "boolean?", "vehicleClass": "sedan|suv|van", "seats": "integer", "energy": "batteryElectric|plugInHybrid|fuelCell|gas|petrol|diesel?",
-            "drivingLicenceNumber": "string?", "registrationCertificate": "string?", "rangeKm": "integer?", "stateOfCharge": "integer?", "reserve": "boolean?",
-            "terminalPhone": "string?",
+            "id": "id?", "plate": "string(1...16)", "brand": "string(100)?", "model": "string(100)?", "vin": "string(17)?", "engineNumber": "string(32)?",
+            "registrationDate": "date?", "rentalUse": "boolean?", "vehicleClass": "sedan|suv|van", "seats": "integer(1...60)",
+            "energy": "batteryElectric|plugInHybrid|fuelCell|gas|petrol|diesel?", "drivingLicenceNumber": "string(32)?", "registrationCertificate": "string(32)?",
+            "rangeKm": "integer(1...2000)?", "stateOfCharge": "percent?", "reserve": "boolean?", "terminalPhone": "string(20)?",
         ],
         "VehicleSummary": ["file": "VehicleFile", "dispatchable": "boolean", "reasons": "[string]"],
         "VehicleDetail": [
@@ -27,33 +27,37 @@ enum OpenAPIDocument {
             "maintenance": "[MaintenanceRecord]",
         ],
         "InsuranceRecord": [
-            "id": "integer?", "kind": "compulsoryTraffic|thirdPartyLiability|vehicleDamage|seat|carrierLiability", "insurer": "string", "amountFen": "integer",
+            "id": "integer?", "kind": "compulsoryTraffic|thirdPartyLiability|vehicleDamage|seat|carrierLiability", "insurer": "string(1...100)", "amountFen": "price",
             "startsAt": "date-time", "expiresAt": "date-time",
         ],
-        "InspectionRecord": ["id": "integer?", "kind": "monthly|quarterly", "inspectedAt": "date-time", "passed": "boolean", "findings": "string?", "inspector": "string?"],
-        "MaintenanceRecord": ["id": "integer?", "kind": "maintenance|repair", "startedAt": "date-time", "finishedAt": "date-time?", "description": "string", "costFen": "integer?"],
+        "InspectionRecord": [
+            "id": "id?", "kind": "monthly|quarterly", "inspectedAt": "date-time", "passed": "boolean", "findings": "string(2000)?", "inspector": "string(100)?",
+        ],
+        "MaintenanceRecord": [
+            "id": "id?", "kind": "maintenance|repair", "startedAt": "date-time", "finishedAt": "date-time?", "description": "string(2000)", "costFen": "price?",
+        ],
         "Created": ["id": "integer"],
         "Done": ["done": "boolean"],
         "Finish": ["finishedAt": "date-time?"],
-        "Charge": ["stateOfCharge": "integer"],
-        "Pairing": ["plate": "string"],
+        "Charge": ["stateOfCharge": "percent"],
+        "Pairing": ["plate": "string(1...16)"],
         "DriverFile": [
-            "id": "integer?", "name": "string", "phone": "string", "birthDate": "date", "serviceSince": "date", "licenceNumber": "string", "licenceClasses": "[string]",
-            "licenceExpiry": "date", "points": "integer?", "lastMajorAccident": "date?", "criminalRecord": "boolean?", "backgroundCheckedAt": "date?",
-            "reserve": "boolean?", "userID": "integer?", "vehicleID": "integer?",
+            "id": "id?", "name": "string(1...50)", "phone": "phone", "birthDate": "date", "serviceSince": "date", "licenceNumber": "string(1...32)",
+            "licenceClasses": "[string(1...4)]", "licenceExpiry": "date", "points": "integer(0...12)?", "lastMajorAccident": "date?", "criminalRecord": "boolean?",
+            "backgroundCheckedAt": "date?", "reserve": "boolean?", "userID": "id?", "vehicleID": "id?",
         ],
         "DriverSummary": ["file": "DriverFile", "eligible": "boolean", "reasons": "[string]"],
         "DriverDetail": [
             "file": "DriverFile", "eligible": "boolean", "reasons": "[string]", "training": "[TrainingRecord]", "continuousDrivingSeconds": "integer?",
             "drivingLast24hSeconds": "integer?",
         ],
-        "TrainingRecord": ["id": "integer?", "kind": "preDuty|monthly|quarterlyDrill", "heldOn": "date", "days": "integer", "passed": "boolean", "note": "string?"],
+        "TrainingRecord": ["id": "id?", "kind": "preDuty|monthly|quarterlyDrill", "heldOn": "date", "days": "integer(1...60)", "passed": "boolean", "note": "string(2000)?"],
         "Reminder": ["kind": "insuranceExpiring|inspectionDue|licenceExpiring|reserveShort", "subject": "string", "detail": "string", "due": "date-time"],
-        "Place": ["latitude": "number", "longitude": "number", "address": "string"],
+        "Place": ["latitude": "latitude", "longitude": "longitude", "address": "string(1...200)"],
         "BookingRequest": [
-            "channel": "phone|platform|contact", "agencyID": "integer?", "contactName": "string", "contactPhone": "string", "passengers": "integer",
-            "vehicleClass": "sedan|suv|van", "pickupTime": "date-time", "pickup": "Place", "destination": "Place", "routeNotes": "string?", "serviceEnd": "date-time",
-            "specialNeeds": "string?", "transfer": "boolean?",
+            "channel": "phone|platform|contact", "agencyID": "id?", "contactName": "string(1...50)", "contactPhone": "phone", "passengers": "integer(1...8)",
+            "vehicleClass": "sedan|suv|van", "pickupTime": "date-time", "pickup": "Place", "destination": "Place", "routeNotes": "string(2000)?",
+            "serviceEnd": "date-time", "specialNeeds": "string(2000)?", "transfer": "boolean?",
         ],
         "Transition": ["state": states, "at": "date-time", "by": "string", "vehicleID": "integer?", "driverID": "integer?", "note": "string"],
         "BookingRecord": [
@@ -67,24 +71,24 @@ enum OpenAPIDocument {
         ],
         "Booking": ["booking": "BookingRecord", "clocks": "[Clock]"],
         "BookingPage": ["items": "[BookingRecord]", "next": "integer?"],
-        "Reason": ["reason": "string"],
-        "Override": ["vehicleID": "integer", "driverID": "integer", "reason": "string"],
+        "Reason": ["reason": "text"],
+        "Override": ["vehicleID": "id", "driverID": "id", "reason": "text"],
         "CrewVerdict": [
             "vehicleID": "integer", "plate": "string", "driverID": "integer", "driverName": "string", "verdict": "chosen|ineligible|servesAnother|keptInReserve|costlier",
             "reasons": "[string]", "cost": "integer?",
         ],
         "Explanation": ["bookingID": "integer", "assignedVehicleID": "integer?", "assignedDriverID": "integer?", "crews": "[CrewVerdict]"],
-        "Incident": ["kind": "breakdown|accident", "note": "string"],
+        "Incident": ["kind": "breakdown|accident", "note": "string(2000)"],
         "PreTripCheck": ["brakes": "boolean", "steering": "boolean", "lights": "boolean", "tyres": "boolean", "charge": "boolean", "kit": "boolean", "cleanliness": "boolean"],
-        "Completion": ["tollsFen": "integer", "parkingFen": "integer", "receipts": "[string]", "reportedMetres": "integer?", "reportedSeconds": "integer?"],
+        "Completion": ["tollsFen": "price", "parkingFen": "price", "receipts": "[string(1...200)]", "reportedMetres": "metres?", "reportedSeconds": "seconds?"],
         "Progress": ["state": "enRoute|onSite|inService|completed", "preTripCheck": "PreTripCheck?", "completion": "Completion?"],
-        "Callback": ["satisfaction": "integer", "note": "string?"],
-        "NewComplaint": ["agencyID": "integer?", "bookingID": "integer?", "text": "string"],
+        "Callback": ["satisfaction": "integer(1...5)", "note": "string(2000)?"],
+        "NewComplaint": ["agencyID": "id?", "bookingID": "id?", "text": "string(1...4000)"],
         "Complaint": [
             "id": "integer", "agencyID": "integer", "bookingID": "integer?", "receivedAt": "date-time", "text": "string", "contactedAt": "date-time?",
             "resolvedAt": "date-time?", "result": "string?",
         ],
-        "Resolution": ["result": "string"],
+        "Resolution": ["result": "text"],
         "Position": [
             "plate": "string?", "vehicleID": "integer?", "time": "date-time", "latitude": "number", "longitude": "number", "speedKmh": "number", "course": "integer",
             "altitudeM": "integer",
@@ -94,7 +98,7 @@ enum OpenAPIDocument {
             "id": "integer", "plate": "string?", "kind": "string", "occurredAt": "date-time", "latitude": "number", "longitude": "number", "speedKmh": "number",
             "handledAt": "date-time?", "handledBy": "string?", "handlingNote": "string?",
         ],
-        "Handling": ["note": "string"],
+        "Handling": ["note": "text"],
         "SLAAlert": [
             "bookingID": "integer?", "complaintID": "integer?", "agencyID": "integer", "clock": clocks, "state": "atRisk|breached",
             "startedAt": "date-time", "dueAt": "date-time", "raisedAt": "date-time",
@@ -113,17 +117,18 @@ enum OpenAPIDocument {
         ],
         "ReportBucket": ["label": "string", "trips": "integer", "metres": "integer", "revenueFen": "integer", "complaints": "integer"],
         "SchemePreset": ["name": "fleet|deduction|kpi", "scheme": "object"],
-        "Observations": ["observations": "object"],
+        "Observations": ["observations": "{Observation}"],
+        "Observation": ["incidents": "integer(0...1000)?", "rate": "basisPoints?"],
         "AssessmentIncident": ["id": "integer", "itemID": "string", "count": "integer", "reason": "string", "enteredAt": "date-time"],
-        "NewIncident": ["itemID": "string", "count": "integer", "reason": "string"],
+        "NewIncident": ["itemID": "string(1...64)", "count": "integer(-100...100)", "reason": "string(1...1000)"],
         "Assessment": ["scheme": "string", "sections": "[AssessmentSection]", "score": "integer", "coefficientPermille": "integer", "paymentFen": "integer"],
         "AssessmentSection": ["name": "string", "weight": "integer", "items": "[AssessmentItem]", "score": "integer"],
         "AssessmentItem": ["id": "string", "name": "string", "measured": "object?", "points": "integer"],
-        "Signature": ["signedBy": "string"],
-        "Dispute": ["reason": "string"],
-        "Adjustment": ["kind": lineKinds + "?", "detail": "string", "amountFen": "integer", "reason": "string"],
-        "SheetResolution": ["note": "string", "adjustments": "[Adjustment]?"],
-        "Invoice": ["number": "string", "issuedAt": "date-time"],
+        "Signature": ["signedBy": "string(1...100)"],
+        "Dispute": ["reason": "text"],
+        "Adjustment": ["kind": lineKinds + "?", "detail": "string(1...500)", "amountFen": "integer(-100000000...100000000)", "reason": "text"],
+        "SheetResolution": ["note": "text", "adjustments": "[Adjustment]?"],
+        "Invoice": ["number": "string(1...64)", "issuedAt": "date-time"],
         "SettlementSheet": [
             "id": "integer", "facts": "TripFacts", "state": "review|issued|disputed|confirmed|void", "flags": "[UsageDifference]", "lines": "[SheetLine]",
             "totalFen": "integer", "issuedAt": "date-time", "confirmedAt": "date-time?", "confirmedBy": "string?", "invoiceDue": "date?", "invoice": "Invoice?",
@@ -157,12 +162,17 @@ enum OpenAPIDocument {
         "VATItem": ["kind": lineKinds, "detail": "string", "split": "VATSplit"],
         "TariffBook": ["tariffs": "[Tariff]"],
         "Tariff": [
-            "vehicleClass": "sedan|suv|van", "validFrom": "date", "packages": "[TariffPackage]", "overtimeFenPerHour": "integer", "overtimeBasis": "startedHour|proRata",
-            "overDistanceFenPerKm": "integer",
+            "vehicleClass": "sedan|suv|van", "validFrom": "date", "packages": "[TariffPackage]", "overtimeFenPerHour": "integer(0...10000000)",
+            "overtimeBasis": "startedHour|proRata", "overDistanceFenPerKm": "integer(0...1000000)",
         ],
-        "TariffPackage": ["kind": "halfDay|fullDay|transfer", "hours": "integer", "kilometres": "integer", "priceFen": "integer"],
-        "Agreement": ["discountBasisPoints": "integer", "capFen": "object", "cancellation": "CancellationRules", "mealsFenPerDay": "integer", "lodgingFenPerNight": "integer"],
-        "CancellationRules": ["freeNotice": "integer", "latePercent": "integer", "onSitePercent": "integer"],
+        "TariffPackage": [
+            "kind": "halfDay|fullDay|transfer", "hours": "integer(1...24)", "kilometres": "integer(1...10000)", "priceFen": "integer(1...10000000000)",
+        ],
+        "Agreement": [
+            "discountBasisPoints": "basisPoints", "capFen": "{integer(1...10000000000)}", "cancellation": "CancellationRules", "mealsFenPerDay": "integer(0...10000000)",
+            "lodgingFenPerNight": "integer(0...10000000)",
+        ],
+        "CancellationRules": ["freeNotice": "integer(0...2592000)", "latePercent": "percent", "onSitePercent": "percent"],
         "Problem": ["type": "string", "title": "string", "status": "integer", "detail": "string", "field": "string?"],
     ]
 
@@ -172,16 +182,17 @@ enum OpenAPIDocument {
     static let states = "received|confirmed|matched|notified|enRoute|onSite|inService|completed|settled|cancelled|replaced"
 
     /// A property's JSON schema from its shorthand.
-    static func schema(_ shorthand: String) -> [String: Any] {
-        let type = shorthand.hasSuffix("?") ? String(shorthand.dropLast()) : shorthand
-        if type.hasPrefix("[") { return ["type": "array", "items": schema(String(type.dropFirst().dropLast()))] }
-        switch type {
-        case "string", "integer", "number", "boolean": return ["type": type]
-        case "object": return ["type": "object"]
-        case "date-time": return ["type": "string", "format": "date-time"]
-        case "date": return ["type": "string", "format": "date"]
-        case _ where type.contains("|"): return ["type": "string", "enum": type.split(separator: "|").map(String.init)]
-        default: return ["$ref": "#/components/schemas/\(type)"]
+    static func schema(_ shorthand: String) -> [String: Any] { FieldType(shorthand).jsonSchema }
+
+    /// What a path parameter is, by its name.
+    static func pathParameterType(_ name: String) -> FieldType {
+        switch name {
+        case "id": FieldType("id")
+        case "plate": FieldType("string(1...16)")
+        case "month": FieldType("month")
+        case "kind": FieldType("daily|weekly|monthly")
+        case "name": FieldType("fleet|deduction|kpi")
+        default: preconditionFailure("path parameter {\(name)} has no type")
         }
     }
 
@@ -214,8 +225,9 @@ enum OpenAPIDocument {
             if let body = endpoint.body {
                 operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": schema(body)]]]
             }
-            let parameters: [[String: Any]] = endpoint.pathParameters.map { ["name": $0, "in": "path", "required": true, "schema": ["type": $0 == "id" ? "integer" : "string"]] }
-                + endpoint.query.map { ["name": $0.name, "in": "query", "description": $0.description, "schema": ["type": "string"]] }
+            let parameters: [[String: Any]] =
+                endpoint.pathParameters.map { ["name": $0, "in": "path", "required": true, "schema": pathParameterType($0).jsonSchema] }
+                + endpoint.query.map { ["name": $0.name, "in": "query", "description": $0.description, "schema": schema($0.type)] }
             if !parameters.isEmpty { operation["parameters"] = parameters }
             paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation
         }

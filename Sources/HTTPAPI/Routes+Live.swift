@@ -49,11 +49,11 @@ extension FleetAPI {
             return Response(status: .ok, headers: [.contentType: "application/json", .eTag: snapshot.etag], body: ResponseBody(byteBuffer: snapshot.body))
         }
         list.add(.get, "/api/v1/vehicles/{plate}/track", Self.readers, "A vehicle's track; every read is audited", returns: "Track",
-                 query: [("from", "ISO 8601, default 24 h before to"), ("to", "ISO 8601, default now; at most 7 days after from"), ("thin", "at most one point per this many seconds")]) {
+                 query: [("from", "date-time", "ISO 8601, default 24 h before to"), ("to", "date-time", "ISO 8601, default now; at most 7 days after from"), ("thin", "integer(1...86400)", "at most one point per this many seconds, up to a day")]) {
             request, context, user in try await track(request, context, user)
         }
         list.add(.get, "/api/v1/events", Self.readers, "Terminal alarms (SOS, over-speed, fatigue, power cut, ...), newest first, with how they were handled",
-                 returns: "[VehicleAlarm]", query: [("open", "true: only those not handled yet"), ("limit", "1 to 500, default 100")]) { request, _, _ in
+                 returns: "[VehicleAlarm]", query: [("open", "boolean", "true: only those not handled yet"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, _ in
             try await alarms.list(open: request.uri.queryParameters.get("open") == "true", limit: try count("limit", request, default: 100, maximum: 500))
         }
         list.add(.post, "/api/v1/events/{id}/handle", Self.operators, "Record how an alarm was handled (kept 3 years)", body: "Handling", returns: "Done") { request, context, user in
@@ -65,7 +65,7 @@ extension FleetAPI {
             return Done(done: true)
         }
         list.add(.get, "/api/v1/alerts", [.administrator, .dispatcher, .auditor, .agency], "SLA clocks at risk or breached, newest first: an agency user's own only",
-                 returns: "[SLAAlert]", query: [("since", "ISO 8601, default 24 h ago"), ("limit", "1 to 500, default 100")]) { request, _, user in
+                 returns: "[SLAAlert]", query: [("since", "date-time", "ISO 8601, default 24 h ago"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, user in
             try await desk.bookings.alerts(
                 agencyID: user.role == .agency ? user.agencyID : nil, since: try time("since", request) ?? Date().addingTimeInterval(-86_400),
                 limit: try count("limit", request, default: 100, maximum: 500)
@@ -80,10 +80,8 @@ extension FleetAPI {
         let to = try time("to", request) ?? Date()
         let from = try time("from", request) ?? to.addingTimeInterval(-86_400)
         try Self.require(from <= to && to.timeIntervalSince(from) <= 7 * 86_400, "from", "from must be before to, at most 7 days apart")
-        let thin = try request.uri.queryParameters.get("thin").map { text -> Int in
-            guard let seconds = Int(text), seconds > 0 else { throw Problem.invalid("thin", "a positive number of seconds") }
-            return seconds
-        }
+        // Checked at the door against its type (1 s to a day).
+        let thin = request.uri.queryParameters.get("thin").flatMap { Int($0) }
         guard let vehicle = try await positions.vehicleID(plate: plate) else { throw Self.notFound("no vehicle has the plate \(plate)") }
         // Trajectories are confidential: every read is on record, by whom and of what.
         try await audit(user, "track-read", "vehicle:\(vehicle)", ["from": "\(from.epochSeconds)", "to": "\(to.epochSeconds)"])

@@ -29,8 +29,8 @@ extension FleetAPI {
 
     func addSettlementRoutes(_ list: inout EndpointList) {
         list.add(.get, "/api/v1/settlements", Self.readers + [.agency], "Settlement sheets, newest first: an agency's own; by state; paged by `before` (the last id seen)",
-                 returns: "[SettlementSheet]", query: [("state", "review, issued, disputed, confirmed or void, comma-separated"), ("agency", "an agency's id (operators)"),
-                                                      ("before", "the last id of the previous page"), ("limit", "1 to 500, default 100")]) { request, _, user in
+                 returns: "[SettlementSheet]", query: [("state", "string(1...200)", "review, issued, disputed, confirmed or void, comma-separated"), ("agency", "id", "an agency's id (operators)"),
+                                                      ("before", "id", "the last id of the previous page"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, user in
             let agency: Int64? = user.role == .agency ? user.agencyID : try request.uri.queryParameters.get("agency").map { text in
                 guard let id = Int64(text) else { throw Problem.invalid("agency", "an agency's id") }
                 return id
@@ -57,7 +57,6 @@ extension FleetAPI {
                  body: "Signature", returns: "SettlementSheet") { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(Signature.self, request, context)
-            try Self.require(!body.signedBy.isEmpty && body.signedBy.count <= 100, "signedBy", "the contact's name, 1 to 100 characters")
             let signed = try await conflicts { try await settlement.confirm(current.id, signedBy: body.signedBy, actor: actor(user), now: Date()) }
             try await audit(user, "settlement-confirm", "settlement:\(current.id)", ["signedBy": body.signedBy])
             return signed
@@ -66,7 +65,6 @@ extension FleetAPI {
                  body: "Dispute", returns: "SettlementSheet") { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(Dispute.self, request, context)
-            try Self.require(!body.reason.isEmpty && body.reason.count <= 2000, "reason", "what is wrong, 1 to 2000 characters")
             try await conflicts { try await settlement.sheets.dispute(current.id, reason: body.reason, actor: actor(user), at: Date()) }
             try await audit(user, "settlement-dispute", "settlement:\(current.id)")
             return try await sheet(context, user)
@@ -75,8 +73,8 @@ extension FleetAPI {
                  body: "SheetResolution", returns: "SettlementSheet") { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(SheetResolution.self, request, context)
-            try Self.require(!body.note.isEmpty && body.note.count <= 2000, "note", "how it was resolved, 1 to 2000 characters")
             let lines = try (body.adjustments ?? []).enumerated().map { try adjustingLine($1, field: "adjustments.\($0)", user) }
+            try Self.withinLimits(current, lines)
             try await conflicts { try await settlement.sheets.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), at: Date()) }
             try await audit(user, "settlement-resolve", "settlement:\(current.id)", ["adjustments": "\(lines.count)"])
             return try await sheet(context, user)
@@ -85,6 +83,7 @@ extension FleetAPI {
                  body: "Adjustment", returns: "SettlementSheet", status: .created) { request, context, user in
             let current = try await sheet(context, user)
             let line = try adjustingLine(try await decode(Adjustment.self, request, context), field: "", user)
+            try Self.withinLimits(current, [line])
             try await conflicts { try await settlement.sheets.adjust(current.id, line: line, actor: actor(user), at: Date()) }
             try await audit(user, "settlement-adjust", "settlement:\(current.id)", ["amountFen": "\(line.amountFen)"])
             return try await sheet(context, user)
@@ -102,15 +101,14 @@ extension FleetAPI {
                  body: "Invoice", returns: "SettlementSheet") { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(InvoiceBody.self, request, context)
-            try Self.require(!body.number.isEmpty && body.number.count <= 64, "number", "the invoice's number, 1 to 64 characters")
             try await conflicts { try await settlement.sheets.invoice(current.id, number: body.number, issuedAt: body.issuedAt, actor: actor(user), at: Date()) }
             try await audit(user, "settlement-invoice", "settlement:\(current.id)", ["number": body.number])
             return try await sheet(context, user)
         }
         list.add(.get, "/api/v1/agencies/{id}/statements", Self.readers + [.agency],
                  "An agency's statement of the sheets confirmed in a period (the same bytes every time): JSON, CSV for Excel (UTF-8 with BOM) or printable HTML (an A4 page per sheet)",
-                 returns: "Statement", query: [("month", "YYYY-MM, China time"), ("from", "first day, YYYY-MM-DD (instead of month)"), ("through", "last day, YYYY-MM-DD"),
-                                               ("format", "json (default), csv or html")]) { request, context, user in
+                 returns: "Statement", query: [("month", "month", "YYYY-MM, China time"), ("from", "date", "first day, YYYY-MM-DD (instead of month)"), ("through", "date", "last day, YYYY-MM-DD"),
+                                               ("format", "json|csv|html", "json (default), csv or html")]) { request, context, user in
             let agencyID = try id("id", context)
             if user.role == .agency, user.agencyID != agencyID { throw Self.notFound("no agency \(agencyID)") }
             guard let agency = try await accounts.agencies().first(where: { $0.id == agencyID }) else { throw Self.notFound("no agency \(agencyID)") }
@@ -127,8 +125,8 @@ extension FleetAPI {
         }
         list.add(.get, "/api/v1/reports/{kind}", Self.readers,
                  "The daily, weekly (Monday to Sunday) or monthly operations report holding a day: trips, kilometres, revenue, service levels, complaints, per hour or per day; as JSON or as a page with SVG charts",
-                 returns: "OperationsReport", query: [("date", "a day of the period, YYYY-MM-DD (China time); today by default"), ("format", "json (default) or html"),
-                                                      ("download", "true: as an attachment")]) { request, context, user in
+                 returns: "OperationsReport", query: [("date", "date", "a day of the period, YYYY-MM-DD (China time); today by default"), ("format", "json|html", "json (default) or html"),
+                                                      ("download", "boolean", "true: as an attachment")]) { request, context, user in
             let name = try text("kind", context)
             guard let kind = OperationsReport.Kind(rawValue: name) else { throw Problem.invalid("kind", "daily, weekly or monthly") }
             let day = try request.uri.queryParameters.get("date").map { text in
@@ -153,8 +151,6 @@ extension FleetAPI {
         list.add(.put, "/api/v1/tariffs", [.administrator], "A new version of a vehicle class's tariff from its day on", body: "Tariff", returns: "TariffBook") { request, context, user in
             let tariff = try await decode(Tariff.self, request, context)
             try Self.require(Set(tariff.packages.map(\.kind)).count == tariff.packages.count, "packages", "one package of each kind at most")
-            try Self.require(tariff.packages.allSatisfy { $0.priceFen > 0 && $0.hours > 0 && $0.kilometres > 0 }, "packages", "positive prices, hours and kilometres")
-            try Self.require(tariff.overtimeFenPerHour >= 0 && tariff.overDistanceFenPerKm >= 0, "overtimeFenPerHour", "rates in fen, not negative")
             try await settlement.terms.set(tariff, by: user.id)
             try await audit(user, "tariff-set", "tariff:\(tariff.vehicleClass.rawValue):\(tariff.validFrom)")
             return try await settlement.terms.book()
@@ -169,11 +165,6 @@ extension FleetAPI {
                  body: "Agreement", returns: "Agreement") { request, context, user in
             let agencyID = try id("id", context)
             let agreement = try await decode(Agreement.self, request, context)
-            try Self.require((0...10_000).contains(agreement.discountBasisPoints), "discountBasisPoints", "0 to 10000 (1250 = 12.5%)")
-            try Self.require(agreement.capFen.values.allSatisfy { $0 > 0 }, "capFen", "positive caps in fen")
-            let c = agreement.cancellation
-            try Self.require(c.freeNotice >= 0 && (0...100).contains(c.latePercent) && (0...100).contains(c.onSitePercent), "cancellation", "notice in seconds, shares 0 to 100")
-            try Self.require(agreement.mealsFenPerDay >= 0 && agreement.lodgingFenPerNight >= 0, "mealsFenPerDay", "standards in fen, not negative")
             do { try await settlement.terms.set(agreement, agencyID: agencyID, by: user.id) } catch is NoSuchRecord { throw Self.notFound("no agency \(agencyID)") }
             try await audit(user, "agreement-set", "agency:\(agencyID)", ["discountBasisPoints": "\(agreement.discountBasisPoints)"])
             return agreement
@@ -189,11 +180,16 @@ extension FleetAPI {
         return found
     }
 
+    /// A sheet's total stays within what billing can add up.
+    static func withinLimits(_ sheet: SettlementSheet, _ adjustments: [SheetLine]) throws {
+        guard sheet.accepts(adjustments) else {
+            throw Problem(.conflict, "Total out of range", detail: "the sheet's total would pass \(BillingLimits.sheetTotalFen / 100) yuan either way: check the amounts")
+        }
+    }
+
     func adjustingLine(_ a: Adjustment, field: String, _ user: APIUser) throws -> SheetLine {
-        let prefix = field.isEmpty ? "" : field + "."
-        try Self.require(!a.detail.isEmpty && a.detail.count <= 500, prefix + "detail", "what the line corrects, 1 to 500 characters")
-        try Self.require(!a.reason.isEmpty && a.reason.count <= 2000, prefix + "reason", "why, 1 to 2000 characters")
-        try Self.require(a.amountFen != 0 && abs(a.amountFen) <= 100_000_000, prefix + "amountFen", "fen, not 0, at most 1,000,000 yuan either way")
+        // Lengths and the amount's bounds (at most 1,000,000 yuan either way) were checked at the door.
+        try Self.require(a.amountFen != 0, FieldType.join(field, "amountFen"), "fen, not 0")
         return SheetLine(kind: a.kind ?? .adjustment, detail: a.detail, amountFen: a.amountFen, evidence: "", adjusting: true, reason: a.reason,
                          addedAt: ChinaTime(Date().epochSeconds), by: user.username)
     }
