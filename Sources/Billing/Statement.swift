@@ -93,7 +93,7 @@ public enum StatementCSV {
         var out: [UInt8] = [0xEF, 0xBB, 0xBF]
         out.reserveCapacity(s.sheets.count * 2_000 + 4_096)
         func row(_ fields: [String]) {
-            out.append(contentsOf: fields.map(quoted).joined(separator: ",").utf8)
+            out.append(contentsOf: fields.map(cell).joined(separator: ",").utf8)
             out.append(contentsOf: [0x0D, 0x0A])
         }
         row(["对账单 Statement", s.agency.name, "\(s.from)", "\(s.through)"])
@@ -106,10 +106,10 @@ public enum StatementCSV {
             let f = sheet.facts
             let head = [
                 "\(sheet.id)", "\(f.bookingID)", "\(f.pickupTime)", f.plates.joined(separator: " / "), f.drivers.joined(separator: " / "), f.pickupAddress, f.destinationAddress,
-            ].map(quoted).joined(separator: ",")
-            let tail = [sheet.confirmedAt.map { "\($0) \(sheet.confirmedBy ?? "")" } ?? "", sheet.invoice?.number ?? ""].map(quoted).joined(separator: ",")
+            ].map(cell).joined(separator: ",")
+            let tail = [sheet.confirmedAt.map { "\($0) \(sheet.confirmedBy ?? "")" } ?? "", sheet.invoice?.number ?? ""].map(cell).joined(separator: ",")
             for line in sheet.lines {
-                let fields = [line.kind.label, line.detail, line.evidence, Money.yuan(line.amountFen), line.reason ?? ""].map(quoted).joined(separator: ",")
+                let fields = [line.kind.label, line.detail, line.evidence, Money.yuan(line.amountFen), line.reason ?? ""].map(cell).joined(separator: ",")
                 out.append(contentsOf: "\(head),\(fields),\(tail)\r\n".utf8)
             }
         }
@@ -122,6 +122,16 @@ public enum StatementCSV {
         for total in s.totals { row(["合计 Total", "", "", "", "", "", "", total.kind.label, "", "", Money.yuan(total.amountFen), "", "", ""]) }
         row(["总计 Grand total", "\(s.trips) trips", "", "", "", "", "", "", "", "", Money.yuan(s.totalFen), "", "", ""])
         return out
+    }
+
+    /// A cell: what people typed (a detail, a reason, an address) that begins with `=`, `+`,
+    /// `-`, `@`, a tab or a CR would be run by Excel as a formula (CSV injection), so it gets a
+    /// leading apostrophe and shows as the text it is; a plain number such as `-12.50` stays one.
+    static func cell(_ field: String) -> String {
+        guard let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first), field.wholeMatch(of: /-?[0-9]+(\.[0-9]+)?/) == nil else {
+            return quoted(field)
+        }
+        return quoted("'" + field)
     }
 
     static func quoted(_ field: String) -> String {

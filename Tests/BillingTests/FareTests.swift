@@ -134,7 +134,7 @@ import Testing
         #expect(throws: FareError.missingPackage(.transfer)) {
             try Self.calculator.fare(Self.usage(hours: 1, km: 10, from: CivilDate(year: 2026, month: 8, day: 3)!.chinaMidnight + 36_000, transfer: true), vehicleClass: .sedan)
         }
-        #expect(throws: FareError.endsBeforeStart) { try Self.calculator.fare(TripUsage(start: 10, end: 9, metres: 0), vehicleClass: .sedan) }
+        #expect(throws: FareError.endsBeforeStart) { try Self.calculator.fare(TripUsage(start: Self.nine + 10, end: Self.nine + 9, metres: 0), vehicleClass: .sedan) }
     }
 
     /// 100 km by the system: 104.9 reported is within 5%, 105.1 is not; 10 km: 12.1 is beyond
@@ -148,5 +148,52 @@ import Testing
         let short = TripUsage(start: 0, end: 600, metres: 10_000)
         #expect(review.differences(system: short, reportedMetres: 12_100, reportedSeconds: 600).map(\.field) == ["metres"])
         #expect(review.differences(system: short, reportedMetres: 11_900, reportedSeconds: 600).isEmpty)
+    }
+}
+
+/// Records beyond what a trip can be (stored before the doors checked, or written by hand) are
+/// a typed error, never an overflow trap: the settlement sweep met one at every restart.
+@Suite struct FareLimitTests {
+    static let calculator = FareCalculator(book: .standard, agreement: .framework)
+    static let start: Int64 = 1_772_323_200  // 2026-03-01
+
+    @Test func extremeFiguresAreRefusedNotTrapped() {
+        let extremes: [Int64] = [.min, .max, -1, BillingLimits.lineFen + 1]
+        for value in extremes {
+            for usage in [
+                TripUsage(start: Self.start, end: Self.start + 3_600, metres: value),
+                TripUsage(start: Self.start, end: Self.start + 3_600, metres: 1_000, tollsFen: value),
+                TripUsage(start: Self.start, end: Self.start + 3_600, metres: 1_000, parkingFen: value),
+                TripUsage(start: value, end: Self.start, metres: 1_000),
+                TripUsage(start: Self.start, end: value, metres: 1_000),
+            ] {
+                #expect(throws: FareError.self) { try Self.calculator.fare(usage, vehicleClass: .sedan) }
+            }
+            #expect(throws: FareError.self) {
+                try Self.calculator.cancellation(vehicleClass: .sedan, pickupTime: value, cancelledAt: Self.start, crewOnSite: false, transfer: false)
+            }
+        }
+        let days = TripUsage(start: Self.start, end: Self.start + 3_600, metres: 1_000, mealDays: .max, lodgingNights: .max)
+        #expect(throws: FareError.outOfRange("meals or lodging")) { try Self.calculator.fare(days, vehicleClass: .sedan) }
+    }
+
+    @Test func aTariffOrAgreementBeyondTheLimitsIsRefused() {
+        var book = TariffBook.standard
+        book.tariffs[0].overDistanceFenPerKm = .max
+        let usage = TripUsage(start: Self.start, end: Self.start + 3_600, metres: 1_000)
+        #expect(throws: FareError.outOfRange("the tariff's rates")) { try FareCalculator(book: book, agreement: .framework).fare(usage, vehicleClass: book.tariffs[0].vehicleClass) }
+        var agreement = Agreement.framework
+        agreement.mealsFenPerDay = .min
+        #expect(throws: FareError.outOfRange("the agreement's terms")) { try FareCalculator(book: .standard, agreement: agreement).fare(usage, vehicleClass: .sedan) }
+    }
+
+    @Test func aSheetRefusesCorrectionsThatWouldTakeItsTotalOutOfRange() {
+        let at = ChinaTime(Self.start)
+        func line(_ fen: Int64) -> SheetLine { SheetLine(kind: .adjustment, detail: "x", amountFen: fen, evidence: "", adjusting: true, reason: "y", addedAt: at, by: "d") }
+        let sheet = SettlementSheet(id: 1, facts: SettlementTests.facts(window: SettlementTests.window(hours: 2), metres: 10_000), state: .issued, flags: [],
+                                    lines: [line(50_000)], issuedAt: at)
+        #expect(sheet.accepts([line(-50_000), line(BillingLimits.lineFen)]))
+        #expect(!sheet.accepts([line(.min)]) && !sheet.accepts([line(.max)]))
+        #expect(!sheet.accepts(Array(repeating: line(BillingLimits.lineFen), count: 101)), "the total would pass 10^12 fen")
     }
 }

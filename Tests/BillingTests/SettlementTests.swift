@@ -120,6 +120,47 @@ import Testing
         #expect(rows.contains { $0.contains(",555.90,") })
     }
 
+    /// Attack 3 of 2026-12-02: an adjustment's detail `=1+1` and reason `@SUM(1)` came out as
+    /// live formula cells.
+    @Test func theCSVNeutralisesWhatExcelWouldRunAsAFormula() throws {
+        var s = try Self.statement()
+        let typed = ["=1+1", "@SUM(1)", "+cmd|' /C calc'!A0", "-2+3", "\tTAB", "\rCR"]
+        let old = s.sheets[0]
+        var facts = old.facts
+        facts.pickupAddress = typed[2]
+        let typedLine = SheetLine(kind: .adjustment, detail: typed[0], amountFen: -100, evidence: typed[3], adjusting: true, reason: typed[1], addedAt: Self.at, by: "x")
+        s.sheets[0] = SettlementSheet(id: old.id, facts: facts, state: old.state, flags: [], lines: old.lines + [typedLine], issuedAt: old.issuedAt)
+        s.lateAdjustments[0].line.detail = typed[4]
+        s.lateAdjustments[0].line.reason = typed[5]
+        let text = String(decoding: StatementCSV.render(s).dropFirst(3), as: UTF8.self)
+        // Every cell as a spreadsheet splits it (RFC 4180): none begins with a formula's sign.
+        let cells = Self.cells(text)
+        for value in typed { #expect(cells.contains("'" + value), "\(value) neutralised") }
+        let dangerous = cells.filter { $0.first.map { "=+-@\t\r".contains($0) } ?? false }
+        #expect(dangerous.allSatisfy { Double($0) != nil }, "only plain numbers begin with a sign: \(dangerous)")
+        #expect(dangerous.contains("-1.00"), "a negative amount stays a number")
+    }
+
+    /// RFC 4180 fields, quotes undone.
+    static func cells(_ csv: String) -> [String] {
+        var cells: [String] = [], current = "", quoted = false, previous: Character = " "
+        for c in csv {
+            if quoted {
+                if c == "\"" { quoted = false } else { current.append(c) }
+            } else if c == "\"" {
+                if previous == "\"" { current.append(c) }
+                quoted = true
+            } else if c == "," || c == "\r\n" || c == "\n" {
+                cells.append(current.hasSuffix("\r") ? String(current.dropLast()) : current)
+                current = ""
+            } else {
+                current.append(c)
+            }
+            previous = c
+        }
+        return cells
+    }
+
     @Test func theHTMLHasASummaryAndAPagePerSheetAndEscapesWhatUsersTyped() throws {
         var s = try Self.statement()
         s.sheets[0].facts.pickupAddress = "<script>alert(1)</script>"
