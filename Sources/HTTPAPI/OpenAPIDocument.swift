@@ -164,6 +164,11 @@ enum OpenAPIDocument {
         "Agreement": ["discountBasisPoints": "integer", "capFen": "object", "cancellation": "CancellationRules", "mealsFenPerDay": "integer", "lodgingFenPerNight": "integer"],
         "CancellationRules": ["freeNotice": "integer", "latePercent": "integer", "onSitePercent": "integer"],
         "Problem": ["type": "string", "title": "string", "status": "integer", "detail": "string", "field": "string?"],
+        // Sessions and the audit trail (issue 14, users).
+        "PasswordChange": ["currentPassword": "string", "newPassword": "string"],
+        "Revoked": ["sessions": "integer"],
+        "AuditRecord": ["id": "integer", "at": "date-time", "userID": "integer?", "actor": "string?", "action": "string", "object": "string", "detail": "object?"],
+        "AuditPage": ["items": "[AuditRecord]", "next": "integer?"],
     ]
 
     static let roles = Role.allCases.map(\.rawValue).joined(separator: "|")
@@ -206,6 +211,7 @@ enum OpenAPIDocument {
                 (responses["401"], responses["403"]) = (problem, problem)
             }
             if endpoint.path.contains("{") { (responses["404"], responses["409"]) = (problem, problem) }
+            for status in endpoint.refusals { responses[String(status.code)] = problem }
             let content: [String: Any]? = endpoint.returns.map { name in
                 name == "EventStream" ? ["text/event-stream": ["schema": ["type": "string"]]] : ["application/json": ["schema": schema(name)]]
             }
