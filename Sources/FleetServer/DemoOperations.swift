@@ -85,9 +85,10 @@ struct DemoOperations: Service {
             if let id = try await files.vehicle(plate: terminal.plate)?.id, !(try await files.policies(vehicleID: id)).isEmpty { continue }
             try await SampleFiles.provision(plate: terminal.plate, index: index, files: files, now: Date())
         }
+        let file = DemoPassword.file(dataDirectory).path
         logger.notice("demo accounts", metadata: [
-            "users": "\(users.map(\.0).joined(separator: ", "))", "password in": "\(DemoPassword.file(dataDirectory).path)",
-            "try": "curl -s -X POST http://127.0.0.1:\(httpPort)/api/v1/sessions -d \"{\\\"username\\\":\\\"dispatcher\\\",\\\"password\\\":\\\"$(cat \(DemoPassword.file(dataDirectory).path))\\\"}\"",
+            "users": "\(users.map(\.0).joined(separator: ", "))", "password in": "\(file)",
+            "try": #"curl -s -X POST http://127.0.0.1:\#(httpPort)/api/v1/sessions -d "{\"username\":\"dispatcher\",\"password\":\"$(cat \#(file))\"}""#,
         ])
         return agencyIDs
     }

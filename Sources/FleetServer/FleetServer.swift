@@ -165,7 +165,8 @@ public enum FleetServer {
         let records = ServiceRecords(client: client, logger: logger)
         let api = Application(
             router: FleetAPI(
-                client: client, desk: desk, settlement: settlement, latest: LatestPositionsCache(), idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
+                client: client, desk: desk, settlement: settlement, latest: LatestPositionsCache(),
+                idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
                 contractTotalFen: configuration.contractTotalFen, vatRates: vatRates, logger: logger
             ).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "fleet"),

@@ -54,7 +54,8 @@ struct EndpointList {
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: String? = nil, returns: String? = nil, status: HTTPResponse.Status = .ok,
         refusals: [HTTPResponse.Status] = [], _ handler: @escaping @Sendable (Request, APIContext) async throws -> Output
     ) {
-        append(method, path, [], summary, body: body, returns: returns, status: status, query: [], refusals: refusals) { request, context, _ in try await handler(request, context) }
+        append(method, path, [], summary, body: body, returns: returns, status: status, query: [],
+               refusals: refusals) { request, context, _ in try await handler(request, context) }
     }
 
     /// The handler's answer as a response, with the route's success status.
@@ -63,7 +64,9 @@ struct EndpointList {
         query: [(name: String, description: String)], refusals: [HTTPResponse.Status],
         _ handler: @escaping @Sendable (Request, APIContext, APIUser?) async throws -> Output
     ) {
-        endpoints.append(Endpoint(method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query, refusals: refusals) { request, context, user in
+        endpoints.append(Endpoint(
+            method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query, refusals: refusals
+        ) { request, context, user in
             var response = try await handler(request, context, user).response(from: request, context: context)
             if response.status == .ok { response.status = status }
             return response

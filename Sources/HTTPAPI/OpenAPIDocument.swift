@@ -167,7 +167,9 @@ enum OpenAPIDocument {
         // Sessions and the audit trail (issue 14, users).
         "PasswordChange": ["currentPassword": "string", "newPassword": "string"],
         "Revoked": ["sessions": "integer"],
-        "AuditRecord": ["id": "integer", "at": "date-time", "userID": "integer?", "actor": "string?", "action": "string", "object": "string", "detail": "object?"],
+        "AuditRecord": [
+            "id": "integer", "at": "date-time", "userID": "integer?", "actor": "string?", "action": "string", "object": "string", "detail": "object?",
+        ],
         "AuditPage": ["items": "[AuditRecord]", "next": "integer?"],
     ]
 

@@ -75,7 +75,8 @@ final class RefusalAudit: Sendable {
                 state.bursts = [:]
             }
             state.bursts[key] = Burst(userID: userID, started: now, startedAt: Date(), address: address, count: 1)
-            lines.append(Line(userID: userID, action: action, resource: resource, detail: ["status": "\(status)", "address": address, "route": String(route.prefix(200))]))
+            let detail = ["status": "\(status)", "address": address, "route": String(route.prefix(200))]
+            lines.append(Line(userID: userID, action: action, resource: resource, detail: detail))
             return lines
         }
     }

@@ -66,25 +66,36 @@ extension FleetAPI {
     }
 
     func addAccountRoutes(_ list: inout EndpointList) {
-        list.addPublic(.post, "/api/v1/sessions", "Sign in: a bearer token, ending after 12 h or when unused for the idle timeout (30 min by default). "
-                       + "Five failures in 5 minutes lock the username (30 an address) for the rest of them (429 with Retry-After).",
-                       body: "SignIn", returns: "Session", status: .created, refusals: [.tooManyRequests]) { request, context in try await signIn(request, context) }
+        list.addPublic(
+            .post, "/api/v1/sessions",
+            "Sign in: a bearer token, ending after 12 h or when unused for the idle timeout (30 min by default). "
+                + "Five failures in 5 minutes lock the username (30 an address) for the rest of them (429 with Retry-After).",
+            body: "SignIn", returns: "Session", status: .created, refusals: [.tooManyRequests]
+        ) { request, context in try await signIn(request, context) }
         list.add(.delete, "/api/v1/sessions/current", Role.allCases, "Sign out: the token ends now", returns: "Done") { request, _, user in
             if let hash = BearerToken.sha256(of: request) { try await sessions.end(hash) }
             try await audit(user, "sign-out", "user:\(user.username)")
             return Done(done: true)
         }
         list.add(.get, "/api/v1/me", Role.allCases, "The signed-in user", returns: "User") { _, _, user in UserBody(user) }
-        list.add(.put, "/api/v1/me/password", Role.allCases, "Change one's password: the current one is checked as a sign-in is (and counts as one); "
-                 + "the new one has 12 characters or more, is not the username nor a common password. Every other session ends.",
-                 body: "PasswordChange", returns: "Done", refusals: [.tooManyRequests]) { request, context, user in try await changePassword(request, context, user) }
-        list.add(.post, "/api/v1/users", [.administrator], "Create a user. Passwords of 12 characters or more, not the username nor a common password, stored as bcrypt; "
-                 + "an agency user names its agency.", body: "NewUser", returns: "User", status: .created) { request, context, admin in try await createUser(request, context, admin) }
+        list.add(
+            .put, "/api/v1/me/password", Role.allCases,
+            "Change one's password: the current one is checked as a sign-in is (and counts as one); "
+                + "the new one has 12 characters or more, is not the username nor a common password. Every other session ends.",
+            body: "PasswordChange", returns: "Done", refusals: [.tooManyRequests]
+        ) { request, context, user in try await changePassword(request, context, user) }
+        list.add(
+            .post, "/api/v1/users", [.administrator],
+            "Create a user. Passwords of 12 characters or more, not the username nor a common password, stored as bcrypt; an agency user names its agency.",
+            body: "NewUser", returns: "User", status: .created
+        ) { request, context, admin in try await createUser(request, context, admin) }
         list.add(.get, "/api/v1/users", [.administrator, .auditor], "Every user, with their role and agency", returns: "[User]") { _, _, _ in
             try await accounts.users().compactMap { APIUser($0).map(UserBody.init) }
         }
-        list.add(.post, "/api/v1/users/{id}/disable", [.administrator], "Disable a user: their sessions end now, live streams included, and they cannot sign in",
-                 returns: "Revoked") { _, context, admin in
+        list.add(
+            .post, "/api/v1/users/{id}/disable", [.administrator], "Disable a user: their sessions end now, live streams included, and they cannot sign in",
+            returns: "Revoked"
+        ) { _, context, admin in
             let id = try id("id", context)
             guard id != admin.id else { throw Problem(.conflict, "Not yourself", detail: "another administrator disables an administrator") }
             guard try await accounts.setDisabled(userID: id, true) else { throw Self.notFound("no user \(id)") }
@@ -98,18 +109,25 @@ extension FleetAPI {
             try await audit(admin, "user-enable", "user:\(id)")
             return Done(done: true)
         }
-        list.add(.delete, "/api/v1/users/{id}/sessions", [.administrator], "End every session of a user now (a lost phone, a shared token)", returns: "Revoked") { _, context, admin in
+        list.add(
+            .delete, "/api/v1/users/{id}/sessions", [.administrator], "End every session of a user now (a lost phone, a shared token)", returns: "Revoked"
+        ) { _, context, admin in
             let id = try id("id", context)
             let ended = try await sessions.endAll(of: id)
             try await audit(admin, "sessions-revoke", "user:\(id)", ["sessions": "\(ended)"])
             return Revoked(sessions: ended)
         }
-        list.add(.get, "/api/v1/audit", [.administrator, .auditor], "The audit trail, newest first: writes, reads of tracks and personal data, sign-ins and refusals "
-                 + "(one line per burst, and one with its count when it is over). Every criterion given must hold.", returns: "AuditPage",
-                 query: [("actor", "a username"), ("action", "e.g. track-read, sign-in-refused, user-disable"), ("object", "e.g. vehicle:12, user:5, address:203.0.113.7"),
-                         ("from", "ISO 8601, inclusive"), ("to", "ISO 8601, exclusive"), ("limit", "1 to 500, default 100"), ("cursor", "`next` of the page before")]) {
-            request, _, user in try await auditTrail(request, user)
-        }
+        list.add(
+            .get, "/api/v1/audit", [.administrator, .auditor],
+            "The audit trail, newest first: writes, reads of tracks and personal data, sign-ins and refusals "
+                + "(one line per burst, and one with its count when it is over). Every criterion given must hold.",
+            returns: "AuditPage",
+            query: [
+                ("actor", "a username"), ("action", "e.g. track-read, sign-in-refused, user-disable"),
+                ("object", "e.g. vehicle:12, user:5, address:203.0.113.7"),
+                ("from", "ISO 8601, inclusive"), ("to", "ISO 8601, exclusive"), ("limit", "1 to 500, default 100"), ("cursor", "`next` of the page before"),
+            ]
+        ) { request, _, user in try await auditTrail(request, user) }
         list.add(.get, "/api/v1/agencies", Self.readers, "The agencies (the tenants)", returns: "[Agency]") { _, _, _ in try await accounts.agencies() }
         list.add(.post, "/api/v1/agencies", [.administrator], "Add an agency, or update its contact", body: "NewAgency", returns: "Agency", status: .created) { request, context, admin in
             let body = try await decode(NewAgency.self, request, context)
@@ -124,7 +142,8 @@ extension FleetAPI {
     func signIn(_ request: Request, _ context: APIContext) async throws -> Session {
         let body = try await decode(SignIn.self, request, context)
         // Bounded before anything keeps them: the throttle's names and the audit's lines.
-        try Self.require((1...AccountRules.usernameLength.upperBound).contains(body.username.count), "username", "1 to \(AccountRules.usernameLength.upperBound) characters")
+        let longest = AccountRules.usernameLength.upperBound
+        try Self.require((1...longest).contains(body.username.count), "username", "1 to \(longest) characters")
         try Self.require(body.password.utf8.count <= 1_024, "password", "at most 1024 bytes")
         let user = try await gate.verify(username: body.username, password: body.password, address: context.address, accounts: accounts)
         guard let apiUser = APIUser(user) else { throw SignInRefused.wrong(body.username) }

@@ -42,7 +42,8 @@ struct SignInRefused: HTTPResponseError {
     }
 
     static func throttled(_ username: String, retryAfter: Int) -> SignInRefused {
-        SignInRefused(problem: Problem(.tooManyRequests, "Too many failed sign-ins", detail: "try again in \(retryAfter) s"), username: username, retryAfter: retryAfter)
+        let problem = Problem(.tooManyRequests, "Too many failed sign-ins", detail: "try again in \(retryAfter) s")
+        return SignInRefused(problem: problem, username: username, retryAfter: retryAfter)
     }
 
     static func busy(_ username: String) -> SignInRefused {

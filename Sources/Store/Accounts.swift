@@ -173,7 +173,9 @@ public struct Accounts: Sendable {
         public var before: Int64?
         public var limit: Int
 
-        public init(actor: String? = nil, action: String? = nil, resource: String? = nil, from: Date? = nil, to: Date? = nil, before: Int64? = nil, limit: Int = 100) {
+        public init(
+            actor: String? = nil, action: String? = nil, resource: String? = nil, from: Date? = nil, to: Date? = nil, before: Int64? = nil, limit: Int = 100
+        ) {
             (self.actor, self.action, self.resource, self.from, self.to, self.before, self.limit) = (actor, action, resource, from, to, before, limit)
         }
     }

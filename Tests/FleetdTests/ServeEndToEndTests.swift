@@ -105,7 +105,9 @@ import Testing
             #expect(add.status == 0 && add.out.hasPrefix("user chief (administrator) created"), "\(add)")
             let short = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "short\n")
             #expect(short.status != 0 && short.err.contains("at least 12 characters"), "\(short)")
-            let common = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "Password2026!\n")
+            let common = try Fleetd.run(
+                ["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "Password2026!\n"
+            )
             #expect(common.status != 0 && common.err.contains("not a common password"), "\(common)")
 
             let gatewayPort = try EmbeddedPostgres.freePort(), httpPort = try EmbeddedPostgres.freePort()

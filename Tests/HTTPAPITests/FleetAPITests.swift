@@ -141,7 +141,9 @@ import Dispatching
             #expect(notJSON.status == 400, "\(notJSON.json)")
             let short = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "short", "role": "dispatcher"}"#)
             #expect(short.status == 400 && short.json["field"] as? String == "password")
-            let common = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "Password2026!", "role": "dispatcher"}"#)
+            let common = try await Self.call(
+                base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "Password2026!", "role": "dispatcher"}"#
+            )
             #expect(common.status == 400 && common.json["detail"] as? String == "not a common password", "\(common.json)")
             let role = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "king"}"#)
             #expect(role.status == 400 && role.json["field"] as? String == "role", "\(role.json)")
