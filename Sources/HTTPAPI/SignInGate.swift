@@ -156,10 +156,15 @@ final class PasswordChecks: Sendable {
             }
         }
         defer {
-            // The slot passes to the next in line, if any.
-            state.withLock { state in
-                if state.waiting.isEmpty { state.running -= 1 } else { state.waiting.removeFirst().resume() }
+            // The slot passes to the next in line, if any (resumed outside the lock).
+            let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in
+                if state.waiting.isEmpty {
+                    state.running -= 1
+                    return nil
+                }
+                return state.waiting.removeFirst()
             }
+            next?.resume()
         }
         state.withLock { $0.ran += 1 }
         return await work()
