@@ -25,11 +25,12 @@ struct DemoOperations: Service {
     let readiness: Readiness
     /// Where the API listens, for the hint in the log.
     let httpPort: Int
+    /// The demo's data directory: its users' password is kept there.
+    let dataDirectory: URL
     /// A new booking every this long.
     var bookingInterval: Duration = .seconds(45)
     let logger: Logger
 
-    static let password = "fleet-demo-password"
     static let agencies = ["宁波市机关事务管理局", "宁波市财政局", "宁波市教育局"]
     /// Places around Ningbo the agencies go to and from.
     static let places: [Place] = [
@@ -67,20 +68,27 @@ struct DemoOperations: Service {
         let accounts = Accounts(client: client, logger: logger), files = FleetFiles(client: client, logger: logger)
         var agencyIDs: [Int64] = []
         for name in Self.agencies { agencyIDs.append(try await accounts.createAgency(name: name)) }
-        let hash = await PasswordHash.hash(Self.password)
+        let password = try DemoPassword.load(dataDirectory: dataDirectory, logger: logger)
+        let hash = await PasswordHash.hash(password)
         let users: [(String, Role, Int64?)] = [("admin", .administrator, nil), ("dispatcher", .dispatcher, nil), ("auditor", .auditor, nil)]
             + agencyIDs.enumerated().map { ("agency\($0.offset + 1)", .agency, $0.element) }
         for (name, role, agency) in users {
-            do { _ = try await accounts.createUser(username: name, passwordHash: hash, role: role.rawValue, agencyID: agency) } catch is Accounts.UsernameTaken {}
+            do {
+                _ = try await accounts.createUser(username: name, passwordHash: hash, role: role.rawValue, agencyID: agency)
+            } catch is Accounts.UsernameTaken {
+                // From an earlier run: the password is the file's, whatever it was then.
+                try await accounts.setPasswordHash(username: name, hash)
+            }
         }
         for (index, terminal) in fleet.terminals.enumerated() {
             // Filed on an earlier run of the demo (its database is kept): left as it is.
             if let id = try await files.vehicle(plate: terminal.plate)?.id, !(try await files.policies(vehicleID: id)).isEmpty { continue }
             try await SampleFiles.provision(plate: terminal.plate, index: index, files: files, now: Date())
         }
+        let file = DemoPassword.file(dataDirectory).path
         logger.notice("demo accounts", metadata: [
-            "users": "\(users.map(\.0).joined(separator: ", "))", "password": "\(Self.password)",
-            "try": "curl -s -X POST http://127.0.0.1:\(httpPort)/api/v1/sessions -d '{\"username\":\"dispatcher\",\"password\":\"\(Self.password)\"}'",
+            "users": "\(users.map(\.0).joined(separator: ", "))", "password in": "\(file)",
+            "try": #"curl -s -X POST http://127.0.0.1:\#(httpPort)/api/v1/sessions -d "{\"username\":\"dispatcher\",\"password\":\"$(cat \#(file))\"}""#,
         ])
         return agencyIDs
     }
@@ -173,5 +181,30 @@ struct DemoOperations: Service {
     func plate(_ vehicleID: Int64?) async throws -> String? {
         guard let vehicleID else { return nil }
         return try await FleetFiles(client: client, logger: logger).vehicle(id: vehicleID)?.plate
+    }
+}
+
+/// The demo users' password: generated for the data directory on its first run, printed once
+/// then, and kept in `demo-password` there (mode 0600), never in the log.
+enum DemoPassword {
+    static func file(_ dataDirectory: URL) -> URL { dataDirectory.appendingPathComponent("demo-password") }
+
+    static func load(dataDirectory: URL, logger: Logger) throws -> String {
+        let file = file(dataDirectory)
+        if let kept = try? String(contentsOf: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !kept.isEmpty { return kept }
+        try FileManager.default.createDirectory(at: dataDirectory, withIntermediateDirectories: true)
+        // 16 letters and digits, without the look-alikes: about 94 bits.
+        let alphabet = Array("abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+        var generator = SystemRandomNumberGenerator()
+        let password = String((0..<16).map { _ in alphabet.randomElement(using: &generator)! })
+        // Created with its mode, never readable by others even for a moment.
+        let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard descriptor >= 0 else { throw ConfigurationError(description: "cannot create \(file.path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let line = Array((password + "\n").utf8)
+        guard write(descriptor, line, line.count) == line.count else { throw ConfigurationError(description: "cannot write \(file.path)") }
+        print("demo password (also in \(file.path)): \(password)")
+        logger.notice("demo password generated", metadata: ["file": "\(file.path)"])
+        return password
     }
 }

@@ -50,6 +50,8 @@ public struct FleetConfiguration: Sendable {
     /// VAT rates by line kind ($FLEET_VAT_RATES, `kind=basisPoints,...`), checked at start;
     /// transport service at 9 % on the service's own lines when not set.
     public var vatRates: String?
+    /// An API session unused this long ends ($FLEET_SESSION_IDLE_MINUTES, 30 by default), besides its 12 h expiry.
+    public var sessionIdleMinutes = 30
 
     public init(
         databaseURL: String?, dataDirectory: URL, sqlDirectory: URL? = ResourceDirectory.sql,
@@ -84,6 +86,7 @@ public struct FleetConfiguration: Sendable {
         if let total = env["FLEET_CONTRACT_TOTAL_FEN"].flatMap(Int64.init), total >= 0 { configuration.contractTotalFen = total }
         if let rates = env["FLEET_VAT_RATES"], !rates.isEmpty { configuration.vatRates = rates }
         if let seconds = env["FLEET_REPORT_INTERVAL_SECONDS"].flatMap(Int.init), seconds > 0 { configuration.reportIntervalSeconds = seconds }
+        if let minutes = env["FLEET_SESSION_IDLE_MINUTES"].flatMap(Int.init), (1...720).contains(minutes) { configuration.sessionIdleMinutes = minutes }
         if let minutes = env["FLEET_MAX_DAILY_DRIVING_MINUTES"].flatMap(Int64.init), minutes > 0 { configuration.dispatchRules.maximumDailyDriving = minutes * 60 }
         return configuration
     }
@@ -162,7 +165,9 @@ public enum FleetServer {
         let records = ServiceRecords(client: client, logger: logger)
         let api = Application(
             router: FleetAPI(
-                client: client, desk: desk, settlement: settlement, latest: LatestPositionsCache(), contractTotalFen: configuration.contractTotalFen, vatRates: vatRates, logger: logger
+                client: client, desk: desk, settlement: settlement, latest: LatestPositionsCache(),
+                idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
+                contractTotalFen: configuration.contractTotalFen, vatRates: vatRates, logger: logger
             ).router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "fleet"),
             logger: logger
@@ -185,7 +190,10 @@ public enum FleetServer {
         if let demoFleet {
             let steering = Steering(), fleet = FleetSimulator(count: demoFleet, steering: steering)
             all.append(.init(service: DemoFleetService(client: client, fleet: fleet, gatewayPort: configuration.gateway.port, readiness: readiness, logger: logger)))
-            all.append(.init(service: DemoOperations(client: client, desk: desk, settlement: settlement, fleet: fleet, steering: steering, readiness: readiness, httpPort: configuration.httpPort, logger: logger)))
+            all.append(.init(service: DemoOperations(
+                client: client, desk: desk, settlement: settlement, fleet: fleet, steering: steering, readiness: readiness, httpPort: configuration.httpPort,
+                dataDirectory: configuration.dataDirectory, logger: logger
+            )))
         }
         let services = ServiceGroup(configuration: .init(
             services: all,

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
+import Logging
 import Store
 import Synchronization
 
@@ -13,90 +14,114 @@ enum BearerToken {
     }
 
     static func sha256(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
+
+    /// The hash of the request's bearer token, if it sends one.
+    static func sha256(of request: Request) -> [UInt8]? {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
+        return sha256(String(header.dropFirst(7)))
+    }
 }
 
-/// Sets `context.user` from the Authorization header. Routes decide what needs a user.
+/// Sets `context.user` from the Authorization header (routes decide what needs a user), and
+/// puts every refusal (401, 403, 429) of the request on record, once per burst.
 struct Authentication: RouterMiddleware {
     typealias Context = APIContext
-    let accounts: Accounts
-    let recent = RecentTokens()
+    let sessions: Sessions
+    let refusals: RefusalAudit
 
     func handle(_ request: Request, context: APIContext, next: (Request, APIContext) async throws -> Response) async throws -> Response {
         var context = context
-        if let header = request.headers[.authorization] {
-            guard header.hasPrefix("Bearer ") else { throw Self.refused }
-            let hash = BearerToken.sha256(String(header.dropFirst(7)))
-            if let user = recent.user(hash) {
-                context.user = user
-            } else {
-                guard let stored = try await accounts.user(tokenSHA256: hash), let user = APIUser(stored) else { throw Self.refused }
-                recent.remember(hash, user)
+        await refusals.writeEnded()
+        do {
+            if request.headers[.authorization] != nil {
+                guard let hash = BearerToken.sha256(of: request), let user = try await sessions.user(hash) else { throw Self.refused }
                 context.user = user
             }
+            return try await next(request, context)
+        } catch let error as any HTTPResponseError where RefusalAudit.statuses.contains(error.status) {
+            await refusals.refused(error, user: context.user, address: context.address, route: "\(request.method.rawValue) \(request.uri.path)")
+            throw error
         }
-        return try await next(request, context)
     }
 
     static let refused = Problem(.unauthorized, "Not signed in", detail: "the bearer token is unknown or expired: sign in again with POST /api/v1/sessions")
 }
 
+/// Who a bearer token is: its user while it has neither expired nor been idle for
+/// `idleTimeout`, nor been ended, nor its user disabled. Lookups are remembered for a few
+/// seconds; ending sessions forgets them at once.
+struct Sessions: Sendable {
+    let accounts: Accounts
+    let idleTimeout: TimeInterval
+    let recent = RecentTokens()
+
+    func user(_ hash: [UInt8]) async throws -> APIUser? {
+        if let user = recent.user(hash) { return user }
+        let asked = recent.forgettings
+        guard let stored = try await accounts.user(tokenSHA256: hash, idleTimeout: idleTimeout), let user = APIUser(stored) else { return nil }
+        recent.remember(hash, user, unlessForgottenSince: asked)
+        return user
+    }
+
+    /// Signs one token out.
+    func end(_ hash: [UInt8]) async throws {
+        recent.forget(hash)
+        try await accounts.deleteToken(sha256: hash)
+    }
+
+    /// Ends every session of a user (but `keeping`, the one asking): how many there were.
+    func endAll(of userID: Int64, keeping: [UInt8]? = nil) async throws -> Int {
+        let ended = try await accounts.deleteTokens(userID: userID, keeping: keeping)
+        recent.forget(userID: userID, keeping: keeping)
+        return ended
+    }
+}
+
 /// Tokens checked in the last few seconds: a map polled many times a second costs one lookup
-/// per `lifetime`, not one per request. A token revoked or a user disabled is refused at most
-/// `lifetime` later; an expired token is never served past its expiry by more than that.
+/// per `lifetime`, not one per request. Sign-out, revocation and disabling forget a user's
+/// tokens here at once; an expired token is never served past its expiry by more than that.
 final class RecentTokens: Sendable {
     let lifetime: Duration
-    private let entries = Mutex<[[UInt8]: (user: APIUser, checked: ContinuousClock.Instant)]>([:])
+    /// `forgettings` counts calls of `forget`: an answer read from the database before one
+    /// may be stale, and is not remembered.
+    private let state = Mutex<(entries: [[UInt8]: (user: APIUser, checked: ContinuousClock.Instant)], forgettings: Int)>(([:], 0))
 
     init(lifetime: Duration = .seconds(10)) { self.lifetime = lifetime }
 
+    var forgettings: Int { state.withLock { $0.forgettings } }
+
     func user(_ hash: [UInt8], now: ContinuousClock.Instant = .now) -> APIUser? {
-        entries.withLock { entries in
-            guard let entry = entries[hash] else { return nil }
+        state.withLock { state in
+            guard let entry = state.entries[hash] else { return nil }
             guard now - entry.checked < lifetime else {
-                entries[hash] = nil
+                state.entries[hash] = nil
                 return nil
             }
             return entry.user
         }
     }
 
-    func remember(_ hash: [UInt8], _ user: APIUser, now: ContinuousClock.Instant = .now) {
-        entries.withLock { entries in
+    func remember(_ hash: [UInt8], _ user: APIUser, unlessForgottenSince forgettings: Int, now: ContinuousClock.Instant = .now) {
+        state.withLock { state in
+            guard state.forgettings == forgettings else { return }
             // Bounded: expired entries go whenever the map grows large.
-            if entries.count > 10_000 { entries = entries.filter { now - $0.value.checked < lifetime } }
-            entries[hash] = (user, now)
-        }
-    }
-}
-
-/// Failed sign-ins per username: after `limit` in `window`, further tries are refused until the
-/// window has passed, whatever the password (brute force gets nowhere).
-final class LoginThrottle: Sendable {
-    let limit: Int
-    let window: Duration
-    private let failures = Mutex<[String: [ContinuousClock.Instant]]>([:])
-
-    init(limit: Int = 5, window: Duration = .seconds(300)) {
-        self.limit = limit
-        self.window = window
-    }
-
-    /// Seconds to wait, if `username` is locked out now.
-    func lockedOut(_ username: String, now: ContinuousClock.Instant = .now) -> Int? {
-        failures.withLock { all in
-            let recent = (all[username] ?? []).filter { now - $0 < window }
-            all[username] = recent
-            guard recent.count >= limit, let oldest = recent.first else { return nil }
-            return Int((window - (now - oldest)).components.seconds) + 1
+            if state.entries.count > 10_000 { state.entries = state.entries.filter { now - $0.value.checked < lifetime } }
+            state.entries[hash] = (user, now)
         }
     }
 
-    func failed(_ username: String, now: ContinuousClock.Instant = .now) {
-        failures.withLock { $0[username, default: []].append(now) }
+    func forget(_ hash: [UInt8]) {
+        state.withLock { state in
+            state.entries[hash] = nil
+            state.forgettings += 1
+        }
     }
 
-    func succeeded(_ username: String) {
-        failures.withLock { $0[username] = nil }
+    func forget(userID: Int64, keeping: [UInt8]? = nil) {
+        state.withLock { state in
+            state.entries = state.entries.filter { $0.value.user.id != userID || $0.key == keeping }
+            state.forgettings += 1
+        }
     }
 }
 
@@ -114,4 +139,8 @@ public enum PasswordHash {
             DispatchQueue.global().async { continuation.resume(returning: Bcrypt.verify(password, hash: hash)) }
         }
     }
+
+    /// A cost-12 hash of a random password nobody kept: an unknown username is checked against
+    /// it, so that it takes as long to refuse as a known one.
+    static let dummy = "$2b$12$7DCc7Pyl3yh6X6LwV9Zxguv0MeK0uNyrExlXunxvlgCF2DhkDzGDO"
 }

@@ -17,6 +17,8 @@ struct Endpoint: Sendable {
     var status: HTTPResponse.Status
     /// Query parameters: name, type (`FieldType`'s shorthand) and description.
     var query: [QueryParameter]
+    /// Refusals beyond those of every route (400, 401, 403, 404, 409), e.g. 429 with Retry-After.
+    var refusals: [HTTPResponse.Status] = []
     var handle: @Sendable (Request, APIContext, APIUser?) async throws -> Response
 
     /// The path as Hummingbird's router writes it (`:id`).
@@ -41,10 +43,10 @@ struct EndpointList {
     /// A route for signed-in users of `roles`.
     mutating func add<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, _ roles: [Role], _ summary: String, body: String? = nil, returns: String? = nil,
-        status: HTTPResponse.Status = .ok, query: [QueryParameter] = [],
+        status: HTTPResponse.Status = .ok, query: [QueryParameter] = [], refusals: [HTTPResponse.Status] = [],
         _ handler: @escaping @Sendable (Request, APIContext, APIUser) async throws -> Output
     ) {
-        append(method, path, roles, summary, body: body, returns: returns, status: status, query: query) { request, context, user in
+        append(method, path, roles, summary, body: body, returns: returns, status: status, query: query, refusals: refusals) { request, context, user in
             guard let user else { throw Problem.unauthenticated() }
             return try await handler(request, context, user)
         }
@@ -53,17 +55,21 @@ struct EndpointList {
     /// A route anyone may call.
     mutating func addPublic<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: String? = nil, returns: String? = nil, status: HTTPResponse.Status = .ok,
-        _ handler: @escaping @Sendable (Request, APIContext) async throws -> Output
+        refusals: [HTTPResponse.Status] = [], _ handler: @escaping @Sendable (Request, APIContext) async throws -> Output
     ) {
-        append(method, path, [], summary, body: body, returns: returns, status: status, query: []) { request, context, _ in try await handler(request, context) }
+        append(method, path, [], summary, body: body, returns: returns, status: status, query: [],
+               refusals: refusals) { request, context, _ in try await handler(request, context) }
     }
 
     /// The handler's answer as a response, with the route's success status.
     private mutating func append<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, _ roles: [Role], _ summary: String, body: String?, returns: String?, status: HTTPResponse.Status,
-        query: [QueryParameter], _ handler: @escaping @Sendable (Request, APIContext, APIUser?) async throws -> Output
+        query: [QueryParameter], refusals: [HTTPResponse.Status],
+        _ handler: @escaping @Sendable (Request, APIContext, APIUser?) async throws -> Output
     ) {
-        endpoints.append(Endpoint(method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query) { request, context, user in
+        endpoints.append(Endpoint(
+            method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query, refusals: refusals
+        ) { request, context, user in
             var response = try await handler(request, context, user).response(from: request, context: context)
             if response.status == .ok { response.status = status }
             return response

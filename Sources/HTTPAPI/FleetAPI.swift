@@ -23,7 +23,11 @@ public struct FleetAPI: Sendable {
     let settlement: SettlementDesk
     let reports: OperationsReports
     let latest: LatestPositionsCache
-    let throttle = LoginThrottle()
+    let gate = SignInGate()
+    let sessions: Sessions
+    let refusals: RefusalAudit
+    /// Live streams open now.
+    let openStreams = SharedBox(0)
     /// The OpenAPI document, built on first request from the endpoints.
     let openAPI = SharedBox<ByteBuffer?>(nil)
     /// How long a token lasts.
@@ -35,11 +39,13 @@ public struct FleetAPI: Sendable {
 
     public init(
         client: PostgresClient, desk: DispatchDesk, settlement: SettlementDesk? = nil, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600,
-        contractTotalFen: Int64 = 0, vatRates: VATRates = .transportService, logger: Logger
+        idleTimeout: TimeInterval = 30 * 60, contractTotalFen: Int64 = 0, vatRates: VATRates = .transportService, logger: Logger
     ) {
         self.vatRates = vatRates
         assessments = MonthlyAssessment(client: client, contractTotalFen: contractTotalFen, logger: logger)
         accounts = Accounts(client: client, logger: logger)
+        sessions = Sessions(accounts: accounts, idleTimeout: idleTimeout)
+        refusals = RefusalAudit(accounts: accounts, logger: logger)
         positions = desk.positions
         files = FleetFiles(client: client, logger: logger)
         facts = DispatchFacts(client: client, logger: logger)
@@ -75,7 +81,7 @@ public struct FleetAPI: Sendable {
 
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
-        router.add(middleware: Authentication(accounts: accounts))
+        router.add(middleware: Authentication(sessions: sessions, refusals: refusals))
         for endpoint in endpoints { router.add(endpoint) }
         return router
     }

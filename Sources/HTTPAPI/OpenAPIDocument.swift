@@ -9,10 +9,10 @@ import HTTPTypes
 enum OpenAPIDocument {
     static let schemas: [String: [String: String]] = [
         "object": [:],
-        "SignIn": ["username": "string(1...64)", "password": "string(1...1000)"],
+        "SignIn": ["username": "string(1...64)", "password": "string(1...1024)"],
         "Session": ["token": "string", "expiresAt": "date-time", "user": "User"],
         "User": ["id": "integer", "username": "string", "role": roles, "agencyID": "integer?"],
-        "NewUser": ["username": "string(3...64)", "password": "string(10...1000)", "role": roles, "agencyID": "id?"],
+        "NewUser": ["username": "string(3...64)", "password": "string(12...72)", "role": roles, "agencyID": "id?"],
         "Agency": ["id": "integer", "name": "string", "contactName": "string?", "contactPhone": "string?"],
         "NewAgency": ["name": "name", "contactName": "string(100)?", "contactPhone": "string(32)?"],
         "VehicleFile": [
@@ -174,6 +174,13 @@ enum OpenAPIDocument {
         ],
         "CancellationRules": ["freeNotice": "integer(0...2592000)", "latePercent": "percent", "onSitePercent": "percent"],
         "Problem": ["type": "string", "title": "string", "status": "integer", "detail": "string", "field": "string?"],
+        // Sessions and the audit trail (issue 14, users).
+        "PasswordChange": ["currentPassword": "string(1...1024)", "newPassword": "string(12...72)"],
+        "Revoked": ["sessions": "integer"],
+        "AuditRecord": [
+            "id": "integer", "at": "date-time", "userID": "integer?", "actor": "string?", "action": "string", "object": "string", "detail": "object?",
+        ],
+        "AuditPage": ["items": "[AuditRecord]", "next": "integer?"],
     ]
 
     static let roles = Role.allCases.map(\.rawValue).joined(separator: "|")
@@ -217,6 +224,7 @@ enum OpenAPIDocument {
                 (responses["401"], responses["403"]) = (problem, problem)
             }
             if endpoint.path.contains("{") { (responses["404"], responses["409"]) = (problem, problem) }
+            for status in endpoint.refusals { responses[String(status.code)] = problem }
             let content: [String: Any]? = endpoint.returns.map { name in
                 name == "EventStream" ? ["text/event-stream": ["schema": ["type": "string"]]] : ["application/json": ["schema": schema(name)]]
             }

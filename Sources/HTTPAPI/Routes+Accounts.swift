@@ -38,15 +38,96 @@ extension FleetAPI {
         var contactPhone: String?
     }
 
+    struct PasswordChange: Decodable {
+        var currentPassword: String
+        var newPassword: String
+    }
+
+    struct Revoked: ResponseEncodable { var sessions: Int }
+
+    struct AuditRecord: ResponseEncodable {
+        var id: Int64
+        var at: Date
+        var userID: Int64?
+        var actor: String?
+        var action: String
+        var object: String
+        var detail: [String: String]?
+
+        init(_ entry: Accounts.AuditEntry) {
+            (id, at, userID, actor, action, object) = (entry.id, entry.at, entry.userID, entry.username, entry.action, entry.resource)
+            detail = entry.detail.map { text in (try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))) ?? ["json": text] }
+        }
+    }
+
+    struct AuditPage: ResponseEncodable {
+        var items: [AuditRecord]
+        var next: Int64?
+    }
+
     func addAccountRoutes(_ list: inout EndpointList) {
-        list.addPublic(.post, "/api/v1/sessions", "Sign in: a bearer token (12 h). Five failures in 5 minutes lock the username for the rest of them.",
-                       body: "SignIn", returns: "Session", status: .created) { request, context in try await signIn(request, context) }
+        list.addPublic(
+            .post, "/api/v1/sessions",
+            "Sign in: a bearer token, ending after 12 h or when unused for the idle timeout (30 min by default). "
+                + "Five failures in 5 minutes lock the username (30 an address) for the rest of them (429 with Retry-After).",
+            body: "SignIn", returns: "Session", status: .created, refusals: [.tooManyRequests]
+        ) { request, context in try await signIn(request, context) }
+        list.add(.delete, "/api/v1/sessions/current", Role.allCases, "Sign out: the token ends now", returns: "Done") { request, _, user in
+            if let hash = BearerToken.sha256(of: request) { try await sessions.end(hash) }
+            try await audit(user, "sign-out", "user:\(user.username)")
+            return Done(done: true)
+        }
         list.add(.get, "/api/v1/me", Role.allCases, "The signed-in user", returns: "User") { _, _, user in UserBody(user) }
-        list.add(.post, "/api/v1/users", [.administrator], "Create a user. Passwords of 10 characters or more, stored as bcrypt; an agency user names its agency.",
-                 body: "NewUser", returns: "User", status: .created) { request, context, admin in try await createUser(request, context, admin) }
+        list.add(
+            .put, "/api/v1/me/password", Role.allCases,
+            "Change one's password: the current one is checked as a sign-in is (and counts as one); "
+                + "the new one has 12 characters or more, is not the username nor a common password. Every other session ends.",
+            body: "PasswordChange", returns: "Done", refusals: [.tooManyRequests]
+        ) { request, context, user in try await changePassword(request, context, user) }
+        list.add(
+            .post, "/api/v1/users", [.administrator],
+            "Create a user. Passwords of 12 characters or more, not the username nor a common password, stored as bcrypt; an agency user names its agency.",
+            body: "NewUser", returns: "User", status: .created
+        ) { request, context, admin in try await createUser(request, context, admin) }
         list.add(.get, "/api/v1/users", [.administrator, .auditor], "Every user, with their role and agency", returns: "[User]") { _, _, _ in
             try await accounts.users().compactMap { APIUser($0).map(UserBody.init) }
         }
+        list.add(
+            .post, "/api/v1/users/{id}/disable", [.administrator], "Disable a user: their sessions end now, live streams included, and they cannot sign in",
+            returns: "Revoked"
+        ) { _, context, admin in
+            let id = try id("id", context)
+            guard id != admin.id else { throw Problem(.conflict, "Not yourself", detail: "another administrator disables an administrator") }
+            guard try await accounts.setDisabled(userID: id, true) else { throw Self.notFound("no user \(id)") }
+            let ended = try await sessions.endAll(of: id)
+            try await audit(admin, "user-disable", "user:\(id)", ["sessions": "\(ended)"])
+            return Revoked(sessions: ended)
+        }
+        list.add(.post, "/api/v1/users/{id}/enable", [.administrator], "Enable a disabled user again", returns: "Done") { _, context, admin in
+            let id = try id("id", context)
+            guard try await accounts.setDisabled(userID: id, false) else { throw Self.notFound("no user \(id)") }
+            try await audit(admin, "user-enable", "user:\(id)")
+            return Done(done: true)
+        }
+        list.add(
+            .delete, "/api/v1/users/{id}/sessions", [.administrator], "End every session of a user now (a lost phone, a shared token)", returns: "Revoked"
+        ) { _, context, admin in
+            let id = try id("id", context)
+            let ended = try await sessions.endAll(of: id)
+            try await audit(admin, "sessions-revoke", "user:\(id)", ["sessions": "\(ended)"])
+            return Revoked(sessions: ended)
+        }
+        list.add(
+            .get, "/api/v1/audit", [.administrator, .auditor],
+            "The audit trail, newest first: writes, reads of tracks and personal data, sign-ins and refusals "
+                + "(one line per burst, and one with its count when it is over). Every criterion given must hold.",
+            returns: "AuditPage",
+            query: [
+                ("actor", "string(1...200)", "a username"), ("action", "string(1...200)", "e.g. track-read, sign-in-refused, user-disable"),
+                ("object", "string(1...200)", "e.g. vehicle:12, user:5, address:203.0.113.7"), ("from", "date-time", "inclusive"),
+                ("to", "date-time", "exclusive"), ("limit", "integer(1...500)", "1 to 500, default 100"), ("cursor", "id", "`next` of the page before"),
+            ]
+        ) { request, _, user in try await auditTrail(request, user) }
         list.add(.get, "/api/v1/agencies", Self.readers, "The agencies (the tenants)", returns: "[Agency]") { _, _, _ in try await accounts.agencies() }
         list.add(.post, "/api/v1/agencies", [.administrator], "Add an agency, or update its contact", body: "NewAgency", returns: "Agency", status: .created) { request, context, admin in
             let body = try await decode(NewAgency.self, request, context)
@@ -60,28 +141,40 @@ extension FleetAPI {
 
     func signIn(_ request: Request, _ context: APIContext) async throws -> Session {
         let body = try await decode(SignIn.self, request, context)
-        if let wait = throttle.lockedOut(body.username) {
-            throw Problem(.tooManyRequests, "Too many failed sign-ins", detail: "try again in \(wait) s")
-        }
-        guard let (user, hash) = try await accounts.credentials(username: body.username), await PasswordHash.verify(body.password, hash: hash),
-            let apiUser = APIUser(user)
-        else {
-            throttle.failed(body.username)
-            try await accounts.audit(userID: nil, action: "sign-in-refused", resource: "user:\(body.username)")
-            throw Problem(.unauthorized, "Sign-in refused", detail: "unknown user or wrong password")
-        }
-        throttle.succeeded(body.username)
+        // Bounded before anything keeps them: the throttle's names and the audit's lines.
+        let longest = AccountRules.usernameLength.upperBound
+        try Self.require((1...longest).contains(body.username.count), "username", "1 to \(longest) characters")
+        try Self.require(body.password.utf8.count <= 1_024, "password", "at most 1024 bytes")
+        let user = try await gate.verify(username: body.username, password: body.password, address: context.address, accounts: accounts)
+        guard let apiUser = APIUser(user) else { throw SignInRefused.wrong(body.username) }
         let token = BearerToken.make(), expiry = Date().addingTimeInterval(tokenLifetime)
         try await accounts.storeToken(sha256: BearerToken.sha256(token), userID: user.id, expiresAt: expiry)
         try await accounts.audit(userID: user.id, action: "sign-in", resource: "user:\(user.username)")
         return Session(token: token, expiresAt: expiry, user: UserBody(apiUser))
     }
 
+    func changePassword(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> Done {
+        let body = try await decode(PasswordChange.self, request, context)
+        try Self.require(body.currentPassword.utf8.count <= 1_024, "currentPassword", "at most 1024 bytes")
+        if let problem = AccountRules.passwordProblem(body.newPassword, username: user.username) { throw Problem.invalid("newPassword", problem) }
+        do {
+            _ = try await gate.verify(username: user.username, password: body.currentPassword, address: context.address, accounts: accounts)
+        } catch let refused as SignInRefused where refused.status == .unauthorized {
+            // Signed in, so not a 401: the token is good, the password is not.
+            throw Problem(.forbidden, "Password refused", detail: "the current password is wrong", field: "currentPassword")
+        }
+        let hash = try await gate.checks.run { await PasswordHash.hash(body.newPassword) }
+        try await accounts.setPasswordHash(username: user.username, hash)
+        let ended = try await sessions.endAll(of: user.id, keeping: BearerToken.sha256(of: request))
+        try await audit(user, "password-change", "user:\(user.id)", ["sessions": "\(ended)"])
+        return Done(done: true)
+    }
+
     func createUser(_ request: Request, _ context: APIContext, _ admin: APIUser) async throws -> UserBody {
         let body = try await decode(NewUser.self, request, context)
         let length = AccountRules.usernameLength
         try Self.require(length.contains(body.username.count), "username", "\(length.lowerBound) to \(length.upperBound) characters")
-        try Self.require(body.password.count >= AccountRules.minimumPasswordLength, "password", "at least \(AccountRules.minimumPasswordLength) characters")
+        if let problem = AccountRules.passwordProblem(body.password, username: body.username) { throw Problem.invalid("password", problem) }
         try Self.require(
             AccountRules.agencyMatches(role: body.role, hasAgency: body.agencyID != nil), "agencyID", "an agency user needs its agency's id, and only an agency user has one"
         )
@@ -95,5 +188,29 @@ extension FleetAPI {
         }
         try await audit(admin, "user-create", "user:\(stored.id)", ["role": body.role.rawValue])
         return UserBody(id: stored.id, username: stored.username, role: body.role, agencyID: stored.agencyID)
+    }
+
+    func auditTrail(_ request: Request, _ user: APIUser) async throws -> AuditPage {
+        let query = request.uri.queryParameters
+        func text(_ name: String) throws -> String? {
+            let value = query.get(name)
+            try Self.require((value?.count ?? 0) <= 200, name, "at most 200 characters")
+            return value
+        }
+        let limit = try count("limit", request, default: 100, maximum: 500)
+        let cursor = try query.get("cursor").map { text -> Int64 in
+            guard let id = Int64(text), id > 0 else { throw Problem.invalid("cursor", "`next` of the page before") }
+            return id
+        }
+        let (from, to) = (try time("from", request), try time("to", request))
+        if let from, let to { try Self.require(from <= to, "from", "from must not be after to") }
+        let filter = Accounts.AuditFilter(
+            actor: try text("actor"), action: try text("action"), resource: try text("object"), from: from, to: to, before: cursor, limit: limit + 1
+        )
+        let entries = try await accounts.auditTrail(filter)
+        // Who read the record of whom is on record too.
+        let criteria = ["actor": filter.actor, "action": filter.action, "object": filter.resource, "from": query.get("from"), "to": query.get("to")]
+        try await audit(user, "audit-read", "audit", criteria.compactMapValues { $0 })
+        return AuditPage(items: entries.prefix(limit).map(AuditRecord.init), next: entries.count > limit ? entries[limit - 1].id : nil)
     }
 }

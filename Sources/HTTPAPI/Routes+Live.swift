@@ -72,7 +72,7 @@ extension FleetAPI {
             )
         }
         list.add(.get, "/api/v1/stream", [.administrator, .dispatcher, .agency], "Server-sent events: booking transitions and SLA alerts (an agency user's own only), and for the operator every vehicle's position each few seconds",
-                 returns: "EventStream") { _, _, user in stream(for: user) }
+                 returns: "EventStream") { request, _, user in stream(for: user, session: BearerToken.sha256(of: request) ?? []) }
     }
 
     func track(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> TrackBody {
@@ -89,15 +89,26 @@ extension FleetAPI {
         return TrackBody(plate: plate, from: from, to: to, points: points.map { PositionBody(plate: nil, vehicleID: nil, $0) })
     }
 
+    /// How often a live stream asks whether its session still holds.
+    static let streamSessionCheck: Duration = .seconds(2)
+
     /// The live feed as `text/event-stream`, filtered for the user; a comment every 15 s keeps
-    /// proxies from closing an idle stream.
-    func stream(for user: APIUser) -> Response {
+    /// proxies from closing an idle stream. It lasts as long as its session: it ends when the
+    /// token expires or is signed out, or the user is disabled.
+    func stream(for user: APIUser, session: [UInt8]) -> Response {
         let events = desk.feed.subscribe()
         let agency = user.role == .agency ? user.agencyID : nil
-        let body = ResponseBody { writer in
+        let body = ResponseBody { [sessions, openStreams] writer in
+            openStreams.withLock { $0 += 1 }
+            defer { openStreams.withLock { $0 -= 1 } }
             try await writer.write(ByteBuffer(string: ": fleet live feed\n\n"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let (lines, linesIn) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(1_000))
+                group.addTask {
+                    while try await sessions.user(session) != nil { try await Task.sleep(for: Self.streamSessionCheck) }
+                    linesIn.yield(": session ended\n\n")
+                    linesIn.finish()
+                }
                 group.addTask {
                     for await event in events where user.role != .agency || (event.agencyID != nil && event.agencyID == agency) {
                         linesIn.yield("event: \(event.kind.rawValue)\ndata: \(event.json)\n\n")

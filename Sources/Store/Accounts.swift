@@ -110,12 +110,15 @@ public struct Accounts: Sendable {
         )
     }
 
-    /// The user a token belongs to, if it has not expired and the user is not disabled.
-    public func user(tokenSHA256: [UInt8]) async throws -> User? {
+    /// The user a token belongs to, if it has neither expired nor gone unused for `idleTimeout`
+    /// seconds, and the user is not disabled; the token counts as used now.
+    public func user(tokenSHA256: [UInt8], idleTimeout: Double) async throws -> User? {
         let rows = try await client.query(
             """
-            SELECT u.id, u.username, u.role, u.agency_id FROM api_tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.token_sha256 = \(ByteBuffer(bytes: tokenSHA256)) AND t.expires_at > now() AND NOT u.disabled
+            UPDATE api_tokens t SET last_used_at = now() FROM users u
+            WHERE u.id = t.user_id AND t.token_sha256 = \(ByteBuffer(bytes: tokenSHA256)) AND t.expires_at > now()
+                AND t.last_used_at > now() - make_interval(secs => \(idleTimeout)) AND NOT u.disabled
+            RETURNING u.id, u.username, u.role, u.agency_id
             """,
             logger: logger
         )
@@ -125,6 +128,34 @@ public struct Accounts: Sendable {
         return nil
     }
 
+    /// Signs a token out.
+    public func deleteToken(sha256: [UInt8]) async throws {
+        try await client.query("DELETE FROM api_tokens WHERE token_sha256 = \(ByteBuffer(bytes: sha256))", logger: logger)
+    }
+
+    /// Ends a user's sessions but `keeping`'s: how many ended.
+    public func deleteTokens(userID: Int64, keeping: [UInt8]? = nil) async throws -> Int {
+        let keep = keeping.map { ByteBuffer(bytes: $0) }
+        let rows = try await client.query(
+            "DELETE FROM api_tokens WHERE user_id = \(userID) AND (\(keep)::bytea IS NULL OR token_sha256 <> \(keep)) RETURNING 1", logger: logger
+        )
+        var ended = 0
+        for try await _ in rows.decode(Int32.self) { ended += 1 }
+        return ended
+    }
+
+    /// Disables or enables a user; false if there is no such user.
+    public func setDisabled(userID: Int64, _ disabled: Bool) async throws -> Bool {
+        let rows = try await client.query("UPDATE users SET disabled = \(disabled) WHERE id = \(userID) RETURNING id", logger: logger)
+        for try await _ in rows.decode(Int64.self) { return true }
+        return false
+    }
+
+    /// A new bcrypt hash for a user's password.
+    public func setPasswordHash(username: String, _ passwordHash: String) async throws {
+        try await client.query("UPDATE users SET password_hash = \(passwordHash) WHERE username = \(username)", logger: logger)
+    }
+
     /// One line of the audit trail; `detail` is a JSON object.
     public func audit(userID: Int64?, action: String, resource: String, detail: String? = nil) async throws {
         try await client.query(
@@ -132,22 +163,57 @@ public struct Accounts: Sendable {
         )
     }
 
+    /// Which audit lines to read: every criterion given must hold; `before` is the cursor (an id).
+    public struct AuditFilter: Sendable, Hashable {
+        public var actor: String?
+        public var action: String?
+        public var resource: String?
+        public var from: Date?
+        public var to: Date?
+        public var before: Int64?
+        public var limit: Int
+
+        public init(
+            actor: String? = nil, action: String? = nil, resource: String? = nil, from: Date? = nil, to: Date? = nil, before: Int64? = nil, limit: Int = 100
+        ) {
+            (self.actor, self.action, self.resource, self.from, self.to, self.before, self.limit) = (actor, action, resource, from, to, before, limit)
+        }
+    }
+
     public struct AuditEntry: Sendable, Hashable {
+        public var id: Int64
+        public var at: Date
         public var userID: Int64?
+        /// The actor's username, for a line with a user.
+        public var username: String?
         public var action: String
         public var resource: String
+        /// A JSON object, as text.
+        public var detail: String?
+    }
+
+    /// The audit lines `filter` selects, newest first.
+    public func auditTrail(_ filter: AuditFilter) async throws -> [AuditEntry] {
+        let rows = try await client.query(
+            """
+            SELECT a.id, a.at, a.user_id, u.username, a.action, a.resource, a.detail::text FROM audit_log a LEFT JOIN users u ON u.id = a.user_id
+            WHERE (\(filter.actor)::text IS NULL OR u.username = \(filter.actor)) AND (\(filter.action)::text IS NULL OR a.action = \(filter.action))
+                AND (\(filter.resource)::text IS NULL OR a.resource = \(filter.resource)) AND (\(filter.from)::timestamptz IS NULL OR a.at >= \(filter.from))
+                AND (\(filter.to)::timestamptz IS NULL OR a.at < \(filter.to)) AND (\(filter.before)::int8 IS NULL OR a.id < \(filter.before))
+            ORDER BY a.id DESC LIMIT \(filter.limit)
+            """,
+            logger: logger
+        )
+        var entries: [AuditEntry] = []
+        for try await (id, at, user, username, action, resource, detail) in rows.decode((Int64, Date, Int64?, String?, String, String, String?).self) {
+            entries.append(AuditEntry(id: id, at: at, userID: user, username: username, action: action, resource: resource, detail: detail))
+        }
+        return entries
     }
 
     /// The newest audit entries first.
     public func auditTrail(limit: Int = 100) async throws -> [AuditEntry] {
-        let rows = try await client.query(
-            "SELECT user_id, action, resource FROM audit_log ORDER BY id DESC LIMIT \(limit)", logger: logger
-        )
-        var entries: [AuditEntry] = []
-        for try await (user, action, resource) in rows.decode((Int64?, String, String).self) {
-            entries.append(AuditEntry(userID: user, action: action, resource: resource))
-        }
-        return entries
+        try await auditTrail(AuditFilter(limit: limit))
     }
 }
 

@@ -261,9 +261,11 @@ struct User: AsyncParsableCommand {
         }
 
         func run() async throws {
-            guard let password = readLine(strippingNewline: true), password.count >= AccountRules.minimumPasswordLength else {
-                throw ValidationError("give the password on standard input, at least \(AccountRules.minimumPasswordLength) characters (e.g. printf '%s\\n' \"$PASSWORD\" | fleetd user add ...)")
+            guard let password = readLine(strippingNewline: true) else {
+                throw ValidationError("give the password on standard input (e.g. printf '%s\\n' \"$PASSWORD\" | fleetd user add ...)")
             }
+            // The API's policy: at least 12 characters, not the username, not a common password.
+            if let problem = AccountRules.passwordProblem(password, username: username) { throw ValidationError("password refused: it must be \(problem)") }
             let logger = makeLogger()
             let (username, role, agency) = (username, role, agency)
             let hash = await PasswordHash.hash(password)

@@ -104,7 +104,11 @@ import Testing
             let add = try Fleetd.run(["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.description], stdin: "correct horse battery\n")
             #expect(add.status == 0 && add.out.hasPrefix("user chief (administrator) created"), "\(add)")
             let short = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "short\n")
-            #expect(short.status != 0 && short.err.contains("at least 10 characters"), "\(short)")
+            #expect(short.status != 0 && short.err.contains("at least 12 characters"), "\(short)")
+            let common = try Fleetd.run(
+                ["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "Password2026!\n"
+            )
+            #expect(common.status != 0 && common.err.contains("not a common password"), "\(common)")
 
             let gatewayPort = try EmbeddedPostgres.freePort(), httpPort = try EmbeddedPostgres.freePort()
             let server = try Fleetd.serve(url, gatewayPort: gatewayPort, httpPort: httpPort)
@@ -140,8 +144,8 @@ import Testing
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONSerialization.jsonObject(with: data))
     }
 
-    static func signIn(_ port: Int, _ username: String) async throws -> String {
-        let reply = try await json(port, "POST", "/api/v1/sessions", body: #"{"username": "\#(username)", "password": "fleet-demo-password"}"#)
+    static func signIn(_ port: Int, _ username: String, _ password: String) async throws -> String {
+        let reply = try await json(port, "POST", "/api/v1/sessions", body: #"{"username": "\#(username)", "password": "\#(password)"}"#)
         return try #require((reply.value as? [String: Any])?["token"] as? String, "\(username): \(reply)")
     }
 
@@ -168,7 +172,13 @@ import Testing
         for _ in 0..<600 where !(String(data: (try? Data(contentsOf: log)) ?? Data(), encoding: .utf8) ?? "").contains("demo accounts") {
             try await Task.sleep(for: .milliseconds(100))
         }
-        let dispatcher = try await Self.signIn(http, "dispatcher")
+        // The password was generated for this data directory, printed once, and kept for its owner only.
+        let passwordFile = dataDir.appendingPathComponent("demo-password")
+        let password = try String(contentsOf: passwordFile, encoding: .utf8).trimmingCharacters(in: .newlines)
+        #expect(password.count == 16 && password != "fleet-demo-password")
+        #expect((try FileManager.default.attributesOfItem(atPath: passwordFile.path)[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(!(String(data: (try? Data(contentsOf: log)) ?? Data(), encoding: .utf8) ?? "").contains(password), "the password is in the log")
+        let dispatcher = try await Self.signIn(http, "dispatcher", password)
 
         // The first booking arrives at once; the dispatcher confirms it and the engine matches
         // and notifies within a few rounds.
@@ -186,7 +196,7 @@ import Testing
 
         // The agency whose booking it is sees it; the others do not.
         for n in 1...3 {
-            let token = try await Self.signIn(http, "agency\(n)")
+            let token = try await Self.signIn(http, "agency\(n)", password)
             let me = try await Self.json(http, "GET", "/api/v1/me", token: token)
             let own = (me.value as? [String: Any])?["agencyID"] as? Int == agencyID
             #expect(try await Self.json(http, "GET", "/api/v1/bookings/\(id)", token: token).status == (own ? 200 : 404))
@@ -204,7 +214,7 @@ import Testing
         let sheetAgency = try #require(facts["agencyID"] as? Int)
         let month = String(try #require(sheet["confirmedAt"] as? String).prefix(7))
         for n in 1...3 {
-            let token = try await Self.signIn(http, "agency\(n)")
+            let token = try await Self.signIn(http, "agency\(n)", password)
             let me = try await Self.json(http, "GET", "/api/v1/me", token: token)
             let own = (me.value as? [String: Any])?["agencyID"] as? Int == sheetAgency
             let statement = try await Self.json(http, "GET", "/api/v1/agencies/\(sheetAgency)/statements?month=\(month)", token: token)
