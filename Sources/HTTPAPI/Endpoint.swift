@@ -132,6 +132,7 @@ extension JSONValue {
         case .integer, .number:
             if let n = Int64(text) { self = .integer(n) } else if let x = Double(text) { self = .number(x) } else { self = .string(text) }
         case .boolean: self = text == "true" ? .bool(true) : text == "false" ? .bool(false) : .string(text)
+        case .array(let items, _): self = .array(text.split(separator: ",", omittingEmptySubsequences: false).map { JSONValue(parameter: String($0), as: items) })
         default: self = .string(text)
         }
     }

@@ -20,7 +20,7 @@ indirect enum FieldType: Equatable, Sendable {
     case date
     case oneOf([String])
     case anyObject
-    case array(FieldType, maxItems: Int)
+    case array(FieldType, count: ClosedRange<Int>)
     case map(FieldType, maxEntries: Int)
     case reference(String)
 
@@ -41,17 +41,23 @@ indirect enum FieldType: Equatable, Sendable {
         "name": .string(length: 1...200, pattern: nil),
         "text": .string(length: 1...2000, pattern: nil),
         "phone": .string(length: 5...24, pattern: #"^\+?[0-9][0-9 -]{3,22}[0-9]$"#),
-        "month": .string(length: 7...7, pattern: #"^[0-9]{4}-(0[1-9]|1[0-2])$"#),
+        // Within the calendar's years, 1900 to 2199.
+        "month": .string(length: 7...7, pattern: #"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"#),
     ]
 
     static let defaultMaxItems = 1000
     /// PostgreSQL's text cannot hold NUL: a request's text never carries one.
     static let noNUL = #"^[^\u0000]*$"#
+    /// The calendar's days run from 1900 to 2199.
+    static let calendarYears = #"^(19|20|21)[0-9]{2}-"#
 
     init(_ shorthand: String) {
         let type = shorthand.hasSuffix("?") ? String(shorthand.dropLast()) : shorthand
-        if type.hasPrefix("[") {
-            self = .array(FieldType(String(type.dropFirst().dropLast())), maxItems: Self.defaultMaxItems)
+        if type.hasPrefix("["), let close = type.lastIndex(of: "]") {
+            // `[T]`, or `[T](a...b)` with the number of items.
+            let items = FieldType(String(type[type.index(after: type.startIndex)..<close]))
+            let bounds = type[type.index(after: close)...].dropFirst().dropLast().components(separatedBy: "...")
+            self = .array(items, count: bounds.count == 2 ? Int(bounds[0])!...Int(bounds[1])! : 0...Self.defaultMaxItems)
         } else if type.hasPrefix("{") {
             self = .map(FieldType(String(type.dropFirst().dropLast())), maxEntries: Self.defaultMaxItems)
         } else if let alias = Self.aliases[type] {
@@ -100,10 +106,13 @@ indirect enum FieldType: Equatable, Sendable {
             return ["type": "number", "minimum": range.lowerBound, "maximum": range.upperBound]
         case .boolean: return ["type": "boolean"]
         case .dateTime: return ["type": "string", "format": "date-time"]
-        case .date: return ["type": "string", "format": "date"]
+        case .date: return ["type": "string", "format": "date", "pattern": Self.calendarYears]
         case .oneOf(let values): return ["type": "string", "enum": values]
         case .anyObject: return ["type": "object"]
-        case .array(let items, let maxItems): return ["type": "array", "items": items.jsonSchema, "maxItems": maxItems]
+        case .array(let items, let count):
+            var schema: [String: Any] = ["type": "array", "items": items.jsonSchema, "maxItems": count.upperBound]
+            if count.lowerBound > 0 { schema["minItems"] = count.lowerBound }
+            return schema
         case .map(let values, let maxEntries): return ["type": "object", "additionalProperties": values.jsonSchema, "maxProperties": maxEntries]
         case .reference(let name): return ["$ref": "#/components/schemas/\(name)"]
         }
@@ -155,12 +164,14 @@ extension FieldType {
         case (.dateTime, .string(let text)):
             guard RFC3339.date(text) != nil else { throw fail("a time as RFC 3339 with its offset, e.g. 2026-11-22T08:00:00+08:00") }
         case (.date, .string(let text)):
-            guard RFC3339.isFullDate(text) else { throw fail("a day as YYYY-MM-DD") }
+            guard RFC3339.isFullDate(text), text.range(of: Self.calendarYears, options: .regularExpression) != nil else {
+                throw fail("a day as YYYY-MM-DD, 1900 to 2199")
+            }
         case (.oneOf(let values), .string(let text)):
             guard values.contains(text) else { throw fail("one of \(values.joined(separator: ", "))") }
         case (.anyObject, .object): break
-        case (.array(let items, let maxItems), .array(let elements)):
-            guard elements.count <= maxItems else { throw fail("at most \(maxItems) items") }
+        case (.array(let items, let count), .array(let elements)):
+            guard count.contains(elements.count) else { throw fail("\(count.lowerBound) to \(count.upperBound) items") }
             for (index, element) in elements.enumerated() { try items.check(element, at: Self.join(field, "\(index)"), in: schemas) }
         case (.map(let values, let maxEntries), .object(let members)):
             guard members.count <= maxEntries else { throw fail("at most \(maxEntries) entries") }

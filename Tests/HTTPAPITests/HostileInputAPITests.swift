@@ -149,7 +149,7 @@ import Testing
         case .date: return .literal("\"2026-11-22\"")
         case .oneOf(let values): return .literal("\"\(values[0])\"")
         case .anyObject, .map: return .literal("{}")
-        case .array: return .array([])
+        case .array(let items, let count): return .array(Array(repeating: example(items), count: count.lowerBound))
         case .reference(let name):
             let properties = OpenAPIDocument.schemas[name]!.sorted { $0.key < $1.key }
             return .object(properties.map { ($0.key, example(FieldType($0.value))) })
