@@ -66,8 +66,8 @@ public struct SimulatedTerminal: Sendable {
 
     /// `terminalID` is the phone's last 7 digits unless given.
     public init(
-        phone: TerminalPhone, plate: String, terminalID: String? = nil, route: Route, reportInterval: Duration = .seconds(10), answerTimeout: Duration = .seconds(10),
-        retries: Int = 3
+        phone: TerminalPhone, plate: String, terminalID: String? = nil, route: Route, reportInterval: Duration = .seconds(10),
+        answerTimeout: Duration = .seconds(10), retries: Int = 3
     ) {
         self.phone = phone
         self.plate = plate

@@ -115,7 +115,8 @@ import Testing
     /// As an operator provisions a vehicle box: `fleetd terminal bind`.
     static func provision(_ url: DatabaseURL) throws {
         let bind = try Fleetd.run([
-            "terminal", "bind", "--phone", String(phone.dropFirst()), "--plate", plate, "--terminal-id", String(phone.suffix(7)), "--database-url", url.description,
+            "terminal", "bind", "--phone", String(phone.dropFirst()), "--plate", plate, "--terminal-id", String(phone.suffix(7)),
+            "--database-url", url.description,
         ])
         #expect(bind.status == 0 && bind.out == "terminal \(phone) bound to \(plate)\n", "\(bind)")
     }

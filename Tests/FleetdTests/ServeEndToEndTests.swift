@@ -16,7 +16,8 @@ import Testing
         try await TestPostgres.withDatabase { client, url in
             let logger = TestPostgres.logger
             try await client.query("INSERT INTO vehicles (plate) VALUES ('浙B12345D')", logger: logger)
-            try await client.query("INSERT INTO terminals (phone, vehicle_id) SELECT '013912345678', id FROM vehicles", logger: logger)
+            // Bound with the terminal ID it registers with, as `fleetd terminal bind --terminal-id` records it.
+            try await client.query("INSERT INTO terminals (phone, vehicle_id, terminal_id) SELECT '013912345678', id, 'T7' FROM vehicles", logger: logger)
 
             let port = try EmbeddedPostgres.freePort()
             let metricsPort = try EmbeddedPostgres.freePort()

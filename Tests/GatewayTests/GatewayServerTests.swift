@@ -67,7 +67,9 @@ import Testing
         try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "2345678", plateColor: 5, plate: "浙B12345D"))))
+                try await send(terminal.frame(.registration(Registration(
+                    province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "2345678", plateColor: 5, plate: "浙B12345D"
+                ))))
                 #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .success, authCode: "AC-7")))
                 try await authenticate(&terminal, send, receive)
                 try await send(terminal.frame(.location(position)))
@@ -482,7 +484,8 @@ import Testing
 
     @Test func repeatedFailuresFromAnAddressCloseItsConnectionsAtOnce() async throws {
         let registry = KnownTerminals(["0" + phone: (id: 7, code: "AC-7")])
-        try await withGateway(RecordingSink(), registry: registry, configure: { $0.attemptLimits = AttemptLimits(failuresPerPhone: 2, failuresPerAddress: 3) }) { port, _ in
+        let limits = AttemptLimits(failuresPerPhone: 2, failuresPerAddress: 3)
+        try await withGateway(RecordingSink(), registry: registry, configure: { $0.attemptLimits = limits }) { port, _ in
             for attempt in 0..<3 {
                 try await withTerminalConnection(port: port) { send, receive in
                     var guesser = TestTerminal("1390000000\(attempt)")
@@ -505,7 +508,8 @@ import Testing
             try await withTerminalConnection(port: port) { send, receive in
                 var stranger = TestTerminal(phone)
                 let upload = Message.multimediaUpload(MultimediaUpload(
-                    event: MultimediaEvent(mediaID: 9, mediaType: 0, format: 0, event: 1, channel: 1), location: position, data: [UInt8](repeating: 0xAB, count: 2_000)
+                    event: MultimediaEvent(mediaID: 9, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
+                    data: [UInt8](repeating: 0xAB, count: 2_000)
                 ))
                 for part in FrameEncoder.encode(upload, header: MessageHeader(messageID: upload.messageID, version: .v2013, phone: stranger.phone, serial: 0)) {
                     try await send(ByteBuffer(bytes: part))
@@ -612,7 +616,8 @@ import Testing
                         event: MultimediaEvent(mediaID: mediaID, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
                         data: [UInt8](repeating: UInt8(mediaID), count: 2_000)
                     ))
-                    return FrameEncoder.encode(upload, header: MessageHeader(messageID: upload.messageID, version: .v2013, phone: terminal.phone, serial: serial))
+                    let header = MessageHeader(messageID: upload.messageID, version: .v2013, phone: terminal.phone, serial: serial)
+                    return FrameEncoder.encode(upload, header: header)
                 }
                 // Parts are keyed by phone, message id and part count: the second upload has three
                 // parts, so the two are distinct messages in progress.

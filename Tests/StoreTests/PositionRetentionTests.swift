@@ -41,7 +41,8 @@ import Testing
                 """, logger: logger)
 
             // Twenty days are due: more than one run drops unless told to.
-            let outcome = try await PositionRetention(retentionDays: 180, aheadDays: 3, maximumDropDays: 20).maintain(client: client, today: "2026-11-22", logger: logger)
+            let told = PositionRetention(retentionDays: 180, aheadDays: 3, maximumDropDays: 20)
+            let outcome = try await told.maintain(client: client, today: "2026-11-22", logger: logger)
             #expect(outcome.dropped == names(-200 ... -181))
             #expect(outcome.created == names(1...3))
             // The last 180 days, today and three days ahead: 184 partitions.
@@ -147,7 +148,8 @@ import Testing
             #expect(onTime.dropped == names(-200 ... -199) && onTime.withheld.isEmpty)
             #expect(try await partitions(client).filter { $0 < "positions_2027" } == names(-198...0))
             // Told to, an operator's run drops more.
-            let told = try await PositionRetention(retentionDays: 190, aheadDays: 0, maximumDropDays: 8).maintain(client: client, today: "2026-11-22", logger: logger)
+            let operatorsRun = PositionRetention(retentionDays: 190, aheadDays: 0, maximumDropDays: 8)
+            let told = try await operatorsRun.maintain(client: client, today: "2026-11-22", logger: logger)
             #expect(told.dropped == names(-198 ... -191))
             #expect(told.purgedFromQuarantine == 1)
             for try await n in try await client.query("SELECT count(*) FROM positions_quarantine", logger: logger).decode(Int.self) { #expect(n == 1) }

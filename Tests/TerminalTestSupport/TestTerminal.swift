@@ -47,7 +47,8 @@ public actor KnownTerminals: TerminalRegistry {
     public private(set) var registrations = 0
 
     public init(
-        _ terminals: [String: (id: Int32, code: String)], onFile: [String: TerminalOnFile] = [:], profiles: [String: String] = [:], alarms: [String: UInt32] = [:]
+        _ terminals: [String: (id: Int32, code: String)], onFile: [String: TerminalOnFile] = [:], profiles: [String: String] = [:],
+        alarms: [String: UInt32] = [:]
     ) {
         self.terminals = terminals
         self.onFile = onFile
