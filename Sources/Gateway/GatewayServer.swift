@@ -14,6 +14,11 @@ import Synchronization
 /// A report is acknowledged after the sink has made it durable; while the sink is slow the
 /// session reads nothing more, so the terminal's bytes stay in the kernel and the gateway's
 /// memory stays bounded.
+///
+/// The door is open to anyone (docs/SECURITY-gateway.md): a terminal registers only as what it
+/// was bound as, failures are limited per phone and per address, nothing but registration,
+/// authentication and logout is processed (or buffered) before authentication, which must come
+/// within `authenticationTimeout`, and a started frame must complete within `frameTimeout`.
 public struct GatewayServer: Service {
     public struct Configuration: Sendable {
         public var host: String
@@ -259,9 +264,8 @@ struct TerminalSession {
     }
 
     /// The connection ended: what it buffered goes back to `budget`.
-    mutating func releaseSubpackages(from budget: SubpackageBudget) {
+    func releaseSubpackages(to budget: SubpackageBudget) {
         budget.add(-assembler.bufferedBytes)
-        while assembler.evictOldest() {}
     }
 }
 

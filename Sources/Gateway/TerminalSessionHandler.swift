@@ -87,7 +87,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
             session.machine.connectionClosed()
             authenticationDeadline?.cancel()
             frameDeadline?.cancel()
-            session.releaseSubpackages(from: services.subpackageBudget)
+            session.releaseSubpackages(to: services.subpackageBudget)
             if let link { services.connections.close(link) }
             GatewayMetrics.connections.decrement()
         }
