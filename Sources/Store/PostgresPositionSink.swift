@@ -16,9 +16,9 @@ import Synchronization
 ///
 /// What does not go into `positions` goes to `positions_quarantine` with its reason: reports
 /// outside the partitions' window (absurd clocks) or more than ten minutes ahead of the server's
-/// clock (`GNSSTimeSanity`: never the vehicle's latest position), a second, different report of a terminal for
-/// a second already stored (the first one stays; nothing is overwritten), and a report whose
-/// values PostgreSQL refuses (its extras are kept there as text).
+/// clock (`GNSSTimeSanity`: never the vehicle's latest position), a second, different report of
+/// a terminal for a second already stored (the first one stays; nothing is overwritten), and a
+/// report whose values PostgreSQL refuses (its extras are kept there as text).
 ///
 /// `latest_positions` is not written with every batch (updating a row per terminal per batch
 /// costs as much as the COPY): the newest position of each terminal is kept here and written by
