@@ -88,7 +88,9 @@ public struct FleetAPI: Sendable {
         for (path, served) in Dictionary(grouping: endpoints, by: \.routerPath) {
             let allowed = served.map(\.method)
             let allow = allowed.map(\.rawValue).joined(separator: ", ")
-            for method in [HTTPRequest.Method.get, .post, .put, .delete, .patch, .options, .trace, .head] where !allowed.contains(method) {
+            // QUERY: the safe method with a body of the HTTP working group's draft.
+            let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .options, .trace, .head, HTTPRequest.Method("QUERY")!]
+            for method in methods where !allowed.contains(method) {
                 if method == .head, allowed.contains(.get) { continue }
                 router.on(RouterPath(path), method: method) { _, _ in
                     Response(status: .methodNotAllowed, headers: [.allow: allow])

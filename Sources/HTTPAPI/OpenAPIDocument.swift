@@ -169,7 +169,7 @@ enum OpenAPIDocument {
             "kind": "halfDay|fullDay|transfer", "hours": "integer(1...24)", "kilometres": "integer(1...10000)", "priceFen": "integer(1...10000000000)",
         ],
         "Agreement": [
-            "discountBasisPoints": "basisPoints", "capFen": "{integer(1...10000000000)}", "cancellation": "CancellationRules", "mealsFenPerDay": "integer(0...10000000)",
+            "discountBasisPoints": "basisPoints", "capFen": "{halfDay|fullDay|transfer: integer(1...10000000000)}", "cancellation": "CancellationRules", "mealsFenPerDay": "integer(0...10000000)",
             "lodgingFenPerNight": "integer(0...10000000)",
         ],
         "CancellationRules": ["freeNotice": "integer(0...2592000)", "latePercent": "percent", "onSitePercent": "percent"],

@@ -235,7 +235,6 @@ extension FleetAPI {
         if user.role == .agency { body.channel = .platform }
         let now = Date()
         // Lengths and bounds were checked at the door against the document's types.
-        try Self.require(PhoneNumber.isValid(body.contactPhone), "contactPhone", "5 to 20 digits, optionally with + and -")
         try Self.require(body.pickupTime > now.addingTimeInterval(-300), "pickupTime", "not in the past")
         try Self.require(body.pickupTime < now.addingTimeInterval(90 * 86_400), "pickupTime", "within 90 days")
         try Self.require(body.serviceEnd > body.pickupTime, "serviceEnd", "after pickupTime")
