@@ -27,7 +27,7 @@ enum OpenAPIDocument {
             "maintenance": "[MaintenanceRecord]",
         ],
         "InsuranceRecord": [
-            "id": "integer?", "kind": "compulsoryTraffic|thirdPartyLiability|vehicleDamage|seat|carrierLiability", "insurer": "string(1...100)", "amountFen": "price",
+            "id": "id?", "kind": "compulsoryTraffic|thirdPartyLiability|vehicleDamage|seat|carrierLiability", "insurer": "string(1...100)", "amountFen": "price",
             "startsAt": "date-time", "expiresAt": "date-time",
         ],
         "InspectionRecord": [
