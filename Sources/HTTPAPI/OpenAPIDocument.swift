@@ -203,6 +203,29 @@ enum OpenAPIDocument {
         }
     }
 
+    /// `getApiV1BookingsId` for `GET /api/v1/bookings/{id}`.
+    static func operationID(_ endpoint: Endpoint) -> String {
+        let words = endpoint.path.split(whereSeparator: { "/{}-".contains($0) }).map { $0.prefix(1).uppercased() + $0.dropFirst() }
+        return endpoint.method.rawValue.lowercased() + words.joined()
+    }
+
+    /// What a client can do next with what it created: from `POST /api/v1/bookings` to every
+    /// operation under `/api/v1/bookings/{id}`, the id taken from the answer (OpenAPI links,
+    /// which schemathesis's stateful phase follows).
+    static func links(from endpoint: Endpoint, to endpoints: [Endpoint]) -> [String: Any]? {
+        guard endpoint.method == .post, endpoint.status == .created, let returns = endpoint.returns, let created = schemas[returns] else { return nil }
+        var links: [String: Any] = [:]
+        for target in endpoints where target.path.hasPrefix(endpoint.path + "/{") {
+            let name = String(target.path.dropFirst(endpoint.path.count + 2).prefix { $0 != "}" })
+            let pointer = created[name] != nil ? "/\(name)" : (name == "id" && created["booking"] != nil ? "/booking/id" : nil)
+            guard let pointer else { continue }
+            var parameters = [name: "$response.body#\(pointer)"]
+            for inherited in endpoint.pathParameters { parameters[inherited] = "$request.path.\(inherited)" }
+            links[operationID(target)] = ["operationId": operationID(target), "parameters": parameters]
+        }
+        return links.isEmpty ? nil : links
+    }
+
     static func objectSchema(_ properties: [String: String]) -> [String: Any] {
         if properties.isEmpty { return ["type": "object"] }
         return [
@@ -233,8 +256,11 @@ enum OpenAPIDocument {
             if let format = endpoint.query.first(where: { $0.name == "format" }), case .oneOf(let formats) = FieldType(format.type) {
                 for (name, type) in [("csv", "text/csv"), ("html", "text/html")] where formats.contains(name) { content?[type] = ["schema": ["type": "string"]] }
             }
-            responses[String(endpoint.status.code)] = ["description": endpoint.status.reasonPhrase, "content": content ?? [:]]
+            var success: [String: Any] = ["description": endpoint.status.reasonPhrase, "content": content ?? [:]]
+            success["links"] = links(from: endpoint, to: endpoints)
+            responses[String(endpoint.status.code)] = success
             operation["responses"] = responses
+            operation["operationId"] = operationID(endpoint)
             if let body = endpoint.body {
                 operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": schema(body)]]]
             }

@@ -191,6 +191,16 @@ import Dispatching
             let text = String(decoding: try JSONSerialization.data(withJSONObject: served.json, options: [.withoutEscapingSlashes]), as: UTF8.self)
             let references = Set(text.components(separatedBy: "#/components/schemas/").dropFirst().map { String($0.prefix { $0 != "\"" }) })
             #expect(!references.isEmpty && references.subtracting(schemas.keys).isEmpty, "undefined: \(references.subtracting(schemas.keys))")
+            // What is created links to what can be done with it, for clients and for schemathesis's stateful phase.
+            let operationIDs = paths.values.flatMap { $0.values.compactMap { ($0 as? [String: Any])?["operationId"] as? String } }
+            #expect(Set(operationIDs).count == api.endpoints.count, "one operationId each, all different")
+            let booked = (paths["/api/v1/bookings"]?["post"] as? [String: Any]).flatMap { ($0["responses"] as? [String: Any])?["201"] as? [String: Any] }
+            let links = try #require(booked?["links"] as? [String: [String: Any]])
+            #expect(links["getApiV1BookingsId"]?["parameters"] as? [String: String] == ["id": "$response.body#/booking/id"])
+            #expect(links["postApiV1BookingsIdCancel"] != nil && links.values.allSatisfy { Set(operationIDs).contains($0["operationId"] as? String ?? "") })
+            let maintained = (paths["/api/v1/vehicles/{plate}/maintenance"]?["post"] as? [String: Any]).flatMap { ($0["responses"] as? [String: Any])?["201"] as? [String: Any] }
+            let finish = (maintained?["links"] as? [String: [String: Any]])?["postApiV1VehiclesPlateMaintenanceIdFinish"]?["parameters"] as? [String: String]
+            #expect(finish == ["id": "$response.body#/id", "plate": "$request.path.plate"])
         }
     }
 }
