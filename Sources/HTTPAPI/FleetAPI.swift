@@ -23,6 +23,7 @@ public struct FleetAPI: Sendable {
     let settlement: SettlementDesk
     let reports: OperationsReports
     let latest: LatestPositionsCache
+    let reads = ReadAudit()
     let gate = SignInGate()
     let sessions: Sessions
     let refusals: RefusalAudit
@@ -109,6 +110,12 @@ public struct FleetAPI: Sendable {
     func audit(_ user: APIUser, _ action: String, _ resource: String, _ detail: [String: String] = [:]) async throws {
         let json = detail.isEmpty ? nil : String(decoding: try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys]), as: UTF8.self)
         try await accounts.audit(userID: user.id, action: action, resource: resource, detail: json)
+    }
+
+    /// A read of personal data or live positions: on the trail once per user, resource and
+    /// window (`ReadAudit`).
+    func auditRead(_ user: APIUser, _ action: String, _ resource: String) async throws {
+        if reads.opensWindow("\(user.id) \(action) \(resource)") { try await audit(user, action, resource) }
     }
 
     /// A JSON body, or a 400 problem naming the field at fault.

@@ -89,8 +89,9 @@ extension FleetAPI {
             "Create a user. Passwords of 12 characters or more, not the username nor a common password, stored as bcrypt; an agency user names its agency.",
             body: "NewUser", returns: "User", status: .created
         ) { request, context, admin in try await createUser(request, context, admin) }
-        list.add(.get, "/api/v1/users", [.administrator, .auditor], "Every user, with their role and agency", returns: "[User]") { _, _, _ in
-            try await accounts.users().compactMap { APIUser($0).map(UserBody.init) }
+        list.add(.get, "/api/v1/users", [.administrator, .auditor], "Every user, with their role and agency", returns: "[User]") { _, _, user in
+            try await auditRead(user, "user-read", "users")
+            return try await accounts.users().compactMap { APIUser($0).map(UserBody.init) }
         }
         list.add(
             .post, "/api/v1/users/{id}/disable", [.administrator], "Disable a user: their sessions end now, live streams included, and they cannot sign in",

@@ -118,7 +118,8 @@ extension FleetAPI {
             try await audit(user, "charge-set", "vehicle:\(id)", ["percent": "\(body.stateOfCharge)"])
             return Created(id: id)
         }
-        list.add(.get, "/api/v1/drivers", Self.readers, "Every driver's file and whether they may drive now", returns: "[DriverSummary]") { _, _, _ in
+        list.add(.get, "/api/v1/drivers", Self.readers, "Every driver's file and whether they may drive now", returns: "[DriverSummary]") { _, _, user in
+            try await auditRead(user, "driver-read", "drivers")
             let standing = try await driverStanding(ids: nil)
             return try await files.drivers().map { file in
                 let reasons = file.id.flatMap { standing[$0] } ?? []
@@ -133,8 +134,9 @@ extension FleetAPI {
             try await audit(user, "driver-save", "driver:\(saved.id ?? 0)")
             return saved
         }
-        list.add(.get, "/api/v1/drivers/{id}", Self.readers, "A driver's whole file: training, and whether they may drive now", returns: "DriverDetail") { _, context, _ in
+        list.add(.get, "/api/v1/drivers/{id}", Self.readers, "A driver's whole file: training, and whether they may drive now", returns: "DriverDetail") { _, context, user in
             let driverID = try id("id", context)
+            try await auditRead(user, "driver-read", "driver:\(driverID)")
             guard let file = try await files.driver(id: driverID) else { throw Self.notFound("no driver \(driverID)") }
             let reasons = try await driverStanding(ids: [driverID])[driverID] ?? []
             let driving = desk.drivingTime(of: driverID)

@@ -43,7 +43,8 @@ extension FleetAPI {
 
     func addLiveRoutes(_ list: inout EndpointList) {
         list.add(.get, "/api/v1/positions/latest", Self.readers, "Every vehicle's newest position, at most a second old; ETag (If-None-Match gives 304)",
-                 returns: "[Position]") { request, _, _ in
+                 returns: "[Position]") { request, _, user in
+            try await auditRead(user, "positions-read", "positions")
             let snapshot = try await latest.snapshot { try await positions.latest().map { PositionBody(plate: $0.plate, vehicleID: $0.vehicleID, $0.position) } }
             if request.headers[.ifNoneMatch] == snapshot.etag { return Response(status: .notModified, headers: [.eTag: snapshot.etag]) }
             return Response(status: .ok, headers: [.contentType: "application/json", .eTag: snapshot.etag], body: ResponseBody(byteBuffer: snapshot.body))

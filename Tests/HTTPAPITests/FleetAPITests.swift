@@ -178,6 +178,29 @@ import Dispatching
     }
 
     /// The served document describes every route and nothing else.
+    /// Personal files and live positions are read often (a map polls every second): each reader
+    /// is on the trail once per thing read and window, not once per request.
+    @Test func readsOfPersonalDataAndPositionsAreAuditedOncePerWindow() async throws {
+        try await Self.withAPI { base, accounts, _, _ in
+            let dispatcher = try await Self.signIn(base, "dispatcher"), auditor = try await Self.signIn(base, "auditor")
+            for _ in 0..<3 {
+                #expect(try await Self.call(base, "GET", "/api/v1/positions/latest", token: dispatcher).status == 200)
+                #expect(try await Self.call(base, "GET", "/api/v1/drivers", token: dispatcher).status == 200)
+                #expect(try await Self.call(base, "GET", "/api/v1/users", token: auditor).status == 200)
+            }
+            #expect(try await Self.call(base, "GET", "/api/v1/drivers", token: auditor).status == 200)
+            let trail = try await accounts.auditTrail(limit: 100)
+            func count(_ action: String) -> Int { trail.filter { $0.action == action }.count }
+            #expect(count("positions-read") == 1 && count("user-read") == 1)
+            #expect(count("driver-read") == 2, "the dispatcher's and the auditor's")
+        }
+        let reads = ReadAudit(window: .seconds(600), capacity: 2)
+        let start = ContinuousClock.now
+        #expect(reads.opensWindow("a", now: start) && !reads.opensWindow("a", now: start + .seconds(599)))
+        #expect(reads.opensWindow("a", now: start + .seconds(600)), "a new window")
+        #expect(reads.opensWindow("b", now: start + .seconds(600)) && reads.opensWindow("c", now: start + .seconds(601)), "bounded, still recorded")
+    }
+
     @Test func theOpenAPIDocumentListsEveryRoute() async throws {
         try await Self.withAPI { base, _, client, api in
             let served = try await Self.call(base, "GET", "/openapi.json")
