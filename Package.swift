@@ -79,6 +79,7 @@ let package = Package(
             name: "Store",
             dependencies: [
                 "Domain", "DispatchEngine", "Billing", "CLibPQ",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

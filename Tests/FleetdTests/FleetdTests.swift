@@ -45,7 +45,7 @@ extension Fleetd {
     static func serve(_ url: DatabaseURL, gatewayPort: Int, metricsPort: Int? = nil, httpPort: Int? = nil) throws -> Process {
         let server = Process()
         server.executableURL = binary
-        server.arguments = ["serve", "--database-url", url.description]
+        server.arguments = ["serve", "--database-url", url.urlWithPassword]
         server.currentDirectoryURL = TestPostgres.repository
         // Metrics on a port of their own: tests run servers side by side.
         let metrics = try metricsPort ?? EmbeddedPostgres.freePort()
@@ -108,13 +108,13 @@ extension Fleetd {
 @Suite struct FleetdMigrateTests {
     @Test func migrateAppliesTheSchemaToTheGivenDatabase() async throws {
         try await TestPostgres.withDatabase(migrated: false) { client, url in
-            let r = try Fleetd.run(["migrate", "--database-url", url.description])
+            let r = try Fleetd.run(["migrate", "--database-url", url.urlWithPassword])
             #expect(r.status == 0, "\(r.err)")
             let applied = try await Migrator(client: client, logger: TestPostgres.logger).appliedVersions()
             let known = try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql")).map(\.version)
             #expect(applied == known)
             // Running it again changes nothing and succeeds.
-            #expect(try Fleetd.run(["migrate", "--database-url", url.description]).status == 0)
+            #expect(try Fleetd.run(["migrate", "--database-url", url.urlWithPassword]).status == 0)
         }
     }
 

@@ -74,7 +74,7 @@ import Testing
             // 5 terminals, 20 reports a second together: 4 a second each, faster than GNSS
             // seconds, so their clocks run ahead and no second repeats.
             let run = try Fleetd.run([
-                "simulate", "--terminals", "5", "--rate", "20", "--duration", "4", "--port", "\(port)", "--database-url", url.description,
+                "simulate", "--terminals", "5", "--rate", "20", "--duration", "4", "--port", "\(port)", "--database-url", url.urlWithPassword,
             ])
             #expect(run.status == 0, "\(run.err)")
             let done = try #require(run.out.split(separator: "\n").last { $0.hasPrefix("done:") })
@@ -101,12 +101,12 @@ import Testing
 @Suite struct UserEndToEndTests {
     @Test func anAdministratorFromTheCommandLineSignsInOverHTTP() async throws {
         try await TestPostgres.withDatabase { _, url in
-            let add = try Fleetd.run(["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.description], stdin: "correct horse battery\n")
+            let add = try Fleetd.run(["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.urlWithPassword], stdin: "correct horse battery\n")
             #expect(add.status == 0 && add.out.hasPrefix("user chief (administrator) created"), "\(add)")
-            let short = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "short\n")
+            let short = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.urlWithPassword], stdin: "short\n")
             #expect(short.status != 0 && short.err.contains("at least 12 characters"), "\(short)")
             let common = try Fleetd.run(
-                ["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "Password2026!\n"
+                ["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.urlWithPassword], stdin: "Password2026!\n"
             )
             #expect(common.status != 0 && common.err.contains("not a common password"), "\(common)")
 
