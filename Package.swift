@@ -249,6 +249,7 @@ let package = Package(
             dependencies: [
                 "Store", "Domain", "DispatchEngine", "EmbeddedPostgres", "PostgresTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -110,6 +110,9 @@ extension Fleetd {
         try await TestPostgres.withDatabase(migrated: false) { client, url in
             let r = try Fleetd.run(["migrate", "--database-url", url.urlWithPassword])
             #expect(r.status == 0, "\(r.err)")
+            // Its log names the database, never the password (its own or the app role's).
+            let secrets = [try #require(url.password), try #require(try TestPostgres.app(url).password)]
+            #expect(!(r.out + r.err).isEmpty && !secrets.contains { (r.out + r.err).contains($0) }, "\(r.err)")
             let applied = try await Migrator(client: client, logger: TestPostgres.logger).appliedVersions()
             let known = try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql")).map(\.version)
             #expect(applied == known)
@@ -121,6 +124,9 @@ extension Fleetd {
     @Test func aBadDatabaseURLIsExplained() throws {
         let r = try Fleetd.run(["migrate", "--database-url", "mysql://nope"])
         #expect(r.status != 0 && r.err.contains("DATABASE_URL must look like postgres://"))
+        // Refused, the password is not repeated.
+        let refused = try Fleetd.run(["migrate", "--database-url", "postgres://fleet:Sekr3t@db/fleet?sslmode=bogus"])
+        #expect(refused.status != 0 && refused.err.contains("sslmode bogus") && !(refused.out + refused.err).contains("Sekr3t"), "\(refused)")
     }
 }
 
