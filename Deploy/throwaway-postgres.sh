@@ -22,9 +22,11 @@ throwaway_password=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 throwaway_secret=$(mktemp -d /tmp/fleet-throwaway-secret.XXXXXX)
 printf '%s\n' "$throwaway_password" > "$throwaway_secret/pw" && chmod 600 "$throwaway_secret/pw"
 if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$throwaway_secret"; fi
-(cd / && "${as_pg[@]}" "$pg_bin/initdb" -D "$throwaway_cluster" --auth=scram-sha-256 --pwfile="$throwaway_secret/pw" -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null)
+(cd / && "${as_pg[@]}" "$pg_bin/initdb" -D "$throwaway_cluster" --auth=scram-sha-256 --pwfile="$throwaway_secret/pw" \
+    -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null)
 rm -rf "$throwaway_secret"
 # The socket in the cluster's own 0700 folder, and listening on loopback only.
 (cd / && "${as_pg[@]}" "$pg_bin/pg_ctl" start -D "$throwaway_cluster" -w -l "$throwaway_cluster/server.log" \
-    -o "-p $throwaway_port -c listen_addresses=127.0.0.1 -k $throwaway_cluster -c unix_socket_permissions=0700 -c fsync=off -c full_page_writes=off -c max_connections=200" >/dev/null)
+    -o "-p $throwaway_port -c listen_addresses=127.0.0.1 -k $throwaway_cluster -c unix_socket_permissions=0700 \
+        -c fsync=off -c full_page_writes=off -c max_connections=200" >/dev/null)
 export THROWAWAY_DATABASE_URL="postgres://postgres:$throwaway_password@127.0.0.1:$throwaway_port/postgres"

@@ -155,8 +155,10 @@ public struct EmbeddedPostgres: Sendable {
 
     /// 32 random bytes in hex.
     static func newPassword() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<32).map { _ in String(UInt8.random(in: .min ... .max, using: &generator), radix: 16).leftPadded(to: 2) }.joined()
+        (0..<32).map { _ in
+            let byte = UInt8.random(in: .min ... .max)
+            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
     }
 
     /// Writes `text` to a file only its owner reads (the postgres user's, when we are root).
@@ -293,8 +295,4 @@ public struct EmbeddedPostgres: Sendable {
         }
         return output
     }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

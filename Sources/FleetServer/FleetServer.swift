@@ -184,7 +184,8 @@ public enum FleetServer {
             logger: logger
         )
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: metrics), .init(service: owner), .init(service: client), .init(service: schema), .init(service: latest), .init(service: groupCommit), .init(service: gateway),
+            .init(service: metrics), .init(service: owner), .init(service: client), .init(service: schema),
+            .init(service: latest), .init(service: groupCommit), .init(service: gateway),
             .init(service: DispatchService(desk: desk, readiness: readiness, logger: logger)),
             // Billing: sheets of trips finished since, bookings of signed sheets settled (nothing is
             // lost to a failed round: it is found again), the invoices' clock.

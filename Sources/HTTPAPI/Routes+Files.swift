@@ -113,7 +113,8 @@ extension FleetAPI {
             let (_, id) = try await vehicle(context)
             if user.role == .driver, try await files.driver(userID: user.id)?.vehicleID != id { throw Problem.forbidden(user.role) }
             let body = try await decode(Charge.self, request, context)
-            try await files.setStateOfCharge(vehicleID: id, percent: body.stateOfCharge, audit: entry(user, "charge-set", "vehicle:\(id)", ["percent": "\(body.stateOfCharge)"]))
+            let audit = entry(user, "charge-set", "vehicle:\(id)", ["percent": "\(body.stateOfCharge)"])
+            try await files.setStateOfCharge(vehicleID: id, percent: body.stateOfCharge, audit: audit)
             return Created(id: id)
         }
         list.add(.get, "/api/v1/drivers", Self.readers, "Every driver's file and whether they may drive now", returns: "[DriverSummary]") { _, _, _ in
@@ -163,7 +164,9 @@ extension FleetAPI {
             let body = try await decode(Pairing.self, request, context)
             guard let vehicle = try await files.vehicle(plate: body.plate), let vehicleID = vehicle.id else { throw Problem.invalid("plate", "no vehicle has this plate") }
             let audit = entry(user, "crew-pair", "driver:\(driverID)", ["vehicle": "\(vehicleID)"])
-            do { try await files.pair(vehicleID: vehicleID, driverID: driverID, audit: audit) } catch is NoSuchRecord { throw Self.notFound("no driver \(driverID)") }
+            do { try await files.pair(vehicleID: vehicleID, driverID: driverID, audit: audit) } catch is NoSuchRecord {
+                throw Self.notFound("no driver \(driverID)")
+            }
             return Created(id: driverID)
         }
         list.add(.get, "/api/v1/reminders", Self.readers, "What the files need soon: policies to renew (30 days), inspections due (7 days), licences to renew (30 days), spares below 10% of the vehicles or 15% of the drivers",

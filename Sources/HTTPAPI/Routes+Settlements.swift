@@ -75,7 +75,9 @@ extension FleetAPI {
             let lines = try (body.adjustments ?? []).enumerated().map { try adjustingLine($1, field: "adjustments.\($0)", user) }
             try Self.withinLimits(current, lines)
             let audit = entry(user, "settlement-resolve", "settlement:\(current.id)", ["adjustments": "\(lines.count)"])
-            try await conflicts { try await settlement.sheets.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), at: Date(), audit: audit) }
+            try await conflicts {
+                try await settlement.sheets.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), at: Date(), audit: audit)
+            }
             return try await sheet(context, user)
         }
         list.add(.post, "/api/v1/settlements/{id}/adjustments", Self.operators, "Correct a sheet by a new adjusting line with its reason (its own lines never change)",

@@ -27,7 +27,9 @@ public struct DatabaseRoles: Sendable {
             return
         }
         guard let password = owner.password, !password.isEmpty else {
-            throw MigrationError(description: "DATABASE_URL has no password to derive the fleet_app role's from: set FLEET_APP_DATABASE_URL (README, the database's roles)")
+            throw MigrationError(
+                description: "DATABASE_URL has no password to derive the fleet_app role's from: set FLEET_APP_DATABASE_URL (README, the database's roles)"
+            )
         }
         var url = owner
         url.user = Self.appRole

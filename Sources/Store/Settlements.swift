@@ -64,7 +64,8 @@ public struct Settlements: Sendable {
 
     /// The agency contact signs: the sheet is confirmed and the invoice falls due.
     public func confirm(_ id: Int64, signedBy name: String, actor: Actor, at time: Date, invoiceDue: CivilDate, audit: AuditLine? = nil) async throws {
-        try await change(id, from: [.issued], action: "signed", actor: actor, at: time, event: "confirmed", note: "signed by \(name)", audit: audit) { connection in
+        try await change(id, from: [.issued], action: "signed", actor: actor, at: time, event: "confirmed", note: "signed by \(name)", audit: audit) {
+            connection in
             try await connection.query("""
                 UPDATE settlement_sheets SET state = 'confirmed', confirmed_at = \(time), confirmed_by = \(name), confirmed_by_user = \(actor.userID),
                     invoice_due = \(invoiceDue.description)::date WHERE id = \(id)
@@ -82,7 +83,8 @@ public struct Settlements: Sendable {
     /// A dispatcher settles a dispute or a flagged difference, with adjusting lines if the
     /// sheet was wrong; it goes back to the agency for signature.
     public func resolve(_ id: Int64, note: String, adjustments: [SheetLine], actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
-        try await change(id, from: [.disputed, .review], action: "resolved", actor: actor, at: time, event: "resolved", note: note, audit: audit) { connection in
+        try await change(id, from: [.disputed, .review], action: "resolved", actor: actor, at: time, event: "resolved", note: note, audit: audit) {
+            connection in
             try await Self.insert(adjustments, sheetID: id, userID: actor.userID, connection: connection, logger: logger)
             try await connection.query("UPDATE settlement_sheets SET state = 'issued' WHERE id = \(id)", logger: logger)
         }
@@ -90,7 +92,8 @@ public struct Settlements: Sendable {
 
     /// A correction: a new adjusting line (the sheet's own lines stay as they were).
     public func adjust(_ id: Int64, line: SheetLine, actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
-        try await change(id, from: [.issued, .confirmed], action: "adjusted", actor: actor, at: time, event: "adjusted", note: line.reason ?? "", audit: audit) { connection in
+        let note = line.reason ?? ""
+        try await change(id, from: [.issued, .confirmed], action: "adjusted", actor: actor, at: time, event: "adjusted", note: note, audit: audit) { connection in
             try await Self.insert([line], sheetID: id, userID: actor.userID, connection: connection, logger: logger)
         }
     }

@@ -58,9 +58,9 @@ import Testing
 
             // fleetd's work runs as the app role (Sql/0015_records.sql), not as the owner.
             var roles: Set<String> = []
-            let sessions = try await client.query(
-                "SELECT usename::text FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename IS NOT NULL", logger: logger
-            )
+            let sessions = try await client.query("""
+                SELECT usename::text FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename IS NOT NULL
+                """, logger: logger)
             for try await name in sessions.decode(String.self) { roles.insert(name) }
             #expect(roles.contains("fleet_app"), "\(roles)")
 

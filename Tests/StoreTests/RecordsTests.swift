@@ -79,9 +79,8 @@ import Testing
 
                 // An audit line that cannot be written (its user does not exist) takes its write with it.
                 let ghost = AuditLine(userID: 987_654, action: "inspection-add", resource: "vehicle:\(vehicleID)")
-                await #expect(throws: (any Error).self) {
-                    try await files.addInspection(vehicleID: vehicleID, InspectionRecord(kind: .monthly, inspectedAt: Date(), passed: true), audit: { _ in ghost })
-                }
+                let inspection = InspectionRecord(kind: .monthly, inspectedAt: Date(), passed: true)
+                await #expect(throws: (any Error).self) { try await files.addInspection(vehicleID: vehicleID, inspection, audit: { _ in ghost }) }
                 #expect(try await files.inspections(vehicleID: vehicleID).isEmpty)
                 // A write that did nothing leaves no line.
                 let finish = AuditLine(userID: nil, action: "maintenance-finish", resource: "vehicle:\(vehicleID)")
@@ -117,8 +116,12 @@ import Testing
         #expect(url.password == "Sekr3t/pw" && !url.description.contains("Sekr3t"))
         // The full URL, for a child process, says the same.
         let again = try DatabaseURL(url.urlWithPassword)
-        #expect(again.password == url.password && again.host == url.host && again.port == 6543 && again.sslMode == "verify-full" && again.sslRootCertificate == "/etc/ca.pem")
-        for bad in ["mysql://fleet:Sekr3t@db/fleet", "postgres://fleet:Sekr3t@db/fleet?sslmode=bogus", "postgres://fleet:Sekr3t@/fleet", "postgres://fleet:Sekr3t@db:port/fleet"] {
+        #expect(again.password == url.password && again.host == url.host && again.port == 6543)
+        #expect(again.sslMode == "verify-full" && again.sslRootCertificate == "/etc/ca.pem")
+        let bad = [
+            "mysql://fleet:Sekr3t@db/fleet", "postgres://fleet:Sekr3t@db/fleet?sslmode=bogus", "postgres://fleet:Sekr3t@/fleet", "postgres://fleet:Sekr3t@db:port/fleet",
+        ]
+        for bad in bad {
             #expect {
                 try DatabaseURL(bad)
             } throws: { error in
