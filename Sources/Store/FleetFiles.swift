@@ -232,7 +232,7 @@ public struct FleetFiles: Sendable {
 
     public func setStateOfCharge(vehicleID: Int64, percent: Int, audit: AuditLine? = nil) async throws {
         try await client.audited({ _ in audit }, logger: logger) { connection in
-            try await connection.query("UPDATE vehicles SET state_of_charge = \(Int16(percent)), updated_at = now() WHERE id = \(vehicleID)", logger: logger)
+            _ = try await connection.query("UPDATE vehicles SET state_of_charge = \(Int16(percent)), updated_at = now() WHERE id = \(vehicleID)", logger: logger)
         }
     }
 
