@@ -28,7 +28,7 @@ plate="浙B00808D"
 phone=013900000808
 gateway=$(free_port)
 gpsd=$(free_port)
-"$bin/fleetd" terminal bind --phone $phone --plate "$plate" --database-url "$THROWAWAY_DATABASE_URL"
+"$bin/fleetd" terminal bind --phone $phone --plate "$plate" --terminal-id ${phone: -7} --database-url "$THROWAWAY_DATABASE_URL"
 FLEET_GATEWAY_HOST=127.0.0.1 FLEET_GATEWAY_PORT=$gateway FLEET_METRICS_PORT=$(free_port) FLEET_HTTP_PORT=$(free_port) LOG_LEVEL=warning \
     "$bin/fleetd" serve --database-url "$THROWAWAY_DATABASE_URL" &
 pids+=($!)

@@ -7,7 +7,9 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || tr
 [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ] || need+=(postgresql)
 [ -f /usr/include/postgresql/libpq-fe.h ] || need+=(libpq-dev)   # Sources/CLibPQ: the bulk COPY path
 command -v python3 >/dev/null || need+=(python3)
-command -v openssl >/dev/null || need+=(openssl)   # the TLS test makes its own CA
+command -v openssl >/dev/null || need+=(openssl)
+command -v curl >/dev/null || need+=(curl)   # schemathesis.sh drives fleetd serve
+python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)   # schemathesis, pinned from PyPI   # the TLS test makes its own CA
 [ -x /usr/sbin/runuser ] || need+=(util-linux)
 # gps808 (Sources/CLibGPS) builds against libgps; its tests replay NMEA logs through gpsd/gpsfake.
 [ -f /usr/include/gps.h ] || need+=(libgps-dev)

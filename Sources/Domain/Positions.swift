@@ -73,3 +73,16 @@ extension PositionSink {
         }
     }
 }
+
+/// GNSS times the server believes: a report dated more than `maximumLead` seconds ahead of the
+/// server's clock (a terminal with a broken clock, or someone forging a 2099 collision) is
+/// quarantined, never an event, never the vehicle's latest position.
+public enum GNSSTimeSanity {
+    /// Ten minutes: terminals' clocks drift by seconds, not minutes.
+    public static let maximumLead: Int64 = 600
+
+    /// Whether `gnssTime` is too far ahead of `now` (both seconds since 1970).
+    public static func isAhead(_ gnssTime: Int64, now: Int64) -> Bool {
+        gnssTime > now &+ maximumLead
+    }
+}

@@ -18,6 +18,45 @@ public struct TerminalIdentity: Sendable, Hashable {
     }
 }
 
+/// What the registry has on file for a terminal's phone: the terminal ID recorded when it was
+/// bound (`fleetd terminal bind`), and its vehicle's plate and VIN. A registration (0x0100) must
+/// match them: knowing a phone number (the demo's are sequential) is not enough to take a
+/// vehicle over.
+public struct TerminalOnFile: Sendable, Hashable {
+    /// Nil for a terminal bound before identities were recorded: it cannot register until it is
+    /// bound again with its terminal ID.
+    public var terminalID: String?
+    /// Nil when the terminal is not bound to a vehicle.
+    public var plate: String?
+    public var vin: String?
+
+    public init(terminalID: String?, plate: String?, vin: String? = nil) {
+        self.terminalID = terminalID
+        self.plate = plate
+        self.vin = vin
+    }
+
+    /// Why `identity` may not register as this terminal (the standard's 0x8100 codes: 4 no such
+    /// terminal, 2 no such vehicle), or nil when it matches. The plate field carries the VIN
+    /// for a vehicle without plates (2019), so either matches.
+    public func refusal(of identity: TerminalIdentity) -> RegistrationDecision? {
+        guard let expected = terminalID.map(Self.normalized), !expected.isEmpty, expected == Self.normalized(identity.terminalID) else {
+            return .terminalUnknown
+        }
+        guard let plate else { return .vehicleUnknown }
+        let claimed = Self.normalized(identity.plate)
+        guard claimed == Self.normalized(plate) || (vin.map { claimed == Self.normalized($0) } ?? false) else { return .vehicleUnknown }
+        return nil
+    }
+
+    /// Fixed-width fields arrive padded with NULs or spaces; letters are compared in capitals.
+    static func normalized(_ text: String) -> String {
+        let padding: (Character) -> Bool = { $0 == " " || $0 == "\u{0}" }
+        let trimmed = text.drop(while: padding)
+        return String(trimmed.prefix(trimmed.count - trimmed.reversed().prefix(while: padding).count)).uppercased()
+    }
+}
+
 /// The registry's answer to a registration.
 public enum RegistrationDecision: Sendable, Equatable {
     case accepted(authCode: String)

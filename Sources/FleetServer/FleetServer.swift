@@ -29,10 +29,13 @@ public struct FleetConfiguration: Sendable {
     public var dataDirectory: URL
     /// The migrations folder (Sql/).
     public var sqlDirectory: URL?
-    /// How long positions are kept ($FLEET_RETENTION_DAYS, 180 by default).
+    /// How long positions are kept ($FLEET_RETENTION_DAYS, 180 by default and at least;
+    /// $FLEET_RETENTION_MAX_DROP_DAYS day partitions dropped at most in one run, 2 by default).
     public var retention: PositionRetention
     /// The JT/T 808 listener ($FLEET_GATEWAY_HOST / $FLEET_GATEWAY_PORT, 0.0.0.0:6808 by default;
-    /// $FLEET_GATEWAY_MAX_PER_ADDRESS connections from one source address, 2,000 by default).
+    /// $FLEET_GATEWAY_MAX_PER_ADDRESS connections from one source address, 2,000 by default;
+    /// $FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS to authenticate, 30 by default;
+    /// $FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS failed attempts per address in 10 minutes, 100 by default).
     public var gateway: GatewayServer.Configuration
     /// Prometheus metrics at http://HOST:PORT/metrics ($FLEET_METRICS_HOST / $FLEET_METRICS_PORT,
     /// 127.0.0.1:9808 by default).
@@ -69,16 +72,17 @@ public struct FleetConfiguration: Sendable {
     }
 
     /// `DATABASE_URL` from the environment unless given, `.fleet/` for data.
-    public static func fromEnvironment(databaseURL: String?, dataDirectory: String?) -> FleetConfiguration {
+    public static func fromEnvironment(databaseURL: String?, dataDirectory: String?) throws -> FleetConfiguration {
         let env = ProcessInfo.processInfo.environment
         let url = databaseURL ?? env["DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         let dir = URL(fileURLWithPath: dataDirectory ?? env["FLEET_DATA_DIR"] ?? ".fleet", relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized
-        var retention = PositionRetention()
-        if let days = env["FLEET_RETENTION_DAYS"].flatMap(Int.init), days > 0 { retention.retentionDays = days }
+        let retention = try PositionRetention.fromEnvironment(env)
         var gateway = GatewayServer.Configuration()
         if let host = env["FLEET_GATEWAY_HOST"], !host.isEmpty { gateway.host = host }
         if let port = env["FLEET_GATEWAY_PORT"].flatMap(Int.init) { gateway.port = port }
         if let limit = env["FLEET_GATEWAY_MAX_PER_ADDRESS"].flatMap(Int.init), limit > 0 { gateway.maximumConnectionsPerAddress = limit }
+        if let seconds = env["FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS"].flatMap(Int64.init), seconds > 0 { gateway.authenticationTimeout = .seconds(seconds) }
+        if let limit = env["FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS"].flatMap(Int.init), limit > 0 { gateway.attemptLimits.failuresPerAddress = limit }
         var configuration = FleetConfiguration(databaseURL: url, dataDirectory: dir, retention: retention, gateway: gateway)
         configuration.appDatabaseURL = env["FLEET_APP_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let host = env["FLEET_METRICS_HOST"], !host.isEmpty { configuration.metricsHost = host }
@@ -247,7 +251,7 @@ public enum FleetServer {
 
     /// Every simulated terminal bound to its vehicle.
     static func bind(_ fleet: FleetSimulator, registry: PostgresTerminalRegistry) async throws {
-        for terminal in fleet.terminals { try await registry.bind(phone: terminal.phone.description, plate: terminal.plate) }
+        for terminal in fleet.terminals { try await registry.bind(phone: terminal.phone.description, plate: terminal.plate, terminalID: terminal.terminalID) }
     }
 
     /// Provisions the database, migrates it and stops: `fleetd migrate`.

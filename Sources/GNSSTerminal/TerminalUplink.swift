@@ -336,7 +336,7 @@ public final class TerminalUplink {
         case .vehicleAlreadyRegistered: "the vehicle already has a terminal"
         case .vehicleUnknown: "no such vehicle: is the plate bound to this terminal on the platform?"
         case .terminalAlreadyRegistered: "the terminal is already registered (its stored authentication code was lost?)"
-        case .terminalUnknown: "no such terminal: provision its phone number on the platform (fleetd terminal bind)"
+        case .terminalUnknown: "no such terminal: bind its phone number and terminal ID on the platform (fleetd terminal bind --terminal-id)"
         default: "result \(result)"
         }
     }

@@ -7,6 +7,15 @@ enum GatewayMetrics {
     static let connections = Meter(label: "fleet_gateway_connections")
     static let refusedConnections = Counter(label: "fleet_gateway_refused_connections_total")
     static let positionsAcknowledged = Counter(label: "fleet_gateway_positions_acknowledged_total")
+    /// Messages dropped unanswered because they came before authentication.
+    static let droppedBeforeAuthentication = Counter(label: "fleet_gateway_dropped_unauthenticated_total")
+    /// Sub-packaged messages in progress evicted for the per-terminal or the global byte budget.
+    static let subpackagesEvicted = Counter(label: "fleet_gateway_subpackage_evictions_total")
+    /// Parts refused because the global budget was full and their terminal had nothing to evict.
+    static let subpackagePartsRefused = Counter(label: "fleet_gateway_subpackage_parts_refused_total")
+    /// Reports dated more than the allowed lead ahead of the server's clock (quarantined by the
+    /// store, never events).
+    static let reportsAheadOfClock = Counter(label: "fleet_gateway_reports_ahead_of_clock_total")
 
     /// Counters of frames by message id, made once each: making a counter looks it up in the
     /// registry, too slow for every frame. At most 256 ids get their own (a terminal sending every
@@ -27,6 +36,11 @@ enum GatewayMetrics {
 
     static func invalidFrame(_ error: JT808Error) {
         Counter(label: "fleet_gateway_decode_errors_total", dimensions: [("code", error.code.description)]).increment()
+    }
+
+    /// A refused registration or authentication, by reason (`registration_4`: no such terminal, …).
+    static func refused(_ reason: String) {
+        Counter(label: "fleet_gateway_refused_attempts_total", dimensions: [("reason", reason)]).increment()
     }
 
     static func closed(_ reason: String) {

@@ -1,4 +1,5 @@
 import Domain
+import Foundation
 import JT808
 import CoreMetrics
 import Logging
@@ -13,6 +14,11 @@ import Synchronization
 /// A report is acknowledged after the sink has made it durable; while the sink is slow the
 /// session reads nothing more, so the terminal's bytes stay in the kernel and the gateway's
 /// memory stays bounded.
+///
+/// The door is open to anyone (docs/SECURITY-gateway.md): a terminal registers only as what it
+/// was bound as, failures are limited per phone and per address, nothing but registration,
+/// authentication and logout is processed (or buffered) before authentication, which must come
+/// within `authenticationTimeout`, and a started frame must complete within `frameTimeout`.
 public struct GatewayServer: Service {
     public struct Configuration: Sendable {
         public var host: String
@@ -28,6 +34,17 @@ public struct GatewayServer: Service {
         /// How long a sub-packaged message waits for its missing parts before they are asked for
         /// again (0x8003), and then before it is dropped.
         public var subpackageTimeout: Duration = .seconds(30)
+        /// Bytes of sub-packaged messages in progress one connection may buffer, and all of them
+        /// together; past either, the oldest messages are evicted first.
+        public var subpackageBytesPerTerminal = 4 << 20
+        public var subpackageBytesTotal = 256 << 20
+        /// A connection that has not authenticated this long after it opened is closed.
+        public var authenticationTimeout: TimeAmount = .seconds(30)
+        /// A frame whose first bytes arrived must be complete this long after, or the connection
+        /// is closed (a frame dripping in to hold the connection).
+        public var frameTimeout: TimeAmount = .seconds(5)
+        /// Failed registrations and authentications allowed per phone and per source address.
+        public var attemptLimits = AttemptLimits()
 
         public init(
             host: String = "0.0.0.0", port: Int = 6808, idleTimeout: TimeAmount = .seconds(180), maximumFailures: Int = 3,
@@ -53,14 +70,18 @@ public struct GatewayServer: Service {
     public let connections: TerminalConnections
     /// Device profiles by name, applied to a terminal's frames once it authenticated.
     let profiles: DeviceProfileCatalog
+    /// The server's clock (seconds since 1970), which reports' GNSS times are checked against.
+    let now: @Sendable () -> Int64
 
     /// `waitUntilReady` returns when the registry and sink can be used (the schema is there):
     /// the port opens only then, so no terminal is turned away at start.
     public init(
         configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, events: any EventSink, media: any MediaSink, logger: Logger,
         connections: TerminalConnections = TerminalConnections(), profiles: DeviceProfileCatalog = DeviceProfileCatalog(profiles: []),
-        waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in }
+        waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in },
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
+        self.now = now
         self.connections = connections
         self.profiles = profiles
         self.configuration = configuration
@@ -78,7 +99,11 @@ public struct GatewayServer: Service {
         let idleTimeout = configuration.idleTimeout
         let services = SessionServices(
             registry: registry, sink: sink, events: events, media: media, connections: connections, profiles: profiles,
-            maximumFailures: configuration.maximumFailures, subpackageTimeout: configuration.subpackageTimeout, logger: logger
+            maximumFailures: configuration.maximumFailures, subpackageTimeout: configuration.subpackageTimeout,
+            subpackageBytesPerTerminal: configuration.subpackageBytesPerTerminal,
+            subpackageBudget: SubpackageBudget(maximumBytes: configuration.subpackageBytesTotal),
+            attempts: AttemptLimiter(limits: configuration.attemptLimits), authenticationTimeout: configuration.authenticationTimeout,
+            frameTimeout: configuration.frameTimeout, now: now, logger: logger
         )
         let open = OpenConnections(limitPerAddress: configuration.maximumConnectionsPerAddress)
         let logger = self.logger
@@ -170,27 +195,77 @@ struct TerminalSession {
         self.assembler = assembler
     }
 
+    /// What a frame amounts to for the session, once its message is complete.
+    enum Accepted {
+        case message(MessageHeader, Message)
+        /// A message id the codec does not decode (a reassembled one).
+        case unsupported(MessageHeader)
+    }
+
     /// The message a frame carries, once complete; nil for errors (logged) and partial messages.
-    mutating func accept(_ item: InboundFrame, decoder: FrameDecoder, logger: Logger) -> (MessageHeader, Message)? {
+    /// Sub-packages count against `budget`, the gateway's, beside the assembler's own.
+    mutating func accept(_ item: InboundFrame, decoder: FrameDecoder, budget: SubpackageBudget, logger: Logger) -> Accepted? {
         switch item {
         case .invalid(let error):
             logger.debug("invalid frame", metadata: ["error": "\(error)"])
             return nil
+        case .unsupported(let header):
+            return .unsupported(header)
         case .frame(let frame):
             switch frame.content {
-            case .message(let message): return (frame.header, message)
+            case .message(let message): return .message(frame.header, message)
             case .part(let part):
-                switch assembler.add(header: frame.header, part: part, now: .now) {
+                switch assemble(frame.header, part, budget: budget) {
                 case .incomplete: return nil
                 case .rejected(let error):
                     logger.debug("sub-package rejected", metadata: ["error": "\(error)"])
                     return nil
                 case .complete(let header, let body):
-                    guard let whole = try? decoder.decode(reassembled: header, body: body), let message = whole.message else { return nil }
-                    return (header, message)
+                    do {
+                        guard let message = try decoder.decode(reassembled: header, body: body).message else { return nil }
+                        return .message(header, message)
+                    } catch where error.code == .unsupportedMessage {
+                        return .unsupported(header)
+                    } catch {
+                        logger.debug("reassembled message not decoded", metadata: ["error": "\(error)"])
+                        return nil
+                    }
                 }
             }
         }
+    }
+
+    /// Adds a part within both budgets: past the gateway's, this terminal's oldest messages in
+    /// progress go first, and with none left the part is refused.
+    private mutating func assemble(_ header: MessageHeader, _ part: [UInt8], budget: SubpackageBudget) -> SubpackageAssembler<ContinuousClock.Instant>.Outcome {
+        let evictionsBefore = assembler.evictedMessages
+        defer { GatewayMetrics.subpackagesEvicted.increment(by: assembler.evictedMessages - evictionsBefore) }
+        let key = SubpackageAssembler<ContinuousClock.Instant>.key(of: header)
+        while !budget.hasRoom(for: part.count) {
+            let before = assembler.bufferedBytes
+            guard assembler.evictOldest(sparing: key) else { break }
+            budget.add(assembler.bufferedBytes - before)
+        }
+        guard budget.hasRoom(for: part.count) else {
+            GatewayMetrics.subpackagePartsRefused.increment()
+            return .rejected(JT808Error(.frameTooLong, "the gateway's sub-package budget (\(budget.maximumBytes) bytes) is full"))
+        }
+        let before = assembler.bufferedBytes
+        defer { budget.add(assembler.bufferedBytes - before) }
+        return assembler.add(header: header, part: part, now: .now)
+    }
+
+    /// Sub-packaged messages whose time ran out (`SubpackageAssembler.expire`), their bytes
+    /// given back to `budget`.
+    mutating func expireSubpackages(now: ContinuousClock.Instant, budget: SubpackageBudget) -> [SubpackageAssembler<ContinuousClock.Instant>.Expiry] {
+        let before = assembler.bufferedBytes
+        defer { budget.add(assembler.bufferedBytes - before) }
+        return assembler.expire(now: now)
+    }
+
+    /// The connection ended: what it buffered goes back to `budget`.
+    func releaseSubpackages(to budget: SubpackageBudget) {
+        budget.add(-assembler.bufferedBytes)
     }
 }
 

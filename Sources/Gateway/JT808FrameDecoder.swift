@@ -6,7 +6,17 @@ import Synchronization
 /// bytes was not one. Errors travel as values: one bad frame must not close the connection.
 public enum InboundFrame: Equatable, Sendable {
     case frame(DecodedFrame)
+    /// A well-formed frame with a message id the codec does not decode: answered "unsupported".
+    case unsupported(MessageHeader)
     case invalid(JT808Error)
+}
+
+/// Told up the pipeline when a frame's first bytes arrived and when no frame is in progress any
+/// more: the session gives a started frame a few seconds to complete (bytes dripping in slowly
+/// must not hold a connection and its buffer).
+public enum FrameProgress: Equatable, Sendable {
+    case started
+    case none
 }
 
 /// How a connection's frames are decoded: the standard until the terminal is known, then its
@@ -29,6 +39,7 @@ public struct JT808FrameDecoder: ByteToMessageDecoder {
     public typealias InboundOut = InboundFrame
 
     private var splitter: FrameSplitter
+    private var frameInProgress = false
     /// Which decoder applies; the session switches it to the terminal's profile.
     public let selection: DecoderSelection
 
@@ -45,6 +56,10 @@ public struct JT808FrameDecoder: ByteToMessageDecoder {
             }
         }
         buffer.moveReaderIndex(to: buffer.writerIndex)
+        if frameInProgress != (splitter.pendingBytes > 0) {
+            frameInProgress.toggle()
+            context.fireUserInboundEventTriggered(frameInProgress ? FrameProgress.started : FrameProgress.none)
+        }
         return .needMoreData
     }
 
@@ -64,6 +79,9 @@ public struct JT808FrameDecoder: ByteToMessageDecoder {
         case .frame(let frame):
             do {
                 return .frame(try decoder.decode(frame))
+            } catch where error.code == .unsupportedMessage {
+                guard let (header, _) = try? decoder.header(of: frame) else { return .invalid(error) }
+                return .unsupported(header)
             } catch {
                 return .invalid(error)
             }

@@ -91,6 +91,11 @@ public final class TerminalConnections: Sendable {
     /// Terminals with an authenticated session.
     public var connectedTerminals: [TerminalPhone] { state.withLock { Array($0.connections.keys) } }
 
+    /// Whether `phone`'s terminal has an authenticated session on a connection other than `connection`.
+    func isOnline(_ phone: TerminalPhone, otherThan connection: Connection?) -> Bool {
+        state.withLock { s in s.connections[phone].map { $0 !== connection } ?? false }
+    }
+
     /// A new connection (not yet a known terminal).
     func open(channel: any Channel) -> Connection {
         let id = state.withLock { s in

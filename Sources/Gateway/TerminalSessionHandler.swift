@@ -15,6 +15,17 @@ struct SessionServices: Sendable {
     let profiles: DeviceProfileCatalog
     let maximumFailures: Int
     let subpackageTimeout: Duration
+    /// Bytes of sub-packaged messages one connection may buffer; all of them together: `subpackageBudget`.
+    let subpackageBytesPerTerminal: Int
+    let subpackageBudget: SubpackageBudget
+    /// Failed registrations and authentications per phone and per address, across connections.
+    let attempts: AttemptLimiter<ContinuousClock.Instant>
+    /// A connection must have authenticated this long after it opened.
+    let authenticationTimeout: TimeAmount
+    /// A frame that started must have completed this long after.
+    let frameTimeout: TimeAmount
+    /// The server's clock, seconds since 1970: reports too far ahead of it are no events.
+    let now: @Sendable () -> Int64
     let logger: Logger
 }
 
@@ -44,6 +55,10 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     /// The channel asked to read while the handler was waiting.
     private var readHeld = false
     private var closed = false
+    /// The peer's IP address: what failures count against besides the phone.
+    private var address = "?"
+    private var authenticationDeadline: Scheduled<Void>?
+    private var frameDeadline: Scheduled<Void>?
 
     init(services: SessionServices, selection: DecoderSelection) {
         self.services = services
@@ -51,14 +66,18 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
         self.logger = services.logger
         session = TerminalSession(
             machine: TerminalSessionStateMachine(maximumFailures: services.maximumFailures),
-            assembler: SubpackageAssembler(limits: .init(timeout: services.subpackageTimeout))
+            assembler: SubpackageAssembler(limits: .init(maximumTotalBytes: services.subpackageBytesPerTerminal, timeout: services.subpackageTimeout))
         )
     }
 
     func channelActive(context: ChannelHandlerContext) {
         logger[metadataKey: "peer"] = "\(context.channel.remoteAddress?.description ?? "?")"
+        address = context.channel.remoteAddress?.ipAddress ?? "?"
         link = services.connections.open(channel: context.channel)
         GatewayMetrics.connections.increment()
+        authenticationDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: services.authenticationTimeout) {
+            self.perform(self.session.machine.authenticationDeadlinePassed()[...], header: nil, context)
+        }
         context.fireChannelActive()
     }
 
@@ -66,6 +85,9 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
         if !closed {
             closed = true
             session.machine.connectionClosed()
+            authenticationDeadline?.cancel()
+            frameDeadline?.cancel()
+            session.releaseSubpackages(to: services.subpackageBudget)
             if let link { services.connections.close(link) }
             GatewayMetrics.connections.decrement()
         }
@@ -86,6 +108,15 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let progress = event as? FrameProgress {
+            frameDeadline?.cancel()
+            frameDeadline = nil
+            guard progress == .started, !closed else { return }
+            frameDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: services.frameTimeout) {
+                self.perform(self.session.machine.frameDeadlinePassed()[...], header: nil, context)
+            }
+            return
+        }
         guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else { return context.fireUserInboundEventTriggered(event) }
         for case .close(let reason) in session.machine.idleTimeoutElapsed() { Self.closing(reason, logger) }
         context.close(promise: nil)
@@ -102,21 +133,50 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
         switch item {
         case .frame(let frame):
             GatewayMetrics.frame(frame.header.messageID)
+            if case .part = frame.content, !session.machine.isAuthenticated {
+                // Nothing is buffered for a terminal that has not proved who it is.
+                return perform(session.machine.strayReceived(frame.header)[...], header: frame.header, context)
+            }
             askForMissingParts(terminal: frame.header, context)
+        case .unsupported(let header):
+            GatewayMetrics.frame(header.messageID)
+            return perform(session.machine.unsupportedReceived(header)[...], header: header, context)
         case .invalid(let error):
             GatewayMetrics.invalidFrame(error)
             if case .close(let reason)? = session.machine.invalidFrameReceived().first { return close(reason, context) }
         }
-        guard let (header, message) = session.accept(item, decoder: selection.decoder, logger: logger) else { return }
-        perform(session.machine.received(header, message)[...], header: header, context)
+        switch session.accept(item, decoder: selection.decoder, budget: services.subpackageBudget, logger: logger) {
+        case nil:
+            return
+        case .unsupported(let header)?:
+            perform(session.machine.unsupportedReceived(header)[...], header: header, context)
+        case .message(let header, let message)?:
+            perform(session.machine.received(header, message, gate: gate(header, message))[...], header: header, context)
+        }
+    }
+
+    /// What a registration or authentication must pass besides the registry: the attempt limits,
+    /// and for a registration, no live session of the same terminal on another connection.
+    private func gate(_ header: MessageHeader, _ message: Message) -> TerminalSessionStateMachine.Gate {
+        switch message {
+        case .registration, .authentication:
+            guard !session.machine.isAuthenticated else { return .open }
+            if services.attempts.isBlocked(phone: header.phone.description, address: address, now: .now) { return .throttled }
+            if case .registration = message, services.connections.isOnline(header.phone, otherThan: link) { return .liveSessionElsewhere }
+            return .open
+        default:
+            return .open
+        }
     }
 
     /// Performs actions until one must wait for its outcome; the rest follow it.
-    private func perform(_ actions: ArraySlice<Action>, header: MessageHeader, _ context: ChannelHandlerContext) {
+    /// `header` is the message's that the actions answer; nil for a timer's.
+    private func perform(_ actions: ArraySlice<Action>, header: MessageHeader?, _ context: ChannelHandlerContext) {
         var pending = actions
         while !closed, let action = pending.popFirst() {
             switch action {
             case .send(let message):
+                guard let header else { continue }
                 write(message, answering: header, context)
             case .lookUpRegistration(let phone, let registration):
                 let identity = TerminalIdentity(
@@ -132,14 +192,22 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
                 let registry = services.registry
                 return wait(for: { $0.completeWithTask { try await registry.authenticate(phone: phone.description, authCode: code) } }, then: pending, header, context) {
                     let terminal = try $0.get()
-                    self.authenticated(terminal, header: header)
+                    if let header { self.authenticated(terminal, header: header) }
                     return self.session.machine.authenticationDecided(terminal != nil)
                 }
             case .store(let serial, let messageID, let reports):
                 guard let terminal = session.terminal else { continue }
                 let backfill = messageID == Message.ID.locationBatch
                 let records = reports.map { GatewayServer.record($0, terminal: terminal.id, backfill: backfill, profile: session.profile) }
-                let (raised, alarm) = GatewayServer.raisedAlarms(reports, after: session.lastAlarm, terminal: terminal.id)
+                // A report dated too far ahead is stored (the store quarantines it) but raises no
+                // alarm and moves no alarm state.
+                let now = services.now()
+                let believable = reports.filter { !GNSSTimeSanity.isAhead($0.time.epochSeconds, now: now) }
+                if believable.count < reports.count {
+                    GatewayMetrics.reportsAheadOfClock.increment(by: reports.count - believable.count)
+                    logger.warning("report dated ahead of the server's clock; no event", metadata: ["count": "\(reports.count - believable.count)"])
+                }
+                let (raised, alarm) = GatewayServer.raisedAlarms(believable, after: session.lastAlarm, terminal: terminal.id)
                 let (sink, events) = (services.sink, services.events)
                 return wait(for: { promise in
                     sink.store(records) { stored in
@@ -172,7 +240,13 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
                     return self.session.machine.mediaDurable(mediaID: upload.event.mediaID)
                 }
             case .deliverAnswer(let replySerial, let answer):
+                guard let header else { continue }
                 services.connections.deliver(answer, from: header.phone, replySerial: replySerial)
+            case .refused(let phone, let refusal):
+                refused(phone, refusal)
+            case .dropped(let messageID):
+                GatewayMetrics.droppedBeforeAuthentication.increment()
+                logger.debug("message before authentication dropped", metadata: ["msgId": "\(FrameJSON.messageID(messageID))"])
             case .close(let reason):
                 return close(reason, context)
             }
@@ -184,7 +258,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     /// they, the `rest`, and the frames that arrived meanwhile have been handled. An outcome
     /// `then` throws (the registry failing) ends the connection; the terminal comes back.
     private func wait<Outcome: Sendable>(
-        for start: (EventLoopPromise<Outcome>) -> Void, then rest: ArraySlice<Action>, _ header: MessageHeader, _ context: ChannelHandlerContext,
+        for start: (EventLoopPromise<Outcome>) -> Void, then rest: ArraySlice<Action>, _ header: MessageHeader?, _ context: ChannelHandlerContext,
         _ next: @escaping (Result<Outcome, any Error>) throws -> [Action]
     ) {
         waiting = true
@@ -228,6 +302,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     private func authenticated(_ terminal: AuthenticatedTerminal?, header: MessageHeader) {
         session.terminal = terminal
         guard let terminal, let link else { return }
+        authenticationDeadline?.cancel()
         logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"])
         session.lastAlarm = AlarmFlags(rawValue: terminal.alarm)
         services.connections.attach(link, as: header)
@@ -245,7 +320,25 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
         for frame in link.frames(message, answering: header) { context.write(wrapOutboundOut(frame), promise: nil) }
     }
 
+    /// A refused registration or authentication: counted, logged with the address, and counted
+    /// against the phone and the address, unless it was refused only because the terminal is
+    /// online elsewhere (nothing was guessed; the genuine terminal reconnecting over a session
+    /// the gateway has not seen die yet must not be throttled for it).
+    private func refused(_ phone: TerminalPhone, _ refusal: TerminalSessionStateMachine.Refusal) {
+        let reason: String
+        switch refusal {
+        case .registration(let result): reason = "registration_\(result.rawValue)"
+        case .authentication: reason = "authentication"
+        }
+        GatewayMetrics.refused(reason)
+        if refusal != .registration(.terminalAlreadyRegistered) {
+            services.attempts.recordFailure(phone: phone.description, address: address, now: .now)
+        }
+        logger.warning("terminal refused", metadata: ["phone": "\(phone)", "reason": "\(reason)", "address": "\(address)"])
+    }
+
     private func close(_ reason: TerminalSessionStateMachine.CloseReason, _ context: ChannelHandlerContext) {
+        if reason == .throttled { logger.warning("too many failures for this phone or address; closing", metadata: ["address": "\(address)"]) }
         Self.closing(reason, logger)
         // What was written goes out first (a logout's acknowledgement).
         context.flush()
@@ -256,7 +349,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     /// then give up on them. Checked whenever the terminal sends something.
     private func askForMissingParts(terminal: MessageHeader, _ context: ChannelHandlerContext) {
         guard session.assembler.messagesInProgress > 0 else { return }
-        for expiry in session.assembler.expire(now: .now) {
+        for expiry in session.expireSubpackages(now: .now, budget: services.subpackageBudget) {
             switch expiry {
             case .resend(_, let request):
                 write(.resendRequest(request), answering: terminal, context)

@@ -6,9 +6,13 @@ import JT808
 ///
 /// `unauthenticated` -> (0x0100 -> registry -> 0x8100) -> `unauthenticated`
 ///                   -> (0x0102 -> registry -> 0x8001) -> `authenticated` -> `closed`.
-/// Before authentication only registration and authentication are accepted; anything else, a
-/// refused registration or a wrong auth code counts as a failure, and after `maximumFailures` the
-/// connection is closed. Reports are acknowledged only when the sink says they are durable.
+/// Before authentication only registration, authentication and logout are processed; anything
+/// else (reports, sub-packages, media) is dropped unanswered, as is garbage. A refused
+/// registration, a wrong auth code and a dropped message each count as a failure, and after
+/// `maximumFailures` the connection is closed; a phone or address that failed too often
+/// elsewhere (`Gate.throttled`) is closed at once, and a phone whose terminal is online on
+/// another connection may not register (0x8100 result 3). Reports are acknowledged only when the
+/// sink says they are durable; a message id the gateway does not handle is answered "unsupported".
 public struct TerminalSessionStateMachine: Sendable {
     public enum State: Equatable, Sendable {
         case unauthenticated(failures: Int)
@@ -21,6 +25,16 @@ public struct TerminalSessionStateMachine: Sendable {
     public enum Pending: Equatable, Sendable {
         case registration(MessageHeader)
         case authentication(MessageHeader)
+    }
+
+    /// What the gateway knows of a registration's or authentication's phone and address, beside
+    /// the message itself.
+    public enum Gate: Equatable, Sendable {
+        case open
+        /// Too many failures for this phone or from this address lately (`AttemptLimiter`).
+        case throttled
+        /// The phone's terminal has an authenticated session on another connection.
+        case liveSessionElsewhere
     }
 
     /// What the handler must do.
@@ -37,12 +51,26 @@ public struct TerminalSessionStateMachine: Sendable {
         case storeMedia(MultimediaUpload)
         /// Hand a terminal's answer to the downlink command waiting for it.
         case deliverAnswer(replySerial: UInt16, Message)
+        /// A registration or authentication was refused: count it, log it with the address, and
+        /// count it against the phone and the address (`AttemptLimiter`).
+        case refused(TerminalPhone, Refusal)
+        /// A message that is not processed before authentication was dropped: count it.
+        case dropped(messageID: UInt16)
         /// Close the connection, saying why (for logs and counters).
         case close(CloseReason)
     }
 
+    public enum Refusal: Equatable, Sendable {
+        case registration(RegistrationResponse.Result)
+        case authentication
+    }
+
     public enum CloseReason: Equatable, Sendable {
         case tooManyFailures
+        case throttled
+        case notAuthenticatedInTime
+        /// A frame that started did not complete in time (bytes dripping in to hold the connection).
+        case slowFrame
         case loggedOut
         case idle
     }
@@ -54,25 +82,42 @@ public struct TerminalSessionStateMachine: Sendable {
         self.maximumFailures = maximumFailures
     }
 
-    /// A message arrived.
-    public mutating func received(_ header: MessageHeader, _ message: Message) -> [Action] {
+    public var isAuthenticated: Bool {
+        if case .authenticated = state { return true }
+        return false
+    }
+
+    /// A message arrived; `gate` matters for a registration or an authentication before the
+    /// session is authenticated.
+    public mutating func received(_ header: MessageHeader, _ message: Message, gate: Gate = .open) -> [Action] {
         switch state {
         case .closed:
             return []
         case .awaitingRegistry:
             // One request at a time before authentication: a terminal that does not wait for
             // its answer is misbehaving.
-            return failure(header)
+            return strayReceived(header)
         case .unauthenticated(let failures):
-            switch message {
-            case .registration(let registration):
+            switch (message, gate) {
+            case (.registration, .throttled), (.authentication, .throttled):
+                state = .closed
+                return [.close(.throttled)]
+            case (.registration, .liveSessionElsewhere):
+                // Another connection may not re-register a terminal that is online: the genuine
+                // session and its auth code stay as they are.
+                let response = RegistrationResponse(replySerial: header.serial, result: .terminalAlreadyRegistered, authCode: nil)
+                return [.send(.registrationResponse(response)), .refused(header.phone, .registration(.terminalAlreadyRegistered))] + fail(failures)
+            case (.registration(let registration), _):
                 state = .awaitingRegistry(.registration(header), failures: failures)
                 return [.lookUpRegistration(header.phone, registration)]
-            case .authentication(let authentication):
+            case (.authentication(let authentication), _):
                 state = .awaitingRegistry(.authentication(header), failures: failures)
                 return [.checkAuthentication(header.phone, authentication.authCode)]
+            case (.logout, _):
+                state = .closed
+                return [.send(ack(header, .success)), .close(.loggedOut)]
             default:
-                return failure(header)
+                return strayReceived(header)
             }
         case .authenticated(let phone):
             return authenticated(phone, header, message)
@@ -103,10 +148,29 @@ public struct TerminalSessionStateMachine: Sendable {
         case .registration, .authentication:
             // Re-registering or re-authenticating on a live session: acknowledge, stay as is.
             return [.send(ack(header, .success))]
-        case .encrypted:
-            return [.send(ack(header, .unsupported))]
-        default:
+        case .heartbeat, .attributes, .multimediaEvent, .passthrough:
             return [.send(ack(header, .success))]
+        default:
+            // Encrypted bodies, and the platform's own messages sent back: "unsupported" stops
+            // the terminal resending them.
+            return unsupportedReceived(header)
+        }
+    }
+
+    /// A frame whose message id the gateway does not decode arrived. After authentication it is
+    /// answered "unsupported"; before, it is dropped like any other.
+    public mutating func unsupportedReceived(_ header: MessageHeader) -> [Action] {
+        guard isAuthenticated else { return strayReceived(header) }
+        return [.send(ack(header, .unsupported))]
+    }
+
+    /// A message that is not processed in this state (before authentication: anything but
+    /// registration, authentication and logout, sub-packages included) is dropped unanswered and
+    /// counted; after a few the connection closes.
+    public mutating func strayReceived(_ header: MessageHeader) -> [Action] {
+        switch state {
+        case .unauthenticated, .awaitingRegistry: return [.dropped(messageID: header.messageID)] + countFailure()
+        case .authenticated, .closed: return []
         }
     }
 
@@ -114,6 +178,24 @@ public struct TerminalSessionStateMachine: Sendable {
     /// client sending garbage is dropped); after it, the terminal keeps its session.
     public mutating func invalidFrameReceived() -> [Action] {
         countFailure()
+    }
+
+    /// The time allowed to authenticate (from the connection's start) ran out.
+    public mutating func authenticationDeadlinePassed() -> [Action] {
+        switch state {
+        case .unauthenticated, .awaitingRegistry:
+            state = .closed
+            return [.close(.notAuthenticatedInTime)]
+        case .authenticated, .closed:
+            return []
+        }
+    }
+
+    /// A frame started and did not complete in the time allowed.
+    public mutating func frameDeadlinePassed() -> [Action] {
+        guard state != .closed else { return [] }
+        state = .closed
+        return [.close(.slowFrame)]
     }
 
     /// The registry decided on a registration: `authCode` when accepted.
@@ -124,7 +206,7 @@ public struct TerminalSessionStateMachine: Sendable {
             state = .unauthenticated(failures: failures)
             return [response]
         }
-        return [response] + fail(failures)
+        return [response, .refused(header.phone, .registration(result))] + fail(failures)
     }
 
     /// The registry decided on an authentication.
@@ -134,7 +216,7 @@ public struct TerminalSessionStateMachine: Sendable {
             state = .authenticated(header.phone)
             return [.send(ack(header, .success))]
         }
-        return [.send(ack(header, .failure))] + fail(failures)
+        return [.send(ack(header, .failure)), .refused(header.phone, .authentication)] + fail(failures)
     }
 
     /// The sink made a stored message durable: acknowledge it now, not before.
@@ -163,14 +245,6 @@ public struct TerminalSessionStateMachine: Sendable {
 
     private func ack(_ header: MessageHeader, _ result: ResponseResult) -> Message {
         .platformResponse(GeneralResponse(replySerial: header.serial, replyID: header.messageID, result: result))
-    }
-
-    /// Refuses a message before authentication.
-    private mutating func failure(_ header: MessageHeader) -> [Action] {
-        switch state {
-        case .unauthenticated, .awaitingRegistry: return [.send(ack(header, .failure))] + countFailure()
-        case .authenticated, .closed: return []
-        }
     }
 
     /// One more failure before authentication, in either state (a pending registry answer

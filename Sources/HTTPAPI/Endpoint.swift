@@ -107,7 +107,9 @@ extension Endpoint {
                 try type.check(JSONValue(parameter: text, as: type), at: parameter.name, in: schemas)
             }
         } catch let error as FieldError {
-            throw Problem.invalid(error.field, "must be \(error.expected)")
+            // A parameter is named whole, also when one item of its list is at fault.
+            let name = String(error.field.prefix { $0 != "." })
+            throw Problem.invalid(name, name == error.field ? "must be \(error.expected)" : "\(error.field) must be \(error.expected)")
         }
         guard let body else { return }
         let bytes = try await request.collectBody(upTo: context.maxUploadSize)
@@ -132,6 +134,7 @@ extension JSONValue {
         case .integer, .number:
             if let n = Int64(text) { self = .integer(n) } else if let x = Double(text) { self = .number(x) } else { self = .string(text) }
         case .boolean: self = text == "true" ? .bool(true) : text == "false" ? .bool(false) : .string(text)
+        case .array(let items, _): self = .array(text.split(separator: ",", omittingEmptySubsequences: false).map { JSONValue(parameter: String($0), as: items) })
         default: self = .string(text)
         }
     }

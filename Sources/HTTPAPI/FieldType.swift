@@ -20,8 +20,9 @@ indirect enum FieldType: Equatable, Sendable {
     case date
     case oneOf([String])
     case anyObject
-    case array(FieldType, maxItems: Int)
-    case map(FieldType, maxEntries: Int)
+    case array(FieldType, count: ClosedRange<Int>)
+    /// An object of named values: its names one of `keys` when given.
+    case map(FieldType, keys: [String]?, maxEntries: Int)
     case reference(String)
 
     /// Bounds a real fleet needs, by what a number counts.
@@ -40,20 +41,30 @@ indirect enum FieldType: Equatable, Sendable {
         "longitude": .number(-180...180),
         "name": .string(length: 1...200, pattern: nil),
         "text": .string(length: 1...2000, pattern: nil),
-        "phone": .string(length: 5...24, pattern: #"^\+?[0-9][0-9 -]{3,22}[0-9]$"#),
-        "month": .string(length: 7...7, pattern: #"^[0-9]{4}-(0[1-9]|1[0-2])$"#),
+        // 5 to 20 digits as people write them: a leading +, single spaces or dashes between.
+        "phone": .string(length: 5...40, pattern: #"^\+?[0-9]([ -]?[0-9]){4,19}$"#),
+        // Within the calendar's years, 1900 to 2199.
+        "month": .string(length: 7...7, pattern: #"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"#),
     ]
 
     static let defaultMaxItems = 1000
     /// PostgreSQL's text cannot hold NUL: a request's text never carries one.
     static let noNUL = #"^[^\u0000]*$"#
+    /// The calendar's days run from 1900 to 2199.
+    static let calendarYears = #"^(19|20|21)[0-9]{2}-"#
 
     init(_ shorthand: String) {
         let type = shorthand.hasSuffix("?") ? String(shorthand.dropLast()) : shorthand
-        if type.hasPrefix("[") {
-            self = .array(FieldType(String(type.dropFirst().dropLast())), maxItems: Self.defaultMaxItems)
+        if type.hasPrefix("["), let close = type.lastIndex(of: "]") {
+            // `[T]`, or `[T](a...b)` with the number of items.
+            let items = FieldType(String(type[type.index(after: type.startIndex)..<close]))
+            let bounds = type[type.index(after: close)...].dropFirst().dropLast().components(separatedBy: "...")
+            self = .array(items, count: bounds.count == 2 ? Int(bounds[0])!...Int(bounds[1])! : 0...Self.defaultMaxItems)
         } else if type.hasPrefix("{") {
-            self = .map(FieldType(String(type.dropFirst().dropLast())), maxEntries: Self.defaultMaxItems)
+            // `{T}`, or `{a|b: T}` with the names it may have.
+            let inner = type.dropFirst().dropLast().components(separatedBy: ": ")
+            let keys = inner.count == 2 ? inner[0].components(separatedBy: "|") : nil
+            self = .map(FieldType(inner[inner.count - 1]), keys: keys, maxEntries: keys?.count ?? Self.defaultMaxItems)
         } else if let alias = Self.aliases[type] {
             self = alias
         } else if let open = type.firstIndex(of: "("), type.hasSuffix(")") {
@@ -100,11 +111,17 @@ indirect enum FieldType: Equatable, Sendable {
             return ["type": "number", "minimum": range.lowerBound, "maximum": range.upperBound]
         case .boolean: return ["type": "boolean"]
         case .dateTime: return ["type": "string", "format": "date-time"]
-        case .date: return ["type": "string", "format": "date"]
+        case .date: return ["type": "string", "format": "date", "pattern": Self.calendarYears]
         case .oneOf(let values): return ["type": "string", "enum": values]
         case .anyObject: return ["type": "object"]
-        case .array(let items, let maxItems): return ["type": "array", "items": items.jsonSchema, "maxItems": maxItems]
-        case .map(let values, let maxEntries): return ["type": "object", "additionalProperties": values.jsonSchema, "maxProperties": maxEntries]
+        case .array(let items, let count):
+            var schema: [String: Any] = ["type": "array", "items": items.jsonSchema, "maxItems": count.upperBound]
+            if count.lowerBound > 0 { schema["minItems"] = count.lowerBound }
+            return schema
+        case .map(let values, let keys, let maxEntries):
+            var schema: [String: Any] = ["type": "object", "additionalProperties": values.jsonSchema, "maxProperties": maxEntries]
+            if let keys { schema["propertyNames"] = ["enum": keys] }
+            return schema
         case .reference(let name): return ["$ref": "#/components/schemas/\(name)"]
         }
     }
@@ -116,7 +133,7 @@ indirect enum FieldType: Equatable, Sendable {
         case .number(let range): return range.upperBound < .greatestFiniteMagnitude
         case .anyObject: return false
         case .array(let items, _): return items.isBounded(in: schemas, seen: seen)
-        case .map(let values, _): return values.isBounded(in: schemas, seen: seen)
+        case .map(let values, _, _): return values.isBounded(in: schemas, seen: seen)
         case .reference(let name):
             guard !seen.contains(name), let properties = schemas[name] else { return seen.contains(name) }
             return properties.values.allSatisfy { FieldType($0).isBounded(in: schemas, seen: seen.union([name])) }
@@ -155,16 +172,21 @@ extension FieldType {
         case (.dateTime, .string(let text)):
             guard RFC3339.date(text) != nil else { throw fail("a time as RFC 3339 with its offset, e.g. 2026-11-22T08:00:00+08:00") }
         case (.date, .string(let text)):
-            guard RFC3339.isFullDate(text) else { throw fail("a day as YYYY-MM-DD") }
+            guard RFC3339.isFullDate(text), text.range(of: Self.calendarYears, options: .regularExpression) != nil else {
+                throw fail("a day as YYYY-MM-DD, 1900 to 2199")
+            }
         case (.oneOf(let values), .string(let text)):
             guard values.contains(text) else { throw fail("one of \(values.joined(separator: ", "))") }
         case (.anyObject, .object): break
-        case (.array(let items, let maxItems), .array(let elements)):
-            guard elements.count <= maxItems else { throw fail("at most \(maxItems) items") }
+        case (.array(let items, let count), .array(let elements)):
+            guard count.contains(elements.count) else { throw fail("\(count.lowerBound) to \(count.upperBound) items") }
             for (index, element) in elements.enumerated() { try items.check(element, at: Self.join(field, "\(index)"), in: schemas) }
-        case (.map(let values, let maxEntries), .object(let members)):
+        case (.map(let values, let keys, let maxEntries), .object(let members)):
             guard members.count <= maxEntries else { throw fail("at most \(maxEntries) entries") }
-            for (key, member) in members.sorted(by: { $0.key < $1.key }) { try values.check(member, at: Self.join(field, key), in: schemas) }
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                if let keys, !keys.contains(key) { throw FieldError(field: Self.join(field, key), expected: "named one of \(keys.joined(separator: ", "))") }
+                try values.check(member, at: Self.join(field, key), in: schemas)
+            }
         case (.reference(let name), _):
             guard let properties = schemas[name] else { preconditionFailure("no schema \(name)") }
             guard case .object(let members) = value else { throw fail("an object") }

@@ -82,7 +82,21 @@ public struct FleetAPI: Sendable {
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: Authentication(sessions: sessions, refusals: refusals))
+        let endpoints = endpoints
         for endpoint in endpoints { router.add(endpoint) }
+        // A method a path does not serve is 405 with the methods it does, not 404.
+        for (path, served) in Dictionary(grouping: endpoints, by: \.routerPath) {
+            let allowed = served.map(\.method)
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
+            // QUERY: the safe method with a body of the HTTP working group's draft.
+            let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .options, .trace, .head, HTTPRequest.Method("QUERY")!]
+            for method in methods where !allowed.contains(method) {
+                if method == .head, allowed.contains(.get) { continue }
+                router.on(RouterPath(path), method: method) { _, _ in
+                    Response(status: .methodNotAllowed, headers: [.allow: allow])
+                }
+            }
+        }
         return router
     }
 

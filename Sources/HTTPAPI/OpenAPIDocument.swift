@@ -27,7 +27,7 @@ enum OpenAPIDocument {
             "maintenance": "[MaintenanceRecord]",
         ],
         "InsuranceRecord": [
-            "id": "integer?", "kind": "compulsoryTraffic|thirdPartyLiability|vehicleDamage|seat|carrierLiability", "insurer": "string(1...100)", "amountFen": "price",
+            "id": "id?", "kind": "compulsoryTraffic|thirdPartyLiability|vehicleDamage|seat|carrierLiability", "insurer": "string(1...100)", "amountFen": "price",
             "startsAt": "date-time", "expiresAt": "date-time",
         ],
         "InspectionRecord": [
@@ -43,7 +43,7 @@ enum OpenAPIDocument {
         "Pairing": ["plate": "string(1...16)"],
         "DriverFile": [
             "id": "id?", "name": "string(1...50)", "phone": "phone", "birthDate": "date", "serviceSince": "date", "licenceNumber": "string(1...32)",
-            "licenceClasses": "[string(1...4)]", "licenceExpiry": "date", "points": "integer(0...12)?", "lastMajorAccident": "date?", "criminalRecord": "boolean?",
+            "licenceClasses": "[string(1...4)](1...20)", "licenceExpiry": "date", "points": "integer(0...12)?", "lastMajorAccident": "date?", "criminalRecord": "boolean?",
             "backgroundCheckedAt": "date?", "reserve": "boolean?", "userID": "id?", "vehicleID": "id?",
         ],
         "DriverSummary": ["file": "DriverFile", "eligible": "boolean", "reasons": "[string]"],
@@ -169,7 +169,7 @@ enum OpenAPIDocument {
             "kind": "halfDay|fullDay|transfer", "hours": "integer(1...24)", "kilometres": "integer(1...10000)", "priceFen": "integer(1...10000000000)",
         ],
         "Agreement": [
-            "discountBasisPoints": "basisPoints", "capFen": "{integer(1...10000000000)}", "cancellation": "CancellationRules", "mealsFenPerDay": "integer(0...10000000)",
+            "discountBasisPoints": "basisPoints", "capFen": "{halfDay|fullDay|transfer: integer(1...10000000000)}", "cancellation": "CancellationRules", "mealsFenPerDay": "integer(0...10000000)",
             "lodgingFenPerNight": "integer(0...10000000)",
         ],
         "CancellationRules": ["freeNotice": "integer(0...2592000)", "latePercent": "percent", "onSitePercent": "percent"],
@@ -223,10 +223,15 @@ enum OpenAPIDocument {
                 operation["description"] = "Roles: " + endpoint.roles.map(\.rawValue).joined(separator: ", ") + "."
                 (responses["401"], responses["403"]) = (problem, problem)
             }
-            if endpoint.path.contains("{") { (responses["404"], responses["409"]) = (problem, problem) }
+            // What a signed-in caller may meet on any route: a record not found, a state that forbids it.
+            if !endpoint.roles.isEmpty || endpoint.path.contains("{") { (responses["404"], responses["409"]) = (problem, problem) }
             for status in endpoint.refusals { responses[String(status.code)] = problem }
-            let content: [String: Any]? = endpoint.returns.map { name in
+            var content: [String: Any]? = endpoint.returns.map { name in
                 name == "EventStream" ? ["text/event-stream": ["schema": ["type": "string"]]] : ["application/json": ["schema": schema(name)]]
+            }
+            // A `format` parameter offers the same content as CSV or as a page.
+            if let format = endpoint.query.first(where: { $0.name == "format" }), case .oneOf(let formats) = FieldType(format.type) {
+                for (name, type) in [("csv", "text/csv"), ("html", "text/html")] where formats.contains(name) { content?[type] = ["schema": ["type": "string"]] }
             }
             responses[String(endpoint.status.code)] = ["description": endpoint.status.reasonPhrase, "content": content ?? [:]]
             operation["responses"] = responses
@@ -235,7 +240,12 @@ enum OpenAPIDocument {
             }
             let parameters: [[String: Any]] =
                 endpoint.pathParameters.map { ["name": $0, "in": "path", "required": true, "schema": pathParameterType($0).jsonSchema] }
-                + endpoint.query.map { ["name": $0.name, "in": "query", "description": $0.description, "schema": schema($0.type)] }
+                + endpoint.query.map { parameter in
+                    var described: [String: Any] = ["name": parameter.name, "in": "query", "description": parameter.description, "schema": schema(parameter.type)]
+                    // A list is written comma-separated: `state=confirmed,matched`.
+                    if case .array = FieldType(parameter.type) { (described["style"], described["explode"]) = ("form", false) }
+                    return described
+                }
             if !parameters.isEmpty { operation["parameters"] = parameters }
             paths[endpoint.path, default: [:]][endpoint.method.rawValue.lowercased()] = operation
         }

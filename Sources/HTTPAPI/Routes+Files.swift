@@ -209,17 +209,6 @@ extension FleetAPI {
 
     static func validate(_ file: DriverFile) throws {
         try require(!file.name.trimmingCharacters(in: .whitespaces).isEmpty, "name", "not blank")
-        try require(PhoneNumber.isValid(file.phone), "phone", "5 to 20 digits, optionally with + and -")
-        try require(!file.licenceClasses.isEmpty, "licenceClasses", "at least one class, e.g. C1")
         try require(file.birthDate < file.serviceSince, "serviceSince", "after the birth date")
-    }
-}
-
-/// A phone number as people write it: digits, with an optional leading + and dashes or spaces.
-enum PhoneNumber {
-    static func isValid(_ text: String) -> Bool {
-        let digits = text.filter(\.isNumber)
-        let allowed = text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "-" || $0 == " " || $0 == "+") }
-        return allowed && (5...20).contains(digits.count) && !text.dropFirst().contains("+")
     }
 }

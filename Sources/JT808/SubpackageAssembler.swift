@@ -51,15 +51,25 @@ public struct SubpackageAssembler<Instant: InstantProtocol>: Sendable where Inst
         var deadline: Instant
         var resends: Int
         var firstSerial: UInt16
+        /// When its first part came, in arrival order: the oldest is evicted first.
+        var sequence: Int
     }
 
     public let limits: Limits
     private var pending: [Key: Pending] = [:]
     public private(set) var bufferedBytes = 0
+    /// Messages in progress evicted to make room for newer parts.
+    public private(set) var evictedMessages = 0
+    private var nextSequence = 0
 
     public init(limits: Limits = Limits()) { self.limits = limits }
 
     public var messagesInProgress: Int { pending.count }
+
+    /// The message a part belongs to; nil for a frame that is not a part.
+    public static func key(of header: MessageHeader) -> Key? {
+        header.packet.map { Key(phone: header.phone, messageID: header.messageID, total: $0.total) }
+    }
 
     public mutating func add(header: MessageHeader, part: [UInt8], now: Instant) -> Outcome {
         guard let packet = header.packet, packet.total > 0, packet.index >= 1, packet.index <= packet.total else {
@@ -71,14 +81,18 @@ public struct SubpackageAssembler<Instant: InstantProtocol>: Sendable where Inst
             whole.packet = nil
             return .complete(whole, part)
         }
-        var entry = pending[key] ?? Pending(header: header, parts: [:], bytes: 0, deadline: now.advanced(by: limits.timeout), resends: 0, firstSerial: header.serial &- (packet.index &- 1))
+        if pending[key] == nil { nextSequence += 1 }
+        var entry = pending[key] ?? Pending(
+            header: header, parts: [:], bytes: 0, deadline: now.advanced(by: limits.timeout), resends: 0, firstSerial: header.serial &- (packet.index &- 1),
+            sequence: nextSequence
+        )
         if entry.parts[packet.index] == nil {
-            guard entry.bytes + part.count <= limits.maximumMessageBytes else {
+            guard entry.bytes + part.count <= min(limits.maximumMessageBytes, limits.maximumTotalBytes) else {
                 drop(key)
                 return .rejected(JT808Error(.frameTooLong, "message 0x\(String(header.messageID, radix: 16)) exceeds \(limits.maximumMessageBytes) bytes"))
             }
-            guard bufferedBytes + part.count <= limits.maximumTotalBytes, pending[key] != nil || pending.count < limits.maximumMessages else {
-                return .rejected(JT808Error(.frameTooLong, "sub-package buffer full (\(pending.count) messages, \(bufferedBytes) bytes)"))
+            while bufferedBytes + part.count > limits.maximumTotalBytes || (pending[key] == nil && pending.count >= limits.maximumMessages) {
+                guard evictOldest(sparing: key) else { break }
             }
             entry.parts[packet.index] = part
             entry.bytes += part.count
@@ -120,6 +134,16 @@ public struct SubpackageAssembler<Instant: InstantProtocol>: Sendable where Inst
             }
         }
         return out
+    }
+
+    /// Drops the message in progress that started first (other than `sparing`, whose part is
+    /// being added); false when there is none.
+    @discardableResult
+    public mutating func evictOldest(sparing: Key? = nil) -> Bool {
+        guard let oldest = pending.filter({ $0.key != sparing }).min(by: { $0.value.sequence < $1.value.sequence })?.key else { return false }
+        drop(oldest)
+        evictedMessages += 1
+        return true
     }
 
     private mutating func drop(_ key: Key) {

@@ -4,41 +4,94 @@ import PostgresNIO
 
 /// Keeps the day partitions of `positions`: creates those of the retention window and the days
 /// ahead, drops those older than the window (whole tables, so the cost does not grow with their
-/// size). Runs `fleet_maintain_positions` (Sql/0002_positions.sql).
+/// size) and purges the quarantine as old. Runs `fleet_maintain_positions` (Sql/0013).
+///
+/// A clock that jumped ahead must not erase the fleet's history: one run drops at most
+/// `maximumDropDays` partitions, and none when more are due (they are reported as withheld).
 public struct PositionRetention: Sendable {
     /// Days of history kept before today (180: the track must be queryable that long).
     public var retentionDays: Int
     /// Days created ahead of today, so that a report never waits for its partition.
     public var aheadDays: Int
+    /// Day partitions one run may drop (normally one a day; two leave room for a missed run).
+    public var maximumDropDays: Int
 
-    public init(retentionDays: Int = 180, aheadDays: Int = 3) {
+    /// The shortest retention a server accepts: tracks must stay queryable for 180 days.
+    public static let minimumRetentionDays = 180
+
+    public init(retentionDays: Int = 180, aheadDays: Int = 3, maximumDropDays: Int = 2) {
         self.retentionDays = retentionDays
         self.aheadDays = aheadDays
+        self.maximumDropDays = maximumDropDays
+    }
+
+    /// A misconfigured retention, refused at start.
+    public struct ConfigurationError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The retention `FLEET_RETENTION_DAYS` and `FLEET_RETENTION_MAX_DROP_DAYS` ask for: fewer
+    /// than 180 days, or values that are not whole numbers, are refused with the reason.
+    public static func fromEnvironment(_ env: [String: String]) throws -> PositionRetention {
+        var retention = PositionRetention()
+        if let text = env["FLEET_RETENTION_DAYS"] {
+            guard let days = Int(text), days >= minimumRetentionDays else {
+                throw ConfigurationError(description: "FLEET_RETENTION_DAYS=\(text) refused: positions must be kept at least \(minimumRetentionDays) days")
+            }
+            retention.retentionDays = days
+        }
+        if let text = env["FLEET_RETENTION_MAX_DROP_DAYS"] {
+            guard let days = Int(text), days >= 0 else {
+                throw ConfigurationError(description: "FLEET_RETENTION_MAX_DROP_DAYS=\(text) refused: a number of days, 0 or more")
+            }
+            retention.maximumDropDays = days
+        }
+        return retention
     }
 
     public struct Outcome: Sendable, Equatable {
         public var created: [String]
         public var dropped: [String]
+        /// Partitions due to be dropped but kept: more than `maximumDropDays` were due.
+        public var withheld: [String]
+        /// Quarantined reports purged (received before the retention window).
+        public var purgedFromQuarantine: Int64
 
-        public init(created: [String], dropped: [String]) {
+        public init(created: [String], dropped: [String], withheld: [String] = [], purgedFromQuarantine: Int64 = 0) {
             self.created = created
             self.dropped = dropped
+            self.withheld = withheld
+            self.purgedFromQuarantine = purgedFromQuarantine
         }
     }
 
     /// Maintains the partitions as of `today`, a China-time calendar day (`YYYY-MM-DD`).
     public func maintain(client: PostgresClient, today: String, logger: Logger) async throws -> Outcome {
         var outcome = Outcome(created: [], dropped: [])
-        let rows = try await client.query(
-            "SELECT action, partition FROM fleet_maintain_positions(\(today)::date, \(retentionDays)::integer, \(aheadDays)::integer)",
-            logger: logger
-        )
-        for try await (action, partition) in rows.decode((String, String).self) {
-            if action == "dropped" { outcome.dropped.append(partition) } else { outcome.created.append(partition) }
+        let rows = try await client.query("""
+            SELECT action, partition, rows_affected
+            FROM fleet_maintain_positions(\(today)::date, \(retentionDays)::integer, \(aheadDays)::integer, \(maximumDropDays)::integer)
+            """, logger: logger)
+        for try await (action, partition, count) in rows.decode((String, String, Int64?).self) {
+            switch action {
+            case "dropped":
+                outcome.dropped.append(partition)
+                logger.notice("position partition dropped", metadata: ["partition": "\(partition)", "rows": "\(count ?? 0)", "today": "\(today)"])
+            case "withheld": outcome.withheld.append(partition)
+            case "purged": outcome.purgedFromQuarantine = count ?? 0
+            default: outcome.created.append(partition)
+            }
         }
-        if !outcome.created.isEmpty || !outcome.dropped.isEmpty {
+        if !outcome.withheld.isEmpty {
+            logger.error("position partitions not dropped: more are due than one run may drop (a clock that jumped?)", metadata: [
+                "due": "\(outcome.withheld.count)", "oldest": "\(outcome.withheld[0])", "maximum": "\(maximumDropDays)", "today": "\(today)",
+                "hint": "set FLEET_RETENTION_MAX_DROP_DAYS to allow it",
+            ])
+        }
+        if !outcome.created.isEmpty || !outcome.dropped.isEmpty || outcome.purgedFromQuarantine > 0 {
             logger.info("position partitions maintained", metadata: [
-                "created": "\(outcome.created.count)", "dropped": "\(outcome.dropped.count)", "today": "\(today)",
+                "created": "\(outcome.created.count)", "dropped": "\(outcome.dropped.count)", "quarantinePurged": "\(outcome.purgedFromQuarantine)",
+                "today": "\(today)",
             ])
         }
         return outcome

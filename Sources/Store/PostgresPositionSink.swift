@@ -15,9 +15,10 @@ import Synchronization
 /// it needs anyway for the tracks.
 ///
 /// What does not go into `positions` goes to `positions_quarantine` with its reason: reports
-/// outside the partitions' window (absurd clocks), a second, different report of a terminal for
-/// a second already stored (the first one stays; nothing is overwritten), and a report whose
-/// values PostgreSQL refuses (its extras are kept there as text).
+/// outside the partitions' window (absurd clocks) or more than ten minutes ahead of the server's
+/// clock (`GNSSTimeSanity`: never the vehicle's latest position), a second, different report of
+/// a terminal for a second already stored (the first one stays; nothing is overwritten), and a
+/// report whose values PostgreSQL refuses (its extras are kept there as text).
 ///
 /// `latest_positions` is not written with every batch (updating a row per terminal per batch
 /// costs as much as the COPY): the newest position of each terminal is kept here and written by
@@ -47,7 +48,9 @@ public struct PostgresPositionSink: PositionSink {
 
     public func store(_ positions: [PositionRecord]) async throws {
         guard !positions.isEmpty else { return }
-        let window = retention.window(now: now())
+        let now = self.now()
+        let window = retention.window(now: now)
+        let seconds = Int64(now.timeIntervalSince1970.rounded(.down))
         var kept: [PositionRecord] = []
         var quarantined: [Quarantined] = []
         var seen: [PositionKey: PositionRecord] = [:]
@@ -56,6 +59,8 @@ public struct PostgresPositionSink: PositionSink {
             if !window.contains(record.gnssTime) {
                 let reason = record.gnssTime < window.lowerBound ? "before the retention window" : "in the future"
                 quarantined.append(Quarantined(record: record, reason: reason))
+            } else if GNSSTimeSanity.isAhead(record.gnssTime, now: seconds) {
+                quarantined.append(Quarantined(record: record, reason: Self.ahead))
             } else if let first = seen[PositionKey(record)] {
                 if !first.isSameReport(as: record) { quarantined.append(Quarantined(record: record, reason: Self.conflict)) }
             } else {
@@ -89,6 +94,7 @@ public struct PostgresPositionSink: PositionSink {
         }
     }
 
+    static let ahead = "more than \(GNSSTimeSanity.maximumLead / 60) minutes ahead of the server's clock"
     static let conflict = "differs from the report stored for the same terminal and second"
 
     struct PositionKey: Hashable {

@@ -2,8 +2,9 @@ import Domain
 import Logging
 import PostgresNIO
 
-/// The vehicle registry in PostgreSQL: a terminal may register only if it is on file and bound
-/// to a vehicle; registering issues a fresh auth code, kept in `terminals`.
+/// The vehicle registry in PostgreSQL: a terminal may register only as what it was bound as
+/// (its terminal ID, its vehicle's plate or VIN: `TerminalOnFile`); registering issues a fresh
+/// auth code, kept in `terminals`. What a refused registration claimed is never written.
 public struct PostgresTerminalRegistry: TerminalRegistry {
     let client: PostgresClient
     let logger: Logger
@@ -14,21 +15,17 @@ public struct PostgresTerminalRegistry: TerminalRegistry {
     }
 
     public func register(_ identity: TerminalIdentity) async throws -> RegistrationDecision {
-        let rows = try await client.query("SELECT vehicle_id FROM terminals WHERE phone = \(identity.phone)", logger: logger)
-        var found = false
-        var vehicle: Int64?
-        for try await v in rows.decode(Int64?.self) {
-            found = true
-            vehicle = v
-        }
-        guard found else { return .terminalUnknown }
-        guard vehicle != nil else { return .vehicleUnknown }
-        let code = Self.newAuthCode()
-        try await client.query("""
-            UPDATE terminals SET auth_code = \(code), registered_at = now(), manufacturer = \(identity.manufacturer),
-                model = \(identity.model), terminal_id = \(identity.terminalID)
-            WHERE phone = \(identity.phone)
+        let rows = try await client.query("""
+            SELECT t.terminal_id, v.plate, v.vin FROM terminals t LEFT JOIN vehicles v ON v.id = t.vehicle_id WHERE t.phone = \(identity.phone)
             """, logger: logger)
+        var onFile: TerminalOnFile?
+        for try await (terminalID, plate, vin) in rows.decode((String?, String?, String?).self) {
+            onFile = TerminalOnFile(terminalID: terminalID, plate: plate, vin: vin)
+        }
+        guard let onFile else { return .terminalUnknown }
+        if let refusal = onFile.refusal(of: identity) { return refusal }
+        let code = Self.newAuthCode()
+        try await client.query("UPDATE terminals SET auth_code = \(code), registered_at = now() WHERE phone = \(identity.phone)", logger: logger)
         return .accepted(authCode: code)
     }
 
@@ -44,14 +41,17 @@ public struct PostgresTerminalRegistry: TerminalRegistry {
         return nil
     }
 
-    /// Makes sure a vehicle with `plate` exists and `phone`'s terminal is bound to it (fleet
-    /// provisioning: the demo, tests, imports).
-    public func bind(phone: String, plate: String) async throws {
+    /// Makes sure a vehicle with `plate` exists and `phone`'s terminal, whose terminal ID is
+    /// `terminalID`, is bound to it (fleet provisioning: `fleetd terminal bind`, the demo, tests,
+    /// imports). Binding again with another terminal ID (a replaced device) voids the old auth
+    /// code: the new device registers afresh.
+    public func bind(phone: String, plate: String, terminalID: String) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("INSERT INTO vehicles (plate) VALUES (\(plate)) ON CONFLICT (plate) DO NOTHING", logger: logger)
             try await connection.query("""
-                INSERT INTO terminals (phone, vehicle_id) SELECT \(phone), id FROM vehicles WHERE plate = \(plate)
-                ON CONFLICT (phone) DO UPDATE SET vehicle_id = EXCLUDED.vehicle_id
+                INSERT INTO terminals (phone, vehicle_id, terminal_id) SELECT \(phone), id, \(terminalID) FROM vehicles WHERE plate = \(plate)
+                ON CONFLICT (phone) DO UPDATE SET vehicle_id = EXCLUDED.vehicle_id, terminal_id = EXCLUDED.terminal_id,
+                    auth_code = CASE WHEN terminals.terminal_id IS DISTINCT FROM EXCLUDED.terminal_id THEN NULL ELSE terminals.auth_code END
                 """, logger: logger)
         }
     }

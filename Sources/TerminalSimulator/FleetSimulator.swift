@@ -18,7 +18,7 @@ public struct FleetSimulator: Sendable {
     ) {
         terminals = (1...max(1, count)).map { i in
             var terminal = SimulatedTerminal(
-                phone: Self.phone(i), plate: Self.plate(i),
+                phone: Self.phone(i), plate: Self.plate(i), terminalID: Self.terminalID(i),
                 route: Route(homeLatitude: home.latitude, homeLongitude: home.longitude, seed: UInt64(i)),
                 reportInterval: reportInterval
             )
@@ -30,6 +30,11 @@ public struct FleetSimulator: Sendable {
     public static func phone(_ i: Int) -> TerminalPhone {
         let digits = String(i)
         return TerminalPhone(digits: "1390" + String(repeating: "0", count: max(0, 7 - digits.count)) + digits, version: .v2013)!
+    }
+
+    /// The terminal ID the `i`-th terminal registers with: its phone's last 7 digits.
+    public static func terminalID(_ i: Int) -> String {
+        String(phone(i).description.suffix(7))
     }
 
     public static func plate(_ i: Int) -> String {

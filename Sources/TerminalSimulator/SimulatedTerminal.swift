@@ -53,6 +53,8 @@ public final class SimulationStatistics: Sendable {
 public struct SimulatedTerminal: Sendable {
     public var phone: TerminalPhone
     public var plate: String
+    /// What it registers as, and what the platform must have on file for it (`fleetd terminal bind`).
+    public var terminalID: String
     public var route: Route
     public var reportInterval: Duration
     /// Parameter 0x0002 of the standard: how long to wait for an answer before the first retry.
@@ -62,9 +64,14 @@ public struct SimulatedTerminal: Sendable {
     /// Where the vehicle is sent, if anywhere (the demo's crews drive to their jobs).
     public var steering: Steering?
 
-    public init(phone: TerminalPhone, plate: String, route: Route, reportInterval: Duration = .seconds(10), answerTimeout: Duration = .seconds(10), retries: Int = 3) {
+    /// `terminalID` is the phone's last 7 digits unless given.
+    public init(
+        phone: TerminalPhone, plate: String, terminalID: String? = nil, route: Route, reportInterval: Duration = .seconds(10),
+        answerTimeout: Duration = .seconds(10), retries: Int = 3
+    ) {
         self.phone = phone
         self.plate = plate
+        self.terminalID = terminalID ?? String(phone.description.suffix(7))
         self.route = route
         self.reportInterval = reportInterval
         self.answerTimeout = answerTimeout
@@ -129,7 +136,7 @@ public struct SimulatedTerminal: Sendable {
             }
             if state.values.withLock({ $0.authCode }) == nil {
                 let registration = Registration(
-                    province: 33, city: 200, manufacturer: "FLEET", model: "SIM-808", terminalID: String(phone.number.suffix(7)),
+                    province: 33, city: 200, manufacturer: "FLEET", model: "SIM-808", terminalID: terminalID,
                     plateColor: 5, plate: plate
                 )
                 try await outbound.write(ByteBuffer(bytes: state.frame(.registration(registration), phone: phone).bytes))

@@ -27,7 +27,7 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Folder for the private PostgreSQL cluster and other state. Default: $FLEET_DATA_DIR or .fleet")
     var dataDir: String?
 
-    var fleetConfiguration: FleetConfiguration { .fromEnvironment(databaseURL: databaseURL, dataDirectory: dataDir) }
+    var fleetConfiguration: FleetConfiguration { get throws { try .fromEnvironment(databaseURL: databaseURL, dataDirectory: dataDir) } }
 }
 
 func makeLogger() -> Logger {
@@ -55,7 +55,7 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         // The demo never touches a configured database: it always runs its own.
-        var configuration = FleetConfiguration.fromEnvironment(databaseURL: nil, dataDirectory: dataDir)
+        var configuration = try FleetConfiguration.fromEnvironment(databaseURL: nil, dataDirectory: dataDir)
         configuration.databaseURL = nil
         try await FleetServer.run(configuration, demoFleet: vehicles, logger: makeLogger())
     }
@@ -171,23 +171,31 @@ struct Terminal: AsyncParsableCommand {
 
     struct Bind: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Bind a terminal (its phone number) to a vehicle (its plate), creating the vehicle if it is new.",
-            discussion: "A terminal may register once it is bound; binding it to another plate moves it."
+            abstract: "Bind a terminal (its phone number and terminal ID) to a vehicle (its plate), creating the vehicle if it is new.",
+            discussion: """
+                A terminal may register once it is bound, and only with this terminal ID and the vehicle's plate (or VIN): \
+                knowing the phone number is not enough. Binding it to another plate moves it; binding another terminal ID \
+                (a replaced device) makes the new one register afresh.
+                """
         )
         @Option(help: "The terminal's phone number (JT/T 808 id), e.g. 013912345678.") var phone: String
         @Option(help: "The vehicle's plate, e.g. 浙B12345D.") var plate: String
+        @Option(help: "The terminal ID it registers with (0x0100; on its label or in its settings), e.g. 2345678.") var terminalID: String
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
             guard TerminalPhone(digits: phone, version: .v2013) != nil else { throw ValidationError("--phone must be 1 to 12 digits, e.g. 013912345678") }
             guard !plate.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--plate must not be empty") }
+            guard (1...30).contains(terminalID.count), terminalID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+                throw ValidationError("--terminal-id must be 1 to 30 letters and digits, e.g. 2345678")
+            }
         }
 
         func run() async throws {
             let logger = makeLogger()
             let phone = TerminalPhone(digits: phone, version: .v2013)!.description
             try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client, _ in
-                try await PostgresTerminalRegistry(client: client, logger: logger).bind(phone: phone, plate: plate)
+                try await PostgresTerminalRegistry(client: client, logger: logger).bind(phone: phone, plate: plate, terminalID: terminalID)
             }
             print("terminal \(phone) bound to \(plate)")
         }

@@ -16,7 +16,7 @@ import Testing
         try await TestPostgres.withDatabase { client, url in
             let fleet = FleetSimulator(count: 10, reportInterval: .seconds(1))
             let registry = PostgresTerminalRegistry(client: client, logger: TestPostgres.logger)
-            for t in fleet.terminals { try await registry.bind(phone: t.phone.description, plate: t.plate) }
+            for t in fleet.terminals { try await registry.bind(phone: t.phone.description, plate: t.plate, terminalID: t.terminalID) }
             let port = try EmbeddedPostgres.freePort()
             var server = try Fleetd.serve(url, gatewayPort: port)
             try await Fleetd.waitUntilListening(port)

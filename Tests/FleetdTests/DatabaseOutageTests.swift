@@ -25,7 +25,7 @@ import Testing
         let fleet = FleetSimulator(count: 10, reportInterval: .seconds(1))
         try await TestPostgres.withClient(url) { client in
             let registry = PostgresTerminalRegistry(client: client, logger: TestPostgres.logger)
-            for t in fleet.terminals { try await registry.bind(phone: t.phone.description, plate: t.plate) }
+            for t in fleet.terminals { try await registry.bind(phone: t.phone.description, plate: t.plate, terminalID: t.terminalID) }
         }
 
         let statistics = SimulationStatistics()

@@ -136,4 +136,10 @@ extension Fleetd {
         let serve = try Fleetd.run(["serve", "--database-url", "postgres://nobody@127.0.0.1:1/none"], environment: ["FLEET_VAT_RATES": "package=9%"])
         #expect(serve.status != 0 && serve.err.contains("FLEET_VAT_RATES") && serve.err.contains("kind=basisPoints"), "\(serve)")
     }
+
+    /// Issue 14: a retention shorter than the 180 days tracks must be kept is refused at start.
+    @Test func aShortRetentionStopsTheServerWithTheReason() throws {
+        let serve = try Fleetd.run(["serve", "--database-url", "postgres://nobody@127.0.0.1:1/none"], environment: ["FLEET_RETENTION_DAYS": "30"])
+        #expect(serve.status != 0 && serve.err.contains("FLEET_RETENTION_DAYS=30 refused") && serve.err.contains("at least 180 days"), "\(serve)")
+    }
 }

@@ -114,7 +114,10 @@ import Testing
 
     /// As an operator provisions a vehicle box: `fleetd terminal bind`.
     static func provision(_ url: DatabaseURL) throws {
-        let bind = try Fleetd.run(["terminal", "bind", "--phone", String(phone.dropFirst()), "--plate", plate, "--database-url", url.urlWithPassword])
+        let bind = try Fleetd.run([
+            "terminal", "bind", "--phone", String(phone.dropFirst()), "--plate", plate, "--terminal-id", String(phone.suffix(7)),
+            "--database-url", url.urlWithPassword,
+        ])
         #expect(bind.status == 0 && bind.out == "terminal \(phone) bound to \(plate)\n", "\(bind)")
     }
 
@@ -279,7 +282,7 @@ import Testing
     }
 
     @Test func badCommandLinesAreExplained() async throws {
-        let phone = try Fleetd.run(["terminal", "bind", "--phone", "13x", "--plate", "浙B1"])
+        let phone = try Fleetd.run(["terminal", "bind", "--phone", "13x", "--plate", "浙B1", "--terminal-id", "T1"])
         #expect(phone.status != 0 && phone.err.contains("--phone must be 1 to 12 digits"), "\(phone)")
         let time = try Fleetd.run(["track", "--plate", "浙B1", "--from", "yesterday", "--database-url", "postgres://nobody@127.0.0.1:1/none"])
         #expect(time.status != 0 && time.err.contains("ISO 8601"), "\(time)")

@@ -16,7 +16,8 @@ import Testing
         try await TestPostgres.withDatabase { client, url in
             let logger = TestPostgres.logger
             try await client.query("INSERT INTO vehicles (plate) VALUES ('浙B12345D')", logger: logger)
-            try await client.query("INSERT INTO terminals (phone, vehicle_id) SELECT '013912345678', id FROM vehicles", logger: logger)
+            // Bound with the terminal ID it registers with, as `fleetd terminal bind --terminal-id` records it.
+            try await client.query("INSERT INTO terminals (phone, vehicle_id, terminal_id) SELECT '013912345678', id, 'T7' FROM vehicles", logger: logger)
 
             let port = try EmbeddedPostgres.freePort()
             let metricsPort = try EmbeddedPostgres.freePort()
@@ -67,6 +68,101 @@ import Testing
             server.interrupt()
             server.waitUntilExit()
             #expect(server.terminationStatus == 0)
+        }
+    }
+
+    /// Issue 14, attack 1, against `fleetd serve` on PostgreSQL: a stranger with the vehicle's
+    /// phone number and another terminal ID registers five times while the genuine terminal is
+    /// online, then while it is not, guesses a code; the genuine terminal's code keeps working;
+    /// its report dated 2099 with the collision bit is no event and not its latest position.
+    @Test func theTakeoverOfIssue14FailsAgainstTheServer() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let logger = TestPostgres.logger
+            let bind = try Fleetd.run(["terminal", "bind", "--phone", "013912345678", "--plate", "浙B12345D", "--terminal-id", "T7", "--database-url", url.urlWithPassword])
+            #expect(bind.status == 0, "\(bind)")
+            let port = try EmbeddedPostgres.freePort(), metricsPort = try EmbeddedPostgres.freePort()
+            let server = try Fleetd.serve(url, gatewayPort: port, metricsPort: metricsPort)
+            defer { if server.isRunning { server.terminate() } }
+            try await Fleetd.waitUntilListening(port)
+            func registration(_ terminalID: String) -> Message {
+                .registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: terminalID, plateColor: 5, plate: "浙B12345D"))
+            }
+            func authCode() async throws -> String? {
+                for try await code in try await client.query("SELECT auth_code FROM terminals WHERE phone = '013912345678'", logger: logger).decode(String?.self) {
+                    return code
+                }
+                return nil
+            }
+            var code = ""
+            try await withTerminalConnection(port: port) { sendGenuine, receiveGenuine in
+                var genuine = TestTerminal("13912345678")
+                try await sendGenuine(genuine.frame(registration("T7")))
+                guard case .registrationResponse(let registered)? = try await receiveGenuine(), let issued = registered.authCode else {
+                    Issue.record("the genuine terminal was refused")
+                    return
+                }
+                code = issued
+                try await sendGenuine(genuine.frame(.authentication(Authentication(authCode: code))))
+                #expect(try await receiveGenuine() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0102, result: .success)))
+                try await withTerminalConnection(port: port) { send, receive in
+                    var stranger = TestTerminal("13912345678")
+                    var five = ByteBuffer()
+                    for _ in 0..<5 { five.writeImmutableBuffer(stranger.frame(registration("EVIL"))) }
+                    try await send(five)
+                    for serial: UInt16 in 0..<3 {
+                        #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: serial, result: .terminalAlreadyRegistered)))
+                    }
+                }
+            }
+            try await withTerminalConnection(port: port) { send, receive in
+                var stranger = TestTerminal("13912345678")
+                try await send(stranger.frame(registration("EVIL")))
+                #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .terminalUnknown)))
+                try await send(stranger.frame(.authentication(Authentication(authCode: "0000000000000000"))))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0102, result: .failure)))
+            }
+            #expect(try await authCode() == code, "the genuine terminal's code is unchanged")
+            let now = Int64(Date().timeIntervalSince1970)
+            try await withTerminalConnection(port: port) { send, receive in
+                var genuine = TestTerminal("13912345678")
+                try await send(genuine.frame(.authentication(Authentication(authCode: code))))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+                let forged = LocationReport(
+                    alarm: .collisionWarning, status: [.accOn, .positioned], latitudeMicrodegrees: 39_904_200, longitudeMicrodegrees: 116_407_400,
+                    time: DeviceTime(year: 2099, month: 12, day: 31, hour: 8, minute: 0, second: 0)
+                )
+                try await send(genuine.frame(.location(forged)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
+                let real = LocationReport(
+                    status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990, time: DeviceTime(epochSeconds: now - 30)
+                )
+                try await send(genuine.frame(.location(real)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0200, result: .success)))
+            }
+            func count(_ query: PostgresQuery) async throws -> Int {
+                for try await n in try await client.query(query, logger: logger).decode(Int.self) { return n }
+                return -1
+            }
+            #expect(try await count("SELECT count(*)::int8 FROM events") == 0, "no collision event")
+            #expect(try await count("SELECT count(*)::int8 FROM positions") == 1)
+            #expect(try await count("SELECT count(*)::int8 FROM positions_quarantine WHERE gnss_time > '2099-01-01'") == 1)
+            // The latest position (flushed every second) is the real report: the 2099 one would
+            // have won, being newer.
+            var latest: Int?
+            for _ in 0..<100 where latest == nil {
+                for try await t in try await client.query("SELECT extract(epoch FROM gnss_time)::int8 FROM latest_positions", logger: logger).decode(Int.self) {
+                    latest = t
+                }
+                if latest == nil { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(latest == Int(now - 30))
+            let (body, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(metricsPort)/metrics")!)
+            let metrics = String(decoding: body, as: UTF8.self)
+            #expect(metrics.contains(#"fleet_gateway_refused_attempts_total{reason="registration_3"} 3"#), "\(metrics)")
+            #expect(metrics.contains(#"fleet_gateway_refused_attempts_total{reason="registration_4"} 1"#))
+            #expect(metrics.contains(#"fleet_gateway_refused_attempts_total{reason="authentication"} 1"#))
+            server.interrupt()
+            server.waitUntilExit()
         }
     }
 }

@@ -21,7 +21,9 @@ import Testing
         let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
         let gateway = GatewayServer(
             configuration: GatewayServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30)),
-            registry: KnownTerminals([phone.description: (id: 9, code: "AC-9")]), sink: sink, events: sink, media: sink, logger: logger,
+            registry: KnownTerminals(
+                [phone.description: (id: 9, code: "AC-9")], onFile: [phone.description: TerminalOnFile(terminalID: "2340808", plate: "浙B80808D")]
+            ), sink: sink, events: sink, media: sink, logger: logger,
             connections: connections, onListening: { portsIn.yield($0) }
         )
         let gatewayGroup = ServiceGroup(services: [gateway], logger: logger)

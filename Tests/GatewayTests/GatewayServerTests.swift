@@ -30,7 +30,7 @@ import Testing
     /// Runs a gateway on a free port for the duration of `body`, which may also shut it down.
     func withGateway(
         _ sink: RecordingSink, registry: KnownTerminals? = nil, perAddress: Int = 100, idleTimeout: TimeAmount = .seconds(30),
-        connections: TerminalConnections = TerminalConnections(),
+        connections: TerminalConnections = TerminalConnections(), configure: (inout GatewayServer.Configuration) -> Void = { _ in },
         _ body: @Sendable (_ port: Int, _ shutdown: @Sendable () async -> Void) async throws -> Void
     ) async throws {
         let registry = registry ?? KnownTerminals(
@@ -42,6 +42,7 @@ import Testing
             configuration: {
                 var c = GatewayServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, maximumConnectionsPerAddress: perAddress)
                 c.subpackageTimeout = .milliseconds(300)
+                configure(&c)
                 return c
             }(),
             registry: registry, sink: sink, events: sink, media: sink, logger: logger, connections: connections,
@@ -66,7 +67,9 @@ import Testing
         try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "T7", plateColor: 5, plate: "浙B12345D"))))
+                try await send(terminal.frame(.registration(Registration(
+                    province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "2345678", plateColor: 5, plate: "浙B12345D"
+                ))))
                 #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .success, authCode: "AC-7")))
                 try await authenticate(&terminal, send, receive)
                 try await send(terminal.frame(.location(position)))
@@ -166,8 +169,8 @@ import Testing
                 var stranger = TestTerminal("13800000000")
                 try await send(stranger.frame(.registration(Registration(province: 0, city: 0, manufacturer: "X", model: "Y", terminalID: "Z", plateColor: 5, plate: "浙B0000"))))
                 #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .terminalUnknown)))
+                // A report before authentication is dropped unanswered (and counts as a failure).
                 try await send(stranger.frame(.location(position)))
-                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .failure)))
                 try await send(stranger.frame(.authentication(Authentication(authCode: "guess"))))
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0102, result: .failure)))
                 // Third failure: the server closes the connection.
@@ -192,10 +195,15 @@ import Testing
     @Test func simulatedFleetReportsAndEveryAckedReportIsStored() async throws {
         let fleet = FleetSimulator(count: 5, reportInterval: .seconds(1))
         var known: [String: (id: Int32, code: String)] = [:]
-        for (i, t) in fleet.terminals.enumerated() { known[t.phone.description] = (id: Int32(i + 1), code: "AC-\(i)") }
+        var onFile: [String: TerminalOnFile] = [:]
+        for (i, t) in fleet.terminals.enumerated() {
+            known[t.phone.description] = (id: Int32(i + 1), code: "AC-\(i)")
+            // The simulated terminals register with the identity on file.
+            onFile[t.phone.description] = TerminalOnFile(terminalID: t.terminalID, plate: t.plate)
+        }
         let sink = RecordingSink()
         let statistics = SimulationStatistics()
-        try await withGateway(sink, registry: KnownTerminals(known)) { port, _ in
+        try await withGateway(sink, registry: KnownTerminals(known, onFile: onFile)) { port, _ in
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await fleet.run(host: "127.0.0.1", port: port, statistics: statistics, logger: logger) }
                 // Until every terminal has had three reports acknowledged (bounded: 30 s).
@@ -415,5 +423,223 @@ import Testing
         // The extras are kept as JSON, the vendor item by its profile's name.
         #expect(await sink.stored.first?.extras == #"{"0x01":{"mileageKm":12345.6},"0xE1":{"socPercent":87}}"#)
         #expect(await sink.stored.first?.mileage == 123_456)
+    }
+
+    // MARK: trust at the terminals' door (issue 14)
+
+    /// Issue 14, attack 1: a stranger who knows a bound terminal's phone number registers with
+    /// another terminal ID, five times on one socket, then reports from Beijing. Now: refused
+    /// (result 3 while the genuine terminal is online, 4 when not), cut off after three
+    /// failures, its reports dropped, and the genuine session and its auth code untouched.
+    @Test func aStrangerWithAKnownPhoneNumberCannotTakeTheVehicleOver() async throws {
+        let sink = RecordingSink()
+        let registry = KnownTerminals(["0" + phone: (id: 7, code: "AC-7")])
+        // The genuine terminal and the stranger share 127.0.0.1 here: the attempt limits (tested
+        // below) must not cut the stranger off before every refusal has been seen.
+        let limits = AttemptLimits(failuresPerPhone: 10)
+        let forged = Registration(province: 11, city: 0, manufacturer: "EVIL", model: "X1", terminalID: "9999999", plateColor: 5, plate: "浙B12345D")
+        let beijing = LocationReport(
+            status: [.accOn, .positioned], latitudeMicrodegrees: 39_904_200, longitudeMicrodegrees: 116_407_400, speed: 300, course: 0, time: position.time
+        )
+        try await withGateway(sink, registry: registry, configure: { $0.attemptLimits = limits }) { port, _ in
+            try await withTerminalConnection(port: port) { sendGenuine, receiveGenuine in
+                var genuine = TestTerminal(phone)
+                try await authenticate(&genuine, sendGenuine, receiveGenuine)
+                try await withTerminalConnection(port: port) { send, receive in
+                    var stranger = TestTerminal(phone)
+                    var five = ByteBuffer()
+                    for _ in 0..<5 { five.writeImmutableBuffer(stranger.frame(.registration(forged))) }
+                    try await send(five)
+                    for serial: UInt16 in 0..<3 {
+                        #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: serial, result: .terminalAlreadyRegistered)))
+                    }
+                    #expect(await closed(receive))
+                }
+                try await withTerminalConnection(port: port) { send, receive in
+                    var stranger = TestTerminal(phone)
+                    try await send(stranger.frame(.location(beijing)))
+                    try await send(stranger.frame(.authentication(Authentication(authCode: "guess"))))
+                    #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0102, result: .failure)))
+                }
+                // The genuine session is undisturbed.
+                try await sendGenuine(genuine.frame(.location(position)))
+                #expect(try await receiveGenuine() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
+            }
+            // Offline, the forged identity is still refused: no such terminal (4), or with the
+            // right terminal ID but another vehicle's plate, no such vehicle (2).
+            try await withTerminalConnection(port: port) { send, receive in
+                var stranger = TestTerminal(phone)
+                try await send(stranger.frame(.registration(forged)))
+                #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .terminalUnknown)))
+                var otherPlate = forged
+                otherPlate.terminalID = "2345678"
+                otherPlate.plate = "京A00001"
+                try await send(stranger.frame(.registration(otherPlate)))
+                #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 1, result: .vehicleUnknown)))
+            }
+        }
+        #expect(await registry.registrations == 0, "no auth code was issued to the stranger")
+        #expect(await sink.stored.map(\.latitudeE6) == [29_868_336], "nothing from Beijing")
+    }
+
+    @Test func repeatedFailuresFromAnAddressCloseItsConnectionsAtOnce() async throws {
+        let registry = KnownTerminals(["0" + phone: (id: 7, code: "AC-7")])
+        let limits = AttemptLimits(failuresPerPhone: 2, failuresPerAddress: 3)
+        try await withGateway(RecordingSink(), registry: registry, configure: { $0.attemptLimits = limits }) { port, _ in
+            for attempt in 0..<3 {
+                try await withTerminalConnection(port: port) { send, receive in
+                    var guesser = TestTerminal("1390000000\(attempt)")
+                    try await send(guesser.frame(.authentication(Authentication(authCode: "guess"))))
+                    #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .failure)))
+                }
+            }
+            // 127.0.0.1 failed three times: its next attempt, even with the right code, is cut off unanswered.
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.authentication(Authentication(authCode: "AC-7"))))
+                #expect(await closed(receive))
+            }
+        }
+    }
+
+    @Test func beforeAuthenticationSubpackagesAndMediaAreDroppedUnbufferedThenTheConnectionCloses() async throws {
+        let sink = RecordingSink()
+        try await withGateway(sink) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var stranger = TestTerminal(phone)
+                let upload = Message.multimediaUpload(MultimediaUpload(
+                    event: MultimediaEvent(mediaID: 9, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
+                    data: [UInt8](repeating: 0xAB, count: 2_000)
+                ))
+                for part in FrameEncoder.encode(upload, header: MessageHeader(messageID: upload.messageID, version: .v2013, phone: stranger.phone, serial: 0)) {
+                    try await send(ByteBuffer(bytes: part))
+                }
+                stranger.serial = 2
+                try await send(stranger.frame(.heartbeat))
+                // Three messages dropped unanswered: the server hangs up.
+                #expect(await closed(receive))
+            }
+        }
+        #expect(await sink.media.isEmpty)
+        #expect(await sink.stored.isEmpty)
+    }
+
+    @Test func aConnectionThatDoesNotAuthenticateInTimeIsClosed() async throws {
+        try await withGateway(RecordingSink(), configure: { $0.authenticationTimeout = .milliseconds(300) }) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await send(terminal.frame(.registration(Registration(
+                    province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "2345678", plateColor: 5, plate: "浙B12345D"
+                ))))
+                #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .success, authCode: "AC-7")))
+                // Registered but never authenticated (the idle timeout is 30 s): closed.
+                #expect(await closed(receive))
+            }
+            // Authenticated in time, the session outlives the deadline.
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await authenticate(&terminal, send, receive)
+                try await Task.sleep(for: .milliseconds(600))
+                try await send(terminal.frame(.heartbeat))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0002, result: .success)))
+            }
+        }
+    }
+
+    @Test func aFrameDrippingInIsCutOff() async throws {
+        try await withGateway(RecordingSink(), configure: { $0.frameTimeout = .milliseconds(300) }) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await authenticate(&terminal, send, receive)
+                // The first bytes of a report, and no more: the connection closes.
+                let frame = Array(terminal.frame(.location(position)).readableBytesView)
+                try await send(ByteBuffer(bytes: frame.prefix(6)))
+                #expect(await closed(receive))
+            }
+        }
+    }
+
+    @Test func anUnsupportedMessageIsAnsweredUnsupported() async throws {
+        try await withGateway(RecordingSink()) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await authenticate(&terminal, send, receive)
+                let header = MessageHeader(messageID: 0x0F01, version: .v2013, phone: terminal.phone, serial: 1)
+                try await send(ByteBuffer(bytes: FrameEncoder.encode(body: [1, 2, 3], header: header, messageID: 0x0F01)[0]))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0F01, result: .unsupported)))
+                // The session goes on.
+                terminal.serial = 2
+                try await send(terminal.frame(.heartbeat))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0002, result: .success)))
+            }
+        }
+    }
+
+    /// Issue 14: a report dated 2099 with the collision bit is stored for the quarantine (the
+    /// store puts it there) but becomes no event.
+    @Test func aReportFromTheFutureWithTheCollisionBitIsNoEvent() async throws {
+        let sink = RecordingSink()
+        try await withGateway(sink) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await authenticate(&terminal, send, receive)
+                var forged = position
+                forged.alarm = .collisionWarning
+                forged.time = DeviceTime(year: 2099, month: 12, day: 31, hour: 8, minute: 0, second: 0)
+                try await send(terminal.frame(.location(forged)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
+                // The same alarm at a believable time is an event.
+                var genuine = position
+                genuine.alarm = .collisionWarning
+                try await send(terminal.frame(.location(genuine)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0200, result: .success)))
+            }
+        }
+        #expect(await sink.events.map(\.occurredAt) == [position.time.epochSeconds])
+    }
+
+    /// Past a sub-package budget (the terminal's, then the gateway's), the oldest message in
+    /// progress is evicted for the newest, which completes.
+    @Test(arguments: [(perTerminal: 2_500, total: 1 << 20), (perTerminal: 4 << 20, total: 2_500)])
+    func subpackageBudgetsEvictTheOldestMessageFirst(budget: (perTerminal: Int, total: Int)) async throws {
+        let sink = RecordingSink()
+        try await withGateway(sink, configure: {
+            $0.subpackageBytesPerTerminal = budget.perTerminal
+            $0.subpackageBytesTotal = budget.total
+            $0.subpackageTimeout = .seconds(30)
+        }) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await authenticate(&terminal, send, receive)
+                func parts(_ mediaID: UInt32, serial: UInt16) -> [[UInt8]] {
+                    let upload = Message.multimediaUpload(MultimediaUpload(
+                        event: MultimediaEvent(mediaID: mediaID, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
+                        data: [UInt8](repeating: UInt8(mediaID), count: 2_000)
+                    ))
+                    let header = MessageHeader(messageID: upload.messageID, version: .v2013, phone: terminal.phone, serial: serial)
+                    return FrameEncoder.encode(upload, header: header)
+                }
+                // Parts are keyed by phone, message id and part count: the second upload has three
+                // parts, so the two are distinct messages in progress.
+                let first = parts(1, serial: 1)
+                try await send(ByteBuffer(bytes: first[0]))
+                let second = FrameEncoder.encode(
+                    .multimediaUpload(MultimediaUpload(
+                        event: MultimediaEvent(mediaID: 2, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
+                        data: [UInt8](repeating: 2, count: 2_200)
+                    )),
+                    header: MessageHeader(messageID: 0x0801, version: .v2013, phone: terminal.phone, serial: 3)
+                )
+                #expect(second.count == 3)
+                for part in second { try await send(ByteBuffer(bytes: part)) }
+                #expect(try await receive() == .multimediaUploadResponse(MultimediaUploadResponse(mediaID: 2)))
+                // The first upload's last part comes too late: its first was evicted.
+                try await send(ByteBuffer(bytes: first[1]))
+                terminal.serial = 6
+                try await send(terminal.frame(.heartbeat))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 6, replyID: 0x0002, result: .success)))
+            }
+        }
+        #expect(await sink.media.map(\.mediaID) == [2])
     }
 }

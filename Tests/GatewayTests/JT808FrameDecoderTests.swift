@@ -38,16 +38,22 @@ import Testing
         corrupt[corrupt.count - 2] ^= 0xff  // the check code
         let good = wire(.location(position), serial: 2)
         let garbage: [UInt8] = [0x7e, 0x41, 0x42, 0x7d, 0x09, 0x7e]
-        try channel.writeInbound(ByteBuffer(bytes: corrupt + garbage + good))
+        // A well-formed frame of a message id nobody decodes keeps its header (to answer it "unsupported").
+        let phone = TerminalPhone(digits: "13912345678", version: .v2013)!
+        let unknown = FrameEncoder.encode(body: [1], header: MessageHeader(messageID: 0x0F01, version: .v2013, phone: phone, serial: 3), messageID: 0x0F01)[0]
+        try channel.writeInbound(ByteBuffer(bytes: corrupt + garbage + unknown + good))
         var codes: [String] = []
         var frames: [DecodedFrame] = []
+        var unsupported: [UInt16] = []
         while let inbound = try channel.readInbound(as: InboundFrame.self) {
             switch inbound {
             case .invalid(let error): codes.append(error.code.description)
+            case .unsupported(let header): unsupported.append(header.messageID)
             case .frame(let frame): frames.append(frame)
             }
         }
         #expect(codes == ["badChecksum", "badEscape"])
+        #expect(unsupported == [0x0F01])
         #expect(frames.count == 1 && frames.first?.message == .location(position))
         // Nothing was thrown into the pipeline: bad input is data here, not an error that closes.
         try channel.throwIfErrorCaught()

@@ -59,11 +59,12 @@ import Testing
         #expect(m.received(header(0x0002, serial: 9), .heartbeat) == [ack(9, 0x0002, .success)])
     }
 
-    @Test func anythingButRegisterOrAuthenticateFirstIsRefusedThenClosed() {
+    @Test func beforeAuthenticationAnythingButRegisterAuthenticateOrLogoutIsDroppedThenClosed() {
         var m = TerminalSessionStateMachine(maximumFailures: 3)
-        #expect(m.received(header(0x0200, serial: 1), .location(position)) == [ack(1, 0x0200, .failure)])
-        #expect(m.received(header(0x0002, serial: 2), .heartbeat) == [ack(2, 0x0002, .failure)])
-        #expect(m.received(header(0x0200, serial: 3), .location(position)) == [ack(3, 0x0200, .failure), .close(.tooManyFailures)])
+        // Dropped unanswered and counted: nothing is stored or buffered for a stranger.
+        #expect(m.received(header(0x0200, serial: 1), .location(position)) == [.dropped(messageID: 0x0200)])
+        #expect(m.strayReceived(header(0x0801, serial: 2)) == [.dropped(messageID: 0x0801)])
+        #expect(m.received(header(0x0200, serial: 3), .location(position)) == [.dropped(messageID: 0x0200), .close(.tooManyFailures)])
         #expect(m.state == .closed)
         // A closed session does nothing more.
         #expect(m.received(header(0x0002, serial: 4), .heartbeat).isEmpty)
@@ -72,16 +73,18 @@ import Testing
     @Test func unknownTerminalIsToldSoAndCountsAsAFailure() {
         var m = TerminalSessionStateMachine(maximumFailures: 2)
         _ = m.received(header(0x0100, serial: 1), .registration(registration))
-        #expect(m.registrationDecided(.terminalUnknown, authCode: nil) == [.send(.registrationResponse(RegistrationResponse(replySerial: 1, result: .terminalUnknown)))])
+        #expect(m.registrationDecided(.terminalUnknown, authCode: nil) == [
+            .send(.registrationResponse(RegistrationResponse(replySerial: 1, result: .terminalUnknown))), .refused(phone, .registration(.terminalUnknown)),
+        ])
         #expect(m.state == .unauthenticated(failures: 1))
         _ = m.received(header(0x0102, serial: 2), .authentication(Authentication(authCode: "guess")))
-        #expect(m.authenticationDecided(false) == [ack(2, 0x0102, .failure), .close(.tooManyFailures)])
+        #expect(m.authenticationDecided(false) == [ack(2, 0x0102, .failure), .refused(phone, .authentication), .close(.tooManyFailures)])
     }
 
     @Test func aTerminalThatDoesNotWaitForTheRegistryIsRefused() {
         var m = TerminalSessionStateMachine()
         _ = m.received(header(0x0102, serial: 1), .authentication(Authentication(authCode: "AC1")))
-        #expect(m.received(header(0x0200, serial: 2), .location(position)) == [ack(2, 0x0200, .failure)])
+        #expect(m.received(header(0x0200, serial: 2), .location(position)) == [.dropped(messageID: 0x0200)])
         // The registry's answer still counts.
         #expect(m.authenticationDecided(true) == [ack(1, 0x0102, .success)])
         #expect(m.state == .authenticated(phone))
@@ -122,5 +125,71 @@ import Testing
         var known = authenticated()
         for _ in 0..<10 { #expect(known.invalidFrameReceived().isEmpty) }
         #expect(known.state == .authenticated(phone))
+    }
+
+    @Test func anotherConnectionCannotReRegisterATerminalThatIsOnline() {
+        var m = TerminalSessionStateMachine(maximumFailures: 2)
+        // Result 3, "terminal already registered", without asking the registry: no new auth code.
+        #expect(m.received(header(0x0100, serial: 1), .registration(registration), gate: .liveSessionElsewhere) == [
+            .send(.registrationResponse(RegistrationResponse(replySerial: 1, result: .terminalAlreadyRegistered))),
+            .refused(phone, .registration(.terminalAlreadyRegistered)),
+        ])
+        #expect(m.received(header(0x0100, serial: 2), .registration(registration), gate: .liveSessionElsewhere).last == .close(.tooManyFailures))
+        // Its genuine session may still authenticate elsewhere with the code it has (a reconnect).
+        var reconnect = TerminalSessionStateMachine()
+        #expect(reconnect.received(header(0x0102, serial: 1), .authentication(Authentication(authCode: "AC1")), gate: .liveSessionElsewhere) == [
+            .checkAuthentication(phone, "AC1"),
+        ])
+    }
+
+    @Test func aThrottledPhoneOrAddressIsClosedWithoutAskingTheRegistry() {
+        var registering = TerminalSessionStateMachine()
+        #expect(registering.received(header(0x0100, serial: 1), .registration(registration), gate: .throttled) == [.close(.throttled)])
+        #expect(registering.state == .closed)
+        var authenticating = TerminalSessionStateMachine()
+        #expect(authenticating.received(header(0x0102, serial: 1), .authentication(Authentication(authCode: "AC1")), gate: .throttled) == [.close(.throttled)])
+        // An authenticated session is not affected by what others did with its phone.
+        var live = authenticated()
+        #expect(live.received(header(0x0002, serial: 3), .heartbeat, gate: .throttled) == [ack(3, 0x0002, .success)])
+    }
+
+    @Test func logoutBeforeAuthenticationIsAnsweredAndCloses() {
+        var m = TerminalSessionStateMachine()
+        #expect(m.received(header(0x0003, serial: 1), .logout) == [ack(1, 0x0003, .success), .close(.loggedOut)])
+    }
+
+    @Test func aConnectionMustAuthenticateInTime() {
+        var late = TerminalSessionStateMachine()
+        _ = late.received(header(0x0100, serial: 1), .registration(registration))
+        _ = late.registrationDecided(.success, authCode: "AC1")
+        #expect(late.authenticationDeadlinePassed() == [.close(.notAuthenticatedInTime)])
+        #expect(late.state == .closed)
+        var waiting = TerminalSessionStateMachine()
+        _ = waiting.received(header(0x0102, serial: 1), .authentication(Authentication(authCode: "AC1")))
+        #expect(waiting.authenticationDeadlinePassed() == [.close(.notAuthenticatedInTime)])
+        var inTime = authenticated()
+        #expect(inTime.authenticationDeadlinePassed().isEmpty)
+        #expect(inTime.state == .authenticated(phone))
+    }
+
+    @Test func aFrameThatDoesNotCompleteInTimeClosesTheConnection() {
+        var stranger = TerminalSessionStateMachine()
+        #expect(stranger.frameDeadlinePassed() == [.close(.slowFrame)])
+        var known = authenticated()
+        #expect(known.frameDeadlinePassed() == [.close(.slowFrame)])
+        #expect(known.frameDeadlinePassed().isEmpty)
+    }
+
+    @Test func unsupportedMessagesAreAnsweredUnsupportedOnceAuthenticated() {
+        var m = authenticated()
+        #expect(m.unsupportedReceived(header(0x0F01, serial: 5)) == [ack(5, 0x0F01, .unsupported)])
+        #expect(m.received(header(0x0102, serial: 6), .encrypted(messageID: 0x0102, body: [1])) == [ack(6, 0x0102, .unsupported)])
+        // The platform's own messages sent back to it are not handled either.
+        #expect(m.received(header(0x8001, serial: 7), .platformResponse(GeneralResponse(replySerial: 1, replyID: 2, result: .success))) == [
+            ack(7, 0x8001, .unsupported),
+        ])
+        #expect(m.state == .authenticated(phone))
+        var stranger = TerminalSessionStateMachine()
+        #expect(stranger.unsupportedReceived(header(0x0F01, serial: 1)) == [.dropped(messageID: 0x0F01)])
     }
 }

@@ -28,7 +28,7 @@ import Glibc
         for (index, east) in [(0, 1000.0), (1, 4000.0), (2, 500.0)] {
             let plate = "浙B0000\(index)D", phone = "01390000000\(index)"
             let (vehicle, driver) = try await SampleFiles.provision(plate: plate, index: index, files: files, now: Date())
-            try await registry.bind(phone: phone, plate: plate)
+            try await registry.bind(phone: phone, plate: plate, terminalID: String(phone.suffix(7)))
             let terminal = try await terminalID(client, phone)
             try await place(client, terminal: terminal, eastMetres: east)
             crews.append((vehicle, driver, plate, terminal))

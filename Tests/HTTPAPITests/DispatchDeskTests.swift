@@ -53,7 +53,7 @@ import Testing
             for (index, east) in [(0, 800.0), (1, 300.0)] {
                 let plate = "浙B1000\(index)D", phone = "01391000000\(index)"
                 crews.append(try await SampleFiles.provision(plate: plate, index: index, files: files, now: Date()))
-                try await registry.bind(phone: phone, plate: plate)
+                try await registry.bind(phone: phone, plate: plate, terminalID: String(phone.suffix(7)))
                 try await BookingAPITests.place(client, terminal: try await BookingAPITests.terminalID(client, phone), eastMetres: east)
             }
             // The nearer crew is the spare one.

@@ -80,6 +80,23 @@ import Testing
         }
     }
 
+    /// What a client may send is bounded in the document itself: every number of every body and
+    /// parameter has a range, every text a length.
+    @Test func everyRequestTypeIsBoundedInTheDocument() async throws {
+        try await FleetAPITests.withAPI { _, _, _, api in
+            for endpoint in api.endpoints {
+                if let body = endpoint.body {
+                    let bounded = FieldType(body).isBounded(in: OpenAPIDocument.schemas)
+                    #expect(bounded, "\(endpoint.path) body \(body)")
+                }
+                for parameter in endpoint.query { #expect(FieldType(parameter.type).isBounded(in: [:]), "\(endpoint.path) ?\(parameter.name)") }
+                for name in endpoint.pathParameters { #expect(OpenAPIDocument.pathParameterType(name).isBounded(in: [:]), "\(endpoint.path) {\(name)}") }
+            }
+            // And the check would notice: an unbounded integer or text is not.
+            #expect(!FieldType("integer").isBounded(in: [:]) && !FieldType("string").isBounded(in: [:]) && !FieldType("[integer]").isBounded(in: [:]))
+        }
+    }
+
     /// The attacks that stopped the server on 2026-12-02, one by one.
     @Test func theReportedTrapsAreRefused() async throws {
         try await FleetAPITests.withAPI { base, _, _, _ in
@@ -149,7 +166,7 @@ import Testing
         case .date: return .literal("\"2026-11-22\"")
         case .oneOf(let values): return .literal("\"\(values[0])\"")
         case .anyObject, .map: return .literal("{}")
-        case .array: return .array([])
+        case .array(let items, let count): return .array(Array(repeating: example(items), count: count.lowerBound))
         case .reference(let name):
             let properties = OpenAPIDocument.schemas[name]!.sorted { $0.key < $1.key }
             return .object(properties.map { ($0.key, example(FieldType($0.value))) })

@@ -11,8 +11,8 @@ import Testing
     @Test func onlyTerminalsOnFileAndBoundToAVehicleRegister() async throws {
         try await TestPostgres.withDatabase { client, _ in
             try await client.query("INSERT INTO vehicles (plate) VALUES ('浙B12345D')", logger: logger)
-            try await client.query("INSERT INTO terminals (phone, vehicle_id) SELECT '013912345678', id FROM vehicles", logger: logger)
-            try await client.query("INSERT INTO terminals (phone) VALUES ('013900000000')", logger: logger)
+            try await client.query("INSERT INTO terminals (phone, vehicle_id, terminal_id) SELECT '013912345678', id, 'T1' FROM vehicles", logger: logger)
+            try await client.query("INSERT INTO terminals (phone, terminal_id) VALUES ('013900000000', 'T1')", logger: logger)
             let registry = PostgresTerminalRegistry(client: client, logger: logger)
             func identity(_ phone: String) -> TerminalIdentity {
                 TerminalIdentity(phone: phone, manufacturer: "70111", model: "M1", terminalID: "T1", plate: "浙B12345D", plateColor: 5)
@@ -31,10 +31,47 @@ import Testing
         }
     }
 
+    /// Issue 14, attack 1, against the registry itself: a stranger who knows the phone number
+    /// but not the terminal ID (or claims another vehicle) gets no auth code, the genuine
+    /// terminal's code keeps working, and nothing the stranger claimed is written.
+    @Test func registrationMustMatchTheTerminalAndVehicleOnFile() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let registry = PostgresTerminalRegistry(client: client, logger: logger)
+            try await registry.bind(phone: "013900000007", plate: "浙BD00007", terminalID: "7000007")
+            try await client.query("UPDATE vehicles SET vin = 'LSVAU2180N2183294' WHERE plate = '浙BD00007'", logger: logger)
+            func identity(terminalID: String, plate: String) -> TerminalIdentity {
+                TerminalIdentity(phone: "013900000007", manufacturer: "70111", model: "M1", terminalID: terminalID, plate: plate, plateColor: 5)
+            }
+            guard case .accepted(let code) = try await registry.register(identity(terminalID: "7000007", plate: "浙BD00007")) else {
+                Issue.record("the genuine terminal was not accepted")
+                return
+            }
+            let stranger = TerminalIdentity(phone: "013900000007", manufacturer: "EVIL", model: "X1", terminalID: "9999999", plate: "浙BD00007", plateColor: 5)
+            for _ in 0..<5 { #expect(try await registry.register(stranger) == .terminalUnknown) }
+            #expect(try await registry.register(identity(terminalID: "7000007", plate: "京A00001")) == .vehicleUnknown)
+            #expect(try await registry.authenticate(phone: "013900000007", authCode: code) != nil, "the genuine code still works")
+            for try await (manufacturer, model, terminalID) in try await client.query(
+                "SELECT manufacturer, model, terminal_id FROM terminals WHERE phone = '013900000007'", logger: logger
+            ).decode((String?, String?, String?).self) {
+                #expect(manufacturer == nil && model == nil && terminalID == "7000007", "nothing the stranger claimed is written")
+            }
+            // Padded fields, and the VIN in the plate field (a vehicle without plates), match.
+            guard case .accepted = try await registry.register(identity(terminalID: "7000007\0\0", plate: "lsvau2180n2183294 ")) else {
+                Issue.record("the VIN was not accepted")
+                return
+            }
+            // The device replaced: bound with its new terminal ID, the old code stops working.
+            guard case .accepted(let current) = try await registry.register(identity(terminalID: "7000007", plate: "浙BD00007")) else { return }
+            try await registry.bind(phone: "013900000007", plate: "浙BD00007", terminalID: "8000008")
+            #expect(try await registry.authenticate(phone: "013900000007", authCode: current) == nil)
+            #expect(try await registry.register(identity(terminalID: "7000007", plate: "浙BD00007")) == .terminalUnknown)
+        }
+    }
+
     @Test func authenticationCarriesTheAlarmsOfTheNewestStoredReport() async throws {
         try await TestPostgres.withDatabase { client, url in
             let registry = PostgresTerminalRegistry(client: client, logger: logger)
-            try await registry.bind(phone: "013900000007", plate: "浙BD00007")
+            try await registry.bind(phone: "013900000007", plate: "浙BD00007", terminalID: "T7")
             let identity = TerminalIdentity(phone: "013900000007", manufacturer: "70111", model: "M1", terminalID: "T7", plate: "浙BD00007", plateColor: 5)
             guard case .accepted(let code) = try await registry.register(identity) else { Issue.record("not accepted"); return }
             let terminal = try #require(try await registry.authenticate(phone: "013900000007", authCode: code))
@@ -65,17 +102,19 @@ import Testing
 
     /// A vehicle with a terminal bound to it: (vehicle id, terminal id).
     func vehicle(_ client: PostgresClient, plate: String, phone: String) async throws -> (Int64, Int32) {
-        try await PostgresTerminalRegistry(client: client, logger: logger).bind(phone: phone, plate: plate)
+        try await PostgresTerminalRegistry(client: client, logger: logger).bind(phone: phone, plate: plate, terminalID: String(phone.suffix(7)))
         let rows = try await client.query("SELECT v.id, t.id FROM vehicles v JOIN terminals t ON t.vehicle_id = v.id WHERE t.phone = \(phone)", logger: logger)
         var found: (Int64, Int32)?
         for try await ids in rows.decode((Int64, Int32).self) { found = ids }
         return try #require(found)
     }
 
-    func sink(_ client: PostgresClient, _ url: DatabaseURL) async throws -> PostgresPositionSink {
+    /// A sink whose clock says `now` (by default that evening, 20:00: the day's reports are not ahead of it).
+    func sink(_ client: PostgresClient, _ url: DatabaseURL, now: Int64 = Self.morning + 12 * 3600) async throws -> PostgresPositionSink {
         let retention = PositionRetention(retentionDays: 2, aheadDays: 1)
         _ = try await retention.maintain(client: client, today: "2026-11-22", logger: logger)
-        return PostgresPositionSink(client: client, database: url, retention: retention, logger: logger, now: { Date(timeIntervalSince1970: TimeInterval(Self.morning)) })
+        let clock: @Sendable () -> Date = { Date(timeIntervalSince1970: TimeInterval(now)) }
+        return PostgresPositionSink(client: client, database: url, retention: retention, logger: logger, now: clock)
     }
 
     @Test func storesExactlyOnceAndKeepsTheLatest() async throws {
@@ -112,6 +151,26 @@ import Testing
             #expect(try await count(client, "SELECT count(*) FROM positions") == 1)
             #expect(try await count(client, "SELECT count(*) FROM positions_quarantine") == 2)
             #expect(try await count(client, "SELECT count(*) FROM positions_quarantine WHERE reason = 'in the future'") == 1)
+        }
+    }
+
+    /// Issue 14: a report more than ten minutes ahead of the server's clock (a forged 2099
+    /// collision, a broken clock) is quarantined: not in the track, never the latest position.
+    @Test func reportsAheadOfTheServersClockAreQuarantined() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let (car, terminal) = try await vehicle(client, plate: "浙BD00008", phone: "013900000008")
+            let sink = try await sink(client, url, now: Self.morning)
+            try await sink.store([record(terminal, Self.morning)])
+            try await sink.flushLatest()
+            // Nine minutes ahead is a clock's drift: stored. Eleven, or 2099: quarantined.
+            try await sink.store([record(terminal, Self.morning + 540), record(terminal, Self.morning + 660), record(terminal, 4_102_358_400)])
+            try await sink.flushLatest()
+            #expect(try await count(client, "SELECT count(*) FROM positions") == 2)
+            let ahead: PostgresQuery = "SELECT count(*) FROM positions_quarantine WHERE reason = 'more than 10 minutes ahead of the server''s clock'"
+            #expect(try await count(client, ahead) == 1)
+            #expect(try await count(client, "SELECT count(*) FROM positions_quarantine WHERE reason = 'in the future'") == 1)
+            let latest = try await PositionQueries(client: client, database: url, logger: logger).latest()
+            #expect(latest.first { $0.vehicleID == car }?.position.gnssTime == Self.morning + 540)
         }
     }
 

@@ -40,7 +40,9 @@ import Testing
                        (1, '2026-05-26 00:00:00+08', now(), 29868336, 121543990, 5, 300, 90, 0, 3)
                 """, logger: logger)
 
-            let outcome = try await PositionRetention(retentionDays: 180, aheadDays: 3).maintain(client: client, today: "2026-11-22", logger: logger)
+            // Twenty days are due: more than one run drops unless told to.
+            let told = PositionRetention(retentionDays: 180, aheadDays: 3, maximumDropDays: 20)
+            let outcome = try await told.maintain(client: client, today: "2026-11-22", logger: logger)
             #expect(outcome.dropped == names(-200 ... -181))
             #expect(outcome.created == names(1...3))
             // The last 180 days, today and three days ahead: 184 partitions.
@@ -118,5 +120,50 @@ import Testing
         // 2026-11-21T16:00:00Z is midnight in Beijing.
         #expect(PositionRetention.chinaDay(Date(timeIntervalSince1970: 1_795_276_800)) == "2026-11-22")
         #expect(PositionRetention.chinaDay(Date(timeIntervalSince1970: 1_795_276_799)) == "2026-11-21")
+    }
+
+    /// Issue 14: a clock that jumped ahead must not erase the fleet's history. One run drops at
+    /// most two days (the usual one, and one missed), none when more are due, and the quarantine
+    /// goes with the positions.
+    @Test func aClockThatJumpedDoesNotEraseTheHistory() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            _ = try await PositionRetention(retentionDays: 200, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
+            try await client.query("""
+                INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
+                SELECT 1, '2026-05-06 08:00:00+08'::timestamptz + s * interval '1 day', now(), 29868336, 121543990, 5, 300, 90, 0, 3
+                FROM generate_series(0, 199) AS s
+                """, logger: logger)
+            try await client.query("""
+                INSERT INTO positions_quarantine (terminal_id, gnss_time, received_at, reason, report)
+                VALUES (1, '2099-12-31 08:00:00+08', '2026-05-12 08:00:00+08', 'ahead', '{}'), (1, '2099-12-31 08:00:00+08', now(), 'ahead', '{}')
+                """, logger: logger)
+            let before = try await partitions(client)
+            // The clock says a year later: everything would go. Nothing does.
+            let jumped = try await PositionRetention(retentionDays: 180, aheadDays: 0).maintain(client: client, today: "2027-11-22", logger: logger)
+            #expect(jumped.dropped.isEmpty && jumped.withheld.count == 201 && jumped.purgedFromQuarantine == 0)
+            #expect(try await partitions(client).starts(with: before))
+            for try await n in try await client.query("SELECT count(*) FROM positions_quarantine", logger: logger).decode(Int.self) { #expect(n == 2) }
+            // Back on time, two days due: dropped, the quarantine received before them purged.
+            let onTime = try await PositionRetention(retentionDays: 198, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
+            #expect(onTime.dropped == names(-200 ... -199) && onTime.withheld.isEmpty)
+            #expect(try await partitions(client).filter { $0 < "positions_2027" } == names(-198...0))
+            // Told to, an operator's run drops more.
+            let operatorsRun = PositionRetention(retentionDays: 190, aheadDays: 0, maximumDropDays: 8)
+            let told = try await operatorsRun.maintain(client: client, today: "2026-11-22", logger: logger)
+            #expect(told.dropped == names(-198 ... -191))
+            #expect(told.purgedFromQuarantine == 1)
+            for try await n in try await client.query("SELECT count(*) FROM positions_quarantine", logger: logger).decode(Int.self) { #expect(n == 1) }
+        }
+    }
+
+    /// `FLEET_RETENTION_DAYS` below 180 is refused at start, with the reason.
+    @Test func aShortRetentionIsRefusedWithTheReason() throws {
+        #expect(try PositionRetention.fromEnvironment([:]).retentionDays == 180)
+        #expect(try PositionRetention.fromEnvironment(["FLEET_RETENTION_DAYS": "365", "FLEET_RETENTION_MAX_DROP_DAYS": "30"]).maximumDropDays == 30)
+        for bad in ["179", "7", "-1", "forever"] {
+            let error = #expect(throws: PositionRetention.ConfigurationError.self) { try PositionRetention.fromEnvironment(["FLEET_RETENTION_DAYS": bad]) }
+            #expect(error?.description.contains("at least 180 days") == true)
+        }
+        #expect(throws: PositionRetention.ConfigurationError.self) { try PositionRetention.fromEnvironment(["FLEET_RETENTION_MAX_DROP_DAYS": "-2"]) }
     }
 }

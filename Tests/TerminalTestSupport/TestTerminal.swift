@@ -34,20 +34,35 @@ public func withTerminalConnection(
     }
 }
 
-/// A registry of known terminals, in memory.
+/// A registry of known terminals, in memory: the same registration rule as PostgreSQL's
+/// (`TerminalOnFile`), each terminal on file with its phone's last 7 digits as terminal ID and
+/// plate 浙B12345D unless `onFile` says otherwise.
 public actor KnownTerminals: TerminalRegistry {
     public var terminals: [String: (id: Int32, code: String)]
+    public var onFile: [String: TerminalOnFile]
     public var profiles: [String: String]
     /// The alarm bits of each terminal's newest stored report.
     public var alarms: [String: UInt32]
-    public init(_ terminals: [String: (id: Int32, code: String)], profiles: [String: String] = [:], alarms: [String: UInt32] = [:]) {
+    /// Registrations accepted so far.
+    public private(set) var registrations = 0
+
+    public init(
+        _ terminals: [String: (id: Int32, code: String)], onFile: [String: TerminalOnFile] = [:], profiles: [String: String] = [:],
+        alarms: [String: UInt32] = [:]
+    ) {
         self.terminals = terminals
+        self.onFile = onFile
         self.profiles = profiles
         self.alarms = alarms
     }
 
+    public static let plate = "浙B12345D"
+
     public func register(_ identity: TerminalIdentity) async throws -> RegistrationDecision {
         guard let known = terminals[identity.phone] else { return .terminalUnknown }
+        let file = onFile[identity.phone] ?? TerminalOnFile(terminalID: String(identity.phone.suffix(7)), plate: Self.plate)
+        if let refusal = file.refusal(of: identity) { return refusal }
+        registrations += 1
         return .accepted(authCode: known.code)
     }
 

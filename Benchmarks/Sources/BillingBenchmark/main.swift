@@ -145,7 +145,9 @@ try await withBenchmarkDatabase("billing", logger: logger) { client, _ in
                        spacing: Int64(31 * 86_400 / (vehicles * tripsPerVehicleDay * 31 - 2 * trips)))
     // The fleet's terminals and their days, and the platform's minutes (down one hour a week).
     let registry = PostgresTerminalRegistry(client: client, logger: logger)
-    for v in 1...vehicles { try await registry.bind(phone: String(format: "0139%08d", v), plate: String(format: "浙BD%05d", v)) }
+    for v in 1...vehicles {
+        try await registry.bind(phone: String(format: "0139%08d", v), plate: String(format: "浙BD%05d", v), terminalID: String(format: "%07d", v))
+    }
     try await client.query("""
         INSERT INTO terminal_days (day, terminal_id, reports, missing)
         SELECT d::date, t.id, CASE WHEN t.id % 40 = 0 AND extract(day FROM d) < 4 THEN 0 ELSE 2800 END, t.id % 13

@@ -211,7 +211,7 @@ try await withBenchmarkDatabase("load", logger: logger) { client, running in
     print("provisioning \(terminalCount) vehicles and terminals...")
     let registry = PostgresTerminalRegistry(client: client, logger: logger)
     for i in 1...terminalCount {
-        try await registry.bind(phone: FleetSimulator.phone(i).description, plate: FleetSimulator.plate(i))
+        try await registry.bind(phone: FleetSimulator.phone(i).description, plate: FleetSimulator.plate(i), terminalID: FleetSimulator.terminalID(i))
         if i % 2_000 == 0 { print("  \(i)/\(terminalCount)") }
     }
 

@@ -33,7 +33,9 @@ func summary(_ samples: [Double]) -> (median: Double, p95: Double) {
 
 try await withBenchmarkDatabase("track", logger: logger) { client, running in
     let registry = PostgresTerminalRegistry(client: client, logger: logger)
-    for v in 1...vehicles { try await registry.bind(phone: String(format: "0139%08d", v), plate: String(format: "浙BD%05d", v)) }
+    for v in 1...vehicles {
+        try await registry.bind(phone: String(format: "0139%08d", v), plate: String(format: "浙BD%05d", v), terminalID: String(format: "%07d", v))
+    }
     var vehicleIDs: [Int64] = []
     for try await id in try await client.query("SELECT vehicle_id FROM terminals ORDER BY id", logger: logger).decode(Int64.self) { vehicleIDs.append(id) }
 
