@@ -79,6 +79,7 @@ let package = Package(
             name: "Store",
             dependencies: [
                 "Domain", "DispatchEngine", "Billing", "CLibPQ",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -248,6 +249,7 @@ let package = Package(
             dependencies: [
                 "Store", "Domain", "DispatchEngine", "EmbeddedPostgres", "PostgresTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -109,9 +109,9 @@ public struct SettlementDesk: Sendable {
     }
 
     /// The agency contact signs the sheet: confirmed, the invoice due in 3 working days, the
-    /// booking settled.
-    public func confirm(_ id: Int64, signedBy name: String, actor: Actor, now: Date) async throws -> SettlementSheet {
-        try await sheets.confirm(id, signedBy: name, actor: actor, at: now, invoiceDue: levels.invoiceDue(confirmedAt: now.epochSeconds))
+    /// booking settled. `audit` is written with the signature.
+    public func confirm(_ id: Int64, signedBy name: String, actor: Actor, now: Date, audit: AuditLine? = nil) async throws -> SettlementSheet {
+        try await sheets.confirm(id, signedBy: name, actor: actor, at: now, invoiceDue: levels.invoiceDue(confirmedAt: now.epochSeconds), audit: audit)
         guard let sheet = try await sheets.sheet(id: id) else { throw NoSuchRecord() }
         try await settle(sheet.facts.bookingID, at: now)
         return sheet

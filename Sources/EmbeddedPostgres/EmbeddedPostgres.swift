@@ -7,6 +7,12 @@ import Logging
 ///
 /// PostgreSQL refuses to run as root, so when we are root the server runs as the `postgres` user
 /// (`runuser`), and the folder is handed to that user.
+///
+/// Nobody gets in without the password (scram-sha-256, the same for local sockets): it is
+/// generated at `initdb` and kept in `fleet-owner.password` (0600) in the data folder. The server
+/// listens on loopback only, and its socket is in the data folder, which only its owner can enter.
+/// A cluster made by an earlier version (`initdb -A trust`) gets a password and the same rules
+/// when it next starts.
 public struct EmbeddedPostgres: Sendable {
     public struct Configuration: Sendable {
         /// Where the cluster lives (`.fleet/postgres` by default).
@@ -36,12 +42,28 @@ public struct EmbeddedPostgres: Sendable {
         public var host: String
         public var port: Int
         public var user: String
+        /// The superuser's password (hex, so it needs no escaping in a URL).
+        public var password: String
         public var database: String
         public var dataDirectory: URL
 
-        /// `postgres://postgres@127.0.0.1:PORT/fleet`
-        public var url: String { "postgres://\(user)@\(host):\(port)/\(database)" }
+        /// `postgres://postgres:PASSWORD@127.0.0.1:PORT/fleet`: never to be logged.
+        public var url: String { "postgres://\(user):\(password)@\(host):\(port)/\(database)" }
+        /// What a log may show: the URL without its password.
+        public var redactedURL: String { "postgres://\(user)@\(host):\(port)/\(database)" }
     }
+
+    /// The superuser's password, in the data folder.
+    public static let passwordFile = "fleet-owner.password"
+
+    /// The only way in: a password, over the socket or loopback.
+    static let hostBasedAuthentication = """
+        # Written by fleetd: every connection proves its password (scram-sha-256).
+        local all all scram-sha-256
+        host all all 127.0.0.1/32 scram-sha-256
+        host all all ::1/128 scram-sha-256
+
+        """
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -65,23 +87,97 @@ public struct EmbeddedPostgres: Sendable {
         if isRoot { try run("/bin/chown", ["-R", "postgres:postgres", dir.path], asPostgres: false) }
         if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("PG_VERSION").path) {
             logger.info("initialising a PostgreSQL cluster", metadata: ["dir": "\(dir.path)"])
-            try run(bin.appendingPathComponent("initdb").path, ["-D", dir.path, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8"])
+            try initialise(bin: bin, dir: dir)
         } else if let pid = try? String(contentsOf: dir.appendingPathComponent("postmaster.pid"), encoding: .utf8) {
             // A cluster left running (or crashed) by an earlier process: stop it cleanly first.
             logger.info("stopping a cluster left from an earlier run", metadata: ["pid": "\(pid.split(separator: "\n").first ?? "")"])
             _ = try? run(bin.appendingPathComponent("pg_ctl").path, ["stop", "-D", dir.path, "-m", "fast", "-w"])
         }
         let port = try configuration.port ?? Self.freePort()
-        var options = ["-p \(port)", "-c listen_addresses=127.0.0.1", "-k \(dir.path)"]
+        // The socket in the data folder (0700), not in /tmp; and closed to others even so.
+        var options = ["-p \(port)", "-c listen_addresses=127.0.0.1", "-k \(dir.path)", "-c unix_socket_permissions=0700"]
         for (key, value) in configuration.settings.sorted(by: { $0.key < $1.key }) { options.append("-c \(key)=\(value)") }
         try run(bin.appendingPathComponent("pg_ctl").path, [
             "start", "-D", dir.path, "-w", "-t", "60", "-l", dir.appendingPathComponent("server.log").path,
             "-o", options.joined(separator: " "),
         ])
-        let running = Running(host: "127.0.0.1", port: port, user: "postgres", database: configuration.database, dataDirectory: dir)
+        let password = try upgradeIfTrusting(bin: bin, dir: dir, port: port) ?? readPassword(dir)
+        let running = Running(host: "127.0.0.1", port: port, user: "postgres", password: password, database: configuration.database, dataDirectory: dir)
         try createDatabaseIfMissing(bin: bin, running: running)
-        logger.info("PostgreSQL is up", metadata: ["url": "\(running.url)"])
+        logger.info("PostgreSQL is up", metadata: ["url": "\(running.redactedURL)"])
         return running
+    }
+
+    /// A new cluster whose superuser has a generated password, kept in the data folder.
+    private func initialise(bin: URL, dir: URL) throws {
+        let password = Self.newPassword()
+        // initdb wants an empty folder: the password goes through a private one of its own.
+        try withPrivateFile(password) { file in
+            try run(bin.appendingPathComponent("initdb").path, [
+                "-D", dir.path, "--auth=scram-sha-256", "--pwfile=\(file.path)", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
+            ])
+        }
+        try writePrivately(password, to: dir.appendingPathComponent(Self.passwordFile))
+    }
+
+    /// A cluster of an earlier version let anyone in (`trust`): its superuser gets a password
+    /// (the one already kept, else a new one) and its pg_hba.conf asks for it from now on.
+    /// Returns the password, or nil when the cluster already asked for one.
+    private func upgradeIfTrusting(bin: URL, dir: URL, port: Int) throws -> String? {
+        let hba = dir.appendingPathComponent("pg_hba.conf")
+        let rules = (try? String(contentsOf: hba, encoding: .utf8)) ?? ""
+        let trusting = rules.split(separator: "\n").contains { line in
+            !line.trimmingCharacters(in: .whitespaces).hasPrefix("#") && line.split(whereSeparator: \.isWhitespace).contains("trust")
+        }
+        guard trusting else { return nil }
+        logger.notice("this PostgreSQL cluster let anyone in (trust): giving it a password, kept in \(Self.passwordFile)")
+        let file = dir.appendingPathComponent(Self.passwordFile)
+        let password = (try? readPassword(dir)) ?? Self.newPassword()
+        // Hex: the literal needs no escaping. From a private file, never on a command line.
+        try withPrivateFile("ALTER ROLE postgres PASSWORD '\(password)';\n") { script in
+            try run(bin.appendingPathComponent("psql").path, [
+                "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-f", script.path,
+            ], asPostgres: false)
+        }
+        try writePrivately(password, to: file)
+        try Data(Self.hostBasedAuthentication.utf8).write(to: hba)
+        try run(bin.appendingPathComponent("pg_ctl").path, ["reload", "-D", dir.path])
+        return password
+    }
+
+    private func readPassword(_ dir: URL) throws -> String {
+        let file = dir.appendingPathComponent(Self.passwordFile)
+        guard let text = try? String(contentsOf: file, encoding: .utf8), !text.isEmpty else {
+            throw Failure(description: "\(file.path) is missing: the cluster's password cannot be read (restore the file, or set DATABASE_URL)")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// 32 random bytes in hex.
+    static func newPassword() -> String {
+        (0..<32).map { _ in
+            let byte = UInt8.random(in: .min ... .max)
+            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
+        }.joined()
+    }
+
+    /// Writes `text` to a file only its owner reads (the postgres user's, when we are root).
+    private func writePrivately(_ text: String, to file: URL) throws {
+        try? FileManager.default.removeItem(at: file)
+        guard FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw Failure(description: "cannot write \(file.path)")
+        }
+        if isRoot { try run("/bin/chown", ["postgres:postgres", file.path], asPostgres: false) }
+    }
+
+    /// Runs `body` with `text` in a file of a fresh 0700 folder, removed afterwards.
+    private func withPrivateFile(_ text: String, _ body: (URL) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-secret-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: folder) }
+        if isRoot { try run("/bin/chown", ["postgres:postgres", folder.path], asPostgres: false) }
+        try writePrivately(text, to: folder.appendingPathComponent("secret"))
+        try body(folder.appendingPathComponent("secret"))
     }
 
     /// Stops the cluster (fast shutdown: open sessions are ended, data is safe).
@@ -112,9 +208,10 @@ public struct EmbeddedPostgres: Sendable {
     private func createDatabaseIfMissing(bin: URL, running: Running) throws {
         let psql = bin.appendingPathComponent("psql").path
         let common = ["-h", running.host, "-p", String(running.port), "-U", running.user, "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-tAc"]
-        let exists = try run(psql, common + ["SELECT 1 FROM pg_database WHERE datname = '\(running.database)'"], asPostgres: false)
+        let password = ["PGPASSWORD": running.password]
+        let exists = try Self.runProcess(psql, common + ["SELECT 1 FROM pg_database WHERE datname = '\(running.database)'"], environment: password)
         if exists.trimmingCharacters(in: .whitespacesAndNewlines) != "1" {
-            try run(psql, common + ["CREATE DATABASE \"\(running.database)\""], asPostgres: false)
+            try Self.runProcess(psql, common + ["CREATE DATABASE \"\(running.database)\""], environment: password)
         }
     }
 
@@ -166,9 +263,10 @@ public struct EmbeddedPostgres: Sendable {
     /// posix_spawn, not Foundation's Process: `pg_ctl start` leaves the server running, and the
     /// server would inherit the descriptor Process watches for the child's exit, so Process would
     /// wait for the server to stop. Here every inherited descriptor above stderr is closed, and
-    /// output goes to a file.
+    /// output goes to a file. `environment` adds to ours (a password for psql goes there, not
+    /// on the command line where any local account could read it).
     @discardableResult
-    static func runProcess(_ executable: String, _ arguments: [String]) throws -> String {
+    static func runProcess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-\(UUID().uuidString).out")
         defer { try? FileManager.default.removeItem(at: log) }
         var actions = posix_spawn_file_actions_t()
@@ -182,8 +280,11 @@ public struct EmbeddedPostgres: Sendable {
         // `env -C /`: run from / so that the postgres user never needs access to our folder.
         let argv: [UnsafeMutablePointer<CChar>?] = (["/usr/bin/env", "-C", "/", executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let envp: [UnsafeMutablePointer<CChar>?] = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, envp)
         guard spawned == 0 else { throw Failure(description: "cannot start \(executable): \(String(cString: strerror(spawned)))") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}

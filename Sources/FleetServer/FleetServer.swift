@@ -19,8 +19,12 @@ import UnixSignals
 
 /// How a fleet server finds its database and its files.
 public struct FleetConfiguration: Sendable {
-    /// `postgres://…`; nil runs a private cluster in `dataDirectory`.
+    /// `postgres://…` as the schema's owner (migrations, maintenance); nil runs a private
+    /// cluster in `dataDirectory`.
     public var databaseURL: String?
+    /// The app role's connection with `databaseURL` ($FLEET_APP_DATABASE_URL); nil: `fleet_app`
+    /// with a password derived from the owner's (DatabaseRoles).
+    public var appDatabaseURL: String?
     /// Where the embedded cluster lives (`.fleet/` in the working directory by default).
     public var dataDirectory: URL
     /// The migrations folder (Sql/).
@@ -80,6 +84,7 @@ public struct FleetConfiguration: Sendable {
         if let seconds = env["FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS"].flatMap(Int64.init), seconds > 0 { gateway.authenticationTimeout = .seconds(seconds) }
         if let limit = env["FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS"].flatMap(Int.init), limit > 0 { gateway.attemptLimits.failuresPerAddress = limit }
         var configuration = FleetConfiguration(databaseURL: url, dataDirectory: dir, retention: retention, gateway: gateway)
+        configuration.appDatabaseURL = env["FLEET_APP_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
         if let host = env["FLEET_METRICS_HOST"], !host.isEmpty { configuration.metricsHost = host }
         if let port = env["FLEET_METRICS_PORT"].flatMap(Int.init) { configuration.metricsPort = port }
         if let host = env["FLEET_HTTP_HOST"], !host.isEmpty { configuration.httpHost = host }
@@ -96,14 +101,18 @@ public struct FleetConfiguration: Sendable {
     }
 }
 
-/// The database a server runs on: the configured one, or a private cluster it started.
+/// The database a server runs on: the configured one, or a private cluster it started; and the
+/// roles it connects as.
 public struct ProvisionedDatabase: Sendable {
-    public let url: DatabaseURL
+    public let roles: DatabaseRoles
     let embedded: EmbeddedPostgres?
 
     public static func provision(_ configuration: FleetConfiguration, logger: Logger) throws -> ProvisionedDatabase {
         if let text = configuration.databaseURL {
-            return ProvisionedDatabase(url: try DatabaseURL(text), embedded: nil)
+            let app = try configuration.appDatabaseURL.map { text in
+                do { return try DatabaseURL(text) } catch { throw ConfigurationError(description: "FLEET_APP_DATABASE_URL: \(error)") }
+            }
+            return ProvisionedDatabase(roles: try DatabaseRoles(owner: try DatabaseURL(text), app: app), embedded: nil)
         }
         let cluster = EmbeddedPostgres(
             configuration: .init(dataDirectory: configuration.dataDirectory.appendingPathComponent("postgres"), settings: EmbeddedPostgres.serverSettings),
@@ -111,7 +120,7 @@ public struct ProvisionedDatabase: Sendable {
         )
         logger.info("no DATABASE_URL: starting a private PostgreSQL in \(configuration.dataDirectory.path)")
         let running = try cluster.start()
-        return ProvisionedDatabase(url: try DatabaseURL(running.url), embedded: cluster)
+        return ProvisionedDatabase(roles: try DatabaseRoles(owner: try DatabaseURL(running.url)), embedded: cluster)
     }
 
     /// Stops the private cluster, if we started one.
@@ -138,16 +147,18 @@ public enum FleetServer {
         } ?? .transportService
         let database = try ProvisionedDatabase.provision(configuration, logger: logger)
         defer { database.release(logger: logger) }
-        let client = PostgresClient(configuration: try database.url.clientConfiguration(), backgroundLogger: logger)
+        // The owner migrates and maintains the schema; everything else runs as the app role.
+        let owner = PostgresClient(configuration: try database.roles.owner.clientConfiguration(), backgroundLogger: logger)
+        let client = PostgresClient(configuration: try database.roles.app.clientConfiguration(), backgroundLogger: logger)
         let readiness = Readiness()
         let schema = SchemaService(
-            client: client, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, database: database.url,
+            client: owner, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, roles: database.roles,
             // The demo's simulated terminals report every 10 s.
             reportInterval: demoFleet == nil ? configuration.reportIntervalSeconds : Int(FleetSimulator.reportInterval.components.seconds),
             readiness: readiness, logger: logger
         )
         // Reports of all connections share transactions; each is acknowledged once its batch committed.
-        let positions = PostgresPositionSink(client: client, database: database.url, retention: configuration.retention, logger: logger)
+        let positions = PostgresPositionSink(client: client, database: database.roles.app, retention: configuration.retention, logger: logger)
         let latest = LatestPositionsService(sink: positions, readiness: readiness, logger: logger)
         let groupCommit = GroupCommit(inner: positions)
         let profiles = try ResourceDirectory.deviceProfiles.map { try DeviceProfileCatalog(directory: $0) } ?? DeviceProfileCatalog(profiles: [])
@@ -164,7 +175,7 @@ public enum FleetServer {
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
-        let desk = DispatchDesk(client: client, database: database.url, feed: LiveFeed(), rules: configuration.dispatchRules, logger: logger)
+        let desk = DispatchDesk(client: client, database: database.roles.app, feed: LiveFeed(), rules: configuration.dispatchRules, logger: logger)
         let settlement = SettlementDesk(client: client, desk: desk, logger: logger)
         let records = ServiceRecords(client: client, logger: logger)
         let api = Application(
@@ -177,7 +188,8 @@ public enum FleetServer {
             logger: logger
         )
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: metrics), .init(service: client), .init(service: schema), .init(service: latest), .init(service: groupCommit), .init(service: gateway),
+            .init(service: metrics), .init(service: owner), .init(service: client), .init(service: schema),
+            .init(service: latest), .init(service: groupCommit), .init(service: gateway),
             .init(service: DispatchService(desk: desk, readiness: readiness, logger: logger)),
             // Billing: sheets of trips finished since, bookings of signed sheets settled (nothing is
             // lost to a failed round: it is found again), the invoices' clock.
@@ -215,14 +227,16 @@ public enum FleetServer {
         return registry
     }()
 
-    /// Applies the migrations of `sqlDirectory`, logging each as it goes.
-    public static func migrate(client: PostgresClient, sqlDirectory: URL?, logger: Logger) async throws {
+    /// Applies the migrations of `sqlDirectory` as the owner (`client`), logging each as it
+    /// goes; then makes sure the app role can log in.
+    public static func migrate(client: PostgresClient, roles: DatabaseRoles, sqlDirectory: URL?, logger: Logger) async throws {
         guard let sqlDirectory else {
             throw MigrationError(description: "no Sql/ folder found: run from the checkout, or set FLEET_SQL_DIR")
         }
         let migrations = try Migration.load(directory: sqlDirectory)
         let applied = try await Migrator(client: client, logger: logger).migrate(migrations)
         logger.info("schema up to date", metadata: ["applied": "\(applied.count)", "known": "\(migrations.count)"])
+        try await roles.enableAppLogin(owner: client, logger: logger)
     }
 
     /// Binds the simulated fleet's terminals to vehicles in the database at `databaseURL`.
@@ -245,19 +259,21 @@ public enum FleetServer {
         try await withDatabase(configuration, logger: logger) { _, _ in }
     }
 
-    /// Provisions and migrates the database, runs `body` with a client, and stops: the one-shot
-    /// commands (`fleetd migrate`, `terminal bind`, `track`).
+    /// Provisions and migrates the database, runs `body` with a client as the app role, and
+    /// stops: the one-shot commands (`fleetd migrate`, `terminal bind`, `track`).
     public static func withDatabase<R: Sendable>(
         _ configuration: FleetConfiguration, logger: Logger, _ body: @Sendable (PostgresClient, DatabaseURL) async throws -> R
     ) async throws -> R {
         let database = try ProvisionedDatabase.provision(configuration, logger: logger)
         defer { database.release(logger: logger) }
-        let client = PostgresClient(configuration: try database.url.clientConfiguration(), backgroundLogger: logger)
+        let owner = PostgresClient(configuration: try database.roles.owner.clientConfiguration(), backgroundLogger: logger)
+        let client = PostgresClient(configuration: try database.roles.app.clientConfiguration(), backgroundLogger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await owner.run() }
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            try await migrate(client: client, sqlDirectory: configuration.sqlDirectory, logger: logger)
-            return try await body(client, database.url)
+            try await migrate(client: owner, roles: database.roles, sqlDirectory: configuration.sqlDirectory, logger: logger)
+            return try await body(client, database.roles.app)
         }
     }
 }

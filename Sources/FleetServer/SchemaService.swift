@@ -8,22 +8,23 @@ import Store
 /// Brings the schema up to date when the server starts, then keeps the position partitions:
 /// once before the server is ready, then every hour (a day's partitions are created days ahead, so an hour's delay
 /// never leaves a report without its partition), when events and media past their 3 years go too.
+/// Runs as the schema's owner: the partitions and indexes are DDL, which the app role may not do.
 struct SchemaService: Service {
     let client: PostgresClient
     let sqlDirectory: URL?
     let retention: PositionRetention
-    let database: DatabaseURL
+    let roles: DatabaseRoles
     /// Terminals' reporting interval while moving: what the tracks' completeness expects.
     let reportInterval: Int
     let readiness: Readiness
     let logger: Logger
 
     func run() async throws {
-        try await FleetServer.migrate(client: client, sqlDirectory: sqlDirectory, logger: logger)
+        try await FleetServer.migrate(client: client, roles: roles, sqlDirectory: sqlDirectory, logger: logger)
         // Today's partitions must exist before the first report is accepted.
         _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
         readiness.open()
-        logger.notice("fleet server ready", metadata: ["database": "\(database)"])
+        logger.notice("fleet server ready", metadata: ["database": "\(roles.app)"])
         let records = ServiceRecords(client: client, logger: logger)
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {

@@ -106,10 +106,16 @@ public struct FleetAPI: Sendable {
     static let operators: [Role] = [.administrator, .dispatcher]
     static let readers: [Role] = [.administrator, .dispatcher, .auditor]
 
-    /// One line of the audit trail for a write or a confidential read.
+    /// One line of the audit trail for a confidential read, or a write the Store does not
+    /// take an `AuditLine` for.
     func audit(_ user: APIUser, _ action: String, _ resource: String, _ detail: [String: String] = [:]) async throws {
-        let json = detail.isEmpty ? nil : String(decoding: try JSONSerialization.data(withJSONObject: detail, options: [.sortedKeys]), as: UTF8.self)
-        try await accounts.audit(userID: user.id, action: action, resource: resource, detail: json)
+        let entry = entry(user, action, resource, detail)
+        try await accounts.audit(userID: entry.userID, action: entry.action, resource: entry.resource, detail: entry.detail)
+    }
+
+    /// The audit line of a write, for the Store to write in the write's own transaction.
+    func entry(_ user: APIUser, _ action: String, _ resource: String, _ detail: [String: String] = [:]) -> AuditLine {
+        AuditLine(userID: user.id, action: action, resource: resource, fields: detail)
     }
 
     /// A read of personal data or live positions: on the trail once per user, resource and

@@ -240,11 +240,12 @@ extension FleetAPI {
         try Self.require(body.serviceEnd > body.pickupTime, "serviceEnd", "after pickupTime")
         try Self.require(body.serviceEnd.timeIntervalSince(body.pickupTime) <= 30 * 86_400, "serviceEnd", "at most 30 days after pickupTime")
         let record: BookingRecord
-        do { record = try await desk.bookings.create(body, agencyID: agency, receivedAt: now, by: actor(user)) } catch is NoSuchRecord {
+        let urgent = Bookings.isUrgent(body, receivedAt: now)
+        let audit: Audit<Int64> = { [self] id in entry(user, "booking-create", "booking:\(id)", ["agency": "\(agency)", "urgent": "\(urgent)"]) }
+        do { record = try await desk.bookings.create(body, agencyID: agency, receivedAt: now, by: actor(user), audit: audit) } catch is NoSuchRecord {
             throw Problem.invalid("agencyID", "no such agency")
         }
         desk.publish(record)
-        try await audit(user, "booking-create", "booking:\(record.id)", ["agency": "\(agency)", "urgent": "\(record.urgent)"])
         return bookingBody(record, now: now)
     }
 
@@ -275,12 +276,12 @@ extension FleetAPI {
         let record = try await booking(context, user)
         let moved: BookingRecord
         do {
-            moved = try await desk.bookings.move(record.id, to: state, at: Date(), by: actor(user), completion: completion, note: note)
+            let audit = entry(user, "booking-\(state.rawValue)", "booking:\(record.id)")
+            moved = try await desk.bookings.move(record.id, to: state, at: Date(), by: actor(user), completion: completion, note: note, audit: audit)
         } catch let invalid as BookingHistory.InvalidTransition {
             throw Problem(.conflict, "Not possible now", detail: invalid.description)
         }
         desk.publish(moved)
-        try await audit(user, "booking-\(state.rawValue)", "booking:\(record.id)")
         return bookingBody(moved)
     }
 

@@ -57,8 +57,10 @@ extension FleetAPI {
             let file = try await decode(VehicleFile.self, request, context)
             try Self.validate(file)
             let saved: VehicleFile
-            do { saved = try await files.saveVehicle(file) } catch is DuplicateRecord { throw Problem(.conflict, "Duplicate", detail: "another vehicle has this VIN", field: "vin") }
-            try await audit(user, "vehicle-save", "vehicle:\(saved.id ?? 0)", ["plate": saved.plate])
+            let audit: Audit<Int64> = { [self] id in entry(user, "vehicle-save", "vehicle:\(id)", ["plate": file.plate]) }
+            do { saved = try await files.saveVehicle(file, audit: audit) } catch is DuplicateRecord {
+                throw Problem(.conflict, "Duplicate", detail: "another vehicle has this VIN", field: "vin")
+            }
             return saved
         }
         list.add(.get, "/api/v1/vehicles/{plate}", Self.readers, "A vehicle's whole file: policies, inspections, maintenance, and its standing", returns: "VehicleDetail") {
@@ -76,37 +78,34 @@ extension FleetAPI {
             let policy = try await decode(InsuranceRecord.self, request, context)
             try Self.require(policy.expiresAt > policy.startsAt, "expiresAt", "after startsAt")
             try Self.require(!policy.insurer.isEmpty, "insurer", "the insurer's name")
-            let created = try await files.addPolicy(vehicleID: id, policy)
-            try await audit(user, "policy-add", "vehicle:\(id)", ["kind": policy.kind.rawValue, "policy": "\(created)"])
-            return Created(id: created)
+            let audit: Audit<Int64> = { [self] created in entry(user, "policy-add", "vehicle:\(id)", ["kind": policy.kind.rawValue, "policy": "\(created)"]) }
+            return Created(id: try await files.addPolicy(vehicleID: id, policy, audit: audit))
         }
         list.add(.post, "/api/v1/vehicles/{plate}/inspections", Self.operators, "Record an inspection (a failed one takes the vehicle out of service until one passes)",
                  body: "InspectionRecord", returns: "Created", status: .created) { request, context, user in
             let (_, id) = try await vehicle(context)
             let inspection = try await decode(InspectionRecord.self, request, context)
             try Self.require(inspection.inspectedAt <= Date().addingTimeInterval(300), "inspectedAt", "not in the future")
-            let created = try await files.addInspection(vehicleID: id, inspection)
-            try await audit(user, "inspection-add", "vehicle:\(id)", ["kind": inspection.kind.rawValue, "passed": "\(inspection.passed)"])
-            return Created(id: created)
+            let audit = entry(user, "inspection-add", "vehicle:\(id)", ["kind": inspection.kind.rawValue, "passed": "\(inspection.passed)"])
+            return Created(id: try await files.addInspection(vehicleID: id, inspection, audit: { _ in audit }))
         }
         list.add(.post, "/api/v1/vehicles/{plate}/maintenance", Self.operators, "Record maintenance or a repair (an unfinished repair takes the vehicle out of service)",
                  body: "MaintenanceRecord", returns: "Created", status: .created) { request, context, user in
             let (_, id) = try await vehicle(context)
             let record = try await decode(MaintenanceRecord.self, request, context)
             try Self.require(record.finishedAt.map { $0 >= record.startedAt } ?? true, "finishedAt", "not before startedAt")
-            let created = try await files.addMaintenance(vehicleID: id, record)
-            try await audit(user, "maintenance-add", "vehicle:\(id)", ["kind": record.kind.rawValue])
-            return Created(id: created)
+            let audit = entry(user, "maintenance-add", "vehicle:\(id)", ["kind": record.kind.rawValue])
+            return Created(id: try await files.addMaintenance(vehicleID: id, record, audit: { _ in audit }))
         }
         list.add(.post, "/api/v1/vehicles/{plate}/maintenance/{id}/finish", Self.operators, "Finish a repair: the vehicle is back in service", body: "Finish", returns: "Created") {
             request, context, user in
             let (_, vehicleID) = try await vehicle(context)
             let record = try id("id", context)
             let body = try await decode(Finish.self, request, context)
-            guard try await files.finishMaintenance(id: record, vehicleID: vehicleID, at: body.finishedAt ?? Date()) else {
+            let audit = entry(user, "maintenance-finish", "vehicle:\(vehicleID)", ["record": "\(record)"])
+            guard try await files.finishMaintenance(id: record, vehicleID: vehicleID, at: body.finishedAt ?? Date(), audit: audit) else {
                 throw Self.notFound("no unfinished maintenance record \(record) on this vehicle")
             }
-            try await audit(user, "maintenance-finish", "vehicle:\(vehicleID)", ["record": "\(record)"])
             return Created(id: record)
         }
         list.add(.put, "/api/v1/vehicles/{plate}/charge", Self.operators + [.driver], "The state of charge now (0-100 %), as the car's display shows it",
@@ -114,8 +113,8 @@ extension FleetAPI {
             let (_, id) = try await vehicle(context)
             if user.role == .driver, try await files.driver(userID: user.id)?.vehicleID != id { throw Problem.forbidden(user.role) }
             let body = try await decode(Charge.self, request, context)
-            try await files.setStateOfCharge(vehicleID: id, percent: body.stateOfCharge)
-            try await audit(user, "charge-set", "vehicle:\(id)", ["percent": "\(body.stateOfCharge)"])
+            let audit = entry(user, "charge-set", "vehicle:\(id)", ["percent": "\(body.stateOfCharge)"])
+            try await files.setStateOfCharge(vehicleID: id, percent: body.stateOfCharge, audit: audit)
             return Created(id: id)
         }
         list.add(.get, "/api/v1/drivers", Self.readers, "Every driver's file and whether they may drive now", returns: "[DriverSummary]") { _, _, user in
@@ -130,9 +129,7 @@ extension FleetAPI {
             var file = try await decode(DriverFile.self, request, context)
             file.id = nil
             try Self.validate(file)
-            let saved = try await saveDriver(file)
-            try await audit(user, "driver-save", "driver:\(saved.id ?? 0)")
-            return saved
+            return try await saveDriver(file, user)
         }
         list.add(.get, "/api/v1/drivers/{id}", Self.readers, "A driver's whole file: training, and whether they may drive now", returns: "DriverDetail") { _, context, user in
             let driverID = try id("id", context)
@@ -150,17 +147,17 @@ extension FleetAPI {
             var file = try await decode(DriverFile.self, request, context)
             file.id = driverID
             try Self.validate(file)
-            let saved = try await saveDriver(file)
-            try await audit(user, "driver-save", "driver:\(driverID)")
-            return saved
+            return try await saveDriver(file, user)
         }
         list.add(.post, "/api/v1/drivers/{id}/training", Self.operators, "Record training: pre-duty (3 days needed), monthly, quarterly drills",
                  body: "TrainingRecord", returns: "Created", status: .created) { request, context, user in
             let driverID = try id("id", context)
             let training = try await decode(TrainingRecord.self, request, context)
             let created: Int64
-            do { created = try await files.addTraining(driverID: driverID, training) } catch is NoSuchRecord { throw Self.notFound("no driver \(driverID)") }
-            try await audit(user, "training-add", "driver:\(driverID)", ["kind": training.kind.rawValue])
+            let audit = entry(user, "training-add", "driver:\(driverID)", ["kind": training.kind.rawValue])
+            do { created = try await files.addTraining(driverID: driverID, training, audit: { _ in audit }) } catch is NoSuchRecord {
+                throw Self.notFound("no driver \(driverID)")
+            }
             return Created(id: created)
         }
         list.add(.put, "/api/v1/drivers/{id}/vehicle", Self.operators, "Pair the driver with a vehicle (a crew), ending both's other pairings", body: "Pairing", returns: "Created") {
@@ -168,8 +165,10 @@ extension FleetAPI {
             let driverID = try id("id", context)
             let body = try await decode(Pairing.self, request, context)
             guard let vehicle = try await files.vehicle(plate: body.plate), let vehicleID = vehicle.id else { throw Problem.invalid("plate", "no vehicle has this plate") }
-            do { try await files.pair(vehicleID: vehicleID, driverID: driverID) } catch is NoSuchRecord { throw Self.notFound("no driver \(driverID)") }
-            try await audit(user, "crew-pair", "driver:\(driverID)", ["vehicle": "\(vehicleID)"])
+            let audit = entry(user, "crew-pair", "driver:\(driverID)", ["vehicle": "\(vehicleID)"])
+            do { try await files.pair(vehicleID: vehicleID, driverID: driverID, audit: audit) } catch is NoSuchRecord {
+                throw Self.notFound("no driver \(driverID)")
+            }
             return Created(id: driverID)
         }
         list.add(.get, "/api/v1/reminders", Self.readers, "What the files need soon: policies to renew (30 days), inspections due (7 days), licences to renew (30 days), spares below 10% of the vehicles or 15% of the drivers",
@@ -182,9 +181,10 @@ extension FleetAPI {
         return (file, id)
     }
 
-    func saveDriver(_ file: DriverFile) async throws -> DriverFile {
+    /// Saves a driver's file, audited as `user`'s in the same transaction.
+    func saveDriver(_ file: DriverFile, _ user: APIUser) async throws -> DriverFile {
         do {
-            return try await files.saveDriver(file)
+            return try await files.saveDriver(file, audit: { [self] id in entry(user, "driver-save", "driver:\(id)") })
         } catch is DuplicateRecord {
             throw Problem(.conflict, "Duplicate", detail: "another driver has this licence number or login", field: "licenceNumber")
         } catch is NoSuchRecord {

@@ -57,16 +57,15 @@ extension FleetAPI {
                  body: "Signature", returns: "SettlementSheet") { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(Signature.self, request, context)
-            let signed = try await conflicts { try await settlement.confirm(current.id, signedBy: body.signedBy, actor: actor(user), now: Date()) }
-            try await audit(user, "settlement-confirm", "settlement:\(current.id)", ["signedBy": body.signedBy])
-            return signed
+            let audit = entry(user, "settlement-confirm", "settlement:\(current.id)", ["signedBy": body.signedBy])
+            return try await conflicts { try await settlement.confirm(current.id, signedBy: body.signedBy, actor: actor(user), now: Date(), audit: audit) }
         }
         list.add(.post, "/api/v1/settlements/{id}/dispute", [.agency], "The agency contests the sheet, with its reason; a dispatcher resolves it",
                  body: "Dispute", returns: "SettlementSheet") { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(Dispute.self, request, context)
-            try await conflicts { try await settlement.sheets.dispute(current.id, reason: body.reason, actor: actor(user), at: Date()) }
-            try await audit(user, "settlement-dispute", "settlement:\(current.id)")
+            let audit = entry(user, "settlement-dispute", "settlement:\(current.id)")
+            try await conflicts { try await settlement.sheets.dispute(current.id, reason: body.reason, actor: actor(user), at: Date(), audit: audit) }
             return try await sheet(context, user)
         }
         list.add(.post, "/api/v1/settlements/{id}/resolve", Self.operators, "Resolve a dispute or a flagged difference, with adjusting lines if the sheet was wrong: back to the agency for signature",
@@ -75,8 +74,10 @@ extension FleetAPI {
             let body = try await decode(SheetResolution.self, request, context)
             let lines = try (body.adjustments ?? []).enumerated().map { try adjustingLine($1, field: "adjustments.\($0)", user) }
             try Self.withinLimits(current, lines)
-            try await conflicts { try await settlement.sheets.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), at: Date()) }
-            try await audit(user, "settlement-resolve", "settlement:\(current.id)", ["adjustments": "\(lines.count)"])
+            let audit = entry(user, "settlement-resolve", "settlement:\(current.id)", ["adjustments": "\(lines.count)"])
+            try await conflicts {
+                try await settlement.sheets.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), at: Date(), audit: audit)
+            }
             return try await sheet(context, user)
         }
         list.add(.post, "/api/v1/settlements/{id}/adjustments", Self.operators, "Correct a sheet by a new adjusting line with its reason (its own lines never change)",
@@ -84,8 +85,8 @@ extension FleetAPI {
             let current = try await sheet(context, user)
             let line = try adjustingLine(try await decode(Adjustment.self, request, context), field: "", user)
             try Self.withinLimits(current, [line])
-            try await conflicts { try await settlement.sheets.adjust(current.id, line: line, actor: actor(user), at: Date()) }
-            try await audit(user, "settlement-adjust", "settlement:\(current.id)", ["amountFen": "\(line.amountFen)"])
+            let audit = entry(user, "settlement-adjust", "settlement:\(current.id)", ["amountFen": "\(line.amountFen)"])
+            try await conflicts { try await settlement.sheets.adjust(current.id, line: line, actor: actor(user), at: Date(), audit: audit) }
             return try await sheet(context, user)
         }
         list.add(.get, "/api/v1/settlements/{id}/invoice", Self.readers + [.agency],
@@ -101,8 +102,10 @@ extension FleetAPI {
                  body: "Invoice", returns: "SettlementSheet") { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(InvoiceBody.self, request, context)
-            try await conflicts { try await settlement.sheets.invoice(current.id, number: body.number, issuedAt: body.issuedAt, actor: actor(user), at: Date()) }
-            try await audit(user, "settlement-invoice", "settlement:\(current.id)", ["number": body.number])
+            let audit = entry(user, "settlement-invoice", "settlement:\(current.id)", ["number": body.number])
+            try await conflicts {
+                try await settlement.sheets.invoice(current.id, number: body.number, issuedAt: body.issuedAt, actor: actor(user), at: Date(), audit: audit)
+            }
             return try await sheet(context, user)
         }
         list.add(.get, "/api/v1/agencies/{id}/statements", Self.readers + [.agency],

@@ -158,9 +158,7 @@ public struct Accounts: Sendable {
 
     /// One line of the audit trail; `detail` is a JSON object.
     public func audit(userID: Int64?, action: String, resource: String, detail: String? = nil) async throws {
-        try await client.query(
-            "INSERT INTO audit_log (user_id, action, resource, detail) VALUES (\(userID), \(action), \(resource), \(detail)::jsonb)", logger: logger
-        )
+        try await client.query(AuditLine(userID: userID, action: action, resource: resource, detail: detail).insertion, logger: logger)
     }
 
     /// Which audit lines to read: every criterion given must hold; `before` is the cursor (an id).

@@ -133,10 +133,14 @@ public struct Bookings: Sendable {
     }
 
 
-    public func create(_ r: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor) async throws -> BookingRecord {
-        let urgent = r.pickupTime.timeIntervalSince(receivedAt) <= 3600
+    /// A booking for within the hour is urgent.
+    public static func isUrgent(_ r: BookingRequest, receivedAt: Date) -> Bool { r.pickupTime.timeIntervalSince(receivedAt) <= 3600 }
+
+    /// A new booking, received; `audit` names its line by the booking's id.
+    public func create(_ r: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>? = nil) async throws -> BookingRecord {
+        let urgent = Self.isUrgent(r, receivedAt: receivedAt)
         let (p, d) = (r.pickup.point, r.destination.point)
-        let id = try await constrained { try await client.transaction(logger: logger) { connection -> Int64 in
+        let id = try await constrained { try await client.audited(audit, logger: logger) { connection -> Int64 in
             let rows = try await connection.query("""
                 INSERT INTO bookings (agency_id, channel, contact_name, contact_phone, passengers, vehicle_class, pickup_time, pickup_lat_e6, pickup_lon_e6,
                     pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state,
@@ -161,13 +165,13 @@ public struct Bookings: Sendable {
 
     /// Moves a booking to `state`, signed by `actor`; `crew` for a match, `completion` for the
     /// end of a trip. Throws `InvalidTransition` if the lifecycle does not allow it from where
-    /// the booking is now, and `NoSuchRecord`.
+    /// the booking is now, and `NoSuchRecord`. `audit` is written in the move's transaction.
     @discardableResult
     public func move(
         _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
-        completion: Completion? = nil, note: String = ""
+        completion: Completion? = nil, note: String = "", audit: AuditLine? = nil
     ) async throws -> BookingRecord {
-        try await client.transaction(logger: logger) { connection in
+        try await client.audited({ _ in audit }, logger: logger) { connection in
             var current: BookingState?
             for try await state in try await connection.query("SELECT state FROM bookings WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self) {
                 current = BookingState(rawValue: state)

@@ -176,10 +176,11 @@ public struct FleetFiles: Sendable {
     // MARK: vehicles
 
     /// Creates the file, or updates the one with the same plate (a terminal binding may have
-    /// created a bare one first).
-    public func saveVehicle(_ v: VehicleFile) async throws -> VehicleFile {
+    /// created a bare one first). `audit` names its line by the file's id, here and in the
+    /// other writes: written in the write's transaction.
+    public func saveVehicle(_ v: VehicleFile, audit: Audit<Int64>? = nil) async throws -> VehicleFile {
         let registration = v.registrationDate?.description
-        let id = try await client.returningID("""
+        let id = try await client.audited(audit, logger: logger) { try await $0.returningID("""
             INSERT INTO vehicles (plate, brand, model, vin, engine_number, registration_date, rental_use, vehicle_class, seats, energy,
                 driving_licence_number, registration_certificate, range_km, state_of_charge, reserve)
             VALUES (\(v.plate), \(v.brand), \(v.model), \(v.vin), \(v.engineNumber), \(registration)::date, \(v.rentalUse), \(v.vehicleClass.rawValue),
@@ -191,7 +192,7 @@ public struct FleetFiles: Sendable {
                 driving_licence_number = EXCLUDED.driving_licence_number, registration_certificate = EXCLUDED.registration_certificate,
                 range_km = EXCLUDED.range_km, state_of_charge = EXCLUDED.state_of_charge, reserve = EXCLUDED.reserve, updated_at = now()
             RETURNING id
-            """, logger: logger)
+            """, logger: logger) }
         guard let saved = try await vehicle(id: id) else { throw NoSuchRecord() }
         return saved
     }
@@ -229,14 +230,16 @@ public struct FleetFiles: Sendable {
         try await vehicles("SELECT \(unescaped: Self.vehicleColumns) WHERE v.id = \(id)").first
     }
 
-    public func setStateOfCharge(vehicleID: Int64, percent: Int) async throws {
-        try await client.query("UPDATE vehicles SET state_of_charge = \(Int16(percent)), updated_at = now() WHERE id = \(vehicleID)", logger: logger)
+    public func setStateOfCharge(vehicleID: Int64, percent: Int, audit: AuditLine? = nil) async throws {
+        try await client.audited({ _ in audit }, logger: logger) { connection in
+            _ = try await connection.query("UPDATE vehicles SET state_of_charge = \(Int16(percent)), updated_at = now() WHERE id = \(vehicleID)", logger: logger)
+        }
     }
 
-    public func addPolicy(vehicleID: Int64, _ p: InsuranceRecord) async throws -> Int64 {
-        try await client.returningID(
+    public func addPolicy(vehicleID: Int64, _ p: InsuranceRecord, audit: Audit<Int64>? = nil) async throws -> Int64 {
+        try await client.audited(audit, logger: logger) { try await $0.returningID(
             "INSERT INTO insurance_policies (vehicle_id, kind, insurer, amount_fen, starts_at, expires_at) VALUES (\(vehicleID), \(p.kind.rawValue), \(p.insurer), \(p.amountFen), \(p.startsAt), \(p.expiresAt)) RETURNING id", logger: logger
-        )
+        ) }
     }
 
     public func policies(vehicleID: Int64) async throws -> [InsuranceRecord] {
@@ -253,10 +256,10 @@ public struct FleetFiles: Sendable {
         return out
     }
 
-    public func addInspection(vehicleID: Int64, _ i: InspectionRecord) async throws -> Int64 {
-        try await client.returningID(
+    public func addInspection(vehicleID: Int64, _ i: InspectionRecord, audit: Audit<Int64>? = nil) async throws -> Int64 {
+        try await client.audited(audit, logger: logger) { try await $0.returningID(
             "INSERT INTO inspections (vehicle_id, kind, inspected_at, passed, findings, inspector) VALUES (\(vehicleID), \(i.kind.rawValue), \(i.inspectedAt), \(i.passed), \(i.findings ?? ""), \(i.inspector)) RETURNING id", logger: logger
-        )
+        ) }
     }
 
     public func inspections(vehicleID: Int64) async throws -> [InspectionRecord] {
@@ -273,17 +276,18 @@ public struct FleetFiles: Sendable {
         return out
     }
 
-    public func addMaintenance(vehicleID: Int64, _ m: MaintenanceRecord) async throws -> Int64 {
-        try await client.returningID(
+    public func addMaintenance(vehicleID: Int64, _ m: MaintenanceRecord, audit: Audit<Int64>? = nil) async throws -> Int64 {
+        try await client.audited(audit, logger: logger) { try await $0.returningID(
             "INSERT INTO maintenance_records (vehicle_id, kind, started_at, finished_at, description, cost_fen) VALUES (\(vehicleID), \(m.kind.rawValue), \(m.startedAt), \(m.finishedAt), \(m.description), \(m.costFen ?? 0)) RETURNING id", logger: logger
-        )
+        ) }
     }
 
     /// Closes an open repair: the vehicle is back in service (if nothing else keeps it out).
-    public func finishMaintenance(id: Int64, vehicleID: Int64, at: Date) async throws -> Bool {
-        try await client.touchedRow(
+    /// `audit` is written only when there was one to close.
+    public func finishMaintenance(id: Int64, vehicleID: Int64, at: Date, audit: AuditLine? = nil) async throws -> Bool {
+        try await client.audited({ $0 ? audit : nil }, logger: logger) { try await $0.touchedRow(
             "UPDATE maintenance_records SET finished_at = \(at) WHERE id = \(id) AND vehicle_id = \(vehicleID) AND finished_at IS NULL RETURNING id", logger: logger
-        )
+        ) }
     }
 
     public func maintenance(vehicleID: Int64) async throws -> [MaintenanceRecord] {
@@ -303,7 +307,7 @@ public struct FleetFiles: Sendable {
     // MARK: drivers
 
     /// Creates a driver's file, or updates the one with `file.id`.
-    public func saveDriver(_ d: DriverFile) async throws -> DriverFile {
+    public func saveDriver(_ d: DriverFile, audit: Audit<Int64>? = nil) async throws -> DriverFile {
         let (birth, since, expiry) = (d.birthDate.description, d.serviceSince.description, d.licenceExpiry.description)
         let (accident, checked) = (d.lastMajorAccident?.description, d.backgroundCheckedAt?.description)
         let query: PostgresQuery
@@ -324,7 +328,7 @@ public struct FleetFiles: Sendable {
                 RETURNING id
                 """
         }
-        let id = try await client.returningID(query, logger: logger)
+        let id = try await client.audited(audit, logger: logger) { try await $0.returningID(query, logger: logger) }
         guard let saved = try await driver(id: id) else { throw NoSuchRecord() }
         return saved
     }
@@ -362,10 +366,10 @@ public struct FleetFiles: Sendable {
         try await drivers("SELECT \(unescaped: Self.driverColumns) WHERE d.user_id = \(userID)").first
     }
 
-    public func addTraining(driverID: Int64, _ t: TrainingRecord) async throws -> Int64 {
-        try await client.returningID(
+    public func addTraining(driverID: Int64, _ t: TrainingRecord, audit: Audit<Int64>? = nil) async throws -> Int64 {
+        try await client.audited(audit, logger: logger) { try await $0.returningID(
             "INSERT INTO driver_training (driver_id, kind, held_on, days, passed, note) VALUES (\(driverID), \(t.kind.rawValue), \(t.heldOn.description)::date, \(Int16(t.days)), \(t.passed), \(t.note ?? "")) RETURNING id", logger: logger
-        )
+        ) }
     }
 
     public func training(driverID: Int64) async throws -> [TrainingRecord] {
@@ -383,9 +387,9 @@ public struct FleetFiles: Sendable {
     }
 
     /// Pairs a driver with a vehicle, ending any pairing either had.
-    public func pair(vehicleID: Int64, driverID: Int64) async throws {
+    public func pair(vehicleID: Int64, driverID: Int64, audit: AuditLine? = nil) async throws {
         try await constrained {
-            try await client.transaction(logger: logger) { connection in
+            try await client.audited({ _ in audit }, logger: logger) { connection in
                 try await connection.query("DELETE FROM crews WHERE vehicle_id = \(vehicleID) OR driver_id = \(driverID)", logger: logger)
                 try await connection.query("INSERT INTO crews (vehicle_id, driver_id) VALUES (\(vehicleID), \(driverID))", logger: logger)
             }

@@ -63,8 +63,9 @@ public struct Settlements: Sendable {
     }
 
     /// The agency contact signs: the sheet is confirmed and the invoice falls due.
-    public func confirm(_ id: Int64, signedBy name: String, actor: Actor, at time: Date, invoiceDue: CivilDate) async throws {
-        try await change(id, from: [.issued], action: "signed", actor: actor, at: time, event: "confirmed", note: "signed by \(name)") { connection in
+    public func confirm(_ id: Int64, signedBy name: String, actor: Actor, at time: Date, invoiceDue: CivilDate, audit: AuditLine? = nil) async throws {
+        try await change(id, from: [.issued], action: "signed", actor: actor, at: time, event: "confirmed", note: "signed by \(name)", audit: audit) {
+            connection in
             try await connection.query("""
                 UPDATE settlement_sheets SET state = 'confirmed', confirmed_at = \(time), confirmed_by = \(name), confirmed_by_user = \(actor.userID),
                     invoice_due = \(invoiceDue.description)::date WHERE id = \(id)
@@ -73,31 +74,33 @@ public struct Settlements: Sendable {
     }
 
     /// The agency contests the sheet, with its reason.
-    public func dispute(_ id: Int64, reason: String, actor: Actor, at time: Date) async throws {
-        try await change(id, from: [.issued], action: "disputed", actor: actor, at: time, event: "disputed", note: reason) { connection in
+    public func dispute(_ id: Int64, reason: String, actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
+        try await change(id, from: [.issued], action: "disputed", actor: actor, at: time, event: "disputed", note: reason, audit: audit) { connection in
             try await connection.query("UPDATE settlement_sheets SET state = 'disputed' WHERE id = \(id)", logger: logger)
         }
     }
 
     /// A dispatcher settles a dispute or a flagged difference, with adjusting lines if the
     /// sheet was wrong; it goes back to the agency for signature.
-    public func resolve(_ id: Int64, note: String, adjustments: [SheetLine], actor: Actor, at time: Date) async throws {
-        try await change(id, from: [.disputed, .review], action: "resolved", actor: actor, at: time, event: "resolved", note: note) { connection in
+    public func resolve(_ id: Int64, note: String, adjustments: [SheetLine], actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
+        try await change(id, from: [.disputed, .review], action: "resolved", actor: actor, at: time, event: "resolved", note: note, audit: audit) {
+            connection in
             try await Self.insert(adjustments, sheetID: id, userID: actor.userID, connection: connection, logger: logger)
             try await connection.query("UPDATE settlement_sheets SET state = 'issued' WHERE id = \(id)", logger: logger)
         }
     }
 
     /// A correction: a new adjusting line (the sheet's own lines stay as they were).
-    public func adjust(_ id: Int64, line: SheetLine, actor: Actor, at time: Date) async throws {
-        try await change(id, from: [.issued, .confirmed], action: "adjusted", actor: actor, at: time, event: "adjusted", note: line.reason ?? "") { connection in
+    public func adjust(_ id: Int64, line: SheetLine, actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
+        let note = line.reason ?? ""
+        try await change(id, from: [.issued, .confirmed], action: "adjusted", actor: actor, at: time, event: "adjusted", note: note, audit: audit) { connection in
             try await Self.insert([line], sheetID: id, userID: actor.userID, connection: connection, logger: logger)
         }
     }
 
     /// The VAT invoice for a confirmed sheet was issued.
-    public func invoice(_ id: Int64, number: String, issuedAt: Date, actor: Actor, at time: Date) async throws {
-        try await change(id, from: [.confirmed], action: "invoiced", actor: actor, at: time, event: "invoiced", note: number) { connection in
+    public func invoice(_ id: Int64, number: String, issuedAt: Date, actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
+        try await change(id, from: [.confirmed], action: "invoiced", actor: actor, at: time, event: "invoiced", note: number, audit: audit) { connection in
             let rows = try await connection.query("""
                 UPDATE settlement_sheets SET invoice_number = \(number), invoiced_at = \(issuedAt) WHERE id = \(id) AND invoice_number IS NULL RETURNING id
                 """, logger: logger)
@@ -106,9 +109,10 @@ public struct Settlements: Sendable {
         }
     }
 
-    /// Runs `body` on the sheet under a row lock if its state allows `action`, and records the event.
+    /// Runs `body` on the sheet under a row lock if its state allows `action`, and records the
+    /// event and the audit line, all in one transaction.
     func change(
-        _ id: Int64, from allowed: [SettlementSheet.State], action: String, actor: Actor, at time: Date, event: String, note: String,
+        _ id: Int64, from allowed: [SettlementSheet.State], action: String, actor: Actor, at time: Date, event: String, note: String, audit: AuditLine?,
         _ body: (PostgresConnection) async throws -> Void
     ) async throws {
         try await client.transaction(logger: logger) { connection in
@@ -120,6 +124,7 @@ public struct Settlements: Sendable {
             guard allowed.contains(current) else { throw StateConflict(state: current, action: action, allowed: allowed) }
             try await body(connection)
             try await Self.event(id, at: time, event, actor, note, connection, logger)
+            if let audit { try await connection.query(audit.insertion, logger: logger) }
         }
     }
 

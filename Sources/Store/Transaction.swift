@@ -11,20 +11,35 @@ extension PostgresClient {
             throw error.closureError ?? error
         }
     }
+}
 
+/// A pool or one connection (inside a transaction): what runs a query.
+protocol Queryable: Sendable {
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence
+}
+
+extension PostgresClient: Queryable {
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence { try await self.query(query, logger: logger) }
+}
+
+extension PostgresConnection: Queryable {
+    func rows(_ query: PostgresQuery, logger: Logger) async throws -> PostgresRowSequence { try await self.query(query, logger: logger) }
+}
+
+extension Queryable {
     /// The id an INSERT (or UPDATE) ... RETURNING id gave; `NoSuchRecord` when it touched no
     /// row, and constraint violations typed (`constrained`).
     func returningID(_ query: PostgresQuery, logger: Logger) async throws -> Int64 {
         // Violations can surface while the rows are read: both inside `constrained`.
         try await constrained {
-            for try await id in try await self.query(query, logger: logger).decode(Int64.self) { return id }
+            for try await id in try await rows(query, logger: logger).decode(Int64.self) { return id }
             throw NoSuchRecord()
         }
     }
 
     /// Whether an UPDATE or INSERT ... RETURNING touched a row.
     func touchedRow(_ query: PostgresQuery, logger: Logger) async throws -> Bool {
-        for try await _ in try await self.query(query, logger: logger).decode(Int64.self) { return true }
+        for try await _ in try await rows(query, logger: logger).decode(Int64.self) { return true }
         return false
     }
 }

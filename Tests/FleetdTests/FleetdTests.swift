@@ -45,7 +45,7 @@ extension Fleetd {
     static func serve(_ url: DatabaseURL, gatewayPort: Int, metricsPort: Int? = nil, httpPort: Int? = nil) throws -> Process {
         let server = Process()
         server.executableURL = binary
-        server.arguments = ["serve", "--database-url", url.description]
+        server.arguments = ["serve", "--database-url", url.urlWithPassword]
         server.currentDirectoryURL = TestPostgres.repository
         // Metrics on a port of their own: tests run servers side by side.
         let metrics = try metricsPort ?? EmbeddedPostgres.freePort()
@@ -108,19 +108,25 @@ extension Fleetd {
 @Suite struct FleetdMigrateTests {
     @Test func migrateAppliesTheSchemaToTheGivenDatabase() async throws {
         try await TestPostgres.withDatabase(migrated: false) { client, url in
-            let r = try Fleetd.run(["migrate", "--database-url", url.description])
+            let r = try Fleetd.run(["migrate", "--database-url", url.urlWithPassword])
             #expect(r.status == 0, "\(r.err)")
+            // Its log names the database, never the password (its own or the app role's).
+            let secrets = [try #require(url.password), try #require(try TestPostgres.app(url).password)]
+            #expect(!(r.out + r.err).isEmpty && !secrets.contains { (r.out + r.err).contains($0) }, "\(r.err)")
             let applied = try await Migrator(client: client, logger: TestPostgres.logger).appliedVersions()
             let known = try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql")).map(\.version)
             #expect(applied == known)
             // Running it again changes nothing and succeeds.
-            #expect(try Fleetd.run(["migrate", "--database-url", url.description]).status == 0)
+            #expect(try Fleetd.run(["migrate", "--database-url", url.urlWithPassword]).status == 0)
         }
     }
 
     @Test func aBadDatabaseURLIsExplained() throws {
         let r = try Fleetd.run(["migrate", "--database-url", "mysql://nope"])
         #expect(r.status != 0 && r.err.contains("DATABASE_URL must look like postgres://"))
+        // Refused, the password is not repeated.
+        let refused = try Fleetd.run(["migrate", "--database-url", "postgres://fleet:Sekr3t@db/fleet?sslmode=bogus"])
+        #expect(refused.status != 0 && refused.err.contains("sslmode bogus") && !(refused.out + refused.err).contains("Sekr3t"), "\(refused)")
     }
 }
 

@@ -116,7 +116,7 @@ import Testing
     static func provision(_ url: DatabaseURL) throws {
         let bind = try Fleetd.run([
             "terminal", "bind", "--phone", String(phone.dropFirst()), "--plate", plate, "--terminal-id", String(phone.suffix(7)),
-            "--database-url", url.description,
+            "--database-url", url.urlWithPassword,
         ])
         #expect(bind.status == 0 && bind.out == "terminal \(phone) bound to \(plate)\n", "\(bind)")
     }
@@ -235,7 +235,7 @@ import Testing
             let from = Date(timeIntervalSince1970: TimeInterval(fixes[0].time + replay.shift - 60)), to = Date()
             let track = try Fleetd.run([
                 "track", "--plate", Self.plate, "--from", ISO8601DateFormatter().string(from: from), "--to", ISO8601DateFormatter().string(from: to),
-                "--svg", svg, "--database-url", replay.url.description,
+                "--svg", svg, "--database-url", replay.url.urlWithPassword,
             ])
             #expect(track.status == 0 && track.out.hasPrefix("\(Self.plate): \(points.count) positions, 1"), "\(track)")
             let map = try String(contentsOfFile: svg, encoding: .utf8)
@@ -287,7 +287,7 @@ import Testing
         let time = try Fleetd.run(["track", "--plate", "浙B1", "--from", "yesterday", "--database-url", "postgres://nobody@127.0.0.1:1/none"])
         #expect(time.status != 0 && time.err.contains("ISO 8601"), "\(time)")
         try await TestPostgres.withDatabase { _, url in
-            let unknown = try Fleetd.run(["track", "--plate", "浙Z99999", "--database-url", url.description])
+            let unknown = try Fleetd.run(["track", "--plate", "浙Z99999", "--database-url", url.urlWithPassword])
             #expect(unknown.status != 0 && unknown.err.contains("fleetd terminal bind"), "\(unknown)")
         }
         let gps808 = Process()

@@ -57,6 +57,14 @@ import Testing
             #expect(metrics.contains(#"fleet_gateway_frames_total{msg_id="0x0200"} 1"#), "\(metrics)")
             #expect(metrics.contains("fleet_ingest_positions_written_total 1"))
 
+            // fleetd's work runs as the app role (Sql/0015_records.sql), not as the owner.
+            var roles: Set<String> = []
+            let sessions = try await client.query("""
+                SELECT usename::text FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename IS NOT NULL
+                """, logger: logger)
+            for try await name in sessions.decode(String.self) { roles.insert(name) }
+            #expect(roles.contains("fleet_app"), "\(roles)")
+
             server.interrupt()
             server.waitUntilExit()
             #expect(server.terminationStatus == 0)
@@ -70,7 +78,7 @@ import Testing
     @Test func theTakeoverOfIssue14FailsAgainstTheServer() async throws {
         try await TestPostgres.withDatabase { client, url in
             let logger = TestPostgres.logger
-            let bind = try Fleetd.run(["terminal", "bind", "--phone", "013912345678", "--plate", "浙B12345D", "--terminal-id", "T7", "--database-url", url.description])
+            let bind = try Fleetd.run(["terminal", "bind", "--phone", "013912345678", "--plate", "浙B12345D", "--terminal-id", "T7", "--database-url", url.urlWithPassword])
             #expect(bind.status == 0, "\(bind)")
             let port = try EmbeddedPostgres.freePort(), metricsPort = try EmbeddedPostgres.freePort()
             let server = try Fleetd.serve(url, gatewayPort: port, metricsPort: metricsPort)
@@ -170,7 +178,7 @@ import Testing
             // 5 terminals, 20 reports a second together: 4 a second each, faster than GNSS
             // seconds, so their clocks run ahead and no second repeats.
             let run = try Fleetd.run([
-                "simulate", "--terminals", "5", "--rate", "20", "--duration", "4", "--port", "\(port)", "--database-url", url.description,
+                "simulate", "--terminals", "5", "--rate", "20", "--duration", "4", "--port", "\(port)", "--database-url", url.urlWithPassword,
             ])
             #expect(run.status == 0, "\(run.err)")
             let done = try #require(run.out.split(separator: "\n").last { $0.hasPrefix("done:") })
@@ -197,12 +205,12 @@ import Testing
 @Suite struct UserEndToEndTests {
     @Test func anAdministratorFromTheCommandLineSignsInOverHTTP() async throws {
         try await TestPostgres.withDatabase { _, url in
-            let add = try Fleetd.run(["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.description], stdin: "correct horse battery\n")
+            let add = try Fleetd.run(["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.urlWithPassword], stdin: "correct horse battery\n")
             #expect(add.status == 0 && add.out.hasPrefix("user chief (administrator) created"), "\(add)")
-            let short = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "short\n")
+            let short = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.urlWithPassword], stdin: "short\n")
             #expect(short.status != 0 && short.err.contains("at least 12 characters"), "\(short)")
             let common = try Fleetd.run(
-                ["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.description], stdin: "Password2026!\n"
+                ["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.urlWithPassword], stdin: "Password2026!\n"
             )
             #expect(common.status != 0 && common.err.contains("not a common password"), "\(common)")
 

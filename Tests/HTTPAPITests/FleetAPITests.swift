@@ -27,33 +27,43 @@ import Dispatching
     }
 
     /// A running API on a fresh database with an administrator, a dispatcher, an auditor and an
-    /// agency user (password "correct horse" each), for the duration of `body`.
+    /// agency user (password "correct horse" each), for the duration of `body`. The API runs as
+    /// fleetd's app role (`fleet_app`), as in production; `client` is the owner's, for setting up
+    /// and checking.
     static func withAPI(_ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient, _ api: FleetAPI) async throws -> Void) async throws {
         try await TestPostgres.withDatabase { client, url in
-            let logger = TestPostgres.logger
-            let accounts = Accounts(client: client, logger: logger)
-            let agency = try await accounts.createAgency(name: "市机关事务管理局")
-            let hash = await PasswordHash.hash("correct horse")
-            for (name, role, agencyID) in [("admin", "administrator", nil), ("dispatcher", "dispatcher", nil), ("auditor", "auditor", nil), ("agency", "agency", Optional(agency))] {
-                _ = try await accounts.createUser(username: name, passwordHash: hash, role: role, agencyID: agencyID)
-            }
-            let api = Self.api(client, url)
-            let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
-            let app = Application(
-                router: api.router(),
-                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                onServerRunning: { portsIn.yield($0.localAddress?.port ?? 0) },
-                logger: logger
-            )
-            let group = ServiceGroup(services: [app], logger: logger)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                var iterator = ports.makeAsyncIterator()
-                let port = await iterator.next()!
-                try await body(URL(string: "http://127.0.0.1:\(port)")!, accounts, client, api)
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
-            }
+            let appURL = try TestPostgres.app(url)
+            try await TestPostgres.withClient(appURL) { appClient in try await withAPI(client, appClient, appURL, body) }
+        }
+    }
+
+    private static func withAPI(
+        _ client: PostgresClient, _ appClient: PostgresClient, _ url: DatabaseURL,
+        _ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient, _ api: FleetAPI) async throws -> Void
+    ) async throws {
+        let logger = TestPostgres.logger
+        let accounts = Accounts(client: client, logger: logger)
+        let agency = try await accounts.createAgency(name: "市机关事务管理局")
+        let hash = await PasswordHash.hash("correct horse")
+        for (name, role, agencyID) in [("admin", "administrator", nil), ("dispatcher", "dispatcher", nil), ("auditor", "auditor", nil), ("agency", "agency", Optional(agency))] {
+            _ = try await accounts.createUser(username: name, passwordHash: hash, role: role, agencyID: agencyID)
+        }
+        let api = Self.api(appClient, url)
+        let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: api.router(),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { portsIn.yield($0.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        let group = ServiceGroup(services: [app], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            var iterator = ports.makeAsyncIterator()
+            let port = await iterator.next()!
+            try await body(URL(string: "http://127.0.0.1:\(port)")!, accounts, client, api)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 

@@ -9,7 +9,9 @@ import Store
 /// The cluster is the one `Deploy/test.sh` started (`FLEET_TEST_DATABASE_URL`), or else one this
 /// process starts in a temporary folder and removes at exit. Each test gets a database copied
 /// from a template that was migrated once, so a test starts from the real schema in
-/// milliseconds and never sees another test's rows.
+/// milliseconds and never sees another test's rows. The URL and client given to a test are
+/// the owner's (the migrations' role); `app(_:)` is the same database as the role fleetd runs
+/// its queries as (`fleet_app`, Sql/0015_records.sql).
 public enum TestPostgres {
     public static let logger: Logger = {
         // PostgresNIO warns when a lease races the client's run(); the request just waits. Keep test output to real errors.
@@ -44,10 +46,12 @@ public enum TestPostgres {
             try await client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name)"), logger: logger)
             try await client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
         }
-        var templateURL = url
-        templateURL.database = name
+        var copy = url
+        copy.database = name
+        let templateURL = copy
         _ = try await withClient(templateURL) { client in
             try await Migrator(client: client, logger: logger).migrate(try Migration.load(directory: repository.appendingPathComponent("Sql")))
+            try await DatabaseRoles(owner: templateURL).enableAppLogin(owner: client, logger: logger)
         }
         return name
     }
@@ -71,6 +75,11 @@ public enum TestPostgres {
             try? await admin(url) { try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)"), logger: logger) }
             throw error
         }
+    }
+
+    /// The database of `url` as the app role, with the password fleetd would give it.
+    public static func app(_ url: DatabaseURL) throws -> DatabaseURL {
+        try DatabaseRoles(owner: url).app
     }
 
     /// A running PostgresClient for the duration of `body`.

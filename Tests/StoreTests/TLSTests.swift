@@ -41,7 +41,9 @@ import Testing
         let running = try cluster.start()
         defer { cluster.destroy() }
 
-        let secure = try DatabaseURL("postgres://postgres@localhost:\(running.port)/postgres?sslmode=verify-full&sslrootcert=\(dir.appendingPathComponent("ca.pem").path)")
+        let secure = try DatabaseURL(
+            "postgres://postgres:\(running.password)@localhost:\(running.port)/postgres?sslmode=verify-full&sslrootcert=\(dir.appendingPathComponent("ca.pem").path)"
+        )
         let encrypted = try await TestPostgres.withClient(secure) { client in
             var ssl = false
             let rows = try await client.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", logger: TestPostgres.logger)
@@ -52,7 +54,9 @@ import Testing
 
         // The bulk path (libpq, binary COPY) verifies the same way: it stores over TLS with the
         // right authority and refuses to connect with another.
-        let wrong = try DatabaseURL("postgres://postgres@localhost:\(running.port)/postgres?sslmode=verify-full&sslrootcert=\(dir.appendingPathComponent("other-ca.pem").path)")
+        let wrong = try DatabaseURL(
+            "postgres://postgres:\(running.password)@localhost:\(running.port)/postgres?sslmode=verify-full&sslrootcert=\(dir.appendingPathComponent("other-ca.pem").path)"
+        )
         let report = PositionRecord(terminalID: 7, gnssTime: Int64(Date().timeIntervalSince1970), latitudeE6: 29_868_336, longitudeE6: 121_543_990,
                                     altitude: 5, speed: 0, course: 0, alarm: 0, status: 3, mileage: nil, backfill: false)
         let stored = try await TestPostgres.withClient(secure) { client in
