@@ -134,7 +134,8 @@ import Testing
     }
 
     @Test func anIdleTerminalIsDisconnected() async throws {
-        try await withGateway(RecordingSink(), idleTimeout: .milliseconds(300)) { port, _ in
+        // Long enough that registering and authenticating fit in it on a loaded machine.
+        try await withGateway(RecordingSink(), idleTimeout: .seconds(2)) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
                 try await authenticate(&terminal, send, receive)
@@ -525,7 +526,8 @@ import Testing
     }
 
     @Test func aConnectionThatDoesNotAuthenticateInTimeIsClosed() async throws {
-        try await withGateway(RecordingSink(), configure: { $0.authenticationTimeout = .milliseconds(300) }) { port, _ in
+        // Long enough that authenticating fits in it on a loaded machine (the whole suite runs at once).
+        try await withGateway(RecordingSink(), configure: { $0.authenticationTimeout = .seconds(2) }) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
                 try await send(terminal.frame(.registration(Registration(
@@ -539,7 +541,7 @@ import Testing
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
                 try await authenticate(&terminal, send, receive)
-                try await Task.sleep(for: .milliseconds(600))
+                try await Task.sleep(for: .milliseconds(2_500))
                 try await send(terminal.frame(.heartbeat))
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0002, result: .success)))
             }
