@@ -81,30 +81,40 @@ extension Router where Context == APIContext {
     /// Serves `endpoint`, checking the caller's role first, then its input against the types
     /// its document states.
     func add(_ endpoint: Endpoint) {
+        let input = EndpointInput(endpoint)
         on(RouterPath(endpoint.routerPath), method: endpoint.method) { request, context in
             let user = endpoint.roles.isEmpty ? context.user : try context.require(endpoint.roles)
             var request = request
-            try await endpoint.checkInput(&request, context)
+            try await input.check(&request, context)
             return try await endpoint.handle(request, context, user)
         }
     }
 }
 
-extension Endpoint {
+/// What an endpoint takes, as the document types it: parsed once when the route is added.
+struct EndpointInput: Sendable {
+    var path: [(name: String, type: FieldType)]
+    var query: [(name: String, type: FieldType)]
+    var body: (name: String, type: FieldType)?
+
+    init(_ endpoint: Endpoint) {
+        path = endpoint.pathParameters.map { ($0, OpenAPIDocument.pathParameterType($0)) }
+        query = endpoint.query.map { ($0.name, FieldType($0.type)) }
+        body = endpoint.body.map { ($0, FieldType($0)) }
+    }
+
     /// Path and query parameters and the body, checked against the document's types: a 400
     /// naming the field, before the handler sees a value out of bounds.
-    func checkInput(_ request: inout Request, _ context: APIContext) async throws {
-        let schemas = OpenAPIDocument.schemas
+    func check(_ request: inout Request, _ context: APIContext) async throws {
+        let schemas = OpenAPIDocument.properties
         do {
-            for name in pathParameters {
+            for (name, type) in path {
                 let text = context.parameters.get(name).map { $0.removingPercentEncoding ?? $0 } ?? ""
-                let type = OpenAPIDocument.pathParameterType(name)
                 try type.check(JSONValue(parameter: text, as: type), at: name, in: schemas)
             }
-            for parameter in query {
-                guard let text = request.uri.queryParameters.get(parameter.name) else { continue }
-                let type = FieldType(parameter.type)
-                try type.check(JSONValue(parameter: text, as: type), at: parameter.name, in: schemas)
+            for (name, type) in query {
+                guard let text = request.uri.queryParameters.get(name) else { continue }
+                try type.check(JSONValue(parameter: text, as: type), at: name, in: schemas)
             }
         } catch let error as FieldError {
             // A parameter is named whole, also when one item of its list is at fault.
@@ -117,10 +127,10 @@ extension Endpoint {
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes.readableBytesView))
         } catch {
-            throw Problem.invalid("", "the body is not JSON (UTF-8): send an object as the document's \(body) describes")
+            throw Problem.invalid("", "the body is not JSON (UTF-8): send an object as the document's \(body.name) describes")
         }
         do {
-            try FieldType(body).check(value, at: "", in: schemas)
+            try body.type.check(value, at: "", in: schemas)
         } catch let error as FieldError {
             throw Problem.invalid(error.field, error.field.isEmpty ? "the body must be \(error.expected)" : "must be \(error.expected)")
         }

@@ -150,8 +150,16 @@ struct FieldError: Error, Equatable {
 }
 
 extension FieldType {
+    /// A schema's properties as the checks read them: parsed once, in name order.
+    typealias Properties = [(name: String, type: FieldType, optional: Bool)]
+
+    /// The properties of each schema in `shorthand`'s notation.
+    static func parse(_ shorthand: [String: [String: String]]) -> [String: Properties] {
+        shorthand.mapValues { properties in properties.sorted { $0.key < $1.key }.map { ($0.key, FieldType($0.value), $0.value.hasSuffix("?")) } }
+    }
+
     /// Checks `value` against this type; `schemas` resolves references.
-    func check(_ value: JSONValue, at field: String, in schemas: [String: [String: String]]) throws {
+    func check(_ value: JSONValue, at field: String, in schemas: [String: Properties]) throws {
         func fail(_ expected: String) -> FieldError { FieldError(field: field, expected: expected) }
         switch (self, value) {
         case (.string(let length, let pattern), .string(let text)):
@@ -190,13 +198,13 @@ extension FieldType {
         case (.reference(let name), _):
             guard let properties = schemas[name] else { preconditionFailure("no schema \(name)") }
             guard case .object(let members) = value else { throw fail("an object") }
-            for (property, shorthand) in properties.sorted(by: { $0.key < $1.key }) {
-                let path = Self.join(field, property)
-                guard let member = members[property] else {
-                    if shorthand.hasSuffix("?") { continue }
+            for property in properties {
+                let path = Self.join(field, property.name)
+                guard let member = members[property.name] else {
+                    if property.optional { continue }
                     throw FieldError(field: path, expected: "present (it is required)")
                 }
-                try FieldType(shorthand).check(member, at: path, in: schemas)
+                try property.type.check(member, at: path, in: schemas)
             }
         default:
             throw fail(description)

@@ -183,6 +183,9 @@ enum OpenAPIDocument {
         "AuditPage": ["items": "[AuditRecord]", "next": "integer?"],
     ]
 
+    /// `schemas` parsed once, for the checks of every request.
+    static let properties = FieldType.parse(schemas)
+
     static let roles = Role.allCases.map(\.rawValue).joined(separator: "|")
     static let clocks = "confirm|match|notify|onSite|replacementStart|replacementArrival|complaintContact|complaintResult|callback|invoice"
     static let lineKinds = "package|discount|overtime|overDistance|tolls|parking|meals|lodging|cancellation|adjustment"
