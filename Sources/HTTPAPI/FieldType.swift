@@ -93,6 +93,11 @@ indirect enum FieldType: Equatable, Sendable {
         }
     }
 
+    /// The shorthand of a list of 1 to `maxItems` of a type's cases, e.g. `[confirmed|matched](1...20)`.
+    static func list<Case: CaseIterable & RawRepresentable>(of _: Case.Type, maxItems: Int) -> String where Case.RawValue == String {
+        "[" + Case.allCases.map(\.rawValue).joined(separator: "|") + "](1...\(maxItems))"
+    }
+
     /// The JSON schema of this type.
     var jsonSchema: [String: Any] {
         switch self {

@@ -79,7 +79,7 @@ extension FleetAPI {
             try await book(request, context, user)
         }
         list.add(.get, "/api/v1/bookings", everyone, "Bookings, newest first: an agency user's own only", returns: "BookingPage",
-                 query: [("state", "[" + BookingState.allCases.map(\.rawValue).joined(separator: "|") + "](1...20)", "comma-separated states"), ("updatedSince", "date-time", "ISO 8601: only bookings changed after it (for polling)"),
+                 query: [("state", FieldType.list(of: BookingState.self, maxItems: 20), "comma-separated states"), ("updatedSince", "date-time", "ISO 8601: only bookings changed after it (for polling)"),
                          ("before", "id", "the `next` of the previous page"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, user in
             let states = try request.uri.queryParameters.get("state").map { text in
                 try text.split(separator: ",").map { name in

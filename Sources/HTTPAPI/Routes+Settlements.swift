@@ -29,7 +29,7 @@ extension FleetAPI {
 
     func addSettlementRoutes(_ list: inout EndpointList) {
         list.add(.get, "/api/v1/settlements", Self.readers + [.agency], "Settlement sheets, newest first: an agency's own; by state; paged by `before` (the last id seen)",
-                 returns: "[SettlementSheet]", query: [("state", "[" + SettlementSheet.State.allCases.map(\.rawValue).joined(separator: "|") + "](1...10)", "review, issued, disputed, confirmed or void, comma-separated"), ("agency", "id", "an agency's id (operators)"),
+                 returns: "[SettlementSheet]", query: [("state", FieldType.list(of: SettlementSheet.State.self, maxItems: 10), "review, issued, disputed, confirmed or void, comma-separated"), ("agency", "id", "an agency's id (operators)"),
                                                       ("before", "id", "the last id of the previous page"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, user in
             let agency: Int64? = user.role == .agency ? user.agencyID : try request.uri.queryParameters.get("agency").map { text in
                 guard let id = Int64(text) else { throw Problem.invalid("agency", "an agency's id") }
