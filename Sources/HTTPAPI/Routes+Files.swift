@@ -103,9 +103,13 @@ extension FleetAPI {
             let record = try id("id", context)
             let body = try await decode(Finish.self, request, context)
             let audit = entry(user, "maintenance-finish", "vehicle:\(vehicleID)", ["record": "\(record)"])
-            guard try await files.finishMaintenance(id: record, vehicleID: vehicleID, at: body.finishedAt ?? Date(), audit: audit) else {
-                throw Self.notFound("no unfinished maintenance record \(record) on this vehicle")
+            let finished: Bool
+            do {
+                finished = try await files.finishMaintenance(id: record, vehicleID: vehicleID, at: body.finishedAt ?? Date(), audit: audit)
+            } catch is FleetFiles.FinishedBeforeStart {
+                throw Problem.invalid("finishedAt", "not before the record's start")
             }
+            guard finished else { throw Self.notFound("no unfinished maintenance record \(record) on this vehicle") }
             return Created(id: record)
         }
         list.add(.put, "/api/v1/vehicles/{plate}/charge", Self.operators + [.driver], "The state of charge now (0-100 %), as the car's display shows it",

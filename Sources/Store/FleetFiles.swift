@@ -284,11 +284,19 @@ public struct FleetFiles: Sendable {
 
     /// Closes an open repair: the vehicle is back in service (if nothing else keeps it out).
     /// `audit` is written only when there was one to close.
+    /// Throws `FinishedBeforeStart` for a time before the record's start (its CHECK refuses it).
     public func finishMaintenance(id: Int64, vehicleID: Int64, at: Date, audit: AuditLine? = nil) async throws -> Bool {
-        try await client.audited({ $0 ? audit : nil }, logger: logger) { try await $0.touchedRow(
-            "UPDATE maintenance_records SET finished_at = \(at) WHERE id = \(id) AND vehicle_id = \(vehicleID) AND finished_at IS NULL RETURNING id", logger: logger
-        ) }
+        do {
+            return try await client.audited({ $0 ? audit : nil }, logger: logger) { try await $0.touchedRow(
+                "UPDATE maintenance_records SET finished_at = \(at) WHERE id = \(id) AND vehicle_id = \(vehicleID) AND finished_at IS NULL RETURNING id", logger: logger
+            ) }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23514" {
+            throw FinishedBeforeStart()
+        }
     }
+
+    /// A maintenance record cannot finish before it started.
+    public struct FinishedBeforeStart: Error, Hashable {}
 
     public func maintenance(vehicleID: Int64) async throws -> [MaintenanceRecord] {
         let rows = try await client.query(

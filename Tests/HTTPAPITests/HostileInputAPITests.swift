@@ -115,6 +115,15 @@ import Testing
             let incident = #"{"itemID": "complaints", "count": -9223372036854775808, "reason": "x"}"#
             let counted = try await FleetAPITests.call(base, "POST", "/api/v1/assessments/2026-11/incidents", token: tokens["administrator"], body: incident)
             #expect(counted.status == 400 && counted.json["field"] as? String == "count")
+            // Found by schemathesis: a repair finished before it started was a 500 (the row's CHECK).
+            let plate = "/api/v1/vehicles/%E6%B5%99B7"
+            let filed = try await FleetAPITests.call(base, "POST", "/api/v1/vehicles", token: dispatcher, body: #"{"plate": "浙B7", "vehicleClass": "sedan", "seats": 5}"#)
+            #expect(filed.status == 201)
+            let repair = try await FleetAPITests.call(base, "POST", plate + "/maintenance", token: dispatcher,
+                                                      body: #"{"kind": "repair", "startedAt": "2026-11-22T08:00:00+08:00", "description": "brakes"}"#)
+            let repairID = try #require(repair.json["id"] as? Int)
+            let early = try await FleetAPITests.call(base, "POST", plate + "/maintenance/\(repairID)/finish", token: dispatcher, body: #"{"finishedAt": "1925-07-31T16:00:00Z"}"#)
+            #expect(early.status == 400 && early.json["field"] as? String == "finishedAt", "\(early.json)")
             #expect(try await FleetAPITests.call(base, "GET", "/api/v1/me", token: dispatcher).status == 200)
         }
     }

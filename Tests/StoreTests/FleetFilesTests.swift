@@ -46,6 +46,11 @@ import Testing
             // An open repair takes it out of service until finished.
             let repair = try await files.addMaintenance(vehicleID: vehicleID, MaintenanceRecord(kind: .repair, startedAt: now, description: "brake pads"))
             #expect(try await facts.vehicles(ids: [vehicleID])[vehicleID]?.inRepair == true)
+            // Not before it started (schemathesis found this a 500): a typed error, the repair still open.
+            await #expect(throws: FleetFiles.FinishedBeforeStart.self) {
+                try await files.finishMaintenance(id: repair, vehicleID: vehicleID, at: now.addingTimeInterval(-86_400))
+            }
+            #expect(try await facts.vehicles(ids: [vehicleID])[vehicleID]?.inRepair == true)
             #expect(try await files.finishMaintenance(id: repair, vehicleID: vehicleID, at: now.addingTimeInterval(3600)))
             #expect(try await files.finishMaintenance(id: repair, vehicleID: vehicleID, at: now) == false)
             #expect(try await facts.vehicles(ids: [vehicleID])[vehicleID]?.inRepair == false)
