@@ -199,6 +199,13 @@ let package = Package(
             path: "Tests/PostgresTestSupport",
             swiftSettings: strictSettings
         ),
+        // Services run for the duration of a test and always shut down gracefully.
+        .target(
+            name: "ServiceTestSupport",
+            dependencies: [.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Tests/ServiceTestSupport",
+            swiftSettings: strictSettings
+        ),
         // A JT/T 808 terminal over TCP for tests.
         .target(
             name: "TerminalTestSupport",
@@ -209,7 +216,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "JT808", "Domain", "TerminalTestSupport", "TerminalSimulator",
+                "Gateway", "JT808", "Domain", "TerminalTestSupport", "TerminalSimulator", "ServiceTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -223,7 +230,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "PostgresTestSupport",
+                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "PostgresTestSupport", "ServiceTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -237,7 +244,7 @@ let package = Package(
         .testTarget(
             name: "GNSSTerminalTests",
             dependencies: [
-                "GNSSTerminal", "JT808", "Gateway", "Domain", "TerminalTestSupport", .product(name: "Logging", package: "swift-log"),
+                "GNSSTerminal", "JT808", "Gateway", "Domain", "TerminalTestSupport", "ServiceTestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],

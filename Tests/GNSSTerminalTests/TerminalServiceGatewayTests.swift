@@ -6,6 +6,7 @@ import JT808
 import Logging
 import NIOCore
 import ServiceLifecycle
+import ServiceTestSupport
 import TerminalTestSupport
 import Testing
 
@@ -32,8 +33,7 @@ import Testing
         let (fixes, fixesIn) = AsyncStream.makeStream(of: GNSSFix.self)
         let now = Int64(Date().timeIntervalSince1970)
 
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await gatewayGroup.run() }
+        try await gatewayGroup.whileRunning {
             var portIterator = ports.makeAsyncIterator()
             let port = await portIterator.next()!
             let terminal = TerminalService(
@@ -44,44 +44,42 @@ import Testing
                 fixes: fixes, logger: logger
             )
             let terminalGroup = ServiceGroup(services: [terminal], logger: logger)
-            tasks.addTask { try await terminalGroup.run() }
+            try await terminalGroup.whileRunning {
 
-            // Three fixes a second apart, heading east at 36 km/h, 7 satellites.
-            for i in 0..<3 {
-                fixesIn.yield(GNSSFix(time: now - 10 + Int64(i), mode: .threeDimensional, latitude: 29.868336, longitude: 121.54399 + Double(i) * 0.0001,
-                                      altitudeMSL: 12, speed: 10, track: 90, satellitesUsed: 7))
-            }
-            for _ in 0..<100 where await sink.stored.count < 3 { try await Task.sleep(for: .milliseconds(50)) }
-            let stored = await sink.stored
-            #expect(stored.map(\.gnssTime) == [now - 10, now - 9, now - 8])
-            #expect(stored.allSatisfy { $0.terminalID == 9 && $0.speed == 360 && $0.course == 90 && $0.altitude == 12 })
-            #expect(stored.last?.mileage == 0, "under 100 m driven: 0.0 km")
+                // Three fixes a second apart, heading east at 36 km/h, 7 satellites.
+                for i in 0..<3 {
+                    fixesIn.yield(GNSSFix(time: now - 10 + Int64(i), mode: .threeDimensional, latitude: 29.868336, longitude: 121.54399 + Double(i) * 0.0001,
+                                          altitudeMSL: 12, speed: 10, track: 90, satellitesUsed: 7))
+                }
+                for _ in 0..<100 where await sink.stored.count < 3 { try await Task.sleep(for: .milliseconds(50)) }
+                let stored = await sink.stored
+                #expect(stored.map(\.gnssTime) == [now - 10, now - 9, now - 8])
+                #expect(stored.allSatisfy { $0.terminalID == 9 && $0.speed == 360 && $0.course == 90 && $0.altitude == 12 })
+                #expect(stored.last?.mileage == 0, "under 100 m driven: 0.0 km")
 
-            // The platform asks; gps808 answers.
-            let set = try await connections.send(
-                .setParameters([TerminalParameter(id: TerminalParameter.ID.defaultReportInterval, value: .dword(5))]), to: phone, timeout: .seconds(10)
-            )
-            guard case .terminalResponse(let ok) = set else {
-                Issue.record("0x8103 answered with \(set)")
-                return
-            }
-            #expect(ok.replyID == 0x8103 && ok.result == ResponseResult.success.rawValue)
-            guard case .parameterReply(let parameters) = try await connections.send(.queryParameters, to: phone, timeout: .seconds(10)) else {
-                Issue.record("0x8104 not answered with 0x0104")
-                return
-            }
-            #expect(parameters[TerminalParameter.ID.defaultReportInterval] == .dword(5))
-            #expect(parameters[TerminalParameter.ID.serverTCPPort] == .dword(UInt32(port)))
-            guard case .locationReply(let located) = try await connections.send(.locateNow, to: phone, timeout: .seconds(10)) else {
-                Issue.record("0x8201 not answered with 0x0201")
-                return
-            }
-            #expect(located.location.time.epochSeconds == now - 8 && located.location.extras.satellites == 7)
+                // The platform asks; gps808 answers.
+                let set = try await connections.send(
+                    .setParameters([TerminalParameter(id: TerminalParameter.ID.defaultReportInterval, value: .dword(5))]), to: phone, timeout: .seconds(10)
+                )
+                guard case .terminalResponse(let ok) = set else {
+                    Issue.record("0x8103 answered with \(set)")
+                    return
+                }
+                #expect(ok.replyID == 0x8103 && ok.result == ResponseResult.success.rawValue)
+                guard case .parameterReply(let parameters) = try await connections.send(.queryParameters, to: phone, timeout: .seconds(10)) else {
+                    Issue.record("0x8104 not answered with 0x0104")
+                    return
+                }
+                #expect(parameters[TerminalParameter.ID.defaultReportInterval] == .dword(5))
+                #expect(parameters[TerminalParameter.ID.serverTCPPort] == .dword(UInt32(port)))
+                guard case .locationReply(let located) = try await connections.send(.locateNow, to: phone, timeout: .seconds(10)) else {
+                    Issue.record("0x8201 not answered with 0x0201")
+                    return
+                }
+                #expect(located.location.time.epochSeconds == now - 8 && located.location.extras.satellites == 7)
 
-            await terminalGroup.triggerGracefulShutdown()
-            await gatewayGroup.triggerGracefulShutdown()
-            fixesIn.finish()
-            try await tasks.waitForAll()
+                fixesIn.finish()
+            }
         }
         // What the platform set survives the restart.
         let saved = try TerminalState.load(from: state.appendingPathComponent("state.json"))

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import ServiceTestSupport
 import TerminalTestSupport
 import TerminalSimulator
 import Testing
@@ -52,13 +53,10 @@ import Testing
             onListening: { continuation.yield($0) }
         )
         let group = ServiceGroup(services: [server], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await group.whileRunning {
             var iterator = ports.makeAsyncIterator()
             let port = await iterator.next()!
             try await body(port, { await group.triggerGracefulShutdown() })
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 

@@ -8,6 +8,7 @@ import NIOCore
 import PostgresNIO
 import PostgresTestSupport
 import ServiceLifecycle
+import ServiceTestSupport
 import Store
 import Testing
 
@@ -57,13 +58,10 @@ import Dispatching
             logger: logger
         )
         let group = ServiceGroup(services: [app], logger: logger)
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await group.whileRunning {
             var iterator = ports.makeAsyncIterator()
             let port = await iterator.next()!
             try await body(URL(string: "http://127.0.0.1:\(port)")!, accounts, client, api)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
     }
 
