@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
-                "Domain", "DispatchEngine", "Billing", "CLibPQ",
+                "Domain", "CLibPQ",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -239,7 +239,10 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "DispatchEngineTests", dependencies: ["DispatchEngine", "Domain"], swiftSettings: strictSettings),
+        // Fixtures shared by the pure modules' tests.
+        .target(name: "DomainTestSupport", dependencies: ["Domain"], path: "Tests/DomainTestSupport", swiftSettings: strictSettings),
+        .testTarget(name: "DomainTests", dependencies: ["Domain", "DomainTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "DispatchEngineTests", dependencies: ["DispatchEngine", "Domain", "DomainTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "DrawingTests", dependencies: ["Drawing", "Domain", "Billing"], swiftSettings: strictSettings),
         .testTarget(
             name: "GNSSTerminalTests",

@@ -1,6 +1,5 @@
-import Billing
-import DispatchEngine
 import Dispatching
+import Billing
 import Domain
 import Drawing
 import Foundation

@@ -1,5 +1,4 @@
 import Billing
-import DispatchEngine
 import Dispatching
 import Domain
 import Foundation

@@ -1,3 +1,4 @@
+import Domain
 /// VAT rates by kind of line, in basis points: configuration, as DOMAIN.md asks. Hire with a
 /// driver is taxed as a transport service (9 %); a bare car rental would be leasing (13 %).
 /// Kinds without a rate are not taxed by this invoice: tolls and parking are passed through at

@@ -6,43 +6,6 @@ import Glibc
 import Darwin
 #endif
 
-/// The rules of DOMAIN.md, as numbers a deployment may change.
-public struct DispatchRules: Sendable, Hashable {
-    public var maximumSeats = 9
-    /// Third-party liability cover (fen) and seat cover per seat (fen).
-    public var minimumThirdPartyFen: Int64 = 100_000_000
-    public var minimumSeatCoverFen: Int64 = 50_000_000
-    /// An inspection is overdue this long after the last passed one of its kind.
-    public var monthlyInspectionValidity: Int64 = 31 * 86_400
-    public var quarterlyInspectionValidity: Int64 = 92 * 86_400
-    /// A terminal silent for longer: the vehicle's position cannot be followed.
-    public var maximumPositionAge: Int64 = 15 * 60
-    /// Charge must cover the empty drive and the trip, plus this share.
-    public var chargeMarginPercent = 20
-    /// Below this charge a vehicle is not dispatchable at all: it goes to a charger first.
-    public var minimumStateOfCharge = 20
-    public var maximumDriverAge = 60
-    public var minimumServiceYears = 3
-    public var majorAccidentFreeYears = 3
-    public var minimumTrainingDays = 3
-    public var fullPoints = 12
-    /// Art. 62: no more than 4 h driving without a rest of 20 minutes; platforms also cap 8 h in 24 h.
-    public var maximumContinuousDriving: Int64 = 4 * 3600
-    public var maximumDailyDriving: Int64 = 8 * 3600
-    /// The driver is on site this long before pick-up.
-    public var onSiteLead: Int64 = 10 * 60
-    /// A crew needs this long between two jobs, on top of the drive between them.
-    public var turnaround: Int64 = 15 * 60
-    /// Roads are not straight: the great-circle distance times this, in percent.
-    public var detourPercent = 130
-    public var licenceClasses: [VehicleClass: Set<String>] = [
-        .sedan: ["C1", "B1", "B2", "A1", "A2", "A3"], .suv: ["C1", "B1", "B2", "A1", "A2", "A3"], .van: ["C1", "B1", "B2", "A1", "A2", "A3"],
-    ]
-    public var seatsOfClass: [VehicleClass: ClosedRange<Int>] = [.sedan: 1...5, .suv: 1...7, .van: 1...9]
-
-    public init() {}
-}
-
 /// Why a vehicle, a driver or a crew cannot serve a booking.
 public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
     // The vehicle's file.
@@ -111,25 +74,6 @@ public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
         let minutes = CivilDate.floorDivide(epoch + 8 * 3600, 60) % (24 * 60)
         func two(_ v: Int64) -> String { v < 10 ? "0\(v)" : "\(v)" }
         return "\(CivilDate(chinaDayOf: epoch)) \(two(minutes / 60)):\(two(minutes % 60))"
-    }
-}
-
-/// Travel time from distance, with speeds the fleet's own history gives per hour of day.
-public struct SpeedProfile: Sendable, Hashable {
-    /// km/h for each hour of the day (China time); nil where history has too few trips.
-    public var hourly: [Int?]
-    /// Used for hours without history: a cautious city speed.
-    public var fallbackKmh: Int
-    public init(hourly: [Int?] = Array(repeating: nil, count: 24), fallbackKmh: Int = 25) {
-        self.hourly = hourly
-        self.fallbackKmh = fallbackKmh
-    }
-
-    /// Seconds to drive `metres` starting at `time`.
-    public func seconds(metres: Int64, at time: Int64) -> Int64 {
-        let hour = Int(((time + 8 * 3600) % 86_400 + 86_400) % 86_400 / 3600)
-        let kmh = Int64(max(1, hourly[hour] ?? fallbackKmh))
-        return (metres * 3600 + kmh * 1000 - 1) / (kmh * 1000)
     }
 }
 

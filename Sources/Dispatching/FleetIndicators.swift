@@ -1,5 +1,4 @@
 import Billing
-import DispatchEngine
 import Domain
 import Foundation
 import Store

@@ -1,6 +1,4 @@
 import Accounting
-import Billing
-import DispatchEngine
 import Dispatching
 import Domain
 import Foundation

@@ -1,9 +1,9 @@
 import EmbeddedPostgres
 import Foundation
-import DispatchEngine
 import Accounting
 import Billing
 import Dispatching
+import Domain
 import Gateway
 import HTTPAPI
 import Hummingbird

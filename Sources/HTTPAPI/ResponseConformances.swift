@@ -1,5 +1,6 @@
 import Billing
 import Dispatching
+import Domain
 import Hummingbird
 import Store
 

@@ -1,5 +1,5 @@
-import DispatchEngine
 import Dispatching
+import DispatchEngine
 import Domain
 import Foundation
 import Hummingbird

@@ -1,4 +1,3 @@
-import Billing
 import Domain
 import Foundation
 import Logging

@@ -1,4 +1,3 @@
-import DispatchEngine
 import Domain
 import Foundation
 import Hummingbird

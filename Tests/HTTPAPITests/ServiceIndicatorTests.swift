@@ -1,6 +1,5 @@
 import Billing
 import Dispatching
-import DispatchEngine
 import Domain
 import Foundation
 import PostgresNIO

@@ -1,6 +1,4 @@
 import Accounting
-import Billing
-import DispatchEngine
 import Domain
 import Foundation
 import HTTPTypes

@@ -1,5 +1,3 @@
-import Domain
-
 /// The facts dispatch decides on: vehicles and drivers as their files describe them, crews
 /// (a driver on a vehicle for a shift), bookings. Times are UTC seconds since 1970; money and
 /// distances are integers.
@@ -23,17 +21,6 @@ public struct TimeWindow: Sendable, Hashable {
         self.end = end
     }
     public func overlaps(_ other: TimeWindow) -> Bool { start < other.end && other.start < end }
-}
-
-extension VehicleClass {
-    /// Its position in `allCases`.
-    var index: Int {
-        switch self {
-        case .sedan: 0
-        case .suv: 1
-        case .van: 2
-        }
-    }
 }
 
 public enum EnergyType: String, Sendable, Hashable, Codable {
@@ -179,16 +166,6 @@ public struct Crew: Sendable, Hashable {
         self.commitments = commitments
     }
     public var isReserve: Bool { vehicle.reserve || driver.reserve }
-}
-
-extension Vehicle {
-    /// The other half of a crew when only a driver's file is judged: its facts are never read.
-    static let standIn = Vehicle(id: 0, plate: "", vehicleClass: .sedan, seats: 5, policies: [], inspections: [])
-}
-
-extension Driver {
-    /// The other half of a crew when only a vehicle's file is judged: its facts are never read.
-    static let standIn = Driver(id: 0, name: "", birthDate: 0, serviceSince: 0, licenceExpiry: 0)
 }
 
 /// An agency's request for a car with driver.

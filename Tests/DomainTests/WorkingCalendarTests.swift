@@ -1,4 +1,3 @@
-import DispatchEngine
 import Domain
 import Testing
 

@@ -1,6 +1,5 @@
+@testable import Domain
 import Testing
-
-@testable import DispatchEngine
 
 @Suite struct DrivingTimeTests {
     /// A fix every 30 s from `start` for `seconds`, at `dkmh`.

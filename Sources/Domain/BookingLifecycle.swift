@@ -1,5 +1,3 @@
-import Domain
-
 /// Where a booking is, from request to settlement.
 public enum BookingState: String, Sendable, Hashable, Codable, CaseIterable {
     case received, confirmed, matched, notified, enRoute, onSite, inService, completed, settled

@@ -1,7 +1,6 @@
-import Domain
+@testable import Domain
+import DomainTestSupport
 import Testing
-
-@testable import DispatchEngine
 
 @Suite struct BookingLifecycleTests {
     let t0 = Fixture.now
