@@ -4,8 +4,8 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// A vehicle's file ("one car, one file"): the registry fields of DOMAIN.md and what dispatch
-/// needs. Missing optional fields decode to the lot's defaults.
+/// A vehicle's file ("one car, one file"): the registry fields of docs/DOMAIN.md ("Vehicles: one
+/// car, one file") and what dispatch needs. Missing optional fields decode to the lot's defaults.
 public struct VehicleFile: Sendable, Hashable, Codable {
     public var id: Int64?
     public var plate: String
@@ -405,7 +405,7 @@ public struct FleetFiles: Sendable {
     }
 
     /// Something in a file that needs doing before a date: a policy to renew (30 days ahead,
-    /// DOMAIN.md), an inspection falling due (7 days ahead, or overdue; a vehicle never
+    /// docs/DOMAIN.md), an inspection falling due (7 days ahead, or overdue; a vehicle never
     /// inspected is due from its filing), a licence to renew, a reserve below its share.
     public struct Reminder: Sendable, Hashable, Codable {
         public enum Kind: String, Sendable, Hashable, Codable { case insuranceExpiring, inspectionDue, licenceExpiring, reserveShort }
@@ -416,7 +416,8 @@ public struct FleetFiles: Sendable {
         public var due: Date
     }
 
-    /// DOMAIN.md's spares: 10% of the vehicles and 15% of the drivers held in reserve.
+    /// The spares of docs/DOMAIN.md ("Spares: the reserve"): 10% of the vehicles and 15% of the
+    /// drivers held in reserve.
     public static let reservePercent = (vehicles: 10, drivers: 15)
 
     public func reminders(now: Date, rules: DispatchRules = DispatchRules()) async throws -> [Reminder] {
