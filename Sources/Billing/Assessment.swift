@@ -139,9 +139,9 @@ public enum Assessor {
 }
 
 extension AssessmentScheme {
-    /// The service-hall contract of DOMAIN.md: six sections of 10, 10, 50, 10, 10 and 10 points
-    /// with fixed deductions per incident, a bonus of up to 5; the share of the performance
-    /// amount (10% of the contract price) by band.
+    /// The service-hall contract of docs/DOMAIN.md ("Monthly assessment and payment"): six sections
+    /// of 10, 10, 50, 10, 10 and 10 points with fixed deductions per incident, a bonus of up to 5;
+    /// the share of the performance amount (10% of the contract price) by band.
     public static func deductionPreset(contractPriceFen: Int64) -> AssessmentScheme {
         func section(_ name: String, _ weight: Int, _ items: [(String, String, Int)]) -> Section {
             Section(name: name, weight: weight, items: items.map { Item(id: $0.0, name: $0.1, rule: .perIncident(points: $0.2)) })
@@ -164,10 +164,10 @@ extension AssessmentScheme {
         )
     }
 
-    /// The hotline contract of DOMAIN.md: measured indicators with targets and slopes (the
-    /// 50 points it leaves unnamed deducted per incident by the assessor), a bonus of up to 5,
-    /// and grade coefficients on the monthly fee (the contract total over 36 months). "60 and
-    /// below" pays 0.75, so 61 is the lowest score of the 0.80 band.
+    /// The hotline contract of docs/DOMAIN.md ("Monthly assessment and payment"): measured
+    /// indicators with targets and slopes (the 50 points it leaves unnamed deducted per incident by
+    /// the assessor), a bonus of up to 5, and grade coefficients on the monthly fee (the contract
+    /// total over 36 months). "60 and below" pays 0.75, so 61 is the lowest score of the 0.80 band.
     public static func kpiPreset(contractTotalFen: Int64) -> AssessmentScheme {
         AssessmentScheme(
             name: "kpi",

@@ -1,9 +1,10 @@
 import Domain
-/// VAT rates by kind of line, in basis points: configuration, as DOMAIN.md asks. Hire with a
-/// driver is taxed as a transport service (9 %); a bare car rental would be leasing (13 %).
-/// Kinds without a rate are not taxed by this invoice: tolls and parking are passed through at
-/// cost against their own receipts, and meals and lodging are the official standard the agency
-/// bears.
+
+/// VAT rates by kind of line, in basis points: configuration, as docs/DOMAIN.md ("Prices and
+/// invoices") asks. Hire with a driver is taxed as a transport service (9 %); a bare car rental
+/// would be leasing (13 %). Kinds without a rate are not taxed by this invoice: tolls and parking
+/// are passed through at cost against their own receipts, and meals and lodging are the official
+/// standard the agency bears.
 public struct VATRates: Sendable, Hashable, Codable {
     public var basisPoints: [FareLine.Kind: Int]
 
@@ -43,9 +44,10 @@ public struct VATRates: Sendable, Hashable, Codable {
 /// what the agency signed for. The sheet's lines are kept beside each rate's line, with the
 /// same split, for the reader; the invoice's figures are the rate lines'.
 ///
-/// The tax authority's tolerances (DOMAIN.md): per line |amount x rate - tax| <= 6 fen, and on
-/// one invoice the sum of those differences at most 127 fen. One rounding per rate keeps each
-/// difference under (1 + rate) / 2 fen, so both hold for any sheet; `check()` says so.
+/// The tax authority's tolerances (docs/DOMAIN.md, "Prices and invoices"): per line
+/// |amount x rate - tax| <= 6 fen, and on one invoice the sum of those differences at most 127
+/// fen. One rounding per rate keeps each difference under (1 + rate) / 2 fen, so both hold for
+/// any sheet; `check()` says so.
 public struct VATInvoice: Sendable, Hashable, Codable {
     public struct Split: Sendable, Hashable, Codable {
         public var grossFen: Int64

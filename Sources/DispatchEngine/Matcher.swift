@@ -110,7 +110,7 @@ public struct Matcher: Sendable {
     static let policyKinds = InsurancePolicy.Kind.allCases
     static let inspectionKinds = Inspection.Kind.allCases
 
-    /// The rules of DOMAIN.md for one pair, in one place for both the hot path and explanations:
+    /// The rules of docs/DOMAIN.md for one pair, in one place for both the hot path and explanations:
     /// the vehicle's file and live state, the crew's day, the driver's file and fatigue.
     func evaluate(_ booking: Booking, _ facts: CrewFacts, crewIndex: Int, now: Int64, _ verdict: inout Verdict) -> Candidate? {
         let f = facts

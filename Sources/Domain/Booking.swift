@@ -16,7 +16,7 @@ public struct Place: Sendable, Hashable, Codable {
     }
 }
 
-/// What an agency asks for (DOMAIN.md, "A trip", step 1).
+/// What an agency asks for (docs/DOMAIN.md, "A trip, from request to settlement", step 1).
 public struct BookingRequest: Sendable, Hashable, Codable {
     public enum Channel: String, Sendable, Hashable, Codable { case phone, platform, contact }
     public var channel: Channel

@@ -88,7 +88,7 @@ public struct ServiceZones: Sendable, Hashable {
     }
 }
 
-/// The response promises of DOMAIN.md, as clocks over a booking's history.
+/// The response promises of docs/DOMAIN.md ("SLA clocks"), as clocks over a booking's history.
 public struct ServiceLevels: Sendable, Hashable {
     public var confirm: Int64 = 5 * 60
     public var match: Int64 = 10 * 60

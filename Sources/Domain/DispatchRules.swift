@@ -1,4 +1,5 @@
-/// The rules of DOMAIN.md, as numbers a deployment may change.
+/// The rules of docs/DOMAIN.md ("Vehicles: one car, one file", "Drivers: one person, one file"), as
+/// numbers a deployment may change.
 public struct DispatchRules: Sendable, Hashable {
     public var maximumSeats = 9
     /// Third-party liability cover (fen) and seat cover per seat (fen).

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A vehicle's file ("one car, one file"): the registry fields of DOMAIN.md and what dispatch
-/// needs. Missing optional fields decode to the lot's defaults.
+/// A vehicle's file ("one car, one file"): the registry fields of docs/DOMAIN.md ("Vehicles: one
+/// car, one file") and what dispatch needs. Missing optional fields decode to the lot's defaults.
 public struct VehicleFile: Sendable, Hashable, Codable {
     public var id: Int64?
     public var plate: String

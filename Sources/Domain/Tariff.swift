@@ -89,10 +89,10 @@ public struct CancellationRules: Sendable, Hashable, Codable {
 }
 
 extension TariffBook {
-    /// Prices until an administrator sets the contract's own (`PUT /api/v1/tariffs`), in the
-    /// shape of DOMAIN.md's packages: half day 4 h / 50 km, full day 8 h / 100 km, a city
-    /// transfer 2 h / 30 km; the driver's fee is included in each package. A sedan's day at
-    /// CNY 700 is DOMAIN.md's CNY 500 for the car plus CNY 200 for the driver.
+    /// Prices until an administrator sets the contract's own (`PUT /api/v1/tariffs`), in the shape
+    /// of the packages of docs/DOMAIN.md ("Prices and invoices"): half day 4 h / 50 km, full day
+    /// 8 h / 100 km, a city transfer 2 h / 30 km; the driver's fee is included in each package. A
+    /// sedan's day at CNY 700 is that section's CNY 500 for the car plus CNY 200 for the driver.
     public static let standard = TariffBook(tariffs: [
         tariff(.sedan, half: 350_00, full: 700_00, transfer: 150_00, overtime: 60_00, perKm: 3_00),
         tariff(.suv, half: 450_00, full: 900_00, transfer: 200_00, overtime: 80_00, perKm: 4_00),

@@ -23,7 +23,7 @@ extension FleetAPI {
         var observations: [String: Observation]
     }
 
-    /// The schemes shipped: the fleet's own, and DOMAIN.md's deduction and KPI schemes.
+    /// The schemes shipped: the fleet's own, and the deduction and KPI schemes of docs/DOMAIN.md.
     var presets: [SchemePreset] {
         [
             SchemePreset(name: "fleet", scheme: assessments.scheme),
@@ -34,7 +34,7 @@ extension FleetAPI {
 
     func addAssessmentRoutes(_ list: inout EndpointList) {
         list.add(.get, "/api/v1/assessment-schemes", [.administrator, .auditor, .dispatcher],
-                 "The assessment schemes shipped as data: the fleet's (measured by the system), DOMAIN.md's deduction scheme and its KPI scheme", returns: "[SchemePreset]") { _, _, _ in
+                 "The assessment schemes shipped as data: the fleet's (measured by the system), the deduction and KPI schemes of docs/DOMAIN.md", returns: "[SchemePreset]") { _, _, _ in
             presets
         }
         list.add(.post, "/api/v1/assessment-schemes/{name}/score", [.administrator, .auditor],

@@ -34,7 +34,8 @@ extension FleetAPI {
         var note: String
     }
 
-    /// The driver's checks before setting off (DOMAIN.md, "A trip", step 5): all must pass.
+    /// The driver's checks before setting off (docs/DOMAIN.md, "A trip, from request to
+    /// settlement", step 5): all must pass.
     struct PreTripCheck: Decodable {
         var brakes: Bool
         var steering: Bool

@@ -1,4 +1,4 @@
-/// The decoded-frame JSON of `fleetd decode` (docs: JT808-JSON.md). A stable interface: keys
+/// The decoded-frame JSON of `fleetd decode` (docs/JT808-JSON.md). A stable interface: keys
 /// and number formats here are relied on by tools and people. Written by hand so that key order
 /// is fixed and numbers are exact decimals, never binary floating point.
 public enum FrameJSON {

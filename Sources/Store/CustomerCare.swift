@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import PostgresNIO
 
-/// Complaints and callbacks (DOMAIN.md, "Customer care"): the agency is contacted within 12
+/// Complaints and callbacks (docs/DOMAIN.md, "Customer care"): the agency is contacted within 12
 /// hours of a complaint and given a result within 3 working days; every trip gets a callback
 /// within 24 hours. The times are kept so the monthly assessment can measure them.
 public struct CustomerCare: Sendable {

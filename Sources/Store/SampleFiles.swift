@@ -2,7 +2,7 @@ import Domain
 import Foundation
 
 /// Complete, valid files for a demo fleet (the demo and tests provision with it): every policy
-/// DOMAIN.md asks for, with the minimum covers; this month's and this quarter's inspections
+/// docs/DOMAIN.md asks for, with the minimum covers; this month's and this quarter's inspections
 /// passed; a paired driver with three days of pre-duty training. Every tenth vehicle and every
 /// seventh driver is a spare, so that the reserve of 10% / 15% exists.
 public enum SampleFiles {

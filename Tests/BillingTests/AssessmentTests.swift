@@ -1,7 +1,7 @@
 import Billing
 import Testing
 
-/// Both presets of DOMAIN.md on worked examples.
+/// Both presets of docs/DOMAIN.md ("Monthly assessment and payment") on its worked examples.
 @Suite struct AssessmentTests {
     /// 3,600,000.00 CNY over 36 months; a contract price of 1,000,000.00 CNY.
     let kpi = AssessmentScheme.kpiPreset(contractTotalFen: 360_000_000)

@@ -78,7 +78,8 @@ import Testing
         }
     }
 
-    /// gpsd replaying `log` through gpsfake on `port`, as fast as it loses nothing (GPSD.md).
+    /// gpsd replaying `log` through gpsfake on `port`, as fast as it loses nothing (docs/GPSD.md,
+    /// "Replaying a drive with gpsfake").
     static func gpsfake(port: Int, pause: String = "0.002") throws -> Process {
         let fake = Process()
         // The test process blocks SIGCHLD, SIGTERM and others on its threads, and a spawned process
@@ -217,7 +218,8 @@ import Testing
 
             let points = try await replay.stored()
             // gpsd streams only to connected clients: the first fixes may go by before gps808 is
-            // (it is a race: GPSD.md). From the first stored fix on, none may be missing.
+            // (it is a race: docs/GPSD.md, "Replaying a drive with gpsfake"). From the first stored
+            // fix on, none may be missing.
             #expect(points.count >= fixes.count - 25 && points.count <= fixes.count, "\(points.count) of \(fixes.count) fixes stored")
             Self.expectTrack(points, matches: fixes, shift: replay.shift)
             // The server was up: only fixes read before gps808 had authenticated wait for the

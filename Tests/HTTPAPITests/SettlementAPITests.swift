@@ -262,8 +262,8 @@ import Testing
             let schemes = try await API.call(base, "GET", "/api/v1/assessment-schemes", token: auditor)
             #expect(schemes.array.compactMap { ($0 as? [String: Any])?["name"] as? String } == ["fleet", "deduction", "kpi"])
             #expect(try await API.call(base, "GET", "/api/v1/assessment-schemes", token: agency).status == 403)
-            // DOMAIN.md: satisfaction 88% (-2) and 13 duty incidents (-13) score 85 under the KPI
-            // scheme: coefficient 0.95.
+            // docs/DOMAIN.md, "Monthly assessment and payment": satisfaction 88% (-2) and 13 duty
+            // incidents (-13) score 85 under the KPI scheme: coefficient 0.95.
             let kpi = try await API.call(base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor,
                                          body: #"{"observations": {"satisfaction": {"rate": 8800}, "duty": {"incidents": 13}}}"#)
             #expect(kpi.json["score"] as? Int == 85 && kpi.json["coefficientPermille"] as? Int == 950, "\(kpi.json)")
