@@ -3,6 +3,7 @@
 # removes. Usage: Deploy/test.sh [extra `swift test` arguments, e.g. --filter JT808Tests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+Deploy/check-module-graph.sh
 Deploy/setup.sh
 source Deploy/throwaway-postgres.sh
 trap stop_throwaway_postgres EXIT

@@ -161,7 +161,7 @@ public enum FleetServer {
         let positions = PostgresPositionSink(client: client, database: database.roles.app, retention: configuration.retention, logger: logger)
         let latest = LatestPositionsService(sink: positions, readiness: readiness, logger: logger)
         let groupCommit = GroupCommit(inner: positions)
-        let profiles = try ResourceDirectory.deviceProfiles.map { try DeviceProfileCatalog(directory: $0) } ?? DeviceProfileCatalog(profiles: [])
+        let profiles = try ResourceDirectory.deviceProfiles.map { try ResourceDirectory.deviceProfileCatalog(at: $0) } ?? DeviceProfileCatalog(profiles: [])
         let gateway = GatewayServer(
             configuration: configuration.gateway,
             registry: PostgresTerminalRegistry(client: client, logger: logger),

@@ -1,4 +1,5 @@
 import Foundation
+import JT808
 
 /// The project's data folders (Sql/, DeviceProfiles/) wherever fleetd runs from.
 public enum ResourceDirectory {
@@ -15,4 +16,12 @@ public enum ResourceDirectory {
 
     public static var sql: URL? { find("Sql", environment: "FLEET_SQL_DIR") }
     public static var deviceProfiles: URL? { find("DeviceProfiles", environment: "FLEET_DEVICE_PROFILES") }
+
+    /// Every `*.json` of `directory`, in name order, as device profiles.
+    public static func deviceProfileCatalog(at directory: URL) throws -> DeviceProfileCatalog {
+        let files = try FileManager.default.contentsOfDirectory(at: directory, includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "json" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
+        return try DeviceProfileCatalog(files: files.map { (path: $0.path, json: try Data(contentsOf: $0)) })
+    }
 }

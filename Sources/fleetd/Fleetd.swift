@@ -138,7 +138,7 @@ struct Decode: ParsableCommand {
             guard let dir = profiles.map({ URL(fileURLWithPath: $0) }) ?? ResourceDirectory.deviceProfiles else {
                 throw ValidationError("no DeviceProfiles folder found; pass --profiles DIR")
             }
-            let catalog = try DeviceProfileCatalog(directory: dir)
+            let catalog = try ResourceDirectory.deviceProfileCatalog(at: dir)
             guard let found = catalog[name] else {
                 throw ValidationError("no profile named \(name) in \(dir.path); known: \(catalog.profiles.keys.sorted().joined(separator: ", "))")
             }

@@ -4,7 +4,9 @@ import JT808
 /// The repository's DeviceProfiles folder.
 let profiles: DeviceProfileCatalog = {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    return try! DeviceProfileCatalog(directory: root.appendingPathComponent("DeviceProfiles"))
+    let folder = root.appendingPathComponent("DeviceProfiles")
+    let files = try! FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).filter { $0.pathExtension == "json" }
+    return try! DeviceProfileCatalog(files: files.map { (path: $0.path, json: try! Data(contentsOf: $0)) })
 }()
 
 func bytes(_ hex: String) -> [UInt8] { DecodeSession.bytes(hex: hex)! }
