@@ -61,9 +61,10 @@ public final class DispatchDesk: Sendable {
     }
 
     /// One round: every confirmed or replaced booking with its pick-up within the horizon (or
-    /// only those of `ids`) matched optimally against the crews, then the agency notified.
+    /// only those of `ids`) matched optimally against the crews, then the agency notified. Each
+    /// match is signed with the audit line `audit` names for its booking, in its transaction.
     @discardableResult
-    public func dispatch(now: Date, only ids: Set<Int64>? = nil) async throws -> Round {
+    public func dispatch(now: Date, only ids: Set<Int64>? = nil, audit: Audit<Int64>? = nil) async throws -> Round {
         let waiting = try await bookings.open().filter {
             ($0.state == .confirmed || $0.state == .replaced) && $0.request.pickupTime.timeIntervalSince(now) <= horizon && ids?.contains($0.id) ?? true
         }
@@ -87,7 +88,9 @@ public final class DispatchDesk: Sendable {
             let note = "engine: \(c.emptyMetres / 100 / 10).\(c.emptyMetres / 100 % 10) km empty, on site \(c.lateSeconds == 0 ? "in time" : "\(c.lateSeconds / 60) min late")"
                 + (c.reserve ? ", from the reserve" : "")
             do {
-                try await matchAndNotify(assignment.bookingID, crew: (assignment.vehicleID, assignment.driverID), by: .engine, note: note, now: now)
+                try await matchAndNotify(
+                    assignment.bookingID, crew: (assignment.vehicleID, assignment.driverID), by: .engine, note: note, now: now, audit: audit?(assignment.bookingID)
+                )
                 round.matched.append(assignment.bookingID)
             } catch is BookingHistory.InvalidTransition {
                 // Cancelled or overridden by a dispatcher since the round began: theirs stands.
@@ -123,8 +126,8 @@ public final class DispatchDesk: Sendable {
     }
 
     /// Signs a match, then notifies the agency (the live feed) and the driver (their jobs).
-    func matchAndNotify(_ id: Int64, crew: (vehicleID: Int64, driverID: Int64), by actor: Actor, note: String, now: Date) async throws {
-        publish(try await bookings.move(id, to: .matched, at: now, by: actor, crew: crew, note: note))
+    func matchAndNotify(_ id: Int64, crew: (vehicleID: Int64, driverID: Int64), by actor: Actor, note: String, now: Date, audit: AuditLine?) async throws {
+        publish(try await bookings.move(id, to: .matched, at: now, by: actor, crew: crew, note: note, audit: audit))
         publish(try await bookings.move(id, to: .notified, at: Date(), by: .engine, note: "agency notified on the live feed; job sent to the driver"))
     }
 
@@ -132,7 +135,7 @@ public final class DispatchDesk: Sendable {
     /// it; `Refused` lists why not.
     public struct Refused: Error, Sendable, Hashable { public var problems: [Ineligibility] }
 
-    public func override(_ id: Int64, vehicleID: Int64, driverID: Int64, by actor: Actor, reason: String, now: Date) async throws -> BookingRecord {
+    public func override(_ id: Int64, vehicleID: Int64, driverID: Int64, by actor: Actor, reason: String, now: Date, audit: AuditLine?) async throws -> BookingRecord {
         guard let record = try await bookings.booking(id: id) else { throw NoSuchRecord() }
         guard [.confirmed, .matched, .notified, .replaced].contains(record.state) else { throw BookingHistory.InvalidTransition(from: record.state, to: .matched) }
         let crews = try await facts.crews(driving: drivingTimes, excluding: id)
@@ -145,7 +148,7 @@ public final class DispatchDesk: Sendable {
         if case .failure(let judgement) = matcher.judge(booking, Crew(vehicle: vehicle, driver: driver, commitments: jobs), crewIndex: 0, now: now.epochSeconds) {
             throw Refused(problems: judgement.problems)
         }
-        try await matchAndNotify(id, crew: (vehicleID, driverID), by: actor, note: "override: \(reason)", now: now)
+        try await matchAndNotify(id, crew: (vehicleID, driverID), by: actor, note: "override: \(reason)", now: now, audit: audit)
         guard let updated = try await bookings.booking(id: id) else { throw NoSuchRecord() }
         return updated
     }
@@ -153,8 +156,8 @@ public final class DispatchDesk: Sendable {
     /// A crew that broke down or had an accident: the booking is replaced and a new crew matched
     /// at once (the replacement clocks run from now).
     @discardableResult
-    public func replace(_ id: Int64, by actor: Actor, reason: String, now: Date) async throws -> BookingRecord {
-        publish(try await bookings.move(id, to: .replaced, at: now, by: actor, note: reason))
+    public func replace(_ id: Int64, by actor: Actor, reason: String, now: Date, audit: AuditLine? = nil) async throws -> BookingRecord {
+        publish(try await bookings.move(id, to: .replaced, at: now, by: actor, note: reason, audit: audit))
         try await dispatch(now: now, only: [id])
         guard let updated = try await bookings.booking(id: id) else { throw NoSuchRecord() }
         return updated

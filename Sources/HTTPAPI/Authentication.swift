@@ -64,17 +64,20 @@ struct Sessions: Sendable {
     }
 
     /// Signs one token out.
-    func end(_ hash: [UInt8]) async throws {
+    func end(_ hash: [UInt8], audit: AuditLine) async throws {
         recent.forget(hash)
-        try await accounts.deleteToken(sha256: hash)
+        try await accounts.deleteToken(sha256: hash, audit: audit)
     }
 
     /// Ends every session of a user (but `keeping`, the one asking): how many there were.
-    func endAll(of userID: Int64, keeping: [UInt8]? = nil) async throws -> Int {
-        let ended = try await accounts.deleteTokens(userID: userID, keeping: keeping)
+    func endAll(of userID: Int64, keeping: [UInt8]? = nil, audit: @escaping Audit<Int>) async throws -> Int {
+        let ended = try await accounts.deleteTokens(userID: userID, keeping: keeping, audit: audit)
         recent.forget(userID: userID, keeping: keeping)
         return ended
     }
+
+    /// Forgets what the cache knows of a user whose sessions the database just ended.
+    func forget(userID: Int64, keeping: [UInt8]? = nil) { recent.forget(userID: userID, keeping: keeping) }
 }
 
 /// Tokens checked in the last few seconds: a map polled many times a second costs one lookup

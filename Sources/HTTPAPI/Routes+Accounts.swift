@@ -73,8 +73,7 @@ extension FleetAPI {
             body: "SignIn", returns: "Session", status: .created, refusals: [.tooManyRequests]
         ) { request, context in try await signIn(request, context) }
         list.add(.delete, "/api/v1/sessions/current", Role.allCases, "Sign out: the token ends now", returns: "Done") { request, _, user in
-            if let hash = BearerToken.sha256(of: request) { try await sessions.end(hash) }
-            try await audit(user, "sign-out", "user:\(user.username)")
+            if let hash = BearerToken.sha256(of: request) { try await sessions.end(hash, audit: entry(user, "sign-out", "user:\(user.username)")) }
             return Done(done: true)
         }
         list.add(.get, "/api/v1/me", Role.allCases, "The signed-in user", returns: "User") { _, _, user in UserBody(user) }
@@ -99,23 +98,22 @@ extension FleetAPI {
         ) { _, context, admin in
             let id = try id("id", context)
             guard id != admin.id else { throw Problem(.conflict, "Not yourself", detail: "another administrator disables an administrator") }
-            guard try await accounts.setDisabled(userID: id, true) else { throw Self.notFound("no user \(id)") }
-            let ended = try await sessions.endAll(of: id)
-            try await audit(admin, "user-disable", "user:\(id)", ["sessions": "\(ended)"])
+            let audit: Audit<Int?> = { [self] ended in ended.map { entry(admin, "user-disable", "user:\(id)", ["sessions": "\($0)"]) } }
+            guard let ended = try await accounts.setDisabled(userID: id, true, audit: audit) else { throw Self.notFound("no user \(id)") }
+            sessions.forget(userID: id)
             return Revoked(sessions: ended)
         }
         list.add(.post, "/api/v1/users/{id}/enable", [.administrator], "Enable a disabled user again", returns: "Done") { _, context, admin in
             let id = try id("id", context)
-            guard try await accounts.setDisabled(userID: id, false) else { throw Self.notFound("no user \(id)") }
-            try await audit(admin, "user-enable", "user:\(id)")
+            let audit: Audit<Int?> = { [self] ended in ended.map { _ in entry(admin, "user-enable", "user:\(id)") } }
+            guard try await accounts.setDisabled(userID: id, false, audit: audit) != nil else { throw Self.notFound("no user \(id)") }
             return Done(done: true)
         }
         list.add(
             .delete, "/api/v1/users/{id}/sessions", [.administrator], "End every session of a user now (a lost phone, a shared token)", returns: "Revoked"
         ) { _, context, admin in
             let id = try id("id", context)
-            let ended = try await sessions.endAll(of: id)
-            try await audit(admin, "sessions-revoke", "user:\(id)", ["sessions": "\(ended)"])
+            let ended = try await sessions.endAll(of: id) { [self] in entry(admin, "sessions-revoke", "user:\(id)", ["sessions": "\($0)"]) }
             return Revoked(sessions: ended)
         }
         list.add(
@@ -133,9 +131,9 @@ extension FleetAPI {
         list.add(.post, "/api/v1/agencies", [.administrator], "Add an agency, or update its contact", body: "NewAgency", returns: "Agency", status: .created) { request, context, admin in
             let body = try await decode(NewAgency.self, request, context)
             try Self.require(!body.name.trimmingCharacters(in: .whitespaces).isEmpty && body.name.count <= 200, "name", "1 to 200 characters")
-            let id = try await accounts.createAgency(name: body.name)
-            try await accounts.setAgencyContact(id, name: body.contactName, phone: body.contactPhone)
-            try await audit(admin, "agency-save", "agency:\(id)")
+            let id = try await accounts.saveAgency(name: body.name, contactName: body.contactName, contactPhone: body.contactPhone) { [self] in
+                entry(admin, "agency-save", "agency:\($0)")
+            }
             return Accounts.Agency(id: id, name: body.name, contactName: body.contactName, contactPhone: body.contactPhone)
         }
     }
@@ -149,8 +147,8 @@ extension FleetAPI {
         let user = try await gate.verify(username: body.username, password: body.password, address: context.address, accounts: accounts)
         guard let apiUser = APIUser(user) else { throw SignInRefused.wrong(body.username) }
         let token = BearerToken.make(), expiry = Date().addingTimeInterval(tokenLifetime)
-        try await accounts.storeToken(sha256: BearerToken.sha256(token), userID: user.id, expiresAt: expiry)
-        try await accounts.audit(userID: user.id, action: "sign-in", resource: "user:\(user.username)")
+        let signedIn = AuditLine(userID: user.id, action: "sign-in", resource: "user:\(user.username)")
+        try await accounts.storeToken(sha256: BearerToken.sha256(token), userID: user.id, expiresAt: expiry, audit: signedIn)
         return Session(token: token, expiresAt: expiry, user: UserBody(apiUser))
     }
 
@@ -165,9 +163,11 @@ extension FleetAPI {
             throw Problem(.forbidden, "Password refused", detail: "the current password is wrong", field: "currentPassword")
         }
         let hash = try await gate.checks.run { await PasswordHash.hash(body.newPassword) }
-        try await accounts.setPasswordHash(username: user.username, hash)
-        let ended = try await sessions.endAll(of: user.id, keeping: BearerToken.sha256(of: request))
-        try await audit(user, "password-change", "user:\(user.id)", ["sessions": "\(ended)"])
+        let kept = BearerToken.sha256(of: request)
+        _ = try await accounts.setPasswordHash(username: user.username, hash, keeping: kept) { [self] in
+            entry(user, "password-change", "user:\(user.id)", ["sessions": "\($0)"])
+        }
+        sessions.forget(userID: user.id, keeping: kept)
         return Done(done: true)
     }
 
@@ -181,13 +181,15 @@ extension FleetAPI {
         )
         let stored: Accounts.User
         do {
-            stored = try await accounts.createUser(username: body.username, passwordHash: await PasswordHash.hash(body.password), role: body.role.rawValue, agencyID: body.agencyID)
+            let hash = await PasswordHash.hash(body.password)
+            stored = try await accounts.createUser(username: body.username, passwordHash: hash, role: body.role.rawValue, agencyID: body.agencyID) { [self] in
+                entry(admin, "user-create", "user:\($0.id)", ["role": body.role.rawValue])
+            }
         } catch is Accounts.UsernameTaken {
             throw Problem(.conflict, "Username taken", detail: "choose another username", field: "username")
         } catch is NoSuchRecord {
             throw Problem.invalid("agencyID", "no such agency: see GET /api/v1/agencies")
         }
-        try await audit(admin, "user-create", "user:\(stored.id)", ["role": body.role.rawValue])
         return UserBody(id: stored.id, username: stored.username, role: body.role, agencyID: stored.agencyID)
     }
 

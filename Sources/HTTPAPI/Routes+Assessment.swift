@@ -68,8 +68,8 @@ extension FleetAPI {
             let countable = assessments.scheme.sections.flatMap(\.items).filter { if case .perIncident = $0.rule { true } else { false } }.map(\.id)
             try Self.require(countable.contains(body.itemID), "itemID", "one of \(countable.joined(separator: ", "))")
             try Self.require(body.count != 0, "count", "not 0 (a negative count corrects an earlier entry)")
-            let id = try await incidents.enter(month: first, itemID: body.itemID, count: body.count, reason: body.reason, by: user.id)
-            try await audit(user, "assessment-incident", "assessment:\(first)", ["item": body.itemID, "count": "\(body.count)"])
+            let audit = entry(user, "assessment-incident", "assessment:\(first)", ["item": body.itemID, "count": "\(body.count)"])
+            let id = try await incidents.enter(month: first, itemID: body.itemID, count: body.count, reason: body.reason, by: user.id) { _ in audit }
             return Created(id: id)
         }
     }

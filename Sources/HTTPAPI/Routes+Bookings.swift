@@ -123,11 +123,10 @@ extension FleetAPI {
             guard [.confirmed, .replaced].contains(record.state) else {
                 throw Problem(.conflict, "Not waiting for a crew", detail: "the booking is \(record.state.rawValue); only a confirmed or replaced booking is matched")
             }
-            let round = try await desk.dispatch(now: Date(), only: [record.id])
+            let round = try await desk.dispatch(now: Date(), only: [record.id]) { [self] in entry(user, "booking-match", "booking:\($0)") }
             guard round.matched.contains(record.id) else {
                 throw Problem(.conflict, "No eligible crew", detail: "no crew can serve this booking now: GET /api/v1/bookings/\(record.id)/explanation says why each cannot")
             }
-            try await audit(user, "booking-match", "booking:\(record.id)")
             return try await bookingBody(record.id)
         }
         list.add(.put, "/api/v1/bookings/{id}/assignment", Self.operators, "Override the match: the pair must be eligible (409 lists why not)", body: "Override", returns: "Booking") {
@@ -136,7 +135,8 @@ extension FleetAPI {
             let body = try await decode(Override.self, request, context)
             try Self.require(!body.reason.isEmpty, "reason", "why the engine's choice is overridden")
             do {
-                _ = try await desk.override(record.id, vehicleID: body.vehicleID, driverID: body.driverID, by: actor(user), reason: body.reason, now: Date())
+                let audit = entry(user, "booking-override", "booking:\(record.id)", ["vehicle": "\(body.vehicleID)", "driver": "\(body.driverID)"])
+                _ = try await desk.override(record.id, vehicleID: body.vehicleID, driverID: body.driverID, by: actor(user), reason: body.reason, now: Date(), audit: audit)
             } catch let refused as DispatchDesk.Refused {
                 throw Problem(.conflict, "Pair not eligible", detail: refused.problems.map(\.description).joined(separator: "; "))
             } catch is NoSuchRecord {
@@ -144,7 +144,6 @@ extension FleetAPI {
             } catch let invalid as BookingHistory.InvalidTransition {
                 throw Problem(.conflict, "Not possible now", detail: invalid.description)
             }
-            try await audit(user, "booking-override", "booking:\(record.id)", ["vehicle": "\(body.vehicleID)", "driver": "\(body.driverID)"])
             return try await bookingBody(record.id)
         }
         list.add(.get, "/api/v1/bookings/{id}/explanation", Self.readers, "Why the engine chooses its crew, and why not each other crew", returns: "Explanation") {
@@ -158,11 +157,11 @@ extension FleetAPI {
             let record = try await booking(context, user)
             let body = try await decode(Incident.self, request, context)
             do {
-                _ = try await desk.replace(record.id, by: actor(user), reason: "\(body.kind.rawValue): \(body.note)", now: Date())
+                let audit = entry(user, "booking-incident", "booking:\(record.id)", ["kind": body.kind.rawValue])
+                _ = try await desk.replace(record.id, by: actor(user), reason: "\(body.kind.rawValue): \(body.note)", now: Date(), audit: audit)
             } catch let invalid as BookingHistory.InvalidTransition {
                 throw Problem(.conflict, "Not possible now", detail: invalid.description)
             }
-            try await audit(user, "booking-incident", "booking:\(record.id)", ["kind": body.kind.rawValue])
             return try await bookingBody(record.id)
         }
         list.add(.get, "/api/v1/jobs", [.driver], "The signed-in driver's jobs, upcoming and under way", returns: "[Booking]") { _, _, user in
@@ -177,10 +176,10 @@ extension FleetAPI {
                  body: "Callback", returns: "Done", status: .created) { request, context, user in
             let record = try await booking(context, user)
             let body = try await decode(Callback.self, request, context)
-            guard try await care.callback(bookingID: record.id, at: Date(), satisfaction: body.satisfaction, note: body.note ?? "", by: user.id) else {
+            let audit: Audit<Bool> = { [self] done in done ? entry(user, "callback", "booking:\(record.id)", ["satisfaction": "\(body.satisfaction)"]) : nil }
+            guard try await care.callback(bookingID: record.id, at: Date(), satisfaction: body.satisfaction, note: body.note ?? "", by: user.id, audit: audit) else {
                 throw Problem(.conflict, "Already called back", detail: "booking \(record.id) has its callback")
             }
-            try await audit(user, "callback", "booking:\(record.id)", ["satisfaction": "\(body.satisfaction)"])
             return Done(done: true)
         }
         list.add(.post, "/api/v1/complaints", Self.operators + [.agency], "File a complaint (contact within 12 hours, result within 3 working days)",
@@ -192,10 +191,10 @@ extension FleetAPI {
                 guard let booking = try await desk.bookings.booking(id: bookingID), booking.agencyID == agency else { throw Problem.invalid("bookingID", "no such booking of the agency") }
             }
             let complaint: CustomerCare.Complaint
-            do { complaint = try await care.file(agencyID: agency, bookingID: body.bookingID, text: body.text, at: Date()) } catch is NoSuchRecord {
+            let audit: Audit<Int64> = { [self] id in entry(user, "complaint-file", "complaint:\(id)") }
+            do { complaint = try await care.file(agencyID: agency, bookingID: body.bookingID, text: body.text, at: Date(), audit: audit) } catch is NoSuchRecord {
                 throw Problem.invalid("agencyID", "no such agency")
             }
-            try await audit(user, "complaint-file", "complaint:\(complaint.id)")
             return complaint
         }
         list.add(.get, "/api/v1/complaints", everyone, "Complaints, newest first: an agency user's own only", returns: "[Complaint]") { _, _, user in
@@ -203,16 +202,16 @@ extension FleetAPI {
         }
         list.add(.post, "/api/v1/complaints/{id}/contact", Self.operators, "The agency was contacted about the complaint", returns: "Done") { _, context, user in
             let complaint = try id("id", context)
-            guard try await care.contacted(complaint, at: Date()) else { throw Self.notFound("no complaint \(complaint) waiting for contact") }
-            try await audit(user, "complaint-contact", "complaint:\(complaint)")
+            let audit: Audit<Bool> = { [self] done in done ? entry(user, "complaint-contact", "complaint:\(complaint)") : nil }
+            guard try await care.contacted(complaint, at: Date(), audit: audit) else { throw Self.notFound("no complaint \(complaint) waiting for contact") }
             return Done(done: true)
         }
         list.add(.post, "/api/v1/complaints/{id}/resolve", Self.operators, "The result given to the agency", body: "Resolution", returns: "Done") { request, context, user in
             let complaint = try id("id", context)
             let body = try await decode(Resolution.self, request, context)
             try Self.require(!body.result.isEmpty, "result", "what was found and done")
-            guard try await care.resolved(complaint, at: Date(), result: body.result) else { throw Self.notFound("no open complaint \(complaint)") }
-            try await audit(user, "complaint-resolve", "complaint:\(complaint)")
+            let audit: Audit<Bool> = { [self] done in done ? entry(user, "complaint-resolve", "complaint:\(complaint)") : nil }
+            guard try await care.resolved(complaint, at: Date(), result: body.result, audit: audit) else { throw Self.notFound("no open complaint \(complaint)") }
             return Done(done: true)
         }
     }

@@ -61,8 +61,8 @@ extension FleetAPI {
             let event = try id("id", context)
             let body = try await decode(Handling.self, request, context)
             try Self.require(!body.note.isEmpty, "note", "what was done")
-            guard try await alarms.handle(event, by: user.username, note: body.note) else { throw Self.notFound("no unhandled alarm \(event)") }
-            try await audit(user, "alarm-handle", "event:\(event)")
+            let audit: Audit<Bool> = { [self] handled in handled ? entry(user, "alarm-handle", "event:\(event)") : nil }
+            guard try await alarms.handle(event, by: user.username, note: body.note, audit: audit) else { throw Self.notFound("no unhandled alarm \(event)") }
             return Done(done: true)
         }
         list.add(.get, "/api/v1/alerts", [.administrator, .dispatcher, .auditor, .agency], "SLA clocks at risk or breached, newest first: an agency user's own only",

@@ -154,8 +154,7 @@ extension FleetAPI {
         list.add(.put, "/api/v1/tariffs", [.administrator], "A new version of a vehicle class's tariff from its day on", body: "Tariff", returns: "TariffBook") { request, context, user in
             let tariff = try await decode(Tariff.self, request, context)
             try Self.require(Set(tariff.packages.map(\.kind)).count == tariff.packages.count, "packages", "one package of each kind at most")
-            try await settlement.terms.set(tariff, by: user.id)
-            try await audit(user, "tariff-set", "tariff:\(tariff.vehicleClass.rawValue):\(tariff.validFrom)")
+            try await settlement.terms.set(tariff, by: user.id, audit: entry(user, "tariff-set", "tariff:\(tariff.vehicleClass.rawValue):\(tariff.validFrom)"))
             return try await settlement.terms.book()
         }
         list.add(.get, "/api/v1/agencies/{id}/agreement", Self.readers + [.agency], "The agency's terms: discount, caps, cancellation, meals and lodging standards",
@@ -168,8 +167,8 @@ extension FleetAPI {
                  body: "Agreement", returns: "Agreement") { request, context, user in
             let agencyID = try id("id", context)
             let agreement = try await decode(Agreement.self, request, context)
-            do { try await settlement.terms.set(agreement, agencyID: agencyID, by: user.id) } catch is NoSuchRecord { throw Self.notFound("no agency \(agencyID)") }
-            try await audit(user, "agreement-set", "agency:\(agencyID)", ["discountBasisPoints": "\(agreement.discountBasisPoints)"])
+            let audit = entry(user, "agreement-set", "agency:\(agencyID)", ["discountBasisPoints": "\(agreement.discountBasisPoints)"])
+            do { try await settlement.terms.set(agreement, agencyID: agencyID, by: user.id, audit: audit) } catch is NoSuchRecord { throw Self.notFound("no agency \(agencyID)") }
             return agreement
         }
     }

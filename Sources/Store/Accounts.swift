@@ -55,8 +55,17 @@ public struct Accounts: Sendable {
         return out
     }
 
-    public func setAgencyContact(_ id: Int64, name: String?, phone: String?) async throws {
-        try await client.query("UPDATE agencies SET contact_name = \(name), contact_phone = \(phone) WHERE id = \(id)", logger: logger)
+    /// Adds an agency, or sets the contact of the one of that name: its id.
+    public func saveAgency(name: String, contactName: String?, contactPhone: String?, audit: Audit<Int64>? = nil) async throws -> Int64 {
+        try await client.audited(audit, logger: logger) { connection in
+            try await connection.returningID(
+                """
+                INSERT INTO agencies (name, contact_name, contact_phone) VALUES (\(name), \(contactName), \(contactPhone))
+                ON CONFLICT (name) DO UPDATE SET contact_name = EXCLUDED.contact_name, contact_phone = EXCLUDED.contact_phone RETURNING id
+                """,
+                logger: logger
+            )
+        }
     }
 
     /// A username is unique.
@@ -64,22 +73,21 @@ public struct Accounts: Sendable {
 
     /// Creates a user; throws `UsernameTaken` when the unique index refuses the name, and
     /// `NoSuchRecord` for an unknown agency.
-    public func createUser(username: String, passwordHash: String, role: String, agencyID: Int64?) async throws -> User {
+    public func createUser(username: String, passwordHash: String, role: String, agencyID: Int64?, audit: Audit<User>? = nil) async throws -> User {
         do {
-            let rows = try await client.query(
-                """
-                INSERT INTO users (username, password_hash, role, agency_id) VALUES (\(username), \(passwordHash), \(role), \(agencyID))
-                RETURNING id
-                """,
-                logger: logger
-            )
-            for try await id in rows.decode(Int64.self) { return User(id: id, username: username, role: role, agencyID: agencyID) }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
+            return try await client.audited(audit, logger: logger) { connection in
+                let id = try await connection.returningID(
+                    """
+                    INSERT INTO users (username, password_hash, role, agency_id) VALUES (\(username), \(passwordHash), \(role), \(agencyID))
+                    RETURNING id
+                    """,
+                    logger: logger
+                )
+                return User(id: id, username: username, role: role, agencyID: agencyID)
+            }
+        } catch is DuplicateRecord {
             throw UsernameTaken()
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
-            throw NoSuchRecord()
         }
-        throw NoRowReturned(statement: "INSERT INTO users")
     }
 
     /// Every user, by id.
@@ -104,10 +112,12 @@ public struct Accounts: Sendable {
         return nil
     }
 
-    public func storeToken(sha256: [UInt8], userID: Int64, expiresAt: Date) async throws {
-        try await client.query(
-            "INSERT INTO api_tokens (token_sha256, user_id, expires_at) VALUES (\(ByteBuffer(bytes: sha256)), \(userID), \(expiresAt))", logger: logger
-        )
+    public func storeToken(sha256: [UInt8], userID: Int64, expiresAt: Date, audit: AuditLine? = nil) async throws {
+        try await client.audited({ _ in audit }, logger: logger) { connection in
+            try await connection.query(
+                "INSERT INTO api_tokens (token_sha256, user_id, expires_at) VALUES (\(ByteBuffer(bytes: sha256)), \(userID), \(expiresAt))", logger: logger
+            )
+        }
     }
 
     /// The user a token belongs to, if it has neither expired nor gone unused for `idleTimeout`
@@ -129,14 +139,20 @@ public struct Accounts: Sendable {
     }
 
     /// Signs a token out.
-    public func deleteToken(sha256: [UInt8]) async throws {
-        try await client.query("DELETE FROM api_tokens WHERE token_sha256 = \(ByteBuffer(bytes: sha256))", logger: logger)
+    public func deleteToken(sha256: [UInt8], audit: AuditLine? = nil) async throws {
+        try await client.audited({ _ in audit }, logger: logger) { connection in
+            try await connection.query("DELETE FROM api_tokens WHERE token_sha256 = \(ByteBuffer(bytes: sha256))", logger: logger)
+        }
     }
 
     /// Ends a user's sessions but `keeping`'s: how many ended.
-    public func deleteTokens(userID: Int64, keeping: [UInt8]? = nil) async throws -> Int {
+    public func deleteTokens(userID: Int64, keeping: [UInt8]? = nil, audit: Audit<Int>? = nil) async throws -> Int {
+        try await client.audited(audit, logger: logger) { connection in try await Self.deleteTokens(userID: userID, keeping: keeping, connection, logger) }
+    }
+
+    static func deleteTokens(userID: Int64, keeping: [UInt8]?, _ connection: PostgresConnection, _ logger: Logger) async throws -> Int {
         let keep = keeping.map { ByteBuffer(bytes: $0) }
-        let rows = try await client.query(
+        let rows = try await connection.query(
             "DELETE FROM api_tokens WHERE user_id = \(userID) AND (\(keep)::bytea IS NULL OR token_sha256 <> \(keep)) RETURNING 1", logger: logger
         )
         var ended = 0
@@ -144,16 +160,22 @@ public struct Accounts: Sendable {
         return ended
     }
 
-    /// Disables or enables a user; false if there is no such user.
-    public func setDisabled(userID: Int64, _ disabled: Bool) async throws -> Bool {
-        let rows = try await client.query("UPDATE users SET disabled = \(disabled) WHERE id = \(userID) RETURNING id", logger: logger)
-        for try await _ in rows.decode(Int64.self) { return true }
-        return false
+    /// Disables a user and ends their sessions (how many), or enables them again (0); nil if
+    /// there is no such user.
+    public func setDisabled(userID: Int64, _ disabled: Bool, audit: Audit<Int?>? = nil) async throws -> Int? {
+        try await client.audited(audit, logger: logger) { connection -> Int? in
+            guard try await connection.touchedRow("UPDATE users SET disabled = \(disabled) WHERE id = \(userID) RETURNING id", logger: logger) else { return nil }
+            return disabled ? try await Self.deleteTokens(userID: userID, keeping: nil, connection, logger) : 0
+        }
     }
 
-    /// A new bcrypt hash for a user's password.
-    public func setPasswordHash(username: String, _ passwordHash: String) async throws {
-        try await client.query("UPDATE users SET password_hash = \(passwordHash) WHERE username = \(username)", logger: logger)
+    /// A new bcrypt hash for a user's password; every session of theirs but `keeping` ends
+    /// (how many).
+    public func setPasswordHash(username: String, _ passwordHash: String, keeping: [UInt8]? = nil, audit: Audit<Int>? = nil) async throws -> Int {
+        try await client.audited(audit, logger: logger) { connection in
+            let id = try await connection.returningID("UPDATE users SET password_hash = \(passwordHash) WHERE username = \(username) RETURNING id", logger: logger)
+            return try await Self.deleteTokens(userID: id, keeping: keeping, connection, logger)
+        }
     }
 
     /// One line of the audit trail; `detail` is a JSON object.

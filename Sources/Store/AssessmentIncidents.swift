@@ -22,11 +22,13 @@ public struct AssessmentIncidents: Sendable {
         public var enteredAt: Date
     }
 
-    public func enter(month: CivilDate, itemID: String, count: Int, reason: String, by userID: Int64?) async throws -> Int64 {
-        try await client.returningID("""
-            INSERT INTO assessment_incidents (month, item_id, count, reason, by_user) VALUES (\(month.description)::date, \(itemID), \(Int32(count)), \(reason), \(userID))
-            RETURNING id
-            """, logger: logger)
+    public func enter(month: CivilDate, itemID: String, count: Int, reason: String, by userID: Int64?, audit: Audit<Int64>? = nil) async throws -> Int64 {
+        try await client.audited(audit, logger: logger) { connection in
+            try await connection.returningID("""
+                INSERT INTO assessment_incidents (month, item_id, count, reason, by_user) VALUES (\(month.description)::date, \(itemID), \(Int32(count)), \(reason), \(userID))
+                RETURNING id
+                """, logger: logger)
+        }
     }
 
     public func entries(month: CivilDate) async throws -> [Entry] {

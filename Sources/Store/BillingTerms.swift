@@ -25,11 +25,13 @@ public struct BillingTerms: Sendable {
     }
 
     /// A new version of a class's tariff from its day on (replacing one set for the same day).
-    public func set(_ tariff: Tariff, by userID: Int64?) async throws {
-        try await client.query("""
+    public func set(_ tariff: Tariff, by userID: Int64?, audit: AuditLine? = nil) async throws {
+        try await client.audited({ _ in audit }, logger: logger) { connection in
+            try await connection.query("""
             INSERT INTO tariffs (vehicle_class, valid_from, tariff, by_user) VALUES (\(tariff.vehicleClass.rawValue), \(tariff.validFrom.description)::date, \(try Self.json(tariff))::jsonb, \(userID))
             ON CONFLICT (vehicle_class, valid_from) DO UPDATE SET tariff = EXCLUDED.tariff, set_at = now(), by_user = EXCLUDED.by_user
             """, logger: logger)
+        }
     }
 
     /// The agency's agreement, or the framework's terms.
@@ -40,11 +42,11 @@ public struct BillingTerms: Sendable {
         return .framework
     }
 
-    public func set(_ agreement: Agreement, agencyID: Int64, by userID: Int64?) async throws {
-        _ = try await constrained {
-            try await client.query("""
+    public func set(_ agreement: Agreement, agencyID: Int64, by userID: Int64?, audit: AuditLine? = nil) async throws {
+        try await client.audited({ _ in audit }, logger: logger) { connection in
+            _ = try await connection.returningID("""
                 INSERT INTO agreements (agency_id, agreement, by_user) VALUES (\(agencyID), \(try Self.json(agreement))::jsonb, \(userID))
-                ON CONFLICT (agency_id) DO UPDATE SET agreement = EXCLUDED.agreement, set_at = now(), by_user = EXCLUDED.by_user
+                ON CONFLICT (agency_id) DO UPDATE SET agreement = EXCLUDED.agreement, set_at = now(), by_user = EXCLUDED.by_user RETURNING agency_id
                 """, logger: logger)
         }
     }

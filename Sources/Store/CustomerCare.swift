@@ -25,23 +25,33 @@ public struct CustomerCare: Sendable {
         public var result: String?
     }
 
-    public func file(agencyID: Int64, bookingID: Int64?, text: String, at: Date) async throws -> Complaint {
-        let id = try await client.returningID(
-            "INSERT INTO complaints (agency_id, booking_id, received_at, text) VALUES (\(agencyID), \(bookingID), \(at), \(text)) RETURNING id", logger: logger
-        )
+    public func file(agencyID: Int64, bookingID: Int64?, text: String, at: Date, audit: Audit<Int64>? = nil) async throws -> Complaint {
+        let id = try await client.audited(audit, logger: logger) { connection in
+            try await connection.returningID(
+                "INSERT INTO complaints (agency_id, booking_id, received_at, text) VALUES (\(agencyID), \(bookingID), \(at), \(text)) RETURNING id", logger: logger
+            )
+        }
         guard let complaint = try await complaints(agencyID: nil, id: id).first else { throw NoSuchRecord() }
         return complaint
     }
 
     /// Records the first contact with the agency, or the result; false if already recorded.
-    public func contacted(_ id: Int64, at: Date) async throws -> Bool {
-        try await client.touchedRow("UPDATE complaints SET contacted_at = \(at) WHERE id = \(id) AND contacted_at IS NULL RETURNING id", logger: logger)
+    public func contacted(_ id: Int64, at: Date, audit: Audit<Bool>? = nil) async throws -> Bool {
+        try await client.audited(audit, logger: logger) { connection in
+            try await connection.touchedRow("UPDATE complaints SET contacted_at = \(at) WHERE id = \(id) AND contacted_at IS NULL RETURNING id", logger: logger)
+        }
     }
 
-    public func resolved(_ id: Int64, at: Date, result: String) async throws -> Bool {
-        try await client.touchedRow(
-            "UPDATE complaints SET resolved_at = \(at), result = \(result), contacted_at = coalesce(contacted_at, \(at)) WHERE id = \(id) AND resolved_at IS NULL RETURNING id", logger: logger
-        )
+    public func resolved(_ id: Int64, at: Date, result: String, audit: Audit<Bool>? = nil) async throws -> Bool {
+        try await client.audited(audit, logger: logger) { connection in
+            try await connection.touchedRow(
+                """
+                UPDATE complaints SET resolved_at = \(at), result = \(result), contacted_at = coalesce(contacted_at, \(at))
+                WHERE id = \(id) AND resolved_at IS NULL RETURNING id
+                """,
+                logger: logger
+            )
+        }
     }
 
     /// An agency's complaints (all for nil), newest first; or the one with `id`.
@@ -84,10 +94,12 @@ public struct CustomerCare: Sendable {
     }
 
     /// The trip's callback; false if it already had one.
-    public func callback(bookingID: Int64, at: Date, satisfaction: Int, note: String, by userID: Int64?) async throws -> Bool {
-        try await client.touchedRow("""
-            INSERT INTO callbacks (booking_id, called_at, satisfaction, note, by_user) VALUES (\(bookingID), \(at), \(Int16(satisfaction)), \(note), \(userID))
-            ON CONFLICT (booking_id) DO NOTHING RETURNING booking_id
-            """, logger: logger)
+    public func callback(bookingID: Int64, at: Date, satisfaction: Int, note: String, by userID: Int64?, audit: Audit<Bool>? = nil) async throws -> Bool {
+        try await client.audited(audit, logger: logger) { connection in
+            try await connection.touchedRow("""
+                INSERT INTO callbacks (booking_id, called_at, satisfaction, note, by_user) VALUES (\(bookingID), \(at), \(Int16(satisfaction)), \(note), \(userID))
+                ON CONFLICT (booking_id) DO NOTHING RETURNING booking_id
+                """, logger: logger)
+        }
     }
 }

@@ -43,9 +43,11 @@ public struct VehicleAlarms: Sendable {
     }
 
     /// Marks an alarm handled; false if there is no such alarm or it was handled already.
-    public func handle(_ id: Int64, by: String, note: String) async throws -> Bool {
-        try await client.touchedRow(
-            "UPDATE events SET handled_at = now(), handled_by = \(by), handling_note = \(note) WHERE id = \(id) AND handled_at IS NULL RETURNING id", logger: logger
-        )
+    public func handle(_ id: Int64, by: String, note: String, audit: Audit<Bool>? = nil) async throws -> Bool {
+        try await client.audited(audit, logger: logger) { connection in
+            try await connection.touchedRow(
+                "UPDATE events SET handled_at = now(), handled_by = \(by), handling_note = \(note) WHERE id = \(id) AND handled_at IS NULL RETURNING id", logger: logger
+            )
+        }
     }
 }

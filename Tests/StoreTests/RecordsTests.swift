@@ -90,6 +90,49 @@ import Testing
             }
         }
     }
+
+    /// The writes that used to audit after the fact (accounts, sessions, customer care, terms,
+    /// alarms, assessment incidents) now write their line in their own transaction: a refused
+    /// write leaves none, and a line that cannot be written takes its write with it.
+    @Test func accountsCareAndTermsAuditInTheWritesTransaction() async throws {
+        try await TestPostgres.withDatabase { owner, url in
+            try await TestPostgres.withClient(try TestPostgres.app(url)) { app in
+                let accounts = Accounts(client: app, logger: logger), care = CustomerCare(client: app, logger: logger)
+                let terms = BillingTerms(client: app, logger: logger)
+                let line: (String) -> Audit<Int64> = { action in { id in AuditLine(userID: nil, action: action, resource: "agency:\(id)") } }
+                let agency = try await accounts.saveAgency(name: "市财政局", contactName: "王", contactPhone: "13800000000", audit: line("agency-save"))
+                #expect(try await accounts.agencies().first?.contactPhone == "13800000000")
+                let user = try await accounts.createUser(username: "chief", passwordHash: "x", role: "dispatcher", agencyID: nil) { user in
+                    AuditLine(userID: nil, action: "user-create", resource: "user:\(user.id)")
+                }
+                // Refused: the name is taken, the user unknown, the agency unknown. No line for any.
+                await #expect(throws: Accounts.UsernameTaken.self) {
+                    try await accounts.createUser(username: "chief", passwordHash: "x", role: "dispatcher", agencyID: nil) { _ in
+                        AuditLine(userID: nil, action: "user-create-again", resource: "user:chief")
+                    }
+                }
+                let nobody = try await accounts.setDisabled(userID: 987_654, true) { ended in ended.map { _ in AuditLine(userID: nil, action: "user-disable", resource: "user:987654") } }
+                #expect(nobody == nil)
+                await #expect(throws: NoSuchRecord.self) {
+                    try await terms.set(.framework, agencyID: 987_654, by: nil, audit: AuditLine(userID: nil, action: "agreement-set", resource: "agency:987654"))
+                }
+                // Done: disabling ends the user's sessions in the same transaction, and says how many.
+                try await accounts.storeToken(sha256: Array(repeating: 7, count: 32), userID: user.id, expiresAt: Date().addingTimeInterval(600))
+                let ended = try await accounts.setDisabled(userID: user.id, true) { ended in
+                    AuditLine(userID: nil, action: "user-disable", resource: "user:\(user.id)", fields: ["sessions": "\(ended ?? -1)"])
+                }
+                #expect(ended == 1)
+                // A line that cannot be written (no such user) takes the complaint with it.
+                let ghost: Audit<Int64> = { id in AuditLine(userID: 987_654, action: "complaint-file", resource: "complaint:\(id)") }
+                await #expect(throws: (any Error).self) { try await care.file(agencyID: agency, bookingID: nil, text: "迟到", at: Date(), audit: ghost) }
+                #expect(try await care.complaints(agencyID: agency).isEmpty)
+
+                let trail = try await Accounts(client: owner, logger: logger).auditTrail()
+                #expect(trail.map(\.action) == ["user-disable", "user-create", "agency-save"], "\(trail.map(\.action))")
+                #expect(trail.first?.detail?.replacingOccurrences(of: " ", with: "") == #"{"sessions":"1"}"#)
+            }
+        }
+    }
 }
 
 @Suite struct DatabaseURLTests {
