@@ -8,8 +8,8 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The JT/T 808 TCP server: each terminal connection is a channel whose pipeline splits and
-/// decodes frames and runs the session (`TerminalSessionHandler`) on its event loop.
+/// The JT/T 808 TCP server: each terminal connection is a channel whose pipeline splits frames
+/// and runs the session (`TerminalSessionHandler`, which decodes them) on its event loop.
 ///
 /// A report is acknowledged after the sink has made it durable; while the sink is slow the
 /// session reads nothing more, so the terminal's bytes stay in the kernel and the gateway's
