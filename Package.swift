@@ -13,6 +13,8 @@ let package = Package(
         .executable(name: "fleetd", targets: ["fleetd"]),
         .executable(name: "gps808", targets: ["gps808"]),
         .library(name: "JT808", targets: ["JT808"]),
+        // For the load benchmark's terminals.
+        .library(name: "JT808NIO", targets: ["JT808NIO"]),
         // For the benchmarks package (Benchmarks/), which measures these parts against PostgreSQL.
         .library(name: "FleetServer", targets: ["FleetServer"]),
         .library(name: "Store", targets: ["Store"]),
@@ -40,13 +42,20 @@ let package = Package(
     targets: [
         // The JT/T 808 codec: pure Swift, no I/O, no dependencies.
         .target(name: "JT808", swiftSettings: strictSettings),
+        // JT/T 808 over NIO, for both ends of a connection: bytes to frames, frames decoded,
+        // a terminal's connection to a server.
+        .target(
+            name: "JT808NIO",
+            dependencies: ["JT808", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
         // Shared value types and the storage protocols the services are written against.
         .target(name: "Domain", swiftSettings: strictSettings),
         // JT/T 808 terminals over TCP.
         .target(
             name: "Gateway",
             dependencies: [
-                "JT808", "Domain",
+                "JT808", "JT808NIO", "Domain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -59,9 +68,8 @@ let package = Package(
         .target(
             name: "TerminalSimulator",
             dependencies: [
-                "JT808", "Gateway", "Domain",
+                "JT808", "JT808NIO", "Domain",
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -151,7 +159,7 @@ let package = Package(
         .target(
             name: "GNSSTerminal",
             dependencies: [
-                "JT808", "Domain", "Gateway", "TerminalSimulator",
+                "JT808", "JT808NIO", "Domain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -206,24 +214,43 @@ let package = Package(
             path: "Tests/ServiceTestSupport",
             swiftSettings: strictSettings
         ),
-        // A JT/T 808 terminal over TCP for tests.
+        // A JT/T 808 terminal over TCP for tests, and a gateway for it with its registry and sinks in memory.
         .target(
             name: "TerminalTestSupport",
-            dependencies: ["Gateway", "JT808", "Domain", "TerminalSimulator", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "Gateway", "JT808", "JT808NIO", "Domain", "ServiceTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Tests/TerminalTestSupport",
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "JT808", "Domain", "TerminalTestSupport", "TerminalSimulator", "ServiceTestSupport",
+                "Gateway", "JT808", "Domain", "TerminalTestSupport", "ServiceTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The frame layer under NIO's decoder verifier, and the shared vectors through it.
+        .testTarget(
+            name: "JT808NIOTests",
+            dependencies: [
+                "JT808NIO", "JT808",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "TerminalSimulatorTests",
+            dependencies: ["TerminalSimulator", "JT808", "Domain", "TerminalTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "Domain"], swiftSettings: strictSettings),

@@ -52,8 +52,8 @@ let package = Package(
             name: "LoadBenchmark",
             dependencies: [
                 "BenchmarkSupport",
-                .product(name: "Gateway", package: "Fleet"),
                 .product(name: "JT808", package: "Fleet"),
+                .product(name: "JT808NIO", package: "Fleet"),
                 .product(name: "Store", package: "Fleet"),
                 .product(name: "EmbeddedPostgres", package: "Fleet"),
                 .product(name: "TerminalSimulator", package: "Fleet"),

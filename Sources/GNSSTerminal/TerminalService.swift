@@ -1,10 +1,9 @@
 import Foundation
-import Gateway
 import JT808
+import JT808NIO
 import Logging
 import NIOCore
 import ServiceLifecycle
-import TerminalSimulator
 
 /// Runs a `TerminalUplink` over TCP: fixes, frames, connection changes and a clock tick go into
 /// one event stream, handled in order by one loop that alone owns the uplink and its journal.

@@ -5,11 +5,11 @@ import Synchronization
 /// part that would take the gateway past this one first evicts its own terminal's oldest
 /// messages; when that terminal has none, the part is refused. Connections check and then add,
 /// so concurrent parts may pass the budget by a part each, no more.
-final class SubpackageBudget: Sendable {
-    let maximumBytes: Int
+public final class SubpackageBudget: Sendable {
+    public let maximumBytes: Int
     private let used = Mutex(0)
 
-    init(maximumBytes: Int) { self.maximumBytes = maximumBytes }
+    public init(maximumBytes: Int) { self.maximumBytes = maximumBytes }
 
     func hasRoom(for bytes: Int) -> Bool {
         used.withLock { $0 + bytes <= maximumBytes }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Domain
 import JT808
+import JT808NIO
 import Logging
 import NIOCore
 
@@ -14,9 +15,8 @@ struct SessionServices: Sendable {
     let connections: TerminalConnections
     let profiles: DeviceProfileCatalog
     let maximumFailures: Int
-    let subpackageTimeout: Duration
-    /// Bytes of sub-packaged messages one connection may buffer; all of them together: `subpackageBudget`.
-    let subpackageBytesPerTerminal: Int
+    /// Sub-packaged messages one connection may buffer; all of them together: `subpackageBudget`.
+    let subpackageLimits: TerminalSessionStateMachine.Assembler.Limits
     let subpackageBudget: SubpackageBudget
     /// Failed registrations and authentications per phone and per address, across connections.
     let attempts: AttemptLimiter<ContinuousClock.Instant>
@@ -29,8 +29,8 @@ struct SessionServices: Sendable {
     let logger: Logger
 }
 
-/// One terminal connection on its channel's event loop: decoded frames in, the session state
-/// machine's actions performed, answers out.
+/// One terminal connection on its channel's event loop: frames in, decoded by the terminal's
+/// device profile once it is known, the session state machine's actions performed, answers out.
 ///
 /// What must wait (the registry, the sinks) runs off the loop and its outcome comes back to it.
 /// Meanwhile the handler holds back the channel's reads, so the terminal's further bytes stay in
@@ -38,20 +38,22 @@ struct SessionServices: Sendable {
 /// acknowledged only once the sink says it is durable. An idle terminal costs this object and its
 /// channel, and no task (BENCHMARKS.md, "Load").
 final class TerminalSessionHandler: ChannelDuplexHandler {
-    typealias InboundIn = InboundFrame
+    typealias InboundIn = UndecodedFrame
     /// Downlink commands written from elsewhere pass through.
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
     typealias Action = TerminalSessionStateMachine.Action
 
     private let services: SessionServices
-    private let selection: DecoderSelection
-    private var session: TerminalSession
+    private var machine: TerminalSessionStateMachine
+    /// Known once authenticated.
+    private var terminal: AuthenticatedTerminal?
     private var logger: Logger
     private var link: TerminalConnections.Connection?
-    /// An action's outcome is awaited; frames that arrive meanwhile wait in `held`.
+    /// An action's outcome is awaited; frames that arrive meanwhile wait in `held`, undecoded:
+    /// an authentication in progress may bring the device profile they are to be decoded by.
     private var waiting = false
-    private var held: [InboundFrame] = []
+    private var held: [UndecodedFrame] = []
     /// The channel asked to read while the handler was waiting.
     private var readHeld = false
     private var closed = false
@@ -60,13 +62,11 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     private var authenticationDeadline: Scheduled<Void>?
     private var frameDeadline: Scheduled<Void>?
 
-    init(services: SessionServices, selection: DecoderSelection) {
+    init(services: SessionServices) {
         self.services = services
-        self.selection = selection
         self.logger = services.logger
-        session = TerminalSession(
-            machine: TerminalSessionStateMachine(maximumFailures: services.maximumFailures),
-            assembler: SubpackageAssembler(limits: .init(maximumTotalBytes: services.subpackageBytesPerTerminal, timeout: services.subpackageTimeout))
+        machine = TerminalSessionStateMachine(
+            maximumFailures: services.maximumFailures, subpackages: services.subpackageLimits, budget: services.subpackageBudget
         )
     }
 
@@ -76,7 +76,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
         link = services.connections.open(channel: context.channel)
         GatewayMetrics.connections.increment()
         authenticationDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: services.authenticationTimeout) {
-            self.perform(self.session.machine.authenticationDeadlinePassed()[...], header: nil, context)
+            self.perform(self.machine.authenticationDeadlinePassed()[...], header: nil, context)
         }
         context.fireChannelActive()
     }
@@ -84,10 +84,9 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if !closed {
             closed = true
-            session.machine.connectionClosed()
+            machine.connectionClosed()
             authenticationDeadline?.cancel()
             frameDeadline?.cancel()
-            session.releaseSubpackages(to: services.subpackageBudget)
             if let link { services.connections.close(link) }
             GatewayMetrics.connections.decrement()
         }
@@ -113,12 +112,12 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
             frameDeadline = nil
             guard progress == .started, !closed else { return }
             frameDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: services.frameTimeout) {
-                self.perform(self.session.machine.frameDeadlinePassed()[...], header: nil, context)
+                self.perform(self.machine.frameDeadlinePassed()[...], header: nil, context)
             }
             return
         }
         guard let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read else { return context.fireUserInboundEventTriggered(event) }
-        for case .close(let reason) in session.machine.idleTimeoutElapsed() { Self.closing(reason, logger) }
+        for case .close(let reason) in machine.idleTimeoutElapsed() { Self.closing(reason, logger) }
         context.close(promise: nil)
     }
 
@@ -129,39 +128,35 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
 
     // MARK: frames and actions
 
-    private func handle(_ item: InboundFrame, _ context: ChannelHandlerContext) {
-        switch item {
+    private func handle(_ frame: UndecodedFrame, _ context: ChannelHandlerContext) {
+        switch InboundFrame(decoding: frame, with: machine.decoder) {
         case .frame(let frame):
             GatewayMetrics.frame(frame.header.messageID)
-            if case .part = frame.content, !session.machine.isAuthenticated {
-                // Nothing is buffered for a terminal that has not proved who it is.
-                return perform(session.machine.strayReceived(frame.header)[...], header: frame.header, context)
+            let time = TerminalSessionStateMachine.Time(instant: .now, epochSeconds: services.now())
+            switch frame.content {
+            case .message(let message):
+                let gate = gate(frame.header, message, now: time.instant)
+                perform(machine.received(frame.header, message, gate: gate, at: time)[...], header: frame.header, context)
+            case .part(let part):
+                perform(machine.partReceived(frame.header, part, at: time)[...], header: frame.header, context)
             }
-            askForMissingParts(terminal: frame.header, context)
         case .unsupported(let header):
             GatewayMetrics.frame(header.messageID)
-            return perform(session.machine.unsupportedReceived(header)[...], header: header, context)
+            perform(machine.unsupportedReceived(header)[...], header: header, context)
         case .invalid(let error):
             GatewayMetrics.invalidFrame(error)
-            if case .close(let reason)? = session.machine.invalidFrameReceived().first { return close(reason, context) }
-        }
-        switch session.accept(item, decoder: selection.decoder, budget: services.subpackageBudget, logger: logger) {
-        case nil:
-            return
-        case .unsupported(let header)?:
-            perform(session.machine.unsupportedReceived(header)[...], header: header, context)
-        case .message(let header, let message)?:
-            perform(session.machine.received(header, message, gate: gate(header, message))[...], header: header, context)
+            logger.debug("invalid frame", metadata: ["error": "\(error)"])
+            perform(machine.invalidFrameReceived()[...], header: nil, context)
         }
     }
 
     /// What a registration or authentication must pass besides the registry: the attempt limits,
     /// and for a registration, no live session of the same terminal on another connection.
-    private func gate(_ header: MessageHeader, _ message: Message) -> TerminalSessionStateMachine.Gate {
+    private func gate(_ header: MessageHeader, _ message: Message, now: ContinuousClock.Instant) -> TerminalSessionStateMachine.Gate {
         switch message {
         case .registration, .authentication:
-            guard !session.machine.isAuthenticated else { return .open }
-            if services.attempts.isBlocked(phone: header.phone.description, address: address, now: .now) { return .throttled }
+            guard !machine.isAuthenticated else { return .open }
+            if services.attempts.isBlocked(phone: header.phone.description, address: address, now: now) { return .throttled }
             if case .registration = message, services.connections.isOnline(header.phone, otherThan: link) { return .liveSessionElsewhere }
             return .open
         default:
@@ -186,28 +181,18 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
                 let registry = services.registry
                 return wait(for: { $0.completeWithTask { try await registry.register(identity) } }, then: pending, header, context) { decision in
                     let (result, code) = Self.response(try decision.get())
-                    return self.session.machine.registrationDecided(result, authCode: code)
+                    return self.machine.registrationDecided(result, authCode: code)
                 }
             case .checkAuthentication(let phone, let code):
                 let registry = services.registry
                 return wait(for: { $0.completeWithTask { try await registry.authenticate(phone: phone.description, authCode: code) } }, then: pending, header, context) {
-                    let terminal = try $0.get()
-                    if let header { self.authenticated(terminal, header: header) }
-                    return self.session.machine.authenticationDecided(terminal != nil)
+                    self.authenticated(try $0.get(), header: header)
                 }
-            case .store(let serial, let messageID, let reports):
-                guard let terminal = session.terminal else { continue }
+            case .store(let serial, let messageID, let reports, let alarms):
+                guard let terminal else { continue }
                 let backfill = messageID == Message.ID.locationBatch
-                let records = reports.map { GatewayServer.record($0, terminal: terminal.id, backfill: backfill, profile: session.profile) }
-                // A report dated too far ahead is stored (the store quarantines it) but raises no
-                // alarm and moves no alarm state.
-                let now = services.now()
-                let believable = reports.filter { !GNSSTimeSanity.isAhead($0.time.epochSeconds, now: now) }
-                if believable.count < reports.count {
-                    GatewayMetrics.reportsAheadOfClock.increment(by: reports.count - believable.count)
-                    logger.warning("report dated ahead of the server's clock; no event", metadata: ["count": "\(reports.count - believable.count)"])
-                }
-                let (raised, alarm) = GatewayServer.raisedAlarms(believable, after: session.lastAlarm, terminal: terminal.id)
+                let records = reports.map { PositionRecord($0, terminal: terminal.id, backfill: backfill, profile: machine.profile) }
+                let raised = alarms.map { VehicleEvent($0, terminal: terminal.id) }
                 let (sink, events) = (services.sink, services.events)
                 return wait(for: { promise in
                     sink.store(records) { stored in
@@ -222,13 +207,12 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
                         self.logger.warning("positions not stored; not acknowledging", metadata: ["error": "\(error)"])
                         return []
                     }
-                    self.session.lastAlarm = alarm
                     GatewayMetrics.positionsAcknowledged.increment(by: reports.count)
-                    return self.session.machine.reportsDurable(serial: serial, messageID: messageID)
+                    return self.machine.reportsDurable(serial: serial, messageID: messageID)
                 }
             case .storeMedia(let upload):
-                guard let terminal = session.terminal else { continue }
-                let (media, record) = (services.media, GatewayServer.media(upload, terminal: terminal.id))
+                guard let terminal else { continue }
+                let (media, record) = (services.media, MediaRecord(upload, terminal: terminal.id))
                 return wait(for: { $0.completeWithTask { try await media.store(record) } }, then: pending, header, context) { stored in
                     do {
                         try stored.get()
@@ -237,7 +221,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
                         self.logger.warning("media not stored; not answering", metadata: ["mediaId": "\(upload.event.mediaID)", "error": "\(error)"])
                         return []
                     }
-                    return self.session.machine.mediaDurable(mediaID: upload.event.mediaID)
+                    return self.machine.mediaDurable(mediaID: upload.event.mediaID)
                 }
             case .deliverAnswer(let replySerial, let answer):
                 guard let header else { continue }
@@ -247,6 +231,13 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
             case .dropped(let messageID):
                 GatewayMetrics.droppedBeforeAuthentication.increment()
                 logger.debug("message before authentication dropped", metadata: ["msgId": "\(FrameJSON.messageID(messageID))"])
+            case .aheadOfClock(let count):
+                GatewayMetrics.reportsAheadOfClock.increment(by: count)
+                logger.warning("report dated ahead of the server's clock; no event", metadata: ["count": "\(count)"])
+            case .evicted(let messages):
+                GatewayMetrics.subpackagesEvicted.increment(by: messages)
+            case .discarded(let discard):
+                discarded(discard)
             case .close(let reason):
                 return close(reason, context)
             }
@@ -299,20 +290,20 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func authenticated(_ terminal: AuthenticatedTerminal?, header: MessageHeader) {
-        session.terminal = terminal
-        guard let terminal, let link else { return }
+    /// The registry's answer to an authentication, told to the state machine with what it
+    /// needs of the terminal: its device profile and its alarm state.
+    private func authenticated(_ terminal: AuthenticatedTerminal?, header: MessageHeader?) -> [Action] {
+        guard let terminal else { return machine.authenticationDecided(false) }
+        self.terminal = terminal
         authenticationDeadline?.cancel()
         logger.info("terminal authenticated", metadata: ["terminal": "\(terminal.id)", "phone": "\(terminal.phone)"])
-        session.lastAlarm = AlarmFlags(rawValue: terminal.alarm)
-        services.connections.attach(link, as: header)
-        guard let name = terminal.deviceProfile else { return }
-        if let profile = services.profiles[name] {
-            selection.decoder = FrameDecoder(profile: profile)
-            session.profile = profile
-        } else {
-            logger.warning("unknown device profile; decoding by the standard", metadata: ["profile": "\(name)"])
+        if let link, let header { services.connections.attach(link, as: header) }
+        var profile: DeviceProfile?
+        if let name = terminal.deviceProfile {
+            profile = services.profiles[name]
+            if profile == nil { logger.warning("unknown device profile; decoding by the standard", metadata: ["profile": "\(name)"]) }
         }
+        return machine.authenticationDecided(true, profile: profile, alarms: AlarmFlags(rawValue: terminal.alarm))
     }
 
     private func write(_ message: Message, answering header: MessageHeader, _ context: ChannelHandlerContext) {
@@ -345,17 +336,17 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
-    /// Sub-packaged messages whose parts stopped coming: ask for the missing parts once (0x8003),
-    /// then give up on them. Checked whenever the terminal sends something.
-    private func askForMissingParts(terminal: MessageHeader, _ context: ChannelHandlerContext) {
-        guard session.assembler.messagesInProgress > 0 else { return }
-        for expiry in session.expireSubpackages(now: .now, budget: services.subpackageBudget) {
-            switch expiry {
-            case .resend(_, let request):
-                write(.resendRequest(request), answering: terminal, context)
-            case .dropped(let key, let missing):
-                logger.warning("sub-packaged message dropped", metadata: ["msgId": "\(FrameJSON.messageID(key.messageID))", "missing": "\(missing)"])
-            }
+    private func discarded(_ discard: TerminalSessionStateMachine.Discard) {
+        switch discard {
+        case .partRefused:
+            GatewayMetrics.subpackagePartsRefused.increment()
+            logger.debug("sub-package refused: the gateway's sub-package budget is full", metadata: ["bytes": "\(services.subpackageBudget.maximumBytes)"])
+        case .partRejected(let error):
+            logger.debug("sub-package rejected", metadata: ["error": "\(error)"])
+        case .expired(let messageID, let missing):
+            logger.warning("sub-packaged message dropped", metadata: ["msgId": "\(FrameJSON.messageID(messageID))", "missing": "\(missing)"])
+        case .undecodable(let error):
+            logger.debug("reassembled message not decoded", metadata: ["error": "\(error)"])
         }
     }
 

@@ -1,8 +1,10 @@
+import Domain
 import JT808
 
 /// The protocol logic of one terminal connection, as a plain value: events in, actions out, no
-/// sockets and no clock (postgres-nio's `ConnectionStateMachine` pattern). The channel handler
-/// performs the actions and feeds back their results.
+/// sockets and no clock of its own: the time of an event is one of its arguments
+/// (postgres-nio's `ConnectionStateMachine` pattern). The channel handler performs the actions
+/// and feeds back their results.
 ///
 /// `unauthenticated` -> (0x0100 -> registry -> 0x8100) -> `unauthenticated`
 ///                   -> (0x0102 -> registry -> 0x8001) -> `authenticated` -> `closed`.
@@ -13,7 +15,27 @@ import JT808
 /// elsewhere (`Gate.throttled`) is closed at once, and a phone whose terminal is online on
 /// another connection may not register (0x8100 result 3). Reports are acknowledged only when the
 /// sink says they are durable; a message id the gateway does not handle is answered "unsupported".
+///
+/// Once authenticated it also puts sub-packaged messages back together, within its own byte
+/// budget and the gateway's (`SubpackageBudget`), asks for parts that are late and drops what
+/// never comes; and it turns alarm bits that go on in the reports into events, counted from the
+/// newest report stored.
 public struct TerminalSessionStateMachine: Sendable {
+    public typealias Assembler = SubpackageAssembler<ContinuousClock.Instant>
+
+    /// When an event happened, by the caller's clocks.
+    public struct Time: Sendable {
+        /// For sub-packaged messages' timeouts.
+        public var instant: ContinuousClock.Instant
+        /// Seconds since 1970 by the server's clock: reports dated too far ahead of it raise no alarm.
+        public var epochSeconds: Int64
+
+        public init(instant: ContinuousClock.Instant, epochSeconds: Int64) {
+            self.instant = instant
+            self.epochSeconds = epochSeconds
+        }
+    }
+
     public enum State: Equatable, Sendable {
         case unauthenticated(failures: Int)
         /// A registry answer is pending for this request.
@@ -45,8 +67,12 @@ public struct TerminalSessionStateMachine: Sendable {
         case lookUpRegistration(TerminalPhone, Registration)
         /// Ask the registry whether this auth code is the terminal's; answer with `authenticationDecided`.
         case checkAuthentication(TerminalPhone, String)
-        /// Hand these positions to the sink; when they are durable, call `reportsDurable(serial:)`.
-        case store(serial: UInt16, messageID: UInt16, [LocationReport])
+        /// Hand these positions to the sink, and the alarms that went on in them to the event sink;
+        /// when both are durable, call `reportsDurable(serial:messageID:)`.
+        case store(serial: UInt16, messageID: UInt16, [LocationReport], raised: [RaisedAlarm])
+        /// This many reports of a message were dated too far ahead of the server's clock: they are
+        /// stored (the store quarantines them) but raise no alarm. Count them.
+        case aheadOfClock(count: Int)
         /// Store this media; when it is durable, call `mediaDurable(mediaID:)`.
         case storeMedia(MultimediaUpload)
         /// Hand a terminal's answer to the downlink command waiting for it.
@@ -56,8 +82,36 @@ public struct TerminalSessionStateMachine: Sendable {
         case refused(TerminalPhone, Refusal)
         /// A message that is not processed before authentication was dropped: count it.
         case dropped(messageID: UInt16)
+        /// This many sub-packaged messages in progress were evicted for newer parts: count them.
+        case evicted(messages: Int)
+        /// A part, or a message put together from parts, came to nothing: log it.
+        case discarded(Discard)
         /// Close the connection, saying why (for logs and counters).
         case close(CloseReason)
+    }
+
+    /// An alarm that went on in a report: an event.
+    public struct RaisedAlarm: Equatable, Sendable {
+        /// The alarm's name (`AlarmFlags.named`).
+        public var kind: String
+        public var report: LocationReport
+
+        public init(kind: String, report: LocationReport) {
+            self.kind = kind
+            self.report = report
+        }
+    }
+
+    /// Why sub-packaged data was not kept.
+    public enum Discard: Equatable, Sendable {
+        /// The gateway's budget is full and this terminal had nothing in progress to evict.
+        case partRefused
+        /// The assembler refused the part (an impossible index, a message over its size bound).
+        case partRejected(JT808Error)
+        /// The parts that never came, after they were asked for again: the message is dropped.
+        case expired(messageID: UInt16, missing: [UInt16])
+        /// A message put together from its parts did not decode.
+        case undecodable(JT808Error)
     }
 
     public enum Refusal: Equatable, Sendable {
@@ -77,9 +131,22 @@ public struct TerminalSessionStateMachine: Sendable {
 
     public private(set) var state: State = .unauthenticated(failures: 0)
     public let maximumFailures: Int
+    /// The terminal's device profile, once authenticated with one: it names the vendor extras.
+    public private(set) var profile: DeviceProfile?
+    /// How the terminal's frames are decoded: by the standard until it authenticated, then by its
+    /// device profile (version pin, check-code policy, clock offset).
+    public private(set) var decoder = FrameDecoder()
+    private var assembler: Assembler
+    /// The gateway's, shared by every connection.
+    private let budget: SubpackageBudget
+    /// Alarm bits of the newest report stored, and of the newest in the store in progress (they
+    /// count once the sink says it is durable).
+    private var alarms: (stored: AlarmFlags, storing: AlarmFlags) = ([], [])
 
-    public init(maximumFailures: Int = 3) {
+    public init(maximumFailures: Int = 3, subpackages: Assembler.Limits = .init(), budget: SubpackageBudget = SubpackageBudget(maximumBytes: .max)) {
         self.maximumFailures = maximumFailures
+        self.assembler = Assembler(limits: subpackages)
+        self.budget = budget
     }
 
     public var isAuthenticated: Bool {
@@ -89,7 +156,7 @@ public struct TerminalSessionStateMachine: Sendable {
 
     /// A message arrived; `gate` matters for a registration or an authentication before the
     /// session is authenticated.
-    public mutating func received(_ header: MessageHeader, _ message: Message, gate: Gate = .open) -> [Action] {
+    public mutating func received(_ header: MessageHeader, _ message: Message, gate: Gate = .open, at time: Time) -> [Action] {
         switch state {
         case .closed:
             return []
@@ -119,23 +186,47 @@ public struct TerminalSessionStateMachine: Sendable {
             default:
                 return strayReceived(header)
             }
-        case .authenticated(let phone):
-            return authenticated(phone, header, message)
+        case .authenticated:
+            return expireSubpackages(at: time.instant) + authenticated(header, message, at: time)
         }
     }
 
-    private mutating func authenticated(_ phone: TerminalPhone, _ header: MessageHeader, _ message: Message) -> [Action] {
+    /// One part of a sub-packaged message arrived. Before authentication it is dropped like any
+    /// other message: nothing is buffered for a terminal that has not proved who it is.
+    public mutating func partReceived(_ header: MessageHeader, _ part: [UInt8], at time: Time) -> [Action] {
+        guard isAuthenticated else { return strayReceived(header) }
+        var actions = expireSubpackages(at: time.instant)
+        let evictionsBefore = assembler.evictedMessages
+        let outcome = assemble(header, part, now: time.instant)
+        if assembler.evictedMessages > evictionsBefore { actions.append(.evicted(messages: assembler.evictedMessages - evictionsBefore)) }
+        switch outcome {
+        case nil:
+            return actions + [.discarded(.partRefused)]
+        case .incomplete?:
+            return actions
+        case .rejected(let error)?:
+            return actions + [.discarded(.partRejected(error))]
+        case .complete(let whole, let body)?:
+            do {
+                guard let message = try decoder.decode(reassembled: whole, body: body).message else { return actions }
+                return actions + authenticated(whole, message, at: time)
+            } catch where error.code == .unsupportedMessage {
+                return actions + unsupportedReceived(whole)
+            } catch {
+                return actions + [.discarded(.undecodable(error))]
+            }
+        }
+    }
+
+    private mutating func authenticated(_ header: MessageHeader, _ message: Message, at time: Time) -> [Action] {
         switch message {
         case .location(let report):
-            return [.store(serial: header.serial, messageID: header.messageID, [report])]
+            return store(header, [report], at: time)
         case .locationBatch(let batch):
-            return [.store(serial: header.serial, messageID: header.messageID, batch.locations)]
+            return store(header, batch.locations, at: time)
         case .locationReply(let reply):
             // An answer to "locate now" is a position too: store it, and hand it to the caller.
-            return [
-                .deliverAnswer(replySerial: reply.replySerial, message),
-                .store(serial: header.serial, messageID: header.messageID, [reply.location]),
-            ]
+            return [.deliverAnswer(replySerial: reply.replySerial, message)] + store(header, [reply.location], at: time)
         case .multimediaUpload(let upload):
             return [.storeMedia(upload)]
         case .terminalResponse(let response):
@@ -209,19 +300,24 @@ public struct TerminalSessionStateMachine: Sendable {
         return [response, .refused(header.phone, .registration(result))] + fail(failures)
     }
 
-    /// The registry decided on an authentication.
-    public mutating func authenticationDecided(_ accepted: Bool) -> [Action] {
+    /// The registry decided on an authentication: when accepted, with the terminal's device
+    /// profile, if it has one, and the alarm bits of its newest report stored.
+    public mutating func authenticationDecided(_ accepted: Bool, profile: DeviceProfile? = nil, alarms: AlarmFlags = []) -> [Action] {
         guard case .awaitingRegistry(.authentication(let header), let failures) = state else { return [] }
         if accepted {
             state = .authenticated(header.phone)
+            self.profile = profile
+            decoder = FrameDecoder(profile: profile)
+            self.alarms = (alarms, alarms)
             return [.send(ack(header, .success))]
         }
         return [.send(ack(header, .failure)), .refused(header.phone, .authentication)] + fail(failures)
     }
 
-    /// The sink made a stored message durable: acknowledge it now, not before.
+    /// The sink made a stored message (and its alarms) durable: acknowledge it now, not before.
     public mutating func reportsDurable(serial: UInt16, messageID: UInt16) -> [Action] {
         guard case .authenticated = state else { return [] }
+        alarms.stored = alarms.storing
         return [.send(.platformResponse(GeneralResponse(replySerial: serial, replyID: messageID, result: .success)))]
     }
 
@@ -238,9 +334,58 @@ public struct TerminalSessionStateMachine: Sendable {
         return [.close(.idle)]
     }
 
-    /// The connection closed from the other side or on error.
+    /// The connection closed from the other side or on error: what it buffered goes back to the
+    /// gateway's budget.
     public mutating func connectionClosed() {
         state = .closed
+        budget.add(-assembler.bufferedBytes)
+        assembler = Assembler(limits: assembler.limits)
+    }
+
+    /// The positions to store, and the alarms that went on in them (in time order) since the
+    /// newest report stored. A report dated too far ahead is stored (the store quarantines it)
+    /// but raises no alarm and moves no alarm state.
+    private mutating func store(_ header: MessageHeader, _ reports: [LocationReport], at time: Time) -> [Action] {
+        let believable = reports.filter { !GNSSTimeSanity.isAhead($0.time.epochSeconds, now: time.epochSeconds) }
+        var state = alarms.stored
+        var raised: [RaisedAlarm] = []
+        for report in believable.sorted(by: { $0.time < $1.time }) {
+            let new = report.alarm.subtracting(state)
+            for (kind, flag) in AlarmFlags.named where new.contains(flag) { raised.append(RaisedAlarm(kind: kind, report: report)) }
+            state = report.alarm
+        }
+        alarms.storing = state
+        let store = Action.store(serial: header.serial, messageID: header.messageID, reports, raised: raised)
+        return believable.count < reports.count ? [.aheadOfClock(count: reports.count - believable.count), store] : [store]
+    }
+
+    /// Adds a part within both budgets: past the gateway's, this terminal's oldest messages in
+    /// progress go first, and with none left the part is refused (nil).
+    private mutating func assemble(_ header: MessageHeader, _ part: [UInt8], now: ContinuousClock.Instant) -> Assembler.Outcome? {
+        let key = Assembler.key(of: header)
+        while !budget.hasRoom(for: part.count) {
+            let before = assembler.bufferedBytes
+            guard assembler.evictOldest(sparing: key) else { break }
+            budget.add(assembler.bufferedBytes - before)
+        }
+        guard budget.hasRoom(for: part.count) else { return nil }
+        let before = assembler.bufferedBytes
+        defer { budget.add(assembler.bufferedBytes - before) }
+        return assembler.add(header: header, part: part, now: now)
+    }
+
+    /// Sub-packaged messages whose parts stopped coming: their missing parts are asked for once
+    /// (0x8003), then they are dropped. Checked whenever the terminal sends something.
+    private mutating func expireSubpackages(at now: ContinuousClock.Instant) -> [Action] {
+        guard assembler.messagesInProgress > 0 else { return [] }
+        let before = assembler.bufferedBytes
+        defer { budget.add(assembler.bufferedBytes - before) }
+        return assembler.expire(now: now).map { expiry in
+            switch expiry {
+            case .resend(_, let request): return .send(.resendRequest(request))
+            case .dropped(let key, let missing): return .discarded(.expired(messageID: key.messageID, missing: missing))
+            }
+        }
     }
 
     private func ack(_ header: MessageHeader, _ result: ResponseResult) -> Message {

@@ -1,9 +1,8 @@
 import Foundation
-import Gateway
 import JT808
+import JT808NIO
 import Logging
 import NIOCore
-import NIOPosix
 import Synchronization
 
 /// Counters of a simulation run, shared by all its terminals.
@@ -208,17 +207,6 @@ public struct SimulatedTerminal: Sendable {
             }
             if exhausted { throw Unanswered() }
             try await Task.sleep(until: min(nextReport, clock.now.advanced(by: .milliseconds(200))), clock: clock)
-        }
-    }
-}
-
-
-/// A TCP connection to a JT/T 808 server, framed and decoded by the same codec as the server's.
-public func connectTerminal(host: String, port: Int) async throws -> NIOAsyncChannel<InboundFrame, ByteBuffer> {
-    try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: port) { channel in
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
-            return try NIOAsyncChannel<InboundFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
         }
     }
 }

@@ -19,23 +19,17 @@ import Testing
     @Test func reportsArriveAndPlatformCommandsAreAnswered() async throws {
         let sink = RecordingSink()
         let connections = TerminalConnections()
-        let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
-        let gateway = GatewayServer(
-            configuration: GatewayServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: .seconds(30)),
-            registry: KnownTerminals(
-                [phone.description: (id: 9, code: "AC-9")], onFile: [phone.description: TerminalOnFile(terminalID: "2340808", plate: "浙B80808D")]
-            ), sink: sink, events: sink, media: sink, logger: logger,
-            connections: connections, onListening: { portsIn.yield($0) }
+        let registry = KnownTerminals(
+            [phone.description: (id: 9, code: "AC-9")], onFile: [phone.description: TerminalOnFile(terminalID: "2340808", plate: "浙B80808D")]
         )
-        let gatewayGroup = ServiceGroup(services: [gateway], logger: logger)
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("gps808-gw-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: state) }
         let (fixes, fixesIn) = AsyncStream.makeStream(of: GNSSFix.self)
         let now = Int64(Date().timeIntervalSince1970)
 
-        try await gatewayGroup.whileRunning {
-            var portIterator = ports.makeAsyncIterator()
-            let port = await portIterator.next()!
+        try await withGateway(
+            registry: registry, sink: sink, connections: connections, logger: logger, configure: { $0.idleTimeout = .seconds(30) }
+        ) { port, _ in
             let terminal = TerminalService(
                 configuration: .init(
                     identity: GNSSTerminal.TerminalIdentity(phone: phone, plate: "浙B80808D"),

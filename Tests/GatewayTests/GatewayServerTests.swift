@@ -7,7 +7,6 @@ import NIOPosix
 import ServiceLifecycle
 import ServiceTestSupport
 import TerminalTestSupport
-import TerminalSimulator
 import Testing
 
 @Suite struct GatewayServerTests {
@@ -38,26 +37,15 @@ import Testing
             ["0" + phone: (id: 7, code: "AC-7"), "013912340000": (id: 8, code: "AC-8")],
             profiles: ["013912340000": "lenient"]
         )
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let server = GatewayServer(
-            configuration: {
-                var c = GatewayServer.Configuration(host: "127.0.0.1", port: 0, idleTimeout: idleTimeout, maximumConnectionsPerAddress: perAddress)
-                c.subpackageTimeout = .milliseconds(300)
-                configure(&c)
-                return c
-            }(),
-            registry: registry, sink: sink, events: sink, media: sink, logger: logger, connections: connections,
-            profiles: DeviceProfileCatalog(profiles: [
-                DeviceProfile(name: "lenient", checksum: .lenient, extras: [0xE1: .init(name: "socPercent", format: .unsigned(bytes: 1, decimals: 0))]),
-            ]),
-            onListening: { continuation.yield($0) }
-        )
-        let group = ServiceGroup(services: [server], logger: logger)
-        try await group.whileRunning {
-            var iterator = ports.makeAsyncIterator()
-            let port = await iterator.next()!
-            try await body(port, { await group.triggerGracefulShutdown() })
-        }
+        let profiles = DeviceProfileCatalog(profiles: [
+            DeviceProfile(name: "lenient", checksum: .lenient, extras: [0xE1: .init(name: "socPercent", format: .unsigned(bytes: 1, decimals: 0))]),
+        ])
+        try await TerminalTestSupport.withGateway(registry: registry, sink: sink, connections: connections, profiles: profiles, logger: logger, configure: {
+            $0.idleTimeout = idleTimeout
+            $0.maximumConnectionsPerAddress = perAddress
+            $0.subpackageTimeout = .milliseconds(300)
+            configure(&$0)
+        }, body)
     }
 
     @Test func registerAuthenticateReportAndGetTheAckAfterStorage() async throws {
@@ -189,35 +177,6 @@ import Testing
                 #expect(try await receive() == nil)
             }
         }
-    }
-
-    @Test func simulatedFleetReportsAndEveryAckedReportIsStored() async throws {
-        let fleet = FleetSimulator(count: 5, reportInterval: .seconds(1))
-        var known: [String: (id: Int32, code: String)] = [:]
-        var onFile: [String: TerminalOnFile] = [:]
-        for (i, t) in fleet.terminals.enumerated() {
-            known[t.phone.description] = (id: Int32(i + 1), code: "AC-\(i)")
-            // The simulated terminals register with the identity on file.
-            onFile[t.phone.description] = TerminalOnFile(terminalID: t.terminalID, plate: t.plate)
-        }
-        let sink = RecordingSink()
-        let statistics = SimulationStatistics()
-        try await withGateway(sink, registry: KnownTerminals(known, onFile: onFile)) { port, _ in
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await fleet.run(host: "127.0.0.1", port: port, statistics: statistics, logger: logger) }
-                // Until every terminal has had three reports acknowledged (bounded: 30 s).
-                for _ in 0..<300 where statistics.snapshot.acknowledged < 15 { try? await Task.sleep(for: .milliseconds(100)) }
-                group.cancelAll()
-            }
-        }
-        let s = statistics.snapshot
-        #expect(s.acknowledged >= 15)
-        // Acknowledged means stored: the sink holds at least every acknowledged report.
-        let stored = await sink.stored
-        #expect(stored.count >= s.acknowledged)
-        #expect(Set(stored.map(\.terminalID)) == Set(1...5))
-        // Positions stay around Ningbo, and speeds are plausible.
-        #expect(stored.allSatisfy { abs(Double($0.latitudeE6) / 1e6 - 29.8683) < 0.5 && abs(Double($0.longitudeE6) / 1e6 - 121.544) < 0.5 && $0.speed <= 900 })
     }
 
     /// Whether the server closed the connection (an orderly end or a reset).

@@ -1,9 +1,7 @@
 import Domain
-import Gateway
 import JT808
+import JT808NIO
 import NIOCore
-import NIOPosix
-import TerminalSimulator
 
 /// A terminal for tests: frames messages with its own phone and serials.
 public struct TestTerminal {

@@ -1,8 +1,8 @@
 import BenchmarkSupport
 import EmbeddedPostgres
 import Foundation
-import Gateway
 import JT808
+import JT808NIO
 import Logging
 import NIOCore
 import NIOPosix
@@ -242,7 +242,7 @@ try await withBenchmarkDatabase("load", logger: logger) { client, running in
         let channel = try await ClientBootstrap(group: driver.loop).connect(host: "127.0.0.1", port: gatewayPort) { channel in
             channel.eventLoop.makeCompletedFuture {
                 let terminal = LoadTerminal(index: index, startTime: startTime, recorder: recorder, ready: ready)
-                try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(JT808FrameDecoder()))
+                try channel.pipeline.syncOperations.addTerminalFrameHandlers()
                 try channel.pipeline.syncOperations.addHandler(terminal)
                 driver.add(terminal)
                 return channel
