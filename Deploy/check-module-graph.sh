@@ -37,6 +37,11 @@ for service in Dispatching Accounting; do
 done
 forbid Gateway "$(imports "Store|PostgresNIO|$services|HTTPAPI|FleetServer")" "the gateway hands reports to Domain's ports and never touches Store"
 forbid HTTPAPI "$(imports "FleetServer|Gateway")" "the API is wired by FleetServer, not the other way round"
+for terminal in TerminalSimulator GNSSTerminal; do
+    forbid "$terminal" "$(imports "Gateway|Store|HTTPAPI|FleetServer|$services")" "the terminal side links no server code"
+done
+forbid GNSSTerminal "$(imports "TerminalSimulator")" "the in-vehicle terminal does not link the simulator"
+forbid JT808NIO "$(imports "Domain|Gateway|Store|TerminalSimulator|GNSSTerminal")" "JT/T 808 over NIO is transport only"
 
 if [ "$breaches" -gt 0 ]; then
     echo "module graph: $breaches breach(es) of the layers; see README \"Layout\"" >&2
