@@ -200,7 +200,7 @@ let package = Package(
         .target(
             name: "PostgresTestSupport",
             dependencies: [
-                "EmbeddedPostgres", "Store",
+                "EmbeddedPostgres", "Store", "Domain",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -257,7 +257,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "PostgresTestSupport", "ServiceTestSupport",
+                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "PostgresTestSupport", "ServiceTestSupport", "DomainTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -270,6 +270,14 @@ let package = Package(
         .target(name: "DomainTestSupport", dependencies: ["Domain"], path: "Tests/DomainTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "DomainTestSupport"], swiftSettings: strictSettings),
         .testTarget(name: "DispatchEngineTests", dependencies: ["DispatchEngine", "Domain", "DomainTestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "DispatchingTests",
+            dependencies: [
+                "Dispatching", "DispatchEngine", "Domain", "Billing", "Store", "PostgresTestSupport", "DomainTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "DrawingTests", dependencies: ["Drawing", "Domain", "Billing"], swiftSettings: strictSettings),
         .testTarget(
             name: "GNSSTerminalTests",

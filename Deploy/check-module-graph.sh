@@ -7,11 +7,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 breaches=0
-# forbid MODULE REGEX REASON: no line of Sources/MODULE matches REGEX.
+# forbid MODULE REGEX REASON: no line of Sources/MODULE matches REGEX (but in the files that
+# are the rule's one allowed place: the system clock).
 forbid() {
     local module=$1 pattern=$2 reason=$3
     local found
-    found=$(grep -rnE "$pattern" "Sources/$module" --include='*.swift' || true)
+    found=$(grep -rnE "$pattern" "Sources/$module" --include='*.swift' | grep -v '^Sources/Domain/WallClock.swift:' || true)
     if [ -n "$found" ]; then
         echo "$module: $reason" >&2
         echo "$found" | sed 's/^/    /' >&2

@@ -6,3 +6,10 @@ import Foundation
 public protocol WallClock: Sendable {
     var now: Date { get }
 }
+
+/// The system's time of day: the one reading of it outside the executables, passed down from
+/// the composition root.
+public struct SystemClock: WallClock {
+    public init() {}
+    public var now: Date { Date() }
+}

@@ -16,8 +16,8 @@ import TerminalSimulator
 /// A few days of past trips are recorded first, so that sheets and statements exist at once.
 struct DemoOperations: Service {
     let client: PostgresClient
-    let desk: DispatchDesk
-    let settlement: SettlementDesk
+    let dispatch: DispatchServices
+    let settlement: SettlementService
     let fleet: FleetSimulator
     let steering: Steering
     let readiness: Readiness
@@ -53,7 +53,7 @@ struct DemoOperations: Service {
                     try await book(agencyIDs.randomElement(using: &random)!, random: &random)
                     nextBooking = .now + bookingInterval
                 }
-                for record in try await desk.bookings.open() { try await play(record, dispatcher: dispatcher) }
+                for record in try await dispatch.bookings.open() { try await play(record, dispatcher: dispatcher) }
             } catch {
                 logger.warning("demo operations: \(String(reflecting: error)); going on")
             }
@@ -81,7 +81,7 @@ struct DemoOperations: Service {
         for (index, terminal) in fleet.terminals.enumerated() {
             // Filed on an earlier run of the demo (its database is kept): left as it is.
             if let id = try await files.vehicle(plate: terminal.plate)?.id, !(try await files.policies(vehicleID: id)).isEmpty { continue }
-            try await SampleFiles.provision(plate: terminal.plate, index: index, files: files, now: Date())
+            try await SampleFiles.provision(plate: terminal.plate, index: index, files: files, now: dispatch.clock.now)
         }
         let file = DemoPassword.file(dataDirectory).path
         logger.notice("demo accounts", metadata: [
@@ -98,7 +98,7 @@ struct DemoOperations: Service {
         var to = Self.places.randomElement(using: &random)!
         while to == from { to = Self.places.randomElement(using: &random)! }
         let minutes = Int.random(in: 0..<4, using: &random) == 0 ? Int.random(in: 20...55, using: &random) : Int.random(in: 65...180, using: &random)
-        let pickup = Date().addingTimeInterval(TimeInterval(minutes * 60))
+        let pickup = dispatch.clock.now.addingTimeInterval(TimeInterval(minutes * 60))
         var request = BookingRequest(
             channel: [.phone, .platform, .contact].randomElement(using: &random)!, agencyID: agency, contactName: ["李主任", "王处长", "陈科长"].randomElement(using: &random)!,
             contactPhone: "0574-8718\(Int.random(in: 1000...9999, using: &random))", passengers: Int.random(in: 1...4, using: &random), vehicleClass: .sedan,
@@ -106,8 +106,7 @@ struct DemoOperations: Service {
         )
         // A city ride is often booked as a transfer, priced per trip.
         if Int.random(in: 0..<3, using: &random) == 0 { request.transfer = true }
-        let record = try await desk.bookings.create(request, agencyID: agency, receivedAt: Date(), by: Actor(userID: nil, name: "demo agency"))
-        desk.publish(record)
+        let record = try await dispatch.bookings.book(request, agencyID: agency, by: Actor(userID: nil, name: "demo agency"), audit: nil)
         logger.info("demo booking", metadata: ["booking": "\(record.id)", "from": "\(from.address)", "to": "\(to.address)", "urgent": "\(record.urgent)"])
     }
 
@@ -115,17 +114,17 @@ struct DemoOperations: Service {
     /// pick-up, starts the service at the pick-up time, drives to the destination and finishes.
     func play(_ record: BookingRecord, dispatcher: Actor) async throws {
         guard let plate = try await plate(record.vehicleID) else {
-            if record.state == .received { desk.publish(try await desk.bookings.move(record.id, to: .confirmed, at: Date(), by: dispatcher)) }
+            if record.state == .received { try await dispatch.bookings.move(record.id, to: .confirmed, by: dispatcher) }
             return
         }
         let crew = Actor(userID: nil, name: "demo driver \(plate)")
         switch record.state {
         case .notified:
             steering.send(plate, to: (record.request.pickup.latitude, record.request.pickup.longitude))
-            desk.publish(try await desk.bookings.move(record.id, to: .enRoute, at: Date(), by: crew, note: "pre-trip check passed"))
-        case .onSite where Date() >= record.request.pickupTime:
+            try await dispatch.bookings.move(record.id, to: .enRoute, by: crew, note: "pre-trip check passed")
+        case .onSite where dispatch.clock.now >= record.request.pickupTime:
             steering.send(plate, to: (record.request.destination.latitude, record.request.destination.longitude))
-            desk.publish(try await desk.bookings.move(record.id, to: .inService, at: Date(), by: crew))
+            try await dispatch.bookings.move(record.id, to: .inService, by: crew)
         case .inService:
             let destination = record.request.destination.point
             guard let position = try await DispatchFacts(client: client, logger: logger).vehicles(ids: [record.vehicleID!])[record.vehicleID!]?.position,
@@ -133,7 +132,7 @@ struct DemoOperations: Service {
             else { return }
             steering.send(plate, to: nil)
             let completion = Completion(tollsFen: 0, parkingFen: 500, receipts: ["P-\(record.id)"])
-            desk.publish(try await desk.bookings.move(record.id, to: .completed, at: Date(), by: crew, completion: completion))
+            try await dispatch.bookings.move(record.id, to: .completed, by: crew, completion: completion)
         default: break
         }
     }
@@ -144,7 +143,7 @@ struct DemoOperations: Service {
         let crews = try await SampleTrips.crews(client: client, logger: logger)
         guard crews.count >= fleet.terminals.count / 2, !crews.isEmpty else { return false }
         var random = SplitMix64(seed: 2026)
-        let today = CivilDate(chinaDayOf: Date().epochSeconds)
+        let today = CivilDate(chinaDayOf: dispatch.clock.now.epochSeconds)
         for daysAgo in 1...3 {
             let day = CivilDate(daysSince1970: today.daysSince1970 - Int64(daysAgo))
             for trip in 0..<4 {
@@ -169,10 +168,10 @@ struct DemoOperations: Service {
     func signSheets() async throws {
         let contact = Actor(userID: nil, name: "demo agency contact"), dispatcher = Actor(userID: nil, name: "demo dispatcher")
         for sheet in try await settlement.sheets.list(agencyID: nil, states: [.review], before: nil, limit: 100) {
-            try await settlement.sheets.resolve(sheet.id, note: "checked against the track", adjustments: [], actor: dispatcher, at: Date())
+            try await settlement.sheets.resolve(sheet.id, note: "checked against the track", adjustments: [], actor: dispatcher, at: dispatch.clock.now)
         }
         for sheet in try await settlement.sheets.list(agencyID: nil, states: [.issued], before: nil, limit: 100) {
-            _ = try await settlement.confirm(sheet.id, signedBy: "李主任", actor: contact, now: Date())
+            _ = try await settlement.confirm(sheet.id, signedBy: "李主任", actor: contact)
         }
     }
 

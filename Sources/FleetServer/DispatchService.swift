@@ -1,13 +1,14 @@
+import Domain
 import Dispatching
 import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The dispatch engine's heartbeat: every `interval`, a matching round over the open bookings
-/// and a sweep of their clocks and arrivals; every few minutes, speeds and drivers' driving
-/// time learnt again from the tracks; every vehicle's position on the live feed.
+/// The dispatch engine's heartbeat: every `interval`, a matching round over the open bookings,
+/// the crews' arrivals and accidents, and every SLA clock; every few minutes, speeds and drivers'
+/// driving time learnt again from the tracks; every vehicle's position on the live feed.
 struct DispatchService: Service {
-    let desk: DispatchDesk
+    let dispatch: DispatchServices
     let readiness: Readiness
     var interval: Duration = .seconds(5)
     var learningInterval: Duration = .seconds(300)
@@ -19,13 +20,15 @@ struct DispatchService: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 if learnt.map({ ContinuousClock.now - $0 >= learningInterval }) ?? true {
-                    try await desk.refreshSpeeds()
-                    try await desk.refreshDrivingTimes(now: Date())
+                    try await dispatch.learning.refreshSpeeds()
+                    try await dispatch.learning.refreshDrivingTimes()
                     learnt = .now
                 }
-                try await desk.dispatch(now: Date())
-                try await desk.sweep(now: Date())
-                try await desk.publishPositions()
+                try await dispatch.rounds.run()
+                // Arrivals first: a crew seen on site stops its clock before the clocks are judged.
+                try await dispatch.arrivals.watch()
+                try await dispatch.sweeper.sweep()
+                try await dispatch.positionFeed.publish()
             } catch {
                 // The next round tries again; bookings stay open meanwhile and their clocks run.
                 logger.warning("dispatch round failed; trying again in \(interval)", metadata: ["error": "\(String(reflecting: error))"])

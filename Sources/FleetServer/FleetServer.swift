@@ -175,12 +175,15 @@ public enum FleetServer {
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metrics = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: Self.metricsRegistry, logger: logger)
-        let desk = DispatchDesk(client: client, database: database.roles.app, feed: LiveFeed(), rules: configuration.dispatchRules, logger: logger)
-        let settlement = SettlementDesk(client: client, desk: desk, logger: logger)
+        let clock: any WallClock = SystemClock()
+        let dispatch = DispatchServices(client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules, logger: logger)
+        let settlement = SettlementService(
+            client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: clock, logger: logger
+        )
         let records = ServiceRecords(client: client, logger: logger)
         let api = Application(
             router: FleetAPI(
-                client: client, desk: desk, settlement: settlement, latest: LatestPositionsCache(),
+                client: client, dispatch: dispatch, settlement: settlement, latest: LatestPositionsCache(),
                 idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
                 contractTotalFen: configuration.contractTotalFen, vatRates: vatRates, logger: logger
             ).router(),
@@ -190,11 +193,11 @@ public enum FleetServer {
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: metrics), .init(service: owner), .init(service: client), .init(service: schema),
             .init(service: latest), .init(service: groupCommit), .init(service: gateway),
-            .init(service: DispatchService(desk: desk, readiness: readiness, logger: logger)),
+            .init(service: DispatchService(dispatch: dispatch, readiness: readiness, logger: logger)),
             // Billing: sheets of trips finished since, bookings of signed sheets settled (nothing is
-            // lost to a failed round: it is found again), the invoices' clock.
+            // lost to a failed round: it is found again).
             .init(service: RecurringService(name: "settlement sweep", interval: .seconds(10), readiness: readiness, logger: logger) {
-                try await settlement.sweep(now: Date())
+                try await settlement.sweep()
             }),
             // The platform's clock of service: each minute it serves is recorded; a minute missed
             // is a minute of outage, which is what it was.
@@ -207,7 +210,7 @@ public enum FleetServer {
             let steering = Steering(), fleet = FleetSimulator(count: demoFleet, steering: steering)
             all.append(.init(service: DemoFleetService(client: client, fleet: fleet, gatewayPort: configuration.gateway.port, readiness: readiness, logger: logger)))
             all.append(.init(service: DemoOperations(
-                client: client, desk: desk, settlement: settlement, fleet: fleet, steering: steering, readiness: readiness, httpPort: configuration.httpPort,
+                client: client, dispatch: dispatch, settlement: settlement, fleet: fleet, steering: steering, readiness: readiness, httpPort: configuration.httpPort,
                 dataDirectory: configuration.dataDirectory, logger: logger
             )))
         }

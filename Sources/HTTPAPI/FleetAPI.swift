@@ -19,8 +19,9 @@ public struct FleetAPI: Sendable {
     let care: CustomerCare
     let alarms: VehicleAlarms
     let incidents: AssessmentIncidents
-    let desk: DispatchDesk
-    let settlement: SettlementDesk
+    let dispatch: DispatchServices
+    let settlement: SettlementService
+    let clock: any WallClock
     let reports: OperationsReports
     let latest: LatestPositionsCache
     let reads = ReadAudit()
@@ -39,22 +40,23 @@ public struct FleetAPI: Sendable {
     let logger: Logger
 
     public init(
-        client: PostgresClient, desk: DispatchDesk, settlement: SettlementDesk? = nil, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600,
+        client: PostgresClient, dispatch: DispatchServices, settlement: SettlementService? = nil, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600,
         idleTimeout: TimeInterval = 30 * 60, contractTotalFen: Int64 = 0, vatRates: VATRates = .transportService, logger: Logger
     ) {
         self.vatRates = vatRates
         assessments = MonthlyAssessment(client: client, contractTotalFen: contractTotalFen, logger: logger)
         accounts = Accounts(client: client, logger: logger)
         sessions = Sessions(accounts: accounts, idleTimeout: idleTimeout)
-        refusals = RefusalAudit(accounts: accounts, logger: logger)
-        positions = desk.positions
+        refusals = RefusalAudit(accounts: accounts, clock: dispatch.clock, logger: logger)
+        positions = dispatch.positions
         files = FleetFiles(client: client, logger: logger)
         facts = DispatchFacts(client: client, logger: logger)
         care = CustomerCare(client: client, logger: logger)
         alarms = VehicleAlarms(client: client, logger: logger)
         incidents = AssessmentIncidents(client: client, logger: logger)
-        self.desk = desk
-        self.settlement = settlement ?? SettlementDesk(client: client, desk: desk, logger: logger)
+        (self.dispatch, clock) = (dispatch, dispatch.clock)
+        self.settlement = settlement
+            ?? SettlementService(client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: dispatch.clock, logger: logger)
         reports = OperationsReports(client: client, logger: logger)
         self.latest = latest
         self.tokenLifetime = tokenLifetime
@@ -83,6 +85,7 @@ public struct FleetAPI: Sendable {
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: Authentication(sessions: sessions, refusals: refusals))
+        router.add(middleware: DomainErrors())
         let endpoints = endpoints
         for endpoint in endpoints { router.add(endpoint) }
         // A method a path does not serve is 405 with the methods it does, not 404.

@@ -1,3 +1,4 @@
+import Domain
 import Synchronization
 
 /// Reads of personal data and of the fleet's live positions, on record once per user, what was

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -36,11 +37,12 @@ final class RefusalAudit: Sendable {
     let window: Duration
     let capacity: Int
     let accounts: Accounts
+    let clock: any WallClock
     let logger: Logger
     private let state: Mutex<(bursts: [Key: Burst], nextSweep: ContinuousClock.Instant)>
 
-    init(accounts: Accounts, logger: Logger, window: Duration = .seconds(60), capacity: Int = 10_000) {
-        (self.accounts, self.logger, self.window, self.capacity) = (accounts, logger, window, capacity)
+    init(accounts: Accounts, clock: any WallClock, logger: Logger, window: Duration = .seconds(60), capacity: Int = 10_000) {
+        (self.accounts, self.clock, self.logger, self.window, self.capacity) = (accounts, clock, logger, window, capacity)
         state = Mutex(([:], .now + window))
     }
 
@@ -74,7 +76,7 @@ final class RefusalAudit: Sendable {
                 lines += state.bursts.compactMap { closing($0.key, $0.value) }
                 state.bursts = [:]
             }
-            state.bursts[key] = Burst(userID: userID, started: now, startedAt: Date(), address: address, count: 1)
+            state.bursts[key] = Burst(userID: userID, started: now, startedAt: clock.now, address: address, count: 1)
             let detail = ["status": "\(status)", "address": address, "route": String(route.prefix(200))]
             lines.append(Line(userID: userID, action: action, resource: resource, detail: detail))
             return lines

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Hummingbird
 import Store
@@ -146,7 +147,7 @@ extension FleetAPI {
         try Self.require(body.password.utf8.count <= 1_024, "password", "at most 1024 bytes")
         let user = try await gate.verify(username: body.username, password: body.password, address: context.address, accounts: accounts)
         guard let apiUser = APIUser(user) else { throw SignInRefused.wrong(body.username) }
-        let token = BearerToken.make(), expiry = Date().addingTimeInterval(tokenLifetime)
+        let token = BearerToken.make(), expiry = clock.now.addingTimeInterval(tokenLifetime)
         let signedIn = AuditLine(userID: user.id, action: "sign-in", resource: "user:\(user.username)")
         try await accounts.storeToken(sha256: BearerToken.sha256(token), userID: user.id, expiresAt: expiry, audit: signedIn)
         return Session(token: token, expiresAt: expiry, user: UserBody(apiUser))

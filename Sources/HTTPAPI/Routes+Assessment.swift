@@ -59,7 +59,7 @@ extension FleetAPI {
                  "The fleet scheme's assessment of a month (YYYY-MM, China time): every item's measured value and points, the evidence, the assessor's entries, the score, band and payment",
                  returns: "AssessmentReport") { _, context, _ in
             let first = try self.month(context)
-            return try await assessments.report(month: first, now: Date())
+            return try await assessments.report(month: first, now: clock.now)
         }
         list.add(.post, "/api/v1/assessments/{month}/incidents", [.administrator], "Enter incidents by hand for an item counted per incident (a deduction or a bonus), with the reason",
                  body: "NewIncident", returns: "Created", status: .created) { request, context, user in

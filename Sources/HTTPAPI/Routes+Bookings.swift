@@ -11,7 +11,7 @@ import Store
 extension FleetAPI {
     struct BookingBody: ResponseEncodable {
         var booking: BookingRecord
-        var clocks: [DispatchDesk.ClockBody]
+        var clocks: [ClockBody]
     }
 
     struct BookingPage: ResponseEncodable {
@@ -93,7 +93,7 @@ extension FleetAPI {
                 return id
             }
             let limit = try count("limit", request, default: 100, maximum: 500)
-            let items = try await desk.bookings.list(
+            let items = try await dispatch.bookings.list(
                 agencyID: user.role == .agency ? user.agencyID : nil, states: states, updatedSince: try time("updatedSince", request), before: before, limit: limit
             )
             return BookingPage(items: items, next: items.count == limit ? items.last?.id : nil)
@@ -123,7 +123,7 @@ extension FleetAPI {
             guard [.confirmed, .replaced].contains(record.state) else {
                 throw Problem(.conflict, "Not waiting for a crew", detail: "the booking is \(record.state.rawValue); only a confirmed or replaced booking is matched")
             }
-            let round = try await desk.dispatch(now: Date(), only: [record.id]) { [self] in entry(user, "booking-match", "booking:\($0)") }
+            let round = try await dispatch.rounds.run(only: [record.id]) { [self] in entry(user, "booking-match", "booking:\($0)") }
             guard round.matched.contains(record.id) else {
                 throw Problem(.conflict, "No eligible crew", detail: "no crew can serve this booking now: GET /api/v1/bookings/\(record.id)/explanation says why each cannot")
             }
@@ -136,37 +136,29 @@ extension FleetAPI {
             try Self.require(!body.reason.isEmpty, "reason", "why the engine's choice is overridden")
             do {
                 let audit = entry(user, "booking-override", "booking:\(record.id)", ["vehicle": "\(body.vehicleID)", "driver": "\(body.driverID)"])
-                _ = try await desk.override(record.id, vehicleID: body.vehicleID, driverID: body.driverID, by: actor(user), reason: body.reason, now: Date(), audit: audit)
-            } catch let refused as DispatchDesk.Refused {
-                throw Problem(.conflict, "Pair not eligible", detail: refused.problems.map(\.description).joined(separator: "; "))
+                _ = try await dispatch.rounds.override(record.id, vehicleID: body.vehicleID, driverID: body.driverID, by: actor(user), reason: body.reason, audit: audit)
             } catch is NoSuchRecord {
                 throw Problem.invalid("vehicleID", "no such vehicle or driver")
-            } catch let invalid as BookingHistory.InvalidTransition {
-                throw Problem(.conflict, "Not possible now", detail: invalid.description)
             }
             return try await bookingBody(record.id)
         }
         list.add(.get, "/api/v1/bookings/{id}/explanation", Self.readers, "Why the engine chooses its crew, and why not each other crew", returns: "Explanation") {
             _, context, user in
             let record = try await booking(context, user)
-            guard let explanation = try await desk.explain(record.id, now: Date()) else { throw Self.notFound("no booking \(record.id)") }
+            guard let explanation = try await dispatch.rounds.explain(record.id) else { throw Self.notFound("no booking \(record.id)") }
             return explanation
         }
         list.add(.post, "/api/v1/bookings/{id}/incident", Self.operators + [.driver], "A breakdown or accident: the booking is replaced and a new crew dispatched at once",
                  body: "Incident", returns: "Booking") { request, context, user in
             let record = try await booking(context, user)
             let body = try await decode(Incident.self, request, context)
-            do {
-                let audit = entry(user, "booking-incident", "booking:\(record.id)", ["kind": body.kind.rawValue])
-                _ = try await desk.replace(record.id, by: actor(user), reason: "\(body.kind.rawValue): \(body.note)", now: Date(), audit: audit)
-            } catch let invalid as BookingHistory.InvalidTransition {
-                throw Problem(.conflict, "Not possible now", detail: invalid.description)
-            }
+            let audit = entry(user, "booking-incident", "booking:\(record.id)", ["kind": body.kind.rawValue])
+            try await dispatch.rounds.replace(record.id, by: actor(user), reason: "\(body.kind.rawValue): \(body.note)", audit: audit)
             return try await bookingBody(record.id)
         }
         list.add(.get, "/api/v1/jobs", [.driver], "The signed-in driver's jobs, upcoming and under way", returns: "[Booking]") { _, _, user in
             guard let driver = try await files.driver(userID: user.id), let id = driver.id else { throw Self.notFound("no driver's file is linked to this login") }
-            return try await desk.bookings.jobs(driverID: id).map { bookingBody($0) }
+            return try await dispatch.bookings.jobs(driverID: id).map { bookingBody($0) }
         }
         list.add(.post, "/api/v1/bookings/{id}/progress", [.driver], "The driver's steps: en route (with the pre-trip check), on site (confirmed by the GNSS track), in service, completed (tolls and parking with receipts)",
                  body: "Progress", returns: "Booking") { request, context, user in
@@ -177,7 +169,7 @@ extension FleetAPI {
             let record = try await booking(context, user)
             let body = try await decode(Callback.self, request, context)
             let audit: Audit<Bool> = { [self] done in done ? entry(user, "callback", "booking:\(record.id)", ["satisfaction": "\(body.satisfaction)"]) : nil }
-            guard try await care.callback(bookingID: record.id, at: Date(), satisfaction: body.satisfaction, note: body.note ?? "", by: user.id, audit: audit) else {
+            guard try await care.callback(bookingID: record.id, at: clock.now, satisfaction: body.satisfaction, note: body.note ?? "", by: user.id, audit: audit) else {
                 throw Problem(.conflict, "Already called back", detail: "booking \(record.id) has its callback")
             }
             return Done(done: true)
@@ -188,11 +180,11 @@ extension FleetAPI {
             try Self.require(!body.text.isEmpty && body.text.count <= 4000, "text", "1 to 4000 characters")
             let agency = try agencyOf(body.agencyID, user)
             if let bookingID = body.bookingID {
-                guard let booking = try await desk.bookings.booking(id: bookingID), booking.agencyID == agency else { throw Problem.invalid("bookingID", "no such booking of the agency") }
+                guard let booking = try await dispatch.bookings.booking(id: bookingID), booking.agencyID == agency else { throw Problem.invalid("bookingID", "no such booking of the agency") }
             }
             let complaint: CustomerCare.Complaint
             let audit: Audit<Int64> = { [self] id in entry(user, "complaint-file", "complaint:\(id)") }
-            do { complaint = try await care.file(agencyID: agency, bookingID: body.bookingID, text: body.text, at: Date(), audit: audit) } catch is NoSuchRecord {
+            do { complaint = try await care.file(agencyID: agency, bookingID: body.bookingID, text: body.text, at: clock.now, audit: audit) } catch is NoSuchRecord {
                 throw Problem.invalid("agencyID", "no such agency")
             }
             return complaint
@@ -203,7 +195,7 @@ extension FleetAPI {
         list.add(.post, "/api/v1/complaints/{id}/contact", Self.operators, "The agency was contacted about the complaint", returns: "Done") { _, context, user in
             let complaint = try id("id", context)
             let audit: Audit<Bool> = { [self] done in done ? entry(user, "complaint-contact", "complaint:\(complaint)") : nil }
-            guard try await care.contacted(complaint, at: Date(), audit: audit) else { throw Self.notFound("no complaint \(complaint) waiting for contact") }
+            guard try await care.contacted(complaint, at: clock.now, audit: audit) else { throw Self.notFound("no complaint \(complaint) waiting for contact") }
             return Done(done: true)
         }
         list.add(.post, "/api/v1/complaints/{id}/resolve", Self.operators, "The result given to the agency", body: "Resolution", returns: "Done") { request, context, user in
@@ -211,7 +203,7 @@ extension FleetAPI {
             let body = try await decode(Resolution.self, request, context)
             try Self.require(!body.result.isEmpty, "result", "what was found and done")
             let audit: Audit<Bool> = { [self] done in done ? entry(user, "complaint-resolve", "complaint:\(complaint)") : nil }
-            guard try await care.resolved(complaint, at: Date(), result: body.result, audit: audit) else { throw Self.notFound("no open complaint \(complaint)") }
+            guard try await care.resolved(complaint, at: clock.now, result: body.result, audit: audit) else { throw Self.notFound("no open complaint \(complaint)") }
             return Done(done: true)
         }
     }
@@ -233,27 +225,22 @@ extension FleetAPI {
         var body = try await decode(BookingRequest.self, request, context)
         let agency = try agencyOf(body.agencyID, user)
         if user.role == .agency { body.channel = .platform }
-        let now = Date()
-        // Lengths and bounds were checked at the door against the document's types.
-        try Self.require(body.pickupTime > now.addingTimeInterval(-300), "pickupTime", "not in the past")
-        try Self.require(body.pickupTime < now.addingTimeInterval(90 * 86_400), "pickupTime", "within 90 days")
-        try Self.require(body.serviceEnd > body.pickupTime, "serviceEnd", "after pickupTime")
-        try Self.require(body.serviceEnd.timeIntervalSince(body.pickupTime) <= 30 * 86_400, "serviceEnd", "at most 30 days after pickupTime")
-        let record: BookingRecord
-        let urgent = Bookings.isUrgent(body, receivedAt: now)
+        // Lengths and bounds were checked at the door against the document's types; the
+        // booking's own rules (when, how long) by the service.
+        let urgent = Bookings.isUrgent(body, receivedAt: clock.now)
         let audit: Audit<Int64> = { [self] id in entry(user, "booking-create", "booking:\(id)", ["agency": "\(agency)", "urgent": "\(urgent)"]) }
-        do { record = try await desk.bookings.create(body, agencyID: agency, receivedAt: now, by: actor(user), audit: audit) } catch is NoSuchRecord {
+        do {
+            return bookingBody(try await dispatch.bookings.book(body, agencyID: agency, by: actor(user), audit: audit))
+        } catch is NoSuchRecord {
             throw Problem.invalid("agencyID", "no such agency")
         }
-        desk.publish(record)
-        return bookingBody(record, now: now)
     }
 
     /// The booking of the path, if the user may see it: an agency user only its own, a driver
     /// only their jobs; anything else is "not found" (its existence is not revealed).
     func booking(_ context: APIContext, _ user: APIUser) async throws -> BookingRecord {
         let bookingID = try id("id", context)
-        guard let record = try await desk.bookings.booking(id: bookingID) else { throw Self.notFound("no booking \(bookingID)") }
+        guard let record = try await dispatch.bookings.booking(id: bookingID) else { throw Self.notFound("no booking \(bookingID)") }
         switch user.role {
         case .agency where record.agencyID != user.agencyID: throw Self.notFound("no booking \(bookingID)")
         case .driver:
@@ -264,25 +251,18 @@ extension FleetAPI {
     }
 
     func bookingBody(_ id: Int64) async throws -> BookingBody {
-        guard let record = try await desk.bookings.booking(id: id) else { throw Self.notFound("no booking \(id)") }
+        guard let record = try await dispatch.bookings.booking(id: id) else { throw Self.notFound("no booking \(id)") }
         return bookingBody(record)
     }
 
-    /// A booking with its clocks as of `now`.
-    func bookingBody(_ record: BookingRecord, now: Date = Date()) -> BookingBody { BookingBody(booking: record, clocks: desk.clocks(record, now: now)) }
+    /// A booking with its clocks as of now.
+    func bookingBody(_ record: BookingRecord) -> BookingBody { BookingBody(booking: record, clocks: dispatch.bookings.clocks(record)) }
 
     /// A signed transition of the booking of the path, published and audited.
     func move(_ context: APIContext, _ user: APIUser, to state: BookingState, note: String, completion: Completion? = nil) async throws -> BookingBody {
         let record = try await booking(context, user)
-        let moved: BookingRecord
-        do {
-            let audit = entry(user, "booking-\(state.rawValue)", "booking:\(record.id)")
-            moved = try await desk.bookings.move(record.id, to: state, at: Date(), by: actor(user), completion: completion, note: note, audit: audit)
-        } catch let invalid as BookingHistory.InvalidTransition {
-            throw Problem(.conflict, "Not possible now", detail: invalid.description)
-        }
-        desk.publish(moved)
-        return bookingBody(moved)
+        let audit = entry(user, "booking-\(state.rawValue)", "booking:\(record.id)")
+        return bookingBody(try await dispatch.bookings.move(record.id, to: state, by: actor(user), completion: completion, note: note, audit: audit))
     }
 
     func progress(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> BookingBody {
@@ -298,7 +278,7 @@ extension FleetAPI {
         case .onSite:
             // Judged from the track, not from the button: the sweep records it when the track
             // shows the vehicle within 150 m of the pick-up.
-            let checked = try await desk.checkArrival(record.id)
+            let checked = try await dispatch.arrivals.checkArrival(record.id)
             guard checked.state == .onSite || checked.state == .inService else {
                 throw Problem(.conflict, "Not on site by the track", detail: "the vehicle's track has not come within 150 m of the pick-up point since the job was notified")
             }

@@ -85,7 +85,7 @@ extension FleetAPI {
                  body: "InspectionRecord", returns: "Created", status: .created) { request, context, user in
             let (_, id) = try await vehicle(context)
             let inspection = try await decode(InspectionRecord.self, request, context)
-            try Self.require(inspection.inspectedAt <= Date().addingTimeInterval(300), "inspectedAt", "not in the future")
+            try Self.require(inspection.inspectedAt <= clock.now.addingTimeInterval(300), "inspectedAt", "not in the future")
             let audit = entry(user, "inspection-add", "vehicle:\(id)", ["kind": inspection.kind.rawValue, "passed": "\(inspection.passed)"])
             return Created(id: try await files.addInspection(vehicleID: id, inspection, audit: { _ in audit }))
         }
@@ -105,7 +105,7 @@ extension FleetAPI {
             let audit = entry(user, "maintenance-finish", "vehicle:\(vehicleID)", ["record": "\(record)"])
             let finished: Bool
             do {
-                finished = try await files.finishMaintenance(id: record, vehicleID: vehicleID, at: body.finishedAt ?? Date(), audit: audit)
+                finished = try await files.finishMaintenance(id: record, vehicleID: vehicleID, at: body.finishedAt ?? clock.now, audit: audit)
             } catch is FleetFiles.FinishedBeforeStart {
                 throw Problem.invalid("finishedAt", "not before the record's start")
             }
@@ -140,7 +140,7 @@ extension FleetAPI {
             try await auditRead(user, "driver-read", "driver:\(driverID)")
             guard let file = try await files.driver(id: driverID) else { throw Self.notFound("no driver \(driverID)") }
             let reasons = try await driverStanding(ids: [driverID])[driverID] ?? []
-            let driving = desk.drivingTime(of: driverID)
+            let driving = dispatch.learning.drivingTimes[driverID]
             return DriverDetail(
                 file: file, eligible: reasons.isEmpty, reasons: reasons, training: try await files.training(driverID: driverID),
                 continuousDrivingSeconds: driving?.continuous, drivingLast24hSeconds: driving?.last24h
@@ -176,7 +176,7 @@ extension FleetAPI {
             return Created(id: driverID)
         }
         list.add(.get, "/api/v1/reminders", Self.readers, "What the files need soon: policies to renew (30 days), inspections due (7 days), licences to renew (30 days), spares below 10% of the vehicles or 15% of the drivers",
-                 returns: "[Reminder]") { _, _, _ in try await files.reminders(now: Date()) }
+                 returns: "[Reminder]") { _, _, _ in try await files.reminders(now: clock.now) }
     }
 
     func vehicle(_ context: APIContext) async throws -> (VehicleFile, Int64) {
@@ -197,15 +197,15 @@ extension FleetAPI {
     }
 
     func vehicleStanding(ids: [Int64]?) async throws -> [Int64: [String]] {
-        let matcher = desk.matcher, now = Date().epochSeconds
+        let matcher = dispatch.rounds.matcher, now = clock.now.epochSeconds
         return try await facts.vehicles(ids: ids).mapValues { matcher.standing(of: $0, now: now).map(\.description) }
     }
 
     /// A driver is judged for the class of their crew's vehicle (a saloon if unpaired).
     func driverStanding(ids: [Int64]?) async throws -> [Int64: [String]] {
-        let matcher = desk.matcher, now = Date().epochSeconds
+        let matcher = dispatch.rounds.matcher, now = clock.now.epochSeconds
         let classOf = Dictionary(try await facts.pairs().map { ($0.driver, $0.vehicleClass) }, uniquingKeysWith: { a, _ in a })
-        return try await facts.drivers(ids: ids, driving: desk.drivingTimes).mapValues { matcher.standing(of: $0, for: classOf[$0.id] ?? .sedan, now: now).map(\.description) }
+        return try await facts.drivers(ids: ids, driving: dispatch.learning.drivingTimes).mapValues { matcher.standing(of: $0, for: classOf[$0.id] ?? .sedan, now: now).map(\.description) }
     }
 
     static func validate(_ file: VehicleFile) throws {

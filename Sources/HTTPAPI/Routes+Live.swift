@@ -67,8 +67,8 @@ extension FleetAPI {
         }
         list.add(.get, "/api/v1/alerts", [.administrator, .dispatcher, .auditor, .agency], "SLA clocks at risk or breached, newest first: an agency user's own only",
                  returns: "[SLAAlert]", query: [("since", "date-time", "ISO 8601, default 24 h ago"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, user in
-            try await desk.bookings.alerts(
-                agencyID: user.role == .agency ? user.agencyID : nil, since: try time("since", request) ?? Date().addingTimeInterval(-86_400),
+            try await dispatch.sweeper.store.alerts(
+                agencyID: user.role == .agency ? user.agencyID : nil, since: try time("since", request) ?? clock.now.addingTimeInterval(-86_400),
                 limit: try count("limit", request, default: 100, maximum: 500)
             )
         }
@@ -78,7 +78,7 @@ extension FleetAPI {
 
     func track(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> TrackBody {
         let plate = try text("plate", context)
-        let to = try time("to", request) ?? Date()
+        let to = try time("to", request) ?? clock.now
         let from = try time("from", request) ?? to.addingTimeInterval(-86_400)
         try Self.require(from <= to && to.timeIntervalSince(from) <= 7 * 86_400, "from", "from must be before to, at most 7 days apart")
         // Checked at the door against its type (1 s to a day).
@@ -97,7 +97,7 @@ extension FleetAPI {
     /// proxies from closing an idle stream. It lasts as long as its session: it ends when the
     /// token expires or is signed out, or the user is disabled.
     func stream(for user: APIUser, session: [UInt8]) -> Response {
-        let events = desk.feed.subscribe()
+        let events = dispatch.feed.subscribe()
         let agency = user.role == .agency ? user.agencyID : nil
         let body = ResponseBody { [sessions, openStreams] writer in
             openStreams.withLock { $0 += 1 }

@@ -58,14 +58,14 @@ extension FleetAPI {
             let current = try await sheet(context, user)
             let body = try await decode(Signature.self, request, context)
             let audit = entry(user, "settlement-confirm", "settlement:\(current.id)", ["signedBy": body.signedBy])
-            return try await conflicts { try await settlement.confirm(current.id, signedBy: body.signedBy, actor: actor(user), now: Date(), audit: audit) }
+            return try await conflicts { try await settlement.confirm(current.id, signedBy: body.signedBy, actor: actor(user), audit: audit) }
         }
         list.add(.post, "/api/v1/settlements/{id}/dispute", [.agency], "The agency contests the sheet, with its reason; a dispatcher resolves it",
                  body: "Dispute", returns: "SettlementSheet") { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(Dispute.self, request, context)
             let audit = entry(user, "settlement-dispute", "settlement:\(current.id)")
-            try await conflicts { try await settlement.sheets.dispute(current.id, reason: body.reason, actor: actor(user), at: Date(), audit: audit) }
+            try await conflicts { try await settlement.sheets.dispute(current.id, reason: body.reason, actor: actor(user), at: clock.now, audit: audit) }
             return try await sheet(context, user)
         }
         list.add(.post, "/api/v1/settlements/{id}/resolve", Self.operators, "Resolve a dispute or a flagged difference, with adjusting lines if the sheet was wrong: back to the agency for signature",
@@ -76,7 +76,7 @@ extension FleetAPI {
             try Self.withinLimits(current, lines)
             let audit = entry(user, "settlement-resolve", "settlement:\(current.id)", ["adjustments": "\(lines.count)"])
             try await conflicts {
-                try await settlement.sheets.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), at: Date(), audit: audit)
+                try await settlement.sheets.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), at: clock.now, audit: audit)
             }
             return try await sheet(context, user)
         }
@@ -86,7 +86,7 @@ extension FleetAPI {
             let line = try adjustingLine(try await decode(Adjustment.self, request, context), field: "", user)
             try Self.withinLimits(current, [line])
             let audit = entry(user, "settlement-adjust", "settlement:\(current.id)", ["amountFen": "\(line.amountFen)"])
-            try await conflicts { try await settlement.sheets.adjust(current.id, line: line, actor: actor(user), at: Date(), audit: audit) }
+            try await conflicts { try await settlement.sheets.adjust(current.id, line: line, actor: actor(user), at: clock.now, audit: audit) }
             return try await sheet(context, user)
         }
         list.add(.get, "/api/v1/settlements/{id}/invoice", Self.readers + [.agency],
@@ -104,7 +104,7 @@ extension FleetAPI {
             let body = try await decode(InvoiceBody.self, request, context)
             let audit = entry(user, "settlement-invoice", "settlement:\(current.id)", ["number": body.number])
             try await conflicts {
-                try await settlement.sheets.invoice(current.id, number: body.number, issuedAt: body.issuedAt, actor: actor(user), at: Date(), audit: audit)
+                try await settlement.sheets.invoice(current.id, number: body.number, issuedAt: body.issuedAt, actor: actor(user), at: clock.now, audit: audit)
             }
             return try await sheet(context, user)
         }
@@ -135,8 +135,8 @@ extension FleetAPI {
             let day = try request.uri.queryParameters.get("date").map { text in
                 guard let day = CivilDate(text) else { throw Problem.invalid("date", "a day as YYYY-MM-DD") }
                 return day
-            } ?? CivilDate(chinaDayOf: Date().epochSeconds)
-            let report = try await reports.report(kind, containing: day, now: Date())
+            } ?? CivilDate(chinaDayOf: clock.now.epochSeconds)
+            let report = try await reports.report(kind, containing: day, now: clock.now)
             let file = request.uri.queryParameters.get("download") == "true" ? "operations-\(kind.rawValue)-\(report.from)" : nil
             switch request.uri.queryParameters.get("format") ?? "json" {
             case "json":
@@ -193,7 +193,7 @@ extension FleetAPI {
         // Lengths and the amount's bounds (at most 1,000,000 yuan either way) were checked at the door.
         try Self.require(a.amountFen != 0, FieldType.join(field, "amountFen"), "fen, not 0")
         return SheetLine(kind: a.kind ?? .adjustment, detail: a.detail, amountFen: a.amountFen, evidence: "", adjusting: true, reason: a.reason,
-                         addedAt: ChinaTime(Date().epochSeconds), by: user.username)
+                         addedAt: ChinaTime(clock.now.epochSeconds), by: user.username)
     }
 
     /// A sheet's state refuses the action: 409 saying which states allow it.

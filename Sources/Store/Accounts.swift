@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Logging
 import NIOCore
@@ -235,11 +236,6 @@ public struct Accounts: Sendable {
     public func auditTrail(limit: Int = 100) async throws -> [AuditEntry] {
         try await auditTrail(AuditFilter(limit: limit))
     }
-}
-
-/// The record an id, a plate or a foreign key names does not exist.
-public struct NoSuchRecord: Error, Hashable {
-    public init() {}
 }
 
 /// An INSERT ... RETURNING that returned nothing: the database misbehaved.

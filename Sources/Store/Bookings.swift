@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// Bookings in PostgreSQL. Every change of state goes through `move`, which checks it against
 /// the lifecycle (`BookingState.next`) under a row lock and signs it in `booking_transitions`.
-public struct Bookings: Sendable {
+public struct Bookings: BookingRepository {
     let client: PostgresClient
     let logger: Logger
 

@@ -1,3 +1,4 @@
+import Domain
 import Logging
 import PostgresNIO
 
@@ -42,11 +43,6 @@ extension Queryable {
         for try await _ in try await rows(query, logger: logger).decode(Int64.self) { return true }
         return false
     }
-}
-
-/// A unique value (a plate, a VIN, a licence number, a username) is already taken.
-public struct DuplicateRecord: Error, Hashable {
-    public init() {}
 }
 
 /// Runs `body`, turning a unique violation into `DuplicateRecord` and a foreign-key one into

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Logging
 import PostgresNIO
@@ -24,6 +25,16 @@ public struct VehicleAlarms: Sendable {
         public var handledAt: Date?
         public var handledBy: String?
         public var handlingNote: String?
+    }
+
+    /// The first alarm of a kind in `kinds` the vehicle's terminal raised since `since`.
+    public func first(of kinds: [String], vehicleID: Int64, since: Date) async throws -> String? {
+        let rows = try await client.query("""
+            SELECT e.kind FROM events e JOIN terminals t ON t.id = e.terminal_id
+            WHERE t.vehicle_id = \(vehicleID) AND e.occurred_at >= \(since) AND e.kind = ANY(\(kinds)) ORDER BY e.occurred_at LIMIT 1
+            """, logger: logger)
+        for try await kind in rows.decode(String.self) { return kind }
+        return nil
     }
 
     public func list(open: Bool, limit: Int) async throws -> [Alarm] {

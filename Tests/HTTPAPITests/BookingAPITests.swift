@@ -16,55 +16,13 @@ import Glibc
 /// the live stream.
 @Suite struct BookingAPITests {
     typealias API = FleetAPITests
-    static let pickup = Place(latitude: 29.8683, longitude: 121.5440, address: "天一广场")
-
-    /// Three crews filed, bound to terminals and placed `east` metres east of the pick-up:
-    /// two saloons (1 km and 4 km away) and an SUV (500 m).
-    static func fleet(_ client: PostgresClient) async throws -> [(vehicleID: Int64, driverID: Int64, plate: String, terminal: Int32)] {
-        let logger = TestPostgres.logger
-        let files = FleetFiles(client: client, logger: logger), registry = PostgresTerminalRegistry(client: client, logger: logger)
-        var crews: [(Int64, Int64, String, Int32)] = []
-        for (index, east) in [(0, 1000.0), (1, 4000.0), (2, 500.0)] {
-            let plate = "浙B0000\(index)D", phone = "01390000000\(index)"
-            let (vehicle, driver) = try await SampleFiles.provision(plate: plate, index: index, files: files, now: Date())
-            try await registry.bind(phone: phone, plate: plate, terminalID: String(phone.suffix(7)))
-            let terminal = try await terminalID(client, phone)
-            try await place(client, terminal: terminal, eastMetres: east)
-            crews.append((vehicle, driver, plate, terminal))
-        }
-        return crews
-    }
-
-    static func terminalID(_ client: PostgresClient, _ phone: String) async throws -> Int32 {
-        for try await id in try await client.query("SELECT id FROM terminals WHERE phone = \(phone)", logger: TestPostgres.logger).decode(Int32.self) { return id }
-        throw NoSuchRecord()
-    }
-
-    /// A fix of the terminal, `eastMetres` east of the pick-up: in the track (its day's
-    /// partition made as the server does) and as the newest position.
-    static func place(_ client: PostgresClient, terminal: Int32, eastMetres: Double, at time: Date = Date()) async throws {
-        let logger = TestPostgres.logger
-        _ = try await PositionRetention().maintain(client: client, today: CivilDate(chinaDayOf: Int64(time.timeIntervalSince1970)).description, logger: logger)
-        let longitude = Int32(((pickup.longitude + eastMetres / (111_320 * cos(pickup.latitude * .pi / 180))) * 1e6).rounded())
-        let latitude = Int32(pickup.latitude * 1e6)
-        try await client.query("""
-            INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
-            VALUES (\(terminal), \(time), now(), \(latitude), \(longitude), 5, 300, 270, 0, 3)
-            """, logger: logger)
-        try await client.query("""
-            INSERT INTO latest_positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, speed_dkmh, course, alarm, status)
-            VALUES (\(terminal), \(time), now(), \(latitude), \(longitude), 300, 270, 0, 3)
-            ON CONFLICT (terminal_id) DO UPDATE SET gnss_time = EXCLUDED.gnss_time, lat_e6 = EXCLUDED.lat_e6, lon_e6 = EXCLUDED.lon_e6
-            """, logger: logger)
-    }
-
     static func bookingJSON(pickupIn minutes: Int, agencyID: Int64? = nil, passengers: Int = 2) -> String {
         let formatter = ISO8601DateFormatter()
         let pickupTime = Date().addingTimeInterval(TimeInterval(minutes * 60))
         return """
             {"channel": "phone", \(agencyID.map { #""agencyID": \#($0),"# } ?? "") "contactName": "李主任", "contactPhone": "0574-87000000", "passengers": \(passengers),
              "vehicleClass": "sedan", "pickupTime": "\(formatter.string(from: pickupTime))",
-             "pickup": {"latitude": \(pickup.latitude), "longitude": \(pickup.longitude), "address": "天一广场"},
+             "pickup": {"latitude": \(TestFleet.pickup.latitude), "longitude": \(TestFleet.pickup.longitude), "address": "天一广场"},
              "destination": {"latitude": 29.8260, "longitude": 121.4610, "address": "栎社机场"},
              "serviceEnd": "\(formatter.string(from: pickupTime.addingTimeInterval(3 * 3600)))", "specialNeeds": "a child seat"}
             """
@@ -72,7 +30,7 @@ import Glibc
 
     @Test func aTripFromRequestToCompletion() async throws {
         try await API.withAPI { base, accounts, client, api in
-            let crews = try await Self.fleet(client)
+            let crews = try await TestFleet.fleet(client)
             let otherAgency = try await accounts.createAgency(name: "市教育局")
             let hash = await PasswordHash.hash("correct horse")
             _ = try await accounts.createUser(username: "other", passwordHash: hash, role: "agency", agencyID: otherAgency)
@@ -157,7 +115,7 @@ import Glibc
             // On site is the track's word, not the driver's: 4 km away is not there.
             let early = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "onSite"}"#)
             #expect(early.status == 409, "\(early.json)")
-            try await Self.place(client, terminal: crews[1].terminal, eastMetres: 60, at: Date().addingTimeInterval(1))
+            try await TestFleet.place(client, terminal: crews[1].terminal, eastMetres: 60, at: Date().addingTimeInterval(1))
             let onSite = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "onSite"}"#)
             let arrived = try #require(onSite.json["booking"] as? [String: Any], "\(onSite.json)")
             #expect(arrived["state"] as? String == "onSite" && (arrived["transitions"] as? [[String: Any]])?.last?["by"] as? String == "gnss")

@@ -13,6 +13,7 @@ import Store
 import Testing
 
 import Dispatching
+import Domain
 @testable import HTTPAPI
 
 /// The API over real HTTP (URLSession to a listening server) on a real PostgreSQL database.
@@ -31,15 +32,17 @@ import Dispatching
     /// agency user (password "correct horse" each), for the duration of `body`. The API runs as
     /// fleetd's app role (`fleet_app`), as in production; `client` is the owner's, for setting up
     /// and checking.
-    static func withAPI(_ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient, _ api: FleetAPI) async throws -> Void) async throws {
+    static func withAPI(
+        clock: any WallClock = SystemClock(), _ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient, _ api: FleetAPI) async throws -> Void
+    ) async throws {
         try await TestPostgres.withDatabase { client, url in
             let appURL = try TestPostgres.app(url)
-            try await TestPostgres.withClient(appURL) { appClient in try await withAPI(client, appClient, appURL, body) }
+            try await TestPostgres.withClient(appURL) { appClient in try await withAPI(client, appClient, appURL, clock, body) }
         }
     }
 
     private static func withAPI(
-        _ client: PostgresClient, _ appClient: PostgresClient, _ url: DatabaseURL,
+        _ client: PostgresClient, _ appClient: PostgresClient, _ url: DatabaseURL, _ clock: any WallClock,
         _ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient, _ api: FleetAPI) async throws -> Void
     ) async throws {
         let logger = TestPostgres.logger
@@ -49,7 +52,7 @@ import Dispatching
         for (name, role, agencyID) in [("admin", "administrator", nil), ("dispatcher", "dispatcher", nil), ("auditor", "auditor", nil), ("agency", "agency", Optional(agency))] {
             _ = try await accounts.createUser(username: name, passwordHash: hash, role: role, agencyID: agencyID)
         }
-        let api = Self.api(appClient, url)
+        let api = Self.api(appClient, url, clock: clock)
         let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
         let app = Application(
             router: api.router(),
@@ -65,8 +68,11 @@ import Dispatching
         }
     }
 
-    static func api(_ client: PostgresClient, _ url: DatabaseURL) -> FleetAPI {
-        FleetAPI(client: client, desk: DispatchDesk(client: client, database: url, feed: LiveFeed(), logger: TestPostgres.logger), latest: LatestPositionsCache(), logger: TestPostgres.logger)
+    static func api(_ client: PostgresClient, _ url: DatabaseURL, clock: any WallClock = SystemClock()) -> FleetAPI {
+        FleetAPI(
+            client: client, dispatch: DispatchServices(client: client, database: url, clock: clock, logger: TestPostgres.logger), latest: LatestPositionsCache(),
+            logger: TestPostgres.logger
+        )
     }
 
     static func call(

@@ -13,7 +13,7 @@ import Testing
     @Test func terminalsOnlineTrackCompletenessAndPlatformAvailability() async throws {
         try await TestPostgres.withDatabase { client, _ in
             let logger = TestPostgres.logger
-            let crews = try await BookingAPITests.fleet(client)
+            let crews = try await TestFleet.fleet(client)
             let records = ServiceRecords(client: client, logger: logger)
             let day = CivilDate(daysSince1970: CivilDate(chinaDayOf: Date().epochSeconds).daysSince1970 - 3)
             let midnight = day.chinaMidnight

@@ -1,5 +1,7 @@
 import Accounting
+import Dispatching
 import Domain
+import DomainTestSupport
 import Foundation
 import HTTPTypes
 import PostgresNIO
@@ -20,17 +22,17 @@ import Testing
     @Test func aTransferIsPricedPerTrip() async throws {
         try await API.withAPI { base, accounts, client, api in
             let logger = TestPostgres.logger
-            let crew = try #require(try await BookingAPITests.fleet(client).first)
+            let crew = try #require(try await TestFleet.fleet(client).first)
             let agencyID = try #require(try await accounts.agencies().first?.id)
             let yesterday = CivilDate(daysSince1970: CivilDate(chinaDayOf: Date().epochSeconds).daysSince1970 - 1)
             let trip = try await SampleTrips.record(
-                client: client, logger: logger, agencyID: agencyID, crew: (crew.vehicleID, crew.driverID, crew.terminal), from: BookingAPITests.pickup,
+                client: client, logger: logger, agencyID: agencyID, crew: (crew.vehicleID, crew.driverID, crew.terminal), from: TestFleet.pickup,
                 to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"), pickup: Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + 9 * 3600)),
                 contact: "李主任", completion: Completion(tollsFen: 0, parkingFen: 0, receipts: [])
             )
             try await client.query("UPDATE bookings SET transfer = true WHERE id = \(trip)", logger: logger)
             #expect(try await Bookings(client: client, logger: logger).booking(id: trip)?.request.transfer == true)
-            let id = try #require(try await api.settlement.drawUpSheets(now: Date()).first)
+            let id = try #require(try await api.settlement.drawUpSheets().first)
             let sheet = try await API.call(base, "GET", "/api/v1/settlements/\(id)", token: try await API.signIn(base, "agency"))
             let lines = try #require(sheet.json["lines"] as? [[String: Any]], "\(sheet.json)")
             #expect(lines.map { $0["kind"] as? String } == ["package", "discount"])
@@ -44,13 +46,13 @@ import Testing
     @Test func aTripThatCannotBePricedHoldsUpNoOther() async throws {
         try await API.withAPI { _, accounts, client, api in
             let logger = TestPostgres.logger
-            let crews = try await BookingAPITests.fleet(client)
+            let crews = try await TestFleet.fleet(client)
             let agencyID = try #require(try await accounts.agencies().first?.id)
             let yesterday = CivilDate(daysSince1970: CivilDate(chinaDayOf: Date().epochSeconds).daysSince1970 - 1)
             var trips: [Int64] = []
             for (n, crew) in crews.prefix(2).enumerated() {
                 trips.append(try await SampleTrips.record(
-                    client: client, logger: logger, agencyID: agencyID, crew: (crew.vehicleID, crew.driverID, crew.terminal), from: BookingAPITests.pickup,
+                    client: client, logger: logger, agencyID: agencyID, crew: (crew.vehicleID, crew.driverID, crew.terminal), from: TestFleet.pickup,
                     to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"),
                     pickup: Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + Int64(9 + n) * 3600)), contact: "李主任",
                     completion: Completion(tollsFen: 0, parkingFen: 0, receipts: [])
@@ -61,21 +63,23 @@ import Testing
             let sedan = try #require(TariffBook.standard.tariffs.first { $0.vehicleClass == .sedan })
             try await api.settlement.terms.set(sedan, by: nil)
             // One booking a sweep: the van's trip fails, then the sedan's is not held up by it.
-            #expect(try await api.settlement.drawUpSheets(now: Date(), limit: 1).isEmpty)
-            let second = try await api.settlement.drawUpSheets(now: Date(), limit: 1)
+            #expect(try await api.settlement.drawUpSheets(limit: 1).isEmpty)
+            let second = try await api.settlement.drawUpSheets(limit: 1)
             #expect(try await api.settlement.sheets.sheets(bookingIDs: [trips[1]]).count == 1 && second.count == 1)
-            #expect(try await api.settlement.drawUpSheets(now: Date(), limit: 1).isEmpty)
+            #expect(try await api.settlement.drawUpSheets(limit: 1).isEmpty)
             // The van's tariff set: the trip is priced at the next sweep.
             try await api.settlement.terms.set(try #require(TariffBook.standard.tariffs.first { $0.vehicleClass == .van }), by: nil)
-            #expect(try await api.settlement.drawUpSheets(now: Date(), limit: 1).count == 1)
+            #expect(try await api.settlement.drawUpSheets(limit: 1).count == 1)
             #expect(try await api.settlement.sheets.sheets(bookingIDs: [trips[0]]).count == 1)
         }
     }
 
     @Test func aTripsSheetFromDrawingUpToStatement() async throws {
-        try await API.withAPI { base, accounts, client, api in
+        // The test's clock: now, until the invoice is 10 days late.
+        let clock = ManualClock(Date())
+        try await API.withAPI(clock: clock) { base, accounts, client, api in
             let logger = TestPostgres.logger
-            let crews = try await BookingAPITests.fleet(client)
+            let crews = try await TestFleet.fleet(client)
             let agencyID = try #require(try await accounts.agencies().first?.id)
             let otherAgency = try await accounts.createAgency(name: "市教育局")
             _ = try await accounts.createUser(username: "other", passwordHash: await PasswordHash.hash("correct horse"), role: "agency", agencyID: otherAgency)
@@ -87,12 +91,12 @@ import Testing
             let pickup = Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + 10 * 3600))
             let bookingID = try await SampleTrips.record(
                 client: client, logger: logger, agencyID: agencyID, crew: (crews[0].vehicleID, crews[0].driverID, crews[0].terminal),
-                from: BookingAPITests.pickup, to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"), pickup: pickup, contact: "李主任",
+                from: TestFleet.pickup, to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"), pickup: pickup, contact: "李主任",
                 completion: Completion(tollsFen: 1_500, parkingFen: 800, receipts: ["ETC-0001", "P-77"], reportedMetres: 30_000)
             )
-            let issued = try await api.settlement.drawUpSheets(now: Date())
+            let issued = try await api.settlement.drawUpSheets()
             #expect(issued.count == 1)
-            #expect(try await api.settlement.drawUpSheets(now: Date()).isEmpty, "a trip has one sheet")
+            #expect(try await api.settlement.drawUpSheets().isEmpty, "a trip has one sheet")
             let id = try #require(issued.first)
 
             // The sheet: a half day (standard sedan 350.00), 12.5% off, tolls and parking at cost:
@@ -176,9 +180,9 @@ import Testing
             #expect(try await API.call(base, "GET", "/api/v1/agencies/\(agencyID)/statements?from=2026-02-01&through=2026-01-01", token: agency).status == 400)
 
             // Not invoiced 10 days on: the invoice clock is breached and raised once.
-            let late = Date().addingTimeInterval(10 * 86_400)
-            try await api.settlement.sweep(now: late)
-            try await api.settlement.sweep(now: late)
+            clock.set(Date().addingTimeInterval(10 * 86_400))
+            try await api.dispatch.sweeper.sweep()
+            try await api.dispatch.sweeper.sweep()
             let invoiceAlerts = try await Bookings(client: client, logger: logger).alerts(agencyID: agencyID, since: Date().addingTimeInterval(-60), limit: 50)
                 .filter { $0.clock == .invoice }
             #expect(invoiceAlerts.map(\.state) == [.breached] && invoiceAlerts.first?.bookingID == bookingID, "\(invoiceAlerts)")

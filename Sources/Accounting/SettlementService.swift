@@ -1,5 +1,4 @@
 import Billing
-import Dispatching
 import Domain
 import Foundation
 import Logging
@@ -9,33 +8,36 @@ import Synchronization
 
 /// Billing at work on the stored trips: draws up each finished booking's settlement sheet from
 /// the system's own records (dispatch timestamps, the GNSS track, the driver's receipts), takes
-/// the agency's signature or dispute and the dispatcher's resolution, settles the booking, and
-/// watches the invoices' clock. The fare rules are `Billing`'s; this wires them to PostgreSQL.
-public struct SettlementDesk: Sendable {
+/// the agency's signature or dispute and the dispatcher's resolution, and says when a sheet is
+/// confirmed (`ServiceEvent.sheetConfirmed`: dispatch settles the booking). The fare rules are
+/// `Billing`'s; this wires them to PostgreSQL.
+public struct SettlementService: Sendable {
     public let sheets: Settlements
     public let terms: BillingTerms
-    let desk: DispatchDesk
     let positions: PositionQueries
     let files: FleetFiles
+    let feed: LiveFeed
+    let events: ServiceEvents
+    let clock: any WallClock
     let levels: ServiceLevels
     let review: UsageReview
     let unpriced = UnpricedTrips()
     let logger: Logger
 
-    public init(client: PostgresClient, desk: DispatchDesk, levels: ServiceLevels = ServiceLevels(), review: UsageReview = UsageReview(), logger: Logger) {
+    public init(
+        client: PostgresClient, positions: PositionQueries, feed: LiveFeed, events: ServiceEvents, clock: any WallClock, levels: ServiceLevels = ServiceLevels(),
+        review: UsageReview = UsageReview(), logger: Logger
+    ) {
         sheets = Settlements(client: client, logger: logger)
         terms = BillingTerms(client: client, logger: logger)
-        positions = desk.positions
         files = FleetFiles(client: client, logger: logger)
-        self.desk = desk
-        self.levels = levels
-        self.review = review
-        self.logger = logger
+        (self.positions, self.feed, self.events, self.clock, self.levels, self.review, self.logger) = (positions, feed, events, clock, levels, review, logger)
     }
 
     /// Draws up the sheets of bookings finished since the last sweep; returns their ids.
     @discardableResult
-    public func drawUpSheets(now: Date, limit: Int = 200) async throws -> [Int64] {
+    public func drawUpSheets(limit: Int = 200) async throws -> [Int64] {
+        let now = clock.now
         let book = try await terms.book()
         var agreements: [Int64: Agreement] = [:]
         var issued: [Int64] = []
@@ -57,7 +59,7 @@ public struct SettlementDesk: Sendable {
             if let id = try await sheets.issue(facts, lines: draft.lines, flags: draft.flags, state: state, at: now) {
                 issued.append(id)
                 if state != .void {
-                    desk.feed.publish(FeedEvent(kind: .settlement, agencyID: record.agencyID, SheetEvent(sheetID: id, bookingID: record.id, state: state)))
+                    feed.publish(FeedEvent(kind: .settlement, agencyID: record.agencyID, SheetEvent(sheetID: id, bookingID: record.id, state: state)))
                 }
             }
         }
@@ -107,33 +109,22 @@ public struct SettlementDesk: Sendable {
         )
     }
 
-    /// The agency contact signs the sheet: confirmed, the invoice due in 3 working days, the
-    /// booking settled. `audit` is written with the signature.
-    public func confirm(_ id: Int64, signedBy name: String, actor: Actor, now: Date, audit: AuditLine? = nil) async throws -> SettlementSheet {
+    /// The agency contact signs the sheet: confirmed, the invoice due in 3 working days, and
+    /// `sheetConfirmed` said. `audit` is written with the signature.
+    public func confirm(_ id: Int64, signedBy name: String, actor: Actor, audit: AuditLine? = nil) async throws -> SettlementSheet {
+        let now = clock.now
         try await sheets.confirm(id, signedBy: name, actor: actor, at: now, invoiceDue: levels.invoiceDue(confirmedAt: now.epochSeconds), audit: audit)
         guard let sheet = try await sheets.sheet(id: id) else { throw NoSuchRecord() }
-        try await settle(sheet.facts.bookingID, at: now)
+        try await events.publish(.sheetConfirmed(bookingID: sheet.facts.bookingID))
         return sheet
     }
 
-    /// A completed booking whose sheet is confirmed moves to settled (cancelled ones stay cancelled).
-    func settle(_ bookingID: Int64, at now: Date) async throws {
-        guard let record = try await desk.bookings.booking(id: bookingID), record.state == .completed else { return }
-        desk.publish(try await desk.bookings.move(bookingID, to: .settled, at: now, by: Actor(userID: nil, name: "billing"), note: "settlement sheet confirmed"))
-    }
-
-    /// Every sweep: sheets for newly finished trips, bookings of confirmed sheets settled (after
-    /// a crash between the two steps), invoices' clocks at risk or breached raised as alerts.
-    public func sweep(now: Date) async throws {
-        try await drawUpSheets(now: now)
-        for bookingID in try await sheets.bookingsToSettle() { try await settle(bookingID, at: now) }
-        // The clock is at risk from 80% of its time: within the last day or two before it is due.
-        let epoch = now.epochSeconds
-        for sheet in try await sheets.awaitingInvoice(dueBy: CivilDate(daysSince1970: CivilDate(chinaDayOf: epoch).daysSince1970 + 2)) {
-            guard let confirmed = sheet.confirmedAt else { continue }
-            let clock = levels.invoiceClock(confirmedAt: confirmed.epochSeconds, invoicedAt: nil, now: epoch)
-            try await desk.alert(.booking(sheet.facts.bookingID), agencyID: sheet.facts.agencyID, clock)
-        }
+    /// Every sweep: sheets for newly finished trips, and `sheetConfirmed` said again for the
+    /// bookings of confirmed sheets not settled yet (after a crash between the two). The
+    /// invoices' clock is the clock sweeper's.
+    public func sweep() async throws {
+        try await drawUpSheets()
+        for bookingID in try await sheets.bookingsToSettle() { try await events.publish(.sheetConfirmed(bookingID: bookingID)) }
     }
 
     struct SheetEvent: Encodable {

@@ -1,20 +1,29 @@
-import Dispatching
 import Billing
+import Dispatching
 import Domain
+import DomainTestSupport
 import Foundation
 import PostgresNIO
 import PostgresTestSupport
 import Store
 import Testing
 
-/// The engine at work on a real database, with the clock given: SLA alerts, replacements.
-@Suite struct DispatchDeskTests {
+/// The dispatch services on a real database, with the clock given: SLA alerts, replacements.
+@Suite struct DispatchServicesTests {
     let logger = TestPostgres.logger
+
+    /// What the dispatch service does every few seconds, at `instant`: arrivals and accidents,
+    /// then every clock.
+    static func sweep(_ dispatch: DispatchServices, _ clock: ManualClock, at instant: Date) async throws {
+        clock.set(instant)
+        try await dispatch.arrivals.watch()
+        try await dispatch.sweeper.sweep()
+    }
 
     static func request(_ agency: Int64, pickupIn seconds: TimeInterval, from now: Date) -> BookingRequest {
         BookingRequest(
             channel: .phone, agencyID: agency, contactName: "李主任", contactPhone: "057487000000", passengers: 2, vehicleClass: .sedan,
-            pickupTime: now.addingTimeInterval(seconds), pickup: BookingAPITests.pickup,
+            pickupTime: now.addingTimeInterval(seconds), pickup: TestFleet.pickup,
             destination: Place(latitude: 29.8750, longitude: 121.5520, address: "宁波市政府"), serviceEnd: now.addingTimeInterval(seconds + 7200)
         )
     }
@@ -22,30 +31,33 @@ import Testing
     @Test func clocksAtRiskAndBreachedAreRaisedOnceAndPublished() async throws {
         try await TestPostgres.withDatabase { client, url in
             let feed = LiveFeed()
-            let desk = DispatchDesk(client: client, database: url, feed: feed, logger: logger)
-            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市审计局")
             let received = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-            let booking = try await desk.bookings.create(Self.request(agency, pickupIn: 7200, from: received), agencyID: agency, receivedAt: received, by: .engine)
+            let clock = ManualClock(received)
+            let dispatch = DispatchServices(client: client, database: url, feed: feed, clock: clock, logger: logger)
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市审计局")
+            let booking = try await Bookings(client: client, logger: logger).create(Self.request(agency, pickupIn: 7200, from: received), agencyID: agency, receivedAt: received, by: .engine)
             var events = feed.subscribe().makeAsyncIterator()
 
             // Four minutes and a half without confirmation: 90% of the 5 minutes, at risk.
-            try await desk.sweep(now: received.addingTimeInterval(270))
-            try await desk.sweep(now: received.addingTimeInterval(280))
+            try await Self.sweep(dispatch, clock, at: received.addingTimeInterval(270))
+            try await Self.sweep(dispatch, clock, at: received.addingTimeInterval(280))
             let first = try #require(await events.next())
             #expect(first.kind == .alert && first.agencyID == agency && first.json.contains(#""clock":"confirm""#) && first.json.contains(#""state":"atRisk""#), "\(first.json)")
             // Past the 5 minutes: breached, once however many sweeps see it.
-            try await desk.sweep(now: received.addingTimeInterval(301))
-            try await desk.sweep(now: received.addingTimeInterval(400))
+            try await Self.sweep(dispatch, clock, at: received.addingTimeInterval(301))
+            try await Self.sweep(dispatch, clock, at: received.addingTimeInterval(400))
             let second = try #require(await events.next())
             #expect(second.json.contains(#""state":"breached""#))
-            let alerts = try await desk.bookings.alerts(agencyID: agency, since: received.addingTimeInterval(-60), limit: 10)
+            let alerts = try await dispatch.sweeper.store.alerts(agencyID: agency, since: received.addingTimeInterval(-60), limit: 10)
             #expect(alerts.map(\.state) == [.breached, .atRisk] && alerts.allSatisfy { $0.bookingID == booking.id && $0.clock == .confirm })
         }
     }
 
     @Test func aBreakdownIsReplacedFromTheReserveAndTheBrokenCrewIsNotSentAgain() async throws {
         try await TestPostgres.withDatabase { client, url in
-            let desk = DispatchDesk(client: client, database: url, feed: LiveFeed(), logger: logger)
+            let now = Date()
+            let clock = ManualClock(now)
+            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
             let files = FleetFiles(client: client, logger: logger), registry = PostgresTerminalRegistry(client: client, logger: logger)
             let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市统计局")
             var crews: [(vehicleID: Int64, driverID: Int64)] = []
@@ -53,60 +65,62 @@ import Testing
                 let plate = "浙B1000\(index)D", phone = "01391000000\(index)"
                 crews.append(try await SampleFiles.provision(plate: plate, index: index, files: files, now: Date()))
                 try await registry.bind(phone: phone, plate: plate, terminalID: String(phone.suffix(7)))
-                try await BookingAPITests.place(client, terminal: try await BookingAPITests.terminalID(client, phone), eastMetres: east)
+                try await TestFleet.place(client, terminal: try await TestFleet.terminalID(client, phone), eastMetres: east)
             }
             // The nearer crew is the spare one.
             var spare = try #require(try await files.vehicle(id: crews[1].vehicleID))
             spare.reserve = true
             _ = try await files.saveVehicle(spare)
 
-            let now = Date()
-            let booking = try await desk.bookings.create(Self.request(agency, pickupIn: 3 * 3600, from: now), agencyID: agency, receivedAt: now, by: .engine)
-            try await desk.bookings.move(booking.id, to: .confirmed, at: now, by: .engine)
+            let booking = try await dispatch.bookings.book(Self.request(agency, pickupIn: 3 * 3600, from: now), agencyID: agency, by: .engine, audit: nil)
+            try await dispatch.bookings.move(booking.id, to: .confirmed, by: .engine)
             // Not urgent: the reserve is kept back although it is nearer.
-            let round = try await desk.dispatch(now: now)
+            let round = try await dispatch.rounds.run()
             #expect(round.matched == [booking.id])
-            #expect(try await desk.bookings.booking(id: booking.id)?.vehicleID == crews[0].vehicleID)
-            let why = try #require(try await desk.explain(booking.id, now: now))
+            #expect(try await dispatch.bookings.booking(id: booking.id)?.vehicleID == crews[0].vehicleID)
+            let why = try #require(try await dispatch.rounds.explain(booking.id))
             #expect(why.crews.first { $0.vehicleID == crews[1].vehicleID }?.verdict == "keptInReserve", "\(why.crews)")
 
             // The car breaks down: replaced at once, by the spare crew, and the clocks say so.
-            let replaced = try await desk.replace(booking.id, by: Actor(userID: nil, name: "driver"), reason: "breakdown: battery fault", now: now.addingTimeInterval(60))
+            clock.set(now.addingTimeInterval(60))
+            let replaced = try await dispatch.rounds.replace(booking.id, by: Actor(userID: nil, name: "driver"), reason: "breakdown: battery fault")
             #expect(replaced.state == .notified && replaced.vehicleID == crews[1].vehicleID && replaced.driverID == crews[1].driverID)
             #expect(replaced.transitions.map(\.state).suffix(3) == [.replaced, .matched, .notified])
-            let clocks = desk.clocks(replaced, now: now.addingTimeInterval(120))
+            clock.set(now.addingTimeInterval(120))
+            let clocks = dispatch.bookings.clocks(replaced)
             #expect(clocks.first { $0.clock == .replacementStart }?.state == .met)
             #expect(clocks.first { $0.clock == .replacementArrival }?.state == .running)
 
             // The spare's terminal raises a collision alarm: the sweep replaces it on its own,
             // and with no crew left but the broken ones, the booking waits for one.
-            let terminal = try await BookingAPITests.terminalID(client, "013910000001")
+            let terminal = try await TestFleet.terminalID(client, "013910000001")
             try await client.query("""
-                INSERT INTO events (terminal_id, kind, occurred_at, lat_e6, lon_e6, speed_dkmh) VALUES (\(terminal), 'collisionWarning', \(Date().addingTimeInterval(1)), 0, 0, 0)
+                INSERT INTO events (terminal_id, kind, occurred_at, lat_e6, lon_e6, speed_dkmh) VALUES (\(terminal), 'collisionWarning', \(now.addingTimeInterval(90)), 0, 0, 0)
                 """, logger: logger)
-            try await desk.sweep(now: now.addingTimeInterval(300))
-            let again = try #require(try await desk.bookings.booking(id: booking.id))
+            try await Self.sweep(dispatch, clock, at: now.addingTimeInterval(300))
+            let again = try #require(try await dispatch.bookings.booking(id: booking.id))
             #expect(again.state == .replaced && again.transitions.last?.by == "gnss" && again.transitions.last?.note == "terminal alarm collisionWarning")
         }
     }
 
     @Test func careClocksCallbackAndComplaintContactRaiseAlerts() async throws {
         try await TestPostgres.withDatabase { client, url in
-            let desk = DispatchDesk(client: client, database: url, feed: LiveFeed(), logger: logger)
-            let care = CustomerCare(client: client, logger: logger)
-            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市民政局")
             let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 3600)
-            let booking = try await desk.bookings.create(Self.request(agency, pickupIn: 600, from: start), agencyID: agency, receivedAt: start, by: .engine)
+            let clock = ManualClock(start)
+            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
+            let care = CustomerCare(client: client, logger: logger), store = Bookings(client: client, logger: logger)
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市民政局")
+            let booking = try await store.create(Self.request(agency, pickupIn: 600, from: start), agencyID: agency, receivedAt: start, by: .engine)
             // The crew ids are not checked by the lifecycle; the trip's steps are what count here.
             for (step, state) in [BookingState.confirmed, .matched, .notified, .enRoute, .onSite, .inService, .completed].enumerated() {
-                try await desk.bookings.move(booking.id, to: state, at: start.addingTimeInterval(TimeInterval(60 * (step + 1))), by: .engine)
+                try await store.move(booking.id, to: state, at: start.addingTimeInterval(TimeInterval(60 * (step + 1))), by: .engine)
             }
             let completed = start.addingTimeInterval(420)
             let complaint = try await care.file(agencyID: agency, bookingID: booking.id, text: "迟到了", at: completed)
 
             // 20 hours on: the callback (24 h) is at risk; 13 hours on, the complaint's contact (12 h) was breached.
-            try await desk.sweep(now: completed.addingTimeInterval(20 * 3600))
-            let alerts = try await desk.bookings.alerts(agencyID: agency, since: start, limit: 50)
+            try await Self.sweep(dispatch, clock, at: completed.addingTimeInterval(20 * 3600))
+            let alerts = try await dispatch.sweeper.store.alerts(agencyID: agency, since: start, limit: 50)
             let callback = alerts.first { $0.clock == .callback }
             #expect(callback?.state == .atRisk && callback?.bookingID == booking.id && callback?.dueAt == completed.addingTimeInterval(24 * 3600))
             let contact = alerts.first { $0.clock == .complaintContact }
@@ -115,8 +129,8 @@ import Testing
             // Once called back and contacted, no clock runs: nothing new however late the sweep.
             #expect(try await care.callback(bookingID: booking.id, at: completed.addingTimeInterval(21 * 3600), satisfaction: 4, note: "", by: nil))
             #expect(try await care.contacted(complaint.id, at: completed.addingTimeInterval(21 * 3600)))
-            try await desk.sweep(now: completed.addingTimeInterval(30 * 3600))
-            #expect(try await desk.bookings.alerts(agencyID: agency, since: start, limit: 50).count == alerts.count)
+            try await Self.sweep(dispatch, clock, at: completed.addingTimeInterval(30 * 3600))
+            #expect(try await dispatch.sweeper.store.alerts(agencyID: agency, since: start, limit: 50).count == alerts.count)
         }
     }
 
@@ -124,14 +138,14 @@ import Testing
     /// the late one as the evidence; the match clocks still run and do not count yet.
     @Test func indicatorsCountMetAndBreachedClocksWithTheirEvidence() async throws {
         try await TestPostgres.withDatabase { client, url in
-            let desk = DispatchDesk(client: client, database: url, feed: LiveFeed(), logger: logger)
+            let store = Bookings(client: client, logger: logger)
             let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市水利局")
             let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 1800)
-            let quick = try await desk.bookings.create(Self.request(agency, pickupIn: 7200, from: start), agencyID: agency, receivedAt: start, by: .engine)
-            let slow = try await desk.bookings.create(Self.request(agency, pickupIn: 7200, from: start), agencyID: agency, receivedAt: start, by: .engine)
-            try await desk.bookings.move(quick.id, to: .confirmed, at: start.addingTimeInterval(60), by: .engine)
-            try await desk.bookings.move(slow.id, to: .confirmed, at: start.addingTimeInterval(400), by: .engine)
-            let records = try await desk.bookings.received(from: start.addingTimeInterval(-60), to: start.addingTimeInterval(60))
+            let quick = try await store.create(Self.request(agency, pickupIn: 7200, from: start), agencyID: agency, receivedAt: start, by: .engine)
+            let slow = try await store.create(Self.request(agency, pickupIn: 7200, from: start), agencyID: agency, receivedAt: start, by: .engine)
+            try await store.move(quick.id, to: .confirmed, at: start.addingTimeInterval(60), by: .engine)
+            try await store.move(slow.id, to: .confirmed, at: start.addingTimeInterval(400), by: .engine)
+            let records = try await store.received(from: start.addingTimeInterval(-60), to: start.addingTimeInterval(60))
             let indicators = FleetIndicators(
                 bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(-60), to: start.addingTimeInterval(3600), now: start.addingTimeInterval(500)
             )

@@ -1,0 +1,103 @@
+import Domain
+import Foundation
+
+/// Bookings from intake to settlement: each change checked against the lifecycle, signed,
+/// audited in its transaction (the repository's), and published on the live feed once stored.
+public struct BookingService: Sendable {
+    public let repository: any BookingRepository
+    let feed: LiveFeed
+    let clock: any WallClock
+    let levels: ServiceLevels
+    let zones: ServiceZones
+
+    public init(repository: any BookingRepository, feed: LiveFeed, clock: any WallClock, levels: ServiceLevels = ServiceLevels(), zones: ServiceZones = .ningbo) {
+        (self.repository, self.feed, self.clock, self.levels, self.zones) = (repository, feed, clock, levels, zones)
+    }
+
+    /// Why a request is not a booking: the field and what it must be.
+    public struct Refused: Error, Sendable, Hashable {
+        public var field: String
+        public var expected: String
+    }
+
+    /// Takes an agency's request, received now (urgent if the pick-up is within the hour).
+    public func book(_ request: BookingRequest, agencyID: Int64, by actor: Actor, audit: Audit<Int64>?) async throws -> BookingRecord {
+        let now = clock.now
+        try Self.check(request, now: now)
+        let record = try await repository.create(request, agencyID: agencyID, receivedAt: now, by: actor, audit: audit)
+        publish(record)
+        return record
+    }
+
+    /// What a booking must be, at `now`: a pick-up not in the past and within 90 days (advance
+    /// bookings), a service of at most 30 days after it.
+    static func check(_ request: BookingRequest, now: Date) throws(Refused) {
+        guard request.pickupTime > now.addingTimeInterval(-300) else { throw Refused(field: "pickupTime", expected: "not in the past") }
+        guard request.pickupTime < now.addingTimeInterval(90 * 86_400) else { throw Refused(field: "pickupTime", expected: "within 90 days") }
+        guard request.serviceEnd > request.pickupTime else { throw Refused(field: "serviceEnd", expected: "after pickupTime") }
+        guard request.serviceEnd.timeIntervalSince(request.pickupTime) <= 30 * 86_400 else {
+            throw Refused(field: "serviceEnd", expected: "at most 30 days after pickupTime")
+        }
+    }
+
+    /// Moves a booking now (or at `time`, for a transition seen on a track), published.
+    @discardableResult
+    public func move(
+        _ id: Int64, to state: BookingState, at time: Date? = nil, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil, completion: Completion? = nil,
+        note: String = "", audit: AuditLine? = nil
+    ) async throws -> BookingRecord {
+        let moved = try await repository.move(id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, audit: audit)
+        publish(moved)
+        return moved
+    }
+
+    /// A completed booking whose sheet the agency signed is settled (a cancelled one stays
+    /// cancelled; one settled already stays as it is).
+    public func settle(_ bookingID: Int64) async throws {
+        guard let record = try await repository.booking(id: bookingID), record.state == .completed else { return }
+        try await move(bookingID, to: .settled, by: Actor(userID: nil, name: "billing"), note: "settlement sheet confirmed")
+    }
+
+    public func booking(id: Int64) async throws -> BookingRecord? { try await repository.booking(id: id) }
+
+    public func list(agencyID: Int64?, states: [BookingState]?, updatedSince: Date?, before: Int64?, limit: Int) async throws -> [BookingRecord] {
+        try await repository.list(agencyID: agencyID, states: states, updatedSince: updatedSince, before: before, limit: limit)
+    }
+
+    public func jobs(driverID: Int64) async throws -> [BookingRecord] { try await repository.jobs(driverID: driverID) }
+
+    public func open() async throws -> [BookingRecord] { try await repository.open() }
+
+    /// The booking's SLA clocks, now.
+    public func clocks(_ record: BookingRecord) -> [ClockBody] { statuses(record).map(ClockBody.init) }
+
+    func statuses(_ record: BookingRecord) -> [ServiceLevels.Status] { levels.clocks(for: record, zones: zones, now: clock.now.epochSeconds) }
+
+    /// Publishes a booking's new state to the operator and to its agency.
+    public func publish(_ record: BookingRecord) {
+        feed.publish(FeedEvent(kind: .booking, agencyID: record.agencyID, BookingEvent(record)))
+    }
+
+    /// What the feed says of a booking: enough to update a dispatcher's board.
+    struct BookingEvent: Encodable {
+        var id: Int64
+        var agencyID: Int64
+        var state: BookingState
+        var vehicleID: Int64?
+        var driverID: Int64?
+        var pickupTime: Date
+        var version: Int
+        var by: String?
+        init(_ r: BookingRecord) {
+            (id, agencyID, state, vehicleID, driverID, pickupTime, version) = (r.id, r.agencyID, r.state, r.vehicleID, r.driverID, r.request.pickupTime, r.version)
+            by = r.transitions.last?.by
+        }
+    }
+}
+
+extension ServiceLevels {
+    /// A stored booking's clocks as of `now`, its pick-up judged city or suburb by `zones`.
+    func clocks(for record: BookingRecord, zones: ServiceZones, now: Int64) -> [Status] {
+        clocks(for: record.history, pickupTime: record.request.pickupTime.epochSeconds, pickupZone: zones.kind(of: record.request.pickup.point), now: now)
+    }
+}

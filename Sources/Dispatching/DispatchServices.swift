@@ -1,0 +1,46 @@
+import DispatchEngine
+import Domain
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+/// The dispatch side's services, wired once on one database: bookings and their lifecycle,
+/// matching rounds, the arrival watch, the clock sweeper, what is learnt from the tracks and the
+/// positions on the live feed. A settled sheet (`ServiceEvent.sheetConfirmed`) settles its
+/// booking here: billing never moves bookings itself.
+public struct DispatchServices: Sendable {
+    public let bookings: BookingService
+    public let rounds: MatchingRounds
+    public let arrivals: ArrivalWatch
+    public let sweeper: ClockSweeper
+    public let learning: TrackLearning
+    public let positionFeed: PositionFeed
+    public let positions: PositionQueries
+    public let feed: LiveFeed
+    public let events: ServiceEvents
+    public let clock: any WallClock
+
+    public init(
+        client: PostgresClient, database: DatabaseURL, feed: LiveFeed = LiveFeed(), events: ServiceEvents = ServiceEvents(), clock: any WallClock,
+        rules: DispatchRules = DispatchRules(), zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(), logger: Logger
+    ) {
+        let store = Bookings(client: client, logger: logger), facts = DispatchFacts(client: client, logger: logger)
+        positions = PositionQueries(client: client, database: database, logger: logger)
+        bookings = BookingService(repository: store, feed: feed, clock: clock, levels: levels, zones: zones)
+        learning = TrackLearning(facts: facts, positions: positions, clock: clock)
+        rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
+        arrivals = ArrivalWatch(bookings: bookings, rounds: rounds, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), clock: clock)
+        sweeper = ClockSweeper(
+            bookings: bookings, store: store, care: CustomerCare(client: client, logger: logger), sheets: Settlements(client: client, logger: logger),
+            levels: levels, feed: feed, clock: clock
+        )
+        positionFeed = PositionFeed(positions: positions, feed: feed)
+        (self.feed, self.events, self.clock) = (feed, events, clock)
+        events.on { [bookings] event in
+            switch event {
+            case .sheetConfirmed(let bookingID): try await bookings.settle(bookingID)
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import DispatchEngine
+import Dispatching
+import Domain
+import Hummingbird
+
+/// The services' errors as problem JSON, in one place. A route maps an error itself only where
+/// its context changes the meaning (an unknown agency named in a body is a 400, not a 404).
+struct DomainErrors<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let refused as BookingService.Refused {
+            throw Problem.invalid(refused.field, refused.expected)
+        } catch let invalid as BookingHistory.InvalidTransition {
+            throw Problem(.conflict, "Not possible now", detail: invalid.description)
+        } catch let refused as MatchingRounds.Refused {
+            throw Problem(.conflict, "Pair not eligible", detail: refused.problems.map(\.description).joined(separator: "; "))
+        }
+    }
+}
