@@ -38,6 +38,9 @@ for service in Dispatching Accounting; do
 done
 forbid Gateway "$(imports "Store|PostgresNIO|$services|HTTPAPI|FleetServer")" "the gateway hands reports to Domain's ports and never touches Store"
 forbid HTTPAPI "$(imports "FleetServer|Gateway")" "the API is wired by FleetServer, not the other way round"
+for adapter in Store Dispatching Accounting HTTPAPI; do
+    forbid "$adapter" '[^A-Za-z]Date\(\)' "reads the clock itself: take the WallClock the composition root passes"
+done
 for terminal in TerminalSimulator GNSSTerminal; do
     forbid "$terminal" "$(imports "Gateway|Store|HTTPAPI|FleetServer|$services")" "the terminal side links no server code"
 done
