@@ -103,7 +103,7 @@ public enum StatementHTML {
         var html = """
             <!DOCTYPE html>
             <html lang="zh-CN"><head><meta charset="utf-8">
-            <title>对账单 Statement \(Markup.escape(s.agency.name)) \(s.from) – \(s.through)</title>
+            <title>对账单 Statement \(HTMLText.escape(s.agency.name)) \(s.from) – \(s.through)</title>
             <style>
             @page { size: A4; margin: 15mm; }
             body { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; font-size: 10pt; color: #111; }
@@ -117,25 +117,25 @@ public enum StatementHTML {
             </style></head><body>
             <section>
             <h1>对账单 Statement</h1>
-            <p>\(Markup.escape(s.agency.name)) · \(s.from) – \(s.through) · \(s.trips) trips</p>
+            <p>\(HTMLText.escape(s.agency.name)) · \(s.from) – \(s.through) · \(s.trips) trips</p>
             <table><thead><tr><th>结算单 Sheet</th><th>订单 Booking</th><th>上车时间 Pick-up</th><th>车牌 Plate</th><th class="amount">金额 Amount</th><th>发票 Invoice</th></tr></thead><tbody>
 
             """
         for sheet in s.sheets {
-            html += "<tr><td>\(sheet.id)</td><td>\(sheet.facts.bookingID)</td><td>\(sheet.facts.pickupTime)</td><td>\(Markup.escape(sheet.facts.plates.joined(separator: " / ")))</td>"
-            html += "<td class=\"amount\">\(Money.yuan(sheet.totalFen, grouped: true))</td><td>\(Markup.escape(sheet.invoice?.number ?? "due \(sheet.invoiceDue.map(\.description) ?? "-")"))</td></tr>\n"
+            html += "<tr><td>\(sheet.id)</td><td>\(sheet.facts.bookingID)</td><td>\(sheet.facts.pickupTime)</td><td>\(HTMLText.escape(sheet.facts.plates.joined(separator: " / ")))</td>"
+            html += "<td class=\"amount\">\(Money.yuan(sheet.totalFen, grouped: true))</td><td>\(HTMLText.escape(sheet.invoice?.number ?? "due \(sheet.invoiceDue.map(\.description) ?? "-")"))</td></tr>\n"
         }
         html += "</tbody></table>\n"
         if !s.lateAdjustments.isEmpty {
             html += "<h2>对以前期间的调整 Adjustments to earlier periods</h2><table><tbody>\n"
             for late in s.lateAdjustments {
-                html += "<tr><td>\(late.sheetID)</td><td>\(late.bookingID)</td><td>\(Markup.escape(late.line.detail))<div class=\"evidence\">\(Markup.escape(late.line.reason ?? ""))</div></td>"
+                html += "<tr><td>\(late.sheetID)</td><td>\(late.bookingID)</td><td>\(HTMLText.escape(late.line.detail))<div class=\"evidence\">\(HTMLText.escape(late.line.reason ?? ""))</div></td>"
                 html += "<td class=\"amount\">\(Money.yuan(late.line.amountFen, grouped: true))</td></tr>\n"
             }
             html += "</tbody></table>\n"
         }
         html += "<h2>合计 Totals</h2><table><tbody>\n"
-        for total in s.totals { html += "<tr><td>\(Markup.escape(total.kind.label))</td><td class=\"amount\">\(Money.yuan(total.amountFen, grouped: true))</td></tr>\n" }
+        for total in s.totals { html += "<tr><td>\(HTMLText.escape(total.kind.label))</td><td class=\"amount\">\(Money.yuan(total.amountFen, grouped: true))</td></tr>\n" }
         html += "<tr><th>总计 Grand total</th><th class=\"amount\">\(Money.yuan(s.totalFen, grouped: true))</th></tr>\n"
         html += "<tr><td>已开票 Invoiced</td><td class=\"amount\">\(Money.yuan(s.invoicedFen, grouped: true))</td></tr>\n</tbody></table>\n</section>\n"
         for sheet in s.sheets { html += page(sheet) }
@@ -148,23 +148,23 @@ public enum StatementHTML {
             <section>
             <h2>结算单 Settlement sheet \(sheet.id) · 订单 Booking \(f.bookingID)</h2>
             <table><tbody>
-            <tr><th>车型 Class</th><td>\(f.vehicleClass.rawValue)</td><th>车牌 Plate</th><td>\(Markup.escape(f.plates.joined(separator: " / ")))</td></tr>
-            <tr><th>驾驶员 Driver</th><td>\(Markup.escape(f.drivers.joined(separator: " / ")))</td><th>上车时间 Pick-up</th><td>\(f.pickupTime)</td></tr>
-            <tr><th>上车地点 From</th><td>\(Markup.escape(f.pickupAddress))</td><th>目的地 To</th><td>\(Markup.escape(f.destinationAddress))</td></tr>
+            <tr><th>车型 Class</th><td>\(f.vehicleClass.rawValue)</td><th>车牌 Plate</th><td>\(HTMLText.escape(f.plates.joined(separator: " / ")))</td></tr>
+            <tr><th>驾驶员 Driver</th><td>\(HTMLText.escape(f.drivers.joined(separator: " / ")))</td><th>上车时间 Pick-up</th><td>\(f.pickupTime)</td></tr>
+            <tr><th>上车地点 From</th><td>\(HTMLText.escape(f.pickupAddress))</td><th>目的地 To</th><td>\(HTMLText.escape(f.destinationAddress))</td></tr>
             </tbody></table>
             <table><thead><tr><th>项目 Line</th><th>明细 Detail</th><th class="amount">金额 Amount</th></tr></thead><tbody>
 
             """
         for line in sheet.lines {
-            var detail = Markup.escape(line.detail)
-            if let reason = line.reason { detail += " — " + Markup.escape(reason) }
-            html += "<tr><td>\(Markup.escape(line.kind.label))</td><td>\(detail)<div class=\"evidence\">\(Markup.escape(line.evidence))</div></td>"
+            var detail = HTMLText.escape(line.detail)
+            if let reason = line.reason { detail += " — " + HTMLText.escape(reason) }
+            html += "<tr><td>\(HTMLText.escape(line.kind.label))</td><td>\(detail)<div class=\"evidence\">\(HTMLText.escape(line.evidence))</div></td>"
             html += "<td class=\"amount\">\(Money.yuan(line.amountFen, grouped: true))</td></tr>\n"
         }
         html += "<tr><th colspan=\"2\">合计 Total</th><th class=\"amount\">\(Money.yuan(sheet.totalFen, grouped: true))</th></tr>\n</tbody></table>\n"
-        let signed = sheet.confirmedAt.map { "\(Markup.escape(sheet.confirmedBy ?? "")), \($0)" } ?? "—"
+        let signed = sheet.confirmedAt.map { "\(HTMLText.escape(sheet.confirmedBy ?? "")), \($0)" } ?? "—"
         html += "<p class=\"signature\">用车单位签认 Confirmed by the agency: \(signed)</p>\n"
-        html += "<p>发票 Invoice: \(Markup.escape(sheet.invoice.map { "\($0.number), \($0.issuedAt)" } ?? "due \(sheet.invoiceDue.map(\.description) ?? "-")"))</p>\n</section>\n"
+        html += "<p>发票 Invoice: \(HTMLText.escape(sheet.invoice.map { "\($0.number), \($0.issuedAt)" } ?? "due \(sheet.invoiceDue.map(\.description) ?? "-")"))</p>\n</section>\n"
         return html
     }
 }

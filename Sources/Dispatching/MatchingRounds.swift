@@ -147,7 +147,8 @@ public struct MatchingRounds: Sendable {
         public var cost: Int64?
     }
 
-    public struct Explanation: Sendable, Hashable, Codable {
+    /// The engine's reasons for a booking, crew by crew, as the API shows them.
+    public struct BookingExplanation: Sendable, Hashable, Codable {
         public var bookingID: Int64
         public var assignedVehicleID: Int64?
         public var assignedDriverID: Int64?
@@ -156,7 +157,7 @@ public struct MatchingRounds: Sendable {
 
     /// Why the engine would choose its crew for a booking now, and why not every other crew:
     /// the booking judged against every crew as they stand (its own job set aside).
-    public func explain(_ id: Int64) async throws -> Explanation? {
+    public func explain(_ id: Int64) async throws -> BookingExplanation? {
         let now = clock.now
         guard let record = try await bookings.booking(id: id) else { return nil }
         let crews = try await facts.crews(driving: learning.drivingTimes, excluding: id)
@@ -176,6 +177,6 @@ public struct MatchingRounds: Sendable {
             v.cost = verdict.cost
             return v
         }
-        return Explanation(bookingID: id, assignedVehicleID: record.vehicleID, assignedDriverID: record.driverID, crews: verdicts)
+        return BookingExplanation(bookingID: id, assignedVehicleID: record.vehicleID, assignedDriverID: record.driverID, crews: verdicts)
     }
 }

@@ -65,7 +65,7 @@ public enum OperationsReportHTML {
         let title = "运营报告 Operations report (\(r.kind.rawValue)) \(r.from)" + (r.from == r.through ? "" : " – \(r.through)")
         var html = """
             <!DOCTYPE html>
-            <html lang="zh-CN"><head><meta charset="utf-8"><title>\(Markup.escape(title))</title>
+            <html lang="zh-CN"><head><meta charset="utf-8"><title>\(HTMLText.escape(title))</title>
             <style>
             @page { size: A4; margin: 15mm; }
             body { font-family: "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif; font-size: 10pt; color: #111; }
@@ -74,7 +74,7 @@ public enum OperationsReportHTML {
             td.n { text-align: right; }
             figure { margin: 4mm 0; page-break-inside: avoid; }
             </style></head><body>
-            <h1>\(Markup.escape(title))</h1>
+            <h1>\(HTMLText.escape(title))</h1>
             <table><tbody>
             <tr><th>行程 Trips completed</th><td class="n">\(r.trips)</td></tr>
             <tr><th>取消 Cancelled</th><td class="n">\(r.cancelled)</td></tr>
@@ -87,7 +87,7 @@ public enum OperationsReportHTML {
 
             """
         for (item, rate) in r.serviceLevels.sorted(by: { $0.key < $1.key }) {
-            html += "<tr><th>\(Markup.escape(item))</th><td class=\"n\">\(rate / 100).\(rate % 100 < 10 ? "0" : "")\(rate % 100)%</td></tr>\n"
+            html += "<tr><th>\(HTMLText.escape(item))</th><td class=\"n\">\(rate / 100).\(rate % 100 < 10 ? "0" : "")\(rate % 100)%</td></tr>\n"
         }
         if r.serviceLevels.isEmpty { html += "<tr><td>no clock ran its course in this period</td></tr>\n" }
         html += "</tbody></table>\n"
@@ -113,7 +113,7 @@ public enum BarChartSVG {
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif">
             <rect width="100%" height="100%" fill="#ffffff"/>
-            <text x="\(Int(left))" y="22" font-size="14" fill="#212121">\(Markup.escape(title)) (\(Markup.escape(unit)))</text>
+            <text x="\(Int(left))" y="22" font-size="14" fill="#212121">\(HTMLText.escape(title)) (\(HTMLText.escape(unit)))</text>
 
             """
         // Four grid lines with their values.
@@ -130,9 +130,9 @@ public enum BarChartSVG {
             let barH = top_ > 0 ? plotH * Double(value) / Double(top_) : 0
             let x = left + slot * Double(i) + (slot - barW) / 2
             svg += "<rect x=\"\(SVGNumber.format(x))\" y=\"\(SVGNumber.format(top + plotH - barH))\" width=\"\(SVGNumber.format(barW))\" height=\"\(SVGNumber.format(barH))\" fill=\"#1565c0\">"
-            svg += "<title>\(Markup.escape(i < labels.count ? labels[i] : "")): \(value)</title></rect>\n"
+            svg += "<title>\(HTMLText.escape(i < labels.count ? labels[i] : "")): \(value)</title></rect>\n"
             if i % every == 0, i < labels.count {
-                svg += "<text x=\"\(SVGNumber.format(x + barW / 2))\" y=\"\(SVGNumber.format(h - bottom + 14))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#424242\">\(Markup.escape(labels[i]))</text>\n"
+                svg += "<text x=\"\(SVGNumber.format(x + barW / 2))\" y=\"\(SVGNumber.format(h - bottom + 14))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#424242\">\(HTMLText.escape(labels[i]))</text>\n"
             }
         }
         return svg + "</svg>\n"

@@ -23,8 +23,8 @@ public enum TrackSVG {
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif">
             <rect width="100%" height="100%" fill="#ffffff"/>
-            <text x="\(Int(margin))" y="26" font-size="18" fill="#212121">\(Markup.escape(title))</text>
-            <text x="\(Int(margin))" y="44" font-size="12" fill="#616161">\(Markup.escape(subtitle))</text>
+            <text x="\(Int(margin))" y="26" font-size="18" fill="#212121">\(HTMLText.escape(title))</text>
+            <text x="\(Int(margin))" y="44" font-size="12" fill="#616161">\(HTMLText.escape(subtitle))</text>
 
             """
         guard let first = track.first else {
@@ -70,7 +70,7 @@ public enum TrackSVG {
         // Legend.
         var x = w - margin - Double(bands.count) * 70
         for band in bands {
-            svg += "<rect x=\"\(SVGNumber.format(x))\" y=\"\(SVGNumber.format(barY - 6))\" width=\"14\" height=\"8\" fill=\"\(band.colour)\"/><text x=\"\(SVGNumber.format(x + 18))\" y=\"\(SVGNumber.format(barY + 2))\" font-size=\"11\">\(Markup.escape(band.label))</text>\n"
+            svg += "<rect x=\"\(SVGNumber.format(x))\" y=\"\(SVGNumber.format(barY - 6))\" width=\"14\" height=\"8\" fill=\"\(band.colour)\"/><text x=\"\(SVGNumber.format(x + 18))\" y=\"\(SVGNumber.format(barY + 2))\" font-size=\"11\">\(HTMLText.escape(band.label))</text>\n"
             x += 70
         }
         svg += "<text x=\"\(SVGNumber.format(w - margin))\" y=\"\(SVGNumber.format(barY + 16))\" font-size=\"11\" text-anchor=\"end\">km/h</text>\n</svg>\n"

@@ -159,7 +159,7 @@ public enum FleetServer {
         )
         // Reports of all connections share transactions; each is acknowledged once its batch committed.
         let positions = PostgresPositionSink(client: client, database: database.roles.app, retention: configuration.retention, logger: logger)
-        let latest = LatestPositionsService(sink: positions, readiness: readiness, logger: logger)
+        let latest = LatestPositionsWriter(sink: positions, readiness: readiness, logger: logger)
         let groupCommit = GroupCommit(inner: positions)
         let profiles = try ResourceDirectory.deviceProfiles.map { try ResourceDirectory.deviceProfileCatalog(at: $0) } ?? DeviceProfileCatalog(profiles: [])
         let gateway = GatewayServer(
@@ -183,7 +183,7 @@ public enum FleetServer {
         let records = ServiceRecords(client: client, logger: logger)
         let api = Application(
             router: FleetAPI(
-                client: client, dispatch: dispatch, settlement: settlement, latest: LatestPositionsCache(),
+                client: client, dispatch: dispatch, settlement: settlement, latest: LatestPositionsJSON(),
                 idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
                 contractTotalFen: configuration.contractTotalFen, vatRates: vatRates, logger: logger
             ).router(),

@@ -23,7 +23,7 @@ public struct FleetAPI: Sendable {
     let settlement: SettlementService
     let clock: any WallClock
     let reports: OperationsReports
-    let latest: LatestPositionsCache
+    let latest: LatestPositionsJSON
     let reads = ReadAudit()
     let gate = SignInGate()
     let sessions: Sessions
@@ -40,7 +40,7 @@ public struct FleetAPI: Sendable {
     let logger: Logger
 
     public init(
-        client: PostgresClient, dispatch: DispatchServices, settlement: SettlementService? = nil, latest: LatestPositionsCache, tokenLifetime: TimeInterval = 12 * 3600,
+        client: PostgresClient, dispatch: DispatchServices, settlement: SettlementService? = nil, latest: LatestPositionsJSON, tokenLifetime: TimeInterval = 12 * 3600,
         idleTimeout: TimeInterval = 30 * 60, contractTotalFen: Int64 = 0, vatRates: VATRates = .transportService, logger: Logger
     ) {
         self.vatRates = vatRates

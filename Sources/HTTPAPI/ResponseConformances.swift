@@ -9,7 +9,7 @@ extension VehicleFile: ResponseEncodable {}
 extension DriverFile: ResponseEncodable {}
 extension Accounts.Agency: ResponseEncodable {}
 extension CustomerCare.Complaint: ResponseEncodable {}
-extension MatchingRounds.Explanation: ResponseEncodable {}
+extension MatchingRounds.BookingExplanation: ResponseEncodable {}
 extension SettlementSheet: ResponseEncodable {}
 extension VATInvoice: ResponseEncodable {}
 extension TariffBook: ResponseEncodable {}

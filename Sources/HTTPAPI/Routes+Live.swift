@@ -133,7 +133,7 @@ extension FleetAPI {
 
 /// Every vehicle's newest position as JSON, encoded at most once a second however many ask:
 /// the dispatchers' maps poll it, and a thousand polls cost one query.
-public final class LatestPositionsCache: Sendable {
+public final class LatestPositionsJSON: Sendable {
     public struct Snapshot: Sendable {
         var body: ByteBuffer
         var etag: String

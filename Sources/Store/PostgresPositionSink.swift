@@ -30,7 +30,7 @@ public struct PostgresPositionSink: PositionSink {
     let logger: Logger
     let now: @Sendable () -> Date
     /// Each terminal's newest position not yet in `latest_positions`.
-    private let unflushed = LatestPositions()
+    private let unflushed = PendingLatestPositions()
 
     public init(client: PostgresClient, database: DatabaseURL, retention: PositionRetention, logger: Logger, now: @escaping @Sendable () -> Date = Date.init) {
         self.client = client
@@ -221,7 +221,7 @@ public struct PostgresPositionSink: PositionSink {
     }
 
     /// Moves each terminal's latest position forward to `newest` (one per terminal, as
-    /// `LatestPositions` keeps them), never back.
+    /// `PendingLatestPositions` keeps them), never back.
     private func updateLatest(_ newest: [PositionRecord], on connection: PostgresConnection) async throws {
         let c = Columns(newest)
         try await connection.query("""
@@ -277,7 +277,7 @@ public struct PostgresPositionSink: PositionSink {
 }
 
 /// The newest position of each terminal, waiting to be written to `latest_positions`.
-final class LatestPositions: Sendable {
+final class PendingLatestPositions: Sendable {
     private let newest = Mutex<[Int32: PositionRecord]>([:])
 
     func offer(_ records: [PositionRecord]) {

@@ -70,7 +70,7 @@ import Domain
 
     static func api(_ client: PostgresClient, _ url: DatabaseURL, clock: any WallClock = SystemClock()) -> FleetAPI {
         FleetAPI(
-            client: client, dispatch: DispatchServices(client: client, database: url, clock: clock, logger: TestPostgres.logger), latest: LatestPositionsCache(),
+            client: client, dispatch: DispatchServices(client: client, database: url, clock: clock, logger: TestPostgres.logger), latest: LatestPositionsJSON(),
             logger: TestPostgres.logger
         )
     }

@@ -1,6 +1,6 @@
 /// Text into HTML or SVG: every character that could open markup, an entity or an attribute
 /// is escaped, so that names and addresses typed by users never become markup (XSS).
-public enum Markup {
+public enum HTMLText {
     public static func escape(_ text: String) -> String {
         // Most text has nothing to escape: checked on the bytes, without grapheme breaking.
         guard text.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) else { return text }

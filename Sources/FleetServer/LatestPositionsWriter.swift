@@ -6,7 +6,7 @@ import Store
 /// Writes each vehicle's newest position to `latest_positions` every `interval` (the bulk path
 /// leaves that table out of its batches), and once more when the server stops, after the
 /// gateway and the group commit have written their last batch.
-struct LatestPositionsService: Service {
+struct LatestPositionsWriter: Service {
     let sink: PostgresPositionSink
     let readiness: Readiness
     var interval: Duration = .seconds(1)
