@@ -6,12 +6,16 @@ import Foundation
 public struct BookingService: Sendable {
     public let repository: any BookingRepository
     let feed: LiveFeed
+    let events: ServiceEvents
     let clock: any WallClock
     let levels: ServiceLevels
     let zones: ServiceZones
 
-    public init(repository: any BookingRepository, feed: LiveFeed, clock: any WallClock, levels: ServiceLevels = ServiceLevels(), zones: ServiceZones = .ningbo) {
-        (self.repository, self.feed, self.clock, self.levels, self.zones) = (repository, feed, clock, levels, zones)
+    public init(
+        repository: any BookingRepository, feed: LiveFeed, events: ServiceEvents = ServiceEvents(), clock: any WallClock, levels: ServiceLevels = ServiceLevels(),
+        zones: ServiceZones = .ningbo
+    ) {
+        (self.repository, self.feed, self.events, self.clock, self.levels, self.zones) = (repository, feed, events, clock, levels, zones)
     }
 
     /// Why a request is not a booking: the field and what it must be.
@@ -48,6 +52,11 @@ public struct BookingService: Sendable {
     ) async throws -> BookingRecord {
         let moved = try await repository.move(id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, audit: audit)
         publish(moved)
+        switch state {
+        case .confirmed, .replaced: try await events.publish(.crewWanted(bookingID: id))
+        case .completed, .cancelled where moved.vehicleID != nil: try await events.publish(.crewFreed(bookingID: id))
+        default: break
+        }
         return moved
     }
 

@@ -19,6 +19,8 @@ public struct DispatchServices: Sendable {
     public let positions: PositionQueries
     public let feed: LiveFeed
     public let events: ServiceEvents
+    /// Signalled when a round is wanted now; the dispatch loop also runs one every few seconds.
+    public let roundDue = RoundTrigger()
     public let clock: any WallClock
 
     public init(
@@ -27,7 +29,7 @@ public struct DispatchServices: Sendable {
     ) {
         let store = Bookings(client: client, logger: logger), facts = DispatchFacts(client: client, logger: logger)
         positions = PositionQueries(client: client, database: database, logger: logger)
-        bookings = BookingService(repository: store, feed: feed, clock: clock, levels: levels, zones: zones)
+        bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, zones: zones)
         learning = TrackLearning(facts: facts, positions: positions, clock: clock)
         rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
         arrivals = ArrivalWatch(bookings: bookings, rounds: rounds, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), clock: clock)
@@ -37,9 +39,10 @@ public struct DispatchServices: Sendable {
         )
         positionFeed = PositionFeed(positions: positions, feed: feed)
         (self.feed, self.events, self.clock) = (feed, events, clock)
-        events.on { [bookings] event in
+        events.on { [bookings, roundDue] event in
             switch event {
             case .sheetConfirmed(let bookingID): try await bookings.settle(bookingID)
+            case .crewWanted, .crewFreed: roundDue.signal()
             }
         }
     }

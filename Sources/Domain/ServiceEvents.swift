@@ -4,6 +4,10 @@ import Synchronization
 public enum ServiceEvent: Sendable, Hashable {
     /// The agency signed the booking's settlement sheet: the booking is settled.
     case sheetConfirmed(bookingID: Int64)
+    /// A booking now waits for a crew (confirmed, or replaced after a breakdown).
+    case crewWanted(bookingID: Int64)
+    /// A crew finished or was released from a booking: it may serve another.
+    case crewFreed(bookingID: Int64)
 }
 
 /// Hands each event to every handler registered when the services were wired, in order, before

@@ -4,8 +4,9 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The dispatch engine's heartbeat: every `interval`, a matching round over the open bookings,
-/// the crews' arrivals and accidents, and every SLA clock; every few minutes, speeds and drivers'
+/// The dispatch engine's heartbeat: a matching round over the open bookings as soon as a booking
+/// wants a crew or a crew is freed, and every `interval` as a safety net; each time the crews'
+/// arrivals and accidents and every SLA clock; every few minutes, speeds and drivers'
 /// driving time learnt again from the tracks; every vehicle's position on the live feed.
 struct DispatchService: Service {
     let dispatch: DispatchServices
@@ -33,7 +34,7 @@ struct DispatchService: Service {
                 // The next round tries again; bookings stay open meanwhile and their clocks run.
                 logger.warning("dispatch round failed; trying again in \(interval)", metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { await dispatch.roundDue.wait(upTo: interval) }
         }
     }
 }

@@ -2,6 +2,7 @@ import Dispatching
 import Domain
 import DomainTestSupport
 import Foundation
+import Synchronization
 import Testing
 
 /// The booking service's rules against bookings in memory: no database, the clock given.
@@ -57,8 +58,10 @@ import Testing
     /// leaves a cancelled one cancelled.
     @Test func aConfirmedSheetSettlesItsCompletedBookingOnly() async throws {
         let repository = InMemoryBookings(), events = ServiceEvents(), clock = ManualClock(start)
-        let service = BookingService(repository: repository, feed: LiveFeed(), clock: clock)
+        let service = BookingService(repository: repository, feed: LiveFeed(), events: events, clock: clock)
+        let said = SaidEvents()
         events.on { event in
+            said.append(event)
             if case .sheetConfirmed(let id) = event { try await service.settle(id) }
         }
         let trip = try await service.book(request(pickupIn: 1800), agencyID: 7, by: .engine, audit: nil)
@@ -74,5 +77,15 @@ import Testing
         #expect(try await service.booking(id: trip.id)?.state == .settled)
         #expect(try await service.booking(id: trip.id)?.transitions.filter { $0.state == .settled }.count == 1)
         #expect(try await service.booking(id: cancelled.id)?.state == .cancelled)
+        // Confirming asked for a crew at once and completing freed one; a booking cancelled
+        // before it was confirmed did neither.
+        #expect(said.events.filter { if case .sheetConfirmed = $0 { false } else { true } } == [.crewWanted(bookingID: trip.id), .crewFreed(bookingID: trip.id)])
     }
+}
+
+/// The events a test's handler saw, in order.
+final class SaidEvents: Sendable {
+    private let said = Mutex<[ServiceEvent]>([])
+    func append(_ event: ServiceEvent) { said.withLock { $0.append(event) } }
+    var events: [ServiceEvent] { said.withLock { $0 } }
 }
