@@ -136,7 +136,6 @@ let package = Package(
             dependencies: [
                 "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI", "Dispatching", "DispatchEngine", "Accounting", "Billing",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -178,7 +177,7 @@ let package = Package(
         .executableTarget(
             name: "gps808",
             dependencies: [
-                "GNSSTerminal", "GPSD", "JT808",
+                "GNSSTerminal", "GPSD", "JT808", "Domain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -192,6 +191,9 @@ let package = Package(
                 "JT808", "FleetServer", "TerminalSimulator", "Store", "Domain", "Drawing", "HTTPAPI",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                // The executable chooses the process's metrics backend: Prometheus.
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -229,7 +231,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "JT808", "Domain", "TerminalTestSupport", "ServiceTestSupport",
+                "Gateway", "JT808", "Domain", "DomainTestSupport", "TerminalTestSupport", "ServiceTestSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -250,7 +252,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TerminalSimulatorTests",
-            dependencies: ["TerminalSimulator", "JT808", "Domain", "TerminalTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TerminalSimulator", "JT808", "Domain", "DomainTestSupport", "TerminalTestSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "BillingTests", dependencies: ["Billing", "Domain"], swiftSettings: strictSettings),
@@ -282,7 +286,8 @@ let package = Package(
         .testTarget(
             name: "GNSSTerminalTests",
             dependencies: [
-                "GNSSTerminal", "JT808", "Gateway", "Domain", "TerminalTestSupport", "ServiceTestSupport", .product(name: "Logging", package: "swift-log"),
+                "GNSSTerminal", "JT808", "Gateway", "Domain", "DomainTestSupport", "TerminalTestSupport", "ServiceTestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -298,11 +303,20 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // fleetd's settings: defaults, each variable, each bad value refused by name.
+        .testTarget(
+            name: "FleetServerTests",
+            dependencies: [
+                "FleetServer", "Gateway", "Store", "Billing", "Domain",
+                .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Runs the built fleetd binary: its command line is an interface too.
         .testTarget(
             name: "FleetdTests",
             dependencies: [
-                "PostgresTestSupport", "TerminalTestSupport", "TerminalSimulator", "EmbeddedPostgres", "Store", "JT808",
+                "PostgresTestSupport", "TerminalTestSupport", "TerminalSimulator", "EmbeddedPostgres", "Store", "JT808", "DomainTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("NMEA")],

@@ -12,6 +12,8 @@ struct DemoFleetService: Service {
     let fleet: FleetSimulator
     let gatewayPort: Int
     let readiness: Readiness
+    /// What the simulated terminals date their reports by.
+    let clock: any WallClock
     let logger: Logger
 
     func run() async throws {
@@ -20,7 +22,7 @@ struct DemoFleetService: Service {
         logger.notice("demo fleet driving", metadata: ["vehicles": "\(fleet.terminals.count)", "around": "Ningbo", "gateway": "127.0.0.1:\(gatewayPort)"])
         let statistics = SimulationStatistics()
         await withDiscardingTaskGroup { group in
-            group.addTask { await fleet.run(host: "127.0.0.1", port: gatewayPort, statistics: statistics, logger: logger) }
+            group.addTask { await fleet.run(host: "127.0.0.1", port: gatewayPort, clock: clock, statistics: statistics, logger: logger) }
             group.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(30))

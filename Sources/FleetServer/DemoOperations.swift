@@ -196,12 +196,17 @@ enum DemoPassword {
         let password = String((0..<16).map { _ in alphabet.randomElement(using: &generator)! })
         // Created with its mode, never readable by others even for a moment.
         let descriptor = open(file.path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard descriptor >= 0 else { throw ConfigurationError(description: "cannot create \(file.path): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { throw DemoPasswordFileError(description: "cannot create \(file.path): \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
         let line = Array((password + "\n").utf8)
-        guard write(descriptor, line, line.count) == line.count else { throw ConfigurationError(description: "cannot write \(file.path)") }
+        guard write(descriptor, line, line.count) == line.count else { throw DemoPasswordFileError(description: "cannot write \(file.path)") }
         print("demo password (also in \(file.path)): \(password)")
         logger.notice("demo password generated", metadata: ["file": "\(file.path)"])
         return password
     }
+}
+
+/// The demo password's file could not be written; the description says which and why.
+struct DemoPasswordFileError: Error, CustomStringConvertible {
+    var description: String
 }

@@ -17,12 +17,14 @@ struct SchemaService: Service {
     /// Terminals' reporting interval while moving: what the tracks' completeness expects.
     let reportInterval: Int
     let readiness: Readiness
+    /// Which day "today" is, for the partitions and the finished days.
+    let clock: any WallClock
     let logger: Logger
 
     func run() async throws {
         try await FleetServer.migrate(client: client, roles: roles, sqlDirectory: sqlDirectory, logger: logger)
         // Today's partitions must exist before the first report is accepted.
-        _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
+        _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(clock.now), logger: logger)
         readiness.open()
         logger.notice("fleet server ready", metadata: ["database": "\(roles.app)"])
         let records = ServiceRecords(client: client, logger: logger)
@@ -30,15 +32,15 @@ struct SchemaService: Service {
             do {
                 // The terminals' finished days, for the assessment (late reports included), and
                 // their partitions covered for reading tracks.
-                try await records.rollUpFinishedDays(today: CivilDate(chinaDayOf: Date().epochSeconds), interval: reportInterval)
-                _ = try await retention.coverFinishedDays(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
+                try await records.rollUpFinishedDays(today: CivilDate(chinaDayOf: clock.now.epochSeconds), interval: reportInterval)
+                _ = try await retention.coverFinishedDays(client: client, today: PositionRetention.chinaDay(clock.now), logger: logger)
             } catch {
                 logger.error("finished days not rolled up or covered; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
             guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
             do {
-                _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: logger)
+                _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(clock.now), logger: logger)
                 try await PostgresEventSink(client: client, logger: logger).purge()
                 try await PostgresMediaSink(client: client, logger: logger).purge()
             } catch {

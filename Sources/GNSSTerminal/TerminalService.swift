@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import JT808
 import JT808NIO
@@ -36,11 +37,14 @@ public struct TerminalService: Service {
 
     let configuration: Configuration
     let fixes: AsyncStream<GNSSFix>
+    /// The time of day, which tells a fix's real time from gpsd's week-rollover error.
+    let wallClock: any WallClock
     let logger: Logger
 
-    public init(configuration: Configuration, fixes: AsyncStream<GNSSFix>, logger: Logger) {
+    public init(configuration: Configuration, fixes: AsyncStream<GNSSFix>, wallClock: any WallClock, logger: Logger) {
         self.configuration = configuration
         self.fixes = fixes
+        self.wallClock = wallClock
         self.logger = logger
     }
 
@@ -73,7 +77,7 @@ public struct TerminalService: Service {
                 let actions: [TerminalUplink.Action]
                 switch event {
                 case .fix(let fix):
-                    actions = uplink.fixed(fix, wallClock: Int64(Date().timeIntervalSince1970), now: now)
+                    actions = uplink.fixed(fix, wallClock: wallClock.now.epochSeconds, now: now)
                 case .tick:
                     journal.sync()
                     if now - lastStatus >= .seconds(60) {

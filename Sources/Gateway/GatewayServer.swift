@@ -70,18 +70,18 @@ public struct GatewayServer: Service {
     public let connections: TerminalConnections
     /// Device profiles by name, applied to a terminal's frames once it authenticated.
     let profiles: DeviceProfileCatalog
-    /// The server's clock (seconds since 1970), which reports' GNSS times are checked against.
-    let now: @Sendable () -> Int64
+    /// The time of day, which reports' GNSS times are checked against.
+    let clock: any WallClock
 
     /// `waitUntilReady` returns when the registry and sink can be used (the schema is there):
     /// the port opens only then, so no terminal is turned away at start.
     public init(
-        configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, events: any EventSink, media: any MediaSink, logger: Logger,
-        connections: TerminalConnections = TerminalConnections(), profiles: DeviceProfileCatalog = DeviceProfileCatalog(profiles: []),
-        waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in },
-        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
+        configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, events: any EventSink, media: any MediaSink,
+        clock: any WallClock, logger: Logger, connections: TerminalConnections = TerminalConnections(),
+        profiles: DeviceProfileCatalog = DeviceProfileCatalog(profiles: []),
+        waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
-        self.now = now
+        self.clock = clock
         self.connections = connections
         self.profiles = profiles
         self.configuration = configuration
@@ -103,7 +103,7 @@ public struct GatewayServer: Service {
             subpackageLimits: .init(maximumTotalBytes: configuration.subpackageBytesPerTerminal, timeout: configuration.subpackageTimeout),
             subpackageBudget: SubpackageBudget(maximumBytes: configuration.subpackageBytesTotal),
             attempts: AttemptLimiter(limits: configuration.attemptLimits), authenticationTimeout: configuration.authenticationTimeout,
-            frameTimeout: configuration.frameTimeout, now: now, logger: logger
+            frameTimeout: configuration.frameTimeout, clock: clock, logger: logger
         )
         let open = OpenConnections(limitPerAddress: configuration.maximumConnectionsPerAddress)
         let logger = self.logger

@@ -24,8 +24,8 @@ struct SessionServices: Sendable {
     let authenticationTimeout: TimeAmount
     /// A frame that started must have completed this long after.
     let frameTimeout: TimeAmount
-    /// The server's clock, seconds since 1970: reports too far ahead of it are no events.
-    let now: @Sendable () -> Int64
+    /// The time of day: reports too far ahead of it are no events.
+    let clock: any WallClock
     let logger: Logger
 }
 
@@ -132,7 +132,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
         switch InboundFrame(decoding: frame, with: machine.decoder) {
         case .frame(let frame):
             GatewayMetrics.frame(frame.header.messageID)
-            let time = TerminalSessionStateMachine.Time(instant: .now, epochSeconds: services.now())
+            let time = TerminalSessionStateMachine.Time(instant: .now, epochSeconds: services.clock.now.epochSeconds)
             switch frame.content {
             case .message(let message):
                 let gate = gate(frame.header, message, now: time.instant)

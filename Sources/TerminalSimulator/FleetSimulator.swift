@@ -1,3 +1,4 @@
+import Domain
 import JT808
 import Logging
 import Synchronization
@@ -42,11 +43,11 @@ public struct FleetSimulator: Sendable {
         return "浙BD" + String(repeating: "0", count: 5 - digits.count) + digits
     }
 
-    /// Runs every terminal until the task is cancelled.
-    public func run(host: String, port: Int, statistics: SimulationStatistics, logger: Logger) async {
+    /// Runs every terminal until the task is cancelled, their reports dated by `clock`.
+    public func run(host: String, port: Int, clock: any WallClock, statistics: SimulationStatistics, logger: Logger) async {
         await withDiscardingTaskGroup { group in
             for terminal in terminals {
-                group.addTask { await terminal.run(host: host, port: port, statistics: statistics, logger: logger) }
+                group.addTask { await terminal.run(host: host, port: port, clock: clock, statistics: statistics, logger: logger) }
             }
         }
     }

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import JT808
 import JT808NIO
@@ -109,12 +110,12 @@ public struct SimulatedTerminal: Sendable {
     struct Unanswered: Error {}
 
     /// Runs until cancelled, reconnecting after errors (reports not yet acknowledged are sent
-    /// again on the new connection).
-    public func run(host: String, port: Int, statistics: SimulationStatistics, logger: Logger) async {
+    /// again on the new connection); its reports are dated by `clock`.
+    public func run(host: String, port: Int, clock: any WallClock, statistics: SimulationStatistics, logger: Logger) async {
         let state = State(route: route)
         while !Task.isCancelled {
             do {
-                try await connectOnce(host: host, port: port, state: state, statistics: statistics)
+                try await connectOnce(host: host, port: port, clock: clock, state: state, statistics: statistics)
             } catch {
                 logger.debug("terminal disconnected; reconnecting", metadata: ["phone": "\(phone)", "error": "\(error)"])
             }
@@ -122,7 +123,7 @@ public struct SimulatedTerminal: Sendable {
         }
     }
 
-    private func connectOnce(host: String, port: Int, state: State, statistics: SimulationStatistics) async throws {
+    private func connectOnce(host: String, port: Int, clock: any WallClock, state: State, statistics: SimulationStatistics) async throws {
         let channel = try await connectTerminal(host: host, port: port)
         statistics.record(connections: 1)
         try await channel.executeThenClose { inbound, outbound in
@@ -149,7 +150,7 @@ public struct SimulatedTerminal: Sendable {
                 throw Unanswered()
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await send(to: outbound, state: state, statistics: statistics) }
+                group.addTask { try await send(to: outbound, wallClock: clock, state: state, statistics: statistics) }
                 // Reading: acknowledgements clear their reports.
                 while let item = try await answers.next() {
                     guard case .frame(let f) = item, case .platformResponse(let ack)? = f.message, ack.replyID == Message.ID.location else { continue }
@@ -164,7 +165,9 @@ public struct SimulatedTerminal: Sendable {
     }
 
     /// Reports on schedule, and retransmits what is overdue, as the standard's back-off says.
-    private func send(to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, state: State, statistics: SimulationStatistics) async throws {
+    private func send(
+        to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, wallClock: any WallClock, state: State, statistics: SimulationStatistics
+    ) async throws {
         let clock = ContinuousClock()
         // What was pending on the last connection goes out again at once.
         var resend = state.values.withLock { v in v.pending.keys.sorted().compactMap { v.pending[$0]?.frame } }
@@ -181,7 +184,7 @@ public struct SimulatedTerminal: Sendable {
                     if let target = steering?.target(of: plate) { v.route.advance(seconds: seconds, toward: target) } else { v.route.advance(seconds: seconds) }
                     // GNSS time has whole seconds: a terminal driven faster than a report a
                     // second (a load run) lets its clock run ahead rather than repeat a second.
-                    v.lastReportTime = max(Int64(Date().timeIntervalSince1970), v.lastReportTime + 1)
+                    v.lastReportTime = max(wallClock.now.epochSeconds, v.lastReportTime + 1)
                     return v.route.report(at: v.lastReportTime)
                 }
                 let (serial, bytes) = state.frame(.location(report), phone: phone)

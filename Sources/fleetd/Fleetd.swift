@@ -6,7 +6,9 @@ import FleetServer
 import Foundation
 import JT808
 import Logging
+import Metrics
 import PostgresNIO
+import Prometheus
 import Store
 import TerminalSimulator
 
@@ -27,13 +29,22 @@ struct DatabaseOptions: ParsableArguments {
     @Option(help: "Folder for the private PostgreSQL cluster and other state. Default: $FLEET_DATA_DIR or .fleet")
     var dataDir: String?
 
-    var fleetConfiguration: FleetConfiguration { get throws { try .fromEnvironment(databaseURL: databaseURL, dataDirectory: dataDir) } }
+    /// Every setting, these options and the environment's, checked (README, "Configuration").
+    var fleetConfiguration: FleetConfiguration { get throws { try FleetConfiguration(databaseURL: databaseURL, dataDirectory: dataDir) } }
 }
 
-func makeLogger() -> Logger {
+func makeLogger(_ level: Logger.Level) -> Logger {
     var logger = Logger(label: "fleetd")
-    logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .info
+    logger.logLevel = level
     return logger
+}
+
+/// The process's metrics backend, Prometheus, into the registry the server's endpoint serves.
+/// swift-metrics takes one backend per process, so the executable chooses it, once.
+func bootstrapMetrics() -> PrometheusCollectorRegistry {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
 }
 
 struct Serve: AsyncParsableCommand {
@@ -41,7 +52,9 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        try await FleetServer.run(database.fleetConfiguration, logger: makeLogger())
+        let configuration = try database.fleetConfiguration
+        let server = FleetServer(configuration: configuration, clock: SystemClock(), metrics: bootstrapMetrics(), logger: makeLogger(configuration.logLevel))
+        try await server.run()
     }
 }
 
@@ -55,9 +68,9 @@ struct Demo: AsyncParsableCommand {
 
     func run() async throws {
         // The demo never touches a configured database: it always runs its own.
-        var configuration = try FleetConfiguration.fromEnvironment(databaseURL: nil, dataDirectory: dataDir)
-        configuration.databaseURL = nil
-        try await FleetServer.run(configuration, demoFleet: vehicles, logger: makeLogger())
+        let configuration = try FleetConfiguration.demo(dataDirectory: dataDir)
+        let server = FleetServer(configuration: configuration, clock: SystemClock(), metrics: bootstrapMetrics(), logger: makeLogger(configuration.logLevel))
+        try await server.run(demoFleet: vehicles)
     }
 }
 
@@ -75,7 +88,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Provision the simulated vehicles and terminals in this database first.") var databaseURL: String?
 
     func run() async throws {
-        let logger = makeLogger()
+        let logger = makeLogger(try FleetConfiguration.logLevel())
         if let rate, !(rate > 0) { throw ValidationError("--rate must be a positive number of reports per second") }
         let reportInterval: Duration = rate.map { .nanoseconds(Int64(Double(terminals) / $0 * 1e9)) } ?? .seconds(interval)
         let fleet = FleetSimulator(count: terminals, reportInterval: reportInterval)
@@ -83,7 +96,7 @@ struct Simulate: AsyncParsableCommand {
         let statistics = SimulationStatistics()
         print("simulating \(terminals) terminals against \(host):\(port), a report every \(reportInterval) each...")
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await fleet.run(host: host, port: port, statistics: statistics, logger: logger) }
+            group.addTask { await fleet.run(host: host, port: port, clock: SystemClock(), statistics: statistics, logger: logger) }
             group.addTask {
                 let end = duration.map { ContinuousClock.now.advanced(by: .seconds($0)) }
                 while !Task.isCancelled {
@@ -106,7 +119,8 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        try await FleetServer.migrateOnly(database.fleetConfiguration, logger: makeLogger())
+        let configuration = try database.fleetConfiguration
+        try await FleetServer.migrateOnly(configuration, logger: makeLogger(configuration.logLevel))
     }
 }
 
@@ -135,7 +149,7 @@ struct Decode: ParsableCommand {
     func run() throws {
         var deviceProfile: DeviceProfile?
         if let name = profile {
-            guard let dir = profiles.map({ URL(fileURLWithPath: $0) }) ?? ResourceDirectory.deviceProfiles else {
+            guard let dir = try profiles.map({ URL(fileURLWithPath: $0) }) ?? FleetConfiguration.deviceProfilesDirectory() else {
                 throw ValidationError("no DeviceProfiles folder found; pass --profiles DIR")
             }
             let catalog = try ResourceDirectory.deviceProfileCatalog(at: dir)
@@ -192,9 +206,10 @@ struct Terminal: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let logger = makeLogger()
+            let configuration = try database.fleetConfiguration
+            let logger = makeLogger(configuration.logLevel)
             let phone = TerminalPhone(digits: phone, version: .v2013)!.description
-            try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client, _ in
+            try await FleetServer.withDatabase(configuration, logger: logger) { client, _ in
                 try await PostgresTerminalRegistry(client: client, logger: logger).bind(phone: phone, plate: plate, terminalID: terminalID)
             }
             print("terminal \(phone) bound to \(plate)")
@@ -221,12 +236,13 @@ struct Track: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = makeLogger()
         let end = try to.map { try Self.parse($0, "--to") } ?? Date()
         let start = try from.map { try Self.parse($0, "--from") } ?? end.addingTimeInterval(-86_400)
         guard start <= end else { throw ValidationError("--from must not be after --to") }
+        let configuration = try database.fleetConfiguration
+        let logger = makeLogger(configuration.logLevel)
         let (plate, thin) = (plate, thin)
-        let track = try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client, url -> [PositionRecord] in
+        let track = try await FleetServer.withDatabase(configuration, logger: logger) { client, url -> [PositionRecord] in
             let queries = PositionQueries(client: client, database: url, logger: logger)
             guard let vehicle = try await queries.vehicleID(plate: plate) else {
                 throw ValidationError("no vehicle with plate \(plate); bind its terminal first (fleetd terminal bind)")
@@ -269,15 +285,16 @@ struct User: AsyncParsableCommand {
         }
 
         func run() async throws {
+            let configuration = try database.fleetConfiguration
             guard let password = readLine(strippingNewline: true) else {
                 throw ValidationError("give the password on standard input (e.g. printf '%s\\n' \"$PASSWORD\" | fleetd user add ...)")
             }
             // The API's policy: at least 12 characters, not the username, not a common password.
             if let problem = AccountRules.passwordProblem(password, username: username) { throw ValidationError("password refused: it must be \(problem)") }
-            let logger = makeLogger()
+            let logger = makeLogger(configuration.logLevel)
             let (username, role, agency) = (username, role, agency)
             let hash = await PasswordHash.hash(password)
-            let user = try await FleetServer.withDatabase(database.fleetConfiguration, logger: logger) { client, _ -> Accounts.User in
+            let user = try await FleetServer.withDatabase(configuration, logger: logger) { client, _ -> Accounts.User in
                 let accounts = Accounts(client: client, logger: logger)
                 var agencyID: Int64?
                 if let agency { agencyID = try await accounts.createAgency(name: agency) }

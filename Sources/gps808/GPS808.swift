@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import GNSSTerminal
 import GPSD
@@ -79,7 +80,7 @@ struct GPS808: AsyncParsableCommand {
         let reader = GPSDReader(host: gpsd.host, port: gpsd.port, logger: logger)
         reader.start()
         defer { reader.stop() }
-        let terminal = TerminalService(configuration: configuration, fixes: reader.fixes, logger: logger)
+        let terminal = TerminalService(configuration: configuration, fixes: reader.fixes, wallClock: SystemClock(), logger: logger)
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: terminal)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

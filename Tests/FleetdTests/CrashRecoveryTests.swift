@@ -1,3 +1,4 @@
+import DomainTestSupport
 import EmbeddedPostgres
 import Foundation
 import JT808
@@ -22,8 +23,11 @@ import Testing
             try await Fleetd.waitUntilListening(port)
 
             let statistics = SimulationStatistics()
+            // The terminals' time of day stands at the start; reporting once a second each, they
+            // date their reports a second apart from it, which keeps up with the server's.
+            let clock = ManualClock(Date())
             try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await fleet.run(host: "127.0.0.1", port: port, statistics: statistics, logger: Logger(label: "crash-test")) }
+                group.addTask { await fleet.run(host: "127.0.0.1", port: port, clock: clock, statistics: statistics, logger: Logger(label: "crash-test")) }
                 // Load for a while, then the crash.
                 for _ in 0..<100 where statistics.snapshot.acknowledged < 30 { try await Task.sleep(for: .milliseconds(100)) }
                 kill(server.processIdentifier, SIGKILL)

@@ -1,3 +1,4 @@
+import DomainTestSupport
 import EmbeddedPostgres
 import Foundation
 import JT808
@@ -29,9 +30,12 @@ import Testing
         }
 
         let statistics = SimulationStatistics()
+        // The terminals' time of day stands at the start; reporting once a second each, they
+        // date their reports a second apart from it, which keeps up with the server's.
+        let clock = ManualClock(Date())
         var acknowledgedDuringOutage = 0
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await fleet.run(host: "127.0.0.1", port: port, statistics: statistics, logger: Logger(label: "outage-test")) }
+            group.addTask { await fleet.run(host: "127.0.0.1", port: port, clock: clock, statistics: statistics, logger: Logger(label: "outage-test")) }
             for _ in 0..<100 where statistics.snapshot.acknowledged < 20 { try await Task.sleep(for: .milliseconds(100)) }
             try cluster.stop()
             // Reports already in flight may still be acknowledged in the first moments.

@@ -137,6 +137,26 @@ extension Fleetd {
         #expect(serve.status != 0 && serve.err.contains("FLEET_VAT_RATES") && serve.err.contains("kind=basisPoints"), "\(serve)")
     }
 
+    /// Issue 15: every bad setting is reported at once, each by name with what it got and what
+    /// it takes, and nothing starts: not even the private cluster's folder is made.
+    @Test func everyBadSettingIsReportedAtOnceAndNothingStarts() throws {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("fleetd-settings-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: data) }
+        let serve = try Fleetd.run(["serve", "--data-dir", data.path], environment: [
+            "DATABASE_URL": "", "FLEET_HTTP_PORT": "http", "FLEET_SESSION_IDLE_MINUTES": "0", "LOG_LEVEL": "verbose",
+            "FLEET_APP_DATABASE_URL": "postgres://fleet_app:Sekr3t@db/fleet",
+        ])
+        #expect(serve.status != 0)
+        #expect(serve.err.contains("4 settings refused"), "\(serve)")
+        #expect(serve.err.contains("FLEET_HTTP_PORT=http refused: a TCP port, 1 to 65535"), "\(serve)")
+        #expect(serve.err.contains("FLEET_SESSION_IDLE_MINUTES=0 refused: minutes, 1 to 720"), "\(serve)")
+        #expect(serve.err.contains("LOG_LEVEL=verbose refused: trace, debug, info, notice, warning, error, critical"), "\(serve)")
+        // A database URL is named, not repeated: it may hold a password.
+        #expect(serve.err.contains("FLEET_APP_DATABASE_URL refused: set only with DATABASE_URL or --database-url"), "\(serve)")
+        #expect(!(serve.out + serve.err).contains("Sekr3t"), "\(serve)")
+        #expect(!FileManager.default.fileExists(atPath: data.path), "the private cluster was started")
+    }
+
     /// Issue 14: a retention shorter than the 180 days tracks must be kept is refused at start.
     @Test func aShortRetentionStopsTheServerWithTheReason() throws {
         let serve = try Fleetd.run(["serve", "--database-url", "postgres://nobody@127.0.0.1:1/none"], environment: ["FLEET_RETENTION_DAYS": "30"])

@@ -1,4 +1,5 @@
 import Domain
+import DomainTestSupport
 import Foundation
 import Gateway
 import GNSSTerminal
@@ -25,25 +26,31 @@ import Testing
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("gps808-gw-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: state) }
         let (fixes, fixesIn) = AsyncStream.makeStream(of: GNSSFix.self)
-        let now = Int64(Date().timeIntervalSince1970)
+        // The terminal's and the gateway's time of day.
+        let clock = ManualClock(Date(timeIntervalSince1970: 1_795_305_600))
+        let now = clock.now.epochSeconds
 
         try await withGateway(
-            registry: registry, sink: sink, connections: connections, logger: logger, configure: { $0.idleTimeout = .seconds(30) }
+            registry: registry, sink: sink, clock: clock, connections: connections, logger: logger, configure: { $0.idleTimeout = .seconds(30) }
         ) { port, _ in
             let terminal = TerminalService(
                 configuration: .init(
                     identity: GNSSTerminal.TerminalIdentity(phone: phone, plate: "浙B80808D"),
                     settings: TerminalSettings(serverHost: "127.0.0.1", serverPort: port, reportInterval: 1), stateDirectory: state
                 ),
-                fixes: fixes, logger: logger
+                fixes: fixes, wallClock: clock, logger: logger
             )
             let terminalGroup = ServiceGroup(services: [terminal], logger: logger)
             try await terminalGroup.whileRunning {
 
-                // Three fixes a second apart, heading east at 36 km/h, 7 satellites.
+                // Three fixes a second apart, heading east at 36 km/h, 7 satellites; gpsd dates the
+                // last 1024 weeks ahead, which the terminal's clock tells.
                 for i in 0..<3 {
-                    fixesIn.yield(GNSSFix(time: now - 10 + Int64(i), mode: .threeDimensional, latitude: 29.868336, longitude: 121.54399 + Double(i) * 0.0001,
-                                          altitudeMSL: 12, speed: 10, track: 90, satellitesUsed: 7))
+                    let rollover = i == 2 ? FixClock.weekRollover : 0
+                    fixesIn.yield(GNSSFix(
+                        time: now - 10 + Int64(i) + rollover, mode: .threeDimensional, latitude: 29.868336, longitude: 121.54399 + Double(i) * 0.0001,
+                        altitudeMSL: 12, speed: 10, track: 90, satellitesUsed: 7
+                    ))
                 }
                 for _ in 0..<100 where await sink.stored.count < 3 { try await Task.sleep(for: .milliseconds(50)) }
                 let stored = await sink.stored

@@ -1,4 +1,6 @@
 import Domain
+import DomainTestSupport
+import Foundation
 import Gateway
 import JT808
 import Logging
@@ -27,10 +29,13 @@ import Testing
         #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: serial, replyID: 0x0102, result: .success)))
     }
 
+    /// The gateway's time of day unless a test sets it: an hour after `position` was reported.
+    var anHourAfterThePosition: ManualClock { ManualClock(Date(timeIntervalSince1970: TimeInterval(position.time.epochSeconds + 3600))) }
+
     /// Runs a gateway on a free port for the duration of `body`, which may also shut it down.
     func withGateway(
         _ sink: RecordingSink, registry: KnownTerminals? = nil, perAddress: Int = 100, idleTimeout: TimeAmount = .seconds(30),
-        connections: TerminalConnections = TerminalConnections(), configure: (inout GatewayServer.Configuration) -> Void = { _ in },
+        connections: TerminalConnections = TerminalConnections(), clock: ManualClock? = nil, configure: (inout GatewayServer.Configuration) -> Void = { _ in },
         _ body: @Sendable (_ port: Int, _ shutdown: @Sendable () async -> Void) async throws -> Void
     ) async throws {
         let registry = registry ?? KnownTerminals(
@@ -40,12 +45,15 @@ import Testing
         let profiles = DeviceProfileCatalog(profiles: [
             DeviceProfile(name: "lenient", checksum: .lenient, extras: [0xE1: .init(name: "socPercent", format: .unsigned(bytes: 1, decimals: 0))]),
         ])
-        try await TerminalTestSupport.withGateway(registry: registry, sink: sink, connections: connections, profiles: profiles, logger: logger, configure: {
-            $0.idleTimeout = idleTimeout
-            $0.maximumConnectionsPerAddress = perAddress
-            $0.subpackageTimeout = .milliseconds(300)
-            configure(&$0)
-        }, body)
+        try await TerminalTestSupport.withGateway(
+            registry: registry, sink: sink, clock: clock ?? anHourAfterThePosition, connections: connections, profiles: profiles, logger: logger,
+            configure: {
+                $0.idleTimeout = idleTimeout
+                $0.maximumConnectionsPerAddress = perAddress
+                $0.subpackageTimeout = .milliseconds(300)
+                configure(&$0)
+            }, body
+        )
     }
 
     @Test func registerAuthenticateReportAndGetTheAckAfterStorage() async throws {
@@ -555,6 +563,30 @@ import Testing
             }
         }
         #expect(await sink.events.map(\.occurredAt) == [position.time.epochSeconds])
+    }
+
+    /// The gateway believes a report up to ten minutes ahead of its clock, and no further: its
+    /// clock, not the machine's, decides.
+    @Test func aReportMoreThanTenMinutesAheadOfTheGatewaysClockIsNoEvent() async throws {
+        let sink = RecordingSink()
+        let clock = ManualClock(Date(timeIntervalSince1970: TimeInterval(position.time.epochSeconds - GNSSTimeSanity.maximumLead)))
+        try await withGateway(sink, clock: clock) { port, _ in
+            try await withTerminalConnection(port: port) { send, receive in
+                var terminal = TestTerminal(phone)
+                try await authenticate(&terminal, send, receive)
+                var report = position
+                report.alarm = .collisionWarning
+                try await send(terminal.frame(.location(report)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
+                // One second later by the terminal's clock, the gateway's standing still: too far ahead.
+                report.alarm = [.collisionWarning, .emergency]
+                report.time = DeviceTime(epochSeconds: position.time.epochSeconds + 1)
+                try await send(terminal.frame(.location(report)))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0200, result: .success)))
+            }
+        }
+        #expect(await sink.events.map(\.kind) == ["collisionWarning"])
+        #expect(await sink.stored.count == 2)
     }
 
     /// Past a sub-package budget (the terminal's, then the gateway's), the oldest message in

@@ -1,0 +1,274 @@
+import Billing
+import Domain
+import Foundation
+import Gateway
+import Logging
+import NIOCore
+import Store
+
+/// fleetd's settings, read once at start from its command line and its environment (README,
+/// "Configuration"): the one place the process environment is read. Every value is checked
+/// before anything starts, and every bad one is reported, by name, with what it got and what it
+/// expects, all in one `ConfigurationProblems`.
+///
+/// The command line (fleetd's ArgumentParser options) gives what an operator types, the database
+/// and the data folder, and wins over their variables; the rest comes from the environment, as
+/// systemd's `EnvironmentFile=` or a container sets it. An empty variable counts as unset.
+public struct FleetConfiguration: Sendable {
+    /// The configured database's roles: the owner from `--database-url` / `DATABASE_URL`, the app
+    /// role from `FLEET_APP_DATABASE_URL` or derived from the owner's (DatabaseRoles); nil runs a
+    /// private cluster in `dataDirectory`.
+    public var database: DatabaseRoles?
+    /// Where the private cluster and the demo's state live (`--data-dir` / `FLEET_DATA_DIR`, `.fleet`).
+    public var dataDirectory: URL
+    /// The migrations (`FLEET_SQL_DIR`, else `./Sql` or the installed `share/fleet/Sql`); nil when none is found.
+    public var sqlDirectory: URL?
+    /// The device profiles (`FLEET_DEVICE_PROFILES`, else `./DeviceProfiles` or the installed copy).
+    public var deviceProfilesDirectory: URL?
+    /// How long positions are kept (`FLEET_RETENTION_DAYS`, at least 180) and how many day
+    /// partitions one run may drop (`FLEET_RETENTION_MAX_DROP_DAYS`).
+    public var retention = PositionRetention()
+    /// The JT/T 808 listener and its limits (`FLEET_GATEWAY_*`).
+    public var gateway = GatewayServer.Configuration()
+    /// Prometheus metrics at http://HOST:PORT/metrics (`FLEET_METRICS_HOST`, `FLEET_METRICS_PORT`).
+    public var metricsHost = "127.0.0.1"
+    public var metricsPort = 9808
+    /// The HTTP API (`FLEET_HTTP_HOST`, `FLEET_HTTP_PORT`): loopback, as outside the box it belongs
+    /// behind a TLS-terminating proxy.
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8808
+    /// Dispatch's rules, with the fatigue limits of `FLEET_MAX_CONTINUOUS_DRIVING_MINUTES` and
+    /// `FLEET_MAX_DAILY_DRIVING_MINUTES`: labour rules and platforms differ.
+    public var dispatchRules = DispatchRules()
+    /// The contract's total for its whole term in fen (`FLEET_CONTRACT_TOTAL_FEN`), of which the
+    /// monthly assessment pays a 36th times its coefficient.
+    public var contractTotalFen: Int64 = 0
+    /// The terminals' reporting interval while moving (`FLEET_REPORT_INTERVAL_SECONDS`): the
+    /// tracks' completeness is measured against it.
+    public var reportIntervalSeconds = 30
+    /// VAT rates by line kind (`FLEET_VAT_RATES`).
+    public var vatRates = VATRates.transportService
+    /// An API session unused this long ends (`FLEET_SESSION_IDLE_MINUTES`), besides its 12 h expiry.
+    public var sessionIdleMinutes = 30
+    /// `LOG_LEVEL`.
+    public var logLevel = Logger.Level.info
+
+    /// The settings of `fleetd serve` and of the commands that open the database: the options
+    /// given on the command line (nil when not), the rest from `environment`.
+    public init(
+        databaseURL: String?, dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationProblems) {
+        try self.init(databaseURL: databaseURL, dataDirectory: dataDirectory, readsDatabaseVariables: true, environment: environment)
+    }
+
+    /// The demo's settings: as `init`'s, but always on a private cluster, whatever
+    /// `DATABASE_URL` and `FLEET_APP_DATABASE_URL` say (they are not even read).
+    public static func demo(
+        dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationProblems) -> FleetConfiguration {
+        try FleetConfiguration(databaseURL: nil, dataDirectory: dataDirectory, readsDatabaseVariables: false, environment: environment)
+    }
+
+    private init(
+        databaseURL option: String?, dataDirectory: String?, readsDatabaseVariables: Bool, environment: [String: String]
+    ) throws(ConfigurationProblems) {
+        var settings = EnvironmentSettings(environment)
+        if readsDatabaseVariables { database = settings.databaseRoles(option: option) }
+        let directory = dataDirectory.flatMap { $0.isEmpty ? nil : $0 } ?? settings.text("FLEET_DATA_DIR") ?? ".fleet"
+        self.dataDirectory = URL(fileURLWithPath: directory, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized
+        sqlDirectory = settings.folder("FLEET_SQL_DIR", holding: "the migrations (Sql/)", otherwise: ResourceDirectory.find("Sql"))
+        deviceProfilesDirectory = settings.deviceProfilesDirectory()
+        let minimumDays = PositionRetention.minimumRetentionDays
+        retention = PositionRetention(
+            retentionDays: settings.integer(
+                "FLEET_RETENTION_DAYS", in: minimumDays...36_500, default: retention.retentionDays,
+                expected: "whole days, \(minimumDays) to 36500: positions must be kept at least \(minimumDays) days"
+            ),
+            maximumDropDays: settings.integer(
+                "FLEET_RETENTION_MAX_DROP_DAYS", in: 0...36_500, default: retention.maximumDropDays, expected: "day partitions, 0 to 36500"
+            )
+        )
+        gateway.host = settings.text("FLEET_GATEWAY_HOST") ?? gateway.host
+        gateway.port = settings.port("FLEET_GATEWAY_PORT", default: gateway.port)
+        gateway.maximumConnectionsPerAddress = settings.integer(
+            "FLEET_GATEWAY_MAX_PER_ADDRESS", in: 1...1_000_000, default: gateway.maximumConnectionsPerAddress, expected: "connections, 1 to 1000000"
+        )
+        gateway.authenticationTimeout = .seconds(settings.integer(
+            "FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS", in: 1...3600, default: gateway.authenticationTimeout.nanoseconds / 1_000_000_000,
+            expected: "seconds, 1 to 3600"
+        ))
+        gateway.attemptLimits.failuresPerAddress = settings.integer(
+            "FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS", in: 1...1_000_000, default: gateway.attemptLimits.failuresPerAddress,
+            expected: "failed attempts, 1 to 1000000"
+        )
+        metricsHost = settings.text("FLEET_METRICS_HOST") ?? metricsHost
+        metricsPort = settings.port("FLEET_METRICS_PORT", default: metricsPort)
+        httpHost = settings.text("FLEET_HTTP_HOST") ?? httpHost
+        httpPort = settings.port("FLEET_HTTP_PORT", default: httpPort)
+        dispatchRules.maximumContinuousDriving = 60 * settings.integer(
+            "FLEET_MAX_CONTINUOUS_DRIVING_MINUTES", in: 1...1440, default: dispatchRules.maximumContinuousDriving / 60, expected: "minutes, 1 to 1440"
+        )
+        dispatchRules.maximumDailyDriving = 60 * settings.integer(
+            "FLEET_MAX_DAILY_DRIVING_MINUTES", in: 1...1440, default: dispatchRules.maximumDailyDriving / 60, expected: "minutes, 1 to 1440"
+        )
+        contractTotalFen = settings.integer(
+            "FLEET_CONTRACT_TOTAL_FEN", in: 0...Int64.max, default: contractTotalFen, expected: "an amount in fen (1 yuan is 100), 0 or more"
+        )
+        reportIntervalSeconds = settings.integer(
+            "FLEET_REPORT_INTERVAL_SECONDS", in: 1...86_400, default: reportIntervalSeconds, expected: "seconds, 1 to 86400"
+        )
+        vatRates = settings.value("FLEET_VAT_RATES", default: vatRates) { text throws(VATRates.InvalidRates) in try VATRates(parsing: text) }
+        sessionIdleMinutes = settings.integer("FLEET_SESSION_IDLE_MINUTES", in: 1...720, default: sessionIdleMinutes, expected: "minutes, 1 to 720")
+        logLevel = settings.logLevel()
+        try settings.finish()
+    }
+
+    /// `LOG_LEVEL` alone, for the commands that need no other setting.
+    public static func logLevel(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationProblems) -> Logger.Level {
+        var settings = EnvironmentSettings(environment)
+        let level = settings.logLevel()
+        try settings.finish()
+        return level
+    }
+
+    /// `FLEET_DEVICE_PROFILES` alone (else the folder found beside fleetd), for `fleetd decode`.
+    public static func deviceProfilesDirectory(
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationProblems) -> URL? {
+        var settings = EnvironmentSettings(environment)
+        let directory = settings.deviceProfilesDirectory()
+        try settings.finish()
+        return directory
+    }
+}
+
+/// A setting fleetd cannot start with.
+public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
+    /// The variable or the option, e.g. `FLEET_HTTP_PORT` or `--database-url`.
+    public var setting: String
+    /// What it was given; nil when it is not to be repeated (a database URL may hold a password).
+    public var value: String?
+    /// What it takes.
+    public var expected: String
+
+    public var description: String { "\(setting)\(value.map { "=\($0)" } ?? "") refused: \(expected)" }
+}
+
+/// Every bad setting at once, so that one restart fixes them all.
+public struct ConfigurationProblems: Error, CustomStringConvertible {
+    public var problems: [ConfigurationProblem]
+
+    public var description: String {
+        let count = problems.count == 1 ? "a setting" : "\(problems.count) settings"
+        return "\(count) refused (README, Configuration):\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Reads variables from an environment, each checked, noting a problem for each bad one rather
+/// than stopping at the first.
+private struct EnvironmentSettings {
+    let environment: [String: String]
+    var problems: [ConfigurationProblem] = []
+
+    init(_ environment: [String: String]) { self.environment = environment }
+
+    /// The variable's value; nil when unset or empty.
+    func text(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+
+    /// The variable as `parse` reads it, `fallback` when unset; a problem, saying what `parse`
+    /// threw, when it cannot.
+    mutating func value<Value, Failure: Error>(_ name: String, default fallback: Value, parse: (String) throws(Failure) -> Value) -> Value {
+        guard let text = text(name) else { return fallback }
+        do {
+            return try parse(text)
+        } catch {
+            problems.append(ConfigurationProblem(setting: name, value: text, expected: "\(error)"))
+            return fallback
+        }
+    }
+
+    /// The variable as `parse` reads it, `fallback` when unset; a problem saying `expected` when
+    /// `parse` cannot.
+    mutating func value<Value>(_ name: String, default fallback: Value, expected: String, parse: (String) -> Value?) -> Value {
+        value(name, default: fallback) { text throws(Expectation) in
+            guard let value = parse(text) else { throw Expectation(description: expected) }
+            return value
+        }
+    }
+
+    /// What a setting takes, said when it was given something else.
+    struct Expectation: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The variable as a whole number in `range`, `fallback` when unset.
+    mutating func integer<Number: FixedWidthInteger>(
+        _ name: String, in range: ClosedRange<Number>, default fallback: Number, expected: String
+    ) -> Number {
+        value(name, default: fallback, expected: expected) { Number($0).flatMap { range.contains($0) ? $0 : nil } }
+    }
+
+    /// A TCP port to listen on.
+    mutating func port(_ name: String, default fallback: Int) -> Int {
+        integer(name, in: 1...65_535, default: fallback, expected: "a TCP port, 1 to 65535")
+    }
+
+    /// The folder the variable names, which must exist; `otherwise` when unset.
+    mutating func folder(_ name: String, holding contents: String, otherwise: URL?) -> URL? {
+        guard let path = text(name) else { return otherwise }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            problems.append(ConfigurationProblem(setting: name, value: path, expected: "an existing folder with \(contents)"))
+            return otherwise
+        }
+        return URL(fileURLWithPath: path)
+    }
+
+    mutating func deviceProfilesDirectory() -> URL? {
+        folder("FLEET_DEVICE_PROFILES", holding: "the device profiles (DeviceProfiles/)", otherwise: ResourceDirectory.find("DeviceProfiles"))
+    }
+
+    mutating func logLevel() -> Logger.Level {
+        value("LOG_LEVEL", default: .info, expected: Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")) { Logger.Level(rawValue: $0) }
+    }
+
+    /// The configured database's roles; nil when none is configured (a private cluster). Neither
+    /// URL is repeated in a problem: it may hold a password.
+    mutating func databaseRoles(option: String?) -> DatabaseRoles? {
+        let given = option.flatMap { $0.isEmpty ? nil : $0 }
+        let ownerSetting = given == nil ? "DATABASE_URL" : "--database-url"
+        let appText = text("FLEET_APP_DATABASE_URL")
+        guard let ownerText = given ?? text("DATABASE_URL") else {
+            if appText != nil {
+                problems.append(ConfigurationProblem(
+                    setting: "FLEET_APP_DATABASE_URL", expected: "set only with DATABASE_URL or --database-url: the private cluster's roles are fleetd's"
+                ))
+            }
+            return nil
+        }
+        // Both parsed before giving up, so that both are reported; a URL that did not parse is.
+        let owner = databaseURL(ownerText, setting: ownerSetting)
+        let app = appText.flatMap { databaseURL($0, setting: "FLEET_APP_DATABASE_URL") }
+        guard let owner, (app == nil) == (appText == nil) else { return nil }
+        do {
+            return try DatabaseRoles(owner: owner, app: app)
+        } catch {
+            problems.append(ConfigurationProblem(setting: ownerSetting, expected: "\(error)"))
+            return nil
+        }
+    }
+
+    private mutating func databaseURL(_ text: String, setting: String) -> DatabaseURL? {
+        do {
+            return try DatabaseURL(text)
+        } catch {
+            problems.append(ConfigurationProblem(setting: setting, expected: "\(error)"))
+            return nil
+        }
+    }
+
+    /// Throws every problem noted, if any.
+    func finish() throws(ConfigurationProblems) {
+        if !problems.isEmpty { throw ConfigurationProblems(problems: problems) }
+    }
+}

@@ -1,0 +1,118 @@
+import Billing
+import Domain
+import FleetServer
+import Foundation
+import Gateway
+import Logging
+import NIOCore
+import Store
+import Testing
+
+/// fleetd's settings as README "Configuration" lists them: their defaults, each variable read,
+/// each bad value refused by name, all of them at once.
+@Suite struct FleetConfigurationTests {
+    @Test func withNothingSetTheDefaultsHold() throws {
+        let configuration = try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:])
+        #expect(configuration.database == nil)
+        #expect(configuration.dataDirectory.lastPathComponent == ".fleet")
+        #expect(configuration.retention.retentionDays == 180 && configuration.retention.maximumDropDays == 2)
+        #expect(configuration.gateway.host == "0.0.0.0" && configuration.gateway.port == 6808)
+        #expect(configuration.gateway.maximumConnectionsPerAddress == 2_000 && configuration.gateway.authenticationTimeout == .seconds(30))
+        #expect(configuration.gateway.attemptLimits.failuresPerAddress == 100)
+        #expect(configuration.metricsHost == "127.0.0.1" && configuration.metricsPort == 9808)
+        #expect(configuration.httpHost == "127.0.0.1" && configuration.httpPort == 8808)
+        #expect(configuration.dispatchRules.maximumContinuousDriving == 240 * 60 && configuration.dispatchRules.maximumDailyDriving == 480 * 60)
+        #expect(configuration.contractTotalFen == 0 && configuration.reportIntervalSeconds == 30 && configuration.sessionIdleMinutes == 30)
+        #expect(configuration.vatRates == .transportService && configuration.logLevel == .info)
+    }
+
+    @Test func everyVariableIsRead() throws {
+        let folder = FileManager.default.temporaryDirectory.path
+        let configuration = try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [
+            "DATABASE_URL": "postgres://fleet:owner-secret@db.example/fleet", "FLEET_APP_DATABASE_URL": "postgres://web:app-secret@db.example/fleet",
+            "FLEET_DATA_DIR": "/var/lib/fleet", "FLEET_SQL_DIR": folder, "FLEET_DEVICE_PROFILES": folder,
+            "FLEET_RETENTION_DAYS": "365", "FLEET_RETENTION_MAX_DROP_DAYS": "7",
+            "FLEET_GATEWAY_HOST": "192.0.2.8", "FLEET_GATEWAY_PORT": "7808", "FLEET_GATEWAY_MAX_PER_ADDRESS": "50",
+            "FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS": "12", "FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS": "20",
+            "FLEET_METRICS_HOST": "0.0.0.0", "FLEET_METRICS_PORT": "9909", "FLEET_HTTP_HOST": "0.0.0.0", "FLEET_HTTP_PORT": "8909",
+            "FLEET_MAX_CONTINUOUS_DRIVING_MINUTES": "200", "FLEET_MAX_DAILY_DRIVING_MINUTES": "400", "FLEET_CONTRACT_TOTAL_FEN": "3600000",
+            "FLEET_REPORT_INTERVAL_SECONDS": "10", "FLEET_VAT_RATES": "package=600", "FLEET_SESSION_IDLE_MINUTES": "15", "LOG_LEVEL": "debug",
+        ])
+        #expect(configuration.database?.owner.user == "fleet" && configuration.database?.app.user == "web")
+        #expect(configuration.dataDirectory.path == "/var/lib/fleet")
+        #expect(configuration.sqlDirectory?.path == folder && configuration.deviceProfilesDirectory?.path == folder)
+        #expect(configuration.retention.retentionDays == 365 && configuration.retention.maximumDropDays == 7)
+        #expect(configuration.gateway.host == "192.0.2.8" && configuration.gateway.port == 7808 && configuration.gateway.maximumConnectionsPerAddress == 50)
+        #expect(configuration.gateway.authenticationTimeout == .seconds(12) && configuration.gateway.attemptLimits.failuresPerAddress == 20)
+        #expect(configuration.metricsHost == "0.0.0.0" && configuration.metricsPort == 9909)
+        #expect(configuration.httpHost == "0.0.0.0" && configuration.httpPort == 8909)
+        #expect(configuration.dispatchRules.maximumContinuousDriving == 200 * 60 && configuration.dispatchRules.maximumDailyDriving == 400 * 60)
+        #expect(configuration.contractTotalFen == 3_600_000 && configuration.reportIntervalSeconds == 10 && configuration.sessionIdleMinutes == 15)
+        #expect(configuration.vatRates == VATRates(basisPoints: [.package: 600]) && configuration.logLevel == .debug)
+    }
+
+    /// The command line wins over the environment; an empty variable counts as unset.
+    @Test func optionsWinAndEmptyVariablesAreUnset() throws {
+        let configuration = try FleetConfiguration(
+            databaseURL: "postgres://fleet:secret@option.example/fleet", dataDirectory: "/srv/fleet",
+            environment: ["DATABASE_URL": "postgres://fleet:secret@variable.example/fleet", "FLEET_DATA_DIR": "/var/lib/fleet", "FLEET_HTTP_PORT": ""]
+        )
+        #expect(configuration.database?.owner.host == "option.example" && configuration.dataDirectory.path == "/srv/fleet")
+        #expect(configuration.httpPort == 8808)
+    }
+
+    @Test func everyBadValueIsReportedWithItsNameWhatItGotAndWhatItTakes() {
+        let bad = [
+            "FLEET_RETENTION_DAYS": "30", "FLEET_RETENTION_MAX_DROP_DAYS": "-2", "FLEET_GATEWAY_PORT": "70000", "FLEET_GATEWAY_MAX_PER_ADDRESS": "0",
+            "FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS": "soon", "FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS": "1e3", "FLEET_METRICS_PORT": "0",
+            "FLEET_HTTP_PORT": "http", "FLEET_MAX_CONTINUOUS_DRIVING_MINUTES": "0", "FLEET_MAX_DAILY_DRIVING_MINUTES": "2000",
+            "FLEET_CONTRACT_TOTAL_FEN": "-1", "FLEET_REPORT_INTERVAL_SECONDS": "0", "FLEET_VAT_RATES": "package=9%",
+            "FLEET_SESSION_IDLE_MINUTES": "721", "LOG_LEVEL": "verbose", "FLEET_SQL_DIR": "/nonexistent/Sql", "FLEET_DEVICE_PROFILES": "/nonexistent/Profiles",
+        ]
+        let error = #expect(throws: ConfigurationProblems.self) { try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: bad) }
+        let problems = error?.problems ?? []
+        #expect(Set(problems.map(\.setting)) == Set(bad.keys) && problems.count == bad.count, "\(problems)")
+        for problem in problems { #expect(problem.value == bad[problem.setting] && !problem.expected.isEmpty) }
+        let described = error.map(String.init(describing:)) ?? ""
+        #expect(described.hasPrefix("\(bad.count) settings refused"))
+        #expect(described.contains("FLEET_RETENTION_DAYS=30 refused: whole days, 180 to 36500: positions must be kept at least 180 days"))
+        #expect(described.contains("FLEET_HTTP_PORT=http refused: a TCP port, 1 to 65535"))
+        #expect(described.contains(#"FLEET_VAT_RATES=package=9% refused: VAT rate "package=9%" is not kind=basisPoints"#))
+    }
+
+    /// A database URL may hold a password: a refused one is named, never repeated.
+    @Test func aRefusedDatabaseURLIsNamedNotRepeated() {
+        let error = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(
+                databaseURL: "postgres://fleet:owner-secret@db/fleet?sslmode=bogus", dataDirectory: nil,
+                environment: ["FLEET_APP_DATABASE_URL": "mysql://web:app-secret@db/fleet"]
+            )
+        }
+        #expect(error?.problems.map(\.setting) == ["--database-url", "FLEET_APP_DATABASE_URL"])
+        #expect(error?.problems.allSatisfy { $0.value == nil } == true)
+        let described = error.map(String.init(describing:)) ?? ""
+        #expect(described.contains("sslmode bogus") && described.contains("DATABASE_URL must look like postgres://"))
+        #expect(!described.contains("owner-secret") && !described.contains("app-secret"))
+        // Without an owner to go with it, the app role's URL is a mistake too.
+        let alone = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_APP_DATABASE_URL": "postgres://web:app-secret@db/fleet"])
+        }
+        #expect(alone?.problems.map(\.setting) == ["FLEET_APP_DATABASE_URL"])
+    }
+
+    /// The demo always runs its own database: the configured one is not even read.
+    @Test func theDemoIgnoresTheConfiguredDatabase() throws {
+        let demo = try FleetConfiguration.demo(dataDirectory: nil, environment: [
+            "DATABASE_URL": "mysql://nope", "FLEET_APP_DATABASE_URL": "postgres://web:secret@db/fleet", "FLEET_HTTP_PORT": "8909",
+        ])
+        #expect(demo.database == nil && demo.httpPort == 8909)
+    }
+
+    @Test func theCommandsWithoutADatabaseReadTheirOneSetting() throws {
+        #expect(try FleetConfiguration.logLevel(environment: ["LOG_LEVEL": "warning", "FLEET_HTTP_PORT": "http"]) == .warning)
+        #expect(throws: ConfigurationProblems.self) { try FleetConfiguration.logLevel(environment: ["LOG_LEVEL": "loud"]) }
+        let folder = FileManager.default.temporaryDirectory.path
+        #expect(try FleetConfiguration.deviceProfilesDirectory(environment: ["FLEET_DEVICE_PROFILES": folder])?.path == folder)
+        #expect(throws: ConfigurationProblems.self) { try FleetConfiguration.deviceProfilesDirectory(environment: ["FLEET_DEVICE_PROFILES": "/nonexistent"]) }
+    }
+}
