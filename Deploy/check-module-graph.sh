@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # The layers of the README's layout, checked on the sources: pure modules import no I/O
-# framework, read no files and take no time of their own; Store implements Domain's protocols and
-# knows no engine or service; services know no HTTP; the terminal side never links the server.
-# Prints each breach with its file and line; exits 1 if there is any.
+# framework and read no files; Store implements Domain's protocols and knows no engine or service;
+# services know no HTTP; the terminal side never links the server. And what the composition roots
+# (fleetd, gps808) alone do: read the time of day (libraries take a WallClock), choose the metrics
+# backend, and read the environment (FleetServer's FleetConfiguration, for fleetd).
+# Prints each breach with its file and line (comments aside); exits 1 if there is any.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 breaches=0
-# forbid MODULE REGEX REASON: no line of Sources/MODULE matches REGEX (but in the files that
-# are the rule's one allowed place: the system clock).
+# forbid MODULE REGEX REASON [FILE...]: no line of Sources/MODULE matches REGEX, but in the
+# FILEs given (paths from the checkout) and in comments.
 forbid() {
     local module=$1 pattern=$2 reason=$3
-    local found
-    found=$(grep -rnE "$pattern" "Sources/$module" --include='*.swift' | grep -v '^Sources/Domain/WallClock.swift:' || true)
+    shift 3
+    local found allowed
+    found=$(grep -rnE "$pattern" "Sources/$module" --include='*.swift' | grep -vE '^[^:]+:[0-9]+:[[:space:]]*//' || true)
+    for allowed in "$@"; do
+        found=$(echo "$found" | grep -v "^$allowed:" || true)
+    done
     if [ -n "$found" ]; then
         echo "$module: $reason" >&2
         echo "$found" | sed 's/^/    /' >&2
@@ -29,7 +35,19 @@ engines='DispatchEngine|Billing|Drawing'
 for pure in JT808 Domain DispatchEngine Billing Drawing; do
     forbid "$pure" "$(imports "$io_frameworks|$adapters|$services")" "a pure module imports an I/O framework, an adapter or a service"
     forbid "$pure" 'FileManager|FileHandle|Data\(contentsOf|String\(contentsOf|fopen\(|\.write\(to:' "a pure module does file I/O"
-    forbid "$pure" '[^A-Za-z]Date\(\)' "a pure module reads the clock (pass the time in)"
+done
+
+# Every module under Sources but the executables; Domain's SystemClock is the one reading of
+# the time of day they pass down.
+for module in $(cd Sources && ls -d */ | tr -d / | grep -vxE 'fleetd|gps808'); do
+    forbid "$module" '[^A-Za-z]Date\(\)' "reads the time of day itself: take the WallClock the composition root passes" Sources/Domain/WallClock.swift
+    forbid "$module" 'MetricsSystem\.bootstrap' "chooses the metrics backend: the executable does, once per process"
+done
+# fleetd included. EmbeddedPostgres hands the process's environment on to initdb and pg_ctl and
+# reads no setting from it; gps808 reads its own two (LOG_LEVEL, STATE_DIRECTORY) in its command.
+for module in $(cd Sources && ls -d */ | tr -d /); do
+    forbid "$module" 'environment\[|processInfo\.environment' "reads the environment: fleetd's settings are read in FleetConfiguration" \
+        Sources/FleetServer/FleetConfiguration.swift Sources/EmbeddedPostgres/EmbeddedPostgres.swift Sources/gps808/GPS808.swift
 done
 forbid Domain "$(imports "$engines|JT808")" "Domain is the innermost layer: it imports no other module of ours"
 forbid Store "$(imports "$engines|$services|HTTPAPI|FleetServer|Gateway|Hummingbird[A-Za-z]*")" "Store implements Domain's protocols and knows no engine, service or HTTP"
@@ -38,9 +56,6 @@ for service in Dispatching Accounting; do
 done
 forbid Gateway "$(imports "Store|PostgresNIO|$services|HTTPAPI|FleetServer")" "the gateway hands reports to Domain's ports and never touches Store"
 forbid HTTPAPI "$(imports "FleetServer|Gateway")" "the API is wired by FleetServer, not the other way round"
-for adapter in Store Dispatching Accounting HTTPAPI; do
-    forbid "$adapter" '[^A-Za-z]Date\(\)' "reads the clock itself: take the WallClock the composition root passes"
-done
 for terminal in TerminalSimulator GNSSTerminal; do
     forbid "$terminal" "$(imports "Gateway|Store|HTTPAPI|FleetServer|$services")" "the terminal side links no server code"
 done
