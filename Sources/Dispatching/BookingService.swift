@@ -54,7 +54,8 @@ public struct BookingService: Sendable {
         publish(moved)
         switch state {
         case .confirmed, .replaced: try await events.publish(.crewWanted(bookingID: id))
-        case .completed, .cancelled where moved.vehicleID != nil: try await events.publish(.crewFreed(bookingID: id))
+        case .completed: try await events.publish(.crewFreed(bookingID: id))
+        case .cancelled where moved.vehicleID != nil: try await events.publish(.crewFreed(bookingID: id))
         default: break
         }
         return moved

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Where everything but the composition root reads the time of day: the system's clock in
-/// `fleetd` (FleetServer's `SystemClock`), a clock the test sets in tests. Libraries never call
+/// `fleetd` and `gps808` (`SystemClock`, below), a clock the test sets in tests. Libraries never call
 /// `Date()`, so every rule that depends on "now" can be tested at any instant.
 public protocol WallClock: Sendable {
     var now: Date { get }

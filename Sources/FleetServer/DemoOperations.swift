@@ -75,7 +75,7 @@ struct DemoOperations: Service {
                 _ = try await accounts.createUser(username: name, passwordHash: hash, role: role.rawValue, agencyID: agency)
             } catch is Accounts.UsernameTaken {
                 // From an earlier run: the password is the file's, whatever it was then.
-                try await accounts.setPasswordHash(username: name, hash)
+                _ = try await accounts.setPasswordHash(username: name, hash)
             }
         }
         for (index, terminal) in fleet.terminals.enumerated() {

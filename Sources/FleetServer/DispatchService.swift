@@ -34,7 +34,7 @@ struct DispatchService: Service {
                 // The next round tries again; bookings stay open meanwhile and their clocks run.
                 logger.warning("dispatch round failed; trying again in \(interval)", metadata: ["error": "\(String(reflecting: error))"])
             }
-            try? await cancelWhenGracefulShutdown { await dispatch.roundDue.wait(upTo: interval) }
+            await cancelWhenGracefulShutdown { await dispatch.roundDue.wait(upTo: interval) }
         }
     }
 }

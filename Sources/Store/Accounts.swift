@@ -115,7 +115,7 @@ public struct Accounts: Sendable {
 
     public func storeToken(sha256: [UInt8], userID: Int64, expiresAt: Date, audit: AuditLine? = nil) async throws {
         try await client.audited({ _ in audit }, logger: logger) { connection in
-            try await connection.query(
+            _ = try await connection.query(
                 "INSERT INTO api_tokens (token_sha256, user_id, expires_at) VALUES (\(ByteBuffer(bytes: sha256)), \(userID), \(expiresAt))", logger: logger
             )
         }
@@ -142,7 +142,7 @@ public struct Accounts: Sendable {
     /// Signs a token out.
     public func deleteToken(sha256: [UInt8], audit: AuditLine? = nil) async throws {
         try await client.audited({ _ in audit }, logger: logger) { connection in
-            try await connection.query("DELETE FROM api_tokens WHERE token_sha256 = \(ByteBuffer(bytes: sha256))", logger: logger)
+            _ = try await connection.query("DELETE FROM api_tokens WHERE token_sha256 = \(ByteBuffer(bytes: sha256))", logger: logger)
         }
     }
 

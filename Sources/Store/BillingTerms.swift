@@ -27,7 +27,7 @@ public struct BillingTerms: Sendable {
     /// A new version of a class's tariff from its day on (replacing one set for the same day).
     public func set(_ tariff: Tariff, by userID: Int64?, audit: AuditLine? = nil) async throws {
         try await client.audited({ _ in audit }, logger: logger) { connection in
-            try await connection.query("""
+            _ = try await connection.query("""
             INSERT INTO tariffs (vehicle_class, valid_from, tariff, by_user) VALUES (\(tariff.vehicleClass.rawValue), \(tariff.validFrom.description)::date, \(try Self.json(tariff))::jsonb, \(userID))
             ON CONFLICT (vehicle_class, valid_from) DO UPDATE SET tariff = EXCLUDED.tariff, set_at = now(), by_user = EXCLUDED.by_user
             """, logger: logger)

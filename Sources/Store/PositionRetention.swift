@@ -26,30 +26,6 @@ public struct PositionRetention: Sendable {
         self.maximumDropDays = maximumDropDays
     }
 
-    /// A misconfigured retention, refused at start.
-    public struct ConfigurationError: Error, CustomStringConvertible {
-        public var description: String
-    }
-
-    /// The retention `FLEET_RETENTION_DAYS` and `FLEET_RETENTION_MAX_DROP_DAYS` ask for: fewer
-    /// than 180 days, or values that are not whole numbers, are refused with the reason.
-    public static func fromEnvironment(_ env: [String: String]) throws -> PositionRetention {
-        var retention = PositionRetention()
-        if let text = env["FLEET_RETENTION_DAYS"] {
-            guard let days = Int(text), days >= minimumRetentionDays else {
-                throw ConfigurationError(description: "FLEET_RETENTION_DAYS=\(text) refused: positions must be kept at least \(minimumRetentionDays) days")
-            }
-            retention.retentionDays = days
-        }
-        if let text = env["FLEET_RETENTION_MAX_DROP_DAYS"] {
-            guard let days = Int(text), days >= 0 else {
-                throw ConfigurationError(description: "FLEET_RETENTION_MAX_DROP_DAYS=\(text) refused: a number of days, 0 or more")
-            }
-            retention.maximumDropDays = days
-        }
-        return retention
-    }
-
     public struct Outcome: Sendable, Equatable {
         public var created: [String]
         public var dropped: [String]

@@ -156,14 +156,4 @@ import Testing
         }
     }
 
-    /// `FLEET_RETENTION_DAYS` below 180 is refused at start, with the reason.
-    @Test func aShortRetentionIsRefusedWithTheReason() throws {
-        #expect(try PositionRetention.fromEnvironment([:]).retentionDays == 180)
-        #expect(try PositionRetention.fromEnvironment(["FLEET_RETENTION_DAYS": "365", "FLEET_RETENTION_MAX_DROP_DAYS": "30"]).maximumDropDays == 30)
-        for bad in ["179", "7", "-1", "forever"] {
-            let error = #expect(throws: PositionRetention.ConfigurationError.self) { try PositionRetention.fromEnvironment(["FLEET_RETENTION_DAYS": bad]) }
-            #expect(error?.description.contains("at least 180 days") == true)
-        }
-        #expect(throws: PositionRetention.ConfigurationError.self) { try PositionRetention.fromEnvironment(["FLEET_RETENTION_MAX_DROP_DAYS": "-2"]) }
-    }
 }
