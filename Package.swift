@@ -134,7 +134,8 @@ let package = Package(
         .target(
             name: "FleetServer",
             dependencies: [
-                "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI", "Dispatching", "DispatchEngine", "Accounting", "Billing",
+                "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI", "Dispatching", "DispatchEngine", "Accounting",
+                "Billing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -261,7 +262,8 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "PostgresTestSupport", "ServiceTestSupport", "DomainTestSupport",
+                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "PostgresTestSupport", "ServiceTestSupport",
+                "DomainTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

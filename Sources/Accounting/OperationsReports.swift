@@ -1,5 +1,5 @@
-import Dispatching
 import Billing
+import Dispatching
 import Domain
 import Drawing
 import Foundation
@@ -30,7 +30,7 @@ public struct OperationsReports: Sendable {
         var finished: [Int64: Int] = [:]
         for booking in received {
             guard let last = booking.transitions.last(where: { $0.state == .completed || $0.state == .cancelled }),
-                  let bucket = report.bucket(of: last.at.epochSeconds)
+                let bucket = report.bucket(of: last.at.epochSeconds)
             else { continue }
             finished[booking.id] = bucket
             if last.state == .completed {

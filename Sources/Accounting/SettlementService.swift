@@ -25,7 +25,8 @@ public struct SettlementService: Sendable {
     let logger: Logger
 
     public init(
-        client: PostgresClient, positions: PositionQueries, feed: LiveFeed, events: ServiceEvents, clock: any WallClock, levels: ServiceLevels = ServiceLevels(),
+        client: PostgresClient, positions: PositionQueries, feed: LiveFeed, events: ServiceEvents, clock: any WallClock,
+        levels: ServiceLevels = ServiceLevels(),
         review: UsageReview = UsageReview(), logger: Logger
     ) {
         sheets = Settlements(client: client, logger: logger)
@@ -89,7 +90,9 @@ public struct SettlementService: Sendable {
         }
         var plates: [String] = [], drivers: [String] = []
         var crews: [(Int64?, Int64?)] = []
-        for t in record.transitions where t.state == .matched && !crews.contains(where: { $0 == (t.vehicleID, t.driverID) }) { crews.append((t.vehicleID, t.driverID)) }
+        for t in record.transitions where t.state == .matched && !crews.contains(where: { $0 == (t.vehicleID, t.driverID) }) {
+            crews.append((t.vehicleID, t.driverID))
+        }
         // Only the crews that served: the last one matched before each start of service.
         let served = Set(window.segments.map(\.vehicleID))
         for (vehicle, driver) in crews where vehicle.map(served.contains) ?? false {
@@ -101,8 +104,10 @@ public struct SettlementService: Sendable {
             cancellation = .init(at: ChinaTime(cancelled.at.epochSeconds), crewOnSite: record.transitions.contains { $0.state == .onSite })
         }
         return TripFacts(
-            bookingID: record.id, agencyID: record.agencyID, vehicleClass: record.request.vehicleClass, pickupTime: ChinaTime(record.request.pickupTime.epochSeconds),
-            pickupAddress: record.request.pickup.address, destinationAddress: record.request.destination.address, plates: plates, drivers: drivers, window: window,
+            bookingID: record.id, agencyID: record.agencyID, vehicleClass: record.request.vehicleClass,
+            pickupTime: ChinaTime(record.request.pickupTime.epochSeconds),
+            pickupAddress: record.request.pickup.address, destinationAddress: record.request.destination.address, plates: plates, drivers: drivers,
+            window: window,
             metres: Int64(metres.rounded()), distanceSource: sources.isEmpty ? "none" : sources.joined(separator: " and "), tollsFen: record.tollsFen ?? 0,
             parkingFen: record.parkingFen ?? 0, receipts: record.receipts, reportedMetres: record.reportedMetres, reportedSeconds: record.reportedSeconds,
             cancellation: cancellation, transfer: record.request.transfer ?? false

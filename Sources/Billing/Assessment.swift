@@ -110,7 +110,8 @@ public enum Assessor {
         var sections: [Assessment.SectionResult] = []
         for section in scheme.sections {
             let items = section.items.map { item in
-                Assessment.ItemResult(id: item.id, name: item.name, measured: measurements[item.id], points: points(item.rule, measurements[item.id], bonus: section.bonus))
+                Assessment.ItemResult(
+                    id: item.id, name: item.name, measured: measurements[item.id], points: points(item.rule, measurements[item.id], bonus: section.bonus))
             }
             let sum = items.reduce(0) { $0 + $1.points }
             let score = section.bonus ? min(section.weight, max(0, sum)) : section.weight - min(section.weight, max(0, -sum))
@@ -118,10 +119,11 @@ public enum Assessor {
         }
         let score = sections.reduce(0) { $0 + $1.score }
         let coefficient = scheme.bands.first { score >= $0.minimumScore }?.coefficientPermille ?? scheme.floorPermille
-        let payment: Int64 = switch scheme.payment {
-        case .monthlyFee(let total, let months): Rounding.halfUp(total * Int64(coefficient), over: Int64(months) * 1000)
-        case .performance(let price, let share): Rounding.halfUp(price * Int64(share) * Int64(coefficient), over: 100 * 1000)
-        }
+        let payment: Int64 =
+            switch scheme.payment {
+            case .monthlyFee(let total, let months): Rounding.halfUp(total * Int64(coefficient), over: Int64(months) * 1000)
+            case .performance(let price, let share): Rounding.halfUp(price * Int64(share) * Int64(coefficient), over: 100 * 1000)
+            }
         return Assessment(scheme: scheme.name, sections: sections, score: score, coefficientPermille: coefficient, paymentFen: payment)
     }
 
@@ -155,10 +157,14 @@ extension AssessmentScheme {
                 section("safety", 10, [("violation", "traffic violation, each time", 2), ("accident", "accident with responsibility, each time", 10)]),
                 section("complaints", 10, [("complaint", "justified complaint, each time", 2)]),
                 section("records and reporting", 10, [("records", "missing or late record, each time", 1)]),
-                Section(name: "bonus", weight: 5, bonus: true, items: [Item(id: "commendation", name: "written commendation, each", rule: .perIncident(points: 1))]),
+                Section(
+                    name: "bonus", weight: 5, bonus: true, items: [Item(id: "commendation", name: "written commendation, each", rule: .perIncident(points: 1))]),
             ],
-            bands: [Band(minimumScore: 90, coefficientPermille: 1000), Band(minimumScore: 80, coefficientPermille: 850), Band(minimumScore: 70, coefficientPermille: 700),
-                    Band(minimumScore: 60, coefficientPermille: 500)],
+            bands: [
+                Band(minimumScore: 90, coefficientPermille: 1000), Band(minimumScore: 80, coefficientPermille: 850),
+                Band(minimumScore: 70, coefficientPermille: 700),
+                Band(minimumScore: 60, coefficientPermille: 500),
+            ],
             floorPermille: 0,
             payment: .performance(contractPriceFen: contractPriceFen, sharePercent: 10)
         )
@@ -172,16 +178,29 @@ extension AssessmentScheme {
         AssessmentScheme(
             name: "kpi",
             sections: [
-                Section(name: "system availability", weight: 10, items: [Item(id: "availability", name: ">= 95%, -1 per 0.1% below", rule: .atLeast(target: 9500, step: 10, points: 1))]),
-                Section(name: "SMS delivery", weight: 5, items: [Item(id: "sms", name: ">= 95%, -1 per 1% below", rule: .atLeast(target: 9500, step: 100, points: 1))]),
-                Section(name: "answer rate", weight: 10, items: [Item(id: "answer", name: ">= 90%, -1 per 0.5% below", rule: .atLeast(target: 9000, step: 50, points: 1))]),
-                Section(name: "satisfaction", weight: 15, items: [Item(id: "satisfaction", name: ">= 90%, -1 per 1% below", rule: .atLeast(target: 9000, step: 100, points: 1))]),
-                Section(name: "staff turnover", weight: 10, items: [Item(id: "turnover", name: "<= 4%, -1 per 1% above", rule: .atMost(target: 400, step: 100, points: 1))]),
+                Section(
+                    name: "system availability", weight: 10,
+                    items: [Item(id: "availability", name: ">= 95%, -1 per 0.1% below", rule: .atLeast(target: 9500, step: 10, points: 1))]),
+                Section(
+                    name: "SMS delivery", weight: 5,
+                    items: [Item(id: "sms", name: ">= 95%, -1 per 1% below", rule: .atLeast(target: 9500, step: 100, points: 1))]),
+                Section(
+                    name: "answer rate", weight: 10,
+                    items: [Item(id: "answer", name: ">= 90%, -1 per 0.5% below", rule: .atLeast(target: 9000, step: 50, points: 1))]),
+                Section(
+                    name: "satisfaction", weight: 15,
+                    items: [Item(id: "satisfaction", name: ">= 90%, -1 per 1% below", rule: .atLeast(target: 9000, step: 100, points: 1))]),
+                Section(
+                    name: "staff turnover", weight: 10,
+                    items: [Item(id: "turnover", name: "<= 4%, -1 per 1% above", rule: .atMost(target: 400, step: 100, points: 1))]),
                 Section(name: "other duties", weight: 50, items: [Item(id: "duty", name: "assessor's deduction, per incident", rule: .perIncident(points: 1))]),
                 Section(name: "bonus", weight: 5, bonus: true, items: [Item(id: "bonus", name: "assessor's bonus", rule: .perIncident(points: 1))]),
             ],
-            bands: [Band(minimumScore: 90, coefficientPermille: 1000), Band(minimumScore: 80, coefficientPermille: 950), Band(minimumScore: 70, coefficientPermille: 900),
-                    Band(minimumScore: 61, coefficientPermille: 800)],
+            bands: [
+                Band(minimumScore: 90, coefficientPermille: 1000), Band(minimumScore: 80, coefficientPermille: 950),
+                Band(minimumScore: 70, coefficientPermille: 900),
+                Band(minimumScore: 61, coefficientPermille: 800),
+            ],
             floorPermille: 750,
             payment: .monthlyFee(contractTotalFen: contractTotalFen, months: 36)
         )
@@ -198,31 +217,44 @@ extension AssessmentScheme {
         return AssessmentScheme(
             name: "fleet",
             sections: [
-                Section(name: "response", weight: 30, items: [
-                    rate("confirmedInTime", "requests confirmed within 5 min: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
-                    rate("matchedInTime", "matched within 10 min of confirmation: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
-                    rate("notifiedInTime", "agency notified within 5 min of the match: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
-                ]),
+                Section(
+                    name: "response", weight: 30,
+                    items: [
+                        rate("confirmedInTime", "requests confirmed within 5 min: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
+                        rate("matchedInTime", "matched within 10 min of confirmation: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
+                        rate("notifiedInTime", "agency notified within 5 min of the match: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
+                    ]),
                 Section(name: "punctuality", weight: 20, items: [rate("onTime", "on site 10 min early: >= 98%, -1 per 0.5% below", atLeast: 9800, step: 50)]),
-                Section(name: "incidents", weight: 15, items: [
-                    Item(id: "replacementStartLate", name: "replacement started after 15 min, each", rule: .perIncident(points: 3)),
-                    Item(id: "replacementArrivalLate", name: "replacement arrived late (30 min city, 60 suburbs), each", rule: .perIncident(points: 3)),
-                ]),
-                Section(name: "customer care", weight: 15, items: [
-                    Item(id: "complaintContactLate", name: "complaint not contacted within 12 h, each", rule: .perIncident(points: 2)),
-                    Item(id: "complaintResultLate", name: "complaint result after 3 working days, each", rule: .perIncident(points: 2)),
-                    rate("callbackInTime", "trips called back within 24 h: >= 95%, -1 per 1% below", atLeast: 9500, step: 100),
-                ]),
-                Section(name: "satisfaction", weight: 10, items: [rate("satisfaction", "satisfied callbacks: >= 95%, -1 per 1% below", atLeast: 9500, step: 100)]),
-                Section(name: "telematics and platform", weight: 10, items: [
-                    rate("terminalOnline", "terminals online: >= 95%, -1 per 1% below", atLeast: 9500, step: 100),
-                    rate("positionCompleteness", "positions received of expected: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
-                    rate("platformAvailability", "platform availability: >= 99.5%, -1 per 0.1% below", atLeast: 9950, step: 10),
-                ]),
-                Section(name: "bonus", weight: 5, bonus: true, items: [Item(id: "commendation", name: "written commendation, each", rule: .perIncident(points: 1))]),
+                Section(
+                    name: "incidents", weight: 15,
+                    items: [
+                        Item(id: "replacementStartLate", name: "replacement started after 15 min, each", rule: .perIncident(points: 3)),
+                        Item(id: "replacementArrivalLate", name: "replacement arrived late (30 min city, 60 suburbs), each", rule: .perIncident(points: 3)),
+                    ]),
+                Section(
+                    name: "customer care", weight: 15,
+                    items: [
+                        Item(id: "complaintContactLate", name: "complaint not contacted within 12 h, each", rule: .perIncident(points: 2)),
+                        Item(id: "complaintResultLate", name: "complaint result after 3 working days, each", rule: .perIncident(points: 2)),
+                        rate("callbackInTime", "trips called back within 24 h: >= 95%, -1 per 1% below", atLeast: 9500, step: 100),
+                    ]),
+                Section(
+                    name: "satisfaction", weight: 10, items: [rate("satisfaction", "satisfied callbacks: >= 95%, -1 per 1% below", atLeast: 9500, step: 100)]),
+                Section(
+                    name: "telematics and platform", weight: 10,
+                    items: [
+                        rate("terminalOnline", "terminals online: >= 95%, -1 per 1% below", atLeast: 9500, step: 100),
+                        rate("positionCompleteness", "positions received of expected: >= 98%, -1 per 1% below", atLeast: 9800, step: 100),
+                        rate("platformAvailability", "platform availability: >= 99.5%, -1 per 0.1% below", atLeast: 9950, step: 10),
+                    ]),
+                Section(
+                    name: "bonus", weight: 5, bonus: true, items: [Item(id: "commendation", name: "written commendation, each", rule: .perIncident(points: 1))]),
             ],
-            bands: [Band(minimumScore: 90, coefficientPermille: 1000), Band(minimumScore: 80, coefficientPermille: 950), Band(minimumScore: 70, coefficientPermille: 900),
-                    Band(minimumScore: 61, coefficientPermille: 800)],
+            bands: [
+                Band(minimumScore: 90, coefficientPermille: 1000), Band(minimumScore: 80, coefficientPermille: 950),
+                Band(minimumScore: 70, coefficientPermille: 900),
+                Band(minimumScore: 61, coefficientPermille: 800),
+            ],
             floorPermille: 750,
             payment: .monthlyFee(contractTotalFen: contractTotalFen, months: months)
         )

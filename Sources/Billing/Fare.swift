@@ -108,10 +108,14 @@ public struct FareCalculator: Sendable {
             guard let package = chosen.first else { continue }
             let amount = agreement.price(of: package) * Int64(chosen.count)
             base += amount
-            lines.append(FareLine(kind: .package, detail: "\(kind.rawValue) x \(chosen.count) (\(package.hours) h / \(package.kilometres) km)", amountFen: amount))
+            lines.append(
+                FareLine(kind: .package, detail: "\(kind.rawValue) x \(chosen.count) (\(package.hours) h / \(package.kilometres) km)", amountFen: amount))
         }
         let points = agreement.discountBasisPoints
-        lines.append(FareLine(kind: .discount, detail: "\(points / 100).\(String(points % 100 + 100).dropFirst())% of \(base) fen", amountFen: -Rounding.halfUp(base * Int64(points), over: 10_000)))
+        lines.append(
+            FareLine(
+                kind: .discount, detail: "\(points / 100).\(String(points % 100 + 100).dropFirst())% of \(base) fen",
+                amountFen: -Rounding.halfUp(base * Int64(points), over: 10_000)))
         let overtime = overtimeSeconds.reduce(0, +)
         if overtime > 0 {
             switch tariff.overtimeBasis {
@@ -119,20 +123,29 @@ public struct FareCalculator: Sendable {
                 let hours = overtimeSeconds.reduce(0) { $0 + ($1 + 3599) / 3600 }
                 lines.append(FareLine(kind: .overtime, detail: "\(hours) h started", amountFen: hours * tariff.overtimeFenPerHour))
             case .proRata:
-                lines.append(FareLine(kind: .overtime, detail: "\(overtime / 60) min", amountFen: Rounding.halfUp(overtime * tariff.overtimeFenPerHour, over: 3600)))
+                lines.append(
+                    FareLine(kind: .overtime, detail: "\(overtime / 60) min", amountFen: Rounding.halfUp(overtime * tariff.overtimeFenPerHour, over: 3600)))
             }
         }
         let over = overMetres(usage.metres, packages)
         if over > 0 {
-            lines.append(FareLine(kind: .overDistance, detail: "\(over) m beyond \(packages.reduce(0) { $0 + $1.kilometres }) km", amountFen: Rounding.halfUp(over * tariff.overDistanceFenPerKm, over: 1000)))
+            lines.append(
+                FareLine(
+                    kind: .overDistance, detail: "\(over) m beyond \(packages.reduce(0) { $0 + $1.kilometres }) km",
+                    amountFen: Rounding.halfUp(over * tariff.overDistanceFenPerKm, over: 1000)))
         }
         if usage.tollsFen > 0 { lines.append(FareLine(kind: .tolls, detail: "at cost", amountFen: usage.tollsFen)) }
         if usage.parkingFen > 0 { lines.append(FareLine(kind: .parking, detail: "at cost", amountFen: usage.parkingFen)) }
         if usage.mealDays > 0 {
-            lines.append(FareLine(kind: .meals, detail: "\(usage.mealDays) day(s) at the official standard", amountFen: Int64(usage.mealDays) * agreement.mealsFenPerDay))
+            lines.append(
+                FareLine(kind: .meals, detail: "\(usage.mealDays) day(s) at the official standard", amountFen: Int64(usage.mealDays) * agreement.mealsFenPerDay)
+            )
         }
         if usage.lodgingNights > 0 {
-            lines.append(FareLine(kind: .lodging, detail: "\(usage.lodgingNights) night(s) at the official standard", amountFen: Int64(usage.lodgingNights) * agreement.lodgingFenPerNight))
+            lines.append(
+                FareLine(
+                    kind: .lodging, detail: "\(usage.lodgingNights) night(s) at the official standard",
+                    amountFen: Int64(usage.lodgingNights) * agreement.lodgingFenPerNight))
         }
         return Fare(lines: lines)
     }

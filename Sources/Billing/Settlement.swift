@@ -18,24 +18,28 @@ public struct SheetDrafter: Sendable {
                 crewOnSite: cancelled.crewOnSite, transfer: facts.transfer
             )
             let evidence = "booked for \(facts.pickupTime), cancelled at \(cancelled.at)" + (cancelled.crewOnSite ? " with the crew on site" : "")
-            return (fare.lines.map { SheetLine(kind: $0.kind, detail: $0.detail, amountFen: $0.amountFen, evidence: evidence, addedAt: now, by: "billing") }, [])
+            return (
+                fare.lines.map { SheetLine(kind: $0.kind, detail: $0.detail, amountFen: $0.amountFen, evidence: evidence, addedAt: now, by: "billing") }, []
+            )
         }
         let usage = facts.usage
         let fare = try calculator.fare(usage, vehicleClass: facts.vehicleClass)
         let window = facts.window
-        var time = "in service \(window.start.map(\.description) ?? "-") to \(window.end.map(\.description) ?? "-"), \(Self.duration(window.chargedSeconds)) charged"
+        var time =
+            "in service \(window.start.map(\.description) ?? "-") to \(window.end.map(\.description) ?? "-"), \(Self.duration(window.chargedSeconds)) charged"
         if window.gapSeconds > 0 { time += " (\(Self.duration(window.gapSeconds)) of replacement not charged)" }
         let distance = "\(Self.kilometres(facts.metres)) km by \(facts.distanceSource) of \(facts.plates.joined(separator: ", "))"
         let receipts = facts.receipts.isEmpty ? "no receipts" : "receipts \(facts.receipts.joined(separator: ", "))"
         let lines = fare.lines.map { line in
-            let evidence = switch line.kind {
-            case .package: "\(time); \(distance)"
-            case .overtime, .meals, .lodging: time
-            case .overDistance: distance
-            case .discount: "framework agreement: \(calculator.agreement.discountBasisPoints) basis points"
-            case .tolls, .parking: "at cost, \(receipts) (the driver's entries)"
-            case .cancellation, .adjustment: ""
-            }
+            let evidence =
+                switch line.kind {
+                case .package: "\(time); \(distance)"
+                case .overtime, .meals, .lodging: time
+                case .overDistance: distance
+                case .discount: "framework agreement: \(calculator.agreement.discountBasisPoints) basis points"
+                case .tolls, .parking: "at cost, \(receipts) (the driver's entries)"
+                case .cancellation, .adjustment: ""
+                }
             return SheetLine(kind: line.kind, detail: line.detail, amountFen: line.amountFen, evidence: evidence, addedAt: now, by: "billing")
         }
         return (lines, review.differences(system: usage, reportedMetres: facts.reportedMetres, reportedSeconds: facts.reportedSeconds))

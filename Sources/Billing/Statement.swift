@@ -57,7 +57,8 @@ public enum StatementCSV {
             // What every line of the sheet repeats, quoted once.
             let f = sheet.facts
             let head = [
-                "\(sheet.id)", "\(f.bookingID)", "\(f.pickupTime)", f.plates.joined(separator: " / "), f.drivers.joined(separator: " / "), f.pickupAddress, f.destinationAddress,
+                "\(sheet.id)", "\(f.bookingID)", "\(f.pickupTime)", f.plates.joined(separator: " / "), f.drivers.joined(separator: " / "), f.pickupAddress,
+                f.destinationAddress,
             ].map(cell).joined(separator: ",")
             let tail = [sheet.confirmedAt.map { "\($0) \(sheet.confirmedBy ?? "")" } ?? "", sheet.invoice?.number ?? ""].map(cell).joined(separator: ",")
             for line in sheet.lines {
@@ -122,20 +123,25 @@ public enum StatementHTML {
 
             """
         for sheet in s.sheets {
-            html += "<tr><td>\(sheet.id)</td><td>\(sheet.facts.bookingID)</td><td>\(sheet.facts.pickupTime)</td><td>\(HTMLText.escape(sheet.facts.plates.joined(separator: " / ")))</td>"
-            html += "<td class=\"amount\">\(Money.yuan(sheet.totalFen, grouped: true))</td><td>\(HTMLText.escape(sheet.invoice?.number ?? "due \(sheet.invoiceDue.map(\.description) ?? "-")"))</td></tr>\n"
+            html +=
+                "<tr><td>\(sheet.id)</td><td>\(sheet.facts.bookingID)</td><td>\(sheet.facts.pickupTime)</td><td>\(HTMLText.escape(sheet.facts.plates.joined(separator: " / ")))</td>"
+            html +=
+                "<td class=\"amount\">\(Money.yuan(sheet.totalFen, grouped: true))</td><td>\(HTMLText.escape(sheet.invoice?.number ?? "due \(sheet.invoiceDue.map(\.description) ?? "-")"))</td></tr>\n"
         }
         html += "</tbody></table>\n"
         if !s.lateAdjustments.isEmpty {
             html += "<h2>对以前期间的调整 Adjustments to earlier periods</h2><table><tbody>\n"
             for late in s.lateAdjustments {
-                html += "<tr><td>\(late.sheetID)</td><td>\(late.bookingID)</td><td>\(HTMLText.escape(late.line.detail))<div class=\"evidence\">\(HTMLText.escape(late.line.reason ?? ""))</div></td>"
+                html +=
+                    "<tr><td>\(late.sheetID)</td><td>\(late.bookingID)</td><td>\(HTMLText.escape(late.line.detail))<div class=\"evidence\">\(HTMLText.escape(late.line.reason ?? ""))</div></td>"
                 html += "<td class=\"amount\">\(Money.yuan(late.line.amountFen, grouped: true))</td></tr>\n"
             }
             html += "</tbody></table>\n"
         }
         html += "<h2>合计 Totals</h2><table><tbody>\n"
-        for total in s.totals { html += "<tr><td>\(HTMLText.escape(total.kind.label))</td><td class=\"amount\">\(Money.yuan(total.amountFen, grouped: true))</td></tr>\n" }
+        for total in s.totals {
+            html += "<tr><td>\(HTMLText.escape(total.kind.label))</td><td class=\"amount\">\(Money.yuan(total.amountFen, grouped: true))</td></tr>\n"
+        }
         html += "<tr><th>总计 Grand total</th><th class=\"amount\">\(Money.yuan(s.totalFen, grouped: true))</th></tr>\n"
         html += "<tr><td>已开票 Invoiced</td><td class=\"amount\">\(Money.yuan(s.invoicedFen, grouped: true))</td></tr>\n</tbody></table>\n</section>\n"
         for sheet in s.sheets { html += page(sheet) }
@@ -164,7 +170,8 @@ public enum StatementHTML {
         html += "<tr><th colspan=\"2\">合计 Total</th><th class=\"amount\">\(Money.yuan(sheet.totalFen, grouped: true))</th></tr>\n</tbody></table>\n"
         let signed = sheet.confirmedAt.map { "\(HTMLText.escape(sheet.confirmedBy ?? "")), \($0)" } ?? "—"
         html += "<p class=\"signature\">用车单位签认 Confirmed by the agency: \(signed)</p>\n"
-        html += "<p>发票 Invoice: \(HTMLText.escape(sheet.invoice.map { "\($0.number), \($0.issuedAt)" } ?? "due \(sheet.invoiceDue.map(\.description) ?? "-")"))</p>\n</section>\n"
+        html +=
+            "<p>发票 Invoice: \(HTMLText.escape(sheet.invoice.map { "\($0.number), \($0.issuedAt)" } ?? "due \(sheet.invoiceDue.map(\.description) ?? "-")"))</p>\n</section>\n"
         return html
     }
 }

@@ -35,11 +35,14 @@ public enum StatementJSON {
         if let by = sheet.confirmedBy { w.field("confirmedBy", by) }
         w.key("facts"); write(sheet.facts, &w)
         w.key("flags"); w.beginArray()
-        for flag in sheet.flags { w.beginObject(); w.field("field", flag.field); w.field("reported", flag.reported); w.field("system", flag.system); w.endObject() }
+        for flag in sheet.flags {
+            w.beginObject(); w.field("field", flag.field); w.field("reported", flag.reported); w.field("system", flag.system); w.endObject()
+        }
         w.endArray()
         w.key("history"); w.beginArray()
         for event in sheet.history {
-            w.beginObject(); w.field("at", event.at.description); w.field("by", event.by); w.field("kind", event.kind); w.field("note", event.note); w.endObject()
+            w.beginObject(); w.field("at", event.at.description); w.field("by", event.by); w.field("kind", event.kind); w.field("note", event.note);
+            w.endObject()
         }
         w.endArray()
         w.field("id", sheet.id)
@@ -60,7 +63,9 @@ public enum StatementJSON {
         w.beginObject()
         w.field("agencyID", f.agencyID)
         w.field("bookingID", f.bookingID)
-        if let c = f.cancellation { w.key("cancellation"); w.beginObject(); w.field("at", c.at.description); w.field("crewOnSite", c.crewOnSite); w.endObject() }
+        if let c = f.cancellation {
+            w.key("cancellation"); w.beginObject(); w.field("at", c.at.description); w.field("crewOnSite", c.crewOnSite); w.endObject()
+        }
         w.field("destinationAddress", f.destinationAddress)
         w.field("distanceSource", f.distanceSource)
         w.field("drivers", f.drivers)

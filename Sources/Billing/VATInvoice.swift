@@ -92,9 +92,11 @@ public struct VATInvoice: Sendable, Hashable, Codable {
     public init(lines: [SheetLine], rates: VATRates) {
         let byRate = Dictionary(grouping: lines) { rates.rate(of: $0.kind) }
         self.lines = byRate.keys.sorted().map { basisPoints in
-            RateLine(basisPoints: basisPoints, items: byRate[basisPoints]!.map {
-                Item(kind: $0.kind, detail: $0.detail, split: Split(grossFen: $0.amountFen, basisPoints: basisPoints))
-            })
+            RateLine(
+                basisPoints: basisPoints,
+                items: byRate[basisPoints]!.map {
+                    Item(kind: $0.kind, detail: $0.detail, split: Split(grossFen: $0.amountFen, basisPoints: basisPoints))
+                })
         }
         grossFen = self.lines.reduce(0) { $0 + $1.split.grossFen }
         netFen = self.lines.reduce(0) { $0 + $1.split.netFen }

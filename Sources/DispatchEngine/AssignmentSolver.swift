@@ -81,7 +81,8 @@ public enum AssignmentSolver {
                                                 for row in 0..<n where columnOfRow[row] < 0 {
                                                     augment(
                                                         from: row, m: m, cost: cost, u: u, v: v, rowOfColumn: rowOfColumn, columnOfRow: columnOfRow,
-                                                        distance: distance, path: path, remaining: remaining, reachedRows: reachedRows, reachedColumns: reachedColumns
+                                                        distance: distance, path: path, remaining: remaining, reachedRows: reachedRows,
+                                                        reachedColumns: reachedColumns
                                                     )
                                                 }
                                             }

@@ -128,7 +128,9 @@ public final class CrewFacts: Sendable {
         let v = crew.vehicle, d = crew.driver
         (vehicleClass, seats, rentalUse, newEnergy, inRepair) = (v.vehicleClass, v.seats, v.rentalUse, v.energy.isNewEnergy, v.inRepair)
         (position, positionTime, rangeKm, stateOfCharge, reserve) = (v.position, v.positionTime, v.rangeKm, v.stateOfCharge, crew.isReserve)
-        (birthDate, serviceSince, licenceExpiry, points, lastMajorAccident, criminalRecord) = (d.birthDate, d.serviceSince, d.licenceExpiry, d.points, d.lastMajorAccident, d.criminalRecord)
+        (birthDate, serviceSince, licenceExpiry, points, lastMajorAccident, criminalRecord) = (
+            d.birthDate, d.serviceSince, d.licenceExpiry, d.points, d.lastMajorAccident, d.criminalRecord
+        )
         (trainingDays, continuousDriving, drivingLast24h) = (d.preDutyTrainingDays, d.continuousDriving, d.drivingLast24h)
         policies = InsurancePolicy.Kind.allCases.map { kind in crew.vehicle.policies.filter { $0.kind == kind }.map { ($0.start, $0.expiry, $0.amountFen) } }
         inspections = Inspection.Kind.allCases.map { kind in

@@ -1,5 +1,6 @@
 import Dispatch
 import Domain
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -129,7 +130,9 @@ public struct Matcher: Sendable {
         let emptyMetres = rules.roadMetres(position, booking.pickup), tripMetres = rules.roadMetres(booking.pickup, booking.destination)
         let rangeMetres = Int64(max(1, f.rangeKm)) * 1000
         let neededPercent = Int(((emptyMetres + tripMetres) * Int64(100 + rules.chargeMarginPercent) + rangeMetres - 1) / rangeMetres)
-        if f.stateOfCharge < neededPercent { guard verdict.fail(.chargeTooLow(stateOfCharge: f.stateOfCharge, neededPercent: neededPercent)) else { return nil } }
+        if f.stateOfCharge < neededPercent {
+            guard verdict.fail(.chargeTooLow(stateOfCharge: f.stateOfCharge, neededPercent: neededPercent)) else { return nil }
+        }
         // The crew's day: can it be there, is it free.
         let emptyDrive = speeds.seconds(metres: emptyMetres, at: now)
         let onSite = booking.pickupTime - rules.onSiteLead
@@ -152,7 +155,8 @@ public struct Matcher: Sendable {
         if daily > rules.maximumDailyDriving { guard verdict.fail(.dailyDriving(seconds: daily)) else { return nil } }
         let late = max(0, arrival - onSite)
         let cost = late * weights.perSecondLate + emptyMetres * weights.perEmptyKm / 1000
-        return Candidate(crew: crewIndex, departure: departure, arrival: arrival, lateSeconds: late, emptyMetres: emptyMetres, cost: cost, reserve: facts.reserve)
+        return Candidate(
+            crew: crewIndex, departure: departure, arrival: arrival, lateSeconds: late, emptyMetres: emptyMetres, cost: cost, reserve: facts.reserve)
     }
 
     /// The vehicle's file over a service window: use, energy, seats, insurance in force and
@@ -287,7 +291,10 @@ public struct Matcher: Sendable {
     /// Fills `matrix` (a row per booking, a column per crew of `columns`) with the cost of every
     /// eligible pair, and returns the largest. Judging is most of a batch's time and every row is
     /// independent: the rows are shared out among the cores.
-    func judge(_ rows: [Booking], against columns: [Int], crewsOfClass: [VehicleClass: [Int]], facts: [CrewFacts], now: Int64, into matrix: inout AssignmentSolver.Matrix) -> Int64 {
+    func judge(
+        _ rows: [Booking], against columns: [Int], crewsOfClass: [VehicleClass: [Int]], facts: [CrewFacts], now: Int64,
+        into matrix: inout AssignmentSolver.Matrix
+    ) -> Int64 {
         var column = [Int](repeating: -1, count: facts.count)
         for (c, crew) in columns.enumerated() { column[crew] = c }
         let columnOfCrew = column
@@ -320,17 +327,19 @@ public struct Matcher: Sendable {
     /// as of the same `now`, on the same crews).
     public func explain(_ booking: Booking, in plan: Plan, crews: [Crew], now: Int64) -> Explanation {
         let chosen = plan.assignments.first { $0.bookingID == booking.id }?.candidate.crew
-        return Explanation(bookingID: booking.id, crews: crews.indices.map { c in
-            let verdict: Explanation.Verdict
-            let judged = judge(booking, crews[c], crewIndex: c, now: now)
-            switch judged {
-            case .failure(let judgement): verdict = .ineligible(judgement.problems)
-            case .success where chosen == c: verdict = .chosen
-            case .success where plan.taken[c] != nil: verdict = .servesAnother(bookingID: plan.taken[c]!)
-            case .success where plan.keptBack.contains(c) && !booking.isUrgent: verdict = .keptInReserve
-            case .success: verdict = .costlier
-            }
-            return Explanation.CrewVerdict(vehicleID: crews[c].vehicle.id, driverID: crews[c].driver.id, verdict: verdict, cost: try? judged.get().cost)
-        })
+        return Explanation(
+            bookingID: booking.id,
+            crews: crews.indices.map { c in
+                let verdict: Explanation.Verdict
+                let judged = judge(booking, crews[c], crewIndex: c, now: now)
+                switch judged {
+                case .failure(let judgement): verdict = .ineligible(judgement.problems)
+                case .success where chosen == c: verdict = .chosen
+                case .success where plan.taken[c] != nil: verdict = .servesAnother(bookingID: plan.taken[c]!)
+                case .success where plan.keptBack.contains(c) && !booking.isUrgent: verdict = .keptInReserve
+                case .success: verdict = .costlier
+                }
+                return Explanation.CrewVerdict(vehicleID: crews[c].vehicle.id, driverID: crews[c].driver.id, verdict: verdict, cost: try? judged.get().cost)
+            })
     }
 }

@@ -12,7 +12,8 @@ public struct BookingService: Sendable {
     let zones: ServiceZones
 
     public init(
-        repository: any BookingRepository, feed: LiveFeed, events: ServiceEvents = ServiceEvents(), clock: any WallClock, levels: ServiceLevels = ServiceLevels(),
+        repository: any BookingRepository, feed: LiveFeed, events: ServiceEvents = ServiceEvents(), clock: any WallClock,
+        levels: ServiceLevels = ServiceLevels(),
         zones: ServiceZones = .ningbo
     ) {
         (self.repository, self.feed, self.events, self.clock, self.levels, self.zones) = (repository, feed, events, clock, levels, zones)
@@ -47,7 +48,8 @@ public struct BookingService: Sendable {
     /// Moves a booking now (or at `time`, for a transition seen on a track), published.
     @discardableResult
     public func move(
-        _ id: Int64, to state: BookingState, at time: Date? = nil, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil, completion: Completion? = nil,
+        _ id: Int64, to state: BookingState, at time: Date? = nil, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
+        completion: Completion? = nil,
         note: String = "", audit: AuditLine? = nil
     ) async throws -> BookingRecord {
         let moved = try await repository.move(id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, audit: audit)
@@ -99,7 +101,9 @@ public struct BookingService: Sendable {
         var version: Int
         var by: String?
         init(_ r: BookingRecord) {
-            (id, agencyID, state, vehicleID, driverID, pickupTime, version) = (r.id, r.agencyID, r.state, r.vehicleID, r.driverID, r.request.pickupTime, r.version)
+            (id, agencyID, state, vehicleID, driverID, pickupTime, version) = (
+                r.id, r.agencyID, r.state, r.vehicleID, r.driverID, r.request.pickupTime, r.version
+            )
             by = r.transitions.last?.by
         }
     }

@@ -21,7 +21,8 @@ public struct ClockSweeper: Sendable {
             for status in bookings.statuses(record) { try await alert(.booking(record.id), agencyID: record.agencyID, status) }
         }
         for trip in try await store.awaitingCallback(since: now.addingTimeInterval(-3 * 86_400)) {
-            try await alert(.booking(trip.bookingID), agencyID: trip.agencyID, levels.callbackClock(completedAt: trip.completedAt.epochSeconds, calledAt: nil, now: epoch))
+            try await alert(
+                .booking(trip.bookingID), agencyID: trip.agencyID, levels.callbackClock(completedAt: trip.completedAt.epochSeconds, calledAt: nil, now: epoch))
         }
         for complaint in try await care.unresolved() {
             let clocks = levels.complaintClocks(
@@ -40,10 +41,11 @@ public struct ClockSweeper: Sendable {
     /// A clock at risk or breached: recorded once, and published the first time.
     func alert(_ owner: Bookings.ClockOwner, agencyID: Int64, _ status: ServiceLevels.Status) async throws {
         guard status.state == .atRisk || status.state == .breached, status.stopped == nil, try await store.raise(owner, status) else { return }
-        let (booking, complaint): (Int64?, Int64?) = switch owner {
-        case .booking(let id): (id, nil)
-        case .complaint(let id): (nil, id)
-        }
+        let (booking, complaint): (Int64?, Int64?) =
+            switch owner {
+            case .booking(let id): (id, nil)
+            case .complaint(let id): (nil, id)
+            }
         feed.publish(FeedEvent(kind: .alert, agencyID: agencyID, AlertBody(bookingID: booking, complaintID: complaint, clock: ClockBody(status))))
     }
 

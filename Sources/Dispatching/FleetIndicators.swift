@@ -48,7 +48,8 @@ public struct FleetIndicators: Sendable {
         }
         for complaint in complaints {
             let clocks = levels.complaintClocks(
-                receivedAt: complaint.receivedAt.epochSeconds, contactedAt: complaint.contactedAt.map(\.epochSeconds), resolvedAt: complaint.resolvedAt.map(\.epochSeconds), now: epoch
+                receivedAt: complaint.receivedAt.epochSeconds, contactedAt: complaint.contactedAt.map(\.epochSeconds),
+                resolvedAt: complaint.resolvedAt.map(\.epochSeconds), now: epoch
             )
             for status in clocks { count(status, complaint.id) }
         }

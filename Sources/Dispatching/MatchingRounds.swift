@@ -55,7 +55,8 @@ public struct MatchingRounds: Sendable {
         var round = Round(unmatched: plan.unmatched)
         for assignment in plan.assignments {
             let c = assignment.candidate
-            let note = "engine: \(c.emptyMetres / 100 / 10).\(c.emptyMetres / 100 % 10) km empty, on site \(c.lateSeconds == 0 ? "in time" : "\(c.lateSeconds / 60) min late")"
+            let note =
+                "engine: \(c.emptyMetres / 100 / 10).\(c.emptyMetres / 100 % 10) km empty, on site \(c.lateSeconds == 0 ? "in time" : "\(c.lateSeconds / 60) min late")"
                 + (c.reserve ? ", from the reserve" : "")
             do {
                 let crew = (assignment.vehicleID, assignment.driverID)
@@ -107,16 +108,21 @@ public struct MatchingRounds: Sendable {
     public func override(_ id: Int64, vehicleID: Int64, driverID: Int64, by actor: Actor, reason: String, audit: AuditLine?) async throws -> BookingRecord {
         let now = clock.now
         guard let record = try await bookings.booking(id: id) else { throw NoSuchRecord() }
-        guard [.confirmed, .matched, .notified, .replaced].contains(record.state) else { throw BookingHistory.InvalidTransition(from: record.state, to: .matched) }
+        guard [.confirmed, .matched, .notified, .replaced].contains(record.state) else {
+            throw BookingHistory.InvalidTransition(from: record.state, to: .matched)
+        }
         let driving = learning.drivingTimes
         let crews = try await facts.crews(driving: driving, excluding: id)
-        guard let vehicle = try await facts.vehicles(ids: [vehicleID])[vehicleID], let driver = try await facts.drivers(ids: [driverID], driving: driving)[driverID] else {
+        guard let vehicle = try await facts.vehicles(ids: [vehicleID])[vehicleID],
+            let driver = try await facts.drivers(ids: [driverID], driving: driving)[driverID]
+        else {
             throw NoSuchRecord()
         }
         // The pair's jobs are those of the vehicle's crew and of the driver's crew.
         let jobs = crews.filter { $0.vehicle.id == vehicleID || $0.driver.id == driverID }.flatMap(\.commitments)
         let booking = try await engineView(record, now: now)
-        if case .failure(let judgement) = matcher.judge(booking, Crew(vehicle: vehicle, driver: driver, commitments: jobs), crewIndex: 0, now: now.epochSeconds) {
+        if case .failure(let judgement) = matcher.judge(booking, Crew(vehicle: vehicle, driver: driver, commitments: jobs), crewIndex: 0, now: now.epochSeconds)
+        {
             throw Refused(problems: judgement.problems)
         }
         try await matchAndNotify(id, crew: (vehicleID, driverID), by: actor, note: "override: \(reason)", audit: audit)
@@ -166,7 +172,8 @@ public struct MatchingRounds: Sendable {
         let plan = matcher.match([booking], crews: crews, now: epoch)
         let explanation = matcher.explain(booking, in: plan, crews: crews, now: epoch)
         let verdicts = zip(crews, explanation.crews).map { crew, verdict in
-            var v = CrewVerdict(vehicleID: crew.vehicle.id, plate: crew.vehicle.plate, driverID: crew.driver.id, driverName: crew.driver.name, verdict: "", reasons: [])
+            var v = CrewVerdict(
+                vehicleID: crew.vehicle.id, plate: crew.vehicle.plate, driverID: crew.driver.id, driverName: crew.driver.name, verdict: "", reasons: [])
             switch verdict.verdict {
             case .chosen: v.verdict = "chosen"
             case .ineligible(let problems): (v.verdict, v.reasons) = ("ineligible", problems.map(\.description))

@@ -11,10 +11,15 @@ public struct PositionFeed: Sendable {
     public func publish() async throws {
         guard feed.subscriberCount > 0 else { return }
         let latest = try await positions.latest()
-        feed.publish(FeedEvent(kind: .positions, agencyID: nil, latest.map {
-            LivePosition(vehicleID: $0.vehicleID, plate: $0.plate, time: Date(timeIntervalSince1970: TimeInterval($0.position.gnssTime)),
-                         latitude: Double($0.position.latitudeE6) / 1e6, longitude: Double($0.position.longitudeE6) / 1e6, speedKmh: Double($0.position.speed) / 10)
-        }))
+        feed.publish(
+            FeedEvent(
+                kind: .positions, agencyID: nil,
+                latest.map {
+                    LivePosition(
+                        vehicleID: $0.vehicleID, plate: $0.plate, time: Date(timeIntervalSince1970: TimeInterval($0.position.gnssTime)),
+                        latitude: Double($0.position.latitudeE6) / 1e6, longitude: Double($0.position.longitudeE6) / 1e6,
+                        speedKmh: Double($0.position.speed) / 10)
+                }))
     }
 
     struct LivePosition: Encodable {

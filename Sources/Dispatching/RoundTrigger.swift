@@ -22,7 +22,11 @@ public final class RoundTrigger: Sendable {
 
     /// Returns when signalled (at once if a signal came since the last wait) or after `timeout`.
     public func wait(upTo timeout: Duration) async {
-        if state.withLock({ state in defer { state.pending = false }; return state.pending }) { return }
+        if state.withLock({ state in
+            defer { state.pending = false }; return state.pending
+        }) {
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await Task.sleep(for: timeout) }
             group.addTask { await self.signalled() }
@@ -46,7 +50,9 @@ public final class RoundTrigger: Sendable {
                 if early { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { state in defer { state.waiter = nil }; return state.waiter }
+            let waiter = state.withLock { state in
+                defer { state.waiter = nil }; return state.waiter
+            }
             waiter?.resume()
         }
     }

@@ -110,7 +110,11 @@ public struct BookingRecord: Sendable, Hashable, Codable {
         return history
     }
 
-    public init(id: Int64, request: BookingRequest, agencyID: Int64, receivedAt: Date, urgent: Bool, state: BookingState, vehicleID: Int64?, driverID: Int64?, tollsFen: Int64?, parkingFen: Int64?, receipts: [String], reportedMetres: Int64?, reportedSeconds: Int64?, version: Int, updatedAt: Date, transitions: [Transition]) {
+    public init(
+        id: Int64, request: BookingRequest, agencyID: Int64, receivedAt: Date, urgent: Bool, state: BookingState, vehicleID: Int64?, driverID: Int64?,
+        tollsFen: Int64?, parkingFen: Int64?, receipts: [String], reportedMetres: Int64?, reportedSeconds: Int64?, version: Int, updatedAt: Date,
+        transitions: [Transition]
+    ) {
         self.id = id
         self.request = request
         self.agencyID = agencyID

@@ -79,7 +79,8 @@ public struct ServiceZones: Sendable, Hashable {
         for i in polygon.indices {
             let a = polygon[i], b = polygon[j]
             if (a.latitudeE6 > p.latitudeE6) != (b.latitudeE6 > p.latitudeE6) {
-                let x = Double(b.longitudeE6 - a.longitudeE6) * Double(p.latitudeE6 - a.latitudeE6) / Double(b.latitudeE6 - a.latitudeE6) + Double(a.longitudeE6)
+                let x =
+                    Double(b.longitudeE6 - a.longitudeE6) * Double(p.latitudeE6 - a.latitudeE6) / Double(b.latitudeE6 - a.latitudeE6) + Double(a.longitudeE6)
                 if Double(p.longitudeE6) < x { inside.toggle() }
             }
             j = i
@@ -203,7 +204,9 @@ public enum OnSiteDetector {
     public static func arrival(track: [(time: Int64, point: GeoPoint)], pickup: GeoPoint, radiusMetres: Double = 150, after: Int64) -> Int64? {
         track.first { fix in
             fix.time >= after
-                && TrackDistance.meters(fromLatitudeE6: fix.point.latitudeE6, longitudeE6: fix.point.longitudeE6, toLatitudeE6: pickup.latitudeE6, longitudeE6: pickup.longitudeE6) <= radiusMetres
+                && TrackDistance.meters(
+                    fromLatitudeE6: fix.point.latitudeE6, longitudeE6: fix.point.longitudeE6, toLatitudeE6: pickup.latitudeE6, longitudeE6: pickup.longitudeE6)
+                    <= radiusMetres
         }?.time
     }
 }

@@ -27,7 +27,7 @@ public struct ChinaTime: Sendable, Hashable, Comparable, Codable, CustomStringCo
         guard parts.count == 2, let day = CivilDate(parts[0]), parts[1].hasSuffix("+08:00") else { return nil }
         let clock = parts[1].dropLast(6).split(separator: ":")
         guard clock.count == 3, let h = Int64(clock[0]), let m = Int64(clock[1]), let s = Int64(clock[2]),
-              (0..<24).contains(h), (0..<60).contains(m), (0..<60).contains(s)
+            (0..<24).contains(h), (0..<60).contains(m), (0..<60).contains(s)
         else { return nil }
         self.init(day.chinaMidnight + h * 3600 + m * 60 + s)
     }

@@ -116,7 +116,9 @@ public struct DriverFile: Sendable, Hashable, Codable {
     /// The vehicle the driver is paired with (read only: set by pairing).
     public var vehicleID: Int64?
 
-    public init(name: String, phone: String, birthDate: CivilDate, serviceSince: CivilDate, licenceNumber: String, licenceClasses: [String], licenceExpiry: CivilDate) {
+    public init(
+        name: String, phone: String, birthDate: CivilDate, serviceSince: CivilDate, licenceNumber: String, licenceClasses: [String], licenceExpiry: CivilDate
+    ) {
         (self.name, self.phone, self.birthDate, self.serviceSince) = (name, phone, birthDate, serviceSince)
         (self.licenceNumber, self.licenceClasses, self.licenceExpiry) = (licenceNumber, licenceClasses, licenceExpiry)
         (points, criminalRecord, reserve) = (0, false, false)

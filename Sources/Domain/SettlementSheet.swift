@@ -61,7 +61,9 @@ public struct SheetLine: Sendable, Hashable, Codable {
     public var addedAt: ChinaTime
     public var by: String
 
-    public init(kind: FareLine.Kind, detail: String, amountFen: Int64, evidence: String, adjusting: Bool = false, reason: String? = nil, addedAt: ChinaTime, by: String) {
+    public init(
+        kind: FareLine.Kind, detail: String, amountFen: Int64, evidence: String, adjusting: Bool = false, reason: String? = nil, addedAt: ChinaTime, by: String
+    ) {
         (self.kind, self.detail, self.amountFen, self.evidence) = (kind, detail, amountFen, evidence)
         (self.adjusting, self.reason, self.addedAt, self.by) = (adjusting, reason, addedAt, by)
     }
@@ -176,7 +178,9 @@ public struct SettlementSheet: Sendable, Hashable, Codable {
     ) {
         (self.id, self.facts, self.state, self.flags, self.lines) = (id, facts, state, flags, lines)
         totalFen = lines.reduce(0) { $0 + $1.amountFen }
-        (self.issuedAt, self.confirmedAt, self.confirmedBy, self.invoiceDue, self.invoice, self.history) = (issuedAt, confirmedAt, confirmedBy, invoiceDue, invoice, history)
+        (self.issuedAt, self.confirmedAt, self.confirmedBy, self.invoiceDue, self.invoice, self.history) = (
+            issuedAt, confirmedAt, confirmedBy, invoiceDue, invoice, history
+        )
     }
 
     /// Whether correcting the sheet by `adjustments` keeps each line within

@@ -13,7 +13,9 @@ public struct TripUsage: Sendable, Hashable, Codable {
     /// Booked as a city transfer (priced per trip) rather than by time.
     public var transfer: Bool
 
-    public init(start: Int64, end: Int64, metres: Int64, tollsFen: Int64 = 0, parkingFen: Int64 = 0, mealDays: Int = 0, lodgingNights: Int = 0, transfer: Bool = false) {
+    public init(
+        start: Int64, end: Int64, metres: Int64, tollsFen: Int64 = 0, parkingFen: Int64 = 0, mealDays: Int = 0, lodgingNights: Int = 0, transfer: Bool = false
+    ) {
         (self.start, self.end, self.metres, self.tollsFen, self.parkingFen) = (start, end, metres, tollsFen, parkingFen)
         (self.mealDays, self.lodgingNights, self.transfer) = (mealDays, lodgingNights, transfer)
     }

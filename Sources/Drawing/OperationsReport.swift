@@ -109,7 +109,7 @@ public enum BarChartSVG {
     public static func render(title: String, labels: [String], values: [Int64], unit: String, width: Int = 720, height: Int = 240) -> String {
         let left = 56.0, right = 16.0, top = 36.0, bottom = 36.0
         let w = Double(width), h = Double(height), plotW = w - left - right, plotH = h - top - bottom
-        let top_ = niceCeiling(values.max() ?? 0)
+        let axisMaximum = niceCeiling(values.max() ?? 0)
         var svg = """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(width)" height="\(height)" viewBox="0 0 \(width) \(height)" font-family="sans-serif">
             <rect width="100%" height="100%" fill="#ffffff"/>
@@ -119,20 +119,24 @@ public enum BarChartSVG {
         // Four grid lines with their values.
         for step in 0...4 {
             let y = top + plotH - plotH * Double(step) / 4
-            svg += "<line x1=\"\(Int(left))\" y1=\"\(SVGNumber.format(y))\" x2=\"\(SVGNumber.format(w - right))\" y2=\"\(SVGNumber.format(y))\" stroke=\"#e0e0e0\"/>"
-            svg += "<text x=\"\(Int(left) - 6)\" y=\"\(SVGNumber.format(y + 4))\" font-size=\"10\" text-anchor=\"end\" fill=\"#616161\">\(top_ * Int64(step) / 4)</text>\n"
+            svg +=
+                "<line x1=\"\(Int(left))\" y1=\"\(SVGNumber.format(y))\" x2=\"\(SVGNumber.format(w - right))\" y2=\"\(SVGNumber.format(y))\" stroke=\"#e0e0e0\"/>"
+            svg +=
+                "<text x=\"\(Int(left) - 6)\" y=\"\(SVGNumber.format(y + 4))\" font-size=\"10\" text-anchor=\"end\" fill=\"#616161\">\(axisMaximum * Int64(step) / 4)</text>\n"
         }
         guard !values.isEmpty else { return svg + "</svg>\n" }
         let slot = plotW / Double(values.count), barW = max(1, slot * 0.7)
         // Labels thinned to about 16 along the axis.
         let every = max(1, (labels.count + 15) / 16)
         for (i, value) in values.enumerated() {
-            let barH = top_ > 0 ? plotH * Double(value) / Double(top_) : 0
+            let barH = axisMaximum > 0 ? plotH * Double(value) / Double(axisMaximum) : 0
             let x = left + slot * Double(i) + (slot - barW) / 2
-            svg += "<rect x=\"\(SVGNumber.format(x))\" y=\"\(SVGNumber.format(top + plotH - barH))\" width=\"\(SVGNumber.format(barW))\" height=\"\(SVGNumber.format(barH))\" fill=\"#1565c0\">"
+            svg +=
+                "<rect x=\"\(SVGNumber.format(x))\" y=\"\(SVGNumber.format(top + plotH - barH))\" width=\"\(SVGNumber.format(barW))\" height=\"\(SVGNumber.format(barH))\" fill=\"#1565c0\">"
             svg += "<title>\(HTMLText.escape(i < labels.count ? labels[i] : "")): \(value)</title></rect>\n"
             if i % every == 0, i < labels.count {
-                svg += "<text x=\"\(SVGNumber.format(x + barW / 2))\" y=\"\(SVGNumber.format(h - bottom + 14))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#424242\">\(HTMLText.escape(labels[i]))</text>\n"
+                svg +=
+                    "<text x=\"\(SVGNumber.format(x + barW / 2))\" y=\"\(SVGNumber.format(h - bottom + 14))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#424242\">\(HTMLText.escape(labels[i]))</text>\n"
             }
         }
         return svg + "</svg>\n"

@@ -1,9 +1,10 @@
+import Domain
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Domain
 
 /// A vehicle's track drawn as a standalone SVG: the route coloured by speed, start and end
 /// marked, a scale bar, a legend. Pure text out, the same bytes for the same track.
@@ -55,22 +56,27 @@ public enum TrackSVG {
                 points.append(point(j))
                 j += 1
             }
-            svg += "<polyline fill=\"none\" stroke=\"\(bands[band].colour)\" stroke-width=\"3\" stroke-linejoin=\"round\" stroke-linecap=\"round\" points=\"\(points.joined(separator: " "))\"/>\n"
+            svg +=
+                "<polyline fill=\"none\" stroke=\"\(bands[band].colour)\" stroke-width=\"3\" stroke-linejoin=\"round\" stroke-linecap=\"round\" points=\"\(points.joined(separator: " "))\"/>\n"
             i = j - 1
         }
         let start = point(0).split(separator: ","), end = point(track.count - 1).split(separator: ",")
         svg += "<circle cx=\"\(start[0])\" cy=\"\(start[1])\" r=\"6\" fill=\"#1565c0\"><title>start \(first.gnssTime)</title></circle>\n"
-        svg += "<rect x=\"\(SVGNumber.format(Double(end[0])! - 5))\" y=\"\(SVGNumber.format(Double(end[1])! - 5))\" width=\"10\" height=\"10\" fill=\"#212121\"><title>end \(track.last!.gnssTime)</title></rect>\n"
+        svg +=
+            "<rect x=\"\(SVGNumber.format(Double(end[0])! - 5))\" y=\"\(SVGNumber.format(Double(end[1])! - 5))\" width=\"10\" height=\"10\" fill=\"#212121\"><title>end \(track.last!.gnssTime)</title></rect>\n"
         // Scale bar: the largest round length up to a fifth of the drawing.
         let target = drawW / 5 / pixelsPerMetre
         let bar = [10.0, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000, 100_000].last { $0 <= target } ?? 10
         let barY = h - footer + 10
-        svg += "<line x1=\"\(Int(margin))\" y1=\"\(SVGNumber.format(barY))\" x2=\"\(SVGNumber.format(margin + bar * pixelsPerMetre))\" y2=\"\(SVGNumber.format(barY))\" stroke=\"#212121\" stroke-width=\"2\"/>\n"
-        svg += "<text x=\"\(Int(margin))\" y=\"\(SVGNumber.format(barY + 16))\" font-size=\"12\">\(bar >= 1000 ? "\(Int(bar / 1000)) km" : "\(Int(bar)) m")</text>\n"
+        svg +=
+            "<line x1=\"\(Int(margin))\" y1=\"\(SVGNumber.format(barY))\" x2=\"\(SVGNumber.format(margin + bar * pixelsPerMetre))\" y2=\"\(SVGNumber.format(barY))\" stroke=\"#212121\" stroke-width=\"2\"/>\n"
+        svg +=
+            "<text x=\"\(Int(margin))\" y=\"\(SVGNumber.format(barY + 16))\" font-size=\"12\">\(bar >= 1000 ? "\(Int(bar / 1000)) km" : "\(Int(bar)) m")</text>\n"
         // Legend.
         var x = w - margin - Double(bands.count) * 70
         for band in bands {
-            svg += "<rect x=\"\(SVGNumber.format(x))\" y=\"\(SVGNumber.format(barY - 6))\" width=\"14\" height=\"8\" fill=\"\(band.colour)\"/><text x=\"\(SVGNumber.format(x + 18))\" y=\"\(SVGNumber.format(barY + 2))\" font-size=\"11\">\(HTMLText.escape(band.label))</text>\n"
+            svg +=
+                "<rect x=\"\(SVGNumber.format(x))\" y=\"\(SVGNumber.format(barY - 6))\" width=\"14\" height=\"8\" fill=\"\(band.colour)\"/><text x=\"\(SVGNumber.format(x + 18))\" y=\"\(SVGNumber.format(barY + 2))\" font-size=\"11\">\(HTMLText.escape(band.label))</text>\n"
             x += 70
         }
         svg += "<text x=\"\(SVGNumber.format(w - margin))\" y=\"\(SVGNumber.format(barY + 16))\" font-size=\"11\" text-anchor=\"end\">km/h</text>\n</svg>\n"

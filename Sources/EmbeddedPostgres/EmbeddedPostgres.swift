@@ -97,10 +97,12 @@ public struct EmbeddedPostgres: Sendable {
         // The socket in the data folder (0700), not in /tmp; and closed to others even so.
         var options = ["-p \(port)", "-c listen_addresses=127.0.0.1", "-k \(dir.path)", "-c unix_socket_permissions=0700"]
         for (key, value) in configuration.settings.sorted(by: { $0.key < $1.key }) { options.append("-c \(key)=\(value)") }
-        try run(bin.appendingPathComponent("pg_ctl").path, [
-            "start", "-D", dir.path, "-w", "-t", "60", "-l", dir.appendingPathComponent("server.log").path,
-            "-o", options.joined(separator: " "),
-        ])
+        try run(
+            bin.appendingPathComponent("pg_ctl").path,
+            [
+                "start", "-D", dir.path, "-w", "-t", "60", "-l", dir.appendingPathComponent("server.log").path,
+                "-o", options.joined(separator: " "),
+            ])
         let password = try upgradeIfTrusting(bin: bin, dir: dir, port: port) ?? readPassword(dir)
         let running = Running(host: "127.0.0.1", port: port, user: "postgres", password: password, database: configuration.database, dataDirectory: dir)
         try createDatabaseIfMissing(bin: bin, running: running)
@@ -113,9 +115,11 @@ public struct EmbeddedPostgres: Sendable {
         let password = Self.newPassword()
         // initdb wants an empty folder: the password goes through a private one of its own.
         try withPrivateFile(password) { file in
-            try run(bin.appendingPathComponent("initdb").path, [
-                "-D", dir.path, "--auth=scram-sha-256", "--pwfile=\(file.path)", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
-            ])
+            try run(
+                bin.appendingPathComponent("initdb").path,
+                [
+                    "-D", dir.path, "--auth=scram-sha-256", "--pwfile=\(file.path)", "-U", "postgres", "-E", "UTF8", "--locale=C.UTF-8",
+                ])
         }
         try writePrivately(password, to: dir.appendingPathComponent(Self.passwordFile))
     }
@@ -135,9 +139,11 @@ public struct EmbeddedPostgres: Sendable {
         let password = (try? readPassword(dir)) ?? Self.newPassword()
         // Hex: the literal needs no escaping. From a private file, never on a command line.
         try withPrivateFile("ALTER ROLE postgres PASSWORD '\(password)';\n") { script in
-            try run(bin.appendingPathComponent("psql").path, [
-                "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-f", script.path,
-            ], asPostgres: false)
+            try run(
+                bin.appendingPathComponent("psql").path,
+                [
+                    "-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-d", "postgres", "-v", "ON_ERROR_STOP=1", "-q", "-f", script.path,
+                ], asPostgres: false)
         }
         try writePrivately(password, to: file)
         try Data(Self.hostBasedAuthentication.utf8).write(to: hba)
@@ -228,7 +234,8 @@ public struct EmbeddedPostgres: Sendable {
             candidates.append(root.appendingPathComponent(v).appendingPathComponent("bin"))
         }
         guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("initdb").path) }) else {
-            throw Failure(description: "PostgreSQL server programs (initdb, pg_ctl) not found; install postgresql-15 (Deploy/setup.sh does) or set DATABASE_URL")
+            throw Failure(
+                description: "PostgreSQL server programs (initdb, pg_ctl) not found; install postgresql-15 (Deploy/setup.sh does) or set DATABASE_URL")
         }
         return bin
     }
@@ -291,7 +298,10 @@ public struct EmbeddedPostgres: Sendable {
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         // WIFEXITED && WEXITSTATUS == 0
         guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
-            throw Failure(description: "\((executable as NSString).lastPathComponent) \(arguments.prefix(4).joined(separator: " ")) failed (status \(status)): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw Failure(
+                description:
+                    "\((executable as NSString).lastPathComponent) \(arguments.prefix(4).joined(separator: " ")) failed (status \(status)): \(output.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
         }
         return output
     }

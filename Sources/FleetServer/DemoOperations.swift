@@ -68,7 +68,8 @@ struct DemoOperations: Service {
         for name in Self.agencies { agencyIDs.append(try await accounts.createAgency(name: name)) }
         let password = try DemoPassword.load(dataDirectory: dataDirectory, logger: logger)
         let hash = await PasswordHash.hash(password)
-        let users: [(String, Role, Int64?)] = [("admin", .administrator, nil), ("dispatcher", .dispatcher, nil), ("auditor", .auditor, nil)]
+        let users: [(String, Role, Int64?)] =
+            [("admin", .administrator, nil), ("dispatcher", .dispatcher, nil), ("auditor", .auditor, nil)]
             + agencyIDs.enumerated().map { ("agency\($0.offset + 1)", .agency, $0.element) }
         for (name, role, agency) in users {
             do {
@@ -84,10 +85,12 @@ struct DemoOperations: Service {
             try await SampleFiles.provision(plate: terminal.plate, index: index, files: files, now: dispatch.clock.now)
         }
         let file = DemoPassword.file(dataDirectory).path
-        logger.notice("demo accounts", metadata: [
-            "users": "\(users.map(\.0).joined(separator: ", "))", "password in": "\(file)",
-            "try": #"curl -s -X POST http://127.0.0.1:\#(httpPort)/api/v1/sessions -d "{\"username\":\"dispatcher\",\"password\":\"$(cat \#(file))\"}""#,
-        ])
+        logger.notice(
+            "demo accounts",
+            metadata: [
+                "users": "\(users.map(\.0).joined(separator: ", "))", "password in": "\(file)",
+                "try": #"curl -s -X POST http://127.0.0.1:\#(httpPort)/api/v1/sessions -d "{\"username\":\"dispatcher\",\"password\":\"$(cat \#(file))\"}""#,
+            ])
         return agencyIDs
     }
 
@@ -100,7 +103,8 @@ struct DemoOperations: Service {
         let minutes = Int.random(in: 0..<4, using: &random) == 0 ? Int.random(in: 20...55, using: &random) : Int.random(in: 65...180, using: &random)
         let pickup = dispatch.clock.now.addingTimeInterval(TimeInterval(minutes * 60))
         var request = BookingRequest(
-            channel: [.phone, .platform, .contact].randomElement(using: &random)!, agencyID: agency, contactName: ["李主任", "王处长", "陈科长"].randomElement(using: &random)!,
+            channel: [.phone, .platform, .contact].randomElement(using: &random)!, agencyID: agency,
+            contactName: ["李主任", "王处长", "陈科长"].randomElement(using: &random)!,
             contactPhone: "0574-8718\(Int.random(in: 1000...9999, using: &random))", passengers: Int.random(in: 1...4, using: &random), vehicleClass: .sedan,
             pickupTime: pickup, pickup: from, destination: to, serviceEnd: pickup.addingTimeInterval(3600)
         )
@@ -128,7 +132,9 @@ struct DemoOperations: Service {
         case .inService:
             let destination = record.request.destination.point
             guard let position = try await DispatchFacts(client: client, logger: logger).vehicles(ids: [record.vehicleID!])[record.vehicleID!]?.position,
-                TrackDistance.meters(fromLatitudeE6: position.latitudeE6, longitudeE6: position.longitudeE6, toLatitudeE6: destination.latitudeE6, longitudeE6: destination.longitudeE6) < 150
+                TrackDistance.meters(
+                    fromLatitudeE6: position.latitudeE6, longitudeE6: position.longitudeE6, toLatitudeE6: destination.latitudeE6,
+                    longitudeE6: destination.longitudeE6) < 150
             else { return }
             steering.send(plate, to: nil)
             let completion = Completion(tollsFen: 0, parkingFen: 500, receipts: ["P-\(record.id)"])
@@ -151,8 +157,10 @@ struct DemoOperations: Service {
                 var to = Self.places.randomElement(using: &random)!
                 while to == from { to = Self.places.randomElement(using: &random)! }
                 let pickup = Date(timeIntervalSince1970: TimeInterval(day.chinaMidnight + Int64(9 + 2 * trip) * 3600))
-                let completion = trip == 1
-                    ? Completion(tollsFen: 1_500, parkingFen: 0, receipts: ["T-\(day)-\(trip)"]) : Completion(tollsFen: 0, parkingFen: 500, receipts: ["P-\(day)-\(trip)"])
+                let completion =
+                    trip == 1
+                    ? Completion(tollsFen: 1_500, parkingFen: 0, receipts: ["T-\(day)-\(trip)"])
+                    : Completion(tollsFen: 0, parkingFen: 500, receipts: ["P-\(day)-\(trip)"])
                 _ = try await SampleTrips.record(
                     client: client, logger: logger, agencyID: agencyIDs[(daysAgo + trip) % agencyIDs.count], crew: crews[(daysAgo * 4 + trip) % crews.count],
                     from: from, to: to, pickup: pickup, contact: "李主任", completion: completion

@@ -1,5 +1,5 @@
-import Domain
 import Dispatching
+import Domain
 import Foundation
 import Logging
 import ServiceLifecycle

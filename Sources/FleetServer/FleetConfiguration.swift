@@ -93,10 +93,11 @@ public struct FleetConfiguration: Sendable {
         gateway.maximumConnectionsPerAddress = settings.integer(
             "FLEET_GATEWAY_MAX_PER_ADDRESS", in: 1...1_000_000, default: gateway.maximumConnectionsPerAddress, expected: "connections, 1 to 1000000"
         )
-        gateway.authenticationTimeout = .seconds(settings.integer(
-            "FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS", in: 1...3600, default: gateway.authenticationTimeout.nanoseconds / 1_000_000_000,
-            expected: "seconds, 1 to 3600"
-        ))
+        gateway.authenticationTimeout = .seconds(
+            settings.integer(
+                "FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS", in: 1...3600, default: gateway.authenticationTimeout.nanoseconds / 1_000_000_000,
+                expected: "seconds, 1 to 3600"
+            ))
         gateway.attemptLimits.failuresPerAddress = settings.integer(
             "FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS", in: 1...1_000_000, default: gateway.attemptLimits.failuresPerAddress,
             expected: "failed attempts, 1 to 1000000"
@@ -105,12 +106,16 @@ public struct FleetConfiguration: Sendable {
         metricsPort = settings.port("FLEET_METRICS_PORT", default: metricsPort)
         httpHost = settings.text("FLEET_HTTP_HOST") ?? httpHost
         httpPort = settings.port("FLEET_HTTP_PORT", default: httpPort)
-        dispatchRules.maximumContinuousDriving = 60 * settings.integer(
-            "FLEET_MAX_CONTINUOUS_DRIVING_MINUTES", in: 1...1440, default: dispatchRules.maximumContinuousDriving / 60, expected: "minutes, 1 to 1440"
-        )
-        dispatchRules.maximumDailyDriving = 60 * settings.integer(
-            "FLEET_MAX_DAILY_DRIVING_MINUTES", in: 1...1440, default: dispatchRules.maximumDailyDriving / 60, expected: "minutes, 1 to 1440"
-        )
+        dispatchRules.maximumContinuousDriving =
+            60
+            * settings.integer(
+                "FLEET_MAX_CONTINUOUS_DRIVING_MINUTES", in: 1...1440, default: dispatchRules.maximumContinuousDriving / 60, expected: "minutes, 1 to 1440"
+            )
+        dispatchRules.maximumDailyDriving =
+            60
+            * settings.integer(
+                "FLEET_MAX_DAILY_DRIVING_MINUTES", in: 1...1440, default: dispatchRules.maximumDailyDriving / 60, expected: "minutes, 1 to 1440"
+            )
         contractTotalFen = settings.integer(
             "FLEET_CONTRACT_TOTAL_FEN", in: 0...Int64.max, default: contractTotalFen, expected: "an amount in fen (1 yuan is 100), 0 or more"
         )
@@ -240,9 +245,10 @@ private struct EnvironmentSettings {
         let appText = text("FLEET_APP_DATABASE_URL")
         guard let ownerText = given ?? text("DATABASE_URL") else {
             if appText != nil {
-                problems.append(ConfigurationProblem(
-                    setting: "FLEET_APP_DATABASE_URL", expected: "set only with DATABASE_URL or --database-url: the private cluster's roles are fleetd's"
-                ))
+                problems.append(
+                    ConfigurationProblem(
+                        setting: "FLEET_APP_DATABASE_URL", expected: "set only with DATABASE_URL or --database-url: the private cluster's roles are fleetd's"
+                    ))
             }
             return nil
         }

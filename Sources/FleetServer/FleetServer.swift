@@ -1,19 +1,19 @@
-import EmbeddedPostgres
-import Foundation
 import Accounting
 import Billing
 import Dispatching
 import Domain
+import EmbeddedPostgres
+import Foundation
 import Gateway
 import HTTPAPI
 import Hummingbird
-import Prometheus
 import JT808
-import TerminalSimulator
 import Logging
 import PostgresNIO
+import Prometheus
 import ServiceLifecycle
 import Store
+import TerminalSimulator
 import UnixSignals
 
 /// The database a server runs on: the configured one, or a private cluster it started; and the
@@ -83,7 +83,8 @@ public struct FleetServer: Sendable {
         let positions = PostgresPositionSink(client: client, database: database.roles.app, retention: configuration.retention, logger: logger)
         let latest = LatestPositionsWriter(sink: positions, readiness: readiness, logger: logger)
         let groupCommit = GroupCommit(inner: positions)
-        let profiles = try configuration.deviceProfilesDirectory.map { try ResourceDirectory.deviceProfileCatalog(at: $0) }
+        let profiles =
+            try configuration.deviceProfilesDirectory.map { try ResourceDirectory.deviceProfileCatalog(at: $0) }
             ?? DeviceProfileCatalog(profiles: [])
         let gateway = GatewayServer(
             configuration: configuration.gateway,
@@ -119,31 +120,39 @@ public struct FleetServer: Sendable {
             .init(service: DispatchService(dispatch: dispatch, readiness: readiness, logger: logger)),
             // Billing: sheets of trips finished since, bookings of signed sheets settled (nothing is
             // lost to a failed round: it is found again).
-            .init(service: RecurringService(name: "settlement sweep", interval: .seconds(10), readiness: readiness, logger: logger) {
-                try await settlement.sweep()
-            }),
+            .init(
+                service: RecurringService(name: "settlement sweep", interval: .seconds(10), readiness: readiness, logger: logger) {
+                    try await settlement.sweep()
+                }),
             // The platform's clock of service: each minute it serves is recorded; a minute missed
             // is a minute of outage, which is what it was.
-            .init(service: RecurringService(name: "uptime minute", interval: .seconds(30), readiness: readiness, logger: logger) { [records] in
-                try await records.markMinute(clock.now)
-            }),
+            .init(
+                service: RecurringService(name: "uptime minute", interval: .seconds(30), readiness: readiness, logger: logger) { [records] in
+                    try await records.markMinute(clock.now)
+                }),
             .init(service: OnceReady(service: api, readiness: readiness)),
         ]
         if let demoFleet {
             let steering = Steering(), fleet = FleetSimulator(count: demoFleet, steering: steering)
-            all.append(.init(service: DemoFleetService(
-                client: client, fleet: fleet, gatewayPort: configuration.gateway.port, readiness: readiness, clock: clock, logger: logger
-            )))
-            all.append(.init(service: DemoOperations(
-                client: client, dispatch: dispatch, settlement: settlement, fleet: fleet, steering: steering, readiness: readiness, httpPort: configuration.httpPort,
-                dataDirectory: configuration.dataDirectory, logger: logger
-            )))
+            all.append(
+                .init(
+                    service: DemoFleetService(
+                        client: client, fleet: fleet, gatewayPort: configuration.gateway.port, readiness: readiness, clock: clock, logger: logger
+                    )))
+            all.append(
+                .init(
+                    service: DemoOperations(
+                        client: client, dispatch: dispatch, settlement: settlement, fleet: fleet, steering: steering, readiness: readiness,
+                        httpPort: configuration.httpPort,
+                        dataDirectory: configuration.dataDirectory, logger: logger
+                    )))
         }
-        let services = ServiceGroup(configuration: .init(
-            services: all,
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger
-        ))
+        let services = ServiceGroup(
+            configuration: .init(
+                services: all,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
         try await services.run()
     }
 

@@ -1,10 +1,11 @@
+import Foundation
+import JT808
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import JT808
 
 /// What a terminal has reported and the platform has not yet acknowledged, on disk: the
 /// blind-zone store. Every report is written here before it is sent, and forgotten only when its
@@ -34,7 +35,8 @@ public final class ReportJournal {
 
         public var description: String {
             switch self {
-            case .cannotOpen(let path, let e): "cannot open the report journal \(path): \(String(cString: strerror(e))); check the state folder exists and is writable"
+            case .cannotOpen(let path, let e):
+                "cannot open the report journal \(path): \(String(cString: strerror(e))); check the state folder exists and is writable"
             case .cannotWrite(let path, let e): "cannot write the report journal \(path): \(String(cString: strerror(e))); is the disk full?"
             case .notAJournal(let path): "\(path) is not a gps808 report journal; move it away or choose another state folder"
             }

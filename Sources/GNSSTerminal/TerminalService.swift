@@ -82,7 +82,9 @@ public struct TerminalService: Service {
                     journal.sync()
                     if now - lastStatus >= .seconds(60) {
                         lastStatus = now
-                        logger.info("\(uplink.isOnline ? "online" : "offline"): \(journal.pendingCount) report(s) pending, odometer \(Int(uplink.odometer.meters)) m, \(journal.dropped) dropped")
+                        logger.info(
+                            "\(uplink.isOnline ? "online" : "offline"): \(journal.pendingCount) report(s) pending, odometer \(Int(uplink.odometer.meters)) m, \(journal.dropped) dropped"
+                        )
                     }
                     actions = uplink.tick(now: now)
                 case .connected(let g, let channel, let outbound) where g == generation:

@@ -167,7 +167,9 @@ public final class TerminalUplink {
         switch (link, message) {
         case (.registering, .registrationResponse(let response)):
             guard let code = response.authCode else {
-                logger.error("the platform refused the registration of \(identity.phone) (\(identity.plate)): \(Self.describe(registration: response.result)); retrying later")
+                logger.error(
+                    "the platform refused the registration of \(identity.phone) (\(identity.plate)): \(Self.describe(registration: response.result)); retrying later"
+                )
                 return [.close]
             }
             state.authCode = code
@@ -221,7 +223,8 @@ public final class TerminalUplink {
             for _ in backlogInFlight..<max(backlogInFlight, Self.backlogWindow) {
                 let batch = Self.blindZoneBatch(from: &rest)
                 guard !batch.isEmpty else { break }
-                actions.append(inFlight(.locationBatch(LocationBatch(kind: .blindZone, locations: batch.map(\.report))), batch.map(\.sequence), &online, now: now))
+                actions.append(
+                    inFlight(.locationBatch(LocationBatch(kind: .blindZone, locations: batch.map(\.report))), batch.map(\.sequence), &online, now: now))
             }
         } else if backlogInFlight == 0 {
             // Live reports go out only once the whole backlog is acknowledged.
@@ -304,7 +307,9 @@ public final class TerminalUplink {
             return [send(.parameterReply(ParameterReply(replySerial: header.serial, parameters: settings.parameters)), now: now)]
         case .querySpecificParameters(let ids):
             let wanted = Set(ids)
-            return [send(.parameterReply(ParameterReply(replySerial: header.serial, parameters: settings.parameters.filter { wanted.contains($0.id) })), now: now)]
+            return [
+                send(.parameterReply(ParameterReply(replySerial: header.serial, parameters: settings.parameters.filter { wanted.contains($0.id) })), now: now)
+            ]
         case .locateNow:
             guard let lastFix else { return [answer(.failure)] }
             return [send(.locationReply(LocationReply(replySerial: header.serial, location: lastFix.report(mileageMeters: odometer.meters))), now: now)]

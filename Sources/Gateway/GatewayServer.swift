@@ -1,8 +1,8 @@
+import CoreMetrics
 import Domain
 import Foundation
 import JT808
 import JT808NIO
-import CoreMetrics
 import Logging
 import NIOCore
 import NIOPosix

@@ -1,5 +1,5 @@
-import Domain
 import CoreMetrics
+import Domain
 import ServiceLifecycle
 import Synchronization
 
@@ -97,8 +97,12 @@ public final class GroupCommit: PositionSink, Service {
                         }
                         if ready { c.resume() }
                     }
-                } onGracefulShutdown: { self.stop() }
-            } onCancel: { self.stop() }
+                } onGracefulShutdown: {
+                    self.stop()
+                }
+            } onCancel: {
+                self.stop()
+            }
             // Give the batch a moment to fill, unless it is full already.
             let deadline = clock.now.advanced(by: maximumDelay)
             while state.withLock({ $0.queued < maximumBatch && !$0.stopped }), clock.now < deadline {

@@ -46,7 +46,9 @@ public final class TerminalConnections: Sendable {
         }
 
         var terminalHeader: MessageHeader? {
-            peer.withLock { p in p.map { MessageHeader(messageID: 0, version: $0.version, phone: $0.phone, serial: 0, protocolVersionNumber: $0.protocolVersionNumber) } }
+            peer.withLock { p in
+                p.map { MessageHeader(messageID: 0, version: $0.version, phone: $0.phone, serial: 0, protocolVersionNumber: $0.protocolVersionNumber) }
+            }
         }
 
         func authenticated(as header: MessageHeader) {

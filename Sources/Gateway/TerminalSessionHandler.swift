@@ -185,7 +185,9 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
                 }
             case .checkAuthentication(let phone, let code):
                 let registry = services.registry
-                return wait(for: { $0.completeWithTask { try await registry.authenticate(phone: phone.description, authCode: code) } }, then: pending, header, context) {
+                return wait(
+                    for: { $0.completeWithTask { try await registry.authenticate(phone: phone.description, authCode: code) } }, then: pending, header, context
+                ) {
                     self.authenticated(try $0.get(), header: header)
                 }
             case .store(let serial, let messageID, let reports, let alarms):
@@ -194,12 +196,18 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
                 let records = reports.map { PositionRecord($0, terminal: terminal.id, backfill: backfill, profile: machine.profile) }
                 let raised = alarms.map { VehicleEvent($0, terminal: terminal.id) }
                 let (sink, events) = (services.sink, services.events)
-                return wait(for: { promise in
-                    sink.store(records) { stored in
-                        // A report's alarms are events: durable before it is acknowledged, too.
-                        if case .success = stored, !raised.isEmpty { promise.completeWithTask { try await events.record(raised) } } else { promise.completeWith(stored) }
-                    }
-                }, then: pending, header, context) { stored in
+                return wait(
+                    for: { promise in
+                        sink.store(records) { stored in
+                            // A report's alarms are events: durable before it is acknowledged, too.
+                            if case .success = stored, !raised.isEmpty {
+                                promise.completeWithTask { try await events.record(raised) }
+                            } else {
+                                promise.completeWith(stored)
+                            }
+                        }
+                    }, then: pending, header, context
+                ) { stored in
                     do {
                         try stored.get()
                     } catch {

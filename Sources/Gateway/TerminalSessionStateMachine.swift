@@ -210,7 +210,7 @@ public struct TerminalSessionStateMachine: Sendable {
             do {
                 guard let message = try decoder.decode(reassembled: whole, body: body).message else { return actions }
                 return actions + authenticated(whole, message, at: time)
-            } catch where error.code == .unsupportedMessage {
+            } catch  where error.code == .unsupportedMessage {
                 return actions + unsupportedReceived(whole)
             } catch {
                 return actions + [.discarded(.undecodable(error))]

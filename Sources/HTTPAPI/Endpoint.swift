@@ -58,8 +58,10 @@ struct EndpointList {
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: String? = nil, returns: String? = nil, status: HTTPResponse.Status = .ok,
         refusals: [HTTPResponse.Status] = [], _ handler: @escaping @Sendable (Request, APIContext) async throws -> Output
     ) {
-        append(method, path, [], summary, body: body, returns: returns, status: status, query: [],
-               refusals: refusals) { request, context, _ in try await handler(request, context) }
+        append(
+            method, path, [], summary, body: body, returns: returns, status: status, query: [],
+            refusals: refusals
+        ) { request, context, _ in try await handler(request, context) }
     }
 
     /// The handler's answer as a response, with the route's success status.
@@ -68,13 +70,14 @@ struct EndpointList {
         query: [QueryParameter], refusals: [HTTPResponse.Status],
         _ handler: @escaping @Sendable (Request, APIContext, APIUser?) async throws -> Output
     ) {
-        endpoints.append(Endpoint(
-            method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query, refusals: refusals
-        ) { request, context, user in
-            var response = try await handler(request, context, user).response(from: request, context: context)
-            if response.status == .ok { response.status = status }
-            return response
-        })
+        endpoints.append(
+            Endpoint(
+                method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query, refusals: refusals
+            ) { request, context, user in
+                var response = try await handler(request, context, user).response(from: request, context: context)
+                if response.status == .ok { response.status = status }
+                return response
+            })
     }
 }
 
@@ -145,7 +148,8 @@ extension JSONValue {
         case .integer, .number:
             if let n = Int64(text) { self = .integer(n) } else if let x = Double(text) { self = .number(x) } else { self = .string(text) }
         case .boolean: self = text == "true" ? .bool(true) : text == "false" ? .bool(false) : .string(text)
-        case .array(let items, _): self = .array(text.split(separator: ",", omittingEmptySubsequences: false).map { JSONValue(parameter: String($0), as: items) })
+        case .array(let items, _):
+            self = .array(text.split(separator: ",", omittingEmptySubsequences: false).map { JSONValue(parameter: String($0), as: items) })
         default: self = .string(text)
         }
     }

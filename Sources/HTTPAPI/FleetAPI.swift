@@ -40,7 +40,8 @@ public struct FleetAPI: Sendable {
     let logger: Logger
 
     public init(
-        client: PostgresClient, dispatch: DispatchServices, settlement: SettlementService? = nil, latest: LatestPositionsJSON, tokenLifetime: TimeInterval = 12 * 3600,
+        client: PostgresClient, dispatch: DispatchServices, settlement: SettlementService? = nil, latest: LatestPositionsJSON,
+        tokenLifetime: TimeInterval = 12 * 3600,
         idleTimeout: TimeInterval = 30 * 60, contractTotalFen: Int64 = 0, vatRates: VATRates = .transportService, logger: Logger
     ) {
         self.vatRates = vatRates
@@ -55,8 +56,10 @@ public struct FleetAPI: Sendable {
         alarms = VehicleAlarms(client: client, logger: logger)
         incidents = AssessmentIncidents(client: client, logger: logger)
         (self.dispatch, clock) = (dispatch, dispatch.clock)
-        self.settlement = settlement
-            ?? SettlementService(client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: dispatch.clock, logger: logger)
+        self.settlement =
+            settlement
+            ?? SettlementService(
+                client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: dispatch.clock, logger: logger)
         reports = OperationsReports(client: client, logger: logger)
         self.latest = latest
         self.tokenLifetime = tokenLifetime
@@ -133,7 +136,9 @@ public struct FleetAPI: Sendable {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
             let text = try decoder.singleValueContainer().decode(String.self)
-            guard let date = RFC3339.date(text) else { throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339")) }
+            guard let date = RFC3339.date(text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339"))
+            }
             return date
         }
         do {
@@ -141,7 +146,8 @@ public struct FleetAPI: Sendable {
         } catch let error as DecodingError {
             switch error {
             case .keyNotFound(let key, let c): throw Problem.invalid((c.codingPath + [key]).map(\.stringValue).joined(separator: "."), "missing")
-            case .typeMismatch(_, let c), .valueNotFound(_, let c): throw Problem.invalid(c.codingPath.map(\.stringValue).joined(separator: "."), "wrong type or empty")
+            case .typeMismatch(_, let c), .valueNotFound(_, let c):
+                throw Problem.invalid(c.codingPath.map(\.stringValue).joined(separator: "."), "wrong type or empty")
             case .dataCorrupted(let c):
                 throw Problem.invalid(
                     c.codingPath.map(\.stringValue).joined(separator: "."),

@@ -19,7 +19,8 @@ enum OpenAPIDocument {
         "VehicleFile": [
             "id": "id?", "plate": "string(1...16)", "brand": "string(100)?", "model": "string(100)?", "vin": "string(17)?", "engineNumber": "string(32)?",
             "registrationDate": "date?", "rentalUse": "boolean?", "vehicleClass": "sedan|suv|van", "seats": "integer(1...60)",
-            "energy": "batteryElectric|plugInHybrid|fuelCell|gas|petrol|diesel?", "drivingLicenceNumber": "string(32)?", "registrationCertificate": "string(32)?",
+            "energy": "batteryElectric|plugInHybrid|fuelCell|gas|petrol|diesel?", "drivingLicenceNumber": "string(32)?",
+            "registrationCertificate": "string(32)?",
             "rangeKm": "integer(1...2000)?", "stateOfCharge": "percent?", "reserve": "boolean?", "terminalPhone": "string(20)?",
         ],
         "VehicleSummary": ["file": "VehicleFile", "dispatchable": "boolean", "reasons": "[string]"],
@@ -28,7 +29,8 @@ enum OpenAPIDocument {
             "maintenance": "[MaintenanceRecord]",
         ],
         "InsuranceRecord": [
-            "id": "id?", "kind": "compulsoryTraffic|thirdPartyLiability|vehicleDamage|seat|carrierLiability", "insurer": "string(1...100)", "amountFen": "price",
+            "id": "id?", "kind": "compulsoryTraffic|thirdPartyLiability|vehicleDamage|seat|carrierLiability", "insurer": "string(1...100)",
+            "amountFen": "price",
             "startsAt": "date-time", "expiresAt": "date-time",
         ],
         "InspectionRecord": [
@@ -44,7 +46,8 @@ enum OpenAPIDocument {
         "Pairing": ["plate": "string(1...16)"],
         "DriverFile": [
             "id": "id?", "name": "string(1...50)", "phone": "phone", "birthDate": "date", "serviceSince": "date", "licenceNumber": "string(1...32)",
-            "licenceClasses": "[string(1...4)](1...20)", "licenceExpiry": "date", "points": "integer(0...12)?", "lastMajorAccident": "date?", "criminalRecord": "boolean?",
+            "licenceClasses": "[string(1...4)](1...20)", "licenceExpiry": "date", "points": "integer(0...12)?", "lastMajorAccident": "date?",
+            "criminalRecord": "boolean?",
             "backgroundCheckedAt": "date?", "reserve": "boolean?", "userID": "id?", "vehicleID": "id?",
         ],
         "DriverSummary": ["file": "DriverFile", "eligible": "boolean", "reasons": "[string]"],
@@ -52,7 +55,9 @@ enum OpenAPIDocument {
             "file": "DriverFile", "eligible": "boolean", "reasons": "[string]", "training": "[TrainingRecord]", "continuousDrivingSeconds": "integer?",
             "drivingLast24hSeconds": "integer?",
         ],
-        "TrainingRecord": ["id": "id?", "kind": "preDuty|monthly|quarterlyDrill", "heldOn": "date", "days": "integer(1...60)", "passed": "boolean", "note": "string(2000)?"],
+        "TrainingRecord": [
+            "id": "id?", "kind": "preDuty|monthly|quarterlyDrill", "heldOn": "date", "days": "integer(1...60)", "passed": "boolean", "note": "string(2000)?",
+        ],
         "Reminder": ["kind": "insuranceExpiring|inspectionDue|licenceExpiring|reserveShort", "subject": "string", "detail": "string", "due": "date-time"],
         "Place": ["latitude": "latitude", "longitude": "longitude", "address": "string(1...200)"],
         "BookingRequest": [
@@ -75,13 +80,19 @@ enum OpenAPIDocument {
         "Reason": ["reason": "text"],
         "Override": ["vehicleID": "id", "driverID": "id", "reason": "text"],
         "CrewVerdict": [
-            "vehicleID": "integer", "plate": "string", "driverID": "integer", "driverName": "string", "verdict": "chosen|ineligible|servesAnother|keptInReserve|costlier",
+            "vehicleID": "integer", "plate": "string", "driverID": "integer", "driverName": "string",
+            "verdict": "chosen|ineligible|servesAnother|keptInReserve|costlier",
             "reasons": "[string]", "cost": "integer?",
         ],
         "Explanation": ["bookingID": "integer", "assignedVehicleID": "integer?", "assignedDriverID": "integer?", "crews": "[CrewVerdict]"],
         "Incident": ["kind": "breakdown|accident", "note": "string(2000)"],
-        "PreTripCheck": ["brakes": "boolean", "steering": "boolean", "lights": "boolean", "tyres": "boolean", "charge": "boolean", "kit": "boolean", "cleanliness": "boolean"],
-        "Completion": ["tollsFen": "price", "parkingFen": "price", "receipts": "[string(1...200)]", "reportedMetres": "metres?", "reportedSeconds": "seconds?"],
+        "PreTripCheck": [
+            "brakes": "boolean", "steering": "boolean", "lights": "boolean", "tyres": "boolean", "charge": "boolean", "kit": "boolean",
+            "cleanliness": "boolean",
+        ],
+        "Completion": [
+            "tollsFen": "price", "parkingFen": "price", "receipts": "[string(1...200)]", "reportedMetres": "metres?", "reportedSeconds": "seconds?",
+        ],
         "Progress": ["state": "enRoute|onSite|inService|completed", "preTripCheck": "PreTripCheck?", "completion": "Completion?"],
         "Callback": ["satisfaction": "integer(1...5)", "note": "string(2000)?"],
         "NewComplaint": ["agencyID": "id?", "bookingID": "id?", "text": "string(1...4000)"],
@@ -91,7 +102,8 @@ enum OpenAPIDocument {
         ],
         "Resolution": ["result": "text"],
         "Position": [
-            "plate": "string?", "vehicleID": "integer?", "time": "date-time", "latitude": "number", "longitude": "number", "speedKmh": "number", "course": "integer",
+            "plate": "string?", "vehicleID": "integer?", "time": "date-time", "latitude": "number", "longitude": "number", "speedKmh": "number",
+            "course": "integer",
             "altitudeM": "integer",
         ],
         "Track": ["plate": "string", "from": "date-time", "to": "date-time", "points": "[Position]"],
@@ -137,7 +149,8 @@ enum OpenAPIDocument {
         ],
         "TripFacts": [
             "bookingID": "integer", "agencyID": "integer", "vehicleClass": "sedan|suv|van", "pickupTime": "date-time", "pickupAddress": "string",
-            "destinationAddress": "string", "plates": "[string]", "drivers": "[string]", "window": "ServiceWindow", "metres": "integer", "distanceSource": "string",
+            "destinationAddress": "string", "plates": "[string]", "drivers": "[string]", "window": "ServiceWindow", "metres": "integer",
+            "distanceSource": "string",
             "tollsFen": "integer", "parkingFen": "integer", "receipts": "[string]", "reportedMetres": "integer?", "reportedSeconds": "integer?",
             "cancellation": "TripCancellation?", "transfer": "boolean",
         ],
@@ -146,7 +159,8 @@ enum OpenAPIDocument {
         "TripCancellation": ["at": "date-time", "crewOnSite": "boolean"],
         "UsageDifference": ["field": "metres|seconds", "system": "integer", "reported": "integer"],
         "SheetLine": [
-            "kind": lineKinds, "detail": "string", "amountFen": "integer", "evidence": "string", "adjusting": "boolean", "reason": "string?", "addedAt": "date-time",
+            "kind": lineKinds, "detail": "string", "amountFen": "integer", "evidence": "string", "adjusting": "boolean", "reason": "string?",
+            "addedAt": "date-time",
             "by": "string",
         ],
         "SheetEvent": ["at": "date-time", "kind": "issued|flagged|void|disputed|resolved|confirmed|adjusted|invoiced", "by": "string", "note": "string"],
@@ -170,7 +184,8 @@ enum OpenAPIDocument {
             "kind": "halfDay|fullDay|transfer", "hours": "integer(1...24)", "kilometres": "integer(1...10000)", "priceFen": "integer(1...10000000000)",
         ],
         "Agreement": [
-            "discountBasisPoints": "basisPoints", "capFen": "{halfDay|fullDay|transfer: integer(1...10000000000)}", "cancellation": "CancellationRules", "mealsFenPerDay": "integer(0...10000000)",
+            "discountBasisPoints": "basisPoints", "capFen": "{halfDay|fullDay|transfer: integer(1...10000000000)}", "cancellation": "CancellationRules",
+            "mealsFenPerDay": "integer(0...10000000)",
             "lodgingFenPerNight": "integer(0...10000000)",
         ],
         "CancellationRules": ["freeNotice": "integer(0...2592000)", "latePercent": "percent", "onSitePercent": "percent"],
@@ -258,7 +273,9 @@ enum OpenAPIDocument {
             }
             // A `format` parameter offers the same content as CSV or as a page.
             if let format = endpoint.query.first(where: { $0.name == "format" }), case .oneOf(let formats) = FieldType(format.type) {
-                for (name, type) in [("csv", "text/csv"), ("html", "text/html")] where formats.contains(name) { content?[type] = ["schema": ["type": "string"]] }
+                for (name, type) in [("csv", "text/csv"), ("html", "text/html")] where formats.contains(name) {
+                    content?[type] = ["schema": ["type": "string"]]
+                }
             }
             var success: [String: Any] = ["description": endpoint.status.reasonPhrase, "content": content ?? [:]]
             success["links"] = links(from: endpoint, to: endpoints)
@@ -271,7 +288,9 @@ enum OpenAPIDocument {
             let parameters: [[String: Any]] =
                 endpoint.pathParameters.map { ["name": $0, "in": "path", "required": true, "schema": pathParameterType($0).jsonSchema] }
                 + endpoint.query.map { parameter in
-                    var described: [String: Any] = ["name": parameter.name, "in": "query", "description": parameter.description, "schema": schema(parameter.type)]
+                    var described: [String: Any] = [
+                        "name": parameter.name, "in": "query", "description": parameter.description, "schema": schema(parameter.type),
+                    ]
                     // A list is written comma-separated: `state=confirmed,matched`.
                     if case .array = FieldType(parameter.type) { (described["style"], described["explode"]) = ("form", false) }
                     return described
@@ -283,12 +302,17 @@ enum OpenAPIDocument {
             "openapi": "3.1.0",
             "info": [
                 "title": "Fleet", "version": "1",
-                "description": "Official-trip car fleet: files, bookings and dispatch under SLAs, live positions. Money in integer fen. Errors are RFC 9457 problem details (application/problem+json) naming the field at fault.",
+                "description":
+                    "Official-trip car fleet: files, bookings and dispatch under SLAs, live positions. Money in integer fen. Errors are RFC 9457 problem details (application/problem+json) naming the field at fault.",
             ],
             "components": [
                 "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
                 "schemas": schemas.mapValues(objectSchema),
-                "responses": ["Problem": ["description": "what went wrong", "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]]]],
+                "responses": [
+                    "Problem": [
+                        "description": "what went wrong", "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]],
+                    ]
+                ],
             ],
             "security": [["bearer": [String]()]],
             "paths": paths,

@@ -50,9 +50,9 @@ final class RefusalAudit: Sendable {
     func refused(_ error: any HTTPResponseError, user: APIUser?, address: String, route: String) async {
         let status = error.status
         let (action, resource): (String, String) =
-            if let signIn = error as? SignInRefused { ("sign-in-refused", "user:\(signIn.username)") }
-            else if let user { (status == .forbidden ? "access-refused" : "request-refused", "user:\(user.id)") }
-            else { ("request-refused", "address:\(address)") }
+            if let signIn = error as? SignInRefused { ("sign-in-refused", "user:\(signIn.username)") } else if let user {
+                (status == .forbidden ? "access-refused" : "request-refused", "user:\(user.id)")
+            } else { ("request-refused", "address:\(address)") }
         await write(note(action: action, resource: resource, status: status.code, userID: user?.id, address: address, route: route))
     }
 
@@ -97,9 +97,12 @@ final class RefusalAudit: Sendable {
     /// A burst of one was said by its first line.
     private func closing(_ key: Key, _ burst: Burst) -> Line? {
         guard burst.count > 1 else { return nil }
-        return Line(userID: burst.userID, action: key.action, resource: key.resource, detail: [
-            "status": "\(key.status)", "address": burst.address, "refusals": "\(burst.count)", "since": ISO8601DateFormatter().string(from: burst.startedAt),
-        ])
+        return Line(
+            userID: burst.userID, action: key.action, resource: key.resource,
+            detail: [
+                "status": "\(key.status)", "address": burst.address, "refusals": "\(burst.count)",
+                "since": ISO8601DateFormatter().string(from: burst.startedAt),
+            ])
     }
 
     private func write(_ lines: [Line]) async {

@@ -129,7 +129,8 @@ extension FleetAPI {
             ]
         ) { request, _, user in try await auditTrail(request, user) }
         list.add(.get, "/api/v1/agencies", Self.readers, "The agencies (the tenants)", returns: "[Agency]") { _, _, _ in try await accounts.agencies() }
-        list.add(.post, "/api/v1/agencies", [.administrator], "Add an agency, or update its contact", body: "NewAgency", returns: "Agency", status: .created) { request, context, admin in
+        list.add(.post, "/api/v1/agencies", [.administrator], "Add an agency, or update its contact", body: "NewAgency", returns: "Agency", status: .created) {
+            request, context, admin in
             let body = try await decode(NewAgency.self, request, context)
             try Self.require(!body.name.trimmingCharacters(in: .whitespaces).isEmpty && body.name.count <= 200, "name", "1 to 200 characters")
             let id = try await accounts.saveAgency(name: body.name, contactName: body.contactName, contactPhone: body.contactPhone) { [self] in
@@ -178,7 +179,8 @@ extension FleetAPI {
         try Self.require(length.contains(body.username.count), "username", "\(length.lowerBound) to \(length.upperBound) characters")
         if let problem = AccountRules.passwordProblem(body.password, username: body.username) { throw Problem.invalid("password", problem) }
         try Self.require(
-            AccountRules.agencyMatches(role: body.role, hasAgency: body.agencyID != nil), "agencyID", "an agency user needs its agency's id, and only an agency user has one"
+            AccountRules.agencyMatches(role: body.role, hasAgency: body.agencyID != nil), "agencyID",
+            "an agency user needs its agency's id, and only an agency user has one"
         )
         let stored: Accounts.User
         do {

@@ -33,19 +33,26 @@ extension FleetAPI {
     }
 
     func addAssessmentRoutes(_ list: inout EndpointList) {
-        list.add(.get, "/api/v1/assessment-schemes", [.administrator, .auditor, .dispatcher],
-                 "The assessment schemes shipped as data: the fleet's (measured by the system), the deduction and KPI schemes of docs/DOMAIN.md", returns: "[SchemePreset]") { _, _, _ in
+        list.add(
+            .get, "/api/v1/assessment-schemes", [.administrator, .auditor, .dispatcher],
+            "The assessment schemes shipped as data: the fleet's (measured by the system), the deduction and KPI schemes of docs/DOMAIN.md",
+            returns: "[SchemePreset]"
+        ) { _, _, _ in
             presets
         }
-        list.add(.post, "/api/v1/assessment-schemes/{name}/score", [.administrator, .auditor],
-                 "Score observations (incidents, or rates in basis points) by a scheme: each item's points, the sections' caps, the band, coefficient and payment",
-                 body: "Observations", returns: "Assessment") { request, context, _ in
+        list.add(
+            .post, "/api/v1/assessment-schemes/{name}/score", [.administrator, .auditor],
+            "Score observations (incidents, or rates in basis points) by a scheme: each item's points, the sections' caps, the band, coefficient and payment",
+            body: "Observations", returns: "Assessment"
+        ) { request, context, _ in
             let name = try self.text("name", context)
             guard let preset = presets.first(where: { $0.name == name }) else { throw Self.notFound("no scheme \(name): fleet, deduction or kpi") }
             let body = try await decode(Observations.self, request, context)
             let items = Dictionary(uniqueKeysWithValues: preset.scheme.sections.flatMap(\.items).map { ($0.id, $0) })
             for (id, observed) in body.observations.sorted(by: { $0.key < $1.key }) {
-                guard let item = items[id] else { throw Problem.invalid("observations.\(id)", "not an item of \(name): \(items.keys.sorted().joined(separator: ", "))") }
+                guard let item = items[id] else {
+                    throw Problem.invalid("observations.\(id)", "not an item of \(name): \(items.keys.sorted().joined(separator: ", "))")
+                }
                 switch (item.rule, observed) {
                 // The numbers' bounds were checked at the door.
                 case (.perIncident, .incidents), (.atLeast, .rate), (.atMost, .rate): break
@@ -55,14 +62,19 @@ extension FleetAPI {
             }
             return Assessor.assess(preset.scheme, body.observations)
         }
-        list.add(.get, "/api/v1/assessments/{month}", [.administrator, .auditor, .dispatcher],
-                 "The fleet scheme's assessment of a month (YYYY-MM, China time): every item's measured value and points, the evidence, the assessor's entries, the score, band and payment",
-                 returns: "AssessmentReport") { _, context, _ in
+        list.add(
+            .get, "/api/v1/assessments/{month}", [.administrator, .auditor, .dispatcher],
+            "The fleet scheme's assessment of a month (YYYY-MM, China time): every item's measured value and points, the evidence, the assessor's entries, the score, band and payment",
+            returns: "AssessmentReport"
+        ) { _, context, _ in
             let first = try self.month(context)
             return try await assessments.report(month: first, now: clock.now)
         }
-        list.add(.post, "/api/v1/assessments/{month}/incidents", [.administrator], "Enter incidents by hand for an item counted per incident (a deduction or a bonus), with the reason",
-                 body: "NewIncident", returns: "Created", status: .created) { request, context, user in
+        list.add(
+            .post, "/api/v1/assessments/{month}/incidents", [.administrator],
+            "Enter incidents by hand for an item counted per incident (a deduction or a bonus), with the reason",
+            body: "NewIncident", returns: "Created", status: .created
+        ) { request, context, user in
             let first = try self.month(context)
             let body = try await decode(NewIncident.self, request, context)
             let countable = assessments.scheme.sections.flatMap(\.items).filter { if case .perIncident = $0.rule { true } else { false } }.map(\.id)

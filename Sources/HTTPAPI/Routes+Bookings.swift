@@ -75,16 +75,25 @@ extension FleetAPI {
 
     func addBookingRoutes(_ list: inout EndpointList) {
         let everyone: [Role] = [.administrator, .dispatcher, .auditor, .agency]
-        list.add(.post, "/api/v1/bookings", Self.operators + [.agency], "Book a car with driver (urgent if the pick-up is within an hour)",
-                 body: "BookingRequest", returns: "Booking", status: .created) { request, context, user in
+        list.add(
+            .post, "/api/v1/bookings", Self.operators + [.agency], "Book a car with driver (urgent if the pick-up is within an hour)",
+            body: "BookingRequest", returns: "Booking", status: .created
+        ) { request, context, user in
             try await book(request, context, user)
         }
-        list.add(.get, "/api/v1/bookings", everyone, "Bookings, newest first: an agency user's own only", returns: "BookingPage",
-                 query: [("state", FieldType.list(of: BookingState.self, maxItems: 20), "comma-separated states"), ("updatedSince", "date-time", "ISO 8601: only bookings changed after it (for polling)"),
-                         ("before", "id", "the `next` of the previous page"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, user in
+        list.add(
+            .get, "/api/v1/bookings", everyone, "Bookings, newest first: an agency user's own only", returns: "BookingPage",
+            query: [
+                ("state", FieldType.list(of: BookingState.self, maxItems: 20), "comma-separated states"),
+                ("updatedSince", "date-time", "ISO 8601: only bookings changed after it (for polling)"),
+                ("before", "id", "the `next` of the previous page"), ("limit", "integer(1...500)", "1 to 500, default 100"),
+            ]
+        ) { request, _, user in
             let states = try request.uri.queryParameters.get("state").map { text in
                 try text.split(separator: ",").map { name in
-                    guard let state = BookingState(rawValue: String(name)) else { throw Problem.invalid("state", "one of \(BookingState.allCases.map(\.rawValue).joined(separator: ", "))") }
+                    guard let state = BookingState(rawValue: String(name)) else {
+                        throw Problem.invalid("state", "one of \(BookingState.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
                     return state
                 }
             }
@@ -94,11 +103,15 @@ extension FleetAPI {
             }
             let limit = try count("limit", request, default: 100, maximum: 500)
             let items = try await dispatch.bookings.list(
-                agencyID: user.role == .agency ? user.agencyID : nil, states: states, updatedSince: try time("updatedSince", request), before: before, limit: limit
+                agencyID: user.role == .agency ? user.agencyID : nil, states: states, updatedSince: try time("updatedSince", request), before: before,
+                limit: limit
             )
             return BookingPage(items: items, next: items.count == limit ? items.last?.id : nil)
         }
-        list.add(.get, "/api/v1/bookings/{id}", everyone, "A booking with its transitions and SLA clocks; ETag = its version (If-None-Match gives 304)", returns: "Booking") {
+        list.add(
+            .get, "/api/v1/bookings/{id}", everyone, "A booking with its transitions and SLA clocks; ETag = its version (If-None-Match gives 304)",
+            returns: "Booking"
+        ) {
             request, context, user in
             let record = try await booking(context, user)
             let etag = "\"\(record.version)\""
@@ -107,7 +120,10 @@ extension FleetAPI {
             response.headers[.eTag] = etag
             return response
         }
-        list.add(.post, "/api/v1/bookings/{id}/confirm", Self.operators, "Confirm a booking (within 5 minutes of receipt); the engine then matches it", returns: "Booking") {
+        list.add(
+            .post, "/api/v1/bookings/{id}/confirm", Self.operators, "Confirm a booking (within 5 minutes of receipt); the engine then matches it",
+            returns: "Booking"
+        ) {
             _, context, user in
             try await move(context, user, to: .confirmed, note: "")
         }
@@ -117,39 +133,54 @@ extension FleetAPI {
             try Self.require(!body.reason.isEmpty, "reason", "why the booking is cancelled")
             return try await move(context, user, to: .cancelled, note: body.reason)
         }
-        list.add(.post, "/api/v1/bookings/{id}/match", Self.operators, "Match a confirmed booking now (the engine also does so every few seconds)", returns: "Booking") {
+        list.add(
+            .post, "/api/v1/bookings/{id}/match", Self.operators, "Match a confirmed booking now (the engine also does so every few seconds)",
+            returns: "Booking"
+        ) {
             _, context, user in
             let record = try await booking(context, user)
             guard [.confirmed, .replaced].contains(record.state) else {
-                throw Problem(.conflict, "Not waiting for a crew", detail: "the booking is \(record.state.rawValue); only a confirmed or replaced booking is matched")
+                throw Problem(
+                    .conflict, "Not waiting for a crew", detail: "the booking is \(record.state.rawValue); only a confirmed or replaced booking is matched")
             }
             let round = try await dispatch.rounds.run(only: [record.id]) { [self] in entry(user, "booking-match", "booking:\($0)") }
             guard round.matched.contains(record.id) else {
-                throw Problem(.conflict, "No eligible crew", detail: "no crew can serve this booking now: GET /api/v1/bookings/\(record.id)/explanation says why each cannot")
+                throw Problem(
+                    .conflict, "No eligible crew",
+                    detail: "no crew can serve this booking now: GET /api/v1/bookings/\(record.id)/explanation says why each cannot")
             }
             return try await bookingBody(record.id)
         }
-        list.add(.put, "/api/v1/bookings/{id}/assignment", Self.operators, "Override the match: the pair must be eligible (409 lists why not)", body: "Override", returns: "Booking") {
+        list.add(
+            .put, "/api/v1/bookings/{id}/assignment", Self.operators, "Override the match: the pair must be eligible (409 lists why not)", body: "Override",
+            returns: "Booking"
+        ) {
             request, context, user in
             let record = try await booking(context, user)
             let body = try await decode(Override.self, request, context)
             try Self.require(!body.reason.isEmpty, "reason", "why the engine's choice is overridden")
             do {
                 let audit = entry(user, "booking-override", "booking:\(record.id)", ["vehicle": "\(body.vehicleID)", "driver": "\(body.driverID)"])
-                _ = try await dispatch.rounds.override(record.id, vehicleID: body.vehicleID, driverID: body.driverID, by: actor(user), reason: body.reason, audit: audit)
+                _ = try await dispatch.rounds.override(
+                    record.id, vehicleID: body.vehicleID, driverID: body.driverID, by: actor(user), reason: body.reason, audit: audit)
             } catch is NoSuchRecord {
                 throw Problem.invalid("vehicleID", "no such vehicle or driver")
             }
             return try await bookingBody(record.id)
         }
-        list.add(.get, "/api/v1/bookings/{id}/explanation", Self.readers, "Why the engine chooses its crew, and why not each other crew", returns: "Explanation") {
+        list.add(
+            .get, "/api/v1/bookings/{id}/explanation", Self.readers, "Why the engine chooses its crew, and why not each other crew", returns: "Explanation"
+        ) {
             _, context, user in
             let record = try await booking(context, user)
             guard let explanation = try await dispatch.rounds.explain(record.id) else { throw Self.notFound("no booking \(record.id)") }
             return explanation
         }
-        list.add(.post, "/api/v1/bookings/{id}/incident", Self.operators + [.driver], "A breakdown or accident: the booking is replaced and a new crew dispatched at once",
-                 body: "Incident", returns: "Booking") { request, context, user in
+        list.add(
+            .post, "/api/v1/bookings/{id}/incident", Self.operators + [.driver],
+            "A breakdown or accident: the booking is replaced and a new crew dispatched at once",
+            body: "Incident", returns: "Booking"
+        ) { request, context, user in
             let record = try await booking(context, user)
             let body = try await decode(Incident.self, request, context)
             let audit = entry(user, "booking-incident", "booking:\(record.id)", ["kind": body.kind.rawValue])
@@ -157,34 +188,49 @@ extension FleetAPI {
             return try await bookingBody(record.id)
         }
         list.add(.get, "/api/v1/jobs", [.driver], "The signed-in driver's jobs, upcoming and under way", returns: "[Booking]") { _, _, user in
-            guard let driver = try await files.driver(userID: user.id), let id = driver.id else { throw Self.notFound("no driver's file is linked to this login") }
+            guard let driver = try await files.driver(userID: user.id), let id = driver.id else {
+                throw Self.notFound("no driver's file is linked to this login")
+            }
             return try await dispatch.bookings.jobs(driverID: id).map { bookingBody($0) }
         }
-        list.add(.post, "/api/v1/bookings/{id}/progress", [.driver], "The driver's steps: en route (with the pre-trip check), on site (confirmed by the GNSS track), in service, completed (tolls and parking with receipts)",
-                 body: "Progress", returns: "Booking") { request, context, user in
+        list.add(
+            .post, "/api/v1/bookings/{id}/progress", [.driver],
+            "The driver's steps: en route (with the pre-trip check), on site (confirmed by the GNSS track), in service, completed (tolls and parking with receipts)",
+            body: "Progress", returns: "Booking"
+        ) { request, context, user in
             try await progress(request, context, user)
         }
-        list.add(.post, "/api/v1/bookings/{id}/callback", Self.operators, "The callback after the trip (within 24 hours), with the agency's satisfaction 1-5",
-                 body: "Callback", returns: "Done", status: .created) { request, context, user in
+        list.add(
+            .post, "/api/v1/bookings/{id}/callback", Self.operators, "The callback after the trip (within 24 hours), with the agency's satisfaction 1-5",
+            body: "Callback", returns: "Done", status: .created
+        ) { request, context, user in
             let record = try await booking(context, user)
             let body = try await decode(Callback.self, request, context)
             let audit: Audit<Bool> = { [self] done in done ? entry(user, "callback", "booking:\(record.id)", ["satisfaction": "\(body.satisfaction)"]) : nil }
-            guard try await care.callback(bookingID: record.id, at: clock.now, satisfaction: body.satisfaction, note: body.note ?? "", by: user.id, audit: audit) else {
+            guard
+                try await care.callback(bookingID: record.id, at: clock.now, satisfaction: body.satisfaction, note: body.note ?? "", by: user.id, audit: audit)
+            else {
                 throw Problem(.conflict, "Already called back", detail: "booking \(record.id) has its callback")
             }
             return Done(done: true)
         }
-        list.add(.post, "/api/v1/complaints", Self.operators + [.agency], "File a complaint (contact within 12 hours, result within 3 working days)",
-                 body: "NewComplaint", returns: "Complaint", status: .created) { request, context, user in
+        list.add(
+            .post, "/api/v1/complaints", Self.operators + [.agency], "File a complaint (contact within 12 hours, result within 3 working days)",
+            body: "NewComplaint", returns: "Complaint", status: .created
+        ) { request, context, user in
             let body = try await decode(NewComplaint.self, request, context)
             try Self.require(!body.text.isEmpty && body.text.count <= 4000, "text", "1 to 4000 characters")
             let agency = try agencyOf(body.agencyID, user)
             if let bookingID = body.bookingID {
-                guard let booking = try await dispatch.bookings.booking(id: bookingID), booking.agencyID == agency else { throw Problem.invalid("bookingID", "no such booking of the agency") }
+                guard let booking = try await dispatch.bookings.booking(id: bookingID), booking.agencyID == agency else {
+                    throw Problem.invalid("bookingID", "no such booking of the agency")
+                }
             }
             let complaint: CustomerCare.Complaint
             let audit: Audit<Int64> = { [self] id in entry(user, "complaint-file", "complaint:\(id)") }
-            do { complaint = try await care.file(agencyID: agency, bookingID: body.bookingID, text: body.text, at: clock.now, audit: audit) } catch is NoSuchRecord {
+            do {
+                complaint = try await care.file(agencyID: agency, bookingID: body.bookingID, text: body.text, at: clock.now, audit: audit)
+            } catch is NoSuchRecord {
                 throw Problem.invalid("agencyID", "no such agency")
             }
             return complaint
@@ -192,18 +238,22 @@ extension FleetAPI {
         list.add(.get, "/api/v1/complaints", everyone, "Complaints, newest first: an agency user's own only", returns: "[Complaint]") { _, _, user in
             try await care.complaints(agencyID: user.role == .agency ? user.agencyID : nil)
         }
-        list.add(.post, "/api/v1/complaints/{id}/contact", Self.operators, "The agency was contacted about the complaint", returns: "Done") { _, context, user in
+        list.add(.post, "/api/v1/complaints/{id}/contact", Self.operators, "The agency was contacted about the complaint", returns: "Done") {
+            _, context, user in
             let complaint = try id("id", context)
             let audit: Audit<Bool> = { [self] done in done ? entry(user, "complaint-contact", "complaint:\(complaint)") : nil }
             guard try await care.contacted(complaint, at: clock.now, audit: audit) else { throw Self.notFound("no complaint \(complaint) waiting for contact") }
             return Done(done: true)
         }
-        list.add(.post, "/api/v1/complaints/{id}/resolve", Self.operators, "The result given to the agency", body: "Resolution", returns: "Done") { request, context, user in
+        list.add(.post, "/api/v1/complaints/{id}/resolve", Self.operators, "The result given to the agency", body: "Resolution", returns: "Done") {
+            request, context, user in
             let complaint = try id("id", context)
             let body = try await decode(Resolution.self, request, context)
             try Self.require(!body.result.isEmpty, "result", "what was found and done")
             let audit: Audit<Bool> = { [self] done in done ? entry(user, "complaint-resolve", "complaint:\(complaint)") : nil }
-            guard try await care.resolved(complaint, at: clock.now, result: body.result, audit: audit) else { throw Self.notFound("no open complaint \(complaint)") }
+            guard try await care.resolved(complaint, at: clock.now, result: body.result, audit: audit) else {
+                throw Self.notFound("no open complaint \(complaint)")
+            }
             return Done(done: true)
         }
     }
@@ -214,7 +264,9 @@ extension FleetAPI {
     /// operator must name one.
     func agencyOf(_ named: Int64?, _ user: APIUser) throws -> Int64 {
         if user.role == .agency {
-            guard let own = user.agencyID, named == nil || named == own else { throw Problem(.forbidden, "Not allowed", detail: "an agency user acts only for its own agency") }
+            guard let own = user.agencyID, named == nil || named == own else {
+                throw Problem(.forbidden, "Not allowed", detail: "an agency user acts only for its own agency")
+            }
             return own
         }
         guard let named else { throw Problem.invalid("agencyID", "the agency the booking is for") }
@@ -272,7 +324,9 @@ extension FleetAPI {
         case .enRoute:
             guard let check = body.preTripCheck else { throw Problem.invalid("preTripCheck", "the pre-trip check comes before setting off") }
             guard check.failed.isEmpty else {
-                throw Problem(.conflict, "Pre-trip check failed", detail: "failed: \(check.failed.joined(separator: ", ")); report a breakdown with POST /api/v1/bookings/\(record.id)/incident")
+                throw Problem(
+                    .conflict, "Pre-trip check failed",
+                    detail: "failed: \(check.failed.joined(separator: ", ")); report a breakdown with POST /api/v1/bookings/\(record.id)/incident")
             }
             return try await move(context, user, to: .enRoute, note: "pre-trip check passed")
         case .onSite:
@@ -280,7 +334,9 @@ extension FleetAPI {
             // shows the vehicle within 150 m of the pick-up.
             let checked = try await dispatch.arrivals.checkArrival(record.id)
             guard checked.state == .onSite || checked.state == .inService else {
-                throw Problem(.conflict, "Not on site by the track", detail: "the vehicle's track has not come within 150 m of the pick-up point since the job was notified")
+                throw Problem(
+                    .conflict, "Not on site by the track",
+                    detail: "the vehicle's track has not come within 150 m of the pick-up point since the job was notified")
             }
             return bookingBody(checked)
         case .inService:
@@ -288,7 +344,9 @@ extension FleetAPI {
         case .completed:
             guard let completion = body.completion else { throw Problem.invalid("completion", "tolls and parking in fen, with receipt references") }
             // Not negative, each at most 10^10 fen: checked at the door.
-            try Self.require((completion.tollsFen == 0 && completion.parkingFen == 0) || !completion.receipts.isEmpty, "completion.receipts", "a receipt reference for every toll or parking fee")
+            try Self.require(
+                (completion.tollsFen == 0 && completion.parkingFen == 0) || !completion.receipts.isEmpty, "completion.receipts",
+                "a receipt reference for every toll or parking fee")
             return try await move(context, user, to: .completed, note: "", completion: completion)
         }
     }

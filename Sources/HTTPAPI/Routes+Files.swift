@@ -1,5 +1,5 @@
-import Dispatching
 import DispatchEngine
+import Dispatching
 import Domain
 import Foundation
 import Hummingbird
@@ -52,7 +52,10 @@ extension FleetAPI {
                 return VehicleSummary(file: file, dispatchable: reasons.isEmpty, reasons: reasons)
             }
         }
-        list.add(.post, "/api/v1/vehicles", Self.operators, "File a vehicle, or update the file with the same plate", body: "VehicleFile", returns: "VehicleFile", status: .created) {
+        list.add(
+            .post, "/api/v1/vehicles", Self.operators, "File a vehicle, or update the file with the same plate", body: "VehicleFile", returns: "VehicleFile",
+            status: .created
+        ) {
             request, context, user in
             let file = try await decode(VehicleFile.self, request, context)
             try Self.validate(file)
@@ -63,7 +66,10 @@ extension FleetAPI {
             }
             return saved
         }
-        list.add(.get, "/api/v1/vehicles/{plate}", Self.readers, "A vehicle's whole file: policies, inspections, maintenance, and its standing", returns: "VehicleDetail") {
+        list.add(
+            .get, "/api/v1/vehicles/{plate}", Self.readers, "A vehicle's whole file: policies, inspections, maintenance, and its standing",
+            returns: "VehicleDetail"
+        ) {
             _, context, _ in
             let (file, id) = try await vehicle(context)
             let reasons = try await vehicleStanding(ids: [id])[id] ?? []
@@ -72,7 +78,9 @@ extension FleetAPI {
                 inspections: try await files.inspections(vehicleID: id), maintenance: try await files.maintenance(vehicleID: id)
             )
         }
-        list.add(.post, "/api/v1/vehicles/{plate}/policies", Self.operators, "Add an insurance policy", body: "InsuranceRecord", returns: "Created", status: .created) {
+        list.add(
+            .post, "/api/v1/vehicles/{plate}/policies", Self.operators, "Add an insurance policy", body: "InsuranceRecord", returns: "Created", status: .created
+        ) {
             request, context, user in
             let (_, id) = try await vehicle(context)
             let policy = try await decode(InsuranceRecord.self, request, context)
@@ -81,23 +89,32 @@ extension FleetAPI {
             let audit: Audit<Int64> = { [self] created in entry(user, "policy-add", "vehicle:\(id)", ["kind": policy.kind.rawValue, "policy": "\(created)"]) }
             return Created(id: try await files.addPolicy(vehicleID: id, policy, audit: audit))
         }
-        list.add(.post, "/api/v1/vehicles/{plate}/inspections", Self.operators, "Record an inspection (a failed one takes the vehicle out of service until one passes)",
-                 body: "InspectionRecord", returns: "Created", status: .created) { request, context, user in
+        list.add(
+            .post, "/api/v1/vehicles/{plate}/inspections", Self.operators,
+            "Record an inspection (a failed one takes the vehicle out of service until one passes)",
+            body: "InspectionRecord", returns: "Created", status: .created
+        ) { request, context, user in
             let (_, id) = try await vehicle(context)
             let inspection = try await decode(InspectionRecord.self, request, context)
             try Self.require(inspection.inspectedAt <= clock.now.addingTimeInterval(300), "inspectedAt", "not in the future")
             let audit = entry(user, "inspection-add", "vehicle:\(id)", ["kind": inspection.kind.rawValue, "passed": "\(inspection.passed)"])
             return Created(id: try await files.addInspection(vehicleID: id, inspection, audit: { _ in audit }))
         }
-        list.add(.post, "/api/v1/vehicles/{plate}/maintenance", Self.operators, "Record maintenance or a repair (an unfinished repair takes the vehicle out of service)",
-                 body: "MaintenanceRecord", returns: "Created", status: .created) { request, context, user in
+        list.add(
+            .post, "/api/v1/vehicles/{plate}/maintenance", Self.operators,
+            "Record maintenance or a repair (an unfinished repair takes the vehicle out of service)",
+            body: "MaintenanceRecord", returns: "Created", status: .created
+        ) { request, context, user in
             let (_, id) = try await vehicle(context)
             let record = try await decode(MaintenanceRecord.self, request, context)
             try Self.require(record.finishedAt.map { $0 >= record.startedAt } ?? true, "finishedAt", "not before startedAt")
             let audit = entry(user, "maintenance-add", "vehicle:\(id)", ["kind": record.kind.rawValue])
             return Created(id: try await files.addMaintenance(vehicleID: id, record, audit: { _ in audit }))
         }
-        list.add(.post, "/api/v1/vehicles/{plate}/maintenance/{id}/finish", Self.operators, "Finish a repair: the vehicle is back in service", body: "Finish", returns: "Created") {
+        list.add(
+            .post, "/api/v1/vehicles/{plate}/maintenance/{id}/finish", Self.operators, "Finish a repair: the vehicle is back in service", body: "Finish",
+            returns: "Created"
+        ) {
             request, context, user in
             let (_, vehicleID) = try await vehicle(context)
             let record = try id("id", context)
@@ -112,8 +129,10 @@ extension FleetAPI {
             guard finished else { throw Self.notFound("no unfinished maintenance record \(record) on this vehicle") }
             return Created(id: record)
         }
-        list.add(.put, "/api/v1/vehicles/{plate}/charge", Self.operators + [.driver], "The state of charge now (0-100 %), as the car's display shows it",
-                 body: "Charge", returns: "Created") { request, context, user in
+        list.add(
+            .put, "/api/v1/vehicles/{plate}/charge", Self.operators + [.driver], "The state of charge now (0-100 %), as the car's display shows it",
+            body: "Charge", returns: "Created"
+        ) { request, context, user in
             let (_, id) = try await vehicle(context)
             if user.role == .driver, try await files.driver(userID: user.id)?.vehicleID != id { throw Problem.forbidden(user.role) }
             let body = try await decode(Charge.self, request, context)
@@ -129,13 +148,15 @@ extension FleetAPI {
                 return DriverSummary(file: file, eligible: reasons.isEmpty, reasons: reasons)
             }
         }
-        list.add(.post, "/api/v1/drivers", Self.operators, "File a driver", body: "DriverFile", returns: "DriverFile", status: .created) { request, context, user in
+        list.add(.post, "/api/v1/drivers", Self.operators, "File a driver", body: "DriverFile", returns: "DriverFile", status: .created) {
+            request, context, user in
             var file = try await decode(DriverFile.self, request, context)
             file.id = nil
             try Self.validate(file)
             return try await saveDriver(file, user)
         }
-        list.add(.get, "/api/v1/drivers/{id}", Self.readers, "A driver's whole file: training, and whether they may drive now", returns: "DriverDetail") { _, context, user in
+        list.add(.get, "/api/v1/drivers/{id}", Self.readers, "A driver's whole file: training, and whether they may drive now", returns: "DriverDetail") {
+            _, context, user in
             let driverID = try id("id", context)
             try await auditRead(user, "driver-read", "driver:\(driverID)")
             guard let file = try await files.driver(id: driverID) else { throw Self.notFound("no driver \(driverID)") }
@@ -153,8 +174,10 @@ extension FleetAPI {
             try Self.validate(file)
             return try await saveDriver(file, user)
         }
-        list.add(.post, "/api/v1/drivers/{id}/training", Self.operators, "Record training: pre-duty (3 days needed), monthly, quarterly drills",
-                 body: "TrainingRecord", returns: "Created", status: .created) { request, context, user in
+        list.add(
+            .post, "/api/v1/drivers/{id}/training", Self.operators, "Record training: pre-duty (3 days needed), monthly, quarterly drills",
+            body: "TrainingRecord", returns: "Created", status: .created
+        ) { request, context, user in
             let driverID = try id("id", context)
             let training = try await decode(TrainingRecord.self, request, context)
             let created: Int64
@@ -164,19 +187,27 @@ extension FleetAPI {
             }
             return Created(id: created)
         }
-        list.add(.put, "/api/v1/drivers/{id}/vehicle", Self.operators, "Pair the driver with a vehicle (a crew), ending both's other pairings", body: "Pairing", returns: "Created") {
+        list.add(
+            .put, "/api/v1/drivers/{id}/vehicle", Self.operators, "Pair the driver with a vehicle (a crew), ending both's other pairings", body: "Pairing",
+            returns: "Created"
+        ) {
             request, context, user in
             let driverID = try id("id", context)
             let body = try await decode(Pairing.self, request, context)
-            guard let vehicle = try await files.vehicle(plate: body.plate), let vehicleID = vehicle.id else { throw Problem.invalid("plate", "no vehicle has this plate") }
+            guard let vehicle = try await files.vehicle(plate: body.plate), let vehicleID = vehicle.id else {
+                throw Problem.invalid("plate", "no vehicle has this plate")
+            }
             let audit = entry(user, "crew-pair", "driver:\(driverID)", ["vehicle": "\(vehicleID)"])
             do { try await files.pair(vehicleID: vehicleID, driverID: driverID, audit: audit) } catch is NoSuchRecord {
                 throw Self.notFound("no driver \(driverID)")
             }
             return Created(id: driverID)
         }
-        list.add(.get, "/api/v1/reminders", Self.readers, "What the files need soon: policies to renew (30 days), inspections due (7 days), licences to renew (30 days), spares below 10% of the vehicles or 15% of the drivers",
-                 returns: "[Reminder]") { _, _, _ in try await files.reminders(now: clock.now) }
+        list.add(
+            .get, "/api/v1/reminders", Self.readers,
+            "What the files need soon: policies to renew (30 days), inspections due (7 days), licences to renew (30 days), spares below 10% of the vehicles or 15% of the drivers",
+            returns: "[Reminder]"
+        ) { _, _, _ in try await files.reminders(now: clock.now) }
     }
 
     func vehicle(_ context: APIContext) async throws -> (VehicleFile, Int64) {
@@ -205,7 +236,9 @@ extension FleetAPI {
     func driverStanding(ids: [Int64]?) async throws -> [Int64: [String]] {
         let matcher = dispatch.rounds.matcher, now = clock.now.epochSeconds
         let classOf = Dictionary(try await facts.pairs().map { ($0.driver, $0.vehicleClass) }, uniquingKeysWith: { a, _ in a })
-        return try await facts.drivers(ids: ids, driving: dispatch.learning.drivingTimes).mapValues { matcher.standing(of: $0, for: classOf[$0.id] ?? .sedan, now: now).map(\.description) }
+        return try await facts.drivers(ids: ids, driving: dispatch.learning.drivingTimes).mapValues {
+            matcher.standing(of: $0, for: classOf[$0.id] ?? .sedan, now: now).map(\.description)
+        }
     }
 
     static func validate(_ file: VehicleFile) throws {

@@ -42,22 +42,34 @@ extension FleetAPI {
     struct Handling: Decodable { var note: String }
 
     func addLiveRoutes(_ list: inout EndpointList) {
-        list.add(.get, "/api/v1/positions/latest", Self.readers, "Every vehicle's newest position, at most a second old; ETag (If-None-Match gives 304)",
-                 returns: "[Position]") { request, _, user in
+        list.add(
+            .get, "/api/v1/positions/latest", Self.readers, "Every vehicle's newest position, at most a second old; ETag (If-None-Match gives 304)",
+            returns: "[Position]"
+        ) { request, _, user in
             try await auditRead(user, "positions-read", "positions")
-            let snapshot = try await latest.snapshot { try await positions.latest().map { PositionBody(plate: $0.plate, vehicleID: $0.vehicleID, $0.position) } }
+            let snapshot = try await latest.snapshot {
+                try await positions.latest().map { PositionBody(plate: $0.plate, vehicleID: $0.vehicleID, $0.position) }
+            }
             if request.headers[.ifNoneMatch] == snapshot.etag { return Response(status: .notModified, headers: [.eTag: snapshot.etag]) }
             return Response(status: .ok, headers: [.contentType: "application/json", .eTag: snapshot.etag], body: ResponseBody(byteBuffer: snapshot.body))
         }
-        list.add(.get, "/api/v1/vehicles/{plate}/track", Self.readers, "A vehicle's track; every read is audited", returns: "Track",
-                 query: [("from", "date-time", "ISO 8601, default 24 h before to"), ("to", "date-time", "ISO 8601, default now; at most 7 days after from"), ("thin", "integer(1...86400)", "at most one point per this many seconds, up to a day")]) {
+        list.add(
+            .get, "/api/v1/vehicles/{plate}/track", Self.readers, "A vehicle's track; every read is audited", returns: "Track",
+            query: [
+                ("from", "date-time", "ISO 8601, default 24 h before to"), ("to", "date-time", "ISO 8601, default now; at most 7 days after from"),
+                ("thin", "integer(1...86400)", "at most one point per this many seconds, up to a day"),
+            ]
+        ) {
             request, context, user in try await track(request, context, user)
         }
-        list.add(.get, "/api/v1/events", Self.readers, "Terminal alarms (SOS, over-speed, fatigue, power cut, ...), newest first, with how they were handled",
-                 returns: "[VehicleAlarm]", query: [("open", "boolean", "true: only those not handled yet"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, _ in
+        list.add(
+            .get, "/api/v1/events", Self.readers, "Terminal alarms (SOS, over-speed, fatigue, power cut, ...), newest first, with how they were handled",
+            returns: "[VehicleAlarm]", query: [("open", "boolean", "true: only those not handled yet"), ("limit", "integer(1...500)", "1 to 500, default 100")]
+        ) { request, _, _ in
             try await alarms.list(open: request.uri.queryParameters.get("open") == "true", limit: try count("limit", request, default: 100, maximum: 500))
         }
-        list.add(.post, "/api/v1/events/{id}/handle", Self.operators, "Record how an alarm was handled (kept 3 years)", body: "Handling", returns: "Done") { request, context, user in
+        list.add(.post, "/api/v1/events/{id}/handle", Self.operators, "Record how an alarm was handled (kept 3 years)", body: "Handling", returns: "Done") {
+            request, context, user in
             let event = try id("id", context)
             let body = try await decode(Handling.self, request, context)
             try Self.require(!body.note.isEmpty, "note", "what was done")
@@ -65,15 +77,20 @@ extension FleetAPI {
             guard try await alarms.handle(event, by: user.username, note: body.note, audit: audit) else { throw Self.notFound("no unhandled alarm \(event)") }
             return Done(done: true)
         }
-        list.add(.get, "/api/v1/alerts", [.administrator, .dispatcher, .auditor, .agency], "SLA clocks at risk or breached, newest first: an agency user's own only",
-                 returns: "[SLAAlert]", query: [("since", "date-time", "ISO 8601, default 24 h ago"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, user in
+        list.add(
+            .get, "/api/v1/alerts", [.administrator, .dispatcher, .auditor, .agency], "SLA clocks at risk or breached, newest first: an agency user's own only",
+            returns: "[SLAAlert]", query: [("since", "date-time", "ISO 8601, default 24 h ago"), ("limit", "integer(1...500)", "1 to 500, default 100")]
+        ) { request, _, user in
             try await dispatch.sweeper.store.alerts(
                 agencyID: user.role == .agency ? user.agencyID : nil, since: try time("since", request) ?? clock.now.addingTimeInterval(-86_400),
                 limit: try count("limit", request, default: 100, maximum: 500)
             )
         }
-        list.add(.get, "/api/v1/stream", [.administrator, .dispatcher, .agency], "Server-sent events: booking transitions and SLA alerts (an agency user's own only), and for the operator every vehicle's position each few seconds",
-                 returns: "EventStream") { request, _, user in stream(for: user, session: BearerToken.sha256(of: request) ?? []) }
+        list.add(
+            .get, "/api/v1/stream", [.administrator, .dispatcher, .agency],
+            "Server-sent events: booking transitions and SLA alerts (an agency user's own only), and for the operator every vehicle's position each few seconds",
+            returns: "EventStream"
+        ) { request, _, user in stream(for: user, session: BearerToken.sha256(of: request) ?? []) }
     }
 
     func track(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> TrackBody {

@@ -28,13 +28,23 @@ extension FleetAPI {
     }
 
     func addSettlementRoutes(_ list: inout EndpointList) {
-        list.add(.get, "/api/v1/settlements", Self.readers + [.agency], "Settlement sheets, newest first: an agency's own; by state; paged by `before` (the last id seen)",
-                 returns: "[SettlementSheet]", query: [("state", FieldType.list(of: SettlementSheet.State.self, maxItems: 10), "review, issued, disputed, confirmed or void, comma-separated"), ("agency", "id", "an agency's id (operators)"),
-                                                      ("before", "id", "the last id of the previous page"), ("limit", "integer(1...500)", "1 to 500, default 100")]) { request, _, user in
-            let agency: Int64? = user.role == .agency ? user.agencyID : try request.uri.queryParameters.get("agency").map { text in
-                guard let id = Int64(text) else { throw Problem.invalid("agency", "an agency's id") }
-                return id
-            }
+        list.add(
+            .get, "/api/v1/settlements", Self.readers + [.agency],
+            "Settlement sheets, newest first: an agency's own; by state; paged by `before` (the last id seen)",
+            returns: "[SettlementSheet]",
+            query: [
+                ("state", FieldType.list(of: SettlementSheet.State.self, maxItems: 10), "review, issued, disputed, confirmed or void, comma-separated"),
+                ("agency", "id", "an agency's id (operators)"),
+                ("before", "id", "the last id of the previous page"), ("limit", "integer(1...500)", "1 to 500, default 100"),
+            ]
+        ) { request, _, user in
+            let agency: Int64? =
+                user.role == .agency
+                ? user.agencyID
+                : try request.uri.queryParameters.get("agency").map { text in
+                    guard let id = Int64(text) else { throw Problem.invalid("agency", "an agency's id") }
+                    return id
+                }
             let states = try request.uri.queryParameters.get("state").map { text in
                 try text.split(separator: ",").map { name in
                     guard let state = SettlementSheet.State(rawValue: String(name)) else {
@@ -47,29 +57,40 @@ extension FleetAPI {
                 guard let id = Int64(text) else { throw Problem.invalid("before", "an id") }
                 return id
             }
-            return try await settlement.sheets.list(agencyID: agency, states: states, before: before, limit: try count("limit", request, default: 100, maximum: 500))
+            return try await settlement.sheets.list(
+                agencyID: agency, states: states, before: before, limit: try count("limit", request, default: 100, maximum: 500))
         }
-        list.add(.get, "/api/v1/settlements/{id}", Self.readers + [.agency], "A sheet: its lines with their evidence, the driver's figures flagged, its history",
-                 returns: "SettlementSheet") { _, context, user in
+        list.add(
+            .get, "/api/v1/settlements/{id}", Self.readers + [.agency], "A sheet: its lines with their evidence, the driver's figures flagged, its history",
+            returns: "SettlementSheet"
+        ) { _, context, user in
             try await sheet(context, user)
         }
-        list.add(.post, "/api/v1/settlements/{id}/confirm", [.agency], "The agency contact signs the sheet: confirmed (never changed again), the invoice due in 3 working days",
-                 body: "Signature", returns: "SettlementSheet") { request, context, user in
+        list.add(
+            .post, "/api/v1/settlements/{id}/confirm", [.agency],
+            "The agency contact signs the sheet: confirmed (never changed again), the invoice due in 3 working days",
+            body: "Signature", returns: "SettlementSheet"
+        ) { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(Signature.self, request, context)
             let audit = entry(user, "settlement-confirm", "settlement:\(current.id)", ["signedBy": body.signedBy])
             return try await conflicts { try await settlement.confirm(current.id, signedBy: body.signedBy, actor: actor(user), audit: audit) }
         }
-        list.add(.post, "/api/v1/settlements/{id}/dispute", [.agency], "The agency contests the sheet, with its reason; a dispatcher resolves it",
-                 body: "Dispute", returns: "SettlementSheet") { request, context, user in
+        list.add(
+            .post, "/api/v1/settlements/{id}/dispute", [.agency], "The agency contests the sheet, with its reason; a dispatcher resolves it",
+            body: "Dispute", returns: "SettlementSheet"
+        ) { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(Dispute.self, request, context)
             let audit = entry(user, "settlement-dispute", "settlement:\(current.id)")
             try await conflicts { try await settlement.sheets.dispute(current.id, reason: body.reason, actor: actor(user), at: clock.now, audit: audit) }
             return try await sheet(context, user)
         }
-        list.add(.post, "/api/v1/settlements/{id}/resolve", Self.operators, "Resolve a dispute or a flagged difference, with adjusting lines if the sheet was wrong: back to the agency for signature",
-                 body: "SheetResolution", returns: "SettlementSheet") { request, context, user in
+        list.add(
+            .post, "/api/v1/settlements/{id}/resolve", Self.operators,
+            "Resolve a dispute or a flagged difference, with adjusting lines if the sheet was wrong: back to the agency for signature",
+            body: "SheetResolution", returns: "SettlementSheet"
+        ) { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(SheetResolution.self, request, context)
             let lines = try (body.adjustments ?? []).enumerated().map { try adjustingLine($1, field: "adjustments.\($0)", user) }
@@ -80,8 +101,11 @@ extension FleetAPI {
             }
             return try await sheet(context, user)
         }
-        list.add(.post, "/api/v1/settlements/{id}/adjustments", Self.operators, "Correct a sheet by a new adjusting line with its reason (its own lines never change)",
-                 body: "Adjustment", returns: "SettlementSheet", status: .created) { request, context, user in
+        list.add(
+            .post, "/api/v1/settlements/{id}/adjustments", Self.operators,
+            "Correct a sheet by a new adjusting line with its reason (its own lines never change)",
+            body: "Adjustment", returns: "SettlementSheet", status: .created
+        ) { request, context, user in
             let current = try await sheet(context, user)
             let line = try adjustingLine(try await decode(Adjustment.self, request, context), field: "", user)
             try Self.withinLimits(current, [line])
@@ -89,17 +113,25 @@ extension FleetAPI {
             try await conflicts { try await settlement.sheets.adjust(current.id, line: line, actor: actor(user), at: clock.now, audit: audit) }
             return try await sheet(context, user)
         }
-        list.add(.get, "/api/v1/settlements/{id}/invoice", Self.readers + [.agency],
-                 "The VAT invoice's figures for a sheet: per rate, the amount before tax and the tax (prices include it), with the sheet's lines split alike",
-                 returns: "VATInvoice") { _, context, user in
+        list.add(
+            .get, "/api/v1/settlements/{id}/invoice", Self.readers + [.agency],
+            "The VAT invoice's figures for a sheet: per rate, the amount before tax and the tax (prices include it), with the sheet's lines split alike",
+            returns: "VATInvoice"
+        ) { _, context, user in
             let current = try await sheet(context, user)
             let invoice = VATInvoice(lines: current.lines, rates: vatRates)
             // Never the case with one rounding per rate: said, should the rule change.
-            do { try invoice.check() } catch { throw Problem(.internalServerError, "Invoice out of tolerance", detail: "the invoice breaks the tax authority's tolerance (\(error)); report it to the operator") }
+            do { try invoice.check() } catch {
+                throw Problem(
+                    .internalServerError, "Invoice out of tolerance",
+                    detail: "the invoice breaks the tax authority's tolerance (\(error)); report it to the operator")
+            }
             return invoice
         }
-        list.add(.post, "/api/v1/settlements/{id}/invoice", Self.operators, "The VAT invoice of a confirmed sheet was issued: its number and time",
-                 body: "Invoice", returns: "SettlementSheet") { request, context, user in
+        list.add(
+            .post, "/api/v1/settlements/{id}/invoice", Self.operators, "The VAT invoice of a confirmed sheet was issued: its number and time",
+            body: "Invoice", returns: "SettlementSheet"
+        ) { request, context, user in
             let current = try await sheet(context, user)
             let body = try await decode(InvoiceBody.self, request, context)
             let audit = entry(user, "settlement-invoice", "settlement:\(current.id)", ["number": body.number])
@@ -108,10 +140,16 @@ extension FleetAPI {
             }
             return try await sheet(context, user)
         }
-        list.add(.get, "/api/v1/agencies/{id}/statements", Self.readers + [.agency],
-                 "An agency's statement of the sheets confirmed in a period (the same bytes every time): JSON, CSV for Excel (UTF-8 with BOM) or printable HTML (an A4 page per sheet)",
-                 returns: "Statement", query: [("month", "month", "YYYY-MM, China time"), ("from", "date", "first day, YYYY-MM-DD (instead of month)"), ("through", "date", "last day, YYYY-MM-DD"),
-                                               ("format", "json|csv|html", "json (default), csv or html")]) { request, context, user in
+        list.add(
+            .get, "/api/v1/agencies/{id}/statements", Self.readers + [.agency],
+            "An agency's statement of the sheets confirmed in a period (the same bytes every time): JSON, CSV for Excel (UTF-8 with BOM) or printable HTML (an A4 page per sheet)",
+            returns: "Statement",
+            query: [
+                ("month", "month", "YYYY-MM, China time"), ("from", "date", "first day, YYYY-MM-DD (instead of month)"),
+                ("through", "date", "last day, YYYY-MM-DD"),
+                ("format", "json|csv|html", "json (default), csv or html"),
+            ]
+        ) { request, context, user in
             let agencyID = try id("id", context)
             if user.role == .agency, user.agencyID != agencyID { throw Self.notFound("no agency \(agencyID)") }
             guard let agency = try await accounts.agencies().first(where: { $0.id == agencyID }) else { throw Self.notFound("no agency \(agencyID)") }
@@ -126,16 +164,22 @@ extension FleetAPI {
             default: throw Problem.invalid("format", "json, csv or html")
             }
         }
-        list.add(.get, "/api/v1/reports/{kind}", Self.readers,
-                 "The daily, weekly (Monday to Sunday) or monthly operations report holding a day: trips, kilometres, revenue, service levels, complaints, per hour or per day; as JSON or as a page with SVG charts",
-                 returns: "OperationsReport", query: [("date", "date", "a day of the period, YYYY-MM-DD (China time); today by default"), ("format", "json|html", "json (default) or html"),
-                                                      ("download", "boolean", "true: as an attachment")]) { request, context, user in
+        list.add(
+            .get, "/api/v1/reports/{kind}", Self.readers,
+            "The daily, weekly (Monday to Sunday) or monthly operations report holding a day: trips, kilometres, revenue, service levels, complaints, per hour or per day; as JSON or as a page with SVG charts",
+            returns: "OperationsReport",
+            query: [
+                ("date", "date", "a day of the period, YYYY-MM-DD (China time); today by default"), ("format", "json|html", "json (default) or html"),
+                ("download", "boolean", "true: as an attachment"),
+            ]
+        ) { request, context, user in
             let name = try text("kind", context)
             guard let kind = OperationsReport.Kind(rawValue: name) else { throw Problem.invalid("kind", "daily, weekly or monthly") }
-            let day = try request.uri.queryParameters.get("date").map { text in
-                guard let day = CivilDate(text) else { throw Problem.invalid("date", "a day as YYYY-MM-DD") }
-                return day
-            } ?? CivilDate(chinaDayOf: clock.now.epochSeconds)
+            let day =
+                try request.uri.queryParameters.get("date").map { text in
+                    guard let day = CivilDate(text) else { throw Problem.invalid("date", "a day as YYYY-MM-DD") }
+                    return day
+                } ?? CivilDate(chinaDayOf: clock.now.epochSeconds)
             let report = try await reports.report(kind, containing: day, now: clock.now)
             let file = request.uri.queryParameters.get("download") == "true" ? "operations-\(kind.rawValue)-\(report.from)" : nil
             switch request.uri.queryParameters.get("format") ?? "json" {
@@ -143,32 +187,44 @@ extension FleetAPI {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
                 return Self.download(Array(try encoder.encode(report)), type: "application/json", name: file.map { $0 + ".json" })
-            case "html": return Self.download(Array(OperationsReportHTML.render(report).utf8), type: "text/html; charset=utf-8", name: file.map { $0 + ".html" })
+            case "html":
+                return Self.download(Array(OperationsReportHTML.render(report).utf8), type: "text/html; charset=utf-8", name: file.map { $0 + ".html" })
             default: throw Problem.invalid("format", "json or html")
             }
         }
-        list.add(.get, "/api/v1/tariffs", Self.readers + [.agency], "Every tariff version by vehicle class (the standard one until an administrator sets the contract's)",
-                 returns: "TariffBook") { _, _, _ in
+        list.add(
+            .get, "/api/v1/tariffs", Self.readers + [.agency],
+            "Every tariff version by vehicle class (the standard one until an administrator sets the contract's)",
+            returns: "TariffBook"
+        ) { _, _, _ in
             try await settlement.terms.book()
         }
-        list.add(.put, "/api/v1/tariffs", [.administrator], "A new version of a vehicle class's tariff from its day on", body: "Tariff", returns: "TariffBook") { request, context, user in
+        list.add(.put, "/api/v1/tariffs", [.administrator], "A new version of a vehicle class's tariff from its day on", body: "Tariff", returns: "TariffBook")
+        { request, context, user in
             let tariff = try await decode(Tariff.self, request, context)
             try Self.require(Set(tariff.packages.map(\.kind)).count == tariff.packages.count, "packages", "one package of each kind at most")
             try await settlement.terms.set(tariff, by: user.id, audit: entry(user, "tariff-set", "tariff:\(tariff.vehicleClass.rawValue):\(tariff.validFrom)"))
             return try await settlement.terms.book()
         }
-        list.add(.get, "/api/v1/agencies/{id}/agreement", Self.readers + [.agency], "The agency's terms: discount, caps, cancellation, meals and lodging standards",
-                 returns: "Agreement") { _, context, user in
+        list.add(
+            .get, "/api/v1/agencies/{id}/agreement", Self.readers + [.agency], "The agency's terms: discount, caps, cancellation, meals and lodging standards",
+            returns: "Agreement"
+        ) { _, context, user in
             let agencyID = try id("id", context)
             if user.role == .agency, user.agencyID != agencyID { throw Self.notFound("no agency \(agencyID)") }
             return try await settlement.terms.agreement(agencyID: agencyID)
         }
-        list.add(.put, "/api/v1/agencies/{id}/agreement", [.administrator], "Set the agency's terms (a discount negotiated from the committed rate, caps below the list prices)",
-                 body: "Agreement", returns: "Agreement") { request, context, user in
+        list.add(
+            .put, "/api/v1/agencies/{id}/agreement", [.administrator],
+            "Set the agency's terms (a discount negotiated from the committed rate, caps below the list prices)",
+            body: "Agreement", returns: "Agreement"
+        ) { request, context, user in
             let agencyID = try id("id", context)
             let agreement = try await decode(Agreement.self, request, context)
             let audit = entry(user, "agreement-set", "agency:\(agencyID)", ["discountBasisPoints": "\(agreement.discountBasisPoints)"])
-            do { try await settlement.terms.set(agreement, agencyID: agencyID, by: user.id, audit: audit) } catch is NoSuchRecord { throw Self.notFound("no agency \(agencyID)") }
+            do { try await settlement.terms.set(agreement, agencyID: agencyID, by: user.id, audit: audit) } catch is NoSuchRecord {
+                throw Self.notFound("no agency \(agencyID)")
+            }
             return agreement
         }
     }
@@ -185,15 +241,17 @@ extension FleetAPI {
     /// A sheet's total stays within what billing can add up.
     static func withinLimits(_ sheet: SettlementSheet, _ adjustments: [SheetLine]) throws {
         guard sheet.accepts(adjustments) else {
-            throw Problem(.conflict, "Total out of range", detail: "the sheet's total would pass \(BillingLimits.sheetTotalFen / 100) yuan either way: check the amounts")
+            throw Problem(
+                .conflict, "Total out of range", detail: "the sheet's total would pass \(BillingLimits.sheetTotalFen / 100) yuan either way: check the amounts")
         }
     }
 
     func adjustingLine(_ a: Adjustment, field: String, _ user: APIUser) throws -> SheetLine {
         // Lengths and the amount's bounds (at most 1,000,000 yuan either way) were checked at the door.
         try Self.require(a.amountFen != 0, FieldType.join(field, "amountFen"), "fen, not 0")
-        return SheetLine(kind: a.kind ?? .adjustment, detail: a.detail, amountFen: a.amountFen, evidence: "", adjusting: true, reason: a.reason,
-                         addedAt: ChinaTime(clock.now.epochSeconds), by: user.username)
+        return SheetLine(
+            kind: a.kind ?? .adjustment, detail: a.detail, amountFen: a.amountFen, evidence: "", adjusting: true, reason: a.reason,
+            addedAt: ChinaTime(clock.now.epochSeconds), by: user.username)
     }
 
     /// A sheet's state refuses the action: 409 saying which states allow it.
@@ -210,9 +268,11 @@ extension FleetAPI {
             guard let first = CivilDate(month: month) else { throw Problem.invalid("month", "a month as YYYY-MM") }
             return (first, CivilDate(daysSince1970: first.nextMonth.daysSince1970 - 1))
         }
-        guard let fromText = q.get("from"), let from = CivilDate(fromText) else { throw Problem.invalid("month", "month=YYYY-MM, or from=YYYY-MM-DD and through=YYYY-MM-DD") }
+        guard let fromText = q.get("from"), let from = CivilDate(fromText) else {
+            throw Problem.invalid("month", "month=YYYY-MM, or from=YYYY-MM-DD and through=YYYY-MM-DD")
+        }
         guard let throughText = q.get("through"), let through = CivilDate(throughText), through >= from,
-              through.daysSince1970 - from.daysSince1970 < 366
+            through.daysSince1970 - from.daysSince1970 < 366
         else { throw Problem.invalid("through", "the last day as YYYY-MM-DD, on or after from, within a year of it") }
         return (from, through)
     }

@@ -20,7 +20,8 @@ public struct DecodeSession {
         do {
             // A frame that starts with 0x7e is as it travels; without delimiters it is the
             // unescaped content (header, body and check code).
-            frame = bytes.first == Framing.delimiter
+            frame =
+                bytes.first == Framing.delimiter
                 ? try Framing.unescape(wire: bytes)
                 : UnescapedFrame.Owned(unescapedWithDelimiters: bytes)
         } catch {
@@ -39,7 +40,7 @@ public struct DecodeSession {
                     var whole: DecodedFrame
                     do throws(JT808Error) {
                         whole = try decoder.decode(reassembled: header, body: body)
-                    } catch where error.code == .unsupportedMessage {
+                    } catch  where error.code == .unsupportedMessage {
                         return (FrameJSON.render(error: error, header: header, body: body), false)
                     }
                     whole.header.packet = decoded.header.packet

@@ -83,7 +83,8 @@ public struct DeviceProfile: Sendable, Hashable, Decodable {
                     items: items
                 )
             default:
-                throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown type \(type); use u8 u16 u32 i8 i16 i32 string bcd time bytes struct tlv")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .type, in: c, debugDescription: "unknown type \(type); use u8 u16 u32 i8 i16 i32 string bcd time bytes struct tlv")
             }
             if case .unsigned(_, let d) = format, d < 0 || d > 9 {
                 throw DecodingError.dataCorruptedError(forKey: .decimals, in: c, debugDescription: "decimals must be 0...9")
@@ -93,7 +94,10 @@ public struct DeviceProfile: Sendable, Hashable, Decodable {
 
     enum CodingKeys: String, CodingKey { case name, description, vendor, models, protocolVersion, checksum, utcOffsetMinutes, extras }
 
-    public init(name: String, description: String = "", protocolVersion: ProtocolVersion? = nil, checksum: ChecksumPolicy = .strict, utcOffsetMinutes: Int16 = DeviceTime.chinaOffsetMinutes, extras: [UInt8: ItemFormat] = [:]) {
+    public init(
+        name: String, description: String = "", protocolVersion: ProtocolVersion? = nil, checksum: ChecksumPolicy = .strict,
+        utcOffsetMinutes: Int16 = DeviceTime.chinaOffsetMinutes, extras: [UInt8: ItemFormat] = [:]
+    ) {
         self.name = name
         self.description = description
         self.vendor = nil

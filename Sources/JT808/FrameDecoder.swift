@@ -70,7 +70,8 @@ public struct FrameDecoder: Sendable {
             guard acceptsBadChecksum else {
                 let expected = Framing.checkCode(content)
                 let got = frame.bytes.last ?? 0
-                throw JT808Error(.badChecksum, at: frame.bytes.count - 1, "check code is 0x\(String(got, radix: 16)), content XORs to 0x\(String(expected, radix: 16))")
+                throw JT808Error(
+                    .badChecksum, at: frame.bytes.count - 1, "check code is 0x\(String(got, radix: 16)), content XORs to 0x\(String(expected, radix: 16))")
             }
             quirks.insert(.checksumIgnored)
         }
@@ -98,10 +99,11 @@ public struct FrameDecoder: Sendable {
         } else if header.isEncrypted {
             content = .message(.encrypted(messageID: header.messageID, body: [UInt8](body)))
         } else {
-            content = .message(try Message.decode(
-                messageID: header.messageID, body: body, bodyOffset: header.length,
-                context: DecodeContext(version: version, utcOffsetMinutes: utcOffsetMinutes)
-            ))
+            content = .message(
+                try Message.decode(
+                    messageID: header.messageID, body: body, bodyOffset: header.length,
+                    context: DecodeContext(version: version, utcOffsetMinutes: utcOffsetMinutes)
+                ))
         }
         return DecodedFrame(header: header, bodyVersion: version, content: content, quirks: quirks)
     }

@@ -41,7 +41,11 @@ public enum FrameJSON {
         o.int("serial", Int(h.serial))
         o.bool("encrypted", h.isEncrypted)
         if let packet = h.packet {
-            o.raw("packet", JSONObject().with { $0.int("total", Int(packet.total)); $0.int("index", Int(packet.index)) }.text)
+            o.raw(
+                "packet",
+                JSONObject().with {
+                    $0.int("total", Int(packet.total)); $0.int("index", Int(packet.index))
+                }.text)
         }
     }
 
@@ -215,10 +219,22 @@ public enum FrameJSON {
             items.append((itemID(0x11), o.text))
         }
         if let v = x.areaAlarm {
-            items.append((itemID(0x12), JSONObject().with { $0.int("locationType", Int(v.locationType)); $0.int("areaId", Int(v.areaID)); $0.int("direction", Int(v.direction)) }.text))
+            items.append(
+                (
+                    itemID(0x12),
+                    JSONObject().with {
+                        $0.int("locationType", Int(v.locationType)); $0.int("areaId", Int(v.areaID)); $0.int("direction", Int(v.direction))
+                    }.text
+                ))
         }
         if let v = x.routeTime {
-            items.append((itemID(0x13), JSONObject().with { $0.int("sectionId", Int(v.sectionID)); $0.int("drivingS", Int(v.drivingSeconds)); $0.int("result", Int(v.result)) }.text))
+            items.append(
+                (
+                    itemID(0x13),
+                    JSONObject().with {
+                        $0.int("sectionId", Int(v.sectionID)); $0.int("drivingS", Int(v.drivingSeconds)); $0.int("result", Int(v.result))
+                    }.text
+                ))
         }
         if let v = x.vehicleSignals { one(0x25, "signals", String(v)) }
         if let v = x.ioStatus { one(0x2A, "io", String(v)) }

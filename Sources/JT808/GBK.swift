@@ -1,9 +1,10 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Synchronization
 
 /// GBK text as JT/T 808 puts it on the wire (plates such as 粤A12345, text messages).
 ///

@@ -69,7 +69,8 @@ public struct TerminalPhone: Hashable, Sendable, Comparable, CustomStringConvert
         let width = version.hasLongHeader ? 10 : 6
         if Int(byteCount) == width { return self }
         let current = bytes
-        let fitted = current.count > width
+        let fitted =
+            current.count > width
             ? Array(current.suffix(width))
             : [UInt8](repeating: 0, count: width - current.count) + current
         return fitted.withUnsafeBytes { TerminalPhone(reading: $0, at: 0, count: width) }
@@ -167,7 +168,9 @@ public struct MessageHeader: Hashable, Sendable {
     ///
     /// With `allowShortBody`, a body shorter than declared is accepted as it is (`bodyLength`
     /// then says what is present), for lenient device profiles.
-    public static func parse(_ content: UnsafeRawBufferPointer, pinned: ProtocolVersion? = nil, allowShortBody: Bool = false) throws(JT808Error) -> MessageHeader {
+    public static func parse(_ content: UnsafeRawBufferPointer, pinned: ProtocolVersion? = nil, allowShortBody: Bool = false) throws(JT808Error)
+        -> MessageHeader
+    {
         guard content.count >= 4 else {
             throw JT808Error(.truncated, at: content.count, "header needs at least 12 bytes, frame has \(content.count)")
         }

@@ -306,8 +306,13 @@ public struct LocationExtras: Hashable, Sendable {
         case (0x04, 2): alarmEventIDValue = u16(0); present |= Bit.alarmEventID
         case (0x06, 2): carriageTemperatureValue = Int16(bitPattern: u16(0)); present |= Bit.carriageTemperature
         case (0x11, 1): overspeedValue = OverspeedExtra(locationType: b[p], areaID: nil); present |= Bit.overspeed
-        case (0x11, 5): overspeedValue = OverspeedExtra(locationType: b[p], areaID: UInt32(bigEndian: b.loadUnaligned(fromByteOffset: p + 1, as: UInt32.self))); present |= Bit.overspeed
-        case (0x12, 6): areaAlarmValue = AreaAlarmExtra(locationType: b[p], areaID: UInt32(bigEndian: b.loadUnaligned(fromByteOffset: p + 1, as: UInt32.self)), direction: b[p + 5]); present |= Bit.areaAlarm
+        case (0x11, 5):
+            overspeedValue = OverspeedExtra(locationType: b[p], areaID: UInt32(bigEndian: b.loadUnaligned(fromByteOffset: p + 1, as: UInt32.self)));
+            present |= Bit.overspeed
+        case (0x12, 6):
+            areaAlarmValue = AreaAlarmExtra(
+                locationType: b[p], areaID: UInt32(bigEndian: b.loadUnaligned(fromByteOffset: p + 1, as: UInt32.self)), direction: b[p + 5]);
+            present |= Bit.areaAlarm
         case (0x13, 7): routeTimeValue = RouteTimeExtra(sectionID: u32(0), drivingSeconds: u16(4), result: b[p + 6]); present |= Bit.routeTime
         case (0x25, 4): vehicleSignalsValue = u32(0); present |= Bit.vehicleSignals
         case (0x2A, 2): ioStatusValue = u16(0); present |= Bit.ioStatus
@@ -343,8 +348,16 @@ public struct LocationExtras: Hashable, Sendable {
                 if let area = overspeed.areaID { w.u32(area) }
             }
         }
-        if let a = areaAlarm { item(0x12) { $0.u8(a.locationType); $0.u32(a.areaID); $0.u8(a.direction) } }
-        if let t = routeTime { item(0x13) { $0.u32(t.sectionID); $0.u16(t.drivingSeconds); $0.u8(t.result) } }
+        if let a = areaAlarm {
+            item(0x12) {
+                $0.u8(a.locationType); $0.u32(a.areaID); $0.u8(a.direction)
+            }
+        }
+        if let t = routeTime {
+            item(0x13) {
+                $0.u32(t.sectionID); $0.u16(t.drivingSeconds); $0.u8(t.result)
+            }
+        }
         if let vehicleSignals { item(0x25) { $0.u32(vehicleSignals) } }
         if let ioStatus { item(0x2A) { $0.u16(ioStatus) } }
         if let analog { item(0x2B) { $0.u32(analog) } }

@@ -1,33 +1,33 @@
 /// Every message the platform receives from terminals and sends to them.
 public enum Message: Hashable, Sendable {
     // Terminal -> platform
-    case terminalResponse(GeneralResponse)          // 0x0001
-    case heartbeat                                  // 0x0002
-    case logout                                     // 0x0003
-    case registration(Registration)                 // 0x0100
-    case authentication(Authentication)             // 0x0102
-    case parameterReply(ParameterReply)             // 0x0104
-    case attributes(TerminalAttributes)             // 0x0107
-    case location(LocationReport)                   // 0x0200
-    case locationReply(LocationReply)               // 0x0201
-    case locationBatch(LocationBatch)               // 0x0704
-    case multimediaEvent(MultimediaEvent)           // 0x0800
-    case multimediaUpload(MultimediaUpload)         // 0x0801
-    case passthrough(Passthrough)                   // 0x0900
+    case terminalResponse(GeneralResponse)  // 0x0001
+    case heartbeat  // 0x0002
+    case logout  // 0x0003
+    case registration(Registration)  // 0x0100
+    case authentication(Authentication)  // 0x0102
+    case parameterReply(ParameterReply)  // 0x0104
+    case attributes(TerminalAttributes)  // 0x0107
+    case location(LocationReport)  // 0x0200
+    case locationReply(LocationReply)  // 0x0201
+    case locationBatch(LocationBatch)  // 0x0704
+    case multimediaEvent(MultimediaEvent)  // 0x0800
+    case multimediaUpload(MultimediaUpload)  // 0x0801
+    case passthrough(Passthrough)  // 0x0900
     // Platform -> terminal
-    case platformResponse(GeneralResponse)          // 0x8001
-    case resendRequest(ResendRequest)               // 0x8003
-    case registrationResponse(RegistrationResponse) // 0x8100
-    case setParameters([TerminalParameter])         // 0x8103
-    case queryParameters                            // 0x8104
-    case terminalControl(TerminalControl)           // 0x8105
-    case querySpecificParameters([UInt32])          // 0x8106
-    case queryAttributes                            // 0x8107
-    case locateNow                                  // 0x8201
-    case tracking(TrackingControl)                  // 0x8202
-    case text(TextMessage)                          // 0x8300
-    case multimediaUploadResponse(MultimediaUploadResponse) // 0x8800
-    case camera(CameraCommand)                      // 0x8801
+    case platformResponse(GeneralResponse)  // 0x8001
+    case resendRequest(ResendRequest)  // 0x8003
+    case registrationResponse(RegistrationResponse)  // 0x8100
+    case setParameters([TerminalParameter])  // 0x8103
+    case queryParameters  // 0x8104
+    case terminalControl(TerminalControl)  // 0x8105
+    case querySpecificParameters([UInt32])  // 0x8106
+    case queryAttributes  // 0x8107
+    case locateNow  // 0x8201
+    case tracking(TrackingControl)  // 0x8202
+    case text(TextMessage)  // 0x8300
+    case multimediaUploadResponse(MultimediaUploadResponse)  // 0x8800
+    case camera(CameraCommand)  // 0x8801
     /// A body sent RSA-encrypted: kept as bytes, never guessed at.
     case encrypted(messageID: UInt16, body: [UInt8])
 

@@ -20,7 +20,10 @@ public struct SubpackageAssembler<Instant: InstantProtocol>: Sendable where Inst
         /// How many times missing parts are requested before the message is dropped.
         public var resendAttempts: Int
 
-        public init(maximumMessages: Int = 64, maximumMessageBytes: Int = 4 << 20, maximumTotalBytes: Int = 16 << 20, timeout: Duration = .seconds(30), resendAttempts: Int = 1) {
+        public init(
+            maximumMessages: Int = 64, maximumMessageBytes: Int = 4 << 20, maximumTotalBytes: Int = 16 << 20, timeout: Duration = .seconds(30),
+            resendAttempts: Int = 1
+        ) {
             self.maximumMessages = maximumMessages
             self.maximumMessageBytes = maximumMessageBytes
             self.maximumTotalBytes = maximumTotalBytes
@@ -82,10 +85,12 @@ public struct SubpackageAssembler<Instant: InstantProtocol>: Sendable where Inst
             return .complete(whole, part)
         }
         if pending[key] == nil { nextSequence += 1 }
-        var entry = pending[key] ?? Pending(
-            header: header, parts: [:], bytes: 0, deadline: now.advanced(by: limits.timeout), resends: 0, firstSerial: header.serial &- (packet.index &- 1),
-            sequence: nextSequence
-        )
+        var entry =
+            pending[key]
+            ?? Pending(
+                header: header, parts: [:], bytes: 0, deadline: now.advanced(by: limits.timeout), resends: 0, firstSerial: header.serial &- (packet.index &- 1),
+                sequence: nextSequence
+            )
         if entry.parts[packet.index] == nil {
             guard entry.bytes + part.count <= min(limits.maximumMessageBytes, limits.maximumTotalBytes) else {
                 drop(key)

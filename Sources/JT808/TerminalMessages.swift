@@ -330,7 +330,9 @@ public struct MultimediaEvent: Hashable, Sendable {
     }
 
     static func read(_ r: inout ByteReader) throws(JT808Error) -> MultimediaEvent {
-        MultimediaEvent(mediaID: try r.u32("media id"), mediaType: try r.u8("media type"), format: try r.u8("format"), event: try r.u8("event"), channel: try r.u8("channel"))
+        MultimediaEvent(
+            mediaID: try r.u32("media id"), mediaType: try r.u8("media type"), format: try r.u8("format"), event: try r.u8("event"),
+            channel: try r.u8("channel"))
     }
     func write(into w: inout ByteWriter) {
         w.u32(mediaID)

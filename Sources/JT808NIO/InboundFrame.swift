@@ -20,7 +20,7 @@ public enum InboundFrame: Equatable, Sendable {
     private init(decoding frame: UnescapedFrame, with decoder: FrameDecoder) {
         do {
             self = .frame(try decoder.decode(frame))
-        } catch where error.code == .unsupportedMessage {
+        } catch  where error.code == .unsupportedMessage {
             guard let (header, _) = try? decoder.header(of: frame) else {
                 self = .invalid(error)
                 return

@@ -94,9 +94,11 @@ public struct Accounts: Sendable {
     /// Every user, by id.
     public func users() async throws -> [User] {
         var out: [User] = []
-        for try await (id, username, role, agency) in try await client.query("SELECT id, username, role, agency_id FROM users ORDER BY id", logger: logger).decode(
-            (Int64, String, String, Int64?).self
-        ) {
+        for try await (id, username, role, agency) in try await client.query("SELECT id, username, role, agency_id FROM users ORDER BY id", logger: logger)
+            .decode(
+                (Int64, String, String, Int64?).self
+            )
+        {
             out.append(User(id: id, username: username, role: role, agencyID: agency))
         }
         return out
@@ -165,7 +167,9 @@ public struct Accounts: Sendable {
     /// there is no such user.
     public func setDisabled(userID: Int64, _ disabled: Bool, audit: Audit<Int?>? = nil) async throws -> Int? {
         try await client.audited(audit, logger: logger) { connection -> Int? in
-            guard try await connection.touchedRow("UPDATE users SET disabled = \(disabled) WHERE id = \(userID) RETURNING id", logger: logger) else { return nil }
+            guard try await connection.touchedRow("UPDATE users SET disabled = \(disabled) WHERE id = \(userID) RETURNING id", logger: logger) else {
+                return nil
+            }
             return disabled ? try await Self.deleteTokens(userID: userID, keeping: nil, connection, logger) : 0
         }
     }
@@ -174,7 +178,8 @@ public struct Accounts: Sendable {
     /// (how many).
     public func setPasswordHash(username: String, _ passwordHash: String, keeping: [UInt8]? = nil, audit: Audit<Int>? = nil) async throws -> Int {
         try await client.audited(audit, logger: logger) { connection in
-            let id = try await connection.returningID("UPDATE users SET password_hash = \(passwordHash) WHERE username = \(username) RETURNING id", logger: logger)
+            let id = try await connection.returningID(
+                "UPDATE users SET password_hash = \(passwordHash) WHERE username = \(username) RETURNING id", logger: logger)
             return try await Self.deleteTokens(userID: id, keeping: keeping, connection, logger)
         }
     }

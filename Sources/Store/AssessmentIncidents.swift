@@ -24,7 +24,8 @@ public struct AssessmentIncidents: Sendable {
 
     public func enter(month: CivilDate, itemID: String, count: Int, reason: String, by userID: Int64?, audit: Audit<Int64>? = nil) async throws -> Int64 {
         try await client.audited(audit, logger: logger) { connection in
-            try await connection.returningID("""
+            try await connection.returningID(
+                """
                 INSERT INTO assessment_incidents (month, item_id, count, reason, by_user) VALUES (\(month.description)::date, \(itemID), \(Int32(count)), \(reason), \(userID))
                 RETURNING id
                 """, logger: logger)

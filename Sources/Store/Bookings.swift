@@ -14,7 +14,6 @@ public struct Bookings: BookingRepository {
         self.logger = logger
     }
 
-
     /// A booking for within the hour is urgent.
     public static func isUrgent(_ r: BookingRequest, receivedAt: Date) -> Bool { r.pickupTime.timeIntervalSince(receivedAt) <= 3600 }
 
@@ -22,25 +21,29 @@ public struct Bookings: BookingRepository {
     public func create(_ r: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>? = nil) async throws -> BookingRecord {
         let urgent = Self.isUrgent(r, receivedAt: receivedAt)
         let (p, d) = (r.pickup.point, r.destination.point)
-        let id = try await constrained { try await client.audited(audit, logger: logger) { connection -> Int64 in
-            let rows = try await connection.query("""
-                INSERT INTO bookings (agency_id, channel, contact_name, contact_phone, passengers, vehicle_class, pickup_time, pickup_lat_e6, pickup_lon_e6,
-                    pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state,
-                    transfer)
-                VALUES (\(agencyID), \(r.channel.rawValue), \(r.contactName), \(r.contactPhone), \(Int16(r.passengers)), \(r.vehicleClass.rawValue), \(r.pickupTime),
-                    \(p.latitudeE6), \(p.longitudeE6), \(r.pickup.address), \(d.latitudeE6), \(d.longitudeE6), \(r.destination.address), \(r.routeNotes ?? ""),
-                    \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(BookingState.received.rawValue),
-                    \(r.transfer ?? false))
-                RETURNING id
-                """, logger: logger)
-            for try await id in rows.decode(Int64.self) {
-                try await connection.query("""
-                    INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name) VALUES (\(id), \(BookingState.received.rawValue), \(receivedAt), \(actor.userID), \(actor.name))
+        let id = try await constrained {
+            try await client.audited(audit, logger: logger) { connection -> Int64 in
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO bookings (agency_id, channel, contact_name, contact_phone, passengers, vehicle_class, pickup_time, pickup_lat_e6, pickup_lon_e6,
+                        pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state,
+                        transfer)
+                    VALUES (\(agencyID), \(r.channel.rawValue), \(r.contactName), \(r.contactPhone), \(Int16(r.passengers)), \(r.vehicleClass.rawValue), \(r.pickupTime),
+                        \(p.latitudeE6), \(p.longitudeE6), \(r.pickup.address), \(d.latitudeE6), \(d.longitudeE6), \(r.destination.address), \(r.routeNotes ?? ""),
+                        \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(BookingState.received.rawValue),
+                        \(r.transfer ?? false))
+                    RETURNING id
                     """, logger: logger)
-                return id
+                for try await id in rows.decode(Int64.self) {
+                    try await connection.query(
+                        """
+                        INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name) VALUES (\(id), \(BookingState.received.rawValue), \(receivedAt), \(actor.userID), \(actor.name))
+                        """, logger: logger)
+                    return id
+                }
+                throw NoRowReturned(statement: "INSERT INTO bookings")
             }
-            throw NoRowReturned(statement: "INSERT INTO bookings")
-        } }
+        }
         guard let record = try await booking(id: id) else { throw NoSuchRecord() }
         return record
     }
@@ -60,7 +63,8 @@ public struct Bookings: BookingRepository {
             }
             guard let current else { throw NoSuchRecord() }
             guard current.next.contains(state) else { throw BookingHistory.InvalidTransition(from: current, to: state) }
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE bookings SET state = \(state.rawValue), version = version + 1, updated_at = now(),
                     vehicle_id = coalesce(\(crew?.vehicleID), vehicle_id), driver_id = coalesce(\(crew?.driverID), driver_id),
                     tolls_fen = coalesce(\(completion?.tollsFen), tolls_fen), parking_fen = coalesce(\(completion?.parkingFen), parking_fen),
@@ -69,7 +73,8 @@ public struct Bookings: BookingRepository {
                     reported_seconds = coalesce(\(completion?.reportedSeconds), reported_seconds)
                 WHERE id = \(id)
                 """, logger: logger)
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name, vehicle_id, driver_id, note)
                 VALUES (\(id), \(state.rawValue), \(time), \(actor.userID), \(actor.name), \(crew?.vehicleID), \(crew?.driverID), \(note))
                 """, logger: logger)
@@ -85,7 +90,8 @@ public struct Bookings: BookingRepository {
     /// A page of bookings, newest pick-up first: an agency's own (or all, for nil), optionally
     /// in some states, changed since a time, before a cursor (the last id of the previous page).
     public func list(agencyID: Int64?, states: [BookingState]?, updatedSince: Date?, before cursor: Int64?, limit: Int) async throws -> [BookingRecord] {
-        try await bookings("""
+        try await bookings(
+            """
             SELECT \(unescaped: Self.bookingColumns)
             WHERE (\(agencyID)::bigint IS NULL OR b.agency_id = \(agencyID)) AND (\(states?.map(\.rawValue))::text[] IS NULL OR b.state = ANY(\(states?.map(\.rawValue))))
               AND (\(updatedSince)::timestamptz IS NULL OR b.updated_at > \(updatedSince)) AND (\(cursor)::bigint IS NULL OR b.id < \(cursor))
@@ -107,7 +113,9 @@ public struct Bookings: BookingRepository {
 
     /// Jobs of a driver, upcoming and under way.
     public func jobs(driverID: Int64) async throws -> [BookingRecord] {
-        try await bookings("SELECT \(unescaped: Self.bookingColumns) WHERE b.driver_id = \(driverID) AND b.state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') ORDER BY b.pickup_time")
+        try await bookings(
+            "SELECT \(unescaped: Self.bookingColumns) WHERE b.driver_id = \(driverID) AND b.state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') ORDER BY b.pickup_time"
+        )
     }
 
     static let bookingColumns = """
@@ -123,26 +131,36 @@ public struct Bookings: BookingRepository {
         var records: [BookingRecord] = []
         var index: [Int64: Int] = [:]
         for try await row in try await client.query(query, logger: logger) {
-            let (id, agency, channel, contactName, contactPhone, passengers, vehicleClass, pickupTime, pLat, pLon, pAddress, dLat, dLon, dAddress, notes, end, needs,
-                 received, urgent, state, vehicle, driver, tolls, parking, receipts, reportedMetres, reportedSeconds, version, updated, transfer) = try row.decode((Int64, Int64, String, String, String, Int16, String, Date, Int32, Int32, String, Int32, Int32, String, String, Date, String,
-                                Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int64?, Int64?, Int32, Date, Bool).self)
+            let (
+                id, agency, channel, contactName, contactPhone, passengers, vehicleClass, pickupTime, pLat, pLon, pAddress, dLat, dLon, dAddress, notes, end,
+                needs,
+                received, urgent, state, vehicle, driver, tolls, parking, receipts, reportedMetres, reportedSeconds, version, updated, transfer
+            ) = try row.decode(
+                (
+                    Int64, Int64, String, String, String, Int16, String, Date, Int32, Int32, String, Int32, Int32, String, String, Date, String,
+                    Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int64?, Int64?, Int32, Date, Bool
+                ).self)
             var request = BookingRequest(
-                channel: .init(rawValue: channel) ?? .platform, agencyID: agency, contactName: contactName, contactPhone: contactPhone, passengers: Int(passengers),
+                channel: .init(rawValue: channel) ?? .platform, agencyID: agency, contactName: contactName, contactPhone: contactPhone,
+                passengers: Int(passengers),
                 vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, pickupTime: pickupTime,
-                pickup: Place(latitudeE6: pLat, longitudeE6: pLon, address: pAddress), destination: Place(latitudeE6: dLat, longitudeE6: dLon, address: dAddress),
+                pickup: Place(latitudeE6: pLat, longitudeE6: pLon, address: pAddress),
+                destination: Place(latitudeE6: dLat, longitudeE6: dLon, address: dAddress),
                 serviceEnd: end
             )
             (request.routeNotes, request.specialNeeds, request.transfer) = (notes, needs, transfer ? true : nil)
             index[id] = records.count
-            records.append(BookingRecord(
-                id: id, request: request, agencyID: agency, receivedAt: received, urgent: urgent, state: BookingState(rawValue: state) ?? .received,
-                vehicleID: vehicle, driverID: driver, tollsFen: tolls, parkingFen: parking, receipts: receipts, reportedMetres: reportedMetres,
-                reportedSeconds: reportedSeconds, version: Int(version), updatedAt: updated, transitions: []
-            ))
+            records.append(
+                BookingRecord(
+                    id: id, request: request, agencyID: agency, receivedAt: received, urgent: urgent, state: BookingState(rawValue: state) ?? .received,
+                    vehicleID: vehicle, driverID: driver, tollsFen: tolls, parkingFen: parking, receipts: receipts, reportedMetres: reportedMetres,
+                    reportedSeconds: reportedSeconds, version: Int(version), updatedAt: updated, transitions: []
+                ))
         }
         guard !records.isEmpty else { return [] }
         let ids = records.map(\.id)
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT booking_id, state, at, by_name, vehicle_id, driver_id, note FROM booking_transitions WHERE booking_id = ANY(\(ids)) ORDER BY id
             """, logger: logger)
         for try await (booking, state, at, by, vehicle, driver, note) in rows.decode((Int64, String, Date, String, Int64?, Int64?, String).self) {
@@ -174,11 +192,13 @@ public struct Bookings: BookingRepository {
 
     /// Records an alert once per clock start and state; true if it is new (to be published).
     public func raise(_ owner: ClockOwner, _ status: ServiceLevels.Status) async throws -> Bool {
-        let (booking, complaint): (Int64?, Int64?) = switch owner {
-        case .booking(let id): (id, nil)
-        case .complaint(let id): (nil, id)
-        }
-        return try await client.touchedRow("""
+        let (booking, complaint): (Int64?, Int64?) =
+            switch owner {
+            case .booking(let id): (id, nil)
+            case .complaint(let id): (nil, id)
+            }
+        return try await client.touchedRow(
+            """
             INSERT INTO sla_alerts (booking_id, complaint_id, clock, state, started_at, due_at)
             VALUES (\(booking), \(complaint), \(status.clock.rawValue), \(status.state.rawValue), \(Date(timeIntervalSince1970: TimeInterval(status.started))),
                 \(Date(timeIntervalSince1970: TimeInterval(status.due))))
@@ -188,22 +208,28 @@ public struct Bookings: BookingRepository {
 
     /// Alerts raised since a time, newest first; an agency's only, or all for nil.
     public func alerts(agencyID: Int64?, since: Date, limit: Int) async throws -> [SLAAlert] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT a.booking_id, a.complaint_id, coalesce(b.agency_id, c.agency_id), a.clock, a.state, a.started_at, a.due_at, a.raised_at
             FROM sla_alerts a LEFT JOIN bookings b ON b.id = a.booking_id LEFT JOIN complaints c ON c.id = a.complaint_id
             WHERE a.raised_at >= \(since) AND (\(agencyID)::bigint IS NULL OR coalesce(b.agency_id, c.agency_id) = \(agencyID)) ORDER BY a.id DESC LIMIT \(limit)
             """, logger: logger)
         var alerts: [SLAAlert] = []
-        for try await (booking, complaint, agency, clock, state, started, due, raised) in rows.decode((Int64?, Int64?, Int64, String, String, Date, Date, Date).self) {
+        for try await (booking, complaint, agency, clock, state, started, due, raised) in rows.decode(
+            (Int64?, Int64?, Int64, String, String, Date, Date, Date).self)
+        {
             guard let clock = ServiceLevels.Clock(rawValue: clock), let state = ServiceLevels.Status.State(rawValue: state) else { continue }
-            alerts.append(SLAAlert(bookingID: booking, complaintID: complaint, agencyID: agency, clock: clock, state: state, startedAt: started, dueAt: due, raisedAt: raised))
+            alerts.append(
+                SLAAlert(
+                    bookingID: booking, complaintID: complaint, agencyID: agency, clock: clock, state: state, startedAt: started, dueAt: due, raisedAt: raised))
         }
         return alerts
     }
 
     /// Trips completed since `since` and not called back yet: the callback clocks to watch.
     public func awaitingCallback(since: Date) async throws -> [(bookingID: Int64, agencyID: Int64, completedAt: Date)] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT b.id, b.agency_id, t.at FROM bookings b JOIN booking_transitions t ON t.booking_id = b.id AND t.state = 'completed'
             WHERE t.at >= \(since) AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.booking_id = b.id) ORDER BY b.id
             """, logger: logger)

@@ -29,7 +29,8 @@ public struct CustomerCare: Sendable {
     public func file(agencyID: Int64, bookingID: Int64?, text: String, at: Date, audit: Audit<Int64>? = nil) async throws -> Complaint {
         let id = try await client.audited(audit, logger: logger) { connection in
             try await connection.returningID(
-                "INSERT INTO complaints (agency_id, booking_id, received_at, text) VALUES (\(agencyID), \(bookingID), \(at), \(text)) RETURNING id", logger: logger
+                "INSERT INTO complaints (agency_id, booking_id, received_at, text) VALUES (\(agencyID), \(bookingID), \(at), \(text)) RETURNING id",
+                logger: logger
             )
         }
         guard let complaint = try await complaints(agencyID: nil, id: id).first else { throw NoSuchRecord() }
@@ -57,7 +58,8 @@ public struct CustomerCare: Sendable {
 
     /// An agency's complaints (all for nil), newest first; or the one with `id`.
     public func complaints(agencyID: Int64?, id: Int64? = nil, limit: Int = 100) async throws -> [Complaint] {
-        try await complaints("""
+        try await complaints(
+            """
             SELECT \(unescaped: Self.complaintColumns)
             WHERE (\(agencyID)::bigint IS NULL OR agency_id = \(agencyID)) AND (\(id)::bigint IS NULL OR id = \(id)) ORDER BY id DESC LIMIT \(limit)
             """)
@@ -89,7 +91,10 @@ public struct CustomerCare: Sendable {
         for try await (id, agency, booking, received, text, contacted, resolved, result) in try await client.query(query, logger: logger).decode(
             (Int64, Int64, Int64?, Date, String, Date?, Date?, String?).self
         ) {
-            out.append(Complaint(id: id, agencyID: agency, bookingID: booking, receivedAt: received, text: text, contactedAt: contacted, resolvedAt: resolved, result: result))
+            out.append(
+                Complaint(
+                    id: id, agencyID: agency, bookingID: booking, receivedAt: received, text: text, contactedAt: contacted, resolvedAt: resolved, result: result
+                ))
         }
         return out
     }
@@ -97,7 +102,8 @@ public struct CustomerCare: Sendable {
     /// The trip's callback; false if it already had one.
     public func callback(bookingID: Int64, at: Date, satisfaction: Int, note: String, by userID: Int64?, audit: Audit<Bool>? = nil) async throws -> Bool {
         try await client.audited(audit, logger: logger) { connection in
-            try await connection.touchedRow("""
+            try await connection.touchedRow(
+                """
                 INSERT INTO callbacks (booking_id, called_at, satisfaction, note, by_user) VALUES (\(bookingID), \(at), \(Int16(satisfaction)), \(note), \(userID))
                 ON CONFLICT (booking_id) DO NOTHING RETURNING booking_id
                 """, logger: logger)

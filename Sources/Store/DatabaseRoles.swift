@@ -1,5 +1,5 @@
-import Domain
 import Crypto
+import Domain
 import Foundation
 import Logging
 import PostgresNIO
@@ -56,17 +56,19 @@ public struct DatabaseRoles: Sendable {
                 // Bound, not spliced into the statement: ALTER ROLE takes no parameters, so the
                 // password reaches it through a setting local to this transaction.
                 try await connection.query("SELECT set_config('fleet.app_password', \(app.password), true)", logger: logger)
-                try await connection.query("""
+                try await connection.query(
+                    """
                     DO $$ BEGIN EXECUTE format('ALTER ROLE fleet_app WITH LOGIN PASSWORD %L', current_setting('fleet.app_password')); END $$
                     """, logger: logger)
             }
         } catch {
             // Another server may have set it a moment ago.
             guard try await appCanLogIn(logger: logger) else {
-                throw MigrationError(description: """
-                    the fleet_app role's password could not be set as \(owner.user) (\(String(describing: error))): \
-                    give that role CREATEROLE, or set FLEET_APP_DATABASE_URL (README, the database's roles)
-                    """)
+                throw MigrationError(
+                    description: """
+                        the fleet_app role's password could not be set as \(owner.user) (\(String(describing: error))): \
+                        give that role CREATEROLE, or set FLEET_APP_DATABASE_URL (README, the database's roles)
+                        """)
             }
         }
         logger.info("the fleet_app role logs in with its password derived from the owner's")

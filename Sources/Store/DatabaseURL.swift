@@ -65,7 +65,8 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         components.host = isSocket ? "" : host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
         components.port = port
         components.path = "/" + database
-        components.queryItems = [URLQueryItem(name: "sslmode", value: sslMode)] + (isSocket ? [URLQueryItem(name: "host", value: host)] : [])
+        components.queryItems =
+            [URLQueryItem(name: "sslmode", value: sslMode)] + (isSocket ? [URLQueryItem(name: "host", value: host)] : [])
             + (sslRootCertificate.map { [URLQueryItem(name: "sslrootcert", value: $0)] } ?? [])
         return components.string ?? description
     }
@@ -90,11 +91,12 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
 
     public func clientConfiguration() throws -> PostgresClient.Configuration {
         if isSocket { return PostgresClient.Configuration(unixSocketPath: socketPath, username: user, password: password, database: database) }
-        let tls: PostgresClient.Configuration.TLS = switch try self.tls() {
-        case nil: .disable
-        case (let config, false)?: .prefer(config)
-        case (let config, true)?: .require(config)
-        }
+        let tls: PostgresClient.Configuration.TLS =
+            switch try self.tls() {
+            case nil: .disable
+            case (let config, false)?: .prefer(config)
+            case (let config, true)?: .require(config)
+            }
         return PostgresClient.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
     }
 
@@ -115,11 +117,12 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     /// For a single connection (no pool, no retries): a TLS failure surfaces at once.
     public func connectionConfiguration() throws -> PostgresConnection.Configuration {
         if isSocket { return PostgresConnection.Configuration(unixSocketPath: socketPath, username: user, password: password, database: database) }
-        let tls: PostgresConnection.Configuration.TLS = switch try self.tls() {
-        case nil: .disable
-        case (let config, false)?: .prefer(try NIOSSLContext(configuration: config))
-        case (let config, true)?: .require(try NIOSSLContext(configuration: config))
-        }
+        let tls: PostgresConnection.Configuration.TLS =
+            switch try self.tls() {
+            case nil: .disable
+            case (let config, false)?: .prefer(try NIOSSLContext(configuration: config))
+            case (let config, true)?: .require(try NIOSSLContext(configuration: config))
+            }
         return PostgresConnection.Configuration(host: host, port: port, username: user, password: password, database: database, tls: tls)
     }
 }

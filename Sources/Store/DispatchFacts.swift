@@ -18,7 +18,8 @@ public struct DispatchFacts: Sendable {
     /// Vehicles by id (all, or those of `ids`).
     public func vehicles(ids: [Int64]? = nil) async throws -> [Int64: Vehicle] {
         var vehicles: [Int64: Vehicle] = [:]
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT v.id, v.plate, v.vehicle_class, v.seats, v.energy, v.rental_use, v.range_km, v.state_of_charge, v.reserve,
                 EXISTS (SELECT 1 FROM maintenance_records m WHERE m.vehicle_id = v.id AND m.kind = 'repair' AND m.finished_at IS NULL),
                 l.lat_e6, l.lon_e6, extract(epoch FROM l.gnss_time)::int8
@@ -29,7 +30,8 @@ public struct DispatchFacts: Sendable {
             (Int64, String, String, Int16, String, Bool, Int32, Int16, Bool, Bool, Int32?, Int32?, Int64?).self
         ) {
             vehicles[id] = Vehicle(
-                id: id, plate: plate, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, seats: Int(seats), energy: EnergyType(rawValue: energy) ?? .petrol,
+                id: id, plate: plate, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, seats: Int(seats),
+                energy: EnergyType(rawValue: energy) ?? .petrol,
                 rentalUse: rental, policies: [], inspections: [], inRepair: repair, rangeKm: Int(range), stateOfCharge: Int(charge),
                 position: lat.flatMap { lat in lon.map { GeoPoint(latitudeE6: lat, longitudeE6: $0) } }, positionTime: fixed, reserve: reserve
             )
@@ -40,10 +42,12 @@ public struct DispatchFacts: Sendable {
         )
         for try await (vehicle, kind, insurer, amount, start, expiry) in policies.decode((Int64, String, String, Int64, Date, Date).self) {
             guard let kind = InsurancePolicy.Kind(rawValue: kind) else { continue }
-            vehicles[vehicle]?.policies.append(InsurancePolicy(kind: kind, insurer: insurer, amountFen: amount, start: start.epochSeconds, expiry: expiry.epochSeconds))
+            vehicles[vehicle]?.policies.append(
+                InsurancePolicy(kind: kind, insurer: insurer, amountFen: amount, start: start.epochSeconds, expiry: expiry.epochSeconds))
         }
         // The newest inspection of each kind is all the rules read.
-        let inspections = try await client.query("""
+        let inspections = try await client.query(
+            """
             SELECT DISTINCT ON (vehicle_id, kind) vehicle_id, kind, inspected_at, passed, findings FROM inspections
             WHERE vehicle_id = ANY(\(found)) AND inspected_at <= now() ORDER BY vehicle_id, kind, inspected_at DESC, id DESC
             """, logger: logger)
@@ -57,7 +61,8 @@ public struct DispatchFacts: Sendable {
     /// Drivers by id (all, or those of `ids`); driving time as `driving` gives it (from tracks).
     public func drivers(ids: [Int64]? = nil, driving: [Int64: DrivingTime] = [:]) async throws -> [Int64: Driver] {
         var drivers: [Int64: Driver] = [:]
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT d.id, d.name, d.birth_date::text, d.service_since::text, d.licence_classes, d.licence_expiry::text, d.points,
                 d.last_major_accident::text, d.criminal_record, d.reserve,
                 coalesce((SELECT sum(t.days) FROM driver_training t WHERE t.driver_id = d.id AND t.kind = 'preDuty' AND t.passed), 0)::int8
@@ -86,7 +91,8 @@ public struct DispatchFacts: Sendable {
         let vehicles = try await vehicles(ids: pairs.map(\.vehicle)), drivers = try await drivers(ids: pairs.map(\.driver), driving: driving)
         // Booking id -> window, per vehicle and per driver: a job of the crew's own pair counts once.
         var vehicleJobs: [Int64: [Int64: TimeWindow]] = [:], driverJobs: [Int64: [Int64: TimeWindow]] = [:]
-        let jobs = try await client.query("""
+        let jobs = try await client.query(
+            """
             SELECT id, vehicle_id, driver_id, extract(epoch FROM pickup_time)::int8 - 2400, extract(epoch FROM service_end)::int8 FROM bookings
             WHERE state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') AND (vehicle_id IS NOT NULL OR driver_id IS NOT NULL)
                 AND id IS DISTINCT FROM \(excluding)
@@ -121,7 +127,8 @@ public struct DispatchFacts: Sendable {
     /// nil (the profile's fallback speed is used for them).
     public func speedProfile(days: Int = 14, minimumFixes: Int64 = 500) async throws -> SpeedProfile {
         var profile = SpeedProfile()
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT extract(hour FROM gnss_time AT TIME ZONE INTERVAL '+08:00')::int8, avg(speed_dkmh)::int8, count(*)
             FROM positions WHERE gnss_time > now() - make_interval(days => \(days)::int) AND speed_dkmh >= \(DrivingTime.movingDkmh)
             GROUP BY 1

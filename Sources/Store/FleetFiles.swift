@@ -21,19 +21,22 @@ public struct FleetFiles: Sendable {
     /// other writes: written in the write's transaction.
     public func saveVehicle(_ v: VehicleFile, audit: Audit<Int64>? = nil) async throws -> VehicleFile {
         let registration = v.registrationDate?.description
-        let id = try await client.audited(audit, logger: logger) { try await $0.returningID("""
-            INSERT INTO vehicles (plate, brand, model, vin, engine_number, registration_date, rental_use, vehicle_class, seats, energy,
-                driving_licence_number, registration_certificate, range_km, state_of_charge, reserve)
-            VALUES (\(v.plate), \(v.brand), \(v.model), \(v.vin), \(v.engineNumber), \(registration)::date, \(v.rentalUse), \(v.vehicleClass.rawValue),
-                \(Int16(v.seats)), \(v.energy.rawValue), \(v.drivingLicenceNumber), \(v.registrationCertificate), \(Int32(v.rangeKm)),
-                \(Int16(v.stateOfCharge)), \(v.reserve))
-            ON CONFLICT (plate) DO UPDATE SET brand = EXCLUDED.brand, model = EXCLUDED.model, vin = EXCLUDED.vin,
-                engine_number = EXCLUDED.engine_number, registration_date = EXCLUDED.registration_date, rental_use = EXCLUDED.rental_use,
-                vehicle_class = EXCLUDED.vehicle_class, seats = EXCLUDED.seats, energy = EXCLUDED.energy,
-                driving_licence_number = EXCLUDED.driving_licence_number, registration_certificate = EXCLUDED.registration_certificate,
-                range_km = EXCLUDED.range_km, state_of_charge = EXCLUDED.state_of_charge, reserve = EXCLUDED.reserve, updated_at = now()
-            RETURNING id
-            """, logger: logger) }
+        let id = try await client.audited(audit, logger: logger) {
+            try await $0.returningID(
+                """
+                INSERT INTO vehicles (plate, brand, model, vin, engine_number, registration_date, rental_use, vehicle_class, seats, energy,
+                    driving_licence_number, registration_certificate, range_km, state_of_charge, reserve)
+                VALUES (\(v.plate), \(v.brand), \(v.model), \(v.vin), \(v.engineNumber), \(registration)::date, \(v.rentalUse), \(v.vehicleClass.rawValue),
+                    \(Int16(v.seats)), \(v.energy.rawValue), \(v.drivingLicenceNumber), \(v.registrationCertificate), \(Int32(v.rangeKm)),
+                    \(Int16(v.stateOfCharge)), \(v.reserve))
+                ON CONFLICT (plate) DO UPDATE SET brand = EXCLUDED.brand, model = EXCLUDED.model, vin = EXCLUDED.vin,
+                    engine_number = EXCLUDED.engine_number, registration_date = EXCLUDED.registration_date, rental_use = EXCLUDED.rental_use,
+                    vehicle_class = EXCLUDED.vehicle_class, seats = EXCLUDED.seats, energy = EXCLUDED.energy,
+                    driving_licence_number = EXCLUDED.driving_licence_number, registration_certificate = EXCLUDED.registration_certificate,
+                    range_km = EXCLUDED.range_km, state_of_charge = EXCLUDED.state_of_charge, reserve = EXCLUDED.reserve, updated_at = now()
+                RETURNING id
+                """, logger: logger)
+        }
         guard let saved = try await vehicle(id: id) else { throw NoSuchRecord() }
         return saved
     }
@@ -49,9 +52,14 @@ public struct FleetFiles: Sendable {
         var files: [VehicleFile] = []
         for try await row in rows {
             let (id, plate, brand, model, vin, engine, registered, rental, vehicleClass, seats, energy, licence, certificate, range, charge, reserve, phone) =
-                try row.decode((Int64, String, String?, String?, String?, String?, String?, Bool, String, Int16, String, String?, String?, Int32, Int16, Bool, String?).self)
-            var file = VehicleFile(plate: plate, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, seats: Int(seats), energy: EnergyType(rawValue: energy) ?? .petrol)
-            (file.id, file.brand, file.model, file.vin, file.engineNumber, file.registrationDate) = (id, brand, model, vin, engine, registered.flatMap { CivilDate($0) })
+                try row.decode(
+                    (Int64, String, String?, String?, String?, String?, String?, Bool, String, Int16, String, String?, String?, Int32, Int16, Bool, String?)
+                        .self)
+            var file = VehicleFile(
+                plate: plate, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, seats: Int(seats), energy: EnergyType(rawValue: energy) ?? .petrol)
+            (file.id, file.brand, file.model, file.vin, file.engineNumber, file.registrationDate) = (
+                id, brand, model, vin, engine, registered.flatMap { CivilDate($0) }
+            )
             (file.rentalUse, file.drivingLicenceNumber, file.registrationCertificate) = (rental, licence, certificate)
             (file.rangeKm, file.stateOfCharge, file.reserve, file.terminalPhone) = (Int(range), Int(charge), reserve, phone)
             files.append(file)
@@ -73,19 +81,24 @@ public struct FleetFiles: Sendable {
 
     public func setStateOfCharge(vehicleID: Int64, percent: Int, audit: AuditLine? = nil) async throws {
         try await client.audited({ _ in audit }, logger: logger) { connection in
-            _ = try await connection.query("UPDATE vehicles SET state_of_charge = \(Int16(percent)), updated_at = now() WHERE id = \(vehicleID)", logger: logger)
+            _ = try await connection.query(
+                "UPDATE vehicles SET state_of_charge = \(Int16(percent)), updated_at = now() WHERE id = \(vehicleID)", logger: logger)
         }
     }
 
     public func addPolicy(vehicleID: Int64, _ p: InsuranceRecord, audit: Audit<Int64>? = nil) async throws -> Int64 {
-        try await client.audited(audit, logger: logger) { try await $0.returningID(
-            "INSERT INTO insurance_policies (vehicle_id, kind, insurer, amount_fen, starts_at, expires_at) VALUES (\(vehicleID), \(p.kind.rawValue), \(p.insurer), \(p.amountFen), \(p.startsAt), \(p.expiresAt)) RETURNING id", logger: logger
-        ) }
+        try await client.audited(audit, logger: logger) {
+            try await $0.returningID(
+                "INSERT INTO insurance_policies (vehicle_id, kind, insurer, amount_fen, starts_at, expires_at) VALUES (\(vehicleID), \(p.kind.rawValue), \(p.insurer), \(p.amountFen), \(p.startsAt), \(p.expiresAt)) RETURNING id",
+                logger: logger
+            )
+        }
     }
 
     public func policies(vehicleID: Int64) async throws -> [InsuranceRecord] {
         let rows = try await client.query(
-            "SELECT id, kind, insurer, amount_fen, starts_at, expires_at FROM insurance_policies WHERE vehicle_id = \(vehicleID) ORDER BY starts_at, id", logger: logger
+            "SELECT id, kind, insurer, amount_fen, starts_at, expires_at FROM insurance_policies WHERE vehicle_id = \(vehicleID) ORDER BY starts_at, id",
+            logger: logger
         )
         var out: [InsuranceRecord] = []
         for try await (id, kind, insurer, amount, start, expiry) in rows.decode((Int64, String, String, Int64, Date, Date).self) {
@@ -98,14 +111,18 @@ public struct FleetFiles: Sendable {
     }
 
     public func addInspection(vehicleID: Int64, _ i: InspectionRecord, audit: Audit<Int64>? = nil) async throws -> Int64 {
-        try await client.audited(audit, logger: logger) { try await $0.returningID(
-            "INSERT INTO inspections (vehicle_id, kind, inspected_at, passed, findings, inspector) VALUES (\(vehicleID), \(i.kind.rawValue), \(i.inspectedAt), \(i.passed), \(i.findings ?? ""), \(i.inspector)) RETURNING id", logger: logger
-        ) }
+        try await client.audited(audit, logger: logger) {
+            try await $0.returningID(
+                "INSERT INTO inspections (vehicle_id, kind, inspected_at, passed, findings, inspector) VALUES (\(vehicleID), \(i.kind.rawValue), \(i.inspectedAt), \(i.passed), \(i.findings ?? ""), \(i.inspector)) RETURNING id",
+                logger: logger
+            )
+        }
     }
 
     public func inspections(vehicleID: Int64) async throws -> [InspectionRecord] {
         let rows = try await client.query(
-            "SELECT id, kind, inspected_at, passed, findings, inspector FROM inspections WHERE vehicle_id = \(vehicleID) ORDER BY inspected_at, id", logger: logger
+            "SELECT id, kind, inspected_at, passed, findings, inspector FROM inspections WHERE vehicle_id = \(vehicleID) ORDER BY inspected_at, id",
+            logger: logger
         )
         var out: [InspectionRecord] = []
         for try await (id, kind, at, passed, findings, inspector) in rows.decode((Int64, String, Date, Bool, String, String?).self) {
@@ -118,9 +135,12 @@ public struct FleetFiles: Sendable {
     }
 
     public func addMaintenance(vehicleID: Int64, _ m: MaintenanceRecord, audit: Audit<Int64>? = nil) async throws -> Int64 {
-        try await client.audited(audit, logger: logger) { try await $0.returningID(
-            "INSERT INTO maintenance_records (vehicle_id, kind, started_at, finished_at, description, cost_fen) VALUES (\(vehicleID), \(m.kind.rawValue), \(m.startedAt), \(m.finishedAt), \(m.description), \(m.costFen ?? 0)) RETURNING id", logger: logger
-        ) }
+        try await client.audited(audit, logger: logger) {
+            try await $0.returningID(
+                "INSERT INTO maintenance_records (vehicle_id, kind, started_at, finished_at, description, cost_fen) VALUES (\(vehicleID), \(m.kind.rawValue), \(m.startedAt), \(m.finishedAt), \(m.description), \(m.costFen ?? 0)) RETURNING id",
+                logger: logger
+            )
+        }
     }
 
     /// Closes an open repair: the vehicle is back in service (if nothing else keeps it out).
@@ -128,9 +148,12 @@ public struct FleetFiles: Sendable {
     /// Throws `FinishedBeforeStart` for a time before the record's start (its CHECK refuses it).
     public func finishMaintenance(id: Int64, vehicleID: Int64, at: Date, audit: AuditLine? = nil) async throws -> Bool {
         do {
-            return try await client.audited({ $0 ? audit : nil }, logger: logger) { try await $0.touchedRow(
-                "UPDATE maintenance_records SET finished_at = \(at) WHERE id = \(id) AND vehicle_id = \(vehicleID) AND finished_at IS NULL RETURNING id", logger: logger
-            ) }
+            return try await client.audited({ $0 ? audit : nil }, logger: logger) {
+                try await $0.touchedRow(
+                    "UPDATE maintenance_records SET finished_at = \(at) WHERE id = \(id) AND vehicle_id = \(vehicleID) AND finished_at IS NULL RETURNING id",
+                    logger: logger
+                )
+            }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23514" {
             throw FinishedBeforeStart()
         }
@@ -146,7 +169,8 @@ public struct FleetFiles: Sendable {
         )
         var out: [MaintenanceRecord] = []
         for try await (id, kind, start, finish, description, cost) in rows.decode((Int64, String, Date, Date?, String, Int64).self) {
-            var record = MaintenanceRecord(kind: MaintenanceRecord.Kind(rawValue: kind) ?? .repair, startedAt: start, finishedAt: finish, description: description, costFen: cost)
+            var record = MaintenanceRecord(
+                kind: MaintenanceRecord.Kind(rawValue: kind) ?? .repair, startedAt: start, finishedAt: finish, description: description, costFen: cost)
             record.id = id
             out.append(record)
         }
@@ -195,7 +219,8 @@ public struct FleetFiles: Sendable {
             let (id, name, phone, birth, since, licence, classes, expiry, points, accident, record, checked, reserve, user, vehicle) =
                 try row.decode((Int64, String, String, String, String, String, [String], String, Int16, String?, Bool, String?, Bool, Int64?, Int64?).self)
             guard let birth = CivilDate(birth), let since = CivilDate(since), let expiry = CivilDate(expiry) else { continue }
-            var file = DriverFile(name: name, phone: phone, birthDate: birth, serviceSince: since, licenceNumber: licence, licenceClasses: classes, licenceExpiry: expiry)
+            var file = DriverFile(
+                name: name, phone: phone, birthDate: birth, serviceSince: since, licenceNumber: licence, licenceClasses: classes, licenceExpiry: expiry)
             (file.id, file.points, file.lastMajorAccident, file.criminalRecord) = (id, Int(points), accident.flatMap { CivilDate($0) }, record)
             (file.backgroundCheckedAt, file.reserve, file.userID, file.vehicleID) = (checked.flatMap { CivilDate($0) }, reserve, user, vehicle)
             files.append(file)
@@ -216,9 +241,12 @@ public struct FleetFiles: Sendable {
     }
 
     public func addTraining(driverID: Int64, _ t: TrainingRecord, audit: Audit<Int64>? = nil) async throws -> Int64 {
-        try await client.audited(audit, logger: logger) { try await $0.returningID(
-            "INSERT INTO driver_training (driver_id, kind, held_on, days, passed, note) VALUES (\(driverID), \(t.kind.rawValue), \(t.heldOn.description)::date, \(Int16(t.days)), \(t.passed), \(t.note ?? "")) RETURNING id", logger: logger
-        ) }
+        try await client.audited(audit, logger: logger) {
+            try await $0.returningID(
+                "INSERT INTO driver_training (driver_id, kind, held_on, days, passed, note) VALUES (\(driverID), \(t.kind.rawValue), \(t.heldOn.description)::date, \(Int16(t.days)), \(t.passed), \(t.note ?? "")) RETURNING id",
+                logger: logger
+            )
+        }
     }
 
     public func training(driverID: Int64) async throws -> [TrainingRecord] {
@@ -262,7 +290,8 @@ public struct FleetFiles: Sendable {
     public static let reservePercent = (vehicles: 10, drivers: 15)
 
     public func reminders(now: Date, rules: DispatchRules = DispatchRules()) async throws -> [Reminder] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT 'insuranceExpiring', v.plate, p.kind, p.expires_at FROM insurance_policies p JOIN vehicles v ON v.id = p.vehicle_id
             WHERE p.expires_at <= \(now) + interval '30 days' AND p.expires_at > \(now) - interval '30 days'
               AND NOT EXISTS (SELECT 1 FROM insurance_policies n WHERE n.vehicle_id = p.vehicle_id AND n.kind = p.kind AND n.expires_at > p.expires_at)
@@ -282,11 +311,14 @@ public struct FleetFiles: Sendable {
             out.append(Reminder(kind: kind, subject: subject, detail: detail, due: due))
         }
         // Spares short of the share the contract asks for, of the fleet on file.
-        let counts = try await client.query("""
+        let counts = try await client.query(
+            """
             SELECT (SELECT count(*) FROM vehicles), (SELECT count(*) FROM vehicles WHERE reserve), (SELECT count(*) FROM drivers), (SELECT count(*) FROM drivers WHERE reserve)
             """, logger: logger)
         for try await (vehicles, spareVehicles, drivers, spareDrivers) in counts.decode((Int64, Int64, Int64, Int64).self) {
-            for (subject, total, spare, percent) in [("vehicles", vehicles, spareVehicles, Self.reservePercent.vehicles), ("drivers", drivers, spareDrivers, Self.reservePercent.drivers)]
+            for (subject, total, spare, percent) in [
+                ("vehicles", vehicles, spareVehicles, Self.reservePercent.vehicles), ("drivers", drivers, spareDrivers, Self.reservePercent.drivers),
+            ]
             where spare * 100 < total * Int64(percent) {
                 let needed = (total * Int64(percent) + 99) / 100
                 out.append(Reminder(kind: .reserveShort, subject: subject, detail: "\(spare) of \(total) in reserve: \(percent)% is \(needed)", due: now))

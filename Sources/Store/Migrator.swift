@@ -64,7 +64,8 @@ public struct Migrator: Sendable {
     public func migrate(_ migrations: [Migration], progress: @Sendable (Migration) -> Void = { _ in }) async throws -> [Migration] {
         // Under the lock too: two concurrent CREATE TABLE IF NOT EXISTS can still collide.
         _ = try await locked { connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version integer PRIMARY KEY,
                     name text NOT NULL,
@@ -79,7 +80,8 @@ public struct Migrator: Sendable {
                 let rows = try await connection.query("SELECT checksum FROM schema_migrations WHERE version = \(migration.version)", logger: logger)
                 for try await checksum in rows.decode(String.self) {
                     guard checksum == migration.checksum else {
-                        throw MigrationError(description: "migration \(migration.version)_\(migration.name) was changed after it was applied; add a new migration instead")
+                        throw MigrationError(
+                            description: "migration \(migration.version)_\(migration.name) was changed after it was applied; add a new migration instead")
                     }
                     return false
                 }

@@ -33,12 +33,15 @@ public struct PositionQueries: Sendable {
         // time) gives the order and nothing is sorted. The time goes out as the timestamp it is
         // stored as: converting it to epoch seconds on the server (numeric arithmetic) cost
         // more than the rest of the row.
-        let (thinning, ordering, step): (String, String, [String]) = switch interval {
-        case let step? where step > 1:
-            ("DISTINCT ON (date_bin($4::int * interval '1 second', gnss_time, timestamptz 'epoch'))",
-             "date_bin($4::int * interval '1 second', gnss_time, timestamptz 'epoch'), gnss_time", ["\(step)"])
-        default: ("", "gnss_time", [])
-        }
+        let (thinning, ordering, step): (String, String, [String]) =
+            switch interval {
+            case let step? where step > 1:
+                (
+                    "DISTINCT ON (date_bin($4::int * interval '1 second', gnss_time, timestamptz 'epoch'))",
+                    "date_bin($4::int * interval '1 second', gnss_time, timestamptz 'epoch'), gnss_time", ["\(step)"]
+                )
+            default: ("", "gnss_time", [])
+            }
         let sql = """
             SELECT \(thinning)
                    terminal_id, gnss_time, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill
@@ -52,9 +55,12 @@ public struct PositionQueries: Sendable {
             try connection.query(sql, parameters) { rows in
                 try rows.expect(widths: [4, 8, 4, 4, 2, 4, 2, 4, 4, 8, 1])
                 return (0..<rows.count).map { i in
-                    Self.record((rows.integer(i, 0), rows.epochSeconds(i, 1), rows.integer(i, 2), rows.integer(i, 3), rows.integer(i, 4),
-                                 rows.integer(i, 5), rows.integer(i, 6), rows.integer(i, 7), rows.integer(i, 8),
-                                 rows.isNull(i, 9) ? nil : rows.integer(i, 9), rows.integer(i, 10, as: UInt8.self) != 0))
+                    Self.record(
+                        (
+                            rows.integer(i, 0), rows.epochSeconds(i, 1), rows.integer(i, 2), rows.integer(i, 3), rows.integer(i, 4),
+                            rows.integer(i, 5), rows.integer(i, 6), rows.integer(i, 7), rows.integer(i, 8),
+                            rows.isNull(i, 9) ? nil : rows.integer(i, 9), rows.integer(i, 10, as: UInt8.self) != 0
+                        ))
                 }
             }
         }
@@ -66,17 +72,24 @@ public struct PositionQueries: Sendable {
 
     /// The newest position of every vehicle that has one, with its plate.
     public func latest() async throws -> [(vehicleID: Int64, plate: String, position: PositionRecord)] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT DISTINCT ON (v.id) v.id, v.plate, l.terminal_id, extract(epoch FROM l.gnss_time)::int8, l.lat_e6, l.lon_e6, l.speed_dkmh, l.course, l.alarm, l.status
             FROM latest_positions l JOIN terminals t ON t.id = l.terminal_id JOIN vehicles v ON v.id = t.vehicle_id
             ORDER BY v.id, l.gnss_time DESC
             """, logger: logger)
         var out: [(Int64, String, PositionRecord)] = []
-        for try await (vehicle, plate, terminal, epoch, lat, lon, speed, course, alarm, status) in rows.decode((Int64, String, Int32, Int64, Int32, Int32, Int32, Int16, Int32, Int32).self) {
-            out.append((vehicle, plate, PositionRecord(
-                terminalID: terminal, gnssTime: epoch, latitudeE6: lat, longitudeE6: lon, altitude: 0, speed: UInt16(clamping: speed),
-                course: UInt16(clamping: course), alarm: UInt32(bitPattern: alarm), status: UInt32(bitPattern: status), mileage: nil, backfill: false
-            )))
+        for try await (vehicle, plate, terminal, epoch, lat, lon, speed, course, alarm, status) in rows.decode(
+            (Int64, String, Int32, Int64, Int32, Int32, Int32, Int16, Int32, Int32).self)
+        {
+            out.append(
+                (
+                    vehicle, plate,
+                    PositionRecord(
+                        terminalID: terminal, gnssTime: epoch, latitudeE6: lat, longitudeE6: lon, altitude: 0, speed: UInt16(clamping: speed),
+                        course: UInt16(clamping: course), alarm: UInt32(bitPattern: alarm), status: UInt32(bitPattern: status), mileage: nil, backfill: false
+                    )
+                ))
         }
         return out
     }

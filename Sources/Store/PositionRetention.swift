@@ -45,7 +45,8 @@ public struct PositionRetention: Sendable {
     /// Maintains the partitions as of `today`, a China-time calendar day (`YYYY-MM-DD`).
     public func maintain(client: PostgresClient, today: String, logger: Logger) async throws -> Outcome {
         var outcome = Outcome(created: [], dropped: [])
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT action, partition, rows_affected
             FROM fleet_maintain_positions(\(today)::date, \(retentionDays)::integer, \(aheadDays)::integer, \(maximumDropDays)::integer)
             """, logger: logger)
@@ -60,16 +61,20 @@ public struct PositionRetention: Sendable {
             }
         }
         if !outcome.withheld.isEmpty {
-            logger.error("position partitions not dropped: more are due than one run may drop (a clock that jumped?)", metadata: [
-                "due": "\(outcome.withheld.count)", "oldest": "\(outcome.withheld[0])", "maximum": "\(maximumDropDays)", "today": "\(today)",
-                "hint": "set FLEET_RETENTION_MAX_DROP_DAYS to allow it",
-            ])
+            logger.error(
+                "position partitions not dropped: more are due than one run may drop (a clock that jumped?)",
+                metadata: [
+                    "due": "\(outcome.withheld.count)", "oldest": "\(outcome.withheld[0])", "maximum": "\(maximumDropDays)", "today": "\(today)",
+                    "hint": "set FLEET_RETENTION_MAX_DROP_DAYS to allow it",
+                ])
         }
         if !outcome.created.isEmpty || !outcome.dropped.isEmpty || outcome.purgedFromQuarantine > 0 {
-            logger.info("position partitions maintained", metadata: [
-                "created": "\(outcome.created.count)", "dropped": "\(outcome.dropped.count)", "quarantinePurged": "\(outcome.purgedFromQuarantine)",
-                "today": "\(today)",
-            ])
+            logger.info(
+                "position partitions maintained",
+                metadata: [
+                    "created": "\(outcome.created.count)", "dropped": "\(outcome.dropped.count)", "quarantinePurged": "\(outcome.purgedFromQuarantine)",
+                    "today": "\(today)",
+                ])
         }
         return outcome
     }
@@ -83,7 +88,8 @@ public struct PositionRetention: Sendable {
     /// covered, newest first.
     public func coverFinishedDays(client: PostgresClient, today: String, logger: Logger) async throws -> [String] {
         var pending: [(partition: String, invalid: Bool)] = []
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT c.relname, ix.indisvalid
             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             LEFT JOIN pg_class x ON x.relname = c.relname || '_track' LEFT JOIN pg_index ix ON ix.indexrelid = x.oid
@@ -99,17 +105,21 @@ public struct PositionRetention: Sendable {
             let started = ContinuousClock.now
             // A build that failed half-way leaves an invalid index: it goes first.
             if part.invalid { try await client.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY IF EXISTS \(part.partition)_track"), logger: logger) }
-            try await client.query(PostgresQuery(unsafeSQL: """
-                CREATE INDEX CONCURRENTLY IF NOT EXISTS \(part.partition)_track ON \(part.partition)
-                    (terminal_id, gnss_time) INCLUDE (lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill)
-                """), logger: logger)
+            try await client.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        CREATE INDEX CONCURRENTLY IF NOT EXISTS \(part.partition)_track ON \(part.partition)
+                            (terminal_id, gnss_time) INCLUDE (lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill)
+                        """), logger: logger)
             try await client.query(PostgresQuery(unsafeSQL: "VACUUM (ANALYZE) \(part.partition)"), logger: logger)
             covered.append(part.partition)
             // Progress for the days that take time (a full day, seconds); empty ones go quietly.
             let took = ContinuousClock.now - started
-            logger.log(level: took >= .seconds(1) ? .info : .debug, "finished day's positions covered for tracks", metadata: [
-                "partition": "\(part.partition)", "done": "\(n + 1)/\(pending.count)", "seconds": "\(took)",
-            ])
+            logger.log(
+                level: took >= .seconds(1) ? .info : .debug, "finished day's positions covered for tracks",
+                metadata: [
+                    "partition": "\(part.partition)", "done": "\(n + 1)/\(pending.count)", "seconds": "\(took)",
+                ])
         }
         if !covered.isEmpty { logger.info("finished days covered for tracks", metadata: ["partitions": "\(covered.count)"]) }
         return covered

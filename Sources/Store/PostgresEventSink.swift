@@ -14,7 +14,8 @@ public struct PostgresEventSink: EventSink {
 
     public func record(_ events: [VehicleEvent]) async throws {
         guard !events.isEmpty else { return }
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO events (terminal_id, kind, occurred_at, lat_e6, lon_e6, speed_dkmh)
             SELECT terminal_id, kind, to_timestamp(epoch), lat_e6, lon_e6, speed
             FROM unnest(\(events.map(\.terminalID))::int4[], \(events.map(\.kind))::text[], \(events.map(\.occurredAt))::int8[],
@@ -35,7 +36,8 @@ public struct PostgresEventSink: EventSink {
 /// Deletes the rows of `table` whose `column` is more than `days` ago; returns how many went.
 /// `table` and `column` are our own constants, never input.
 func deleteOlder(than days: Int, from table: String, by column: String, client: PostgresClient, logger: Logger) async throws -> Int {
-    let rows = try await client.query("""
+    let rows = try await client.query(
+        """
         WITH gone AS (DELETE FROM \(unescaped: table) WHERE \(unescaped: column) < now() - make_interval(days => \(Int32(days))) RETURNING 1)
         SELECT count(*)::int8 FROM gone
         """, logger: logger)

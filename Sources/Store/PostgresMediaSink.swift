@@ -14,7 +14,8 @@ public struct PostgresMediaSink: MediaSink {
     }
 
     public func store(_ media: MediaRecord) async throws {
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO media (terminal_id, media_id, kind, format, event, channel, taken_at, lat_e6, lon_e6, data)
             VALUES (\(media.terminalID), \(Int64(media.mediaID)), \(Int16(media.kind)), \(Int16(media.format)), \(Int16(media.event)),
                     \(Int16(media.channel)), to_timestamp(\(media.takenAt.map(Double.init))), \(media.latitudeE6), \(media.longitudeE6),

@@ -150,7 +150,9 @@ public struct PostgresPositionSink: PositionSink {
 
     /// Inserts what is not stored yet, all at once, or one by one when PostgreSQL refuses some
     /// of it: returns the records stored already and those refused, with the database's reason.
-    private func insertCarefully(_ records: [PositionRecord], on connection: PostgresConnection) async throws -> (skipped: [PositionRecord], refused: [Quarantined]) {
+    private func insertCarefully(_ records: [PositionRecord], on connection: PostgresConnection) async throws -> (
+        skipped: [PositionRecord], refused: [Quarantined]
+    ) {
         if case .success(let skipped) = try await inSavepoint(on: connection, { try await insertMissing(records, on: connection) }) {
             return (skipped, [])
         }
@@ -187,7 +189,8 @@ public struct PostgresPositionSink: PositionSink {
     private func insertMissing(_ records: [PositionRecord], on connection: PostgresConnection) async throws -> [PositionRecord] {
         guard !records.isEmpty else { return [] }
         let c = Columns(records)
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, extras, backfill)
             SELECT terminal_id, to_timestamp(epoch), now(), lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, NULLIF(mileage_hm, -1), NULLIF(extras, '')::jsonb, backfill
             FROM unnest(\(c.terminal)::int4[], \(c.epoch)::int8[], \(c.lat)::int4[], \(c.lon)::int4[], \(c.altitude)::int2[], \(c.speed)::int4[],
@@ -208,13 +211,16 @@ public struct PostgresPositionSink: PositionSink {
         guard !records.isEmpty else { return [] }
         let terminal = records.map(\.terminalID)
         let epoch = records.map(\.gnssTime)
-        let rows = try await connection.query("""
+        let rows = try await connection.query(
+            """
             SELECT p.terminal_id, extract(epoch FROM p.gnss_time)::int8, p.lat_e6, p.lon_e6, p.altitude_m, p.speed_dkmh, p.course, p.alarm, p.status, p.mileage_hm
             FROM unnest(\(terminal)::int4[], \(epoch)::int8[]) AS k(terminal_id, epoch)
             JOIN positions p ON p.terminal_id = k.terminal_id AND p.gnss_time = to_timestamp(k.epoch)
             """, logger: logger)
         var stored: [PositionKey: PositionRecord] = [:]
-        for try await (t, e, lat, lon, alt, speed, course, alarm, status, mileage) in rows.decode((Int32, Int64, Int32, Int32, Int16, Int32, Int16, Int32, Int32, Int64?).self) {
+        for try await (t, e, lat, lon, alt, speed, course, alarm, status, mileage) in rows.decode(
+            (Int32, Int64, Int32, Int32, Int16, Int32, Int16, Int32, Int32, Int64?).self)
+        {
             stored[PositionKey(terminal: t, time: e)] = PositionQueries.record((t, e, lat, lon, alt, speed, course, alarm, status, mileage, false))
         }
         return records.compactMap { record in stored[PositionKey(record)].map { (record, $0) } }
@@ -224,7 +230,8 @@ public struct PostgresPositionSink: PositionSink {
     /// `PendingLatestPositions` keeps them), never back.
     private func updateLatest(_ newest: [PositionRecord], on connection: PostgresConnection) async throws {
         let c = Columns(newest)
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO latest_positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, speed_dkmh, course, alarm, status)
             SELECT terminal_id, to_timestamp(epoch), now(), lat_e6, lon_e6, speed_dkmh, course, alarm, status
             FROM unnest(\(c.terminal)::int4[], \(c.epoch)::int8[], \(c.lat)::int4[], \(c.lon)::int4[], \(c.speed)::int4[], \(c.course)::int2[],
@@ -240,7 +247,8 @@ public struct PostgresPositionSink: PositionSink {
         guard !reports.isEmpty else { return }
         let c = Columns(reports.map(\.record))
         let reasons = reports.map(\.reason)
-        try await connection.query("""
+        try await connection.query(
+            """
             INSERT INTO positions_quarantine (terminal_id, gnss_time, received_at, reason, report)
             SELECT terminal_id, to_timestamp(epoch), now(), reason, jsonb_build_object(
                 'lat_e6', lat_e6, 'lon_e6', lon_e6, 'altitude_m', altitude_m, 'speed_dkmh', speed_dkmh, 'course', course,

@@ -15,7 +15,8 @@ public struct PostgresTerminalRegistry: TerminalRegistry {
     }
 
     public func register(_ identity: TerminalIdentity) async throws -> RegistrationDecision {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT t.terminal_id, v.plate, v.vin FROM terminals t LEFT JOIN vehicles v ON v.id = t.vehicle_id WHERE t.phone = \(identity.phone)
             """, logger: logger)
         var onFile: TerminalOnFile?
@@ -30,7 +31,8 @@ public struct PostgresTerminalRegistry: TerminalRegistry {
     }
 
     public func authenticate(phone: String, authCode: String) async throws -> AuthenticatedTerminal? {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT t.id, t.device_profile, coalesce(l.alarm, 0)
             FROM terminals t LEFT JOIN latest_positions l ON l.terminal_id = t.id
             WHERE t.phone = \(phone) AND t.auth_code = \(authCode) AND t.vehicle_id IS NOT NULL
@@ -48,7 +50,8 @@ public struct PostgresTerminalRegistry: TerminalRegistry {
     public func bind(phone: String, plate: String, terminalID: String) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("INSERT INTO vehicles (plate) VALUES (\(plate)) ON CONFLICT (plate) DO NOTHING", logger: logger)
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO terminals (phone, vehicle_id, terminal_id) SELECT \(phone), id, \(terminalID) FROM vehicles WHERE plate = \(plate)
                 ON CONFLICT (phone) DO UPDATE SET vehicle_id = EXCLUDED.vehicle_id, terminal_id = EXCLUDED.terminal_id,
                     auth_code = CASE WHEN terminals.terminal_id IS DISTINCT FROM EXCLUDED.terminal_id THEN NULL ELSE terminals.auth_code END

@@ -24,8 +24,11 @@ public enum SQLScript {
             if c == "/" && next == "*" {
                 var depth = 0
                 repeat {
-                    if s[i] == "/" && i + 1 < s.count && s[i + 1] == "*" { depth += 1; current.append(s[i]); i += 1 }
-                    else if s[i] == "*" && i + 1 < s.count && s[i + 1] == "/" { depth -= 1; current.append(s[i]); i += 1 }
+                    if s[i] == "/" && i + 1 < s.count && s[i + 1] == "*" {
+                        depth += 1; current.append(s[i]); i += 1
+                    } else if s[i] == "*" && i + 1 < s.count && s[i + 1] == "/" {
+                        depth -= 1; current.append(s[i]); i += 1
+                    }
                     current.append(s[i])
                     i += 1
                 } while i < s.count && depth > 0

@@ -18,24 +18,32 @@ public enum SampleFiles {
         let saved = try await files.saveVehicle(vehicle)
         guard let vehicleID = saved.id else { throw NoSuchRecord() }
         let year: TimeInterval = 365 * 86_400
-        for (kind, amount) in [(InsurancePolicy.Kind.compulsoryTraffic, Int64(20_000_000)), (.thirdPartyLiability, 100_000_000), (.vehicleDamage, 25_000_000),
-                               (.seat, 50_000_000), (.carrierLiability, 100_000_000)] {
-            _ = try await files.addPolicy(vehicleID: vehicleID, InsuranceRecord(
-                kind: kind, insurer: "中国人民财产保险", amountFen: amount, startsAt: now.addingTimeInterval(-year / 2), expiresAt: now.addingTimeInterval(year / 2)
-            ))
+        for (kind, amount) in [
+            (InsurancePolicy.Kind.compulsoryTraffic, Int64(20_000_000)), (.thirdPartyLiability, 100_000_000), (.vehicleDamage, 25_000_000),
+            (.seat, 50_000_000), (.carrierLiability, 100_000_000),
+        ] {
+            _ = try await files.addPolicy(
+                vehicleID: vehicleID,
+                InsuranceRecord(
+                    kind: kind, insurer: "中国人民财产保险", amountFen: amount, startsAt: now.addingTimeInterval(-year / 2), expiresAt: now.addingTimeInterval(year / 2)
+                ))
         }
-        _ = try await files.addInspection(vehicleID: vehicleID, InspectionRecord(kind: .monthly, inspectedAt: now.addingTimeInterval(-5 * 86_400), passed: true))
-        _ = try await files.addInspection(vehicleID: vehicleID, InspectionRecord(kind: .quarterly, inspectedAt: now.addingTimeInterval(-20 * 86_400), passed: true))
+        _ = try await files.addInspection(
+            vehicleID: vehicleID, InspectionRecord(kind: .monthly, inspectedAt: now.addingTimeInterval(-5 * 86_400), passed: true))
+        _ = try await files.addInspection(
+            vehicleID: vehicleID, InspectionRecord(kind: .quarterly, inspectedAt: now.addingTimeInterval(-20 * 86_400), passed: true))
         let surnames = ["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"]
         var driver = DriverFile(
             name: surnames[index % surnames.count] + "师傅\(index + 1)", phone: "1390574" + String(format: "%04d", index),
-            birthDate: CivilDate(year: 1975 + index % 20, month: 1 + index % 12, day: 1 + index % 28)!, serviceSince: CivilDate(year: 2010 + index % 10, month: 6, day: 1)!,
+            birthDate: CivilDate(year: 1975 + index % 20, month: 1 + index % 12, day: 1 + index % 28)!,
+            serviceSince: CivilDate(year: 2010 + index % 10, month: 6, day: 1)!,
             licenceNumber: "330203" + String(format: "%012d", index), licenceClasses: ["C1"], licenceExpiry: CivilDate(year: 2032, month: 12, day: 31)!
         )
         driver.reserve = index % 7 == 6
         let savedDriver = try await files.saveDriver(driver)
         guard let driverID = savedDriver.id else { throw NoSuchRecord() }
-        _ = try await files.addTraining(driverID: driverID, TrainingRecord(kind: .preDuty, heldOn: CivilDate(year: 2024, month: 1, day: 8)!, days: 3, passed: true))
+        _ = try await files.addTraining(
+            driverID: driverID, TrainingRecord(kind: .preDuty, heldOn: CivilDate(year: 2024, month: 1, day: 8)!, days: 3, passed: true))
         try await files.pair(vehicleID: vehicleID, driverID: driverID)
         return (vehicleID, driverID)
     }

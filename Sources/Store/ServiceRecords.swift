@@ -21,7 +21,8 @@ public struct ServiceRecords: Sendable {
 
     /// Minutes served in [from, to), and the first minute ever served (the service began then).
     public func minutesServed(from: Date, to: Date) async throws -> (served: Int, firstEver: Date?) {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT (SELECT count(*) FROM platform_minutes WHERE minute >= \(from) AND minute < \(to)), (SELECT min(minute) FROM platform_minutes)
             """, logger: logger)
         for try await (served, first) in rows.decode((Int64, Date?).self) { return (Int(served), first) }
@@ -34,7 +35,8 @@ public struct ServiceRecords: Sendable {
     /// standing still may report less often (the terminal sleeps).
     public func rollUp(_ day: CivilDate, interval: Int) async throws {
         let start = Date(timeIntervalSince1970: TimeInterval(day.chinaMidnight)), end = start.addingTimeInterval(86_400)
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO terminal_days (day, terminal_id, reports, missing)
             SELECT \(day.description)::date, terminal_id, count(*),
                    coalesce(sum(CASE WHEN gap > \(Double(interval)) * 1.5 AND moved THEN round(gap / \(Double(interval)))::int - 1 ELSE 0 END), 0)
@@ -54,7 +56,9 @@ public struct ServiceRecords: Sendable {
     public func rollUpFinishedDays(today: CivilDate, days: Int = 35, interval: Int) async throws {
         var rolled: Set<CivilDate> = []
         let first = CivilDate(daysSince1970: today.daysSince1970 - Int64(days))
-        for try await text in try await client.query("SELECT DISTINCT day::text FROM terminal_days WHERE day >= \(first.description)::date", logger: logger).decode(String.self) {
+        for try await text in try await client.query("SELECT DISTINCT day::text FROM terminal_days WHERE day >= \(first.description)::date", logger: logger)
+            .decode(String.self)
+        {
             if let day = CivilDate(text) { rolled.insert(day) }
         }
         for offset in 1...days {
@@ -66,7 +70,8 @@ public struct ServiceRecords: Sendable {
     /// Over the days [from, through]: terminal-days online, reports and reports missing, the
     /// terminals bound to vehicles now, and the days rolled up.
     public func terminalDays(from: CivilDate, through: CivilDate) async throws -> (online: Int, reports: Int, missing: Int, terminals: Int, days: Int) {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT count(*) FILTER (WHERE reports > 0), coalesce(sum(reports), 0)::int8, coalesce(sum(missing), 0)::int8,
                    (SELECT count(*) FROM terminals WHERE vehicle_id IS NOT NULL), count(DISTINCT day)
             FROM terminal_days WHERE day >= \(from.description)::date AND day <= \(through.description)::date

@@ -27,7 +27,8 @@ public struct Settlements: Sendable {
 
     /// Finished bookings without a sheet yet, oldest first.
     public func bookingsAwaitingSheets(limit: Int, excluding skipped: [Int64] = []) async throws -> [BookingRecord] {
-        try await Bookings(client: client, logger: logger).bookings("""
+        try await Bookings(client: client, logger: logger).bookings(
+            """
             SELECT \(unescaped: Bookings.bookingColumns)
             WHERE b.state IN ('completed', 'cancelled') AND NOT EXISTS (SELECT 1 FROM settlement_sheets s WHERE s.booking_id = b.id)
               AND NOT b.id = ANY(\(skipped))
@@ -42,7 +43,8 @@ public struct Settlements: Sendable {
         let f = facts, segments = facts.window.segments
         return try await client.transaction(logger: logger) { connection -> Int64? in
             var sheetID: Int64?
-            for try await id in try await connection.query("""
+            for try await id in try await connection.query(
+                """
                 INSERT INTO settlement_sheets (booking_id, agency_id, vehicle_class, pickup_time, pickup_address, destination_address, plates, drivers,
                     segment_vehicles, segment_starts, segment_ends, metres, distance_source, tolls_fen, parking_fen, receipts, reported_metres, reported_seconds,
                     cancelled_at, crew_on_site, flag_fields, flag_system, flag_reported, state, issued_at, transfer)
@@ -52,11 +54,14 @@ public struct Settlements: Sendable {
                     to_timestamp(\(f.cancellation.map { Double($0.at.epochSeconds) })), \(f.cancellation?.crewOnSite), \(flags.map(\.field)), \(flags.map(\.system)),
                     \(flags.map(\.reported)), \(state.rawValue), \(time), \(f.transfer))
                 ON CONFLICT (booking_id) DO NOTHING RETURNING id
-                """, logger: logger).decode(Int64.self) { sheetID = id }
+                """, logger: logger
+            ).decode(Int64.self) { sheetID = id }
             guard let sheetID else { return nil }
             try await Self.insert(lines, sheetID: sheetID, userID: nil, connection: connection, logger: logger)
             let note = flags.map { "\($0.field): driver \($0.reported), system \($0.system)" }.joined(separator: "; ")
-            try await Self.event(sheetID, at: time, state == .review ? "flagged" : state == .void ? "void" : "issued", Actor(userID: nil, name: "billing"), note, connection, logger)
+            try await Self.event(
+                sheetID, at: time, state == .review ? "flagged" : state == .void ? "void" : "issued", Actor(userID: nil, name: "billing"), note, connection,
+                logger)
             return sheetID
         }
     }
@@ -65,7 +70,8 @@ public struct Settlements: Sendable {
     public func confirm(_ id: Int64, signedBy name: String, actor: Actor, at time: Date, invoiceDue: CivilDate, audit: AuditLine? = nil) async throws {
         try await change(id, from: [.issued], action: "signed", actor: actor, at: time, event: "confirmed", note: "signed by \(name)", audit: audit) {
             connection in
-            try await connection.query("""
+            try await connection.query(
+                """
                 UPDATE settlement_sheets SET state = 'confirmed', confirmed_at = \(time), confirmed_by = \(name), confirmed_by_user = \(actor.userID),
                     invoice_due = \(invoiceDue.description)::date WHERE id = \(id)
                 """, logger: logger)
@@ -92,7 +98,8 @@ public struct Settlements: Sendable {
     /// A correction: a new adjusting line (the sheet's own lines stay as they were).
     public func adjust(_ id: Int64, line: SheetLine, actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
         let note = line.reason ?? ""
-        try await change(id, from: [.issued, .confirmed], action: "adjusted", actor: actor, at: time, event: "adjusted", note: note, audit: audit) { connection in
+        try await change(id, from: [.issued, .confirmed], action: "adjusted", actor: actor, at: time, event: "adjusted", note: note, audit: audit) {
+            connection in
             try await Self.insert([line], sheetID: id, userID: actor.userID, connection: connection, logger: logger)
         }
     }
@@ -100,7 +107,8 @@ public struct Settlements: Sendable {
     /// The VAT invoice for a confirmed sheet was issued.
     public func invoice(_ id: Int64, number: String, issuedAt: Date, actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
         try await change(id, from: [.confirmed], action: "invoiced", actor: actor, at: time, event: "invoiced", note: number, audit: audit) { connection in
-            let rows = try await connection.query("""
+            let rows = try await connection.query(
+                """
                 UPDATE settlement_sheets SET invoice_number = \(number), invoiced_at = \(issuedAt) WHERE id = \(id) AND invoice_number IS NULL RETURNING id
                 """, logger: logger)
             for try await _ in rows.decode(Int64.self) { return }
@@ -116,7 +124,9 @@ public struct Settlements: Sendable {
     ) async throws {
         try await client.transaction(logger: logger) { connection in
             var current: SettlementSheet.State?
-            for try await state in try await connection.query("SELECT state FROM settlement_sheets WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self) {
+            for try await state in try await connection.query("SELECT state FROM settlement_sheets WHERE id = \(id) FOR UPDATE", logger: logger).decode(
+                String.self)
+            {
                 current = SettlementSheet.State(rawValue: state)
             }
             guard let current else { throw NoSuchRecord() }
@@ -140,7 +150,8 @@ public struct Settlements: Sendable {
 
     /// A page of sheets, newest first: an agency's own (or all, for nil), optionally in some states.
     public func list(agencyID: Int64?, states: [SettlementSheet.State]?, before cursor: Int64?, limit: Int) async throws -> [SettlementSheet] {
-        try await sheets("""
+        try await sheets(
+            """
             SELECT \(unescaped: Self.sheetColumns)
             WHERE (\(agencyID)::bigint IS NULL OR s.agency_id = \(agencyID)) AND (\(states?.map(\.rawValue))::text[] IS NULL OR s.state = ANY(\(states?.map(\.rawValue))))
               AND (\(cursor)::bigint IS NULL OR s.id < \(cursor))
@@ -150,7 +161,8 @@ public struct Settlements: Sendable {
 
     /// Confirmed sheets without an invoice that is due by `day`.
     public func awaitingInvoice(dueBy day: CivilDate) async throws -> [SettlementSheet] {
-        try await sheets("""
+        try await sheets(
+            """
             SELECT \(unescaped: Self.sheetColumns) WHERE s.state = 'confirmed' AND s.invoice_number IS NULL AND s.invoice_due <= \(day.description)::date ORDER BY s.id
             """, linesBefore: nil)
     }
@@ -158,9 +170,11 @@ public struct Settlements: Sendable {
     /// Completed bookings whose sheet is confirmed: to be settled.
     public func bookingsToSettle() async throws -> [Int64] {
         var ids: [Int64] = []
-        for try await id in try await client.query("""
+        for try await id in try await client.query(
+            """
             SELECT b.id FROM bookings b JOIN settlement_sheets s ON s.booking_id = b.id WHERE b.state = 'completed' AND s.state = 'confirmed' ORDER BY b.id
-            """, logger: logger).decode(Int64.self) { ids.append(id) }
+            """, logger: logger
+        ).decode(Int64.self) { ids.append(id) }
         return ids
     }
 
@@ -169,12 +183,14 @@ public struct Settlements: Sendable {
     public func statement(agency: Statement.Agency, from: CivilDate, through: CivilDate) async throws -> Statement {
         let start = Date(timeIntervalSince1970: TimeInterval(from.chinaMidnight))
         let end = Date(timeIntervalSince1970: TimeInterval(through.chinaMidnight + 86_400))
-        let sheets = try await sheets("""
+        let sheets = try await sheets(
+            """
             SELECT \(unescaped: Self.sheetColumns)
             WHERE s.agency_id = \(agency.id) AND s.confirmed_at >= \(start) AND s.confirmed_at < \(end) ORDER BY s.confirmed_at, s.id
             """, linesBefore: end)
         var late: [Statement.LateAdjustment] = []
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT s.id, s.booking_id, \(unescaped: Self.lineColumns) FROM settlement_lines l JOIN settlement_sheets s ON s.id = l.sheet_id
             WHERE l.adjusting AND s.agency_id = \(agency.id) AND l.added_at >= \(start) AND l.added_at < \(end) AND s.confirmed_at < \(start)
             ORDER BY l.added_at, l.id
@@ -204,26 +220,33 @@ public struct Settlements: Sendable {
         var sheets: [SettlementSheet] = []
         var index: [Int64: Int] = [:]
         for try await row in try await client.query(query, logger: logger) {
-            let (id, booking, agency, vehicleClass, pickup, from, to, plates, drivers, vehicles, starts, ends, metres, source, tolls, parking, receipts,
-                 reportedMetres, reportedSeconds, cancelledAt, crewOnSite, flagFields, flagSystem, flagReported, state, issued, confirmed, confirmedBy, due,
-                 number, invoiced, transfer) = try row.decode((
+            let (
+                id, booking, agency, vehicleClass, pickup, from, to, plates, drivers, vehicles, starts, ends, metres, source, tolls, parking, receipts,
+                reportedMetres, reportedSeconds, cancelledAt, crewOnSite, flagFields, flagSystem, flagReported, state, issued, confirmed, confirmedBy, due,
+                number, invoiced, transfer
+            ) = try row.decode(
+                (
                     Int64, Int64, Int64, String, Int64, String, String, [String], [String], [Int64], [Int64], [Int64], Int64, String, Int64, Int64, [String],
                     Int64?, Int64?, Int64?, Bool?, [String], [Int64], [Int64], String, Int64, Int64?, String?, String?, String?, Int64?, Bool
-                 ).self)
-            let window = ServiceWindow(segments: vehicles.indices.map { .init(vehicleID: vehicles[$0], start: ChinaTime(starts[$0]), end: ChinaTime(ends[$0])) })
+                ).self)
+            let window = ServiceWindow(
+                segments: vehicles.indices.map { .init(vehicleID: vehicles[$0], start: ChinaTime(starts[$0]), end: ChinaTime(ends[$0])) })
             let facts = TripFacts(
-                bookingID: booking, agencyID: agency, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, pickupTime: ChinaTime(pickup), pickupAddress: from,
-                destinationAddress: to, plates: plates, drivers: drivers, window: window, metres: metres, distanceSource: source, tollsFen: tolls, parkingFen: parking,
+                bookingID: booking, agencyID: agency, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, pickupTime: ChinaTime(pickup),
+                pickupAddress: from,
+                destinationAddress: to, plates: plates, drivers: drivers, window: window, metres: metres, distanceSource: source, tollsFen: tolls,
+                parkingFen: parking,
                 receipts: receipts, reportedMetres: reportedMetres, reportedSeconds: reportedSeconds,
                 cancellation: cancelledAt.map { .init(at: ChinaTime($0), crewOnSite: crewOnSite ?? false) }, transfer: transfer
             )
             let flags = flagFields.indices.map { UsageReview.Difference(field: flagFields[$0], system: flagSystem[$0], reported: flagReported[$0]) }
             index[id] = sheets.count
-            sheets.append(SettlementSheet(
-                id: id, facts: facts, state: SettlementSheet.State(rawValue: state) ?? .issued, flags: flags, lines: [], issuedAt: ChinaTime(issued),
-                confirmedAt: confirmed.map(ChinaTime.init), confirmedBy: confirmedBy, invoiceDue: due.flatMap { CivilDate($0) },
-                invoice: number.map { SettlementSheet.Invoice(number: $0, issuedAt: ChinaTime(invoiced ?? issued)) }
-            ))
+            sheets.append(
+                SettlementSheet(
+                    id: id, facts: facts, state: SettlementSheet.State(rawValue: state) ?? .issued, flags: flags, lines: [], issuedAt: ChinaTime(issued),
+                    confirmedAt: confirmed.map(ChinaTime.init), confirmedBy: confirmedBy, invoiceDue: due.flatMap { CivilDate($0) },
+                    invoice: number.map { SettlementSheet.Invoice(number: $0, issuedAt: ChinaTime(invoiced ?? issued)) }
+                ))
         }
         guard !sheets.isEmpty else { return [] }
         // Lines and history are read at once, on two connections: a month's statement has
@@ -245,12 +268,14 @@ public struct Settlements: Sendable {
 
     func lines(of ids: [Int64], before: Date?) async throws -> [(Int64, SheetLine)] {
         var out: [(Int64, SheetLine)] = []
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT l.sheet_id, \(unescaped: Self.lineColumns) FROM settlement_lines l
             WHERE l.sheet_id = ANY(\(ids)) AND (\(before)::timestamptz IS NULL OR l.added_at < \(before)) ORDER BY l.id
             """, logger: logger)
         for try await row in rows {
-            let (sheet, kind, detail, amount, evidence, adjusting, reason, added, by) = try row.decode((Int64, String, String, Int64, String, Bool, String?, Date, String).self)
+            let (sheet, kind, detail, amount, evidence, adjusting, reason, added, by) = try row.decode(
+                (Int64, String, String, Int64, String, Bool, String?, Date, String).self)
             out.append((sheet, Self.line(kind, detail, amount, evidence, adjusting, reason, added, by)))
         }
         return out
@@ -258,7 +283,8 @@ public struct Settlements: Sendable {
 
     func events(of ids: [Int64], before: Date?) async throws -> [(Int64, SettlementSheet.Event)] {
         var out: [(Int64, SettlementSheet.Event)] = []
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT sheet_id, at, kind, by_name, note FROM settlement_events
             WHERE sheet_id = ANY(\(ids)) AND (\(before)::timestamptz IS NULL OR at < \(before)) ORDER BY id
             """, logger: logger)
@@ -268,7 +294,9 @@ public struct Settlements: Sendable {
         return out
     }
 
-    static func line(_ kind: String, _ detail: String, _ amount: Int64, _ evidence: String, _ adjusting: Bool, _ reason: String?, _ added: Date, _ by: String) -> SheetLine {
+    static func line(_ kind: String, _ detail: String, _ amount: Int64, _ evidence: String, _ adjusting: Bool, _ reason: String?, _ added: Date, _ by: String)
+        -> SheetLine
+    {
         SheetLine(
             kind: FareLine.Kind(rawValue: kind) ?? .adjustment, detail: detail, amountFen: amount, evidence: evidence, adjusting: adjusting, reason: reason,
             addedAt: ChinaTime(added.epochSeconds), by: by
@@ -277,7 +305,8 @@ public struct Settlements: Sendable {
 
     static func insert(_ lines: [SheetLine], sheetID: Int64, userID: Int64?, connection: PostgresConnection, logger: Logger) async throws {
         for line in lines {
-            try await connection.query("""
+            try await connection.query(
+                """
                 INSERT INTO settlement_lines (sheet_id, kind, detail, amount_fen, evidence, adjusting, reason, added_at, by_name, by_user)
                 VALUES (\(sheetID), \(line.kind.rawValue), \(line.detail), \(line.amountFen), \(line.evidence), \(line.adjusting), \(line.reason),
                         to_timestamp(\(Double(line.addedAt.epochSeconds))), \(line.by), \(userID))
@@ -285,8 +314,11 @@ public struct Settlements: Sendable {
         }
     }
 
-    static func event(_ sheetID: Int64, at time: Date, _ kind: String, _ actor: Actor, _ note: String, _ connection: PostgresConnection, _ logger: Logger) async throws {
-        try await connection.query("""
+    static func event(_ sheetID: Int64, at time: Date, _ kind: String, _ actor: Actor, _ note: String, _ connection: PostgresConnection, _ logger: Logger)
+        async throws
+    {
+        try await connection.query(
+            """
             INSERT INTO settlement_events (sheet_id, at, kind, by_name, by_user, note) VALUES (\(sheetID), \(time), \(kind), \(actor.name), \(actor.userID), \(note))
             """, logger: logger)
     }

@@ -29,7 +29,8 @@ public struct VehicleAlarms: Sendable {
 
     /// The first alarm of a kind in `kinds` the vehicle's terminal raised since `since`.
     public func first(of kinds: [String], vehicleID: Int64, since: Date) async throws -> String? {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT e.kind FROM events e JOIN terminals t ON t.id = e.terminal_id
             WHERE t.vehicle_id = \(vehicleID) AND e.occurred_at >= \(since) AND e.kind = ANY(\(kinds)) ORDER BY e.occurred_at LIMIT 1
             """, logger: logger)
@@ -38,17 +39,21 @@ public struct VehicleAlarms: Sendable {
     }
 
     public func list(open: Bool, limit: Int) async throws -> [Alarm] {
-        let rows = try await client.query("""
+        let rows = try await client.query(
+            """
             SELECT e.id, v.plate, e.kind, e.occurred_at, e.lat_e6, e.lon_e6, e.speed_dkmh, e.handled_at, e.handled_by, e.handling_note
             FROM events e LEFT JOIN terminals t ON t.id = e.terminal_id LEFT JOIN vehicles v ON v.id = t.vehicle_id
             WHERE NOT \(open) OR e.handled_at IS NULL ORDER BY e.occurred_at DESC, e.id DESC LIMIT \(limit)
             """, logger: logger)
         var out: [Alarm] = []
-        for try await (id, plate, kind, at, lat, lon, speed, handledAt, by, note) in rows.decode((Int64, String?, String, Date, Int32, Int32, Int32, Date?, String?, String?).self) {
-            out.append(Alarm(
-                id: id, plate: plate, kind: kind, occurredAt: at, latitude: Double(lat) / 1e6, longitude: Double(lon) / 1e6, speedKmh: Double(speed) / 10,
-                handledAt: handledAt, handledBy: by, handlingNote: note
-            ))
+        for try await (id, plate, kind, at, lat, lon, speed, handledAt, by, note) in rows.decode(
+            (Int64, String?, String, Date, Int32, Int32, Int32, Date?, String?, String?).self)
+        {
+            out.append(
+                Alarm(
+                    id: id, plate: plate, kind: kind, occurredAt: at, latitude: Double(lat) / 1e6, longitude: Double(lon) / 1e6, speedKmh: Double(speed) / 10,
+                    handledAt: handledAt, handledBy: by, handlingNote: note
+                ))
         }
         return out
     }
@@ -57,7 +62,8 @@ public struct VehicleAlarms: Sendable {
     public func handle(_ id: Int64, by: String, note: String, audit: Audit<Bool>? = nil) async throws -> Bool {
         try await client.audited(audit, logger: logger) { connection in
             try await connection.touchedRow(
-                "UPDATE events SET handled_at = now(), handled_by = \(by), handling_note = \(note) WHERE id = \(id) AND handled_at IS NULL RETURNING id", logger: logger
+                "UPDATE events SET handled_at = now(), handled_by = \(by), handling_note = \(note) WHERE id = \(id) AND handled_at IS NULL RETURNING id",
+                logger: logger
             )
         }
     }

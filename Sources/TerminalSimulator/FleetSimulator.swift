@@ -15,7 +15,8 @@ public struct FleetSimulator: Sendable {
     /// Terminal phones 0139 0000 0001, 0002, …; plates 浙BD00001, … (浙B is Ningbo, D a
     /// new-energy car).
     public init(
-        count: Int, reportInterval: Duration = FleetSimulator.reportInterval, home: (latitude: Double, longitude: Double) = FleetSimulator.ningbo, steering: Steering? = nil
+        count: Int, reportInterval: Duration = FleetSimulator.reportInterval, home: (latitude: Double, longitude: Double) = FleetSimulator.ningbo,
+        steering: Steering? = nil
     ) {
         terminals = (1...max(1, count)).map { i in
             var terminal = SimulatedTerminal(

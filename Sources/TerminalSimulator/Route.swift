@@ -1,10 +1,11 @@
+import Domain
+import JT808
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Domain
-import JT808
 
 /// A plausible drive: the vehicle moves at a speed that changes slowly, turns gently, and
 /// stays within a radius of its home point (it turns back towards home when it strays). Speed,

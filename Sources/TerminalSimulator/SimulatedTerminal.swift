@@ -101,7 +101,10 @@ public struct SimulatedTerminal: Sendable {
         func frame(_ message: Message, phone: TerminalPhone) -> (serial: UInt16, bytes: [UInt8]) {
             values.withLock { v in
                 defer { v.serial &+= 1 }
-                return (v.serial, FrameEncoder.encode(message, header: MessageHeader(messageID: message.messageID, version: .v2013, phone: phone, serial: v.serial))[0])
+                return (
+                    v.serial,
+                    FrameEncoder.encode(message, header: MessageHeader(messageID: message.messageID, version: .v2013, phone: phone, serial: v.serial))[0]
+                )
             }
         }
     }
@@ -188,7 +191,9 @@ public struct SimulatedTerminal: Sendable {
                     return v.route.report(at: v.lastReportTime)
                 }
                 let (serial, bytes) = state.frame(.location(report), phone: phone)
-                state.values.withLock { $0.pending[serial] = Unacknowledged(frame: bytes, gnssTime: report.time.epochSeconds, attempts: 0, due: now.advanced(by: answerTimeout)) }
+                state.values.withLock {
+                    $0.pending[serial] = Unacknowledged(frame: bytes, gnssTime: report.time.epochSeconds, attempts: 0, due: now.advanced(by: answerTimeout))
+                }
                 try await outbound.write(ByteBuffer(bytes: bytes))
                 statistics.record(sent: 1)
                 nextReport = now.advanced(by: reportInterval)

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Domain
 import Drawing
-import HTTPAPI
 import FleetServer
 import Foundation
+import HTTPAPI
 import JT808
 import Logging
 import Metrics
@@ -77,11 +77,13 @@ struct Demo: AsyncParsableCommand {
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Drive simulated terminals against a JT/T 808 server and report what was acknowledged.",
-        discussion: "The terminals must be known to the server: pass --database-url to provision them (vehicles 浙BD00001…, terminals 013900000001…) in its database first."
+        discussion:
+            "The terminals must be known to the server: pass --database-url to provision them (vehicles 浙BD00001…, terminals 013900000001…) in its database first."
     )
     @Option(help: "Number of terminals.") var terminals = 20
     @Option(help: "Seconds between two reports of one terminal.") var interval = 10
-    @Option(help: "Reports per second from all the terminals together (instead of --interval); above one a second per terminal, their GNSS clocks run ahead.") var rate: Double?
+    @Option(help: "Reports per second from all the terminals together (instead of --interval); above one a second per terminal, their GNSS clocks run ahead.")
+    var rate: Double?
     @Option(help: "Gateway host.") var host = "127.0.0.1"
     @Option(help: "Gateway port.") var port = 6808
     @Option(help: "Stop after this many seconds (default: run until Ctrl-C).") var duration: Int?
@@ -161,7 +163,8 @@ struct Decode: ParsableCommand {
         var lines: [String] = []
         if let hex { lines = [hex] }
         if let file {
-            let text = file == "-"
+            let text =
+                file == "-"
                 ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
                 : try String(contentsOfFile: file, encoding: .utf8)
             lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
@@ -280,8 +283,12 @@ struct User: AsyncParsableCommand {
         func validate() throws {
             let length = AccountRules.usernameLength
             guard length.contains(username.count) else { throw ValidationError("--username must be \(length.lowerBound) to \(length.upperBound) characters") }
-            guard let role = Role(rawValue: role) else { throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))") }
-            guard AccountRules.agencyMatches(role: role, hasAgency: agency != nil) else { throw ValidationError("an agency user needs --agency, and only an agency user has one") }
+            guard let role = Role(rawValue: role) else {
+                throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard AccountRules.agencyMatches(role: role, hasAgency: agency != nil) else {
+                throw ValidationError("an agency user needs --agency, and only an agency user has one")
+            }
         }
 
         func run() async throws {

@@ -67,7 +67,11 @@ import Testing
             "replacementArrivalLate": .incidents(1), "callbackInTime": .rate(9300), "platformAvailability": .rate(9940),
         ]
         let a = Assessor.assess(scheme, month)
-        #expect([points(a, "matchedInTime"), points(a, "onTime"), points(a, "replacementArrivalLate"), points(a, "callbackInTime"), points(a, "platformAvailability")]
+        #expect(
+            [
+                points(a, "matchedInTime"), points(a, "onTime"), points(a, "replacementArrivalLate"), points(a, "callbackInTime"),
+                points(a, "platformAvailability"),
+            ]
                 == [-2, -2, -3, -2, -1])
         #expect(a.score == 90 && a.coefficientPermille == 1000 && a.paymentFen == 10_000_000)
         var worse = month

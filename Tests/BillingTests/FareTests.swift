@@ -15,19 +15,25 @@ import Testing
     static let book = TariffBook(tariffs: [
         Tariff(
             vehicleClass: .sedan, validFrom: CivilDate(year: 2026, month: 1, day: 1)!,
-            packages: [Package(kind: .halfDay, hours: 4, kilometres: 50, priceFen: 25_000), Package(kind: .fullDay, hours: 8, kilometres: 100, priceFen: 50_000),
-                       Package(kind: .transfer, hours: 2, kilometres: 30, priceFen: 15_000)],
+            packages: [
+                Package(kind: .halfDay, hours: 4, kilometres: 50, priceFen: 25_000), Package(kind: .fullDay, hours: 8, kilometres: 100, priceFen: 50_000),
+                Package(kind: .transfer, hours: 2, kilometres: 30, priceFen: 15_000),
+            ],
             overtimeFenPerHour: 5_000, overtimeBasis: .startedHour, overDistanceFenPerKm: 300
         ),
         Tariff(
             vehicleClass: .sedan, validFrom: CivilDate(year: 2026, month: 7, day: 1)!,
-            packages: [Package(kind: .halfDay, hours: 4, kilometres: 50, priceFen: 24_000), Package(kind: .fullDay, hours: 8, kilometres: 100, priceFen: 47_000)],
+            packages: [
+                Package(kind: .halfDay, hours: 4, kilometres: 50, priceFen: 24_000), Package(kind: .fullDay, hours: 8, kilometres: 100, priceFen: 47_000),
+            ],
             overtimeFenPerHour: 5_000, overtimeBasis: .startedHour, overDistanceFenPerKm: 300
         ),
         Tariff(
             vehicleClass: .suv, validFrom: CivilDate(year: 2026, month: 1, day: 1)!,
-            packages: [Package(kind: .halfDay, hours: 4, kilometres: 50, priceFen: 30_000), Package(kind: .fullDay, hours: 8, kilometres: 100, priceFen: 60_000),
-                       Package(kind: .transfer, hours: 2, kilometres: 30, priceFen: 18_000)],
+            packages: [
+                Package(kind: .halfDay, hours: 4, kilometres: 50, priceFen: 30_000), Package(kind: .fullDay, hours: 8, kilometres: 100, priceFen: 60_000),
+                Package(kind: .transfer, hours: 2, kilometres: 30, priceFen: 18_000),
+            ],
             overtimeFenPerHour: 6_000, overtimeBasis: .proRata, overDistanceFenPerKm: 500
         ),
     ])
@@ -58,31 +64,43 @@ import Testing
         // Exactly 4 h and 50 km still fit the half day: 21875.
         Case(name: "4 h, 50 km: the half day's edge", usage: usage(hours: 4, km: 50), total: 21_875, kinds: [.package, .discount]),
         // One second more: a full day at the cap, 48000 - 6000 = 42000.
-        Case(name: "4 h 1 s: a full day", usage: TripUsage(start: nine, end: nine + 4 * 3600 + 1, metres: 50_000), total: 42_000, kinds: [.package, .discount]),
+        Case(
+            name: "4 h 1 s: a full day", usage: TripUsage(start: nine, end: nine + 4 * 3600 + 1, metres: 50_000), total: 42_000, kinds: [.package, .discount]),
         // Full day 42000 + 1.5 h over 8 h = 2 started hours x 5000 = 10000: 52000.
         Case(name: "9.5 h: two started hours over", usage: usage(hours: 9.5, km: 100), total: 52_000, kinds: [.package, .discount, .overtime]),
         // SUV full day 48000 - 6000 = 42000 + 5400 s x 6000 / 3600 = 9000 pro rata: 51000.
         Case(name: "9.5 h SUV: pro rata", vehicleClass: .suv, usage: usage(hours: 9.5, km: 100), total: 51_000, kinds: [.package, .discount, .overtime]),
         // SUV: 100 s over: 100 x 6000 / 3600 = 166.67 -> 167: 42000 + 167 = 42167.
-        Case(name: "8 h 100 s SUV: a part-fen minute rounds half up", vehicleClass: .suv, usage: TripUsage(start: nine, end: nine + 8 * 3600 + 100, metres: 0),
-             total: 42_167, kinds: [.package, .discount, .overtime]),
+        Case(
+            name: "8 h 100 s SUV: a part-fen minute rounds half up", vehicleClass: .suv, usage: TripUsage(start: nine, end: nine + 8 * 3600 + 100, metres: 0),
+            total: 42_167, kinds: [.package, .discount, .overtime]),
         // Half day 21875 + 30 km x 300 = 9000 (a full day would add 42000 - 21875 = 20125 to save it): 30875.
         Case(name: "3 h, 80 km: kilometres over the half day", usage: usage(hours: 3, km: 80), total: 30_875, kinds: [.package, .discount, .overDistance]),
         // 5 m over: 5 x 300 / 1000 = 1.5 fen -> 2: 21877; 1 m: 0.3 -> 0.
-        Case(name: "50.005 km: 1.5 fen rounds up", usage: TripUsage(start: nine, end: nine + 3600, metres: 50_005), total: 21_877, kinds: [.package, .discount, .overDistance]),
-        Case(name: "50.001 km: 0.3 fen rounds down", usage: TripUsage(start: nine, end: nine + 3600, metres: 50_001), total: 21_875, kinds: [.package, .discount, .overDistance]),
+        Case(
+            name: "50.005 km: 1.5 fen rounds up", usage: TripUsage(start: nine, end: nine + 3600, metres: 50_005), total: 21_877,
+            kinds: [.package, .discount, .overDistance]),
+        Case(
+            name: "50.001 km: 0.3 fen rounds down", usage: TripUsage(start: nine, end: nine + 3600, metres: 50_001), total: 21_875,
+            kinds: [.package, .discount, .overDistance]),
         // SUV half day 26000 (cap) - 3250 = 22750, 70 km over = 35000: 57750; as a full day
         // 42000 + 20 km x 500 = 10000 = 52000, cheaper: raised.
-        Case(name: "3 h, 120 km SUV: raised to a full day", vehicleClass: .suv, usage: usage(hours: 3, km: 120), total: 52_000, kinds: [.package, .discount, .overDistance]),
+        Case(
+            name: "3 h, 120 km SUV: raised to a full day", vehicleClass: .suv, usage: usage(hours: 3, km: 120), total: 52_000,
+            kinds: [.package, .discount, .overDistance]),
         // 22:00 to 03:00: one day of 5 h, a full day: 42000.
         Case(name: "across midnight", usage: usage(hours: 5, km: 60, from: nine + 13 * 3600), total: 42_000, kinds: [.package, .discount]),
         // Transfer 15000 - 1875 = 13125.
         Case(name: "a transfer", usage: usage(hours: 1.5, km: 25, transfer: true), total: 13_125, kinds: [.package, .discount]),
         // 13125 + 10 min over 2 h = 1 started hour 5000 + 5 km x 300 = 1500: 19625.
-        Case(name: "a transfer over its hours and km", usage: usage(hours: 2 + 1.0 / 6, km: 35, transfer: true), total: 19_625, kinds: [.package, .discount, .overtime, .overDistance]),
+        Case(
+            name: "a transfer over its hours and km", usage: usage(hours: 2 + 1.0 / 6, km: 35, transfer: true), total: 19_625,
+            kinds: [.package, .discount, .overtime, .overDistance]),
         // The old tariff until 30 June, the new one (half day 240.00) from 1 July: 24000 - 3000 = 21000.
-        Case(name: "a new tariff version", usage: usage(hours: 3, km: 40, from: CivilDate(year: 2026, month: 7, day: 1)!.chinaMidnight + 9 * 3600), total: 21_000,
-             kinds: [.package, .discount]),
+        Case(
+            name: "a new tariff version", usage: usage(hours: 3, km: 40, from: CivilDate(year: 2026, month: 7, day: 1)!.chinaMidnight + 9 * 3600),
+            total: 21_000,
+            kinds: [.package, .discount]),
     ]
 
     @Test(arguments: cases) func fares(_ c: Case) throws {
@@ -129,12 +147,17 @@ import Testing
         #expect(throws: FareError.noTariff(.sedan, CivilDate(year: 2025, month: 12, day: 31)!)) {
             try Self.calculator.fare(Self.usage(hours: 3, km: 10, from: CivilDate(year: 2025, month: 12, day: 31)!.chinaMidnight + 3600), vehicleClass: .sedan)
         }
-        #expect(throws: FareError.noTariff(.van, CivilDate(year: 2026, month: 3, day: 10)!)) { try Self.calculator.fare(Self.usage(hours: 3, km: 10), vehicleClass: .van) }
+        #expect(throws: FareError.noTariff(.van, CivilDate(year: 2026, month: 3, day: 10)!)) {
+            try Self.calculator.fare(Self.usage(hours: 3, km: 10), vehicleClass: .van)
+        }
         // The July version has no transfer package.
         #expect(throws: FareError.missingPackage(.transfer)) {
-            try Self.calculator.fare(Self.usage(hours: 1, km: 10, from: CivilDate(year: 2026, month: 8, day: 3)!.chinaMidnight + 36_000, transfer: true), vehicleClass: .sedan)
+            try Self.calculator.fare(
+                Self.usage(hours: 1, km: 10, from: CivilDate(year: 2026, month: 8, day: 3)!.chinaMidnight + 36_000, transfer: true), vehicleClass: .sedan)
         }
-        #expect(throws: FareError.endsBeforeStart) { try Self.calculator.fare(TripUsage(start: Self.nine + 10, end: Self.nine + 9, metres: 0), vehicleClass: .sedan) }
+        #expect(throws: FareError.endsBeforeStart) {
+            try Self.calculator.fare(TripUsage(start: Self.nine + 10, end: Self.nine + 9, metres: 0), vehicleClass: .sedan)
+        }
     }
 
     /// 100 km by the system: 104.9 reported is within 5%, 105.1 is not; 10 km: 12.1 is beyond
@@ -181,17 +204,24 @@ import Testing
         var book = TariffBook.standard
         book.tariffs[0].overDistanceFenPerKm = .max
         let usage = TripUsage(start: Self.start, end: Self.start + 3_600, metres: 1_000)
-        #expect(throws: FareError.outOfRange("the tariff's rates")) { try FareCalculator(book: book, agreement: .framework).fare(usage, vehicleClass: book.tariffs[0].vehicleClass) }
+        #expect(throws: FareError.outOfRange("the tariff's rates")) {
+            try FareCalculator(book: book, agreement: .framework).fare(usage, vehicleClass: book.tariffs[0].vehicleClass)
+        }
         var agreement = Agreement.framework
         agreement.mealsFenPerDay = .min
-        #expect(throws: FareError.outOfRange("the agreement's terms")) { try FareCalculator(book: .standard, agreement: agreement).fare(usage, vehicleClass: .sedan) }
+        #expect(throws: FareError.outOfRange("the agreement's terms")) {
+            try FareCalculator(book: .standard, agreement: agreement).fare(usage, vehicleClass: .sedan)
+        }
     }
 
     @Test func aSheetRefusesCorrectionsThatWouldTakeItsTotalOutOfRange() {
         let at = ChinaTime(Self.start)
-        func line(_ fen: Int64) -> SheetLine { SheetLine(kind: .adjustment, detail: "x", amountFen: fen, evidence: "", adjusting: true, reason: "y", addedAt: at, by: "d") }
-        let sheet = SettlementSheet(id: 1, facts: SettlementTests.facts(window: SettlementTests.window(hours: 2), metres: 10_000), state: .issued, flags: [],
-                                    lines: [line(50_000)], issuedAt: at)
+        func line(_ fen: Int64) -> SheetLine {
+            SheetLine(kind: .adjustment, detail: "x", amountFen: fen, evidence: "", adjusting: true, reason: "y", addedAt: at, by: "d")
+        }
+        let sheet = SettlementSheet(
+            id: 1, facts: SettlementTests.facts(window: SettlementTests.window(hours: 2), metres: 10_000), state: .issued, flags: [],
+            lines: [line(50_000)], issuedAt: at)
         #expect(sheet.accepts([line(-50_000), line(BillingLimits.lineFen)]))
         #expect(!sheet.accepts([line(.min)]) && !sheet.accepts([line(.max)]))
         #expect(!sheet.accepts(Array(repeating: line(BillingLimits.lineFen), count: 101)), "the total would pass 10^12 fen")

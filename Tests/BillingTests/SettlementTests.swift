@@ -9,7 +9,9 @@ import Testing
     static let nine = FareTests.nine
     static let at = ChinaTime(nine + 86_400)
 
-    static func facts(window: ServiceWindow, metres: Int64, parkingFen: Int64 = 0, reportedMetres: Int64? = nil, cancellation: TripFacts.Cancellation? = nil) -> TripFacts {
+    static func facts(window: ServiceWindow, metres: Int64, parkingFen: Int64 = 0, reportedMetres: Int64? = nil, cancellation: TripFacts.Cancellation? = nil)
+        -> TripFacts
+    {
         TripFacts(
             bookingID: 7, agencyID: 1, vehicleClass: .sedan, pickupTime: ChinaTime(nine), pickupAddress: "天一广场, 1号门", destinationAddress: "宁波东站 \"南广场\"",
             plates: ["浙B12345D"], drivers: ["王师傅"], window: window, metres: metres, distanceSource: "odometer", tollsFen: 0, parkingFen: parkingFen,
@@ -38,7 +40,8 @@ import Testing
     @Test func aSheetsLinesCarryTheirEvidence() throws {
         // 8 h 30 min, 120.3 km, parking 10.00: full day at the cap 48000, 12.5% off -6000,
         // one started hour over 5000, 20.3 km over at 3.00 = 6090, parking 1000: 54090.
-        let (lines, flags) = try Self.drafter.draft(Self.facts(window: Self.window(hours: 8.5), metres: 120_300, parkingFen: 1_000, reportedMetres: 121_000), at: Self.at)
+        let (lines, flags) = try Self.drafter.draft(
+            Self.facts(window: Self.window(hours: 8.5), metres: 120_300, parkingFen: 1_000, reportedMetres: 121_000), at: Self.at)
         #expect(lines.reduce(0) { $0 + $1.amountFen } == 54_090)
         #expect(lines.map(\.kind) == [.package, .discount, .overtime, .overDistance, .parking])
         #expect(flags.isEmpty, "0.7 km apart is within the tolerance")
@@ -64,15 +67,19 @@ import Testing
 
     @Test func aLateCancellationIsChargedAndAnEarlyOneIsNot() throws {
         // 30 minutes before pick-up: 50% of the discounted half day, 21875 / 2 = 10937.5, half up 10938.
-        let late = try Self.drafter.draft(Self.facts(window: ServiceWindow(segments: []), metres: 0, cancellation: .init(at: ChinaTime(Self.nine - 1800), crewOnSite: false)), at: Self.at)
+        let late = try Self.drafter.draft(
+            Self.facts(window: ServiceWindow(segments: []), metres: 0, cancellation: .init(at: ChinaTime(Self.nine - 1800), crewOnSite: false)), at: Self.at)
         #expect(late.lines.map(\.amountFen) == [10_938] && late.lines.first?.kind == .cancellation)
-        let early = try Self.drafter.draft(Self.facts(window: ServiceWindow(segments: []), metres: 0, cancellation: .init(at: ChinaTime(Self.nine - 7200), crewOnSite: false)), at: Self.at)
+        let early = try Self.drafter.draft(
+            Self.facts(window: ServiceWindow(segments: []), metres: 0, cancellation: .init(at: ChinaTime(Self.nine - 7200), crewOnSite: false)), at: Self.at)
         #expect(early.lines.isEmpty)
     }
 
     @Test func moneyIsPrintedExactly() {
         #expect(Money.yuan(0) == "0.00" && Money.yuan(5) == "0.05" && Money.yuan(100) == "1.00" && Money.yuan(-1_234_567) == "-12345.67")
-        #expect(Money.yuan(123_456_789, grouped: true) == "¥1,234,567.89" && Money.yuan(99_999, grouped: true) == "¥999.99" && Money.yuan(-100_000, grouped: true) == "-¥1,000.00")
+        #expect(
+            Money.yuan(123_456_789, grouped: true) == "¥1,234,567.89" && Money.yuan(99_999, grouped: true) == "¥999.99"
+                && Money.yuan(-100_000, grouped: true) == "-¥1,000.00")
     }
 
     @Test func chinaTimesArePrintedAndReadWithTheirOffset() throws {
@@ -85,15 +92,23 @@ import Testing
 
     static func statement() throws -> Statement {
         let (lines, _) = try drafter.draft(facts(window: window(hours: 8.5), metres: 120_300, parkingFen: 1_000), at: at)
-        var sheet = SettlementSheet(id: 11, facts: facts(window: window(hours: 8.5), metres: 120_300, parkingFen: 1_000), state: .confirmed, flags: [],
-                                    lines: lines + [SheetLine(kind: .parking, detail: "receipt P-77 was 5.00", amountFen: -500, evidence: "", adjusting: true,
-                                                              reason: "the agency's receipt <b>copy</b>", addedAt: at, by: "dispatcher")],
-                                    issuedAt: at, confirmedAt: at, confirmedBy: "李主任", invoiceDue: CivilDate(year: 2026, month: 3, day: 16))
+        var sheet = SettlementSheet(
+            id: 11, facts: facts(window: window(hours: 8.5), metres: 120_300, parkingFen: 1_000), state: .confirmed, flags: [],
+            lines: lines + [
+                SheetLine(
+                    kind: .parking, detail: "receipt P-77 was 5.00", amountFen: -500, evidence: "", adjusting: true,
+                    reason: "the agency's receipt <b>copy</b>", addedAt: at, by: "dispatcher")
+            ],
+            issuedAt: at, confirmedAt: at, confirmedBy: "李主任", invoiceDue: CivilDate(year: 2026, month: 3, day: 16))
         sheet.invoice = nil
-        let late = Statement.LateAdjustment(sheetID: 3, bookingID: 2, line: SheetLine(kind: .tolls, detail: "toll missed", amountFen: 2_000, evidence: "", adjusting: true,
-                                                                                      reason: "ETC statement", addedAt: at, by: "dispatcher"))
-        return Statement(agency: .init(id: 1, name: "市机关事务管理局"), from: CivilDate(year: 2026, month: 3, day: 1)!, through: CivilDate(year: 2026, month: 3, day: 31)!,
-                         sheets: [sheet], lateAdjustments: [late])
+        let late = Statement.LateAdjustment(
+            sheetID: 3, bookingID: 2,
+            line: SheetLine(
+                kind: .tolls, detail: "toll missed", amountFen: 2_000, evidence: "", adjusting: true,
+                reason: "ETC statement", addedAt: at, by: "dispatcher"))
+        return Statement(
+            agency: .init(id: 1, name: "市机关事务管理局"), from: CivilDate(year: 2026, month: 3, day: 1)!, through: CivilDate(year: 2026, month: 3, day: 31)!,
+            sheets: [sheet], lateAdjustments: [late])
     }
 
     @Test func aStatementTotalsByKind() throws {
@@ -128,7 +143,8 @@ import Testing
         let old = s.sheets[0]
         var facts = old.facts
         facts.pickupAddress = typed[2]
-        let typedLine = SheetLine(kind: .adjustment, detail: typed[0], amountFen: -100, evidence: typed[3], adjusting: true, reason: typed[1], addedAt: Self.at, by: "x")
+        let typedLine = SheetLine(
+            kind: .adjustment, detail: typed[0], amountFen: -100, evidence: typed[3], adjusting: true, reason: typed[1], addedAt: Self.at, by: "x")
         s.sheets[0] = SettlementSheet(id: old.id, facts: facts, state: old.state, flags: [], lines: old.lines + [typedLine], issuedAt: old.issuedAt)
         s.lateAdjustments[0].line.detail = typed[4]
         s.lateAdjustments[0].line.reason = typed[5]

@@ -13,8 +13,9 @@ import Testing
 
     /// A sedan's day at CNY 700 less 12.5 %, an hour over, a toll and a parking receipt.
     @Test func aDaysSheetSplitsIntoAmountAndTaxPerRate() throws {
-        let invoice = VATInvoice(lines: [line(.package, 70_000), line(.discount, -8_750), line(.overtime, 5_000), line(.tolls, 1_500), line(.parking, 800)],
-                                 rates: .transportService)
+        let invoice = VATInvoice(
+            lines: [line(.package, 70_000), line(.discount, -8_750), line(.overtime, 5_000), line(.tolls, 1_500), line(.parking, 800)],
+            rates: .transportService)
         // Not taxed here: tolls and parking at cost, 1,500 + 800 = 2,300 fen, no tax.
         // At 9 %: 70,000 - 8,750 + 5,000 = 66,250 gross; 66,250 / 1.09 = 60,779.82 -> 60,780
         // before tax, tax 66,250 - 60,780 = 5,470. 60,780 x 0.09 = 5,470.20: 0.20 fen off.

@@ -1,6 +1,6 @@
 import Domain
-import Foundation
 import DomainTestSupport
+import Foundation
 import Testing
 
 @testable import DispatchEngine
@@ -69,9 +69,14 @@ extension Fixture {
         #expect(plan.assignments.map(\.vehicleID) == [6] && plan.unmatched.isEmpty)
         let why = verdicts(plan, Fixture.booking(1), crews)
         #expect(why[6] == .chosen)
-        #expect(why[1] == .ineligible([.insuranceLapses(.compulsoryTraffic, expiry: Fixture.now + 4 * 3600), .insuranceLapses(.thirdPartyLiability, expiry: Fixture.now + 4 * 3600),
-                                         .insuranceLapses(.vehicleDamage, expiry: Fixture.now + 4 * 3600), .insuranceLapses(.seat, expiry: Fixture.now + 4 * 3600),
-                                         .insuranceLapses(.carrierLiability, expiry: Fixture.now + 4 * 3600)]))
+        #expect(
+            why[1]
+                == .ineligible([
+                    .insuranceLapses(.compulsoryTraffic, expiry: Fixture.now + 4 * 3600),
+                    .insuranceLapses(.thirdPartyLiability, expiry: Fixture.now + 4 * 3600),
+                    .insuranceLapses(.vehicleDamage, expiry: Fixture.now + 4 * 3600), .insuranceLapses(.seat, expiry: Fixture.now + 4 * 3600),
+                    .insuranceLapses(.carrierLiability, expiry: Fixture.now + 4 * 3600),
+                ]))
         #expect(why[2] == .ineligible([.inRepair]))
         #expect(why[3] == .ineligible([.inspectionFailed(.monthly, date: Fixture.now - Fixture.day)]))
         #expect(why[4] == .ineligible([.notNewEnergy]))
@@ -89,10 +94,12 @@ extension Fixture {
         crew.driver.lastMajorAccident = Fixture.now - Fixture.year
         let plan = matcher.match([Fixture.booking(1)], crews: [crew], now: Fixture.now)
         #expect(plan.unmatched == [1])
-        #expect(verdicts(plan, Fixture.booking(1), [crew])[1] == .ineligible([
-            .insuranceInsufficient(.seat, amountFen: 20_000_000), .tooOld(age: 61), .tooLittleExperience(years: 2), .fullPoints(12),
-            .recentMajorAccident(Fixture.now - Fixture.year), .criminalRecord, .untrained(days: 2),
-        ]))
+        #expect(
+            verdicts(plan, Fixture.booking(1), [crew])[1]
+                == .ineligible([
+                    .insuranceInsufficient(.seat, amountFen: 20_000_000), .tooOld(age: 61), .tooLittleExperience(years: 2), .fullPoints(12),
+                    .recentMajorAccident(Fixture.now - Fixture.year), .criminalRecord, .untrained(days: 2),
+                ]))
     }
 
     @Test func aVehicleWithoutAPositionStillHearsEveryOtherReason() {
@@ -174,7 +181,9 @@ extension Fixture {
         let near = Fixture.crew(2, at: Fixture.near(east: 1000))
         let plan = matcher.match([Fixture.booking(1, pickupIn: 20 * 60)], crews: [far, near], now: Fixture.now)
         #expect(plan.assignments.map(\.vehicleID) == [2])
-        guard case .ineligible(let reasons)? = verdicts(plan, Fixture.booking(1, pickupIn: 20 * 60), [far, near])[1], case .cannotArriveInTime(let late)? = reasons.first else {
+        guard case .ineligible(let reasons)? = verdicts(plan, Fixture.booking(1, pickupIn: 20 * 60), [far, near])[1],
+            case .cannotArriveInTime(let late)? = reasons.first
+        else {
             Issue.record("the far crew was not refused")
             return
         }
@@ -189,7 +198,8 @@ extension Fixture {
         var random = SplitMix64(seed: UInt64(seed) &+ 1000)
         func pick(_ n: UInt64) -> Int { Int(random.next() % n) }
         let crews = (0..<(pick(12) + 1)).map { i -> Crew in
-            var crew = Fixture.crew(Int64(i + 1), at: Fixture.near(east: Int32(pick(20_000)) - 10_000, north: Int32(pick(20_000)) - 10_000), reserve: pick(5) == 0)
+            var crew = Fixture.crew(
+                Int64(i + 1), at: Fixture.near(east: Int32(pick(20_000)) - 10_000, north: Int32(pick(20_000)) - 10_000), reserve: pick(5) == 0)
             if pick(6) == 0 { crew.vehicle.inRepair = true }
             if pick(6) == 0 { crew.driver.points = 12 }
             if pick(5) == 0 { crew.vehicle.stateOfCharge = pick(20) }
@@ -202,7 +212,9 @@ extension Fixture {
             return crew
         }
         let bookings = (0..<(pick(12) + 1)).map { i in
-            var booking = Fixture.booking(Int64(i + 1), at: Fixture.near(east: Int32(pick(20_000)) - 10_000), pickupIn: Int64(20 * 60 + pick(6 * 3600)), receivedBefore: Int64(pick(2 * 3600)))
+            var booking = Fixture.booking(
+                Int64(i + 1), at: Fixture.near(east: Int32(pick(20_000)) - 10_000), pickupIn: Int64(20 * 60 + pick(6 * 3600)),
+                receivedBefore: Int64(pick(2 * 3600)))
             booking.vehicleClass = pick(3) == 0 ? .suv : .sedan
             booking.passengers = 1 + pick(6)
             return booking

@@ -22,9 +22,15 @@ import Testing
         let repository = InMemoryBookings(), clock = ManualClock(start)
         let service = BookingService(repository: repository, feed: LiveFeed(), clock: clock)
         let audit: Audit<Int64> = { AuditLine(userID: 1, action: "booking-create", resource: "booking:\($0)") }
-        for (seconds, hours, field) in [(-3600.0, 2.0, "pickupTime"), (91 * 86_400.0, 2, "pickupTime"), (3600, -1, "serviceEnd"), (3600, 31 * 24, "serviceEnd")] {
-            await #expect(throws: BookingService.Refused.self) { try await service.book(request(pickupIn: seconds, lasting: hours), agencyID: 7, by: .engine, audit: audit) }
-            do { _ = try await service.book(request(pickupIn: seconds, lasting: hours), agencyID: 7, by: .engine, audit: audit) } catch let refused as BookingService.Refused {
+        for (seconds, hours, field) in [
+            (-3600.0, 2.0, "pickupTime"), (91 * 86_400.0, 2, "pickupTime"), (3600, -1, "serviceEnd"), (3600, 31 * 24, "serviceEnd"),
+        ] {
+            await #expect(throws: BookingService.Refused.self) {
+                try await service.book(request(pickupIn: seconds, lasting: hours), agencyID: 7, by: .engine, audit: audit)
+            }
+            do { _ = try await service.book(request(pickupIn: seconds, lasting: hours), agencyID: 7, by: .engine, audit: audit) } catch let refused
+                as BookingService.Refused
+            {
                 #expect(refused.field == field)
             }
         }
@@ -79,7 +85,8 @@ import Testing
         #expect(try await service.booking(id: cancelled.id)?.state == .cancelled)
         // Confirming asked for a crew at once and completing freed one; a booking cancelled
         // before it was confirmed did neither.
-        #expect(said.events.filter { if case .sheetConfirmed = $0 { false } else { true } } == [.crewWanted(bookingID: trip.id), .crewFreed(bookingID: trip.id)])
+        #expect(
+            said.events.filter { if case .sheetConfirmed = $0 { false } else { true } } == [.crewWanted(bookingID: trip.id), .crewFreed(bookingID: trip.id)])
     }
 }
 

@@ -35,14 +35,17 @@ import Testing
             let clock = ManualClock(received)
             let dispatch = DispatchServices(client: client, database: url, feed: feed, clock: clock, logger: logger)
             let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市审计局")
-            let booking = try await Bookings(client: client, logger: logger).create(Self.request(agency, pickupIn: 7200, from: received), agencyID: agency, receivedAt: received, by: .engine)
+            let booking = try await Bookings(client: client, logger: logger).create(
+                Self.request(agency, pickupIn: 7200, from: received), agencyID: agency, receivedAt: received, by: .engine)
             var events = feed.subscribe().makeAsyncIterator()
 
             // Four minutes and a half without confirmation: 90% of the 5 minutes, at risk.
             try await Self.sweep(dispatch, clock, at: received.addingTimeInterval(270))
             try await Self.sweep(dispatch, clock, at: received.addingTimeInterval(280))
             let first = try #require(await events.next())
-            #expect(first.kind == .alert && first.agencyID == agency && first.json.contains(#""clock":"confirm""#) && first.json.contains(#""state":"atRisk""#), "\(first.json)")
+            #expect(
+                first.kind == .alert && first.agencyID == agency && first.json.contains(#""clock":"confirm""#) && first.json.contains(#""state":"atRisk""#),
+                "\(first.json)")
             // Past the 5 minutes: breached, once however many sweeps see it.
             try await Self.sweep(dispatch, clock, at: received.addingTimeInterval(301))
             try await Self.sweep(dispatch, clock, at: received.addingTimeInterval(400))
@@ -94,7 +97,8 @@ import Testing
             // The spare's terminal raises a collision alarm: the sweep replaces it on its own,
             // and with no crew left but the broken ones, the booking waits for one.
             let terminal = try await TestFleet.terminalID(client, "013910000001")
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO events (terminal_id, kind, occurred_at, lat_e6, lon_e6, speed_dkmh) VALUES (\(terminal), 'collisionWarning', \(now.addingTimeInterval(90)), 0, 0, 0)
                 """, logger: logger)
             try await Self.sweep(dispatch, clock, at: now.addingTimeInterval(300))
@@ -147,13 +151,16 @@ import Testing
             try await store.move(slow.id, to: .confirmed, at: start.addingTimeInterval(400), by: .engine)
             let records = try await store.received(from: start.addingTimeInterval(-60), to: start.addingTimeInterval(60))
             let indicators = FleetIndicators(
-                bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(-60), to: start.addingTimeInterval(3600), now: start.addingTimeInterval(500)
+                bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(-60), to: start.addingTimeInterval(3600),
+                now: start.addingTimeInterval(500)
             )
             #expect(indicators.measurements["confirmedInTime"] == .rate(5000) && indicators.evidence["confirmedInTime"] == [slow.id])
             #expect(indicators.measurements["matchedInTime"] == nil && indicators.measurements["callbackInTime"] == nil)
             #expect(indicators.measurements["replacementStartLate"] == .incidents(0))
             // Outside the period, nothing counts.
-            let later = FleetIndicators(bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(60), to: start.addingTimeInterval(3600), now: start.addingTimeInterval(500))
+            let later = FleetIndicators(
+                bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(60), to: start.addingTimeInterval(3600),
+                now: start.addingTimeInterval(500))
             #expect(later.measurements["confirmedInTime"] == nil)
         }
     }

@@ -50,10 +50,11 @@ public final class InMemoryBookings: BookingRepository {
 
     public func list(agencyID: Int64?, states: [BookingState]?, updatedSince: Date?, before cursor: Int64?, limit: Int) async throws -> [BookingRecord] {
         state.withLock { state in
-            Array(state.records.values.filter { record in
-                (agencyID == nil || record.agencyID == agencyID) && (states?.contains(record.state) ?? true)
-                    && (updatedSince.map { record.updatedAt > $0 } ?? true) && (cursor.map { record.id < $0 } ?? true)
-            }.sorted { $0.id > $1.id }.prefix(limit))
+            Array(
+                state.records.values.filter { record in
+                    (agencyID == nil || record.agencyID == agencyID) && (states?.contains(record.state) ?? true)
+                        && (updatedSince.map { record.updatedAt > $0 } ?? true) && (cursor.map { record.id < $0 } ?? true)
+                }.sorted { $0.id > $1.id }.prefix(limit))
         }
     }
 
@@ -62,6 +63,8 @@ public final class InMemoryBookings: BookingRepository {
     }
 
     public func jobs(driverID: Int64) async throws -> [BookingRecord] {
-        state.withLock { $0.records.values.filter { $0.driverID == driverID && ![.completed, .settled, .cancelled].contains($0.state) }.sorted { $0.id < $1.id } }
+        state.withLock {
+            $0.records.values.filter { $0.driverID == driverID && ![.completed, .settled, .cancelled].contains($0.state) }.sorted { $0.id < $1.id }
+        }
     }
 }

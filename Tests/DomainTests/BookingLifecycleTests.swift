@@ -1,6 +1,7 @@
-@testable import Domain
 import DomainTestSupport
 import Testing
+
+@testable import Domain
 
 @Suite struct BookingLifecycleTests {
     let t0 = Fixture.now
@@ -44,7 +45,9 @@ import Testing
     @Test func aReplacementRunsItsOwnClocksByZone() throws {
         let pickup = t0 + 3600
         var history = BookingHistory(receivedAt: t0, by: "agency:7")
-        for (state, at) in [(BookingState.confirmed, t0 + 60), (.matched, t0 + 120), (.notified, t0 + 180), (.enRoute, t0 + 600), (.onSite, pickup - 900), (.inService, pickup)] {
+        for (state, at) in [
+            (BookingState.confirmed, t0 + 60), (.matched, t0 + 120), (.notified, t0 + 180), (.enRoute, t0 + 600), (.onSite, pickup - 900), (.inService, pickup),
+        ] {
             try history.move(to: state, at: at, by: "engine")
         }
         let breakdown = pickup + 1800
@@ -62,7 +65,9 @@ import Testing
 
     @Test func cityAndSuburbsAreTellsApartByPolygon() {
         let p = Fixture.station
-        let square = [(-1000, -1000), (1000, -1000), (1000, 1000), (-1000, 1000)].map { GeoPoint(latitudeE6: p.latitudeE6 + Int32($0.1), longitudeE6: p.longitudeE6 + Int32($0.0)) }
+        let square = [(-1000, -1000), (1000, -1000), (1000, 1000), (-1000, 1000)].map {
+            GeoPoint(latitudeE6: p.latitudeE6 + Int32($0.1), longitudeE6: p.longitudeE6 + Int32($0.0))
+        }
         let zones = ServiceZones(city: [square])
         #expect(zones.kind(of: p) == .city)
         #expect(zones.kind(of: GeoPoint(latitudeE6: p.latitudeE6 + 1500, longitudeE6: p.longitudeE6)) == .suburb)

@@ -1,5 +1,6 @@
-@testable import Domain
 import Testing
+
+@testable import Domain
 
 @Suite struct DrivingTimeTests {
     /// A fix every 30 s from `start` for `seconds`, at `dkmh`.

@@ -1,7 +1,8 @@
 import Domain
 import Foundation
-@testable import Drawing
 import Testing
+
+@testable import Drawing
 
 /// The operations report's periods and buckets, and its page's charts.
 @Suite struct OperationsReportTests {

@@ -1,11 +1,12 @@
 import Domain
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
 
 @testable import Drawing
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 @Suite struct TrackSVGTests {
     static func point(_ t: Int64, lat: Int32, lon: Int32, speedKmh: UInt16) -> PositionRecord {

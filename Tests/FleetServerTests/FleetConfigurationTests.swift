@@ -28,16 +28,18 @@ import Testing
 
     @Test func everyVariableIsRead() throws {
         let folder = FileManager.default.temporaryDirectory.path
-        let configuration = try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [
-            "DATABASE_URL": "postgres://fleet:owner-secret@db.example/fleet", "FLEET_APP_DATABASE_URL": "postgres://web:app-secret@db.example/fleet",
-            "FLEET_DATA_DIR": "/var/lib/fleet", "FLEET_SQL_DIR": folder, "FLEET_DEVICE_PROFILES": folder,
-            "FLEET_RETENTION_DAYS": "365", "FLEET_RETENTION_MAX_DROP_DAYS": "7",
-            "FLEET_GATEWAY_HOST": "192.0.2.8", "FLEET_GATEWAY_PORT": "7808", "FLEET_GATEWAY_MAX_PER_ADDRESS": "50",
-            "FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS": "12", "FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS": "20",
-            "FLEET_METRICS_HOST": "0.0.0.0", "FLEET_METRICS_PORT": "9909", "FLEET_HTTP_HOST": "0.0.0.0", "FLEET_HTTP_PORT": "8909",
-            "FLEET_MAX_CONTINUOUS_DRIVING_MINUTES": "200", "FLEET_MAX_DAILY_DRIVING_MINUTES": "400", "FLEET_CONTRACT_TOTAL_FEN": "3600000",
-            "FLEET_REPORT_INTERVAL_SECONDS": "10", "FLEET_VAT_RATES": "package=600", "FLEET_SESSION_IDLE_MINUTES": "15", "LOG_LEVEL": "debug",
-        ])
+        let configuration = try FleetConfiguration(
+            databaseURL: nil, dataDirectory: nil,
+            environment: [
+                "DATABASE_URL": "postgres://fleet:owner-secret@db.example/fleet", "FLEET_APP_DATABASE_URL": "postgres://web:app-secret@db.example/fleet",
+                "FLEET_DATA_DIR": "/var/lib/fleet", "FLEET_SQL_DIR": folder, "FLEET_DEVICE_PROFILES": folder,
+                "FLEET_RETENTION_DAYS": "365", "FLEET_RETENTION_MAX_DROP_DAYS": "7",
+                "FLEET_GATEWAY_HOST": "192.0.2.8", "FLEET_GATEWAY_PORT": "7808", "FLEET_GATEWAY_MAX_PER_ADDRESS": "50",
+                "FLEET_GATEWAY_AUTH_TIMEOUT_SECONDS": "12", "FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS": "20",
+                "FLEET_METRICS_HOST": "0.0.0.0", "FLEET_METRICS_PORT": "9909", "FLEET_HTTP_HOST": "0.0.0.0", "FLEET_HTTP_PORT": "8909",
+                "FLEET_MAX_CONTINUOUS_DRIVING_MINUTES": "200", "FLEET_MAX_DAILY_DRIVING_MINUTES": "400", "FLEET_CONTRACT_TOTAL_FEN": "3600000",
+                "FLEET_REPORT_INTERVAL_SECONDS": "10", "FLEET_VAT_RATES": "package=600", "FLEET_SESSION_IDLE_MINUTES": "15", "LOG_LEVEL": "debug",
+            ])
         #expect(configuration.database?.owner.user == "fleet" && configuration.database?.app.user == "web")
         #expect(configuration.dataDirectory.path == "/var/lib/fleet")
         #expect(configuration.sqlDirectory?.path == folder && configuration.deviceProfilesDirectory?.path == folder)
@@ -102,9 +104,11 @@ import Testing
 
     /// The demo always runs its own database: the configured one is not even read.
     @Test func theDemoIgnoresTheConfiguredDatabase() throws {
-        let demo = try FleetConfiguration.demo(dataDirectory: nil, environment: [
-            "DATABASE_URL": "mysql://nope", "FLEET_APP_DATABASE_URL": "postgres://web:secret@db/fleet", "FLEET_HTTP_PORT": "8909",
-        ])
+        let demo = try FleetConfiguration.demo(
+            dataDirectory: nil,
+            environment: [
+                "DATABASE_URL": "mysql://nope", "FLEET_APP_DATABASE_URL": "postgres://web:secret@db/fleet", "FLEET_HTTP_PORT": "8909",
+            ])
         #expect(demo.database == nil && demo.httpPort == 8909)
     }
 

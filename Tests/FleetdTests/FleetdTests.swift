@@ -142,10 +142,12 @@ extension Fleetd {
     @Test func everyBadSettingIsReportedAtOnceAndNothingStarts() throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("fleetd-settings-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: data) }
-        let serve = try Fleetd.run(["serve", "--data-dir", data.path], environment: [
-            "DATABASE_URL": "", "FLEET_HTTP_PORT": "http", "FLEET_SESSION_IDLE_MINUTES": "0", "LOG_LEVEL": "verbose",
-            "FLEET_APP_DATABASE_URL": "postgres://fleet_app:Sekr3t@db/fleet",
-        ])
+        let serve = try Fleetd.run(
+            ["serve", "--data-dir", data.path],
+            environment: [
+                "DATABASE_URL": "", "FLEET_HTTP_PORT": "http", "FLEET_SESSION_IDLE_MINUTES": "0", "LOG_LEVEL": "verbose",
+                "FLEET_APP_DATABASE_URL": "postgres://fleet_app:Sekr3t@db/fleet",
+            ])
         #expect(serve.status != 0)
         #expect(serve.err.contains("4 settings refused"), "\(serve)")
         #expect(serve.err.contains("FLEET_HTTP_PORT=http refused: a TCP port, 1 to 65535"), "\(serve)")

@@ -131,7 +131,9 @@ import Testing
                 Issue.record("stored a position at \(point.time - shift) that is no fix of the log", sourceLocation: sourceLocation)
                 continue
             }
-            #expect(abs(point.latitudeE6 - fix.latitudeE6) <= 1 && abs(point.longitudeE6 - fix.longitudeE6) <= 1, "\(point) vs \(fix)", sourceLocation: sourceLocation)
+            #expect(
+                abs(point.latitudeE6 - fix.latitudeE6) <= 1 && abs(point.longitudeE6 - fix.longitudeE6) <= 1, "\(point) vs \(fix)",
+                sourceLocation: sourceLocation)
             // Knots to 0.1 km/h, within the rounding of gpsd's m/s.
             #expect(abs(Double(point.speed) - fix.knots * 18.52) <= 1, "speed \(point.speed) vs \(fix.knots) kn", sourceLocation: sourceLocation)
         }

@@ -1,14 +1,15 @@
 import EmbeddedPostgres
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import JT808
 import PostgresNIO
 import PostgresTestSupport
 import Store
 import TerminalTestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// `fleetd serve` as a process, a terminal over TCP, PostgreSQL underneath: nothing mocked.
 @Suite struct ServeEndToEndTests {
@@ -31,7 +32,10 @@ import Testing
             )
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal("13912345678")
-                try await send(terminal.frame(.registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "T7", plateColor: 5, plate: "浙B12345D"))))
+                try await send(
+                    terminal.frame(
+                        .registration(
+                            Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "T7", plateColor: 5, plate: "浙B12345D"))))
                 guard case .registrationResponse(let registered)? = try await receive(), let code = registered.authCode else {
                     Issue.record("registration refused")
                     return
@@ -59,7 +63,8 @@ import Testing
 
             // fleetd's work runs as the app role (Sql/0015_records.sql), not as the owner.
             var roles: Set<String> = []
-            let sessions = try await client.query("""
+            let sessions = try await client.query(
+                """
                 SELECT usename::text FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND usename IS NOT NULL
                 """, logger: logger)
             for try await name in sessions.decode(String.self) { roles.insert(name) }
@@ -78,17 +83,22 @@ import Testing
     @Test func theTakeoverOfIssue14FailsAgainstTheServer() async throws {
         try await TestPostgres.withDatabase { client, url in
             let logger = TestPostgres.logger
-            let bind = try Fleetd.run(["terminal", "bind", "--phone", "013912345678", "--plate", "浙B12345D", "--terminal-id", "T7", "--database-url", url.urlWithPassword])
+            let bind = try Fleetd.run([
+                "terminal", "bind", "--phone", "013912345678", "--plate", "浙B12345D", "--terminal-id", "T7", "--database-url", url.urlWithPassword,
+            ])
             #expect(bind.status == 0, "\(bind)")
             let port = try EmbeddedPostgres.freePort(), metricsPort = try EmbeddedPostgres.freePort()
             let server = try Fleetd.serve(url, gatewayPort: port, metricsPort: metricsPort)
             defer { if server.isRunning { server.terminate() } }
             try await Fleetd.waitUntilListening(port)
             func registration(_ terminalID: String) -> Message {
-                .registration(Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: terminalID, plateColor: 5, plate: "浙B12345D"))
+                .registration(
+                    Registration(province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: terminalID, plateColor: 5, plate: "浙B12345D"))
             }
             func authCode() async throws -> String? {
-                for try await code in try await client.query("SELECT auth_code FROM terminals WHERE phone = '013912345678'", logger: logger).decode(String?.self) {
+                for try await code in try await client.query("SELECT auth_code FROM terminals WHERE phone = '013912345678'", logger: logger).decode(
+                    String?.self)
+                {
                     return code
                 }
                 return nil
@@ -134,7 +144,8 @@ import Testing
                 try await send(genuine.frame(.location(forged)))
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
                 let real = LocationReport(
-                    status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990, time: DeviceTime(epochSeconds: now - 30)
+                    status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990,
+                    time: DeviceTime(epochSeconds: now - 30)
                 )
                 try await send(genuine.frame(.location(real)))
                 #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0200, result: .success)))
@@ -205,7 +216,8 @@ import Testing
 @Suite struct UserEndToEndTests {
     @Test func anAdministratorFromTheCommandLineSignsInOverHTTP() async throws {
         try await TestPostgres.withDatabase { _, url in
-            let add = try Fleetd.run(["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.urlWithPassword], stdin: "correct horse battery\n")
+            let add = try Fleetd.run(
+                ["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.urlWithPassword], stdin: "correct horse battery\n")
             #expect(add.status == 0 && add.out.hasPrefix("user chief (administrator) created"), "\(add)")
             let short = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.urlWithPassword], stdin: "short\n")
             #expect(short.status != 0 && short.err.contains("at least 12 characters"), "\(short)")
@@ -262,12 +274,13 @@ import Testing
         demo.arguments = ["demo", "--data-dir", dataDir.path, "--vehicles", "6"]
         demo.currentDirectoryURL = TestPostgres.repository
         demo.environment = ProcessInfo.processInfo.environment.merging([
-            "FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(gateway)", "FLEET_METRICS_PORT": "\(metrics)", "FLEET_HTTP_PORT": "\(http)", "LOG_LEVEL": "notice",
+            "FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(gateway)", "FLEET_METRICS_PORT": "\(metrics)", "FLEET_HTTP_PORT": "\(http)",
+            "LOG_LEVEL": "notice",
         ]) { $1 }
         // The log says when the demo's users exist: signing in earlier would count as failures
         // and lock the username out.
         let log = dataDir.appendingPathExtension("log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         demo.standardOutput = FileHandle.nullDevice
         demo.standardError = try FileHandle(forWritingTo: log)

@@ -1,8 +1,8 @@
 import Domain
 import DomainTestSupport
 import Foundation
-import Gateway
 import GNSSTerminal
+import Gateway
 import JT808
 import Logging
 import NIOCore
@@ -47,10 +47,11 @@ import Testing
                 // last 1024 weeks ahead, which the terminal's clock tells.
                 for i in 0..<3 {
                     let rollover = i == 2 ? FixClock.weekRollover : 0
-                    fixesIn.yield(GNSSFix(
-                        time: now - 10 + Int64(i) + rollover, mode: .threeDimensional, latitude: 29.868336, longitude: 121.54399 + Double(i) * 0.0001,
-                        altitudeMSL: 12, speed: 10, track: 90, satellitesUsed: 7
-                    ))
+                    fixesIn.yield(
+                        GNSSFix(
+                            time: now - 10 + Int64(i) + rollover, mode: .threeDimensional, latitude: 29.868336, longitude: 121.54399 + Double(i) * 0.0001,
+                            altitudeMSL: 12, speed: 10, track: 90, satellitesUsed: 7
+                        ))
                 }
                 for _ in 0..<100 where await sink.stored.count < 3 { try await Task.sleep(for: .milliseconds(50)) }
                 let stored = await sink.stored

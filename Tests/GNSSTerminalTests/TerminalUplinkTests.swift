@@ -63,7 +63,8 @@ import Testing
             #expect(uplink.tick(now: now) == [.connect(host: uplink.settings.serverHost, port: uplink.settings.serverPort)])
             var sent = try sentFrames(uplink.connected(now: now))
             if case .registration? = sent.first?.message {
-                sent = try sentFrames(platform(.registrationResponse(RegistrationResponse(replySerial: sent[0].header.serial, result: .success, authCode: "CODE-1"))))
+                sent = try sentFrames(
+                    platform(.registrationResponse(RegistrationResponse(replySerial: sent[0].header.serial, result: .success, authCode: "CODE-1"))))
             }
             guard case .authentication? = sent.first?.message else {
                 Issue.record("no authentication: \(sent)")
@@ -93,7 +94,8 @@ import Testing
             return
         }
         #expect(r.plate == "浙B80808D" && r.plateColor == 5 && r.terminalID == "2340808")
-        let auth = try sentFrames(h.platform(.registrationResponse(RegistrationResponse(replySerial: registration[0].header.serial, result: .success, authCode: "CODE-1"))))
+        let auth = try sentFrames(
+            h.platform(.registrationResponse(RegistrationResponse(replySerial: registration[0].header.serial, result: .success, authCode: "CODE-1"))))
         #expect(auth.first?.message == .authentication(Authentication(authCode: "CODE-1")))
         #expect(try TerminalState.load(from: h.directory.appendingPathComponent("state.json")).authCode == "CODE-1")
 
@@ -192,18 +194,22 @@ import Testing
         _ = try sentFrames(h.fix()).map { h.ack($0) }
 
         // 0x8103: accepted, applied, kept across restarts.
-        let set = try sentFrames(h.platform(.setParameters([
-            TerminalParameter(id: TerminalParameter.ID.defaultReportInterval, value: .dword(5)),
-            TerminalParameter(id: TerminalParameter.ID.heartbeatInterval, value: .dword(45)),
-        ])))
+        let set = try sentFrames(
+            h.platform(
+                .setParameters([
+                    TerminalParameter(id: TerminalParameter.ID.defaultReportInterval, value: .dword(5)),
+                    TerminalParameter(id: TerminalParameter.ID.heartbeatInterval, value: .dword(45)),
+                ])))
         #expect(set.first?.message == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8103, result: .success)))
         #expect(h.uplink.settings.reportInterval == 5 && h.uplink.policy.interval == 5)
         #expect(try TerminalState.load(from: h.directory.appendingPathComponent("state.json")).settings?.heartbeatInterval == 45)
         // Unknown ids or absurd values: refused, nothing changed.
-        let refused = try sentFrames(h.platform(.setParameters([
-            TerminalParameter(id: TerminalParameter.ID.defaultReportInterval, value: .dword(7)),
-            TerminalParameter(id: TerminalParameter.ID.serverTCPPort, value: .dword(70_000)),
-        ])))
+        let refused = try sentFrames(
+            h.platform(
+                .setParameters([
+                    TerminalParameter(id: TerminalParameter.ID.defaultReportInterval, value: .dword(7)),
+                    TerminalParameter(id: TerminalParameter.ID.serverTCPPort, value: .dword(70_000)),
+                ])))
         #expect(refused.first?.message == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8103, result: .failure)))
         #expect(h.uplink.settings.reportInterval == 5)
 
@@ -228,26 +234,31 @@ import Testing
         #expect(located.replySerial == h.platformSerial && located.location.time.epochSeconds == h.fixTime)
 
         // 0x8202: every second for 3 s, although the interval is 5 s.
-        #expect(try sentFrames(h.platform(.tracking(TrackingControl(intervalSeconds: 1, validitySeconds: 3)))).first?.message
-            == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8202, result: .success)))
+        #expect(
+            try sentFrames(h.platform(.tracking(TrackingControl(intervalSeconds: 1, validitySeconds: 3)))).first?.message
+                == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8202, result: .success)))
         #expect(try sentFrames(h.fix()).count == 1)
 
         // 0x8300 is logged and acknowledged; what gps808 cannot do is "not supported".
-        #expect(try sentFrames(h.platform(.text(TextMessage(flags: .display, text: "请回电")))).first?.message
-            == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8300, result: .success)))
-        #expect(try sentFrames(h.platform(.queryAttributes)).first?.message
-            == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8107, result: .unsupported)))
+        #expect(
+            try sentFrames(h.platform(.text(TextMessage(flags: .display, text: "请回电")))).first?.message
+                == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8300, result: .success)))
+        #expect(
+            try sentFrames(h.platform(.queryAttributes)).first?.message
+                == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8107, result: .unsupported)))
     }
 
     @Test func aNewServerAddressIsAnsweredThenConnectedTo() throws {
         let h = try Harness()
         _ = try h.bringOnline()
-        let actions = h.platform(.setParameters([
-            TerminalParameter(id: TerminalParameter.ID.mainServerAddress, value: .string("backup.example")),
-            TerminalParameter(id: TerminalParameter.ID.serverTCPPort, value: .dword(7808)),
-        ]))
+        let actions = h.platform(
+            .setParameters([
+                TerminalParameter(id: TerminalParameter.ID.mainServerAddress, value: .string("backup.example")),
+                TerminalParameter(id: TerminalParameter.ID.serverTCPPort, value: .dword(7808)),
+            ]))
         #expect(actions.count == 2 && actions.last == .close)
-        #expect(try sentFrames([actions[0]]).first?.message == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8103, result: .success)))
+        #expect(
+            try sentFrames([actions[0]]).first?.message == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8103, result: .success)))
         _ = h.uplink.disconnected(now: h.now)
         h.advance(.seconds(1))
         #expect(h.uplink.tick(now: h.now) == [.connect(host: "backup.example", port: 7808)])

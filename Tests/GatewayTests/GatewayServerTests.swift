@@ -16,8 +16,9 @@ import Testing
     let phone = "13912345678"
 
     var position: LocationReport {
-        LocationReport(status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990, speed: 452, course: 90,
-                       time: DeviceTime(year: 2026, month: 11, day: 22, hour: 8, minute: 0, second: 0))
+        LocationReport(
+            status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990, speed: 452, course: 90,
+            time: DeviceTime(year: 2026, month: 11, day: 22, hour: 8, minute: 0, second: 0))
     }
 
     /// Authenticates `terminal` and checks that the gateway accepted it, answering its serial.
@@ -38,12 +39,14 @@ import Testing
         connections: TerminalConnections = TerminalConnections(), clock: ManualClock? = nil, configure: (inout GatewayServer.Configuration) -> Void = { _ in },
         _ body: @Sendable (_ port: Int, _ shutdown: @Sendable () async -> Void) async throws -> Void
     ) async throws {
-        let registry = registry ?? KnownTerminals(
-            ["0" + phone: (id: 7, code: "AC-7"), "013912340000": (id: 8, code: "AC-8")],
-            profiles: ["013912340000": "lenient"]
-        )
+        let registry =
+            registry
+            ?? KnownTerminals(
+                ["0" + phone: (id: 7, code: "AC-7"), "013912340000": (id: 8, code: "AC-8")],
+                profiles: ["013912340000": "lenient"]
+            )
         let profiles = DeviceProfileCatalog(profiles: [
-            DeviceProfile(name: "lenient", checksum: .lenient, extras: [0xE1: .init(name: "socPercent", format: .unsigned(bytes: 1, decimals: 0))]),
+            DeviceProfile(name: "lenient", checksum: .lenient, extras: [0xE1: .init(name: "socPercent", format: .unsigned(bytes: 1, decimals: 0))])
         ])
         try await TerminalTestSupport.withGateway(
             registry: registry, sink: sink, clock: clock ?? anHourAfterThePosition, connections: connections, profiles: profiles, logger: logger,
@@ -61,9 +64,12 @@ import Testing
         try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.registration(Registration(
-                    province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "2345678", plateColor: 5, plate: "浙B12345D"
-                ))))
+                try await send(
+                    terminal.frame(
+                        .registration(
+                            Registration(
+                                province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "2345678", plateColor: 5, plate: "浙B12345D"
+                            ))))
                 #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .success, authCode: "AC-7")))
                 try await authenticate(&terminal, send, receive)
                 try await send(terminal.frame(.location(position)))
@@ -162,7 +168,9 @@ import Testing
         try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var stranger = TestTerminal("13800000000")
-                try await send(stranger.frame(.registration(Registration(province: 0, city: 0, manufacturer: "X", model: "Y", terminalID: "Z", plateColor: 5, plate: "浙B0000"))))
+                try await send(
+                    stranger.frame(
+                        .registration(Registration(province: 0, city: 0, manufacturer: "X", model: "Y", terminalID: "Z", plateColor: 5, plate: "浙B0000"))))
                 #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .terminalUnknown)))
                 // A report before authentication is dropped unanswered (and counts as a failure).
                 try await send(stranger.frame(.location(position)))
@@ -303,9 +311,11 @@ import Testing
                 var terminal = TestTerminal(phone)
                 try await authenticate(&terminal, send, receive)
                 // A 2,000-byte upload travels in two parts; only the first arrives.
-                let upload = Message.multimediaUpload(MultimediaUpload(
-                    event: MultimediaEvent(mediaID: 9, mediaType: 0, format: 0, event: 1, channel: 1), location: position, data: [UInt8](repeating: 0xAB, count: 2_000)
-                ))
+                let upload = Message.multimediaUpload(
+                    MultimediaUpload(
+                        event: MultimediaEvent(mediaID: 9, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
+                        data: [UInt8](repeating: 0xAB, count: 2_000)
+                    ))
                 let parts = FrameEncoder.encode(upload, header: MessageHeader(messageID: upload.messageID, version: .v2013, phone: terminal.phone, serial: 1))
                 #expect(parts.count == 2)
                 try await send(ByteBuffer(bytes: parts[0]))
@@ -327,11 +337,14 @@ import Testing
                 try await authenticate(&terminal, send, receive)
                 // A 2,500-byte photo of a collision alarm (event 3): three sub-packages.
                 let photo = [UInt8]((0..<2_500).map { UInt8(truncatingIfNeeded: $0 * 7) })
-                let upload = Message.multimediaUpload(MultimediaUpload(
-                    event: MultimediaEvent(mediaID: 77, mediaType: 0, format: 0, event: 3, channel: 2), location: position, data: photo
-                ))
+                let upload = Message.multimediaUpload(
+                    MultimediaUpload(
+                        event: MultimediaEvent(mediaID: 77, mediaType: 0, format: 0, event: 3, channel: 2), location: position, data: photo
+                    ))
                 func sendParts(serial: UInt16) async throws {
-                    for part in FrameEncoder.encode(upload, header: MessageHeader(messageID: upload.messageID, version: .v2013, phone: terminal.phone, serial: serial)) {
+                    for part in FrameEncoder.encode(
+                        upload, header: MessageHeader(messageID: upload.messageID, version: .v2013, phone: terminal.phone, serial: serial))
+                    {
                         try await send(ByteBuffer(bytes: part))
                     }
                 }
@@ -473,10 +486,11 @@ import Testing
         try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var stranger = TestTerminal(phone)
-                let upload = Message.multimediaUpload(MultimediaUpload(
-                    event: MultimediaEvent(mediaID: 9, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
-                    data: [UInt8](repeating: 0xAB, count: 2_000)
-                ))
+                let upload = Message.multimediaUpload(
+                    MultimediaUpload(
+                        event: MultimediaEvent(mediaID: 9, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
+                        data: [UInt8](repeating: 0xAB, count: 2_000)
+                    ))
                 for part in FrameEncoder.encode(upload, header: MessageHeader(messageID: upload.messageID, version: .v2013, phone: stranger.phone, serial: 0)) {
                     try await send(ByteBuffer(bytes: part))
                 }
@@ -495,9 +509,12 @@ import Testing
         try await withGateway(RecordingSink(), configure: { $0.authenticationTimeout = .seconds(2) }) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
-                try await send(terminal.frame(.registration(Registration(
-                    province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "2345678", plateColor: 5, plate: "浙B12345D"
-                ))))
+                try await send(
+                    terminal.frame(
+                        .registration(
+                            Registration(
+                                province: 33, city: 200, manufacturer: "70111", model: "M1", terminalID: "2345678", plateColor: 5, plate: "浙B12345D"
+                            ))))
                 #expect(try await receive() == .registrationResponse(RegistrationResponse(replySerial: 0, result: .success, authCode: "AC-7")))
                 // Registered but never authenticated (the idle timeout is 30 s): closed.
                 #expect(await closed(receive))
@@ -594,19 +611,23 @@ import Testing
     @Test(arguments: [(perTerminal: 2_500, total: 1 << 20), (perTerminal: 4 << 20, total: 2_500)])
     func subpackageBudgetsEvictTheOldestMessageFirst(budget: (perTerminal: Int, total: Int)) async throws {
         let sink = RecordingSink()
-        try await withGateway(sink, configure: {
-            $0.subpackageBytesPerTerminal = budget.perTerminal
-            $0.subpackageBytesTotal = budget.total
-            $0.subpackageTimeout = .seconds(30)
-        }) { port, _ in
+        try await withGateway(
+            sink,
+            configure: {
+                $0.subpackageBytesPerTerminal = budget.perTerminal
+                $0.subpackageBytesTotal = budget.total
+                $0.subpackageTimeout = .seconds(30)
+            }
+        ) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
                 try await authenticate(&terminal, send, receive)
                 func parts(_ mediaID: UInt32, serial: UInt16) -> [[UInt8]] {
-                    let upload = Message.multimediaUpload(MultimediaUpload(
-                        event: MultimediaEvent(mediaID: mediaID, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
-                        data: [UInt8](repeating: UInt8(mediaID), count: 2_000)
-                    ))
+                    let upload = Message.multimediaUpload(
+                        MultimediaUpload(
+                            event: MultimediaEvent(mediaID: mediaID, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
+                            data: [UInt8](repeating: UInt8(mediaID), count: 2_000)
+                        ))
                     let header = MessageHeader(messageID: upload.messageID, version: .v2013, phone: terminal.phone, serial: serial)
                     return FrameEncoder.encode(upload, header: header)
                 }
@@ -615,10 +636,11 @@ import Testing
                 let first = parts(1, serial: 1)
                 try await send(ByteBuffer(bytes: first[0]))
                 let second = FrameEncoder.encode(
-                    .multimediaUpload(MultimediaUpload(
-                        event: MultimediaEvent(mediaID: 2, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
-                        data: [UInt8](repeating: 2, count: 2_200)
-                    )),
+                    .multimediaUpload(
+                        MultimediaUpload(
+                            event: MultimediaEvent(mediaID: 2, mediaType: 0, format: 0, event: 1, channel: 1), location: position,
+                            data: [UInt8](repeating: 2, count: 2_200)
+                        )),
                     header: MessageHeader(messageID: 0x0801, version: .v2013, phone: terminal.phone, serial: 3)
                 )
                 #expect(second.count == 3)

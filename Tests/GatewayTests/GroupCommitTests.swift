@@ -7,8 +7,9 @@ import Testing
 
 @Suite struct GroupCommitTests {
     func record(_ i: Int) -> PositionRecord {
-        PositionRecord(terminalID: Int32(i % 50), gnssTime: 1_795_305_600 + Int64(i), latitudeE6: 0, longitudeE6: 0, altitude: 0, speed: 0, course: 0,
-                       alarm: 0, status: 0, mileage: nil, backfill: false)
+        PositionRecord(
+            terminalID: Int32(i % 50), gnssTime: 1_795_305_600 + Int64(i), latitudeE6: 0, longitudeE6: 0, altitude: 0, speed: 0, course: 0,
+            alarm: 0, status: 0, mileage: nil, backfill: false)
     }
 
     /// Runs a group commit over `inner` while `body` runs, then shuts it down.

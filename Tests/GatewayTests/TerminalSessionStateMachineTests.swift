@@ -11,7 +11,8 @@ import Testing
     }
 
     let registration = Registration(province: 33, city: 200, manufacturer: "70111", model: "JT-808", terminalID: "T000001", plateColor: 5, plate: "浙B12345D")
-    let position = LocationReport(latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990, time: DeviceTime(year: 2026, month: 11, day: 22, hour: 8, minute: 0, second: 0))
+    let position = LocationReport(
+        latitudeMicrodegrees: 29_868_336, longitudeMicrodegrees: 121_543_990, time: DeviceTime(year: 2026, month: 11, day: 22, hour: 8, minute: 0, second: 0))
     let start = ContinuousClock.now
 
     /// A minute after `position` was taken, `elapsed` after the test's start.
@@ -56,7 +57,10 @@ import Testing
     @Test func registerThenAuthenticate() {
         var m = TerminalSessionStateMachine()
         #expect(m.received(header(0x0100, serial: 1), .registration(registration), at: now) == [.lookUpRegistration(phone, registration)])
-        #expect(m.registrationDecided(.success, authCode: "AC1") == [.send(.registrationResponse(RegistrationResponse(replySerial: 1, result: .success, authCode: "AC1")))])
+        #expect(
+            m.registrationDecided(.success, authCode: "AC1") == [
+                .send(.registrationResponse(RegistrationResponse(replySerial: 1, result: .success, authCode: "AC1")))
+            ])
         #expect(m.state == .unauthenticated(failures: 0))
         #expect(m.received(header(0x0102, serial: 2), .authentication(Authentication(authCode: "AC1")), at: now) == [.checkAuthentication(phone, "AC1")])
         #expect(m.authenticationDecided(true) == [ack(2, 0x0102, .success)])
@@ -69,9 +73,10 @@ import Testing
         // Nothing is sent until the sink says the report is durable.
         #expect(m.reportsDurable(serial: 7, messageID: 0x0200) == [ack(7, 0x0200, .success)])
         let batch = LocationBatch(kind: .blindZone, locations: [position, position])
-        #expect(m.received(header(0x0704, serial: 8), .locationBatch(batch), at: now) == [
-            .store(serial: 8, messageID: 0x0704, [position, position], raised: []),
-        ])
+        #expect(
+            m.received(header(0x0704, serial: 8), .locationBatch(batch), at: now) == [
+                .store(serial: 8, messageID: 0x0704, [position, position], raised: [])
+            ])
     }
 
     @Test func mediaIsAnsweredOnlyWhenDurable() {
@@ -101,9 +106,10 @@ import Testing
     @Test func unknownTerminalIsToldSoAndCountsAsAFailure() {
         var m = TerminalSessionStateMachine(maximumFailures: 2)
         _ = m.received(header(0x0100, serial: 1), .registration(registration), at: now)
-        #expect(m.registrationDecided(.terminalUnknown, authCode: nil) == [
-            .send(.registrationResponse(RegistrationResponse(replySerial: 1, result: .terminalUnknown))), .refused(phone, .registration(.terminalUnknown)),
-        ])
+        #expect(
+            m.registrationDecided(.terminalUnknown, authCode: nil) == [
+                .send(.registrationResponse(RegistrationResponse(replySerial: 1, result: .terminalUnknown))), .refused(phone, .registration(.terminalUnknown)),
+            ])
         #expect(m.state == .unauthenticated(failures: 1))
         _ = m.received(header(0x0102, serial: 2), .authentication(Authentication(authCode: "guess")), at: now)
         #expect(m.authenticationDecided(false) == [ack(2, 0x0102, .failure), .refused(phone, .authentication), .close(.tooManyFailures)])
@@ -123,10 +129,11 @@ import Testing
         let reply = GeneralResponse(replySerial: 40, replyID: 0x8103, result: .success)
         #expect(m.received(header(0x0001, serial: 10), .terminalResponse(reply), at: now) == [.deliverAnswer(replySerial: 40, .terminalResponse(reply))])
         let located = LocationReply(replySerial: 41, location: position)
-        #expect(m.received(header(0x0201, serial: 11), .locationReply(located), at: now) == [
-            .deliverAnswer(replySerial: 41, .locationReply(located)),
-            .store(serial: 11, messageID: 0x0201, [position], raised: []),
-        ])
+        #expect(
+            m.received(header(0x0201, serial: 11), .locationReply(located), at: now) == [
+                .deliverAnswer(replySerial: 41, .locationReply(located)),
+                .store(serial: 11, messageID: 0x0201, [position], raised: []),
+            ])
     }
 
     @Test func logoutAndIdle() {
@@ -145,7 +152,6 @@ import Testing
         #expect(m.state == .closed)
     }
 
-
     @Test func garbageBeforeAuthenticationCountsAsFailureButNotAfter() {
         var stranger = TerminalSessionStateMachine(maximumFailures: 2)
         #expect(stranger.invalidFrameReceived().isEmpty)
@@ -158,16 +164,18 @@ import Testing
     @Test func anotherConnectionCannotReRegisterATerminalThatIsOnline() {
         var m = TerminalSessionStateMachine(maximumFailures: 2)
         // Result 3, "terminal already registered", without asking the registry: no new auth code.
-        #expect(m.received(header(0x0100, serial: 1), .registration(registration), gate: .liveSessionElsewhere, at: now) == [
-            .send(.registrationResponse(RegistrationResponse(replySerial: 1, result: .terminalAlreadyRegistered))),
-            .refused(phone, .registration(.terminalAlreadyRegistered)),
-        ])
+        #expect(
+            m.received(header(0x0100, serial: 1), .registration(registration), gate: .liveSessionElsewhere, at: now) == [
+                .send(.registrationResponse(RegistrationResponse(replySerial: 1, result: .terminalAlreadyRegistered))),
+                .refused(phone, .registration(.terminalAlreadyRegistered)),
+            ])
         #expect(m.received(header(0x0100, serial: 2), .registration(registration), gate: .liveSessionElsewhere, at: now).last == .close(.tooManyFailures))
         // Its genuine session may still authenticate elsewhere with the code it has (a reconnect).
         var reconnect = TerminalSessionStateMachine()
-        #expect(reconnect.received(header(0x0102, serial: 1), .authentication(Authentication(authCode: "AC1")), gate: .liveSessionElsewhere, at: now) == [
-            .checkAuthentication(phone, "AC1"),
-        ])
+        #expect(
+            reconnect.received(header(0x0102, serial: 1), .authentication(Authentication(authCode: "AC1")), gate: .liveSessionElsewhere, at: now) == [
+                .checkAuthentication(phone, "AC1")
+            ])
     }
 
     @Test func aThrottledPhoneOrAddressIsClosedWithoutAskingTheRegistry() {
@@ -214,9 +222,10 @@ import Testing
         #expect(m.unsupportedReceived(header(0x0F01, serial: 5)) == [ack(5, 0x0F01, .unsupported)])
         #expect(m.received(header(0x0102, serial: 6), .encrypted(messageID: 0x0102, body: [1]), at: now) == [ack(6, 0x0102, .unsupported)])
         // The platform's own messages sent back to it are not handled either.
-        #expect(m.received(header(0x8001, serial: 7), .platformResponse(GeneralResponse(replySerial: 1, replyID: 2, result: .success)), at: now) == [
-            ack(7, 0x8001, .unsupported),
-        ])
+        #expect(
+            m.received(header(0x8001, serial: 7), .platformResponse(GeneralResponse(replySerial: 1, replyID: 2, result: .success)), at: now) == [
+                ack(7, 0x8001, .unsupported)
+            ])
         #expect(m.state == .authenticated(phone))
         var stranger = TerminalSessionStateMachine()
         #expect(stranger.unsupportedReceived(header(0x0F01, serial: 1)) == [.dropped(messageID: 0x0F01)])
@@ -245,12 +254,14 @@ import Testing
         let halves = try parts(.multimediaUpload(upload(6, bytes: 2_000)), serial: 30)
         #expect(m.partReceived(halves[0].header, halves[0].part, at: now).isEmpty)
         #expect(m.received(header(0x0002, serial: 31), .heartbeat, at: time(after: .seconds(29))) == [ack(31, 0x0002, .success)])
-        #expect(m.received(header(0x0002, serial: 32), .heartbeat, at: time(after: .seconds(30))) == [
-            .send(.resendRequest(ResendRequest(originalSerial: 30, packetIndices: [2]))), ack(32, 0x0002, .success),
-        ])
-        #expect(m.received(header(0x0002, serial: 33), .heartbeat, at: time(after: .seconds(60))) == [
-            .discarded(.expired(messageID: 0x0801, missing: [2])), ack(33, 0x0002, .success),
-        ])
+        #expect(
+            m.received(header(0x0002, serial: 32), .heartbeat, at: time(after: .seconds(30))) == [
+                .send(.resendRequest(ResendRequest(originalSerial: 30, packetIndices: [2]))), ack(32, 0x0002, .success),
+            ])
+        #expect(
+            m.received(header(0x0002, serial: 33), .heartbeat, at: time(after: .seconds(60))) == [
+                .discarded(.expired(messageID: 0x0801, missing: [2])), ack(33, 0x0002, .success),
+            ])
     }
 
     @Test func beforeAuthenticationPartsAreDroppedUnbuffered() throws {
@@ -306,9 +317,10 @@ import Testing
         off.time = DeviceTime(epochSeconds: position.time.epochSeconds + 10)
         on.alarm = .emergency
         on.time = DeviceTime(epochSeconds: position.time.epochSeconds + 20)
-        #expect(m.received(header(0x0704, serial: 9), .locationBatch(LocationBatch(kind: .blindZone, locations: [on, off])), at: now) == [
-            .store(serial: 9, messageID: 0x0704, [on, off], raised: [TerminalSessionStateMachine.RaisedAlarm(kind: "emergency", report: on)]),
-        ])
+        #expect(
+            m.received(header(0x0704, serial: 9), .locationBatch(LocationBatch(kind: .blindZone, locations: [on, off])), at: now) == [
+                .store(serial: 9, messageID: 0x0704, [on, off], raised: [TerminalSessionStateMachine.RaisedAlarm(kind: "emergency", report: on)])
+            ])
     }
 
     /// Issue 14: a report dated ahead of the server's clock is stored (and quarantined there)
@@ -318,14 +330,16 @@ import Testing
         var forged = position
         forged.alarm = .collisionWarning
         forged.time = DeviceTime(epochSeconds: now.epochSeconds + 3_600)
-        #expect(m.received(header(0x0200, serial: 7), .location(forged), at: now) == [
-            .aheadOfClock(count: 1), .store(serial: 7, messageID: 0x0200, [forged], raised: []),
-        ])
+        #expect(
+            m.received(header(0x0200, serial: 7), .location(forged), at: now) == [
+                .aheadOfClock(count: 1), .store(serial: 7, messageID: 0x0200, [forged], raised: []),
+            ])
         _ = m.reportsDurable(serial: 7, messageID: 0x0200)
         var genuine = position
         genuine.alarm = .collisionWarning
-        #expect(m.received(header(0x0200, serial: 8), .location(genuine), at: now) == [
-            .store(serial: 8, messageID: 0x0200, [genuine], raised: [TerminalSessionStateMachine.RaisedAlarm(kind: "collisionWarning", report: genuine)]),
-        ])
+        #expect(
+            m.received(header(0x0200, serial: 8), .location(genuine), at: now) == [
+                .store(serial: 8, messageID: 0x0200, [genuine], raised: [TerminalSessionStateMachine.RaisedAlarm(kind: "collisionWarning", report: genuine)])
+            ])
     }
 }

@@ -34,14 +34,19 @@ import Glibc
             let otherAgency = try await accounts.createAgency(name: "市教育局")
             let hash = await PasswordHash.hash("correct horse")
             _ = try await accounts.createUser(username: "other", passwordHash: hash, role: "agency", agencyID: otherAgency)
-            let (agency, other, dispatcher, auditor) = (try await API.signIn(base, "agency"), try await API.signIn(base, "other"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "auditor"))
+            let (agency, other, dispatcher, auditor) = (
+                try await API.signIn(base, "agency"), try await API.signIn(base, "other"), try await API.signIn(base, "dispatcher"),
+                try await API.signIn(base, "auditor")
+            )
 
             // The agency books: urgent (pick-up in 40 minutes), on the platform channel whatever it said.
             let created = try await API.call(base, "POST", "/api/v1/bookings", token: agency, body: Self.bookingJSON(pickupIn: 40))
             #expect(created.status == 201, "\(created.json)")
             let record = try #require(created.json["booking"] as? [String: Any])
             let id = try #require(record["id"] as? Int)
-            #expect(record["urgent"] as? Bool == true && record["state"] as? String == "received" && (record["request"] as? [String: Any])?["channel"] as? String == "platform")
+            #expect(
+                record["urgent"] as? Bool == true && record["state"] as? String == "received"
+                    && (record["request"] as? [String: Any])?["channel"] as? String == "platform")
             #expect((created.json["clocks"] as? [[String: Any]])?.first?["clock"] as? String == "confirm")
 
             // Another agency can neither read nor change it, on every route that names it: 404
@@ -51,7 +56,8 @@ import Glibc
                 let refused = try await API.call(base, route.method.rawValue, path, token: other, body: route.body != nil ? #"{"reason": "mine now"}"# : nil)
                 #expect(refused.status == (route.roles.contains(.agency) ? 404 : 403), "\(route.method) \(route.path) by another agency: \(refused.status)")
             }
-            let track = try await API.call(base, "GET", "/api/v1/vehicles/\(crews[0].plate.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)/track", token: other)
+            let track = try await API.call(
+                base, "GET", "/api/v1/vehicles/\(crews[0].plate.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)/track", token: other)
             #expect(track.status == 403)
             let othersList = try await API.call(base, "GET", "/api/v1/bookings", token: other)
             #expect(othersList.status == 200 && (othersList.json["items"] as? [Any])?.isEmpty == true)
@@ -84,11 +90,13 @@ import Glibc
             #expect(try await API.call(base, "GET", "/api/v1/bookings/\(id)/explanation", token: agency).status == 403)
 
             // An override to an ineligible pair is refused with the reasons; to an eligible one it stands.
-            let wrong = try await API.call(base, "PUT", "/api/v1/bookings/\(id)/assignment", token: dispatcher,
-                                           body: #"{"vehicleID": \#(crews[2].vehicleID), "driverID": \#(crews[2].driverID), "reason": "nearest"}"#)
+            let wrong = try await API.call(
+                base, "PUT", "/api/v1/bookings/\(id)/assignment", token: dispatcher,
+                body: #"{"vehicleID": \#(crews[2].vehicleID), "driverID": \#(crews[2].driverID), "reason": "nearest"}"#)
             #expect(wrong.status == 409 && (wrong.json["detail"] as? String)?.contains("not the class booked") == true, "\(wrong.json)")
-            let overridden = try await API.call(base, "PUT", "/api/v1/bookings/\(id)/assignment", token: dispatcher,
-                                                body: #"{"vehicleID": \#(crews[1].vehicleID), "driverID": \#(crews[1].driverID), "reason": "the agency asked for 王师傅"}"#)
+            let overridden = try await API.call(
+                base, "PUT", "/api/v1/bookings/\(id)/assignment", token: dispatcher,
+                body: #"{"vehicleID": \#(crews[1].vehicleID), "driverID": \#(crews[1].driverID), "reason": "the agency asked for 王师傅"}"#)
             #expect((overridden.json["booking"] as? [String: Any])?["vehicleID"] as? Int == Int(crews[1].vehicleID), "\(overridden.json)")
 
             // The crew's driver signs in and works the job; the first crew's driver does not see it.
@@ -108,9 +116,11 @@ import Glibc
             let noCheck = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "enRoute"}"#)
             #expect(noCheck.status == 400 && noCheck.json["field"] as? String == "preTripCheck")
             let check = #""brakes": true, "steering": true, "tyres": true, "charge": true, "kit": true, "cleanliness": true"#
-            let failed = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "enRoute", "preTripCheck": {\#(check), "lights": false}}"#)
+            let failed = try await API.call(
+                base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "enRoute", "preTripCheck": {\#(check), "lights": false}}"#)
             #expect(failed.status == 409 && (failed.json["detail"] as? String)?.contains("lights") == true)
-            let enRoute = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "enRoute", "preTripCheck": {\#(check), "lights": true}}"#)
+            let enRoute = try await API.call(
+                base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "enRoute", "preTripCheck": {\#(check), "lights": true}}"#)
             #expect((enRoute.json["booking"] as? [String: Any])?["state"] as? String == "enRoute")
             // On site is the track's word, not the driver's: 4 km away is not there.
             let early = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "onSite"}"#)
@@ -123,11 +133,13 @@ import Glibc
             #expect(onSiteClock?["state"] as? String == "met", "\(String(describing: onSiteClock))")
 
             #expect(try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "inService"}"#).status == 200)
-            let noReceipt = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver,
-                                               body: #"{"state": "completed", "completion": {"tollsFen": 1500, "parkingFen": 0, "receipts": []}}"#)
+            let noReceipt = try await API.call(
+                base, "POST", "/api/v1/bookings/\(id)/progress", token: driver,
+                body: #"{"state": "completed", "completion": {"tollsFen": 1500, "parkingFen": 0, "receipts": []}}"#)
             #expect(noReceipt.status == 400 && noReceipt.json["field"] as? String == "completion.receipts")
-            let completed = try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver,
-                                               body: #"{"state": "completed", "completion": {"tollsFen": 1500, "parkingFen": 800, "receipts": ["ETC-0001", "P-77"]}}"#)
+            let completed = try await API.call(
+                base, "POST", "/api/v1/bookings/\(id)/progress", token: driver,
+                body: #"{"state": "completed", "completion": {"tollsFen": 1500, "parkingFen": 800, "receipts": ["ETC-0001", "P-77"]}}"#)
             let done = try #require(completed.json["booking"] as? [String: Any])
             #expect(done["state"] as? String == "completed" && done["tollsFen"] as? Int == 1500 && done["parkingFen"] as? Int == 800)
 
@@ -149,22 +161,30 @@ import Glibc
             let items = (assessment["sections"] as? [[String: Any]])?.flatMap { $0["items"] as? [[String: Any]] ?? [] } ?? []
             func measured(_ id: String) -> [String: Int]? { items.first { $0["id"] as? String == id }?["measured"] as? [String: Int] }
             #expect(measured("confirmedInTime") == ["rate": 10_000] && measured("matchedInTime") == ["rate": 10_000] && measured("onTime") == ["rate": 10_000])
-            #expect(measured("callbackInTime") == ["rate": 10_000] && measured("satisfaction") == ["rate": 10_000] && measured("complaintContactLate") == ["incidents": 0])
+            #expect(
+                measured("callbackInTime") == ["rate": 10_000] && measured("satisfaction") == ["rate": 10_000]
+                    && measured("complaintContactLate") == ["incidents": 0])
             #expect(assessment["score"] as? Int == 100 && assessment["coefficientPermille"] as? Int == 1000, "\(assessment)")
             #expect((assessed.json["unmeasured"] as? [String])?.contains("terminalOnline") == true)
             #expect(try await API.call(base, "GET", "/api/v1/assessments/\(month)", token: agency).status == 403)
             #expect(try await API.call(base, "GET", "/api/v1/assessments/2026-13", token: admin).json["field"] as? String == "month")
             // An assessor's commendations are added, with their reason; an item the system measures cannot be entered.
-            let entered = try await API.call(base, "POST", "/api/v1/assessments/\(month)/incidents", token: admin, body: #"{"itemID": "commendation", "count": 2, "reason": "市局表扬信"}"#)
+            let entered = try await API.call(
+                base, "POST", "/api/v1/assessments/\(month)/incidents", token: admin, body: #"{"itemID": "commendation", "count": 2, "reason": "市局表扬信"}"#)
             #expect(entered.status == 201, "\(entered.json)")
             let withBonus = try await API.call(base, "GET", "/api/v1/assessments/\(month)", token: admin)
             #expect((withBonus.json["assessment"] as? [String: Any])?["score"] as? Int == 102 && (withBonus.json["manual"] as? [Any])?.count == 1)
-            let measuredItem = try await API.call(base, "POST", "/api/v1/assessments/\(month)/incidents", token: admin, body: #"{"itemID": "onTime", "count": 1, "reason": "x"}"#)
+            let measuredItem = try await API.call(
+                base, "POST", "/api/v1/assessments/\(month)/incidents", token: admin, body: #"{"itemID": "onTime", "count": 1, "reason": "x"}"#)
             #expect(measuredItem.status == 400 && measuredItem.json["field"] as? String == "itemID")
 
             // Every write is on the audit trail, by whom.
             let actions = Set(try await accounts.auditTrail(limit: 200).map(\.action))
-            #expect(actions.isSuperset(of: ["booking-create", "booking-confirmed", "booking-match", "booking-override", "booking-enRoute", "booking-completed", "callback", "complaint-file", "assessment-incident"]))
+            #expect(
+                actions.isSuperset(of: [
+                    "booking-create", "booking-confirmed", "booking-match", "booking-override", "booking-enRoute", "booking-completed", "callback",
+                    "complaint-file", "assessment-incident",
+                ]))
         }
     }
 
@@ -185,17 +205,22 @@ import Glibc
             ]
             for c in cases {
                 let reply = try await API.call(base, "POST", "/api/v1/bookings", token: c.token, body: c.body)
-                #expect(reply.status == 400 && reply.json["field"] as? String == c.field && reply.contentType == "application/problem+json", "\(c.field): \(reply.status) \(reply.json)")
+                #expect(
+                    reply.status == 400 && reply.json["field"] as? String == c.field && reply.contentType == "application/problem+json",
+                    "\(c.field): \(reply.status) \(reply.json)")
             }
             var count = 0
             for try await n in try await client.query("SELECT count(*)::int8 FROM bookings", logger: TestPostgres.logger).decode(Int64.self) { count = Int(n) }
             #expect(count == 0)
 
-            let vehicle = try await API.call(base, "POST", "/api/v1/vehicles", token: dispatcher, body: #"{"plate": "浙B1", "vehicleClass": "sedan", "seats": "five"}"#)
+            let vehicle = try await API.call(
+                base, "POST", "/api/v1/vehicles", token: dispatcher, body: #"{"plate": "浙B1", "vehicleClass": "sedan", "seats": "five"}"#)
             #expect(vehicle.status == 400 && vehicle.json["field"] as? String == "seats")
-            let driver = try await API.call(base, "POST", "/api/v1/drivers", token: dispatcher, body: """
-                {"name": "王", "phone": "13900000000", "birthDate": "1980-13-01", "serviceSince": "2010-01-01", "licenceNumber": "X", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
-                """)
+            let driver = try await API.call(
+                base, "POST", "/api/v1/drivers", token: dispatcher,
+                body: """
+                    {"name": "王", "phone": "13900000000", "birthDate": "1980-13-01", "serviceSince": "2010-01-01", "licenceNumber": "X", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
+                    """)
             #expect(driver.status == 400 && driver.json["field"] as? String == "birthDate", "\(driver.json)")
             #expect(try await API.call(base, "GET", "/api/v1/bookings/abc", token: dispatcher).json["field"] as? String == "id")
             #expect(try await API.call(base, "GET", "/api/v1/bookings?state=lost", token: dispatcher).json["field"] as? String == "state")
@@ -204,35 +229,55 @@ import Glibc
 
     @Test func filesThroughTheAPIShowTheirStanding() async throws {
         try await API.withAPI { base, _, client, api in
-            let (admin, dispatcher, agency) = (try await API.signIn(base, "admin"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "agency"))
+            let (admin, dispatcher, agency) = (
+                try await API.signIn(base, "admin"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "agency")
+            )
             let plate = "浙B7777D".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!
-            let created = try await API.call(base, "POST", "/api/v1/vehicles", token: dispatcher, body: #"{"plate": "浙B7777D", "vehicleClass": "van", "seats": 9, "brand": "上汽大通", "registrationDate": "2025-05-20"}"#)
-            #expect(created.status == 201 && created.json["rangeKm"] as? Int == 400 && created.json["registrationDate"] as? String == "2025-05-20", "\(created.json)")
+            let created = try await API.call(
+                base, "POST", "/api/v1/vehicles", token: dispatcher,
+                body: #"{"plate": "浙B7777D", "vehicleClass": "van", "seats": 9, "brand": "上汽大通", "registrationDate": "2025-05-20"}"#)
+            #expect(
+                created.status == 201 && created.json["rangeKm"] as? Int == 400 && created.json["registrationDate"] as? String == "2025-05-20",
+                "\(created.json)")
             let bare = try await API.call(base, "GET", "/api/v1/vehicles/\(plate)", token: admin)
             let reasons = try #require(bare.json["reasons"] as? [String])
-            #expect(bare.json["dispatchable"] as? Bool == false && reasons.contains("no seat insurance") && reasons.contains("monthly inspection overdue") && reasons.contains("no position from its terminal"), "\(reasons)")
-            let lowCover = try await API.call(base, "POST", "/api/v1/vehicles/\(plate)/policies", token: dispatcher,
-                                              body: #"{"kind": "seat", "insurer": "人保", "amountFen": 10000000, "startsAt": "2026-01-01T00:00:00+08:00", "expiresAt": "2027-01-01T00:00:00+08:00"}"#)
+            #expect(
+                bare.json["dispatchable"] as? Bool == false && reasons.contains("no seat insurance") && reasons.contains("monthly inspection overdue")
+                    && reasons.contains("no position from its terminal"), "\(reasons)")
+            let lowCover = try await API.call(
+                base, "POST", "/api/v1/vehicles/\(plate)/policies", token: dispatcher,
+                body:
+                    #"{"kind": "seat", "insurer": "人保", "amountFen": 10000000, "startsAt": "2026-01-01T00:00:00+08:00", "expiresAt": "2027-01-01T00:00:00+08:00"}"#
+            )
             #expect(lowCover.status == 201)
             let after = try #require(try await API.call(base, "GET", "/api/v1/vehicles/\(plate)", token: admin).json["reasons"] as? [String])
             #expect(after.contains("seat cover of 100000 CNY is below the minimum") && !after.contains("no seat insurance"), "\(after)")
-            let backwards = try await API.call(base, "POST", "/api/v1/vehicles/\(plate)/policies", token: dispatcher,
-                                               body: #"{"kind": "seat", "insurer": "人保", "amountFen": 50000000, "startsAt": "2027-01-01T00:00:00+08:00", "expiresAt": "2026-01-01T00:00:00+08:00"}"#)
+            let backwards = try await API.call(
+                base, "POST", "/api/v1/vehicles/\(plate)/policies", token: dispatcher,
+                body:
+                    #"{"kind": "seat", "insurer": "人保", "amountFen": 50000000, "startsAt": "2027-01-01T00:00:00+08:00", "expiresAt": "2026-01-01T00:00:00+08:00"}"#
+            )
             #expect(backwards.status == 400 && backwards.json["field"] as? String == "expiresAt")
             #expect(try await API.call(base, "GET", "/api/v1/vehicles", token: agency).status == 403)
             #expect(try await API.call(base, "GET", "/api/v1/vehicles/%E6%B5%99X", token: admin).status == 404)
 
             // A driver too old and untrained is filed, and says why they may not drive.
-            let driver = try await API.call(base, "POST", "/api/v1/drivers", token: dispatcher, body: """
-                {"name": "老赵", "phone": "13900000001", "birthDate": "1950-01-01", "serviceSince": "1975-01-01", "licenceNumber": "330200195001010011", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
-                """)
+            let driver = try await API.call(
+                base, "POST", "/api/v1/drivers", token: dispatcher,
+                body: """
+                    {"name": "老赵", "phone": "13900000001", "birthDate": "1950-01-01", "serviceSince": "1975-01-01", "licenceNumber": "330200195001010011", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
+                    """)
             let driverID = try #require(driver.json["id"] as? Int, "\(driver.json)")
             let detail = try await API.call(base, "GET", "/api/v1/drivers/\(driverID)", token: admin)
             let why = try #require(detail.json["reasons"] as? [String])
-            #expect(detail.json["eligible"] as? Bool == false && why.contains { $0.hasPrefix("driver aged 76") } && why.contains("0 days of pre-duty training: 3 needed"), "\(why)")
-            let duplicate = try await API.call(base, "POST", "/api/v1/drivers", token: dispatcher, body: """
-                {"name": "小赵", "phone": "13900000002", "birthDate": "1990-01-01", "serviceSince": "2012-01-01", "licenceNumber": "330200195001010011", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
-                """)
+            #expect(
+                detail.json["eligible"] as? Bool == false && why.contains { $0.hasPrefix("driver aged 76") }
+                    && why.contains("0 days of pre-duty training: 3 needed"), "\(why)")
+            let duplicate = try await API.call(
+                base, "POST", "/api/v1/drivers", token: dispatcher,
+                body: """
+                    {"name": "小赵", "phone": "13900000002", "birthDate": "1990-01-01", "serviceSince": "2012-01-01", "licenceNumber": "330200195001010011", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
+                    """)
             #expect(duplicate.status == 409 && duplicate.json["field"] as? String == "licenceNumber")
             #expect(try await API.call(base, "PUT", "/api/v1/drivers/\(driverID)/vehicle", token: dispatcher, body: #"{"plate": "浙B7777D"}"#).status == 200)
             #expect(try await FleetFiles(client: client, logger: TestPostgres.logger).driver(id: Int64(driverID))?.vehicleID != nil)
@@ -255,14 +300,18 @@ import Glibc
             let otherAgency = try await accounts.createAgency(name: "市卫健委")
             let hash = await PasswordHash.hash("correct horse")
             _ = try await accounts.createUser(username: "other", passwordHash: hash, role: "agency", agencyID: otherAgency)
-            let (agency, other, dispatcher) = (try await API.signIn(base, "agency"), try await API.signIn(base, "other"), try await API.signIn(base, "dispatcher"))
+            let (agency, other, dispatcher) = (
+                try await API.signIn(base, "agency"), try await API.signIn(base, "other"), try await API.signIn(base, "dispatcher")
+            )
             let agencyStream = try EventStreamReader(port: base.port!, token: agency)
             let operatorStream = try EventStreamReader(port: base.port!, token: dispatcher)
             #expect(try agencyStream.read(until: "fleet live feed").contains("text/event-stream"))
             _ = try operatorStream.read(until: "fleet live feed")
             let theirs = try await API.call(base, "POST", "/api/v1/bookings", token: other, body: Self.bookingJSON(pickupIn: 180))
             let ours = try await API.call(base, "POST", "/api/v1/bookings", token: agency, body: Self.bookingJSON(pickupIn: 180))
-            let (theirID, ourID) = (try #require((theirs.json["booking"] as? [String: Any])?["id"] as? Int), try #require((ours.json["booking"] as? [String: Any])?["id"] as? Int))
+            let (theirID, ourID) = (
+                try #require((theirs.json["booking"] as? [String: Any])?["id"] as? Int), try #require((ours.json["booking"] as? [String: Any])?["id"] as? Int)
+            )
             let seen = try agencyStream.read(until: #""id":\#(ourID)"#)
             #expect(seen.contains("event: booking") && !seen.contains(#""id":\#(theirID)"#), "\(seen)")
             // The operator sees both.
@@ -283,7 +332,9 @@ final class EventStreamReader {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
         guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
         let request = "GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nAccept: text/event-stream\r\n\r\n"
         _ = request.withCString { send(socket, $0, strlen($0), 0) }

@@ -1,7 +1,6 @@
+import Dispatching
+import Domain
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Hummingbird
 import Logging
 import NIOCore
@@ -12,9 +11,11 @@ import ServiceTestSupport
 import Store
 import Testing
 
-import Dispatching
-import Domain
 @testable import HTTPAPI
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// The API over real HTTP (URLSession to a listening server) on a real PostgreSQL database.
 @Suite struct FleetAPITests {
@@ -33,7 +34,8 @@ import Domain
     /// fleetd's app role (`fleet_app`), as in production; `client` is the owner's, for setting up
     /// and checking.
     static func withAPI(
-        clock: any WallClock = SystemClock(), _ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient, _ api: FleetAPI) async throws -> Void
+        clock: any WallClock = SystemClock(),
+        _ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient, _ api: FleetAPI) async throws -> Void
     ) async throws {
         try await TestPostgres.withDatabase { client, url in
             let appURL = try TestPostgres.app(url)
@@ -49,7 +51,9 @@ import Domain
         let accounts = Accounts(client: client, logger: logger)
         let agency = try await accounts.createAgency(name: "市机关事务管理局")
         let hash = await PasswordHash.hash("correct horse")
-        for (name, role, agencyID) in [("admin", "administrator", nil), ("dispatcher", "dispatcher", nil), ("auditor", "auditor", nil), ("agency", "agency", Optional(agency))] {
+        for (name, role, agencyID) in [
+            ("admin", "administrator", nil), ("dispatcher", "dispatcher", nil), ("auditor", "auditor", nil), ("agency", "agency", Optional(agency)),
+        ] {
             _ = try await accounts.createUser(username: name, passwordHash: hash, role: role, agencyID: agencyID)
         }
         let api = Self.api(appClient, url, clock: clock)
@@ -90,7 +94,8 @@ import Domain
         let http = response as! HTTPURLResponse
         let parsed = try? JSONSerialization.jsonObject(with: data)
         return Reply(
-            status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), json: parsed as? [String: Any] ?? [:], array: parsed as? [Any] ?? [],
+            status: http.statusCode, contentType: http.value(forHTTPHeaderField: "Content-Type"), json: parsed as? [String: Any] ?? [:],
+            array: parsed as? [Any] ?? [],
             etag: http.value(forHTTPHeaderField: "ETag"), body: data, retryAfter: http.value(forHTTPHeaderField: "Retry-After")
         )
     }
@@ -140,7 +145,8 @@ import Domain
                 #expect(anonymous.status == 401, "\(method) \(route.path) without a token: \(anonymous.status)")
                 if !route.roles.contains(.agency) {
                     let refused = try await Self.call(base, method, path, token: agency, body: body)
-                    #expect(refused.status == 403 && refused.contentType == "application/problem+json", "\(method) \(route.path) as an agency: \(refused.status)")
+                    #expect(
+                        refused.status == 403 && refused.contentType == "application/problem+json", "\(method) \(route.path) as an agency: \(refused.status)")
                 }
             }
         }
@@ -153,19 +159,24 @@ import Domain
             #expect(missing.status == 400 && missing.json["field"] as? String == "password", "\(missing.json)")
             let notJSON = try await Self.call(base, "POST", "/api/v1/sessions", body: "username=admin")
             #expect(notJSON.status == 400, "\(notJSON.json)")
-            let short = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "short", "role": "dispatcher"}"#)
+            let short = try await Self.call(
+                base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "short", "role": "dispatcher"}"#)
             #expect(short.status == 400 && short.json["field"] as? String == "password")
             let common = try await Self.call(
                 base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "Password2026!", "role": "dispatcher"}"#
             )
             #expect(common.status == 400 && common.json["detail"] as? String == "not a common password", "\(common.json)")
-            let role = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "king"}"#)
+            let role = try await Self.call(
+                base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "king"}"#)
             #expect(role.status == 400 && role.json["field"] as? String == "role", "\(role.json)")
-            let agencyless = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "agency"}"#)
+            let agencyless = try await Self.call(
+                base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "agency"}"#)
             #expect(agencyless.status == 400 && agencyless.json["field"] as? String == "agencyID")
-            let created = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "dispatcher"}"#)
+            let created = try await Self.call(
+                base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "dispatcher"}"#)
             #expect(created.status == 201 && created.json["role"] as? String == "dispatcher")
-            let again = try await Self.call(base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "dispatcher"}"#)
+            let again = try await Self.call(
+                base, "POST", "/api/v1/users", token: admin, body: #"{"username": "kim", "password": "long enough!", "role": "dispatcher"}"#)
             #expect(again.status == 409 && again.json["field"] as? String == "username")
             // The new user signs in with the password given: it was stored as bcrypt.
             _ = try await Self.signIn(base, "kim", "long enough!")
@@ -177,7 +188,8 @@ import Domain
             try await client.query("INSERT INTO vehicles (plate) VALUES ('浙B12345D')", logger: TestPostgres.logger)
             let auditor = try await Self.signIn(base, "auditor")
             let plate = "浙B12345D".addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!
-            let track = try await Self.call(base, "GET", "/api/v1/vehicles/\(plate)/track?from=2026-11-21T08:00:00%2B08:00&to=2026-11-21T20:00:00%2B08:00", token: auditor)
+            let track = try await Self.call(
+                base, "GET", "/api/v1/vehicles/\(plate)/track?from=2026-11-21T08:00:00%2B08:00&to=2026-11-21T20:00:00%2B08:00", token: auditor)
             #expect(track.status == 200 && track.json["plate"] as? String == "浙B12345D" && (track.json["points"] as? [Any])?.isEmpty == true, "\(track.json)")
             #expect(try await accounts.auditTrail().first.map { [$0.action, $0.resource] } != nil)
             let trail = try await accounts.auditTrail()
@@ -235,7 +247,9 @@ import Domain
             let links = try #require(booked?["links"] as? [String: [String: Any]])
             #expect(links["getApiV1BookingsId"]?["parameters"] as? [String: String] == ["id": "$response.body#/booking/id"])
             #expect(links["postApiV1BookingsIdCancel"] != nil && links.values.allSatisfy { Set(operationIDs).contains($0["operationId"] as? String ?? "") })
-            let maintained = (paths["/api/v1/vehicles/{plate}/maintenance"]?["post"] as? [String: Any]).flatMap { ($0["responses"] as? [String: Any])?["201"] as? [String: Any] }
+            let maintained = (paths["/api/v1/vehicles/{plate}/maintenance"]?["post"] as? [String: Any]).flatMap {
+                ($0["responses"] as? [String: Any])?["201"] as? [String: Any]
+            }
             let finish = (maintained?["links"] as? [String: [String: Any]])?["postApiV1VehiclesPlateMaintenanceIdFinish"]?["parameters"] as? [String: String]
             #expect(finish == ["id": "$response.body#/id", "plate": "$request.path.plate"])
         }

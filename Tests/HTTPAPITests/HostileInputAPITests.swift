@@ -1,11 +1,12 @@
 import Foundation
 import HTTPTypes
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Testing
 
 @testable import HTTPAPI
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Extreme values at every field of every route, over real HTTP on real PostgreSQL: each is
 /// refused with a 4xx naming the field, and the server is still there afterwards. A Swift
@@ -54,7 +55,9 @@ import Testing
     @Test func everyPathAndQueryParameterRefusesExtremeValues() async throws {
         try await FleetAPITests.withAPI { base, _, _, api in
             let tokens = try await Self.tokens(base)
-            let hostile = ["9223372036854775808", "-9223372036854775808", "0", "-1", "NaN", "inf", "1e400", String(repeating: "9", count: 4000), "%00", "%FF%FE"]
+            let hostile = [
+                "9223372036854775808", "-9223372036854775808", "0", "-1", "NaN", "inf", "1e400", String(repeating: "9", count: 4000), "%00", "%FF%FE",
+            ]
             for endpoint in api.endpoints {
                 guard let token = Self.token(for: endpoint, tokens) else { continue }
                 let example = endpoint.body.map { Self.example(FieldType($0)) }.map { Data(Self.render($0).utf8) }
@@ -117,12 +120,15 @@ import Testing
             #expect(counted.status == 400 && counted.json["field"] as? String == "count")
             // Found by schemathesis: a repair finished before it started was a 500 (the row's CHECK).
             let plate = "/api/v1/vehicles/%E6%B5%99B7"
-            let filed = try await FleetAPITests.call(base, "POST", "/api/v1/vehicles", token: dispatcher, body: #"{"plate": "浙B7", "vehicleClass": "sedan", "seats": 5}"#)
+            let filed = try await FleetAPITests.call(
+                base, "POST", "/api/v1/vehicles", token: dispatcher, body: #"{"plate": "浙B7", "vehicleClass": "sedan", "seats": 5}"#)
             #expect(filed.status == 201)
-            let repair = try await FleetAPITests.call(base, "POST", plate + "/maintenance", token: dispatcher,
-                                                      body: #"{"kind": "repair", "startedAt": "2026-11-22T08:00:00+08:00", "description": "brakes"}"#)
+            let repair = try await FleetAPITests.call(
+                base, "POST", plate + "/maintenance", token: dispatcher,
+                body: #"{"kind": "repair", "startedAt": "2026-11-22T08:00:00+08:00", "description": "brakes"}"#)
             let repairID = try #require(repair.json["id"] as? Int)
-            let early = try await FleetAPITests.call(base, "POST", plate + "/maintenance/\(repairID)/finish", token: dispatcher, body: #"{"finishedAt": "1925-07-31T16:00:00Z"}"#)
+            let early = try await FleetAPITests.call(
+                base, "POST", plate + "/maintenance/\(repairID)/finish", token: dispatcher, body: #"{"finishedAt": "1925-07-31T16:00:00Z"}"#)
             #expect(early.status == 400 && early.json["field"] as? String == "finishedAt", "\(early.json)")
             #expect(try await FleetAPITests.call(base, "GET", "/api/v1/me", token: dispatcher).status == 200)
         }
@@ -200,7 +206,9 @@ import Testing
     static func replacing(_ field: [String], in example: Example, with value: String) -> Data {
         func replace(_ field: ArraySlice<String>, _ example: Example) -> Example {
             guard let key = field.first else { return .literal(value) }
-            guard case .object(var members) = example, let index = members.firstIndex(where: { $0.0 == key }) else { preconditionFailure("no \(key) in the example") }
+            guard case .object(var members) = example, let index = members.firstIndex(where: { $0.0 == key }) else {
+                preconditionFailure("no \(key) in the example")
+            }
             members[index].1 = replace(field.dropFirst(), members[index].1)
             return .object(members)
         }

@@ -30,7 +30,8 @@ import Testing
             fixes.append((t, lon))
             // Terminal C: one fix that day; terminal B none.
             for (terminal, points) in [(crews[0].terminal, fixes), (crews[2].terminal, [(midnight + 12 * 3600, lon)])] {
-                try await client.query("""
+                try await client.query(
+                    """
                     INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
                     SELECT \(terminal), to_timestamp(t), to_timestamp(t), 29868300, lon, 5, 300, 90, 0, 3 FROM unnest(\(points.map(\.0)), \(points.map(\.1))) AS u(t, lon)
                     """, logger: logger)

@@ -1,13 +1,14 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import PostgresNIO
 import PostgresTestSupport
 import Store
 import Testing
 
 @testable import HTTPAPI
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Issue 14's doors of users and sessions, over real HTTP on real PostgreSQL: sign-in under
 /// attack, sessions ending at once, the password policy, the audit trail and its refusals.
@@ -186,8 +187,10 @@ import Testing
             func change(_ current: String, _ new: String) async throws -> FleetAPITests.Reply {
                 try await API.call(base, "PUT", "/api/v1/me/password", token: mine, body: #"{"currentPassword": "\#(current)", "newPassword": "\#(new)"}"#)
             }
-            for (weak, why) in [("short one", "must be 12 to 72 characters"), ("my agency account", "not the username"), ("Password2026!", "not a common password"),
-                                ("1qaz2wsx3edc", "not a common password"), ("zzzzzzzzzzzzzz", "not a common password")] {
+            for (weak, why) in [
+                ("short one", "must be 12 to 72 characters"), ("my agency account", "not the username"), ("Password2026!", "not a common password"),
+                ("1qaz2wsx3edc", "not a common password"), ("zzzzzzzzzzzzzz", "not a common password"),
+            ] {
                 let refused = try await change("correct horse", weak)
                 #expect(refused.status == 400 && refused.json["field"] as? String == "newPassword", "\(weak): \(refused.json)")
                 #expect(refused.json["detail"] as? String == why, "\(weak): \(refused.json)")

@@ -27,7 +27,8 @@ import Testing
             let yesterday = CivilDate(daysSince1970: CivilDate(chinaDayOf: Date().epochSeconds).daysSince1970 - 1)
             let trip = try await SampleTrips.record(
                 client: client, logger: logger, agencyID: agencyID, crew: (crew.vehicleID, crew.driverID, crew.terminal), from: TestFleet.pickup,
-                to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"), pickup: Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + 9 * 3600)),
+                to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"),
+                pickup: Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + 9 * 3600)),
                 contact: "李主任", completion: Completion(tollsFen: 0, parkingFen: 0, receipts: [])
             )
             try await client.query("UPDATE bookings SET transfer = true WHERE id = \(trip)", logger: logger)
@@ -51,12 +52,13 @@ import Testing
             let yesterday = CivilDate(daysSince1970: CivilDate(chinaDayOf: Date().epochSeconds).daysSince1970 - 1)
             var trips: [Int64] = []
             for (n, crew) in crews.prefix(2).enumerated() {
-                trips.append(try await SampleTrips.record(
-                    client: client, logger: logger, agencyID: agencyID, crew: (crew.vehicleID, crew.driverID, crew.terminal), from: TestFleet.pickup,
-                    to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"),
-                    pickup: Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + Int64(9 + n) * 3600)), contact: "李主任",
-                    completion: Completion(tollsFen: 0, parkingFen: 0, receipts: [])
-                ))
+                trips.append(
+                    try await SampleTrips.record(
+                        client: client, logger: logger, agencyID: agencyID, crew: (crew.vehicleID, crew.driverID, crew.terminal), from: TestFleet.pickup,
+                        to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"),
+                        pickup: Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + Int64(9 + n) * 3600)), contact: "李主任",
+                        completion: Completion(tollsFen: 0, parkingFen: 0, receipts: [])
+                    ))
             }
             // The older trip asked for a van; only the sedan's tariff is set.
             try await client.query("UPDATE bookings SET vehicle_class = 'van' WHERE id = \(trips[0])", logger: logger)
@@ -83,7 +85,9 @@ import Testing
             let agencyID = try #require(try await accounts.agencies().first?.id)
             let otherAgency = try await accounts.createAgency(name: "市教育局")
             _ = try await accounts.createUser(username: "other", passwordHash: await PasswordHash.hash("correct horse"), role: "agency", agencyID: otherAgency)
-            let (agency, other, dispatcher) = (try await API.signIn(base, "agency"), try await API.signIn(base, "other"), try await API.signIn(base, "dispatcher"))
+            let (agency, other, dispatcher) = (
+                try await API.signIn(base, "agency"), try await API.signIn(base, "other"), try await API.signIn(base, "dispatcher")
+            )
 
             // Yesterday 10:00, 天一广场 to 宁波东站 (about 5 km, 10 minutes at 30 km/h), with its
             // track; the driver noted 30 km, which the odometer does not bear out.
@@ -114,7 +118,8 @@ import Testing
             // agency may call the route, 403 where it may not.
             for route in api.endpoints where route.path.hasPrefix("/api/v1/settlements/{id}") {
                 let path = route.path.replacingOccurrences(of: "{id}", with: "\(id)")
-                let refused = try await API.call(base, route.method.rawValue, path, token: other, body: route.body != nil ? #"{"signedBy": "x", "reason": "x"}"# : nil)
+                let refused = try await API.call(
+                    base, route.method.rawValue, path, token: other, body: route.body != nil ? #"{"signedBy": "x", "reason": "x"}"# : nil)
                 #expect(refused.status == (route.roles.contains(.agency) ? 404 : 403), "\(route.method) \(route.path) by another agency: \(refused.status)")
             }
             #expect(try await API.call(base, "GET", "/api/v1/settlements/\(id)", token: other).status == 404)
@@ -126,18 +131,25 @@ import Testing
             let early = try await API.call(base, "POST", "/api/v1/settlements/\(id)/confirm", token: agency, body: #"{"signedBy": "李主任"}"#)
             #expect(early.status == 409 && (early.json["detail"] as? String)?.contains("review") == true, "\(early.json)")
             #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/resolve", token: agency, body: #"{"note": "fine"}"#).status == 403)
-            #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/resolve", token: dispatcher, body: #"{"note": "the odometer is right: 5 km"}"#).status == 200)
+            #expect(
+                try await API.call(base, "POST", "/api/v1/settlements/\(id)/resolve", token: dispatcher, body: #"{"note": "the odometer is right: 5 km"}"#)
+                    .status == 200)
 
             // The agency disputes the parking; the dispatcher corrects it by an adjusting line.
             let noReason = try await API.call(base, "POST", "/api/v1/settlements/\(id)/dispute", token: agency, body: #"{"reason": ""}"#)
             #expect(noReason.status == 400 && noReason.json["field"] as? String == "reason")
-            #expect(try await API.call(base, "POST", "/api/v1/settlements/\(id)/dispute", token: agency, body: #"{"reason": "停车费只有5元"}"#).json["state"] as? String == "disputed")
-            let zero = try await API.call(base, "POST", "/api/v1/settlements/\(id)/resolve", token: dispatcher,
-                                          body: #"{"note": "x", "adjustments": [{"kind": "parking", "detail": "d", "amountFen": 0, "reason": "r"}]}"#)
+            #expect(
+                try await API.call(base, "POST", "/api/v1/settlements/\(id)/dispute", token: agency, body: #"{"reason": "停车费只有5元"}"#).json["state"] as? String
+                    == "disputed")
+            let zero = try await API.call(
+                base, "POST", "/api/v1/settlements/\(id)/resolve", token: dispatcher,
+                body: #"{"note": "x", "adjustments": [{"kind": "parking", "detail": "d", "amountFen": 0, "reason": "r"}]}"#)
             #expect(zero.status == 400 && zero.json["field"] as? String == "adjustments.0.amountFen", "\(zero.json)")
-            let resolved = try await API.call(base, "POST", "/api/v1/settlements/\(id)/resolve", token: dispatcher, body: """
-                {"note": "receipt P-77 checked", "adjustments": [{"kind": "parking", "detail": "P-77 was 5.00", "amountFen": -300, "reason": "the receipt says 5.00"}]}
-                """)
+            let resolved = try await API.call(
+                base, "POST", "/api/v1/settlements/\(id)/resolve", token: dispatcher,
+                body: """
+                    {"note": "receipt P-77 checked", "adjustments": [{"kind": "parking", "detail": "P-77 was 5.00", "amountFen": -300, "reason": "the receipt says 5.00"}]}
+                    """)
             #expect(resolved.json["state"] as? String == "issued" && resolved.json["totalFen"] as? Int == 32_625, "\(resolved.json)")
 
             // Signed: confirmed, the booking settled, the invoice due in 3 working days.
@@ -157,8 +169,9 @@ import Testing
             }
             await #expect(throws: (any Error).self) { try await client.query("DELETE FROM settlement_lines", logger: logger) }
             // Corrected only by a new line: a toll missed.
-            let corrected = try await API.call(base, "POST", "/api/v1/settlements/\(id)/adjustments", token: dispatcher,
-                                               body: #"{"kind": "tolls", "detail": "G15 toll missed", "amountFen": 1000, "reason": "ETC statement of the month"}"#)
+            let corrected = try await API.call(
+                base, "POST", "/api/v1/settlements/\(id)/adjustments", token: dispatcher,
+                body: #"{"kind": "tolls", "detail": "G15 toll missed", "amountFen": 1000, "reason": "ETC statement of the month"}"#)
             #expect(corrected.status == 201 && corrected.json["totalFen"] as? Int == 33_625, "\(corrected.json)")
 
             // The month's statement: its own agency only; the same bytes every time.
@@ -207,8 +220,11 @@ import Testing
             // A correction written in a later period shows there, not in the sheet's own period.
             let nextDay = ChinaTime(CivilDate(daysSince1970: today.daysSince1970 + 1).chinaMidnight + 3600)
             let sheets = Settlements(client: client, logger: logger)
-            try await sheets.adjust(Int64(id), line: SheetLine(kind: .adjustment, detail: "goodwill", amountFen: -500, evidence: "", adjusting: true, reason: "late car",
-                                                               addedAt: nextDay, by: "dispatcher"), actor: .init(userID: nil, name: "dispatcher"), at: Date())
+            try await sheets.adjust(
+                Int64(id),
+                line: SheetLine(
+                    kind: .adjustment, detail: "goodwill", amountFen: -500, evidence: "", adjusting: true, reason: "late car",
+                    addedAt: nextDay, by: "dispatcher"), actor: .init(userID: nil, name: "dispatcher"), at: Date())
             let agencyRecord = Statement.Agency(id: agencyID, name: "市机关事务管理局")
             let later = try await sheets.statement(agency: agencyRecord, from: nextDay.day, through: nextDay.day)
             #expect(later.sheets.isEmpty && later.lateAdjustments.map(\.line.amountFen) == [-500] && later.totalFen == -500)
@@ -218,7 +234,8 @@ import Testing
             // Yesterday's operations report counts the trip, its kilometres and what it earns
             // (33625 - 500 of goodwill), in the hour it ended.
             let report = try await API.call(base, "GET", "/api/v1/reports/daily?date=\(yesterday)", token: dispatcher)
-            #expect(report.json["trips"] as? Int == 1 && report.json["revenueFen"] as? Int == 33_125 && report.json["metres"] as? Int == metres, "\(report.json)")
+            #expect(
+                report.json["trips"] as? Int == 1 && report.json["revenueFen"] as? Int == 33_125 && report.json["metres"] as? Int == metres, "\(report.json)")
             #expect(((report.json["buckets"] as? [[String: Any]])?[10])?["trips"] as? Int == 1)
             let page = try await API.call(base, "GET", "/api/v1/reports/weekly?date=\(yesterday)&format=html&download=true", token: dispatcher)
             #expect(page.contentType == "text/html; charset=utf-8" && String(decoding: page.body, as: UTF8.self).contains("<svg "))
@@ -227,14 +244,19 @@ import Testing
             #expect(try await API.call(base, "GET", "/api/v1/reports/daily?date=yesterday", token: dispatcher).json["field"] as? String == "date")
 
             let actions = Set(try await accounts.auditTrail(limit: 200).map(\.action))
-            #expect(actions.isSuperset(of: ["settlement-resolve", "settlement-dispute", "settlement-confirm", "settlement-adjust", "settlement-invoice", "statement-read"]))
+            #expect(
+                actions.isSuperset(of: [
+                    "settlement-resolve", "settlement-dispute", "settlement-confirm", "settlement-adjust", "settlement-invoice", "statement-read",
+                ]))
         }
     }
 
     @Test func tariffsAndAgreementsAreSetByAnAdministratorOnly() async throws {
         try await API.withAPI { base, accounts, _, api in
             let agencyID = try #require(try await accounts.agencies().first?.id)
-            let (admin, dispatcher, agency) = (try await API.signIn(base, "admin"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "agency"))
+            let (admin, dispatcher, agency) = (
+                try await API.signIn(base, "admin"), try await API.signIn(base, "dispatcher"), try await API.signIn(base, "agency")
+            )
             let standard = try await API.call(base, "GET", "/api/v1/tariffs", token: agency)
             #expect((standard.json["tariffs"] as? [Any])?.count == 3)
             let tariff = """
@@ -249,12 +271,15 @@ import Testing
 
             let path = "/api/v1/agencies/\(agencyID)/agreement"
             #expect(try await API.call(base, "GET", path, token: agency).json["discountBasisPoints"] as? Int == 1250)
-            let terms = #"{"discountBasisPoints": 1500, "capFen": {"fullDay": 60000}, "cancellation": {"freeNotice": 3600, "latePercent": 30, "onSitePercent": 100}, "mealsFenPerDay": 10000, "lodgingFenPerNight": 35000}"#
+            let terms =
+                #"{"discountBasisPoints": 1500, "capFen": {"fullDay": 60000}, "cancellation": {"freeNotice": 3600, "latePercent": 30, "onSitePercent": 100}, "mealsFenPerDay": 10000, "lodgingFenPerNight": 35000}"#
             #expect(try await API.call(base, "PUT", path, token: agency, body: terms).status == 403)
             let saved = try await API.call(base, "PUT", path, token: admin, body: terms)
             #expect(saved.status == 200 && (saved.json["capFen"] as? [String: Int]) == ["fullDay": 60_000], "\(saved.json)")
             #expect(try await API.call(base, "GET", path, token: agency).json["discountBasisPoints"] as? Int == 1500)
-            #expect(try await API.call(base, "PUT", path, token: admin, body: terms.replacingOccurrences(of: "1500", with: "20000")).json["field"] as? String == "discountBasisPoints")
+            #expect(
+                try await API.call(base, "PUT", path, token: admin, body: terms.replacingOccurrences(of: "1500", with: "20000")).json["field"] as? String
+                    == "discountBasisPoints")
             #expect(try await API.call(base, "PUT", "/api/v1/agencies/999/agreement", token: admin, body: terms).status == 404)
             #expect(try await API.call(base, "GET", "/api/v1/agencies/999/agreement", token: agency).status == 404)
         }
@@ -268,21 +293,26 @@ import Testing
             #expect(try await API.call(base, "GET", "/api/v1/assessment-schemes", token: agency).status == 403)
             // docs/DOMAIN.md, "Monthly assessment and payment": satisfaction 88% (-2) and 13 duty
             // incidents (-13) score 85 under the KPI scheme: coefficient 0.95.
-            let kpi = try await API.call(base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor,
-                                         body: #"{"observations": {"satisfaction": {"rate": 8800}, "duty": {"incidents": 13}}}"#)
+            let kpi = try await API.call(
+                base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor,
+                body: #"{"observations": {"satisfaction": {"rate": 8800}, "duty": {"incidents": 13}}}"#)
             #expect(kpi.json["score"] as? Int == 85 && kpi.json["coefficientPermille"] as? Int == 950, "\(kpi.json)")
             // Availability 94.8%: -2.
-            let availability = try await API.call(base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor,
-                                                  body: #"{"observations": {"availability": {"rate": 9480}}}"#)
+            let availability = try await API.call(
+                base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor,
+                body: #"{"observations": {"availability": {"rate": 9480}}}"#)
             #expect(availability.json["score"] as? Int == 98)
             // Under the deduction scheme, 85 pays 85% of the performance amount.
-            let deduction = try await API.call(base, "POST", "/api/v1/assessment-schemes/deduction/score", token: auditor,
-                                               body: #"{"observations": {"lateArrival": {"incidents": 5}, "records": {"incidents": 5}}}"#)
+            let deduction = try await API.call(
+                base, "POST", "/api/v1/assessment-schemes/deduction/score", token: auditor,
+                body: #"{"observations": {"lateArrival": {"incidents": 5}, "records": {"incidents": 5}}}"#)
             #expect(deduction.json["score"] as? Int == 85 && deduction.json["coefficientPermille"] as? Int == 850, "\(deduction.json)")
             // What is not an item, or not its kind of observation, is named.
-            let unknown = try await API.call(base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor, body: #"{"observations": {"speed": {"rate": 1}}}"#)
+            let unknown = try await API.call(
+                base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor, body: #"{"observations": {"speed": {"rate": 1}}}"#)
             #expect(unknown.status == 400 && unknown.json["field"] as? String == "observations.speed")
-            let wrongKind = try await API.call(base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor, body: #"{"observations": {"duty": {"rate": 1}}}"#)
+            let wrongKind = try await API.call(
+                base, "POST", "/api/v1/assessment-schemes/kpi/score", token: auditor, body: #"{"observations": {"duty": {"rate": 1}}}"#)
             #expect(wrongKind.status == 400 && wrongKind.json["field"] as? String == "observations.duty")
             // The schemes are an enumeration in the document: another name is refused at the door.
             let hall = try await API.call(base, "POST", "/api/v1/assessment-schemes/hall/score", token: auditor, body: #"{"observations": {}}"#)

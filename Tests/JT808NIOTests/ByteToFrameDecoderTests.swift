@@ -30,7 +30,9 @@ import Testing
 
     var position: LocationReport {
         // 0x7e and 0x7d inside the coordinates: the frames carry escapes.
-        LocationReport(latitudeMicrodegrees: 0x0172_7e7d, longitudeMicrodegrees: 0x0740_7d7e, time: DeviceTime(year: 2026, month: 11, day: 22, hour: 8, minute: 0, second: 0))
+        LocationReport(
+            latitudeMicrodegrees: 0x0172_7e7d, longitudeMicrodegrees: 0x0740_7d7e,
+            time: DeviceTime(year: 2026, month: 11, day: 22, hour: 8, minute: 0, second: 0))
     }
 
     /// NIO's verifier feeds the input whole, byte by byte and in random chunkings, with and

@@ -105,13 +105,22 @@ import Testing
         var session = DecodeSession()
         let line = session.decode(hex: Vector.named("sc-0200-basic").hex)
         #expect(line.ok)
-        #expect(line.json == #"{"msgId":"0x0200","version":"2013","phone":"112233445566","serial":8888,"encrypted":false,"body":{"alarm":1,"status":2,"lat":12.222222,"lon":132.444444,"altitudeM":40,"speedKmh":6.0,"course":0,"time":"2018-07-15T10:10:10+08:00","extras":{"0x01":{"mileageKm":10.0},"0x02":{"fuelL":5.5}}}}"#)
+        #expect(
+            line.json
+                == #"{"msgId":"0x0200","version":"2013","phone":"112233445566","serial":8888,"encrypted":false,"body":{"alarm":1,"status":2,"lat":12.222222,"lon":132.444444,"altitudeM":40,"speedKmh":6.0,"course":0,"time":"2018-07-15T10:10:10+08:00","extras":{"0x01":{"mileageKm":10.0},"0x02":{"fuelL":5.5}}}}"#
+        )
     }
 
     @Test func registrationAndResponses() {
         var session = DecodeSession()
-        #expect(session.decode(hex: Vector.named("sc-0100-2011").hex).json == #"{"msgId":"0x0100","version":"2011","phone":"000123456789","serial":10,"encrypted":false,"body":{"province":40,"city":50,"manufacturer":"1234","model":"tk12345","terminalId":"CHI123","plateColor":1,"plate":"粤A12345"}}"#)
-        #expect(session.decode(hex: Vector.named("go-8001").hex).json == #"{"msgId":"0x8001","version":"2013","phone":"012345678901","serial":0,"encrypted":false,"body":{"replySerial":32767,"replyId":"0x0002","result":0}}"#)
+        #expect(
+            session.decode(hex: Vector.named("sc-0100-2011").hex).json
+                == #"{"msgId":"0x0100","version":"2011","phone":"000123456789","serial":10,"encrypted":false,"body":{"province":40,"city":50,"manufacturer":"1234","model":"tk12345","terminalId":"CHI123","plateColor":1,"plate":"粤A12345"}}"#
+        )
+        #expect(
+            session.decode(hex: Vector.named("go-8001").hex).json
+                == #"{"msgId":"0x8001","version":"2013","phone":"012345678901","serial":0,"encrypted":false,"body":{"replySerial":32767,"replyId":"0x0002","result":0}}"#
+        )
         #expect(session.decode(hex: Vector.named("go-8100-2013").hex).json.hasSuffix(#""body":{"replySerial":0,"result":0,"authCode":"12345678901"}}"#))
         #expect(session.decode(hex: Vector.named("sc-0002-heartbeat").hex).json.hasSuffix(#""body":{}}"#))
     }
@@ -124,7 +133,9 @@ import Testing
         let some = Message.multimediaUploadResponse(MultimediaUploadResponse(mediaID: 9, retransmitPacketIDs: [2, 0x0103]))
         #expect(some.encodeBody(version: .v2013) == [0, 0, 0, 9, 2, 0x00, 0x02, 0x01, 0x03])
         // And as `fleetd decode` prints it.
-        let frame = FrameEncoder.encode(.multimediaUploadResponse(MultimediaUploadResponse(mediaID: 9)), header: MessageHeader(messageID: 0x8800, version: .v2013, phone: TerminalPhone(digits: "13912345678", version: .v2013)!, serial: 1))[0]
+        let frame = FrameEncoder.encode(
+            .multimediaUploadResponse(MultimediaUploadResponse(mediaID: 9)),
+            header: MessageHeader(messageID: 0x8800, version: .v2013, phone: TerminalPhone(digits: "13912345678", version: .v2013)!, serial: 1))[0]
         var session = DecodeSession()
         #expect(session.decode(hex: FrameJSON.hex(frame)).json.hasSuffix(#""body":{"mediaId":9,"packetIds":[]}}"#))
     }
@@ -144,9 +155,14 @@ import Testing
         #expect(session.decode(hex: Vector.named("go-bad-checksum").hex).json.hasPrefix(#"{"error":{"code":"badChecksum","#))
         #expect(session.decode(hex: "7e 02 00 7d 03 7e").json.hasPrefix(#"{"error":{"code":"badEscape","#))
         #expect(session.decode(hex: "zz").json.hasPrefix(#"{"error":{"code":"badHex","#))
-        let unsupported = session.decode(hex: Framing.wire(content: [0x12, 0x34, 0x00, 0x01, 0, 0, 0, 0, 0, 1, 0, 1, 0xAA]).map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined())
+        let unsupported = session.decode(
+            hex: Framing.wire(content: [0x12, 0x34, 0x00, 0x01, 0, 0, 0, 0, 0, 1, 0, 1, 0xAA]).map { String($0, radix: 16) }.map {
+                $0.count == 1 ? "0" + $0 : $0
+            }.joined())
         #expect(!unsupported.ok)
-        #expect(unsupported.json.hasPrefix(#"{"msgId":"0x1234""#) && unsupported.json.contains(#""body":{"raw":"aa"}"#) && unsupported.json.contains("unsupportedMessage"))
+        #expect(
+            unsupported.json.hasPrefix(#"{"msgId":"0x1234""#) && unsupported.json.contains(#""body":{"raw":"aa"}"#)
+                && unsupported.json.contains("unsupportedMessage"))
     }
 
     @Test(arguments: [(Int64(532), 1, "53.2"), (0, 1, "0.0"), (-81_325_702, 6, "-81.325702"), (5, 6, "0.000005"), (42, 0, "42")])

@@ -52,9 +52,11 @@ struct MessageGenerator {
             if bool() { x.signalStrength = int() }
             if bool() { x.satellites = int() }
             // Vendor items after the standard ones, at the positions decoding will give them.
-            let standard = [x.mileage != nil, x.fuel != nil, x.recorderSpeed != nil, x.alarmEventID != nil, x.carriageTemperature != nil,
-                            x.overspeed != nil, x.areaAlarm != nil, x.routeTime != nil, x.vehicleSignals != nil, x.ioStatus != nil,
-                            x.analog != nil, x.signalStrength != nil, x.satellites != nil].filter { $0 }.count
+            let standard = [
+                x.mileage != nil, x.fuel != nil, x.recorderSpeed != nil, x.alarmEventID != nil, x.carriageTemperature != nil,
+                x.overspeed != nil, x.areaAlarm != nil, x.routeTime != nil, x.vehicleSignals != nil, x.ioStatus != nil,
+                x.analog != nil, x.signalStrength != nil, x.satellites != nil,
+            ].filter { $0 }.count
             for i in 0..<int(0...3) {
                 x.others.append(RawExtra(id: UInt8(int(0xE0...0xFF)), bytes: bytes(0...40), position: UInt8(standard + i)))
             }
@@ -90,13 +92,30 @@ struct MessageGenerator {
             let version = [ProtocolVersion.v2011, .v2013, .v2019][int(0...2)]
             let widths = version == .v2019 ? (11, 30, 30) : version == .v2013 ? (5, 20, 7) : (5, 8, 7)
             let plate = text(maxBytes: version == .v2011 ? 11 : 12)
-            return (.registration(Registration(province: int(), city: int(), manufacturer: text(maxBytes: widths.0), model: text(maxBytes: widths.1), terminalID: text(maxBytes: widths.2), plateColor: int(), plate: plate)), [version])
+            return (
+                .registration(
+                    Registration(
+                        province: int(), city: int(), manufacturer: text(maxBytes: widths.0), model: text(maxBytes: widths.1),
+                        terminalID: text(maxBytes: widths.2), plateColor: int(), plate: plate)), [version]
+            )
         case 4: return (.authentication(Authentication(authCode: text(maxBytes: 30))), [.v2013])
-        case 5: return (.authentication(Authentication(authCode: text(maxBytes: 60), imei: String(int(100_000_000_000_000...999_999_999_999_999)), softwareVersion: text(maxBytes: 20))), [.v2019])
+        case 5:
+            return (
+                .authentication(
+                    Authentication(
+                        authCode: text(maxBytes: 60), imei: String(int(100_000_000_000_000...999_999_999_999_999)), softwareVersion: text(maxBytes: 20))),
+                [.v2019]
+            )
         case 6: return (.parameterReply(ParameterReply(replySerial: int(), parameters: (0..<int(0...8)).map { _ in parameter() })), modern)
         case 7:
             let iccid = String(int(10_000_000_000...99_999_999_999)) + String(int(100_000_000...999_999_999))
-            return (.attributes(TerminalAttributes(terminalType: int(), manufacturer: text(maxBytes: 5), model: text(maxBytes: 20), terminalID: text(maxBytes: 7), iccid: iccid, hardwareVersion: text(maxBytes: 10), firmwareVersion: text(maxBytes: 10), gnssAttributes: int(), communicationAttributes: int())), [.v2013])
+            return (
+                .attributes(
+                    TerminalAttributes(
+                        terminalType: int(), manufacturer: text(maxBytes: 5), model: text(maxBytes: 20), terminalID: text(maxBytes: 7), iccid: iccid,
+                        hardwareVersion: text(maxBytes: 10), firmwareVersion: text(maxBytes: 10), gnssAttributes: int(), communicationAttributes: int())),
+                [.v2013]
+            )
         case 8: return (.location(location()), modern)
         case 9: return (.locationReply(LocationReply(replySerial: int(), location: location())), modern)
         case 10:
@@ -106,13 +125,21 @@ struct MessageGenerator {
         case 11: return (.multimediaEvent(MultimediaEvent(mediaID: int(), mediaType: int(), format: int(), event: int(), channel: int())), modern)
         case 12:
             // Up to 3 KB of media: larger than one frame, so this also exercises sub-packages.
-            return (.multimediaUpload(MultimediaUpload(event: MultimediaEvent(mediaID: int(), mediaType: 0, format: 0, event: int(), channel: int()), location: location(extras: false), data: bytes(0...3000))), modern)
+            return (
+                .multimediaUpload(
+                    MultimediaUpload(
+                        event: MultimediaEvent(mediaID: int(), mediaType: 0, format: 0, event: int(), channel: int()), location: location(extras: false),
+                        data: bytes(0...3000))), modern
+            )
         case 13: return (.passthrough(Passthrough(kind: int(), data: bytes(0...100))), modern)
         case 14: return (.platformResponse(GeneralResponse(replySerial: int(), replyID: int(), rawResult: UInt8(int(0...4)))), modern)
         case 15: return (.resendRequest(ResendRequest(originalSerial: int(), packetIndices: (0..<int(0...20)).map { _ in int() })), modern)
         case 16:
             let ok = bool()
-            return (.registrationResponse(RegistrationResponse(replySerial: int(), result: ok ? .success : .terminalUnknown, authCode: ok ? text(maxBytes: 40) : nil)), modern)
+            return (
+                .registrationResponse(
+                    RegistrationResponse(replySerial: int(), result: ok ? .success : .terminalUnknown, authCode: ok ? text(maxBytes: 40) : nil)), modern
+            )
         case 17: return (.setParameters((0..<int(0...8)).map { _ in parameter() }), modern)
         case 18: return (.queryParameters, modern)
         case 19: return (.terminalControl(TerminalControl(command: int(), parameters: text(maxBytes: 30))), modern)
@@ -122,10 +149,18 @@ struct MessageGenerator {
         case 23: return (.tracking(TrackingControl(intervalSeconds: int(), validitySeconds: int())), modern)
         case 24:
             let v2019 = bool()
-            return (.text(TextMessage(flags: TextMessage.Flags(rawValue: int()), textType: v2019 ? UInt8(int(1...2)) : nil, text: text(maxBytes: 200))), [v2019 ? .v2019 : .v2013])
+            return (
+                .text(TextMessage(flags: TextMessage.Flags(rawValue: int()), textType: v2019 ? UInt8(int(1...2)) : nil, text: text(maxBytes: 200))),
+                [v2019 ? .v2019 : .v2013]
+            )
         case 25: return (.multimediaUploadResponse(MultimediaUploadResponse(mediaID: int(), retransmitPacketIDs: (0..<int(0...20)).map { _ in int() })), modern)
         default:
-            return (.camera(CameraCommand(channel: int(), command: int(), interval: int(), saveFlag: int(), resolution: int(), quality: int(), brightness: int(), contrast: int(), saturation: int(), chroma: int())), modern)
+            return (
+                .camera(
+                    CameraCommand(
+                        channel: int(), command: int(), interval: int(), saveFlag: int(), resolution: int(), quality: int(), brightness: int(), contrast: int(),
+                        saturation: int(), chroma: int())), modern
+            )
         }
     }
 }
@@ -140,7 +175,8 @@ struct MessageGenerator {
             let (message, versions) = gen.message(kind)
             let version = versions[gen.int(0...versions.count - 1)]
             let digits = String(gen.int(1...99_999_999_999))
-            let header = MessageHeader(messageID: message.messageID, version: version, phone: TerminalPhone(digits: digits, version: version)!, serial: gen.int())
+            let header = MessageHeader(
+                messageID: message.messageID, version: version, phone: TerminalPhone(digits: digits, version: version)!, serial: gen.int())
             let frames = FrameEncoder.encode(message, header: header)
             var decoded: [DecodedFrame] = []
             var assembler = SubpackageAssembler<ContinuousClock.Instant>()

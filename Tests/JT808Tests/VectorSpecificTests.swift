@@ -210,11 +210,13 @@ import Testing
         let raw = try #require(l.extras.others.first { $0.id == 0x64 })
         let adas = try #require(profiles["subiao-active-safety"]?.decode(raw)).value
         let e = v.expect["items"]!["0x64_ADAS"]!
-        for (ours, theirs) in [("alarmId", "alarmId"), ("flag", "flag"), ("eventType", "eventType"), ("level", "level"),
-                               ("frontSpeedKmh", "frontSpeed_kmh"), ("frontDistance100ms", "frontDistance_100ms"),
-                               ("departureType", "departureType"), ("roadSignType", "roadSignType"), ("roadSignData", "roadSignData"),
-                               ("speedKmh", "speed_kmh"), ("altitudeM", "altitude_m"), ("lat", "latRaw"), ("lon", "lonRaw"),
-                               ("vehicleState", "vehicleState")] {
+        for (ours, theirs) in [
+            ("alarmId", "alarmId"), ("flag", "flag"), ("eventType", "eventType"), ("level", "level"),
+            ("frontSpeedKmh", "frontSpeed_kmh"), ("frontDistance100ms", "frontDistance_100ms"),
+            ("departureType", "departureType"), ("roadSignType", "roadSignType"), ("roadSignData", "roadSignData"),
+            ("speedKmh", "speed_kmh"), ("altitudeM", "altitude_m"), ("lat", "latRaw"), ("lon", "lonRaw"),
+            ("vehicleState", "vehicleState"),
+        ] {
             #expect(adas[ours]?.number?.0 == Int64(e[theirs]!.int!), "\(ours)")
         }
         #expect(adas["time"] == .time(DeviceTime(year: 2024, month: 11, day: 27, hour: 15, minute: 42, second: 10)))
@@ -425,7 +427,9 @@ import Testing
         #expect(a.flags.rawValue == 0xff && a.flags.contains([.emergency, .display, .textToSpeech, .advertisingScreen]))
         #expect(a.text == "测试123@456#abc+结束")
         #expect(try Vector.named("sc-8300-text-2013").decode().message == .text(TextMessage(flags: TextMessage.Flags(rawValue: 5), text: "smallchi 518")))
-        #expect(try Vector.named("sc-8300-text-2019").decode().message == .text(TextMessage(flags: TextMessage.Flags(rawValue: 5), textType: 1, text: "smallchi 518")))
+        #expect(
+            try Vector.named("sc-8300-text-2019").decode().message
+                == .text(TextMessage(flags: TextMessage.Flags(rawValue: 5), textType: 1, text: "smallchi 518")))
         let yz = Vector.named("yz-8300-2019")
         let frame = try yz.decode()
         #expect(frame.message == .text(TextMessage(flags: TextMessage.Flags(rawValue: 0x3f), textType: 1, text: "测试123@456#abc!...结束")))

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import PostgresNIO
 import Store
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -29,7 +30,9 @@ public enum TestFleet {
     }
 
     public static func terminalID(_ client: PostgresClient, _ phone: String) async throws -> Int32 {
-        for try await id in try await client.query("SELECT id FROM terminals WHERE phone = \(phone)", logger: TestPostgres.logger).decode(Int32.self) { return id }
+        for try await id in try await client.query("SELECT id FROM terminals WHERE phone = \(phone)", logger: TestPostgres.logger).decode(Int32.self) {
+            return id
+        }
         throw NoSuchRecord()
     }
 
@@ -40,11 +43,13 @@ public enum TestFleet {
         _ = try await PositionRetention().maintain(client: client, today: CivilDate(chinaDayOf: Int64(time.timeIntervalSince1970)).description, logger: logger)
         let longitude = Int32(((pickup.longitude + eastMetres / (111_320 * cos(pickup.latitude * .pi / 180))) * 1e6).rounded())
         let latitude = Int32(pickup.latitude * 1e6)
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
             VALUES (\(terminal), \(time), now(), \(latitude), \(longitude), 5, 300, 270, 0, 3)
             """, logger: logger)
-        try await client.query("""
+        try await client.query(
+            """
             INSERT INTO latest_positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, speed_dkmh, course, alarm, status)
             VALUES (\(terminal), \(time), now(), \(latitude), \(longitude), 300, 270, 0, 3)
             ON CONFLICT (terminal_id) DO UPDATE SET gnss_time = EXCLUDED.gnss_time, lat_e6 = EXCLUDED.lat_e6, lon_e6 = EXCLUDED.lon_e6

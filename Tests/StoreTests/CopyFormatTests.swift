@@ -9,11 +9,13 @@ import Testing
     /// a 16-bit field count, then each field's 32-bit length (-1 for NULL) and value.
     @Test func aBinaryRowByHand() {
         // 2026-11-22T00:00:00Z; south latitude; the top alarm bit; no odometer; extras; backfill.
-        let record = PositionRecord(terminalID: 42, gnssTime: 1_795_305_600, latitudeE6: -29_868_336, longitudeE6: 121_543_990, altitude: -5,
-                                    speed: 452, course: 359, alarm: 1 << 31, status: 3, mileage: nil, backfill: true, extras: #"{"a":1}"#)
+        let record = PositionRecord(
+            terminalID: 42, gnssTime: 1_795_305_600, latitudeE6: -29_868_336, longitudeE6: 121_543_990, altitude: -5,
+            speed: 452, course: 359, alarm: 1 << 31, status: 3, mileage: nil, backfill: true, extras: #"{"a":1}"#)
         var bytes: [UInt8] = []
         PositionCopyBinary.append(record, to: &bytes)
-        let expected: [UInt8] = [0x00, 0x0c]  // 12 fields
+        let expected: [UInt8] =
+            [0x00, 0x0c]  // 12 fields
             + [0, 0, 0, 4, 0x00, 0x00, 0x00, 0x2a]  // terminal 42
             // (1_795_305_600 - 946_684_800) s after 2000-01-01, in microseconds: 0x000303d0ed554000
             + [0, 0, 0, 8, 0x00, 0x03, 0x03, 0xd0, 0xed, 0x55, 0x40, 0x00]
@@ -33,8 +35,9 @@ import Testing
 
     @Test func libpqConnectionStringsQuoteTheirValues() throws {
         let url = try DatabaseURL("postgres://fleet:it's%5Csecret@db.example:5433/fleet?sslmode=verify-full&sslrootcert=/etc/ca.pem")
-        #expect(url.libpqConnectionString
-            == #"host='db.example' port='5433' user='fleet' dbname='fleet' sslmode='verify-full' password='it\'s\\secret' sslrootcert='/etc/ca.pem'"#)
+        #expect(
+            url.libpqConnectionString
+                == #"host='db.example' port='5433' user='fleet' dbname='fleet' sslmode='verify-full' password='it\'s\\secret' sslrootcert='/etc/ca.pem'"#)
     }
 
     /// The calendar arithmetic agrees with Foundation's calendar in China time, across leap

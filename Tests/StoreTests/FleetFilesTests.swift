@@ -16,7 +16,9 @@ import Testing
             let (vehicleID, driverID) = try await SampleFiles.provision(plate: "浙B00001D", index: 0, files: files, now: now)
 
             let vehicle = try #require(try await files.vehicle(plate: "浙B00001D"))
-            #expect(vehicle.id == vehicleID && vehicle.vehicleClass == .sedan && vehicle.seats == 5 && vehicle.brand == "BYD" && vehicle.registrationDate?.description == "2024-03-01")
+            #expect(
+                vehicle.id == vehicleID && vehicle.vehicleClass == .sedan && vehicle.seats == 5 && vehicle.brand == "BYD"
+                    && vehicle.registrationDate?.description == "2024-03-01")
             #expect(try await files.policies(vehicleID: vehicleID).count == 5)
             let driver = try #require(try await files.driver(id: driverID))
             #expect(driver.vehicleID == vehicleID && driver.licenceExpiry.description == "2032-12-31" && driver.name == "王师傅1")
@@ -29,13 +31,16 @@ import Testing
             var twin = driver
             twin.id = nil
             await #expect(throws: DuplicateRecord.self) { try await files.saveDriver(twin) }
-            await #expect(throws: NoSuchRecord.self) { try await files.addTraining(driverID: 999, TrainingRecord(kind: .monthly, heldOn: CivilDate("2026-01-01")!, days: 1, passed: true)) }
+            await #expect(throws: NoSuchRecord.self) {
+                try await files.addTraining(driverID: 999, TrainingRecord(kind: .monthly, heldOn: CivilDate("2026-01-01")!, days: 1, passed: true))
+            }
 
             // What the engine sees: the same facts, in epoch seconds and China days.
             let crews = try await facts.crews()
             let crew = try #require(crews.first)
             #expect(crews.count == 1 && crew.vehicle.id == vehicleID && crew.driver.id == driverID)
-            #expect(crew.vehicle.stateOfCharge == 55 && crew.vehicle.policies.count == 5 && Set(crew.vehicle.inspections.map(\.kind)) == [.monthly, .quarterly])
+            #expect(
+                crew.vehicle.stateOfCharge == 55 && crew.vehicle.policies.count == 5 && Set(crew.vehicle.inspections.map(\.kind)) == [.monthly, .quarterly])
             #expect(crew.driver.preDutyTrainingDays == 3 && crew.driver.birthDate == CivilDate("1975-01-01")!.chinaMidnight)
             // The licence is valid to the end of its last day.
             #expect(crew.driver.licenceExpiry == CivilDate("2033-01-01")!.chinaMidnight - 1)
@@ -55,9 +60,12 @@ import Testing
             #expect(try await files.finishMaintenance(id: repair, vehicleID: vehicleID, at: now) == false)
             #expect(try await facts.vehicles(ids: [vehicleID])[vehicleID]?.inRepair == false)
             // A failed inspection newer than the passed one counts.
-            _ = try await files.addInspection(vehicleID: vehicleID, InspectionRecord(kind: .monthly, inspectedAt: now.addingTimeInterval(-60), passed: false, findings: "tyre tread"))
+            _ = try await files.addInspection(
+                vehicleID: vehicleID, InspectionRecord(kind: .monthly, inspectedAt: now.addingTimeInterval(-60), passed: false, findings: "tyre tread"))
             let failed = try #require(try await facts.vehicles(ids: [vehicleID])[vehicleID])
-            #expect(matcher.standing(of: failed, now: Int64(now.timeIntervalSince1970)).contains(.inspectionFailed(.monthly, date: Int64(now.timeIntervalSince1970) - 60)))
+            #expect(
+                matcher.standing(of: failed, now: Int64(now.timeIntervalSince1970)).contains(
+                    .inspectionFailed(.monthly, date: Int64(now.timeIntervalSince1970) - 60)))
         }
     }
 
@@ -84,7 +92,8 @@ import Testing
             #expect(matched.vehicleID == vehicleID && matched.driverID == driverID && matched.version == 3)
             #expect(matched.transitions.map(\.state) == [.received, .confirmed, .matched] && matched.transitions[2].by == "dispatch-engine")
             // The clocks read from the stored history: both met.
-            let clocks = ServiceLevels().clocks(for: matched.history, pickupTime: matched.booking.pickupTime, pickupZone: .city, now: matched.booking.receivedAt + 200)
+            let clocks = ServiceLevels().clocks(
+                for: matched.history, pickupTime: matched.booking.pickupTime, pickupZone: .city, now: matched.booking.receivedAt + 200)
             #expect(clocks.map(\.state) == [.met, .met, .running])
 
             // The crew is now busy for that window.
@@ -98,7 +107,8 @@ import Testing
             #expect(try await bookings.list(agencyID: nil, states: [.received], updatedSince: nil, before: nil, limit: 10).isEmpty)
 
             // An alert is recorded once per clock and state.
-            let late = ServiceLevels().clocks(for: matched.history, pickupTime: matched.booking.pickupTime, pickupZone: .city, now: matched.booking.receivedAt + 900)
+            let late = ServiceLevels().clocks(
+                for: matched.history, pickupTime: matched.booking.pickupTime, pickupZone: .city, now: matched.booking.receivedAt + 900)
             let status = try #require(late.last)
             #expect(status.clock == .notify && status.state == .breached)
             #expect(try await bookings.raise(.booking(created.id), status))
@@ -111,10 +121,12 @@ import Testing
     @Test func speedsPerHourAreLearntFromTheTracks() async throws {
         try await TestPostgres.withDatabase { client, _ in
             let yesterday = CivilDate(chinaDayOf: Int64(Date().timeIntervalSince1970) - 86_400)
-            _ = try await PositionRetention().maintain(client: client, today: CivilDate(chinaDayOf: Int64(Date().timeIntervalSince1970)).description, logger: logger)
+            _ = try await PositionRetention().maintain(
+                client: client, today: CivilDate(chinaDayOf: Int64(Date().timeIntervalSince1970)).description, logger: logger)
             let eight = Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + 8 * 3600))
             // 08:00-08:10 China time: 600 moving fixes at 36 and 44 km/h, and parked ones that do not count.
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
                 SELECT 1, \(eight) + make_interval(secs => s), now(), 0, 0, 0, CASE WHEN s % 2 = 0 THEN 360 ELSE 440 END, 0, 0, 0 FROM generate_series(0, 599) s
                 UNION ALL SELECT 1, \(eight) + make_interval(secs => 600 + s), now(), 0, 0, 0, 0, 0, 0, 0 FROM generate_series(0, 999) s

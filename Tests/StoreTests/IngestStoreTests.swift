@@ -91,8 +91,9 @@ import Testing
     static let morning: Int64 = 1_795_305_600
 
     func record(_ terminal: Int32, _ time: Int64, backfill: Bool = false) -> PositionRecord {
-        PositionRecord(terminalID: terminal, gnssTime: time, latitudeE6: 29_868_336, longitudeE6: -121_543_990, altitude: -5, speed: 452, course: 359,
-                       alarm: 1 << 31, status: 3, mileage: time == Self.morning ? 123_456 : nil, backfill: backfill)
+        PositionRecord(
+            terminalID: terminal, gnssTime: time, latitudeE6: 29_868_336, longitudeE6: -121_543_990, altitude: -5, speed: 452, course: 359,
+            alarm: 1 << 31, status: 3, mileage: time == Self.morning ? 123_456 : nil, backfill: backfill)
     }
 
     func count(_ client: PostgresClient, _ sql: PostgresQuery) async throws -> Int {
@@ -181,8 +182,9 @@ import Testing
             // Due north at 36 km/h: 0.0001 degree of latitude (11.1 m) every 10 s... every second
             // 10 m, so 10 s apart is 100 m: 0.000899 degrees.
             let points = (0..<60).map { i in
-                PositionRecord(terminalID: terminal, gnssTime: Self.morning + Int64(i) * 10, latitudeE6: 29_868_336 + Int32(i) * 899, longitudeE6: 121_543_990,
-                               altitude: 5, speed: 360, course: 0, alarm: 0, status: 3, mileage: nil, backfill: false)
+                PositionRecord(
+                    terminalID: terminal, gnssTime: Self.morning + Int64(i) * 10, latitudeE6: 29_868_336 + Int32(i) * 899, longitudeE6: 121_543_990,
+                    altitude: 5, speed: 360, course: 0, alarm: 0, status: 3, mileage: nil, backfill: false)
             }
             try await sink.store(points)
             let queries = PositionQueries(client: client, database: url, logger: logger)
@@ -193,8 +195,12 @@ import Testing
             #expect(fromTrack.source == .track && abs(fromTrack.meters - 5_900) < 60)
             // With an odometer (0.1 km), its difference wins.
             try await sink.store([
-                PositionRecord(terminalID: terminal, gnssTime: Self.morning + 3600, latitudeE6: 0, longitudeE6: 0, altitude: 0, speed: 0, course: 0, alarm: 0, status: 0, mileage: 10_000, backfill: false),
-                PositionRecord(terminalID: terminal, gnssTime: Self.morning + 7200, latitudeE6: 0, longitudeE6: 0, altitude: 0, speed: 0, course: 0, alarm: 0, status: 0, mileage: 10_123, backfill: false),
+                PositionRecord(
+                    terminalID: terminal, gnssTime: Self.morning + 3600, latitudeE6: 0, longitudeE6: 0, altitude: 0, speed: 0, course: 0, alarm: 0, status: 0,
+                    mileage: 10_000, backfill: false),
+                PositionRecord(
+                    terminalID: terminal, gnssTime: Self.morning + 7200, latitudeE6: 0, longitudeE6: 0, altitude: 0, speed: 0, course: 0, alarm: 0, status: 0,
+                    mileage: 10_123, backfill: false),
             ])
             let fromOdometer = try await queries.mileage(vehicleID: car, from: Self.morning + 3000, to: Self.morning + 8000)
             #expect(fromOdometer.source == .odometer && fromOdometer.meters == 12_300)
@@ -215,11 +221,15 @@ import Testing
             try await sink.record([sos, old, recent])
             try await sink.record([sos])  // a reconnecting terminal reports it again
             var kinds: [String] = []
-            for try await kind in try await client.query("SELECT kind FROM events ORDER BY occurred_at", logger: logger).decode(String.self) { kinds.append(kind) }
+            for try await kind in try await client.query("SELECT kind FROM events ORDER BY occurred_at", logger: logger).decode(String.self) {
+                kinds.append(kind)
+            }
             #expect(kinds == ["overspeed", "fatigueDriving", "emergency"])
             #expect(try await sink.purge() == 1)
             kinds = []
-            for try await kind in try await client.query("SELECT kind FROM events ORDER BY occurred_at", logger: logger).decode(String.self) { kinds.append(kind) }
+            for try await kind in try await client.query("SELECT kind FROM events ORDER BY occurred_at", logger: logger).decode(String.self) {
+                kinds.append(kind)
+            }
             #expect(kinds == ["fatigueDriving", "emergency"])
         }
     }
@@ -310,8 +320,9 @@ import Testing
     @Test func mediaIsStoredOnceWithItsBytesAndPurgedAfterThreeYears() async throws {
         try await TestPostgres.withDatabase { client, _ in
             let sink = PostgresMediaSink(client: client, logger: logger)
-            let photo = MediaRecord(terminalID: 7, mediaID: 77, kind: 0, format: 0, event: 3, channel: 2, takenAt: 1_795_305_600,
-                                    latitudeE6: 29_868_336, longitudeE6: 121_543_990, data: (0..<5_000).map { UInt8(truncatingIfNeeded: $0 * 13) })
+            let photo = MediaRecord(
+                terminalID: 7, mediaID: 77, kind: 0, format: 0, event: 3, channel: 2, takenAt: 1_795_305_600,
+                latitudeE6: 29_868_336, longitudeE6: 121_543_990, data: (0..<5_000).map { UInt8(truncatingIfNeeded: $0 * 13) })
             try await sink.store(photo)
             try await sink.store(photo)  // uploaded again: the 0x8800 was lost
             // The same id with other bytes (a terminal reset its counter) is kept beside it; no taken time (2011).
@@ -322,7 +333,9 @@ import Testing
             reused.longitudeE6 = nil
             try await sink.store(reused)
             var rows: [(Int64, Int64?, ByteBuffer)] = []
-            for try await row in try await client.query("SELECT media_id, extract(epoch FROM taken_at)::int8, data FROM media ORDER BY id", logger: logger).decode((Int64, Int64?, ByteBuffer).self) {
+            for try await row in try await client.query("SELECT media_id, extract(epoch FROM taken_at)::int8, data FROM media ORDER BY id", logger: logger)
+                .decode((Int64, Int64?, ByteBuffer).self)
+            {
                 rows.append(row)
             }
             #expect(rows.count == 2)

@@ -81,7 +81,9 @@ import Testing
 
     @Test func parsesDatabaseURLs() throws {
         let url = try DatabaseURL("postgres://fleet:secret@db.example:6543/fleet?sslmode=verify-full")
-        #expect(url.host == "db.example" && url.port == 6543 && url.user == "fleet" && url.password == "secret" && url.database == "fleet" && url.sslMode == "verify-full")
+        #expect(
+            url.host == "db.example" && url.port == 6543 && url.user == "fleet" && url.password == "secret" && url.database == "fleet"
+                && url.sslMode == "verify-full")
         #expect(throws: MigrationError.self) { try DatabaseURL("mysql://x") }
         #expect(throws: MigrationError.self) { try DatabaseURL("postgres://h/d?sslmode=bogus").clientConfiguration() }
     }

@@ -34,7 +34,8 @@ import Testing
             let history = try await PositionRetention(retentionDays: 200, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
             #expect(history.created == names(-200...0))
             // One old report (to be dropped) and one recent (to stay), at China-time day edges.
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
                 VALUES (1, '2026-05-06 23:59:59+08', now(), 29868336, 121543990, 5, 300, 90, 0, 3),
                        (1, '2026-05-26 00:00:00+08', now(), 29868336, 121543990, 5, 300, 90, 0, 3)
@@ -53,14 +54,17 @@ import Testing
             #expect(kept == [ISO8601DateFormatter().date(from: "2026-05-25T16:00:00Z")!])
 
             // Maintenance is idempotent.
-            #expect(try await PositionRetention(retentionDays: 180, aheadDays: 3).maintain(client: client, today: "2026-11-22", logger: logger) == .init(created: [], dropped: []))
+            #expect(
+                try await PositionRetention(retentionDays: 180, aheadDays: 3).maintain(client: client, today: "2026-11-22", logger: logger)
+                    == .init(created: [], dropped: []))
         }
     }
 
     @Test func finishedDaysAreCoveredForTracksAndTodayIsNot() async throws {
         try await TestPostgres.withDatabase { client, _ in
             _ = try await PositionRetention(retentionDays: 2, aheadDays: 1).maintain(client: client, today: "2026-11-22", logger: logger)
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
                 SELECT 1, '2026-11-21 00:00:00+08'::timestamptz + s * interval '10 seconds', now(), 29868336, 121543990, 5, 300, 90, 0, 3
                 FROM generate_series(0, 8639) AS s
@@ -73,10 +77,13 @@ import Testing
             // A finished day's track is read from the covering index alone; today's is not covered.
             func plan(_ day: String) async throws -> String {
                 var lines: [String] = []
-                for try await line in try await client.query(PostgresQuery(unsafeSQL: """
-                    EXPLAIN SELECT lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill FROM positions
-                    WHERE terminal_id = 1 AND gnss_time >= '\(day) 00:00+08' AND gnss_time < '\(day) 23:59+08' ORDER BY gnss_time
-                    """), logger: logger).decode(String.self) { lines.append(line) }
+                for try await line in try await client.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            EXPLAIN SELECT lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status, mileage_hm, backfill FROM positions
+                            WHERE terminal_id = 1 AND gnss_time >= '\(day) 00:00+08' AND gnss_time < '\(day) 23:59+08' ORDER BY gnss_time
+                            """), logger: logger
+                ).decode(String.self) { lines.append(line) }
                 return lines.joined(separator: "\n")
             }
             let finished = try await plan("2026-11-21")
@@ -93,7 +100,8 @@ import Testing
             _ = try await PositionRetention(retentionDays: 1, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
             // Years ahead: no partition, and no default partition to swallow it.
             await #expect(throws: PSQLError.self) {
-                try await client.query("""
+                try await client.query(
+                    """
                     INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
                     VALUES (1, '2031-01-01 00:00:00+08', now(), 0, 0, 0, 0, 0, 0, 0)
                     """, logger: logger)
@@ -105,7 +113,8 @@ import Testing
         try await TestPostgres.withDatabase { client, _ in
             _ = try await PositionRetention(retentionDays: 1, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
             for _ in 0..<2 {
-                try await client.query("""
+                try await client.query(
+                    """
                     INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
                     VALUES (7, '2026-11-22 08:00:00+08', now(), 29868336, 121543990, 5, 300, 90, 0, 3)
                     ON CONFLICT (terminal_id, gnss_time) DO NOTHING
@@ -128,12 +137,14 @@ import Testing
     @Test func aClockThatJumpedDoesNotEraseTheHistory() async throws {
         try await TestPostgres.withDatabase { client, _ in
             _ = try await PositionRetention(retentionDays: 200, aheadDays: 0).maintain(client: client, today: "2026-11-22", logger: logger)
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
                 SELECT 1, '2026-05-06 08:00:00+08'::timestamptz + s * interval '1 day', now(), 29868336, 121543990, 5, 300, 90, 0, 3
                 FROM generate_series(0, 199) AS s
                 """, logger: logger)
-            try await client.query("""
+            try await client.query(
+                """
                 INSERT INTO positions_quarantine (terminal_id, gnss_time, received_at, reason, report)
                 VALUES (1, '2099-12-31 08:00:00+08', '2026-05-12 08:00:00+08', 'ahead', '{}'), (1, '2099-12-31 08:00:00+08', now(), 'ahead', '{}')
                 """, logger: logger)

@@ -69,9 +69,11 @@ import Testing
         try await TestPostgres.withDatabase { owner, url in
             try await TestPostgres.withClient(try TestPostgres.app(url)) { app in
                 let files = FleetFiles(client: app, logger: logger), accounts = Accounts(client: owner, logger: logger)
-                let saved = try await files.saveVehicle(VehicleFile(plate: "浙B00001D", vehicleClass: .sedan, seats: 5), audit: { id in
-                    AuditLine(userID: nil, action: "vehicle-save", resource: "vehicle:\(id)", fields: ["plate": "浙B00001D"])
-                })
+                let saved = try await files.saveVehicle(
+                    VehicleFile(plate: "浙B00001D", vehicleClass: .sedan, seats: 5),
+                    audit: { id in
+                        AuditLine(userID: nil, action: "vehicle-save", resource: "vehicle:\(id)", fields: ["plate": "浙B00001D"])
+                    })
                 let vehicleID = try #require(saved.id)
                 let trail = try await accounts.auditTrail()
                 #expect(trail.count == 1 && trail.first?.resource == "vehicle:\(vehicleID)" && trail.first?.detail?.contains("浙B00001D") == true)
@@ -111,10 +113,13 @@ import Testing
                         AuditLine(userID: nil, action: "user-create-again", resource: "user:chief")
                     }
                 }
-                let nobody = try await accounts.setDisabled(userID: 987_654, true) { ended in ended.map { _ in AuditLine(userID: nil, action: "user-disable", resource: "user:987654") } }
+                let nobody = try await accounts.setDisabled(userID: 987_654, true) { ended in
+                    ended.map { _ in AuditLine(userID: nil, action: "user-disable", resource: "user:987654") }
+                }
                 #expect(nobody == nil)
                 await #expect(throws: NoSuchRecord.self) {
-                    try await terms.set(.framework, agencyID: 987_654, by: nil, audit: AuditLine(userID: nil, action: "agreement-set", resource: "agency:987654"))
+                    try await terms.set(
+                        .framework, agencyID: 987_654, by: nil, audit: AuditLine(userID: nil, action: "agreement-set", resource: "agency:987654"))
                 }
                 // Done: disabling ends the user's sessions in the same transaction, and says how many.
                 try await accounts.storeToken(sha256: Array(repeating: 7, count: 32), userID: user.id, expiresAt: Date().addingTimeInterval(600))
@@ -161,7 +166,8 @@ import Testing
         #expect(again.password == url.password && again.host == url.host && again.port == 6543)
         #expect(again.sslMode == "verify-full" && again.sslRootCertificate == "/etc/ca.pem")
         let bad = [
-            "mysql://fleet:Sekr3t@db/fleet", "postgres://fleet:Sekr3t@db/fleet?sslmode=bogus", "postgres://fleet:Sekr3t@/fleet", "postgres://fleet:Sekr3t@db:port/fleet",
+            "mysql://fleet:Sekr3t@db/fleet", "postgres://fleet:Sekr3t@db/fleet?sslmode=bogus", "postgres://fleet:Sekr3t@/fleet",
+            "postgres://fleet:Sekr3t@db:port/fleet",
         ]
         for bad in bad {
             #expect {

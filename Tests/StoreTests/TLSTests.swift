@@ -1,5 +1,5 @@
-import EmbeddedPostgres
 import Domain
+import EmbeddedPostgres
 import Foundation
 import PostgresNIO
 import PostgresTestSupport
@@ -34,10 +34,13 @@ import Testing
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         try makeCertificates(in: dir)
-        let cluster = EmbeddedPostgres(configuration: .init(
-            dataDirectory: dir.appendingPathComponent("pg"), database: "postgres",
-            settings: ["ssl": "on", "ssl_cert_file": dir.appendingPathComponent("server.pem").path, "ssl_key_file": dir.appendingPathComponent("server.key").path]
-        ))
+        let cluster = EmbeddedPostgres(
+            configuration: .init(
+                dataDirectory: dir.appendingPathComponent("pg"), database: "postgres",
+                settings: [
+                    "ssl": "on", "ssl_cert_file": dir.appendingPathComponent("server.pem").path, "ssl_key_file": dir.appendingPathComponent("server.key").path,
+                ]
+            ))
         let running = try cluster.start()
         defer { cluster.destroy() }
 
@@ -57,10 +60,12 @@ import Testing
         let wrong = try DatabaseURL(
             "postgres://postgres:\(running.password)@localhost:\(running.port)/postgres?sslmode=verify-full&sslrootcert=\(dir.appendingPathComponent("other-ca.pem").path)"
         )
-        let report = PositionRecord(terminalID: 7, gnssTime: Int64(Date().timeIntervalSince1970), latitudeE6: 29_868_336, longitudeE6: 121_543_990,
-                                    altitude: 5, speed: 0, course: 0, alarm: 0, status: 3, mileage: nil, backfill: false)
+        let report = PositionRecord(
+            terminalID: 7, gnssTime: Int64(Date().timeIntervalSince1970), latitudeE6: 29_868_336, longitudeE6: 121_543_990,
+            altitude: 5, speed: 0, course: 0, alarm: 0, status: 3, mileage: nil, backfill: false)
         let stored = try await TestPostgres.withClient(secure) { client in
-            _ = try await Migrator(client: client, logger: TestPostgres.logger).migrate(try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql")))
+            _ = try await Migrator(client: client, logger: TestPostgres.logger).migrate(
+                try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql")))
             _ = try await PositionRetention().maintain(client: client, today: PositionRetention.chinaDay(Date()), logger: TestPostgres.logger)
             try await PostgresPositionSink(client: client, database: secure, retention: PositionRetention(), logger: TestPostgres.logger).store([report])
             await #expect(throws: (any Error).self) {

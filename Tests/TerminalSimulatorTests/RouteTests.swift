@@ -1,6 +1,6 @@
 import Domain
-import Testing
 import TerminalSimulator
+import Testing
 
 @Suite struct RouteTests {
     /// A steered vehicle heads for its target at a city pace, every report consistent with the

@@ -12,7 +12,8 @@ public struct TestTerminal {
 
     public mutating func frame(_ message: Message) -> ByteBuffer {
         defer { serial &+= 1 }
-        return ByteBuffer(bytes: FrameEncoder.encode(message, header: MessageHeader(messageID: message.messageID, version: .v2013, phone: phone, serial: serial))[0])
+        return ByteBuffer(
+            bytes: FrameEncoder.encode(message, header: MessageHeader(messageID: message.messageID, version: .v2013, phone: phone, serial: serial))[0])
     }
 }
 
@@ -25,10 +26,12 @@ public func withTerminalConnection(
     let channel = try await connectTerminal(host: "127.0.0.1", port: port)
     try await channel.executeThenClose { inbound, outbound in
         var iterator = inbound.makeAsyncIterator()
-        try await body({ try await outbound.write($0) }, {
-            guard case .frame(let frame)? = try await iterator.next() else { return nil }
-            return frame.message
-        })
+        try await body(
+            { try await outbound.write($0) },
+            {
+                guard case .frame(let frame)? = try await iterator.next() else { return nil }
+                return frame.message
+            })
     }
 }
 
@@ -112,4 +115,3 @@ public actor RecordingSink: PositionSink, EventSink, MediaSink {
         self.media.append(media)
     }
 }
-
