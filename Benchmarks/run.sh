@@ -12,6 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 what=${1:-codec}
 shift || true
+# `run.sh 1000000`, as BENCHMARKS.md's first section writes it: the codec with that many frames.
+case "$what" in [0-9]*) set -- "$what" "$@"; what=codec ;; esac
 case "$what" in
 codec)
     swift build -c release --product CodecBenchmark
@@ -71,9 +73,9 @@ api)
     pids+=($!)
     until (exec 3<>/dev/tcp/127.0.0.1/$http) 2>/dev/null; do sleep 0.2; done
     (cd .. && LOG_LEVEL=warning "$fleetd" simulate --terminals "$vehicles" --interval 1 --duration 8 --port "$gateway" --database-url "$THROWAWAY_DATABASE_URL" >/dev/null)
-    printf '%s\n' 'benchmark password' | (cd .. && LOG_LEVEL=warning "$fleetd" user add --username bench --role dispatcher --database-url "$THROWAWAY_DATABASE_URL" >/dev/null)
+    printf '%s\n' 'latest positions under wrk' | (cd .. && LOG_LEVEL=warning "$fleetd" user add --username bench --role dispatcher --database-url "$THROWAWAY_DATABASE_URL" >/dev/null)
     token=$(curl -s -X POST "127.0.0.1:$http/api/v1/sessions" -H 'Content-Type: application/json' \
-        -d '{"username": "bench", "password": "benchmark password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
+        -d '{"username": "bench", "password": "latest positions under wrk"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
     echo "latest positions: $(curl -s "127.0.0.1:$http/api/v1/positions/latest" -H "Authorization: Bearer $token" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))') vehicles"
     # One wrk thread: on a 2-core machine a second one takes the server's core.
     echo "baseline, GET /api/v1/me (the same sign-in check, a tiny body, no query):"
@@ -82,7 +84,7 @@ api)
     wrk -t1 -c32 -d10s -H "Authorization: Bearer $token" "http://127.0.0.1:$http/api/v1/positions/latest"
     ;;
 *)
-    echo "unknown benchmark '$what': use codec, ingest, load, track, dispatch or api" >&2
+    echo "unknown benchmark '$what': use codec, ingest, load, track, dispatch, api or billing" >&2
     exit 64
     ;;
 esac
