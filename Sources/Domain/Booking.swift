@@ -43,6 +43,9 @@ public struct BookingRequest: Sendable, Hashable, Codable {
         (self.channel, self.agencyID, self.contactName, self.contactPhone, self.passengers) = (channel, agencyID, contactName, contactPhone, passengers)
         (self.vehicleClass, self.pickupTime, self.pickup, self.destination, self.serviceEnd) = (vehicleClass, pickupTime, pickup, destination, serviceEnd)
     }
+
+    /// A booking for within the hour of its receipt is urgent (the same rule as `Booking.isUrgent`).
+    public func isUrgent(receivedAt: Date) -> Bool { pickupTime.timeIntervalSince(receivedAt) <= 3600 }
 }
 
 /// Who did something: a user, or a part of the system ("dispatch-engine", "gnss").

@@ -112,8 +112,8 @@ public struct FleetAPI: Sendable {
     static let operators: [Role] = [.administrator, .dispatcher]
     static let readers: [Role] = [.administrator, .dispatcher, .auditor]
 
-    /// One line of the audit trail for a confidential read, or a write the Store does not
-    /// take an `AuditLine` for.
+    /// One line of the audit trail for a confidential read (writes put theirs in their own
+    /// transaction: `entry`).
     func audit(_ user: APIUser, _ action: String, _ resource: String, _ detail: [String: String] = [:]) async throws {
         let entry = entry(user, action, resource, detail)
         try await accounts.audit(userID: entry.userID, action: entry.action, resource: entry.resource, detail: entry.detail)

@@ -279,7 +279,7 @@ extension FleetAPI {
         if user.role == .agency { body.channel = .platform }
         // Lengths and bounds were checked at the door against the document's types; the
         // booking's own rules (when, how long) by the service.
-        let urgent = Bookings.isUrgent(body, receivedAt: clock.now)
+        let urgent = body.isUrgent(receivedAt: clock.now)
         let audit: Audit<Int64> = { [self] id in entry(user, "booking-create", "booking:\(id)", ["agency": "\(agency)", "urgent": "\(urgent)"]) }
         do {
             return bookingBody(try await dispatch.bookings.book(body, agencyID: agency, by: actor(user), audit: audit))

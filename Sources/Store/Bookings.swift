@@ -14,12 +14,9 @@ public struct Bookings: BookingRepository {
         self.logger = logger
     }
 
-    /// A booking for within the hour is urgent.
-    public static func isUrgent(_ r: BookingRequest, receivedAt: Date) -> Bool { r.pickupTime.timeIntervalSince(receivedAt) <= 3600 }
-
     /// A new booking, received; `audit` names its line by the booking's id.
     public func create(_ r: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>? = nil) async throws -> BookingRecord {
-        let urgent = Self.isUrgent(r, receivedAt: receivedAt)
+        let urgent = r.isUrgent(receivedAt: receivedAt)
         let (p, d) = (r.pickup.point, r.destination.point)
         let id = try await constrained {
             try await client.audited(audit, logger: logger) { connection -> Int64 in

@@ -15,7 +15,7 @@ public final class InMemoryBookings: BookingRepository {
         state.withLock { state in
             let id = Int64(state.records.count + 1)
             let record = BookingRecord(
-                id: id, request: request, agencyID: agencyID, receivedAt: receivedAt, urgent: request.pickupTime.timeIntervalSince(receivedAt) <= 3600,
+                id: id, request: request, agencyID: agencyID, receivedAt: receivedAt, urgent: request.isUrgent(receivedAt: receivedAt),
                 state: .received, vehicleID: nil, driverID: nil, tollsFen: nil, parkingFen: nil, receipts: [], reportedMetres: nil, reportedSeconds: nil,
                 version: 1, updatedAt: receivedAt,
                 transitions: [.init(state: .received, at: receivedAt, by: actor.name, vehicleID: nil, driverID: nil, note: "")]
