@@ -265,6 +265,7 @@ let package = Package(
                 "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "PostgresTestSupport", "ServiceTestSupport",
                 "DomainTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

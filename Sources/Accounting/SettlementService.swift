@@ -12,8 +12,8 @@ import Synchronization
 /// confirmed (`ServiceEvent.sheetConfirmed`: dispatch settles the booking). The fare rules are
 /// `Billing`'s; this wires them to PostgreSQL.
 public struct SettlementService: Sendable {
-    public let sheets: Settlements
-    public let terms: BillingTerms
+    let sheets: Settlements
+    let terms: BillingTerms
     let positions: PositionQueries
     let files: FleetFiles
     let feed: LiveFeed
@@ -59,9 +59,7 @@ public struct SettlementService: Sendable {
             let state: SettlementSheet.State = draft.lines.isEmpty ? .void : draft.flags.isEmpty ? .issued : .review
             if let id = try await sheets.issue(facts, lines: draft.lines, flags: draft.flags, state: state, at: now) {
                 issued.append(id)
-                if state != .void {
-                    feed.publish(FeedEvent(kind: .settlement, agencyID: record.agencyID, SheetEvent(sheetID: id, bookingID: record.id, state: state)))
-                }
+                if state != .void { publish(sheetID: id, bookingID: record.id, agencyID: record.agencyID, state: state) }
             }
         }
         return issued
@@ -114,14 +112,102 @@ public struct SettlementService: Sendable {
         )
     }
 
+    // MARK: the sheet's lifecycle (`SettlementSheet.Action`), each step audited in its transaction and published
+
     /// The agency contact signs the sheet: confirmed, the invoice due in 3 working days, and
-    /// `sheetConfirmed` said. `audit` is written with the signature.
+    /// `sheetConfirmed` said.
     public func confirm(_ id: Int64, signedBy name: String, actor: Actor, audit: AuditLine? = nil) async throws -> SettlementSheet {
         let now = clock.now
         try await sheets.confirm(id, signedBy: name, actor: actor, at: now, invoiceDue: levels.invoiceDue(confirmedAt: now.epochSeconds), audit: audit)
-        guard let sheet = try await sheets.sheet(id: id) else { throw NoSuchRecord() }
+        let sheet = try await published(id)
         try await events.publish(.sheetConfirmed(bookingID: sheet.facts.bookingID))
         return sheet
+    }
+
+    /// The agency contests the sheet, with its reason; a dispatcher resolves it.
+    public func dispute(_ id: Int64, reason: String, actor: Actor, audit: AuditLine?) async throws -> SettlementSheet {
+        try await sheets.dispute(id, reason: reason, actor: actor, at: clock.now, audit: audit)
+        return try await published(id)
+    }
+
+    /// A dispatcher settles a dispute or a flagged difference, with adjusting lines if the sheet
+    /// was wrong: back to the agency for signature.
+    public func resolve(_ id: Int64, note: String, adjustments: [SheetLine], actor: Actor, audit: AuditLine?) async throws -> SettlementSheet {
+        try await withinLimits(id, adjustments)
+        try await sheets.resolve(id, note: note, adjustments: adjustments, actor: actor, at: clock.now, audit: audit)
+        return try await published(id)
+    }
+
+    /// A correction by a new adjusting line with its reason (the sheet's own lines never change).
+    public func adjust(_ id: Int64, line: SheetLine, actor: Actor, audit: AuditLine?) async throws -> SettlementSheet {
+        try await withinLimits(id, [line])
+        try await sheets.adjust(id, line: line, actor: actor, at: clock.now, audit: audit)
+        return try await published(id)
+    }
+
+    /// The VAT invoice of a confirmed sheet was issued: its number and time.
+    public func recordInvoice(_ id: Int64, number: String, issuedAt: Date, actor: Actor, audit: AuditLine?) async throws -> SettlementSheet {
+        try await sheets.invoice(id, number: number, issuedAt: issuedAt, actor: actor, at: clock.now, audit: audit)
+        return try await published(id)
+    }
+
+    /// A sheet; one of another agency than `agencyID` (when given) is not found.
+    public func sheet(_ id: Int64, of agencyID: Int64? = nil) async throws -> SettlementSheet {
+        guard let sheet = try await sheets.sheet(id: id), agencyID.map({ $0 == sheet.facts.agencyID }) ?? true else {
+            throw NoSuchRecord("no settlement sheet \(id)")
+        }
+        return sheet
+    }
+
+    /// Sheets, newest first, `limit` of them before the id `before`.
+    public func sheets(agencyID: Int64?, states: [SettlementSheet.State]?, before: Int64?, limit: Int) async throws -> [SettlementSheet] {
+        try await sheets.list(agencyID: agencyID, states: states, before: before, limit: limit)
+    }
+
+    /// An agency's statement of the sheets confirmed in a period.
+    public func statement(agency: Statement.Agency, from: CivilDate, through: CivilDate) async throws -> Statement {
+        try await sheets.statement(agency: agency, from: from, through: through)
+    }
+
+    /// A sheet's total stays within what billing can add up.
+    func withinLimits(_ id: Int64, _ adjustments: [SheetLine]) async throws {
+        guard try await sheet(id).accepts(adjustments) else {
+            throw Conflict("the sheet's total would pass \(BillingLimits.sheetTotalFen / 100) yuan either way: check the amounts")
+        }
+    }
+
+    /// The sheet as it is now, on the live feed for its agency and the operator.
+    private func published(_ id: Int64) async throws -> SettlementSheet {
+        let sheet = try await sheet(id)
+        publish(sheetID: id, bookingID: sheet.facts.bookingID, agencyID: sheet.facts.agencyID, state: sheet.state)
+        return sheet
+    }
+
+    private func publish(sheetID: Int64, bookingID: Int64, agencyID: Int64, state: SettlementSheet.State) {
+        feed.publish(FeedEvent(kind: .settlement, agencyID: agencyID, SheetEvent(sheetID: sheetID, bookingID: bookingID, state: state)))
+    }
+
+    // MARK: terms
+
+    /// Every tariff version by vehicle class.
+    public func tariffs() async throws -> TariffBook { try await terms.book() }
+
+    /// A new version of a vehicle class's tariff from its day on.
+    public func set(_ tariff: Tariff, by userID: Int64?, audit: AuditLine? = nil) async throws -> TariffBook {
+        guard Set(tariff.packages.map(\.kind)).count == tariff.packages.count else {
+            throw Refused(field: "packages", expected: "one package of each kind at most")
+        }
+        try await terms.set(tariff, by: userID, audit: audit)
+        return try await terms.book()
+    }
+
+    /// An agency's terms (the framework agreement's until set).
+    public func agreement(agencyID: Int64) async throws -> Agreement { try await terms.agreement(agencyID: agencyID) }
+
+    public func set(_ agreement: Agreement, agencyID: Int64, by userID: Int64?, audit: AuditLine? = nil) async throws {
+        do { try await terms.set(agreement, agencyID: agencyID, by: userID, audit: audit) } catch is NoSuchRecord {
+            throw NoSuchRecord("no agency \(agencyID)")
+        }
     }
 
     /// Every sweep: sheets for newly finished trips, and `sheetConfirmed` said again for the

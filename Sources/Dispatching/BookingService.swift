@@ -19,12 +19,6 @@ public struct BookingService: Sendable {
         (self.repository, self.feed, self.events, self.clock, self.levels, self.zones) = (repository, feed, events, clock, levels, zones)
     }
 
-    /// Why a request is not a booking: the field and what it must be.
-    public struct Refused: Error, Sendable, Hashable {
-        public var field: String
-        public var expected: String
-    }
-
     /// Takes an agency's request, received now (urgent if the pick-up is within the hour).
     public func book(_ request: BookingRequest, agencyID: Int64, by actor: Actor, audit: Audit<Int64>?) async throws -> BookingRecord {
         let now = clock.now

@@ -8,7 +8,7 @@ import Store
 /// time. A new clock is a case of `ServiceLevels.Clock` and a line here.
 public struct ClockSweeper: Sendable {
     let bookings: BookingService
-    public let store: Bookings
+    let store: Bookings
     let care: CustomerCare
     let sheets: Settlements
     let levels: ServiceLevels

@@ -16,6 +16,9 @@ public struct DispatchServices: Sendable {
     public let sweeper: ClockSweeper
     public let learning: TrackLearning
     public let positionFeed: PositionFeed
+    public let files: FleetFileService
+    public let care: CustomerCareService
+    public let alerts: AlertService
     public let positions: PositionQueries
     public let feed: LiveFeed
     public let events: ServiceEvents
@@ -38,11 +41,15 @@ public struct DispatchServices: Sendable {
             levels: levels, feed: feed, clock: clock
         )
         positionFeed = PositionFeed(positions: positions, feed: feed)
+        files = FleetFileService(
+            files: FleetFiles(client: client, logger: logger), facts: facts, rounds: rounds, learning: learning, events: events, clock: clock)
+        care = CustomerCareService(care: CustomerCare(client: client, logger: logger), bookings: bookings, clock: clock)
+        alerts = AlertService(alarms: VehicleAlarms(client: client, logger: logger), bookings: store, clock: clock)
         (self.feed, self.events, self.clock) = (feed, events, clock)
         events.on { [bookings, roundDue] event in
             switch event {
             case .sheetConfirmed(let bookingID): try await bookings.settle(bookingID)
-            case .crewWanted, .crewFreed: roundDue.signal()
+            case .crewWanted, .crewFreed, .fleetChanged: roundDue.signal()
             }
         }
     }

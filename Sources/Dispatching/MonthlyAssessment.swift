@@ -53,6 +53,15 @@ public struct MonthlyAssessment: Sendable {
 
     public var scheme: AssessmentScheme { .fleetPreset(contractTotalFen: contractTotalFen) }
 
+    /// The assessor's entry for an item counted per incident (a deduction or a bonus), with the
+    /// reason; a negative count corrects an earlier entry.
+    public func enter(month first: CivilDate, itemID: String, count: Int, reason: String, by userID: Int64?, audit: AuditLine?) async throws -> Int64 {
+        let countable = scheme.sections.flatMap(\.items).filter { if case .perIncident = $0.rule { true } else { false } }.map(\.id)
+        guard countable.contains(itemID) else { throw Refused(field: "itemID", expected: "one of \(countable.joined(separator: ", "))") }
+        guard count != 0 else { throw Refused(field: "count", expected: "not 0 (a negative count corrects an earlier entry)") }
+        return try await incidents.enter(month: first, itemID: itemID, count: count, reason: reason, by: userID) { _ in audit }
+    }
+
     /// The month beginning on `first` (China time), as of `now`.
     public func report(month first: CivilDate, now: Date) async throws -> Report {
         let next = first.nextMonth

@@ -1,13 +1,32 @@
 import Foundation
 
-/// The record an id, a plate or a foreign key names does not exist.
+/// The record an id, a plate or a foreign key names does not exist; `what` names it for the
+/// person who asked (empty where the caller knows better).
 public struct NoSuchRecord: Error, Hashable {
-    public init() {}
+    public var what: String
+    public init(_ what: String = "") { self.what = what }
 }
 
 /// A unique value (a plate, a VIN, a licence number, a username) is already taken.
 public struct DuplicateRecord: Error, Hashable {
     public init() {}
+}
+
+/// Why a service will not do what it was asked with these values: the field at fault and what
+/// it must be. The API answers 400 naming the field.
+public struct Refused: Error, Sendable, Hashable {
+    public var field: String
+    public var expected: String
+    public init(field: String, expected: String) { (self.field, self.expected) = (field, expected) }
+}
+
+/// The request is valid but clashes with what is on file (another vehicle has this VIN, the
+/// sheet was already signed): the API answers 409.
+public struct Conflict: Error, Sendable, Hashable {
+    public var detail: String
+    /// The field whose value clashes, when one does.
+    public var field: String?
+    public init(_ detail: String, field: String? = nil) { (self.detail, self.field) = (detail, field) }
 }
 
 /// One line of the audit trail (`audit_log`, append-only: Sql/0015_records.sql).

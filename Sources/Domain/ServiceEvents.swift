@@ -8,6 +8,9 @@ public enum ServiceEvent: Sendable, Hashable {
     case crewWanted(bookingID: Int64)
     /// A crew finished or was released from a booking: it may serve another.
     case crewFreed(bookingID: Int64)
+    /// A vehicle's or driver's file changed (a repair finished, a charge, a pairing, training):
+    /// a crew may now serve, or no longer.
+    case fleetChanged
 }
 
 /// Hands each event to every handler registered when the services were wired, in order, before

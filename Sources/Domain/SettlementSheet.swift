@@ -143,6 +143,56 @@ public struct SettlementSheet: Sendable, Hashable, Codable {
         case void
     }
 
+    /// What people do to a sheet once it is drawn up. Each is allowed from some states and
+    /// leads to one: the sheet's lifecycle, whatever stores it.
+    public enum Action: Sendable, Hashable, CaseIterable {
+        /// The agency contact signs: confirmed, never changed again.
+        case sign
+        /// The agency contests it.
+        case dispute
+        /// A dispatcher settles a dispute or a flagged difference: back to the agency.
+        case resolve
+        /// A correction by an adjusting line (the sheet's own lines stay).
+        case adjust
+        /// The VAT invoice of a confirmed sheet was issued.
+        case invoice
+
+        /// The states it is allowed from.
+        public var allowed: [State] {
+            switch self {
+            case .sign, .dispute: [.issued]
+            case .resolve: [.disputed, .review]
+            case .adjust: [.issued, .confirmed]
+            case .invoice: [.confirmed]
+            }
+        }
+
+        /// As the sheet's history names it.
+        public var event: String {
+            switch self {
+            case .sign: "confirmed"
+            case .dispute: "disputed"
+            case .resolve: "resolved"
+            case .adjust: "adjusted"
+            case .invoice: "invoiced"
+            }
+        }
+
+        /// As a refusal says it: "cannot be signed".
+        public var participle: String { self == .sign ? "signed" : event }
+    }
+
+    /// An action the sheet's state does not allow, e.g. signing a disputed sheet.
+    public struct StateConflict: Error, Sendable, Hashable, CustomStringConvertible {
+        public var state: State
+        public var action: String
+        public var allowed: [State]
+        public init(state: State, action: String, allowed: [State]) { (self.state, self.action, self.allowed) = (state, action, allowed) }
+        public var description: String {
+            "a sheet that is \(state.rawValue) cannot be \(action); only one that is \(allowed.map(\.rawValue).joined(separator: " or ")) can"
+        }
+    }
+
     /// One step in the sheet's history.
     public struct Event: Sendable, Hashable, Codable {
         public var at: ChinaTime
@@ -198,5 +248,18 @@ public struct SettlementSheet: Sendable, Hashable, Codable {
         sheet.lines = lines.filter { $0.addedAt < instant }
         sheet.totalFen = sheet.lines.reduce(0) { $0 + $1.amountFen }
         return sheet
+    }
+}
+
+extension SettlementSheet.State {
+    /// The state `action` leads to from this one, or why it is not allowed here.
+    public func after(_ action: SettlementSheet.Action) throws(SettlementSheet.StateConflict) -> Self {
+        guard action.allowed.contains(self) else { throw SettlementSheet.StateConflict(state: self, action: action.participle, allowed: action.allowed) }
+        switch action {
+        case .sign: return .confirmed
+        case .dispute: return .disputed
+        case .resolve: return .issued
+        case .adjust, .invoice: return self
+        }
     }
 }

@@ -175,10 +175,10 @@ struct DemoOperations: Service {
     /// flagged ones (in the demo the driver's figures are the system's).
     func signSheets() async throws {
         let contact = Actor(userID: nil, name: "demo agency contact"), dispatcher = Actor(userID: nil, name: "demo dispatcher")
-        for sheet in try await settlement.sheets.list(agencyID: nil, states: [.review], before: nil, limit: 100) {
-            try await settlement.sheets.resolve(sheet.id, note: "checked against the track", adjustments: [], actor: dispatcher, at: dispatch.clock.now)
+        for sheet in try await settlement.sheets(agencyID: nil, states: [.review], before: nil, limit: 100) {
+            _ = try await settlement.resolve(sheet.id, note: "checked against the track", adjustments: [], actor: dispatcher, audit: nil)
         }
-        for sheet in try await settlement.sheets.list(agencyID: nil, states: [.issued], before: nil, limit: 100) {
+        for sheet in try await settlement.sheets(agencyID: nil, states: [.issued], before: nil, limit: 100) {
             _ = try await settlement.confirm(sheet.id, signedBy: "李主任", actor: contact)
         }
     }

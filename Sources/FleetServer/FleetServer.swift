@@ -105,14 +105,11 @@ public struct FleetServer: Sendable {
             client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: clock, logger: logger
         )
         let records = ServiceRecords(client: client, logger: logger)
-        let api = Application(
-            router: FleetAPI(
-                client: client, dispatch: dispatch, settlement: settlement, latest: LatestPositionsJSON(),
-                idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
-                contractTotalFen: configuration.contractTotalFen, vatRates: configuration.vatRates, logger: logger
-            ).router(),
-            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "fleet"),
-            logger: logger
+        let api = buildApplication(
+            APIConfiguration(
+                host: configuration.httpHost, port: configuration.httpPort, idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
+                contractTotalFen: configuration.contractTotalFen, vatRates: configuration.vatRates),
+            APIServices(client: client, dispatch: dispatch, settlement: settlement, logger: logger), logger: logger
         )
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: metricsEndpoint), .init(service: owner), .init(service: client), .init(service: schema),

@@ -14,11 +14,6 @@ import Synchronization
 public struct FleetAPI: Sendable {
     let accounts: Accounts
     let positions: PositionQueries
-    let files: FleetFiles
-    let facts: DispatchFacts
-    let care: CustomerCare
-    let alarms: VehicleAlarms
-    let incidents: AssessmentIncidents
     let dispatch: DispatchServices
     let settlement: SettlementService
     let clock: any WallClock
@@ -39,31 +34,28 @@ public struct FleetAPI: Sendable {
     let vatRates: VATRates
     let logger: Logger
 
-    public init(
-        client: PostgresClient, dispatch: DispatchServices, settlement: SettlementService? = nil, latest: LatestPositionsJSON,
-        tokenLifetime: TimeInterval = 12 * 3600,
-        idleTimeout: TimeInterval = 30 * 60, contractTotalFen: Int64 = 0, vatRates: VATRates = .transportService, logger: Logger
-    ) {
-        self.vatRates = vatRates
-        assessments = MonthlyAssessment(client: client, contractTotalFen: contractTotalFen, logger: logger)
+    public init(services: APIServices, configuration: APIConfiguration = APIConfiguration(), logger: Logger) {
+        let client = services.client
+        (dispatch, settlement, latest, clock) = (services.dispatch, services.settlement, services.latest, services.dispatch.clock)
+        vatRates = configuration.vatRates
+        tokenLifetime = configuration.tokenLifetime
+        assessments = MonthlyAssessment(client: client, contractTotalFen: configuration.contractTotalFen, logger: logger)
         accounts = Accounts(client: client, logger: logger)
-        sessions = Sessions(accounts: accounts, idleTimeout: idleTimeout)
-        refusals = RefusalAudit(accounts: accounts, clock: dispatch.clock, logger: logger)
+        sessions = Sessions(accounts: accounts, idleTimeout: configuration.idleTimeout)
+        refusals = RefusalAudit(accounts: accounts, clock: clock, logger: logger)
         positions = dispatch.positions
-        files = FleetFiles(client: client, logger: logger)
-        facts = DispatchFacts(client: client, logger: logger)
-        care = CustomerCare(client: client, logger: logger)
-        alarms = VehicleAlarms(client: client, logger: logger)
-        incidents = AssessmentIncidents(client: client, logger: logger)
-        (self.dispatch, clock) = (dispatch, dispatch.clock)
-        self.settlement =
-            settlement
-            ?? SettlementService(
-                client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: dispatch.clock, logger: logger)
         reports = OperationsReports(client: client, logger: logger)
-        self.latest = latest
-        self.tokenLifetime = tokenLifetime
         self.logger = logger
+    }
+
+    /// The API as a Hummingbird application listening where `configuration` says, ready to run
+    /// in a ServiceGroup or to be tested in-process (HummingbirdTesting's `.router`).
+    public func application(
+        _ configuration: APIConfiguration = APIConfiguration(), onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            router: router(), configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fleet"),
+            onServerRunning: onServerRunning, logger: logger)
     }
 
     /// Every route, in the order the OpenAPI document lists them.

@@ -77,11 +77,8 @@ extension FleetAPI {
         ) { request, context, user in
             let first = try self.month(context)
             let body = try await decode(NewIncident.self, request, context)
-            let countable = assessments.scheme.sections.flatMap(\.items).filter { if case .perIncident = $0.rule { true } else { false } }.map(\.id)
-            try Self.require(countable.contains(body.itemID), "itemID", "one of \(countable.joined(separator: ", "))")
-            try Self.require(body.count != 0, "count", "not 0 (a negative count corrects an earlier entry)")
             let audit = entry(user, "assessment-incident", "assessment:\(first)", ["item": body.itemID, "count": "\(body.count)"])
-            let id = try await incidents.enter(month: first, itemID: body.itemID, count: body.count, reason: body.reason, by: user.id) { _ in audit }
+            let id = try await assessments.enter(month: first, itemID: body.itemID, count: body.count, reason: body.reason, by: user.id, audit: audit)
             return Created(id: id)
         }
     }

@@ -188,7 +188,7 @@ extension FleetAPI {
             return try await bookingBody(record.id)
         }
         list.add(.get, "/api/v1/jobs", [.driver], "The signed-in driver's jobs, upcoming and under way", returns: "[Booking]") { _, _, user in
-            guard let driver = try await files.driver(userID: user.id), let id = driver.id else {
+            guard let driver = try await dispatch.files.driver(userID: user.id), let id = driver.id else {
                 throw Self.notFound("no driver's file is linked to this login")
             }
             return try await dispatch.bookings.jobs(driverID: id).map { bookingBody($0) }
@@ -206,12 +206,8 @@ extension FleetAPI {
         ) { request, context, user in
             let record = try await booking(context, user)
             let body = try await decode(Callback.self, request, context)
-            let audit: Audit<Bool> = { [self] done in done ? entry(user, "callback", "booking:\(record.id)", ["satisfaction": "\(body.satisfaction)"]) : nil }
-            guard
-                try await care.callback(bookingID: record.id, at: clock.now, satisfaction: body.satisfaction, note: body.note ?? "", by: user.id, audit: audit)
-            else {
-                throw Problem(.conflict, "Already called back", detail: "booking \(record.id) has its callback")
-            }
+            let audit = entry(user, "callback", "booking:\(record.id)", ["satisfaction": "\(body.satisfaction)"])
+            try await dispatch.care.callback(bookingID: record.id, satisfaction: body.satisfaction, note: body.note ?? "", by: user.id, audit: audit)
             return Done(done: true)
         }
         list.add(
@@ -219,41 +215,23 @@ extension FleetAPI {
             body: "NewComplaint", returns: "Complaint", status: .created
         ) { request, context, user in
             let body = try await decode(NewComplaint.self, request, context)
-            try Self.require(!body.text.isEmpty && body.text.count <= 4000, "text", "1 to 4000 characters")
-            let agency = try agencyOf(body.agencyID, user)
-            if let bookingID = body.bookingID {
-                guard let booking = try await dispatch.bookings.booking(id: bookingID), booking.agencyID == agency else {
-                    throw Problem.invalid("bookingID", "no such booking of the agency")
-                }
-            }
-            let complaint: CustomerCare.Complaint
             let audit: Audit<Int64> = { [self] id in entry(user, "complaint-file", "complaint:\(id)") }
-            do {
-                complaint = try await care.file(agencyID: agency, bookingID: body.bookingID, text: body.text, at: clock.now, audit: audit)
-            } catch is NoSuchRecord {
-                throw Problem.invalid("agencyID", "no such agency")
-            }
-            return complaint
+            return try await dispatch.care.file(agencyID: try agencyOf(body.agencyID, user), bookingID: body.bookingID, text: body.text, audit: audit)
         }
         list.add(.get, "/api/v1/complaints", everyone, "Complaints, newest first: an agency user's own only", returns: "[Complaint]") { _, _, user in
-            try await care.complaints(agencyID: user.role == .agency ? user.agencyID : nil)
+            try await dispatch.care.complaints(agencyID: user.role == .agency ? user.agencyID : nil)
         }
         list.add(.post, "/api/v1/complaints/{id}/contact", Self.operators, "The agency was contacted about the complaint", returns: "Done") {
             _, context, user in
             let complaint = try id("id", context)
-            let audit: Audit<Bool> = { [self] done in done ? entry(user, "complaint-contact", "complaint:\(complaint)") : nil }
-            guard try await care.contacted(complaint, at: clock.now, audit: audit) else { throw Self.notFound("no complaint \(complaint) waiting for contact") }
+            try await dispatch.care.contacted(complaint, audit: entry(user, "complaint-contact", "complaint:\(complaint)"))
             return Done(done: true)
         }
         list.add(.post, "/api/v1/complaints/{id}/resolve", Self.operators, "The result given to the agency", body: "Resolution", returns: "Done") {
             request, context, user in
             let complaint = try id("id", context)
             let body = try await decode(Resolution.self, request, context)
-            try Self.require(!body.result.isEmpty, "result", "what was found and done")
-            let audit: Audit<Bool> = { [self] done in done ? entry(user, "complaint-resolve", "complaint:\(complaint)") : nil }
-            guard try await care.resolved(complaint, at: clock.now, result: body.result, audit: audit) else {
-                throw Self.notFound("no open complaint \(complaint)")
-            }
+            try await dispatch.care.resolve(complaint, result: body.result, audit: entry(user, "complaint-resolve", "complaint:\(complaint)"))
             return Done(done: true)
         }
     }
@@ -296,7 +274,9 @@ extension FleetAPI {
         switch user.role {
         case .agency where record.agencyID != user.agencyID: throw Self.notFound("no booking \(bookingID)")
         case .driver:
-            guard let driver = try await files.driver(userID: user.id), driver.id == record.driverID else { throw Self.notFound("no booking \(bookingID)") }
+            guard let driver = try await dispatch.files.driver(userID: user.id), driver.id == record.driverID else {
+                throw Self.notFound("no booking \(bookingID)")
+            }
         default: break
         }
         return record

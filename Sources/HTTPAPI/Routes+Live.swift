@@ -66,25 +66,23 @@ extension FleetAPI {
             .get, "/api/v1/events", Self.readers, "Terminal alarms (SOS, over-speed, fatigue, power cut, ...), newest first, with how they were handled",
             returns: "[VehicleAlarm]", query: [("open", "boolean", "true: only those not handled yet"), ("limit", "integer(1...500)", "1 to 500, default 100")]
         ) { request, _, _ in
-            try await alarms.list(open: request.uri.queryParameters.get("open") == "true", limit: try count("limit", request, default: 100, maximum: 500))
+            try await dispatch.alerts.alarms(
+                open: request.uri.queryParameters.get("open") == "true", limit: try count("limit", request, default: 100, maximum: 500))
         }
         list.add(.post, "/api/v1/events/{id}/handle", Self.operators, "Record how an alarm was handled (kept 3 years)", body: "Handling", returns: "Done") {
             request, context, user in
             let event = try id("id", context)
             let body = try await decode(Handling.self, request, context)
-            try Self.require(!body.note.isEmpty, "note", "what was done")
-            let audit: Audit<Bool> = { [self] handled in handled ? entry(user, "alarm-handle", "event:\(event)") : nil }
-            guard try await alarms.handle(event, by: user.username, note: body.note, audit: audit) else { throw Self.notFound("no unhandled alarm \(event)") }
+            try await dispatch.alerts.handle(alarm: event, by: user.username, note: body.note, audit: entry(user, "alarm-handle", "event:\(event)"))
             return Done(done: true)
         }
         list.add(
             .get, "/api/v1/alerts", [.administrator, .dispatcher, .auditor, .agency], "SLA clocks at risk or breached, newest first: an agency user's own only",
             returns: "[SLAAlert]", query: [("since", "date-time", "ISO 8601, default 24 h ago"), ("limit", "integer(1...500)", "1 to 500, default 100")]
         ) { request, _, user in
-            try await dispatch.sweeper.store.alerts(
-                agencyID: user.role == .agency ? user.agencyID : nil, since: try time("since", request) ?? clock.now.addingTimeInterval(-86_400),
-                limit: try count("limit", request, default: 100, maximum: 500)
-            )
+            try await dispatch.alerts.slaAlerts(
+                agencyID: user.role == .agency ? user.agencyID : nil, since: try time("since", request),
+                limit: try count("limit", request, default: 100, maximum: 500))
         }
         list.add(
             .get, "/api/v1/stream", [.administrator, .dispatcher, .agency],

@@ -57,7 +57,7 @@ extension FleetAPI {
                 guard let id = Int64(text) else { throw Problem.invalid("before", "an id") }
                 return id
             }
-            return try await settlement.sheets.list(
+            return try await settlement.sheets(
                 agencyID: agency, states: states, before: before, limit: try count("limit", request, default: 100, maximum: 500))
         }
         list.add(
@@ -74,7 +74,7 @@ extension FleetAPI {
             let current = try await sheet(context, user)
             let body = try await decode(Signature.self, request, context)
             let audit = entry(user, "settlement-confirm", "settlement:\(current.id)", ["signedBy": body.signedBy])
-            return try await conflicts { try await settlement.confirm(current.id, signedBy: body.signedBy, actor: actor(user), audit: audit) }
+            return try await settlement.confirm(current.id, signedBy: body.signedBy, actor: actor(user), audit: audit)
         }
         list.add(
             .post, "/api/v1/settlements/{id}/dispute", [.agency], "The agency contests the sheet, with its reason; a dispatcher resolves it",
@@ -83,8 +83,7 @@ extension FleetAPI {
             let current = try await sheet(context, user)
             let body = try await decode(Dispute.self, request, context)
             let audit = entry(user, "settlement-dispute", "settlement:\(current.id)")
-            try await conflicts { try await settlement.sheets.dispute(current.id, reason: body.reason, actor: actor(user), at: clock.now, audit: audit) }
-            return try await sheet(context, user)
+            return try await settlement.dispute(current.id, reason: body.reason, actor: actor(user), audit: audit)
         }
         list.add(
             .post, "/api/v1/settlements/{id}/resolve", Self.operators,
@@ -94,12 +93,8 @@ extension FleetAPI {
             let current = try await sheet(context, user)
             let body = try await decode(SheetResolution.self, request, context)
             let lines = try (body.adjustments ?? []).enumerated().map { try adjustingLine($1, field: "adjustments.\($0)", user) }
-            try Self.withinLimits(current, lines)
             let audit = entry(user, "settlement-resolve", "settlement:\(current.id)", ["adjustments": "\(lines.count)"])
-            try await conflicts {
-                try await settlement.sheets.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), at: clock.now, audit: audit)
-            }
-            return try await sheet(context, user)
+            return try await settlement.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), audit: audit)
         }
         list.add(
             .post, "/api/v1/settlements/{id}/adjustments", Self.operators,
@@ -108,10 +103,8 @@ extension FleetAPI {
         ) { request, context, user in
             let current = try await sheet(context, user)
             let line = try adjustingLine(try await decode(Adjustment.self, request, context), field: "", user)
-            try Self.withinLimits(current, [line])
             let audit = entry(user, "settlement-adjust", "settlement:\(current.id)", ["amountFen": "\(line.amountFen)"])
-            try await conflicts { try await settlement.sheets.adjust(current.id, line: line, actor: actor(user), at: clock.now, audit: audit) }
-            return try await sheet(context, user)
+            return try await settlement.adjust(current.id, line: line, actor: actor(user), audit: audit)
         }
         list.add(
             .get, "/api/v1/settlements/{id}/invoice", Self.readers + [.agency],
@@ -135,10 +128,7 @@ extension FleetAPI {
             let current = try await sheet(context, user)
             let body = try await decode(InvoiceBody.self, request, context)
             let audit = entry(user, "settlement-invoice", "settlement:\(current.id)", ["number": body.number])
-            try await conflicts {
-                try await settlement.sheets.invoice(current.id, number: body.number, issuedAt: body.issuedAt, actor: actor(user), at: clock.now, audit: audit)
-            }
-            return try await sheet(context, user)
+            return try await settlement.recordInvoice(current.id, number: body.number, issuedAt: body.issuedAt, actor: actor(user), audit: audit)
         }
         list.add(
             .get, "/api/v1/agencies/{id}/statements", Self.readers + [.agency],
@@ -154,7 +144,7 @@ extension FleetAPI {
             if user.role == .agency, user.agencyID != agencyID { throw Self.notFound("no agency \(agencyID)") }
             guard let agency = try await accounts.agencies().first(where: { $0.id == agencyID }) else { throw Self.notFound("no agency \(agencyID)") }
             let (from, through) = try period(request)
-            let statement = try await settlement.sheets.statement(agency: .init(id: agencyID, name: agency.name), from: from, through: through)
+            let statement = try await settlement.statement(agency: .init(id: agencyID, name: agency.name), from: from, through: through)
             try await audit(user, "statement-read", "agency:\(agencyID)", ["from": "\(from)", "through": "\(through)"])
             let name = "statement-\(agencyID)-\(from)-\(through)"
             switch request.uri.queryParameters.get("format") ?? "json" {
@@ -197,14 +187,12 @@ extension FleetAPI {
             "Every tariff version by vehicle class (the standard one until an administrator sets the contract's)",
             returns: "TariffBook"
         ) { _, _, _ in
-            try await settlement.terms.book()
+            try await settlement.tariffs()
         }
         list.add(.put, "/api/v1/tariffs", [.administrator], "A new version of a vehicle class's tariff from its day on", body: "Tariff", returns: "TariffBook")
         { request, context, user in
             let tariff = try await decode(Tariff.self, request, context)
-            try Self.require(Set(tariff.packages.map(\.kind)).count == tariff.packages.count, "packages", "one package of each kind at most")
-            try await settlement.terms.set(tariff, by: user.id, audit: entry(user, "tariff-set", "tariff:\(tariff.vehicleClass.rawValue):\(tariff.validFrom)"))
-            return try await settlement.terms.book()
+            return try await settlement.set(tariff, by: user.id, audit: entry(user, "tariff-set", "tariff:\(tariff.vehicleClass.rawValue):\(tariff.validFrom)"))
         }
         list.add(
             .get, "/api/v1/agencies/{id}/agreement", Self.readers + [.agency], "The agency's terms: discount, caps, cancellation, meals and lodging standards",
@@ -212,7 +200,7 @@ extension FleetAPI {
         ) { _, context, user in
             let agencyID = try id("id", context)
             if user.role == .agency, user.agencyID != agencyID { throw Self.notFound("no agency \(agencyID)") }
-            return try await settlement.terms.agreement(agencyID: agencyID)
+            return try await settlement.agreement(agencyID: agencyID)
         }
         list.add(
             .put, "/api/v1/agencies/{id}/agreement", [.administrator],
@@ -222,28 +210,14 @@ extension FleetAPI {
             let agencyID = try id("id", context)
             let agreement = try await decode(Agreement.self, request, context)
             let audit = entry(user, "agreement-set", "agency:\(agencyID)", ["discountBasisPoints": "\(agreement.discountBasisPoints)"])
-            do { try await settlement.terms.set(agreement, agencyID: agencyID, by: user.id, audit: audit) } catch is NoSuchRecord {
-                throw Self.notFound("no agency \(agencyID)")
-            }
+            try await settlement.set(agreement, agencyID: agencyID, by: user.id, audit: audit)
             return agreement
         }
     }
 
     /// The sheet of the path; an agency's user sees only its own (404 for another's).
     func sheet(_ context: APIContext, _ user: APIUser) async throws -> SettlementSheet {
-        let sheetID = try id("id", context)
-        guard let found = try await settlement.sheets.sheet(id: sheetID), user.role != .agency || found.facts.agencyID == user.agencyID else {
-            throw Self.notFound("no settlement sheet \(sheetID)")
-        }
-        return found
-    }
-
-    /// A sheet's total stays within what billing can add up.
-    static func withinLimits(_ sheet: SettlementSheet, _ adjustments: [SheetLine]) throws {
-        guard sheet.accepts(adjustments) else {
-            throw Problem(
-                .conflict, "Total out of range", detail: "the sheet's total would pass \(BillingLimits.sheetTotalFen / 100) yuan either way: check the amounts")
-        }
+        try await settlement.sheet(try id("id", context), of: user.role == .agency ? user.agencyID : nil)
     }
 
     func adjustingLine(_ a: Adjustment, field: String, _ user: APIUser) throws -> SheetLine {
@@ -252,13 +226,6 @@ extension FleetAPI {
         return SheetLine(
             kind: a.kind ?? .adjustment, detail: a.detail, amountFen: a.amountFen, evidence: "", adjusting: true, reason: a.reason,
             addedAt: ChinaTime(clock.now.epochSeconds), by: user.username)
-    }
-
-    /// A sheet's state refuses the action: 409 saying which states allow it.
-    func conflicts<T>(_ body: () async throws -> T) async throws -> T {
-        do { return try await body() } catch let conflict as Settlements.StateConflict {
-            throw Problem(.conflict, "Not possible now", detail: conflict.description)
-        } catch is NoSuchRecord { throw Self.notFound("no such settlement sheet") }
     }
 
     /// The statement's period: `month`, or `from` and `through` (at most a year).

@@ -15,16 +15,6 @@ public struct Settlements: Sendable {
         self.logger = logger
     }
 
-    /// An action the sheet's state does not allow, e.g. signing a disputed sheet.
-    public struct StateConflict: Error, Sendable, Hashable, CustomStringConvertible {
-        public var state: SettlementSheet.State
-        public var action: String
-        public var allowed: [SettlementSheet.State]
-        public var description: String {
-            "a sheet that is \(state.rawValue) cannot be \(action); only one that is \(allowed.map(\.rawValue).joined(separator: " or ")) can"
-        }
-    }
-
     /// Finished bookings without a sheet yet, oldest first.
     public func bookingsAwaitingSheets(limit: Int, excluding skipped: [Int64] = []) async throws -> [BookingRecord] {
         try await Bookings(client: client, logger: logger).bookings(
@@ -68,8 +58,7 @@ public struct Settlements: Sendable {
 
     /// The agency contact signs: the sheet is confirmed and the invoice falls due.
     public func confirm(_ id: Int64, signedBy name: String, actor: Actor, at time: Date, invoiceDue: CivilDate, audit: AuditLine? = nil) async throws {
-        try await change(id, from: [.issued], action: "signed", actor: actor, at: time, event: "confirmed", note: "signed by \(name)", audit: audit) {
-            connection in
+        try await change(id, .sign, actor: actor, at: time, note: "signed by \(name)", audit: audit) { connection in
             try await connection.query(
                 """
                 UPDATE settlement_sheets SET state = 'confirmed', confirmed_at = \(time), confirmed_by = \(name), confirmed_by_user = \(actor.userID),
@@ -80,46 +69,42 @@ public struct Settlements: Sendable {
 
     /// The agency contests the sheet, with its reason.
     public func dispute(_ id: Int64, reason: String, actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
-        try await change(id, from: [.issued], action: "disputed", actor: actor, at: time, event: "disputed", note: reason, audit: audit) { connection in
-            try await connection.query("UPDATE settlement_sheets SET state = 'disputed' WHERE id = \(id)", logger: logger)
-        }
+        try await change(id, .dispute, actor: actor, at: time, note: reason, audit: audit) { _ in }
     }
 
     /// A dispatcher settles a dispute or a flagged difference, with adjusting lines if the
     /// sheet was wrong; it goes back to the agency for signature.
     public func resolve(_ id: Int64, note: String, adjustments: [SheetLine], actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
-        try await change(id, from: [.disputed, .review], action: "resolved", actor: actor, at: time, event: "resolved", note: note, audit: audit) {
-            connection in
+        try await change(id, .resolve, actor: actor, at: time, note: note, audit: audit) { connection in
             try await Self.insert(adjustments, sheetID: id, userID: actor.userID, connection: connection, logger: logger)
-            try await connection.query("UPDATE settlement_sheets SET state = 'issued' WHERE id = \(id)", logger: logger)
         }
     }
 
     /// A correction: a new adjusting line (the sheet's own lines stay as they were).
     public func adjust(_ id: Int64, line: SheetLine, actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
         let note = line.reason ?? ""
-        try await change(id, from: [.issued, .confirmed], action: "adjusted", actor: actor, at: time, event: "adjusted", note: note, audit: audit) {
-            connection in
+        try await change(id, .adjust, actor: actor, at: time, note: note, audit: audit) { connection in
             try await Self.insert([line], sheetID: id, userID: actor.userID, connection: connection, logger: logger)
         }
     }
 
     /// The VAT invoice for a confirmed sheet was issued.
     public func invoice(_ id: Int64, number: String, issuedAt: Date, actor: Actor, at time: Date, audit: AuditLine? = nil) async throws {
-        try await change(id, from: [.confirmed], action: "invoiced", actor: actor, at: time, event: "invoiced", note: number, audit: audit) { connection in
+        try await change(id, .invoice, actor: actor, at: time, note: number, audit: audit) { connection in
             let rows = try await connection.query(
                 """
                 UPDATE settlement_sheets SET invoice_number = \(number), invoiced_at = \(issuedAt) WHERE id = \(id) AND invoice_number IS NULL RETURNING id
                 """, logger: logger)
             for try await _ in rows.decode(Int64.self) { return }
-            throw StateConflict(state: .confirmed, action: "invoiced again", allowed: [.confirmed])
+            throw SettlementSheet.StateConflict(state: .confirmed, action: "invoiced again", allowed: [.confirmed])
         }
     }
 
-    /// Runs `body` on the sheet under a row lock if its state allows `action`, and records the
-    /// event and the audit line, all in one transaction.
+    /// Runs `body` on the sheet under a row lock if its state allows `action`, moves it to the
+    /// state the action leads to, and records the event and the audit line, all in one
+    /// transaction.
     func change(
-        _ id: Int64, from allowed: [SettlementSheet.State], action: String, actor: Actor, at time: Date, event: String, note: String, audit: AuditLine?,
+        _ id: Int64, _ action: SettlementSheet.Action, actor: Actor, at time: Date, note: String, audit: AuditLine?,
         _ body: (PostgresConnection) async throws -> Void
     ) async throws {
         try await client.transaction(logger: logger) { connection in
@@ -129,10 +114,15 @@ public struct Settlements: Sendable {
             {
                 current = SettlementSheet.State(rawValue: state)
             }
-            guard let current else { throw NoSuchRecord() }
-            guard allowed.contains(current) else { throw StateConflict(state: current, action: action, allowed: allowed) }
+            guard let current else { throw NoSuchRecord("no settlement sheet \(id)") }
+            let next = try current.after(action)
             try await body(connection)
-            try await Self.event(id, at: time, event, actor, note, connection, logger)
+            // A body may have moved it already, where its CHECKs tie the state to the columns it sets.
+            if next != current {
+                try await connection.query(
+                    "UPDATE settlement_sheets SET state = \(next.rawValue) WHERE id = \(id) AND state <> \(next.rawValue)", logger: logger)
+            }
+            try await Self.event(id, at: time, action.event, actor, note, connection, logger)
             if let audit { try await connection.query(audit.insertion, logger: logger) }
         }
     }

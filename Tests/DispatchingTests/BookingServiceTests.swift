@@ -25,11 +25,11 @@ import Testing
         for (seconds, hours, field) in [
             (-3600.0, 2.0, "pickupTime"), (91 * 86_400.0, 2, "pickupTime"), (3600, -1, "serviceEnd"), (3600, 31 * 24, "serviceEnd"),
         ] {
-            await #expect(throws: BookingService.Refused.self) {
+            await #expect(throws: Refused.self) {
                 try await service.book(request(pickupIn: seconds, lasting: hours), agencyID: 7, by: .engine, audit: audit)
             }
             do { _ = try await service.book(request(pickupIn: seconds, lasting: hours), agencyID: 7, by: .engine, audit: audit) } catch let refused
-                as BookingService.Refused
+                as Refused
             {
                 #expect(refused.field == field)
             }

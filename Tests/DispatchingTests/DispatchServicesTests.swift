@@ -51,7 +51,7 @@ import Testing
             try await Self.sweep(dispatch, clock, at: received.addingTimeInterval(400))
             let second = try #require(await events.next())
             #expect(second.json.contains(#""state":"breached""#))
-            let alerts = try await dispatch.sweeper.store.alerts(agencyID: agency, since: received.addingTimeInterval(-60), limit: 10)
+            let alerts = try await dispatch.alerts.slaAlerts(agencyID: agency, since: received.addingTimeInterval(-60), limit: 10)
             #expect(alerts.map(\.state) == [.breached, .atRisk] && alerts.allSatisfy { $0.bookingID == booking.id && $0.clock == .confirm })
         }
     }
@@ -124,7 +124,7 @@ import Testing
 
             // 20 hours on: the callback (24 h) is at risk; 13 hours on, the complaint's contact (12 h) was breached.
             try await Self.sweep(dispatch, clock, at: completed.addingTimeInterval(20 * 3600))
-            let alerts = try await dispatch.sweeper.store.alerts(agencyID: agency, since: start, limit: 50)
+            let alerts = try await dispatch.alerts.slaAlerts(agencyID: agency, since: start, limit: 50)
             let callback = alerts.first { $0.clock == .callback }
             #expect(callback?.state == .atRisk && callback?.bookingID == booking.id && callback?.dueAt == completed.addingTimeInterval(24 * 3600))
             let contact = alerts.first { $0.clock == .complaintContact }
@@ -134,7 +134,7 @@ import Testing
             #expect(try await care.callback(bookingID: booking.id, at: completed.addingTimeInterval(21 * 3600), satisfaction: 4, note: "", by: nil))
             #expect(try await care.contacted(complaint.id, at: completed.addingTimeInterval(21 * 3600)))
             try await Self.sweep(dispatch, clock, at: completed.addingTimeInterval(30 * 3600))
-            #expect(try await dispatch.sweeper.store.alerts(agencyID: agency, since: start, limit: 50).count == alerts.count)
+            #expect(try await dispatch.alerts.slaAlerts(agencyID: agency, since: start, limit: 50).count == alerts.count)
         }
     }
 

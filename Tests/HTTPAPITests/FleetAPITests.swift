@@ -48,22 +48,10 @@ import FoundationNetworking
         _ body: @Sendable (_ base: URL, _ accounts: Accounts, _ client: PostgresClient, _ api: FleetAPI) async throws -> Void
     ) async throws {
         let logger = TestPostgres.logger
-        let accounts = Accounts(client: client, logger: logger)
-        let agency = try await accounts.createAgency(name: "市机关事务管理局")
-        let hash = await PasswordHash.hash("correct horse")
-        for (name, role, agencyID) in [
-            ("admin", "administrator", nil), ("dispatcher", "dispatcher", nil), ("auditor", "auditor", nil), ("agency", "agency", Optional(agency)),
-        ] {
-            _ = try await accounts.createUser(username: name, passwordHash: hash, role: role, agencyID: agencyID)
-        }
+        let accounts = try await seedUsers(client)
         let api = Self.api(appClient, url, clock: clock)
         let (ports, portsIn) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: api.router(),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { portsIn.yield($0.localAddress?.port ?? 0) },
-            logger: logger
-        )
+        let app = api.application(APIConfiguration(port: 0)) { portsIn.yield($0.localAddress?.port ?? 0) }
         let group = ServiceGroup(services: [app], logger: logger)
         try await group.whileRunning {
             var iterator = ports.makeAsyncIterator()
@@ -72,11 +60,22 @@ import FoundationNetworking
         }
     }
 
+    /// An agency and a user of each role but driver, password "correct horse" each.
+    static func seedUsers(_ client: PostgresClient) async throws -> Accounts {
+        let accounts = Accounts(client: client, logger: TestPostgres.logger)
+        let agency = try await accounts.createAgency(name: "市机关事务管理局")
+        let hash = await PasswordHash.hash("correct horse")
+        for (name, role, agencyID) in [
+            ("admin", "administrator", nil), ("dispatcher", "dispatcher", nil), ("auditor", "auditor", nil), ("agency", "agency", Optional(agency)),
+        ] {
+            _ = try await accounts.createUser(username: name, passwordHash: hash, role: role, agencyID: agencyID)
+        }
+        return accounts
+    }
+
     static func api(_ client: PostgresClient, _ url: DatabaseURL, clock: any WallClock = SystemClock()) -> FleetAPI {
-        FleetAPI(
-            client: client, dispatch: DispatchServices(client: client, database: url, clock: clock, logger: TestPostgres.logger), latest: LatestPositionsJSON(),
-            logger: TestPostgres.logger
-        )
+        let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: TestPostgres.logger)
+        return FleetAPI(services: APIServices(client: client, dispatch: dispatch, logger: TestPostgres.logger), logger: TestPostgres.logger)
     }
 
     static func call(

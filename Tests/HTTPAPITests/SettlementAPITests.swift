@@ -63,16 +63,16 @@ import Testing
             // The older trip asked for a van; only the sedan's tariff is set.
             try await client.query("UPDATE bookings SET vehicle_class = 'van' WHERE id = \(trips[0])", logger: logger)
             let sedan = try #require(TariffBook.standard.tariffs.first { $0.vehicleClass == .sedan })
-            try await api.settlement.terms.set(sedan, by: nil)
+            _ = try await api.settlement.set(sedan, by: nil)
             // One booking a sweep: the van's trip fails, then the sedan's is not held up by it.
             #expect(try await api.settlement.drawUpSheets(limit: 1).isEmpty)
             let second = try await api.settlement.drawUpSheets(limit: 1)
-            #expect(try await api.settlement.sheets.sheets(bookingIDs: [trips[1]]).count == 1 && second.count == 1)
+            #expect(try await Settlements(client: client, logger: logger).sheets(bookingIDs: [trips[1]]).count == 1 && second.count == 1)
             #expect(try await api.settlement.drawUpSheets(limit: 1).isEmpty)
             // The van's tariff set: the trip is priced at the next sweep.
-            try await api.settlement.terms.set(try #require(TariffBook.standard.tariffs.first { $0.vehicleClass == .van }), by: nil)
+            _ = try await api.settlement.set(try #require(TariffBook.standard.tariffs.first { $0.vehicleClass == .van }), by: nil)
             #expect(try await api.settlement.drawUpSheets(limit: 1).count == 1)
-            #expect(try await api.settlement.sheets.sheets(bookingIDs: [trips[0]]).count == 1)
+            #expect(try await Settlements(client: client, logger: logger).sheets(bookingIDs: [trips[0]]).count == 1)
         }
     }
 
