@@ -276,6 +276,14 @@ let package = Package(
         // Fixtures shared by the pure modules' tests.
         .target(name: "DomainTestSupport", dependencies: ["Domain"], path: "Tests/DomainTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "DomainTestSupport"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AccountingTests",
+            dependencies: [
+                "Accounting", "Billing", "Dispatching", "Domain", "Store", "PostgresTestSupport", "DomainTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "DispatchEngineTests", dependencies: ["DispatchEngine", "Domain", "DomainTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "DispatchingTests",

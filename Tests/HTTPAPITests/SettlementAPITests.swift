@@ -42,40 +42,6 @@ import Testing
         }
     }
 
-    /// A trip that cannot be priced (no tariff for its class) is said once, holds up no newer
-    /// trip, and gets its sheet once the tariffs change.
-    @Test func aTripThatCannotBePricedHoldsUpNoOther() async throws {
-        try await API.withAPI { _, accounts, client, api in
-            let logger = TestPostgres.logger
-            let crews = try await TestFleet.fleet(client)
-            let agencyID = try #require(try await accounts.agencies().first?.id)
-            let yesterday = CivilDate(daysSince1970: CivilDate(chinaDayOf: Date().epochSeconds).daysSince1970 - 1)
-            var trips: [Int64] = []
-            for (n, crew) in crews.prefix(2).enumerated() {
-                trips.append(
-                    try await SampleTrips.record(
-                        client: client, logger: logger, agencyID: agencyID, crew: (crew.vehicleID, crew.driverID, crew.terminal), from: TestFleet.pickup,
-                        to: Place(latitude: 29.8640, longitude: 121.5960, address: "宁波东站"),
-                        pickup: Date(timeIntervalSince1970: TimeInterval(yesterday.chinaMidnight + Int64(9 + n) * 3600)), contact: "李主任",
-                        completion: Completion(tollsFen: 0, parkingFen: 0, receipts: [])
-                    ))
-            }
-            // The older trip asked for a van; only the sedan's tariff is set.
-            try await client.query("UPDATE bookings SET vehicle_class = 'van' WHERE id = \(trips[0])", logger: logger)
-            let sedan = try #require(TariffBook.standard.tariffs.first { $0.vehicleClass == .sedan })
-            _ = try await api.settlement.set(sedan, by: nil)
-            // One booking a sweep: the van's trip fails, then the sedan's is not held up by it.
-            #expect(try await api.settlement.drawUpSheets(limit: 1).isEmpty)
-            let second = try await api.settlement.drawUpSheets(limit: 1)
-            #expect(try await Settlements(client: client, logger: logger).sheets(bookingIDs: [trips[1]]).count == 1 && second.count == 1)
-            #expect(try await api.settlement.drawUpSheets(limit: 1).isEmpty)
-            // The van's tariff set: the trip is priced at the next sweep.
-            _ = try await api.settlement.set(try #require(TariffBook.standard.tariffs.first { $0.vehicleClass == .van }), by: nil)
-            #expect(try await api.settlement.drawUpSheets(limit: 1).count == 1)
-            #expect(try await Settlements(client: client, logger: logger).sheets(bookingIDs: [trips[0]]).count == 1)
-        }
-    }
-
     @Test func aTripsSheetFromDrawingUpToStatement() async throws {
         // The test's clock: now, until the invoice is 10 days late.
         let clock = ManualClock(Date())
