@@ -18,7 +18,7 @@ public struct Place: Sendable, Hashable, Codable {
 
 /// What an agency asks for (docs/DOMAIN.md, "A trip, from request to settlement", step 1).
 public struct BookingRequest: Sendable, Hashable, Codable {
-    public enum Channel: String, Sendable, Hashable, Codable { case phone, platform, contact }
+    public enum Channel: String, Sendable, Hashable, Codable, CaseIterable { case phone, platform, contact }
     public var channel: Channel
     /// Set by the API from the caller for an agency user; named by a dispatcher.
     public var agencyID: Int64?

@@ -121,7 +121,7 @@ public struct ServiceLevels: Sendable, Hashable {
         status(.invoice, started: confirmedAt, due: invoiceDue(confirmedAt: confirmedAt).chinaMidnight + 86_400, stopped: invoicedAt, now: now)
     }
 
-    public enum Clock: String, Sendable, Hashable, Codable {
+    public enum Clock: String, Sendable, Hashable, Codable, CaseIterable {
         case confirm, match, notify, onSite, replacementStart, replacementArrival
         /// Customer care: the agency contacted about a complaint and given its result, the
         /// callback after a trip.

@@ -23,7 +23,7 @@ public struct TimeWindow: Sendable, Hashable {
     public func overlaps(_ other: TimeWindow) -> Bool { start < other.end && other.start < end }
 }
 
-public enum EnergyType: String, Sendable, Hashable, Codable {
+public enum EnergyType: String, Sendable, Hashable, Codable, CaseIterable {
     case batteryElectric, plugInHybrid, fuelCell, gas, petrol, diesel
     /// The lot is 100% new-energy (battery electric or gas; plug-in hybrids and fuel cells count).
     public var isNewEnergy: Bool { self != .petrol && self != .diesel }

@@ -82,7 +82,7 @@ public struct InspectionRecord: Sendable, Hashable, Codable {
 }
 
 public struct MaintenanceRecord: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable { case maintenance, repair }
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable { case maintenance, repair }
     public var id: Int64?
     public var kind: Kind
     public var startedAt: Date
@@ -147,7 +147,7 @@ public struct DriverFile: Sendable, Hashable, Codable {
 }
 
 public struct TrainingRecord: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable { case preDuty, monthly, quarterlyDrill }
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable { case preDuty, monthly, quarterlyDrill }
     public var id: Int64?
     public var kind: Kind
     public var heldOn: CivilDate

@@ -25,7 +25,7 @@ public struct Package: Sendable, Hashable, Codable {
 /// One vehicle class's prices from a date on (a new version supersedes it from its own date).
 public struct Tariff: Sendable, Hashable, Codable {
     /// Over-time by each started hour, or pro rata to the minute.
-    public enum OvertimeBasis: String, Sendable, Hashable, Codable { case startedHour, proRata }
+    public enum OvertimeBasis: String, Sendable, Hashable, Codable, CaseIterable { case startedHour, proRata }
 
     public var vehicleClass: VehicleClass
     public var validFrom: CivilDate

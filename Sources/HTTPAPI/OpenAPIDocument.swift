@@ -202,10 +202,70 @@ enum OpenAPIDocument {
     /// `schemas` parsed once, for the checks of every request.
     static let properties = FieldType.parse(schemas)
 
-    static let roles = Role.allCases.map(\.rawValue).joined(separator: "|")
-    static let clocks = "confirm|match|notify|onSite|replacementStart|replacementArrival|complaintContact|complaintResult|callback|invoice"
-    static let lineKinds = "package|discount|overtime|overDistance|tolls|parking|meals|lodging|cancellation|adjustment"
-    static let states = "received|confirmed|matched|notified|enRoute|onSite|inService|completed|settled|cancelled|replaced"
+    // Enumerations the server sends as well as reads, from their Swift cases.
+    static let roles = cases(Role.self)
+    static let clocks = cases(ServiceLevels.Clock.self)
+    static let lineKinds = cases(FareLine.Kind.self)
+    static let states = cases(BookingState.self)
+
+    /// An enumeration's cases in the shorthand, `a|b|c`.
+    static func cases<E: CaseIterable & RawRepresentable>(_: E.Type) -> String where E.RawValue == String {
+        E.allCases.map(\.rawValue).joined(separator: "|")
+    }
+
+    /// The Swift type each request body's schema describes. The schema must say what the type
+    /// reads, property by property (`mismatches`): the schema adds only the bounds.
+    static let bodyTypes: [String: any Decodable.Type] = [
+        "Adjustment": FleetAPI.Adjustment.self, "Agreement": Agreement.self, "BookingRequest": BookingRequest.self, "Callback": FleetAPI.Callback.self,
+        "Charge": FleetAPI.Charge.self, "Dispute": FleetAPI.Dispute.self, "DriverFile": DriverFile.self, "Finish": FleetAPI.Finish.self,
+        "Handling": FleetAPI.Handling.self, "Incident": FleetAPI.Incident.self, "InspectionRecord": InspectionRecord.self,
+        "InsuranceRecord": InsuranceRecord.self, "Invoice": FleetAPI.InvoiceBody.self, "MaintenanceRecord": MaintenanceRecord.self,
+        "NewAgency": FleetAPI.NewAgency.self, "NewComplaint": FleetAPI.NewComplaint.self, "NewIncident": FleetAPI.NewIncident.self,
+        "NewUser": FleetAPI.NewUser.self, "Observations": FleetAPI.Observations.self, "Override": FleetAPI.Override.self, "Pairing": FleetAPI.Pairing.self,
+        "PasswordChange": FleetAPI.PasswordChange.self, "Progress": FleetAPI.Progress.self, "Reason": FleetAPI.Reason.self,
+        "Resolution": FleetAPI.Resolution.self, "SheetResolution": FleetAPI.SheetResolution.self, "SignIn": FleetAPI.SignIn.self,
+        "Signature": FleetAPI.Signature.self, "Tariff": Tariff.self, "TrainingRecord": TrainingRecord.self, "VehicleFile": VehicleFile.self,
+    ]
+
+    /// Where the schema `name` and what its Swift type reads disagree: a property one has and the
+    /// other lacks, required in one and optional in the other, of another kind, or an enumeration
+    /// with other cases. Empty: they agree.
+    static func mismatches(_ name: String, _ type: any Decodable.Type) -> [String] {
+        switch TypeShape.reading(type) {
+        case .success(let shape): return mismatches(shape, FieldType.reference(name), at: name)
+        case .failure(let unknown): return ["\(name): \(unknown.type) reads something the reflection does not know"]
+        }
+    }
+
+    static func mismatches(_ shape: TypeShape, _ type: FieldType, at path: String) -> [String] {
+        switch (shape, type) {
+        case (.object(let read), .reference(let name)):
+            let described = properties[name] ?? []
+            var found: [String] = []
+            for missing in Set(read.keys).subtracting(described.map(\.name)).sorted() { found.append("\(path).\(missing): read but not in the schema") }
+            for property in described {
+                let location = "\(path).\(property.name)"
+                // What the server sends and never reads (an id it assigns) is optional in a request,
+                // and read-only in the document.
+                guard let reading = read[property.name] else {
+                    if !property.optional { found.append("\(location): required in the schema but never read") }
+                    continue
+                }
+                if reading.optional != property.optional { found.append("\(location): \(reading.optional ? "optional" : "required") in Swift") }
+                found += mismatches(reading.shape, property.type, at: location)
+            }
+            return found
+        case (.array(let items), .array(let described, _)), (.map(let items), .map(let described, _, _)):
+            return mismatches(items, described, at: path)
+        case (.oneOf(let read), .oneOf(let described)):
+            return read == described ? [] : ["\(path): the cases are \(read.joined(separator: "|"))"]
+        // A text the schema narrows to a list is still text.
+        case (.string, .string), (.string, .oneOf), (.integer, .integer), (.number, .number), (.boolean, .boolean), (.dateTime, .dateTime), (.date, .date):
+            return []
+        default:
+            return ["\(path): \(shape) in Swift, \(type.description) in the schema"]
+        }
+    }
 
     /// A property's JSON schema from its shorthand.
     static func schema(_ shorthand: String) -> [String: Any] { FieldType(shorthand).jsonSchema }
@@ -245,10 +305,19 @@ enum OpenAPIDocument {
         return links.isEmpty ? nil : links
     }
 
-    static func objectSchema(_ properties: [String: String]) -> [String: Any] {
+    /// A schema's JSON Schema: a property the schema's Swift type never reads is `readOnly`.
+    static func objectSchema(_ name: String, _ properties: [String: String]) -> [String: Any] {
         if properties.isEmpty { return ["type": "object"] }
+        var read: Set<String>?
+        if let type = bodyTypes[name], case .success(.object(let reading)) = TypeShape.reading(type) { read = Set(reading.keys) }
         return [
-            "type": "object", "properties": properties.mapValues(schema),
+            "type": "object",
+            "properties": Dictionary(
+                uniqueKeysWithValues: properties.map { property, shorthand in
+                    var described = schema(shorthand)
+                    if let read, !read.contains(property) { described["readOnly"] = true }
+                    return (property, described)
+                }),
             "required": properties.filter { !$0.value.hasSuffix("?") }.keys.sorted(),
         ]
     }
@@ -307,7 +376,7 @@ enum OpenAPIDocument {
             ],
             "components": [
                 "securitySchemes": ["bearer": ["type": "http", "scheme": "bearer"]],
-                "schemas": schemas.mapValues(objectSchema),
+                "schemas": Dictionary(uniqueKeysWithValues: schemas.map { ($0.key, objectSchema($0.key, $0.value)) }),
                 "responses": [
                     "Problem": [
                         "description": "what went wrong", "content": ["application/problem+json": ["schema": ["$ref": "#/components/schemas/Problem"]]],

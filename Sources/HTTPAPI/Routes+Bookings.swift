@@ -29,7 +29,7 @@ extension FleetAPI {
     }
 
     struct Incident: Decodable {
-        enum Kind: String, Decodable { case breakdown, accident }
+        enum Kind: String, Decodable, CaseIterable { case breakdown, accident }
         var kind: Kind
         var note: String
     }
@@ -52,7 +52,7 @@ extension FleetAPI {
     }
 
     struct Progress: Decodable {
-        enum Step: String, Decodable { case enRoute, onSite, inService, completed }
+        enum Step: String, Decodable, CaseIterable { case enRoute, onSite, inService, completed }
         var state: Step
         var preTripCheck: PreTripCheck?
         var completion: Completion?
