@@ -35,7 +35,7 @@ public struct DispatchServices: Sendable {
         bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, zones: zones)
         learning = TrackLearning(facts: facts, positions: positions, clock: clock)
         rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
-        arrivals = ArrivalWatch(bookings: bookings, rounds: rounds, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), clock: clock)
+        arrivals = ArrivalWatch(bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), clock: clock)
         sweeper = ClockSweeper(
             bookings: bookings, store: store, care: CustomerCare(client: client, logger: logger), sheets: Settlements(client: client, logger: logger),
             levels: levels, feed: feed, clock: clock

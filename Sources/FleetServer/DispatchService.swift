@@ -5,9 +5,10 @@ import Logging
 import ServiceLifecycle
 
 /// The dispatch engine's heartbeat: a matching round over the open bookings as soon as a booking
-/// wants a crew or a crew is freed, and every `interval` as a safety net; each time the crews'
-/// arrivals and accidents and every SLA clock; every few minutes, speeds and drivers'
-/// driving time learnt again from the tracks; every vehicle's position on the live feed.
+/// wants a crew or a crew is freed, and every `interval` as a safety net; each time the crews
+/// watched for their arrivals and accidents (which `ArrivalWatchService` hears of as ingest
+/// stores them) and every SLA clock; every few minutes, speeds and drivers' driving time learnt
+/// again from the tracks; every vehicle's position on the live feed.
 struct DispatchService: Service {
     let dispatch: DispatchServices
     let readiness: Readiness
@@ -26,7 +27,8 @@ struct DispatchService: Service {
                     learnt = .now
                 }
                 try await dispatch.rounds.run()
-                // Arrivals first: a crew seen on site stops its clock before the clocks are judged.
+                // The watch list first: a crew newly watched whose track shows it on site stops
+                // its clock before the clocks are judged.
                 try await dispatch.arrivals.watch()
                 try await dispatch.sweeper.sweep()
                 try await dispatch.positionFeed.publish()

@@ -82,7 +82,9 @@ public struct FleetServer: Sendable {
         // Reports of all connections share transactions; each is acknowledged once its batch committed.
         let positions = PostgresPositionSink(client: client, database: database.roles.app, retention: configuration.retention, logger: logger)
         let latest = LatestPositionsWriter(sink: positions, readiness: readiness, logger: logger)
-        let groupCommit = GroupCommit(inner: positions)
+        // Each committed batch, and each report's events once recorded, on to dispatch's arrival watch.
+        let ingested = IngestFeed()
+        let groupCommit = GroupCommit(inner: FeedingPositionSink(inner: positions, feed: ingested))
         let profiles =
             try configuration.deviceProfilesDirectory.map { try ResourceDirectory.deviceProfileCatalog(at: $0) }
             ?? DeviceProfileCatalog(profiles: [])
@@ -90,7 +92,7 @@ public struct FleetServer: Sendable {
             configuration: configuration.gateway,
             registry: PostgresTerminalRegistry(client: client, logger: logger),
             sink: groupCommit,
-            events: PostgresEventSink(client: client, logger: logger),
+            events: FeedingEventSink(inner: PostgresEventSink(client: client, logger: logger), feed: ingested),
             media: PostgresMediaSink(client: client, logger: logger),
             clock: clock,
             logger: logger,
@@ -115,6 +117,7 @@ public struct FleetServer: Sendable {
             .init(service: metricsEndpoint), .init(service: owner), .init(service: client), .init(service: schema),
             .init(service: latest), .init(service: groupCommit), .init(service: gateway),
             .init(service: DispatchService(dispatch: dispatch, readiness: readiness, logger: logger)),
+            .init(service: ArrivalWatchService(arrivals: dispatch.arrivals, feed: ingested, readiness: readiness, logger: logger)),
             // Billing: sheets of trips finished since, bookings of signed sheets settled (nothing is
             // lost to a failed round: it is found again).
             .init(

@@ -122,6 +122,15 @@ public struct DispatchFacts: Sendable {
         return pairs
     }
 
+    /// The terminals these vehicles report through, each with its vehicle: what a stored
+    /// position (which names its terminal) is matched to a crew by.
+    public func terminals(ofVehicles ids: [Int64]) async throws -> [Int32: Int64] {
+        var terminals: [Int32: Int64] = [:]
+        let rows = try await client.query("SELECT id, vehicle_id FROM terminals WHERE vehicle_id = ANY(\(ids))", logger: logger)
+        for try await (terminal, vehicle) in rows.decode((Int32, Int64).self) { terminals[terminal] = vehicle }
+        return terminals
+    }
+
     /// Mean moving speed per hour of day (China time) over the last `days` days of every
     /// vehicle's track: the engine's ETAs. Hours with fewer than `minimumFixes` moving fixes stay
     /// nil (the profile's fallback speed is used for them).

@@ -102,8 +102,67 @@ import Testing
                 INSERT INTO events (terminal_id, kind, occurred_at, lat_e6, lon_e6, speed_dkmh) VALUES (\(terminal), 'collisionWarning', \(now.addingTimeInterval(90)), 0, 0, 0)
                 """, logger: logger)
             try await Self.sweep(dispatch, clock, at: now.addingTimeInterval(300))
+            // The round the replacement wakes the dispatch loop for.
+            try await dispatch.rounds.run()
             let again = try #require(try await dispatch.bookings.booking(id: booking.id))
             #expect(again.state == .replaced && again.transitions.last?.by == "gnss" && again.transitions.last?.note == "terminal alarm collisionWarning")
+        }
+    }
+
+    /// A fix stored through the sinks ingest uses moves the watched crew on site from the feed
+    /// alone (the fix is gone from the track by the time the watch hears of it: nothing read it),
+    /// and an accident alarm recorded the same way replaces the crew.
+    @Test func arrivalsAndAccidentsComeFromWhatIngestStores() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let clock = ManualClock(start)
+            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
+            let crews = try await TestFleet.fleet(client)
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市交通局")
+            let booking = try await dispatch.bookings.book(Self.request(agency, pickupIn: 3 * 3600, from: start), agencyID: agency, by: .engine, audit: nil)
+            try await dispatch.bookings.move(booking.id, to: .confirmed, by: .engine)
+            try await dispatch.rounds.run()
+            let notified = try #require(try await dispatch.bookings.booking(id: booking.id))
+            let crew = try #require(crews.first { $0.vehicleID == notified.vehicleID })
+            #expect(notified.state == .notified)
+            // The tick watches the job; its track since notified has the crew 500 m or more away.
+            try await Self.sweep(dispatch, clock, at: start.addingTimeInterval(60))
+            #expect(dispatch.arrivals.jobs[booking.id]?.vehicleID == crew.vehicleID)
+            #expect(try await dispatch.bookings.booking(id: booking.id)?.state == .notified)
+
+            let ingested = IngestFeed()
+            var deliveries = ingested.makeAsyncIterator()
+            let positions = FeedingPositionSink(
+                inner: PostgresPositionSink(client: client, database: url, retention: PositionRetention(), logger: logger), feed: ingested)
+            let arrival = start.addingTimeInterval(90), pickup = TestFleet.pickup.point
+            let fix = PositionRecord(
+                terminalID: crew.terminal, gnssTime: arrival.epochSeconds, latitudeE6: pickup.latitudeE6, longitudeE6: pickup.longitudeE6 + 500,
+                altitude: 5, speed: 0, course: 90, alarm: 0, status: 3, mileage: nil, backfill: false)
+            try await positions.store([fix])
+            let delivery = try #require(await deliveries.next())
+            #expect(delivery == .positions([fix]))
+            try await client.query("DELETE FROM positions WHERE terminal_id = \(crew.terminal) AND gnss_time = \(arrival)", logger: logger)
+            clock.set(start.addingTimeInterval(120))
+            try await dispatch.arrivals.heard(delivery)
+            let onSite = try #require(try await dispatch.bookings.booking(id: booking.id))
+            #expect(onSite.state == .onSite && onSite.transitions.suffix(2).map(\.state) == [.enRoute, .onSite])
+            #expect(onSite.transitions.last?.at == arrival && onSite.transitions.last?.by == "gnss")
+
+            // The vehicle rolls over: recorded as ingest records it, the crew is replaced.
+            let events = FeedingEventSink(inner: PostgresEventSink(client: client, logger: logger), feed: ingested)
+            try await events.record([
+                VehicleEvent(
+                    terminalID: crew.terminal, kind: "rolloverWarning", occurredAt: arrival.epochSeconds + 30, latitudeE6: pickup.latitudeE6,
+                    longitudeE6: pickup.longitudeE6, speed: 0)
+            ])
+            try await dispatch.arrivals.heard(try #require(await deliveries.next()))
+            let replaced = try #require(try await dispatch.bookings.booking(id: booking.id))
+            #expect(
+                replaced.state == .replaced && replaced.transitions.last?.by == "gnss" && replaced.transitions.last?.note == "terminal alarm rolloverWarning")
+            // The loop's next round (the move woke it) never sends the crew in the accident again.
+            try await dispatch.rounds.run()
+            let after = try #require(try await dispatch.bookings.booking(id: booking.id))
+            #expect(after.state == .replaced || (after.state == .notified && after.vehicleID != crew.vehicleID), "\(after.state)")
         }
     }
 
