@@ -22,7 +22,7 @@ let package = Package(
         .library(name: "TerminalSimulator", targets: ["TerminalSimulator"]),
         .library(name: "Gateway", targets: ["Gateway"]),
         .library(name: "Domain", targets: ["Domain"]),
-        .library(name: "DispatchEngine", targets: ["DispatchEngine"]),
+        .library(name: "Matching", targets: ["Matching"]),
         .library(name: "Billing", targets: ["Billing"]),
         .library(name: "Dispatching", targets: ["Dispatching"]),
     ],
@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "Dispatching",
             dependencies: [
-                "Store", "DispatchEngine", "Domain", "Billing",
+                "Store", "Matching", "Domain", "Billing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -110,9 +110,9 @@ let package = Package(
         // Billing at work on the stored trips: settlement sheets drawn up, signed, disputed and
         // settled; statements; the invoices' clock.
         .target(
-            name: "Accounting",
+            name: "Settlement",
             dependencies: [
-                "Store", "Billing", "Dispatching", "DispatchEngine", "Domain", "Drawing",
+                "Store", "Billing", "Dispatching", "Matching", "Domain", "Drawing",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "Drawing",
+                "Store", "Domain", "Matching", "Dispatching", "Billing", "Settlement", "Drawing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -134,7 +134,7 @@ let package = Package(
         .target(
             name: "FleetServer",
             dependencies: [
-                "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI", "Dispatching", "DispatchEngine", "Accounting",
+                "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI", "Dispatching", "Matching", "Settlement",
                 "Billing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -150,7 +150,7 @@ let package = Package(
         ),
         // Dispatch: eligibility, optimal matching under the reserve policy, bookings' SLA clocks.
         // Pure: no I/O, times given by the caller.
-        .target(name: "DispatchEngine", dependencies: ["Domain"], swiftSettings: strictSettings),
+        .target(name: "Matching", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Fares, settlement and assessment: pure, money in integer fen.
         .target(name: "Billing", dependencies: ["Domain"], swiftSettings: strictSettings),
         // Pictures of the fleet's data: tracks as SVG, the operations reports with their charts. Pure text, no I/O.
@@ -262,7 +262,7 @@ let package = Package(
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Store", "Domain", "DispatchEngine", "Dispatching", "Billing", "Accounting", "PostgresTestSupport", "ServiceTestSupport",
+                "HTTPAPI", "Store", "Domain", "Matching", "Dispatching", "Billing", "Settlement", "PostgresTestSupport", "ServiceTestSupport",
                 "DomainTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -277,18 +277,18 @@ let package = Package(
         .target(name: "DomainTestSupport", dependencies: ["Domain"], path: "Tests/DomainTestSupport", swiftSettings: strictSettings),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "DomainTestSupport"], swiftSettings: strictSettings),
         .testTarget(
-            name: "AccountingTests",
+            name: "SettlementTests",
             dependencies: [
-                "Accounting", "Billing", "Dispatching", "Domain", "Store", "PostgresTestSupport", "DomainTestSupport",
+                "Settlement", "Billing", "Dispatching", "Domain", "Store", "PostgresTestSupport", "DomainTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "DispatchEngineTests", dependencies: ["DispatchEngine", "Domain", "DomainTestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "MatchingTests", dependencies: ["Matching", "Domain", "DomainTestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "DispatchingTests",
             dependencies: [
-                "Dispatching", "DispatchEngine", "Domain", "Billing", "Store", "PostgresTestSupport", "DomainTestSupport",
+                "Dispatching", "Matching", "Domain", "Billing", "Store", "PostgresTestSupport", "DomainTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: strictSettings
@@ -308,7 +308,7 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: [
-                "Store", "Domain", "DispatchEngine", "EmbeddedPostgres", "PostgresTestSupport",
+                "Store", "Domain", "Matching", "EmbeddedPostgres", "PostgresTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

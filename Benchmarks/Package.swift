@@ -66,7 +66,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "DispatchBenchmark",
-            dependencies: [.product(name: "DispatchEngine", package: "Fleet"), .product(name: "Domain", package: "Fleet")],
+            dependencies: [.product(name: "Matching", package: "Fleet"), .product(name: "Domain", package: "Fleet")],
             swiftSettings: settings
         ),
         .executableTarget(

@@ -29,10 +29,10 @@ imports() { echo "^(@testable )?import ($1)\$"; }
 
 io_frameworks='NIO[A-Za-z]*|Hummingbird[A-Za-z]*|PostgresNIO|CLibPQ|CLibGPS|ServiceLifecycle|Metrics|Prometheus|Crypto|EmbeddedPostgres'
 adapters='Store|Gateway|HTTPAPI|FleetServer|JT808NIO|TerminalSimulator|GNSSTerminal|GPSD'
-services='Dispatching|Accounting'
-engines='DispatchEngine|Billing|Drawing'
+services='Dispatching|Settlement'
+engines='Matching|Billing|Drawing'
 
-for pure in JT808 Domain DispatchEngine Billing Drawing; do
+for pure in JT808 Domain Matching Billing Drawing; do
     forbid "$pure" "$(imports "$io_frameworks|$adapters|$services")" "a pure module imports an I/O framework, an adapter or a service"
     forbid "$pure" 'FileManager|FileHandle|Data\(contentsOf|String\(contentsOf|fopen\(|\.write\(to:' "a pure module does file I/O"
 done
@@ -51,7 +51,7 @@ for module in $(cd Sources && ls -d */ | tr -d /); do
 done
 forbid Domain "$(imports "$engines|JT808")" "Domain is the innermost layer: it imports no other module of ours"
 forbid Store "$(imports "$engines|$services|HTTPAPI|FleetServer|Gateway|Hummingbird[A-Za-z]*")" "Store implements Domain's protocols and knows no engine, service or HTTP"
-for service in Dispatching Accounting; do
+for service in Dispatching Settlement; do
     forbid "$service" "$(imports "HTTPAPI|FleetServer|Gateway|Hummingbird[A-Za-z]*")" "a service knows no HTTP, gateway or composition root"
 done
 forbid Gateway "$(imports "Store|PostgresNIO|$services|HTTPAPI|FleetServer")" "the gateway hands reports to Domain's ports and never touches Store"

@@ -1,7 +1,7 @@
-import DispatchEngine
 import Domain
 import Foundation
 import Logging
+import Matching
 import PostgresNIO
 import Store
 

@@ -1,6 +1,6 @@
-import DispatchEngine
 import Domain
 import Foundation
+import Matching
 import Store
 
 /// Vehicles' and drivers' files: each change checked, written with its audit line in one

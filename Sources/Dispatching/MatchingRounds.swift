@@ -1,13 +1,13 @@
-import DispatchEngine
 import Domain
 import Foundation
 import Logging
+import Matching
 import Store
 
 /// The engine at work on the stored fleet: rounds of optimal matching over the bookings waiting
 /// for a crew, a dispatcher's override (accepted only for an eligible pair), replacements after a
 /// breakdown or an accident, and the explanation of every choice. Each match is signed, audited
-/// and published through the booking service; the rules are `DispatchEngine`'s.
+/// and published through the booking service; the rules are `Matching`'s.
 public struct MatchingRounds: Sendable {
     let bookings: BookingService
     let facts: DispatchFacts

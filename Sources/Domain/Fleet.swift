@@ -202,3 +202,18 @@ public struct Booking: Sendable, Hashable {
     public var isUrgent: Bool { pickupTime - receivedAt <= 3600 }
     public var window: TimeWindow { TimeWindow(start: pickupTime, end: serviceEnd) }
 }
+
+/// A government agency the fleet serves under the framework agreement: a tenant of the system
+/// (its users see only its own bookings, sheets and statements) and the party a statement is
+/// addressed to.
+public struct Agency: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var name: String
+    /// Who the operator calls about its trips.
+    public var contactName: String?
+    public var contactPhone: String?
+
+    public init(id: Int64, name: String, contactName: String? = nil, contactPhone: String? = nil) {
+        (self.id, self.name, self.contactName, self.contactPhone) = (id, name, contactName, contactPhone)
+    }
+}

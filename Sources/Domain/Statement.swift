@@ -3,12 +3,6 @@
 /// confirmed before it, and the totals by kind. Made only of stored data, in a fixed order, so
 /// the same period gives the same bytes in every format.
 public struct Statement: Sendable, Hashable, Codable {
-    public struct Agency: Sendable, Hashable, Codable {
-        public var id: Int64
-        public var name: String
-        public init(id: Int64, name: String) { (self.id, self.name) = (id, name) }
-    }
-
     /// A correction to a sheet of an earlier period.
     public struct LateAdjustment: Sendable, Hashable, Codable {
         public var sheetID: Int64

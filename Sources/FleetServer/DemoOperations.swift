@@ -1,4 +1,3 @@
-import Accounting
 import Dispatching
 import Domain
 import Foundation
@@ -6,6 +5,7 @@ import HTTPAPI
 import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Settlement
 import Store
 import TerminalSimulator
 
@@ -19,7 +19,7 @@ struct DemoOperations: Service {
     let dispatch: DispatchServices
     let settlement: SettlementService
     let fleet: FleetSimulator
-    let steering: Steering
+    let destinations: Destinations
     let readiness: Readiness
     /// Where the API listens, for the hint in the log.
     let httpPort: Int
@@ -124,10 +124,10 @@ struct DemoOperations: Service {
         let crew = Actor(userID: nil, name: "demo driver \(plate)")
         switch record.state {
         case .notified:
-            steering.send(plate, to: (record.request.pickup.latitude, record.request.pickup.longitude))
+            destinations.send(plate, to: (record.request.pickup.latitude, record.request.pickup.longitude))
             try await dispatch.bookings.move(record.id, to: .enRoute, by: crew, note: "pre-trip check passed")
         case .onSite where dispatch.clock.now >= record.request.pickupTime:
-            steering.send(plate, to: (record.request.destination.latitude, record.request.destination.longitude))
+            destinations.send(plate, to: (record.request.destination.latitude, record.request.destination.longitude))
             try await dispatch.bookings.move(record.id, to: .inService, by: crew)
         case .inService:
             let destination = record.request.destination.point
@@ -136,7 +136,7 @@ struct DemoOperations: Service {
                     fromLatitudeE6: position.latitudeE6, longitudeE6: position.longitudeE6, toLatitudeE6: destination.latitudeE6,
                     longitudeE6: destination.longitudeE6) < 150
             else { return }
-            steering.send(plate, to: nil)
+            destinations.send(plate, to: nil)
             let completion = Completion(tollsFen: 0, parkingFen: 500, receipts: ["P-\(record.id)"])
             try await dispatch.bookings.move(record.id, to: .completed, by: crew, completion: completion)
         default: break

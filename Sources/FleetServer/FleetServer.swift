@@ -1,4 +1,3 @@
-import Accounting
 import Billing
 import Dispatching
 import Domain
@@ -12,6 +11,7 @@ import Logging
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
+import Settlement
 import Store
 import TerminalSimulator
 import UnixSignals
@@ -133,7 +133,7 @@ public struct FleetServer: Sendable {
             .init(service: OnceReady(service: api, readiness: readiness)),
         ]
         if let demoFleet {
-            let steering = Steering(), fleet = FleetSimulator(count: demoFleet, steering: steering)
+            let destinations = Destinations(), fleet = FleetSimulator(count: demoFleet, destinations: destinations)
             all.append(
                 .init(
                     service: DemoFleetService(
@@ -142,7 +142,7 @@ public struct FleetServer: Sendable {
             all.append(
                 .init(
                     service: DemoOperations(
-                        client: client, dispatch: dispatch, settlement: settlement, fleet: fleet, steering: steering, readiness: readiness,
+                        client: client, dispatch: dispatch, settlement: settlement, fleet: fleet, destinations: destinations, readiness: readiness,
                         httpPort: configuration.httpPort,
                         dataDirectory: configuration.dataDirectory, logger: logger
                     )))

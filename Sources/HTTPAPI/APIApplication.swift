@@ -1,4 +1,3 @@
-import Accounting
 import Billing
 import Dispatching
 import Foundation
@@ -6,6 +5,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PostgresNIO
+import Settlement
 
 /// The API's settings, from fleetd's configuration.
 public struct APIConfiguration: Sendable {

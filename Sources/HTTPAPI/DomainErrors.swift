@@ -1,7 +1,7 @@
-import DispatchEngine
 import Dispatching
 import Domain
 import Hummingbird
+import Matching
 
 /// The services' errors as problem JSON, in one place. A route maps an error itself only where
 /// its context changes the meaning (an unknown agency named in a body is a 400, not a 404).

@@ -1,4 +1,3 @@
-import Accounting
 import Billing
 import Dispatching
 import Domain
@@ -6,6 +5,7 @@ import Foundation
 import Hummingbird
 import Logging
 import PostgresNIO
+import Settlement
 import Store
 import Synchronization
 

@@ -7,7 +7,7 @@ import Store
 // The stored records are the API's bodies as they are: JSON with ISO 8601 times.
 extension VehicleFile: ResponseEncodable {}
 extension DriverFile: ResponseEncodable {}
-extension Accounts.Agency: ResponseEncodable {}
+extension Agency: ResponseEncodable {}
 extension CustomerCare.Complaint: ResponseEncodable {}
 extension MatchingRounds.BookingExplanation: ResponseEncodable {}
 extension SettlementSheet: ResponseEncodable {}

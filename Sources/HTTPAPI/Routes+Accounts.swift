@@ -136,7 +136,7 @@ extension FleetAPI {
             let id = try await accounts.saveAgency(name: body.name, contactName: body.contactName, contactPhone: body.contactPhone) { [self] in
                 entry(admin, "agency-save", "agency:\($0)")
             }
-            return Accounts.Agency(id: id, name: body.name, contactName: body.contactName, contactPhone: body.contactPhone)
+            return Agency(id: id, name: body.name, contactName: body.contactName, contactPhone: body.contactPhone)
         }
     }
 

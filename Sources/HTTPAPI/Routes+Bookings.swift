@@ -1,9 +1,9 @@
-import DispatchEngine
 import Dispatching
 import Domain
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Matching
 import Store
 
 /// Bookings from request to completion, the driver's jobs, complaints and callbacks. An agency

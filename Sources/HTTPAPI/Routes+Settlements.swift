@@ -1,9 +1,9 @@
-import Accounting
 import Billing
 import Domain
 import Drawing
 import Foundation
 import Hummingbird
+import Settlement
 import Store
 
 /// Settlement sheets (signed or disputed by the agency, resolved and corrected by a
@@ -144,7 +144,7 @@ extension FleetAPI {
             if user.role == .agency, user.agencyID != agencyID { throw Self.notFound("no agency \(agencyID)") }
             guard let agency = try await accounts.agencies().first(where: { $0.id == agencyID }) else { throw Self.notFound("no agency \(agencyID)") }
             let (from, through) = try period(request)
-            let statement = try await settlement.statement(agency: .init(id: agencyID, name: agency.name), from: from, through: through)
+            let statement = try await settlement.statement(agency: agency, from: from, through: through)
             try await audit(user, "statement-read", "agency:\(agencyID)", ["from": "\(from)", "through": "\(through)"])
             let name = "statement-\(agencyID)-\(from)-\(through)"
             switch request.uri.queryParameters.get("format") ?? "json" {

@@ -36,17 +36,6 @@ public struct Accounts: Sendable {
         )
     }
 
-    public struct Agency: Sendable, Hashable, Codable {
-        public var id: Int64
-        public var name: String
-        public var contactName: String?
-        public var contactPhone: String?
-
-        public init(id: Int64, name: String, contactName: String?, contactPhone: String?) {
-            (self.id, self.name, self.contactName, self.contactPhone) = (id, name, contactName, contactPhone)
-        }
-    }
-
     public func agencies() async throws -> [Agency] {
         let rows = try await client.query("SELECT id, name, contact_name, contact_phone FROM agencies ORDER BY id", logger: logger)
         var out: [Agency] = []

@@ -170,7 +170,7 @@ public struct Settlements: Sendable {
 
     /// An agency's statement for [from, to): the sheets confirmed in it with the lines written
     /// before `to`, and the adjusting lines written in it to sheets confirmed before `from`.
-    public func statement(agency: Statement.Agency, from: CivilDate, through: CivilDate) async throws -> Statement {
+    public func statement(agency: Agency, from: CivilDate, through: CivilDate) async throws -> Statement {
         let start = Date(timeIntervalSince1970: TimeInterval(from.chinaMidnight))
         let end = Date(timeIntervalSince1970: TimeInterval(through.chinaMidnight + 86_400))
         let sheets = try await sheets(

@@ -16,7 +16,7 @@ public struct FleetSimulator: Sendable {
     /// new-energy car).
     public init(
         count: Int, reportInterval: Duration = FleetSimulator.reportInterval, home: (latitude: Double, longitude: Double) = FleetSimulator.ningbo,
-        steering: Steering? = nil
+        destinations: Destinations? = nil
     ) {
         terminals = (1...max(1, count)).map { i in
             var terminal = SimulatedTerminal(
@@ -24,7 +24,7 @@ public struct FleetSimulator: Sendable {
                 route: Route(homeLatitude: home.latitude, homeLongitude: home.longitude, seed: UInt64(i)),
                 reportInterval: reportInterval
             )
-            terminal.steering = steering
+            terminal.destinations = destinations
             return terminal
         }
     }
@@ -56,7 +56,7 @@ public struct FleetSimulator: Sendable {
 
 /// Where each simulated vehicle is sent, by plate: set by whoever plays the crews (the demo),
 /// read by the terminals at every report. A vehicle without a target wanders.
-public final class Steering: Sendable {
+public final class Destinations: Sendable {
     private let targets = Mutex<[String: (latitude: Double, longitude: Double)]>([:])
 
     public init() {}

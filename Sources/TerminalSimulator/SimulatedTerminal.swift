@@ -62,7 +62,7 @@ public struct SimulatedTerminal: Sendable {
     /// Parameter 0x0003: retries before giving up.
     public var retries: Int
     /// Where the vehicle is sent, if anywhere (the demo's crews drive to their jobs).
-    public var steering: Steering?
+    public var destinations: Destinations?
 
     /// `terminalID` is the phone's last 7 digits unless given.
     public init(
@@ -184,7 +184,11 @@ public struct SimulatedTerminal: Sendable {
             if now >= nextReport {
                 let report = state.values.withLock { v -> LocationReport in
                     let seconds = Double(reportInterval.components.seconds) + Double(reportInterval.components.attoseconds) / 1e18
-                    if let target = steering?.target(of: plate) { v.route.advance(seconds: seconds, toward: target) } else { v.route.advance(seconds: seconds) }
+                    if let target = destinations?.target(of: plate) {
+                        v.route.advance(seconds: seconds, toward: target)
+                    } else {
+                        v.route.advance(seconds: seconds)
+                    }
                     // GNSS time has whole seconds: a terminal driven faster than a report a
                     // second (a load run) lets its clock run ahead rather than repeat a second.
                     v.lastReportTime = max(wallClock.now.epochSeconds, v.lastReportTime + 1)

@@ -1,4 +1,3 @@
-import Accounting
 import Dispatching
 import Domain
 import DomainTestSupport
@@ -6,6 +5,7 @@ import Foundation
 import HTTPTypes
 import PostgresNIO
 import PostgresTestSupport
+import Settlement
 import Store
 import Testing
 
@@ -191,7 +191,7 @@ import Testing
                 line: SheetLine(
                     kind: .adjustment, detail: "goodwill", amountFen: -500, evidence: "", adjusting: true, reason: "late car",
                     addedAt: nextDay, by: "dispatcher"), actor: .init(userID: nil, name: "dispatcher"), at: Date())
-            let agencyRecord = Statement.Agency(id: agencyID, name: "市机关事务管理局")
+            let agencyRecord = Agency(id: agencyID, name: "市机关事务管理局")
             let later = try await sheets.statement(agency: agencyRecord, from: nextDay.day, through: nextDay.day)
             #expect(later.sheets.isEmpty && later.lateAdjustments.map(\.line.amountFen) == [-500] && later.totalFen == -500)
             let own = try await sheets.statement(agency: agencyRecord, from: today, through: today)

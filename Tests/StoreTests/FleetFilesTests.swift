@@ -1,6 +1,6 @@
-import DispatchEngine
 import Domain
 import Foundation
+import Matching
 import PostgresNIO
 import PostgresTestSupport
 import Store

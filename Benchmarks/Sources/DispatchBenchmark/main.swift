@@ -2,7 +2,7 @@
 // an independent solver (scipy's linear_sum_assignment, run by Benchmarks/run.sh dispatch) on the
 // same cost matrix, with greedy's cost beside it.
 //   DispatchBenchmark [BOOKINGS] [CREWS] [MATRIX-FILE]
-import DispatchEngine
+import Matching
 import Domain
 import Foundation
 

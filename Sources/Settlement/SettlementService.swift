@@ -165,7 +165,7 @@ public struct SettlementService: Sendable {
     }
 
     /// An agency's statement of the sheets confirmed in a period.
-    public func statement(agency: Statement.Agency, from: CivilDate, through: CivilDate) async throws -> Statement {
+    public func statement(agency: Agency, from: CivilDate, through: CivilDate) async throws -> Statement {
         try await sheets.statement(agency: agency, from: from, through: through)
     }
 

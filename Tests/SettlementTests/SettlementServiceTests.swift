@@ -1,4 +1,3 @@
-import Accounting
 import Billing
 import Dispatching
 import Domain
@@ -6,6 +5,7 @@ import DomainTestSupport
 import Foundation
 import PostgresNIO
 import PostgresTestSupport
+import Settlement
 import Store
 import Synchronization
 import Testing

@@ -3,7 +3,7 @@ import DomainTestSupport
 import Foundation
 import Testing
 
-@testable import DispatchEngine
+@testable import Matching
 
 /// A fleet around Ningbo on 2026-11-23 (a Monday), every file in order unless a test spoils it.
 extension Fixture {

@@ -1,7 +1,7 @@
 import Domain
 import Testing
 
-@testable import DispatchEngine
+@testable import Matching
 
 @Suite struct AssignmentSolverTests {
     /// The best assignment by trying every one: the most rows assigned, then the least cost.
