@@ -48,11 +48,11 @@ public struct BookingService: Sendable {
     ) async throws -> BookingRecord {
         let moved = try await repository.move(id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, audit: audit)
         publish(moved)
-        switch state {
-        case .confirmed, .replaced: try await events.publish(.crewWanted(bookingID: id))
-        case .completed: try await events.publish(.crewFreed(bookingID: id))
-        case .cancelled where moved.vehicleID != nil: try await events.publish(.crewFreed(bookingID: id))
-        default: break
+        for consequence in state.consequences(withCrew: moved.vehicleID != nil) {
+            switch consequence {
+            case .crewWanted: try await events.publish(.crewWanted(bookingID: id))
+            case .crewFreed: try await events.publish(.crewFreed(bookingID: id))
+            }
         }
         return moved
     }

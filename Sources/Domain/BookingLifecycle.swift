@@ -22,6 +22,31 @@ public enum BookingState: String, Sendable, Hashable, Codable, CaseIterable {
         case .settled, .cancelled: []
         }
     }
+
+    /// Whether the lifecycle allows the step to `next`: every store of bookings asks this, under
+    /// its lock, before it writes the step.
+    public func check(stepTo next: BookingState) throws(BookingHistory.InvalidTransition) {
+        guard self.next.contains(next) else { throw BookingHistory.InvalidTransition(from: self, to: next) }
+    }
+
+    /// What a step sets off for the other services, once stored.
+    public enum Consequence: Sendable, Hashable {
+        /// A matching round is wanted for it.
+        case crewWanted
+        /// Its crew may serve another booking.
+        case crewFreed
+    }
+
+    /// What reaching this state sets off: confirmed, or replaced after a breakdown, the booking
+    /// wants a crew; completed, or cancelled with a crew, the crew is free.
+    public func consequences(withCrew: Bool) -> [Consequence] {
+        switch self {
+        case .confirmed, .replaced: [.crewWanted]
+        case .completed: [.crewFreed]
+        case .cancelled where withCrew: [.crewFreed]
+        default: []
+        }
+    }
 }
 
 /// A booking's transitions, each timestamped and signed: the audit trail the SLA clocks are
@@ -50,7 +75,7 @@ public struct BookingHistory: Sendable, Hashable {
     public var state: BookingState { transitions.last!.to }
 
     public mutating func move(to state: BookingState, at time: Int64, by actor: String) throws(InvalidTransition) {
-        guard self.state.next.contains(state) else { throw InvalidTransition(from: self.state, to: state) }
+        try self.state.check(stepTo: state)
         transitions.append(Transition(to: state, at: max(time, transitions.last!.at), by: actor))
     }
 

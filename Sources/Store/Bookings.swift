@@ -59,7 +59,7 @@ public struct Bookings: BookingRepository {
                 current = BookingState(rawValue: state)
             }
             guard let current else { throw NoSuchRecord() }
-            guard current.next.contains(state) else { throw BookingHistory.InvalidTransition(from: current, to: state) }
+            try current.check(stepTo: state)
             try await connection.query(
                 """
                 UPDATE bookings SET state = \(state.rawValue), version = version + 1, updated_at = now(),

@@ -32,7 +32,7 @@ public final class InMemoryBookings: BookingRepository {
     ) async throws -> BookingRecord {
         try state.withLock { state in
             guard var record = state.records[id] else { throw NoSuchRecord() }
-            guard record.state.next.contains(next) else { throw BookingHistory.InvalidTransition(from: record.state, to: next) }
+            try record.state.check(stepTo: next)
             record.state = next
             record.vehicleID = crew?.vehicleID ?? record.vehicleID
             record.driverID = crew?.driverID ?? record.driverID

@@ -24,6 +24,19 @@ import Testing
         #expect(history.state.next.isEmpty)
     }
 
+    /// A round is wanted when a booking wants a crew, and a crew is free when its trip ends or is
+    /// called off; every other step sets nothing off.
+    @Test func whatEachStepSetsOff() {
+        var wanted: [BookingState] = [], freed: [BookingState] = []
+        for state in BookingState.allCases {
+            if state.consequences(withCrew: true).contains(.crewWanted) { wanted.append(state) }
+            if state.consequences(withCrew: true).contains(.crewFreed) { freed.append(state) }
+        }
+        #expect(wanted == [.confirmed, .replaced] && freed == [.completed, .cancelled])
+        #expect(BookingState.cancelled.consequences(withCrew: false).isEmpty, "a booking cancelled before its match frees no crew")
+        #expect(throws: BookingHistory.InvalidTransition(from: .settled, to: .cancelled)) { try BookingState.settled.check(stepTo: .cancelled) }
+    }
+
     @Test func responseClocksAreMetAtRiskOrBreached() throws {
         let pickup = t0 + 3 * 3600
         var history = BookingHistory(receivedAt: t0, by: "agency:7")
