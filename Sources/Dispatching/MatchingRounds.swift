@@ -17,6 +17,8 @@ public struct MatchingRounds: Sendable {
     let logger: Logger
     /// Bookings whose pick-up lies further ahead wait for a later round.
     let horizon: TimeInterval = 24 * 3600
+    /// Rounds and overrides decide one at a time (shared by the copies of this struct).
+    let decisions = OneAtATime()
 
     init(bookings: BookingService, facts: DispatchFacts, learning: TrackLearning, rules: DispatchRules, clock: any WallClock, logger: Logger) {
         (self.bookings, self.facts, self.learning, self.rules, self.clock, self.logger) = (bookings, facts, learning, rules, clock, logger)
@@ -34,6 +36,10 @@ public struct MatchingRounds: Sendable {
     /// match is signed with the audit line `audit` names for its booking, in its transaction.
     @discardableResult
     public func run(only ids: Set<Int64>? = nil, audit: Audit<Int64>? = nil) async throws -> Round {
+        try await decisions.run { try await round(only: ids, audit: audit) }
+    }
+
+    private func round(only ids: Set<Int64>?, audit: Audit<Int64>?) async throws -> Round {
         let now = clock.now
         let waiting = try await bookings.open().filter {
             ($0.state == .confirmed || $0.state == .replaced) && $0.request.pickupTime.timeIntervalSince(now) <= horizon && ids?.contains($0.id) ?? true
@@ -106,6 +112,10 @@ public struct MatchingRounds: Sendable {
     public struct Refused: Error, Sendable, Hashable { public var problems: [Ineligibility] }
 
     public func override(_ id: Int64, vehicleID: Int64, driverID: Int64, by actor: Actor, reason: String, audit: AuditLine?) async throws -> BookingRecord {
+        try await decisions.run { try await overriding(id, vehicleID: vehicleID, driverID: driverID, by: actor, reason: reason, audit: audit) }
+    }
+
+    private func overriding(_ id: Int64, vehicleID: Int64, driverID: Int64, by actor: Actor, reason: String, audit: AuditLine?) async throws -> BookingRecord {
         let now = clock.now
         guard let record = try await bookings.booking(id: id) else { throw NoSuchRecord() }
         guard [.confirmed, .matched, .notified, .replaced].contains(record.state) else {
