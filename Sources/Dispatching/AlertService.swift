@@ -10,7 +10,7 @@ public struct AlertService: Sendable {
     let clock: any WallClock
 
     /// Terminal alarms, newest first; `open`: only those not handled yet.
-    public func alarms(open: Bool, limit: Int) async throws -> [VehicleAlarms.Alarm] { try await alarms.list(open: open, limit: limit) }
+    public func alarms(open: Bool, limit: Int) async throws -> [VehicleAlarm] { try await alarms.list(open: open, limit: limit) }
 
     /// Records how an alarm was handled (kept 3 years), once.
     public func handle(alarm id: Int64, by name: String, note: String, audit: AuditLine?) async throws {
@@ -20,7 +20,7 @@ public struct AlertService: Sendable {
 
     /// SLA alerts raised since `since` (default: the last 24 hours), newest first: one agency's,
     /// or every agency's.
-    public func slaAlerts(agencyID: Int64?, since: Date?, limit: Int) async throws -> [Bookings.SLAAlert] {
+    public func slaAlerts(agencyID: Int64?, since: Date?, limit: Int) async throws -> [SLAAlert] {
         try await bookings.alerts(agencyID: agencyID, since: since ?? clock.now.addingTimeInterval(-86_400), limit: limit)
     }
 }

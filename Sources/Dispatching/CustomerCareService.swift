@@ -11,7 +11,7 @@ public struct CustomerCareService: Sendable {
     let clock: any WallClock
 
     /// Files an agency's complaint, about one of its own bookings if it names one.
-    public func file(agencyID: Int64, bookingID: Int64?, text: String, audit: Audit<Int64>?) async throws -> CustomerCare.Complaint {
+    public func file(agencyID: Int64, bookingID: Int64?, text: String, audit: Audit<Int64>?) async throws -> Complaint {
         guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Refused(field: "text", expected: "what went wrong") }
         if let bookingID, try await bookings.booking(id: bookingID)?.agencyID != agencyID {
             throw Refused(field: "bookingID", expected: "a booking of the agency")
@@ -22,7 +22,7 @@ public struct CustomerCareService: Sendable {
     }
 
     /// Complaints, newest first: one agency's, or every agency's.
-    public func complaints(agencyID: Int64?) async throws -> [CustomerCare.Complaint] { try await care.complaints(agencyID: agencyID) }
+    public func complaints(agencyID: Int64?) async throws -> [Complaint] { try await care.complaints(agencyID: agencyID) }
 
     /// The agency was contacted about the complaint (its 12-hour clock stops).
     public func contacted(_ id: Int64, audit: AuditLine?) async throws {

@@ -158,7 +158,7 @@ public struct FleetFileService: Sendable {
     }
 
     /// What the files need soon: policies, inspections, licences, spares.
-    public func reminders() async throws -> [FleetFiles.Reminder] { try await files.reminders(now: clock.now, rules: rounds.rules) }
+    public func reminders() async throws -> [Reminder] { try await files.reminders(now: clock.now, rules: rounds.rules) }
 
     // MARK: standing
 

@@ -22,7 +22,7 @@ public struct FleetIndicators: Sendable {
     /// Clocks that started in [from, to) and have an outcome by `now` (met, or breached)
     /// count; those still running do not.
     public init(
-        bookings: [BookingRecord], complaints: [CustomerCare.Complaint], callbacks: [Int64: (calledAt: Date, satisfaction: Int)],
+        bookings: [BookingRecord], complaints: [Complaint], callbacks: [Int64: (calledAt: Date, satisfaction: Int)],
         from: Date, to: Date, now: Date, levels: ServiceLevels = ServiceLevels(), zones: ServiceZones = .ningbo
     ) {
         let (start, end, epoch) = (from.epochSeconds, to.epochSeconds, now.epochSeconds)

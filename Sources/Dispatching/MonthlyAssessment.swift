@@ -47,7 +47,7 @@ public struct MonthlyAssessment: Sendable {
         /// Items with nothing to measure in the month (or not measured by the system yet): no points off.
         public var unmeasured: [String]
         /// The assessor's entries, added to the counts measured.
-        public var manual: [AssessmentIncidents.Entry]
+        public var manual: [AssessmentEntry]
         public var service: ServiceFigures
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Where a booking is, from request to settlement.
 public enum BookingState: String, Sendable, Hashable, Codable, CaseIterable {
     case received, confirmed, matched, notified, enRoute, onSite, inService, completed, settled
@@ -233,5 +235,32 @@ public enum OnSiteDetector {
                     fromLatitudeE6: fix.point.latitudeE6, longitudeE6: fix.point.longitudeE6, toLatitudeE6: pickup.latitudeE6, longitudeE6: pickup.longitudeE6)
                     <= radiusMetres
         }?.time
+    }
+}
+
+/// An SLA clock found at risk or breached, raised once per clock and state.
+public struct SLAAlert: Sendable, Hashable, Codable {
+    /// The booking whose clock it is, or the complaint's.
+    public var bookingID: Int64?
+    public var complaintID: Int64?
+    public var agencyID: Int64
+    public var clock: ServiceLevels.Clock
+    public var state: ServiceLevels.Status.State
+    public var startedAt: Date
+    public var dueAt: Date
+    public var raisedAt: Date
+
+    public init(
+        bookingID: Int64?, complaintID: Int64?, agencyID: Int64, clock: ServiceLevels.Clock, state: ServiceLevels.Status.State, startedAt: Date, dueAt: Date,
+        raisedAt: Date
+    ) {
+        self.bookingID = bookingID
+        self.complaintID = complaintID
+        self.agencyID = agencyID
+        self.clock = clock
+        self.state = state
+        self.startedAt = startedAt
+        self.dueAt = dueAt
+        self.raisedAt = raisedAt
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Something a vehicle's terminal signalled that people must see and handle: an alarm that
 /// went on (SOS, over-speed, fatigue driving, power cut, ...).
 public struct VehicleEvent: Sendable, Hashable {
@@ -68,4 +70,34 @@ public struct MediaRecord: Sendable, Hashable {
 /// waits for that). Storing the same media twice keeps one.
 public protocol MediaSink: Sendable {
     func store(_ media: MediaRecord) async throws
+}
+
+/// An alarm a terminal raised, as stored, with how it was handled (kept 3 years).
+public struct VehicleAlarm: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var plate: String?
+    public var kind: String
+    public var occurredAt: Date
+    public var latitude: Double
+    public var longitude: Double
+    public var speedKmh: Double
+    public var handledAt: Date?
+    public var handledBy: String?
+    public var handlingNote: String?
+
+    public init(
+        id: Int64, plate: String?, kind: String, occurredAt: Date, latitude: Double, longitude: Double, speedKmh: Double, handledAt: Date?, handledBy: String?,
+        handlingNote: String?
+    ) {
+        self.id = id
+        self.plate = plate
+        self.kind = kind
+        self.occurredAt = occurredAt
+        self.latitude = latitude
+        self.longitude = longitude
+        self.speedKmh = speedKmh
+        self.handledAt = handledAt
+        self.handledBy = handledBy
+        self.handlingNote = handlingNote
+    }
 }

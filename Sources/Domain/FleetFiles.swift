@@ -159,3 +159,20 @@ public struct TrainingRecord: Sendable, Hashable, Codable {
         (self.kind, self.heldOn, self.days, self.passed) = (kind, heldOn, days, passed)
     }
 }
+
+/// What the files need soon: a policy to renew, an inspection due, a licence to renew, spares short.
+public struct Reminder: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable { case insuranceExpiring, inspectionDue, licenceExpiring, reserveShort }
+    public var kind: Kind
+    /// The plate, or the driver's name.
+    public var subject: String
+    public var detail: String
+    public var due: Date
+
+    public init(kind: Kind, subject: String, detail: String, due: Date) {
+        self.kind = kind
+        self.subject = subject
+        self.detail = detail
+        self.due = due
+    }
+}

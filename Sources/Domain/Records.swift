@@ -57,3 +57,43 @@ public struct AuditLine: Sendable, Hashable {
 /// The audit line of a write, named once the write's outcome is known (the id it created, or
 /// whether it found its row); nil writes none.
 public typealias Audit<Outcome> = @Sendable (Outcome) -> AuditLine?
+
+/// An agency's complaint: contacted within 12 hours, its result within 3 working days.
+public struct Complaint: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var agencyID: Int64
+    public var bookingID: Int64?
+    public var receivedAt: Date
+    public var text: String
+    public var contactedAt: Date?
+    public var resolvedAt: Date?
+    public var result: String?
+
+    public init(id: Int64, agencyID: Int64, bookingID: Int64?, receivedAt: Date, text: String, contactedAt: Date?, resolvedAt: Date?, result: String?) {
+        self.id = id
+        self.agencyID = agencyID
+        self.bookingID = bookingID
+        self.receivedAt = receivedAt
+        self.text = text
+        self.contactedAt = contactedAt
+        self.resolvedAt = resolvedAt
+        self.result = result
+    }
+}
+
+/// The assessor's entry for an item counted per incident: a count (negative corrects) and the reason.
+public struct AssessmentEntry: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var itemID: String
+    public var count: Int
+    public var reason: String
+    public var enteredAt: Date
+
+    public init(id: Int64, itemID: String, count: Int, reason: String, enteredAt: Date) {
+        self.id = id
+        self.itemID = itemID
+        self.count = count
+        self.reason = reason
+        self.enteredAt = enteredAt
+    }
+}

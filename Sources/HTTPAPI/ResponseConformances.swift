@@ -2,13 +2,13 @@ import Billing
 import Dispatching
 import Domain
 import Hummingbird
-import Store
 
-// The stored records are the API's bodies as they are: JSON with ISO 8601 times.
+// The domain's records and the services' answers are the API's bodies as they are (no storage type is):
+// JSON with ISO 8601 times.
 extension VehicleFile: ResponseEncodable {}
 extension DriverFile: ResponseEncodable {}
 extension Agency: ResponseEncodable {}
-extension CustomerCare.Complaint: ResponseEncodable {}
+extension Complaint: ResponseEncodable {}
 extension MatchingRounds.BookingExplanation: ResponseEncodable {}
 extension SettlementSheet: ResponseEncodable {}
 extension VATInvoice: ResponseEncodable {}

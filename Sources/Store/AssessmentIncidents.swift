@@ -14,14 +14,6 @@ public struct AssessmentIncidents: Sendable {
         self.logger = logger
     }
 
-    public struct Entry: Sendable, Hashable, Codable {
-        public var id: Int64
-        public var itemID: String
-        public var count: Int
-        public var reason: String
-        public var enteredAt: Date
-    }
-
     public func enter(month: CivilDate, itemID: String, count: Int, reason: String, by userID: Int64?, audit: Audit<Int64>? = nil) async throws -> Int64 {
         try await client.audited(audit, logger: logger) { connection in
             try await connection.returningID(
@@ -32,13 +24,13 @@ public struct AssessmentIncidents: Sendable {
         }
     }
 
-    public func entries(month: CivilDate) async throws -> [Entry] {
+    public func entries(month: CivilDate) async throws -> [AssessmentEntry] {
         let rows = try await client.query(
             "SELECT id, item_id, count, reason, entered_at FROM assessment_incidents WHERE month = \(month.description)::date ORDER BY id", logger: logger
         )
-        var out: [Entry] = []
+        var out: [AssessmentEntry] = []
         for try await (id, item, count, reason, at) in rows.decode((Int64, String, Int32, String, Date).self) {
-            out.append(Entry(id: id, itemID: item, count: Int(count), reason: reason, enteredAt: at))
+            out.append(AssessmentEntry(id: id, itemID: item, count: Int(count), reason: reason, enteredAt: at))
         }
         return out
     }

@@ -169,18 +169,6 @@ public struct Bookings: BookingRepository {
 
     // MARK: SLA alerts
 
-    public struct SLAAlert: Sendable, Hashable, Codable {
-        /// The booking whose clock it is, or the complaint's.
-        public var bookingID: Int64?
-        public var complaintID: Int64?
-        public var agencyID: Int64
-        public var clock: ServiceLevels.Clock
-        public var state: ServiceLevels.Status.State
-        public var startedAt: Date
-        public var dueAt: Date
-        public var raisedAt: Date
-    }
-
     /// What a clock belongs to.
     public enum ClockOwner: Sendable, Hashable {
         case booking(Int64)

@@ -15,17 +15,6 @@ public struct CustomerCare: Sendable {
         self.logger = logger
     }
 
-    public struct Complaint: Sendable, Hashable, Codable {
-        public var id: Int64
-        public var agencyID: Int64
-        public var bookingID: Int64?
-        public var receivedAt: Date
-        public var text: String
-        public var contactedAt: Date?
-        public var resolvedAt: Date?
-        public var result: String?
-    }
-
     public func file(agencyID: Int64, bookingID: Int64?, text: String, at: Date, audit: Audit<Int64>? = nil) async throws -> Complaint {
         let id = try await client.audited(audit, logger: logger) { connection in
             try await connection.returningID(

@@ -273,18 +273,6 @@ public struct FleetFiles: Sendable {
         }
     }
 
-    /// Something in a file that needs doing before a date: a policy to renew (30 days ahead,
-    /// docs/DOMAIN.md), an inspection falling due (7 days ahead, or overdue; a vehicle never
-    /// inspected is due from its filing), a licence to renew, a reserve below its share.
-    public struct Reminder: Sendable, Hashable, Codable {
-        public enum Kind: String, Sendable, Hashable, Codable { case insuranceExpiring, inspectionDue, licenceExpiring, reserveShort }
-        public var kind: Kind
-        /// The plate, or the driver's name.
-        public var subject: String
-        public var detail: String
-        public var due: Date
-    }
-
     /// The spares of docs/DOMAIN.md ("Spares: the reserve"): 10% of the vehicles and 15% of the
     /// drivers held in reserve.
     public static let reservePercent = (vehicles: 10, drivers: 15)

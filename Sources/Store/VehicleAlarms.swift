@@ -14,19 +14,6 @@ public struct VehicleAlarms: Sendable {
         self.logger = logger
     }
 
-    public struct Alarm: Sendable, Hashable, Codable {
-        public var id: Int64
-        public var plate: String?
-        public var kind: String
-        public var occurredAt: Date
-        public var latitude: Double
-        public var longitude: Double
-        public var speedKmh: Double
-        public var handledAt: Date?
-        public var handledBy: String?
-        public var handlingNote: String?
-    }
-
     /// The first alarm of a kind in `kinds` the vehicle's terminal raised since `since`.
     public func first(of kinds: [String], vehicleID: Int64, since: Date) async throws -> String? {
         let rows = try await client.query(
@@ -38,19 +25,19 @@ public struct VehicleAlarms: Sendable {
         return nil
     }
 
-    public func list(open: Bool, limit: Int) async throws -> [Alarm] {
+    public func list(open: Bool, limit: Int) async throws -> [VehicleAlarm] {
         let rows = try await client.query(
             """
             SELECT e.id, v.plate, e.kind, e.occurred_at, e.lat_e6, e.lon_e6, e.speed_dkmh, e.handled_at, e.handled_by, e.handling_note
             FROM events e LEFT JOIN terminals t ON t.id = e.terminal_id LEFT JOIN vehicles v ON v.id = t.vehicle_id
             WHERE NOT \(open) OR e.handled_at IS NULL ORDER BY e.occurred_at DESC, e.id DESC LIMIT \(limit)
             """, logger: logger)
-        var out: [Alarm] = []
+        var out: [VehicleAlarm] = []
         for try await (id, plate, kind, at, lat, lon, speed, handledAt, by, note) in rows.decode(
             (Int64, String?, String, Date, Int32, Int32, Int32, Date?, String?, String?).self)
         {
             out.append(
-                Alarm(
+                VehicleAlarm(
                     id: id, plate: plate, kind: kind, occurredAt: at, latitude: Double(lat) / 1e6, longitude: Double(lon) / 1e6, speedKmh: Double(speed) / 10,
                     handledAt: handledAt, handledBy: by, handlingNote: note
                 ))
