@@ -1,7 +1,8 @@
-import Billing
 import Domain
 import Foundation
 import Testing
+
+@testable import Billing
 
 /// Settlement sheets, statements and their formats: the pure parts, on FareTests' tariffs.
 @Suite struct SettlementTests {
@@ -155,6 +156,12 @@ import Testing
         let dangerous = cells.filter { $0.first.map { "=+-@\t\r".contains($0) } ?? false }
         #expect(dangerous.allSatisfy { Double($0) != nil }, "only plain numbers begin with a sign: \(dangerous)")
         #expect(dangerous.contains("-1.00"), "a negative amount stays a number")
+    }
+
+    @Test func onlyAPlainNumberKeepsItsSign() {
+        for number in ["-12.50", "12", "-0", "3.14"] { #expect(StatementCSV.isPlainNumber(number), "\(number)") }
+        for text in ["-", "-.5", "1.", "1.2.3", "-1e5", "+1", "-1 ", "", "-١٢"] { #expect(!StatementCSV.isPlainNumber(text), "\(text)") }
+        #expect(StatementCSV.cell("-1e5") == "'-1e5" && StatementCSV.cell("-12.50") == "-12.50")
     }
 
     /// RFC 4180 fields, quotes undone.
