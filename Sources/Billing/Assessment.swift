@@ -192,7 +192,7 @@ extension AssessmentScheme {
                     items: [Item(id: "satisfaction", name: ">= 90%, -1 per 1% below", rule: .atLeast(target: 9000, step: 100, points: 1))]),
                 Section(
                     name: "staff turnover", weight: 10,
-                    items: [Item(id: "turnover", name: "<= 4%, -1 per 1% above", rule: .atMost(target: 400, step: 100, points: 1))]),
+                    items: [Item(id: "turnover", name: "<= 4%, -1 per 3% above", rule: .atMost(target: 400, step: 300, points: 1))]),
                 Section(name: "other duties", weight: 50, items: [Item(id: "duty", name: "assessor's deduction, per incident", rule: .perIncident(points: 1))]),
                 Section(name: "bonus", weight: 5, bonus: true, items: [Item(id: "bonus", name: "assessor's bonus", rule: .perIncident(points: 1))]),
             ],

@@ -16,8 +16,11 @@ import Testing
         // 94.85%: 0.15% below, a second step started: -2 as well. 95.00% exactly: nothing.
         #expect(points(Assessor.assess(kpi, ["availability": .rate(9485)]), "availability") == -2)
         #expect(points(Assessor.assess(kpi, ["availability": .rate(9500)]), "availability") == 0)
-        // Turnover 5.5%: 1.5% above 4%, two started steps: -2.
-        #expect(points(Assessor.assess(kpi, ["turnover": .rate(550)]), "turnover") == -2)
+        // Turnover, -1 per 3% above 4% (the hotline contract): 5.5% is one started step, -1;
+        // 7.5% two, -2; 4% exactly nothing.
+        #expect(points(Assessor.assess(kpi, ["turnover": .rate(550)]), "turnover") == -1)
+        #expect(points(Assessor.assess(kpi, ["turnover": .rate(750)]), "turnover") == -2)
+        #expect(points(Assessor.assess(kpi, ["turnover": .rate(400)]), "turnover") == 0)
     }
 
     @Test func eightyFiveUnderTheKPISchemePays95Percent() {
