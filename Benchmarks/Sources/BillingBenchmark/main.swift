@@ -165,7 +165,7 @@ try await withBenchmarkDatabase("billing", logger: logger) { client, _ in
     let sheets = Settlements(client: client, logger: logger)
     let through = CivilDate(year: 2026, month: 10, day: 31)!
     let start = Date(timeIntervalSince1970: TimeInterval(october.chinaMidnight)), end = Date(timeIntervalSince1970: TimeInterval(october.nextMonth.chinaMidnight))
-    let party = Statement.Agency(id: agency, name: "市机关事务管理局")
+    let party = Agency(id: agency, name: "市机关事务管理局")
     var statement: Statement?
     let (raw, read) = try await medians(runs, {
         try await rawStatementRows(client, agency: agency, start: start, end: end)
