@@ -93,9 +93,14 @@ indirect enum FieldType: Equatable, Sendable {
         }
     }
 
+    /// The shorthand of one of a type's cases, e.g. `sedan|suv|van`.
+    static func oneOf<Case: CaseIterable & RawRepresentable>(_: Case.Type) -> String where Case.RawValue == String {
+        Case.allCases.map(\.rawValue).joined(separator: "|")
+    }
+
     /// The shorthand of a list of 1 to `maxItems` of a type's cases, e.g. `[confirmed|matched](1...20)`.
-    static func list<Case: CaseIterable & RawRepresentable>(of _: Case.Type, maxItems: Int) -> String where Case.RawValue == String {
-        "[" + Case.allCases.map(\.rawValue).joined(separator: "|") + "](1...\(maxItems))"
+    static func list<Case: CaseIterable & RawRepresentable>(of type: Case.Type, maxItems: Int) -> String where Case.RawValue == String {
+        "[" + oneOf(type) + "](1...\(maxItems))"
     }
 
     /// The JSON schema of this type.

@@ -203,15 +203,10 @@ enum OpenAPIDocument {
     static let properties = FieldType.parse(schemas)
 
     // Enumerations the server sends as well as reads, from their Swift cases.
-    static let roles = cases(Role.self)
-    static let clocks = cases(ServiceLevels.Clock.self)
-    static let lineKinds = cases(FareLine.Kind.self)
-    static let states = cases(BookingState.self)
-
-    /// An enumeration's cases in the shorthand, `a|b|c`.
-    static func cases<E: CaseIterable & RawRepresentable>(_: E.Type) -> String where E.RawValue == String {
-        E.allCases.map(\.rawValue).joined(separator: "|")
-    }
+    static let roles = FieldType.oneOf(Role.self)
+    static let clocks = FieldType.oneOf(ServiceLevels.Clock.self)
+    static let lineKinds = FieldType.oneOf(FareLine.Kind.self)
+    static let states = FieldType.oneOf(BookingState.self)
 
     /// The Swift type each request body's schema describes. The schema must say what the type
     /// reads, property by property (`mismatches`): the schema adds only the bounds.

@@ -90,21 +90,21 @@ extension FleetAPI {
             "Resolve a dispute or a flagged difference, with adjusting lines if the sheet was wrong: back to the agency for signature",
             body: "SheetResolution", returns: "SettlementSheet"
         ) { request, context, user in
-            let current = try await sheet(context, user)
+            let sheetID = try id("id", context)
             let body = try await decode(SheetResolution.self, request, context)
             let lines = try (body.adjustments ?? []).enumerated().map { try adjustingLine($1, field: "adjustments.\($0)", user) }
-            let audit = entry(user, "settlement-resolve", "settlement:\(current.id)", ["adjustments": "\(lines.count)"])
-            return try await settlement.resolve(current.id, note: body.note, adjustments: lines, actor: actor(user), audit: audit)
+            let audit = entry(user, "settlement-resolve", "settlement:\(sheetID)", ["adjustments": "\(lines.count)"])
+            return try await settlement.resolve(sheetID, note: body.note, adjustments: lines, actor: actor(user), audit: audit)
         }
         list.add(
             .post, "/api/v1/settlements/{id}/adjustments", Self.operators,
             "Correct a sheet by a new adjusting line with its reason (its own lines never change)",
             body: "Adjustment", returns: "SettlementSheet", status: .created
         ) { request, context, user in
-            let current = try await sheet(context, user)
+            let sheetID = try id("id", context)
             let line = try adjustingLine(try await decode(Adjustment.self, request, context), field: "", user)
-            let audit = entry(user, "settlement-adjust", "settlement:\(current.id)", ["amountFen": "\(line.amountFen)"])
-            return try await settlement.adjust(current.id, line: line, actor: actor(user), audit: audit)
+            let audit = entry(user, "settlement-adjust", "settlement:\(sheetID)", ["amountFen": "\(line.amountFen)"])
+            return try await settlement.adjust(sheetID, line: line, actor: actor(user), audit: audit)
         }
         list.add(
             .get, "/api/v1/settlements/{id}/invoice", Self.readers + [.agency],
@@ -125,10 +125,10 @@ extension FleetAPI {
             .post, "/api/v1/settlements/{id}/invoice", Self.operators, "The VAT invoice of a confirmed sheet was issued: its number and time",
             body: "Invoice", returns: "SettlementSheet"
         ) { request, context, user in
-            let current = try await sheet(context, user)
+            let sheetID = try id("id", context)
             let body = try await decode(InvoiceBody.self, request, context)
-            let audit = entry(user, "settlement-invoice", "settlement:\(current.id)", ["number": body.number])
-            return try await settlement.recordInvoice(current.id, number: body.number, issuedAt: body.issuedAt, actor: actor(user), audit: audit)
+            let audit = entry(user, "settlement-invoice", "settlement:\(sheetID)", ["number": body.number])
+            return try await settlement.recordInvoice(sheetID, number: body.number, issuedAt: body.issuedAt, actor: actor(user), audit: audit)
         }
         list.add(
             .get, "/api/v1/agencies/{id}/statements", Self.readers + [.agency],
@@ -215,7 +215,8 @@ extension FleetAPI {
         }
     }
 
-    /// The sheet of the path; an agency's user sees only its own (404 for another's).
+    /// The sheet of the path; an agency's user sees only its own (404 for another's). Routes for
+    /// operators alone pass the path's id to the service, which says when there is no such sheet.
     func sheet(_ context: APIContext, _ user: APIUser) async throws -> SettlementSheet {
         try await settlement.sheet(try id("id", context), of: user.role == .agency ? user.agencyID : nil)
     }

@@ -53,8 +53,6 @@ indirect enum TypeShape: Equatable, CustomStringConvertible {
         }
     }
 
-    static func of<T: Decodable>(_ type: T.Type) -> TypeShape? { try? reading(type).get() }
-
     var description: String {
         switch self {
         case .object(let properties):
