@@ -8,6 +8,8 @@ import Store
 public struct CustomerCareService: Sendable {
     let care: CustomerCare
     let bookings: BookingService
+    let events: ServiceEvents
+    let rules: DispatchRules
     let clock: any WallClock
 
     /// Files an agency's complaint, about one of its own bookings if it names one.
@@ -29,10 +31,17 @@ public struct CustomerCareService: Sendable {
         guard try await care.contacted(id, at: clock.now, audit: { $0 ? audit : nil }) else { throw NoSuchRecord("no complaint \(id) waiting for contact") }
     }
 
-    /// The result given to the agency (its 3-working-day clock stops).
-    public func resolve(_ id: Int64, result: String, audit: AuditLine?) async throws {
+    /// The result given to the agency (its 3-working-day clock stops), and whether the complaint
+    /// held. Repeated substantiated complaints against the trip's driver hold the driver out of
+    /// matching for review (`DispatchRules.complaintsForReview` within `complaintWindow`).
+    public func resolve(_ id: Int64, result: String, substantiated: Bool, audit: AuditLine?) async throws {
         guard !result.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Refused(field: "result", expected: "what was found and done") }
-        guard try await care.resolved(id, at: clock.now, result: result, audit: { $0 ? audit : nil }) else { throw NoSuchRecord("no open complaint \(id)") }
+        let review = (rules.complaintsForReview, rules.complaintWindow)
+        switch try await care.resolved(id, at: clock.now, result: result, substantiated: substantiated, review: review, audit: { $0 == .none ? nil : audit }) {
+        case .none: throw NoSuchRecord("no open complaint \(id)")
+        case .resolved(heldForReview: nil): break
+        case .resolved(heldForReview: .some): try await events.publish(.fleetChanged)
+        }
     }
 
     /// The callback after a trip, with the agency's satisfaction (1 to 5); one per booking.

@@ -43,7 +43,7 @@ public struct DispatchServices: Sendable {
         positionFeed = PositionFeed(positions: positions, feed: feed)
         files = FleetFileService(
             files: FleetFiles(client: client, logger: logger), facts: facts, rounds: rounds, learning: learning, events: events, clock: clock)
-        care = CustomerCareService(care: CustomerCare(client: client, logger: logger), bookings: bookings, clock: clock)
+        care = CustomerCareService(care: CustomerCare(client: client, logger: logger), bookings: bookings, events: events, rules: rules, clock: clock)
         alerts = AlertService(alarms: VehicleAlarms(client: client, logger: logger), bookings: store, clock: clock)
         (self.feed, self.events, self.clock) = (feed, events, clock)
         events.on { [bookings, roundDue] event in

@@ -157,6 +157,12 @@ public struct FleetFileService: Sendable {
         try await events.publish(.fleetChanged)
     }
 
+    /// Ends a driver's review after repeated complaints: they may be matched again.
+    public func clearReview(driverID: Int64, audit: AuditLine?) async throws {
+        guard try await files.clearReview(driverID: driverID, audit: audit) else { throw NoSuchRecord("no driver \(driverID) held for review") }
+        try await events.publish(.fleetChanged)
+    }
+
     /// What the files need soon: policies, inspections, licences, spares.
     public func reminders() async throws -> [Reminder] { try await files.reminders(now: clock.now, rules: rounds.rules) }
 

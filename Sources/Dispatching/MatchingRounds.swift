@@ -15,8 +15,6 @@ public struct MatchingRounds: Sendable {
     let rules: DispatchRules
     let clock: any WallClock
     let logger: Logger
-    /// Bookings whose pick-up lies further ahead wait for a later round.
-    let horizon: TimeInterval = 24 * 3600
     /// Rounds and overrides decide one at a time (shared by the copies of this struct).
     let decisions = OneAtATime()
 
@@ -29,11 +27,15 @@ public struct MatchingRounds: Sendable {
     public struct Round: Sendable, Hashable {
         public var matched: [Int64] = []
         public var unmatched: [Int64] = []
+        /// Of `matched`, bookings moved to another crew because theirs can no longer serve them.
+        public var replanned: [Int64] = []
     }
 
-    /// One round: every confirmed or replaced booking with its pick-up within the horizon (or
-    /// only those of `ids`) matched optimally against the crews, then the agency notified. Each
-    /// match is signed with the audit line `audit` names for its booking, in its transaction.
+    /// One round: every confirmed or replaced booking (or only those of `ids`), however far ahead
+    /// its pick-up (advance bookings are matched within the match clock, to a crew committed for
+    /// their whole window), and every booking whose crew can no longer serve it before it sets
+    /// off, matched optimally against the crews, then the agency notified. Each match is signed
+    /// with the audit line `audit` names for its booking, in its transaction.
     @discardableResult
     public func run(only ids: Set<Int64>? = nil, audit: Audit<Int64>? = nil) async throws -> Round {
         try await decisions.run { try await round(only: ids, audit: audit) }
@@ -41,11 +43,15 @@ public struct MatchingRounds: Sendable {
 
     private func round(only ids: Set<Int64>?, audit: Audit<Int64>?) async throws -> Round {
         let now = clock.now
-        let waiting = try await bookings.open().filter {
-            ($0.state == .confirmed || $0.state == .replaced) && $0.request.pickupTime.timeIntervalSince(now) <= horizon && ids?.contains($0.id) ?? true
-        }
-        guard !waiting.isEmpty else { return Round() }
+        let open = try await bookings.open()
+        let waiting = open.filter { ($0.state == .confirmed || $0.state == .replaced) && ids?.contains($0.id) ?? true }
+        let committed = ids == nil ? open.filter { ($0.state == .matched || $0.state == .notified) && $0.request.pickupTime > now } : []
+        guard !waiting.isEmpty || !committed.isEmpty else { return Round() }
         var crews = try await facts.crews(driving: learning.drivingTimes)
+        let lost = lostCrews(committed, crews: crews, now: now.epochSeconds)
+        // A booking taken off its crew frees that crew's window for the others.
+        let freed = Set(lost.keys)
+        for c in crews.indices { crews[c].commitments.removeAll { $0.bookingID.map(freed.contains) ?? false } }
         var batch: [Booking] = []
         for record in waiting {
             let booking = try await engineView(record, now: now)
@@ -53,30 +59,75 @@ public struct MatchingRounds: Sendable {
             // Crews that broke down on a booking are out of service for the rest of it.
             for broken in Self.brokenVehicles(record) {
                 for c in crews.indices where crews[c].vehicle.id == broken {
-                    crews[c].commitments.append(TimeWindow(start: booking.pickupTime - 1, end: booking.serviceEnd))
+                    crews[c].commitments.append(
+                        Commitment(
+                            window: TimeWindow(start: booking.pickupTime - 1, end: booking.serviceEnd), pickup: booking.pickup, destination: booking.destination
+                        ))
                 }
             }
         }
+        for record in committed where lost[record.id] != nil {
+            // Wanted again now: within the hour it may take the reserve, like a replacement.
+            var booking = record.booking
+            booking.receivedAt = now.epochSeconds
+            batch.append(booking)
+        }
         let plan = matcher.match(batch, crews: crews, now: now.epochSeconds)
-        var round = Round(unmatched: plan.unmatched)
+        var round = Round()
+        for id in plan.unmatched {
+            if let reason = lost[id] {
+                // Its crew stays on file until another is found; the explanation says why not.
+                logger.warning("a booking's crew can no longer serve it and no other crew can yet", metadata: ["booking": "\(id)", "reason": "\(reason)"])
+            } else {
+                round.unmatched.append(id)
+            }
+        }
         for assignment in plan.assignments {
             let c = assignment.candidate
-            let note =
+            var note =
                 "engine: \(c.emptyMetres / 100 / 10).\(c.emptyMetres / 100 % 10) km empty, on site \(c.lateSeconds == 0 ? "in time" : "\(c.lateSeconds / 60) min late")"
                 + (c.reserve ? ", from the reserve" : "")
+            if let reason = lost[assignment.bookingID] { note = "re-planned, the crew before \(reason); " + note }
             do {
                 let crew = (assignment.vehicleID, assignment.driverID)
                 try await matchAndNotify(assignment.bookingID, crew: crew, by: .engine, note: note, audit: audit?(assignment.bookingID))
                 round.matched.append(assignment.bookingID)
+                if lost[assignment.bookingID] != nil { round.replanned.append(assignment.bookingID) }
             } catch is BookingHistory.InvalidTransition {
                 // Cancelled or overridden by a dispatcher since the round began: theirs stands.
                 round.unmatched.append(assignment.bookingID)
             }
         }
         if !round.matched.isEmpty || !round.unmatched.isEmpty {
-            logger.info("dispatch round", metadata: ["matched": "\(round.matched.count)", "unmatched": "\(round.unmatched.count)", "crews": "\(crews.count)"])
+            logger.info(
+                "dispatch round",
+                metadata: [
+                    "matched": "\(round.matched.count)", "replanned": "\(round.replanned.count)", "unmatched": "\(round.unmatched.count)",
+                    "crews": "\(crews.count)",
+                ])
         }
         return round
+    }
+
+    /// The committed bookings whose crew can no longer serve them, each with why: the pair is no
+    /// longer paired, or its files, a review or another job now stand in the way (projections of
+    /// charge, position and fatigue alone do not take a crew off a booking).
+    func lostCrews(_ committed: [BookingRecord], crews: [Crew], now: Int64) -> [Int64: String] {
+        var lost: [Int64: String] = [:]
+        let matcher = matcher
+        for record in committed {
+            guard let index = crews.firstIndex(where: { $0.vehicle.id == record.vehicleID && $0.driver.id == record.driverID }) else {
+                lost[record.id] = "is no longer paired"
+                continue
+            }
+            var crew = crews[index]
+            crew.commitments.removeAll { $0.bookingID == record.id }
+            if case .failure(let judgement) = matcher.judge(record.booking, crew, crewIndex: index, now: now) {
+                let lasting = judgement.problems.filter(\.isLasting)
+                if !lasting.isEmpty { lost[record.id] = "cannot serve: " + lasting.map(\.description).joined(separator: "; ") }
+            }
+        }
+        return lost
     }
 
     /// The vehicles a booking was replaced from: each one matched before a `replaced`.

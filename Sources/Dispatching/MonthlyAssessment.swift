@@ -66,11 +66,11 @@ public struct MonthlyAssessment: Sendable {
     public func report(month first: CivilDate, now: Date) async throws -> Report {
         let next = first.nextMonth
         let from = Date(timeIntervalSince1970: TimeInterval(first.chinaMidnight)), to = Date(timeIntervalSince1970: TimeInterval(next.chinaMidnight))
-        // Clocks that start in the month may belong to bookings and complaints of the week before.
-        let received = try await bookings.received(from: from.addingTimeInterval(-7 * 86_400), to: to)
-        let complaints = try await care.complaints(from: from.addingTimeInterval(-7 * 86_400), to: to)
-        let callbacks = try await care.callbacks(bookingIDs: received.map(\.id))
-        let indicators = FleetIndicators(bookings: received, complaints: complaints, callbacks: callbacks, from: from, to: to, now: now)
+        // Every booking and complaint whose clocks may run in the month, however early received.
+        let active = try await bookings.active(from: from, to: to)
+        let complaints = try await care.complaints(from: from, to: to)
+        let callbacks = try await care.callbacks(bookingIDs: active.map(\.id))
+        let indicators = FleetIndicators(bookings: active, complaints: complaints, callbacks: callbacks, from: from, to: to, now: now)
         var observed = indicators.measurements
         let service = try await serviceFigures(first: first, next: next, now: now)
         if service.minutesOfService > 0 {

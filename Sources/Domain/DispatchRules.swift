@@ -22,6 +22,19 @@ public struct DispatchRules: Sendable, Hashable {
     /// Art. 62: no more than 4 h driving without a rest of 20 minutes; platforms also cap 8 h in 24 h.
     public var maximumContinuousDriving: Int64 = 4 * 3600
     public var maximumDailyDriving: Int64 = 8 * 3600
+    /// [PLATFORM]: no more than 2 h of continuous driving at night (22:00 to 06:00).
+    public var maximumNightContinuousDriving: Int64 = 2 * 3600
+    /// A departure further ahead than this (beyond the shift) is judged from where the crew will
+    /// be then (the end of its previous job, or where it is parked), not from how fresh its fix
+    /// is now: an advance booking does not wait for a terminal that sleeps in the depot tonight.
+    public var livePositionHorizon: Int64 = 6 * 3600
+    /// Charge a parked vehicle gains per hour between jobs (a 7 kW charger on a 50 kWh battery):
+    /// an advance booking is judged on the charge the vehicle will have, not on today's.
+    public var chargePercentPerHour = 14
+    /// Substantiated complaints against one driver within `complaintWindow` that hold the driver
+    /// out of matching for review.
+    public var complaintsForReview = 2
+    public var complaintWindow: Int64 = 90 * 86_400
     /// The driver is on site this long before pick-up.
     public var onSiteLead: Int64 = 10 * 60
     /// A crew needs this long between two jobs, on top of the drive between them.

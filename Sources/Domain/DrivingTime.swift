@@ -5,6 +5,12 @@ public struct DrivingTime: Sendable, Hashable {
     public var continuous: Int64
     /// Seconds driven in the 24 hours before `now`.
     public var last24h: Int64
+    /// Of `continuous`, the seconds driven at night (22:00 to 06:00 China time).
+    public var nightContinuous: Int64 = 0
+
+    public init(continuous: Int64, last24h: Int64, nightContinuous: Int64 = 0) {
+        (self.continuous, self.last24h, self.nightContinuous) = (continuous, last24h, nightContinuous)
+    }
 
     /// Slower than this (km/h x 10) is standing: GNSS jitters a parked car to a few km/h.
     public static let movingDkmh = 50
@@ -20,14 +26,32 @@ public struct DrivingTime: Sendable, Hashable {
             if a.speedDkmh >= movingDkmh && interval <= maximumGap {
                 idle = 0
                 measured.continuous += interval
+                measured.nightContinuous += Night.seconds(from: a.time, to: b.time)
                 // Only the part of the interval inside the 24 hours counts for the day.
                 measured.last24h += max(0, b.time - max(a.time, now - 86_400))
             } else {
                 idle += interval
-                if idle >= rest { measured.continuous = 0 }
+                if idle >= rest { (measured.continuous, measured.nightContinuous) = (0, 0) }
             }
         }
-        if let last = track.last, now - last.time + idle >= rest { measured.continuous = 0 }
+        if let last = track.last, now - last.time + idle >= rest { (measured.continuous, measured.nightContinuous) = (0, 0) }
         return measured
+    }
+}
+
+/// Night for the fatigue rules [PLATFORM]: 22:00 to 06:00 China time, when at most 2 hours of
+/// continuous driving are allowed.
+public enum Night {
+    /// Seconds of [start, end) that fall at night.
+    public static func seconds(from start: Int64, to end: Int64) -> Int64 {
+        guard end > start else { return 0 }
+        var total: Int64 = 0
+        // The night that began on the evening before start's day, then each following one.
+        var evening = CivilDate(chinaDayOf: start).chinaMidnight - 2 * 3600
+        while evening < end {
+            total += max(0, min(end, evening + 8 * 3600) - max(start, evening))
+            evening += 86_400
+        }
+        return total
     }
 }

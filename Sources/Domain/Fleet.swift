@@ -23,6 +23,20 @@ public struct TimeWindow: Sendable, Hashable {
     public func overlaps(_ other: TimeWindow) -> Bool { start < other.end && other.start < end }
 }
 
+/// A job a crew already holds: its window (the drive there included), and where it picks up and
+/// ends. The crew sets off for a later job from that job's destination, and the job's drive
+/// counts towards the driver's day.
+public struct Commitment: Sendable, Hashable {
+    public var window: TimeWindow
+    public var pickup: GeoPoint
+    public var destination: GeoPoint
+    /// The booking it is, where it is one on file.
+    public var bookingID: Int64?
+    public init(window: TimeWindow, pickup: GeoPoint, destination: GeoPoint, bookingID: Int64? = nil) {
+        (self.window, self.pickup, self.destination, self.bookingID) = (window, pickup, destination, bookingID)
+    }
+}
+
 public enum EnergyType: String, Sendable, Hashable, Codable, CaseIterable {
     case batteryElectric, plugInHybrid, fuelCell, gas, petrol, diesel
     /// The lot is 100% new-energy (battery electric or gas; plug-in hybrids and fuel cells count).
@@ -130,13 +144,18 @@ public struct Driver: Sendable, Hashable {
     /// as of `drivingAsOf` (from trips and the vehicle's track).
     public var continuousDriving: Int64
     public var drivingLast24h: Int64
+    /// Of `continuousDriving`, the seconds driven at night (22:00 to 06:00).
+    public var nightContinuousDriving: Int64
     /// Held back for urgent requests and replacements (the 15% spare drivers).
     public var reserve: Bool
+    /// Why the driver is held out of matching until cleared (complaints substantiated
+    /// repeatedly), or nil.
+    public var review: String?
 
     public init(
         id: Int64, name: String, birthDate: Int64, serviceSince: Int64, licenceClasses: Set<String> = ["C1"], licenceExpiry: Int64, points: Int = 0,
         lastMajorAccident: Int64? = nil, criminalRecord: Bool = false, preDutyTrainingDays: Int = 3, continuousDriving: Int64 = 0,
-        drivingLast24h: Int64 = 0, reserve: Bool = false
+        drivingLast24h: Int64 = 0, nightContinuousDriving: Int64 = 0, reserve: Bool = false, review: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -150,7 +169,9 @@ public struct Driver: Sendable, Hashable {
         self.preDutyTrainingDays = preDutyTrainingDays
         self.continuousDriving = continuousDriving
         self.drivingLast24h = drivingLast24h
+        self.nightContinuousDriving = nightContinuousDriving
         self.reserve = reserve
+        self.review = review
     }
 }
 
@@ -158,9 +179,9 @@ public struct Driver: Sendable, Hashable {
 public struct Crew: Sendable, Hashable {
     public var vehicle: Vehicle
     public var driver: Driver
-    /// Windows of bookings already assigned (travel to them included).
-    public var commitments: [TimeWindow]
-    public init(vehicle: Vehicle, driver: Driver, commitments: [TimeWindow] = []) {
+    /// Bookings already assigned, every day of each (travel to them included).
+    public var commitments: [Commitment]
+    public init(vehicle: Vehicle, driver: Driver, commitments: [Commitment] = []) {
         self.vehicle = vehicle
         self.driver = driver
         self.commitments = commitments

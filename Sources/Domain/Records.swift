@@ -68,8 +68,14 @@ public struct Complaint: Sendable, Hashable, Codable {
     public var contactedAt: Date?
     public var resolvedAt: Date?
     public var result: String?
+    /// Judged at resolution: whether the complaint held, and the trip's driver it counts against.
+    public var substantiated: Bool?
+    public var driverID: Int64?
 
-    public init(id: Int64, agencyID: Int64, bookingID: Int64?, receivedAt: Date, text: String, contactedAt: Date?, resolvedAt: Date?, result: String?) {
+    public init(
+        id: Int64, agencyID: Int64, bookingID: Int64?, receivedAt: Date, text: String, contactedAt: Date?, resolvedAt: Date?, result: String?,
+        substantiated: Bool? = nil, driverID: Int64? = nil
+    ) {
         self.id = id
         self.agencyID = agencyID
         self.bookingID = bookingID
@@ -78,6 +84,8 @@ public struct Complaint: Sendable, Hashable, Codable {
         self.contactedAt = contactedAt
         self.resolvedAt = resolvedAt
         self.result = result
+        self.substantiated = substantiated
+        self.driverID = driverID
     }
 }
 

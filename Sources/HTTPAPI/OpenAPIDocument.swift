@@ -44,6 +44,7 @@ enum OpenAPIDocument {
         "Finish": ["finishedAt": "date-time?"],
         "Charge": ["stateOfCharge": "percent"],
         "Pairing": ["plate": "string(1...16)"],
+        "ReviewClearance": ["note": "string(1...2000)"],
         "DriverFile": [
             "id": "id?", "name": "string(1...50)", "phone": "phone", "birthDate": "date", "serviceSince": "date", "licenceNumber": "string(1...32)",
             "licenceClasses": "[string(1...4)](1...20)", "licenceExpiry": "date", "points": "integer(0...12)?", "lastMajorAccident": "date?",
@@ -98,9 +99,9 @@ enum OpenAPIDocument {
         "NewComplaint": ["agencyID": "id?", "bookingID": "id?", "text": "string(1...4000)"],
         "Complaint": [
             "id": "integer", "agencyID": "integer", "bookingID": "integer?", "receivedAt": "date-time", "text": "string", "contactedAt": "date-time?",
-            "resolvedAt": "date-time?", "result": "string?",
+            "resolvedAt": "date-time?", "result": "string?", "substantiated": "boolean?", "driverID": "integer?",
         ],
-        "Resolution": ["result": "text"],
+        "Resolution": ["result": "text", "substantiated": "boolean?"],
         "Position": [
             "plate": "string?", "vehicleID": "integer?", "time": "date-time", "latitude": "number", "longitude": "number", "speedKmh": "number",
             "course": "integer",
@@ -217,6 +218,7 @@ enum OpenAPIDocument {
         "InsuranceRecord": InsuranceRecord.self, "Invoice": FleetAPI.InvoiceBody.self, "MaintenanceRecord": MaintenanceRecord.self,
         "NewAgency": FleetAPI.NewAgency.self, "NewComplaint": FleetAPI.NewComplaint.self, "NewIncident": FleetAPI.NewIncident.self,
         "NewUser": FleetAPI.NewUser.self, "Observations": FleetAPI.Observations.self, "Override": FleetAPI.Override.self, "Pairing": FleetAPI.Pairing.self,
+        "ReviewClearance": FleetAPI.ReviewClearance.self,
         "PasswordChange": FleetAPI.PasswordChange.self, "Progress": FleetAPI.Progress.self, "Reason": FleetAPI.Reason.self,
         "Resolution": FleetAPI.Resolution.self, "SheetResolution": FleetAPI.SheetResolution.self, "SignIn": FleetAPI.SignIn.self,
         "Signature": FleetAPI.Signature.self, "Tariff": Tariff.self, "TrainingRecord": TrainingRecord.self, "VehicleFile": VehicleFile.self,

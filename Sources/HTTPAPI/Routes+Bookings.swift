@@ -64,7 +64,11 @@ extension FleetAPI {
         var text: String
     }
 
-    struct Resolution: Decodable { var result: String }
+    struct Resolution: Decodable {
+        var result: String
+        /// Whether the complaint held: a substantiated one counts against the trip's driver.
+        var substantiated: Bool?
+    }
 
     struct Callback: Decodable {
         var satisfaction: Int
@@ -231,7 +235,8 @@ extension FleetAPI {
             request, context, user in
             let complaint = try id("id", context)
             let body = try await decode(Resolution.self, request, context)
-            try await dispatch.care.resolve(complaint, result: body.result, audit: entry(user, "complaint-resolve", "complaint:\(complaint)"))
+            let audit = entry(user, "complaint-resolve", "complaint:\(complaint)", ["substantiated": "\(body.substantiated ?? false)"])
+            try await dispatch.care.resolve(complaint, result: body.result, substantiated: body.substantiated ?? false, audit: audit)
             return Done(done: true)
         }
     }

@@ -41,6 +41,7 @@ extension FleetAPI {
 
     struct Finish: Decodable { var finishedAt: Date? }
     struct Pairing: Decodable { var plate: String }
+    struct ReviewClearance: Decodable { var note: String }
     struct Charge: Decodable { var stateOfCharge: Int }
 
     func addFileRoutes(_ list: inout EndpointList) {
@@ -168,6 +169,18 @@ extension FleetAPI {
                 driverID: driverID, plate: body.plate,
                 audit: { [self] vehicleID in entry(user, "crew-pair", "driver:\(driverID)", ["vehicle": "\(vehicleID)"]) })
             return Created(id: driverID)
+        }
+        list.add(
+            .post, "/api/v1/drivers/{id}/review/clear", Self.operators,
+            "End a driver's review after repeated substantiated complaints, with what was done: they may be matched again", body: "ReviewClearance",
+            returns: "Done"
+        ) {
+            request, context, user in
+            let driverID = try id("id", context)
+            let body = try await decode(ReviewClearance.self, request, context)
+            guard (1...2000).contains(body.note.count) else { throw Refused(field: "note", expected: "what was done, 1 to 2000 characters") }
+            try await dispatch.files.clearReview(driverID: driverID, audit: entry(user, "driver-review-clear", "driver:\(driverID)", ["note": body.note]))
+            return Done(done: true)
         }
         list.add(
             .get, "/api/v1/reminders", Self.readers,

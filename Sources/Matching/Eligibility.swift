@@ -34,6 +34,9 @@ public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
     case untrained(days: Int)
     case continuousDriving(seconds: Int64)
     case dailyDriving(seconds: Int64)
+    case nightDriving(seconds: Int64)
+    /// Held out of matching for review, with the reason (complaints substantiated repeatedly).
+    case underReview(String)
     // The crew's day.
     case busy(TimeWindow)
     case cannotArriveInTime(lateSeconds: Int64)
@@ -64,8 +67,20 @@ public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
         case .untrained(let d): "\(d) days of pre-duty training: 3 needed"
         case .continuousDriving(let s): "would drive \(s / 60) minutes without a 20-minute rest"
         case .dailyDriving(let s): "would drive \(s / 60) minutes in 24 hours"
+        case .nightDriving(let s): "would drive \(s / 60) minutes without a rest at night (22:00-06:00)"
+        case .underReview(let reason): "held for review: \(reason)"
         case .busy(let w): "busy from \(Self.time(w.start)) to \(Self.time(w.end))"
         case .cannotArriveInTime(let late): "would be on site \(late / 60) minutes late"
+        }
+    }
+
+    /// Whether the problem outlasts the hour: a file, a review, a clash with another job. The
+    /// others (position, charge, arrival, fatigue) are projections that change as the day goes
+    /// on, so a crew already committed to a booking is not taken off it for them.
+    public var isLasting: Bool {
+        switch self {
+        case .noPosition, .terminalSilent, .chargeTooLow, .cannotArriveInTime, .continuousDriving, .dailyDriving, .nightDriving: false
+        default: true
         }
     }
 
@@ -115,7 +130,8 @@ public final class CrewFacts: Sendable {
     let vehicleClass: VehicleClass, seats: Int, rentalUse: Bool, newEnergy: Bool, inRepair: Bool
     let position: GeoPoint?, positionTime: Int64?, rangeKm: Int, stateOfCharge: Int, reserve: Bool
     let birthDate: Int64, serviceSince: Int64, licenceExpiry: Int64, points: Int, lastMajorAccident: Int64?, criminalRecord: Bool
-    let trainingDays: Int, continuousDriving: Int64, drivingLast24h: Int64
+    let trainingDays: Int, continuousDriving: Int64, drivingLast24h: Int64, nightContinuousDriving: Int64, underReview: Bool
+    let commitments: [Commitment]
     /// The policies of each kind (in `InsurancePolicy.Kind.allCases` order): start, expiry, cover.
     let policies: [[(start: Int64, expiry: Int64, amountFen: Int64)]]
     /// The newest inspection of each kind up to now (monthly, quarterly).
@@ -132,6 +148,7 @@ public final class CrewFacts: Sendable {
             d.birthDate, d.serviceSince, d.licenceExpiry, d.points, d.lastMajorAccident, d.criminalRecord
         )
         (trainingDays, continuousDriving, drivingLast24h) = (d.preDutyTrainingDays, d.continuousDriving, d.drivingLast24h)
+        (nightContinuousDriving, underReview, commitments) = (d.nightContinuousDriving, d.review != nil, crew.commitments)
         policies = InsurancePolicy.Kind.allCases.map { kind in crew.vehicle.policies.filter { $0.kind == kind }.map { ($0.start, $0.expiry, $0.amountFen) } }
         inspections = Inspection.Kind.allCases.map { kind in
             crew.vehicle.inspections.filter { $0.kind == kind && $0.date <= now }.max { $0.date < $1.date }.map { ($0.date, $0.passed) }

@@ -119,44 +119,82 @@ public struct Matcher: Sendable {
         if f.vehicleClass != booking.vehicleClass { guard verdict.fail(.wrongClass(f.vehicleClass)) else { return nil } }
         if f.seats - 1 < booking.passengers { guard verdict.fail(.tooFewSeats(seats: f.seats, passengers: booking.passengers)) else { return nil } }
         guard vehicleFile(f, from: booking.pickupTime, until: booking.serviceEnd, &verdict) else { return nil }
-        let position: GeoPoint, fixed: Int64
-        if let p = f.position, let t = f.positionTime {
-            (position, fixed) = (p, t)
+        let onSite = booking.pickupTime - rules.onSiteLead
+        // Where and when the crew sets off: from the end of its last job before this one, or from
+        // where it is now. Its fix must be fresh only for a departure soon.
+        var previous: Commitment?
+        for job in f.commitments where job.window.end <= onSite && job.window.end > now && job.window.end > previous?.window.end ?? .min {
+            previous = job
+        }
+        let position: GeoPoint, freeFrom: Int64
+        if let previous {
+            (position, freeFrom) = (previous.destination, previous.window.end + rules.turnaround)
+        } else if let p = f.position, let fixed = f.positionTime {
+            (position, freeFrom) = (p, now)
+            if now - fixed > rules.maximumPositionAge && onSite - now <= rules.livePositionHorizon {
+                guard verdict.fail(.terminalSilent(seconds: now - fixed)) else { return nil }
+            }
         } else {
             guard verdict.fail(.noPosition) else { return nil }
-            (position, fixed) = (booking.pickup, now)  // only to go on listing the other reasons
+            (position, freeFrom) = (booking.pickup, now)  // only to go on listing the other reasons
         }
-        if now - fixed > rules.maximumPositionAge { guard verdict.fail(.terminalSilent(seconds: now - fixed)) else { return nil } }
         let emptyMetres = rules.roadMetres(position, booking.pickup), tripMetres = rules.roadMetres(booking.pickup, booking.destination)
-        let rangeMetres = Int64(max(1, f.rangeKm)) * 1000
-        let neededPercent = Int(((emptyMetres + tripMetres) * Int64(100 + rules.chargeMarginPercent) + rangeMetres - 1) / rangeMetres)
-        if f.stateOfCharge < neededPercent {
-            guard verdict.fail(.chargeTooLow(stateOfCharge: f.stateOfCharge, neededPercent: neededPercent)) else { return nil }
-        }
         // The crew's day: can it be there, is it free.
-        let emptyDrive = speeds.seconds(metres: emptyMetres, at: now)
-        let onSite = booking.pickupTime - rules.onSiteLead
-        let departure = max(now, onSite - emptyDrive)
+        let emptyDrive = speeds.seconds(metres: emptyMetres, at: max(freeFrom, onSite))
+        let departure = max(freeFrom, onSite - emptyDrive)
         let arrival = departure + emptyDrive
         if arrival > booking.pickupTime + maximumLateness { guard verdict.fail(.cannotArriveInTime(lateSeconds: arrival - onSite)) else { return nil } }
         let needed = TimeWindow(start: departure, end: booking.serviceEnd + rules.turnaround)
-        for commitment in facts.crew.commitments where commitment.overlaps(needed) {
-            guard verdict.fail(.busy(commitment)) else { return nil }
+        for job in f.commitments where job.window.overlaps(needed) {
+            guard verdict.fail(.busy(job.window)) else { return nil }
             break
         }
+        // The charge it will have on leaving: today's, plus what it gains parked until then,
+        // less what its jobs before this one spend.
+        let rangeMetres = Int64(max(1, f.rangeKm)) * 1000
+        var projectedCharge = Int64(f.stateOfCharge) + Int64(rules.chargePercentPerHour) * (departure - now) / 3600
+        for job in f.commitments where job.window.start >= now && job.window.end <= departure {
+            projectedCharge -= (job.window.end - job.window.start) * Int64(rules.chargePercentPerHour) / 3600
+            projectedCharge -= rules.roadMetres(job.pickup, job.destination) * 100 / rangeMetres
+        }
+        let charge = Int(max(0, min(100, projectedCharge)))
+        let neededPercent = Int(((emptyMetres + tripMetres) * Int64(100 + rules.chargeMarginPercent) + rangeMetres - 1) / rangeMetres)
+        if charge < neededPercent {
+            guard verdict.fail(.chargeTooLow(stateOfCharge: charge, neededPercent: neededPercent)) else { return nil }
+        }
         guard driverFile(f, vehicleClass: booking.vehicleClass, from: booking.pickupTime, until: booking.serviceEnd, &verdict) else { return nil }
-        // Fatigue.
+        // Fatigue, projected to the trip: the driving since the last rest (today's track, or the
+        // previous job's drive), the day's driving (today's if the trip is within 24 hours, plus
+        // the jobs before it), and the continuous driving at night.
         let tripDrive = speeds.seconds(metres: tripMetres, at: booking.pickupTime)
+        let tripEnd = booking.pickupTime + tripDrive
         // Idle for 20 minutes or more before leaving or on site is a rest.
-        let rested = (departure - now) + (booking.pickupTime - arrival) >= 20 * 60
-        let continuous = (rested ? 0 : f.continuousDriving + emptyDrive) + tripDrive
+        let rested = (departure - freeFrom) + (booking.pickupTime - arrival) >= 20 * 60
+        let before: (drive: Int64, night: Int64)
+        if let previous {
+            let drive = drive(previous)
+            before = (drive, Night.seconds(from: previous.window.start, to: previous.window.start + drive))
+        } else {
+            before = (f.continuousDriving, f.nightContinuousDriving)
+        }
+        let continuous = (rested ? 0 : before.drive + emptyDrive) + tripDrive
         if continuous > rules.maximumContinuousDriving { guard verdict.fail(.continuousDriving(seconds: continuous)) else { return nil } }
-        let daily = f.drivingLast24h + emptyDrive + tripDrive
+        var daily = emptyDrive + tripDrive + (tripEnd - 86_400 < now ? f.drivingLast24h : 0)
+        for job in f.commitments where job.window.start >= now && job.window.start < booking.pickupTime && job.window.end > tripEnd - 86_400 {
+            daily += drive(job)
+        }
         if daily > rules.maximumDailyDriving { guard verdict.fail(.dailyDriving(seconds: daily)) else { return nil } }
+        let night = (rested ? 0 : before.night + Night.seconds(from: departure, to: arrival)) + Night.seconds(from: booking.pickupTime, to: tripEnd)
+        if night > rules.maximumNightContinuousDriving { guard verdict.fail(.nightDriving(seconds: night)) else { return nil } }
         let late = max(0, arrival - onSite)
         let cost = late * weights.perSecondLate + emptyMetres * weights.perEmptyKm / 1000
         return Candidate(
             crew: crewIndex, departure: departure, arrival: arrival, lateSeconds: late, emptyMetres: emptyMetres, cost: cost, reserve: facts.reserve)
+    }
+
+    /// The drive of a job the crew holds, from its pick-up to its destination.
+    func drive(_ job: Commitment) -> Int64 {
+        speeds.seconds(metres: rules.roadMetres(job.pickup, job.destination), at: job.window.start)
     }
 
     /// The vehicle's file over a service window: use, energy, seats, insurance in force and
@@ -206,6 +244,7 @@ public struct Matcher: Sendable {
         }
         if f.criminalRecord { guard verdict.fail(.criminalRecord) else { return false } }
         if f.trainingDays < rules.minimumTrainingDays { guard verdict.fail(.untrained(days: f.trainingDays)) else { return false } }
+        if f.underReview { guard verdict.fail(.underReview(f.crew.driver.review ?? "")) else { return false } }
         return true
     }
 
@@ -233,6 +272,9 @@ public struct Matcher: Sendable {
         _ = driverFile(f, vehicleClass: vehicleClass, from: now, until: now, &verdict)
         if driver.continuousDriving > rules.maximumContinuousDriving { _ = verdict.fail(.continuousDriving(seconds: driver.continuousDriving)) }
         if driver.drivingLast24h > rules.maximumDailyDriving { _ = verdict.fail(.dailyDriving(seconds: driver.drivingLast24h)) }
+        if driver.nightContinuousDriving > rules.maximumNightContinuousDriving {
+            _ = verdict.fail(.nightDriving(seconds: driver.nightContinuousDriving))
+        }
         return verdict.problems
     }
 

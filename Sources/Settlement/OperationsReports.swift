@@ -25,10 +25,10 @@ public struct OperationsReports: Sendable {
         var report = OperationsReport(kind, containing: day)
         let start = Date(timeIntervalSince1970: TimeInterval(report.from.chinaMidnight))
         let end = Date(timeIntervalSince1970: TimeInterval(report.through.chinaMidnight + 86_400))
-        // Trips end in the period that were booked up to a week before it.
-        let received = try await bookings.received(from: start.addingTimeInterval(-7 * 86_400), to: end)
+        // Trips that end in the period, however early they were booked.
+        let active = try await bookings.active(from: start, to: end)
         var finished: [Int64: Int] = [:]
-        for booking in received {
+        for booking in active {
             guard let last = booking.transitions.last(where: { $0.state == .completed || $0.state == .cancelled }),
                 let bucket = report.bucket(of: last.at.epochSeconds)
             else { continue }
@@ -47,14 +47,14 @@ public struct OperationsReports: Sendable {
             report.buckets[bucket].metres += sheet.facts.metres
             report.buckets[bucket].revenueFen += sheet.totalFen
         }
-        let complaints = try await care.complaints(from: start.addingTimeInterval(-7 * 86_400), to: end)
+        let complaints = try await care.complaints(from: start, to: end)
         for complaint in complaints {
             guard let bucket = report.bucket(of: complaint.receivedAt.epochSeconds) else { continue }
             report.complaints += 1
             report.buckets[bucket].complaints += 1
         }
-        let callbacks = try await care.callbacks(bookingIDs: received.map(\.id))
-        let indicators = FleetIndicators(bookings: received, complaints: complaints, callbacks: callbacks, from: start, to: end, now: now)
+        let callbacks = try await care.callbacks(bookingIDs: active.map(\.id))
+        let indicators = FleetIndicators(bookings: active, complaints: complaints, callbacks: callbacks, from: start, to: end, now: now)
         for (item, observed) in indicators.measurements { if case .rate(let rate) = observed { report.serviceLevels[item] = rate } }
         return report
     }

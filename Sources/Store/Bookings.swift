@@ -102,10 +102,17 @@ public struct Bookings: BookingRepository {
         try await bookings("SELECT \(unescaped: Self.bookingColumns) WHERE b.state NOT IN ('completed', 'settled', 'cancelled') ORDER BY b.id")
     }
 
-    /// Bookings received in [from, to), with their transitions (an assessment's period, and the
-    /// week before it whose clocks may run into it).
-    public func received(from: Date, to: Date) async throws -> [BookingRecord] {
-        try await bookings("SELECT \(unescaped: Self.bookingColumns) WHERE b.received_at >= \(from) AND b.received_at < \(to) ORDER BY b.id")
+    /// Every booking that lives in [from, to), with its transitions: received in it, served in
+    /// it, or moved in it (a clock started), however early it was received (advance bookings
+    /// are made up to 90 days ahead). An assessment's or a report's bookings.
+    public func active(from: Date, to: Date) async throws -> [BookingRecord] {
+        try await bookings(
+            """
+            SELECT \(unescaped: Self.bookingColumns)
+            WHERE (b.received_at >= \(from) AND b.received_at < \(to)) OR (b.pickup_time < \(to) AND b.service_end >= \(from))
+                OR EXISTS (SELECT 1 FROM booking_transitions t WHERE t.booking_id = b.id AND t.at >= \(from) AND t.at < \(to))
+            ORDER BY b.id
+            """)
     }
 
     /// Jobs of a driver, upcoming and under way.

@@ -33,15 +33,42 @@ public struct CustomerCare: Sendable {
         }
     }
 
-    public func resolved(_ id: Int64, at: Date, result: String, audit: Audit<Bool>? = nil) async throws -> Bool {
+    /// What resolving a complaint did: nothing (none open with that id), or resolved it, holding
+    /// the trip's driver for review if it was the last substantiated complaint the rule allows.
+    public enum Resolved: Sendable, Hashable {
+        case none
+        case resolved(heldForReview: Int64?)
+    }
+
+    /// Records the result; a substantiated complaint about a trip counts against its driver, and
+    /// the `review` rule's count of them within its window holds the driver out of matching, in
+    /// the same transaction (a dispatcher or administrator clears it).
+    public func resolved(
+        _ id: Int64, at: Date, result: String, substantiated: Bool, review: (count: Int, window: Int64), audit: Audit<Resolved>? = nil
+    ) async throws -> Resolved {
         try await client.audited(audit, logger: logger) { connection in
-            try await connection.touchedRow(
+            let rows = try await connection.query(
                 """
-                UPDATE complaints SET resolved_at = \(at), result = \(result), contacted_at = coalesce(contacted_at, \(at))
-                WHERE id = \(id) AND resolved_at IS NULL RETURNING id
+                UPDATE complaints c SET resolved_at = \(at), result = \(result), contacted_at = coalesce(contacted_at, \(at)),
+                    substantiated = \(substantiated), driver_id = (SELECT b.driver_id FROM bookings b WHERE b.id = c.booking_id)
+                WHERE c.id = \(id) AND c.resolved_at IS NULL RETURNING c.driver_id
                 """,
-                logger: logger
-            )
+                logger: logger)
+            var found: Int64?? = nil
+            for try await driver in rows.decode(Int64?.self) { found = .some(driver) }
+            guard let driver = found else { return .none }
+            guard substantiated, let driver else { return .resolved(heldForReview: nil) }
+            let since = at.addingTimeInterval(-TimeInterval(review.window))
+            let held = try await connection.touchedRow(
+                """
+                UPDATE drivers SET review_reason = \(review.count) || ' complaints substantiated since ' || to_char(\(since) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'),
+                    review_since = \(at), updated_at = now()
+                WHERE id = \(driver) AND review_reason IS NULL
+                    AND (SELECT count(*) FROM complaints WHERE driver_id = \(driver) AND substantiated AND resolved_at > \(since)) >= \(review.count)
+                RETURNING id
+                """,
+                logger: logger)
+            return .resolved(heldForReview: held ? driver : nil)
         }
     }
 
@@ -54,9 +81,12 @@ public struct CustomerCare: Sendable {
             """)
     }
 
-    /// Complaints received in [from, to).
+    /// Complaints that live in [from, to): received before its end and not resolved before its
+    /// start (a result is due 3 working days on, which a holiday week stretches).
     public func complaints(from: Date, to: Date) async throws -> [Complaint] {
-        try await complaints("SELECT \(unescaped: Self.complaintColumns) WHERE received_at >= \(from) AND received_at < \(to) ORDER BY id")
+        try await complaints(
+            "SELECT \(unescaped: Self.complaintColumns) WHERE received_at < \(to) AND (resolved_at IS NULL OR resolved_at >= \(from) OR received_at >= \(from)) ORDER BY id"
+        )
     }
 
     /// The callbacks of these bookings: when, and the satisfaction given.
@@ -72,17 +102,19 @@ public struct CustomerCare: Sendable {
         try await complaints("SELECT \(unescaped: Self.complaintColumns) WHERE resolved_at IS NULL ORDER BY id")
     }
 
-    static let complaintColumns = "id, agency_id, booking_id, received_at, text, contacted_at, resolved_at, result FROM complaints"
+    static let complaintColumns = "id, agency_id, booking_id, received_at, text, contacted_at, resolved_at, result, substantiated, driver_id FROM complaints"
 
     /// The complaints a query of the form `SELECT \(unescaped: Self.complaintColumns) WHERE ...` selects.
     func complaints(_ query: PostgresQuery) async throws -> [Complaint] {
         var out: [Complaint] = []
-        for try await (id, agency, booking, received, text, contacted, resolved, result) in try await client.query(query, logger: logger).decode(
-            (Int64, Int64, Int64?, Date, String, Date?, Date?, String?).self
-        ) {
+        for try await (id, agency, booking, received, text, contacted, resolved, result, substantiated, driver) in try await client.query(query, logger: logger)
+            .decode((Int64, Int64, Int64?, Date, String, Date?, Date?, String?, Bool?, Int64?).self)
+        {
             out.append(
                 Complaint(
-                    id: id, agencyID: agency, bookingID: booking, receivedAt: received, text: text, contactedAt: contacted, resolvedAt: resolved, result: result
+                    id: id, agencyID: agency, bookingID: booking, receivedAt: received, text: text, contactedAt: contacted, resolvedAt: resolved,
+                    result: result,
+                    substantiated: substantiated, driverID: driver
                 ))
         }
         return out

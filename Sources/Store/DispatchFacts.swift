@@ -65,11 +65,12 @@ public struct DispatchFacts: Sendable {
             """
             SELECT d.id, d.name, d.birth_date::text, d.service_since::text, d.licence_classes, d.licence_expiry::text, d.points,
                 d.last_major_accident::text, d.criminal_record, d.reserve,
-                coalesce((SELECT sum(t.days) FROM driver_training t WHERE t.driver_id = d.id AND t.kind = 'preDuty' AND t.passed), 0)::int8
+                coalesce((SELECT sum(t.days) FROM driver_training t WHERE t.driver_id = d.id AND t.kind = 'preDuty' AND t.passed), 0)::int8,
+                d.review_reason
             FROM drivers d WHERE \(ids)::bigint[] IS NULL OR d.id = ANY(\(ids))
             """, logger: logger)
-        for try await (id, name, birth, since, classes, expiry, points, accident, record, reserve, training) in rows.decode(
-            (Int64, String, String, String, [String], String, Int16, String?, Bool, Bool, Int64).self
+        for try await (id, name, birth, since, classes, expiry, points, accident, record, reserve, training, review) in rows.decode(
+            (Int64, String, String, String, [String], String, Int16, String?, Bool, Bool, Int64, String?).self
         ) {
             // Civil dates as the China midnights they begin at; a licence is valid to the end of its day.
             guard let birth = CivilDate(birth), let since = CivilDate(since), let expiry = CivilDate(expiry) else { continue }
@@ -77,30 +78,38 @@ public struct DispatchFacts: Sendable {
                 id: id, name: name, birthDate: birth.chinaMidnight, serviceSince: since.chinaMidnight, licenceClasses: Set(classes),
                 licenceExpiry: expiry.chinaMidnight + 86_399, points: Int(points), lastMajorAccident: accident.flatMap { CivilDate($0) }?.chinaMidnight,
                 criminalRecord: record, preDutyTrainingDays: Int(training),
-                continuousDriving: driving[id]?.continuous ?? 0, drivingLast24h: driving[id]?.last24h ?? 0, reserve: reserve
+                continuousDriving: driving[id]?.continuous ?? 0, drivingLast24h: driving[id]?.last24h ?? 0,
+                nightContinuousDriving: driving[id]?.nightContinuous ?? 0, reserve: reserve, review: review
             )
         }
         return drivers
     }
 
-    /// Every crew, with the jobs its vehicle or driver already has (matched to in service):
-    /// each from 40 minutes before pick-up (the drive there and the 10 minutes' lead) to its end.
+    /// Every crew, with the jobs its vehicle or driver already has (matched to in service), every
+    /// day of each: each from 40 minutes before pick-up (the drive there and the 10 minutes'
+    /// lead) to its end.
     /// `excluding` sets one booking's job aside (to judge that booking itself again).
     public func crews(driving: [Int64: DrivingTime] = [:], excluding: Int64? = nil) async throws -> [Crew] {
         let pairs = try await pairs()
         let vehicles = try await vehicles(ids: pairs.map(\.vehicle)), drivers = try await drivers(ids: pairs.map(\.driver), driving: driving)
         // Booking id -> window, per vehicle and per driver: a job of the crew's own pair counts once.
-        var vehicleJobs: [Int64: [Int64: TimeWindow]] = [:], driverJobs: [Int64: [Int64: TimeWindow]] = [:]
+        var vehicleJobs: [Int64: [Int64: Commitment]] = [:], driverJobs: [Int64: [Int64: Commitment]] = [:]
         let jobs = try await client.query(
             """
-            SELECT id, vehicle_id, driver_id, extract(epoch FROM pickup_time)::int8 - 2400, extract(epoch FROM service_end)::int8 FROM bookings
+            SELECT id, vehicle_id, driver_id, extract(epoch FROM pickup_time)::int8 - 2400, extract(epoch FROM service_end)::int8,
+                pickup_lat_e6, pickup_lon_e6, destination_lat_e6, destination_lon_e6
+            FROM bookings
             WHERE state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') AND (vehicle_id IS NOT NULL OR driver_id IS NOT NULL)
                 AND id IS DISTINCT FROM \(excluding)
             """, logger: logger)
-        for try await (booking, vehicle, driver, start, end) in jobs.decode((Int64, Int64?, Int64?, Int64, Int64).self) {
-            let window = TimeWindow(start: start, end: end)
-            if let vehicle { vehicleJobs[vehicle, default: [:]][booking] = window }
-            if let driver { driverJobs[driver, default: [:]][booking] = window }
+        for try await (booking, vehicle, driver, start, end, pickupLat, pickupLon, destinationLat, destinationLon) in jobs.decode(
+            (Int64, Int64?, Int64?, Int64, Int64, Int32, Int32, Int32, Int32).self
+        ) {
+            let job = Commitment(
+                window: TimeWindow(start: start, end: end), pickup: GeoPoint(latitudeE6: pickupLat, longitudeE6: pickupLon),
+                destination: GeoPoint(latitudeE6: destinationLat, longitudeE6: destinationLon), bookingID: booking)
+            if let vehicle { vehicleJobs[vehicle, default: [:]][booking] = job }
+            if let driver { driverJobs[driver, default: [:]][booking] = job }
         }
         return pairs.compactMap { pair in
             guard let vehicle = vehicles[pair.vehicle], let driver = drivers[pair.driver] else { return nil }

@@ -86,6 +86,15 @@ public struct FleetFiles: Sendable {
         }
     }
 
+    /// Clears a driver's review (they may be matched again); false if none was held.
+    public func clearReview(driverID: Int64, audit: AuditLine? = nil) async throws -> Bool {
+        try await client.audited({ $0 ? audit : nil }, logger: logger) { connection in
+            try await connection.touchedRow(
+                "UPDATE drivers SET review_reason = NULL, review_since = NULL, updated_at = now() WHERE id = \(driverID) AND review_reason IS NOT NULL RETURNING id",
+                logger: logger)
+        }
+    }
+
     public func addPolicy(vehicleID: Int64, _ p: InsuranceRecord, audit: Audit<Int64>? = nil) async throws -> Int64 {
         try await client.audited(audit, logger: logger) {
             try await $0.returningID(
@@ -273,8 +282,8 @@ public struct FleetFiles: Sendable {
         }
     }
 
-    /// The spares of docs/DOMAIN.md ("Spares: the reserve"): 10% of the vehicles and 15% of the
-    /// drivers held in reserve.
+    /// The spares of docs/DOMAIN.md ("Spares: the reserve"): 10% of the vehicles of every class
+    /// and 15% of the drivers on duty held in reserve.
     public static let reservePercent = (vehicles: 10, drivers: 15)
 
     public func reminders(now: Date, rules: DispatchRules = DispatchRules()) async throws -> [Reminder] {
@@ -298,19 +307,20 @@ public struct FleetFiles: Sendable {
             guard let kind = Reminder.Kind(rawValue: kind) else { continue }
             out.append(Reminder(kind: kind, subject: subject, detail: detail, due: due))
         }
-        // Spares short of the share the contract asks for, of the fleet on file.
+        // Spares short of the share the contract asks for: of every vehicle class on file, and of
+        // the drivers on duty (those paired with a vehicle).
         let counts = try await client.query(
             """
-            SELECT (SELECT count(*) FROM vehicles), (SELECT count(*) FROM vehicles WHERE reserve), (SELECT count(*) FROM drivers), (SELECT count(*) FROM drivers WHERE reserve)
+            SELECT 'vehicles (' || vehicle_class || ')', count(*), count(*) FILTER (WHERE reserve), \(Self.reservePercent.vehicles)::int8
+            FROM vehicles GROUP BY vehicle_class
+            UNION ALL
+            SELECT 'drivers on duty', count(*), count(*) FILTER (WHERE d.reserve), \(Self.reservePercent.drivers)::int8
+            FROM drivers d WHERE EXISTS (SELECT 1 FROM crews c WHERE c.driver_id = d.id)
+            ORDER BY 1
             """, logger: logger)
-        for try await (vehicles, spareVehicles, drivers, spareDrivers) in counts.decode((Int64, Int64, Int64, Int64).self) {
-            for (subject, total, spare, percent) in [
-                ("vehicles", vehicles, spareVehicles, Self.reservePercent.vehicles), ("drivers", drivers, spareDrivers, Self.reservePercent.drivers),
-            ]
-            where spare * 100 < total * Int64(percent) {
-                let needed = (total * Int64(percent) + 99) / 100
-                out.append(Reminder(kind: .reserveShort, subject: subject, detail: "\(spare) of \(total) in reserve: \(percent)% is \(needed)", due: now))
-            }
+        for try await (subject, total, spare, percent) in counts.decode((String, Int64, Int64, Int64).self) where spare * 100 < total * percent {
+            let needed = (total * percent + 99) / 100
+            out.append(Reminder(kind: .reserveShort, subject: subject, detail: "\(spare) of \(total) in reserve: \(percent)% is \(needed)", due: now))
         }
         return out
     }

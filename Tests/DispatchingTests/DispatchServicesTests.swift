@@ -208,7 +208,7 @@ import Testing
             let slow = try await store.create(Self.request(agency, pickupIn: 7200, from: start), agencyID: agency, receivedAt: start, by: .engine)
             try await store.move(quick.id, to: .confirmed, at: start.addingTimeInterval(60), by: .engine)
             try await store.move(slow.id, to: .confirmed, at: start.addingTimeInterval(400), by: .engine)
-            let records = try await store.received(from: start.addingTimeInterval(-60), to: start.addingTimeInterval(60))
+            let records = try await store.active(from: start.addingTimeInterval(-60), to: start.addingTimeInterval(60))
             let indicators = FleetIndicators(
                 bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(-60), to: start.addingTimeInterval(3600),
                 now: start.addingTimeInterval(500)

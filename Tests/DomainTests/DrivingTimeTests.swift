@@ -49,3 +49,24 @@ import Testing
         #expect(DrivingTime.measure([], now: 0) == DrivingTime(continuous: 0, last24h: 0))
     }
 }
+
+@Suite struct NightTests {
+    let evening = CivilDate(year: 2026, month: 11, day: 23)!.chinaMidnight + 21 * 3600  // 21:00 China time
+
+    @Test func onlyTheHoursFromTenToSixCount() {
+        #expect(Night.seconds(from: evening, to: evening + 2 * 3600) == 3600)
+        #expect(Night.seconds(from: evening + 8 * 3600, to: evening + 10 * 3600) == 3600)  // 05:00-07:00
+        #expect(Night.seconds(from: evening - 12 * 3600, to: evening + 12 * 3600) == 8 * 3600)
+        #expect(Night.seconds(from: evening + 3 * 3600, to: evening + 3 * 3600) == 0)
+        #expect(Night.seconds(from: evening, to: evening - 1) == 0)
+    }
+
+    @Test func theTrackMeasuresTheNightPartOfTheContinuousDriving() {
+        // Driving from 21:00 to 23:30, a fix a minute.
+        let track = (0...150).map { (time: evening + Int64($0) * 60, speedDkmh: 500) }
+        let measured = DrivingTime.measure(track, now: evening + 150 * 60)
+        #expect(measured.continuous == 150 * 60 && measured.nightContinuous == 90 * 60)
+        // After 20 minutes parked, both start again.
+        #expect(DrivingTime.measure(track, now: evening + 171 * 60).nightContinuous == 0)
+    }
+}

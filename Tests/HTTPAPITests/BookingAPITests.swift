@@ -285,9 +285,14 @@ import Glibc
             let reminders = try await API.call(base, "GET", "/api/v1/reminders", token: admin)
             let items = reminders.array.compactMap { $0 as? [String: Any] }
             #expect(items.contains { $0["kind"] as? String == "inspectionDue" && $0["subject"] as? String == "浙B7777D" })
-            // One vehicle and one driver, neither a spare: both reserves are short.
-            #expect(items.contains { $0["kind"] as? String == "reserveShort" && $0["detail"] as? String == "0 of 1 in reserve: 10% is 1" })
-            #expect(items.contains { $0["kind"] as? String == "reserveShort" && $0["subject"] as? String == "drivers" })
+            // One van and one driver on duty on it, neither a spare: both reserves are short, the
+            // vehicles' counted in the van's class.
+            #expect(
+                items.contains {
+                    $0["kind"] as? String == "reserveShort" && $0["subject"] as? String == "vehicles (van)"
+                        && $0["detail"] as? String == "0 of 1 in reserve: 10% is 1"
+                })
+            #expect(items.contains { $0["kind"] as? String == "reserveShort" && $0["subject"] as? String == "drivers on duty" })
             let users = try await API.call(base, "GET", "/api/v1/users", token: admin)
             #expect(Set(users.array.compactMap { ($0 as? [String: Any])?["username"] as? String }) == ["admin", "dispatcher", "auditor", "agency"])
         }

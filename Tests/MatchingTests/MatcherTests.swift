@@ -147,7 +147,7 @@ extension Fixture {
     @Test func busyCrewsTiredDriversAndFlatBatteriesAreRefused() {
         var busy = Fixture.crew(1)
         let job = TimeWindow(start: Fixture.now + 4 * 3600, end: Fixture.now + 6 * 3600)
-        busy.commitments = [job]
+        busy.commitments = [Commitment(window: job, pickup: Fixture.station, destination: Fixture.near(north: 5000))]
         var tired = Fixture.crew(2, at: Fixture.near(east: 1900))
         tired.driver.continuousDriving = 3 * 3600 + 50 * 60
         tired.driver.drivingLast24h = 7 * 3600 + 50 * 60
@@ -203,7 +203,14 @@ extension Fixture {
             if pick(6) == 0 { crew.vehicle.inRepair = true }
             if pick(6) == 0 { crew.driver.points = 12 }
             if pick(5) == 0 { crew.vehicle.stateOfCharge = pick(20) }
-            if pick(4) == 0 { crew.commitments = [TimeWindow(start: Fixture.now + Int64(pick(8 * 3600)), end: Fixture.now + Int64(pick(8 * 3600)) + 3600)] }
+            if pick(4) == 0 {
+                let start = Fixture.now + Int64(pick(8 * 3600))
+                crew.commitments = [
+                    Commitment(
+                        window: TimeWindow(start: start, end: start + Int64(pick(8 * 3600)) + 3600), pickup: Fixture.station,
+                        destination: Fixture.near(east: 3000))
+                ]
+            }
             crew.driver.continuousDriving = Int64(pick(4 * 3600))
             if pick(3) == 0 {
                 crew.vehicle.vehicleClass = .suv

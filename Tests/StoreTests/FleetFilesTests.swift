@@ -98,7 +98,12 @@ import Testing
 
             // The crew is now busy for that window.
             let crew = try #require(try await DispatchFacts(client: client, logger: logger).crews().first)
-            #expect(crew.commitments == [TimeWindow(start: matched.booking.pickupTime - 2400, end: matched.booking.serviceEnd)])
+            #expect(
+                crew.commitments == [
+                    Commitment(
+                        window: TimeWindow(start: matched.booking.pickupTime - 2400, end: matched.booking.serviceEnd), pickup: matched.booking.pickup,
+                        destination: matched.booking.destination, bookingID: created.id)
+                ])
             #expect(try await bookings.jobs(driverID: driverID).map(\.id) == [created.id])
 
             let page = try await bookings.list(agencyID: agency, states: [.matched], updatedSince: nil, before: nil, limit: 10)
