@@ -96,11 +96,14 @@ import Testing
         let open = try await bookings.open()
         #expect(trip.since == consent.epochSeconds && watch.refresh(open: open) == [trip])
         // The detour south is the route now; the old straight way is not before the consent.
-        #expect(watch.readBack(trip, track: [Self.fix(at: trip.since - 60, east: 0, north: 5_000), Self.fix(at: trip.since + 60, east: 1_500, north: -4_500)]).isEmpty)
+        #expect(
+            watch.readBack(trip, track: [Self.fix(at: trip.since - 60, east: 0, north: 5_000), Self.fix(at: trip.since + 60, east: 1_500, north: -4_500)])
+                .isEmpty)
         // Over: no change is taken.
         _ = try await bookings.move(record.id, to: .completed, at: consent, by: .engine, crew: nil, completion: nil, note: "", audit: nil)
         await #expect(throws: Conflict.self) {
-            try await bookings.changeRoute(record.id, to: RouteChange(at: consent, by: "x", note: "x", stops: [], destination: detour[0]), by: .engine, audit: nil)
+            try await bookings.changeRoute(
+                record.id, to: RouteChange(at: consent, by: "x", note: "x", stops: [], destination: detour[0]), by: .engine, audit: nil)
         }
         let over = try await bookings.open()
         #expect(watch.refresh(open: over).isEmpty && watch.trips.isEmpty)
@@ -119,12 +122,14 @@ import Testing
         let bookings = InMemoryBookings()
         let stop = Self.place(east: 3_000, "where 浙B00001D stopped")
         var enRoute = try await Self.booking(bookings, steps: [.confirmed, .matched, .notified, .enRoute])
-        enRoute = try await bookings.move(enRoute.id, to: .replaced, at: Self.received, by: .engine, crew: nil, completion: nil, note: "", stop: stop, audit: nil)
+        enRoute = try await bookings.move(
+            enRoute.id, to: .replaced, at: Self.received, by: .engine, crew: nil, completion: nil, note: "", stop: stop, audit: nil)
         #expect(enRoute.replacementSites.map(\.address) == ["宁波站"] && enRoute.site.address == "宁波站")
 
         var midTrip = try await Self.booking(bookings, steps: Self.toService)
         #expect(midTrip.replacementSites.isEmpty && midTrip.site.address == "宁波站")
-        midTrip = try await bookings.move(midTrip.id, to: .replaced, at: Self.received, by: .engine, crew: nil, completion: nil, note: "", stop: stop, audit: nil)
+        midTrip = try await bookings.move(
+            midTrip.id, to: .replaced, at: Self.received, by: .engine, crew: nil, completion: nil, note: "", stop: stop, audit: nil)
         #expect(midTrip.site == stop)
         // The replacement breaks down on its way: the passengers still wait where the first car stopped.
         for step: BookingState in [.matched, .notified, .enRoute, .replaced] {

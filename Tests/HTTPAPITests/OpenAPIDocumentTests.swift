@@ -51,7 +51,8 @@ import Testing
         #expect(read["waypoints"]?.shape == .array(try TypeShape.reading(Place.self).get()))
         let found = OpenAPIDocument.mismatches(shape, .reference("BookingRequest"), at: "Drifted")
         #expect(
-            found.contains("Drifted.waypoints: read but not in the schema") && found.contains("Drifted.pickup: required in the schema but never read"), "\(found)")
+            found.contains("Drifted.waypoints: read but not in the schema") && found.contains("Drifted.pickup: required in the schema but never read"),
+            "\(found)")
         // One of two keys (a count of incidents, or else a rate) is found as two optional ones.
         guard case .object(let observation) = try TypeShape.reading(Observation.self).get() else { return }
         #expect(observation["incidents"]?.optional == true && observation["rate"]?.optional == true)

@@ -118,7 +118,11 @@ import Testing
             let done = try await dispatch.bookings.move(
                 booking.id, to: .completed, at: at(137), by: Actor(userID: nil, name: "driver B"),
                 completion: Completion(tollsFen: 0, parkingFen: 0, receipts: []))
-            #expect(done.transitions.map(\.state) == [.received, .confirmed, .matched, .notified, .enRoute, .onSite, .inService, .replaced, .matched, .notified, .enRoute, .onSite, .inService, .completed])
+            #expect(
+                done.transitions.map(\.state) == [
+                    .received, .confirmed, .matched, .notified, .enRoute, .onSite, .inService, .replaced, .matched, .notified, .enRoute, .onSite, .inService,
+                    .completed,
+                ])
 
             // The sheet: two segments, the 45 minutes between them not charged.
             clock.set(at(140))
