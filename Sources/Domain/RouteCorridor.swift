@@ -104,7 +104,6 @@ public struct CorridorWatch: Sendable {
     /// A booking in service on its agreed route. A new crew or a new route is another trip.
     public struct Trip: Sendable, Hashable {
         public var bookingID: Int64
-        public var agencyID: Int64
         public var vehicleID: Int64
         public var route: [GeoPoint]
         /// Seconds since 1970: fixes count from then.
@@ -114,11 +113,11 @@ public struct CorridorWatch: Sendable {
             guard record.state == .inService, let vehicle = record.vehicleID, let started = record.transitions.last(where: { $0.state == .inService })?.at
             else { return nil }
             let since = max(started, record.routeChanges.last?.at ?? started).epochSeconds
-            self.init(bookingID: record.id, agencyID: record.agencyID, vehicleID: vehicle, route: record.route.map(\.point), since: since)
+            self.init(bookingID: record.id, vehicleID: vehicle, route: record.route.map(\.point), since: since)
         }
 
-        public init(bookingID: Int64, agencyID: Int64, vehicleID: Int64, route: [GeoPoint], since: Int64) {
-            (self.bookingID, self.agencyID, self.vehicleID, self.route, self.since) = (bookingID, agencyID, vehicleID, route, since)
+        public init(bookingID: Int64, vehicleID: Int64, route: [GeoPoint], since: Int64) {
+            (self.bookingID, self.vehicleID, self.route, self.since) = (bookingID, vehicleID, route, since)
         }
     }
 
@@ -126,7 +125,6 @@ public struct CorridorWatch: Sendable {
     public struct Excursion: Sendable, Hashable {
         public var trip: Trip
         public var at: Int64
-        public var point: GeoPoint
         public var metres: Int
     }
 
@@ -175,11 +173,10 @@ public struct CorridorWatch: Sendable {
         let corridor = RouteCorridor(route: entry.trip.route, widthMetres: widthMetres)
         var excursions: [Excursion] = []
         for fix in track where fix.gnssTime >= entry.trip.since {
-            let point = GeoPoint(latitudeE6: fix.latitudeE6, longitudeE6: fix.longitudeE6)
-            let metres = corridor.distance(from: point)
+            let metres = corridor.distance(from: GeoPoint(latitudeE6: fix.latitudeE6, longitudeE6: fix.longitudeE6))
             if !entry.outside, metres > widthMetres {
                 entry.outside = true
-                excursions.append(Excursion(trip: entry.trip, at: fix.gnssTime, point: point, metres: Int(metres.rounded())))
+                excursions.append(Excursion(trip: entry.trip, at: fix.gnssTime, metres: Int(metres.rounded())))
             } else if entry.outside, metres <= widthMetres * 3 / 4 {
                 entry.outside = false
             }
