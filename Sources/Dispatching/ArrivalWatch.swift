@@ -3,47 +3,66 @@ import Foundation
 import Store
 import Synchronization
 
-/// Watches the crews on their way: "on site" is the first fix within 150 m of the pick-up after
-/// the driver was notified (the track decides, not the driver's button), and an accident alarm
-/// from the vehicle's terminal replaces the crew.
+/// Watches the crews on their way: "on site" is the first fix within 150 m of where the crew is
+/// to be (the pick-up, or where the car it replaces stopped) after the driver was notified (the
+/// track decides, not the driver's button), and an accident alarm from the vehicle's terminal
+/// replaces the crew. And the trips in service: a track leaving the corridor of the agreed route
+/// raises the `route` alert to the dispatcher and the agency, once per excursion.
 ///
 /// Positions and events are judged as ingest stores them (`heard`, from an `IngestFeed`), against
 /// the jobs the dispatch tick lists (`watch`); a track is read only for a job newly watched, or
-/// when the feed dropped something (`WatchedCrews`).
+/// when the feed dropped something (`WatchedCrews`, `CorridorWatch`).
 public final class ArrivalWatch: Sendable {
     let bookings: BookingService
     let facts: DispatchFacts
     let positions: PositionQueries
     let alarms: VehicleAlarms
+    let sweeper: ClockSweeper
     let clock: any WallClock
     private let crews = Mutex(WatchedCrews())
+    private let corridors: Mutex<CorridorWatch>
 
-    init(bookings: BookingService, facts: DispatchFacts, positions: PositionQueries, alarms: VehicleAlarms, clock: any WallClock) {
-        (self.bookings, self.facts, self.positions, self.alarms, self.clock) = (bookings, facts, positions, alarms, clock)
+    init(
+        bookings: BookingService, facts: DispatchFacts, positions: PositionQueries, alarms: VehicleAlarms, sweeper: ClockSweeper, corridorMetres: Int,
+        clock: any WallClock
+    ) {
+        (self.bookings, self.facts, self.positions, self.alarms, self.sweeper, self.clock) = (bookings, facts, positions, alarms, sweeper, clock)
+        corridors = Mutex(CorridorWatch(widthMetres: Double(corridorMetres)))
     }
 
     /// The jobs watched now, by booking.
     public var jobs: [Int64: WatchedCrews.Job] { crews.withLock { $0.jobs } }
 
-    /// The watch list set from the open bookings; jobs new to it read back since they were
-    /// notified (fixes stored before, or while the server was down).
+    /// The trips in service held to their route now, by booking.
+    public var trips: [Int64: CorridorWatch.Trip] { corridors.withLock { $0.trips } }
+
+    /// The watch list set from the open bookings; jobs and trips new to it read back since they
+    /// were notified or their service began (fixes stored before, or while the server was down).
     public func watch() async throws {
         let open = try await bookings.open()
         let terminals = try await facts.terminals(ofVehicles: Array(Set(open.compactMap(\.vehicleID))))
-        try await perform(crews.withLock { $0.refresh(open: open, terminals: terminals) })
+        let actions = crews.withLock { $0.refresh(open: open, terminals: terminals) }
+        let trips = corridors.withLock { $0.refresh(open: open) }
+        try await perform(actions, readingBack: trips)
     }
 
-    /// What ingest just made durable, judged against the watched jobs.
+    /// What ingest just made durable, judged against the watched jobs and trips.
     public func heard(_ delivery: IngestFeed.Delivery) async throws {
         let now = clock.now.epochSeconds
-        let actions = crews.withLock { crews in
-            switch delivery {
-            case .positions(let positions): crews.stored(positions, now: now)
-            case .events(let events): crews.recorded(events)
-            case .missed: crews.missed()
+        switch delivery {
+        case .positions(let stored):
+            let (actions, tracks) = crews.withLock { crews in
+                let tracks = crews.tracks(stored, now: now)
+                return (crews.stored(tracks: tracks), tracks)
             }
+            let excursions = corridors.withLock { $0.stored(tracks) }
+            try await perform(actions, readingBack: [], excursions: excursions)
+        case .events(let events):
+            try await perform(crews.withLock { $0.recorded(events) }, readingBack: [])
+        case .missed:
+            let trips = corridors.withLock { $0.trips.values.sorted { $0.bookingID < $1.bookingID } }
+            try await perform(crews.withLock { $0.missed() }, readingBack: trips)
         }
-        try await perform(actions)
     }
 
     /// The booking after looking at its crew's track for the arrival (the driver says they are
@@ -56,9 +75,12 @@ public final class ArrivalWatch: Sendable {
         return try await arrive(record, at: at)
     }
 
-    /// Each action in turn; one that fails leaves its job to be watched afresh at the next tick,
-    /// and the others are still done.
-    private func perform(_ actions: [WatchedCrews.Action]) async throws {
+    /// Each action in turn, each trip's track read back and each excursion alerted; one that
+    /// fails leaves its job or trip to be watched afresh at the next tick, and the others are
+    /// still done.
+    private func perform(
+        _ actions: [WatchedCrews.Action], readingBack trips: [CorridorWatch.Trip], excursions: [CorridorWatch.Excursion] = []
+    ) async throws {
         var failure: (any Error)?
         for action in actions {
             do {
@@ -68,7 +90,33 @@ public final class ArrivalWatch: Sendable {
                 failure = failure ?? error
             }
         }
+        var excursions = excursions
+        for trip in trips {
+            do {
+                let track = try await positions.track(vehicleID: trip.vehicleID, from: trip.since, to: clock.now.epochSeconds + WatchedCrews.lead)
+                excursions += corridors.withLock { $0.readBack(trip, track: track) }
+            } catch {
+                corridors.withLock { $0.forget(trip.bookingID) }
+                failure = failure ?? error
+            }
+        }
+        for excursion in excursions {
+            do {
+                try await alert(excursion)
+            } catch {
+                corridors.withLock { $0.forget(excursion.trip.bookingID) }
+                failure = failure ?? error
+            }
+        }
         if let failure { throw failure }
+    }
+
+    /// The track left the agreed route's corridor: the `route` alert, once per excursion (by
+    /// when it began), unless the booking moved on or its route changed meanwhile.
+    private func alert(_ excursion: CorridorWatch.Excursion) async throws {
+        guard let record = try await bookings.booking(id: excursion.trip.bookingID), CorridorWatch.Trip(record) == excursion.trip else { return }
+        let status = ServiceLevels.Status(clock: .route, started: excursion.at, due: excursion.at, stopped: nil, state: .breached)
+        try await sweeper.alert(.booking(record.id), agencyID: record.agencyID, status)
     }
 
     private func perform(_ action: WatchedCrews.Action) async throws {
@@ -77,7 +125,7 @@ public final class ArrivalWatch: Sendable {
             let track = try await track(of: job)
             let accident = try await alarms.first(
                 of: Array(WatchedCrews.accidentAlarms), vehicleID: job.vehicleID, since: Date(timeIntervalSince1970: TimeInterval(job.notifiedAt)))
-            try await perform(crews.withLock { $0.readBack(job, track: track, accident: accident) })
+            try await perform(crews.withLock { $0.readBack(job, track: track, accident: accident) }, readingBack: [])
         case .arrived(let job, let at):
             // The booking as it is now: moved on by someone else, or given another crew, it is left alone.
             guard let record = try await bookings.booking(id: job.bookingID), WatchedCrews.Job(record) == job,
@@ -88,7 +136,7 @@ public final class ArrivalWatch: Sendable {
             guard let record = try await bookings.booking(id: job.bookingID), WatchedCrews.Job(record) == job else { return }
             // Matched again by the dispatch loop, which the move wakes (`crewWanted`): rounds
             // stay one at a time.
-            try await bookings.move(record.id, to: .replaced, by: .gnss, note: "terminal alarm \(alarm)")
+            try await bookings.move(record.id, to: .replaced, by: .gnss, note: "terminal alarm \(alarm)", stop: try await facts.stop(of: job.vehicleID))
         }
     }
 
@@ -105,6 +153,7 @@ public final class ArrivalWatch: Sendable {
             // The driver did not say they set off; the track says they did.
             try await bookings.move(record.id, to: .enRoute, at: at, by: .gnss, note: "seen driving to the pick-up")
         }
-        return try await bookings.move(record.id, to: .onSite, at: at, by: .gnss, note: "within 150 m of the pick-up")
+        let site = record.replacementSites.isEmpty ? "the pick-up" : record.site.address
+        return try await bookings.move(record.id, to: .onSite, at: at, by: .gnss, note: "within 150 m of \(site)")
     }
 }

@@ -37,6 +37,28 @@ public struct BookingService: Sendable {
         guard request.serviceEnd.timeIntervalSince(request.pickupTime) <= 30 * 86_400 else {
             throw Refused(field: "serviceEnd", expected: "at most 30 days after pickupTime")
         }
+        try checkRoute(stops: request.stops ?? [], destination: request.destination)
+    }
+
+    /// A route's stops and destination: at most `RouteCorridor.maximumStops` stops, every place
+    /// on the globe.
+    static func checkRoute(stops: [Place], destination: Place) throws(Refused) {
+        guard stops.count <= RouteCorridor.maximumStops else { throw Refused(field: "stops", expected: "at most \(RouteCorridor.maximumStops) stops") }
+        for (field, place) in stops.map({ ("stops", $0) }) + [("destination", destination)]
+        where !((-90...90).contains(place.latitude) && (-180...180).contains(place.longitude)) {
+            throw Refused(field: field, expected: "a latitude of -90 to 90 and a longitude of -180 to 180")
+        }
+    }
+
+    /// Records a change of route the booking's agency agreed to, now: the track is held to the
+    /// new route from now on.
+    public func changeRoute(_ id: Int64, stops: [Place], destination: Place, note: String, by actor: Actor, audit: AuditLine?) async throws -> BookingRecord {
+        try Self.checkRoute(stops: stops, destination: destination)
+        guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Refused(field: "note", expected: "what the agency agreed to") }
+        let change = RouteChange(at: clock.now, by: actor.name, note: note, stops: stops, destination: destination)
+        let changed = try await repository.changeRoute(id, to: change, by: actor, audit: audit)
+        publish(changed)
+        return changed
     }
 
     /// Moves a booking now (or at `time`, for a transition seen on a track), published.
@@ -44,9 +66,10 @@ public struct BookingService: Sendable {
     public func move(
         _ id: Int64, to state: BookingState, at time: Date? = nil, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
         completion: Completion? = nil,
-        note: String = "", audit: AuditLine? = nil
+        note: String = "", stop: Place? = nil, audit: AuditLine? = nil
     ) async throws -> BookingRecord {
-        let moved = try await repository.move(id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, audit: audit)
+        let moved = try await repository.move(
+            id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, stop: stop, audit: audit)
         publish(moved)
         for consequence in state.consequences(withCrew: moved.vehicleID != nil) {
             switch consequence {
@@ -104,8 +127,11 @@ public struct BookingService: Sendable {
 }
 
 extension ServiceLevels {
-    /// A stored booking's clocks as of `now`, its pick-up judged city or suburb by `zones`.
+    /// A stored booking's clocks as of `now`, its pick-up and where each replacement is sent
+    /// judged city or suburb by `zones`.
     func clocks(for record: BookingRecord, zones: ServiceZones, now: Int64) -> [Status] {
-        clocks(for: record.history, pickupTime: record.request.pickupTime.epochSeconds, pickupZone: zones.kind(of: record.request.pickup.point), now: now)
+        clocks(
+            for: record.history, pickupTime: record.request.pickupTime.epochSeconds, pickupZone: zones.kind(of: record.request.pickup.point),
+            replacementZones: record.replacementSites.map { zones.kind(of: $0.point) }, now: now)
     }
 }

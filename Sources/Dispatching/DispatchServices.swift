@@ -28,18 +28,21 @@ public struct DispatchServices: Sendable {
 
     public init(
         client: PostgresClient, database: DatabaseURL, feed: LiveFeed = LiveFeed(), events: ServiceEvents = ServiceEvents(), clock: any WallClock,
-        rules: DispatchRules = DispatchRules(), zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(), logger: Logger
+        rules: DispatchRules = DispatchRules(), zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(),
+        routeCorridorMetres: Int = RouteCorridor.defaultWidthMetres, logger: Logger
     ) {
         let store = Bookings(client: client, logger: logger), facts = DispatchFacts(client: client, logger: logger)
         positions = PositionQueries(client: client, database: database, logger: logger)
         bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, zones: zones)
         learning = TrackLearning(facts: facts, positions: positions, clock: clock)
         rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
-        arrivals = ArrivalWatch(bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), clock: clock)
         sweeper = ClockSweeper(
             bookings: bookings, store: store, care: CustomerCare(client: client, logger: logger), sheets: Settlements(client: client, logger: logger),
             levels: levels, feed: feed, clock: clock
         )
+        arrivals = ArrivalWatch(
+            bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), sweeper: sweeper,
+            corridorMetres: routeCorridorMetres, clock: clock)
         positionFeed = PositionFeed(positions: positions, feed: feed)
         files = FleetFileService(
             files: FleetFiles(client: client, logger: logger), facts: facts, rounds: rounds, learning: learning, events: events, clock: clock)

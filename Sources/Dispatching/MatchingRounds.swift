@@ -140,15 +140,16 @@ public struct MatchingRounds: Sendable {
         return broken
     }
 
-    /// The booking as the engine judges it. A replacement is wanted now, where the crew broke
-    /// down (its vehicle's newest position), and may take the reserve like an urgent request.
+    /// The booking as the engine judges it. A replacement is wanted now, where the passengers
+    /// wait (`BookingRecord.site`: where the car stopped if it broke down in service), and may
+    /// take the reserve like an urgent request.
     func engineView(_ record: BookingRecord, now: Date) async throws -> Booking {
         var booking = record.booking
         guard record.state == .replaced else { return booking }
         let epoch = now.epochSeconds
         booking.receivedAt = epoch
         booking.pickupTime = max(booking.pickupTime, epoch)
-        if let broken = record.vehicleID, let position = try await facts.vehicles(ids: [broken])[broken]?.position { booking.pickup = position }
+        booking.pickup = record.site.point
         return booking
     }
 
@@ -195,7 +196,8 @@ public struct MatchingRounds: Sendable {
     /// at once (the replacement clocks run from now).
     @discardableResult
     public func replace(_ id: Int64, by actor: Actor, reason: String, audit: AuditLine? = nil) async throws -> BookingRecord {
-        try await bookings.move(id, to: .replaced, by: actor, note: reason, audit: audit)
+        guard let record = try await bookings.booking(id: id) else { throw NoSuchRecord() }
+        try await bookings.move(id, to: .replaced, by: actor, note: reason, stop: try await facts.stop(of: record.vehicleID), audit: audit)
         try await run(only: [id])
         guard let updated = try await bookings.booking(id: id) else { throw NoSuchRecord() }
         return updated
@@ -246,5 +248,14 @@ public struct MatchingRounds: Sendable {
             return v
         }
         return BookingExplanation(bookingID: id, assignedVehicleID: record.vehicleID, assignedDriverID: record.driverID, crews: verdicts)
+    }
+}
+
+extension DispatchFacts {
+    /// Where a crew's car stopped: its vehicle's newest fix, recorded on the booking's `replaced`
+    /// transition (nil without a vehicle or a fix).
+    func stop(of vehicleID: Int64?) async throws -> Place? {
+        guard let vehicleID, let vehicle = try await vehicles(ids: [vehicleID])[vehicleID], let position = vehicle.position else { return nil }
+        return Place(latitudeE6: position.latitudeE6, longitudeE6: position.longitudeE6, address: "where \(vehicle.plate) stopped")
     }
 }

@@ -10,8 +10,9 @@ import Domain
 /// accident are decided once; a job whose booking could not be moved is forgotten and watched
 /// afresh from the next open bookings.
 public struct WatchedCrews: Sendable {
-    /// A booking's crew on its way to or at a job: the vehicle, the pick-up and when the crew was
-    /// told. A booking given another crew, notified again or sent elsewhere is another job.
+    /// A booking's crew on its way to or at a job: the vehicle, where it is to be on site (the
+    /// pick-up, or where the car it replaces stopped) and when the crew was told. A booking given
+    /// another crew, notified again or sent elsewhere is another job.
     public struct Job: Sendable, Hashable {
         public var bookingID: Int64
         public var vehicleID: Int64
@@ -24,7 +25,7 @@ public struct WatchedCrews: Sendable {
             guard let vehicle = record.vehicleID, WatchedCrews.accidentStates.contains(record.state),
                 let notified = record.transitions.last(where: { $0.state == .notified })?.at
             else { return nil }
-            self.init(bookingID: record.id, vehicleID: vehicle, pickup: record.request.pickup.point, notifiedAt: notified.epochSeconds)
+            self.init(bookingID: record.id, vehicleID: vehicle, pickup: record.site.point, notifiedAt: notified.epochSeconds)
         }
 
         public init(bookingID: Int64, vehicleID: Int64, pickup: GeoPoint, notifiedAt: Int64) {
@@ -79,8 +80,10 @@ public struct WatchedCrews: Sendable {
         var next: [Int64: Watched] = [:]
         for record in open {
             guard let job = Job(record) else { continue }
-            // Never looked for again once found: the booking is being moved, or was.
-            let seeking = (watched[job.bookingID].map { $0.job == job && $0.seekingArrival } ?? true) && Self.arrivalStates.contains(record.state)
+            // Never looked for again once found: the booking is being moved, or was. Another job
+            // of the booking (a replacement's crew) is looked for afresh.
+            let known = watched[job.bookingID].flatMap { $0.job == job ? $0 : nil }
+            let seeking = (known?.seekingArrival ?? true) && Self.arrivalStates.contains(record.state)
             next[job.bookingID] = Watched(job: job, seekingArrival: seeking)
         }
         let vehicles = Set(next.values.map(\.job.vehicleID))
@@ -92,16 +95,26 @@ public struct WatchedCrews: Sendable {
         return actions
     }
 
-    /// Positions just stored, `now` seconds since 1970: the crews they show at their pick-up.
-    public mutating func stored(_ positions: [PositionRecord], now: Int64) -> [Action] {
+    /// Positions just stored, `now` seconds since 1970, of the watched vehicles: by vehicle,
+    /// oldest first, without those dated too far ahead.
+    public func tracks(_ positions: [PositionRecord], now: Int64) -> [Int64: [PositionRecord]] {
         var fixes: [Int64: [PositionRecord]] = [:]
         for position in positions where position.gnssTime <= now + Self.lead {
             guard let vehicle = vehicleOfTerminal[position.terminalID] else { continue }
             fixes[vehicle, default: []].append(position)
         }
-        guard !fixes.isEmpty else { return [] }
         // A batch holds many terminals' reports in the order they came, not by time.
-        let tracks = fixes.mapValues { $0.sorted { $0.gnssTime < $1.gnssTime } }
+        return fixes.mapValues { $0.sorted { $0.gnssTime < $1.gnssTime } }
+    }
+
+    /// Positions just stored, `now` seconds since 1970: the crews they show at their pick-up.
+    public mutating func stored(_ positions: [PositionRecord], now: Int64) -> [Action] {
+        stored(tracks: tracks(positions, now: now))
+    }
+
+    /// The watched vehicles' fixes just stored (`tracks`): the crews they show at their pick-up.
+    public mutating func stored(tracks: [Int64: [PositionRecord]]) -> [Action] {
+        guard !tracks.isEmpty else { return [] }
         return watched.keys.sorted().compactMap { id in
             watched[id].flatMap { tracks[$0.job.vehicleID] }.flatMap { arrival(id, track: $0) }
         }

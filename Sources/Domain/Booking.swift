@@ -30,6 +30,9 @@ public struct BookingRequest: Sendable, Hashable, Codable {
     public var pickup: Place
     public var destination: Place
     public var routeNotes: String?
+    /// Where the trip goes between pick-up and destination, in order (at most
+    /// `RouteCorridor.maximumStops`): the route agreed, with pick-up and destination.
+    public var stops: [Place]?
     /// End of the booked service; several days after pick-up for a multi-day booking.
     public var serviceEnd: Date
     public var specialNeeds: String?
@@ -69,14 +72,17 @@ public struct BookingRecord: Sendable, Hashable, Codable {
         public var vehicleID: Int64?
         public var driverID: Int64?
         public var note: String
+        /// Replaced: where the broken-down vehicle stopped (its last fix then), if it had one.
+        public var stop: Place?
 
-        public init(state: BookingState, at: Date, by: String, vehicleID: Int64?, driverID: Int64?, note: String) {
+        public init(state: BookingState, at: Date, by: String, vehicleID: Int64?, driverID: Int64?, note: String, stop: Place? = nil) {
             self.state = state
             self.at = at
             self.by = by
             self.vehicleID = vehicleID
             self.driverID = driverID
             self.note = note
+            self.stop = stop
         }
     }
     public var id: Int64
@@ -96,6 +102,8 @@ public struct BookingRecord: Sendable, Hashable, Codable {
     public var version: Int
     public var updatedAt: Date
     public var transitions: [Transition]
+    /// The changes of route its agency agreed to, oldest first.
+    public var routeChanges: [RouteChange] = []
 
     /// The engine's view of it.
     public var booking: Booking {

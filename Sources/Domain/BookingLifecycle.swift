@@ -155,6 +155,9 @@ public struct ServiceLevels: Sendable, Hashable {
         case complaintContact, complaintResult, callback
         /// Billing: the VAT invoice within 3 working days of the settlement sheet's confirmation.
         case invoice
+        /// The route agreed (docs/DOMAIN.md, step 7): breached, with no time to run, when the
+        /// track leaves its corridor without the agency's consent, once per excursion.
+        case route
     }
 
     public struct Status: Sendable, Hashable {
@@ -198,9 +201,13 @@ public struct ServiceLevels: Sendable, Hashable {
         return Status(clock: kind, started: started, due: due, stopped: stopped, state: state)
     }
 
-    /// Every clock the history has started, as of `now`. `pickupTime` and `pickupZone` judge the
-    /// on-site clock and the replacement's arrival.
-    public func clocks(for history: BookingHistory, pickupTime: Int64, pickupZone: ServiceZones.Kind, now: Int64) -> [Status] {
+    /// Every clock the history has started, as of `now`. `pickupTime` judges the on-site clock;
+    /// each replacement's arrival is judged by the zone its crew is sent to, in order in
+    /// `replacementZones` (where the car stopped, after a breakdown in service), or by
+    /// `pickupZone` where none is given.
+    public func clocks(
+        for history: BookingHistory, pickupTime: Int64, pickupZone: ServiceZones.Kind, replacementZones: [ServiceZones.Kind] = [], now: Int64
+    ) -> [Status] {
         var clocks: [Status] = []
         func clock(_ kind: Clock, started: Int64?, due: (Int64) -> Int64, stopped: Int64?) {
             guard let started else { return }
@@ -215,9 +222,11 @@ public struct ServiceLevels: Sendable, Hashable {
         if history.first(.notified) != nil {
             clock(.onSite, started: history.first(.notified), due: { _ in pickupTime - onSiteLead }, stopped: history.first(.onSite))
         }
-        // Each replacement runs its own two clocks.
-        for replacement in history.transitions where replacement.to == .replaced {
-            let arrivalLimit = pickupZone == .city ? replacementArrivalCity : replacementArrivalSuburb
+        // Each replacement runs its own two clocks. The on-site clock stays the first crew's:
+        // a replacement's arrival is its own clock.
+        for (n, replacement) in history.transitions.filter({ $0.to == .replaced }).enumerated() {
+            let zone = n < replacementZones.count ? replacementZones[n] : pickupZone
+            let arrivalLimit = zone == .city ? replacementArrivalCity : replacementArrivalSuburb
             clock(.replacementStart, started: replacement.at, due: { $0 + replacementStart }, stopped: history.first(.matched, from: replacement.at))
             clock(.replacementArrival, started: replacement.at, due: { $0 + arrivalLimit }, stopped: history.first(.onSite, from: replacement.at))
         }

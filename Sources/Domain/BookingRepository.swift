@@ -7,11 +7,15 @@ import Foundation
 public protocol BookingRepository: Sendable {
     /// Stores a new booking (received, signed by `actor`); `NoSuchRecord` for an unknown agency.
     func create(_ request: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>?) async throws -> BookingRecord
-    /// Moves a booking to `state`, with its crew when matched and its completion when completed.
+    /// Moves a booking to `state`, with its crew when matched, its completion when completed and
+    /// where the car stopped when replaced.
     func move(
         _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)?, completion: Completion?, note: String,
-        audit: AuditLine?
+        stop: Place?, audit: AuditLine?
     ) async throws -> BookingRecord
+    /// Records a change of route its agency agreed to; `Conflict` once the trip is over
+    /// (`RouteChange.allowed`), `NoSuchRecord`.
+    func changeRoute(_ id: Int64, to change: RouteChange, by actor: Actor, audit: AuditLine?) async throws -> BookingRecord
     func booking(id: Int64) async throws -> BookingRecord?
     /// Newest first, an agency's only (or all for nil), in `states` (all for nil).
     func list(agencyID: Int64?, states: [BookingState]?, updatedSince: Date?, before cursor: Int64?, limit: Int) async throws -> [BookingRecord]

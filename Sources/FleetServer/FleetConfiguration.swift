@@ -50,6 +50,9 @@ public struct FleetConfiguration: Sendable {
     public var vatRates = VATRates.transportService
     /// An API session unused this long ends (`FLEET_SESSION_IDLE_MINUTES`), besides its 12 h expiry.
     public var sessionIdleMinutes = 30
+    /// How far a track in service may stray from its agreed route before the dispatcher and the
+    /// agency are told (`FLEET_ROUTE_CORRIDOR_METRES`): roads and detours differ by region.
+    public var routeCorridorMetres = RouteCorridor.defaultWidthMetres
     /// `LOG_LEVEL`.
     public var logLevel = Logger.Level.info
 
@@ -124,6 +127,8 @@ public struct FleetConfiguration: Sendable {
         )
         vatRates = settings.value("FLEET_VAT_RATES", default: vatRates) { text throws(VATRates.InvalidRates) in try VATRates(parsing: text) }
         sessionIdleMinutes = settings.integer("FLEET_SESSION_IDLE_MINUTES", in: 1...720, default: sessionIdleMinutes, expected: "minutes, 1 to 720")
+        routeCorridorMetres = settings.integer(
+            "FLEET_ROUTE_CORRIDOR_METRES", in: 100...100_000, default: routeCorridorMetres, expected: "metres, 100 to 100000")
         logLevel = settings.logLevel()
         try settings.finish()
     }

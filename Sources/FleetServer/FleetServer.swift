@@ -102,7 +102,9 @@ public struct FleetServer: Sendable {
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metricsEndpoint = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: metrics, logger: logger)
-        let dispatch = DispatchServices(client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules, logger: logger)
+        let dispatch = DispatchServices(
+            client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules,
+            routeCorridorMetres: configuration.routeCorridorMetres, logger: logger)
         let settlement = SettlementService(
             client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: clock, logger: logger
         )

@@ -64,13 +64,17 @@ enum OpenAPIDocument {
         "BookingRequest": [
             "channel": "phone|platform|contact", "agencyID": "id?", "contactName": "string(1...50)", "contactPhone": "phone", "passengers": "integer(1...8)",
             "vehicleClass": "sedan|suv|van", "pickupTime": "date-time", "pickup": "Place", "destination": "Place", "routeNotes": "string(2000)?",
-            "serviceEnd": "date-time", "specialNeeds": "string(2000)?", "transfer": "boolean?",
+            "serviceEnd": "date-time", "specialNeeds": "string(2000)?", "transfer": "boolean?", "stops": "[Place](0...10)?",
         ],
-        "Transition": ["state": states, "at": "date-time", "by": "string", "vehicleID": "integer?", "driverID": "integer?", "note": "string"],
+        "Transition": [
+            "state": states, "at": "date-time", "by": "string", "vehicleID": "integer?", "driverID": "integer?", "note": "string", "stop": "Place?",
+        ],
+        "NewRoute": ["stops": "[Place](0...10)", "destination": "Place", "note": "text"],
+        "RouteChange": ["at": "date-time", "by": "string", "note": "string", "stops": "[Place]", "destination": "Place"],
         "BookingRecord": [
             "id": "integer", "request": "BookingRequest", "agencyID": "integer", "receivedAt": "date-time", "urgent": "boolean", "state": states,
             "vehicleID": "integer?", "driverID": "integer?", "tollsFen": "integer?", "parkingFen": "integer?", "receipts": "[string]", "version": "integer",
-            "updatedAt": "date-time", "transitions": "[Transition]",
+            "updatedAt": "date-time", "transitions": "[Transition]", "routeChanges": "[RouteChange]",
         ],
         "Clock": [
             "clock": clocks, "state": "running|atRisk|met|breached", "startedAt": "date-time",
@@ -217,8 +221,8 @@ enum OpenAPIDocument {
         "Handling": FleetAPI.Handling.self, "Incident": FleetAPI.Incident.self, "InspectionRecord": InspectionRecord.self,
         "InsuranceRecord": InsuranceRecord.self, "Invoice": FleetAPI.InvoiceBody.self, "MaintenanceRecord": MaintenanceRecord.self,
         "NewAgency": FleetAPI.NewAgency.self, "NewComplaint": FleetAPI.NewComplaint.self, "NewIncident": FleetAPI.NewIncident.self,
-        "NewUser": FleetAPI.NewUser.self, "Observations": FleetAPI.Observations.self, "Override": FleetAPI.Override.self, "Pairing": FleetAPI.Pairing.self,
-        "ReviewClearance": FleetAPI.ReviewClearance.self,
+        "NewRoute": FleetAPI.NewRoute.self, "NewUser": FleetAPI.NewUser.self, "Observations": FleetAPI.Observations.self, "Override": FleetAPI.Override.self,
+        "Pairing": FleetAPI.Pairing.self, "ReviewClearance": FleetAPI.ReviewClearance.self,
         "PasswordChange": FleetAPI.PasswordChange.self, "Progress": FleetAPI.Progress.self, "Reason": FleetAPI.Reason.self,
         "Resolution": FleetAPI.Resolution.self, "SheetResolution": FleetAPI.SheetResolution.self, "SignIn": FleetAPI.SignIn.self,
         "Signature": FleetAPI.Signature.self, "Tariff": Tariff.self, "TrainingRecord": TrainingRecord.self, "VehicleFile": VehicleFile.self,

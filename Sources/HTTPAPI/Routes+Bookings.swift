@@ -70,6 +70,13 @@ extension FleetAPI {
         var substantiated: Bool?
     }
 
+    /// A change of route the agency agreed to: the new stops and destination, and what was agreed.
+    struct NewRoute: Decodable {
+        var stops: [Place]
+        var destination: Place
+        var note: String
+    }
+
     struct Callback: Decodable {
         var satisfaction: Int
         var note: String?
@@ -190,6 +197,18 @@ extension FleetAPI {
             let audit = entry(user, "booking-incident", "booking:\(record.id)", ["kind": body.kind.rawValue])
             try await dispatch.rounds.replace(record.id, by: actor(user), reason: "\(body.kind.rawValue): \(body.note)", audit: audit)
             return try await bookingBody(record.id)
+        }
+        list.add(
+            .post, "/api/v1/bookings/{id}/route-changes", Self.operators + [.agency],
+            "Record a change of route the booking's agency agreed to (new stops and destination): the track is held to it from now on",
+            body: "NewRoute", returns: "Booking", status: .created
+        ) { request, context, user in
+            let record = try await booking(context, user)
+            let body = try await decode(NewRoute.self, request, context)
+            let audit = entry(user, "booking-route-change", "booking:\(record.id)", ["stops": "\(body.stops.count)"])
+            return bookingBody(
+                try await dispatch.bookings.changeRoute(
+                    record.id, stops: body.stops, destination: body.destination, note: body.note, by: actor(user), audit: audit))
         }
         list.add(.get, "/api/v1/jobs", [.driver], "The signed-in driver's jobs, upcoming and under way", returns: "[Booking]") { _, _, user in
             guard let driver = try await dispatch.files.driver(userID: user.id), let id = driver.id else {

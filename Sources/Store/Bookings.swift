@@ -17,18 +17,18 @@ public struct Bookings: BookingRepository {
     /// A new booking, received; `audit` names its line by the booking's id.
     public func create(_ r: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>? = nil) async throws -> BookingRecord {
         let urgent = r.isUrgent(receivedAt: receivedAt)
-        let (p, d) = (r.pickup.point, r.destination.point)
+        let (p, d, stops) = (r.pickup.point, r.destination.point, r.stops ?? [])
         let id = try await constrained {
             try await client.audited(audit, logger: logger) { connection -> Int64 in
                 let rows = try await connection.query(
                     """
                     INSERT INTO bookings (agency_id, channel, contact_name, contact_phone, passengers, vehicle_class, pickup_time, pickup_lat_e6, pickup_lon_e6,
                         pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state,
-                        transfer)
+                        transfer, stop_lat_e6, stop_lon_e6, stop_addresses)
                     VALUES (\(agencyID), \(r.channel.rawValue), \(r.contactName), \(r.contactPhone), \(Int16(r.passengers)), \(r.vehicleClass.rawValue), \(r.pickupTime),
                         \(p.latitudeE6), \(p.longitudeE6), \(r.pickup.address), \(d.latitudeE6), \(d.longitudeE6), \(r.destination.address), \(r.routeNotes ?? ""),
                         \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(BookingState.received.rawValue),
-                        \(r.transfer ?? false))
+                        \(r.transfer ?? false), \(stops.map(\.point.latitudeE6)), \(stops.map(\.point.longitudeE6)), \(stops.map(\.address)))
                     RETURNING id
                     """, logger: logger)
                 for try await id in rows.decode(Int64.self) {
@@ -46,12 +46,13 @@ public struct Bookings: BookingRepository {
     }
 
     /// Moves a booking to `state`, signed by `actor`; `crew` for a match, `completion` for the
-    /// end of a trip. Throws `InvalidTransition` if the lifecycle does not allow it from where
-    /// the booking is now, and `NoSuchRecord`. `audit` is written in the move's transaction.
+    /// end of a trip, `stop` for where a replaced crew's car stopped. Throws `InvalidTransition`
+    /// if the lifecycle does not allow it from where the booking is now, and `NoSuchRecord`.
+    /// `audit` is written in the move's transaction.
     @discardableResult
     public func move(
         _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
-        completion: Completion? = nil, note: String = "", audit: AuditLine? = nil
+        completion: Completion? = nil, note: String = "", stop: Place? = nil, audit: AuditLine? = nil
     ) async throws -> BookingRecord {
         try await client.audited({ _ in audit }, logger: logger) { connection in
             var current: BookingState?
@@ -72,9 +73,35 @@ public struct Bookings: BookingRepository {
                 """, logger: logger)
             try await connection.query(
                 """
-                INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name, vehicle_id, driver_id, note)
-                VALUES (\(id), \(state.rawValue), \(time), \(actor.userID), \(actor.name), \(crew?.vehicleID), \(crew?.driverID), \(note))
+                INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name, vehicle_id, driver_id, note, stop_lat_e6, stop_lon_e6, stop_address)
+                VALUES (\(id), \(state.rawValue), \(time), \(actor.userID), \(actor.name), \(crew?.vehicleID), \(crew?.driverID), \(note),
+                    \(stop?.point.latitudeE6), \(stop?.point.longitudeE6), \(stop?.address))
                 """, logger: logger)
+        }
+        guard let record = try await booking(id: id) else { throw NoSuchRecord() }
+        return record
+    }
+
+    /// Records a change of route its agency agreed to, with `audit`, and bumps the booking's
+    /// version; `Conflict` once the trip is over.
+    @discardableResult
+    public func changeRoute(_ id: Int64, to change: RouteChange, by actor: Actor, audit: AuditLine?) async throws -> BookingRecord {
+        try await client.audited({ _ in audit }, logger: logger) { connection in
+            var current: BookingState?
+            for try await state in try await connection.query("SELECT state FROM bookings WHERE id = \(id) FOR UPDATE", logger: logger).decode(String.self) {
+                current = BookingState(rawValue: state)
+            }
+            guard let current else { throw NoSuchRecord() }
+            guard RouteChange.allowed(in: current) else { throw Conflict("the booking is \(current.rawValue): its route is kept") }
+            let (stops, destination) = (change.stops, change.destination)
+            try await connection.query(
+                """
+                INSERT INTO booking_route_changes (booking_id, at, by_user, by_name, note, stop_lat_e6, stop_lon_e6, stop_addresses, destination_lat_e6,
+                    destination_lon_e6, destination_address)
+                VALUES (\(id), \(change.at), \(actor.userID), \(actor.name), \(change.note), \(stops.map(\.point.latitudeE6)), \(stops.map(\.point.longitudeE6)),
+                    \(stops.map(\.address)), \(destination.point.latitudeE6), \(destination.point.longitudeE6), \(destination.address))
+                """, logger: logger)
+            try await connection.query("UPDATE bookings SET version = version + 1, updated_at = now() WHERE id = \(id)", logger: logger)
         }
         guard let record = try await booking(id: id) else { throw NoSuchRecord() }
         return record
@@ -165,13 +192,47 @@ public struct Bookings: BookingRepository {
         let ids = records.map(\.id)
         let rows = try await client.query(
             """
-            SELECT booking_id, state, at, by_name, vehicle_id, driver_id, note FROM booking_transitions WHERE booking_id = ANY(\(ids)) ORDER BY id
+            SELECT booking_id, state, at, by_name, vehicle_id, driver_id, note, stop_lat_e6, stop_lon_e6, stop_address FROM booking_transitions
+            WHERE booking_id = ANY(\(ids)) ORDER BY id
             """, logger: logger)
-        for try await (booking, state, at, by, vehicle, driver, note) in rows.decode((Int64, String, Date, String, Int64?, Int64?, String).self) {
+        for try await (booking, state, at, by, vehicle, driver, note, stopLat, stopLon, stopAddress) in rows.decode(
+            (Int64, String, Date, String, Int64?, Int64?, String, Int32?, Int32?, String?).self)
+        {
             guard let i = index[booking], let state = BookingState(rawValue: state) else { continue }
-            records[i].transitions.append(.init(state: state, at: at, by: by, vehicleID: vehicle, driverID: driver, note: note))
+            let stop = stopLat.flatMap { lat in stopLon.map { Place(latitudeE6: lat, longitudeE6: $0, address: stopAddress ?? "") } }
+            records[i].transitions.append(.init(state: state, at: at, by: by, vehicleID: vehicle, driverID: driver, note: note, stop: stop))
         }
+        try await readRoutes(into: &records, index: index)
         return records
+    }
+
+    /// The stops booked and the changes of route agreed since, of the bookings read.
+    private func readRoutes(into records: inout [BookingRecord], index: [Int64: Int]) async throws {
+        let ids = records.map(\.id)
+        let stops = try await client.query(
+            "SELECT id, stop_lat_e6, stop_lon_e6, stop_addresses FROM bookings WHERE id = ANY(\(ids)) AND cardinality(stop_lat_e6) > 0", logger: logger)
+        for try await (booking, lat, lon, addresses) in stops.decode((Int64, [Int32], [Int32], [String]).self) {
+            guard let i = index[booking] else { continue }
+            records[i].request.stops = Self.places(lat, lon, addresses)
+        }
+        let changes = try await client.query(
+            """
+            SELECT booking_id, at, by_name, note, stop_lat_e6, stop_lon_e6, stop_addresses, destination_lat_e6, destination_lon_e6, destination_address
+            FROM booking_route_changes WHERE booking_id = ANY(\(ids)) ORDER BY id
+            """, logger: logger)
+        for try await (booking, at, by, note, lat, lon, addresses, dLat, dLon, dAddress) in changes.decode(
+            (Int64, Date, String, String, [Int32], [Int32], [String], Int32, Int32, String).self)
+        {
+            guard let i = index[booking] else { continue }
+            records[i].routeChanges.append(
+                RouteChange(
+                    at: at, by: by, note: note, stops: Self.places(lat, lon, addresses),
+                    destination: Place(latitudeE6: dLat, longitudeE6: dLon, address: dAddress)))
+        }
+    }
+
+    static func places(_ latitudes: [Int32], _ longitudes: [Int32], _ addresses: [String]) -> [Place] {
+        zip(zip(latitudes, longitudes), addresses).map { Place(latitudeE6: $0.0, longitudeE6: $0.1, address: $1) }
     }
 
     // MARK: SLA alerts

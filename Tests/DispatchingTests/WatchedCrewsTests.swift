@@ -139,4 +139,25 @@ import Testing
         #expect(crews.refresh(open: try await bookings.open(), terminals: [70: 7, 80: 8, 81: 8]) == [.readBack(first)])
         #expect(crews.readBack(first, track: [Self.fix(70, at: Self.notified + 600, east: 0)], accident: nil) == [.arrived(first, at: Self.notified + 600)])
     }
+
+    /// A breakdown in service: the replacement's crew is a new job, looked for where the car
+    /// stopped (not at the pick-up, where the first crew was found).
+    @Test func aReplacementAfterABreakdownInServiceIsLookedForWhereTheCarStopped() async throws {
+        let bookings = InMemoryBookings()
+        let record = try await Self.booking(bookings, vehicle: 7, to: .inService)
+        var crews = WatchedCrews()
+        _ = crews.refresh(open: try await bookings.open(), terminals: [70: 7])
+        let stopped = Fixture.near(east: 6_000)
+        let stop = Place(latitudeE6: stopped.latitudeE6, longitudeE6: stopped.longitudeE6, address: "where 浙B00007D stopped")
+        func at(_ seconds: Int64) -> Date { Date(timeIntervalSince1970: TimeInterval(Self.notified + seconds)) }
+        _ = try await bookings.move(record.id, to: .replaced, at: at(1200), by: .gnss, crew: nil, completion: nil, note: "", stop: stop, audit: nil)
+        _ = try await bookings.move(record.id, to: .matched, at: at(1260), by: .engine, crew: (9, 9), completion: nil, note: "", audit: nil)
+        let renotified = try await bookings.move(record.id, to: .notified, at: at(1260), by: .engine, crew: nil, completion: nil, note: "", audit: nil)
+        let replacement = try #require(WatchedCrews.Job(renotified))
+        #expect(replacement.pickup == stopped && replacement.vehicleID == 9)
+        #expect(crews.refresh(open: try await bookings.open(), terminals: [90: 9]) == [.readBack(replacement)])
+        let now = Self.notified + 3000
+        #expect(crews.stored([Self.fix(90, at: now - 60, east: 0)], now: now).isEmpty, "the pick-up is not where it is awaited")
+        #expect(crews.stored([Self.fix(90, at: now, east: 5_950)], now: now) == [.arrived(replacement, at: now)])
+    }
 }

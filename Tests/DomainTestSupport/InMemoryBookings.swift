@@ -28,7 +28,7 @@ public final class InMemoryBookings: BookingRepository {
 
     public func move(
         _ id: Int64, to next: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)?, completion: Completion?, note: String,
-        audit: AuditLine?
+        stop: Place? = nil, audit: AuditLine?
     ) async throws -> BookingRecord {
         try state.withLock { state in
             guard var record = state.records[id] else { throw NoSuchRecord() }
@@ -39,7 +39,20 @@ public final class InMemoryBookings: BookingRepository {
             if let completion { (record.tollsFen, record.parkingFen, record.receipts) = (completion.tollsFen, completion.parkingFen, completion.receipts) }
             record.version += 1
             record.updatedAt = time
-            record.transitions.append(.init(state: next, at: time, by: actor.name, vehicleID: crew?.vehicleID, driverID: crew?.driverID, note: note))
+            record.transitions.append(
+                .init(state: next, at: time, by: actor.name, vehicleID: crew?.vehicleID, driverID: crew?.driverID, note: note, stop: stop))
+            state.records[id] = record
+            if let audit { state.trail.append(audit) }
+            return record
+        }
+    }
+
+    public func changeRoute(_ id: Int64, to change: RouteChange, by actor: Actor, audit: AuditLine?) async throws -> BookingRecord {
+        try state.withLock { state in
+            guard var record = state.records[id] else { throw NoSuchRecord() }
+            guard RouteChange.allowed(in: record.state) else { throw Conflict("the booking is \(record.state.rawValue): its route is kept") }
+            record.routeChanges.append(change)
+            record.version += 1
             state.records[id] = record
             if let audit { state.trail.append(audit) }
             return record

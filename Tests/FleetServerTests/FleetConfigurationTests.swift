@@ -119,4 +119,17 @@ import Testing
         #expect(try FleetConfiguration.deviceProfilesDirectory(environment: ["FLEET_DEVICE_PROFILES": folder])?.path == folder)
         #expect(throws: ConfigurationProblems.self) { try FleetConfiguration.deviceProfilesDirectory(environment: ["FLEET_DEVICE_PROFILES": "/nonexistent"]) }
     }
+
+    /// The agreed route's corridor: 2 km unless set; 100 m to 100 km, named when refused.
+    @Test func theRouteCorridorIsTwoKilometresUnlessSet() throws {
+        #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:]).routeCorridorMetres == 2_000)
+        let set = try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_ROUTE_CORRIDOR_METRES": "500"])
+        #expect(set.routeCorridorMetres == 500)
+        for bad in ["99", "100001", "2km"] {
+            let error = #expect(throws: ConfigurationProblems.self) {
+                try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_ROUTE_CORRIDOR_METRES": bad])
+            }
+            #expect(error?.problems.map(\.setting) == ["FLEET_ROUTE_CORRIDOR_METRES"] && error?.problems.first?.expected == "metres, 100 to 100000")
+        }
+    }
 }

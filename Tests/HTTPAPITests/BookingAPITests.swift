@@ -53,7 +53,9 @@ import Glibc
             // where an agency may call the route, 403 where it may not.
             for route in api.endpoints where route.path.hasPrefix("/api/v1/bookings/{id}") {
                 let path = route.path.replacingOccurrences(of: "{id}", with: "\(id)")
-                let refused = try await API.call(base, route.method.rawValue, path, token: other, body: route.body != nil ? #"{"reason": "mine now"}"# : nil)
+                // A body the route takes: the refusal is for the booking, not for the body.
+                let body = route.body == "NewRoute" ? RouteChangeAPITests.body : #"{"reason": "mine now"}"#
+                let refused = try await API.call(base, route.method.rawValue, path, token: other, body: route.body != nil ? body : nil)
                 #expect(refused.status == (route.roles.contains(.agency) ? 404 : 403), "\(route.method) \(route.path) by another agency: \(refused.status)")
             }
             let track = try await API.call(

@@ -42,16 +42,17 @@ import Testing
             var passengers: Int
             var vehicleClass: VehicleClass
             var note: String?
-            var stops: [Place]
+            var waypoints: [Place]
         }
         let shape = try TypeShape.reading(Drifted.self).get()
         guard case .object(let read) = shape else { Issue.record("\(shape)"); return }
         #expect(read["note"]?.optional == true && read["passengers"] == .init(shape: .integer, optional: false))
         #expect(read["vehicleClass"]?.shape == .oneOf(VehicleClass.allCases.map(\.rawValue)))
-        #expect(read["stops"]?.shape == .array(try TypeShape.reading(Place.self).get()))
+        #expect(read["waypoints"]?.shape == .array(try TypeShape.reading(Place.self).get()))
         let found = OpenAPIDocument.mismatches(shape, .reference("BookingRequest"), at: "Drifted")
         #expect(
-            found.contains("Drifted.stops: read but not in the schema") && found.contains("Drifted.pickup: required in the schema but never read"), "\(found)")
+            found.contains("Drifted.waypoints: read but not in the schema") && found.contains("Drifted.pickup: required in the schema but never read"),
+            "\(found)")
         // One of two keys (a count of incidents, or else a rate) is found as two optional ones.
         guard case .object(let observation) = try TypeShape.reading(Observation.self).get() else { return }
         #expect(observation["incidents"]?.optional == true && observation["rate"]?.optional == true)

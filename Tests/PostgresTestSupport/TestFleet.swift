@@ -39,10 +39,15 @@ public enum TestFleet {
     /// A fix of the terminal, `eastMetres` east of the pick-up: in the track (its day's
     /// partition made as the server does) and as the newest position.
     public static func place(_ client: PostgresClient, terminal: Int32, eastMetres: Double, at time: Date = Date()) async throws {
+        let longitude = Int32(((pickup.longitude + eastMetres / (111_320 * cos(pickup.latitude * .pi / 180))) * 1e6).rounded())
+        try await place(client, terminal: terminal, at: GeoPoint(latitudeE6: Int32(pickup.latitude * 1e6), longitudeE6: longitude), time: time)
+    }
+
+    /// A fix of the terminal at `point`: in the track and as the newest position.
+    public static func place(_ client: PostgresClient, terminal: Int32, at point: GeoPoint, time: Date) async throws {
         let logger = TestPostgres.logger
         _ = try await PositionRetention().maintain(client: client, today: CivilDate(chinaDayOf: Int64(time.timeIntervalSince1970)).description, logger: logger)
-        let longitude = Int32(((pickup.longitude + eastMetres / (111_320 * cos(pickup.latitude * .pi / 180))) * 1e6).rounded())
-        let latitude = Int32(pickup.latitude * 1e6)
+        let (latitude, longitude) = (point.latitudeE6, point.longitudeE6)
         try await client.query(
             """
             INSERT INTO positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, altitude_m, speed_dkmh, course, alarm, status)
