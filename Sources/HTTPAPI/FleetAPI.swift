@@ -74,6 +74,7 @@ public struct FleetAPI: Sendable {
         addLiveRoutes(&list)
         addAssessmentRoutes(&list)
         addSettlementRoutes(&list)
+        addZoneRoutes(&list)
         return list.endpoints
     }
 
