@@ -198,8 +198,8 @@ enum OpenAPIDocument {
         ],
         "AuditPage": ["items": "[AuditRecord]", "next": "integer?"],
         // Zones, the calendar and the agency's approval step (issue 16).
-        "Zones": ["city": "[CityArea](1...50)"],
-        "CityArea": ["name": "string(1...100)", "points": "[Coordinate](3...1000)"],
+        "Zones": ["city": "[CityArea](1...\(ServiceZones.maximumAreas))"],
+        "CityArea": ["name": "string(1...100)", "points": "[Coordinate](3...\(ServiceZones.maximumPoints))"],
         "Coordinate": ["latitude": "latitude", "longitude": "longitude"],
         "CalendarYear": ["source": "string(1...500)", "holidays": "[date](0...366)", "workingWeekends": "[date](0...366)"],
         "CalendarYearBody": [

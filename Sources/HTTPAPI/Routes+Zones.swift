@@ -76,7 +76,8 @@ extension FleetAPI {
         }
         list.add(
             .put, "/api/v1/zones", [.administrator],
-            "Set the city's areas: 1 to 50 named polygons of 3 to 1000 points enclosing an area; in force at once (a replacement's 30 or 60 minutes)",
+            "Set the city's areas: 1 to \(ServiceZones.maximumAreas) named polygons of 3 to \(ServiceZones.maximumPoints) points enclosing an area; "
+                + "in force at once (a replacement's 30 or 60 minutes)",
             body: "Zones", returns: "Zones"
         ) { request, context, user in
             let zones = try await decode(Zones.self, request, context).serviceZones
