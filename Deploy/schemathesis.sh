@@ -24,9 +24,9 @@ fleetd=.build/debug/fleetd
 export DATABASE_URL=$database_url FLEET_HTTP_PORT=$http_port FLEET_GATEWAY_PORT=$(free_port) FLEET_METRICS_PORT=$(free_port) FLEET_DATA_DIR=$work
 "$fleetd" migrate >/dev/null 2>&1
 password="schemathesis horse battery"
-for role in administrator dispatcher auditor agency driver; do
+for role in administrator dispatcher auditor agency approver driver; do
     agency=()
-    [ "$role" = agency ] && agency=(--agency "市机关事务管理局")
+    [ "$role" = agency ] || [ "$role" = approver ] && agency=(--agency "市机关事务管理局")
     echo "$password" | "$fleetd" user add --username "st-$role" --role "$role" "${agency[@]}" >/dev/null 2>&1
 done
 
@@ -37,7 +37,7 @@ base=http://127.0.0.1:$http_port
 for _ in $(seq 1 100); do curl -sf "$base/openapi.json" >/dev/null && break; sleep 0.2; done
 
 # Every role signs in before any run: an administrator's run may disable another user.
-roles=(driver agency auditor dispatcher administrator)
+roles=(driver agency approver auditor dispatcher administrator)
 declare -A tokens
 for role in "${roles[@]}"; do
     tokens[$role]=$(curl -sf -X POST "$base/api/v1/sessions" -H 'Content-Type: application/json' \

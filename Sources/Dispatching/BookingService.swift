@@ -9,23 +9,42 @@ public struct BookingService: Sendable {
     let events: ServiceEvents
     let clock: any WallClock
     let levels: ServiceLevels
-    let zones: ServiceZones
+    /// The zones and calendar in force (the database's, as administrators edit them).
+    let terms: ZonesAndCalendar
 
     public init(
         repository: any BookingRepository, feed: LiveFeed, events: ServiceEvents = ServiceEvents(), clock: any WallClock,
         levels: ServiceLevels = ServiceLevels(),
-        zones: ServiceZones = .ningbo
+        terms: ZonesAndCalendar = ZonesAndCalendar()
     ) {
-        (self.repository, self.feed, self.events, self.clock, self.levels, self.zones) = (repository, feed, events, clock, levels, zones)
+        (self.repository, self.feed, self.events, self.clock, self.levels, self.terms) = (repository, feed, events, clock, levels, terms)
     }
 
-    /// Takes an agency's request, received now (urgent if the pick-up is within the hour).
-    public func book(_ request: BookingRequest, agencyID: Int64, by actor: Actor, audit: Audit<Int64>?) async throws -> BookingRecord {
+    /// Takes an agency's request now (urgent if the pick-up is within the hour): received, or,
+    /// made by one of the agency's own users (`byAgency`) when the agency approves its
+    /// bookings, awaiting its approver. A dispatcher's booking on an agency's behalf (the phone)
+    /// is received at once.
+    public func book(_ request: BookingRequest, agencyID: Int64, byAgency: Bool = false, by actor: Actor, audit: Audit<Int64>?) async throws
+        -> BookingRecord
+    {
         let now = clock.now
         try Self.check(request, now: now)
-        let record = try await repository.create(request, agencyID: agencyID, receivedAt: now, by: actor, audit: audit)
+        let approving = byAgency ? try await repository.requiresApproval(agencyID: agencyID) : false
+        let state: BookingState = approving ? .awaitingApproval : .received
+        let record = try await repository.create(request, agencyID: agencyID, receivedAt: now, state: state, by: actor, audit: audit)
         publish(record)
         return record
+    }
+
+    /// The agency's approver approves a booking awaiting approval: the operator receives it
+    /// now, and its confirm clock starts.
+    public func approve(_ id: Int64, by actor: Actor, audit: AuditLine?) async throws -> BookingRecord {
+        try await move(id, to: .received, by: actor, note: "approved by the agency", audit: audit)
+    }
+
+    /// The agency's approver refuses a booking awaiting approval, with the reason: it ends.
+    public func refuse(_ id: Int64, reason: String, by actor: Actor, audit: AuditLine?) async throws -> BookingRecord {
+        try await move(id, to: .refused, by: actor, note: reason, audit: audit)
     }
 
     /// What a booking must be, at `now`: a pick-up not in the past and within 90 days (advance
@@ -100,7 +119,9 @@ public struct BookingService: Sendable {
     /// The booking's SLA clocks, now.
     public func clocks(_ record: BookingRecord) -> [ClockBody] { statuses(record).map(ClockBody.init) }
 
-    func statuses(_ record: BookingRecord) -> [ServiceLevels.Status] { levels.clocks(for: record, zones: zones, now: clock.now.epochSeconds) }
+    func statuses(_ record: BookingRecord) -> [ServiceLevels.Status] {
+        terms.levels(levels).clocks(for: record, zones: terms.zones, now: clock.now.epochSeconds)
+    }
 
     /// Publishes a booking's new state to the operator and to its agency.
     public func publish(_ record: BookingRecord) {

@@ -12,11 +12,12 @@ public struct ClockSweeper: Sendable {
     let care: CustomerCare
     let sheets: Settlements
     let levels: ServiceLevels
+    let terms: ZonesAndCalendar
     let feed: LiveFeed
     let clock: any WallClock
 
     public func sweep() async throws {
-        let now = clock.now, epoch = now.epochSeconds
+        let now = clock.now, epoch = now.epochSeconds, levels = terms.levels(self.levels)
         for record in try await bookings.open() {
             for status in bookings.statuses(record) { try await alert(.booking(record.id), agencyID: record.agencyID, status) }
         }

@@ -19,6 +19,8 @@ public struct DispatchServices: Sendable {
     public let files: FleetFileService
     public let care: CustomerCareService
     public let alerts: AlertService
+    /// The zones and calendar in force, and their edits.
+    public let zonesAndCalendar: ZonesAndCalendarService
     public let positions: PositionQueries
     public let feed: LiveFeed
     public let events: ServiceEvents
@@ -28,17 +30,20 @@ public struct DispatchServices: Sendable {
 
     public init(
         client: PostgresClient, database: DatabaseURL, feed: LiveFeed = LiveFeed(), events: ServiceEvents = ServiceEvents(), clock: any WallClock,
-        rules: DispatchRules = DispatchRules(), zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(),
+        rules: DispatchRules = DispatchRules(), levels: ServiceLevels = ServiceLevels(),
         routeCorridorMetres: Int = RouteCorridor.defaultWidthMetres, logger: Logger
     ) {
         let store = Bookings(client: client, logger: logger), facts = DispatchFacts(client: client, logger: logger)
+        // Empty until `zonesAndCalendar.refresh()` reads the database (the server does before it opens).
+        let terms = ZonesAndCalendar()
+        zonesAndCalendar = ZonesAndCalendarService(records: ZonesAndCalendarRecords(client: client, logger: logger), current: terms)
         positions = PositionQueries(client: client, database: database, logger: logger)
-        bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, zones: zones)
+        bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, terms: terms)
         learning = TrackLearning(facts: facts, positions: positions, clock: clock)
         rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
         sweeper = ClockSweeper(
             bookings: bookings, store: store, care: CustomerCare(client: client, logger: logger), sheets: Settlements(client: client, logger: logger),
-            levels: levels, feed: feed, clock: clock
+            levels: levels, terms: terms, feed: feed, clock: clock
         )
         arrivals = ArrivalWatch(
             bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), sweeper: sweeper,

@@ -25,9 +25,11 @@ public struct FleetIndicators: Sendable {
     /// (or not) in the month it is served.
     public init(
         bookings: [BookingRecord], complaints: [Complaint], callbacks: [Int64: (calledAt: Date, satisfaction: Int)],
-        from: Date, to: Date, now: Date, levels: ServiceLevels = ServiceLevels(), zones: ServiceZones = .ningbo
+        from: Date, to: Date, now: Date, terms: ZonesAndCalendar, levels: ServiceLevels = ServiceLevels()
     ) {
         let (start, end, epoch) = (from.epochSeconds, to.epochSeconds, now.epochSeconds)
+        // The zones and calendar in force, as the services judge the clocks.
+        let (levels, zones) = (terms.levels(levels), terms.zones)
         var met: [ServiceLevels.Clock: Int] = [:], breached: [ServiceLevels.Clock: [Int64]] = [:]
         func count(_ status: ServiceLevels.Status, _ id: Int64) {
             guard (start..<end).contains(status.clock == .onSite ? status.due : status.started) else { return }

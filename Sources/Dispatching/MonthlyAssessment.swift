@@ -12,10 +12,12 @@ public struct MonthlyAssessment: Sendable {
     let care: CustomerCare
     let incidents: AssessmentIncidents
     let records: ServiceRecords
+    let terms: ZonesAndCalendar
     /// The contract's total for the whole term, in fen: the monthly fee the assessment pays.
     public let contractTotalFen: Int64
 
-    public init(client: PostgresClient, contractTotalFen: Int64, logger: Logger) {
+    public init(client: PostgresClient, contractTotalFen: Int64, terms: ZonesAndCalendar, logger: Logger) {
+        self.terms = terms
         bookings = Bookings(client: client, logger: logger)
         care = CustomerCare(client: client, logger: logger)
         incidents = AssessmentIncidents(client: client, logger: logger)
@@ -70,7 +72,7 @@ public struct MonthlyAssessment: Sendable {
         let active = try await bookings.active(from: from, to: to)
         let complaints = try await care.complaints(from: from, to: to)
         let callbacks = try await care.callbacks(bookingIDs: active.map(\.id))
-        let indicators = FleetIndicators(bookings: active, complaints: complaints, callbacks: callbacks, from: from, to: to, now: now)
+        let indicators = FleetIndicators(bookings: active, complaints: complaints, callbacks: callbacks, from: from, to: to, now: now, terms: terms)
         var observed = indicators.measurements
         let service = try await serviceFigures(first: first, next: next, now: now)
         if service.minutesOfService > 0 {

@@ -116,7 +116,9 @@ public struct BookingRecord: Sendable, Hashable, Codable {
 
     /// The transitions as the SLA clocks read them.
     public var history: BookingHistory {
-        var history = BookingHistory(receivedAt: receivedAt.epochSeconds, by: transitions.first?.by ?? "")
+        var history = BookingHistory(
+            startingIn: transitions.first?.state ?? .received, at: transitions.first?.at.epochSeconds ?? receivedAt.epochSeconds,
+            by: transitions.first?.by ?? "")
         for t in transitions.dropFirst() { try? history.move(to: t.state, at: t.at.epochSeconds, by: t.by) }
         return history
     }

@@ -2,14 +2,22 @@ import Foundation
 
 /// Where a booking is, from request to settlement.
 public enum BookingState: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Made by a user of an agency that approves its requests: waiting for that agency's
+    /// approver. The operator has not received it yet, so no clock runs.
+    case awaitingApproval
     case received, confirmed, matched, notified, enRoute, onSite, inService, completed, settled
     case cancelled
+    /// The agency's approver turned it down, with the reason: it ends before the operator
+    /// received it. Not `cancelled`, which is the operator's and may be charged (DOMAIN.md,
+    /// cancellations) and is counted in the operations reports: nothing of that applies here.
+    case refused
     /// The crew broke down or had an accident: a replacement is being dispatched.
     case replaced
 
     /// The states a booking may move to from this one.
     public var next: Set<BookingState> {
         switch self {
+        case .awaitingApproval: [.received, .refused, .cancelled]
         case .received: [.confirmed, .cancelled]
         case .confirmed: [.matched, .cancelled]
         // A dispatcher may override a match until the crew sets off: matched again, with
@@ -21,7 +29,7 @@ public enum BookingState: String, Sendable, Hashable, Codable, CaseIterable {
         case .inService: [.completed, .replaced]
         case .replaced: [.matched, .cancelled]
         case .completed: [.settled]
-        case .settled, .cancelled: []
+        case .settled, .cancelled, .refused: []
         }
     }
 
@@ -72,7 +80,11 @@ public struct BookingHistory: Sendable, Hashable {
 
     public private(set) var transitions: [Transition]
 
-    public init(receivedAt: Int64, by: String) { transitions = [Transition(to: .received, at: receivedAt, by: by)] }
+    public init(receivedAt: Int64, by: String) { self.init(startingIn: .received, at: receivedAt, by: by) }
+
+    /// A history whose first step is `state`: `awaitingApproval` for a request its agency
+    /// approves first (the operator receives it, and its confirm clock starts, on approval).
+    public init(startingIn state: BookingState, at time: Int64, by: String) { transitions = [Transition(to: state, at: time, by: by)] }
 
     public var state: BookingState { transitions.last!.to }
 
@@ -91,13 +103,22 @@ public struct BookingHistory: Sendable, Hashable {
 /// hour in the suburbs.
 public struct ServiceZones: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, Codable { case city, suburb }
-    public var city: [[GeoPoint]]
 
-    public init(city: [[GeoPoint]]) { self.city = city }
+    /// A named polygon of the city (a district, a ring road's inside).
+    public struct Area: Sendable, Hashable {
+        public var name: String
+        public var boundary: [GeoPoint]
+        public init(name: String, boundary: [GeoPoint]) { (self.name, self.boundary) = (name, boundary) }
+    }
+
+    /// The city; everything outside it is suburb.
+    public var city: [Area]
+
+    public init(city: [Area]) { self.city = city }
 
     /// City if the point lies in one of the city polygons (even-odd rule), else suburb.
     public func kind(of point: GeoPoint) -> Kind {
-        city.contains { Self.contains($0, point) } ? .city : .suburb
+        city.contains { Self.contains($0.boundary, point) } ? .city : .suburb
     }
 
     static func contains(_ polygon: [GeoPoint], _ p: GeoPoint) -> Bool {

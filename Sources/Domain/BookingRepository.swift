@@ -5,8 +5,12 @@ import Foundation
 /// `move`, which refuses what the lifecycle (`BookingState.next`) does not allow with
 /// `BookingHistory.InvalidTransition`, and writes the audit line with the change.
 public protocol BookingRepository: Sendable {
-    /// Stores a new booking (received, signed by `actor`); `NoSuchRecord` for an unknown agency.
-    func create(_ request: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>?) async throws -> BookingRecord
+    /// Stores a new booking in `state` (received, or awaiting its agency's approval), signed by
+    /// `actor`; `NoSuchRecord` for an unknown agency.
+    func create(_ request: BookingRequest, agencyID: Int64, receivedAt: Date, state: BookingState, by actor: Actor, audit: Audit<Int64>?) async throws
+        -> BookingRecord
+    /// Whether the agency approves its users' bookings before the operator receives them.
+    func requiresApproval(agencyID: Int64) async throws -> Bool
     /// Moves a booking to `state`, with its crew when matched, its completion when completed and
     /// where the car stopped when replaced.
     func move(
@@ -19,7 +23,7 @@ public protocol BookingRepository: Sendable {
     func booking(id: Int64) async throws -> BookingRecord?
     /// Newest first, an agency's only (or all for nil), in `states` (all for nil).
     func list(agencyID: Int64?, states: [BookingState]?, updatedSince: Date?, before cursor: Int64?, limit: Int) async throws -> [BookingRecord]
-    /// Neither completed, settled nor cancelled.
+    /// Neither completed, settled, cancelled nor refused.
     func open() async throws -> [BookingRecord]
     /// A driver's jobs, upcoming and under way.
     func jobs(driverID: Int64) async throws -> [BookingRecord]

@@ -233,8 +233,10 @@ public struct Agency: Sendable, Hashable, Codable {
     /// Who the operator calls about its trips.
     public var contactName: String?
     public var contactPhone: String?
+    /// Its users' bookings wait for its approver before the operator receives them.
+    public var requiresApproval: Bool
 
-    public init(id: Int64, name: String, contactName: String? = nil, contactPhone: String? = nil) {
-        (self.id, self.name, self.contactName, self.contactPhone) = (id, name, contactName, contactPhone)
+    public init(id: Int64, name: String, contactName: String? = nil, contactPhone: String? = nil, requiresApproval: Bool = false) {
+        (self.id, self.name, self.contactName, self.contactPhone, self.requiresApproval) = (id, name, contactName, contactPhone, requiresApproval)
     }
 }

@@ -9,6 +9,28 @@ public struct WorkingCalendar: Sendable, Hashable {
         public var source: String
         public var holidays: Set<CivilDate>
         public var workingWeekends: Set<CivilDate>
+
+        public init(source: String, holidays: Set<CivilDate>, workingWeekends: Set<CivilDate>) {
+            (self.source, self.holidays, self.workingWeekends) = (source, holidays, workingWeekends)
+        }
+
+        /// What an administrator may set for `year`: its source named (1 to 500 characters),
+        /// every day within the year, the working days Saturdays or Sundays (a weekday is one
+        /// anyway), and no day both off and working.
+        public func check(year: Int) throws(Refused) {
+            guard (1...500).contains(source.count) else { throw Refused(field: "source", expected: "the announcement it follows, 1 to 500 characters") }
+            for (field, days) in [("holidays", holidays), ("workingWeekends", workingWeekends)] {
+                if let stray = days.sorted().first(where: { $0.year != year }) {
+                    throw Refused(field: field, expected: "days of \(year) (\(stray) is not)")
+                }
+            }
+            if let weekday = workingWeekends.sorted().first(where: { $0.isoWeekday <= 5 }) {
+                throw Refused(field: "workingWeekends", expected: "Saturdays and Sundays made working days (\(weekday) is a weekday)")
+            }
+            if let both = holidays.intersection(workingWeekends).sorted().first {
+                throw Refused(field: "workingWeekends", expected: "no day both a holiday and a working day (\(both) is in both)")
+            }
+        }
     }
 
     public var years: [Int: Year]
@@ -16,7 +38,8 @@ public struct WorkingCalendar: Sendable, Hashable {
     public init(years: [Int: Year]) { self.years = years }
 
     /// Whether the year's arrangement is known; for a year not yet announced, only weekends
-    /// are days off and results are provisional.
+    /// are days off and results are provisional (the API says so with the year, and billing
+    /// logs a warning for an invoice due in such a year).
     public func isAnnounced(_ year: Int) -> Bool { years[year] != nil }
 
     public func isWorkingDay(_ day: CivilDate) -> Bool {
@@ -37,8 +60,10 @@ public struct WorkingCalendar: Sendable, Hashable {
         return date
     }
 
-    /// Mainland China as announced for 2025 and 2026 (2027's arrangement is published in
-    /// November 2026; until it is added, 2027 counts weekends only).
+    /// Mainland China as announced for 2025 and 2026: the seed of migration 0018, which holds
+    /// the same days; at run time the calendar is the database's (`ZonesAndCalendar`), and an
+    /// administrator adds each later year (2027's as the State Council announces it) through
+    /// `PUT /api/v1/calendar/{year}`. Until then a year counts weekends only.
     public static let china = WorkingCalendar(years: [
         2025: Year(
             source: "国务院办公厅关于2025年部分节假日安排的通知 (国办发明电〔2024〕12号, 2024-11-12)",

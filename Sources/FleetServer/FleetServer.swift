@@ -73,11 +73,16 @@ public struct FleetServer: Sendable {
         let owner = PostgresClient(configuration: try database.roles.owner.clientConfiguration(), backgroundLogger: logger)
         let client = PostgresClient(configuration: try database.roles.app.clientConfiguration(), backgroundLogger: logger)
         let readiness = Readiness()
+        let dispatch = DispatchServices(
+            client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules,
+            routeCorridorMetres: configuration.routeCorridorMetres, logger: logger)
         let schema = SchemaService(
             client: owner, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, roles: database.roles,
             // The demo's simulated terminals report every 10 s.
             reportInterval: demoFleet == nil ? configuration.reportIntervalSeconds : Int(FleetSimulator.reportInterval.components.seconds),
-            readiness: readiness, clock: clock, logger: logger
+            readiness: readiness, clock: clock,
+            // The zones and calendar in force are the database's before anything is served.
+            beforeReady: { try await dispatch.zonesAndCalendar.refresh() }, logger: logger
         )
         // Reports of all connections share transactions; each is acknowledged once its batch committed.
         let positions = PostgresPositionSink(client: client, database: database.roles.app, retention: configuration.retention, logger: logger)
@@ -102,11 +107,9 @@ public struct FleetServer: Sendable {
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metricsEndpoint = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: metrics, logger: logger)
-        let dispatch = DispatchServices(
-            client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules,
-            routeCorridorMetres: configuration.routeCorridorMetres, logger: logger)
         let settlement = SettlementService(
-            client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: clock, logger: logger
+            client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: clock,
+            calendar: dispatch.zonesAndCalendar.current, logger: logger
         )
         let records = ServiceRecords(client: client, logger: logger)
         let api = buildApplication(

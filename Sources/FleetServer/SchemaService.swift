@@ -19,12 +19,15 @@ struct SchemaService: Service {
     let readiness: Readiness
     /// Which day "today" is, for the partitions and the finished days.
     let clock: any WallClock
+    /// What must be read from the migrated schema before the server opens.
+    let beforeReady: @Sendable () async throws -> Void
     let logger: Logger
 
     func run() async throws {
         try await FleetServer.migrate(client: client, roles: roles, sqlDirectory: sqlDirectory, logger: logger)
         // Today's partitions must exist before the first report is accepted.
         _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(clock.now), logger: logger)
+        try await beforeReady()
         readiness.open()
         logger.notice("fleet server ready", metadata: ["database": "\(roles.app)"])
         let records = ServiceRecords(client: client, logger: logger)

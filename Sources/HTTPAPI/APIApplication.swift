@@ -47,7 +47,7 @@ public struct APIServices: Sendable {
             settlement
             ?? SettlementService(
                 client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: dispatch.clock,
-                logger: logger)
+                calendar: dispatch.zonesAndCalendar.current, logger: logger)
     }
 }
 

@@ -4,10 +4,14 @@ import Logging
 import NIOCore
 import Store
 
-/// What a user may be. Agencies see and book only for their own agency; auditors read, and
-/// every trajectory they read is logged.
+/// What a user may be. Agencies see and book only for their own agency; an approver approves
+/// or refuses its agency's bookings (where the agency requires it) and sees only those;
+/// auditors read, and every trajectory they read is logged.
 public enum Role: String, Sendable, Codable, CaseIterable {
-    case administrator, dispatcher, agency, driver, auditor
+    case administrator, dispatcher, agency, approver, driver, auditor
+
+    /// Agency users and approvers belong to exactly one agency, and see only its records.
+    public var belongsToAgency: Bool { self == .agency || self == .approver }
 }
 
 /// What a new account must be, for `POST /api/v1/users` and `fleetd user add` alike.
@@ -32,8 +36,8 @@ public enum AccountRules {
         return nil
     }
 
-    /// An agency user belongs to exactly one agency; nobody else belongs to one.
-    public static func agencyMatches(role: Role, hasAgency: Bool) -> Bool { (role == .agency) == hasAgency }
+    /// An agency user or approver belongs to exactly one agency; nobody else belongs to one.
+    public static func agencyMatches(role: Role, hasAgency: Bool) -> Bool { role.belongsToAgency == hasAgency }
 }
 
 /// The signed-in user of a request.

@@ -39,12 +39,13 @@ public struct FleetAPI: Sendable {
         (dispatch, settlement, latest, clock) = (services.dispatch, services.settlement, services.latest, services.dispatch.clock)
         vatRates = configuration.vatRates
         tokenLifetime = configuration.tokenLifetime
-        assessments = MonthlyAssessment(client: client, contractTotalFen: configuration.contractTotalFen, logger: logger)
+        assessments = MonthlyAssessment(
+            client: client, contractTotalFen: configuration.contractTotalFen, terms: dispatch.zonesAndCalendar.current, logger: logger)
         accounts = Accounts(client: client, logger: logger)
         sessions = Sessions(accounts: accounts, idleTimeout: configuration.idleTimeout)
         refusals = RefusalAudit(accounts: accounts, clock: clock, logger: logger)
         positions = dispatch.positions
-        reports = OperationsReports(client: client, logger: logger)
+        reports = OperationsReports(client: client, terms: dispatch.zonesAndCalendar.current, logger: logger)
         self.logger = logger
     }
 
@@ -74,6 +75,7 @@ public struct FleetAPI: Sendable {
         addLiveRoutes(&list)
         addAssessmentRoutes(&list)
         addSettlementRoutes(&list)
+        addZoneRoutes(&list)
         return list.endpoints
     }
 

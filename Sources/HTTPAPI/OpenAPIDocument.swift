@@ -14,7 +14,7 @@ enum OpenAPIDocument {
         "Session": ["token": "string", "expiresAt": "date-time", "user": "User"],
         "User": ["id": "integer", "username": "string", "role": roles, "agencyID": "integer?"],
         "NewUser": ["username": "string(3...64)", "password": "string(12...72)", "role": roles, "agencyID": "id?"],
-        "Agency": ["id": "integer", "name": "string", "contactName": "string?", "contactPhone": "string?"],
+        "Agency": ["id": "integer", "name": "string", "contactName": "string?", "contactPhone": "string?", "requiresApproval": "boolean"],
         "NewAgency": ["name": "name", "contactName": "string(100)?", "contactPhone": "string(32)?"],
         "VehicleFile": [
             "id": "id?", "plate": "string(1...16)", "brand": "string(100)?", "model": "string(100)?", "vin": "string(17)?", "engineNumber": "string(32)?",
@@ -202,6 +202,15 @@ enum OpenAPIDocument {
             "id": "integer", "at": "date-time", "userID": "integer?", "actor": "string?", "action": "string", "object": "string", "detail": "object?",
         ],
         "AuditPage": ["items": "[AuditRecord]", "next": "integer?"],
+        // Zones, the calendar and the agency's approval step (issue 16).
+        "Zones": ["city": "[CityArea](1...\(ServiceZones.maximumAreas))"],
+        "CityArea": ["name": "string(1...100)", "points": "[Coordinate](3...\(ServiceZones.maximumPoints))"],
+        "Coordinate": ["latitude": "latitude", "longitude": "longitude"],
+        "CalendarYear": ["source": "string(1...500)", "holidays": "[date](0...366)", "workingWeekends": "[date](0...366)"],
+        "CalendarYearBody": [
+            "year": "integer", "announced": "boolean", "source": "string?", "holidays": "[date]", "workingWeekends": "[date]", "warning": "string?",
+        ],
+        "Approval": ["required": "boolean"],
     ]
 
     /// `schemas` parsed once, for the checks of every request.
@@ -226,6 +235,7 @@ enum OpenAPIDocument {
         "PasswordChange": FleetAPI.PasswordChange.self, "Progress": FleetAPI.Progress.self, "Reason": FleetAPI.Reason.self,
         "Resolution": FleetAPI.Resolution.self, "SheetResolution": FleetAPI.SheetResolution.self, "SignIn": FleetAPI.SignIn.self,
         "Signature": FleetAPI.Signature.self, "Tariff": Tariff.self, "TrainingRecord": TrainingRecord.self, "VehicleFile": VehicleFile.self,
+        "Zones": FleetAPI.Zones.self, "CalendarYear": FleetAPI.CalendarYear.self, "Approval": FleetAPI.Approval.self,
     ]
 
     /// Where the schema `name` and what its Swift type reads disagree: a property one has and the
@@ -279,6 +289,7 @@ enum OpenAPIDocument {
         case "month": FieldType("month")
         case "kind": FieldType("daily|weekly|monthly")
         case "name": FieldType("fleet|deduction|kpi")
+        case "year": FieldType("integer(1900...2199)")
         default: preconditionFailure("path parameter {\(name)} has no type")
         }
     }

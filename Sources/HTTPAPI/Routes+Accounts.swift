@@ -39,6 +39,9 @@ extension FleetAPI {
         var contactPhone: String?
     }
 
+    /// Whether an agency's users' bookings wait for its approver.
+    struct Approval: Decodable { var required: Bool }
+
     struct PasswordChange: Decodable {
         var currentPassword: String
         var newPassword: String
@@ -136,8 +139,28 @@ extension FleetAPI {
             let id = try await accounts.saveAgency(name: body.name, contactName: body.contactName, contactPhone: body.contactPhone) { [self] in
                 entry(admin, "agency-save", "agency:\($0)")
             }
-            return Agency(id: id, name: body.name, contactName: body.contactName, contactPhone: body.contactPhone)
+            return try await agency(id)
         }
+        list.add(
+            .put, "/api/v1/agencies/{id}/approval", [.administrator],
+            "Whether the agency's users' bookings wait for its approver (a user of role approver of that agency) before the operator receives them",
+            body: "Approval", returns: "Agency"
+        ) { request, context, admin in
+            let agencyID = try id("id", context)
+            let body = try await decode(Approval.self, request, context)
+            let audit = entry(admin, "agency-approval-set", "agency:\(agencyID)", ["required": "\(body.required)"])
+            do {
+                try await accounts.setRequiresApproval(agencyID: agencyID, body.required, audit: audit)
+            } catch is NoSuchRecord {
+                throw Self.notFound("no agency \(agencyID)")
+            }
+            return try await agency(agencyID)
+        }
+    }
+
+    func agency(_ id: Int64) async throws -> Agency {
+        guard let agency = try await accounts.agencies().first(where: { $0.id == id }) else { throw Self.notFound("no agency \(id)") }
+        return agency
     }
 
     func signIn(_ request: Request, _ context: APIContext) async throws -> Session {
@@ -180,7 +203,7 @@ extension FleetAPI {
         if let problem = AccountRules.passwordProblem(body.password, username: body.username) { throw Problem.invalid("password", problem) }
         try Self.require(
             AccountRules.agencyMatches(role: body.role, hasAgency: body.agencyID != nil), "agencyID",
-            "an agency user needs its agency's id, and only an agency user has one"
+            "an agency user or approver needs its agency's id, and only they have one"
         )
         let stored: Accounts.User
         do {

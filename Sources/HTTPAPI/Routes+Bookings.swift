@@ -93,7 +93,8 @@ extension FleetAPI {
             try await book(request, context, user)
         }
         list.add(
-            .get, "/api/v1/bookings", everyone, "Bookings, newest first: an agency user's own only", returns: "BookingPage",
+            .get, "/api/v1/bookings", everyone + [.approver], "Bookings, newest first: an agency user's or approver's own agency's only",
+            returns: "BookingPage",
             query: [
                 ("state", FieldType.list(of: BookingState.self, maxItems: 20), "comma-separated states"),
                 ("updatedSince", "date-time", "ISO 8601: only bookings changed after it (for polling)"),
@@ -114,13 +115,14 @@ extension FleetAPI {
             }
             let limit = try count("limit", request, default: 100, maximum: 500)
             let items = try await dispatch.bookings.list(
-                agencyID: user.role == .agency ? user.agencyID : nil, states: states, updatedSince: try time("updatedSince", request), before: before,
+                agencyID: user.role.belongsToAgency ? user.agencyID : nil, states: states, updatedSince: try time("updatedSince", request), before: before,
                 limit: limit
             )
             return BookingPage(items: items, next: items.count == limit ? items.last?.id : nil)
         }
         list.add(
-            .get, "/api/v1/bookings/{id}", everyone, "A booking with its transitions and SLA clocks; ETag = its version (If-None-Match gives 304)",
+            .get, "/api/v1/bookings/{id}", everyone + [.approver],
+            "A booking with its transitions and SLA clocks; ETag = its version (If-None-Match gives 304)",
             returns: "Booking"
         ) {
             request, context, user in
@@ -137,6 +139,23 @@ extension FleetAPI {
         ) {
             _, context, user in
             try await move(context, user, to: .confirmed, note: "")
+        }
+        list.add(
+            .post, "/api/v1/bookings/{id}/approve", [.approver],
+            "The agency's approver approves its user's booking: the operator receives it now (its 5-minute confirm clock starts)", returns: "Booking"
+        ) { _, context, user in
+            let record = try await booking(context, user)
+            let audit = entry(user, "booking-approve", "booking:\(record.id)")
+            return bookingBody(try await dispatch.bookings.approve(record.id, by: actor(user), audit: audit))
+        }
+        list.add(
+            .post, "/api/v1/bookings/{id}/refuse", [.approver], "The agency's approver refuses its user's booking, with the reason: the booking ends",
+            body: "Reason", returns: "Booking"
+        ) { request, context, user in
+            let record = try await booking(context, user)
+            let body = try await decode(Reason.self, request, context)
+            let audit = entry(user, "booking-refuse", "booking:\(record.id)", ["reason": body.reason])
+            return bookingBody(try await dispatch.bookings.refuse(record.id, reason: body.reason, by: actor(user), audit: audit))
         }
         list.add(.post, "/api/v1/bookings/{id}/cancel", Self.operators + [.agency], "Cancel a booking, with the reason", body: "Reason", returns: "Booking") {
             request, context, user in
@@ -284,19 +303,20 @@ extension FleetAPI {
         let urgent = body.isUrgent(receivedAt: clock.now)
         let audit: Audit<Int64> = { [self] id in entry(user, "booking-create", "booking:\(id)", ["agency": "\(agency)", "urgent": "\(urgent)"]) }
         do {
-            return bookingBody(try await dispatch.bookings.book(body, agencyID: agency, by: actor(user), audit: audit))
+            return bookingBody(try await dispatch.bookings.book(body, agencyID: agency, byAgency: user.role == .agency, by: actor(user), audit: audit))
         } catch is NoSuchRecord {
             throw Problem.invalid("agencyID", "no such agency")
         }
     }
 
-    /// The booking of the path, if the user may see it: an agency user only its own, a driver
+    /// The booking of the path, if the user may see it: an agency user or approver only its
+    /// agency's, a driver
     /// only their jobs; anything else is "not found" (its existence is not revealed).
     func booking(_ context: APIContext, _ user: APIUser) async throws -> BookingRecord {
         let bookingID = try id("id", context)
         guard let record = try await dispatch.bookings.booking(id: bookingID) else { throw Self.notFound("no booking \(bookingID)") }
         switch user.role {
-        case .agency where record.agencyID != user.agencyID: throw Self.notFound("no booking \(bookingID)")
+        case .agency, .approver: if record.agencyID != user.agencyID { throw Self.notFound("no booking \(bookingID)") }
         case .driver:
             guard let driver = try await dispatch.files.driver(userID: user.id), driver.id == record.driverID else {
                 throw Self.notFound("no booking \(bookingID)")

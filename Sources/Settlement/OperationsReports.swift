@@ -14,8 +14,10 @@ public struct OperationsReports: Sendable {
     let bookings: Bookings
     let sheets: Settlements
     let care: CustomerCare
+    let terms: ZonesAndCalendar
 
-    public init(client: PostgresClient, logger: Logger) {
+    public init(client: PostgresClient, terms: ZonesAndCalendar, logger: Logger) {
+        self.terms = terms
         bookings = Bookings(client: client, logger: logger)
         sheets = Settlements(client: client, logger: logger)
         care = CustomerCare(client: client, logger: logger)
@@ -54,7 +56,7 @@ public struct OperationsReports: Sendable {
             report.buckets[bucket].complaints += 1
         }
         let callbacks = try await care.callbacks(bookingIDs: active.map(\.id))
-        let indicators = FleetIndicators(bookings: active, complaints: complaints, callbacks: callbacks, from: start, to: end, now: now)
+        let indicators = FleetIndicators(bookings: active, complaints: complaints, callbacks: callbacks, from: start, to: end, now: now, terms: terms)
         for (item, observed) in indicators.measurements { if case .rate(let rate) = observed { report.serviceLevels[item] = rate } }
         return report
     }

@@ -20,15 +20,18 @@ public struct SettlementService: Sendable {
     let events: ServiceEvents
     let clock: any WallClock
     let levels: ServiceLevels
+    /// The working-day calendar in force (the database's, as administrators edit it).
+    let calendar: ZonesAndCalendar
     let review: UsageReview
     let unpriced = UnpricedTrips()
     let logger: Logger
 
     public init(
         client: PostgresClient, positions: PositionQueries, feed: LiveFeed, events: ServiceEvents, clock: any WallClock,
-        levels: ServiceLevels = ServiceLevels(),
+        levels: ServiceLevels = ServiceLevels(), calendar: ZonesAndCalendar,
         review: UsageReview = UsageReview(), logger: Logger
     ) {
+        self.calendar = calendar
         sheets = Settlements(client: client, logger: logger)
         terms = BillingTerms(client: client, logger: logger)
         files = FleetFiles(client: client, logger: logger)
@@ -117,8 +120,13 @@ public struct SettlementService: Sendable {
     /// The agency contact signs the sheet: confirmed, the invoice due in 3 working days, and
     /// `sheetConfirmed` said.
     public func confirm(_ id: Int64, signedBy name: String, actor: Actor, audit: AuditLine? = nil) async throws -> SettlementSheet {
-        let now = clock.now
-        try await sheets.confirm(id, signedBy: name, actor: actor, at: now, invoiceDue: levels.invoiceDue(confirmedAt: now.epochSeconds), audit: audit)
+        let now = clock.now, levels = calendar.levels(self.levels)
+        let due = levels.invoiceDue(confirmedAt: now.epochSeconds)
+        // A year nobody set counts weekends only: the due day may fall on a holiday.
+        for year in Set([CivilDate(chinaDayOf: now.epochSeconds).year, due.year]) where !levels.calendar.isAnnounced(year) {
+            logger.warning("no working-day calendar for \(year): the invoice due \(due) counts weekends only; set it with PUT /api/v1/calendar/\(year)")
+        }
+        try await sheets.confirm(id, signedBy: name, actor: actor, at: now, invoiceDue: due, audit: audit)
         let sheet = try await published(id)
         try await events.publish(.sheetConfirmed(bookingID: sheet.facts.bookingID))
         return sheet

@@ -37,12 +37,20 @@ public struct Accounts: Sendable {
     }
 
     public func agencies() async throws -> [Agency] {
-        let rows = try await client.query("SELECT id, name, contact_name, contact_phone FROM agencies ORDER BY id", logger: logger)
+        let rows = try await client.query("SELECT id, name, contact_name, contact_phone, requires_approval FROM agencies ORDER BY id", logger: logger)
         var out: [Agency] = []
-        for try await (id, name, contact, phone) in rows.decode((Int64, String, String?, String?).self) {
-            out.append(Agency(id: id, name: name, contactName: contact, contactPhone: phone))
+        for try await (id, name, contact, phone, approval) in rows.decode((Int64, String, String?, String?, Bool).self) {
+            out.append(Agency(id: id, name: name, contactName: contact, contactPhone: phone, requiresApproval: approval))
         }
         return out
+    }
+
+    /// Whether the agency's users' bookings wait for its approver; `NoSuchRecord` for an unknown agency.
+    public func setRequiresApproval(agencyID: Int64, _ required: Bool, audit: AuditLine?) async throws {
+        try await client.audited({ _ in audit }, logger: logger) { connection in
+            _ = try await connection.returningID(
+                "UPDATE agencies SET requires_approval = \(required) WHERE id = \(agencyID) RETURNING id", logger: logger)
+        }
     }
 
     /// Adds an agency, or sets the contact of the one of that name: its id.

@@ -14,8 +14,11 @@ public struct Bookings: BookingRepository {
         self.logger = logger
     }
 
-    /// A new booking, received; `audit` names its line by the booking's id.
-    public func create(_ r: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>? = nil) async throws -> BookingRecord {
+    /// A new booking, received (or awaiting its agency's approval); `audit` names its line by
+    /// the booking's id.
+    public func create(
+        _ r: BookingRequest, agencyID: Int64, receivedAt: Date, state: BookingState = .received, by actor: Actor, audit: Audit<Int64>? = nil
+    ) async throws -> BookingRecord {
         let urgent = r.isUrgent(receivedAt: receivedAt)
         let (p, d, stops) = (r.pickup.point, r.destination.point, r.stops ?? [])
         let id = try await constrained {
@@ -27,14 +30,14 @@ public struct Bookings: BookingRepository {
                         transfer, stop_lat_e6, stop_lon_e6, stop_addresses)
                     VALUES (\(agencyID), \(r.channel.rawValue), \(r.contactName), \(r.contactPhone), \(Int16(r.passengers)), \(r.vehicleClass.rawValue), \(r.pickupTime),
                         \(p.latitudeE6), \(p.longitudeE6), \(r.pickup.address), \(d.latitudeE6), \(d.longitudeE6), \(r.destination.address), \(r.routeNotes ?? ""),
-                        \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(BookingState.received.rawValue),
+                        \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(state.rawValue),
                         \(r.transfer ?? false), \(stops.map(\.point.latitudeE6)), \(stops.map(\.point.longitudeE6)), \(stops.map(\.address)))
                     RETURNING id
                     """, logger: logger)
                 for try await id in rows.decode(Int64.self) {
                     try await connection.query(
                         """
-                        INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name) VALUES (\(id), \(BookingState.received.rawValue), \(receivedAt), \(actor.userID), \(actor.name))
+                        INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name) VALUES (\(id), \(state.rawValue), \(receivedAt), \(actor.userID), \(actor.name))
                         """, logger: logger)
                     return id
                 }
@@ -43,6 +46,15 @@ public struct Bookings: BookingRepository {
         }
         guard let record = try await booking(id: id) else { throw NoSuchRecord() }
         return record
+    }
+
+    /// Whether the agency's approver approves its users' bookings before the operator receives
+    /// them (false for an unknown agency: creating its booking fails anyway).
+    public func requiresApproval(agencyID: Int64) async throws -> Bool {
+        for try await required in try await client.query("SELECT requires_approval FROM agencies WHERE id = \(agencyID)", logger: logger).decode(Bool.self) {
+            return required
+        }
+        return false
     }
 
     /// Moves a booking to `state`, signed by `actor`; `crew` for a match, `completion` for the
@@ -126,7 +138,7 @@ public struct Bookings: BookingRepository {
     /// Bookings the engine still has to do something with: confirmed (or replaced) and not yet
     /// matched, and those under way, for the SLA clocks and the on-site check.
     public func open() async throws -> [BookingRecord] {
-        try await bookings("SELECT \(unescaped: Self.bookingColumns) WHERE b.state NOT IN ('completed', 'settled', 'cancelled') ORDER BY b.id")
+        try await bookings("SELECT \(unescaped: Self.bookingColumns) WHERE b.state NOT IN ('completed', 'settled', 'cancelled', 'refused') ORDER BY b.id")
     }
 
     /// Every booking that lives in [from, to), with its transitions: received in it, served in

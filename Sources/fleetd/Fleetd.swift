@@ -276,8 +276,8 @@ struct User: AsyncParsableCommand {
             discussion: "The first administrator comes from here; administrators create the others with POST /api/v1/users."
         )
         @Option(help: "Sign-in name, 3 to 64 characters.") var username: String
-        @Option(help: "administrator, dispatcher, agency, driver or auditor.") var role: String
-        @Option(help: "The agency's name, for an agency user (created if new).") var agency: String?
+        @Option(help: "administrator, dispatcher, agency, approver, driver or auditor.") var role: String
+        @Option(help: "The agency's name, for an agency user or approver (created if new).") var agency: String?
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
@@ -287,7 +287,7 @@ struct User: AsyncParsableCommand {
                 throw ValidationError("--role must be one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             guard AccountRules.agencyMatches(role: role, hasAgency: agency != nil) else {
-                throw ValidationError("an agency user needs --agency, and only an agency user has one")
+                throw ValidationError("an agency user or approver needs --agency, and only they have one")
             }
         }
 

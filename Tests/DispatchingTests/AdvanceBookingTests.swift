@@ -82,7 +82,7 @@ import Testing
                 clock.set(pickup.addingTimeInterval(-before))
                 try await dispatch.bookings.move(booking.id, to: state, by: .engine)
             }
-            let assessment = MonthlyAssessment(client: client, contractTotalFen: 0, logger: logger)
+            let assessment = MonthlyAssessment(client: client, contractTotalFen: 0, terms: ZonesAndCalendar(zones: .ningbo, calendar: .china), logger: logger)
             let december = try await assessment.report(month: CivilDate(year: 2026, month: 12, day: 1)!, now: pickup)
             func measured(_ report: MonthlyAssessment.Report, _ item: String) -> Observation? {
                 report.assessment.sections.flatMap(\.items).first { $0.id == item }?.measured

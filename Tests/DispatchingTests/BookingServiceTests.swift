@@ -88,6 +88,30 @@ import Testing
         #expect(
             said.events.filter { if case .sheetConfirmed = $0 { false } else { true } } == [.crewWanted(bookingID: trip.id), .crewFreed(bookingID: trip.id)])
     }
+
+    /// An agency that approves its bookings: its own user's booking waits for the approver, one
+    /// made on its behalf (`byAgency` false: the dispatcher on the phone) and one of an agency
+    /// that does not approve are received at once; the approval and the refusal are signed steps.
+    @Test func anApprovingAgencysOwnBookingsWaitForItsApprover() async throws {
+        let repository = InMemoryBookings(approvingAgencies: [7]), clock = ManualClock(start)
+        let service = BookingService(repository: repository, feed: LiveFeed(), clock: clock)
+        let agencyUser = Actor(userID: 3, name: "agency"), approver = Actor(userID: 4, name: "approver")
+        let waiting = try await service.book(request(pickupIn: 7200), agencyID: 7, byAgency: true, by: agencyUser, audit: nil)
+        let byPhone = try await service.book(request(pickupIn: 7200), agencyID: 7, by: .engine, audit: nil)
+        let elsewhere = try await service.book(request(pickupIn: 7200), agencyID: 8, byAgency: true, by: agencyUser, audit: nil)
+        #expect(waiting.state == .awaitingApproval && byPhone.state == .received && elsewhere.state == .received)
+        #expect(service.clocks(waiting).isEmpty && service.clocks(byPhone).map(\.clock) == [.confirm])
+
+        clock.advance(by: 900)
+        let approved = try await service.approve(waiting.id, by: approver, audit: AuditLine(userID: 4, action: "booking-approve", resource: "booking:1"))
+        #expect(approved.state == .received && approved.transitions.last?.by == "approver")
+        #expect(service.clocks(approved).first.map { ($0.clock, $0.startedAt) } ?? (.callback, start) == (.confirm, clock.now))
+        let other = try await service.book(request(pickupIn: 7200), agencyID: 7, byAgency: true, by: agencyUser, audit: nil)
+        let refused = try await service.refuse(other.id, reason: "预算不足", by: approver, audit: nil)
+        #expect(refused.state == .refused && refused.transitions.last?.note == "预算不足")
+        await #expect(throws: BookingHistory.InvalidTransition.self) { try await service.approve(byPhone.id, by: approver, audit: nil) }
+        #expect(repository.trail.map(\.action) == ["booking-approve"])
+    }
 }
 
 /// The events a test's handler saw, in order.

@@ -211,7 +211,7 @@ import Testing
             let records = try await store.active(from: start.addingTimeInterval(-60), to: start.addingTimeInterval(60))
             let indicators = FleetIndicators(
                 bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(-60), to: start.addingTimeInterval(3600),
-                now: start.addingTimeInterval(500)
+                now: start.addingTimeInterval(500), terms: ZonesAndCalendar(zones: .ningbo, calendar: .china)
             )
             #expect(indicators.measurements["confirmedInTime"] == .rate(5000) && indicators.evidence["confirmedInTime"] == [slow.id])
             #expect(indicators.measurements["matchedInTime"] == nil && indicators.measurements["callbackInTime"] == nil)
@@ -219,7 +219,7 @@ import Testing
             // Outside the period, nothing counts.
             let later = FleetIndicators(
                 bookings: records, complaints: [], callbacks: [:], from: start.addingTimeInterval(60), to: start.addingTimeInterval(3600),
-                now: start.addingTimeInterval(500))
+                now: start.addingTimeInterval(500), terms: ZonesAndCalendar(zones: .ningbo, calendar: .china))
             #expect(later.measurements["confirmedInTime"] == nil)
         }
     }

@@ -7,18 +7,25 @@ import Synchronization
 public final class InMemoryBookings: BookingRepository {
     private let state = Mutex<(records: [Int64: BookingRecord], trail: [AuditLine])>(([:], []))
 
-    public init() {}
+    public init(approvingAgencies: Set<Int64> = []) { self.approvingAgencies = approvingAgencies }
 
     public var trail: [AuditLine] { state.withLock { $0.trail } }
 
-    public func create(_ request: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>?) async throws -> BookingRecord {
+    /// Agencies whose users' bookings wait for their approver.
+    public let approvingAgencies: Set<Int64>
+
+    public func requiresApproval(agencyID: Int64) async throws -> Bool { approvingAgencies.contains(agencyID) }
+
+    public func create(
+        _ request: BookingRequest, agencyID: Int64, receivedAt: Date, state initial: BookingState = .received, by actor: Actor, audit: Audit<Int64>?
+    ) async throws -> BookingRecord {
         state.withLock { state in
             let id = Int64(state.records.count + 1)
             let record = BookingRecord(
                 id: id, request: request, agencyID: agencyID, receivedAt: receivedAt, urgent: request.isUrgent(receivedAt: receivedAt),
-                state: .received, vehicleID: nil, driverID: nil, tollsFen: nil, parkingFen: nil, receipts: [], reportedMetres: nil, reportedSeconds: nil,
+                state: initial, vehicleID: nil, driverID: nil, tollsFen: nil, parkingFen: nil, receipts: [], reportedMetres: nil, reportedSeconds: nil,
                 version: 1, updatedAt: receivedAt,
-                transitions: [.init(state: .received, at: receivedAt, by: actor.name, vehicleID: nil, driverID: nil, note: "")]
+                transitions: [.init(state: initial, at: receivedAt, by: actor.name, vehicleID: nil, driverID: nil, note: "")]
             )
             state.records[id] = record
             if let line = audit?(id) { state.trail.append(line) }
@@ -72,7 +79,7 @@ public final class InMemoryBookings: BookingRepository {
     }
 
     public func open() async throws -> [BookingRecord] {
-        state.withLock { $0.records.values.filter { ![.completed, .settled, .cancelled].contains($0.state) }.sorted { $0.id < $1.id } }
+        state.withLock { $0.records.values.filter { ![.completed, .settled, .cancelled, .refused].contains($0.state) }.sorted { $0.id < $1.id } }
     }
 
     public func jobs(driverID: Int64) async throws -> [BookingRecord] {

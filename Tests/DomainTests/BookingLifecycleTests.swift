@@ -81,10 +81,60 @@ import Testing
         let square = [(-1000, -1000), (1000, -1000), (1000, 1000), (-1000, 1000)].map {
             GeoPoint(latitudeE6: p.latitudeE6 + Int32($0.1), longitudeE6: p.longitudeE6 + Int32($0.0))
         }
-        let zones = ServiceZones(city: [square])
+        let zones = ServiceZones(city: [ServiceZones.Area(name: "centre", boundary: square)])
         #expect(zones.kind(of: p) == .city)
         #expect(zones.kind(of: GeoPoint(latitudeE6: p.latitudeE6 + 1500, longitudeE6: p.longitudeE6)) == .suburb)
         #expect(ServiceZones(city: []).kind(of: p) == .suburb)
+    }
+
+    /// A request its agency approves first: no clock runs until the approver approves it, the
+    /// confirm clock from then; a refusal ends it, and only an approval or a refusal (or the
+    /// agency's own cancellation) may follow.
+    @Test func approvalComesBeforeTheOperatorsClocks() throws {
+        let pickup = t0 + 6 * 3600
+        var history = BookingHistory(startingIn: .awaitingApproval, at: t0, by: "agency:7")
+        #expect(levels.clocks(for: history, pickupTime: pickup, pickupZone: .city, now: t0 + 3600).isEmpty, "an hour waiting: nothing runs")
+        #expect(throws: BookingHistory.InvalidTransition(from: .awaitingApproval, to: .confirmed)) {
+            try history.move(to: .confirmed, at: t0 + 60, by: "dispatcher:1")
+        }
+        try history.move(to: .received, at: t0 + 3600, by: "approver:9")
+        let clocks = levels.clocks(for: history, pickupTime: pickup, pickupZone: .city, now: t0 + 3600 + 240)
+        #expect(clocks.map(\.clock) == [.confirm] && clocks[0].started == t0 + 3600 && clocks[0].state == .atRisk, "from the approval")
+
+        var refused = BookingHistory(startingIn: .awaitingApproval, at: t0, by: "agency:7")
+        try refused.move(to: .refused, at: t0 + 60, by: "approver:9")
+        #expect(refused.state.next.isEmpty && levels.clocks(for: refused, pickupTime: pickup, pickupZone: .city, now: t0 + 600).isEmpty)
+        #expect(BookingState.awaitingApproval.next == [.received, .refused, .cancelled])
+        #expect(BookingState.allCases.filter { $0.next.contains(.refused) } == [.awaitingApproval], "only a request awaiting approval is refused")
+        #expect(BookingState.allCases.filter { $0.next.contains(.awaitingApproval) }.isEmpty, "nothing goes back to the approver")
+        #expect(BookingState.awaitingApproval.consequences(withCrew: false).isEmpty && BookingState.refused.consequences(withCrew: false).isEmpty)
+    }
+
+    /// What an administrator may set as the city: named areas of 3 to 1,000 points on the
+    /// globe that enclose an area; each fault named.
+    @Test func cityAreasAreCheckedBeforeTheyAreKept() throws {
+        func area(_ name: String, _ points: [(Int32, Int32)]) -> ServiceZones.Area {
+            ServiceZones.Area(name: name, boundary: points.map { GeoPoint(latitudeE6: $0.0, longitudeE6: $0.1) })
+        }
+        let square: [(Int32, Int32)] = [(29_800_000, 121_500_000), (29_900_000, 121_500_000), (29_900_000, 121_600_000), (29_800_000, 121_600_000)]
+        try ServiceZones.ningbo.check()
+        try ServiceZones(city: [area("a", square), area("b", square)]).check()
+        let refusals: [(ServiceZones, String)] = [
+            (ServiceZones(city: []), "city"),
+            (ServiceZones(city: [area("a", Array(square.prefix(2)))]), "city.0.points"),
+            (ServiceZones(city: [area("a", square), area("a", square)]), "city.1.name"),
+            (ServiceZones(city: [area("", square)]), "city.0.name"),
+            (ServiceZones(city: [area("a", square + [(90_000_001, 0)])]), "city.0.points.4"),
+            (ServiceZones(city: [area("a", [(0, 0), (1000, 1000), (2000, 2000), (0, 0)])]), "city.0.points"),
+            (ServiceZones(city: [area("a", Array(repeating: square, count: 251).flatMap { $0 })]), "city.0.points"),
+            (ServiceZones(city: Array(repeating: area("a", square), count: 51)), "city"),
+        ]
+        for (zones, field) in refusals {
+            do {
+                try zones.check()
+                Issue.record("accepted, though \(field) is wrong")
+            } catch { #expect(error.field == field, "\(error)") }
+        }
     }
 
     @Test func onSiteIsTheFirstFixInsideTheRadius() {

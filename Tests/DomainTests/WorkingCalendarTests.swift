@@ -22,6 +22,27 @@ import Testing
 
     /// The data as announced: holidays listed are weekdays, bridging days are weekends, and each
     /// year has its announced number of days off on weekdays (2025: 18, 2026: 19).
+    /// What an administrator may set for a year: days of that year, working days on weekends,
+    /// no day both; each fault named.
+    @Test func aYearIsCheckedBeforeItIsKept() throws {
+        func days(_ texts: [String]) -> Set<CivilDate> { Set(texts.compactMap { CivilDate($0) }) }
+        for (year, data) in calendar.years { try data.check(year: year) }
+        let good = WorkingCalendar.Year(source: "国务院办公厅通知", holidays: days(["2027-01-01"]), workingWeekends: days(["2027-01-02"]))
+        try good.check(year: 2027)
+        let refusals: [(WorkingCalendar.Year, String)] = [
+            (WorkingCalendar.Year(source: "", holidays: [], workingWeekends: []), "source"),
+            (WorkingCalendar.Year(source: "x", holidays: days(["2026-12-31"]), workingWeekends: []), "holidays"),
+            (WorkingCalendar.Year(source: "x", holidays: [], workingWeekends: days(["2027-01-04"])), "workingWeekends"),
+            (WorkingCalendar.Year(source: "x", holidays: days(["2027-01-02"]), workingWeekends: days(["2027-01-02"])), "workingWeekends"),
+        ]
+        for (arrangement, field) in refusals {
+            do {
+                try arrangement.check(year: 2027)
+                Issue.record("\(arrangement) accepted")
+            } catch { #expect(error.field == field, "\(error)") }
+        }
+    }
+
     @Test func theTablesAreConsistent() {
         for (year, data) in calendar.years {
             #expect(data.holidays.allSatisfy { $0.isoWeekday <= 5 && $0.year == year })

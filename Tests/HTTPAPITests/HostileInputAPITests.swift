@@ -154,7 +154,7 @@ import FoundationNetworking
     }
 
     static func path(_ endpoint: Endpoint, overriding values: [String: String] = [:]) -> String {
-        let defaults = ["id": "1", "plate": "%E6%B5%99B1", "month": "2026-11", "kind": "daily", "name": "fleet"]
+        let defaults = ["id": "1", "plate": "%E6%B5%99B1", "month": "2026-11", "kind": "daily", "name": "fleet", "year": "2026"]
         var path = endpoint.path
         for name in endpoint.pathParameters { path = path.replacingOccurrences(of: "{\(name)}", with: values[name] ?? defaults[name]!) }
         return path

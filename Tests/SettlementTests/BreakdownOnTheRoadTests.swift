@@ -128,7 +128,7 @@ import Testing
             clock.set(at(140))
             let settlement = SettlementService(
                 client: client, positions: PositionQueries(client: client, database: url, logger: logger), feed: LiveFeed(), events: ServiceEvents(),
-                clock: clock, logger: logger)
+                clock: clock, calendar: ZonesAndCalendar(zones: .ningbo, calendar: .china), logger: logger)
             _ = try await settlement.set(try #require(TariffBook.standard.tariffs.first { $0.vehicleClass == .sedan }), by: nil)
             let sheetID = try #require(try await settlement.drawUpSheets().first)
             let sheet = try await settlement.sheet(sheetID)

@@ -36,7 +36,7 @@ import Testing
     func service(_ client: PostgresClient, _ url: DatabaseURL, events: ServiceEvents = ServiceEvents(), feed: LiveFeed = LiveFeed()) -> SettlementService {
         SettlementService(
             client: client, positions: PositionQueries(client: client, database: url, logger: logger), feed: feed, events: events, clock: SystemClock(),
-            logger: logger)
+            calendar: ZonesAndCalendar(zones: .ningbo, calendar: .china), logger: logger)
     }
 
     /// A trip that cannot be priced (no tariff for its class) is said once, holds up no newer
