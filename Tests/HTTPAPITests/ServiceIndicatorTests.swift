@@ -50,7 +50,9 @@ import Testing
             // is 612 basis points (900000 / 1470); 2 of 3 terminals online is 6666; 23 of 32 reports 7187.
             let now = Date(timeIntervalSince1970: TimeInterval(midnight + 86_400 + 30 * 60))
             let month = CivilDate(year: day.year, month: day.month, day: 1)!
-            let report = try await MonthlyAssessment(client: client, contractTotalFen: 0, terms: ZonesAndCalendar(zones: .ningbo, calendar: .china), logger: logger).report(month: month, now: now)
+            let report = try await MonthlyAssessment(
+                client: client, contractTotalFen: 0, terms: ZonesAndCalendar(zones: .ningbo, calendar: .china), logger: logger
+            ).report(month: month, now: now)
             let service = report.service
             #expect(service.minutesServed == 90 && service.minutesOfService == min(1_470, Int((month.nextMonth.chinaMidnight - midnight) / 60)), "\(service)")
             #expect(service.terminalDaysOnline == 2 && service.terminalDays == 3 && service.reports == 23 && service.reportsMissing == 9, "\(service)")
