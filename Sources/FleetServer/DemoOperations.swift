@@ -9,11 +9,13 @@ import Settlement
 import Store
 import TerminalSimulator
 
-/// The demo's people: three agencies booking cars through the day, a dispatcher confirming
-/// them, and the crews driving to their jobs. The engine (`DispatchService`) does the matching
-/// and the track decides when a crew is on site, as in production; this plays only what people
-/// would do: book, confirm, drive, start and finish the service, sign the settlement sheet.
-/// A few days of past trips are recorded first, so that sheets and statements exist at once.
+/// The demo's people: three agencies booking cars through the day (some days ahead; the third
+/// agency's bookings wait for its approver), a dispatcher confirming them, and the crews driving
+/// to their jobs, one car a day breaking down on the road. The engine (`DispatchService`) does
+/// the matching, replacements included, and the track decides when a crew is on site, as in
+/// production; this plays only what people would do: book, approve, confirm, drive, start and
+/// finish the service, report a breakdown, sign the settlement sheet. A few days of past trips
+/// are recorded first, so that sheets and statements exist at once.
 struct DemoOperations: Service {
     let client: PostgresClient
     let dispatch: DispatchServices
@@ -30,6 +32,8 @@ struct DemoOperations: Service {
     let logger: Logger
 
     static let agencies = ["宁波市机关事务管理局", "宁波市财政局", "宁波市教育局"]
+    /// The agency whose users' bookings wait for its approver (`approver3`).
+    static let approvingAgency = 2
     /// Places around Ningbo the agencies go to and from.
     static let places: [Place] = [
         Place(latitude: 29.8683, longitude: 121.5440, address: "天一广场"), Place(latitude: 29.8750, longitude: 121.5520, address: "宁波市政府"),
@@ -45,6 +49,7 @@ struct DemoOperations: Service {
         var random = SplitMix64(seed: 808)
         var nextBooking = ContinuousClock.now
         var history = try await SampleTrips.recorded(client: client, logger: logger)
+        var breakdowns: Set<CivilDate> = []
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 if !history { history = try await recordHistory(agencyIDs) }
@@ -53,7 +58,7 @@ struct DemoOperations: Service {
                     try await book(agencyIDs.randomElement(using: &random)!, random: &random)
                     nextBooking = .now + bookingInterval
                 }
-                for record in try await dispatch.bookings.open() { try await play(record, dispatcher: dispatcher) }
+                for record in try await dispatch.bookings.open() { try await play(record, dispatcher: dispatcher, breakdowns: &breakdowns) }
             } catch {
                 logger.warning("demo operations: \(String(reflecting: error)); going on")
             }
@@ -71,6 +76,7 @@ struct DemoOperations: Service {
         let users: [(String, Role, Int64?)] =
             [("admin", .administrator, nil), ("dispatcher", .dispatcher, nil), ("auditor", .auditor, nil)]
             + agencyIDs.enumerated().map { ("agency\($0.offset + 1)", .agency, $0.element) }
+            + [("approver\(Self.approvingAgency + 1)", .approver, agencyIDs[Self.approvingAgency])]
         for (name, role, agency) in users {
             do {
                 _ = try await accounts.createUser(username: name, passwordHash: hash, role: role.rawValue, agencyID: agency)
@@ -79,6 +85,7 @@ struct DemoOperations: Service {
                 _ = try await accounts.setPasswordHash(username: name, hash)
             }
         }
+        try await accounts.setRequiresApproval(agencyID: agencyIDs[Self.approvingAgency], true, audit: nil)
         for (index, terminal) in fleet.terminals.enumerated() {
             // Filed on an earlier run of the demo (its database is kept): left as it is.
             if let id = try await files.vehicle(plate: terminal.plate)?.id, !(try await files.policies(vehicleID: id)).isEmpty { continue }
@@ -94,38 +101,68 @@ struct DemoOperations: Service {
         return agencyIDs
     }
 
-    /// A booking of an agency, from one place to another: one in four urgent (pick-up 20 to 55
-    /// minutes ahead), the others booked 65 minutes to 3 hours ahead.
+    /// A booking of an agency, from one place to another, made by its own user: one in four
+    /// urgent (pick-up 20 to 55 minutes ahead), one in five 1 to 3 days ahead (a third of those
+    /// for two days), the others 65 minutes to 3 hours ahead.
     func book(_ agency: Int64, random: inout SplitMix64) async throws {
         let from = Self.places.randomElement(using: &random)!
         var to = Self.places.randomElement(using: &random)!
         while to == from { to = Self.places.randomElement(using: &random)! }
-        let minutes = Int.random(in: 0..<4, using: &random) == 0 ? Int.random(in: 20...55, using: &random) : Int.random(in: 65...180, using: &random)
+        let minutes =
+            switch Int.random(in: 0..<20, using: &random) {
+            case 0..<5: Int.random(in: 20...55, using: &random)
+            case 5..<9: Int.random(in: 1...3, using: &random) * 1440 + Int.random(in: -120...120, using: &random)
+            default: Int.random(in: 65...180, using: &random)
+            }
         let pickup = dispatch.clock.now.addingTimeInterval(TimeInterval(minutes * 60))
+        let days = minutes > 1440 && Int.random(in: 0..<3, using: &random) == 0 ? 2 : 0
         var request = BookingRequest(
             channel: [.phone, .platform, .contact].randomElement(using: &random)!, agencyID: agency,
             contactName: ["李主任", "王处长", "陈科长"].randomElement(using: &random)!,
             contactPhone: "0574-8718\(Int.random(in: 1000...9999, using: &random))", passengers: Int.random(in: 1...4, using: &random), vehicleClass: .sedan,
-            pickupTime: pickup, pickup: from, destination: to, serviceEnd: pickup.addingTimeInterval(3600)
+            pickupTime: pickup, pickup: from, destination: to, serviceEnd: pickup.addingTimeInterval(TimeInterval(days * 86_400 + 3600))
         )
         // A city ride is often booked as a transfer, priced per trip.
         if Int.random(in: 0..<3, using: &random) == 0 { request.transfer = true }
-        let record = try await dispatch.bookings.book(request, agencyID: agency, by: Actor(userID: nil, name: "demo agency"), audit: nil)
-        logger.info("demo booking", metadata: ["booking": "\(record.id)", "from": "\(from.address)", "to": "\(to.address)", "urgent": "\(record.urgent)"])
+        let record = try await dispatch.bookings.book(request, agencyID: agency, byAgency: true, by: Actor(userID: nil, name: "demo agency"), audit: nil)
+        logger.info(
+            "demo booking",
+            metadata: [
+                "booking": "\(record.id)", "from": "\(from.address)", "to": "\(to.address)", "pickup in minutes": "\(minutes)", "urgent": "\(record.urgent)",
+                "state": "\(record.state.rawValue)",
+            ])
     }
 
-    /// What the people of a booking do next: the dispatcher confirms; the crew drives to the
-    /// pick-up, starts the service at the pick-up time, drives to the destination and finishes.
-    func play(_ record: BookingRecord, dispatcher: Actor) async throws {
+    /// What the people of a booking do next: the agency's approver approves (one in ten refused);
+    /// the dispatcher confirms; the crew drives to the pick-up (or where the car it replaces
+    /// stopped), starts the service at the pick-up time, drives to the destination and finishes.
+    /// The first car each day that has been in service for 5 minutes breaks down on the road.
+    func play(_ record: BookingRecord, dispatcher: Actor, breakdowns: inout Set<CivilDate>) async throws {
+        if record.state == .awaitingApproval {
+            let approver = Actor(userID: nil, name: "demo approver")
+            if record.id % 10 == 0 {
+                try await dispatch.bookings.refuse(record.id, reason: "会议取消，无需用车", by: approver, audit: nil)
+            } else {
+                try await dispatch.bookings.approve(record.id, by: approver, audit: nil)
+            }
+            return
+        }
         guard let plate = try await plate(record.vehicleID) else {
             if record.state == .received { try await dispatch.bookings.move(record.id, to: .confirmed, by: dispatcher) }
             return
         }
         let crew = Actor(userID: nil, name: "demo driver \(plate)")
+        let today = CivilDate(chinaDayOf: dispatch.clock.now.epochSeconds)
         switch record.state {
-        case .notified:
-            destinations.send(plate, to: (record.request.pickup.latitude, record.request.pickup.longitude))
+        case .notified where record.request.pickupTime.timeIntervalSince(dispatch.clock.now) < 3 * 3600:
+            let site = record.site
+            destinations.send(plate, to: (site.latitude, site.longitude))
             try await dispatch.bookings.move(record.id, to: .enRoute, by: crew, note: "pre-trip check passed")
+        case .inService where !breakdowns.contains(today) && record.transitions.last.map({ dispatch.clock.now.timeIntervalSince($0.at) >= 300 }) ?? false:
+            breakdowns.insert(today)
+            destinations.send(plate, to: nil)
+            try await dispatch.rounds.replace(record.id, by: crew, reason: "breakdown: battery fault warning on the road")
+            logger.notice("demo breakdown on the road", metadata: ["booking": "\(record.id)", "plate": "\(plate)"])
         case .onSite where dispatch.clock.now >= record.request.pickupTime:
             destinations.send(plate, to: (record.request.destination.latitude, record.request.destination.longitude))
             try await dispatch.bookings.move(record.id, to: .inService, by: crew)
