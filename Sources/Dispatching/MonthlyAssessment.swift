@@ -53,19 +53,37 @@ public struct MonthlyAssessment: Sendable {
         public var service: ServiceFigures
     }
 
-    public var scheme: AssessmentScheme { .fleetPreset(contractTotalFen: contractTotalFen) }
+    public var scheme: AssessmentScheme { scheme(.fleet) }
 
-    /// The assessor's entry for an item counted per incident (a deduction or a bonus), with the
-    /// reason; a negative count corrects an earlier entry.
+    /// The schemes a month is scored by: the fleet's own, and the two contracts' presets of
+    /// docs/DOMAIN.md, each fed with what the fleet measures of its items.
+    public enum SchemeName: String, Sendable, CaseIterable {
+        case fleet, deduction, kpi
+    }
+
+    public func scheme(_ name: SchemeName) -> AssessmentScheme {
+        switch name {
+        case .fleet: .fleetPreset(contractTotalFen: contractTotalFen)
+        case .deduction: .deductionPreset(contractPriceFen: contractTotalFen)
+        case .kpi: .kpiPreset(contractTotalFen: contractTotalFen)
+        }
+    }
+
+    /// The assessor's entry for an item counted per incident (a deduction or a bonus) of any of
+    /// the schemes, with the reason; a negative count corrects an earlier entry.
     public func enter(month first: CivilDate, itemID: String, count: Int, reason: String, by userID: Int64?, audit: AuditLine?) async throws -> Int64 {
-        let countable = scheme.sections.flatMap(\.items).filter { if case .perIncident = $0.rule { true } else { false } }.map(\.id)
+        let countable = Array(
+            Set(
+                SchemeName.allCases.flatMap { scheme($0).sections.flatMap(\.items) }.filter { if case .perIncident = $0.rule { true } else { false } }.map(\.id)
+            )
+        ).sorted()
         guard countable.contains(itemID) else { throw Refused(field: "itemID", expected: "one of \(countable.joined(separator: ", "))") }
         guard count != 0 else { throw Refused(field: "count", expected: "not 0 (a negative count corrects an earlier entry)") }
         return try await incidents.enter(month: first, itemID: itemID, count: count, reason: reason, by: userID) { _ in audit }
     }
 
-    /// The month beginning on `first` (China time), as of `now`.
-    public func report(month first: CivilDate, now: Date) async throws -> Report {
+    /// The month beginning on `first` (China time), as of `now`, scored by `name`'s scheme.
+    public func report(month first: CivilDate, scheme name: SchemeName = .fleet, now: Date) async throws -> Report {
         let next = first.nextMonth
         let from = Date(timeIntervalSince1970: TimeInterval(first.chinaMidnight)), to = Date(timeIntervalSince1970: TimeInterval(next.chinaMidnight))
         // Every booking and complaint whose clocks may run in the month, however early received.
@@ -82,17 +100,48 @@ public struct MonthlyAssessment: Sendable {
         if service.reports + service.reportsMissing > 0 {
             observed["positionCompleteness"] = .rate(service.reports * 10_000 / (service.reports + service.reportsMissing))
         }
-        let manual = try await incidents.entries(month: first)
+        var evidence = indicators.evidence
+        if name != .fleet {
+            // The presets' items the fleet measures, named as each contract names them.
+            let substantiated = complaints.filter { $0.substantiated == true && $0.resolvedAt.map { (from..<to).contains($0) } ?? false }.map(\.id)
+            (observed, evidence) = Self.measured(by: name, fleet: observed, evidence: evidence, substantiatedComplaints: substantiated)
+        }
+        let chosen = scheme(name)
+        let items = Set(chosen.sections.flatMap(\.items).map(\.id))
+        let manual = try await incidents.entries(month: first).filter { items.contains($0.itemID) }
         for entry in manual {
             let counted = if case .incidents(let n) = observed[entry.itemID] { n } else { 0 }
             observed[entry.itemID] = .incidents(counted + entry.count)
         }
-        let scheme = scheme
-        let unmeasured = scheme.sections.flatMap(\.items).map(\.id).filter { observed[$0] == nil }
+        let unmeasured = chosen.sections.flatMap(\.items).map(\.id).filter { observed[$0] == nil }
         return Report(
-            month: String(first.description.prefix(7)), from: from, to: to, assessment: Assessor.assess(scheme, observed), evidence: indicators.evidence,
+            month: String(first.description.prefix(7)), from: from, to: to, assessment: Assessor.assess(chosen, observed), evidence: evidence,
             unmeasured: unmeasured, manual: manual, service: service
         )
+    }
+
+    /// The fleet's measurements as a contract preset names its items: the deduction scheme's "not
+    /// on site in time" (each on-site clock breached) and "justified complaint" (each complaint
+    /// resolved as substantiated); the KPI scheme's system availability and satisfaction. What
+    /// the fleet does not measure (attendance, uniforms, answer rate, staff turnover) the
+    /// assessor enters.
+    static func measured(
+        by name: SchemeName, fleet: [String: Observation], evidence: [String: [Int64]], substantiatedComplaints: [Int64]
+    ) -> ([String: Observation], [String: [Int64]]) {
+        var observed: [String: Observation] = [:], shown: [String: [Int64]] = [:]
+        switch name {
+        case .fleet: return (fleet, evidence)
+        case .deduction:
+            if fleet["onTime"] != nil {
+                let late = evidence["onTime"] ?? []
+                (observed["lateArrival"], shown["lateArrival"]) = (.incidents(late.count), late)
+            }
+            (observed["complaint"], shown["complaint"]) = (.incidents(substantiatedComplaints.count), substantiatedComplaints)
+        case .kpi:
+            observed["availability"] = fleet["platformAvailability"]
+            (observed["satisfaction"], shown["satisfaction"]) = (fleet["satisfaction"], evidence["satisfaction"])
+        }
+        return (observed, shown)
     }
 
     /// The platform's minutes and the terminals' days of the month beginning on `first`, as of

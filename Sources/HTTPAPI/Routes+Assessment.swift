@@ -25,11 +25,7 @@ extension FleetAPI {
 
     /// The schemes shipped: the fleet's own, and the deduction and KPI schemes of docs/DOMAIN.md.
     var presets: [SchemePreset] {
-        [
-            SchemePreset(name: "fleet", scheme: assessments.scheme),
-            SchemePreset(name: "deduction", scheme: .deductionPreset(contractPriceFen: assessments.contractTotalFen)),
-            SchemePreset(name: "kpi", scheme: .kpiPreset(contractTotalFen: assessments.contractTotalFen)),
-        ]
+        MonthlyAssessment.SchemeName.allCases.map { SchemePreset(name: $0.rawValue, scheme: assessments.scheme($0)) }
     }
 
     func addAssessmentRoutes(_ list: inout EndpointList) {
@@ -64,11 +60,13 @@ extension FleetAPI {
         }
         list.add(
             .get, "/api/v1/assessments/{month}", [.administrator, .auditor, .dispatcher],
-            "The fleet scheme's assessment of a month (YYYY-MM, China time): every item's measured value and points, the evidence, the assessor's entries, the score, band and payment",
-            returns: "AssessmentReport"
-        ) { _, context, _ in
+            "A month's assessment (YYYY-MM, China time) by the fleet's scheme, or by a contract's preset fed with what the fleet measures of its items: every item's measured value and points, the evidence, the assessor's entries, the score, band and payment",
+            returns: "AssessmentReport", query: [("scheme", "fleet|deduction|kpi", "fleet (default), deduction or kpi")]
+        ) { request, context, _ in
             let first = try self.month(context)
-            return try await assessments.report(month: first, now: clock.now)
+            let text = request.uri.queryParameters.get("scheme") ?? "fleet"
+            guard let name = MonthlyAssessment.SchemeName(rawValue: text) else { throw Problem.invalid("scheme", "fleet, deduction or kpi") }
+            return try await assessments.report(month: first, scheme: name, now: clock.now)
         }
         list.add(
             .post, "/api/v1/assessments/{month}/incidents", [.administrator],

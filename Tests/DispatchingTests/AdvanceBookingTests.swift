@@ -95,4 +95,48 @@ import Testing
             #expect(october.unmeasured.contains("onTime"))
         }
     }
+
+    @Test func theContractPresetsAreFedWithWhatTheFleetMeasures() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let december = CivilDate(year: 2026, month: 12, day: 1)!
+            let start = Date(timeIntervalSince1970: TimeInterval(december.chinaMidnight + 8 * 3600))
+            let clock = ManualClock(start)
+            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
+            _ = try await TestFleet.fleet(client)
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市文旅局")
+            let crew = try #require(try await DispatchFacts(client: client, logger: logger).pairs().first.map { ($0.vehicle, $0.driver) })
+            // Two trips picked up at 10:00: one crew on site 15 minutes early, the other 5 minutes late.
+            var ids: [Int64] = []
+            for (index, early) in [900.0, -300].enumerated() {
+                clock.set(start.addingTimeInterval(Double(index)))
+                let booking = try await dispatch.bookings.book(
+                    DispatchServicesTests.request(agency, pickupIn: 7200, from: start), agencyID: agency, by: .engine, audit: nil)
+                for state in [BookingState.confirmed, .matched, .notified, .enRoute] {
+                    try await dispatch.bookings.move(booking.id, to: state, by: .engine, crew: state == .matched ? crew : nil)
+                }
+                clock.set(booking.request.pickupTime.addingTimeInterval(-early))
+                try await dispatch.bookings.move(booking.id, to: .onSite, by: .engine)
+                ids.append(booking.id)
+            }
+            // A complaint about the late one, found substantiated.
+            let care = CustomerCare(client: client, logger: logger)
+            let complaint = try await care.file(agencyID: agency, bookingID: ids[1], text: "司机迟到", at: clock.now)
+            _ = try await care.resolved(complaint.id, at: clock.now.addingTimeInterval(3600), result: "属实", substantiated: true, review: (2, 90 * 86_400))
+            let assessment = MonthlyAssessment(client: client, contractTotalFen: 0, terms: ZonesAndCalendar(zones: .ningbo, calendar: .china), logger: logger)
+            let now = clock.now.addingTimeInterval(7200)
+            func measured(_ report: MonthlyAssessment.Report, _ item: String) -> Observation? {
+                report.assessment.sections.flatMap(\.items).first { $0.id == item }?.measured
+            }
+            let fleet = try await assessment.report(month: december, now: now)
+            #expect(measured(fleet, "onTime") == .rate(5000) && fleet.evidence["onTime"] == [ids[1]])
+            let deduction = try await assessment.report(month: december, scheme: .deduction, now: now)
+            #expect(measured(deduction, "lateArrival") == .incidents(1) && deduction.evidence["lateArrival"] == [ids[1]])
+            #expect(measured(deduction, "complaint") == .incidents(1) && deduction.evidence["complaint"] == [complaint.id])
+            // Not on site in time −2, a justified complaint −2.
+            #expect(deduction.assessment.score == 100 - 2 - 2, "\(deduction.assessment)")
+            #expect(deduction.unmeasured.contains("late") && deduction.unmeasured.contains("uniform"))
+            let kpi = try await assessment.report(month: december, scheme: .kpi, now: now)
+            #expect(Set(kpi.unmeasured).isSuperset(of: ["answer", "turnover", "satisfaction"]))
+        }
+    }
 }
