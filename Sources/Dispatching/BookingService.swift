@@ -10,13 +10,16 @@ public struct BookingService: Sendable {
     let clock: any WallClock
     let levels: ServiceLevels
     let zones: ServiceZones
+    /// Composes the notices a step owes; nil: none.
+    let composer: NoticeComposer?
 
     public init(
         repository: any BookingRepository, feed: LiveFeed, events: ServiceEvents = ServiceEvents(), clock: any WallClock,
         levels: ServiceLevels = ServiceLevels(),
-        zones: ServiceZones = .ningbo
+        zones: ServiceZones = .ningbo, composer: NoticeComposer? = nil
     ) {
         (self.repository, self.feed, self.events, self.clock, self.levels, self.zones) = (repository, feed, events, clock, levels, zones)
+        self.composer = composer
     }
 
     /// Takes an agency's request, received now (urgent if the pick-up is within the hour).
@@ -39,14 +42,18 @@ public struct BookingService: Sendable {
         }
     }
 
-    /// Moves a booking now (or at `time`, for a transition seen on a track), published.
+    /// Moves a booking now (or at `time`, for a transition seen on a track), published, with the
+    /// notices the step owes queued in its transaction.
     @discardableResult
     public func move(
         _ id: Int64, to state: BookingState, at time: Date? = nil, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
         completion: Completion? = nil,
         note: String = "", audit: AuditLine? = nil
     ) async throws -> BookingRecord {
-        let moved = try await repository.move(id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, audit: audit)
+        let owed = try await notices(owedReaching: state, id, crew: crew)
+        let moved = try await repository.move(
+            id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, audit: audit, notices: owed)
+        if !owed.isEmpty { composer?.due.signal() }
         publish(moved)
         for consequence in state.consequences(withCrew: moved.vehicleID != nil) {
             switch consequence {
@@ -55,6 +62,20 @@ public struct BookingService: Sendable {
             }
         }
         return moved
+    }
+
+    /// What reaching `state` owes whom: a crew (the first, or another one) to the agency and the
+    /// job to the driver; the driver on site; the trip over, with its sheet to sign. None
+    /// without a composer (the services' tests in memory).
+    func notices(owedReaching state: BookingState, _ id: Int64, crew: (vehicleID: Int64, driverID: Int64)?) async throws -> [Notice] {
+        guard let composer, [.matched, .onSite, .completed].contains(state), let record = try await repository.booking(id: id) else { return [] }
+        let kind: Notice.Kind =
+            switch state {
+            case .onSite: .driverOnSite
+            case .completed: .tripCompleted
+            default: record.transitions.contains { $0.state == .matched } ? .crewChanged : .matched
+            }
+        return try await composer.owed(kind, record, crew: crew)
     }
 
     /// A completed booking whose sheet the agency signed is settled (a cancelled one stays

@@ -19,6 +19,8 @@ public struct DispatchServices: Sendable {
     public let files: FleetFileService
     public let care: CustomerCareService
     public let alerts: AlertService
+    /// The outbox's notices sent on their channels (`senders`, else the live stream).
+    public let notifier: Notifier
     public let positions: PositionQueries
     public let feed: LiveFeed
     public let events: ServiceEvents
@@ -28,18 +30,23 @@ public struct DispatchServices: Sendable {
 
     public init(
         client: PostgresClient, database: DatabaseURL, feed: LiveFeed = LiveFeed(), events: ServiceEvents = ServiceEvents(), clock: any WallClock,
-        rules: DispatchRules = DispatchRules(), zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(), logger: Logger
+        rules: DispatchRules = DispatchRules(), zones: ServiceZones = .ningbo, levels: ServiceLevels = ServiceLevels(),
+        senders: [any NoticeSender] = [], noticeRetry: NoticeRetry = NoticeRetry(), logger: Logger
     ) {
         let store = Bookings(client: client, logger: logger), facts = DispatchFacts(client: client, logger: logger)
         positions = PositionQueries(client: client, database: database, logger: logger)
-        bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, zones: zones)
+        let outbox = Outbox(client: client, logger: logger), composer = NoticeComposer(outbox: outbox, senders: senders)
+        bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, zones: zones, composer: composer)
         learning = TrackLearning(facts: facts, positions: positions, clock: clock)
-        rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
-        arrivals = ArrivalWatch(bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), clock: clock)
         sweeper = ClockSweeper(
             bookings: bookings, store: store, care: CustomerCare(client: client, logger: logger), sheets: Settlements(client: client, logger: logger),
             levels: levels, feed: feed, clock: clock
         )
+        notifier = Notifier(
+            outbox: outbox, composer: composer, bookings: bookings, sweeper: sweeper, senders: senders, retry: noticeRetry, feed: feed, clock: clock,
+            logger: logger)
+        rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
+        arrivals = ArrivalWatch(bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), clock: clock)
         positionFeed = PositionFeed(positions: positions, feed: feed)
         files = FleetFileService(
             files: FleetFiles(client: client, logger: logger), facts: facts, rounds: rounds, learning: learning, events: events, clock: clock)

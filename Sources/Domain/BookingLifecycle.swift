@@ -155,6 +155,9 @@ public struct ServiceLevels: Sendable, Hashable {
         case complaintContact, complaintResult, callback
         /// Billing: the VAT invoice within 3 working days of the settlement sheet's confirmation.
         case invoice
+        /// Not a clock but an alert of the same feed: a notice of the booking that no channel
+        /// delivered (from the change that owed it to the last attempt), for a dispatcher to phone.
+        case undeliverable
     }
 
     public struct Status: Sendable, Hashable {

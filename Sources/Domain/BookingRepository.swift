@@ -7,10 +7,11 @@ import Foundation
 public protocol BookingRepository: Sendable {
     /// Stores a new booking (received, signed by `actor`); `NoSuchRecord` for an unknown agency.
     func create(_ request: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>?) async throws -> BookingRecord
-    /// Moves a booking to `state`, with its crew when matched and its completion when completed.
+    /// Moves a booking to `state`, with its crew when matched and its completion when completed,
+    /// and queues the `notices` the change owes in its transaction (the outbox).
     func move(
         _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)?, completion: Completion?, note: String,
-        audit: AuditLine?
+        audit: AuditLine?, notices: [Notice]
     ) async throws -> BookingRecord
     func booking(id: Int64) async throws -> BookingRecord?
     /// Newest first, an agency's only (or all for nil), in `states` (all for nil).
@@ -19,4 +20,14 @@ public protocol BookingRepository: Sendable {
     func open() async throws -> [BookingRecord]
     /// A driver's jobs, upcoming and under way.
     func jobs(driverID: Int64) async throws -> [BookingRecord]
+}
+
+extension BookingRepository {
+    /// A move that owes no notice.
+    public func move(
+        _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)?, completion: Completion?, note: String,
+        audit: AuditLine?
+    ) async throws -> BookingRecord {
+        try await move(id, to: state, at: time, by: actor, crew: crew, completion: completion, note: note, audit: audit, notices: [])
+    }
 }

@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Gateway
 import Logging
+import Messaging
 import NIOCore
 import Store
 
@@ -50,6 +51,12 @@ public struct FleetConfiguration: Sendable {
     public var vatRates = VATRates.transportService
     /// An API session unused this long ends (`FLEET_SESSION_IDLE_MINUTES`), besides its 12 h expiry.
     public var sessionIdleMinutes = 30
+    /// The SMS provider's webhook (`FLEET_SMS_URL`, `FLEET_SMS_SECRET`, `FLEET_SMS_SIGN`,
+    /// `FLEET_SMS_CA_FILE`); nil: none, and notices go by the live stream.
+    public var sms: SMSWebhook.Configuration?
+    /// When undelivered notices are tried again (`FLEET_NOTICE_RETRY_SECONDS`, doubling) and how
+    /// many times (`FLEET_NOTICE_ATTEMPTS`) before the dispatcher is alerted.
+    public var noticeRetry = NoticeRetry()
     /// `LOG_LEVEL`.
     public var logLevel = Logger.Level.info
 
@@ -124,6 +131,10 @@ public struct FleetConfiguration: Sendable {
         )
         vatRates = settings.value("FLEET_VAT_RATES", default: vatRates) { text throws(VATRates.InvalidRates) in try VATRates(parsing: text) }
         sessionIdleMinutes = settings.integer("FLEET_SESSION_IDLE_MINUTES", in: 1...720, default: sessionIdleMinutes, expected: "minutes, 1 to 720")
+        sms = settings.smsWebhook()
+        noticeRetry = NoticeRetry(
+            firstDelay: settings.integer("FLEET_NOTICE_RETRY_SECONDS", in: 1...3600, default: noticeRetry.firstDelay, expected: "seconds, 1 to 3600"),
+            attempts: settings.integer("FLEET_NOTICE_ATTEMPTS", in: 1...20, default: noticeRetry.attempts, expected: "attempts, 1 to 20"))
         logLevel = settings.logLevel()
         try settings.finish()
     }
@@ -231,6 +242,32 @@ private struct EnvironmentSettings {
 
     mutating func deviceProfilesDirectory() -> URL? {
         folder("FLEET_DEVICE_PROFILES", holding: "the device profiles (DeviceProfiles/)", otherwise: ResourceDirectory.find("DeviceProfiles"))
+    }
+
+    /// The SMS provider's webhook, if `FLEET_SMS_URL` is set: with its secret, over https (the
+    /// texts carry phone numbers and names; plain http only to this machine, as the demo's
+    /// provider); the secret is never repeated.
+    mutating func smsWebhook() -> SMSWebhook.Configuration? {
+        let secret = text("FLEET_SMS_SECRET")
+        guard text("FLEET_SMS_URL") != nil else {
+            if secret != nil { problems.append(ConfigurationProblem(setting: "FLEET_SMS_SECRET", expected: "set only with FLEET_SMS_URL")) }
+            return nil
+        }
+        let url = value("FLEET_SMS_URL", default: URL?.none, expected: "an https URL (http only to 127.0.0.1 or localhost)") { text -> URL?? in
+            guard let url = URL(string: text), let host = url.host,
+                url.scheme == "https" || (url.scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(host))
+            else { return nil }
+            return url
+        }
+        if secret == nil {
+            problems.append(ConfigurationProblem(setting: "FLEET_SMS_SECRET", expected: "the HMAC-SHA256 secret shared with the provider of FLEET_SMS_URL"))
+        }
+        let trustRoots = text("FLEET_SMS_CA_FILE")
+        if let trustRoots, !FileManager.default.isReadableFile(atPath: trustRoots) {
+            problems.append(ConfigurationProblem(setting: "FLEET_SMS_CA_FILE", value: trustRoots, expected: "a readable PEM file of CA certificates"))
+        }
+        guard let url, let secret else { return nil }
+        return SMSWebhook.Configuration(url: url, secret: secret, signName: text("FLEET_SMS_SIGN") ?? "公务用车", trustRoots: trustRoots)
     }
 
     mutating func logLevel() -> Logger.Level {

@@ -8,6 +8,7 @@ import HTTPAPI
 import Hummingbird
 import JT808
 import Logging
+import Messaging
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -102,7 +103,14 @@ public struct FleetServer: Sendable {
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metricsEndpoint = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: metrics, logger: logger)
-        let dispatch = DispatchServices(client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules, logger: logger)
+        // Notices go by text message when a provider is configured (the demo starts its own),
+        // else by the live stream.
+        var demoProvider: DemoSMSProvider?
+        if demoFleet != nil, configuration.sms == nil { demoProvider = try await DemoSMSProvider.start() }
+        let senders: [any NoticeSender] = try (configuration.sms ?? demoProvider?.webhook).map { [try SMSWebhook($0, clock: clock)] } ?? []
+        let dispatch = DispatchServices(
+            client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules, senders: senders,
+            noticeRetry: configuration.noticeRetry, logger: logger)
         let settlement = SettlementService(
             client: client, positions: dispatch.positions, feed: dispatch.feed, events: dispatch.events, clock: clock, logger: logger
         )
@@ -118,6 +126,7 @@ public struct FleetServer: Sendable {
             .init(service: latest), .init(service: groupCommit), .init(service: gateway),
             .init(service: DispatchService(dispatch: dispatch, readiness: readiness, logger: logger)),
             .init(service: ArrivalWatchService(arrivals: dispatch.arrivals, feed: ingested, readiness: readiness, logger: logger)),
+            .init(service: NoticeService(notifier: dispatch.notifier, readiness: readiness, logger: logger)),
             // Billing: sheets of trips finished since, bookings of signed sheets settled (nothing is
             // lost to a failed round: it is found again).
             .init(
@@ -132,6 +141,8 @@ public struct FleetServer: Sendable {
                 }),
             .init(service: OnceReady(service: api, readiness: readiness)),
         ]
+        // Stopped after the notices' loop that sends to it.
+        if let demoProvider { all.insert(.init(service: demoProvider), at: 0) }
         if let demoFleet {
             let destinations = Destinations(), fleet = FleetSimulator(count: demoFleet, destinations: destinations)
             all.append(

@@ -47,11 +47,12 @@ public struct Bookings: BookingRepository {
 
     /// Moves a booking to `state`, signed by `actor`; `crew` for a match, `completion` for the
     /// end of a trip. Throws `InvalidTransition` if the lifecycle does not allow it from where
-    /// the booking is now, and `NoSuchRecord`. `audit` is written in the move's transaction.
+    /// the booking is now, and `NoSuchRecord`. `audit` and the `notices` owed are written in the
+    /// move's transaction.
     @discardableResult
     public func move(
         _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
-        completion: Completion? = nil, note: String = "", audit: AuditLine? = nil
+        completion: Completion? = nil, note: String = "", audit: AuditLine? = nil, notices: [Notice] = []
     ) async throws -> BookingRecord {
         try await client.audited({ _ in audit }, logger: logger) { connection in
             var current: BookingState?
@@ -75,6 +76,7 @@ public struct Bookings: BookingRepository {
                 INSERT INTO booking_transitions (booking_id, state, at, by_user, by_name, vehicle_id, driver_id, note)
                 VALUES (\(id), \(state.rawValue), \(time), \(actor.userID), \(actor.name), \(crew?.vehicleID), \(crew?.driverID), \(note))
                 """, logger: logger)
+            try await Outbox.enqueue(notices, bookingID: id, at: time, on: connection, logger: logger)
         }
         guard let record = try await booking(id: id) else { throw NoSuchRecord() }
         return record

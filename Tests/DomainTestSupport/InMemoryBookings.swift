@@ -3,13 +3,15 @@ import Foundation
 import Synchronization
 
 /// Bookings kept in memory, by the same lifecycle rule as Store's: the services' rules tested
-/// without a database. The audit lines written with each change are kept, to be asserted.
+/// without a database. The audit lines and the notices written with each change are kept, to
+/// be asserted.
 public final class InMemoryBookings: BookingRepository {
-    private let state = Mutex<(records: [Int64: BookingRecord], trail: [AuditLine])>(([:], []))
+    private let state = Mutex<(records: [Int64: BookingRecord], trail: [AuditLine], outbox: [(bookingID: Int64, notice: Notice)])>(([:], [], []))
 
     public init() {}
 
     public var trail: [AuditLine] { state.withLock { $0.trail } }
+    public var outbox: [(bookingID: Int64, notice: Notice)] { state.withLock { $0.outbox } }
 
     public func create(_ request: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>?) async throws -> BookingRecord {
         state.withLock { state in
@@ -28,7 +30,7 @@ public final class InMemoryBookings: BookingRepository {
 
     public func move(
         _ id: Int64, to next: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)?, completion: Completion?, note: String,
-        audit: AuditLine?
+        audit: AuditLine?, notices: [Notice]
     ) async throws -> BookingRecord {
         try state.withLock { state in
             guard var record = state.records[id] else { throw NoSuchRecord() }
@@ -42,6 +44,7 @@ public final class InMemoryBookings: BookingRepository {
             record.transitions.append(.init(state: next, at: time, by: actor.name, vehicleID: crew?.vehicleID, driverID: crew?.driverID, note: note))
             state.records[id] = record
             if let audit { state.trail.append(audit) }
+            state.outbox += notices.map { (id, $0) }
             return record
         }
     }

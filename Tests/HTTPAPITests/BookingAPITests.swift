@@ -1,3 +1,4 @@
+import Dispatching
 import Domain
 import Foundation
 import Hummingbird
@@ -72,9 +73,12 @@ import Glibc
             // The engine matches the nearest eligible saloon (the SUV is nearer but of the wrong class) and notifies.
             let matched = try await API.call(base, "POST", "/api/v1/bookings/\(id)/match", token: dispatcher)
             let matchedBooking = try #require(matched.json["booking"] as? [String: Any], "\(matched.json)")
-            #expect(matchedBooking["state"] as? String == "notified" && matchedBooking["vehicleID"] as? Int == Int(crews[0].vehicleID))
-            let transitions = (matchedBooking["transitions"] as? [[String: Any]])?.map { "\($0["state"]!) by \($0["by"]!)" }
-            #expect(transitions == ["received by agency", "confirmed by dispatcher", "matched by dispatch-engine", "notified by dispatch-engine"])
+            #expect(matchedBooking["state"] as? String == "matched" && matchedBooking["vehicleID"] as? Int == Int(crews[0].vehicleID))
+            // Notified when its notice is delivered (by the live stream: no SMS provider here).
+            #expect(try await api.dispatch.notifier.deliverDue() == 1)
+            let notified = try await API.call(base, "GET", "/api/v1/bookings/\(id)", token: dispatcher)
+            let transitions = ((notified.json["booking"] as? [String: Any])?["transitions"] as? [[String: Any]])?.map { "\($0["state"]!) by \($0["by"]!)" }
+            #expect(transitions == ["received by agency", "confirmed by dispatcher", "matched by dispatch-engine", "notified by notifier"])
 
             // Polling with the ETag: 304 until it changes.
             let polled = try await API.call(base, "GET", "/api/v1/bookings/\(id)", token: agency)
@@ -98,6 +102,8 @@ import Glibc
                 base, "PUT", "/api/v1/bookings/\(id)/assignment", token: dispatcher,
                 body: #"{"vehicleID": \#(crews[1].vehicleID), "driverID": \#(crews[1].driverID), "reason": "the agency asked for 王师傅"}"#)
             #expect((overridden.json["booking"] as? [String: Any])?["vehicleID"] as? Int == Int(crews[1].vehicleID), "\(overridden.json)")
+            // The agency told of the new crew: notified again.
+            #expect(try await api.dispatch.notifier.deliverDue() == 1)
 
             // The crew's driver signs in and works the job; the first crew's driver does not see it.
             let files = FleetFiles(client: client, logger: TestPostgres.logger)
