@@ -347,7 +347,7 @@ let package = Package(
         .testTarget(
             name: "FleetServerTests",
             dependencies: [
-                "FleetServer", "Gateway", "Store", "Billing", "Domain",
+                "FleetServer", "Gateway", "Store", "Billing", "Domain", "Messaging",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -4,6 +4,7 @@ import FleetServer
 import Foundation
 import Gateway
 import Logging
+import Messaging
 import NIOCore
 import Store
 import Testing
@@ -118,5 +119,42 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.path
         #expect(try FleetConfiguration.deviceProfilesDirectory(environment: ["FLEET_DEVICE_PROFILES": folder])?.path == folder)
         #expect(throws: ConfigurationProblems.self) { try FleetConfiguration.deviceProfilesDirectory(environment: ["FLEET_DEVICE_PROFILES": "/nonexistent"]) }
+    }
+
+    /// The SMS provider: none by default; its webhook and the retries read; an http URL off this
+    /// machine, a URL without its secret or a secret without its URL refused, the secret never
+    /// repeated.
+    @Test func theSMSProviderAndTheRetries() throws {
+        let none = try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:])
+        #expect(none.sms == nil && none.noticeRetry == NoticeRetry(firstDelay: 30, attempts: 5))
+        let authorities = FileManager.default.temporaryDirectory.appendingPathComponent("sms-ca-\(UUID().uuidString).pem").path
+        try Data("-----BEGIN CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: authorities))
+        defer { try? FileManager.default.removeItem(atPath: authorities) }
+        let configured = try FleetConfiguration(
+            databaseURL: nil, dataDirectory: nil,
+            environment: [
+                "FLEET_SMS_URL": "https://sms.example.cn/v1/send", "FLEET_SMS_SECRET": "s3cret", "FLEET_SMS_SIGN": "宁波公务用车",
+                "FLEET_SMS_CA_FILE": authorities, "FLEET_NOTICE_RETRY_SECONDS": "10", "FLEET_NOTICE_ATTEMPTS": "3",
+            ])
+        #expect(
+            configured.sms
+                == SMSWebhook.Configuration(
+                    url: URL(string: "https://sms.example.cn/v1/send")!, secret: "s3cret", signName: "宁波公务用车", trustRoots: authorities))
+        #expect(configured.noticeRetry == NoticeRetry(firstDelay: 10, attempts: 3))
+        let local = try FleetConfiguration(
+            databaseURL: nil, dataDirectory: nil, environment: ["FLEET_SMS_URL": "http://127.0.0.1:9000/sms", "FLEET_SMS_SECRET": "s3cret"])
+        #expect(local.sms?.url.port == 9000 && local.sms?.signName == "公务用车")
+
+        let bad = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(
+                databaseURL: nil, dataDirectory: nil,
+                environment: ["FLEET_SMS_URL": "http://sms.example.cn/send", "FLEET_SMS_CA_FILE": "/nonexistent/ca.pem", "FLEET_NOTICE_ATTEMPTS": "0"])
+        }
+        #expect(Set(bad?.problems.map(\.setting) ?? []) == ["FLEET_SMS_URL", "FLEET_SMS_SECRET", "FLEET_SMS_CA_FILE", "FLEET_NOTICE_ATTEMPTS"])
+        let secretAlone = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_SMS_SECRET": "s3cret"])
+        }
+        #expect(secretAlone?.problems.map(\.setting) == ["FLEET_SMS_SECRET"] && secretAlone?.problems.first?.value == nil)
+        #expect(secretAlone.map(String.init(describing:))?.contains("s3cret") == false)
     }
 }
