@@ -78,6 +78,13 @@ public struct BookingService: Sendable {
         return try await composer.owed(kind, record, crew: crew)
     }
 
+    /// What a clock owes the agency: its crew may be late (on site, or a replacement's arrival,
+    /// at risk).
+    func notices(owedBy status: ServiceLevels.Status, _ record: BookingRecord) async throws -> [Notice] {
+        guard let composer, status.state == .atRisk, status.stopped == nil, [.onSite, .replacementArrival].contains(status.clock) else { return [] }
+        return try await composer.owed(.delayAtRisk, record, crew: nil)
+    }
+
     /// A completed booking whose sheet the agency signed is settled (a cancelled one stays
     /// cancelled; one settled already stays as it is).
     public func settle(_ bookingID: Int64) async throws {

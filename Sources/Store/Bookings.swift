@@ -179,18 +179,27 @@ public struct Bookings: BookingRepository {
 
     /// Records an alert once per clock start and state; true if it is new (to be published).
     public func raise(_ owner: ClockOwner, _ status: ServiceLevels.Status) async throws -> Bool {
+        try await raise(owner, status, notices: [], at: Date(timeIntervalSince1970: TimeInterval(status.started)))
+    }
+
+    /// `raise`, with the notices a new alert of a booking owes queued at `time` in its transaction.
+    public func raise(_ owner: ClockOwner, _ status: ServiceLevels.Status, notices: [Notice], at time: Date) async throws -> Bool {
         let (booking, complaint): (Int64?, Int64?) =
             switch owner {
             case .booking(let id): (id, nil)
             case .complaint(let id): (nil, id)
             }
-        return try await client.touchedRow(
-            """
-            INSERT INTO sla_alerts (booking_id, complaint_id, clock, state, started_at, due_at)
-            VALUES (\(booking), \(complaint), \(status.clock.rawValue), \(status.state.rawValue), \(Date(timeIntervalSince1970: TimeInterval(status.started))),
-                \(Date(timeIntervalSince1970: TimeInterval(status.due))))
-            ON CONFLICT DO NOTHING RETURNING id
-            """, logger: logger)
+        return try await client.transaction(logger: logger) { connection in
+            let raised = try await connection.touchedRow(
+                """
+                INSERT INTO sla_alerts (booking_id, complaint_id, clock, state, started_at, due_at)
+                VALUES (\(booking), \(complaint), \(status.clock.rawValue), \(status.state.rawValue), \(Date(timeIntervalSince1970: TimeInterval(status.started))),
+                    \(Date(timeIntervalSince1970: TimeInterval(status.due))))
+                ON CONFLICT DO NOTHING RETURNING id
+                """, logger: logger)
+            if raised, let booking { try await Outbox.enqueue(notices, bookingID: booking, at: time, on: connection, logger: logger) }
+            return raised
+        }
     }
 
     /// Alerts raised since a time, newest first; an agency's only, or all for nil.

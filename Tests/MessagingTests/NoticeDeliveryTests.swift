@@ -266,6 +266,37 @@ final class TestProvider: Sendable {
         }
     }
 
+    @Test func anAgencyWhoseCrewMayBeLateIsTold() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let clock = ManualClock(start)
+            let feed = LiveFeed()
+            var events = feed.subscribe().makeAsyncIterator()
+            let dispatch = DispatchServices(client: client, database: url, feed: feed, clock: clock, logger: logger)
+            let record = try await Self.matched(dispatch, client, start: start)
+            #expect(try await dispatch.notifier.deliverDue() == 1)
+            // Notified now, on site due 10 minutes before the pick-up in 3 hours: at risk from 80% of that.
+            func kinds() async throws -> [String] {
+                var kinds: [String] = []
+                for try await kind in try await client.query("SELECT kind FROM notices WHERE booking_id = \(record.id) ORDER BY id", logger: logger)
+                    .decode(String.self)
+                { kinds.append(kind) }
+                return kinds
+            }
+            clock.set(start.addingTimeInterval(8_000))
+            try await dispatch.sweeper.sweep()
+            #expect(try await kinds() == ["matched"])
+            clock.set(start.addingTimeInterval(8_200))
+            try await dispatch.sweeper.sweep()
+            try await dispatch.sweeper.sweep()
+            #expect(try await kinds() == ["matched", "delayAtRisk"])
+            #expect(try await dispatch.notifier.deliverDue() == 1)
+            var texts: [String] = []
+            while texts.count < 2, let event = await events.next() { if event.kind == .notice { texts.append(event.json) } }
+            #expect(texts.last?.contains("可能晚于") == true, "\(texts)")
+        }
+    }
+
     @Test func noticesStandOrFallWithTheChangeThatOwesThem() async throws {
         try await TestPostgres.withDatabase { client, _ in
             let store = Bookings(client: client, logger: logger)
