@@ -78,13 +78,10 @@ public struct Notifier: Sendable {
             return false
         }
         let at = clock.now
-        let fields = ["channel": message.notice.channel.rawValue, "attempt": "\(message.attempts)"]
-        guard
-            try await outbox.delivered(
-                message.id, at: at, providerMessageID: providerID, audit: AuditLine(userID: nil, action: "notice-delivered", resource: resource, fields: fields)
-            )
-        else { return false }
-        if message.notice.kind.notifiesMatch && message.notice.recipient.role == .agency {
+        // The booking first: should recording the delivery fail, the message is sent again once
+        // its claim lapses and the booking, notified already, stays as it is; the other way
+        // round, a booking could stay matched after its notice was delivered.
+        if message.notice.kind.notifiesMatch && message.notice.recipient.role == .agency, try await isNewestMatch(message) {
             do {
                 try await bookings.move(
                     message.bookingID, to: .notified, at: at, by: Self.actor,
@@ -95,7 +92,17 @@ public struct Notifier: Sendable {
                 // delivery stands, the booking's state is what happened later.
             }
         }
-        return true
+        let fields = ["channel": message.notice.channel.rawValue, "attempt": "\(message.attempts)"]
+        return try await outbox.delivered(
+            message.id, at: at, providerMessageID: providerID, audit: AuditLine(userID: nil, action: "notice-delivered", resource: resource, fields: fields))
+    }
+
+    /// Whether the notice tells of the booking's crew as it stands: one queued by an earlier
+    /// match, delivered after the crew changed again, does not notify the booking.
+    func isNewestMatch(_ message: OutboxMessage) async throws -> Bool {
+        guard let record = try await bookings.booking(id: message.bookingID), let matched = record.transitions.last(where: { $0.state == .matched })
+        else { return false }
+        return matched.at <= message.createdAt
     }
 
     /// A message no channel will deliver: recorded as failed, and an alert raised for the

@@ -266,6 +266,26 @@ final class TestProvider: Sendable {
         }
     }
 
+    @Test func aNoticeOfACrewReplacedSinceDoesNotNotify() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let clock = ManualClock(start)
+            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
+            let record = try await Self.matched(dispatch, client, start: start)
+            let other = try #require(
+                try await DispatchFacts(client: client, logger: logger).crews().first { $0.vehicle.id != record.vehicleID && $0.vehicle.plate != "浙B00002D" })
+            clock.set(start.addingTimeInterval(10))
+            _ = try await dispatch.rounds.override(
+                record.id, vehicleID: other.vehicle.id, driverID: other.driver.id, by: .engine, reason: "asked for", audit: nil)
+            // Both delivered; the first tells of a crew that is not the booking's any more.
+            clock.set(start.addingTimeInterval(20))
+            #expect(try await dispatch.notifier.deliverDue() == 2)
+            let notified = try #require(try await dispatch.bookings.booking(id: record.id))
+            #expect(
+                notified.transitions.suffix(3).map(\.state) == [.matched, .matched, .notified] && notified.transitions.last?.note.contains("notice 2") == true)
+        }
+    }
+
     @Test func anAgencyWhoseCrewMayBeLateIsTold() async throws {
         try await TestPostgres.withDatabase { client, url in
             let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
