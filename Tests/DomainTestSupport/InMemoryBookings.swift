@@ -3,15 +3,13 @@ import Foundation
 import Synchronization
 
 /// Bookings kept in memory, by the same lifecycle rule as Store's: the services' rules tested
-/// without a database. The audit lines and the notices written with each change are kept, to
-/// be asserted.
+/// without a database. The audit lines written with each change are kept, to be asserted.
 public final class InMemoryBookings: BookingRepository {
-    private let state = Mutex<(records: [Int64: BookingRecord], trail: [AuditLine], outbox: [(bookingID: Int64, notice: Notice)])>(([:], [], []))
+    private let state = Mutex<(records: [Int64: BookingRecord], trail: [AuditLine])>(([:], []))
 
     public init() {}
 
     public var trail: [AuditLine] { state.withLock { $0.trail } }
-    public var outbox: [(bookingID: Int64, notice: Notice)] { state.withLock { $0.outbox } }
 
     public func create(_ request: BookingRequest, agencyID: Int64, receivedAt: Date, by actor: Actor, audit: Audit<Int64>?) async throws -> BookingRecord {
         state.withLock { state in
@@ -32,6 +30,8 @@ public final class InMemoryBookings: BookingRepository {
         _ id: Int64, to next: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)?, completion: Completion?, note: String,
         audit: AuditLine?, notices: [Notice]
     ) async throws -> BookingRecord {
+        // No notice is kept: the services' tests in memory run without an outbox or a notifier
+        // (`BookingService` without a composer owes none); Store's outbox is tested on PostgreSQL.
         try state.withLock { state in
             guard var record = state.records[id] else { throw NoSuchRecord() }
             try record.state.check(stepTo: next)
@@ -44,7 +44,6 @@ public final class InMemoryBookings: BookingRepository {
             record.transitions.append(.init(state: next, at: time, by: actor.name, vehicleID: crew?.vehicleID, driverID: crew?.driverID, note: note))
             state.records[id] = record
             if let audit { state.trail.append(audit) }
-            state.outbox += notices.map { (id, $0) }
             return record
         }
     }
