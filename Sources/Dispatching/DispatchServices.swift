@@ -38,6 +38,8 @@ public struct DispatchServices: Sendable {
         let outbox = Outbox(client: client, logger: logger), composer = NoticeComposer(outbox: outbox, senders: senders)
         bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, zones: zones, composer: composer)
         learning = TrackLearning(facts: facts, positions: positions, clock: clock)
+        rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
+        arrivals = ArrivalWatch(bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), clock: clock)
         sweeper = ClockSweeper(
             bookings: bookings, store: store, care: CustomerCare(client: client, logger: logger), sheets: Settlements(client: client, logger: logger),
             levels: levels, feed: feed, clock: clock
@@ -45,8 +47,6 @@ public struct DispatchServices: Sendable {
         notifier = Notifier(
             outbox: outbox, composer: composer, bookings: bookings, sweeper: sweeper, senders: senders, retry: noticeRetry, feed: feed, clock: clock,
             logger: logger)
-        rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
-        arrivals = ArrivalWatch(bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), clock: clock)
         positionFeed = PositionFeed(positions: positions, feed: feed)
         files = FleetFileService(
             files: FleetFiles(client: client, logger: logger), facts: facts, rounds: rounds, learning: learning, events: events, clock: clock)
