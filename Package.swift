@@ -119,7 +119,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         // The channels notices go by beyond the live stream: text messages through an SMS
-        // provider's webhook (HTTP/1.1 on NIO, TLS by NIOSSL, signed with HMAC-SHA256).
+        // provider's webhook (HTTP/1.1 on NIO, TLS by NIOSSL, signed with HMAC-SHA256), e-mail
+        // through an SMTP server (on NIO, STARTTLS by NIOSSL).
         .target(
             name: "Messaging",
             dependencies: [
@@ -307,8 +308,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Notices delivered: the SMS webhook against a local provider over TLS, the notifier's
-        // retries and alerts, on real PostgreSQL.
+        // Notices delivered: the SMS webhook against a local provider over TLS, e-mail against a
+        // local SMTP server, the notifier's retries and alerts, on real PostgreSQL.
         .testTarget(
             name: "MessagingTests",
             dependencies: [
@@ -317,6 +318,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -32,8 +32,12 @@ public struct BookingService: Sendable {
     }
 
     /// What a booking must be, at `now`: a pick-up not in the past and within 90 days (advance
-    /// bookings), a service of at most 30 days after it.
+    /// bookings), a service of at most 30 days after it, a plausible contact e-mail if any (it
+    /// goes into SMTP commands and headers).
     static func check(_ request: BookingRequest, now: Date) throws(Refused) {
+        if let email = request.contactEmail, !EmailAddress.isPlausible(email) {
+            throw Refused(field: "contactEmail", expected: "an e-mail address: printable ASCII, one @, a dotted domain, no space or line break")
+        }
         guard request.pickupTime > now.addingTimeInterval(-300) else { throw Refused(field: "pickupTime", expected: "not in the past") }
         guard request.pickupTime < now.addingTimeInterval(90 * 86_400) else { throw Refused(field: "pickupTime", expected: "within 90 days") }
         guard request.serviceEnd > request.pickupTime else { throw Refused(field: "serviceEnd", expected: "after pickupTime") }

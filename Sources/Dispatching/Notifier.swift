@@ -80,7 +80,9 @@ public struct Notifier: Sendable {
         let at = clock.now
         // The booking first: should recording the delivery fail, the message is sent again once
         // its claim lapses and the booking, notified already, stays as it is; the other way
-        // round, a booking could stay matched after its notice was delivered.
+        // round, a booking could stay matched after its notice was delivered. Of the agency's
+        // notices of one crew on several channels (a text and an e-mail), the first confirmed
+        // notifies the booking at its time; the others, later, find it notified and leave it.
         if message.notice.kind.notifiesMatch && message.notice.recipient.role == .agency, try await isNewestMatch(message) {
             do {
                 try await bookings.move(
@@ -126,16 +128,21 @@ public struct Notifier: Sendable {
 /// What a booking's changes owe whom, on the channel notices go by: text messages when a
 /// provider is configured; without one (the default `fleetd serve`) the live stream is the
 /// channel that delivers, and its delivery notifies the booking, so a server with nothing
-/// configured keeps dispatching as before.
+/// configured keeps dispatching as before. With SMTP configured, the agency's notices go by
+/// e-mail as well to a contact who gave an address: one row per channel, each delivered on
+/// its own, the first to be confirmed notifying the booking (`Notifier.deliver`).
 public struct NoticeComposer: Sendable {
     let outbox: Outbox
     let channel: Notice.Channel
+    /// Whether the agency's notices are e-mailed too.
+    let mails: Bool
     /// Signalled when notices were queued (shared by the copies of this struct).
     let due = RoundTrigger()
 
     init(outbox: Outbox, senders: [any NoticeSender]) {
         self.outbox = outbox
         channel = senders.contains { $0.channel == .sms } ? .sms : .live
+        mails = senders.contains { $0.channel == .email }
     }
 
     /// The notices a booking's `kind` of change owes, naming `crew` (the booking's own if nil);
@@ -145,11 +152,12 @@ public struct NoticeComposer: Sendable {
             let names = try await outbox.crew(vehicleID: vehicleID, driverID: driverID)
         else { return [] }
         let r = record.request
-        let facts = NoticeFacts(
+        var facts = NoticeFacts(
             bookingID: record.id, contactName: r.contactName, contactPhone: r.contactPhone, pickupTime: r.pickupTime.epochSeconds,
             pickupAddress: r.pickup.address, destinationAddress: r.destination.address, plate: names.plate, driverName: names.driverName,
             driverPhone: names.driverPhone)
-        return Notice.owed(kind, facts, channel: channel)
+        facts.contactEmail = r.contactEmail
+        return Notice.owed(kind, facts, channel: channel) + (mails ? Notice.owed(kind, facts, channel: .email) : [])
     }
 }
 

@@ -26,12 +26,17 @@ public struct Notice: Sendable, Hashable {
         public var role: Role
         public var name: String
         public var phone: String
-        public init(role: Role, name: String, phone: String) { (self.role, self.name, self.phone) = (role, name, phone) }
+        /// The address an e-mail notice goes to: the booking's contact e-mail.
+        public var email: String?
+        public init(role: Role, name: String, phone: String, email: String? = nil) {
+            (self.role, self.name, self.phone, self.email) = (role, name, phone, email)
+        }
     }
 
-    /// How it goes: a text message through the SMS provider, or the live stream of the agency's
-    /// users (the channel of a server with no provider configured).
-    public enum Channel: String, Sendable, Hashable, Codable, CaseIterable { case sms, live }
+    /// How it goes: a text message through the SMS provider, the live stream of the agency's
+    /// users (the channel of a server with no provider configured), or an e-mail over SMTP to a
+    /// contact who gave an address (beside the other, when SMTP is configured).
+    public enum Channel: String, Sendable, Hashable, Codable, CaseIterable { case sms, live, email }
 
     public var kind: Kind
     public var recipient: Recipient
@@ -65,6 +70,9 @@ public struct NoticeFacts: Sendable, Hashable {
         (self.plate, self.driverName, self.driverPhone) = (plate, driverName, driverPhone)
     }
 
+    /// The contact's e-mail address, if the booking gave one: the e-mail notices' recipient.
+    public var contactEmail: String?
+
     /// The pick-up as people read it: `12月3日 14:30`, China time.
     public var pickup: String {
         let time = ChinaTime(pickupTime)
@@ -76,8 +84,10 @@ extension Notice {
     /// The notices a booking's `kind` of change owes, each on `channel`. The driver is told only
     /// of a job (matched, crew changed) and only by text message: the live stream reaches the
     /// agency's and the operator's users, and the driver sees the job in their list anyway.
+    /// By e-mail, the agency alone, and only to a contact who gave an address.
     public static func owed(_ kind: Kind, _ facts: NoticeFacts, channel: Channel) -> [Notice] {
-        let agency = Recipient(role: .agency, name: facts.contactName, phone: facts.contactPhone)
+        guard channel != .email || facts.contactEmail != nil else { return [] }
+        let agency = Recipient(role: .agency, name: facts.contactName, phone: facts.contactPhone, email: facts.contactEmail)
         let driver = Recipient(role: .driver, name: facts.driverName, phone: facts.driverPhone)
         let f = facts
         let crew = "车牌\(f.plate)，驾驶员\(f.driverName)，电话\(f.driverPhone)"
@@ -99,6 +109,39 @@ extension Notice {
             tell(agency, "您的行程（订单\(f.bookingID)，\(f.plate)）已结束，请登录平台核对用车时间、里程及费用，并签署结算单。")
         }
         return notices
+    }
+
+    /// A title for the notice, as an e-mail's subject says it: `公务用车通知：已派车（订单12）`.
+    public func subject(bookingID: Int64) -> String {
+        let title =
+            switch kind {
+            case .matched: "已派车"
+            case .crewChanged: "已改派"
+            case .driverOnSite: "驾驶员已到达"
+            case .delayAtRisk: "车辆可能晚到"
+            case .tripCompleted: "行程结束，请签署结算单"
+            }
+        return "公务用车通知：\(title)（订单\(bookingID)）"
+    }
+}
+
+/// E-mail addresses as the booking takes them and the SMTP channel sends to them.
+public enum EmailAddress {
+    /// The longest address SMTP carries (RFC 5321's path of 256 less its brackets).
+    public static let maximumLength = 254
+
+    /// Whether `text` is a plausible address: at most `maximumLength` characters, a local part of
+    /// printable ASCII, one `@`, a domain of two labels or more. Never a space, CR, LF or other
+    /// control character (an address is written into SMTP commands and headers: no line can be
+    /// smuggled into them), nor a character that delimits addresses (`"(),:;<>@[\]`). The
+    /// pattern `FieldType`'s `email` checks at the API's door says the same.
+    public static func isPlausible(_ text: String) -> Bool {
+        func atom(_ scalar: Unicode.Scalar) -> Bool { (0x21...0x7E).contains(scalar.value) && !#""(),:;<>@[\]"#.unicodeScalars.contains(scalar) }
+        guard text.unicodeScalars.count <= maximumLength else { return false }
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].unicodeScalars.allSatisfy(atom) else { return false }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && $0.unicodeScalars.allSatisfy(atom) }
     }
 }
 

@@ -104,10 +104,11 @@ public struct FleetServer: Sendable {
         // written, then the latest positions, then the database client goes.
         let metricsEndpoint = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: metrics, logger: logger)
         // Notices go by text message when a provider is configured (the demo starts its own),
-        // else by the live stream.
+        // else by the live stream; by e-mail too with SMTP configured.
         var demoProvider: DemoSMSProvider?
         if demoFleet != nil, configuration.sms == nil { demoProvider = try await DemoSMSProvider.start() }
-        let senders: [any NoticeSender] = try (configuration.sms ?? demoProvider?.webhook).map { [try SMSWebhook($0, clock: clock)] } ?? []
+        var senders: [any NoticeSender] = try (configuration.sms ?? demoProvider?.webhook).map { [try SMSWebhook($0, clock: clock)] } ?? []
+        if let smtp = configuration.smtp { senders.append(try SMTPMail(smtp, clock: clock)) }
         let dispatch = DispatchServices(
             client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules, senders: senders,
             noticeRetry: configuration.noticeRetry, logger: logger)

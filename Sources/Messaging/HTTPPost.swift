@@ -45,16 +45,7 @@ struct HTTPPost: Sendable {
     }
 
     func send(_ body: [UInt8], headers: [(String, String)]) async throws -> Answer {
-        try await withThrowingTaskGroup(of: Answer.self) { group in
-            group.addTask { try await exchange(body, headers: headers) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw Failure(description: "no answer from \(host):\(port) within \(timeout)")
-            }
-            defer { group.cancelAll() }
-            guard let answer = try await group.next() else { throw CancellationError() }
-            return answer
-        }
+        try await within(timeout, "no answer from \(host):\(port)") { try await exchange(body, headers: headers) }
     }
 
     private func exchange(_ body: [UInt8], headers: [(String, String)]) async throws -> Answer {

@@ -24,11 +24,11 @@ public struct Bookings: BookingRepository {
                     """
                     INSERT INTO bookings (agency_id, channel, contact_name, contact_phone, passengers, vehicle_class, pickup_time, pickup_lat_e6, pickup_lon_e6,
                         pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state,
-                        transfer)
+                        transfer, contact_email)
                     VALUES (\(agencyID), \(r.channel.rawValue), \(r.contactName), \(r.contactPhone), \(Int16(r.passengers)), \(r.vehicleClass.rawValue), \(r.pickupTime),
                         \(p.latitudeE6), \(p.longitudeE6), \(r.pickup.address), \(d.latitudeE6), \(d.longitudeE6), \(r.destination.address), \(r.routeNotes ?? ""),
                         \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(BookingState.received.rawValue),
-                        \(r.transfer ?? false))
+                        \(r.transfer ?? false), \(r.contactEmail))
                     RETURNING id
                     """, logger: logger)
                 for try await id in rows.decode(Int64.self) {
@@ -121,7 +121,7 @@ public struct Bookings: BookingRepository {
         b.id, b.agency_id, b.channel, b.contact_name, b.contact_phone, b.passengers, b.vehicle_class, b.pickup_time, b.pickup_lat_e6, b.pickup_lon_e6,
         b.pickup_address, b.destination_lat_e6, b.destination_lon_e6, b.destination_address, b.route_notes, b.service_end, b.special_needs,
         b.received_at, b.urgent, b.state, b.vehicle_id, b.driver_id, b.tolls_fen, b.parking_fen, b.receipts, b.reported_metres, b.reported_seconds, b.version, b.updated_at,
-        b.transfer
+        b.transfer, b.contact_email
         FROM bookings b
         """
 
@@ -133,11 +133,12 @@ public struct Bookings: BookingRepository {
             let (
                 id, agency, channel, contactName, contactPhone, passengers, vehicleClass, pickupTime, pLat, pLon, pAddress, dLat, dLon, dAddress, notes, end,
                 needs,
-                received, urgent, state, vehicle, driver, tolls, parking, receipts, reportedMetres, reportedSeconds, version, updated, transfer
+                received, urgent, state, vehicle, driver, tolls, parking, receipts, reportedMetres, reportedSeconds, version, updated, transfer,
+                contactEmail
             ) = try row.decode(
                 (
                     Int64, Int64, String, String, String, Int16, String, Date, Int32, Int32, String, Int32, Int32, String, String, Date, String,
-                    Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int64?, Int64?, Int32, Date, Bool
+                    Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int64?, Int64?, Int32, Date, Bool, String?
                 ).self)
             var request = BookingRequest(
                 channel: .init(rawValue: channel) ?? .platform, agencyID: agency, contactName: contactName, contactPhone: contactPhone,
@@ -148,6 +149,7 @@ public struct Bookings: BookingRepository {
                 serviceEnd: end
             )
             (request.routeNotes, request.specialNeeds, request.transfer) = (notes, needs, transfer ? true : nil)
+            request.contactEmail = contactEmail
             index[id] = records.count
             records.append(
                 BookingRecord(

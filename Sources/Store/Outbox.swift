@@ -20,9 +20,9 @@ public struct Outbox: Sendable {
         for n in notices {
             try await connection.query(
                 """
-                INSERT INTO notices (booking_id, kind, recipient_role, recipient_name, recipient_phone, channel, body, next_attempt_at, created_at)
+                INSERT INTO notices (booking_id, kind, recipient_role, recipient_name, recipient_phone, recipient_email, channel, body, next_attempt_at, created_at)
                 VALUES (\(bookingID), \(n.kind.rawValue), \(n.recipient.role.rawValue), \(clipped(n.recipient.name, 200)), \(clipped(n.recipient.phone, 40)),
-                    \(n.channel.rawValue), \(clipped(n.text, 2000)), \(time), \(time))
+                    \(n.recipient.email), \(n.channel.rawValue), \(clipped(n.text, 2000)), \(time), \(time))
                 """, logger: logger)
         }
     }
@@ -38,15 +38,16 @@ public struct Outbox: Sendable {
             )
             UPDATE notices n SET state = 'sending', attempts = n.attempts + 1, next_attempt_at = \(now.addingTimeInterval(TimeInterval(lease)))
             FROM due, bookings b WHERE n.id = due.id AND b.id = n.booking_id
-            RETURNING n.id, n.booking_id, b.agency_id, n.kind, n.recipient_role, n.recipient_name, n.recipient_phone, n.channel, n.body, n.attempts, n.created_at
+            RETURNING n.id, n.booking_id, b.agency_id, n.kind, n.recipient_role, n.recipient_name, n.recipient_phone, n.recipient_email, n.channel, n.body,
+                n.attempts, n.created_at
             """, logger: logger)
         var messages: [OutboxMessage] = []
-        for try await (id, booking, agency, kind, role, name, phone, channel, body, attempts, created) in rows.decode(
-            (Int64, Int64, Int64, String, String, String, String, String, String, Int32, Date).self)
+        for try await (id, booking, agency, kind, role, name, phone, email, channel, body, attempts, created) in rows.decode(
+            (Int64, Int64, Int64, String, String, String, String, String?, String, String, Int32, Date).self)
         {
             guard let kind = Notice.Kind(rawValue: kind), let role = Notice.Recipient.Role(rawValue: role), let channel = Notice.Channel(rawValue: channel)
             else { continue }
-            let notice = Notice(kind: kind, recipient: .init(role: role, name: name, phone: phone), channel: channel, text: body)
+            let notice = Notice(kind: kind, recipient: .init(role: role, name: name, phone: phone, email: email), channel: channel, text: body)
             messages.append(OutboxMessage(id: id, bookingID: booking, agencyID: agency, notice: notice, attempts: Int(attempts), createdAt: created))
         }
         return messages.sorted { $0.id < $1.id }

@@ -29,6 +29,24 @@ import Glibc
             """
     }
 
+    /// A booking's JSON with the contact's e-mail address `email` (as JSON text: escapes stay escapes).
+    static func withEmail(_ json: String, _ email: String) -> String {
+        json.replacingOccurrences(of: #""contactPhone": "0574-87000000","#, with: #""contactPhone": "0574-87000000", "contactEmail": "\#(email)","#)
+    }
+
+    @Test func theContactsEmailIsKeptWithTheBooking() async throws {
+        try await API.withAPI { base, _, _, _ in
+            let agency = try await API.signIn(base, "agency")
+            let created = try await API.call(
+                base, "POST", "/api/v1/bookings", token: agency, body: Self.withEmail(Self.bookingJSON(pickupIn: 120), "li.zhuren+car@nbfgw.gov.cn"))
+            #expect(created.status == 201, "\(created.json)")
+            let id = try #require((created.json["booking"] as? [String: Any])?["id"] as? Int)
+            let read = try await API.call(base, "GET", "/api/v1/bookings/\(id)", token: agency)
+            let request = (read.json["booking"] as? [String: Any])?["request"] as? [String: Any]
+            #expect(request?["contactEmail"] as? String == "li.zhuren+car@nbfgw.gov.cn", "\(read.json)")
+        }
+    }
+
     @Test func aTripFromRequestToCompletion() async throws {
         try await API.withAPI { base, accounts, client, api in
             let crews = try await TestFleet.fleet(client)
@@ -204,6 +222,15 @@ import Glibc
                 (good.replacingOccurrences(of: #""latitude": 29.8683, "#, with: ""), "pickup.latitude", agency),
                 (good.replacingOccurrences(of: #""vehicleClass": "sedan""#, with: #""vehicleClass": "limousine""#), "vehicleClass", agency),
                 (good.replacingOccurrences(of: #""contactPhone": "0574-87000000""#, with: #""contactPhone": "call me""#), "contactPhone", agency),
+                // A line break in the address would be a line of its own in SMTP (another RCPT TO,
+                // a Bcc header): refused at the door, wherever it stands; so are a space and two @.
+                (Self.withEmail(good, #"li@nbfgw.gov.cn\r\nRCPT TO:<spy@evil.cn>"#), "contactEmail", agency),
+                (Self.withEmail(good, #"li@nbfgw.gov.cn\r\n"#), "contactEmail", agency),
+                (Self.withEmail(good, #"li@nbfgw.gov.cn\n"#), "contactEmail", agency),
+                (Self.withEmail(good, #"li@nbfgw.gov.cn\rBcc: spy@evil.cn"#), "contactEmail", agency),
+                (Self.withEmail(good, "li zhu@nbfgw.gov.cn"), "contactEmail", agency),
+                (Self.withEmail(good, "li@zhu@nbfgw.gov.cn"), "contactEmail", agency),
+                (Self.withEmail(good, String(repeating: "l", count: 250) + "@nb.cn"), "contactEmail", agency),
                 (Self.bookingJSON(pickupIn: -60), "pickupTime", agency),
                 (good, "agencyID", dispatcher),
                 (Self.bookingJSON(pickupIn: 120, agencyID: 999), "agencyID", dispatcher),
