@@ -4,6 +4,7 @@ import DomainTestSupport
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PostgresNIO
 import PostgresTestSupport
 import Store
@@ -13,8 +14,9 @@ import Testing
 @testable import Messaging
 
 /// The SMTP server of the tests, on NIO: takes sessions (EHLO with a multi-line reply offering
-/// AUTH PLAIN, MAIL, RCPT, DATA un-stuffed, QUIT), records each mail's envelope and data, and
-/// answers RCPT TO with what `recipientReply` says (250, or 451 / 550 as a test wants).
+/// AUTH PLAIN, and STARTTLS when given a TLS context; MAIL, RCPT, DATA un-stuffed, QUIT), records
+/// each mail's envelope and data, and answers RCPT TO with what `recipientReply` says (250, or
+/// 451 / 550 as a test wants).
 final class TestSMTPServer: Sendable {
     struct Mail: Sendable, Hashable {
         var from: String
@@ -24,9 +26,20 @@ final class TestSMTPServer: Sendable {
 
     let mails = Mutex<[Mail]>([])
     let sessions = Mutex(0)
-    /// The credentials of the last AUTH PLAIN, decoded: `\0user\0password`.
-    let credentials = Mutex<String?>(nil)
+    /// The credentials of the last AUTH PLAIN, decoded (`\0user\0password`), and whether they
+    /// came over TLS.
+    let credentials = Mutex<(text: String, secured: Bool)?>(nil)
     let recipientReply = Mutex(250)
+    let tls: NIOSSLContext?
+    /// Whether the reply to STARTTLS is followed, in the clear, by a line a man in the middle
+    /// would slip in.
+    let injectsAfterSTARTTLS: Bool
+    /// Whether it greets a client at all (a server that hangs does not).
+    let greets: Bool
+
+    init(tls: NIOSSLContext? = nil, injectsAfterSTARTTLS: Bool = false, greets: Bool = true) {
+        (self.tls, self.injectsAfterSTARTTLS, self.greets) = (tls, injectsAfterSTARTTLS, greets)
+    }
 
     /// Runs the server on a port of its own for the duration of `body`, given the port.
     func whileRunning<R: Sendable>(_ body: (Int) async throws -> R) async throws -> R {
@@ -56,12 +69,13 @@ final class TestSMTPServer: Sendable {
         var mail: Mail?
         /// The data's lines while DATA is read.
         var data: [String]?
+        var secured = false
 
         init(server: TestSMTPServer) { self.server = server }
 
         func channelActive(context: ChannelHandlerContext) {
             server.sessions.withLock { $0 += 1 }
-            say("220 smtp.test ESMTP double", context)
+            if server.greets { say("220 smtp.test ESMTP double", context) }
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -102,10 +116,17 @@ final class TestSMTPServer: Sendable {
                 return String(line[line.index(after: open)..<close])
             }
             switch line.prefix(4).uppercased() {
-            case "EHLO": say("250-smtp.test\r\n250-8BITMIME\r\n250-AUTH LOGIN PLAIN\r\n250 SIZE 1000000", context)
+            case "EHLO":
+                let startTLS = server.tls != nil && !secured ? "250-STARTTLS\r\n" : ""
+                say("250-smtp.test\r\n\(startTLS)250-8BITMIME\r\n250-AUTH LOGIN PLAIN\r\n250 SIZE 1000000", context)
+            case "STAR":
+                guard let tls = server.tls else { return say("502 5.5.2 Error: command not recognized", context) }
+                say("220 2.0.0 Ready to start TLS" + (server.injectsAfterSTARTTLS ? "\r\n250 injected" : ""), context)
+                try? context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls), position: .first)
+                secured = true
             case "AUTH":
                 let token = line.split(separator: " ").last.map(String.init) ?? ""
-                server.credentials.withLock { $0 = Data(base64Encoded: token).map { String(decoding: $0, as: UTF8.self) } }
+                server.credentials.withLock { [secured] in $0 = Data(base64Encoded: token).map { (String(decoding: $0, as: UTF8.self), secured) } }
                 say("235 2.7.0 Authentication successful", context)
             case "MAIL":
                 mail = Mail(from: address(), to: [], data: "")
@@ -200,7 +221,7 @@ struct ReadMail {
                 let mails = server.mails.withLock { $0 }
                 #expect(mails.map(\.from) == ["fleet@nbgwyc.cn"] && mails.map(\.to) == [[Self.contact]])
                 // Credentials go to a server on this machine without TLS: PLAIN, as configured.
-                #expect(server.credentials.withLock { $0 } == "\0fleet\0pa55word")
+                #expect(server.credentials.withLock { $0?.text } == "\0fleet\0pa55word")
                 let mail = try ReadMail(try #require(mails.first).data)
                 #expect(mail.headers["From"] == "<fleet@nbgwyc.cn>" && mail.headers["To"] == "<\(Self.contact)>")
                 #expect(mail.headers["Content-Type"] == "text/plain; charset=UTF-8" && mail.headers["Content-Transfer-Encoding"] == "base64")
@@ -312,6 +333,60 @@ struct ReadMail {
         }
     }
 
+    /// STARTTLS offered and asked for: the session goes on over TLS (the certificate checked
+    /// against the CA given) before the credentials are sent.
+    @Test func theSessionSwitchesToTLSBeforeTheCredentials() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (certificate, tls) = try TestCertificate.make(in: folder)
+        let server = TestSMTPServer(tls: try NIOSSLContext(configuration: tls))
+        try await server.whileRunning { port in
+            var smtp = Self.smtp(port)
+            (smtp.startTLS, smtp.trustRoots, smtp.user, smtp.password) = (true, certificate, "fleet", "pa55word")
+            let accepted = try await SMTPMail(smtp, clock: ManualClock(Date())).send(Self.message(to: Self.contact))
+            #expect(accepted == "250 2.0.0 Ok: queued as Q1")
+            #expect(server.credentials.withLock { $0?.secured } == true)
+            #expect(try ReadMail(try #require(server.mails.withLock { $0.first?.data })).body == "测试")
+        }
+        // A certificate the client does not trust: nothing is sent (tried again later).
+        let untrusted = TestSMTPServer(tls: try NIOSSLContext(configuration: tls))
+        try await untrusted.whileRunning { port in
+            var smtp = Self.smtp(port)
+            (smtp.startTLS, smtp.user, smtp.password) = (true, "fleet", "pa55word")
+            await #expect(throws: (any Error).self) { try await SMTPMail(smtp, clock: ManualClock(Date())).send(Self.message(to: Self.contact)) }
+            #expect(untrusted.credentials.withLock { $0 } == nil && untrusted.mails.withLock { $0.isEmpty })
+        }
+        // A line slipped in after the STARTTLS reply, in the clear, is refused, not read as if over TLS.
+        let injecting = TestSMTPServer(tls: try NIOSSLContext(configuration: tls), injectsAfterSTARTTLS: true)
+        try await injecting.whileRunning { port in
+            var smtp = Self.smtp(port)
+            (smtp.startTLS, smtp.trustRoots) = (true, certificate)
+            let error = await #expect(throws: (any Error).self) { try await SMTPMail(smtp, clock: ManualClock(Date())).send(Self.message(to: Self.contact)) }
+            #expect(String(describing: error).contains("after its STARTTLS reply") && !(error is NoticeRefused), "\(String(describing: error))")
+            #expect(injecting.mails.withLock { $0.isEmpty })
+        }
+    }
+
+    /// A server that does not answer: the session ends at its timeout, to be tried again.
+    @Test func aSilentServerTimesOut() async throws {
+        let server = TestSMTPServer(greets: false)
+        try await server.whileRunning { port in
+            var smtp = Self.smtp(port)
+            smtp.timeout = .milliseconds(500)
+            let started = ContinuousClock.now
+            let error = await #expect(throws: (any Error).self) { try await SMTPMail(smtp, clock: ManualClock(Date())).send(Self.message(to: Self.contact)) }
+            #expect(error is TimedOut && ContinuousClock.now - started < .seconds(5), "\(String(describing: error))")
+            #expect(server.sessions.withLock { $0 } == 1)
+        }
+    }
+
+    static func message(to address: String) -> OutboxMessage {
+        OutboxMessage(
+            id: 1, bookingID: 1, agencyID: 1,
+            notice: Notice(kind: .matched, recipient: .init(role: .agency, name: "李主任", phone: "13857400000", email: address), channel: .email, text: "测试"),
+            attempts: 1, createdAt: Date())
+    }
+
     /// An address with a line break in it is refused before any connection: it cannot add a
     /// recipient or a header to the session (the API refuses it too, BookingAPITests).
     @Test func anAddressWithALineBreakIsNeverSent() async throws {
@@ -319,12 +394,7 @@ struct ReadMail {
         try await server.whileRunning { port in
             let mailer = try SMTPMail(Self.smtp(port), clock: ManualClock(Date()))
             for address in ["li@nbfgw.gov.cn\r\nRCPT TO:<spy@evil.cn>", "li@nbfgw.gov.cn\n", "li@nbfgw.gov.cn\rBcc: spy@evil.cn", "li zhu@nb.cn"] {
-                let message = OutboxMessage(
-                    id: 1, bookingID: 1, agencyID: 1,
-                    notice: Notice(
-                        kind: .matched, recipient: .init(role: .agency, name: "李主任", phone: "13857400000", email: address), channel: .email, text: "测试"),
-                    attempts: 1, createdAt: Date())
-                await #expect(throws: NoticeRefused.self) { try await mailer.send(message) }
+                await #expect(throws: NoticeRefused.self) { try await mailer.send(Self.message(to: address)) }
             }
             #expect(server.sessions.withLock { $0 } == 0)
         }
