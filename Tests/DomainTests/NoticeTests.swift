@@ -37,6 +37,33 @@ struct NoticeTests {
         #expect(Notice.Kind.allCases.filter(\.notifiesMatch) == [.matched, .crewChanged])
     }
 
+    @Test func byEmailTheContactWhoGaveAnAddressIsTold() {
+        #expect(Notice.owed(.matched, Self.facts, channel: .email).isEmpty)
+        var facts = Self.facts
+        facts.contactEmail = "li@nbfgw.gov.cn"
+        for kind in Notice.Kind.allCases {
+            let notices = Notice.owed(kind, facts, channel: .email)
+            #expect(notices.map(\.recipient.role) == [.agency] && notices.map(\.recipient.email) == ["li@nbfgw.gov.cn"], "\(kind)")
+            #expect(notices.first?.subject(bookingID: 12).hasSuffix("（订单12）") == true)
+        }
+        #expect(Notice.owed(.matched, facts, channel: .email)[0].subject(bookingID: 12) == "公务用车通知：已派车（订单12）")
+    }
+
+    /// What SMTP may carry: no space or line break anywhere (a trailing one included), one @, a
+    /// dotted domain, ASCII, at most 254 characters.
+    @Test func plausibleEmailAddresses() {
+        for good in ["li@nbfgw.gov.cn", "li.zhuren+car@nb.cn", "a@b.c", String(repeating: "l", count: 245) + "@nbfgw.cn"] {
+            #expect(EmailAddress.isPlausible(good), "\(good)")
+        }
+        for bad in [
+            "", "li", "li@", "@nb.cn", "li@nb", "li@.nb.cn", "li@nb.cn.", "li@nb..cn", "li@zhu@nb.cn", "li zhu@nb.cn", "li@nb.cn\r\n", "li@nb.cn\n",
+            "li@nb.cn\r\nRCPT TO:<spy@evil.cn>", "li@nb.cn\tx", "李@nb.cn", "<li@nb.cn>", "li,wang@nb.cn", "li@nb.cn\u{0}",
+            String(repeating: "l", count: 246) + "@nbfgw.cn",
+        ] {
+            #expect(!EmailAddress.isPlausible(bad), "\(bad.debugDescription)")
+        }
+    }
+
     @Test func retriesBackOffAndStop() {
         let retry = NoticeRetry(firstDelay: 30, attempts: 5)
         #expect((1...5).map { retry.delay(after: $0) } == [30, 60, 120, 240, nil])
