@@ -91,7 +91,8 @@ public struct SMTPMail: NoticeSender {
                 return try await reply(to: shown ?? line, expecting: expected)
             }
             _ = try await reply(to: "the greeting", expecting: 220)
-            let name = "fleetd.invalid"
+            // The sender's domain names the client: a name the server can look up.
+            let name = Self.domain(of: configuration.from)
             var offers = try await command("EHLO \(name)")
             var secure = false
             if let tls, offers.offers("STARTTLS") {
@@ -130,11 +131,10 @@ public struct SMTPMail: NoticeSender {
     /// The message as DATA carries it (lines ending CRLF, no terminating dot): headers, then
     /// the text in base64, 76 characters a line.
     static func message(_ message: OutboxMessage, from: String, to: String, date: Date) -> String {
-        let domain = from.split(separator: "@").last.map(String.init) ?? "fleetd.invalid"
         let body = Data(message.notice.text.utf8).base64EncodedString(options: [.lineLength76Characters, .endLineWithCarriageReturn, .endLineWithLineFeed])
         let headers = [
             "Date: \(rfc5322(date))", "From: <\(from)>", "To: <\(to)>", "Subject: \(encodedWords(message.notice.subject(bookingID: message.bookingID)))",
-            "Message-ID: <notice-\(message.id).\(message.attempts)@\(domain)>", "MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8",
+            "Message-ID: <notice-\(message.id).\(message.attempts)@\(domain(of: from))>", "MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8",
             "Content-Transfer-Encoding: base64",
         ]
         return headers.joined(separator: "\r\n") + "\r\n\r\n" + body
@@ -162,6 +162,9 @@ public struct SMTPMail: NoticeSender {
     static func dotStuffed(_ data: String) -> String {
         data.components(separatedBy: "\r\n").map { $0.hasPrefix(".") ? "." + $0 : $0 }.joined(separator: "\r\n")
     }
+
+    /// The domain of a (plausible) address.
+    static func domain(of address: String) -> String { address.split(separator: "@").last.map(String.init) ?? address }
 
     /// A Date header's time, in China time: `Thu, 03 Dec 2026 22:30:00 +0800`.
     static func rfc5322(_ date: Date) -> String {

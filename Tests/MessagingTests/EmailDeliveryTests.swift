@@ -30,6 +30,8 @@ final class TestSMTPServer: Sendable {
     /// came over TLS.
     let credentials = Mutex<(text: String, secured: Bool)?>(nil)
     let recipientReply = Mutex(250)
+    /// The names clients gave in EHLO.
+    let greetedAs = Mutex<[String]>([])
     let tls: NIOSSLContext?
     /// Whether the reply to STARTTLS is followed, in the clear, by a line a man in the middle
     /// would slip in.
@@ -117,6 +119,7 @@ final class TestSMTPServer: Sendable {
             }
             switch line.prefix(4).uppercased() {
             case "EHLO":
+                server.greetedAs.withLock { $0.append(String(line.dropFirst(5))) }
                 let startTLS = server.tls != nil && !secured ? "250-STARTTLS\r\n" : ""
                 say("250-smtp.test\r\n\(startTLS)250-8BITMIME\r\n250-AUTH LOGIN PLAIN\r\n250 SIZE 1000000", context)
             case "STAR":
@@ -220,6 +223,7 @@ struct ReadMail {
 
                 let mails = server.mails.withLock { $0 }
                 #expect(mails.map(\.from) == ["fleet@nbgwyc.cn"] && mails.map(\.to) == [[Self.contact]])
+                #expect(server.greetedAs.withLock { $0 } == ["nbgwyc.cn"])
                 // Credentials go to a server on this machine without TLS: PLAIN, as configured.
                 #expect(server.credentials.withLock { $0?.text } == "\0fleet\0pa55word")
                 let mail = try ReadMail(try #require(mails.first).data)
@@ -345,7 +349,8 @@ struct ReadMail {
             (smtp.startTLS, smtp.trustRoots, smtp.user, smtp.password) = (true, certificate, "fleet", "pa55word")
             let accepted = try await SMTPMail(smtp, clock: ManualClock(Date())).send(Self.message(to: Self.contact))
             #expect(accepted == "250 2.0.0 Ok: queued as Q1")
-            #expect(server.credentials.withLock { $0?.secured } == true)
+            // EHLO again over TLS, as RFC 3207 wants: what was offered in the clear is forgotten.
+            #expect(server.credentials.withLock { $0?.secured } == true && server.greetedAs.withLock { $0.count } == 2)
             #expect(try ReadMail(try #require(server.mails.withLock { $0.first?.data })).body == "测试")
         }
         // A certificate the client does not trust: nothing is sent (tried again later).
