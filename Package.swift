@@ -118,6 +118,21 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The channels notices go by beyond the live stream: text messages through an SMS
+        // provider's webhook (HTTP/1.1 on NIO, TLS by NIOSSL, signed with HMAC-SHA256), e-mail
+        // through an SMTP server (on NIO, STARTTLS by NIOSSL).
+        .target(
+            name: "Messaging",
+            dependencies: [
+                "Domain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // The HTTP API (Hummingbird 2): sessions, roles, audit, problem details, OpenAPI.
         .target(
             name: "HTTPAPI",
@@ -135,7 +150,7 @@ let package = Package(
             name: "FleetServer",
             dependencies: [
                 "EmbeddedPostgres", "Store", "Gateway", "Domain", "TerminalSimulator", "JT808", "HTTPAPI", "Dispatching", "Matching", "Settlement",
-                "Billing",
+                "Billing", "Messaging",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -293,6 +308,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Notices delivered: the SMS webhook against a local provider over TLS, e-mail against a
+        // local SMTP server, the notifier's retries and alerts, on real PostgreSQL.
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: [
+                "Messaging", "Dispatching", "Store", "Domain", "PostgresTestSupport", "DomainTestSupport", "ServiceTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "DrawingTests", dependencies: ["Drawing", "Domain", "Billing"], swiftSettings: strictSettings),
         .testTarget(
             name: "GNSSTerminalTests",
@@ -318,7 +350,7 @@ let package = Package(
         .testTarget(
             name: "FleetServerTests",
             dependencies: [
-                "FleetServer", "Gateway", "Store", "Billing", "Domain",
+                "FleetServer", "Gateway", "Store", "Billing", "Domain", "Messaging",
                 .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

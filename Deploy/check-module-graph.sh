@@ -28,7 +28,7 @@ forbid() {
 imports() { echo "^(@testable )?import ($1)\$"; }
 
 io_frameworks='NIO[A-Za-z]*|Hummingbird[A-Za-z]*|PostgresNIO|CLibPQ|CLibGPS|ServiceLifecycle|Metrics|Prometheus|Crypto|EmbeddedPostgres'
-adapters='Store|Gateway|HTTPAPI|FleetServer|JT808NIO|TerminalSimulator|GNSSTerminal|GPSD'
+adapters='Store|Gateway|HTTPAPI|FleetServer|JT808NIO|TerminalSimulator|GNSSTerminal|GPSD|Messaging'
 services='Dispatching|Settlement'
 engines='Matching|Billing|Drawing'
 
@@ -56,6 +56,10 @@ for service in Dispatching Settlement; do
 done
 forbid Gateway "$(imports "Store|PostgresNIO|$services|HTTPAPI|FleetServer")" "the gateway hands reports to Domain's ports and never touches Store"
 forbid HTTPAPI "$(imports "FleetServer|Gateway")" "the API is wired by FleetServer, not the other way round"
+forbid Messaging "$(imports "Store|PostgresNIO|$services|HTTPAPI|FleetServer|Gateway")" "a channel carries Domain's notices and knows no store or service"
+for service in Dispatching Settlement; do
+    forbid "$service" "$(imports "Messaging")" "a service sends notices through Domain's NoticeSender, which FleetServer wires"
+done
 for terminal in TerminalSimulator GNSSTerminal; do
     forbid "$terminal" "$(imports "Gateway|Store|HTTPAPI|FleetServer|$services")" "the terminal side links no server code"
 done

@@ -11,13 +11,16 @@ public struct BookingService: Sendable {
     let levels: ServiceLevels
     /// The zones and calendar in force (the database's, as administrators edit them).
     let terms: ZonesAndCalendar
+    /// Composes the notices a step owes; nil: none.
+    let composer: NoticeComposer?
 
     public init(
         repository: any BookingRepository, feed: LiveFeed, events: ServiceEvents = ServiceEvents(), clock: any WallClock,
         levels: ServiceLevels = ServiceLevels(),
-        terms: ZonesAndCalendar = ZonesAndCalendar()
+        terms: ZonesAndCalendar = ZonesAndCalendar(), composer: NoticeComposer? = nil
     ) {
         (self.repository, self.feed, self.events, self.clock, self.levels, self.terms) = (repository, feed, events, clock, levels, terms)
+        self.composer = composer
     }
 
     /// Takes an agency's request now (urgent if the pick-up is within the hour): received, or,
@@ -48,8 +51,12 @@ public struct BookingService: Sendable {
     }
 
     /// What a booking must be, at `now`: a pick-up not in the past and within 90 days (advance
-    /// bookings), a service of at most 30 days after it.
+    /// bookings), a service of at most 30 days after it, a plausible contact e-mail if any (it
+    /// goes into SMTP commands and headers).
     static func check(_ request: BookingRequest, now: Date) throws(Refused) {
+        if let email = request.contactEmail, !EmailAddress.isPlausible(email) {
+            throw Refused(field: "contactEmail", expected: "an e-mail address: printable ASCII, one @, a dotted domain, no space or line break")
+        }
         guard request.pickupTime > now.addingTimeInterval(-300) else { throw Refused(field: "pickupTime", expected: "not in the past") }
         guard request.pickupTime < now.addingTimeInterval(90 * 86_400) else { throw Refused(field: "pickupTime", expected: "within 90 days") }
         guard request.serviceEnd > request.pickupTime else { throw Refused(field: "serviceEnd", expected: "after pickupTime") }
@@ -80,15 +87,18 @@ public struct BookingService: Sendable {
         return changed
     }
 
-    /// Moves a booking now (or at `time`, for a transition seen on a track), published.
+    /// Moves a booking now (or at `time`, for a transition seen on a track), published, with the
+    /// notices the step owes queued in its transaction.
     @discardableResult
     public func move(
         _ id: Int64, to state: BookingState, at time: Date? = nil, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
         completion: Completion? = nil,
         note: String = "", stop: Place? = nil, audit: AuditLine? = nil
     ) async throws -> BookingRecord {
+        let owed = try await notices(owedReaching: state, id, crew: crew)
         let moved = try await repository.move(
-            id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, stop: stop, audit: audit)
+            id, to: state, at: time ?? clock.now, by: actor, crew: crew, completion: completion, note: note, stop: stop, audit: audit, notices: owed)
+        if !owed.isEmpty { composer?.due.signal() }
         publish(moved)
         for consequence in state.consequences(withCrew: moved.vehicleID != nil) {
             switch consequence {
@@ -97,6 +107,27 @@ public struct BookingService: Sendable {
             }
         }
         return moved
+    }
+
+    /// What reaching `state` owes whom: a crew (the first, or another one) to the agency and the
+    /// job to the driver; the driver on site; the trip over, with its sheet to sign. None
+    /// without a composer (the services' tests in memory).
+    func notices(owedReaching state: BookingState, _ id: Int64, crew: (vehicleID: Int64, driverID: Int64)?) async throws -> [Notice] {
+        guard let composer, [.matched, .onSite, .completed].contains(state), let record = try await repository.booking(id: id) else { return [] }
+        let kind: Notice.Kind =
+            switch state {
+            case .onSite: .driverOnSite
+            case .completed: .tripCompleted
+            default: record.transitions.contains { $0.state == .matched } ? .crewChanged : .matched
+            }
+        return try await composer.owed(kind, record, crew: crew)
+    }
+
+    /// What a clock owes the agency: its crew may be late (on site, or a replacement's arrival,
+    /// at risk).
+    func notices(owedBy status: ServiceLevels.Status, _ record: BookingRecord) async throws -> [Notice] {
+        guard let composer, status.state == .atRisk, status.stopped == nil, [.onSite, .replacementArrival].contains(status.clock) else { return [] }
+        return try await composer.owed(.delayAtRisk, record, crew: nil)
     }
 
     /// A completed booking whose sheet the agency signed is settled (a cancelled one stays

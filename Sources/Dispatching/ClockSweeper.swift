@@ -19,7 +19,9 @@ public struct ClockSweeper: Sendable {
     public func sweep() async throws {
         let now = clock.now, epoch = now.epochSeconds, levels = terms.levels(self.levels)
         for record in try await bookings.open() {
-            for status in bookings.statuses(record) { try await alert(.booking(record.id), agencyID: record.agencyID, status) }
+            for status in bookings.statuses(record) {
+                try await alert(.booking(record.id), agencyID: record.agencyID, status, notices: try await bookings.notices(owedBy: status, record))
+            }
         }
         for trip in try await store.awaitingCallback(since: now.addingTimeInterval(-3 * 86_400)) {
             try await alert(
@@ -39,9 +41,13 @@ public struct ClockSweeper: Sendable {
         }
     }
 
-    /// A clock at risk or breached: recorded once, and published the first time.
-    func alert(_ owner: Bookings.ClockOwner, agencyID: Int64, _ status: ServiceLevels.Status) async throws {
-        guard status.state == .atRisk || status.state == .breached, status.stopped == nil, try await store.raise(owner, status) else { return }
+    /// A clock at risk or breached: recorded once, with the `notices` it owes, and published the
+    /// first time.
+    func alert(_ owner: Bookings.ClockOwner, agencyID: Int64, _ status: ServiceLevels.Status, notices: [Notice] = []) async throws {
+        guard status.state == .atRisk || status.state == .breached, status.stopped == nil,
+            try await store.raise(owner, status, notices: notices, at: clock.now)
+        else { return }
+        if !notices.isEmpty { bookings.composer?.due.signal() }
         let (booking, complaint): (Int64?, Int64?) =
             switch owner {
             case .booking(let id): (id, nil)

@@ -21,6 +21,8 @@ public struct DispatchServices: Sendable {
     public let alerts: AlertService
     /// The zones and calendar in force, and their edits.
     public let zonesAndCalendar: ZonesAndCalendarService
+    /// The outbox's notices sent on their channels (`senders`, else the live stream).
+    public let notifier: Notifier
     public let positions: PositionQueries
     public let feed: LiveFeed
     public let events: ServiceEvents
@@ -31,14 +33,16 @@ public struct DispatchServices: Sendable {
     public init(
         client: PostgresClient, database: DatabaseURL, feed: LiveFeed = LiveFeed(), events: ServiceEvents = ServiceEvents(), clock: any WallClock,
         rules: DispatchRules = DispatchRules(), levels: ServiceLevels = ServiceLevels(),
-        routeCorridorMetres: Int = RouteCorridor.defaultWidthMetres, logger: Logger
+        routeCorridorMetres: Int = RouteCorridor.defaultWidthMetres, senders: [any NoticeSender] = [], noticeRetry: NoticeRetry = NoticeRetry(),
+        logger: Logger
     ) {
         let store = Bookings(client: client, logger: logger), facts = DispatchFacts(client: client, logger: logger)
         // Empty until `zonesAndCalendar.refresh()` reads the database (the server does before it opens).
         let terms = ZonesAndCalendar()
         zonesAndCalendar = ZonesAndCalendarService(records: ZonesAndCalendarRecords(client: client, logger: logger), current: terms)
         positions = PositionQueries(client: client, database: database, logger: logger)
-        bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, terms: terms)
+        let outbox = Outbox(client: client, logger: logger), composer = NoticeComposer(outbox: outbox, senders: senders)
+        bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, terms: terms, composer: composer)
         learning = TrackLearning(facts: facts, positions: positions, clock: clock)
         rounds = MatchingRounds(bookings: bookings, facts: facts, learning: learning, rules: rules, clock: clock, logger: logger)
         sweeper = ClockSweeper(
@@ -48,6 +52,9 @@ public struct DispatchServices: Sendable {
         arrivals = ArrivalWatch(
             bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), sweeper: sweeper,
             corridorMetres: routeCorridorMetres, clock: clock)
+        notifier = Notifier(
+            outbox: outbox, composer: composer, bookings: bookings, sweeper: sweeper, senders: senders, retry: noticeRetry, feed: feed, clock: clock,
+            logger: logger)
         positionFeed = PositionFeed(positions: positions, feed: feed)
         files = FleetFileService(
             files: FleetFiles(client: client, logger: logger), facts: facts, rounds: rounds, learning: learning, events: events, clock: clock)

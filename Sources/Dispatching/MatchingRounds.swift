@@ -153,10 +153,11 @@ public struct MatchingRounds: Sendable {
         return booking
     }
 
-    /// Signs a match, then notifies the agency (the live feed) and the driver (their jobs).
+    /// Signs a match, with the notices it owes queued in its transaction (the agency told of the
+    /// crew, the driver sent the job): the booking is `notified` when a channel confirms the
+    /// agency's notice delivered (`Notifier`), not here.
     func matchAndNotify(_ id: Int64, crew: (vehicleID: Int64, driverID: Int64), by actor: Actor, note: String, audit: AuditLine?) async throws {
         try await bookings.move(id, to: .matched, by: actor, crew: crew, note: note, audit: audit)
-        try await bookings.move(id, to: .notified, by: .engine, note: "agency notified on the live feed; job sent to the driver")
     }
 
     /// A dispatcher's choice of crew for a booking: accepted only if the pair is eligible for

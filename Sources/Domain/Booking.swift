@@ -38,6 +38,9 @@ public struct BookingRequest: Sendable, Hashable, Codable {
     public var specialNeeds: String?
     /// A city transfer, priced per trip by the tariff's transfer package; by time if not.
     public var transfer: Bool?
+    /// The contact's e-mail address, told the booking's notices by e-mail too where the server
+    /// has SMTP configured; a plausible address (`EmailAddress.isPlausible`) or none.
+    public var contactEmail: String?
 
     public init(
         channel: Channel, agencyID: Int64?, contactName: String, contactPhone: String, passengers: Int, vehicleClass: VehicleClass,

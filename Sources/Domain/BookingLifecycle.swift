@@ -179,6 +179,9 @@ public struct ServiceLevels: Sendable, Hashable {
         /// The route agreed (docs/DOMAIN.md, step 7): breached, with no time to run, when the
         /// track leaves its corridor without the agency's consent, once per excursion.
         case route
+        /// Not a clock but an alert of the same feed: a notice of the booking that no channel
+        /// delivered (from the change that owed it to the last attempt), for a dispatcher to phone.
+        case undeliverable
     }
 
     public struct Status: Sendable, Hashable {

@@ -12,10 +12,11 @@ public protocol BookingRepository: Sendable {
     /// Whether the agency approves its users' bookings before the operator receives them.
     func requiresApproval(agencyID: Int64) async throws -> Bool
     /// Moves a booking to `state`, with its crew when matched, its completion when completed and
-    /// where the car stopped when replaced.
+    /// where the car stopped when replaced, and queues the `notices` the change owes in its
+    /// transaction (the outbox).
     func move(
         _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)?, completion: Completion?, note: String,
-        stop: Place?, audit: AuditLine?
+        stop: Place?, audit: AuditLine?, notices: [Notice]
     ) async throws -> BookingRecord
     /// Records a change of route its agency agreed to; `Conflict` once the trip is over
     /// (`RouteChange.allowed`), `NoSuchRecord`.
@@ -27,4 +28,14 @@ public protocol BookingRepository: Sendable {
     func open() async throws -> [BookingRecord]
     /// A driver's jobs, upcoming and under way.
     func jobs(driverID: Int64) async throws -> [BookingRecord]
+}
+
+extension BookingRepository {
+    /// A move that owes no notice.
+    public func move(
+        _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)?, completion: Completion?, note: String,
+        stop: Place? = nil, audit: AuditLine?
+    ) async throws -> BookingRecord {
+        try await move(id, to: state, at: time, by: actor, crew: crew, completion: completion, note: note, stop: stop, audit: audit, notices: [])
+    }
 }

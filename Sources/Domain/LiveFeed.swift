@@ -1,10 +1,10 @@
 import Foundation
 import Synchronization
 
-/// What the dispatchers' live stream carries: booking transitions, SLA alerts and positions,
+/// What the dispatchers' live stream carries: booking transitions, SLA alerts, positions and notices,
 /// each as a JSON object, and the agency it concerns (an agency user sees only its own).
 public struct FeedEvent: Sendable, Hashable {
-    public enum Kind: String, Sendable { case booking, alert, positions, settlement }
+    public enum Kind: String, Sendable { case booking, alert, positions, settlement, notice }
     public var kind: Kind
     /// nil: only the operator's users see it.
     public var agencyID: Int64?

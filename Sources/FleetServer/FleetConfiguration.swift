@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Gateway
 import Logging
+import Messaging
 import NIOCore
 import Store
 
@@ -53,6 +54,16 @@ public struct FleetConfiguration: Sendable {
     /// How far a track in service may stray from its agreed route before the dispatcher and the
     /// agency are told (`FLEET_ROUTE_CORRIDOR_METRES`): roads and detours differ by region.
     public var routeCorridorMetres = RouteCorridor.defaultWidthMetres
+    /// The SMS provider's webhook (`FLEET_SMS_URL`, `FLEET_SMS_SECRET`, `FLEET_SMS_SIGN`,
+    /// `FLEET_SMS_CA_FILE`); nil: none, and notices go by the live stream.
+    public var sms: SMSWebhook.Configuration?
+    /// The SMTP server the agency's notices are e-mailed through, to a contact who gave an
+    /// address (`FLEET_SMTP_HOST`, `FLEET_SMTP_PORT`, `FLEET_SMTP_FROM`, `FLEET_SMTP_USER`,
+    /// `FLEET_SMTP_PASSWORD`, `FLEET_SMTP_STARTTLS`, `FLEET_SMTP_CA_FILE`); nil: no e-mail channel.
+    public var smtp: SMTPMail.Configuration?
+    /// When undelivered notices are tried again (`FLEET_NOTICE_RETRY_SECONDS`, doubling) and how
+    /// many times (`FLEET_NOTICE_ATTEMPTS`) before the dispatcher is alerted.
+    public var noticeRetry = NoticeRetry()
     /// `LOG_LEVEL`.
     public var logLevel = Logger.Level.info
 
@@ -129,6 +140,11 @@ public struct FleetConfiguration: Sendable {
         sessionIdleMinutes = settings.integer("FLEET_SESSION_IDLE_MINUTES", in: 1...720, default: sessionIdleMinutes, expected: "minutes, 1 to 720")
         routeCorridorMetres = settings.integer(
             "FLEET_ROUTE_CORRIDOR_METRES", in: 100...100_000, default: routeCorridorMetres, expected: "metres, 100 to 100000")
+        sms = settings.smsWebhook()
+        smtp = settings.smtpServer()
+        noticeRetry = NoticeRetry(
+            firstDelay: settings.integer("FLEET_NOTICE_RETRY_SECONDS", in: 1...3600, default: noticeRetry.firstDelay, expected: "seconds, 1 to 3600"),
+            attempts: settings.integer("FLEET_NOTICE_ATTEMPTS", in: 1...20, default: noticeRetry.attempts, expected: "attempts, 1 to 20"))
         logLevel = settings.logLevel()
         try settings.finish()
     }
@@ -236,6 +252,74 @@ private struct EnvironmentSettings {
 
     mutating func deviceProfilesDirectory() -> URL? {
         folder("FLEET_DEVICE_PROFILES", holding: "the device profiles (DeviceProfiles/)", otherwise: ResourceDirectory.find("DeviceProfiles"))
+    }
+
+    /// The SMS provider's webhook, if `FLEET_SMS_URL` is set: with its secret, over https (the
+    /// texts carry phone numbers and names; plain http only to this machine, as the demo's
+    /// provider); the secret is never repeated.
+    mutating func smsWebhook() -> SMSWebhook.Configuration? {
+        let secret = text("FLEET_SMS_SECRET")
+        guard text("FLEET_SMS_URL") != nil else {
+            if secret != nil { problems.append(ConfigurationProblem(setting: "FLEET_SMS_SECRET", expected: "set only with FLEET_SMS_URL")) }
+            return nil
+        }
+        let url = value("FLEET_SMS_URL", default: URL?.none, expected: "an https URL (http only to 127.0.0.1 or localhost)") { text -> URL?? in
+            guard let url = URL(string: text), let host = url.host,
+                url.scheme == "https" || (url.scheme == "http" && ["127.0.0.1", "localhost", "::1"].contains(host))
+            else { return nil }
+            return url
+        }
+        if secret == nil {
+            problems.append(ConfigurationProblem(setting: "FLEET_SMS_SECRET", expected: "the HMAC-SHA256 secret shared with the provider of FLEET_SMS_URL"))
+        }
+        let trustRoots = text("FLEET_SMS_CA_FILE")
+        if let trustRoots, !FileManager.default.isReadableFile(atPath: trustRoots) {
+            problems.append(ConfigurationProblem(setting: "FLEET_SMS_CA_FILE", value: trustRoots, expected: "a readable PEM file of CA certificates"))
+        }
+        guard let url, let secret else { return nil }
+        return SMSWebhook.Configuration(url: url, secret: secret, signName: text("FLEET_SMS_SIGN") ?? "公务用车", trustRoots: trustRoots)
+    }
+
+    /// The SMTP server, if `FLEET_SMTP_HOST` is set: with the sender's address, STARTTLS unless
+    /// `FLEET_SMTP_STARTTLS=false`, credentials both or neither and never to be sent in the clear
+    /// off this machine; the password is never repeated.
+    mutating func smtpServer() -> SMTPMail.Configuration? {
+        let dependent = ["FLEET_SMTP_PORT", "FLEET_SMTP_FROM", "FLEET_SMTP_USER", "FLEET_SMTP_PASSWORD", "FLEET_SMTP_STARTTLS", "FLEET_SMTP_CA_FILE"]
+        guard let hostText = text("FLEET_SMTP_HOST") else {
+            for name in dependent where text(name) != nil { problems.append(ConfigurationProblem(setting: name, expected: "set only with FLEET_SMTP_HOST")) }
+            return nil
+        }
+        let host = value("FLEET_SMTP_HOST", default: String?.none, expected: "a host name or an address, without scheme, port or spaces") { text -> String?? in
+            guard text.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && !"/@:".unicodeScalars.contains($0) }) || SMTPMail.isLoopback(text)
+            else { return nil }
+            return text
+        }
+        let port = self.port("FLEET_SMTP_PORT", default: 587)
+        let from = value("FLEET_SMTP_FROM", default: String?.none, expected: "an e-mail address, the notices' sender") { text -> String?? in
+            guard EmailAddress.isPlausible(text) else { return nil }
+            return text
+        }
+        if text("FLEET_SMTP_FROM") == nil {
+            problems.append(ConfigurationProblem(setting: "FLEET_SMTP_FROM", expected: "the notices' sender address, with FLEET_SMTP_HOST"))
+        }
+        let startTLS = value("FLEET_SMTP_STARTTLS", default: true, expected: "true or false") { ["true": true, "false": false][$0.lowercased()] }
+        let (user, password) = (text("FLEET_SMTP_USER"), text("FLEET_SMTP_PASSWORD"))
+        if (user == nil) != (password == nil) {
+            problems.append(
+                ConfigurationProblem(
+                    setting: user == nil ? "FLEET_SMTP_PASSWORD" : "FLEET_SMTP_USER", expected: "FLEET_SMTP_USER and FLEET_SMTP_PASSWORD together"))
+        } else if user != nil, !startTLS, !SMTPMail.isLoopback(hostText) {
+            problems.append(
+                ConfigurationProblem(
+                    setting: "FLEET_SMTP_STARTTLS", value: "false",
+                    expected: "true with FLEET_SMTP_USER: credentials are not sent in the clear off this machine"))
+        }
+        let trustRoots = text("FLEET_SMTP_CA_FILE")
+        if let trustRoots, !FileManager.default.isReadableFile(atPath: trustRoots) {
+            problems.append(ConfigurationProblem(setting: "FLEET_SMTP_CA_FILE", value: trustRoots, expected: "a readable PEM file of CA certificates"))
+        }
+        guard let host, let from else { return nil }
+        return SMTPMail.Configuration(host: host, port: port, from: from, user: user, password: password, startTLS: startTLS, trustRoots: trustRoots)
     }
 
     mutating func logLevel() -> Logger.Level {

@@ -8,6 +8,7 @@ import HTTPAPI
 import Hummingbird
 import JT808
 import Logging
+import Messaging
 import PostgresNIO
 import Prometheus
 import ServiceLifecycle
@@ -73,9 +74,16 @@ public struct FleetServer: Sendable {
         let owner = PostgresClient(configuration: try database.roles.owner.clientConfiguration(), backgroundLogger: logger)
         let client = PostgresClient(configuration: try database.roles.app.clientConfiguration(), backgroundLogger: logger)
         let readiness = Readiness()
+        // Notices go by text message when a provider is configured (the demo starts its own),
+        // else by the live stream; by e-mail too with SMTP configured.
+        var demoProvider: DemoSMSProvider?
+        if demoFleet != nil, configuration.sms == nil { demoProvider = try await DemoSMSProvider.start() }
+        var senders: [any NoticeSender] = try (configuration.sms ?? demoProvider?.webhook).map { [try SMSWebhook($0, clock: clock)] } ?? []
+        if let smtp = configuration.smtp { senders.append(try SMTPMail(smtp, clock: clock)) }
         let dispatch = DispatchServices(
             client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules,
-            routeCorridorMetres: configuration.routeCorridorMetres, logger: logger)
+            routeCorridorMetres: configuration.routeCorridorMetres, senders: senders,
+            noticeRetry: configuration.noticeRetry, logger: logger)
         let schema = SchemaService(
             client: owner, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, roles: database.roles,
             // The demo's simulated terminals report every 10 s.
@@ -123,6 +131,7 @@ public struct FleetServer: Sendable {
             .init(service: latest), .init(service: groupCommit), .init(service: gateway),
             .init(service: DispatchService(dispatch: dispatch, readiness: readiness, logger: logger)),
             .init(service: ArrivalWatchService(arrivals: dispatch.arrivals, feed: ingested, readiness: readiness, logger: logger)),
+            .init(service: NoticeService(notifier: dispatch.notifier, readiness: readiness, logger: logger)),
             // Billing: sheets of trips finished since, bookings of signed sheets settled (nothing is
             // lost to a failed round: it is found again).
             .init(
@@ -137,6 +146,8 @@ public struct FleetServer: Sendable {
                 }),
             .init(service: OnceReady(service: api, readiness: readiness)),
         ]
+        // Stopped after the notices' loop that sends to it.
+        if let demoProvider { all.insert(.init(service: demoProvider), at: 0) }
         if let demoFleet {
             let destinations = Destinations(), fleet = FleetSimulator(count: demoFleet, destinations: destinations)
             all.append(

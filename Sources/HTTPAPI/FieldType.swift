@@ -43,6 +43,8 @@ indirect enum FieldType: Equatable, Sendable {
         "text": .string(length: 1...2000, pattern: nil),
         // 5 to 20 digits as people write them: a leading +, single spaces or dashes between.
         "phone": .string(length: 5...40, pattern: #"^\+?[0-9]([ -]?[0-9]){4,19}$"#),
+        // EmailAddress.isPlausible's address: printable ASCII without delimiters, one @, a dotted domain.
+        "email": .string(length: 5...254, pattern: #"^[!#-'*+\-./0-9=?A-Z^-~]+@[!#-'*+\-/0-9=?A-Z^-~]+(\.[!#-'*+\-/0-9=?A-Z^-~]+)+$"#),
         // Within the calendar's years, 1900 to 2199.
         "month": .string(length: 7...7, pattern: #"^(19|20|21)[0-9]{2}-(0[1-9]|1[0-2])$"#),
     ]

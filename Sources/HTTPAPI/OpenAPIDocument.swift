@@ -64,7 +64,7 @@ enum OpenAPIDocument {
         "BookingRequest": [
             "channel": "phone|platform|contact", "agencyID": "id?", "contactName": "string(1...50)", "contactPhone": "phone", "passengers": "integer(1...8)",
             "vehicleClass": "sedan|suv|van", "pickupTime": "date-time", "pickup": "Place", "destination": "Place", "routeNotes": "string(2000)?",
-            "serviceEnd": "date-time", "specialNeeds": "string(2000)?", "transfer": "boolean?", "stops": "[Place](0...10)?",
+            "serviceEnd": "date-time", "specialNeeds": "string(2000)?", "transfer": "boolean?", "stops": "[Place](0...10)?", "contactEmail": "email?",
         ],
         "Transition": [
             "state": states, "at": "date-time", "by": "string", "vehicleID": "integer?", "driverID": "integer?", "note": "string", "stop": "Place?",

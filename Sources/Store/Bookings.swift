@@ -27,11 +27,11 @@ public struct Bookings: BookingRepository {
                     """
                     INSERT INTO bookings (agency_id, channel, contact_name, contact_phone, passengers, vehicle_class, pickup_time, pickup_lat_e6, pickup_lon_e6,
                         pickup_address, destination_lat_e6, destination_lon_e6, destination_address, route_notes, service_end, special_needs, received_at, urgent, state,
-                        transfer, stop_lat_e6, stop_lon_e6, stop_addresses)
+                        transfer, stop_lat_e6, stop_lon_e6, stop_addresses, contact_email)
                     VALUES (\(agencyID), \(r.channel.rawValue), \(r.contactName), \(r.contactPhone), \(Int16(r.passengers)), \(r.vehicleClass.rawValue), \(r.pickupTime),
                         \(p.latitudeE6), \(p.longitudeE6), \(r.pickup.address), \(d.latitudeE6), \(d.longitudeE6), \(r.destination.address), \(r.routeNotes ?? ""),
                         \(r.serviceEnd), \(r.specialNeeds ?? ""), \(receivedAt), \(urgent), \(state.rawValue),
-                        \(r.transfer ?? false), \(stops.map(\.point.latitudeE6)), \(stops.map(\.point.longitudeE6)), \(stops.map(\.address)))
+                        \(r.transfer ?? false), \(stops.map(\.point.latitudeE6)), \(stops.map(\.point.longitudeE6)), \(stops.map(\.address)), \(r.contactEmail))
                     RETURNING id
                     """, logger: logger)
                 for try await id in rows.decode(Int64.self) {
@@ -60,11 +60,11 @@ public struct Bookings: BookingRepository {
     /// Moves a booking to `state`, signed by `actor`; `crew` for a match, `completion` for the
     /// end of a trip, `stop` for where a replaced crew's car stopped. Throws `InvalidTransition`
     /// if the lifecycle does not allow it from where the booking is now, and `NoSuchRecord`.
-    /// `audit` is written in the move's transaction.
+    /// `audit` and the `notices` owed are written in the move's transaction.
     @discardableResult
     public func move(
         _ id: Int64, to state: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)? = nil,
-        completion: Completion? = nil, note: String = "", stop: Place? = nil, audit: AuditLine? = nil
+        completion: Completion? = nil, note: String = "", stop: Place? = nil, audit: AuditLine? = nil, notices: [Notice] = []
     ) async throws -> BookingRecord {
         try await client.audited({ _ in audit }, logger: logger) { connection in
             var current: BookingState?
@@ -89,6 +89,7 @@ public struct Bookings: BookingRepository {
                 VALUES (\(id), \(state.rawValue), \(time), \(actor.userID), \(actor.name), \(crew?.vehicleID), \(crew?.driverID), \(note),
                     \(stop?.point.latitudeE6), \(stop?.point.longitudeE6), \(stop?.address))
                 """, logger: logger)
+            try await Outbox.enqueue(notices, bookingID: id, at: time, on: connection, logger: logger)
         }
         guard let record = try await booking(id: id) else { throw NoSuchRecord() }
         return record
@@ -165,7 +166,7 @@ public struct Bookings: BookingRepository {
         b.id, b.agency_id, b.channel, b.contact_name, b.contact_phone, b.passengers, b.vehicle_class, b.pickup_time, b.pickup_lat_e6, b.pickup_lon_e6,
         b.pickup_address, b.destination_lat_e6, b.destination_lon_e6, b.destination_address, b.route_notes, b.service_end, b.special_needs,
         b.received_at, b.urgent, b.state, b.vehicle_id, b.driver_id, b.tolls_fen, b.parking_fen, b.receipts, b.reported_metres, b.reported_seconds, b.version, b.updated_at,
-        b.transfer
+        b.transfer, b.contact_email
         FROM bookings b
         """
 
@@ -177,11 +178,12 @@ public struct Bookings: BookingRepository {
             let (
                 id, agency, channel, contactName, contactPhone, passengers, vehicleClass, pickupTime, pLat, pLon, pAddress, dLat, dLon, dAddress, notes, end,
                 needs,
-                received, urgent, state, vehicle, driver, tolls, parking, receipts, reportedMetres, reportedSeconds, version, updated, transfer
+                received, urgent, state, vehicle, driver, tolls, parking, receipts, reportedMetres, reportedSeconds, version, updated, transfer,
+                contactEmail
             ) = try row.decode(
                 (
                     Int64, Int64, String, String, String, Int16, String, Date, Int32, Int32, String, Int32, Int32, String, String, Date, String,
-                    Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int64?, Int64?, Int32, Date, Bool
+                    Date, Bool, String, Int64?, Int64?, Int64?, Int64?, [String], Int64?, Int64?, Int32, Date, Bool, String?
                 ).self)
             var request = BookingRequest(
                 channel: .init(rawValue: channel) ?? .platform, agencyID: agency, contactName: contactName, contactPhone: contactPhone,
@@ -192,6 +194,7 @@ public struct Bookings: BookingRepository {
                 serviceEnd: end
             )
             (request.routeNotes, request.specialNeeds, request.transfer) = (notes, needs, transfer ? true : nil)
+            request.contactEmail = contactEmail
             index[id] = records.count
             records.append(
                 BookingRecord(
@@ -257,18 +260,27 @@ public struct Bookings: BookingRepository {
 
     /// Records an alert once per clock start and state; true if it is new (to be published).
     public func raise(_ owner: ClockOwner, _ status: ServiceLevels.Status) async throws -> Bool {
+        try await raise(owner, status, notices: [], at: Date(timeIntervalSince1970: TimeInterval(status.started)))
+    }
+
+    /// `raise`, with the notices a new alert of a booking owes queued at `time` in its transaction.
+    public func raise(_ owner: ClockOwner, _ status: ServiceLevels.Status, notices: [Notice], at time: Date) async throws -> Bool {
         let (booking, complaint): (Int64?, Int64?) =
             switch owner {
             case .booking(let id): (id, nil)
             case .complaint(let id): (nil, id)
             }
-        return try await client.touchedRow(
-            """
-            INSERT INTO sla_alerts (booking_id, complaint_id, clock, state, started_at, due_at)
-            VALUES (\(booking), \(complaint), \(status.clock.rawValue), \(status.state.rawValue), \(Date(timeIntervalSince1970: TimeInterval(status.started))),
-                \(Date(timeIntervalSince1970: TimeInterval(status.due))))
-            ON CONFLICT DO NOTHING RETURNING id
-            """, logger: logger)
+        return try await client.transaction(logger: logger) { connection in
+            let raised = try await connection.touchedRow(
+                """
+                INSERT INTO sla_alerts (booking_id, complaint_id, clock, state, started_at, due_at)
+                VALUES (\(booking), \(complaint), \(status.clock.rawValue), \(status.state.rawValue), \(Date(timeIntervalSince1970: TimeInterval(status.started))),
+                    \(Date(timeIntervalSince1970: TimeInterval(status.due))))
+                ON CONFLICT DO NOTHING RETURNING id
+                """, logger: logger)
+            if raised, let booking { try await Outbox.enqueue(notices, bookingID: booking, at: time, on: connection, logger: logger) }
+            return raised
+        }
     }
 
     /// Alerts raised since a time, newest first; an agency's only, or all for nil.

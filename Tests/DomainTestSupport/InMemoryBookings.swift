@@ -35,8 +35,10 @@ public final class InMemoryBookings: BookingRepository {
 
     public func move(
         _ id: Int64, to next: BookingState, at time: Date, by actor: Actor, crew: (vehicleID: Int64, driverID: Int64)?, completion: Completion?, note: String,
-        stop: Place? = nil, audit: AuditLine?
+        stop: Place? = nil, audit: AuditLine?, notices: [Notice]
     ) async throws -> BookingRecord {
+        // No notice is kept: the services' tests in memory run without an outbox or a notifier
+        // (`BookingService` without a composer owes none); Store's outbox is tested on PostgreSQL.
         try state.withLock { state in
             guard var record = state.records[id] else { throw NoSuchRecord() }
             try record.state.check(stepTo: next)

@@ -4,6 +4,7 @@ import FleetServer
 import Foundation
 import Gateway
 import Logging
+import Messaging
 import NIOCore
 import Store
 import Testing
@@ -131,5 +132,99 @@ import Testing
             }
             #expect(error?.problems.map(\.setting) == ["FLEET_ROUTE_CORRIDOR_METRES"] && error?.problems.first?.expected == "metres, 100 to 100000")
         }
+    }
+
+    /// The SMS provider: none by default; its webhook and the retries read; an http URL off this
+    /// machine, a URL without its secret or a secret without its URL refused, the secret never
+    /// repeated.
+    @Test func theSMSProviderAndTheRetries() throws {
+        let none = try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:])
+        #expect(none.sms == nil && none.noticeRetry == NoticeRetry(firstDelay: 30, attempts: 5))
+        let authorities = FileManager.default.temporaryDirectory.appendingPathComponent("sms-ca-\(UUID().uuidString).pem").path
+        try Data("-----BEGIN CERTIFICATE-----\n".utf8).write(to: URL(fileURLWithPath: authorities))
+        defer { try? FileManager.default.removeItem(atPath: authorities) }
+        let configured = try FleetConfiguration(
+            databaseURL: nil, dataDirectory: nil,
+            environment: [
+                "FLEET_SMS_URL": "https://sms.example.cn/v1/send", "FLEET_SMS_SECRET": "s3cret", "FLEET_SMS_SIGN": "宁波公务用车",
+                "FLEET_SMS_CA_FILE": authorities, "FLEET_NOTICE_RETRY_SECONDS": "10", "FLEET_NOTICE_ATTEMPTS": "3",
+            ])
+        #expect(
+            configured.sms
+                == SMSWebhook.Configuration(
+                    url: URL(string: "https://sms.example.cn/v1/send")!, secret: "s3cret", signName: "宁波公务用车", trustRoots: authorities))
+        #expect(configured.noticeRetry == NoticeRetry(firstDelay: 10, attempts: 3))
+        let local = try FleetConfiguration(
+            databaseURL: nil, dataDirectory: nil, environment: ["FLEET_SMS_URL": "http://127.0.0.1:9000/sms", "FLEET_SMS_SECRET": "s3cret"])
+        #expect(local.sms?.url.port == 9000 && local.sms?.signName == "公务用车")
+
+        let bad = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(
+                databaseURL: nil, dataDirectory: nil,
+                environment: ["FLEET_SMS_URL": "http://sms.example.cn/send", "FLEET_SMS_CA_FILE": "/nonexistent/ca.pem", "FLEET_NOTICE_ATTEMPTS": "0"])
+        }
+        #expect(Set(bad?.problems.map(\.setting) ?? []) == ["FLEET_SMS_URL", "FLEET_SMS_SECRET", "FLEET_SMS_CA_FILE", "FLEET_NOTICE_ATTEMPTS"])
+        let secretAlone = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_SMS_SECRET": "s3cret"])
+        }
+        #expect(secretAlone?.problems.map(\.setting) == ["FLEET_SMS_SECRET"] && secretAlone?.problems.first?.value == nil)
+        #expect(secretAlone.map(String.init(describing:))?.contains("s3cret") == false)
+    }
+
+    /// The SMTP server: none by default (no e-mail channel); read with its defaults (port 587,
+    /// STARTTLS) and every setting; a sender that is no address, credentials alone or to be sent
+    /// in the clear off this machine, a setting without the host refused; the password never
+    /// repeated.
+    @Test func theSMTPServer() throws {
+        #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:]).smtp == nil)
+        let plain = try FleetConfiguration(
+            databaseURL: nil, dataDirectory: nil, environment: ["FLEET_SMTP_HOST": "smtp.nb.gov.cn", "FLEET_SMTP_FROM": "fleet@nb.gov.cn"])
+        #expect(plain.smtp == SMTPMail.Configuration(host: "smtp.nb.gov.cn", port: 587, from: "fleet@nb.gov.cn", startTLS: true))
+        let full = try FleetConfiguration(
+            databaseURL: nil, dataDirectory: nil,
+            environment: [
+                "FLEET_SMTP_HOST": "smtp.nb.gov.cn", "FLEET_SMTP_PORT": "2525", "FLEET_SMTP_FROM": "fleet@nb.gov.cn", "FLEET_SMTP_USER": "fleet",
+                "FLEET_SMTP_PASSWORD": "pa55word", "FLEET_SMTP_STARTTLS": "TRUE",
+            ])
+        #expect(
+            full.smtp
+                == SMTPMail.Configuration(host: "smtp.nb.gov.cn", port: 2525, from: "fleet@nb.gov.cn", user: "fleet", password: "pa55word", startTLS: true))
+        // A relay on this machine may take credentials without TLS.
+        let local = try FleetConfiguration(
+            databaseURL: nil, dataDirectory: nil,
+            environment: [
+                "FLEET_SMTP_HOST": "127.0.0.1", "FLEET_SMTP_FROM": "fleet@nb.gov.cn", "FLEET_SMTP_USER": "fleet", "FLEET_SMTP_PASSWORD": "pa55word",
+                "FLEET_SMTP_STARTTLS": "false",
+            ])
+        #expect(local.smtp?.startTLS == false && local.smtp?.user == "fleet")
+
+        let bad = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(
+                databaseURL: nil, dataDirectory: nil,
+                environment: [
+                    "FLEET_SMTP_HOST": "smtp://mail.nb.gov.cn", "FLEET_SMTP_PORT": "0", "FLEET_SMTP_FROM": "fleet@nb.gov.cn\r\nBcc: x@y.cn",
+                    "FLEET_SMTP_STARTTLS": "maybe", "FLEET_SMTP_PASSWORD": "pa55word", "FLEET_SMTP_CA_FILE": "/nonexistent/ca.pem",
+                ])
+        }
+        #expect(
+            Set(bad?.problems.map(\.setting) ?? []) == [
+                "FLEET_SMTP_HOST", "FLEET_SMTP_PORT", "FLEET_SMTP_FROM", "FLEET_SMTP_STARTTLS", "FLEET_SMTP_PASSWORD", "FLEET_SMTP_CA_FILE",
+            ], "\(String(describing: bad))")
+        #expect(bad.map(String.init(describing:))?.contains("pa55word") == false)
+        let inTheClear = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(
+                databaseURL: nil, dataDirectory: nil,
+                environment: [
+                    "FLEET_SMTP_HOST": "smtp.nb.gov.cn", "FLEET_SMTP_FROM": "fleet@nb.gov.cn", "FLEET_SMTP_USER": "fleet", "FLEET_SMTP_PASSWORD": "pa55word",
+                    "FLEET_SMTP_STARTTLS": "false",
+                ])
+        }
+        #expect(inTheClear?.problems.map(\.setting) == ["FLEET_SMTP_STARTTLS"])
+        let noHost = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(
+                databaseURL: nil, dataDirectory: nil, environment: ["FLEET_SMTP_FROM": "fleet@nb.gov.cn", "FLEET_SMTP_PASSWORD": "pa55word"])
+        }
+        #expect(Set(noHost?.problems.map(\.setting) ?? []) == ["FLEET_SMTP_FROM", "FLEET_SMTP_PASSWORD"])
+        #expect(noHost.map(String.init(describing:))?.contains("pa55word") == false)
     }
 }
