@@ -41,8 +41,13 @@ public struct BookingService: Sendable {
 
     /// The agency's approver approves a booking awaiting approval: the operator receives it
     /// now, and its confirm clock starts.
+    /// Too late once the pick-up has passed: no crew could serve it, and its clocks would run
+    /// against the operator.
     public func approve(_ id: Int64, by actor: Actor, audit: AuditLine?) async throws -> BookingRecord {
-        try await move(id, to: .received, by: actor, note: "approved by the agency", audit: audit)
+        if let record = try await repository.booking(id: id), record.state == .awaitingApproval, record.request.pickupTime <= clock.now {
+            throw Conflict("the pick-up time has passed: book again, or refuse it")
+        }
+        return try await move(id, to: .received, by: actor, note: "approved by the agency", audit: audit)
     }
 
     /// The agency's approver refuses a booking awaiting approval, with the reason: it ends.

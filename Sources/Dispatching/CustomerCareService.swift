@@ -34,10 +34,15 @@ public struct CustomerCareService: Sendable {
     /// The result given to the agency (its 3-working-day clock stops), and whether the complaint
     /// held. Repeated substantiated complaints against the trip's driver hold the driver out of
     /// matching for review (`DispatchRules.complaintsForReview` within `complaintWindow`).
-    public func resolve(_ id: Int64, result: String, substantiated: Bool, audit: AuditLine?) async throws {
+    /// `audit` names the line given the driver the resolution held for review, if any.
+    public func resolve(_ id: Int64, result: String, substantiated: Bool, audit: Audit<Int64?>?) async throws {
         guard !result.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Refused(field: "result", expected: "what was found and done") }
         let review = (rules.complaintsForReview, rules.complaintWindow)
-        switch try await care.resolved(id, at: clock.now, result: result, substantiated: substantiated, review: review, audit: { $0 == .none ? nil : audit }) {
+        let line: Audit<CustomerCare.Resolved> = { outcome in
+            guard case .resolved(let held) = outcome else { return nil }
+            return audit?(held)
+        }
+        switch try await care.resolved(id, at: clock.now, result: result, substantiated: substantiated, review: review, audit: line) {
         case .none: throw NoSuchRecord("no open complaint \(id)")
         case .resolved(heldForReview: nil): break
         case .resolved(heldForReview: .some): try await events.publish(.fleetChanged)

@@ -21,7 +21,7 @@ public struct FleetIndicators: Sendable {
 
     /// Clocks that belong to [from, to) and have an outcome by `now` (met, or breached) count;
     /// those still running do not. A clock belongs to the period it started in, but the on-site
-    /// clock to the period of the service it is due for: a booking made 60 days ahead is on time
+    /// clock to the period of its pick-up: a booking made 60 days ahead is on time
     /// (or not) in the month it is served.
     public init(
         bookings: [BookingRecord], complaints: [Complaint], callbacks: [Int64: (calledAt: Date, satisfaction: Int)],
@@ -32,7 +32,7 @@ public struct FleetIndicators: Sendable {
         let (levels, zones) = (terms.levels(levels), terms.zones)
         var met: [ServiceLevels.Clock: Int] = [:], breached: [ServiceLevels.Clock: [Int64]] = [:]
         func count(_ status: ServiceLevels.Status, _ id: Int64) {
-            guard (start..<end).contains(status.clock == .onSite ? status.due : status.started) else { return }
+            guard (start..<end).contains(status.clock == .onSite ? status.due + levels.onSiteLead : status.started) else { return }
             switch status.state {
             case .met: met[status.clock, default: 0] += 1
             case .breached: breached[status.clock, default: []].append(id)

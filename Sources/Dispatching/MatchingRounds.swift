@@ -48,10 +48,45 @@ public struct MatchingRounds: Sendable {
         let committed = ids == nil ? open.filter { ($0.state == .matched || $0.state == .notified) && $0.request.pickupTime > now } : []
         guard !waiting.isEmpty || !committed.isEmpty else { return Round() }
         var crews = try await facts.crews(driving: learning.drivingTimes)
+        var round = Round()
+        // Bookings whose crew can no longer serve them first, each judged without the jobs of
+        // them all; one left without a crew keeps its own (and its window) until one is found.
         let lost = lostCrews(committed, crews: crews, now: now.epochSeconds)
-        // A booking taken off its crew frees that crew's window for the others.
-        let freed = Set(lost.keys)
-        for c in crews.indices { crews[c].commitments.removeAll { $0.bookingID.map(freed.contains) ?? false } }
+        if !lost.isEmpty {
+            let taken = Set(lost.keys)
+            var freed = crews
+            for c in freed.indices { freed[c].commitments.removeAll { $0.bookingID.map(taken.contains) ?? false } }
+            let replans = committed.filter { lost[$0.id] != nil }.map { record in
+                // Wanted again now: within the hour it may take the reserve, like a replacement.
+                var booking = record.booking
+                booking.receivedAt = now.epochSeconds
+                return booking
+            }
+            let plan = matcher.match(replans, crews: freed, now: now.epochSeconds)
+            for id in plan.unmatched {
+                logger.warning(
+                    "a booking's crew can no longer serve it and no other crew can yet", metadata: ["booking": "\(id)", "reason": "\(lost[id] ?? "")"])
+            }
+            for assignment in plan.assignments {
+                let booking = replans.first { $0.id == assignment.bookingID }!
+                // The new crew holds the window; the old one no longer does.
+                for c in crews.indices {
+                    crews[c].commitments.removeAll { $0.bookingID == booking.id }
+                    if crews[c].vehicle.id == assignment.vehicleID || crews[c].driver.id == assignment.driverID {
+                        crews[c].commitments.append(
+                            Commitment(
+                                window: TimeWindow(start: booking.pickupTime - 2400, end: booking.serviceEnd), pickup: booking.pickup,
+                                destination: booking.destination, bookingID: booking.id))
+                    }
+                }
+                let current = committed.first { $0.id == booking.id }
+                guard current?.vehicleID != assignment.vehicleID || current?.driverID != assignment.driverID else { continue }
+                if try await assign(assignment, note: "re-planned, the crew before \(lost[booking.id] ?? ""); ", audit: audit) {
+                    round.matched.append(booking.id)
+                    round.replanned.append(booking.id)
+                }
+            }
+        }
         var batch: [Booking] = []
         for record in waiting {
             let booking = try await engineView(record, now: now)
@@ -66,35 +101,12 @@ public struct MatchingRounds: Sendable {
                 }
             }
         }
-        for record in committed where lost[record.id] != nil {
-            // Wanted again now: within the hour it may take the reserve, like a replacement.
-            var booking = record.booking
-            booking.receivedAt = now.epochSeconds
-            batch.append(booking)
-        }
         let plan = matcher.match(batch, crews: crews, now: now.epochSeconds)
-        var round = Round()
-        for id in plan.unmatched {
-            if let reason = lost[id] {
-                // Its crew stays on file until another is found; the explanation says why not.
-                logger.warning("a booking's crew can no longer serve it and no other crew can yet", metadata: ["booking": "\(id)", "reason": "\(reason)"])
-            } else {
-                round.unmatched.append(id)
-            }
-        }
+        round.unmatched += plan.unmatched
         for assignment in plan.assignments {
-            let c = assignment.candidate
-            var note =
-                "engine: \(c.emptyMetres / 100 / 10).\(c.emptyMetres / 100 % 10) km empty, on site \(c.lateSeconds == 0 ? "in time" : "\(c.lateSeconds / 60) min late")"
-                + (c.reserve ? ", from the reserve" : "")
-            if let reason = lost[assignment.bookingID] { note = "re-planned, the crew before \(reason); " + note }
-            do {
-                let crew = (assignment.vehicleID, assignment.driverID)
-                try await matchAndNotify(assignment.bookingID, crew: crew, by: .engine, note: note, audit: audit?(assignment.bookingID))
+            if try await assign(assignment, note: "", audit: audit) {
                 round.matched.append(assignment.bookingID)
-                if lost[assignment.bookingID] != nil { round.replanned.append(assignment.bookingID) }
-            } catch is BookingHistory.InvalidTransition {
-                // Cancelled or overridden by a dispatcher since the round began: theirs stands.
+            } else {
                 round.unmatched.append(assignment.bookingID)
             }
         }
@@ -109,6 +121,22 @@ public struct MatchingRounds: Sendable {
         return round
     }
 
+    /// Signs the engine's match with its reasons after `note`; false if the booking moved since
+    /// the round began (cancelled or overridden by a dispatcher: theirs stands).
+    private func assign(_ assignment: Matcher.Assignment, note: String, audit: Audit<Int64>?) async throws -> Bool {
+        let c = assignment.candidate
+        let reasons =
+            "engine: \(c.emptyMetres / 100 / 10).\(c.emptyMetres / 100 % 10) km empty, on site \(c.lateSeconds == 0 ? "in time" : "\(c.lateSeconds / 60) min late")"
+            + (c.reserve ? ", from the reserve" : "")
+        do {
+            let crew = (assignment.vehicleID, assignment.driverID)
+            try await matchAndNotify(assignment.bookingID, crew: crew, by: .engine, note: note + reasons, audit: audit?(assignment.bookingID))
+            return true
+        } catch is BookingHistory.InvalidTransition {
+            return false
+        }
+    }
+
     /// The committed bookings whose crew can no longer serve them, each with why: the pair is no
     /// longer paired, or its files, a review or another job now stand in the way (projections of
     /// charge, position and fatigue alone do not take a crew off a booking).
@@ -120,9 +148,8 @@ public struct MatchingRounds: Sendable {
                 lost[record.id] = "is no longer paired"
                 continue
             }
-            var crew = crews[index]
-            crew.commitments.removeAll { $0.bookingID == record.id }
-            if case .failure(let judgement) = matcher.judge(record.booking, crew, crewIndex: index, now: now) {
+            // Its own job is no clash (`Matcher.evaluate` sets it aside).
+            if case .failure(let judgement) = matcher.judge(record.booking, crews[index], crewIndex: index, now: now) {
                 let lasting = judgement.problems.filter(\.isLasting)
                 if !lasting.isEmpty { lost[record.id] = "cannot serve: " + lasting.map(\.description).joined(separator: "; ") }
             }

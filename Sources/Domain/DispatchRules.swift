@@ -28,6 +28,9 @@ public struct DispatchRules: Sendable, Hashable {
     /// be then (the end of its previous job, or where it is parked), not from how fresh its fix
     /// is now: an advance booking does not wait for a terminal that sleeps in the depot tonight.
     public var livePositionHorizon: Int64 = 6 * 3600
+    /// How far ahead a booking's files are judged before the day before its pick-up (then for
+    /// its whole window): policies, inspections and licences are renewed as they run out.
+    public var filesHorizon: Int64 = 86_400
     /// Charge a parked vehicle gains per hour between jobs (a 7 kW charger on a 50 kWh battery):
     /// an advance booking is judged on the charge the vehicle will have, not on today's.
     public var chargePercentPerHour = 14

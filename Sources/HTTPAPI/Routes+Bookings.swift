@@ -273,8 +273,12 @@ extension FleetAPI {
             request, context, user in
             let complaint = try id("id", context)
             let body = try await decode(Resolution.self, request, context)
-            let audit = entry(user, "complaint-resolve", "complaint:\(complaint)", ["substantiated": "\(body.substantiated ?? false)"])
-            try await dispatch.care.resolve(complaint, result: body.result, substantiated: body.substantiated ?? false, audit: audit)
+            let substantiated = body.substantiated ?? false
+            try await dispatch.care.resolve(complaint, result: body.result, substantiated: substantiated) { [self] held in
+                entry(
+                    user, "complaint-resolve", "complaint:\(complaint)",
+                    ["substantiated": "\(substantiated)", "heldForReview": held.map { "driver:\($0)" }].compactMapValues { $0 })
+            }
             return Done(done: true)
         }
     }

@@ -118,12 +118,17 @@ public struct Matcher: Sendable {
         // The commonest failures first.
         if f.vehicleClass != booking.vehicleClass { guard verdict.fail(.wrongClass(f.vehicleClass)) else { return nil } }
         if f.seats - 1 < booking.passengers { guard verdict.fail(.tooFewSeats(seats: f.seats, passengers: booking.passengers)) else { return nil } }
-        guard vehicleFile(f, from: booking.pickupTime, until: booking.serviceEnd, &verdict) else { return nil }
+        // Policies, inspections and licences are renewed as they run out: a booking days ahead is
+        // judged on the files as they stand for the next day, and from a day before its pick-up
+        // for its whole window (re-planned then if a renewal never came).
+        let filesUntil = booking.pickupTime - now <= rules.filesHorizon ? booking.serviceEnd : min(booking.serviceEnd, now + rules.filesHorizon)
+        guard vehicleFile(f, from: booking.pickupTime, until: filesUntil, &verdict) else { return nil }
         let onSite = booking.pickupTime - rules.onSiteLead
         // Where and when the crew sets off: from the end of its last job before this one, or from
         // where it is now. Its fix must be fresh only for a departure soon.
         var previous: Commitment?
-        for job in f.commitments where job.window.end <= onSite && job.window.end > now && job.window.end > previous?.window.end ?? .min {
+        for job in f.commitments
+        where job.window.end <= onSite && job.window.end > now && job.window.end > previous?.window.end ?? .min && job.bookingID != booking.id {
             previous = job
         }
         let position: GeoPoint, freeFrom: Int64
@@ -145,24 +150,28 @@ public struct Matcher: Sendable {
         let arrival = departure + emptyDrive
         if arrival > booking.pickupTime + maximumLateness { guard verdict.fail(.cannotArriveInTime(lateSeconds: arrival - onSite)) else { return nil } }
         let needed = TimeWindow(start: departure, end: booking.serviceEnd + rules.turnaround)
-        for job in f.commitments where job.window.overlaps(needed) {
+        // Its own job (a booking judged again for the crew it has) is no clash.
+        for job in f.commitments where job.window.overlaps(needed) && job.bookingID != booking.id {
             guard verdict.fail(.busy(job.window)) else { return nil }
             break
         }
-        // The charge it will have on leaving: today's, plus what it gains parked until then,
-        // less what its jobs before this one spend.
-        let rangeMetres = Int64(max(1, f.rangeKm)) * 1000
-        var projectedCharge = Int64(f.stateOfCharge) + Int64(rules.chargePercentPerHour) * (departure - now) / 3600
-        for job in f.commitments where job.window.start >= now && job.window.end <= departure {
-            projectedCharge -= (job.window.end - job.window.start) * Int64(rules.chargePercentPerHour) / 3600
+        // The charge it will have on leaving: today's, then job by job (in start order) what it
+        // gains parked before each, up to full, less what the job spends; a job under way spends
+        // its whole drive still.
+        let rangeMetres = Int64(max(1, f.rangeKm)) * 1000, perHour = Int64(rules.chargePercentPerHour)
+        var projectedCharge = Int64(f.stateOfCharge), parkedSince = now
+        for job in f.commitments where job.window.end > now && job.window.end <= departure && job.bookingID != booking.id {
+            let start = max(job.window.start, parkedSince)
+            projectedCharge = min(100, projectedCharge + perHour * (start - parkedSince) / 3600)
             projectedCharge -= rules.roadMetres(job.pickup, job.destination) * 100 / rangeMetres
+            parkedSince = max(parkedSince, job.window.end)
         }
-        let charge = Int(max(0, min(100, projectedCharge)))
+        let charge = Int(max(0, min(100, projectedCharge + perHour * (departure - parkedSince) / 3600)))
         let neededPercent = Int(((emptyMetres + tripMetres) * Int64(100 + rules.chargeMarginPercent) + rangeMetres - 1) / rangeMetres)
         if charge < neededPercent {
             guard verdict.fail(.chargeTooLow(stateOfCharge: charge, neededPercent: neededPercent)) else { return nil }
         }
-        guard driverFile(f, vehicleClass: booking.vehicleClass, from: booking.pickupTime, until: booking.serviceEnd, &verdict) else { return nil }
+        guard driverFile(f, vehicleClass: booking.vehicleClass, from: booking.pickupTime, until: filesUntil, &verdict) else { return nil }
         // Fatigue, projected to the trip: the driving since the last rest (today's track, or the
         // previous job's drive), the day's driving (today's if the trip is within 24 hours, plus
         // the jobs before it), and the continuous driving at night.
@@ -173,14 +182,17 @@ public struct Matcher: Sendable {
         let before: (drive: Int64, night: Int64)
         if let previous {
             let drive = drive(previous)
-            before = (drive, Night.seconds(from: previous.window.start, to: previous.window.start + drive))
+            // The window opens 40 minutes before the pick-up, where its drive starts.
+            let pickup = previous.window.start + 2400
+            before = (drive, Night.seconds(from: pickup, to: pickup + drive))
         } else {
             before = (f.continuousDriving, f.nightContinuousDriving)
         }
         let continuous = (rested ? 0 : before.drive + emptyDrive) + tripDrive
         if continuous > rules.maximumContinuousDriving { guard verdict.fail(.continuousDriving(seconds: continuous)) else { return nil } }
         var daily = emptyDrive + tripDrive + (tripEnd - 86_400 < now ? f.drivingLast24h : 0)
-        for job in f.commitments where job.window.start >= now && job.window.start < booking.pickupTime && job.window.end > tripEnd - 86_400 {
+        for job in f.commitments
+        where job.window.start >= now && job.window.start < booking.pickupTime && job.window.end > tripEnd - 86_400 && job.bookingID != booking.id {
             daily += drive(job)
         }
         if daily > rules.maximumDailyDriving { guard verdict.fail(.dailyDriving(seconds: daily)) else { return nil } }

@@ -59,6 +59,8 @@ public struct CustomerCare: Sendable {
             guard let driver = found else { return .none }
             guard substantiated, let driver else { return .resolved(heldForReview: nil) }
             let since = at.addingTimeInterval(-TimeInterval(review.window))
+            // The driver's row locked first: two complaints resolved at once count each other.
+            _ = try await connection.touchedRow("SELECT id FROM drivers WHERE id = \(driver) FOR UPDATE", logger: logger)
             let held = try await connection.touchedRow(
                 """
                 UPDATE drivers SET review_reason = \(review.count) || ' complaints substantiated since ' || to_char(\(since) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD'),

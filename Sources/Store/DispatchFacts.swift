@@ -114,7 +114,10 @@ public struct DispatchFacts: Sendable {
         return pairs.compactMap { pair in
             guard let vehicle = vehicles[pair.vehicle], let driver = drivers[pair.driver] else { return nil }
             let jobs = (vehicleJobs[pair.vehicle] ?? [:]).merging(driverJobs[pair.driver] ?? [:]) { a, _ in a }
-            return Crew(vehicle: vehicle, driver: driver, commitments: jobs.sorted { $0.key < $1.key }.map(\.value))
+            // In start order, as the engine walks a crew's day.
+            return Crew(
+                vehicle: vehicle, driver: driver,
+                commitments: jobs.values.sorted { ($0.window.start, $0.bookingID ?? 0) < ($1.window.start, $1.bookingID ?? 0) })
         }
     }
 

@@ -44,6 +44,7 @@ import Glibc
             let booking = try await dispatch.bookings.book(request, agencyID: agency, by: .engine, audit: nil)
             try await dispatch.bookings.move(booking.id, to: .confirmed, by: .engine)
             try await dispatch.rounds.run()
+            try await dispatch.notifier.deliverDue()
             let matched = try #require(try await dispatch.bookings.booking(id: booking.id))
             let crew = try #require(crews.first { $0.vehicleID == matched.vehicleID })
             for (n, state) in [BookingState.enRoute, .onSite, .inService].enumerated() {

@@ -73,6 +73,14 @@ import Testing
                 audited.append(action)
             }
             #expect(audited == ["complaint-resolve", "complaint-resolve", "complaint-resolve", "driver-review-clear"])
+            // The resolution that held the driver says so in its audit line.
+            var heldInAudit: [String?] = []
+            for try await driver in try await client.query(
+                "SELECT detail->>'heldForReview' FROM audit_log WHERE action = 'complaint-resolve' ORDER BY id", logger: logger
+            ).decode(String?.self) {
+                heldInAudit.append(driver)
+            }
+            #expect(heldInAudit == [nil, nil, "driver:\(crews[0].driverID)"])
         }
     }
 }

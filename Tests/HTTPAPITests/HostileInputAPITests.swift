@@ -172,6 +172,7 @@ import FoundationNetworking
         case .string(let length, let pattern):
             if type == FieldType("phone") { return .literal("\"13800000000\"") }
             if type == FieldType("month") { return .literal("\"2026-11\"") }
+            if type == FieldType("email") { return .literal("\"li@nb.gov.cn\"") }
             precondition(pattern == nil, "no example for \(type)")
             return .literal("\"" + String(repeating: "x", count: max(1, length.lowerBound)) + "\"")
         case .integer(let range): return .literal(String(range.map { min(max(1, $0.lowerBound), $0.upperBound) } ?? 1))

@@ -43,6 +43,8 @@ import Testing
             let booking = try await dispatch.bookings.book(request, agencyID: agency, by: .engine, audit: nil)
             try await dispatch.bookings.move(booking.id, to: .confirmed, by: .engine)
             try await dispatch.rounds.run()
+            // The agency told (the live stream delivers without an SMS provider): notified.
+            try await dispatch.notifier.deliverDue()
             let first = try #require(try await dispatch.bookings.booking(id: booking.id))
             let crewA = try #require(crews.first { $0.vehicleID == first.vehicleID })
             #expect(first.state == .notified)
@@ -67,7 +69,9 @@ import Testing
                 try await TestFleet.place(client, terminal: crew.terminal, at: Self.south(8_000), time: at(49))
             }
             clock.set(at(52))
-            let replaced = try await dispatch.rounds.replace(booking.id, by: Actor(userID: nil, name: "driver A"), reason: "breakdown: motor fault")
+            try await dispatch.rounds.replace(booking.id, by: Actor(userID: nil, name: "driver A"), reason: "breakdown: motor fault")
+            try await dispatch.notifier.deliverDue()
+            let replaced = try #require(try await dispatch.bookings.booking(id: booking.id))
             let replacement = try #require(replaced.transitions.last { $0.state == .replaced })
             #expect(replacement.stop?.point == stop && replacement.stop?.address == "where \(crewA.plate) stopped")
             #expect(replaced.state == .notified && replaced.vehicleID != crewA.vehicleID, "\(replaced.transitions.map(\.note))")
