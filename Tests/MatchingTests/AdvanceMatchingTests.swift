@@ -91,4 +91,35 @@ import Testing
         #expect(why[0].description == "held for review: 2 complaints substantiated since 2026-08-25" && why[0].isLasting)
         #expect(!Ineligibility.terminalSilent(seconds: 3600).isLasting)
     }
+
+    @Test func aBatteryIsFullOnceAndTheJobBeforeSpendsFromThere() {
+        var crew = Fixture.crew(1)
+        crew.vehicle.rangeKm = 100
+        // Tomorrow 08:00 to 10:00 China time, 60 km north: 78 km of road, 78% of 100 km.
+        let jobStart = Fixture.now + Fixture.day
+        let job = Commitment(
+            window: TimeWindow(start: jobStart - 2400, end: jobStart + 2 * 3600), pickup: Fixture.station, destination: Fixture.near(north: 60_000))
+        crew.commitments = [job]
+        // A booking at 11:00 from where that job ended, 30 km further: 39 km of road and the 20%
+        // margin need 47%. Charged full overnight (not beyond), 22% is left after the job, and
+        // the 50 minutes parked before leaving give 11% more: too little.
+        var booking = Fixture.booking(1, at: Fixture.near(north: 60_000), pickupIn: Fixture.day + 3 * 3600)
+        booking.destination = Fixture.near(north: 90_000)
+        let problems = problems(booking, crew)
+        #expect(
+            problems.contains { if case .chargeTooLow(let charge, let needed) = $0 { (25...40).contains(charge) && (46...48).contains(needed) } else { false } },
+            "\(problems)")
+    }
+
+    @Test func filesAreJudgedForTheNextDayAheadOfAnAdvanceBookingAndForItsWholeWindowFromTheDayBefore() {
+        var crew = Fixture.crew(1)
+        // The monthly inspection of 10 days ago runs out in 21 days.
+        let inSixtyDays = Fixture.booking(1, pickupIn: 60 * Fixture.day)
+        #expect(problems(inSixtyDays, crew).isEmpty, "renewed by then, and re-planned if not")
+        // A booking starting tomorrow morning for three days: the lapse on its third day counts.
+        crew.vehicle.inspections[0].date = Fixture.now - 30 * Fixture.day
+        var threeDays = Fixture.booking(2, pickupIn: 20 * 3600)
+        threeDays.serviceEnd = threeDays.pickupTime + 3 * Fixture.day
+        #expect(problems(threeDays, crew) == [.inspectionOverdue(.monthly)])
+    }
 }
