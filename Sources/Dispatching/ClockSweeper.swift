@@ -41,6 +41,17 @@ public struct ClockSweeper: Sendable {
         }
     }
 
+    /// A dispatcher alerted to each booking stranded by a round: once per crew that can no
+    /// longer serve it.
+    public func alert(_ stranded: [MatchingRounds.Stranded]) async throws {
+        for booking in stranded {
+            let at = booking.matchedAt.epochSeconds
+            try await alert(
+                .booking(booking.bookingID), agencyID: booking.agencyID,
+                ServiceLevels.Status(clock: .crewLost, started: at, due: at, stopped: nil, state: .breached))
+        }
+    }
+
     /// A clock at risk or breached: recorded once, with the `notices` it owes, and published the
     /// first time.
     func alert(_ owner: Bookings.ClockOwner, agencyID: Int64, _ status: ServiceLevels.Status, notices: [Notice] = []) async throws {

@@ -35,14 +35,23 @@ public struct CustomerCareService: Sendable {
     /// held. Repeated substantiated complaints against the trip's driver hold the driver out of
     /// matching for review (`DispatchRules.complaintsForReview` within `complaintWindow`).
     /// `audit` names the line given the driver the resolution held for review, if any.
-    public func resolve(_ id: Int64, result: String, substantiated: Bool, audit: Audit<Int64?>?) async throws {
+    /// `driverID` names which of the trip's drivers it was about (a replacement served it too);
+    /// the booking's last by default.
+    public func resolve(_ id: Int64, result: String, substantiated: Bool, driverID: Int64? = nil, audit: Audit<Int64?>?) async throws {
         guard !result.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Refused(field: "result", expected: "what was found and done") }
+        if let driverID {
+            var drivers: [Int64] = []
+            if let bookingID = try await care.complaints(agencyID: nil, id: id).first?.bookingID, let trip = try await bookings.booking(id: bookingID) {
+                drivers = trip.transitions.compactMap(\.driverID)
+            }
+            guard drivers.contains(driverID) else { throw Refused(field: "driverID", expected: "a driver who served the complaint's trip") }
+        }
         let review = (rules.complaintsForReview, rules.complaintWindow)
         let line: Audit<CustomerCare.Resolved> = { outcome in
             guard case .resolved(let held) = outcome else { return nil }
             return audit?(held)
         }
-        switch try await care.resolved(id, at: clock.now, result: result, substantiated: substantiated, review: review, audit: line) {
+        switch try await care.resolved(id, at: clock.now, result: result, substantiated: substantiated, driverID: driverID, review: review, audit: line) {
         case .none: throw NoSuchRecord("no open complaint \(id)")
         case .resolved(heldForReview: nil): break
         case .resolved(heldForReview: .some): try await events.publish(.fleetChanged)

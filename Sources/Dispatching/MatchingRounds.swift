@@ -29,6 +29,17 @@ public struct MatchingRounds: Sendable {
         public var unmatched: [Int64] = []
         /// Of `matched`, bookings moved to another crew because theirs can no longer serve them.
         public var replanned: [Int64] = []
+        /// Bookings whose crew can no longer serve them and no other crew can yet: each keeps its
+        /// crew meanwhile, and a dispatcher is alerted (`crewLost`).
+        public var stranded: [Stranded] = []
+    }
+
+    public struct Stranded: Sendable, Hashable {
+        public var bookingID: Int64
+        public var agencyID: Int64
+        public var reason: String
+        /// When the crew it keeps was matched: the alert is raised once per crew.
+        public var matchedAt: Date
     }
 
     /// One round: every confirmed or replaced booking (or only those of `ids`), however far ahead
@@ -64,8 +75,9 @@ public struct MatchingRounds: Sendable {
             }
             let plan = matcher.match(replans, crews: freed, now: now.epochSeconds)
             for id in plan.unmatched {
-                logger.warning(
-                    "a booking's crew can no longer serve it and no other crew can yet", metadata: ["booking": "\(id)", "reason": "\(lost[id] ?? "")"])
+                guard let record = committed.first(where: { $0.id == id }) else { continue }
+                let matchedAt = record.transitions.last { $0.state == .matched }?.at ?? record.receivedAt
+                round.stranded.append(Stranded(bookingID: id, agencyID: record.agencyID, reason: lost[id] ?? "", matchedAt: matchedAt))
             }
             for assignment in plan.assignments {
                 let booking = replans.first { $0.id == assignment.bookingID }!

@@ -12,6 +12,7 @@ public struct MonthlyAssessment: Sendable {
     let care: CustomerCare
     let incidents: AssessmentIncidents
     let records: ServiceRecords
+    let outbox: Outbox
     let terms: ZonesAndCalendar
     /// The contract's total for the whole term, in fen: the monthly fee the assessment pays.
     public let contractTotalFen: Int64
@@ -22,6 +23,7 @@ public struct MonthlyAssessment: Sendable {
         care = CustomerCare(client: client, logger: logger)
         incidents = AssessmentIncidents(client: client, logger: logger)
         records = ServiceRecords(client: client, logger: logger)
+        outbox = Outbox(client: client, logger: logger)
         self.contractTotalFen = contractTotalFen
     }
 
@@ -105,6 +107,10 @@ public struct MonthlyAssessment: Sendable {
             // The presets' items the fleet measures, named as each contract names them.
             let substantiated = complaints.filter { $0.substantiated == true && $0.resolvedAt.map { (from..<to).contains($0) } ?? false }.map(\.id)
             (observed, evidence) = Self.measured(by: name, fleet: observed, evidence: evidence, substantiatedComplaints: substantiated)
+            if name == .kpi {
+                let sms = try await outbox.smsOutcomes(from: from, to: to)
+                if sms.delivered + sms.failed > 0 { observed["sms"] = .rate(sms.delivered * 10_000 / (sms.delivered + sms.failed)) }
+            }
         }
         let chosen = scheme(name)
         let items = Set(chosen.sections.flatMap(\.items).map(\.id))
@@ -122,9 +128,9 @@ public struct MonthlyAssessment: Sendable {
 
     /// The fleet's measurements as a contract preset names its items: the deduction scheme's "not
     /// on site in time" (each on-site clock breached) and "justified complaint" (each complaint
-    /// resolved as substantiated); the KPI scheme's system availability and satisfaction. What
-    /// the fleet does not measure (attendance, uniforms, answer rate, staff turnover) the
-    /// assessor enters.
+    /// resolved as substantiated); the KPI scheme's system availability and satisfaction (and its
+    /// SMS delivery, from the outbox). What the fleet does not measure (attendance, uniforms,
+    /// answer rate, staff turnover) the assessor enters.
     static func measured(
         by name: SchemeName, fleet: [String: Observation], evidence: [String: [Int64]], substantiatedComplaints: [Int64]
     ) -> ([String: Observation], [String: [Int64]]) {

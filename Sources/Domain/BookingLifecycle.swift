@@ -182,6 +182,9 @@ public struct ServiceLevels: Sendable, Hashable {
         /// Not a clock but an alert of the same feed: a notice of the booking that no channel
         /// delivered (from the change that owed it to the last attempt), for a dispatcher to phone.
         case undeliverable
+        /// Not a clock but an alert of the same feed: the committed crew can no longer serve the
+        /// booking and no other crew can yet, for a dispatcher to act on.
+        case crewLost
     }
 
     public struct Status: Sendable, Hashable {

@@ -26,7 +26,7 @@ struct DispatchService: Service {
                     try await dispatch.learning.refreshDrivingTimes()
                     learnt = .now
                 }
-                try await dispatch.rounds.run()
+                try await dispatch.sweeper.alert(try await dispatch.rounds.run().stranded)
                 // The watch list first: a crew newly watched whose track shows it on site stops
                 // its clock before the clocks are judged.
                 try await dispatch.arrivals.watch()

@@ -105,7 +105,7 @@ enum OpenAPIDocument {
             "id": "integer", "agencyID": "integer", "bookingID": "integer?", "receivedAt": "date-time", "text": "string", "contactedAt": "date-time?",
             "resolvedAt": "date-time?", "result": "string?", "substantiated": "boolean?", "driverID": "integer?",
         ],
-        "Resolution": ["result": "text", "substantiated": "boolean?"],
+        "Resolution": ["result": "text", "substantiated": "boolean?", "driverID": "id?"],
         "Position": [
             "plate": "string?", "vehicleID": "integer?", "time": "date-time", "latitude": "number", "longitude": "number", "speedKmh": "number",
             "course": "integer",

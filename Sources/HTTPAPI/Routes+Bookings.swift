@@ -68,6 +68,9 @@ extension FleetAPI {
         var result: String
         /// Whether the complaint held: a substantiated one counts against the trip's driver.
         var substantiated: Bool?
+        /// Which of the trip's drivers it was about, when a replacement served it too (the last
+        /// by default).
+        var driverID: Int64?
     }
 
     /// A change of route the agency agreed to: the new stops and destination, and what was agreed.
@@ -274,7 +277,7 @@ extension FleetAPI {
             let complaint = try id("id", context)
             let body = try await decode(Resolution.self, request, context)
             let substantiated = body.substantiated ?? false
-            try await dispatch.care.resolve(complaint, result: body.result, substantiated: substantiated) { [self] held in
+            try await dispatch.care.resolve(complaint, result: body.result, substantiated: substantiated, driverID: body.driverID) { [self] held in
                 entry(
                     user, "complaint-resolve", "complaint:\(complaint)",
                     ["substantiated": "\(substantiated)", "heldForReview": held.map { "driver:\($0)" }].compactMapValues { $0 })

@@ -40,17 +40,19 @@ public struct CustomerCare: Sendable {
         case resolved(heldForReview: Int64?)
     }
 
-    /// Records the result; a substantiated complaint about a trip counts against its driver, and
+    /// Records the result; a substantiated complaint about a trip counts against its driver (the
+    /// one named, else the booking's last), and
     /// the `review` rule's count of them within its window holds the driver out of matching, in
     /// the same transaction (a dispatcher or administrator clears it).
     public func resolved(
-        _ id: Int64, at: Date, result: String, substantiated: Bool, review: (count: Int, window: Int64), audit: Audit<Resolved>? = nil
+        _ id: Int64, at: Date, result: String, substantiated: Bool, driverID: Int64? = nil, review: (count: Int, window: Int64),
+        audit: Audit<Resolved>? = nil
     ) async throws -> Resolved {
         try await client.audited(audit, logger: logger) { connection in
             let rows = try await connection.query(
                 """
                 UPDATE complaints c SET resolved_at = \(at), result = \(result), contacted_at = coalesce(contacted_at, \(at)),
-                    substantiated = \(substantiated), driver_id = (SELECT b.driver_id FROM bookings b WHERE b.id = c.booking_id)
+                    substantiated = \(substantiated), driver_id = coalesce(\(driverID), (SELECT b.driver_id FROM bookings b WHERE b.id = c.booking_id))
                 WHERE c.id = \(id) AND c.resolved_at IS NULL RETURNING c.driver_id
                 """,
                 logger: logger)

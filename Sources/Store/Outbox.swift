@@ -27,6 +27,18 @@ public struct Outbox: Sendable {
         }
     }
 
+    /// Text messages queued in [from, to) with an outcome: delivered, and failed (undeliverable);
+    /// those still being tried wait for theirs. The KPI scheme's SMS delivery rate.
+    public func smsOutcomes(from: Date, to: Date) async throws -> (delivered: Int, failed: Int) {
+        let rows = try await client.query(
+            """
+            SELECT count(*) FILTER (WHERE state = 'delivered'), count(*) FILTER (WHERE state = 'failed') FROM notices
+            WHERE channel = 'sms' AND created_at >= \(from) AND created_at < \(to)
+            """, logger: logger)
+        for try await (delivered, failed) in rows.decode((Int64, Int64).self) { return (Int(delivered), Int(failed)) }
+        return (0, 0)
+    }
+
     /// At most `limit` messages due at `now`, claimed for `lease` seconds (another notifier skips
     /// them; a notifier that dies lets them go when it ends), each with its attempt counted.
     public func claim(now: Date, lease: Int64, limit: Int) async throws -> [OutboxMessage] {

@@ -3,6 +3,7 @@ import Dispatching
 import Domain
 import DomainTestSupport
 import Foundation
+import PostgresNIO
 import PostgresTestSupport
 import Store
 import Testing
@@ -46,7 +47,13 @@ import Testing
             _ = try await dispatch.files.addMaintenance(
                 vehicleID: crews[0].vehicleID, MaintenanceRecord(kind: .repair, startedAt: clock.now, description: "电池故障"), audit: nil)
             let stuck = try await dispatch.rounds.run()
-            #expect(stuck.replanned.isEmpty && stuck.matched.isEmpty)
+            #expect(stuck.replanned.isEmpty && stuck.matched.isEmpty && stuck.stranded.map(\.bookingID) == [booking.id], "\(stuck)")
+            #expect(stuck.stranded.first?.reason.hasPrefix("cannot serve: in repair") == true)
+            // The dispatcher is alerted once, however many rounds find it stranded.
+            try await dispatch.sweeper.alert(stuck.stranded)
+            try await dispatch.sweeper.alert(try await dispatch.rounds.run().stranded)
+            let alerts = try await dispatch.alerts.slaAlerts(agencyID: agency, since: now, limit: 10)
+            #expect(alerts.map(\.clock) == [.crewLost] && alerts.first?.bookingID == booking.id)
             #expect(try await dispatch.bookings.booking(id: booking.id)?.vehicleID == crews[0].vehicleID)
             // The second-day booking is cancelled: the other saloon is free, and takes it over.
             try await dispatch.bookings.move(other.id, to: .cancelled, by: .engine, note: "meeting moved")
@@ -136,7 +143,17 @@ import Testing
             #expect(deduction.assessment.score == 100 - 2 - 2, "\(deduction.assessment)")
             #expect(deduction.unmeasured.contains("late") && deduction.unmeasured.contains("uniform"))
             let kpi = try await assessment.report(month: december, scheme: .kpi, now: now)
-            #expect(Set(kpi.unmeasured).isSuperset(of: ["answer", "turnover", "satisfaction"]))
+            #expect(Set(kpi.unmeasured).isSuperset(of: ["answer", "turnover", "satisfaction", "sms"]), "no text message sent without a provider")
+            // Text messages of the month: three delivered, one undeliverable, one still tried.
+            for state in ["delivered", "delivered", "delivered", "failed", "queued"] {
+                try await client.query(
+                    """
+                    INSERT INTO notices (booking_id, kind, recipient_role, recipient_name, recipient_phone, channel, body, state, next_attempt_at, created_at)
+                    VALUES (\(ids[0]), 'matched', 'agency', '李主任', '13905740001', 'sms', '已派车', \(state), \(start), \(start))
+                    """, logger: logger)
+            }
+            let texts = try await assessment.report(month: december, scheme: .kpi, now: now)
+            #expect(measured(texts, "sms") == .rate(7500), "\(texts.unmeasured)")
         }
     }
 }

@@ -47,8 +47,14 @@ import Testing
             func reasons() async throws -> [String] {
                 try await API.call(base, "GET", "/api/v1/drivers/\(crews[0].driverID)", token: dispatcher).json["reasons"] as? [String] ?? ["unread"]
             }
+            // Only a driver who served the trip can be named.
+            let first = try await complain(trips[0])
+            let stranger = try await API.call(
+                base, "POST", "/api/v1/complaints/\(first)/resolve", token: dispatcher,
+                body: #"{"result": "已核实", "substantiated": true, "driverID": \#(crews[1].driverID)}"#)
+            #expect(stranger.status == 400 && stranger.json["field"] as? String == "driverID", "\(stranger.json)")
             // One substantiated, one not: not yet.
-            #expect(try await resolve(try await complain(trips[0]), substantiated: true) == 200)
+            #expect(try await resolve(first, substantiated: true) == 200)
             #expect(try await resolve(try await complain(trips[1]), substantiated: false) == 200)
             #expect(try await reasons().allSatisfy { !$0.hasPrefix("held for review") })
             // The second substantiated one within 90 days holds the driver.
