@@ -19,6 +19,15 @@ public struct ClockSweeper: Sendable {
     public func sweep() async throws {
         let now = clock.now, epoch = now.epochSeconds, levels = terms.levels(self.levels)
         for record in try await bookings.open() {
+            // A request its agency never approved before its pick-up can no longer be served: it
+            // ends, refused, rather than wait for ever (a moved booking is left as it stands).
+            if record.state == .awaitingApproval, record.request.pickupTime <= now {
+                do {
+                    _ = try await bookings.refuse(
+                        record.id, reason: "not approved before the pick-up time", by: Actor(userID: nil, name: "sweeper"), audit: nil)
+                } catch is BookingHistory.InvalidTransition {}
+                continue
+            }
             for status in bookings.statuses(record) {
                 try await alert(.booking(record.id), agencyID: record.agencyID, status, notices: try await bookings.notices(owedBy: status, record))
             }

@@ -156,4 +156,31 @@ import Testing
             #expect(measured(texts, "sms") == .rate(7500), "\(texts.unmeasured)")
         }
     }
+
+    @Test func aRequestNeverApprovedBeforeItsPickupEndsRefused() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let clock = ManualClock(start)
+            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
+            let accounts = Accounts(client: client, logger: logger)
+            let agency = try await accounts.createAgency(name: "市审计局")
+            try await accounts.setRequiresApproval(agencyID: agency, true, audit: nil)
+            let booking = try await dispatch.bookings.book(
+                DispatchServicesTests.request(agency, pickupIn: 3600, from: start), agencyID: agency, byAgency: true, by: Actor(userID: nil, name: "agency"),
+                audit: nil)
+            #expect(booking.state == .awaitingApproval)
+            // Still waiting a minute before the pick-up; no clock runs against the operator.
+            clock.set(booking.request.pickupTime.addingTimeInterval(-60))
+            try await dispatch.sweeper.sweep()
+            #expect(try await dispatch.bookings.booking(id: booking.id)?.state == .awaitingApproval)
+            // Past it: too late to approve, and the sweep ends it.
+            clock.set(booking.request.pickupTime.addingTimeInterval(60))
+            await #expect(throws: Conflict.self) { try await dispatch.bookings.approve(booking.id, by: Actor(userID: nil, name: "approver"), audit: nil) }
+            try await dispatch.sweeper.sweep()
+            let ended = try #require(try await dispatch.bookings.booking(id: booking.id))
+            #expect(
+                ended.state == .refused && ended.transitions.last?.by == "sweeper" && ended.transitions.last?.note == "not approved before the pick-up time")
+            #expect(try await dispatch.alerts.slaAlerts(agencyID: agency, since: start, limit: 10).isEmpty)
+        }
+    }
 }
