@@ -44,7 +44,7 @@ public struct BookingService: Sendable {
     /// Too late once the pick-up has passed: no crew could serve it, and its clocks would run
     /// against the operator.
     public func approve(_ id: Int64, by actor: Actor, audit: AuditLine?) async throws -> BookingRecord {
-        if let record = try await repository.booking(id: id), record.state == .awaitingApproval, record.request.pickupTime <= clock.now {
+        if try await repository.booking(id: id)?.approvalLapsed(at: clock.now) == true {
             throw Conflict("the pick-up time has passed: book again, or refuse it")
         }
         return try await move(id, to: .received, by: actor, note: "approved by the agency", audit: audit)

@@ -21,7 +21,7 @@ public struct ClockSweeper: Sendable {
         for record in try await bookings.open() {
             // A request its agency never approved before its pick-up can no longer be served: it
             // ends, refused, rather than wait for ever (a moved booking is left as it stands).
-            if record.state == .awaitingApproval, record.request.pickupTime <= now {
+            if record.approvalLapsed(at: now) {
                 do {
                     _ = try await bookings.refuse(
                         record.id, reason: "not approved before the pick-up time", by: Actor(userID: nil, name: "sweeper"), audit: nil)

@@ -85,10 +85,7 @@ public struct MatchingRounds: Sendable {
                 for c in crews.indices {
                     crews[c].commitments.removeAll { $0.bookingID == booking.id }
                     if crews[c].vehicle.id == assignment.vehicleID || crews[c].driver.id == assignment.driverID {
-                        crews[c].commitments.append(
-                            Commitment(
-                                window: TimeWindow(start: booking.pickupTime - 2400, end: booking.serviceEnd), pickup: booking.pickup,
-                                destination: booking.destination, bookingID: booking.id))
+                        crews[c].commitments.append(Commitment(holding: booking))
                     }
                 }
                 let current = committed.first { $0.id == booking.id }

@@ -102,15 +102,13 @@ public struct MonthlyAssessment: Sendable {
         if service.reports + service.reportsMissing > 0 {
             observed["positionCompleteness"] = .rate(service.reports * 10_000 / (service.reports + service.reportsMissing))
         }
-        var evidence = indicators.evidence
-        if name != .fleet {
-            // The presets' items the fleet measures, named as each contract names them.
-            let substantiated = complaints.filter { $0.substantiated == true && $0.resolvedAt.map { (from..<to).contains($0) } ?? false }.map(\.id)
-            (observed, evidence) = Self.measured(by: name, fleet: observed, evidence: evidence, substantiatedComplaints: substantiated)
-            if name == .kpi {
-                let sms = try await outbox.smsOutcomes(from: from, to: to)
-                if sms.delivered + sms.failed > 0 { observed["sms"] = .rate(sms.delivered * 10_000 / (sms.delivered + sms.failed)) }
-            }
+        // The items the fleet measures, named as the scheme names them.
+        let substantiated = complaints.filter { $0.substantiated == true && $0.resolvedAt.map { (from..<to).contains($0) } ?? false }.map(\.id)
+        let (named, evidence) = Self.measured(by: name, fleet: observed, evidence: indicators.evidence, substantiatedComplaints: substantiated)
+        observed = named
+        if name == .kpi {
+            let sms = try await outbox.smsOutcomes(from: from, to: to)
+            if sms.delivered + sms.failed > 0 { observed["sms"] = .rate(sms.delivered * 10_000 / (sms.delivered + sms.failed)) }
         }
         let chosen = scheme(name)
         let items = Set(chosen.sections.flatMap(\.items).map(\.id))

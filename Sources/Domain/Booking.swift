@@ -117,6 +117,10 @@ public struct BookingRecord: Sendable, Hashable, Codable {
         )
     }
 
+    /// Still awaiting its agency's approval at `now`, past its pick-up time: too late to approve
+    /// (no crew could serve it), and ended by the sweep.
+    public func approvalLapsed(at now: Date) -> Bool { state == .awaitingApproval && request.pickupTime <= now }
+
     /// The transitions as the SLA clocks read them.
     public var history: BookingHistory {
         var history = BookingHistory(

@@ -35,6 +35,20 @@ public struct Commitment: Sendable, Hashable {
     public init(window: TimeWindow, pickup: GeoPoint, destination: GeoPoint, bookingID: Int64? = nil) {
         (self.window, self.pickup, self.destination, self.bookingID) = (window, pickup, destination, bookingID)
     }
+
+    /// A booking's job holds its crew from this long before the pick-up (the drive there and the
+    /// 10 minutes' lead) to the end of its service.
+    public static let leadBeforePickup: Int64 = 40 * 60
+
+    /// The job of `booking`, held from `leadBeforePickup` before its pick-up to its end.
+    public init(holding booking: Booking) {
+        self.init(
+            window: TimeWindow(start: booking.pickupTime - Self.leadBeforePickup, end: booking.serviceEnd), pickup: booking.pickup,
+            destination: booking.destination, bookingID: booking.id)
+    }
+
+    /// When its passengers are picked up, where its drive starts.
+    public var pickupTime: Int64 { window.start + Self.leadBeforePickup }
 }
 
 public enum EnergyType: String, Sendable, Hashable, Codable, CaseIterable {

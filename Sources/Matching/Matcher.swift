@@ -182,9 +182,7 @@ public struct Matcher: Sendable {
         let before: (drive: Int64, night: Int64)
         if let previous {
             let drive = drive(previous)
-            // The window opens 40 minutes before the pick-up, where its drive starts.
-            let pickup = previous.window.start + 2400
-            before = (drive, Night.seconds(from: pickup, to: pickup + drive))
+            before = (drive, Night.seconds(from: previous.pickupTime, to: previous.pickupTime + drive))
         } else {
             before = (f.continuousDriving, f.nightContinuousDriving)
         }

@@ -96,7 +96,7 @@ public struct DispatchFacts: Sendable {
         var vehicleJobs: [Int64: [Int64: Commitment]] = [:], driverJobs: [Int64: [Int64: Commitment]] = [:]
         let jobs = try await client.query(
             """
-            SELECT id, vehicle_id, driver_id, extract(epoch FROM pickup_time)::int8 - 2400, extract(epoch FROM service_end)::int8,
+            SELECT id, vehicle_id, driver_id, extract(epoch FROM pickup_time)::int8 - \(Commitment.leadBeforePickup), extract(epoch FROM service_end)::int8,
                 pickup_lat_e6, pickup_lon_e6, destination_lat_e6, destination_lon_e6
             FROM bookings
             WHERE state IN ('matched', 'notified', 'enRoute', 'onSite', 'inService') AND (vehicle_id IS NOT NULL OR driver_id IS NOT NULL)
