@@ -278,7 +278,7 @@ let package = Package(
             name: "HTTPAPITests",
             dependencies: [
                 "HTTPAPI", "Store", "Domain", "Matching", "Dispatching", "Billing", "Settlement", "PostgresTestSupport", "ServiceTestSupport",
-                "DomainTestSupport",
+                "DomainTestSupport", "Gateway", "JT808", "TerminalTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -2,6 +2,14 @@ import Domain
 import Foundation
 import Store
 
+/// The manual confirmation (0x8203) a handled alarm calls for: the terminal, the serial of the
+/// report that raised it, the alarm's bit.
+public struct AlarmConfirmationDue: Sendable, Hashable {
+    public var terminalID: Int32
+    public var reportSerial: UInt16
+    public var alarms: UInt32
+}
+
 /// What people must see and handle: the terminals' alarms (SOS, over-speed, fatigue, power cut,
 /// ...) with how each was handled, and the SLA clocks at risk or breached.
 public struct AlertService: Sendable {
@@ -9,13 +17,19 @@ public struct AlertService: Sendable {
     let bookings: Bookings
     let clock: any WallClock
 
-    /// Terminal alarms, newest first; `open`: only those not handled yet.
-    public func alarms(open: Bool, limit: Int) async throws -> [VehicleAlarm] { try await alarms.list(open: open, limit: limit) }
+    /// Terminal alarms in `states`, newest first.
+    public func alarms(in states: Set<VehicleAlarm.State>, limit: Int) async throws -> [VehicleAlarm] { try await alarms.list(states: states, limit: limit) }
 
-    /// Records how an alarm was handled (kept 3 years), once.
-    public func handle(alarm id: Int64, by name: String, note: String, audit: AuditLine?) async throws {
+    /// Records how an alarm was handled (kept 3 years), once; what the terminal must be sent to
+    /// clear it, when the standard has the platform confirm it (0x8203).
+    public func handle(alarm id: Int64, by name: String, note: String, audit: AuditLine?) async throws -> AlarmConfirmationDue? {
         guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw Refused(field: "note", expected: "what was done") }
-        guard try await alarms.handle(id, by: name, note: note, audit: { $0 ? audit : nil }) else { throw NoSuchRecord("no unhandled alarm \(id)") }
+        guard let handled = try await alarms.handle(id, by: name, note: note, audit: { $0 != nil ? audit : nil }) else {
+            throw NoSuchRecord("no unhandled alarm \(id)")
+        }
+        guard let kind = AlarmKind.named(handled.kind), kind.confirmedByPlatform else { return nil }
+        // A report of a batch has no serial of its own: 0 confirms every report of the alarm.
+        return AlarmConfirmationDue(terminalID: handled.terminalID, reportSerial: handled.reportSerial ?? 0, alarms: kind.mask)
     }
 
     /// SLA alerts raised since `since` (default: the last 24 hours), newest first: one agency's,

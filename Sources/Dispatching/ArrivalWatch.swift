@@ -5,9 +5,11 @@ import Synchronization
 
 /// Watches the crews on their way: "on site" is the first fix within 150 m of where the crew is
 /// to be (the pick-up, or where the car it replaces stopped) after the driver was notified (the
-/// track decides, not the driver's button), and an accident alarm from the vehicle's terminal
-/// replaces the crew. And the trips in service: a track leaving the corridor of the agreed route
-/// raises the `route` alert to the dispatcher and the agency, once per excursion.
+/// track decides, not the driver's button), and an accident alarm (or another of the configured
+/// replacing alarms) from the vehicle's terminal replaces the crew. And the trips in service: a
+/// track leaving the corridor of the agreed route, or entering a restricted zone (`ZoneWatch`,
+/// which keeps every vehicle's zone entries and exits), raises the `route` alert to the
+/// dispatcher and the agency, once per excursion or entry.
 ///
 /// Positions and events are judged as ingest stores them (`heard`, from an `IngestFeed`), against
 /// the jobs the dispatch tick lists (`watch`); a track is read only for a job newly watched, or
@@ -18,15 +20,21 @@ public final class ArrivalWatch: Sendable {
     let positions: PositionQueries
     let alarms: VehicleAlarms
     let sweeper: ClockSweeper
+    let zones: ZoneWatch
     let clock: any WallClock
-    private let crews = Mutex(WatchedCrews())
+    /// Alarms that replace a crew (also read back from the stored events).
+    let replacingAlarms: Set<String>
+    private let crews: Mutex<WatchedCrews>
     private let corridors: Mutex<CorridorWatch>
 
     init(
-        bookings: BookingService, facts: DispatchFacts, positions: PositionQueries, alarms: VehicleAlarms, sweeper: ClockSweeper, corridorMetres: Int,
-        clock: any WallClock
+        bookings: BookingService, facts: DispatchFacts, positions: PositionQueries, alarms: VehicleAlarms, sweeper: ClockSweeper, zones: ZoneWatch,
+        corridorMetres: Int, replacingAlarms: Set<String>, clock: any WallClock
     ) {
         (self.bookings, self.facts, self.positions, self.alarms, self.sweeper, self.clock) = (bookings, facts, positions, alarms, sweeper, clock)
+        self.zones = zones
+        self.replacingAlarms = replacingAlarms
+        crews = Mutex(WatchedCrews(replacingAlarms: replacingAlarms))
         corridors = Mutex(CorridorWatch(widthMetres: Double(corridorMetres)))
     }
 
@@ -55,11 +63,20 @@ public final class ArrivalWatch: Sendable {
                 let tracks = crews.tracks(stored, now: now)
                 return (crews.stored(tracks: tracks), tracks)
             }
-            let excursions = corridors.withLock { $0.stored(tracks) }
-            try await perform(actions, readingBack: [], excursions: excursions)
+            var departures = corridors.withLock { $0.stored(tracks) }.map { (trip: $0.trip, at: $0.at) }
+            // Zones failing to be stored hold back no arrival: told after the rest is done.
+            var zonesFailed: (any Error)?
+            do {
+                departures += restrictedEntries(try await zones.heard(stored), tracks: tracks)
+            } catch {
+                zonesFailed = error
+            }
+            try await perform(actions, readingBack: [], departures: departures)
+            if let zonesFailed { throw zonesFailed }
         case .events(let events):
             try await perform(crews.withLock { $0.recorded(events) }, readingBack: [])
         case .missed:
+            zones.missed()
             let trips = corridors.withLock { $0.trips.values.sorted { $0.bookingID < $1.bookingID } }
             try await perform(crews.withLock { $0.missed() }, readingBack: trips)
         }
@@ -75,11 +92,12 @@ public final class ArrivalWatch: Sendable {
         return try await arrive(record, at: at)
     }
 
-    /// Each action in turn, each trip's track read back and each excursion alerted; one that
+    /// Each action in turn, each trip's track read back and each departure from its route (an
+    /// excursion from the corridor, an entry into a restricted zone) alerted; one that
     /// fails leaves its job or trip to be watched afresh at the next tick, and the others are
     /// still done.
     private func perform(
-        _ actions: [WatchedCrews.Action], readingBack trips: [CorridorWatch.Trip], excursions: [CorridorWatch.Excursion] = []
+        _ actions: [WatchedCrews.Action], readingBack trips: [CorridorWatch.Trip], departures: [(trip: CorridorWatch.Trip, at: Int64)] = []
     ) async throws {
         var failure: (any Error)?
         for action in actions {
@@ -90,32 +108,44 @@ public final class ArrivalWatch: Sendable {
                 failure = failure ?? error
             }
         }
-        var excursions = excursions
+        var departures = departures
         for trip in trips {
             do {
                 let track = try await positions.track(vehicleID: trip.vehicleID, from: trip.since, to: clock.now.epochSeconds + WatchedCrews.lead)
-                excursions += corridors.withLock { $0.readBack(trip, track: track) }
+                departures += corridors.withLock { $0.readBack(trip, track: track) }.map { (trip: $0.trip, at: $0.at) }
             } catch {
                 corridors.withLock { $0.forget(trip.bookingID) }
                 failure = failure ?? error
             }
         }
-        for excursion in excursions {
+        for departure in departures {
             do {
-                try await alert(excursion)
+                try await alert(departure.trip, at: departure.at)
             } catch {
-                corridors.withLock { $0.forget(excursion.trip.bookingID) }
+                corridors.withLock { $0.forget(departure.trip.bookingID) }
                 failure = failure ?? error
             }
         }
         if let failure { throw failure }
     }
 
-    /// The track left the agreed route's corridor: the `route` alert, once per excursion (by
+    /// Trips in service whose vehicle entered a restricted zone: each entry a departure from the
+    /// agreed route.
+    private func restrictedEntries(_ crossings: [(ZoneCrossing, NamedZone)], tracks: [Int64: [PositionRecord]]) -> [(trip: CorridorWatch.Trip, at: Int64)] {
+        let entries = crossings.filter { $0.0.direction == .entry && $0.1.kind == .restricted }
+        guard !entries.isEmpty else { return [] }
+        let vehicleOfTerminal = Dictionary(tracks.flatMap { vehicle, track in track.map { ($0.terminalID, vehicle) } }, uniquingKeysWith: { a, _ in a })
+        let trips = corridors.withLock { Array($0.trips.values) }
+        return entries.flatMap { crossing, _ in
+            trips.filter { $0.vehicleID == vehicleOfTerminal[crossing.terminalID] && $0.since <= crossing.at }.map { (trip: $0, at: crossing.at) }
+        }
+    }
+
+    /// The track left the agreed route (its corridor, or into a restricted zone): the `route` alert, once per departure (by
     /// when it began), unless the booking moved on or its route changed meanwhile.
-    private func alert(_ excursion: CorridorWatch.Excursion) async throws {
-        guard let record = try await bookings.booking(id: excursion.trip.bookingID), CorridorWatch.Trip(record) == excursion.trip else { return }
-        let status = ServiceLevels.Status(clock: .route, started: excursion.at, due: excursion.at, stopped: nil, state: .breached)
+    private func alert(_ trip: CorridorWatch.Trip, at: Int64) async throws {
+        guard let record = try await bookings.booking(id: trip.bookingID), CorridorWatch.Trip(record) == trip else { return }
+        let status = ServiceLevels.Status(clock: .route, started: at, due: at, stopped: nil, state: .breached)
         try await sweeper.alert(.booking(record.id), agencyID: record.agencyID, status)
     }
 
@@ -124,7 +154,7 @@ public final class ArrivalWatch: Sendable {
         case .readBack(let job):
             let track = try await track(of: job)
             let accident = try await alarms.first(
-                of: Array(WatchedCrews.accidentAlarms), vehicleID: job.vehicleID, since: Date(timeIntervalSince1970: TimeInterval(job.notifiedAt)))
+                of: Array(replacingAlarms), vehicleID: job.vehicleID, since: Date(timeIntervalSince1970: TimeInterval(job.notifiedAt)))
             try await perform(crews.withLock { $0.readBack(job, track: track, accident: accident) }, readingBack: [])
         case .arrived(let job, let at):
             // The booking as it is now: moved on by someone else, or given another crew, it is left alone.

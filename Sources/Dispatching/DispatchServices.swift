@@ -19,6 +19,8 @@ public struct DispatchServices: Sendable {
     public let files: FleetFileService
     public let care: CustomerCareService
     public let alerts: AlertService
+    /// Named zones and the vehicles' entries and exits.
+    public let zones: ZoneWatch
     /// The zones and calendar in force, and their edits.
     public let zonesAndCalendar: ZonesAndCalendarService
     /// The outbox's notices sent on their channels (`senders`, else the live stream).
@@ -34,7 +36,7 @@ public struct DispatchServices: Sendable {
         client: PostgresClient, database: DatabaseURL, feed: LiveFeed = LiveFeed(), events: ServiceEvents = ServiceEvents(), clock: any WallClock,
         rules: DispatchRules = DispatchRules(), levels: ServiceLevels = ServiceLevels(),
         routeCorridorMetres: Int = RouteCorridor.defaultWidthMetres, senders: [any NoticeSender] = [], noticeRetry: NoticeRetry = NoticeRetry(),
-        logger: Logger
+        replacingAlarms: Set<String> = AlarmKind.replacingByDefault, logger: Logger
     ) {
         let store = Bookings(client: client, logger: logger), facts = DispatchFacts(client: client, logger: logger)
         // Empty until `zonesAndCalendar.refresh()` reads the database (the server does before it opens).
@@ -49,9 +51,10 @@ public struct DispatchServices: Sendable {
             bookings: bookings, store: store, care: CustomerCare(client: client, logger: logger), sheets: Settlements(client: client, logger: logger),
             levels: levels, terms: terms, feed: feed, clock: clock
         )
+        zones = ZoneWatch(records: ZoneRecords(client: client, logger: logger))
         arrivals = ArrivalWatch(
-            bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), sweeper: sweeper,
-            corridorMetres: routeCorridorMetres, clock: clock)
+            bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), sweeper: sweeper, zones: zones,
+            corridorMetres: routeCorridorMetres, replacingAlarms: replacingAlarms, clock: clock)
         notifier = Notifier(
             outbox: outbox, composer: composer, bookings: bookings, sweeper: sweeper, senders: senders, retry: noticeRetry, feed: feed, clock: clock,
             logger: logger)

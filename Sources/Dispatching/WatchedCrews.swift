@@ -48,8 +48,9 @@ public struct WatchedCrews: Sendable {
         }
     }
 
-    /// Terminal alarms that mean an accident: the crew is replaced.
-    static let accidentAlarms: Set<String> = ["collisionWarning", "rolloverWarning"]
+    /// Terminal alarms that replace the crew (`AlarmKind` names; FLEET_REPLACING_ALARMS):
+    /// by default an accident.
+    public let replacingAlarms: Set<String>
     /// States a crew's arrival is looked for in.
     static let arrivalStates: Set<BookingState> = [.notified, .enRoute]
     /// States a crew's accident is looked for in.
@@ -68,7 +69,7 @@ public struct WatchedCrews: Sendable {
     /// The watched vehicles' terminals: a stored position names its terminal, not its vehicle.
     private var vehicleOfTerminal: [Int32: Int64] = [:]
 
-    public init() {}
+    public init(replacingAlarms: Set<String> = AlarmKind.replacingByDefault) { self.replacingAlarms = replacingAlarms }
 
     /// The jobs watched now, by booking.
     public var jobs: [Int64: Job] { watched.mapValues(\.job) }
@@ -120,10 +121,11 @@ public struct WatchedCrews: Sendable {
         }
     }
 
-    /// Events just recorded: the crews whose vehicle had an accident since they were notified.
+    /// Events just recorded: the crews whose vehicle raised a replacing alarm since they were
+    /// notified (an alarm going off replaces no one).
     public mutating func recorded(_ events: [VehicleEvent]) -> [Action] {
         var actions: [Action] = []
-        for event in events.sorted(by: { $0.occurredAt < $1.occurredAt }) where Self.accidentAlarms.contains(event.kind) {
+        for event in events.sorted(by: { $0.occurredAt < $1.occurredAt }) where !event.cleared && replacingAlarms.contains(event.kind) {
             guard let vehicle = vehicleOfTerminal[event.terminalID] else { continue }
             for id in watched.keys.sorted() where watched[id].map({ $0.job.vehicleID == vehicle && $0.job.notifiedAt <= event.occurredAt }) ?? false {
                 actions += accident(id, alarm: event.kind)

@@ -1,25 +1,35 @@
 import Foundation
 
 /// Something a vehicle's terminal signalled that people must see and handle: an alarm that
-/// went on (SOS, over-speed, fatigue driving, power cut, ...).
+/// went on (SOS, over-speed, fatigue driving, power cut, ...), or, `cleared`, went off again.
 public struct VehicleEvent: Sendable, Hashable {
     public var terminalID: Int32
-    /// A stable name, e.g. `emergency`, `overspeed`, `fatigueDriving`, `mainPowerCut`.
+    /// A stable name, e.g. `emergency`, `overspeed`, `fatigueDriving`, `mainPowerCut` (`AlarmKind`).
     public var kind: String
-    /// GNSS time of the report that raised it, seconds since 1970 UTC.
+    /// GNSS time of the report that raised (or cleared) it, seconds since 1970 UTC.
     public var occurredAt: Int64
     public var latitudeE6: Int32
     public var longitudeE6: Int32
     /// 0.1 km/h.
     public var speed: UInt16
+    /// The alarm went off in this report: its open event gets this time and place.
+    public var cleared: Bool
+    /// The serial of the 0x0200 that raised it: what a confirmation (0x8203) names; nil in a
+    /// batch (0x0704), whose reports share one serial.
+    public var reportSerial: UInt16?
 
-    public init(terminalID: Int32, kind: String, occurredAt: Int64, latitudeE6: Int32, longitudeE6: Int32, speed: UInt16) {
+    public init(
+        terminalID: Int32, kind: String, occurredAt: Int64, latitudeE6: Int32, longitudeE6: Int32, speed: UInt16, cleared: Bool = false,
+        reportSerial: UInt16? = nil
+    ) {
         self.terminalID = terminalID
         self.kind = kind
         self.occurredAt = occurredAt
         self.latitudeE6 = latitudeE6
         self.longitudeE6 = longitudeE6
         self.speed = speed
+        self.cleared = cleared
+        self.reportSerial = reportSerial
     }
 }
 
@@ -72,30 +82,45 @@ public protocol MediaSink: Sendable {
     func store(_ media: MediaRecord) async throws
 }
 
-/// An alarm a terminal raised, as stored, with how it was handled (kept 3 years).
+/// An alarm a terminal raised, as stored, with when and where it went off and how it was
+/// handled (kept 3 years).
 public struct VehicleAlarm: Sendable, Hashable, Codable {
+    /// Handled by a dispatcher; else cleared by the terminal; else open.
+    public enum State: String, Sendable, Codable, CaseIterable { case open, cleared, handled }
+
     public var id: Int64
     public var plate: String?
     public var kind: String
+    /// The standard's name for display (`AlarmKind.chinese`).
+    public var kindName: String?
+    public var state: State
     public var occurredAt: Date
     public var latitude: Double
     public var longitude: Double
     public var speedKmh: Double
+    public var clearedAt: Date?
+    public var clearedLatitude: Double?
+    public var clearedLongitude: Double?
     public var handledAt: Date?
     public var handledBy: String?
     public var handlingNote: String?
 
     public init(
-        id: Int64, plate: String?, kind: String, occurredAt: Date, latitude: Double, longitude: Double, speedKmh: Double, handledAt: Date?, handledBy: String?,
-        handlingNote: String?
+        id: Int64, plate: String?, kind: String, occurredAt: Date, latitude: Double, longitude: Double, speedKmh: Double, clearedAt: Date? = nil,
+        clearedLatitude: Double? = nil, clearedLongitude: Double? = nil, handledAt: Date?, handledBy: String?, handlingNote: String?
     ) {
         self.id = id
         self.plate = plate
         self.kind = kind
+        self.kindName = AlarmKind.named(kind)?.chinese
+        self.state = handledAt != nil ? .handled : clearedAt != nil ? .cleared : .open
         self.occurredAt = occurredAt
         self.latitude = latitude
         self.longitude = longitude
         self.speedKmh = speedKmh
+        self.clearedAt = clearedAt
+        self.clearedLatitude = clearedLatitude
+        self.clearedLongitude = clearedLongitude
         self.handledAt = handledAt
         self.handledBy = handledBy
         self.handlingNote = handlingNote

@@ -22,20 +22,22 @@ extension ServiceZones {
         var names: Set<String> = []
         for (index, area) in city.enumerated() {
             let field = "city.\(index)"
-            guard (1...100).contains(area.name.count), names.insert(area.name).inserted else {
-                throw Refused(field: "\(field).name", expected: "1 to 100 characters, unlike the other areas' names")
-            }
-            guard (3...Self.maximumPoints).contains(area.boundary.count) else {
-                throw Refused(field: "\(field).points", expected: "3 to \(Self.maximumPoints) points")
-            }
-            for (i, p) in area.boundary.enumerated()
-            where !(-90_000_000...90_000_000).contains(p.latitudeE6) || !(-180_000_000...180_000_000).contains(p.longitudeE6) {
-                throw Refused(field: "\(field).points.\(i)", expected: "latitude -90 to 90, longitude -180 to 180")
-            }
-            guard Self.enclosesArea(area.boundary) else {
-                throw Refused(field: "\(field).points", expected: "points enclosing an area, not all on one line")
-            }
+            guard names.insert(area.name).inserted else { throw Refused(field: "\(field).name", expected: "unlike the other areas' names") }
+            try Self.check(name: area.name, boundary: area.boundary, field: field)
         }
+    }
+
+    /// A named polygon an administrator draws (a city area, a named zone): named in 1 to 100
+    /// characters, 3 to `maximumPoints` points on the globe enclosing an area. `field` prefixes
+    /// the fields a refusal names.
+    public static func check(name: String, boundary: [GeoPoint], field: String) throws(Refused) {
+        let prefix = field.isEmpty ? "" : field + "."
+        guard (1...100).contains(name.count) else { throw Refused(field: prefix + "name", expected: "1 to 100 characters") }
+        guard (3...maximumPoints).contains(boundary.count) else { throw Refused(field: prefix + "points", expected: "3 to \(maximumPoints) points") }
+        for (i, p) in boundary.enumerated() where !(-90_000_000...90_000_000).contains(p.latitudeE6) || !(-180_000_000...180_000_000).contains(p.longitudeE6) {
+            throw Refused(field: prefix + "points.\(i)", expected: "latitude -90 to 90, longitude -180 to 180")
+        }
+        guard enclosesArea(boundary) else { throw Refused(field: prefix + "points", expected: "points enclosing an area, not all on one line") }
     }
 
     /// Whether the points are not all on one line: some point off the line through the first

@@ -54,6 +54,9 @@ public struct FleetConfiguration: Sendable {
     /// How far a track in service may stray from its agreed route before the dispatcher and the
     /// agency are told (`FLEET_ROUTE_CORRIDOR_METRES`): roads and detours differ by region.
     public var routeCorridorMetres = RouteCorridor.defaultWidthMetres
+    /// The terminal alarms that replace a crew on its way or in service
+    /// (`FLEET_REPLACING_ALARMS`, `AlarmKind` names): by default collision and rollover.
+    public var replacingAlarms = AlarmKind.replacingByDefault
     /// The SMS provider's webhook (`FLEET_SMS_URL`, `FLEET_SMS_SECRET`, `FLEET_SMS_SIGN`,
     /// `FLEET_SMS_CA_FILE`); nil: none, and notices go by the live stream.
     public var sms: SMSWebhook.Configuration?
@@ -140,6 +143,12 @@ public struct FleetConfiguration: Sendable {
         sessionIdleMinutes = settings.integer("FLEET_SESSION_IDLE_MINUTES", in: 1...720, default: sessionIdleMinutes, expected: "minutes, 1 to 720")
         routeCorridorMetres = settings.integer(
             "FLEET_ROUTE_CORRIDOR_METRES", in: 100...100_000, default: routeCorridorMetres, expected: "metres, 100 to 100000")
+        replacingAlarms = settings.value(
+            "FLEET_REPLACING_ALARMS", default: replacingAlarms, expected: "alarm names separated by commas (JT/T 808 table 24, e.g. collisionWarning)"
+        ) { text in
+            let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            return names.allSatisfy { AlarmKind.named($0) != nil } ? Set(names) : nil
+        }
         sms = settings.smsWebhook()
         smtp = settings.smtpServer()
         noticeRetry = NoticeRetry(

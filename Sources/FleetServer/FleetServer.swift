@@ -83,7 +83,7 @@ public struct FleetServer: Sendable {
         let dispatch = DispatchServices(
             client: client, database: database.roles.app, clock: clock, rules: configuration.dispatchRules,
             routeCorridorMetres: configuration.routeCorridorMetres, senders: senders,
-            noticeRetry: configuration.noticeRetry, logger: logger)
+            noticeRetry: configuration.noticeRetry, replacingAlarms: configuration.replacingAlarms, logger: logger)
         let schema = SchemaService(
             client: owner, sqlDirectory: configuration.sqlDirectory, retention: configuration.retention, roles: database.roles,
             // The demo's simulated terminals report every 10 s.

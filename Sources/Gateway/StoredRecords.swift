@@ -16,10 +16,11 @@ extension PositionRecord {
 }
 
 extension VehicleEvent {
-    init(_ alarm: TerminalSessionStateMachine.RaisedAlarm, terminal: Int32) {
+    init(_ alarm: TerminalSessionStateMachine.AlarmChange, terminal: Int32) {
         self.init(
             terminalID: terminal, kind: alarm.kind, occurredAt: alarm.report.time.epochSeconds,
-            latitudeE6: Int32(clamping: alarm.report.latitudeE6), longitudeE6: Int32(clamping: alarm.report.longitudeE6), speed: alarm.report.speed
+            latitudeE6: Int32(clamping: alarm.report.latitudeE6), longitudeE6: Int32(clamping: alarm.report.longitudeE6), speed: alarm.report.speed,
+            cleared: alarm.cleared, reportSerial: alarm.serial
         )
     }
 }

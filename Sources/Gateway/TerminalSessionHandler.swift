@@ -199,7 +199,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
                 return wait(
                     for: { promise in
                         sink.store(records) { stored in
-                            // A report's alarms are events: durable before it is acknowledged, too.
+                            // A report's alarms (on and off) are events: durable before it is acknowledged, too.
                             if case .success = stored, !raised.isEmpty {
                                 promise.completeWithTask { try await events.record(raised) }
                             } else {

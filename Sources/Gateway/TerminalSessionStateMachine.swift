@@ -67,9 +67,9 @@ public struct TerminalSessionStateMachine: Sendable {
         case lookUpRegistration(TerminalPhone, Registration)
         /// Ask the registry whether this auth code is the terminal's; answer with `authenticationDecided`.
         case checkAuthentication(TerminalPhone, String)
-        /// Hand these positions to the sink, and the alarms that went on in them to the event sink;
-        /// when both are durable, call `reportsDurable(serial:messageID:)`.
-        case store(serial: UInt16, messageID: UInt16, [LocationReport], raised: [RaisedAlarm])
+        /// Hand these positions to the sink, and the alarms that went on or off in them to the
+        /// event sink; when both are durable, call `reportsDurable(serial:messageID:)`.
+        case store(serial: UInt16, messageID: UInt16, [LocationReport], alarms: [AlarmChange])
         /// This many reports of a message were dated too far ahead of the server's clock: they are
         /// stored (the store quarantines them) but raise no alarm. Count them.
         case aheadOfClock(count: Int)
@@ -90,15 +90,20 @@ public struct TerminalSessionStateMachine: Sendable {
         case close(CloseReason)
     }
 
-    /// An alarm that went on in a report: an event.
-    public struct RaisedAlarm: Equatable, Sendable {
+    /// An alarm that went on in a report (an event), or went off (its event cleared).
+    public struct AlarmChange: Equatable, Sendable {
         /// The alarm's name (`AlarmFlags.named`).
         public var kind: String
         public var report: LocationReport
+        public var cleared: Bool
+        /// The serial of the 0x0200 that raised it (a confirmation names it); nil in a batch.
+        public var serial: UInt16?
 
-        public init(kind: String, report: LocationReport) {
+        public init(kind: String, report: LocationReport, cleared: Bool = false, serial: UInt16? = nil) {
             self.kind = kind
             self.report = report
+            self.cleared = cleared
+            self.serial = serial
         }
     }
 
@@ -342,20 +347,23 @@ public struct TerminalSessionStateMachine: Sendable {
         assembler = Assembler(limits: assembler.limits)
     }
 
-    /// The positions to store, and the alarms that went on in them (in time order) since the
-    /// newest report stored. A report dated too far ahead is stored (the store quarantines it)
-    /// but raises no alarm and moves no alarm state.
+    /// The positions to store, and the alarms that went on or off in them (in time order) since
+    /// the newest report stored. A report dated too far ahead is stored (the store quarantines
+    /// it) but raises or clears no alarm and moves no alarm state.
     private mutating func store(_ header: MessageHeader, _ reports: [LocationReport], at time: Time) -> [Action] {
         let believable = reports.filter { !GNSSTimeSanity.isAhead($0.time.epochSeconds, now: time.epochSeconds) }
+        let serial = header.messageID == Message.ID.location ? header.serial : nil
         var state = alarms.stored
-        var raised: [RaisedAlarm] = []
+        var changes: [AlarmChange] = []
         for report in believable.sorted(by: { $0.time < $1.time }) {
-            let new = report.alarm.subtracting(state)
-            for (kind, flag) in AlarmFlags.named where new.contains(flag) { raised.append(RaisedAlarm(kind: kind, report: report)) }
+            let (on, off) = (report.alarm.subtracting(state), state.subtracting(report.alarm))
+            for (kind, flag) in AlarmFlags.named where on.contains(flag) || off.contains(flag) {
+                changes.append(AlarmChange(kind: kind, report: report, cleared: off.contains(flag), serial: off.contains(flag) ? nil : serial))
+            }
             state = report.alarm
         }
         alarms.storing = state
-        let store = Action.store(serial: header.serial, messageID: header.messageID, reports, raised: raised)
+        let store = Action.store(serial: header.serial, messageID: header.messageID, reports, alarms: changes)
         return believable.count < reports.count ? [.aheadOfClock(count: reports.count - believable.count), store] : [store]
     }
 

@@ -113,10 +113,13 @@ enum OpenAPIDocument {
         ],
         "Track": ["plate": "string", "from": "date-time", "to": "date-time", "points": "[Position]"],
         "VehicleAlarm": [
-            "id": "integer", "plate": "string?", "kind": "string", "occurredAt": "date-time", "latitude": "number", "longitude": "number", "speedKmh": "number",
-            "handledAt": "date-time?", "handledBy": "string?", "handlingNote": "string?",
+            "id": "integer", "plate": "string?", "kind": "string", "kindName": "string?", "state": FieldType.oneOf(VehicleAlarm.State.self),
+            "occurredAt": "date-time",
+            "latitude": "number", "longitude": "number", "speedKmh": "number", "clearedAt": "date-time?", "clearedLatitude": "number?",
+            "clearedLongitude": "number?", "handledAt": "date-time?", "handledBy": "string?", "handlingNote": "string?",
         ],
         "Handling": ["note": "text"],
+        "AlarmHandled": ["done": "boolean", "confirmation": "sent|notRequired|notSent"],
         "SLAAlert": [
             "bookingID": "integer?", "complaintID": "integer?", "agencyID": "integer", "clock": clocks, "state": "atRisk|breached",
             "startedAt": "date-time", "dueAt": "date-time", "raisedAt": "date-time",
@@ -206,6 +209,14 @@ enum OpenAPIDocument {
         "Zones": ["city": "[CityArea](1...\(ServiceZones.maximumAreas))"],
         "CityArea": ["name": "string(1...100)", "points": "[Coordinate](3...\(ServiceZones.maximumPoints))"],
         "Coordinate": ["latitude": "latitude", "longitude": "longitude"],
+        "NamedZoneBody": [
+            "id": "id?", "name": "string(1...100)", "kind": FieldType.oneOf(NamedZone.Kind.self),
+            "points": "[Coordinate](3...\(ServiceZones.maximumPoints))",
+        ],
+        "ZoneEventBody": [
+            "zoneID": "integer", "zone": "string", "kind": FieldType.oneOf(NamedZone.Kind.self), "plate": "string?",
+            "direction": FieldType.oneOf(ZoneCrossing.Direction.self), "at": "date-time", "latitude": "number", "longitude": "number",
+        ],
         "CalendarYear": ["source": "string(1...500)", "holidays": "[date](0...366)", "workingWeekends": "[date](0...366)"],
         "CalendarYearBody": [
             "year": "integer", "announced": "boolean", "source": "string?", "holidays": "[date]", "workingWeekends": "[date]", "warning": "string?",
@@ -235,7 +246,8 @@ enum OpenAPIDocument {
         "PasswordChange": FleetAPI.PasswordChange.self, "Progress": FleetAPI.Progress.self, "Reason": FleetAPI.Reason.self,
         "Resolution": FleetAPI.Resolution.self, "SheetResolution": FleetAPI.SheetResolution.self, "SignIn": FleetAPI.SignIn.self,
         "Signature": FleetAPI.Signature.self, "Tariff": Tariff.self, "TrainingRecord": TrainingRecord.self, "VehicleFile": VehicleFile.self,
-        "Zones": FleetAPI.Zones.self, "CalendarYear": FleetAPI.CalendarYear.self, "Approval": FleetAPI.Approval.self,
+        "Zones": FleetAPI.Zones.self, "NamedZoneBody": FleetAPI.NamedZoneBody.self, "CalendarYear": FleetAPI.CalendarYear.self,
+        "Approval": FleetAPI.Approval.self,
     ]
 
     /// Where the schema `name` and what its Swift type reads disagree: a property one has and the

@@ -41,6 +41,20 @@ extension FleetAPI {
 
     struct Handling: Decodable { var note: String }
 
+    /// An alarm handled, and whether the terminal was sent the confirmation that clears it.
+    struct AlarmHandled: ResponseEncodable {
+        enum Confirmation: String, Encodable, CaseIterable {
+            /// 0x8203 sent to the terminal.
+            case sent
+            /// The alarm goes off by itself when its condition ends (table 24).
+            case notRequired
+            /// Due, but the terminal could not be reached (or the server has no way to it).
+            case notSent
+        }
+        var done: Bool
+        var confirmation: Confirmation
+    }
+
     func addLiveRoutes(_ list: inout EndpointList) {
         list.add(
             .get, "/api/v1/positions/latest", Self.readers, "Every vehicle's newest position, at most a second old; ETag (If-None-Match gives 304)",
@@ -63,18 +77,49 @@ extension FleetAPI {
             request, context, user in try await track(request, context, user)
         }
         list.add(
-            .get, "/api/v1/events", Self.readers, "Terminal alarms (SOS, over-speed, fatigue, power cut, ...), newest first, with how they were handled",
-            returns: "[VehicleAlarm]", query: [("open", "boolean", "true: only those not handled yet"), ("limit", "integer(1...500)", "1 to 500, default 100")]
+            .get, "/api/v1/events", Self.readers,
+            "Terminal alarms (SOS, over-speed, fatigue, power cut, ...), newest first: where they went on and off, and how they were handled",
+            returns: "[VehicleAlarm]",
+            query: [
+                ("open", "boolean", "true: only those not handled yet (open or cleared)"),
+                (
+                    "state", FieldType.list(of: VehicleAlarm.State.self, maxItems: 3),
+                    "open (still on), cleared (went off, not handled), handled; comma-separated"
+                ),
+                ("limit", "integer(1...500)", "1 to 500, default 100"),
+            ]
         ) { request, _, _ in
-            try await dispatch.alerts.alarms(
-                open: request.uri.queryParameters.get("open") == "true", limit: try count("limit", request, default: 100, maximum: 500))
+            let states = try request.uri.queryParameters.get("state").map { text in
+                try Set(
+                    text.split(separator: ",").map { name in
+                        guard let state = VehicleAlarm.State(rawValue: String(name)) else {
+                            throw Problem.invalid("state", VehicleAlarm.State.allCases.map(\.rawValue).joined(separator: ", "))
+                        }
+                        return state
+                    })
+            }
+            let unhandled: Set<VehicleAlarm.State> = request.uri.queryParameters.get("open") == "true" ? [.open, .cleared] : Set(VehicleAlarm.State.allCases)
+            return try await dispatch.alerts.alarms(
+                in: unhandled.intersection(states ?? unhandled), limit: try count("limit", request, default: 100, maximum: 500))
         }
-        list.add(.post, "/api/v1/events/{id}/handle", Self.operators, "Record how an alarm was handled (kept 3 years)", body: "Handling", returns: "Done") {
+        list.add(
+            .post, "/api/v1/events/{id}/handle", Self.operators,
+            "Record how an alarm was handled (kept 3 years); an alarm the terminal holds until the platform confirms it (JT/T 808 table 24) is confirmed to the terminal (0x8203)",
+            body: "Handling", returns: "AlarmHandled"
+        ) {
             request, context, user in
             let event = try id("id", context)
             let body = try await decode(Handling.self, request, context)
-            try await dispatch.alerts.handle(alarm: event, by: user.username, note: body.note, audit: entry(user, "alarm-handle", "event:\(event)"))
-            return Done(done: true)
+            let due = try await dispatch.alerts.handle(alarm: event, by: user.username, note: body.note, audit: entry(user, "alarm-handle", "event:\(event)"))
+            guard let due else { return AlarmHandled(done: true, confirmation: .notRequired) }
+            do {
+                // The handling stands whether or not the terminal is reached: the answer says which.
+                let sent = try await confirmAlarm?(due) ?? false
+                return AlarmHandled(done: true, confirmation: sent ? .sent : .notSent)
+            } catch {
+                logger.warning("alarm confirmation not sent", metadata: ["event": "\(event)", "error": "\(error)"])
+                return AlarmHandled(done: true, confirmation: .notSent)
+            }
         }
         list.add(
             .get, "/api/v1/alerts", [.administrator, .dispatcher, .auditor, .agency], "SLA clocks at risk or breached, newest first: an agency user's own only",

@@ -2,6 +2,7 @@ import Dispatching
 import Domain
 import Foundation
 import Hummingbird
+import Store
 
 /// The service zones (city or suburb: a replacement's arrival limit) and the working-day
 /// calendar (invoices and complaint results are due in working days), as administrators set
@@ -40,6 +41,38 @@ extension FleetAPI {
                         })
                 })
         }
+    }
+
+    /// A named zone (a depot, a restricted area, ...) as the API reads and writes it.
+    struct NamedZoneBody: Codable, ResponseEncodable {
+        var id: Int64?
+        var name: String
+        var kind: NamedZone.Kind
+        var points: [Coordinate]
+
+        init(_ zone: NamedZone) {
+            (id, name, kind) = (zone.id, zone.name, zone.kind)
+            points = zone.boundary.map { Coordinate(latitude: Double($0.latitudeE6) / 1e6, longitude: Double($0.longitudeE6) / 1e6) }
+        }
+
+        /// In E6 degrees, as positions are; the door bounded the degrees.
+        func zone(id: Int64) -> NamedZone {
+            NamedZone(
+                id: id, name: name, kind: kind,
+                boundary: points.map { GeoPoint(latitudeE6: Int32(($0.latitude * 1e6).rounded()), longitudeE6: Int32(($0.longitude * 1e6).rounded())) })
+        }
+    }
+
+    /// A vehicle entering or leaving a named zone.
+    struct ZoneEventBody: ResponseEncodable {
+        var zoneID: Int64
+        var zone: String
+        var kind: NamedZone.Kind
+        var plate: String?
+        var direction: ZoneCrossing.Direction
+        var at: Date
+        var latitude: Double
+        var longitude: Double
     }
 
     /// A year's arrangement as an administrator sets it.
@@ -83,6 +116,53 @@ extension FleetAPI {
             let zones = try await decode(Zones.self, request, context).serviceZones
             let audit = entry(user, "zones-set", "zones", ["areas": zones.city.map(\.name).joined(separator: ", ")])
             return Zones(try await dispatch.zonesAndCalendar.setZones(zones, by: user.id, audit: audit))
+        }
+        list.add(.get, "/api/v1/named-zones", Self.readers, "The named zones: depots, restricted areas, others", returns: "[NamedZoneBody]") { _, _, _ in
+            try await dispatch.zones.zones().map(NamedZoneBody.init)
+        }
+        list.add(
+            .post, "/api/v1/named-zones", [.administrator],
+            "Draw a named zone: a polygon of 3 to \(ServiceZones.maximumPoints) points; a vehicle's entries and exits are kept from the next position on, "
+                + "and a trip entering a restricted one raises the route alert",
+            body: "NamedZoneBody", returns: "NamedZoneBody", status: .created
+        ) { request, context, user in
+            let zone = try await decode(NamedZoneBody.self, request, context).zone(id: 0)
+            let saved = try await dispatch.zones.save(zone, by: user.id) {
+                entry(user, "zone-create", "zone:\($0)", ["name": zone.name, "kind": zone.kind.rawValue])
+            }
+            return NamedZoneBody(saved)
+        }
+        list.add(
+            .put, "/api/v1/named-zones/{id}", [.administrator], "Redraw, rename or reclassify a named zone; its crossings so far are kept",
+            body: "NamedZoneBody", returns: "NamedZoneBody"
+        ) { request, context, user in
+            let zone = try await decode(NamedZoneBody.self, request, context).zone(id: try id("id", context))
+            let saved = try await dispatch.zones.save(zone, by: user.id) {
+                entry(user, "zone-set", "zone:\($0)", ["name": zone.name, "kind": zone.kind.rawValue])
+            }
+            return NamedZoneBody(saved)
+        }
+        list.add(
+            .get, "/api/v1/zone-events", Self.readers, "Vehicles entering and leaving the named zones, oldest first", returns: "[ZoneEventBody]",
+            query: [
+                ("plate", "string(1...16)", "one vehicle's only"), ("from", "date-time", "ISO 8601, default 24 h before to"),
+                ("to", "date-time", "ISO 8601, default now; at most 31 days after from"), ("limit", "integer(1...5000)", "1 to 5000, default 1000"),
+            ]
+        ) { request, _, _ in
+            let to = try time("to", request) ?? clock.now
+            let from = try time("from", request) ?? to.addingTimeInterval(-86_400)
+            try Self.require(from <= to && to.timeIntervalSince(from) <= 31 * 86_400, "from", "from must be before to, at most 31 days apart")
+            var vehicle: Int64?
+            if let plate = request.uri.queryParameters.get("plate") {
+                guard let found = try await positions.vehicleID(plate: plate) else { throw Self.notFound("no vehicle has the plate \(plate)") }
+                vehicle = found
+            }
+            return try await dispatch.zones.crossings(vehicleID: vehicle, from: from, to: to, limit: try count("limit", request, default: 1000, maximum: 5000))
+                .map {
+                    ZoneEventBody(
+                        zoneID: $0.zoneID, zone: $0.zone, kind: $0.kind, plate: $0.plate, direction: $0.direction, at: $0.at,
+                        latitude: Double($0.point.latitudeE6) / 1e6, longitude: Double($0.point.longitudeE6) / 1e6)
+                }
         }
         list.add(
             .get, "/api/v1/calendar/{year}", Self.readers + [.agency],

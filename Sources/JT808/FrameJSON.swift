@@ -145,6 +145,9 @@ public enum FrameJSON {
         case .tracking(let t):
             o.int("intervalS", Int(t.intervalSeconds))
             o.int("validityS", Int(t.validitySeconds))
+        case .alarmConfirmation(let c):
+            o.int("alarmSerial", Int(c.alarmSerial))
+            o.int("alarm", Int(c.alarms.rawValue))
         case .text(let t):
             o.int("flags", Int(t.flags.rawValue))
             if let type = t.textType { o.int("textType", Int(type)) }

@@ -19,6 +19,10 @@ public struct AlarmFlags: OptionSet, Hashable, Sendable {
     public static let icCardFault = AlarmFlags(rawValue: 1 << 12)
     public static let overspeedWarning = AlarmFlags(rawValue: 1 << 13)
     public static let fatigueDrivingWarning = AlarmFlags(rawValue: 1 << 14)
+    /// Bits 15-17 are new in 2019 (reserved before): 违规行驶报警, 胎压预警, 右转盲区异常报警.
+    public static let violationDriving = AlarmFlags(rawValue: 1 << 15)
+    public static let tyrePressureWarning = AlarmFlags(rawValue: 1 << 16)
+    public static let rightTurnBlindAreaAbnormal = AlarmFlags(rawValue: 1 << 17)
     /// Bit 18: the day's cumulative driving time is exceeded (some servers mislabel this bit).
     public static let dailyDrivingTimeExceeded = AlarmFlags(rawValue: 1 << 18)
     public static let overtimeParking = AlarmFlags(rawValue: 1 << 19)
@@ -43,7 +47,9 @@ public struct AlarmFlags: OptionSet, Hashable, Sendable {
         ("mainPowerUndervoltage", .mainPowerUndervoltage), ("mainPowerCut", .mainPowerCut),
         ("displayFault", .displayFault), ("ttsFault", .ttsFault), ("cameraFault", .cameraFault),
         ("icCardFault", .icCardFault), ("overspeedWarning", .overspeedWarning),
-        ("fatigueDrivingWarning", .fatigueDrivingWarning), ("dailyDrivingTimeExceeded", .dailyDrivingTimeExceeded),
+        ("fatigueDrivingWarning", .fatigueDrivingWarning), ("violationDriving", .violationDriving),
+        ("tyrePressureWarning", .tyrePressureWarning), ("rightTurnBlindAreaAbnormal", .rightTurnBlindAreaAbnormal),
+        ("dailyDrivingTimeExceeded", .dailyDrivingTimeExceeded),
         ("overtimeParking", .overtimeParking), ("areaInOut", .areaInOut), ("routeInOut", .routeInOut),
         ("routeDrivingTime", .routeDrivingTime), ("routeDeviation", .routeDeviation), ("vssFault", .vssFault),
         ("abnormalFuel", .abnormalFuel), ("vehicleStolen", .vehicleStolen), ("illegalIgnition", .illegalIgnition),

@@ -25,6 +25,7 @@ public enum Message: Hashable, Sendable {
     case queryAttributes  // 0x8107
     case locateNow  // 0x8201
     case tracking(TrackingControl)  // 0x8202
+    case alarmConfirmation(AlarmConfirmation)  // 0x8203
     case text(TextMessage)  // 0x8300
     case multimediaUploadResponse(MultimediaUploadResponse)  // 0x8800
     case camera(CameraCommand)  // 0x8801
@@ -55,6 +56,7 @@ public enum Message: Hashable, Sendable {
         public static let queryAttributes: UInt16 = 0x8107
         public static let locateNow: UInt16 = 0x8201
         public static let tracking: UInt16 = 0x8202
+        public static let alarmConfirmation: UInt16 = 0x8203
         public static let text: UInt16 = 0x8300
         public static let multimediaUploadResponse: UInt16 = 0x8800
         public static let camera: UInt16 = 0x8801
@@ -85,6 +87,7 @@ public enum Message: Hashable, Sendable {
         case .queryAttributes: return ID.queryAttributes
         case .locateNow: return ID.locateNow
         case .tracking: return ID.tracking
+        case .alarmConfirmation: return ID.alarmConfirmation
         case .text: return ID.text
         case .multimediaUploadResponse: return ID.multimediaUploadResponse
         case .camera: return ID.camera
@@ -148,6 +151,8 @@ public enum Message: Hashable, Sendable {
         case ID.queryAttributes: return .queryAttributes
         case ID.locateNow: return .locateNow
         case ID.tracking: return .tracking(TrackingControl(intervalSeconds: try r.u16("interval"), validitySeconds: try r.u32("validity")))
+        case ID.alarmConfirmation:
+            return .alarmConfirmation(AlarmConfirmation(alarmSerial: try r.u16("alarm serial"), alarms: AlarmFlags(rawValue: try r.u32("alarm type"))))
         case ID.text: return .text(try TextMessage.read(&r, version: v))
         case ID.multimediaUploadResponse: return .multimediaUploadResponse(try MultimediaUploadResponse.read(&r))
         case ID.camera: return .camera(try CameraCommand.read(&r))
@@ -190,6 +195,9 @@ public enum Message: Hashable, Sendable {
         case .tracking(let m):
             w.u16(m.intervalSeconds)
             w.u32(m.validitySeconds)
+        case .alarmConfirmation(let m):
+            w.u16(m.alarmSerial)
+            w.u32(m.alarms.rawValue)
         case .text(let m): m.write(into: &w, version: version)
         case .multimediaUploadResponse(let m): m.write(into: &w)
         case .camera(let m): m.write(into: &w)

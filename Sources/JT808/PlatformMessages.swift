@@ -109,6 +109,18 @@ public struct TrackingControl: Hashable, Sendable {
     }
 }
 
+/// 0x8203 manual alarm confirmation: the platform confirms alarms the terminal keeps on until
+/// it is answered (table 24, "收到应答后清零": bits 0, 3, 20-22, 27, 28).
+public struct AlarmConfirmation: Hashable, Sendable {
+    /// The serial of the report that raised them; 0 confirms every report of those alarms.
+    public var alarmSerial: UInt16
+    public var alarms: AlarmFlags
+    public init(alarmSerial: UInt16, alarms: AlarmFlags) {
+        self.alarmSerial = alarmSerial
+        self.alarms = alarms
+    }
+}
+
 /// 0x8300 text message. 2019 adds a type byte (1 notice, 2 service).
 public struct TextMessage: Hashable, Sendable {
     public struct Flags: OptionSet, Hashable, Sendable {

@@ -108,6 +108,70 @@ import Glibc
             #expect(try await routeAlerts(agency).map(\.startedAt) == [at(20), at(14)])
         }
     }
+
+    /// Issue 17: a trip in service entering a restricted zone, though within its corridor,
+    /// raises the `route` alert once per entry; the zone's crossings are kept whoever drives.
+    @Test func aTripEnteringARestrictedZoneRaisesTheRouteAlert() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let t0 = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 2 * 3600)
+            func at(_ minutes: Double) -> Date { t0.addingTimeInterval(minutes * 60) }
+            let clock = ManualClock(t0)
+            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
+            let crews = try await TestFleet.fleet(client)
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市文旅局")
+            _ = try await PositionRetention().maintain(client: client, today: CivilDate(chinaDayOf: t0.epochSeconds).description, logger: logger)
+            // A restricted compound 300 m square, 2 km along the route (well inside its 2 km corridor).
+            let corners = [(-150.0, -150.0), (-150, 150), (150, 150), (150, -150)].map { Self.near(east: 2_000 + $0.0, north: $0.1).point }
+            let zone = try await dispatch.zones.save(NamedZone(name: "军事管理区", kind: .restricted, boundary: corners), by: nil, audit: nil)
+
+            let request = BookingRequest(
+                channel: .platform, agencyID: agency, contactName: "王科长", contactPhone: "057487000001", passengers: 3, vehicleClass: .sedan,
+                pickupTime: at(10), pickup: TestFleet.pickup, destination: Self.near(east: 5_000, "江北区政府"), serviceEnd: at(240))
+            let booking = try await dispatch.bookings.book(request, agencyID: agency, by: .engine, audit: nil)
+            try await dispatch.bookings.move(booking.id, to: .confirmed, by: .engine)
+            try await dispatch.rounds.run()
+            try await dispatch.notifier.deliverDue()
+            let matched = try #require(try await dispatch.bookings.booking(id: booking.id))
+            let crew = try #require(crews.first { $0.vehicleID == matched.vehicleID })
+            for (n, state) in [BookingState.enRoute, .onSite, .inService].enumerated() {
+                try await dispatch.bookings.move(booking.id, to: state, at: at(8 + Double(n)), by: .engine)
+            }
+            clock.set(at(11))
+            try await dispatch.arrivals.watch()
+
+            let ingested = IngestFeed()
+            var deliveries = ingested.makeAsyncIterator()
+            let sink = FeedingPositionSink(
+                inner: PostgresPositionSink(client: client, database: url, retention: PositionRetention(), logger: logger), feed: ingested)
+            func drive(_ fixes: [(minutes: Double, east: Double)]) async throws {
+                try await sink.store(
+                    fixes.map { fix in
+                        let point = Self.near(east: fix.east).point
+                        return PositionRecord(
+                            terminalID: crew.terminal, gnssTime: at(fix.minutes).epochSeconds, latitudeE6: point.latitudeE6, longitudeE6: point.longitudeE6,
+                            altitude: 5, speed: 400, course: 90, alarm: 0, status: 3, mileage: nil, backfill: false)
+                    })
+                clock.set(at(fixes.last!.minutes + 1))
+                try await dispatch.arrivals.heard(try #require(await deliveries.next()))
+            }
+            func routeAlerts() async throws -> [Date] {
+                try await dispatch.alerts.slaAlerts(agencyID: agency, since: t0, limit: 50).filter { $0.clock == .route }.map(\.startedAt)
+            }
+
+            try await drive([(12, 1_000)])
+            #expect(try await routeAlerts().isEmpty)
+            // Through the compound: one alert, at the entry.
+            try await drive([(13, 1_950), (14, 2_100), (15, 3_000)])
+            #expect(try await routeAlerts() == [at(13)])
+            // The same fixes delivered again: nothing more; in again later: told again.
+            try await drive([(13, 1_950), (14, 2_100), (15, 3_000)])
+            try await drive([(16, 2_000)])
+            #expect(try await routeAlerts() == [at(16), at(13)])
+            let crossings = try await dispatch.zones.crossings(vehicleID: crew.vehicleID, from: t0, to: at(20), limit: 10)
+            #expect(crossings.map(\.direction) == [.entry, .exit, .entry] && crossings.map(\.at) == [at(13), at(15), at(16)])
+            #expect(crossings.allSatisfy { $0.zoneID == zone.id && $0.kind == .restricted && $0.plate == crew.plate })
+        }
+    }
 }
 
 extension AsyncStream<FeedEvent>.Iterator {

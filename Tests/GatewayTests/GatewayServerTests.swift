@@ -271,7 +271,7 @@ import Testing
             try await withTerminalConnection(port: port) { send, receive in
                 var terminal = TestTerminal(phone)
                 try await authenticate(&terminal, send, receive)
-                // SOS on, still on, off, on again (with fatigue driving): three events.
+                // SOS on, still on, off, on again (with fatigue driving): three events raised.
                 let alarms: [AlarmFlags] = [.emergency, .emergency, [], [.emergency, .fatigueDriving]]
                 for (i, alarm) in alarms.enumerated() {
                     var report = position
@@ -282,9 +282,13 @@ import Testing
                 }
             }
         }
+        // And SOS going off is its event cleared, at the report that cleared it.
         let events = await sink.events
-        #expect(events.map(\.kind) == ["emergency", "emergency", "fatigueDriving"])
-        #expect(events.map(\.occurredAt) == [position.time.epochSeconds, position.time.epochSeconds + 30, position.time.epochSeconds + 30])
+        #expect(events.map { $0.cleared ? "\($0.kind) off" : $0.kind } == ["emergency", "emergency off", "emergency", "fatigueDriving"])
+        let t = position.time.epochSeconds
+        #expect(events.map(\.occurredAt) == [t, t + 20, t + 30, t + 30])
+        // A confirmation names the report that raised the alarm: serials 1 and 4 after authentication.
+        #expect(events.map(\.reportSerial) == [1, nil, 4, 4])
     }
 
     @Test func anAlarmStillOnAfterAReconnectIsNotANewEvent() async throws {

@@ -1,3 +1,4 @@
+import Domain
 import Gateway
 import JT808
 import Testing
@@ -69,13 +70,13 @@ import Testing
 
     @Test func reportsAreAcknowledgedOnlyWhenDurable() {
         var m = authenticated()
-        #expect(m.received(header(0x0200, serial: 7), .location(position), at: now) == [.store(serial: 7, messageID: 0x0200, [position], raised: [])])
+        #expect(m.received(header(0x0200, serial: 7), .location(position), at: now) == [.store(serial: 7, messageID: 0x0200, [position], alarms: [])])
         // Nothing is sent until the sink says the report is durable.
         #expect(m.reportsDurable(serial: 7, messageID: 0x0200) == [ack(7, 0x0200, .success)])
         let batch = LocationBatch(kind: .blindZone, locations: [position, position])
         #expect(
             m.received(header(0x0704, serial: 8), .locationBatch(batch), at: now) == [
-                .store(serial: 8, messageID: 0x0704, [position, position], raised: [])
+                .store(serial: 8, messageID: 0x0704, [position, position], alarms: [])
             ])
     }
 
@@ -132,7 +133,7 @@ import Testing
         #expect(
             m.received(header(0x0201, serial: 11), .locationReply(located), at: now) == [
                 .deliverAnswer(replySerial: 41, .locationReply(located)),
-                .store(serial: 11, messageID: 0x0201, [position], raised: []),
+                .store(serial: 11, messageID: 0x0201, [position], alarms: []),
             ])
     }
 
@@ -304,23 +305,47 @@ import Testing
         var m = authenticated(alarms: .emergency)
         var report = position
         report.alarm = [.emergency, .overspeed]
-        let raised = [TerminalSessionStateMachine.RaisedAlarm(kind: "overspeed", report: report)]
-        #expect(m.received(header(0x0200, serial: 7), .location(report), at: now) == [.store(serial: 7, messageID: 0x0200, [report], raised: raised)])
+        let raised = [TerminalSessionStateMachine.AlarmChange(kind: "overspeed", report: report, serial: 7)]
+        #expect(m.received(header(0x0200, serial: 7), .location(report), at: now) == [.store(serial: 7, messageID: 0x0200, [report], alarms: raised)])
         // Not durable (the sink failed): sent again, it raises the alarm again.
-        #expect(m.received(header(0x0200, serial: 7), .location(report), at: now) == [.store(serial: 7, messageID: 0x0200, [report], raised: raised)])
+        #expect(m.received(header(0x0200, serial: 7), .location(report), at: now) == [.store(serial: 7, messageID: 0x0200, [report], alarms: raised)])
         _ = m.reportsDurable(serial: 7, messageID: 0x0200)
-        #expect(m.received(header(0x0200, serial: 8), .location(report), at: now) == [.store(serial: 8, messageID: 0x0200, [report], raised: [])])
+        #expect(m.received(header(0x0200, serial: 8), .location(report), at: now) == [.store(serial: 8, messageID: 0x0200, [report], alarms: [])])
         _ = m.reportsDurable(serial: 8, messageID: 0x0200)
-        // A batch in any order is read in time order: SOS off, then on again.
+        // A batch in any order is read in time order: SOS and over-speed off (cleared, where
+        // they went off), then SOS on again (a batch's serial names no one report).
         var off = position, on = position
         off.alarm = []
         off.time = DeviceTime(epochSeconds: position.time.epochSeconds + 10)
         on.alarm = .emergency
         on.time = DeviceTime(epochSeconds: position.time.epochSeconds + 20)
+        typealias Change = TerminalSessionStateMachine.AlarmChange
         #expect(
             m.received(header(0x0704, serial: 9), .locationBatch(LocationBatch(kind: .blindZone, locations: [on, off])), at: now) == [
-                .store(serial: 9, messageID: 0x0704, [on, off], raised: [TerminalSessionStateMachine.RaisedAlarm(kind: "emergency", report: on)])
+                .store(
+                    serial: 9, messageID: 0x0704, [on, off],
+                    alarms: [
+                        Change(kind: "emergency", report: off, cleared: true), Change(kind: "overspeed", report: off, cleared: true),
+                        Change(kind: "emergency", report: on),
+                    ])
             ])
+        _ = m.reportsDurable(serial: 9, messageID: 0x0704)
+        // A later report without the bit clears it, once.
+        #expect(
+            m.received(header(0x0200, serial: 10), .location(off), at: now) == [
+                .store(serial: 10, messageID: 0x0200, [off], alarms: [Change(kind: "emergency", report: off, cleared: true)])
+            ])
+        _ = m.reportsDurable(serial: 10, messageID: 0x0200)
+        #expect(m.received(header(0x0200, serial: 11), .location(off), at: now) == [.store(serial: 11, messageID: 0x0200, [off], alarms: [])])
+    }
+
+    /// The events' kinds are the codec's names of the bits: Domain's table of the standard's
+    /// alarms (display names, confirmation) says the same name for every bit.
+    @Test func everyAlarmBitHasOneNameInTheCodecAndTheDomain() {
+        #expect(AlarmKind.all.map(\.name) == AlarmFlags.named.map(\.name))
+        #expect(AlarmKind.all.map(\.mask) == AlarmFlags.named.map(\.flag.rawValue))
+        #expect(AlarmKind.all.allSatisfy { !$0.chinese.isEmpty })
+        #expect(AlarmKind.all.filter(\.confirmedByPlatform).map(\.bit) == [0, 3, 20, 21, 22, 27, 28])
     }
 
     /// Issue 14: a report dated ahead of the server's clock is stored (and quarantined there)
@@ -332,14 +357,16 @@ import Testing
         forged.time = DeviceTime(epochSeconds: now.epochSeconds + 3_600)
         #expect(
             m.received(header(0x0200, serial: 7), .location(forged), at: now) == [
-                .aheadOfClock(count: 1), .store(serial: 7, messageID: 0x0200, [forged], raised: []),
+                .aheadOfClock(count: 1), .store(serial: 7, messageID: 0x0200, [forged], alarms: []),
             ])
         _ = m.reportsDurable(serial: 7, messageID: 0x0200)
         var genuine = position
         genuine.alarm = .collisionWarning
         #expect(
             m.received(header(0x0200, serial: 8), .location(genuine), at: now) == [
-                .store(serial: 8, messageID: 0x0200, [genuine], raised: [TerminalSessionStateMachine.RaisedAlarm(kind: "collisionWarning", report: genuine)])
+                .store(
+                    serial: 8, messageID: 0x0200, [genuine],
+                    alarms: [TerminalSessionStateMachine.AlarmChange(kind: "collisionWarning", report: genuine, serial: 8)])
             ])
     }
 }

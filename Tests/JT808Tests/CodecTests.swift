@@ -88,6 +88,9 @@ import Testing
         #expect(AlarmFlags(rawValue: 1 << 2).names == ["fatigueDriving"])
         #expect(AlarmFlags(rawValue: 1 << 18).names == ["dailyDrivingTimeExceeded"])
         #expect(AlarmFlags(rawValue: 0b11).names == ["emergency", "overspeed"])
+        // Bits 15-17, reserved before 2019: violation driving, tyre pressure, right-turn blind area.
+        #expect(AlarmFlags(rawValue: 0b111 << 15).names == ["violationDriving", "tyrePressureWarning", "rightTurnBlindAreaAbnormal"])
+        #expect(AlarmFlags.named.map(\.flag.rawValue.trailingZeroBitCount) == Array(0...31))
         let status = StatusFlags(rawValue: 0b11_0000_0011 | 1 << 2)
         #expect(status.contains([.accOn, .positioned, .southLatitude]) && status.load == 3)
     }
@@ -138,6 +141,28 @@ import Testing
             header: MessageHeader(messageID: 0x8800, version: .v2013, phone: TerminalPhone(digits: "13912345678", version: .v2013)!, serial: 1))[0]
         var session = DecodeSession()
         #expect(session.decode(hex: FrameJSON.hex(frame)).json.hasSuffix(#""body":{"mediaId":9,"packetIds":[]}}"#))
+    }
+
+    /// SmallChi/JT808's own vector (src/JT808.Protocol.Test/MessageBody/JT808_0x8203Test.cs):
+    /// alarm serial 5554 and alarm type 123 serialise to `15B20000007B`, and back.
+    @Test func alarmConfirmationBytes() throws {
+        let confirmation = Message.alarmConfirmation(AlarmConfirmation(alarmSerial: 5554, alarms: AlarmFlags(rawValue: 123)))
+        #expect(confirmation.encodeBody(version: .v2013) == bytes("15B20000007B"))
+        let decoded = try bytes("15B20000007B").withUnsafeBytes { body throws(JT808Error) in
+            try Message.decode(messageID: 0x8203, body: body, context: DecodeContext(version: .v2013))
+        }
+        guard case .alarmConfirmation(let c) = decoded else {
+            Issue.record("not an alarm confirmation: \(decoded)")
+            return
+        }
+        #expect(c.alarmSerial == 5554 && c.alarms.rawValue == 123)
+        // An emergency alarm raised by report 7, as the gateway sends it: the whole frame.
+        let frame = FrameEncoder.encode(
+            .alarmConfirmation(AlarmConfirmation(alarmSerial: 7, alarms: .emergency)),
+            header: MessageHeader(messageID: 0x8203, version: .v2013, phone: TerminalPhone(digits: "13912345678", version: .v2013)!, serial: 1))[0]
+        #expect(FrameJSON.hex(frame) == "7e820300060139123456780001000700000001b07e")
+        var session = DecodeSession()
+        #expect(session.decode(hex: FrameJSON.hex(frame)).json.hasSuffix(#""body":{"alarmSerial":7,"alarm":1}}"#))
     }
 
     @Test func vendorItemsThroughAProfile() {
