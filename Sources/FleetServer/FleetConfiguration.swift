@@ -146,7 +146,7 @@ public struct FleetConfiguration: Sendable {
         replacingAlarms = settings.value(
             "FLEET_REPLACING_ALARMS", default: replacingAlarms, expected: "alarm names separated by commas (JT/T 808 table 24, e.g. collisionWarning)"
         ) { text in
-            let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
             return names.allSatisfy { AlarmKind.named($0) != nil } ? Set(names) : nil
         }
         sms = settings.smsWebhook()

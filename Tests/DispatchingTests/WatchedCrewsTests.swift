@@ -42,6 +42,19 @@ import Testing
             terminalID: terminal, kind: kind, occurredAt: time, latitudeE6: Fixture.station.latitudeE6, longitudeE6: Fixture.station.longitudeE6, speed: 0)
     }
 
+    /// Issue 17: the replacing alarms are configured; an alarm going off replaces no one.
+    @Test func theConfiguredAlarmsReplaceTheCrewWhenTheyGoOn() async throws {
+        let bookings = InMemoryBookings()
+        let job = try #require(WatchedCrews.Job(try await Self.booking(bookings, vehicle: 7)))
+        var crews = WatchedCrews(replacingAlarms: ["emergency"])
+        _ = crews.refresh(open: try await bookings.open(), terminals: [70: 7])
+        let later = Self.notified + 60
+        var off = Self.alarm("emergency", of: 70, at: later)
+        off.cleared = true
+        #expect(crews.recorded([Self.alarm("collisionWarning", of: 70, at: later), off]).isEmpty, "not configured; going off")
+        #expect(crews.recorded([Self.alarm("emergency", of: 70, at: later + 1)]) == [.replace(job, alarm: "emergency")])
+    }
+
     @Test func aJobIsReadBackOnceWhenFirstWatchedAndThenJudgedFromTheFeedAlone() async throws {
         let bookings = InMemoryBookings()
         let record = try await Self.booking(bookings, vehicle: 7)

@@ -137,6 +137,20 @@ import Testing
     /// The SMS provider: none by default; its webhook and the retries read; an http URL off this
     /// machine, a URL without its secret or a secret without its URL refused, the secret never
     /// repeated.
+    /// Issue 17: which alarms replace a crew, by the standard's names; a name it lacks is refused.
+    @Test func theReplacingAlarmsAreAnAccidentUnlessSet() throws {
+        #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:]).replacingAlarms == ["collisionWarning", "rolloverWarning"])
+        let set = try FleetConfiguration(
+            databaseURL: nil, dataDirectory: nil, environment: ["FLEET_REPLACING_ALARMS": "collisionWarning, emergency,rightTurnBlindAreaAbnormal"])
+        #expect(set.replacingAlarms == ["collisionWarning", "emergency", "rightTurnBlindAreaAbnormal"])
+        for bad in ["collision", "emergency,,overspeed", "Emergency", ","] {
+            let error = #expect(throws: ConfigurationProblems.self) {
+                try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_REPLACING_ALARMS": bad])
+            }
+            #expect(error?.problems.map(\.setting) == ["FLEET_REPLACING_ALARMS"] && error?.problems.first?.value == bad)
+        }
+    }
+
     @Test func theSMSProviderAndTheRetries() throws {
         let none = try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:])
         #expect(none.sms == nil && none.noticeRetry == NoticeRetry(firstDelay: 30, attempts: 5))
