@@ -119,7 +119,7 @@ enum OpenAPIDocument {
             "clearedLongitude": "number?", "handledAt": "date-time?", "handledBy": "string?", "handlingNote": "string?",
         ],
         "Handling": ["note": "text"],
-        "AlarmHandled": ["done": "boolean", "confirmation": "sent|notRequired|notSent"],
+        "AlarmHandled": ["done": "boolean", "confirmation": FieldType.oneOf(FleetAPI.AlarmHandled.Confirmation.self)],
         "SLAAlert": [
             "bookingID": "integer?", "complaintID": "integer?", "agencyID": "integer", "clock": clocks, "state": "atRisk|breached",
             "startedAt": "date-time", "dueAt": "date-time", "raisedAt": "date-time",

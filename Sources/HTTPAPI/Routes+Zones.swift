@@ -143,12 +143,13 @@ extension FleetAPI {
             return NamedZoneBody(saved)
         }
         list.add(
-            .get, "/api/v1/zone-events", Self.readers, "Vehicles entering and leaving the named zones, oldest first", returns: "[ZoneEventBody]",
+            .get, "/api/v1/zone-events", Self.readers, "Vehicles entering and leaving the named zones, oldest first; every read is audited",
+            returns: "[ZoneEventBody]",
             query: [
                 ("plate", "string(1...16)", "one vehicle's only"), ("from", "date-time", "ISO 8601, default 24 h before to"),
                 ("to", "date-time", "ISO 8601, default now; at most 31 days after from"), ("limit", "integer(1...5000)", "1 to 5000, default 1000"),
             ]
-        ) { request, _, _ in
+        ) { request, _, user in
             let to = try time("to", request) ?? clock.now
             let from = try time("from", request) ?? to.addingTimeInterval(-86_400)
             try Self.require(from <= to && to.timeIntervalSince(from) <= 31 * 86_400, "from", "from must be before to, at most 31 days apart")
@@ -157,6 +158,9 @@ extension FleetAPI {
                 guard let found = try await positions.vehicleID(plate: plate) else { throw Self.notFound("no vehicle has the plate \(plate)") }
                 vehicle = found
             }
+            // Where the vehicles went is confidential, as their tracks are: every read is on record.
+            try await audit(
+                user, "zone-events-read", vehicle.map { "vehicle:\($0)" } ?? "vehicles", ["from": "\(from.epochSeconds)", "to": "\(to.epochSeconds)"])
             return try await dispatch.zones.crossings(vehicleID: vehicle, from: from, to: to, limit: try count("limit", request, default: 1000, maximum: 5000))
                 .map {
                     ZoneEventBody(

@@ -213,7 +213,7 @@ import Testing
     @Test func drivingIntoAZoneAndOutIsOneEntryAndOneExit() async throws {
         let observed = Observed()
         try await withGatewayAndAPI(
-            { port, base, _, _ in
+            { port, base, client, _ in
                 let admin = try await FleetAPITests.signIn(base, "admin")
                 let created = try await FleetAPITests.call(base, "POST", "/api/v1/named-zones", token: admin, body: Self.depotBody)
                 #expect(created.status == 201 && created.json["kind"] as? String == "depot", "\(created.json)")
@@ -236,6 +236,11 @@ import Testing
                 let times = events.compactMap { ($0["at"] as? String).flatMap { ISO8601DateFormatter().date(from: $0)?.epochSeconds } }
                 #expect(times == [start + 30, start + 90])
                 #expect((events.first?["longitude"] as? Double).map { abs($0 - (TestFleet.pickup.longitude + 0.0097)) < 1e-9 } == true)
+                var audited: [String] = []
+                for try await resource in try await client.query(
+                    "SELECT resource FROM audit_log WHERE action = 'zone-events-read'", logger: TestPostgres.logger
+                ).decode(String.self) { audited.append(resource) }
+                #expect(audited.count == 1 && audited.first?.hasPrefix("vehicle:") == true, "\(audited)")
                 // The agency has no business with zones.
                 let agency = try await FleetAPITests.signIn(base, "agency")
                 #expect(try await FleetAPITests.call(base, "GET", "/api/v1/zone-events", token: agency).status == 403)
