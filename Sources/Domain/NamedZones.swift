@@ -51,12 +51,18 @@ public struct ZoneCrossing: Sendable, Hashable {
 /// track as it was received, and storing them again changes nothing.
 public struct ZoneOccupancy: Sendable {
     public private(set) var zones: [NamedZone]
+    /// Each zone's bounding box (latitudes, longitudes): most fixes are far from most zones.
+    private let boxes: [(ClosedRange<Int32>, ClosedRange<Int32>)]
     /// By terminal: the zones it is inside and its newest fix's time.
     private var inside: [Int32: (zones: Set<Int64>, at: Int64)] = [:]
 
     /// `inside`: each terminal's zones as its last stored crossings say (entered, not left).
     public init(zones: [NamedZone], inside: [Int32: Set<Int64>] = [:]) {
         self.zones = zones
+        boxes = zones.map { zone in
+            let (latitudes, longitudes) = (zone.boundary.map(\.latitudeE6), zone.boundary.map(\.longitudeE6))
+            return ((latitudes.min() ?? 0)...(latitudes.max() ?? 0), (longitudes.min() ?? 0)...(longitudes.max() ?? 0))
+        }
         self.inside = inside.mapValues { (zones: $0, at: Int64.min) }
     }
 
@@ -68,7 +74,10 @@ public struct ZoneOccupancy: Sendable {
             let before = inside[position.terminalID] ?? (zones: [], at: Int64.min)
             guard position.gnssTime > before.at else { continue }
             let point = GeoPoint(latitudeE6: position.latitudeE6, longitudeE6: position.longitudeE6)
-            let now = Set(zones.filter { $0.contains(point) }.map(\.id))
+            let now = Set(
+                zip(zones, boxes).filter { zone, box in
+                    box.0.contains(point.latitudeE6) && box.1.contains(point.longitudeE6) && zone.contains(point)
+                }.map(\.0.id))
             for zone in zones where now.contains(zone.id) != before.zones.contains(zone.id) {
                 let direction: ZoneCrossing.Direction = now.contains(zone.id) ? .entry : .exit
                 crossings.append(ZoneCrossing(zoneID: zone.id, terminalID: position.terminalID, direction: direction, at: position.gnssTime, point: point))
