@@ -11,7 +11,9 @@ import Synchronization
 /// again after a zone changed and after the feed dropped records.
 public final class ZoneWatch: Sendable {
     let records: ZoneRecords
-    private let occupancy = Mutex<ZoneOccupancy?>(nil)
+    /// Nil until read; `generation` counts the times it was let go (a zone saved meanwhile), so
+    /// that one read before is not put back over it.
+    private let occupancy = Mutex<(generation: Int, current: ZoneOccupancy?)>((0, nil))
 
     init(records: ZoneRecords) { self.records = records }
 
@@ -28,7 +30,7 @@ public final class ZoneWatch: Sendable {
         do { saved.id = try await records.save(zone, by: userID, audit: audit) } catch is DuplicateRecord {
             throw Conflict("another zone has this name", field: "name")
         }
-        occupancy.withLock { $0 = nil }
+        missed()
         return saved
     }
 
@@ -39,11 +41,11 @@ public final class ZoneWatch: Sendable {
 
     /// The crossings the positions just stored make, stored (once each); with the zones they cross.
     func heard(_ positions: [PositionRecord]) async throws -> [(ZoneCrossing, NamedZone)] {
-        var current = occupancy.withLock { $0 }
-        if current == nil { current = ZoneOccupancy(zones: try await records.zones(), inside: try await records.inside()) }
-        guard var occupancy = current else { return [] }
+        let (generation, current) = occupancy.withLock { $0 }
+        var occupancy: ZoneOccupancy
+        if let current { occupancy = current } else { occupancy = ZoneOccupancy(zones: try await records.zones(), inside: try await records.inside()) }
         let crossings = occupancy.stored(positions)
-        self.occupancy.withLock { $0 = occupancy }
+        self.occupancy.withLock { if $0.generation == generation { $0.current = occupancy } }
         do {
             try await records.record(crossings)
         } catch {
@@ -55,6 +57,7 @@ public final class ZoneWatch: Sendable {
         return crossings.compactMap { crossing in zones[crossing.zoneID].map { (crossing, $0) } }
     }
 
-    /// The feed dropped records: what is inside what is read again from the stored crossings.
-    func missed() { occupancy.withLock { $0 = nil } }
+    /// The feed dropped records (or a zone changed): what is inside what is read again from the
+    /// stored crossings.
+    func missed() { occupancy.withLock { $0 = ($0.generation + 1, nil) } }
 }
