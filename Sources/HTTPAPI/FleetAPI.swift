@@ -173,6 +173,18 @@ public struct FleetAPI: Sendable {
         return date
     }
 
+    /// A query parameter that is a comma-separated list of an enumeration's cases (states).
+    func cases<Case: CaseIterable & RawRepresentable>(_ name: String, _ request: Request) throws -> [Case]? where Case.RawValue == String {
+        try request.uri.queryParameters.get(name).map { text in
+            try text.split(separator: ",").map { item in
+                guard let value = Case(rawValue: String(item)) else {
+                    throw Problem.invalid(name, "one of \(Case.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return value
+            }
+        }
+    }
+
     /// A query parameter that is a positive integer no larger than `maximum`.
     func count(_ name: String, _ request: Request, default value: Int, maximum: Int) throws -> Int {
         guard let text = request.uri.queryParameters.get(name) else { return value }

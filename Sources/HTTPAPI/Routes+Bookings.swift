@@ -104,14 +104,7 @@ extension FleetAPI {
                 ("before", "id", "the `next` of the previous page"), ("limit", "integer(1...500)", "1 to 500, default 100"),
             ]
         ) { request, _, user in
-            let states = try request.uri.queryParameters.get("state").map { text in
-                try text.split(separator: ",").map { name in
-                    guard let state = BookingState(rawValue: String(name)) else {
-                        throw Problem.invalid("state", "one of \(BookingState.allCases.map(\.rawValue).joined(separator: ", "))")
-                    }
-                    return state
-                }
-            }
+            let states: [BookingState]? = try cases("state", request)
             let before = try request.uri.queryParameters.get("before").map { text -> Int64 in
                 guard let id = Int64(text) else { throw Problem.invalid("before", "a booking id") }
                 return id

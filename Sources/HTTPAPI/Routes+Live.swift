@@ -89,18 +89,10 @@ extension FleetAPI {
                 ("limit", "integer(1...500)", "1 to 500, default 100"),
             ]
         ) { request, _, _ in
-            let states = try request.uri.queryParameters.get("state").map { text in
-                try Set(
-                    text.split(separator: ",").map { name in
-                        guard let state = VehicleAlarm.State(rawValue: String(name)) else {
-                            throw Problem.invalid("state", VehicleAlarm.State.allCases.map(\.rawValue).joined(separator: ", "))
-                        }
-                        return state
-                    })
-            }
+            let states: [VehicleAlarm.State]? = try cases("state", request)
             let unhandled: Set<VehicleAlarm.State> = request.uri.queryParameters.get("open") == "true" ? [.open, .cleared] : Set(VehicleAlarm.State.allCases)
             return try await dispatch.alerts.alarms(
-                in: unhandled.intersection(states ?? unhandled), limit: try count("limit", request, default: 100, maximum: 500))
+                in: unhandled.intersection(states ?? Array(unhandled)), limit: try count("limit", request, default: 100, maximum: 500))
         }
         list.add(
             .post, "/api/v1/events/{id}/handle", Self.operators,

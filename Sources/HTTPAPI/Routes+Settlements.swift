@@ -45,14 +45,7 @@ extension FleetAPI {
                     guard let id = Int64(text) else { throw Problem.invalid("agency", "an agency's id") }
                     return id
                 }
-            let states = try request.uri.queryParameters.get("state").map { text in
-                try text.split(separator: ",").map { name in
-                    guard let state = SettlementSheet.State(rawValue: String(name)) else {
-                        throw Problem.invalid("state", SettlementSheet.State.allCases.map(\.rawValue).joined(separator: ", "))
-                    }
-                    return state
-                }
-            }
+            let states: [SettlementSheet.State]? = try cases("state", request)
             let before = try request.uri.queryParameters.get("before").map { text in
                 guard let id = Int64(text) else { throw Problem.invalid("before", "an id") }
                 return id
