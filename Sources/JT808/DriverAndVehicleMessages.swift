@@ -104,7 +104,9 @@ public struct DriverIdentity: Hashable, Sendable {
         }
         let statusAt = r.offsetInFrame
         let raw = try r.u8("card status")
-        guard let status = CardStatus(rawValue: raw) else { throw JT808Error(.badField, at: statusAt, "card status \(raw) is neither 1 (inserted) nor 2 (removed)") }
+        guard let status = CardStatus(rawValue: raw) else {
+            throw JT808Error(.badField, at: statusAt, "card status \(raw) is neither 1 (inserted) nor 2 (removed)")
+        }
         var m = DriverIdentity(cardStatus: status, time: try DeviceTime.read(&r, utcOffsetMinutes: utcOffsetMinutes))
         guard status == .inserted else { return m }
         let result = try r.u8("read result")

@@ -132,7 +132,14 @@ public enum FrameJSON {
         case .canBusData(let c):
             o.int("count", c.items.count)
             o.string("receiveTime", c.receiveTime)
-            o.raw("items", array(c.items.map { item in JSONObject().with { $0.int("canId", Int(item.canID)); $0.string("data", hex(item.data)) }.text }))
+            o.raw(
+                "items",
+                array(
+                    c.items.map { item in
+                        JSONObject().with {
+                            $0.int("canId", Int(item.canID)); $0.string("data", hex(item.data))
+                        }.text
+                    }))
         case .location(let l): return location(l, profile: profile)
         case .locationReply(let r):
             o.int("replySerial", Int(r.replySerial))

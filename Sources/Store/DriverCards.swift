@@ -99,7 +99,8 @@ extension Bookings {
             ORDER BY s.occurred_at, r.kind
             """, logger: logger)
         var alerts: [DriverCardAlert] = []
-        for try await (kind, plate, name, certificate, validUntil, booking, at) in rows.decode((String, String?, String?, String?, String?, Int64?, Date).self) {
+        for try await (kind, plate, name, certificate, validUntil, booking, at) in rows.decode((String, String?, String?, String?, String?, Int64?, Date).self)
+        {
             guard let kind = DriverCardAlert.Kind(rawValue: kind) else { continue }
             alerts.append(
                 DriverCardAlert(

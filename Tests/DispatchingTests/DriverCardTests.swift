@@ -108,7 +108,8 @@ import Testing
                             try await acknowledged(
                                 .location(
                                     LocationReport(
-                                        status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_300, longitudeMicrodegrees: 121_544_000 + UInt32(minute) * 500,
+                                        status: [.accOn, .positioned], latitudeMicrodegrees: 29_868_300,
+                                        longitudeMicrodegrees: 121_544_000 + UInt32(minute) * 500,
                                         speed: 300, course: 90, time: DeviceTime(epochSeconds: at(minute)))))
                         }
                     }

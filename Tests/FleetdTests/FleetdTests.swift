@@ -93,8 +93,8 @@ extension Fleetd {
 
     @Test func decodeReadsDevStdinFromAPipe() throws {
         // Issue 17: `--file /dev/stdin` on a pipe was refused ("permission denied") while `-` worked.
-        let good = "7e000200000123456789000a817e"
-        let badCheckCode = "7e000200000123456789000a827e"
+        let good = "7e00020000012345678900000a817e"
+        let badCheckCode = "7e00020000012345678900000a827e"
         let r = try Fleetd.run(["decode", "--file", "/dev/stdin"], stdin: good + "\n" + badCheckCode + "\n")
         let lines = r.out.split(separator: "\n")
         #expect(lines.count == 2)

@@ -179,12 +179,18 @@ struct MessageGenerator {
             }
         case 28:
             let items = (0..<int(0...20)).map { _ in CANBusData.Item(canID: int(), data: bytes(8...8)) }
-            return (.canBusData(CANBusData(hour: UInt8(int(0...23)), minute: UInt8(int(0...59)), second: UInt8(int(0...59)), millisecond: UInt16(int(0...999)), items: items)), modern)
+            return (
+                .canBusData(
+                    CANBusData(
+                        hour: UInt8(int(0...23)), minute: UInt8(int(0...59)), second: UInt8(int(0...59)), millisecond: UInt16(int(0...999)), items: items)),
+                modern
+            )
         case 29: return (.upgradeResult(UpgradeResult(kind: int(), result: int())), modern)
         case 30:
             let v2019 = bool()
             return (
-                .upgradePackage(UpgradePackage(kind: int(), manufacturer: text(maxBytes: v2019 ? 11 : 5), version: text(maxBytes: 30), package: bytes(0...2500))),
+                .upgradePackage(
+                    UpgradePackage(kind: int(), manufacturer: text(maxBytes: v2019 ? 11 : 5), version: text(maxBytes: 30), package: bytes(0...2500))),
                 [v2019 ? .v2019 : .v2013]
             )
         case 31: return (.linkCheck, modern)
