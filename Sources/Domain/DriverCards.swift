@@ -35,9 +35,6 @@ public struct DriverCardRecord: Sendable, Hashable {
         self.validUntil = validUntil
         self.idNumber = idNumber
     }
-
-    /// A card that was read and names a driver.
-    public var signsIn: Bool { status == .inserted && readResult == 0 && !(certificate ?? "").isEmpty }
 }
 
 /// Where the gateway puts card reports; a report is answered only once `record` returned.

@@ -1,5 +1,5 @@
 /// A date as 4 BCD bytes `YYYY MM DD` (the validity of a driver's qualification certificate).
-public struct CardDate: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct CardDate: Hashable, Sendable, CustomStringConvertible {
     public var year: UInt16
     public var month: UInt8
     public var day: UInt8
@@ -34,8 +34,6 @@ public struct CardDate: Hashable, Sendable, Comparable, CustomStringConvertible 
         func pad(_ v: Int, _ n: Int) -> String { String(repeating: "0", count: max(0, n - String(v).count)) + String(v) }
         return "\(pad(Int(year), 4))-\(pad(Int(month), 2))-\(pad(Int(day), 2))"
     }
-
-    public static func < (a: CardDate, b: CardDate) -> Bool { (a.year, a.month, a.day) < (b.year, b.month, b.day) }
 }
 
 /// 0x0702 driver identity: the driver's IC card (qualification certificate) read by the terminal.

@@ -30,7 +30,8 @@ public struct PostgresDriverCardSink: DriverCardSink {
 
 extension DispatchFacts {
     /// Who was signed in on each vehicle at some time in [from, to): a card going in starts a
-    /// stretch, the vehicle's next card report (out, or another card in) ends it.
+    /// stretch, the vehicle's next card report (out, or another card in) ends it. Reports of the
+    /// 30 days before are read, no further: a card left in longer is no sign-in worth crediting.
     public func signIns(from: Int64, to: Int64) async throws -> [SignInStretch] {
         var stretches: [SignInStretch] = []
         let rows = try await client.query(
@@ -38,7 +39,8 @@ extension DispatchFacts {
             SELECT vehicle_id, driver_id, at, until FROM (
                 SELECT vehicle_id, driver_id, card_status, extract(epoch FROM occurred_at)::int8 AS at,
                     lead(extract(epoch FROM occurred_at)::int8) OVER (PARTITION BY vehicle_id ORDER BY occurred_at, id) AS until
-                FROM driver_sign_ins WHERE vehicle_id IS NOT NULL AND occurred_at < to_timestamp(\(to))
+                FROM driver_sign_ins
+                WHERE vehicle_id IS NOT NULL AND occurred_at < to_timestamp(\(to)) AND occurred_at > to_timestamp(\(from)) - interval '30 days'
             ) s
             WHERE card_status = 'inserted' AND (until IS NULL OR until > \(from))
             ORDER BY vehicle_id, at
