@@ -83,12 +83,19 @@ public struct DriverIdentity: Hashable, Sendable {
     /// Whether the card was read and identifies a driver signing in.
     public var signsIn: Bool { cardStatus == nil || (cardStatus == CardStatus.inserted.rawValue && readResult == 0) }
 
-    /// 2011 and 2013 share a header: a 2013 body starts with its status (1 or 2) and a BCD time,
-    /// a 2011 body with the name's length, which is not followed by six BCD bytes in practice.
+    /// 2011 and 2013 share a header: a 2013 body starts with its status (1 or 2) and a BCD date
+    /// and time, a 2011 body with the name's length, then the name (a Chinese name's bytes are
+    /// no BCD; a one- or two-letter ASCII one and the ID number's digits make no date).
     static func layout(body: UnsafeRawBufferPointer, headerVersion: ProtocolVersion) -> ProtocolVersion {
         if headerVersion == .v2019 { return .v2019 }
         guard body.count >= 7, body[0] == 1 || body[0] == 2 else { return .v2011 }
-        return body[1..<7].allSatisfy { $0 >> 4 <= 9 && $0 & 0x0f <= 9 } ? .v2013 : .v2011
+        var fields: [Int] = []
+        for b in body[1..<7] {
+            guard b >> 4 <= 9, b & 0x0f <= 9 else { return .v2011 }
+            fields.append(Int(b >> 4) * 10 + Int(b & 0x0f))
+        }
+        let isTime = (1...12).contains(fields[1]) && (1...31).contains(fields[2]) && fields[3] < 24 && fields[4] < 60 && fields[5] < 60
+        return isTime ? .v2013 : .v2011
     }
 
     static func read(_ r: inout ByteReader, version: ProtocolVersion, utcOffsetMinutes: Int16) throws(JT808Error) -> DriverIdentity {

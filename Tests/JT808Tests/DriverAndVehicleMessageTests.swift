@@ -75,6 +75,12 @@ import Testing
         #expect(d.cardStatus == nil && d.time == nil && d.signsIn)
         #expect(d.name == "张三" && d.idNumber == "330201198001011234" && d.certificate == "QC3302001234" && d.authority == "宁波运管")
         #expect(back == body)
+        // A two-letter ASCII name and the ID number's digits look like BCD, but make no date.
+        var short: [UInt8] = [2] + Array("AB".utf8) + Array("330201198001011234".utf8) + [0, 0]
+        short += Array("QC3302001234".utf8) + [UInt8](repeating: 0, count: 28) + [0]
+        let (ascii, _) = try roundTrip(0x0702, FrameJSON.hex(short))
+        guard case .driverIdentity(let named)? = ascii.message else { Issue.record("not 0x0702"); return }
+        #expect(ascii.bodyVersion == .v2011 && named.name == "AB" && named.certificate == "QC3302001234" && named.authority.isEmpty)
     }
 
     @Test func driverIdentityWithAnImpossibleStatusOrDateIsAnError() throws {
