@@ -304,7 +304,10 @@ let package = Package(
             name: "DispatchingTests",
             dependencies: [
                 "Dispatching", "Matching", "Domain", "Billing", "Store", "PostgresTestSupport", "DomainTestSupport",
+                // The driver's IC card through the real gateway (DriverCardTests).
+                "Gateway", "JT808", "TerminalTestSupport", "ServiceTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),

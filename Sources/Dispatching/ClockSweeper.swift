@@ -48,6 +48,14 @@ public struct ClockSweeper: Sendable {
             let status = levels.invoiceClock(confirmedAt: confirmed.epochSeconds, invoicedAt: nil, now: epoch)
             try await alert(.booking(sheet.facts.bookingID), agencyID: sheet.facts.agencyID, status)
         }
+        // Drivers' cards: unknown, expired, or not the crew of the booking being served.
+        for card in try await store.raiseDriverCardAlerts(since: now.addingTimeInterval(-86_400), today: CivilDate(chinaDayOf: epoch), at: now) {
+            feed.publish(FeedEvent(kind: .alert, agencyID: nil, DriverCardAlertBody(driverCard: card)))
+        }
+    }
+
+    struct DriverCardAlertBody: Encodable {
+        var driverCard: DriverCardAlert
     }
 
     /// A dispatcher alerted to each booking stranded by a round: once per crew that can no

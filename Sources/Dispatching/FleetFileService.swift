@@ -131,9 +131,15 @@ public struct FleetFileService: Sendable {
     public func save(_ file: DriverFile, audit: Audit<Int64>?) async throws -> DriverFile {
         guard !file.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw Refused(field: "name", expected: "not blank") }
         guard file.birthDate < file.serviceSince else { throw Refused(field: "serviceSince", expected: "after the birth date") }
+        // Matched exactly against what cards carry: no blanks around it, no control characters.
+        var file = file
+        file.certificateNumber = file.certificateNumber?.trimmingCharacters(in: .whitespaces)
+        if let number = file.certificateNumber, number.isEmpty || number.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw Refused(field: "certificateNumber", expected: "the certificate's number, without control characters")
+        }
         let saved: DriverFile
         do { saved = try await files.saveDriver(file, audit: audit) } catch is DuplicateRecord {
-            throw Conflict("another driver has this licence number or login", field: "licenceNumber")
+            throw Conflict("another driver has this licence number, certificate number or login", field: "licenceNumber")
         } catch is NoSuchRecord {
             throw NoSuchRecord("no such driver or user")
         }

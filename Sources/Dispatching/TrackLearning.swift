@@ -29,14 +29,19 @@ public final class TrackLearning: Sendable {
         speeds.withLock { $0 = profile }
     }
 
-    /// Each crew's driver's driving in the last 24 hours, from their vehicle's track.
+    /// Each driver's driving in the last 24 hours, from the tracks of the vehicles they drove:
+    /// whoever was signed in with their IC card, or the vehicle's paired driver when no card was in.
     public func refreshDrivingTimes() async throws {
-        var measured: [Int64: DrivingTime] = [:]
         let epoch = clock.now.epochSeconds
-        for pair in try await facts.pairs() {
-            let track = try await positions.track(vehicleID: pair.vehicle, from: epoch - 86_400, to: epoch, thinnedTo: 30)
-            measured[pair.driver] = DrivingTime.measure(track.map { ($0.gnssTime, Int($0.speed)) }, now: epoch)
+        let pairs = try await facts.pairs()
+        let signIns = try await facts.signIns(from: epoch - 86_400, to: epoch)
+        var tracks: [Int64: [(time: Int64, speedDkmh: Int)]] = [:]
+        for vehicle in Set(pairs.map(\.vehicle) + signIns.map(\.vehicleID)) {
+            let track = try await positions.track(vehicleID: vehicle, from: epoch - 86_400, to: epoch, thinnedTo: 30)
+            tracks[vehicle] = track.map { ($0.gnssTime, Int($0.speed)) }
         }
+        let paired = Dictionary(pairs.map { ($0.vehicle, $0.driver) }) { a, _ in a }
+        let measured = DrivingTime.credited(tracks: tracks, signIns: signIns, pairedDriver: paired, now: epoch)
         driving.withLock { $0 = measured }
     }
 }

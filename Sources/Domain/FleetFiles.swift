@@ -115,6 +115,9 @@ public struct DriverFile: Sendable, Hashable, Codable {
     public var userID: Int64?
     /// The vehicle the driver is paired with (read only: set by pairing).
     public var vehicleID: Int64?
+    /// The qualification certificate's number (从业资格证), as on the driver's IC card: a card
+    /// read in a vehicle is matched to this file by it.
+    public var certificateNumber: String?
 
     public init(
         name: String, phone: String, birthDate: CivilDate, serviceSince: CivilDate, licenceNumber: String, licenceClasses: [String], licenceExpiry: CivilDate
@@ -126,7 +129,7 @@ public struct DriverFile: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case id, name, phone, birthDate, serviceSince, licenceNumber, licenceClasses, licenceExpiry, points, lastMajorAccident
-        case criminalRecord, backgroundCheckedAt, reserve, userID, vehicleID
+        case criminalRecord, backgroundCheckedAt, reserve, userID, vehicleID, certificateNumber
     }
 
     public init(from decoder: any Decoder) throws {
@@ -143,6 +146,7 @@ public struct DriverFile: Sendable, Hashable, Codable {
         backgroundCheckedAt = try c.decodeIfPresent(CivilDate.self, forKey: .backgroundCheckedAt)
         reserve = try c.decodeIfPresent(Bool.self, forKey: .reserve) ?? false
         userID = try c.decodeIfPresent(Int64.self, forKey: .userID)
+        certificateNumber = try c.decodeIfPresent(String.self, forKey: .certificateNumber)
     }
 }
 

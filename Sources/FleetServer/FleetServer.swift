@@ -110,6 +110,7 @@ public struct FleetServer: Sendable {
             clock: clock,
             logger: logger,
             profiles: profiles,
+            driverCards: PostgresDriverCardSink(client: client, logger: logger),
             waitUntilReady: { try await readiness.wait() }
         )
         // Started in this order, stopped in reverse: the gateway first, then the last batch is

@@ -63,6 +63,7 @@ public struct GatewayServer: Service {
     let sink: any PositionSink
     let events: any EventSink
     let media: any MediaSink
+    let driverCards: (any DriverCardSink)?
     let logger: Logger
     let waitUntilReady: @Sendable () async throws -> Void
     let onListening: @Sendable (Int) -> Void
@@ -78,7 +79,7 @@ public struct GatewayServer: Service {
     public init(
         configuration: Configuration, registry: any TerminalRegistry, sink: any PositionSink, events: any EventSink, media: any MediaSink,
         clock: any WallClock, logger: Logger, connections: TerminalConnections = TerminalConnections(),
-        profiles: DeviceProfileCatalog = DeviceProfileCatalog(profiles: []),
+        profiles: DeviceProfileCatalog = DeviceProfileCatalog(profiles: []), driverCards: (any DriverCardSink)? = nil,
         waitUntilReady: @escaping @Sendable () async throws -> Void = {}, onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.clock = clock
@@ -89,6 +90,7 @@ public struct GatewayServer: Service {
         self.sink = sink
         self.events = events
         self.media = media
+        self.driverCards = driverCards
         self.logger = logger
         self.waitUntilReady = waitUntilReady
         self.onListening = onListening
@@ -98,7 +100,7 @@ public struct GatewayServer: Service {
         try await cancelWhenGracefulShutdown { try await waitUntilReady() }
         let idleTimeout = configuration.idleTimeout
         let services = SessionServices(
-            registry: registry, sink: sink, events: events, media: media, connections: connections, profiles: profiles,
+            registry: registry, sink: sink, events: events, media: media, driverCards: driverCards, connections: connections, profiles: profiles,
             maximumFailures: configuration.maximumFailures,
             subpackageLimits: .init(maximumTotalBytes: configuration.subpackageBytesPerTerminal, timeout: configuration.subpackageTimeout),
             subpackageBudget: SubpackageBudget(maximumBytes: configuration.subpackageBytesTotal),

@@ -35,3 +35,21 @@ extension MediaRecord {
         )
     }
 }
+
+extension DriverCardRecord {
+    /// `received`: the server's time, for the 2011 layout, which carries none.
+    init(_ card: DriverIdentity, terminal: Int32, received: Int64) {
+        // PostgreSQL's text takes no NUL: a card's padding inside a field is dropped, not refused.
+        func text(_ s: String) -> String? {
+            let kept = String(s.unicodeScalars.filter { $0 != "\0" })
+            return kept.isEmpty ? nil : kept
+        }
+        let removed = card.cardStatus == DriverIdentity.CardStatus.removed.rawValue
+        self.init(
+            terminalID: terminal, status: removed ? .removed : .inserted, occurredAt: card.time?.epochSeconds ?? received,
+            readResult: removed ? nil : card.readResult ?? 0, name: text(card.name), certificate: text(card.certificate),
+            authority: text(card.authority), validUntil: card.validity.flatMap { CivilDate(year: Int($0.year), month: Int($0.month), day: Int($0.day)) },
+            idNumber: card.idNumber.flatMap(text)
+        )
+    }
+}

@@ -12,6 +12,8 @@ struct SessionServices: Sendable {
     let sink: any PositionSink
     let events: any EventSink
     let media: any MediaSink
+    /// Where drivers' card reports go; without one they are answered "unsupported".
+    let driverCards: (any DriverCardSink)?
     let connections: TerminalConnections
     let profiles: DeviceProfileCatalog
     let maximumFailures: Int
@@ -230,6 +232,23 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
                         return []
                     }
                     return self.machine.mediaDurable(mediaID: upload.event.mediaID)
+                }
+            case .storeDriverCard(let serial, let identity):
+                guard let terminal, let header else { continue }
+                guard let cards = services.driverCards else {
+                    pending = machine.unsupportedReceived(header)[...] + pending
+                    continue
+                }
+                let record = DriverCardRecord(identity, terminal: terminal.id, received: services.clock.now.epochSeconds)
+                return wait(for: { $0.completeWithTask { try await cards.record(record) } }, then: pending, header, context) { stored in
+                    do {
+                        try stored.get()
+                    } catch {
+                        // Not acknowledged: the terminal reports the card again.
+                        self.logger.warning("driver card not stored; not acknowledging", metadata: ["error": "\(error)"])
+                        return []
+                    }
+                    return self.machine.driverCardDurable(serial: serial)
                 }
             case .deliverAnswer(let replySerial, let answer):
                 guard let header else { continue }

@@ -75,6 +75,8 @@ public struct TerminalSessionStateMachine: Sendable {
         case aheadOfClock(count: Int)
         /// Store this media; when it is durable, call `mediaDurable(mediaID:)`.
         case storeMedia(MultimediaUpload)
+        /// Store this driver's card report (0x0702); when it is durable, call `driverCardDurable(serial:)`.
+        case storeDriverCard(serial: UInt16, DriverIdentity)
         /// Hand a terminal's answer to the downlink command waiting for it.
         case deliverAnswer(replySerial: UInt16, Message)
         /// A registration or authentication was refused: count it, log it with the address, and
@@ -234,6 +236,8 @@ public struct TerminalSessionStateMachine: Sendable {
             return [.deliverAnswer(replySerial: reply.replySerial, message)] + store(header, [reply.location], at: time)
         case .multimediaUpload(let upload):
             return [.storeMedia(upload)]
+        case .driverIdentity(let identity):
+            return [.storeDriverCard(serial: header.serial, identity)]
         case .terminalResponse(let response):
             return [.deliverAnswer(replySerial: response.replySerial, message)]
         case .parameterReply(let reply):
@@ -324,6 +328,12 @@ public struct TerminalSessionStateMachine: Sendable {
         guard case .authenticated = state else { return [] }
         alarms.stored = alarms.storing
         return [.send(.platformResponse(GeneralResponse(replySerial: serial, replyID: messageID, result: .success)))]
+    }
+
+    /// A driver's card report is durable: acknowledge it now, not before.
+    public mutating func driverCardDurable(serial: UInt16) -> [Action] {
+        guard case .authenticated = state else { return [] }
+        return [.send(.platformResponse(GeneralResponse(replySerial: serial, replyID: Message.ID.driverIdentity, result: .success)))]
     }
 
     /// An uploaded media is durable: answer 0x8800 (everything arrived), not before.

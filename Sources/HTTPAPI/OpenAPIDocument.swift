@@ -49,7 +49,7 @@ enum OpenAPIDocument {
             "id": "id?", "name": "string(1...50)", "phone": "phone", "birthDate": "date", "serviceSince": "date", "licenceNumber": "string(1...32)",
             "licenceClasses": "[string(1...4)](1...20)", "licenceExpiry": "date", "points": "integer(0...12)?", "lastMajorAccident": "date?",
             "criminalRecord": "boolean?",
-            "backgroundCheckedAt": "date?", "reserve": "boolean?", "userID": "id?", "vehicleID": "id?",
+            "backgroundCheckedAt": "date?", "reserve": "boolean?", "userID": "id?", "vehicleID": "id?", "certificateNumber": "string(1...40)?",
         ],
         "DriverSummary": ["file": "DriverFile", "eligible": "boolean", "reasons": "[string]"],
         "DriverDetail": [

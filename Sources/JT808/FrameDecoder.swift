@@ -44,7 +44,8 @@ public struct DecodedFrame: Hashable, Sendable {
 /// policy and clock offset. A value type with no state: one per connection or one shared.
 public struct FrameDecoder: Sendable {
     public var pinnedVersion: ProtocolVersion?
-    /// A lenient profile: wrong check codes and bodies shorter than declared are accepted and flagged.
+    /// A lenient profile: wrong check codes and bodies shorter than declared are accepted and
+    /// flagged, malformed additional items and batch items kept and marked (`DecodeContext.strict`).
     public var acceptsBadChecksum: Bool
     public var utcOffsetMinutes: Int16
 
@@ -92,7 +93,7 @@ public struct FrameDecoder: Sendable {
     public func decode(_ frame: UnescapedFrame) throws(JT808Error) -> DecodedFrame {
         let (header, quirks) = try header(of: frame)
         let body = body(of: frame, header: header)
-        let version = Message.bodyVersion(messageID: header.messageID, bodyLength: body.count, headerVersion: header.version)
+        let version = Message.bodyVersion(messageID: header.messageID, body: body, headerVersion: header.version)
         let content: FrameContent
         if header.packet != nil {
             content = .part([UInt8](body))
@@ -102,7 +103,7 @@ public struct FrameDecoder: Sendable {
             content = .message(
                 try Message.decode(
                     messageID: header.messageID, body: body, bodyOffset: header.length,
-                    context: DecodeContext(version: version, utcOffsetMinutes: utcOffsetMinutes)
+                    context: DecodeContext(version: version, utcOffsetMinutes: utcOffsetMinutes, strict: !acceptsBadChecksum)
                 ))
         }
         return DecodedFrame(header: header, bodyVersion: version, content: content, quirks: quirks)
@@ -110,11 +111,11 @@ public struct FrameDecoder: Sendable {
 
     /// Decodes a body put together from sub-packages.
     public func decode(reassembled header: MessageHeader, body: [UInt8]) throws(JT808Error) -> DecodedFrame {
-        let version = Message.bodyVersion(messageID: header.messageID, bodyLength: body.count, headerVersion: header.version)
+        let version = body.withUnsafeBytes { Message.bodyVersion(messageID: header.messageID, body: $0, headerVersion: header.version) }
         if header.isEncrypted {
             return DecodedFrame(header: header, bodyVersion: version, content: .message(.encrypted(messageID: header.messageID, body: body)))
         }
-        let context = DecodeContext(version: version, utcOffsetMinutes: utcOffsetMinutes)
+        let context = DecodeContext(version: version, utcOffsetMinutes: utcOffsetMinutes, strict: !acceptsBadChecksum)
         let result: Result<Message, JT808Error> = body.withUnsafeBytes { raw in
             Result { () throws(JT808Error) -> Message in try Message.decode(messageID: header.messageID, body: raw, context: context) }
         }

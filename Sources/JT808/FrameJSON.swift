@@ -77,7 +77,7 @@ public enum FrameJSON {
             o.int("replySerial", Int(r.replySerial))
             o.string("replyId", messageID(r.replyID))
             o.int("result", Int(r.result))
-        case .heartbeat, .logout, .queryParameters, .queryAttributes, .locateNow: break
+        case .heartbeat, .logout, .queryParameters, .queryAttributes, .locateNow, .linkCheck: break
         case .registration(let r):
             o.int("province", Int(r.province))
             o.int("city", Int(r.city))
@@ -109,6 +109,37 @@ public enum FrameJSON {
             o.string("firmwareVersion", a.firmwareVersion)
             o.int("gnssAttributes", Int(a.gnssAttributes))
             o.int("communicationAttributes", Int(a.communicationAttributes))
+        case .upgradeResult(let u):
+            o.int("type", Int(u.kind))
+            o.int("result", Int(u.result))
+        case .upgradePackage(let p):
+            o.int("type", Int(p.kind))
+            o.string("manufacturer", p.manufacturer)
+            o.string("version", p.version)
+            o.int("packageLength", p.package.count)
+            o.string("package", hex(p.package))
+        case .driverIdentity(let d):
+            if let status = d.cardStatus { o.int("cardStatus", Int(status)) }
+            if let time = d.time { o.string("time", time.description) }
+            if let result = d.readResult { o.int("readResult", Int(result)) }
+            if d.signsIn {
+                o.string("name", d.name)
+                o.string("certificate", d.certificate)
+                o.string("authority", d.authority)
+                if let validity = d.validity { o.string("validity", validity.description) }
+                if let id = d.idNumber { o.string("idNumber", id) }
+            }
+        case .canBusData(let c):
+            o.int("count", c.items.count)
+            o.string("receiveTime", c.receiveTime)
+            o.raw(
+                "items",
+                array(
+                    c.items.map { item in
+                        JSONObject().with {
+                            $0.int("canId", Int(item.canID)); $0.string("data", hex(item.data))
+                        }.text
+                    }))
         case .location(let l): return location(l, profile: profile)
         case .locationReply(let r):
             o.int("replySerial", Int(r.replySerial))
@@ -250,7 +281,12 @@ public enum FrameJSON {
             } else {
                 var o = JSONObject()
                 o.string("raw", hex(item.bytes))
-                if item.overran { o.bool("overran", true) }
+                // The lenient profile keeps malformed items: say which.
+                if item.overran {
+                    o.bool("overran", true)
+                } else if item.isMalformed {
+                    o.bool("badLength", true)
+                }
                 items.append((itemID(item.id), o.text))
             }
         }

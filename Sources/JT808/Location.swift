@@ -105,6 +105,17 @@ public struct RawExtra: Hashable, Sendable {
         self.overran = overran
         self.position = position
     }
+
+    /// It overran the body, or it is a standard item of a length the standard does not give it.
+    public var isMalformed: Bool { overran || LocationExtras.isStandard(id) }
+
+    /// The strict profile's refusal of a report carrying this item (`at`: where the items start).
+    public func error(at offset: Int) -> JT808Error {
+        let id = "0x" + String(id, radix: 16, uppercase: true)
+        return overran
+            ? JT808Error(.lengthMismatch, at: offset, "additional item \(id) declares more bytes than the body has left (\(bytes.count))")
+            : JT808Error(.badField, at: offset, "additional item \(id) has \(bytes.count) bytes, not the standard's length")
+    }
 }
 
 /// Extra 0x11: over-speed alarm with its location type (0 none, 1 circle, 2 rectangle, 3 polygon, 4 route).
@@ -264,7 +275,10 @@ public struct LocationExtras: Hashable, Sendable {
     public var isEmpty: Bool { present == 0 && others.isEmpty }
 
     /// Items that were malformed: a standard item of the wrong length, or an item that overran the body.
-    public var malformedCount: Int { others.lazy.filter { $0.overran || Self.isStandard($0.id) }.count }
+    public var malformedCount: Int { others.lazy.filter(\.isMalformed).count }
+
+    /// The first malformed item, which the strict profile refuses the report for.
+    public var firstMalformed: RawExtra? { others.first(where: \.isMalformed) }
 
     static func isStandard(_ id: UInt8) -> Bool {
         switch id {
@@ -435,7 +449,7 @@ public struct LocationReport: Hashable, Sendable {
     public static let fixedLength = 28
 
     @inlinable
-    static func read(_ r: inout ByteReader, utcOffsetMinutes: Int16) throws(JT808Error) -> LocationReport {
+    static func read(_ r: inout ByteReader, utcOffsetMinutes: Int16, strict: Bool) throws(JT808Error) -> LocationReport {
         try r.need(fixedLength, "location")
         let alarm = try r.u32()
         let status = try r.u32()
@@ -445,10 +459,13 @@ public struct LocationReport: Hashable, Sendable {
         let speed = try r.u16()
         let course = try r.u16()
         let time = try DeviceTime.read(&r, utcOffsetMinutes: utcOffsetMinutes)
+        let extrasAt = r.offsetInFrame
+        let extras = LocationExtras.read(&r)
+        if strict, let bad = extras.firstMalformed { throw bad.error(at: extrasAt) }
         return LocationReport(
             alarm: AlarmFlags(rawValue: alarm), status: StatusFlags(rawValue: status),
             latitudeMicrodegrees: lat, longitudeMicrodegrees: lon, altitude: Int16(bitPattern: altitude),
-            speed: speed, course: course, time: time, extras: LocationExtras.read(&r)
+            speed: speed, course: course, time: time, extras: extras
         )
     }
 

@@ -8,9 +8,12 @@ public enum Message: Hashable, Sendable {
     case authentication(Authentication)  // 0x0102
     case parameterReply(ParameterReply)  // 0x0104
     case attributes(TerminalAttributes)  // 0x0107
+    case upgradeResult(UpgradeResult)  // 0x0108
     case location(LocationReport)  // 0x0200
     case locationReply(LocationReply)  // 0x0201
+    case driverIdentity(DriverIdentity)  // 0x0702
     case locationBatch(LocationBatch)  // 0x0704
+    case canBusData(CANBusData)  // 0x0705
     case multimediaEvent(MultimediaEvent)  // 0x0800
     case multimediaUpload(MultimediaUpload)  // 0x0801
     case passthrough(Passthrough)  // 0x0900
@@ -23,9 +26,11 @@ public enum Message: Hashable, Sendable {
     case terminalControl(TerminalControl)  // 0x8105
     case querySpecificParameters([UInt32])  // 0x8106
     case queryAttributes  // 0x8107
+    case upgradePackage(UpgradePackage)  // 0x8108
     case locateNow  // 0x8201
     case tracking(TrackingControl)  // 0x8202
     case alarmConfirmation(AlarmConfirmation)  // 0x8203
+    case linkCheck  // 0x8204
     case text(TextMessage)  // 0x8300
     case multimediaUploadResponse(MultimediaUploadResponse)  // 0x8800
     case camera(CameraCommand)  // 0x8801
@@ -40,9 +45,12 @@ public enum Message: Hashable, Sendable {
         public static let authentication: UInt16 = 0x0102
         public static let parameterReply: UInt16 = 0x0104
         public static let attributes: UInt16 = 0x0107
+        public static let upgradeResult: UInt16 = 0x0108
         public static let location: UInt16 = 0x0200
         public static let locationReply: UInt16 = 0x0201
+        public static let driverIdentity: UInt16 = 0x0702
         public static let locationBatch: UInt16 = 0x0704
+        public static let canBusData: UInt16 = 0x0705
         public static let multimediaEvent: UInt16 = 0x0800
         public static let multimediaUpload: UInt16 = 0x0801
         public static let passthrough: UInt16 = 0x0900
@@ -54,9 +62,11 @@ public enum Message: Hashable, Sendable {
         public static let terminalControl: UInt16 = 0x8105
         public static let querySpecificParameters: UInt16 = 0x8106
         public static let queryAttributes: UInt16 = 0x8107
+        public static let upgradePackage: UInt16 = 0x8108
         public static let locateNow: UInt16 = 0x8201
         public static let tracking: UInt16 = 0x8202
         public static let alarmConfirmation: UInt16 = 0x8203
+        public static let linkCheck: UInt16 = 0x8204
         public static let text: UInt16 = 0x8300
         public static let multimediaUploadResponse: UInt16 = 0x8800
         public static let camera: UInt16 = 0x8801
@@ -71,9 +81,12 @@ public enum Message: Hashable, Sendable {
         case .authentication: return ID.authentication
         case .parameterReply: return ID.parameterReply
         case .attributes: return ID.attributes
+        case .upgradeResult: return ID.upgradeResult
         case .location: return ID.location
         case .locationReply: return ID.locationReply
+        case .driverIdentity: return ID.driverIdentity
         case .locationBatch: return ID.locationBatch
+        case .canBusData: return ID.canBusData
         case .multimediaEvent: return ID.multimediaEvent
         case .multimediaUpload: return ID.multimediaUpload
         case .passthrough: return ID.passthrough
@@ -85,9 +98,11 @@ public enum Message: Hashable, Sendable {
         case .terminalControl: return ID.terminalControl
         case .querySpecificParameters: return ID.querySpecificParameters
         case .queryAttributes: return ID.queryAttributes
+        case .upgradePackage: return ID.upgradePackage
         case .locateNow: return ID.locateNow
         case .tracking: return ID.tracking
         case .alarmConfirmation: return ID.alarmConfirmation
+        case .linkCheck: return ID.linkCheck
         case .text: return ID.text
         case .multimediaUploadResponse: return ID.multimediaUploadResponse
         case .camera: return ID.camera
@@ -96,9 +111,14 @@ public enum Message: Hashable, Sendable {
     }
 
     /// The protocol edition a body was laid out in, where the body (not the header) tells:
-    /// a 2011 registration is only recognisable by its length.
-    public static func bodyVersion(messageID: UInt16, bodyLength: Int, headerVersion: ProtocolVersion) -> ProtocolVersion {
-        messageID == ID.registration ? Registration.layout(bodyLength: bodyLength, headerVersion: headerVersion) : headerVersion
+    /// a 2011 registration is only recognisable by its length, a 2011 driver identity by its
+    /// first bytes.
+    public static func bodyVersion(messageID: UInt16, body: UnsafeRawBufferPointer, headerVersion: ProtocolVersion) -> ProtocolVersion {
+        switch messageID {
+        case ID.registration: return Registration.layout(bodyLength: body.count, headerVersion: headerVersion)
+        case ID.driverIdentity: return DriverIdentity.layout(body: body, headerVersion: headerVersion)
+        default: return headerVersion
+        }
     }
 
     /// Decodes a complete (reassembled, unencrypted) body.
@@ -111,7 +131,7 @@ public enum Message: Hashable, Sendable {
         var r = ByteReader(body, frameOffset: bodyOffset)
         // The hot path first: no allocation for a position with standard extras.
         if messageID == ID.location {
-            return .location(try LocationReport.read(&r, utcOffsetMinutes: context.utcOffsetMinutes))
+            return .location(try LocationReport.read(&r, utcOffsetMinutes: context.utcOffsetMinutes, strict: context.strict))
         }
         return try decodeOther(messageID: messageID, &r, context: context)
     }
@@ -130,9 +150,15 @@ public enum Message: Hashable, Sendable {
         case ID.parameterReply:
             return .parameterReply(ParameterReply(replySerial: try r.u16("reply serial"), parameters: try TerminalParameter.readList(&r)))
         case ID.attributes: return .attributes(try TerminalAttributes.read(&r, version: v))
+        case ID.upgradeResult: return .upgradeResult(UpgradeResult(kind: try r.u8("upgrade type"), result: try r.u8("upgrade result")))
+        case ID.driverIdentity:
+            let layout = DriverIdentity.layout(body: UnsafeRawBufferPointer(rebasing: r.bytes[r.position...]), headerVersion: v)
+            return .driverIdentity(try DriverIdentity.read(&r, version: layout, utcOffsetMinutes: context.utcOffsetMinutes))
+        case ID.canBusData: return .canBusData(try CANBusData.read(&r))
         case ID.locationReply:
             let serial = try r.u16("reply serial")
-            return .locationReply(LocationReply(replySerial: serial, location: try LocationReport.read(&r, utcOffsetMinutes: context.utcOffsetMinutes)))
+            return .locationReply(
+                LocationReply(replySerial: serial, location: try LocationReport.read(&r, utcOffsetMinutes: context.utcOffsetMinutes, strict: context.strict)))
         case ID.locationBatch: return .locationBatch(try LocationBatch.read(&r, context: context))
         case ID.multimediaEvent: return .multimediaEvent(try MultimediaEvent.read(&r))
         case ID.multimediaUpload: return .multimediaUpload(try MultimediaUpload.read(&r, context: context))
@@ -149,7 +175,9 @@ public enum Message: Hashable, Sendable {
             for _ in 0..<count { ids.append(try r.u32("parameter id")) }
             return .querySpecificParameters(ids)
         case ID.queryAttributes: return .queryAttributes
+        case ID.upgradePackage: return .upgradePackage(try UpgradePackage.read(&r, version: v))
         case ID.locateNow: return .locateNow
+        case ID.linkCheck: return .linkCheck
         case ID.tracking: return .tracking(TrackingControl(intervalSeconds: try r.u16("interval"), validitySeconds: try r.u32("validity")))
         case ID.alarmConfirmation:
             return .alarmConfirmation(AlarmConfirmation(alarmSerial: try r.u16("alarm serial"), alarms: AlarmFlags(rawValue: try r.u32("alarm type"))))
@@ -166,13 +194,19 @@ public enum Message: Hashable, Sendable {
         var w = ByteWriter()
         switch self {
         case .terminalResponse(let m), .platformResponse(let m): m.write(into: &w)
-        case .heartbeat, .logout, .queryParameters, .queryAttributes, .locateNow: break
+        case .heartbeat, .logout, .queryParameters, .queryAttributes, .locateNow, .linkCheck: break
         case .registration(let m): m.write(into: &w, version: version)
         case .authentication(let m): m.write(into: &w, version: version)
         case .parameterReply(let m):
             w.u16(m.replySerial)
             TerminalParameter.writeList(m.parameters, into: &w)
         case .attributes(let m): m.write(into: &w, version: version)
+        case .upgradeResult(let m):
+            w.u8(m.kind)
+            w.u8(m.result)
+        case .driverIdentity(let m): m.write(into: &w, version: version)
+        case .canBusData(let m): m.write(into: &w)
+        case .upgradePackage(let m): m.write(into: &w, version: version)
         case .location(let m): m.write(into: &w)
         case .locationReply(let m):
             w.u16(m.replySerial)

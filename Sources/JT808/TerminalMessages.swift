@@ -3,10 +3,15 @@ public struct DecodeContext: Sendable {
     public var version: ProtocolVersion
     /// The device's clock offset for BCD times (China time by default).
     public var utcOffsetMinutes: Int16
+    /// The strict profile (the default): a location whose additional items disagree with its
+    /// body, or a 0x0704 batch whose count disagrees with its items, is an error. Lenient
+    /// (`DeviceProfile.ChecksumPolicy.lenient`): what can be read is kept and marked.
+    public var strict: Bool
 
-    public init(version: ProtocolVersion, utcOffsetMinutes: Int16 = DeviceTime.chinaOffsetMinutes) {
+    public init(version: ProtocolVersion, utcOffsetMinutes: Int16 = DeviceTime.chinaOffsetMinutes, strict: Bool = true) {
         self.version = version
         self.utcOffsetMinutes = utcOffsetMinutes
+        self.strict = strict
     }
 }
 
@@ -291,10 +296,14 @@ public struct LocationBatch: Hashable, Sendable {
             }
             var item = try r.subReader(length, "location item")
             do {
-                batch.locations.append(try LocationReport.read(&item, utcOffsetMinutes: context.utcOffsetMinutes))
+                batch.locations.append(try LocationReport.read(&item, utcOffsetMinutes: context.utcOffsetMinutes, strict: context.strict))
             } catch {
                 batch.rejected.append(error)
             }
+        }
+        if context.strict, let first = batch.rejected.first { throw first }
+        if context.strict, r.remaining > 0 {
+            throw JT808Error(.lengthMismatch, at: r.offsetInFrame, "\(count) items declared, \(r.remaining) bytes after them")
         }
         return batch
     }
@@ -360,7 +369,7 @@ public struct MultimediaUpload: Hashable, Sendable {
         var location: LocationReport?
         if context.version != .v2011 {
             var fixed = try r.subReader(LocationReport.fixedLength, "location")
-            location = try LocationReport.read(&fixed, utcOffsetMinutes: context.utcOffsetMinutes)
+            location = try LocationReport.read(&fixed, utcOffsetMinutes: context.utcOffsetMinutes, strict: context.strict)
         }
         return MultimediaUpload(event: event, location: location, data: [UInt8](r.rest()))
     }

@@ -198,15 +198,15 @@ public struct FleetFiles: Sendable {
                 UPDATE drivers SET name = \(d.name), phone = \(d.phone), birth_date = \(birth)::date, service_since = \(since)::date,
                     licence_number = \(d.licenceNumber), licence_classes = \(d.licenceClasses), licence_expiry = \(expiry)::date, points = \(Int16(d.points)),
                     last_major_accident = \(accident)::date, criminal_record = \(d.criminalRecord), background_checked_at = \(checked)::date,
-                    reserve = \(d.reserve), user_id = \(d.userID), updated_at = now()
+                    reserve = \(d.reserve), user_id = \(d.userID), certificate_number = \(d.certificateNumber), updated_at = now()
                 WHERE id = \(id) RETURNING id
                 """
         } else {
             query = """
                 INSERT INTO drivers (name, phone, birth_date, service_since, licence_number, licence_classes, licence_expiry, points,
-                    last_major_accident, criminal_record, background_checked_at, reserve, user_id)
+                    last_major_accident, criminal_record, background_checked_at, reserve, user_id, certificate_number)
                 VALUES (\(d.name), \(d.phone), \(birth)::date, \(since)::date, \(d.licenceNumber), \(d.licenceClasses), \(expiry)::date, \(Int16(d.points)),
-                    \(accident)::date, \(d.criminalRecord), \(checked)::date, \(d.reserve), \(d.userID))
+                    \(accident)::date, \(d.criminalRecord), \(checked)::date, \(d.reserve), \(d.userID), \(d.certificateNumber))
                 RETURNING id
                 """
         }
@@ -217,7 +217,7 @@ public struct FleetFiles: Sendable {
 
     static let driverColumns = """
         d.id, d.name, d.phone, d.birth_date::text, d.service_since::text, d.licence_number, d.licence_classes, d.licence_expiry::text, d.points,
-        d.last_major_accident::text, d.criminal_record, d.background_checked_at::text, d.reserve, d.user_id, c.vehicle_id
+        d.last_major_accident::text, d.criminal_record, d.background_checked_at::text, d.reserve, d.user_id, c.vehicle_id, d.certificate_number
         FROM drivers d LEFT JOIN crews c ON c.driver_id = d.id
         """
 
@@ -225,13 +225,15 @@ public struct FleetFiles: Sendable {
         let rows = try await client.query(query, logger: logger)
         var files: [DriverFile] = []
         for try await row in rows {
-            let (id, name, phone, birth, since, licence, classes, expiry, points, accident, record, checked, reserve, user, vehicle) =
-                try row.decode((Int64, String, String, String, String, String, [String], String, Int16, String?, Bool, String?, Bool, Int64?, Int64?).self)
+            let (id, name, phone, birth, since, licence, classes, expiry, points, accident, record, checked, reserve, user, vehicle, certificate) =
+                try row.decode(
+                    (Int64, String, String, String, String, String, [String], String, Int16, String?, Bool, String?, Bool, Int64?, Int64?, String?).self)
             guard let birth = CivilDate(birth), let since = CivilDate(since), let expiry = CivilDate(expiry) else { continue }
             var file = DriverFile(
                 name: name, phone: phone, birthDate: birth, serviceSince: since, licenceNumber: licence, licenceClasses: classes, licenceExpiry: expiry)
             (file.id, file.points, file.lastMajorAccident, file.criminalRecord) = (id, Int(points), accident.flatMap { CivilDate($0) }, record)
             (file.backgroundCheckedAt, file.reserve, file.userID, file.vehicleID) = (checked.flatMap { CivilDate($0) }, reserve, user, vehicle)
+            file.certificateNumber = certificate
             files.append(file)
         }
         return files

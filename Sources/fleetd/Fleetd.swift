@@ -163,10 +163,10 @@ struct Decode: ParsableCommand {
         var lines: [String] = []
         if let hex { lines = [hex] }
         if let file {
-            let text =
-                file == "-"
-                ? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-                : try String(contentsOfFile: file, encoding: .utf8)
+            // Read through a file handle, not String(contentsOfFile:): that refuses what is not a
+            // regular file, and `--file /dev/stdin` on a pipe must work like `-`.
+            let handle = file == "-" ? FileHandle.standardInput : try FileHandle(forReadingFrom: URL(fileURLWithPath: file))
+            let text = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
             lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
         }
         var session = DecodeSession(profile: deviceProfile)

@@ -69,4 +69,26 @@ import Testing
         // After 20 minutes parked, both start again.
         #expect(DrivingTime.measure(track, now: evening + 171 * 60).nightContinuous == 0)
     }
+
+    @Test func drivingIsCreditedToWhoeverWasSignedInElseThePairedDriver() {
+        let now: Int64 = 200_000
+        // Vehicle 1 (paired with driver 10): an hour with no card in, later driver 20 signed in for
+        // the last hour; vehicle 2 (paired with 30): driver 20 the hour before that, then a card
+        // no file holds (driver nil) for the last half hour.
+        let early = DrivingTimeTests.leg(from: now - 4 * 3600, seconds: 3600, dkmh: 600)
+        let late = DrivingTimeTests.leg(from: now - 3600, seconds: 3600, dkmh: 600)
+        let second = DrivingTimeTests.leg(from: now - 2 * 3600, seconds: 3600, dkmh: 600) + DrivingTimeTests.leg(from: now - 1800, seconds: 1800, dkmh: 600)
+        let signIns = [
+            SignInStretch(vehicleID: 1, driverID: 20, from: now - 3600, until: nil),
+            SignInStretch(vehicleID: 2, driverID: 20, from: now - 2 * 3600 - 10, until: now - 3600),
+            SignInStretch(vehicleID: 2, driverID: nil, from: now - 1800, until: nil),
+        ]
+        let credited = DrivingTime.credited(tracks: [1: early + late, 2: second], signIns: signIns, pairedDriver: [1: 10, 2: 30], now: now)
+        // Driver 10: the hour without a card; 20: both vehicles' hours, back to back and still
+        // going (3570 + 30 + 3570); 30 drove nothing (the stranger's half hour is nobody's).
+        #expect(credited[10]?.last24h == 3570 && credited[10]?.continuous == 0)
+        #expect(credited[20]?.last24h == 3570 + 30 + 3570 && credited[20]?.continuous == 3570 + 30 + 3570)
+        #expect(credited[30] == DrivingTime(continuous: 0, last24h: 0))
+        #expect(credited.count == 3)
+    }
 }

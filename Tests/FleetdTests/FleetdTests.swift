@@ -91,6 +91,18 @@ extension Fleetd {
         #expect(lines.contains { $0.contains(#""code":"badChecksum""#) })
     }
 
+    @Test func decodeReadsDevStdinFromAPipe() throws {
+        // Issue 17: `--file /dev/stdin` on a pipe was refused ("permission denied") while `-` worked.
+        let good = "7e00020000012345678900000a817e"
+        let badCheckCode = "7e00020000012345678900000a827e"
+        let r = try Fleetd.run(["decode", "--file", "/dev/stdin"], stdin: good + "\n" + badCheckCode + "\n")
+        let lines = r.out.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines.first == #"{"msgId":"0x0002","version":"2013","phone":"012345678900","serial":10,"encrypted":false,"body":{}}"#)
+        #expect(lines.last?.contains(#""code":"badChecksum""#) == true)
+        #expect(r.status == 1 && !r.err.contains("ermission"))
+    }
+
     @Test func profilesDecodeVendorItems() throws {
         let frame = "7e02000032000000000000022500000000000c0002000000000000000000710000014626061510572501040000006430011f31010ce10200722b04ab560000487e"
         let r = try Fleetd.run(["decode", "--profile", "huabao", "--hex", frame])

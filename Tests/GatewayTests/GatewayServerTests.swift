@@ -547,6 +547,37 @@ import Testing
         }
     }
 
+    @Test func aReportWhoseItemsDisagreeWithItsBodyIsRefusedUnlessTheProfileIsLenient() async throws {
+        let sink = RecordingSink()
+        // Item 0x11 (over-speed) declared with no bytes, as in go-jt808's go-0200-item-len-mismatch.
+        @Sendable func malformed(_ terminal: inout TestTerminal) -> ByteBuffer {
+            var body = Message.location(position).encodeBody(version: .v2013)
+            body += [0x11, 0x00, 0x31, 0x01, 0x09]
+            defer { terminal.serial &+= 1 }
+            let header = MessageHeader(messageID: 0x0200, version: .v2013, phone: terminal.phone, serial: terminal.serial)
+            return ByteBuffer(bytes: FrameEncoder.encode(body: body, header: header, messageID: 0x0200)[0])
+        }
+        try await withGateway(sink) { port, _ in
+            // The strict default: not stored, not acknowledged, and the session goes on.
+            try await withTerminalConnection(port: port) { send, receive in
+                var strict = TestTerminal(phone)
+                try await authenticate(&strict, send, receive)
+                try await send(malformed(&strict))
+                try await send(strict.frame(.heartbeat))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 2, replyID: 0x0002, result: .success)))
+            }
+            // Terminal 8's lenient profile keeps the position and marks the broken item.
+            try await withTerminalConnection(port: port) { send, receive in
+                var lenient = TestTerminal("13912340000")
+                try await authenticate(&lenient, code: "AC-8", send, receive)
+                try await send(malformed(&lenient))
+                #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 1, replyID: 0x0200, result: .success)))
+            }
+        }
+        #expect(await sink.stored.map(\.terminalID) == [8])
+        #expect(await sink.stored.first?.extras == #"{"0x31":{"satellites":9},"0x11":{"raw":"","badLength":true}}"#)
+    }
+
     @Test func anUnsupportedMessageIsAnsweredUnsupported() async throws {
         try await withGateway(RecordingSink()) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in

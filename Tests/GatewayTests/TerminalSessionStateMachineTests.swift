@@ -88,6 +88,19 @@ import Testing
         #expect(m.mediaDurable(mediaID: 5) == [.send(.multimediaUploadResponse(MultimediaUploadResponse(mediaID: 5)))])
     }
 
+    @Test func driverCardIsAcknowledgedOnlyWhenDurable() {
+        var m = authenticated()
+        let card = DriverIdentity(
+            cardStatus: .inserted, time: position.time, readResult: 0, name: "张三", certificate: "QC330200001", authority: "宁波运管",
+            validity: CardDate(year: 2030, month: 1, day: 1))
+        #expect(m.received(header(0x0702, serial: 11), .driverIdentity(card), at: now) == [.storeDriverCard(serial: 11, card)])
+        #expect(m.driverCardDurable(serial: 11) == [ack(11, 0x0702, .success)])
+        // Before authentication a card report is dropped like any other message.
+        var fresh = TerminalSessionStateMachine()
+        #expect(fresh.received(header(0x0702, serial: 1), .driverIdentity(card), at: now).first == .dropped(messageID: 0x0702))
+        #expect(fresh.driverCardDurable(serial: 1).isEmpty)
+    }
+
     @Test func heartbeatIsAnsweredAtOnce() {
         var m = authenticated()
         #expect(m.received(header(0x0002, serial: 9), .heartbeat, at: now) == [ack(9, 0x0002, .success)])

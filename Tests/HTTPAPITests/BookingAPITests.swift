@@ -300,9 +300,19 @@ import Glibc
             let driver = try await API.call(
                 base, "POST", "/api/v1/drivers", token: dispatcher,
                 body: """
-                    {"name": "老赵", "phone": "13900000001", "birthDate": "1950-01-01", "serviceSince": "1975-01-01", "licenceNumber": "330200195001010011", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01"}
+                    {"name": "老赵", "phone": "13900000001", "birthDate": "1950-01-01", "serviceSince": "1975-01-01", "licenceNumber": "330200195001010011", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01", "certificateNumber": " QC3302001 "}
                     """)
             let driverID = try #require(driver.json["id"] as? Int, "\(driver.json)")
+            // The qualification certificate's number, which IC cards are matched by: kept trimmed, shown, one file each.
+            #expect(driver.json["certificateNumber"] as? String == "QC3302001")
+            for (certificate, status) in [("QC3302001", 409), ("QC\\n1", 400), (String(repeating: "9", count: 41), 400)] {
+                let other = try await API.call(
+                    base, "POST", "/api/v1/drivers", token: dispatcher,
+                    body: """
+                        {"name": "小钱", "phone": "13900000003", "birthDate": "1990-01-01", "serviceSince": "2012-01-01", "licenceNumber": "3302\(status)\(certificate.count)", "licenceClasses": ["C1"], "licenceExpiry": "2030-01-01", "certificateNumber": "\(certificate)"}
+                        """)
+                #expect(other.status == status && (status == 409 || other.json["field"] as? String == "certificateNumber"), "\(other.json)")
+            }
             let detail = try await API.call(base, "GET", "/api/v1/drivers/\(driverID)", token: admin)
             let why = try #require(detail.json["reasons"] as? [String])
             #expect(

@@ -81,7 +81,7 @@ struct MessageGenerator {
     }
 
     /// One message of the given case index (0..<count), and the editions it may travel in.
-    static let count = 28
+    static let count = 33
     mutating func message(_ index: Int) -> (Message, [ProtocolVersion]) {
         let modern: [ProtocolVersion] = [.v2013, .v2019]
         switch index {
@@ -153,6 +153,47 @@ struct MessageGenerator {
                 .text(TextMessage(flags: TextMessage.Flags(rawValue: int()), textType: v2019 ? UInt8(int(1...2)) : nil, text: text(maxBytes: 200))),
                 [v2019 ? .v2019 : .v2013]
             )
+        case 27:
+            let version = [ProtocolVersion.v2011, .v2013, .v2019][int(0...2)]
+            // A 2011 name starts with a Chinese character, as names do: its first byte tells the layout.
+            let name = "张" + text(maxBytes: 20)
+            guard version != .v2011 else {
+                return (
+                    .driverIdentity(
+                        DriverIdentity(
+                            cardStatus: nil, time: nil, name: name, certificate: text(maxBytes: 40), authority: text(maxBytes: 30),
+                            idNumber: String(int(100_000_000...999_999_999)))), [version]
+                )
+            }
+            switch int(0...2) {
+            case 0: return (.driverIdentity(DriverIdentity(cardStatus: .removed, time: time())), [version])
+            case 1: return (.driverIdentity(DriverIdentity(cardStatus: .inserted, time: time(), readResult: UInt8(int(1...4)))), [version])
+            default:
+                return (
+                    .driverIdentity(
+                        DriverIdentity(
+                            cardStatus: .inserted, time: time(), readResult: 0, name: name, certificate: text(maxBytes: 20), authority: text(maxBytes: 30),
+                            validity: CardDate(year: int(2000...2099), month: int(1...12), day: int(1...28)),
+                            idNumber: version == .v2019 ? String(int(100_000_000...999_999_999)) : nil)), [version]
+                )
+            }
+        case 28:
+            let items = (0..<int(0...20)).map { _ in CANBusData.Item(canID: int(), data: bytes(8...8)) }
+            return (
+                .canBusData(
+                    CANBusData(
+                        hour: UInt8(int(0...23)), minute: UInt8(int(0...59)), second: UInt8(int(0...59)), millisecond: UInt16(int(0...999)), items: items)),
+                modern
+            )
+        case 29: return (.upgradeResult(UpgradeResult(kind: int(), result: int())), modern)
+        case 30:
+            let v2019 = bool()
+            return (
+                .upgradePackage(
+                    UpgradePackage(kind: int(), manufacturer: text(maxBytes: v2019 ? 11 : 5), version: text(maxBytes: 30), package: bytes(0...2500))),
+                [v2019 ? .v2019 : .v2013]
+            )
+        case 31: return (.linkCheck, modern)
         case 25: return (.multimediaUploadResponse(MultimediaUploadResponse(mediaID: int(), retransmitPacketIDs: (0..<int(0...20)).map { _ in int() })), modern)
         case 26: return (.alarmConfirmation(AlarmConfirmation(alarmSerial: int(), alarms: AlarmFlags(rawValue: int()))), modern)
         default:

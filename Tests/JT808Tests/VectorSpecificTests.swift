@@ -66,17 +66,6 @@ import Testing
         #expect(error?.code == .lengthMismatch && error?.offset == 2)
     }
 
-    @Test func anItemOfImpossibleLengthFailsOnlyItself() throws {
-        // go-0200-item-len-mismatch: go-jt808 rejects the whole report (ErrBodyLengthInconsistency)
-        // because item 0x11 declares length 0. The frame's length is right (0x7A = 122 bytes);
-        // we keep the position and every other item, and count the one malformed item.
-        let l = try #require(try Vector.named("go-0200-item-len-mismatch").decode().location)
-        #expect(l.latitudeMicrodegrees == 116_307_629 && l.time.description == "2020-07-07T19:23:59+08:00")
-        #expect(l.extras.overspeed == nil && l.extras.others.contains(RawExtra(id: 0x11, bytes: [], position: 5)))
-        #expect(l.extras.areaAlarm != nil && l.extras.satellites == 40 && l.extras.mileage == 11)
-        #expect(l.extras.malformedCount == 1)
-    }
-
     // MARK: Headers and versions
 
     @Test func registration2011IsRecognisedByBodyLength() throws {
@@ -274,17 +263,6 @@ import Testing
             // Each item is 28 bytes and carries an escaped 0x7e in its latitude (0x07203b7e).
             #expect(batch.locations.allSatisfy { $0.latitudeMicrodegrees == 0x0720_3b7e })
         }
-    }
-
-    @Test func batchWithAMalformedThirdItemKeepsAllPositions() throws {
-        // go-0704-count-mismatch: go-jt808 rejects the batch (ErrBodyLengthInconsistency). The
-        // third item declares 32 bytes: a 28-byte position, then an item 0x02 of length 1 and a
-        // dangling byte. We keep all three positions and mark only the broken items.
-        let frame = try Vector.named("go-0704-count-mismatch").decode()
-        guard case .locationBatch(let batch)? = frame.message else { Issue.record("not a batch"); return }
-        #expect(batch.locations.count == 3 && batch.rejected.isEmpty && batch.isBackfill)
-        #expect(batch.locations[2].extras.malformedCount == 2)
-        #expect(batch.locations[0].extras.malformedCount == 0)
     }
 
     @Test func truncatedBlindZoneBatchKeepsTheFirstPosition() throws {
