@@ -304,7 +304,10 @@ let package = Package(
             name: "DispatchingTests",
             dependencies: [
                 "Dispatching", "Matching", "Domain", "Billing", "Store", "PostgresTestSupport", "DomainTestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The state of charge through the real gateway (ChargeFromTerminalTests).
+                "Gateway", "JT808", "TerminalSimulator", "TerminalTestSupport", "ServiceTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings
         ),
