@@ -142,4 +142,38 @@ import Testing
             #expect(stale.reasons.contains("state of charge last reported \((3 * 3600 - 120) / 60) minutes ago"), "\(stale)")
         }
     }
+
+    /// A committed crew whose charge no longer covers the trip is replaced by one whose does,
+    /// with the reason in the note, and no alert: someone serves the booking.
+    @Test func aTripShortOfChargeMovesToACrewThatCanServeIt() async throws {
+        try await TestPostgres.withDatabase { client, url in
+            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let clock = ManualClock(start)
+            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
+            let files = FleetFiles(client: client, logger: logger)
+            // Three crews reporting 90 % now, on 100 km batteries.
+            for crew in try await TestFleet.fleet(client) {
+                var file = try #require(try await files.vehicle(id: crew.vehicleID))
+                file.rangeKm = 100
+                _ = try await files.saveVehicle(file)
+            }
+            let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市商务局")
+            let booking = try await dispatch.bookings.book(
+                Self.request(agency, pickupAt: start.addingTimeInterval(40 * 60)), agencyID: agency, by: .engine, audit: nil)
+            try await dispatch.bookings.move(booking.id, to: .confirmed, by: .engine)
+            try await dispatch.rounds.run()
+            let first = try #require(try await dispatch.bookings.booking(id: booking.id)?.vehicleID)
+
+            // Its driver reads 3 % off the display a minute later.
+            clock.set(start.addingTimeInterval(60))
+            try await dispatch.files.setStateOfCharge(vehicleID: first, percent: 3, byDriverUser: nil, audit: nil)
+            let round = try await dispatch.rounds.run()
+            #expect(round.replanned == [booking.id] && round.stranded.isEmpty, "\(round)")
+            let moved = try #require(try await dispatch.bookings.booking(id: booking.id))
+            #expect(moved.vehicleID != first && moved.vehicleID != nil)
+            #expect(moved.transitions.last?.note.contains("cannot serve on its charge: charge") == true, "\(moved.transitions)")
+            try await dispatch.sweeper.alert(round.stranded)
+            #expect(try await dispatch.alerts.slaAlerts(agencyID: agency, since: start.addingTimeInterval(-60), limit: 20).isEmpty)
+        }
+    }
 }
