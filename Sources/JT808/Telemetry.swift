@@ -46,7 +46,9 @@ extension DeviceProfile {
     /// left out, as if not sent: the report itself is stored as it came.
     public func batteryState(_ extras: LocationExtras) -> BatteryState? {
         guard let telemetry, !extras.others.isEmpty else { return nil }
-        let values = extras.others.compactMap { decode($0) }
+        // Only the items the paths start from are decoded: this runs for every report.
+        let wanted = Set([telemetry.stateOfCharge?.first, telemetry.rangeKm?.first, telemetry.charging?.item.first].compactMap { $0 })
+        let values = extras.others.filter { self.extras[$0.id].map { wanted.contains($0.name) } ?? false }.compactMap { decode($0) }
         func number(_ path: [String]?) -> (value: Int64, decimals: Int)? {
             guard let path, let first = path.first, var value = values.first(where: { $0.name == first })?.value else { return nil }
             for name in path.dropFirst() {
