@@ -304,9 +304,9 @@ let package = Package(
             name: "DispatchingTests",
             dependencies: [
                 "Dispatching", "Matching", "Domain", "Billing", "Store", "PostgresTestSupport", "DomainTestSupport",
-                // The driver's IC card through the real gateway (DriverCardTests).
-                "Gateway", "JT808", "TerminalTestSupport", "ServiceTestSupport",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The IC card and the state of charge through the real gateway (DriverCardTests, ChargeFromTerminalTests).
+                "Gateway", "JT808", "TerminalSimulator", "TerminalTestSupport", "ServiceTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strictSettings

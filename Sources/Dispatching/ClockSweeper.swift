@@ -59,13 +59,13 @@ public struct ClockSweeper: Sendable {
     }
 
     /// A dispatcher alerted to each booking stranded by a round: once per crew that can no
-    /// longer serve it.
+    /// longer serve it (`crewLost`), or per crew whose charge will not cover it (`lowCharge`).
     public func alert(_ stranded: [MatchingRounds.Stranded]) async throws {
         for booking in stranded {
             let at = booking.matchedAt.epochSeconds
             try await alert(
                 .booking(booking.bookingID), agencyID: booking.agencyID,
-                ServiceLevels.Status(clock: .crewLost, started: at, due: at, stopped: nil, state: .breached))
+                ServiceLevels.Status(clock: booking.alert, started: at, due: at, stopped: nil, state: .breached))
         }
     }
 

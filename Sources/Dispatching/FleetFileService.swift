@@ -57,11 +57,14 @@ public struct FleetFileService: Sendable {
         )
     }
 
-    /// Files a vehicle, or updates the file with the same plate.
-    public func save(_ file: VehicleFile, audit: Audit<Int64>?) async throws -> VehicleFile {
+    /// Files a vehicle, or updates the file with the same plate. A state of charge given with a
+    /// new file is a reading `enteredBy` a user now; a file's own reading changes only by
+    /// `setStateOfCharge` or its terminal.
+    public func save(_ file: VehicleFile, enteredBy userID: Int64? = nil, audit: Audit<Int64>?) async throws -> VehicleFile {
         guard !file.plate.trimmingCharacters(in: .whitespaces).isEmpty else { throw Refused(field: "plate", expected: "not blank") }
+        if let percent = file.stateOfCharge, !(0...100).contains(percent) { throw Refused(field: "stateOfCharge", expected: "0 to 100") }
         let saved: VehicleFile
-        do { saved = try await files.saveVehicle(file, audit: audit) } catch is DuplicateRecord {
+        do { saved = try await files.saveVehicle(file, enteredBy: userID, at: clock.now, audit: audit) } catch is DuplicateRecord {
             throw Conflict("another vehicle has this VIN", field: "vin")
         }
         try await events.publish(.fleetChanged)
@@ -99,10 +102,15 @@ public struct FleetFileService: Sendable {
         try await events.publish(.fleetChanged)
     }
 
-    /// The state of charge as the car's display shows it; a driver sets only their own crew's.
-    public func setStateOfCharge(vehicleID: Int64, percent: Int, byDriverUser userID: Int64?, audit: AuditLine?) async throws {
+    /// The state of charge as the car's display shows it, a reading entered by hand now by
+    /// `enteredBy`; a driver sets only their own crew's.
+    public func setStateOfCharge(
+        vehicleID: Int64, percent: Int, byDriverUser userID: Int64?, enteredBy: Int64? = nil, audit: AuditLine?
+    ) async throws {
+        guard (0...100).contains(percent) else { throw Refused(field: "stateOfCharge", expected: "0 to 100") }
         if let userID, try await files.driver(userID: userID)?.vehicleID != vehicleID { throw NotYourVehicle() }
-        try await files.setStateOfCharge(vehicleID: vehicleID, percent: percent, audit: audit)
+        let reading = ChargeReading(percent: percent, at: clock.now.epochSeconds, source: .hand, enteredBy: enteredBy ?? userID)
+        try await files.recordCharge(vehicleID: vehicleID, reading, audit: audit)
         try await events.publish(.fleetChanged)
     }
 

@@ -29,8 +29,9 @@ public struct MatchingRounds: Sendable {
         public var unmatched: [Int64] = []
         /// Of `matched`, bookings moved to another crew because theirs can no longer serve them.
         public var replanned: [Int64] = []
-        /// Bookings whose crew can no longer serve them and no other crew can yet: each keeps its
-        /// crew meanwhile, and a dispatcher is alerted (`crewLost`).
+        /// Bookings whose crew can no longer serve them, or not on the charge it is projected to
+        /// have, and no other crew can yet: each keeps its crew meanwhile, and a dispatcher is
+        /// alerted (`crewLost`, `lowCharge`).
         public var stranded: [Stranded] = []
     }
 
@@ -40,6 +41,15 @@ public struct MatchingRounds: Sendable {
         public var reason: String
         /// When the crew it keeps was matched: the alert is raised once per crew.
         public var matchedAt: Date
+        /// The alert it raises: `crewLost`, or `lowCharge` when the charge alone stands in the way.
+        public var alert: ServiceLevels.Clock
+    }
+
+    /// Why a committed crew can no longer serve its booking, and the alert it raises if no other
+    /// crew can take it.
+    struct Lost {
+        var reason: String
+        var alert: ServiceLevels.Clock
     }
 
     /// One round: every confirmed or replaced booking (or only those of `ids`), however far ahead
@@ -77,7 +87,9 @@ public struct MatchingRounds: Sendable {
             for id in plan.unmatched {
                 guard let record = committed.first(where: { $0.id == id }) else { continue }
                 let matchedAt = record.transitions.last { $0.state == .matched }?.at ?? record.receivedAt
-                round.stranded.append(Stranded(bookingID: id, agencyID: record.agencyID, reason: lost[id] ?? "", matchedAt: matchedAt))
+                round.stranded.append(
+                    Stranded(
+                        bookingID: id, agencyID: record.agencyID, reason: lost[id]?.reason ?? "", matchedAt: matchedAt, alert: lost[id]?.alert ?? .crewLost))
             }
             for assignment in plan.assignments {
                 let booking = replans.first { $0.id == assignment.bookingID }!
@@ -90,7 +102,7 @@ public struct MatchingRounds: Sendable {
                 }
                 let current = committed.first { $0.id == booking.id }
                 guard current?.vehicleID != assignment.vehicleID || current?.driverID != assignment.driverID else { continue }
-                if try await assign(assignment, note: "re-planned, the crew before \(lost[booking.id] ?? ""); ", audit: audit) {
+                if try await assign(assignment, note: "re-planned, the crew before \(lost[booking.id]?.reason ?? ""); ", audit: audit) {
                     round.matched.append(booking.id)
                     round.replanned.append(booking.id)
                 }
@@ -147,20 +159,26 @@ public struct MatchingRounds: Sendable {
     }
 
     /// The committed bookings whose crew can no longer serve them, each with why: the pair is no
-    /// longer paired, or its files, a review or another job now stand in the way (projections of
-    /// charge, position and fatigue alone do not take a crew off a booking).
-    func lostCrews(_ committed: [BookingRecord], crews: [Crew], now: Int64) -> [Int64: String] {
-        var lost: [Int64: String] = [:]
+    /// longer paired, or its files, a review or another job now stand in the way, or the charge
+    /// it is projected to have on leaving, from its newest reading, does not cover the trip
+    /// (projections of position and fatigue alone do not take a crew off a booking: they change
+    /// as the day goes; a battery reported short fills no faster than the projection says).
+    func lostCrews(_ committed: [BookingRecord], crews: [Crew], now: Int64) -> [Int64: Lost] {
+        var lost: [Int64: Lost] = [:]
         let matcher = matcher
         for record in committed {
             guard let index = crews.firstIndex(where: { $0.vehicle.id == record.vehicleID && $0.driver.id == record.driverID }) else {
-                lost[record.id] = "is no longer paired"
+                lost[record.id] = Lost(reason: "is no longer paired", alert: .crewLost)
                 continue
             }
             // Its own job is no clash (`Matcher.evaluate` sets it aside).
             if case .failure(let judgement) = matcher.judge(record.booking, crews[index], crewIndex: index, now: now) {
                 let lasting = judgement.problems.filter(\.isLasting)
-                if !lasting.isEmpty { lost[record.id] = "cannot serve: " + lasting.map(\.description).joined(separator: "; ") }
+                if !lasting.isEmpty {
+                    lost[record.id] = Lost(reason: "cannot serve: " + lasting.map(\.description).joined(separator: "; "), alert: .crewLost)
+                } else if let short = judgement.problems.first(where: { if case .chargeTooLow = $0 { true } else { false } }) {
+                    lost[record.id] = Lost(reason: "cannot serve on its charge: \(short)", alert: .lowCharge)
+                }
             }
         }
         return lost

@@ -185,6 +185,9 @@ public struct ServiceLevels: Sendable, Hashable {
         /// Not a clock but an alert of the same feed: the committed crew can no longer serve the
         /// booking and no other crew can yet, for a dispatcher to act on.
         case crewLost
+        /// Not a clock but an alert of the same feed: the committed crew's projected charge does
+        /// not cover the trip and no other crew can take it yet, once per booking and vehicle.
+        case lowCharge
     }
 
     public struct Status: Sendable, Hashable {

@@ -34,6 +34,13 @@ public struct DispatchRules: Sendable, Hashable {
     /// Charge a parked vehicle gains per hour between jobs (a 7 kW charger on a 50 kWh battery):
     /// an advance booking is judged on the charge the vehicle will have, not on today's.
     public var chargePercentPerHour = 14
+    /// A reported state of charge older than this, for a departure within `livePositionHorizon`,
+    /// no longer says what the battery holds: the vehicle is not sent on it. Terminals report it
+    /// with every position (every 30 s moving, every few minutes parked, asleep at most hourly),
+    /// so two hours is a terminal that missed its sleep reports twice, or a reading typed in by
+    /// hand before the morning's drives; within it a car driving at 40 km/h unseen would have
+    /// spent at most 80 km, which the trip's 20 % margin on a 300 km battery about covers.
+    public var chargeReportHorizon: Int64 = 2 * 3600
     /// Substantiated complaints against one driver within `complaintWindow` that hold the driver
     /// out of matching for review.
     public var complaintsForReview = 2

@@ -107,9 +107,10 @@ public struct Vehicle: Sendable, Hashable {
     public var policies: [InsurancePolicy]
     public var inspections: [Inspection]
     public var inRepair: Bool
-    /// Kilometres a full battery drives (or tank, for gas), and the state of charge now (0-100).
+    /// Kilometres a full battery drives (or tank, for gas).
     public var rangeKm: Int
-    public var stateOfCharge: Int
+    /// The newest state of charge reported, nil when none ever was: unknown, never full.
+    public var charge: ChargeReading?
     /// The newest position from its terminal, and when it was fixed.
     public var position: GeoPoint?
     public var positionTime: Int64?
@@ -118,7 +119,7 @@ public struct Vehicle: Sendable, Hashable {
 
     public init(
         id: Int64, plate: String, vehicleClass: VehicleClass, seats: Int, energy: EnergyType = .batteryElectric, rentalUse: Bool = true,
-        policies: [InsurancePolicy], inspections: [Inspection], inRepair: Bool = false, rangeKm: Int = 400, stateOfCharge: Int = 100,
+        policies: [InsurancePolicy], inspections: [Inspection], inRepair: Bool = false, rangeKm: Int = 400, charge: ChargeReading? = nil,
         position: GeoPoint? = nil, positionTime: Int64? = nil, reserve: Bool = false
     ) {
         self.id = id
@@ -131,7 +132,7 @@ public struct Vehicle: Sendable, Hashable {
         self.inspections = inspections
         self.inRepair = inRepair
         self.rangeKm = rangeKm
-        self.stateOfCharge = stateOfCharge
+        self.charge = charge
         self.position = position
         self.positionTime = positionTime
         self.reserve = reserve

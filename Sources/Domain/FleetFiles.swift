@@ -19,14 +19,16 @@ public struct VehicleFile: Sendable, Hashable, Codable {
     public var drivingLicenceNumber: String?
     public var registrationCertificate: String?
     public var rangeKm: Int
-    public var stateOfCharge: Int
+    /// The newest reading's, nil when none was ever reported; given when the file is created, it
+    /// is recorded as entered by hand (changed afterwards by the charge route or the terminal).
+    public var stateOfCharge: Int?
     public var reserve: Bool
     /// The bound terminal's phone (read only: bound with `fleetd terminal bind`).
     public var terminalPhone: String?
 
     public init(plate: String, vehicleClass: VehicleClass, seats: Int, energy: EnergyType = .batteryElectric) {
         (self.plate, self.vehicleClass, self.seats, self.energy) = (plate, vehicleClass, seats, energy)
-        (rentalUse, rangeKm, stateOfCharge, reserve) = (true, 400, 100, false)
+        (rentalUse, rangeKm, stateOfCharge, reserve) = (true, 400, nil, false)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -49,7 +51,7 @@ public struct VehicleFile: Sendable, Hashable, Codable {
         drivingLicenceNumber = try c.decodeIfPresent(String.self, forKey: .drivingLicenceNumber)
         registrationCertificate = try c.decodeIfPresent(String.self, forKey: .registrationCertificate)
         rangeKm = try c.decodeIfPresent(Int.self, forKey: .rangeKm) ?? 400
-        stateOfCharge = try c.decodeIfPresent(Int.self, forKey: .stateOfCharge) ?? 100
+        stateOfCharge = try c.decodeIfPresent(Int.self, forKey: .stateOfCharge)
         reserve = try c.decodeIfPresent(Bool.self, forKey: .reserve) ?? false
     }
 }

@@ -19,10 +19,13 @@ public struct PositionRecord: Sendable, Hashable {
     /// The report's additional items as a JSON object (standard ones by name, vendor ones as the
     /// terminal's device profile decodes them), or nil when it had none.
     public var extras: String?
+    /// The traction battery's state, when the terminal's device profile reads it from the extras:
+    /// kept as the vehicle's newest reading (`vehicle_charge`), not in `positions`.
+    public var charge: ChargeReading?
 
     public init(
         terminalID: Int32, gnssTime: Int64, latitudeE6: Int32, longitudeE6: Int32, altitude: Int16, speed: UInt16,
-        course: UInt16, alarm: UInt32, status: UInt32, mileage: UInt32?, backfill: Bool, extras: String? = nil
+        course: UInt16, alarm: UInt32, status: UInt32, mileage: UInt32?, backfill: Bool, extras: String? = nil, charge: ChargeReading? = nil
     ) {
         self.terminalID = terminalID
         self.gnssTime = gnssTime
@@ -36,6 +39,7 @@ public struct PositionRecord: Sendable, Hashable {
         self.mileage = mileage
         self.backfill = backfill
         self.extras = extras
+        self.charge = charge
     }
 
     /// Whether `other` is the same report (a retransmission), not only the same terminal and second.

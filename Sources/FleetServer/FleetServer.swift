@@ -150,7 +150,7 @@ public struct FleetServer: Sendable {
         // Stopped after the notices' loop that sends to it.
         if let demoProvider { all.insert(.init(service: demoProvider), at: 0) }
         if let demoFleet {
-            let destinations = Destinations(), fleet = FleetSimulator(count: demoFleet, destinations: destinations)
+            let destinations = Destinations(), fleet = FleetSimulator(count: demoFleet, destinations: destinations, batteries: true)
             all.append(
                 .init(
                     service: DemoFleetService(
@@ -197,7 +197,12 @@ public struct FleetServer: Sendable {
 
     /// Every simulated terminal bound to its vehicle.
     static func bind(_ fleet: FleetSimulator, registry: PostgresTerminalRegistry) async throws {
-        for terminal in fleet.terminals { try await registry.bind(phone: terminal.phone.description, plate: terminal.plate, terminalID: terminal.terminalID) }
+        for terminal in fleet.terminals {
+            // A car reporting its battery is read by the profile that lays it out.
+            try await registry.bind(
+                phone: terminal.phone.description, plate: terminal.plate, terminalID: terminal.terminalID,
+                deviceProfile: terminal.battery.map { _ in SimulatedBattery.deviceProfile })
+        }
     }
 
     /// Provisions the database, migrates it and stops: `fleetd migrate`.

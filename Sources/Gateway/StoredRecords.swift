@@ -10,7 +10,12 @@ extension PositionRecord {
             latitudeE6: Int32(clamping: report.latitudeE6), longitudeE6: Int32(clamping: report.longitudeE6),
             altitude: report.altitude, speed: report.speed, course: report.course,
             alarm: report.alarm.rawValue, status: report.status.rawValue, mileage: report.extras.mileage, backfill: backfill,
-            extras: report.extras.isEmpty ? nil : FrameJSON.extras(report.extras, profile: profile)
+            extras: report.extras.isEmpty ? nil : FrameJSON.extras(report.extras, profile: profile),
+            charge: profile?.batteryState(report.extras).flatMap { battery in
+                battery.stateOfChargePercent.map {
+                    ChargeReading(percent: $0, at: report.time.epochSeconds, rangeKm: battery.rangeKm, charging: battery.charging)
+                }
+            }
         )
     }
 }

@@ -54,7 +54,8 @@ extension FleetAPI {
         ) {
             request, context, user in
             let file = try await decode(VehicleFile.self, request, context)
-            return try await dispatch.files.save(file, audit: { [self] id in entry(user, "vehicle-save", "vehicle:\(id)", ["plate": file.plate]) })
+            return try await dispatch.files.save(
+                file, enteredBy: user.id, audit: { [self] id in entry(user, "vehicle-save", "vehicle:\(id)", ["plate": file.plate]) })
         }
         list.add(
             .get, "/api/v1/vehicles/{plate}", Self.readers, "A vehicle's whole file: policies, inspections, maintenance, and its standing",
@@ -117,7 +118,7 @@ extension FleetAPI {
             let audit = entry(user, "charge-set", "vehicle:\(id)", ["percent": "\(body.stateOfCharge)"])
             do {
                 try await dispatch.files.setStateOfCharge(
-                    vehicleID: id, percent: body.stateOfCharge, byDriverUser: user.role == .driver ? user.id : nil, audit: audit)
+                    vehicleID: id, percent: body.stateOfCharge, byDriverUser: user.role == .driver ? user.id : nil, enteredBy: user.id, audit: audit)
             } catch is FleetFileService.NotYourVehicle {
                 throw Problem.forbidden(user.role)
             }

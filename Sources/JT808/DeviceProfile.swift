@@ -19,6 +19,8 @@ public struct DeviceProfile: Sendable, Hashable, Decodable {
     public var utcOffsetMinutes: Int16
     /// Vendor additional items of 0x0200 by id.
     public var extras: [UInt8: ItemFormat]
+    /// Which named items carry the traction battery's state: read for dispatch.
+    public var telemetry: Telemetry?
 
     /// How to read one item's bytes.
     public indirect enum ValueFormat: Sendable, Hashable {
@@ -92,11 +94,11 @@ public struct DeviceProfile: Sendable, Hashable, Decodable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case name, description, vendor, models, protocolVersion, checksum, utcOffsetMinutes, extras }
+    enum CodingKeys: String, CodingKey { case name, description, vendor, models, protocolVersion, checksum, utcOffsetMinutes, extras, telemetry }
 
     public init(
         name: String, description: String = "", protocolVersion: ProtocolVersion? = nil, checksum: ChecksumPolicy = .strict,
-        utcOffsetMinutes: Int16 = DeviceTime.chinaOffsetMinutes, extras: [UInt8: ItemFormat] = [:]
+        utcOffsetMinutes: Int16 = DeviceTime.chinaOffsetMinutes, extras: [UInt8: ItemFormat] = [:], telemetry: Telemetry? = nil
     ) {
         self.name = name
         self.description = description
@@ -106,6 +108,7 @@ public struct DeviceProfile: Sendable, Hashable, Decodable {
         self.checksum = checksum
         self.utcOffsetMinutes = utcOffsetMinutes
         self.extras = extras
+        self.telemetry = telemetry
     }
 
     public init(from decoder: any Decoder) throws {
@@ -130,6 +133,31 @@ public struct DeviceProfile: Sendable, Hashable, Decodable {
             items[UInt8(id)] = v
         }
         extras = items
+        telemetry = try c.decodeIfPresent(Telemetry.self, forKey: .telemetry)
+        for path in [telemetry?.stateOfCharge, telemetry?.rangeKm, telemetry?.charging?.item].compactMap({ $0 }) where !isNumber(path) {
+            throw DecodingError.dataCorruptedError(
+                forKey: .telemetry, in: c, debugDescription: "\(path.joined(separator: ".")) names no integer item of this profile's extras")
+        }
+    }
+
+    /// Whether a path of names leads to an integer item: an extra's name, then its fields' or nested items'.
+    func isNumber(_ path: [String]) -> Bool {
+        guard let first = path.first, var format = extras.values.first(where: { $0.name == first })?.format else { return false }
+        for name in path.dropFirst() {
+            switch format {
+            case .structure(let fields):
+                guard let field = fields.first(where: { $0.name == name }) else { return false }
+                format = field.format
+            case .tlv(_, _, _, let items):
+                guard let item = items.values.first(where: { $0.name == name }) else { return false }
+                format = item.format
+            default: return false
+            }
+        }
+        switch format {
+        case .unsigned, .signed: return true
+        default: return false
+        }
     }
 
     /// Decodes a vendor item with this profile; nil when the profile does not know it or the

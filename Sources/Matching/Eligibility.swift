@@ -23,6 +23,10 @@ public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
     case noPosition
     case terminalSilent(seconds: Int64)
     case chargeTooLow(stateOfCharge: Int, neededPercent: Int)
+    /// No state of charge was ever reported, by its terminal or by hand.
+    case chargeUnknown
+    /// The newest state of charge is this old: what the battery holds now is not known.
+    case chargeStale(seconds: Int64)
     // The driver's file.
     case tooOld(age: Int)
     case tooLittleExperience(years: Int)
@@ -57,6 +61,8 @@ public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
         case .noPosition: "no position from its terminal"
         case .terminalSilent(let s): "terminal silent for \(s / 60) minutes"
         case .chargeTooLow(let soc, let need): "charge \(soc)% below the \(need)% the trip needs"
+        case .chargeUnknown: "state of charge never reported"
+        case .chargeStale(let s): "state of charge last reported \(s / 60) minutes ago"
         case .tooOld(let age): "driver aged \(age): the limit is 60"
         case .tooLittleExperience(let y): "\(y) years of service: 3 needed"
         case .licenceClass(let c): "licence does not cover a \(c.rawValue)"
@@ -79,7 +85,8 @@ public enum Ineligibility: Sendable, Hashable, CustomStringConvertible {
     /// on, so a crew already committed to a booking is not taken off it for them.
     public var isLasting: Bool {
         switch self {
-        case .noPosition, .terminalSilent, .chargeTooLow, .cannotArriveInTime, .continuousDriving, .dailyDriving, .nightDriving: false
+        case .noPosition, .terminalSilent, .chargeTooLow, .chargeUnknown, .chargeStale, .cannotArriveInTime, .continuousDriving, .dailyDriving, .nightDriving:
+            false
         default: true
         }
     }
@@ -128,7 +135,9 @@ public final class CrewFacts: Sendable {
     /// The scalars of the files, copied out: reading them through `crew` would retain and release
     /// the strings and arrays of the whole file for every pair.
     let vehicleClass: VehicleClass, seats: Int, rentalUse: Bool, newEnergy: Bool, inRepair: Bool
-    let position: GeoPoint?, positionTime: Int64?, rangeKm: Int, stateOfCharge: Int, reserve: Bool
+    let position: GeoPoint?, positionTime: Int64?, rangeKm: Int, reserve: Bool
+    /// The newest reported state of charge and when it held (nil: never reported).
+    let charge: (percent: Int, at: Int64)?
     let birthDate: Int64, serviceSince: Int64, licenceExpiry: Int64, points: Int, lastMajorAccident: Int64?, criminalRecord: Bool
     let trainingDays: Int, continuousDriving: Int64, drivingLast24h: Int64, nightContinuousDriving: Int64, underReview: Bool
     let commitments: [Commitment]
@@ -143,7 +152,8 @@ public final class CrewFacts: Sendable {
         self.crew = crew
         let v = crew.vehicle, d = crew.driver
         (vehicleClass, seats, rentalUse, newEnergy, inRepair) = (v.vehicleClass, v.seats, v.rentalUse, v.energy.isNewEnergy, v.inRepair)
-        (position, positionTime, rangeKm, stateOfCharge, reserve) = (v.position, v.positionTime, v.rangeKm, v.stateOfCharge, crew.isReserve)
+        (position, positionTime, rangeKm, reserve) = (v.position, v.positionTime, v.rangeKm, crew.isReserve)
+        charge = v.charge.map { ($0.percent, $0.at) }
         (birthDate, serviceSince, licenceExpiry, points, lastMajorAccident, criminalRecord) = (
             d.birthDate, d.serviceSince, d.licenceExpiry, d.points, d.lastMajorAccident, d.criminalRecord
         )

@@ -155,21 +155,29 @@ public struct Matcher: Sendable {
             guard verdict.fail(.busy(job.window)) else { return nil }
             break
         }
-        // The charge it will have on leaving: today's, then job by job (in start order) what it
-        // gains parked before each, up to full, less what the job spends; a job under way spends
-        // its whole drive still.
-        let rangeMetres = Int64(max(1, f.rangeKm)) * 1000, perHour = Int64(rules.chargePercentPerHour)
-        var projectedCharge = Int64(f.stateOfCharge), parkedSince = now
-        for job in f.commitments where job.window.end > now && job.window.end <= departure && job.bookingID != booking.id {
-            let start = max(job.window.start, parkedSince)
-            projectedCharge = min(100, projectedCharge + perHour * (start - parkedSince) / 3600)
-            projectedCharge -= rules.roadMetres(job.pickup, job.destination) * 100 / rangeMetres
-            parkedSince = max(parkedSince, job.window.end)
-        }
-        let charge = Int(max(0, min(100, projectedCharge + perHour * (departure - parkedSince) / 3600)))
-        let neededPercent = Int(((emptyMetres + tripMetres) * Int64(100 + rules.chargeMarginPercent) + rangeMetres - 1) / rangeMetres)
-        if charge < neededPercent {
-            guard verdict.fail(.chargeTooLow(stateOfCharge: charge, neededPercent: neededPercent)) else { return nil }
+        // The charge it will have on leaving, from the newest reading at its own time: what it
+        // gains parked since (and before each job, in start order), up to full, less what each
+        // job spends; a job under way spends its whole drive still. Never reported, or reported
+        // too long ago for a departure soon, the charge is a reason of its own, never full.
+        if let reading = f.charge {
+            if now - reading.at > rules.chargeReportHorizon && onSite - now <= rules.livePositionHorizon {
+                guard verdict.fail(.chargeStale(seconds: now - reading.at)) else { return nil }
+            }
+            let rangeMetres = Int64(max(1, f.rangeKm)) * 1000, perHour = Int64(rules.chargePercentPerHour)
+            var projectedCharge = Int64(reading.percent), parkedSince = min(reading.at, now)
+            for job in f.commitments where job.window.end > now && job.window.end <= departure && job.bookingID != booking.id {
+                let start = max(job.window.start, parkedSince)
+                projectedCharge = min(100, projectedCharge + perHour * (start - parkedSince) / 3600)
+                projectedCharge -= rules.roadMetres(job.pickup, job.destination) * 100 / rangeMetres
+                parkedSince = max(parkedSince, job.window.end)
+            }
+            let charge = Int(max(0, min(100, projectedCharge + perHour * (departure - parkedSince) / 3600)))
+            let neededPercent = Int(((emptyMetres + tripMetres) * Int64(100 + rules.chargeMarginPercent) + rangeMetres - 1) / rangeMetres)
+            if charge < neededPercent {
+                guard verdict.fail(.chargeTooLow(stateOfCharge: charge, neededPercent: neededPercent)) else { return nil }
+            }
+        } else {
+            guard verdict.fail(.chargeUnknown) else { return nil }
         }
         guard driverFile(f, vehicleClass: booking.vehicleClass, from: booking.pickupTime, until: filesUntil, &verdict) else { return nil }
         // Fatigue, projected to the trip: the driving since the last rest (today's track, or the
@@ -259,7 +267,8 @@ public struct Matcher: Sendable {
     }
 
     /// Why a vehicle could not be sent out now, by its file and live state alone (no booking):
-    /// its file, a silent terminal, and a charge below `DispatchRules.minimumStateOfCharge`.
+    /// its file, a silent terminal, and a charge unknown, stale or below
+    /// `DispatchRules.minimumStateOfCharge`.
     public func standing(of vehicle: Vehicle, now: Int64) -> [Ineligibility] {
         var verdict = Verdict(collecting: true)
         let f = CrewFacts(Crew(vehicle: vehicle, driver: .standIn), rules: rules, now: now)
@@ -269,8 +278,13 @@ public struct Matcher: Sendable {
         } else {
             _ = verdict.fail(.noPosition)
         }
-        if vehicle.stateOfCharge < rules.minimumStateOfCharge {
-            _ = verdict.fail(.chargeTooLow(stateOfCharge: vehicle.stateOfCharge, neededPercent: rules.minimumStateOfCharge))
+        if let charge = vehicle.charge {
+            if now - charge.at > rules.chargeReportHorizon { _ = verdict.fail(.chargeStale(seconds: now - charge.at)) }
+            if charge.percent < rules.minimumStateOfCharge {
+                _ = verdict.fail(.chargeTooLow(stateOfCharge: charge.percent, neededPercent: rules.minimumStateOfCharge))
+            }
+        } else {
+            _ = verdict.fail(.chargeUnknown)
         }
         return verdict.problems
     }

@@ -20,19 +20,30 @@ public struct DispatchFacts: Sendable {
         var vehicles: [Int64: Vehicle] = [:]
         let rows = try await client.query(
             """
-            SELECT v.id, v.plate, v.vehicle_class, v.seats, v.energy, v.rental_use, v.range_km, v.state_of_charge, v.reserve,
+            SELECT v.id, v.plate, v.vehicle_class, v.seats, v.energy, v.rental_use, v.range_km, v.reserve,
                 EXISTS (SELECT 1 FROM maintenance_records m WHERE m.vehicle_id = v.id AND m.kind = 'repair' AND m.finished_at IS NULL),
-                l.lat_e6, l.lon_e6, extract(epoch FROM l.gnss_time)::int8
+                l.lat_e6, l.lon_e6, extract(epoch FROM l.gnss_time)::int8,
+                c.percent, extract(epoch FROM c.reported_at)::int8, c.range_km, c.charging, c.source, c.entered_by
             FROM vehicles v LEFT JOIN terminals t ON t.vehicle_id = v.id LEFT JOIN latest_positions l ON l.terminal_id = t.id
+                LEFT JOIN vehicle_charge c ON c.vehicle_id = v.id
             WHERE \(ids)::bigint[] IS NULL OR v.id = ANY(\(ids))
             """, logger: logger)
-        for try await (id, plate, vehicleClass, seats, energy, rental, range, charge, reserve, repair, lat, lon, fixed) in rows.decode(
-            (Int64, String, String, Int16, String, Bool, Int32, Int16, Bool, Bool, Int32?, Int32?, Int64?).self
-        ) {
+        for try await (id, plate, vehicleClass, seats, energy, rental, range, reserve, repair, lat, lon, fixed, percent, reported, left, charging, source, by)
+            in rows.decode(
+                (Int64, String, String, Int16, String, Bool, Int32, Bool, Bool, Int32?, Int32?, Int64?, Int16?, Int64?, Int32?, Bool?, String?, Int64?).self
+            )
+        {
+            let charge = percent.flatMap { percent in
+                reported.map {
+                    ChargeReading(
+                        percent: Int(percent), at: $0, rangeKm: left.map(Int.init), charging: charging,
+                        source: source.flatMap(ChargeReading.Source.init(rawValue:)) ?? .terminal, enteredBy: by)
+                }
+            }
             vehicles[id] = Vehicle(
                 id: id, plate: plate, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, seats: Int(seats),
                 energy: EnergyType(rawValue: energy) ?? .petrol,
-                rentalUse: rental, policies: [], inspections: [], inRepair: repair, rangeKm: Int(range), stateOfCharge: Int(charge),
+                rentalUse: rental, policies: [], inspections: [], inRepair: repair, rangeKm: Int(range), charge: charge,
                 position: lat.flatMap { lat in lon.map { GeoPoint(latitudeE6: lat, longitudeE6: $0) } }, positionTime: fixed, reserve: reserve
             )
         }

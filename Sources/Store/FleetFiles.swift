@@ -18,24 +18,35 @@ public struct FleetFiles: Sendable {
 
     /// Creates the file, or updates the one with the same plate (a terminal binding may have
     /// created a bare one first). `audit` names its line by the file's id, here and in the
-    /// other writes: written in the write's transaction.
-    public func saveVehicle(_ v: VehicleFile, audit: Audit<Int64>? = nil) async throws -> VehicleFile {
+    /// other writes: written in the write's transaction. A state of charge in the file is
+    /// recorded as a reading entered by hand (`enteredBy`, at `at`) only while the vehicle has
+    /// none: a file read and saved back must not pass an old reading off as a new one
+    /// (`recordCharge` is how it changes).
+    public func saveVehicle(_ v: VehicleFile, enteredBy: Int64? = nil, at: Date? = nil, audit: Audit<Int64>? = nil) async throws -> VehicleFile {
         let registration = v.registrationDate?.description
-        let id = try await client.audited(audit, logger: logger) {
-            try await $0.returningID(
+        let id = try await client.audited(audit, logger: logger) { connection in
+            let id = try await connection.returningID(
                 """
                 INSERT INTO vehicles (plate, brand, model, vin, engine_number, registration_date, rental_use, vehicle_class, seats, energy,
-                    driving_licence_number, registration_certificate, range_km, state_of_charge, reserve)
+                    driving_licence_number, registration_certificate, range_km, reserve)
                 VALUES (\(v.plate), \(v.brand), \(v.model), \(v.vin), \(v.engineNumber), \(registration)::date, \(v.rentalUse), \(v.vehicleClass.rawValue),
-                    \(Int16(v.seats)), \(v.energy.rawValue), \(v.drivingLicenceNumber), \(v.registrationCertificate), \(Int32(v.rangeKm)),
-                    \(Int16(v.stateOfCharge)), \(v.reserve))
+                    \(Int16(v.seats)), \(v.energy.rawValue), \(v.drivingLicenceNumber), \(v.registrationCertificate), \(Int32(v.rangeKm)), \(v.reserve))
                 ON CONFLICT (plate) DO UPDATE SET brand = EXCLUDED.brand, model = EXCLUDED.model, vin = EXCLUDED.vin,
                     engine_number = EXCLUDED.engine_number, registration_date = EXCLUDED.registration_date, rental_use = EXCLUDED.rental_use,
                     vehicle_class = EXCLUDED.vehicle_class, seats = EXCLUDED.seats, energy = EXCLUDED.energy,
                     driving_licence_number = EXCLUDED.driving_licence_number, registration_certificate = EXCLUDED.registration_certificate,
-                    range_km = EXCLUDED.range_km, state_of_charge = EXCLUDED.state_of_charge, reserve = EXCLUDED.reserve, updated_at = now()
+                    range_km = EXCLUDED.range_km, reserve = EXCLUDED.reserve, updated_at = now()
                 RETURNING id
                 """, logger: logger)
+            if let percent = v.stateOfCharge {
+                _ = try await connection.query(
+                    """
+                    INSERT INTO vehicle_charge (vehicle_id, percent, reported_at, source, entered_by)
+                    VALUES (\(id), \(Int16(clamping: percent)), coalesce(\(at), now()), 'hand', \(enteredBy))
+                    ON CONFLICT (vehicle_id) DO NOTHING
+                    """, logger: logger)
+            }
+            return id
         }
         guard let saved = try await vehicle(id: id) else { throw NoSuchRecord() }
         return saved
@@ -43,8 +54,8 @@ public struct FleetFiles: Sendable {
 
     static let vehicleColumns = """
         v.id, v.plate, v.brand, v.model, v.vin, v.engine_number, v.registration_date::text, v.rental_use, v.vehicle_class, v.seats, v.energy,
-        v.driving_licence_number, v.registration_certificate, v.range_km, v.state_of_charge, v.reserve, t.phone
-        FROM vehicles v LEFT JOIN terminals t ON t.vehicle_id = v.id
+        v.driving_licence_number, v.registration_certificate, v.range_km, c.percent, v.reserve, t.phone
+        FROM vehicles v LEFT JOIN terminals t ON t.vehicle_id = v.id LEFT JOIN vehicle_charge c ON c.vehicle_id = v.id
         """
 
     func vehicles(_ query: PostgresQuery) async throws -> [VehicleFile] {
@@ -53,7 +64,7 @@ public struct FleetFiles: Sendable {
         for try await row in rows {
             let (id, plate, brand, model, vin, engine, registered, rental, vehicleClass, seats, energy, licence, certificate, range, charge, reserve, phone) =
                 try row.decode(
-                    (Int64, String, String?, String?, String?, String?, String?, Bool, String, Int16, String, String?, String?, Int32, Int16, Bool, String?)
+                    (Int64, String, String?, String?, String?, String?, String?, Bool, String, Int16, String, String?, String?, Int32, Int16?, Bool, String?)
                         .self)
             var file = VehicleFile(
                 plate: plate, vehicleClass: VehicleClass(rawValue: vehicleClass) ?? .sedan, seats: Int(seats), energy: EnergyType(rawValue: energy) ?? .petrol)
@@ -61,7 +72,7 @@ public struct FleetFiles: Sendable {
                 id, brand, model, vin, engine, registered.flatMap { CivilDate($0) }
             )
             (file.rentalUse, file.drivingLicenceNumber, file.registrationCertificate) = (rental, licence, certificate)
-            (file.rangeKm, file.stateOfCharge, file.reserve, file.terminalPhone) = (Int(range), Int(charge), reserve, phone)
+            (file.rangeKm, file.stateOfCharge, file.reserve, file.terminalPhone) = (Int(range), charge.map(Int.init), reserve, phone)
             files.append(file)
         }
         return files
@@ -79,10 +90,19 @@ public struct FleetFiles: Sendable {
         try await vehicles("SELECT \(unescaped: Self.vehicleColumns) WHERE v.id = \(id)").first
     }
 
-    public func setStateOfCharge(vehicleID: Int64, percent: Int, audit: AuditLine? = nil) async throws {
+    /// Records a reading as the vehicle's newest unless a newer one is kept (a terminal's report
+    /// and a hand's entry race: the later reading wins, whoever wrote it first).
+    public func recordCharge(vehicleID: Int64, _ reading: ChargeReading, audit: AuditLine? = nil) async throws {
         try await client.audited({ _ in audit }, logger: logger) { connection in
             _ = try await connection.query(
-                "UPDATE vehicles SET state_of_charge = \(Int16(percent)), updated_at = now() WHERE id = \(vehicleID)", logger: logger)
+                """
+                INSERT INTO vehicle_charge (vehicle_id, percent, range_km, charging, reported_at, source, entered_by)
+                VALUES (\(vehicleID), \(Int16(clamping: reading.percent)), \(reading.rangeKm.map { Int32(clamping: $0) }), \(reading.charging),
+                    to_timestamp(\(reading.at)), \(reading.source.rawValue), \(reading.enteredBy))
+                ON CONFLICT (vehicle_id) DO UPDATE SET percent = EXCLUDED.percent, range_km = EXCLUDED.range_km, charging = EXCLUDED.charging,
+                    reported_at = EXCLUDED.reported_at, source = EXCLUDED.source, entered_by = EXCLUDED.entered_by, received_at = now()
+                WHERE vehicle_charge.reported_at <= EXCLUDED.reported_at
+                """, logger: logger)
         }
     }
 

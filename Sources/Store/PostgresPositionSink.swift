@@ -125,15 +125,19 @@ public struct PostgresPositionSink: PositionSink {
         }
     }
 
-    /// Writes each terminal's newest position stored since the last flush to `latest_positions`
-    /// (never replacing a newer one). On failure they are kept for the next flush.
+    /// Writes each terminal's newest position stored since the last flush to `latest_positions`,
+    /// and its newest state of charge to its vehicle's `vehicle_charge` (never replacing a newer
+    /// one). On failure they are kept for the next flush.
     public func flushLatest() async throws {
-        let newest = unflushed.take()
-        guard !newest.isEmpty else { return }
+        let (newest, charges) = unflushed.take()
+        guard !newest.isEmpty || !charges.isEmpty else { return }
         do {
-            try await client.withConnection { try await updateLatest(newest, on: $0) }
+            try await client.withConnection { connection in
+                if !newest.isEmpty { try await updateLatest(newest, on: connection) }
+                if !charges.isEmpty { try await updateCharge(charges, on: connection) }
+            }
         } catch {
-            unflushed.offer(newest)
+            unflushed.offer(newest + charges)
             throw error
         }
     }
@@ -243,6 +247,27 @@ public struct PostgresPositionSink: PositionSink {
             """, logger: logger)
     }
 
+    /// Moves each reporting vehicle's state of charge forward to its terminal's newest reading
+    /// (one per terminal), never back, nor over a later one entered by hand.
+    private func updateCharge(_ newest: [PositionRecord], on connection: PostgresConnection) async throws {
+        let readings = newest.compactMap { record in record.charge.map { (record.terminalID, $0) } }
+        let terminals = readings.map(\.0), epochs = readings.map(\.1.at), percents = readings.map { Int16(clamping: $0.1.percent) }
+        // -1 stands for "not reported" (arrays of optionals cannot be bound).
+        let ranges = readings.map { Int32(clamping: $0.1.rangeKm ?? -1) }
+        let charging = readings.map { $0.1.charging.map { Int16($0 ? 1 : 0) } ?? -1 }
+        try await connection.query(
+            """
+            INSERT INTO vehicle_charge (vehicle_id, percent, range_km, charging, reported_at, source)
+            SELECT t.vehicle_id, r.percent, NULLIF(r.range_km, -1), CASE r.charging WHEN -1 THEN NULL ELSE r.charging = 1 END, to_timestamp(r.epoch), 'terminal'
+            FROM unnest(\(terminals)::int4[], \(epochs)::int8[], \(percents)::int2[], \(ranges)::int4[], \(charging)::int2[])
+                AS r(terminal_id, epoch, percent, range_km, charging)
+            JOIN terminals t ON t.id = r.terminal_id AND t.vehicle_id IS NOT NULL
+            ON CONFLICT (vehicle_id) DO UPDATE SET percent = EXCLUDED.percent, range_km = EXCLUDED.range_km, charging = EXCLUDED.charging,
+                reported_at = EXCLUDED.reported_at, source = 'terminal', entered_by = NULL, received_at = now()
+            WHERE vehicle_charge.reported_at < EXCLUDED.reported_at
+            """, logger: logger)
+    }
+
     private func quarantine(_ reports: [Quarantined], on connection: PostgresConnection) async throws {
         guard !reports.isEmpty else { return }
         let c = Columns(reports.map(\.record))
@@ -284,22 +309,26 @@ public struct PostgresPositionSink: PositionSink {
     }
 }
 
-/// The newest position of each terminal, waiting to be written to `latest_positions`.
+/// The newest position of each terminal, waiting to be written to `latest_positions`, and its
+/// newest report with a state of charge (not every report carries one), for `vehicle_charge`.
 final class PendingLatestPositions: Sendable {
-    private let newest = Mutex<[Int32: PositionRecord]>([:])
+    private let newest = Mutex<(positions: [Int32: PositionRecord], charges: [Int32: PositionRecord])>(([:], [:]))
 
     func offer(_ records: [PositionRecord]) {
         newest.withLock { newest in
-            for record in records where (newest[record.terminalID]?.gnssTime ?? .min) < record.gnssTime {
-                newest[record.terminalID] = record
+            for record in records {
+                if (newest.positions[record.terminalID]?.gnssTime ?? .min) < record.gnssTime { newest.positions[record.terminalID] = record }
+                if record.charge != nil, (newest.charges[record.terminalID]?.gnssTime ?? .min) < record.gnssTime {
+                    newest.charges[record.terminalID] = record
+                }
             }
         }
     }
 
-    func take() -> [PositionRecord] {
+    func take() -> (positions: [PositionRecord], charges: [PositionRecord]) {
         newest.withLock { newest in
-            defer { newest = [:] }
-            return Array(newest.values)
+            defer { newest = ([:], [:]) }
+            return (Array(newest.positions.values), Array(newest.charges.values))
         }
     }
 }

@@ -46,14 +46,17 @@ public struct PostgresTerminalRegistry: TerminalRegistry {
     /// Makes sure a vehicle with `plate` exists and `phone`'s terminal, whose terminal ID is
     /// `terminalID`, is bound to it (fleet provisioning: `fleetd terminal bind`, the demo, tests,
     /// imports). Binding again with another terminal ID (a replaced device) voids the old auth
-    /// code: the new device registers afresh.
-    public func bind(phone: String, plate: String, terminalID: String) async throws {
+    /// code: the new device registers afresh. `deviceProfile` names the file in DeviceProfiles/
+    /// its frames are read by from its next authentication (nil: the one it has is kept).
+    public func bind(phone: String, plate: String, terminalID: String, deviceProfile: String? = nil) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("INSERT INTO vehicles (plate) VALUES (\(plate)) ON CONFLICT (plate) DO NOTHING", logger: logger)
             try await connection.query(
                 """
-                INSERT INTO terminals (phone, vehicle_id, terminal_id) SELECT \(phone), id, \(terminalID) FROM vehicles WHERE plate = \(plate)
+                INSERT INTO terminals (phone, vehicle_id, terminal_id, device_profile)
+                SELECT \(phone), id, \(terminalID), \(deviceProfile) FROM vehicles WHERE plate = \(plate)
                 ON CONFLICT (phone) DO UPDATE SET vehicle_id = EXCLUDED.vehicle_id, terminal_id = EXCLUDED.terminal_id,
+                    device_profile = coalesce(EXCLUDED.device_profile, terminals.device_profile),
                     auth_code = CASE WHEN terminals.terminal_id IS DISTINCT FROM EXCLUDED.terminal_id THEN NULL ELSE terminals.auth_code END
                 """, logger: logger)
         }

@@ -13,10 +13,11 @@ public struct FleetSimulator: Sendable {
     public static let reportInterval: Duration = .seconds(10)
 
     /// Terminal phones 0139 0000 0001, 0002, …; plates 浙BD00001, … (浙B is Ningbo, D a
-    /// new-energy car).
+    /// new-energy car). With `batteries`, each car reports its traction battery (from 40 % to
+    /// 94 %, by its number) and charges at `home`, the depot.
     public init(
         count: Int, reportInterval: Duration = FleetSimulator.reportInterval, home: (latitude: Double, longitude: Double) = FleetSimulator.ningbo,
-        destinations: Destinations? = nil
+        destinations: Destinations? = nil, batteries: Bool = false
     ) {
         terminals = (1...max(1, count)).map { i in
             var terminal = SimulatedTerminal(
@@ -25,6 +26,7 @@ public struct FleetSimulator: Sendable {
                 reportInterval: reportInterval
             )
             terminal.destinations = destinations
+            if batteries { terminal.battery = SimulatedBattery(percent: Double(40 + i * 37 % 55)) }
             return terminal
         }
     }

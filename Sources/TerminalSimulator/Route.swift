@@ -75,9 +75,17 @@ public struct Route: Sendable {
         mileage += km
     }
 
-    /// The report a terminal would send now.
-    public func report(at epochSeconds: Int64) -> LocationReport {
+    /// Whether the vehicle stands at its home point, the depot (within 100 m).
+    public var parkedAtHome: Bool {
+        let kmNorth = (latitude - home.latitude) * 111.0
+        let kmEast = (longitude - home.longitude) * 111.0 * cos(home.latitude * .pi / 180)
+        return speed == 0 && (kmNorth * kmNorth + kmEast * kmEast).squareRoot() < 0.1
+    }
+
+    /// The report a terminal would send now, with `vendorItems` after the standard ones.
+    public func report(at epochSeconds: Int64, vendorItems: [RawExtra] = []) -> LocationReport {
         var extras = LocationExtras()
+        extras.others = vendorItems
         extras.mileage = UInt32(mileage * 10)
         extras.satellites = 12
         extras.signalStrength = 25

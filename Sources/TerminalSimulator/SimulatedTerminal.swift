@@ -63,6 +63,10 @@ public struct SimulatedTerminal: Sendable {
     public var retries: Int
     /// Where the vehicle is sent, if anywhere (the demo's crews drive to their jobs).
     public var destinations: Destinations?
+    /// Its traction battery, reported through `SimulatedBattery.deviceProfile`; nil: it reports
+    /// none (the load runs). With one, a car without a job drives back to the depot (the
+    /// route's home) to charge when low.
+    public var battery: SimulatedBattery?
 
     /// `terminalID` is the phone's last 7 digits unless given.
     public init(
@@ -89,13 +93,14 @@ public struct SimulatedTerminal: Sendable {
     final class State: Sendable {
         struct Values {
             var route: Route
+            var battery: SimulatedBattery?
             var serial: UInt16 = 0
             var authCode: String?
             var pending: [UInt16: Unacknowledged] = [:]
             var lastReportTime: Int64 = 0
         }
         let values: Mutex<Values>
-        init(route: Route) { values = Mutex(Values(route: route)) }
+        init(route: Route, battery: SimulatedBattery?) { values = Mutex(Values(route: route, battery: battery)) }
 
         /// The next frame of `message`, with the next serial number.
         func frame(_ message: Message, phone: TerminalPhone) -> (serial: UInt16, bytes: [UInt8]) {
@@ -115,7 +120,7 @@ public struct SimulatedTerminal: Sendable {
     /// Runs until cancelled, reconnecting after errors (reports not yet acknowledged are sent
     /// again on the new connection); its reports are dated by `clock`.
     public func run(host: String, port: Int, clock: any WallClock, statistics: SimulationStatistics, logger: Logger) async {
-        let state = State(route: route)
+        let state = State(route: route, battery: battery)
         while !Task.isCancelled {
             do {
                 try await connectOnce(host: host, port: port, clock: clock, state: state, statistics: statistics)
@@ -184,15 +189,20 @@ public struct SimulatedTerminal: Sendable {
             if now >= nextReport {
                 let report = state.values.withLock { v -> LocationReport in
                     let seconds = Double(reportInterval.components.seconds) + Double(reportInterval.components.attoseconds) / 1e18
+                    let odometer = v.route.mileage
                     if let target = destinations?.target(of: plate) {
                         v.route.advance(seconds: seconds, toward: target)
+                    } else if v.battery?.wantsCharger == true {
+                        v.route.advance(seconds: seconds, toward: v.route.home)
                     } else {
                         v.route.advance(seconds: seconds)
                     }
+                    let driven = v.route.mileage - odometer, parked = v.route.parkedAtHome
+                    v.battery?.advance(km: driven, seconds: seconds, parkedAtDepot: parked)
                     // GNSS time has whole seconds: a terminal driven faster than a report a
                     // second (a load run) lets its clock run ahead rather than repeat a second.
                     v.lastReportTime = max(wallClock.now.epochSeconds, v.lastReportTime + 1)
-                    return v.route.report(at: v.lastReportTime)
+                    return v.route.report(at: v.lastReportTime, vendorItems: v.battery?.items ?? [])
                 }
                 let (serial, bytes) = state.frame(.location(report), phone: phone)
                 state.values.withLock {

@@ -198,6 +198,7 @@ struct Terminal: AsyncParsableCommand {
         @Option(help: "The terminal's phone number (JT/T 808 id), e.g. 013912345678.") var phone: String
         @Option(help: "The vehicle's plate, e.g. 浙B12345D.") var plate: String
         @Option(help: "The terminal ID it registers with (0x0100; on its label or in its settings), e.g. 2345678.") var terminalID: String
+        @Option(help: "The device profile its frames are read by (a file in DeviceProfiles/ without .json), e.g. huabao-ev.") var deviceProfile: String?
         @OptionGroup var database: DatabaseOptions
 
         func validate() throws {
@@ -206,6 +207,9 @@ struct Terminal: AsyncParsableCommand {
             guard (1...30).contains(terminalID.count), terminalID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
                 throw ValidationError("--terminal-id must be 1 to 30 letters and digits, e.g. 2345678")
             }
+            if let name = deviceProfile, !(1...64).contains(name.count) || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) {
+                throw ValidationError("--device-profile must be a profile's name, letters, digits and hyphens, e.g. huabao-ev")
+            }
         }
 
         func run() async throws {
@@ -213,7 +217,8 @@ struct Terminal: AsyncParsableCommand {
             let logger = makeLogger(configuration.logLevel)
             let phone = TerminalPhone(digits: phone, version: .v2013)!.description
             try await FleetServer.withDatabase(configuration, logger: logger) { client, _ in
-                try await PostgresTerminalRegistry(client: client, logger: logger).bind(phone: phone, plate: plate, terminalID: terminalID)
+                try await PostgresTerminalRegistry(client: client, logger: logger).bind(
+                    phone: phone, plate: plate, terminalID: terminalID, deviceProfile: deviceProfile)
             }
             print("terminal \(phone) bound to \(plate)")
         }

@@ -290,9 +290,22 @@ import Testing
         #expect(phone.status != 0 && phone.err.contains("--phone must be 1 to 12 digits"), "\(phone)")
         let time = try Fleetd.run(["track", "--plate", "浙B1", "--from", "yesterday", "--database-url", "postgres://nobody@127.0.0.1:1/none"])
         #expect(time.status != 0 && time.err.contains("ISO 8601"), "\(time)")
-        try await TestPostgres.withDatabase { _, url in
+        let profile = try Fleetd.run(["terminal", "bind", "--phone", "13", "--plate", "浙B1", "--terminal-id", "T1", "--device-profile", "../x"])
+        #expect(profile.status != 0 && profile.err.contains("--device-profile must be a profile's name"), "\(profile)")
+        try await TestPostgres.withDatabase { client, url in
             let unknown = try Fleetd.run(["track", "--plate", "浙Z99999", "--database-url", url.urlWithPassword])
             #expect(unknown.status != 0 && unknown.err.contains("fleetd terminal bind"), "\(unknown)")
+            // A terminal bound with its device profile keeps it when bound again without one.
+            for extra in [["--device-profile", "huabao-ev"], []] {
+                let bind = try Fleetd.run(
+                    ["terminal", "bind", "--phone", "013900000077", "--plate", "浙BD00077", "--terminal-id", "0000077", "--database-url", url.urlWithPassword]
+                        + extra)
+                #expect(bind.status == 0, "\(bind)")
+                let rows = try await client.query("SELECT device_profile FROM terminals WHERE phone = '013900000077'", logger: TestPostgres.logger)
+                var names: [String?] = []
+                for try await name in rows.decode(String?.self) { names.append(name) }
+                #expect(names == ["huabao-ev"])
+            }
         }
         let gps808 = Process()
         gps808.executableURL = builtProduct("gps808")

@@ -312,6 +312,10 @@ import FoundationNetworking
         // The third agency's bookings wait for its approver first (the demo's approver approves).
         let afterApproval = states?.drop { $0 == "awaitingApproval" }.prefix(4)
         #expect(Array(afterApproval ?? []) == ["received", "confirmed", "matched", "notified"], "\(String(describing: states))")
+        // Matched on charge its car reported: every car's battery comes through its device profile.
+        let cars = try await Self.json(http, "GET", "/api/v1/vehicles", token: dispatcher).value as? [[String: Any]]
+        let charges = cars?.compactMap { ($0["file"] as? [String: Any])?["stateOfCharge"] as? Int }
+        #expect(charges?.count == 6 && charges?.allSatisfy { (0...100).contains($0) } == true, "\(String(describing: cars))")
 
         // The agency whose booking it is sees it; the others do not.
         for n in 1...3 {

@@ -279,6 +279,24 @@ import Glibc
             #expect(
                 bare.json["dispatchable"] as? Bool == false && reasons.contains("no seat insurance") && reasons.contains("monthly inspection overdue")
                     && reasons.contains("no position from its terminal"), "\(reasons)")
+            // Filed without a charge: unknown, not full. Read off the display by the dispatcher, it
+            // is a reading with its time and who entered it.
+            #expect(created.json["stateOfCharge"] == nil && reasons.contains("state of charge never reported"), "\(created.json)")
+            #expect(
+                try await API.call(base, "PUT", "/api/v1/vehicles/\(plate)/charge", token: dispatcher, body: #"{"stateOfCharge": 15}"#).status == 200)
+            let charged = try await API.call(base, "GET", "/api/v1/vehicles/\(plate)", token: admin)
+            let chargedReasons = try #require(charged.json["reasons"] as? [String])
+            #expect(
+                (charged.json["file"] as? [String: Any])?["stateOfCharge"] as? Int == 15 && chargedReasons.contains("charge 15% below the 20% the trip needs")
+                    && !chargedReasons.contains("state of charge never reported"), "\(charged.json)")
+            let entered = try await client.query(
+                """
+                SELECT c.source, u.username FROM vehicle_charge c JOIN vehicles v ON v.id = c.vehicle_id JOIN users u ON u.id = c.entered_by
+                WHERE v.plate = '浙B7777D'
+                """, logger: TestPostgres.logger)
+            var readings: [String] = []
+            for try await (source, username) in entered.decode((String, String).self) { readings.append("\(source) by \(username)") }
+            #expect(readings == ["hand by dispatcher"])
             let lowCover = try await API.call(
                 base, "POST", "/api/v1/vehicles/\(plate)/policies", token: dispatcher,
                 body:

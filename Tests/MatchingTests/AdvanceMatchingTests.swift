@@ -17,7 +17,7 @@ import Testing
     @Test func aCrewAsleepInTheDepotTodayServesABookingThreeDaysAhead() {
         var parked = Fixture.crew(1)
         parked.vehicle.positionTime = Fixture.now - 10 * 3600  // the terminal sleeps
-        parked.vehicle.stateOfCharge = 10
+        parked.vehicle.charge = ChargeReading(percent: 10, at: Fixture.now, source: .hand)  // read off the display this morning
         parked.vehicle.rangeKm = 100
         parked.driver.drivingLast24h = 7 * 3600 + 50 * 60
         let ahead = Fixture.booking(1, pickupIn: 3 * Fixture.day)
@@ -33,7 +33,7 @@ import Testing
 
     @Test func theChargeGainedParkedIsCountedAndTheJobsBeforeSpendIt() {
         var crew = Fixture.crew(1)
-        crew.vehicle.stateOfCharge = 5
+        crew.vehicle.charge?.percent = 5
         crew.vehicle.rangeKm = 100
         // 2 km empty and 10 km of trip at 1.3 x with a 20% margin need 19% of 100 km.
         let inTwoHours = Fixture.booking(1, pickupIn: 2 * 3600)

@@ -22,7 +22,7 @@ extension Fixture {
     static func vehicle(_ id: Int64, at position: GeoPoint = station, class vehicleClass: VehicleClass = .sedan, reserve: Bool = false) -> Vehicle {
         Vehicle(
             id: id, plate: "浙B\(10000 + id)D", vehicleClass: vehicleClass, seats: vehicleClass == .sedan ? 5 : 7, policies: policies(),
-            inspections: inspections, position: position, positionTime: now - 30, reserve: reserve
+            inspections: inspections, charge: ChargeReading(percent: 100, at: now), position: position, positionTime: now - 30, reserve: reserve
         )
     }
 
@@ -152,7 +152,7 @@ extension Fixture {
         tired.driver.continuousDriving = 3 * 3600 + 50 * 60
         tired.driver.drivingLast24h = 7 * 3600 + 50 * 60
         var flat = Fixture.crew(3)
-        flat.vehicle.stateOfCharge = 5
+        flat.vehicle.charge?.percent = 5
         flat.vehicle.rangeKm = 300
         // Picked up in 15 minutes: the tired driver cannot rest 20 minutes before it.
         let booking = Fixture.booking(1, pickupIn: 15 * 60)
@@ -202,7 +202,7 @@ extension Fixture {
                 Int64(i + 1), at: Fixture.near(east: Int32(pick(20_000)) - 10_000, north: Int32(pick(20_000)) - 10_000), reserve: pick(5) == 0)
             if pick(6) == 0 { crew.vehicle.inRepair = true }
             if pick(6) == 0 { crew.driver.points = 12 }
-            if pick(5) == 0 { crew.vehicle.stateOfCharge = pick(20) }
+            if pick(5) == 0 { crew.vehicle.charge?.percent = pick(20) }
             if pick(4) == 0 {
                 let start = Fixture.now + Int64(pick(8 * 3600))
                 crew.commitments = [
@@ -267,7 +267,7 @@ extension Fixture {
 
         var vehicle = good.vehicle
         vehicle.inRepair = true
-        vehicle.stateOfCharge = 15
+        vehicle.charge?.percent = 15
         vehicle.positionTime = Fixture.now - 3600
         vehicle.policies.removeAll { $0.kind == .seat }
         let problems = matcher.standing(of: vehicle, now: Fixture.now)

@@ -37,14 +37,17 @@ public enum TestFleet {
     }
 
     /// A fix of the terminal, `eastMetres` east of the pick-up: in the track (its day's
-    /// partition made as the server does) and as the newest position.
-    public static func place(_ client: PostgresClient, terminal: Int32, eastMetres: Double, at time: Date = Date()) async throws {
+    /// partition made as the server does) and as the newest position, with the state of charge
+    /// its terminal reports with it (nil: none).
+    public static func place(_ client: PostgresClient, terminal: Int32, eastMetres: Double, at time: Date = Date(), charge: Int? = 90) async throws {
         let longitude = Int32(((pickup.longitude + eastMetres / (111_320 * cos(pickup.latitude * .pi / 180))) * 1e6).rounded())
-        try await place(client, terminal: terminal, at: GeoPoint(latitudeE6: Int32(pickup.latitude * 1e6), longitudeE6: longitude), time: time)
+        try await place(
+            client, terminal: terminal, at: GeoPoint(latitudeE6: Int32(pickup.latitude * 1e6), longitudeE6: longitude), time: time, charge: charge)
     }
 
-    /// A fix of the terminal at `point`: in the track and as the newest position.
-    public static func place(_ client: PostgresClient, terminal: Int32, at point: GeoPoint, time: Date) async throws {
+    /// A fix of the terminal at `point`: in the track and as the newest position, with the state
+    /// of charge its terminal reports with it (nil: none).
+    public static func place(_ client: PostgresClient, terminal: Int32, at point: GeoPoint, time: Date, charge: Int? = 90) async throws {
         let logger = TestPostgres.logger
         _ = try await PositionRetention().maintain(client: client, today: CivilDate(chinaDayOf: Int64(time.timeIntervalSince1970)).description, logger: logger)
         let (latitude, longitude) = (point.latitudeE6, point.longitudeE6)
@@ -58,6 +61,14 @@ public enum TestFleet {
             INSERT INTO latest_positions (terminal_id, gnss_time, received_at, lat_e6, lon_e6, speed_dkmh, course, alarm, status)
             VALUES (\(terminal), \(time), now(), \(latitude), \(longitude), 300, 270, 0, 3)
             ON CONFLICT (terminal_id) DO UPDATE SET gnss_time = EXCLUDED.gnss_time, lat_e6 = EXCLUDED.lat_e6, lon_e6 = EXCLUDED.lon_e6
+            """, logger: logger)
+        guard let charge else { return }
+        try await client.query(
+            """
+            INSERT INTO vehicle_charge (vehicle_id, percent, reported_at, source)
+            SELECT vehicle_id, \(Int16(charge)), \(time), 'terminal' FROM terminals WHERE id = \(terminal) AND vehicle_id IS NOT NULL
+            ON CONFLICT (vehicle_id) DO UPDATE SET percent = EXCLUDED.percent, reported_at = EXCLUDED.reported_at, source = EXCLUDED.source
+            WHERE vehicle_charge.reported_at <= EXCLUDED.reported_at
             """, logger: logger)
     }
 }

@@ -23,10 +23,15 @@ import Testing
             let driver = try #require(try await files.driver(id: driverID))
             #expect(driver.vehicleID == vehicleID && driver.licenceExpiry.description == "2032-12-31" && driver.name == "王师傅1")
 
-            // Saving by plate again updates the same file.
+            // Never reported: the charge is unknown, not full.
+            #expect(vehicle.stateOfCharge == nil)
+            // Saving by plate again updates the same file; its first charge is a reading by hand,
+            // which a file saved back later does not replace.
             var edited = vehicle
             edited.stateOfCharge = 55
-            #expect(try await files.saveVehicle(edited).id == vehicleID)
+            #expect(try await files.saveVehicle(edited, at: now).id == vehicleID)
+            edited.stateOfCharge = 70
+            #expect(try await files.saveVehicle(edited, at: now.addingTimeInterval(60)).stateOfCharge == 55)
             // A licence number is unique.
             var twin = driver
             twin.id = nil
@@ -40,7 +45,8 @@ import Testing
             let crew = try #require(crews.first)
             #expect(crews.count == 1 && crew.vehicle.id == vehicleID && crew.driver.id == driverID)
             #expect(
-                crew.vehicle.stateOfCharge == 55 && crew.vehicle.policies.count == 5 && Set(crew.vehicle.inspections.map(\.kind)) == [.monthly, .quarterly])
+                crew.vehicle.charge?.percent == 55 && crew.vehicle.charge?.source == .hand && crew.vehicle.policies.count == 5
+                    && Set(crew.vehicle.inspections.map(\.kind)) == [.monthly, .quarterly])
             #expect(crew.driver.preDutyTrainingDays == 3 && crew.driver.birthDate == CivilDate("1975-01-01")!.chinaMidnight)
             // The licence is valid to the end of its last day.
             #expect(crew.driver.licenceExpiry == CivilDate("2033-01-01")!.chinaMidnight - 1)

@@ -24,7 +24,7 @@ let crews = (0..<crewCount).map { i -> Crew in
         id: Int64(i), plate: "浙B\(10000 + i)D", vehicleClass: [.sedan, .suv][i % 2], seats: i % 2 == 0 ? 5 : 7,
         policies: kinds.map { InsurancePolicy(kind: $0, insurer: "PICC", amountFen: 100_000_000, start: now - 100 * day, expiry: now + 100 * day) },
         inspections: [Inspection(kind: .monthly, date: now - 5 * day, passed: true), Inspection(kind: .quarterly, date: now - 30 * day, passed: true)],
-        inRepair: uniform(50) == 0, stateOfCharge: 20 + uniform(81), position: somewhere(), positionTime: now - 20, reserve: i % 10 == 0
+        inRepair: uniform(50) == 0, charge: ChargeReading(percent: 20 + uniform(81), at: now - 20), position: somewhere(), positionTime: now - 20, reserve: i % 10 == 0
     )
     var driver = Driver(id: Int64(i), name: "司机\(i)", birthDate: now - 40 * year, serviceSince: now - 8 * year, licenceExpiry: now + 900 * day, reserve: i % 7 == 0)
     driver.continuousDriving = Int64(uniform(3 * 3600))
