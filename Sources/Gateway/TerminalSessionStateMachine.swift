@@ -77,6 +77,9 @@ public struct TerminalSessionStateMachine: Sendable {
         case storeMedia(MultimediaUpload)
         /// Hand a terminal's answer to the downlink command waiting for it.
         case deliverAnswer(replySerial: UInt16, Message)
+        /// Hand an answer that names no serial (0x0107 attributes) to the oldest downlink command
+        /// of message id `command` waiting for it.
+        case deliverUnnumberedAnswer(command: UInt16, Message)
         /// A registration or authentication was refused: count it, log it with the address, and
         /// count it against the phone and the address (`AttemptLimiter`).
         case refused(TerminalPhone, Refusal)
@@ -233,13 +236,18 @@ public struct TerminalSessionStateMachine: Sendable {
             return [.deliverAnswer(replySerial: response.replySerial, message)]
         case .parameterReply(let reply):
             return [.deliverAnswer(replySerial: reply.replySerial, message)]
+        case .cameraReply(let reply):
+            // Answered like any message (0x8001); the photos follow as 0x0801.
+            return [.deliverAnswer(replySerial: reply.replySerial, message), .send(ack(header, .success))]
         case .logout:
             state = .closed
             return [.send(ack(header, .success)), .close(.loggedOut)]
         case .registration, .authentication:
             // Re-registering or re-authenticating on a live session: acknowledge, stay as is.
             return [.send(ack(header, .success))]
-        case .heartbeat, .attributes, .multimediaEvent, .passthrough:
+        case .attributes:
+            return [.deliverUnnumberedAnswer(command: Message.ID.queryAttributes, message), .send(ack(header, .success))]
+        case .heartbeat, .multimediaEvent, .passthrough:
             return [.send(ack(header, .success))]
         default:
             // Encrypted bodies, and the platform's own messages sent back: "unsupported" stops

@@ -36,6 +36,8 @@ public struct APIServices: Sendable {
     public var dispatch: DispatchServices
     public var settlement: SettlementService
     public var latest: LatestPositionsJSON
+    /// Commands to the terminals, through the database to whichever gateway has the terminal.
+    public var commands: TerminalCommandService
 
     /// `settlement` by default on the dispatch services' feed, events and clock.
     public init(
@@ -43,6 +45,7 @@ public struct APIServices: Sendable {
         logger: Logger
     ) {
         (self.client, self.dispatch, self.latest) = (client, dispatch, latest)
+        commands = TerminalCommandService(client: client, logger: logger)
         self.settlement =
             settlement
             ?? SettlementService(

@@ -211,6 +211,30 @@ enum OpenAPIDocument {
             "year": "integer", "announced": "boolean", "source": "string?", "holidays": "[date]", "workingWeekends": "[date]", "warning": "string?",
         ],
         "Approval": ["required": "boolean"],
+        // Commands to the terminals (issue 17).
+        "TerminalCommandRequest": [
+            "command": commandKinds, "ttlSeconds": "integer(0...604800)?", "timeoutSeconds": "integer(1...120)?",
+            "parameterIDs": "[integer(0...4294967295)](1...100)?", "settings": "TerminalSettingsRequest?", "intervalSeconds": "integer(1...3600)?",
+            "validitySeconds": "integer(1...86400)?", "text": "string(1...1000)?", "display": "boolean?", "tts": "boolean?", "urgent": "boolean?",
+            "channel": "integer(1...255)?",
+        ],
+        "TerminalSettingsRequest": [
+            "reportIntervalSeconds": "integer(1...86400)?", "sleepReportIntervalSeconds": "integer(1...86400)?",
+            "driverAbsentReportIntervalSeconds": "integer(1...86400)?", "heartbeatSeconds": "integer(1...3600)?", "serverAddress": "string(1...64)?",
+            "serverTCPPort": "integer(1...65535)?", "speedLimitKmh": "integer(1...250)?", "continuousDrivingLimitSeconds": "integer(60...86400)?",
+            "dailyDrivingLimitSeconds": "integer(60...86400)?", "minimumRestSeconds": "integer(60...86400)?",
+        ],
+        "TerminalCommand": [
+            "id": "integer", "plate": "string", "command": commandKinds, "request": "object", "requestedBy": "string", "requestedAt": "date-time",
+            "expiresAt": "date-time", "state": commandStates, "sentAt": "date-time?", "answeredAt": "date-time?", "resultCode": "integer?",
+            "answer": "object?", "failure": "string?",
+        ],
+        "TerminalCommandList": ["items": "[TerminalCommand]"],
+        "Media": [
+            "id": "integer", "plate": "string", "mediaID": "integer", "kind": "image|audio|video|other", "contentType": "string", "event": "integer",
+            "channel": "integer", "takenAt": "date-time?", "receivedAt": "date-time", "bytes": "integer",
+        ],
+        "MediaList": ["items": "[Media]"],
     ]
 
     /// `schemas` parsed once, for the checks of every request.
@@ -221,6 +245,8 @@ enum OpenAPIDocument {
     static let clocks = FieldType.oneOf(ServiceLevels.Clock.self)
     static let lineKinds = FieldType.oneOf(FareLine.Kind.self)
     static let states = FieldType.oneOf(BookingState.self)
+    static let commandKinds = FieldType.oneOf(TerminalCommandKind.self)
+    static let commandStates = FieldType.oneOf(TerminalCommandState.self)
 
     /// The Swift type each request body's schema describes. The schema must say what the type
     /// reads, property by property (`mismatches`): the schema adds only the bounds.
@@ -236,6 +262,7 @@ enum OpenAPIDocument {
         "Resolution": FleetAPI.Resolution.self, "SheetResolution": FleetAPI.SheetResolution.self, "SignIn": FleetAPI.SignIn.self,
         "Signature": FleetAPI.Signature.self, "Tariff": Tariff.self, "TrainingRecord": TrainingRecord.self, "VehicleFile": VehicleFile.self,
         "Zones": FleetAPI.Zones.self, "CalendarYear": FleetAPI.CalendarYear.self, "Approval": FleetAPI.Approval.self,
+        "TerminalCommandRequest": TerminalCommandRequest.self,
     ]
 
     /// Where the schema `name` and what its Swift type reads disagree: a property one has and the
@@ -349,8 +376,14 @@ enum OpenAPIDocument {
             // What a signed-in caller may meet on any route: a record not found, a state that forbids it.
             if !endpoint.roles.isEmpty || endpoint.path.contains("{") { (responses["404"], responses["409"]) = (problem, problem) }
             for status in endpoint.refusals { responses[String(status.code)] = problem }
-            var content: [String: Any]? = endpoint.returns.map { name in
-                name == "EventStream" ? ["text/event-stream": ["schema": ["type": "string"]]] : ["application/json": ["schema": schema(name)]]
+            var content: [String: Any]? = endpoint.returns.map { name -> [String: Any] in
+                switch name {
+                case "EventStream": return ["text/event-stream": ["schema": ["type": "string"]]]
+                // A terminal's photo or recording as it sent it.
+                case "MediaBytes":
+                    return Dictionary(uniqueKeysWithValues: MediaFormat.contentTypes.map { ($0, ["schema": ["type": "string", "format": "binary"]] as Any) })
+                default: return ["application/json": ["schema": schema(name)]]
+                }
             }
             // A `format` parameter offers the same content as CSV or as a page.
             if let format = endpoint.query.first(where: { $0.name == "format" }), case .oneOf(let formats) = FieldType(format.type) {
@@ -361,6 +394,7 @@ enum OpenAPIDocument {
             var success: [String: Any] = ["description": endpoint.status.reasonPhrase, "content": content ?? [:]]
             success["links"] = links(from: endpoint, to: endpoints)
             responses[String(endpoint.status.code)] = success
+            for status in endpoint.alsoReturns { responses[String(status.code)] = ["description": status.reasonPhrase, "content": content ?? [:]] }
             operation["responses"] = responses
             operation["operationId"] = operationID(endpoint)
             if let body = endpoint.body {

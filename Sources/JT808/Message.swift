@@ -13,6 +13,7 @@ public enum Message: Hashable, Sendable {
     case locationBatch(LocationBatch)  // 0x0704
     case multimediaEvent(MultimediaEvent)  // 0x0800
     case multimediaUpload(MultimediaUpload)  // 0x0801
+    case cameraReply(CameraReply)  // 0x0805
     case passthrough(Passthrough)  // 0x0900
     // Platform -> terminal
     case platformResponse(GeneralResponse)  // 0x8001
@@ -44,6 +45,7 @@ public enum Message: Hashable, Sendable {
         public static let locationBatch: UInt16 = 0x0704
         public static let multimediaEvent: UInt16 = 0x0800
         public static let multimediaUpload: UInt16 = 0x0801
+        public static let cameraReply: UInt16 = 0x0805
         public static let passthrough: UInt16 = 0x0900
         public static let platformResponse: UInt16 = 0x8001
         public static let resendRequest: UInt16 = 0x8003
@@ -74,6 +76,7 @@ public enum Message: Hashable, Sendable {
         case .locationBatch: return ID.locationBatch
         case .multimediaEvent: return ID.multimediaEvent
         case .multimediaUpload: return ID.multimediaUpload
+        case .cameraReply: return ID.cameraReply
         case .passthrough: return ID.passthrough
         case .platformResponse: return ID.platformResponse
         case .resendRequest: return ID.resendRequest
@@ -133,6 +136,7 @@ public enum Message: Hashable, Sendable {
         case ID.locationBatch: return .locationBatch(try LocationBatch.read(&r, context: context))
         case ID.multimediaEvent: return .multimediaEvent(try MultimediaEvent.read(&r))
         case ID.multimediaUpload: return .multimediaUpload(try MultimediaUpload.read(&r, context: context))
+        case ID.cameraReply: return .cameraReply(try CameraReply.read(&r))
         case ID.passthrough: return .passthrough(Passthrough(kind: try r.u8("pass-through type"), data: [UInt8](r.rest())))
         case ID.platformResponse: return .platformResponse(try GeneralResponse.read(&r))
         case ID.resendRequest: return .resendRequest(try ResendRequest.read(&r, version: v))
@@ -175,6 +179,7 @@ public enum Message: Hashable, Sendable {
         case .locationBatch(let m): m.write(into: &w)
         case .multimediaEvent(let m): m.write(into: &w)
         case .multimediaUpload(let m): m.write(into: &w)
+        case .cameraReply(let m): m.write(into: &w)
         case .passthrough(let m):
             w.u8(m.kind)
             w.append(m.data)

@@ -214,9 +214,36 @@ import Testing
             let fixes = replay.fixes
             #expect(fixes.count == 774, "the log's README counts 774 RMC fixes with status A")
             try await replay.waitUntilStored(also: { !replay.fake.isRunning })
+
+            // Issue 17: the operator's commands at a shell, through the database to the gateway
+            // in `fleetd serve`, answered by gps808 and printed as JSON.
+            func send(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+                try Fleetd.run(["terminal", "send"] + arguments + ["--plate", Self.plate, "--database-url", replay.url.urlWithPassword])
+            }
+            for (arguments, answer) in [
+                (["locate"], #""msgId":"0x0201""#), (["queryParameters"], #""reportIntervalSeconds":1"#),
+                (["setParameters", "--set", "reportIntervalSeconds=1", "--set", "heartbeatSeconds=30"], #""replyId":"0x8103""#),
+                (["queryParameters", "--parameter-id", "0x0001"], #""settings":{"heartbeatSeconds":30}"#),
+                (["tracking", "--interval", "1", "--validity", "60"], #""replyId":"0x8202""#),
+                (["text", "--text", "请回场充电", "--tts"], #""replyId":"0x8300""#),
+            ] {
+                let sent = try send(arguments)
+                #expect(sent.status == 0 && sent.out.contains(#""state":"answered""#) && sent.out.contains(answer), "\(arguments): \(sent)")
+                #expect(arguments[0] == "locate" || sent.out.contains(#""resultCode":0"#), "\(arguments): \(sent.out)")
+            }
             replay.terminal.interrupt()
             replay.terminal.waitUntilExit()
             #expect(replay.terminal.terminationStatus == 0)
+            // gps808 gone: refused (exit 1, saying what to do), or queued with a time to live.
+            var offline = try send(["locate"])
+            for _ in 0..<20 where offline.status == 0 {
+                try await Task.sleep(for: .milliseconds(200))
+                offline = try send(["locate", "--timeout", "1"])
+            }
+            #expect(offline.status == 1 && offline.err.contains("ttlSeconds"), "\(offline)")
+            let queued = try send(["attributes", "--ttl", "60"])
+            #expect(queued.status == 0 && queued.out.contains(#""state":"queued""#), "\(queued)")
+            #expect(try send(["selfDestruct"]).status != 0)
 
             let points = try await replay.stored()
             // gpsd streams only to connected clients: the first fixes may go by before gps808 is
