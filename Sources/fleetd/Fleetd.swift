@@ -261,7 +261,7 @@ struct Terminal: AsyncParsableCommand {
             } catch let refused as Refused {
                 throw Self.failure("refused: \(refused.field) must be \(refused.expected)")
             } catch let conflict as Conflict {
-                throw Self.failure("refused: \(conflict.detail)")
+                throw Self.failure("refused: \(conflict.detail) (here: --ttl SECONDS)")
             } catch is NoSuchRecord {
                 throw Self.failure("refused: no vehicle with plate \(plate)")
             }

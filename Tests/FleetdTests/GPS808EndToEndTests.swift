@@ -216,16 +216,17 @@ import Testing
             try await replay.waitUntilStored(also: { !replay.fake.isRunning })
 
             // Issue 17: the operator's commands at a shell, through the database to the gateway
-            // in `fleetd serve`, answered by gps808 and printed as JSON.
+            // in `fleetd serve`, answered by gps808 and printed as JSON (the answer as PostgreSQL's
+            // jsonb writes it).
             func send(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
                 try Fleetd.run(["terminal", "send"] + arguments + ["--plate", Self.plate, "--database-url", replay.url.urlWithPassword])
             }
             for (arguments, answer) in [
-                (["locate"], #""msgId":"0x0201""#), (["queryParameters"], #""reportIntervalSeconds":1"#),
-                (["setParameters", "--set", "reportIntervalSeconds=1", "--set", "heartbeatSeconds=30"], #""replyId":"0x8103""#),
-                (["queryParameters", "--parameter-id", "0x0001"], #""settings":{"heartbeatSeconds":30}"#),
-                (["tracking", "--interval", "1", "--validity", "60"], #""replyId":"0x8202""#),
-                (["text", "--text", "请回场充电", "--tts"], #""replyId":"0x8300""#),
+                (["locate"], #""msgId": "0x0201""#), (["queryParameters"], #""reportIntervalSeconds": 1"#),
+                (["setParameters", "--set", "reportIntervalSeconds=1", "--set", "heartbeatSeconds=30"], #""replyId": "0x8103""#),
+                (["queryParameters", "--parameter-id", "0x0001"], #""settings": {"heartbeatSeconds": 30}"#),
+                (["tracking", "--interval", "1", "--validity", "60"], #""replyId": "0x8202""#),
+                (["text", "--text", "请回场充电", "--tts"], #""replyId": "0x8300""#),
             ] {
                 let sent = try send(arguments)
                 #expect(sent.status == 0 && sent.out.contains(#""state":"answered""#) && sent.out.contains(answer), "\(arguments): \(sent)")
