@@ -95,6 +95,8 @@ public final class TerminalConnections: Sendable {
 
     private struct State {
         var connections: [TerminalPhone: Connection] = [:]
+        /// The same terminals by their phone's digits, as the database names them.
+        var byDigits: [String: TerminalPhone] = [:]
         var slots: [TerminalPhone: [UInt16: Slot]] = [:]
         var nextID: UInt64 = 0
         var watchers: [AsyncStream<Presence>.Continuation] = []
@@ -121,7 +123,7 @@ public final class TerminalConnections: Sendable {
 
     /// The terminal of these phone digits, if it has an authenticated session here.
     public func connected(_ digits: String) -> TerminalPhone? {
-        state.withLock { s in s.connections.keys.first { $0.description == digits } }
+        state.withLock { $0.byDigits[digits] }
     }
 
     /// The protocol edition the terminal's session speaks (a command's layout may depend on it).
@@ -149,6 +151,7 @@ public final class TerminalConnections: Sendable {
         let (replaced, watchers) = state.withLock { s -> (Connection?, [AsyncStream<Presence>.Continuation]) in
             let old = s.connections[header.phone]
             s.connections[header.phone] = connection
+            s.byDigits[header.phone.description] = header.phone
             return (old === connection ? nil : old, s.watchers)
         }
         replaced?.channel.close(promise: nil)
@@ -161,7 +164,7 @@ public final class TerminalConnections: Sendable {
         let (orphans, watchers) = state.withLock { s -> ([CheckedContinuation<Message, any Error>], [AsyncStream<Presence>.Continuation]) in
             // A session replaced by a newer one leaves the terminal online.
             let left = s.connections[phone] === connection
-            if left { s.connections[phone] = nil }
+            if left { (s.connections[phone], s.byDigits[phone.description]) = (nil, nil) }
             var orphans: [CheckedContinuation<Message, any Error>] = []
             for (serial, slot) in s.slots[phone] ?? [:] where slot.connection == connection.id {
                 if case .waiting(_, _, let c) = slot { orphans.append(c) }
