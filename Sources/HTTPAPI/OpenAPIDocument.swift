@@ -211,19 +211,17 @@ enum OpenAPIDocument {
             "year": "integer", "announced": "boolean", "source": "string?", "holidays": "[date]", "workingWeekends": "[date]", "warning": "string?",
         ],
         "Approval": ["required": "boolean"],
-        // Commands to the terminals (issue 17).
+        // Commands to the terminals (issue 17), bounded as the domain bounds them (`validated`).
         "TerminalCommandRequest": [
-            "command": commandKinds, "ttlSeconds": "integer(0...604800)?", "timeoutSeconds": "integer(1...120)?",
-            "parameterIDs": "[integer(0...4294967295)](1...100)?", "settings": "TerminalSettingsRequest?", "intervalSeconds": "integer(1...3600)?",
-            "validitySeconds": "integer(1...86400)?", "text": "string(1...1000)?", "display": "boolean?", "tts": "boolean?", "urgent": "boolean?",
-            "channel": "integer(1...255)?",
+            "command": commandKinds, "ttlSeconds": optional(TerminalCommandRequest.ttlBounds), "timeoutSeconds": optional(TerminalCommandRequest.timeoutBounds),
+            "parameterIDs": "[\(bounded(TerminalCommandRequest.parameterIDBounds))](1...\(TerminalCommandRequest.maximumParameterIDs))?",
+            "settings": "TerminalSettingsRequest?", "intervalSeconds": optional(TerminalCommandRequest.intervalBounds),
+            "validitySeconds": optional(TerminalCommandRequest.validityBounds), "text": "string(1...\(TerminalCommandRequest.textBytes.upperBound))?",
+            "display": "boolean?", "tts": "boolean?", "urgent": "boolean?", "channel": optional(TerminalCommandRequest.channelBounds),
         ],
-        "TerminalSettingsRequest": [
-            "reportIntervalSeconds": "integer(1...86400)?", "sleepReportIntervalSeconds": "integer(1...86400)?",
-            "driverAbsentReportIntervalSeconds": "integer(1...86400)?", "heartbeatSeconds": "integer(1...3600)?", "serverAddress": "string(1...64)?",
-            "serverTCPPort": "integer(1...65535)?", "speedLimitKmh": "integer(1...250)?", "continuousDrivingLimitSeconds": "integer(60...86400)?",
-            "dailyDrivingLimitSeconds": "integer(60...86400)?", "minimumRestSeconds": "integer(60...86400)?",
-        ],
+        "TerminalSettingsRequest": Dictionary(uniqueKeysWithValues: TerminalSettingsRequest.integers.map { ($0.name, optional($0.bounds)) }).merging(
+            ["serverAddress": "string(\(TerminalSettingsRequest.serverAddressLength.lowerBound)...\(TerminalSettingsRequest.serverAddressLength.upperBound))?"]
+        ) { $1 },
         "TerminalCommand": [
             "id": "integer", "plate": "string", "command": commandKinds, "request": "object", "requestedBy": "string", "requestedAt": "date-time",
             "expiresAt": "date-time", "state": commandStates, "sentAt": "date-time?", "answeredAt": "date-time?", "resultCode": "integer?",
@@ -247,6 +245,10 @@ enum OpenAPIDocument {
     static let states = FieldType.oneOf(BookingState.self)
     static let commandKinds = FieldType.oneOf(TerminalCommandKind.self)
     static let commandStates = FieldType.oneOf(TerminalCommandState.self)
+
+    /// An integer within `bounds` in the shorthand; `optional` too.
+    static func bounded(_ bounds: ClosedRange<Int>) -> String { "integer(\(bounds.lowerBound)...\(bounds.upperBound))" }
+    static func optional(_ bounds: ClosedRange<Int>) -> String { bounded(bounds) + "?" }
 
     /// The Swift type each request body's schema describes. The schema must say what the type
     /// reads, property by property (`mismatches`): the schema adds only the bounds.
