@@ -114,10 +114,6 @@ public final class TerminalConnections: Sendable {
         return stream
     }
 
-    private func tell(_ presence: Presence, _ watchers: [AsyncStream<Presence>.Continuation]) {
-        for watcher in watchers { watcher.yield(presence) }
-    }
-
     /// Terminals with an authenticated session.
     public var connectedTerminals: [TerminalPhone] { state.withLock { Array($0.connections.keys) } }
 
@@ -148,32 +144,34 @@ public final class TerminalConnections: Sendable {
     /// The connection's terminal authenticated; an older session of the same terminal is closed.
     func attach(_ connection: Connection, as header: MessageHeader) {
         connection.authenticated(as: header)
-        let (replaced, watchers) = state.withLock { s -> (Connection?, [AsyncStream<Presence>.Continuation]) in
+        let replaced = state.withLock { s -> Connection? in
             let old = s.connections[header.phone]
             s.connections[header.phone] = connection
             s.byDigits[header.phone.description] = header.phone
-            return (old === connection ? nil : old, s.watchers)
+            // Told under the lock: a watcher hears comings and goings in the order they happened.
+            for watcher in s.watchers { watcher.yield(.connected(header.phone)) }
+            return old === connection ? nil : old
         }
         replaced?.channel.close(promise: nil)
-        tell(.connected(header.phone), watchers)
     }
 
     /// The connection ended: its terminal is no longer reachable here, and its commands fail.
     func close(_ connection: Connection) {
         guard let phone = connection.terminalHeader?.phone else { return }
-        let (orphans, watchers) = state.withLock { s -> ([CheckedContinuation<Message, any Error>], [AsyncStream<Presence>.Continuation]) in
+        let orphans = state.withLock { s -> [CheckedContinuation<Message, any Error>] in
             // A session replaced by a newer one leaves the terminal online.
-            let left = s.connections[phone] === connection
-            if left { (s.connections[phone], s.byDigits[phone.description]) = (nil, nil) }
+            if s.connections[phone] === connection {
+                (s.connections[phone], s.byDigits[phone.description]) = (nil, nil)
+                for watcher in s.watchers { watcher.yield(.disconnected(phone)) }
+            }
             var orphans: [CheckedContinuation<Message, any Error>] = []
             for (serial, slot) in s.slots[phone] ?? [:] where slot.connection == connection.id {
                 if case .waiting(_, _, let c) = slot { orphans.append(c) }
                 s.slots[phone]?[serial] = nil
             }
-            return (orphans, left ? s.watchers : [])
+            return orphans
         }
         for continuation in orphans { continuation.resume(throwing: CommandError.disconnected) }
-        tell(.disconnected(phone), watchers)
     }
 
     /// A terminal answered the platform message with serial `replySerial`.
