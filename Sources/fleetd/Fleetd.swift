@@ -197,7 +197,7 @@ struct Terminal: AsyncParsableCommand {
                 with the shell's user as its actor.
                 """
         )
-        @Argument(help: "What to ask: locate, queryParameters, setParameters, tracking, text, attributes.") var command: String
+        @Argument(help: "What to ask: locate, queryParameters, setParameters, tracking, text, attributes, photo.") var command: String
         @Option(help: "The vehicle's plate.") var plate: String
         @Option(help: "Seconds to queue the command for a terminal offline (0: refuse it). Default 0.") var ttl: Int?
         @Option(help: "Seconds the terminal has to answer. Default 30.") var timeout: Int?
@@ -209,6 +209,7 @@ struct Terminal: AsyncParsableCommand {
         @Option(help: "text: what to show the driver.") var text: String?
         @Flag(help: "text: speak it (TTS).") var tts = false
         @Flag(help: "text: mark it urgent.") var urgent = false
+        @Option(help: "photo: the camera's channel. Default 1.") var channel: Int?
         @OptionGroup var database: DatabaseOptions
 
         func request() throws -> TerminalCommandRequest {
@@ -239,7 +240,7 @@ struct Terminal: AsyncParsableCommand {
                 command: kind, ttlSeconds: ttl, timeoutSeconds: timeout, parameterIDs: ids.isEmpty ? nil : ids,
                 settings: settings.isEmpty
                     ? nil : try JSONDecoder().decode(TerminalSettingsRequest.self, from: JSONSerialization.data(withJSONObject: settings)),
-                intervalSeconds: interval, validitySeconds: validity, text: text, tts: tts ? true : nil, urgent: urgent ? true : nil)
+                intervalSeconds: interval, validitySeconds: validity, text: text, tts: tts ? true : nil, urgent: urgent ? true : nil, channel: channel)
         }
 
         func validate() throws { _ = try request() }

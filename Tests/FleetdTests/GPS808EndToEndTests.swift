@@ -227,11 +227,25 @@ import Testing
                 (["queryParameters", "--parameter-id", "0x0001"], #""settings": {"heartbeatSeconds": 30}"#),
                 (["tracking", "--interval", "1", "--validity", "60"], #""replyId": "0x8202""#),
                 (["text", "--text", "请回场充电", "--tts"], #""replyId": "0x8300""#),
+                (["attributes"], #""firmwareVersion": "gps808""#), (["photo"], #""mediaIds": [1]"#),
             ] {
                 let sent = try send(arguments)
                 #expect(sent.status == 0 && sent.out.contains(#""state":"answered""#) && sent.out.contains(answer), "\(arguments): \(sent)")
                 #expect(arguments[0] == "locate" || sent.out.contains(#""resultCode":0"#), "\(arguments): \(sent.out)")
             }
+            // The photo followed the answer, in sub-packages, into the vehicle's media: the JPEG gps808 carries.
+            let photos = try await TestPostgres.withClient(replay.url) { client -> [(Int64, String)] in
+                for _ in 0..<50 {
+                    var found: [(Int64, String)] = []
+                    let rows = try await client.query(
+                        "SELECT length(data)::int8, encode(substring(data FROM 1 FOR 2), 'hex') FROM media", logger: TestPostgres.logger)
+                    for try await row in rows.decode((Int64, String).self) { found.append(row) }
+                    if !found.isEmpty { return found }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return []
+            }
+            #expect(photos.count == 1 && photos.first?.1 == "ffd8" && (photos.first?.0 ?? 0) > 2_048, "\(photos)")
             replay.terminal.interrupt()
             replay.terminal.waitUntilExit()
             #expect(replay.terminal.terminationStatus == 0)
