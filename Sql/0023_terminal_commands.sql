@@ -7,7 +7,7 @@ CREATE TABLE terminal_commands (
     terminal_phone  text NOT NULL REFERENCES terminals (phone),
     -- TerminalCommandKind's cases; the alarm confirmation (0x8203) will be one more.
     kind            text NOT NULL CHECK (kind ~ '^[a-zA-Z]{1,32}$'),
-    -- The request as the API took it (TerminalCommandRequest).
+    -- The request as the API took it (TerminalCommandRequest), its answer timeout included.
     request         jsonb NOT NULL,
     -- An API user, or the shell account of `fleetd terminal send` (then user_id is NULL).
     user_id         bigint REFERENCES users (id),
@@ -15,8 +15,6 @@ CREATE TABLE terminal_commands (
     requested_at    timestamptz NOT NULL DEFAULT now(),
     -- Not sent after this: a queued command then becomes `expired`.
     expires_at      timestamptz NOT NULL,
-    -- How long the terminal has to answer once the command is sent.
-    answer_seconds  integer NOT NULL CHECK (answer_seconds BETWEEN 1 AND 600),
     state           text NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sent', 'answered', 'failed', 'timedOut', 'expired')),
     sent_at         timestamptz,
     answered_at     timestamptz,

@@ -213,11 +213,11 @@ public struct TerminalCommandRecord: Codable, Sendable, Hashable {
 /// A command a gateway claimed for a terminal connected to it.
 public struct ClaimedTerminalCommand: Sendable, Hashable {
     public var id: Int64
-    public var phone: String
+    /// What was asked; its `timeout` is how long the terminal has to answer once it is sent.
     public var request: TerminalCommandRequest
 
-    public init(id: Int64, phone: String, request: TerminalCommandRequest) {
-        (self.id, self.phone, self.request) = (id, phone, request)
+    public init(id: Int64, request: TerminalCommandRequest) {
+        (self.id, self.request) = (id, request)
     }
 }
 

@@ -55,9 +55,9 @@ public struct PostgresTerminalCommands: TerminalCommandQueue {
             let lifetime = online && request.ttl == 0 ? request.timeout : request.ttl
             let id = try await connection.returningID(
                 """
-                INSERT INTO terminal_commands (vehicle_id, terminal_phone, kind, request, user_id, requested_by, expires_at, answer_seconds)
+                INSERT INTO terminal_commands (vehicle_id, terminal_phone, kind, request, user_id, requested_by, expires_at)
                 VALUES (\(vehicleID), \(phone), \(request.command.rawValue), \(json)::jsonb, \(userID), \(requestedBy),
-                        now() + make_interval(secs => \(Double(lifetime))), \(request.timeout))
+                        now() + make_interval(secs => \(Double(lifetime))))
                 RETURNING id
                 """, logger: logger)
             if let line = audit?(id) { try await connection.query(line.insertion, logger: logger) }
@@ -153,7 +153,7 @@ public struct PostgresTerminalCommands: TerminalCommandQueue {
             RETURNING id, request::text
             """, logger: logger)
         for try await (id, request) in rows.decode((Int64, String).self) {
-            return ClaimedTerminalCommand(id: id, phone: phone, request: try JSONDecoder().decode(TerminalCommandRequest.self, from: Data(request.utf8)))
+            return ClaimedTerminalCommand(id: id, request: try JSONDecoder().decode(TerminalCommandRequest.self, from: Data(request.utf8)))
         }
         return nil
     }
