@@ -237,8 +237,8 @@ public struct TerminalSessionStateMachine: Sendable {
         case .parameterReply(let reply):
             return [.deliverAnswer(replySerial: reply.replySerial, message)]
         case .cameraReply(let reply):
-            // Answered like any message (0x8001); the photos follow as 0x0801.
-            return [.deliverAnswer(replySerial: reply.replySerial, message), .send(ack(header, .success))]
+            // An answer, like 0x0104: nothing to acknowledge. The photos follow as 0x0801.
+            return [.deliverAnswer(replySerial: reply.replySerial, message)]
         case .logout:
             state = .closed
             return [.send(ack(header, .success)), .close(.loggedOut)]
@@ -246,7 +246,8 @@ public struct TerminalSessionStateMachine: Sendable {
             // Re-registering or re-authenticating on a live session: acknowledge, stay as is.
             return [.send(ack(header, .success))]
         case .attributes:
-            return [.deliverUnnumberedAnswer(command: Message.ID.queryAttributes, message), .send(ack(header, .success))]
+            // The answer to 0x8107, which names no serial.
+            return [.deliverUnnumberedAnswer(command: Message.ID.queryAttributes, message)]
         case .heartbeat, .multimediaEvent, .passthrough:
             return [.send(ack(header, .success))]
         default:
