@@ -36,9 +36,7 @@ public struct TerminalCommandService: Sendable {
         let request = try request.validated { GBK.encode($0).count }
         let queued = try await store.queue(request, plate: plate, userID: userID, requestedBy: requestedBy, audit: audit)
         guard queued.online else { return .queued(try await record(queued.id)) }
-        // The gateway gives the terminal `timeout` once it sent the command; a moment more
-        // here, so that its own outcome is the one on record.
-        let deadline = ContinuousClock.now + .seconds(request.timeout) + .seconds(2)
+        let deadline = ContinuousClock.now + .seconds(request.wait)
         while ContinuousClock.now < deadline {
             let command = try await record(queued.id)
             if command.state == .answered { return .answered(command) }

@@ -125,6 +125,9 @@ public struct TerminalCommandRequest: Codable, Sendable, Hashable {
 
     public var ttl: Int { ttlSeconds ?? 0 }
     public var timeout: Int { timeoutSeconds ?? Self.defaultTimeoutSeconds }
+    /// How long a caller waits for the answer: the terminal's time, and a moment more for the
+    /// gateway to record what came of it (its outcome, not the caller's, is then on record).
+    public var wait: Int { timeout + 2 }
 
     /// The request, or why not (the field at fault): every number within its bounds whatever
     /// the door let through, and what the kind needs present. `encodedLength` counts a text's

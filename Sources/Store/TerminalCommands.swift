@@ -32,8 +32,10 @@ public struct PostgresTerminalCommands: TerminalCommandQueue {
 
     /// Queues `request` for the terminal of the vehicle `plate`, with `audit`'s line, in one
     /// transaction, and wakes the gateways. A terminal offline with no time to live refuses it
-    /// (`Conflict`): nothing is queued. A command for a terminal online expires when its
-    /// caller stops waiting; one queued for a terminal offline when its time to live ends.
+    /// (`Conflict`): nothing is queued. A command for a terminal online that no gateway took
+    /// expires a second after its caller stopped waiting (the caller's "timed out" comes first,
+    /// and a caller that died leaves nothing queued); one for a terminal offline when its time
+    /// to live ends.
     public func queue(
         _ request: TerminalCommandRequest, plate: String, userID: Int64?, requestedBy: String, audit: Audit<Int64>? = nil
     ) async throws -> Queued {
@@ -52,7 +54,7 @@ public struct PostgresTerminalCommands: TerminalCommandQueue {
             if !online, request.ttl == 0 {
                 throw Conflict("the terminal of \(plate) is not connected; retry with ttlSeconds to queue the command until it connects")
             }
-            let lifetime = online && request.ttl == 0 ? request.timeout : request.ttl
+            let lifetime = online && request.ttl == 0 ? request.wait + 1 : request.ttl
             let id = try await connection.returningID(
                 """
                 INSERT INTO terminal_commands (vehicle_id, terminal_phone, kind, request, user_id, requested_by, expires_at)

@@ -71,7 +71,7 @@ import Testing
 
     /// Waits until the terminal counts as online (its presence row, what callers go by).
     static func online(_ client: PostgresClient) async throws {
-        for _ in 0..<100 {
+        for _ in 0..<300 {
             let rows = try await client.query("SELECT count(*) FROM terminal_presence WHERE terminal_phone = \(phone.description)", logger: logger)
             for try await count in rows.decode(Int64.self) where count == 1 { return }
             try await Task.sleep(for: .milliseconds(100))
@@ -162,7 +162,7 @@ import Testing
 
                 let media = Self.commands.replacingOccurrences(of: "/commands", with: "/media")
                 var items: [[String: Any]] = []
-                for _ in 0..<100 where items.isEmpty {
+                for _ in 0..<300 where items.isEmpty {
                     items = try await API.call(base, "GET", media, token: auditor).json["items"] as? [[String: Any]] ?? []
                     if items.isEmpty { try await Task.sleep(for: .milliseconds(100)) }
                 }
@@ -202,7 +202,7 @@ import Testing
             let ids = queued
             try await Self.withTerminal(port: port) {
                 var records: [[String: Any]] = []
-                for _ in 0..<100 {
+                for _ in 0..<300 {
                     records = try await ids.asyncMap { try await API.call(base, "GET", "/api/v1/commands/\($0)", token: dispatcher).json }
                     if records.dropFirst().allSatisfy({ $0["state"] as? String == "answered" }) { break }
                     try await Task.sleep(for: .milliseconds(100))
