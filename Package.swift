@@ -101,7 +101,7 @@ let package = Package(
         .target(
             name: "Dispatching",
             dependencies: [
-                "Store", "Matching", "Domain", "Billing",
+                "Store", "Matching", "Domain", "Billing", "JT808",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -204,7 +204,7 @@ let package = Package(
         .executableTarget(
             name: "fleetd",
             dependencies: [
-                "JT808", "FleetServer", "TerminalSimulator", "Store", "Domain", "Drawing", "HTTPAPI",
+                "JT808", "FleetServer", "TerminalSimulator", "Store", "Domain", "Drawing", "HTTPAPI", "Dispatching",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 // The executable chooses the process's metrics backend: Prometheus.
@@ -269,7 +269,8 @@ let package = Package(
         .testTarget(
             name: "TerminalSimulatorTests",
             dependencies: [
-                "TerminalSimulator", "JT808", "Domain", "DomainTestSupport", "TerminalTestSupport", .product(name: "Logging", package: "swift-log"),
+                "TerminalSimulator", "JT808", "Domain", "DomainTestSupport", "TerminalTestSupport", "Gateway",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -278,7 +279,7 @@ let package = Package(
             name: "HTTPAPITests",
             dependencies: [
                 "HTTPAPI", "Store", "Domain", "Matching", "Dispatching", "Billing", "Settlement", "PostgresTestSupport", "ServiceTestSupport",
-                "DomainTestSupport", "Gateway", "JT808", "TerminalTestSupport",
+                "DomainTestSupport", "Gateway", "GNSSTerminal", "JT808", "TerminalTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

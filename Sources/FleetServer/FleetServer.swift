@@ -113,6 +113,10 @@ public struct FleetServer: Sendable {
             driverCards: PostgresDriverCardSink(client: client, logger: logger),
             waitUntilReady: { try await readiness.wait() }
         )
+        // Operators' commands (API, `fleetd terminal send`) to the terminals connected here.
+        let relay = CommandRelay(
+            queue: PostgresTerminalCommands(client: client, logger: logger), connections: gateway.connections,
+            gateway: "\(ProcessInfo.processInfo.hostName)/\(ProcessInfo.processInfo.processIdentifier)", logger: logger)
         // Started in this order, stopped in reverse: the gateway first, then the last batch is
         // written, then the latest positions, then the database client goes.
         let metricsEndpoint = MetricsEndpoint(host: configuration.metricsHost, port: configuration.metricsPort, registry: metrics, logger: logger)
@@ -129,7 +133,7 @@ public struct FleetServer: Sendable {
         )
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: metricsEndpoint), .init(service: owner), .init(service: client), .init(service: schema),
-            .init(service: latest), .init(service: groupCommit), .init(service: gateway),
+            .init(service: latest), .init(service: groupCommit), .init(service: OnceReady(service: relay, readiness: readiness)), .init(service: gateway),
             .init(service: DispatchService(dispatch: dispatch, readiness: readiness, logger: logger)),
             .init(service: ArrivalWatchService(arrivals: dispatch.arrivals, feed: ingested, readiness: readiness, logger: logger)),
             .init(service: NoticeService(notifier: dispatch.notifier, readiness: readiness, logger: logger)),

@@ -65,6 +65,8 @@ public final class TerminalUplink {
     private let logger: Logger
     private var link: Link
     private var serial: UInt16 = 0
+    /// The id of the last photo taken (0x0801 names it; the platform keeps each once per id).
+    private var lastMediaID: UInt32 = 0
     private var lastFix: GNSSFix?
     private var reconnectDelay: Duration = .seconds(1)
     /// Frames of the blind-zone backlog in flight at once, and live reports in flight at once.
@@ -265,6 +267,17 @@ public final class TerminalUplink {
         return .send(nextFrame(message).bytes)
     }
 
+    /// Every frame of `message`: a long one goes as sub-packages with consecutive serials.
+    private func sendAll(_ message: Message, now: ContinuousClock.Instant) -> [Action] {
+        let frames = FrameEncoder.encode(message, header: MessageHeader(messageID: message.messageID, version: .v2013, phone: identity.phone, serial: serial))
+        serial &+= UInt16(truncatingIfNeeded: frames.count)
+        if case .online(var online) = link {
+            online.lastSent = now
+            link = .online(online)
+        }
+        return frames.map { .send($0) }
+    }
+
     private func nextFrame(_ message: Message) -> (serial: UInt16, bytes: [UInt8]) {
         defer { serial &+= 1 }
         let header = MessageHeader(messageID: message.messageID, version: .v2013, phone: identity.phone, serial: serial)
@@ -320,7 +333,28 @@ public final class TerminalUplink {
         case .text(let text):
             logger.notice("text from the platform: \(text.text)")
             return [answer(.success)]
-        case .platformResponse, .registrationResponse:
+        case .queryAttributes:
+            // A passenger vehicle's terminal (type bit 0), GPS only (GNSS bit 0), over the
+            // mobile network (communication bit 1: GPRS); no SIM's ICCID known to gps808.
+            let attributes = TerminalAttributes(
+                terminalType: 0b1, manufacturer: identity.manufacturer, model: identity.model, terminalID: identity.terminalID,
+                iccid: String(repeating: "0", count: 20), hardwareVersion: "linux", firmwareVersion: "gps808", gnssAttributes: 0b1,
+                communicationAttributes: 0b10)
+            return [send(.attributes(attributes), now: now)]
+        case .camera(let camera):
+            // Photos, taken at once and uploaded (save flag 0); no video, no camera but channel 1.
+            guard camera.command != 0, camera.command != 0xFFFF else { return [answer(.unsupported)] }
+            guard camera.channel == 1, let lastFix else {
+                return [send(.cameraReply(CameraReply(replySerial: header.serial, result: lastFix == nil ? 1 : 2)), now: now)]
+            }
+            lastMediaID &+= 1
+            let photo = MultimediaUpload(
+                event: MultimediaEvent(mediaID: lastMediaID, mediaType: 0, format: 0, event: 0, channel: camera.channel),
+                location: lastFix.report(mileageMeters: odometer.meters), data: SamplePhoto.jpeg)
+            logger.info("photo \(lastMediaID) taken for the platform")
+            return [send(.cameraReply(CameraReply(replySerial: header.serial, result: 0, mediaIDs: [lastMediaID])), now: now)]
+                + sendAll(.multimediaUpload(photo), now: now)
+        case .platformResponse, .registrationResponse, .multimediaUploadResponse:
             return []
         default:
             return [answer(.unsupported)]

@@ -67,31 +67,65 @@ public final class TerminalConnections: Sendable {
 
     /// A command waiting for its answer; the answer may come before the sender waits.
     private enum Slot {
-        case sent(connection: UInt64)
-        case waiting(connection: UInt64, CheckedContinuation<Message, any Error>)
+        case sent(connection: UInt64, command: UInt16)
+        case waiting(connection: UInt64, command: UInt16, CheckedContinuation<Message, any Error>)
         case answered(Message)
         case failed(CommandError)
 
         var connection: UInt64? {
             switch self {
-            case .sent(let c), .waiting(let c, _): return c
+            case .sent(let c, _), .waiting(let c, _, _): return c
+            case .answered, .failed: return nil
+            }
+        }
+
+        var command: UInt16? {
+            switch self {
+            case .sent(_, let m), .waiting(_, let m, _): return m
             case .answered, .failed: return nil
             }
         }
     }
 
+    /// A terminal came or went on this gateway (authenticated; its session closed).
+    public enum Presence: Sendable, Hashable {
+        case connected(TerminalPhone)
+        case disconnected(TerminalPhone)
+    }
+
     private struct State {
         var connections: [TerminalPhone: Connection] = [:]
+        /// The same terminals by their phone's digits, as the database names them.
+        var byDigits: [String: TerminalPhone] = [:]
         var slots: [TerminalPhone: [UInt16: Slot]] = [:]
         var nextID: UInt64 = 0
+        var watchers: [AsyncStream<Presence>.Continuation] = []
     }
 
     private let state = Mutex(State())
 
     public init() {}
 
+    /// Terminals authenticating and leaving from now on (the command relay delivers what was
+    /// queued for them).
+    public func presence() -> AsyncStream<Presence> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Presence.self)
+        state.withLock { $0.watchers.append(continuation) }
+        return stream
+    }
+
     /// Terminals with an authenticated session.
     public var connectedTerminals: [TerminalPhone] { state.withLock { Array($0.connections.keys) } }
+
+    /// The terminal of these phone digits, if it has an authenticated session here.
+    public func connected(_ digits: String) -> TerminalPhone? {
+        state.withLock { $0.byDigits[digits] }
+    }
+
+    /// The protocol edition the terminal's session speaks (a command's layout may depend on it).
+    public func version(of phone: TerminalPhone) -> ProtocolVersion? {
+        state.withLock { $0.connections[phone] }?.terminalHeader?.version
+    }
 
     /// Whether `phone`'s terminal has an authenticated session on a connection other than `connection`.
     func isOnline(_ phone: TerminalPhone, otherThan connection: Connection?) -> Bool {
@@ -113,6 +147,9 @@ public final class TerminalConnections: Sendable {
         let replaced = state.withLock { s -> Connection? in
             let old = s.connections[header.phone]
             s.connections[header.phone] = connection
+            s.byDigits[header.phone.description] = header.phone
+            // Told under the lock: a watcher hears comings and goings in the order they happened.
+            for watcher in s.watchers { watcher.yield(.connected(header.phone)) }
             return old === connection ? nil : old
         }
         replaced?.channel.close(promise: nil)
@@ -122,10 +159,14 @@ public final class TerminalConnections: Sendable {
     func close(_ connection: Connection) {
         guard let phone = connection.terminalHeader?.phone else { return }
         let orphans = state.withLock { s -> [CheckedContinuation<Message, any Error>] in
-            if s.connections[phone] === connection { s.connections[phone] = nil }
+            // A session replaced by a newer one leaves the terminal online.
+            if s.connections[phone] === connection {
+                (s.connections[phone], s.byDigits[phone.description]) = (nil, nil)
+                for watcher in s.watchers { watcher.yield(.disconnected(phone)) }
+            }
             var orphans: [CheckedContinuation<Message, any Error>] = []
             for (serial, slot) in s.slots[phone] ?? [:] where slot.connection == connection.id {
-                if case .waiting(_, let c) = slot { orphans.append(c) }
+                if case .waiting(_, _, let c) = slot { orphans.append(c) }
                 s.slots[phone]?[serial] = nil
             }
             return orphans
@@ -140,7 +181,7 @@ public final class TerminalConnections: Sendable {
             case .sent?:
                 s.slots[phone]?[replySerial] = .answered(answer)
                 return nil
-            case .waiting(_, let c)?:
+            case .waiting(_, _, let c)?:
                 s.slots[phone]?[replySerial] = nil
                 return c
             default:
@@ -150,12 +191,19 @@ public final class TerminalConnections: Sendable {
         continuation?.resume(returning: answer)
     }
 
+    /// A terminal answered a platform message of id `command` with an answer that names no
+    /// serial (0x0107): it goes to the oldest such command still waiting.
+    func deliver(_ answer: Message, from phone: TerminalPhone, answering command: UInt16) {
+        let serial = state.withLock { s in s.slots[phone]?.filter { $0.value.command == command }.keys.min() }
+        if let serial { deliver(answer, from: phone, replySerial: serial) }
+    }
+
     /// Sends `command` to the terminal and returns its answer (0x0001 general response, 0x0104
     /// parameters, 0x0201 position, …).
     public func send(_ command: Message, to phone: TerminalPhone, timeout: Duration = .seconds(30)) async throws -> Message {
         guard let connection = state.withLock({ $0.connections[phone] }), let header = connection.terminalHeader else { throw CommandError.notConnected }
         let serial = connection.nextSerial()
-        state.withLock { $0.slots[phone, default: [:]][serial] = .sent(connection: connection.id) }
+        state.withLock { $0.slots[phone, default: [:]][serial] = .sent(connection: connection.id, command: command.messageID) }
         do {
             try await connection.write(command, answering: header, serial: serial)
         } catch {
@@ -173,8 +221,8 @@ public final class TerminalConnections: Sendable {
                         case .failed(let e)?:
                             s.slots[phone]?[serial] = nil
                             return .failure(e)
-                        case .sent(let c)?:
-                            s.slots[phone]?[serial] = .waiting(connection: c, continuation)
+                        case .sent(let c, let m)?:
+                            s.slots[phone]?[serial] = .waiting(connection: c, command: m, continuation)
                             return nil
                         default:
                             return .failure(CommandError.disconnected)
@@ -202,7 +250,7 @@ public final class TerminalConnections: Sendable {
             case .sent?:
                 s.slots[phone]?[serial] = .failed(error)
                 return nil
-            case .waiting(_, let c)?:
+            case .waiting(_, _, let c)?:
                 s.slots[phone]?[serial] = nil
                 return c
             default:

@@ -253,6 +253,9 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
             case .deliverAnswer(let replySerial, let answer):
                 guard let header else { continue }
                 services.connections.deliver(answer, from: header.phone, replySerial: replySerial)
+            case .deliverUnnumberedAnswer(let command, let answer):
+                guard let header else { continue }
+                services.connections.deliver(answer, from: header.phone, answering: command)
             case .refused(let phone, let refusal):
                 refused(phone, refusal)
             case .dropped(let messageID):

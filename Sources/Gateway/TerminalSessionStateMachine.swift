@@ -79,6 +79,9 @@ public struct TerminalSessionStateMachine: Sendable {
         case storeDriverCard(serial: UInt16, DriverIdentity)
         /// Hand a terminal's answer to the downlink command waiting for it.
         case deliverAnswer(replySerial: UInt16, Message)
+        /// Hand an answer that names no serial (0x0107 attributes) to the oldest downlink command
+        /// of message id `command` waiting for it.
+        case deliverUnnumberedAnswer(command: UInt16, Message)
         /// A registration or authentication was refused: count it, log it with the address, and
         /// count it against the phone and the address (`AttemptLimiter`).
         case refused(TerminalPhone, Refusal)
@@ -242,13 +245,19 @@ public struct TerminalSessionStateMachine: Sendable {
             return [.deliverAnswer(replySerial: response.replySerial, message)]
         case .parameterReply(let reply):
             return [.deliverAnswer(replySerial: reply.replySerial, message)]
+        case .cameraReply(let reply):
+            // An answer, like 0x0104: nothing to acknowledge. The photos follow as 0x0801.
+            return [.deliverAnswer(replySerial: reply.replySerial, message)]
         case .logout:
             state = .closed
             return [.send(ack(header, .success)), .close(.loggedOut)]
         case .registration, .authentication:
             // Re-registering or re-authenticating on a live session: acknowledge, stay as is.
             return [.send(ack(header, .success))]
-        case .heartbeat, .attributes, .multimediaEvent, .passthrough:
+        case .attributes:
+            // The answer to 0x8107, which names no serial.
+            return [.deliverUnnumberedAnswer(command: Message.ID.queryAttributes, message)]
+        case .heartbeat, .multimediaEvent, .passthrough:
             return [.send(ack(header, .success))]
         default:
             // Encrypted bodies, and the platform's own messages sent back: "unsupported" stops

@@ -16,6 +16,8 @@ struct Endpoint: Sendable {
     var body: String?
     var returns: String?
     var status: HTTPResponse.Status
+    /// Other successes with the same body (202 for a command queued rather than answered).
+    var alsoReturns: [HTTPResponse.Status] = []
     /// Query parameters: name, type (`FieldType`'s shorthand) and description.
     var query: [QueryParameter]
     /// Refusals beyond those of every route (400, 401, 403, 404, 409), e.g. 429 with Retry-After.
@@ -44,10 +46,11 @@ struct EndpointList {
     /// A route for signed-in users of `roles`.
     mutating func add<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, _ roles: [Role], _ summary: String, body: String? = nil, returns: String? = nil,
-        status: HTTPResponse.Status = .ok, query: [QueryParameter] = [], refusals: [HTTPResponse.Status] = [],
+        status: HTTPResponse.Status = .ok, alsoReturns: [HTTPResponse.Status] = [], query: [QueryParameter] = [], refusals: [HTTPResponse.Status] = [],
         _ handler: @escaping @Sendable (Request, APIContext, APIUser) async throws -> Output
     ) {
-        append(method, path, roles, summary, body: body, returns: returns, status: status, query: query, refusals: refusals) { request, context, user in
+        append(method, path, roles, summary, body: body, returns: returns, status: status, alsoReturns: alsoReturns, query: query, refusals: refusals) {
+            request, context, user in
             guard let user else { throw Problem.unauthenticated() }
             return try await handler(request, context, user)
         }
@@ -67,12 +70,13 @@ struct EndpointList {
     /// The handler's answer as a response, with the route's success status.
     private mutating func append<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, _ roles: [Role], _ summary: String, body: String?, returns: String?, status: HTTPResponse.Status,
-        query: [QueryParameter], refusals: [HTTPResponse.Status],
+        alsoReturns: [HTTPResponse.Status] = [], query: [QueryParameter], refusals: [HTTPResponse.Status],
         _ handler: @escaping @Sendable (Request, APIContext, APIUser?) async throws -> Output
     ) {
         endpoints.append(
             Endpoint(
-                method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, query: query, refusals: refusals
+                method: method, path: path, roles: roles, summary: summary, body: body, returns: returns, status: status, alsoReturns: alsoReturns,
+                query: query, refusals: refusals
             ) { request, context, user in
                 var response = try await handler(request, context, user).response(from: request, context: context)
                 if response.status == .ok { response.status = status }

@@ -33,12 +33,16 @@ public struct FleetAPI: Sendable {
     let assessments: MonthlyAssessment
     /// VAT by line kind, for the invoices' figures.
     let vatRates: VATRates
+    let commands: TerminalCommandService
+    let media: MediaLibrary
     let logger: Logger
 
     public init(services: APIServices, configuration: APIConfiguration = APIConfiguration(), logger: Logger) {
         let client = services.client
         (dispatch, settlement, latest, clock) = (services.dispatch, services.settlement, services.latest, services.dispatch.clock)
         confirmAlarm = services.confirmAlarm
+        commands = services.commands
+        media = MediaLibrary(client: client, logger: logger)
         vatRates = configuration.vatRates
         tokenLifetime = configuration.tokenLifetime
         assessments = MonthlyAssessment(
@@ -78,6 +82,8 @@ public struct FleetAPI: Sendable {
         addAssessmentRoutes(&list)
         addSettlementRoutes(&list)
         addZoneRoutes(&list)
+        addCommandRoutes(&list)
+        addMediaRoutes(&list)
         return list.endpoints
     }
 

@@ -222,6 +222,28 @@ enum OpenAPIDocument {
             "year": "integer", "announced": "boolean", "source": "string?", "holidays": "[date]", "workingWeekends": "[date]", "warning": "string?",
         ],
         "Approval": ["required": "boolean"],
+        // Commands to the terminals (issue 17), bounded as the domain bounds them (`validated`).
+        "TerminalCommandRequest": [
+            "command": commandKinds, "ttlSeconds": optional(TerminalCommandRequest.ttlBounds), "timeoutSeconds": optional(TerminalCommandRequest.timeoutBounds),
+            "parameterIDs": "[\(bounded(TerminalCommandRequest.parameterIDBounds))](1...\(TerminalCommandRequest.maximumParameterIDs))?",
+            "settings": "TerminalSettingsRequest?", "intervalSeconds": optional(TerminalCommandRequest.intervalBounds),
+            "validitySeconds": optional(TerminalCommandRequest.validityBounds), "text": "string(1...\(TerminalCommandRequest.textBytes.upperBound))?",
+            "display": "boolean?", "tts": "boolean?", "urgent": "boolean?", "channel": optional(TerminalCommandRequest.channelBounds),
+        ],
+        "TerminalSettingsRequest": Dictionary(uniqueKeysWithValues: TerminalSettingsRequest.integers.map { ($0.name, optional($0.bounds)) }).merging(
+            ["serverAddress": "string(\(TerminalSettingsRequest.serverAddressLength.lowerBound)...\(TerminalSettingsRequest.serverAddressLength.upperBound))?"]
+        ) { $1 },
+        "TerminalCommand": [
+            "id": "integer", "plate": "string", "command": commandKinds, "request": "object", "requestedBy": "string", "requestedAt": "date-time",
+            "expiresAt": "date-time", "state": commandStates, "sentAt": "date-time?", "answeredAt": "date-time?", "resultCode": "integer?",
+            "answer": "object?", "failure": "string?",
+        ],
+        "TerminalCommandList": ["items": "[TerminalCommand]"],
+        "Media": [
+            "id": "integer", "plate": "string", "mediaID": "integer", "kind": "image|audio|video|other", "contentType": "string", "event": "integer",
+            "channel": "integer", "takenAt": "date-time?", "receivedAt": "date-time", "bytes": "integer",
+        ],
+        "MediaList": ["items": "[Media]"],
     ]
 
     /// `schemas` parsed once, for the checks of every request.
@@ -232,6 +254,12 @@ enum OpenAPIDocument {
     static let clocks = FieldType.oneOf(ServiceLevels.Clock.self)
     static let lineKinds = FieldType.oneOf(FareLine.Kind.self)
     static let states = FieldType.oneOf(BookingState.self)
+    static let commandKinds = FieldType.oneOf(TerminalCommandKind.self)
+    static let commandStates = FieldType.oneOf(TerminalCommandState.self)
+
+    /// An integer within `bounds` in the shorthand; `optional` too.
+    static func bounded(_ bounds: ClosedRange<Int>) -> String { "integer(\(bounds.lowerBound)...\(bounds.upperBound))" }
+    static func optional(_ bounds: ClosedRange<Int>) -> String { bounded(bounds) + "?" }
 
     /// The Swift type each request body's schema describes. The schema must say what the type
     /// reads, property by property (`mismatches`): the schema adds only the bounds.
@@ -248,6 +276,7 @@ enum OpenAPIDocument {
         "Signature": FleetAPI.Signature.self, "Tariff": Tariff.self, "TrainingRecord": TrainingRecord.self, "VehicleFile": VehicleFile.self,
         "Zones": FleetAPI.Zones.self, "NamedZoneBody": FleetAPI.NamedZoneBody.self, "CalendarYear": FleetAPI.CalendarYear.self,
         "Approval": FleetAPI.Approval.self,
+        "TerminalCommandRequest": TerminalCommandRequest.self,
     ]
 
     /// Where the schema `name` and what its Swift type reads disagree: a property one has and the
@@ -361,8 +390,14 @@ enum OpenAPIDocument {
             // What a signed-in caller may meet on any route: a record not found, a state that forbids it.
             if !endpoint.roles.isEmpty || endpoint.path.contains("{") { (responses["404"], responses["409"]) = (problem, problem) }
             for status in endpoint.refusals { responses[String(status.code)] = problem }
-            var content: [String: Any]? = endpoint.returns.map { name in
-                name == "EventStream" ? ["text/event-stream": ["schema": ["type": "string"]]] : ["application/json": ["schema": schema(name)]]
+            var content: [String: Any]? = endpoint.returns.map { name -> [String: Any] in
+                switch name {
+                case "EventStream": return ["text/event-stream": ["schema": ["type": "string"]]]
+                // A terminal's photo or recording as it sent it.
+                case "MediaBytes":
+                    return Dictionary(uniqueKeysWithValues: MediaFormat.contentTypes.map { ($0, ["schema": ["type": "string", "format": "binary"]] as Any) })
+                default: return ["application/json": ["schema": schema(name)]]
+                }
             }
             // A `format` parameter offers the same content as CSV or as a page.
             if let format = endpoint.query.first(where: { $0.name == "format" }), case .oneOf(let formats) = FieldType(format.type) {
@@ -373,6 +408,7 @@ enum OpenAPIDocument {
             var success: [String: Any] = ["description": endpoint.status.reasonPhrase, "content": content ?? [:]]
             success["links"] = links(from: endpoint, to: endpoints)
             responses[String(endpoint.status.code)] = success
+            for status in endpoint.alsoReturns { responses[String(status.code)] = ["description": status.reasonPhrase, "content": content ?? [:]] }
             operation["responses"] = responses
             operation["operationId"] = operationID(endpoint)
             if let body = endpoint.body {

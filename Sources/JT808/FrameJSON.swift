@@ -70,6 +70,9 @@ public enum FrameJSON {
         String(decoding: bytes.flatMap { [hexDigit($0 >> 4), hexDigit($0 & 0x0f)] }, as: UTF8.self)
     }
 
+    /// A message's body alone, as `render` prints it under "body" (a command's answer on record).
+    public static func body(of message: Message) -> String { body(message, profile: nil) }
+
     static func body(_ message: Message, profile: DeviceProfile?) -> String {
         var o = JSONObject()
         switch message {
@@ -152,6 +155,10 @@ public enum FrameJSON {
                 o.raw("rejected", array(b.rejected.map { errorObject(code: $0.code.description, message: $0.message, offset: $0.offset) }))
             }
         case .multimediaEvent(let e): event(e, into: &o)
+        case .cameraReply(let c):
+            o.int("replySerial", Int(c.replySerial))
+            o.int("result", Int(c.result))
+            o.raw("mediaIds", array(c.mediaIDs.map { String($0) }))
         case .multimediaUpload(let u):
             event(u.event, into: &o)
             if let l = u.location { o.raw("location", location(l, profile: profile)) }

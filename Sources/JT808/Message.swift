@@ -16,6 +16,7 @@ public enum Message: Hashable, Sendable {
     case canBusData(CANBusData)  // 0x0705
     case multimediaEvent(MultimediaEvent)  // 0x0800
     case multimediaUpload(MultimediaUpload)  // 0x0801
+    case cameraReply(CameraReply)  // 0x0805
     case passthrough(Passthrough)  // 0x0900
     // Platform -> terminal
     case platformResponse(GeneralResponse)  // 0x8001
@@ -53,6 +54,7 @@ public enum Message: Hashable, Sendable {
         public static let canBusData: UInt16 = 0x0705
         public static let multimediaEvent: UInt16 = 0x0800
         public static let multimediaUpload: UInt16 = 0x0801
+        public static let cameraReply: UInt16 = 0x0805
         public static let passthrough: UInt16 = 0x0900
         public static let platformResponse: UInt16 = 0x8001
         public static let resendRequest: UInt16 = 0x8003
@@ -89,6 +91,7 @@ public enum Message: Hashable, Sendable {
         case .canBusData: return ID.canBusData
         case .multimediaEvent: return ID.multimediaEvent
         case .multimediaUpload: return ID.multimediaUpload
+        case .cameraReply: return ID.cameraReply
         case .passthrough: return ID.passthrough
         case .platformResponse: return ID.platformResponse
         case .resendRequest: return ID.resendRequest
@@ -162,6 +165,7 @@ public enum Message: Hashable, Sendable {
         case ID.locationBatch: return .locationBatch(try LocationBatch.read(&r, context: context))
         case ID.multimediaEvent: return .multimediaEvent(try MultimediaEvent.read(&r))
         case ID.multimediaUpload: return .multimediaUpload(try MultimediaUpload.read(&r, context: context))
+        case ID.cameraReply: return .cameraReply(try CameraReply.read(&r))
         case ID.passthrough: return .passthrough(Passthrough(kind: try r.u8("pass-through type"), data: [UInt8](r.rest())))
         case ID.platformResponse: return .platformResponse(try GeneralResponse.read(&r))
         case ID.resendRequest: return .resendRequest(try ResendRequest.read(&r, version: v))
@@ -214,6 +218,7 @@ public enum Message: Hashable, Sendable {
         case .locationBatch(let m): m.write(into: &w)
         case .multimediaEvent(let m): m.write(into: &w)
         case .multimediaUpload(let m): m.write(into: &w)
+        case .cameraReply(let m): m.write(into: &w)
         case .passthrough(let m):
             w.u8(m.kind)
             w.append(m.data)

@@ -320,6 +320,40 @@ public struct LocationBatch: Hashable, Sendable {
     }
 }
 
+/// 0x0805 answer to a camera command (0x8801): the result, and on success the ids of the media
+/// taken, which the terminal then uploads (0x0801). 2013 and 2019 lay it out alike.
+public struct CameraReply: Hashable, Sendable {
+    public var replySerial: UInt16
+    /// 0 success, 1 failure, 2 channel not supported.
+    public var result: UInt8
+    public var mediaIDs: [UInt32]
+
+    public init(replySerial: UInt16, result: UInt8, mediaIDs: [UInt32] = []) {
+        self.replySerial = replySerial
+        self.result = result
+        self.mediaIDs = mediaIDs
+    }
+
+    static func read(_ r: inout ByteReader) throws(JT808Error) -> CameraReply {
+        let serial = try r.u16("reply serial")
+        let result = try r.u8("result")
+        // The count and the ids come only with a success.
+        guard r.remaining > 0 else { return CameraReply(replySerial: serial, result: result) }
+        let count = Int(try r.u16("media id count"))
+        var ids: [UInt32] = []
+        for _ in 0..<count { ids.append(try r.u32("media id")) }
+        return CameraReply(replySerial: serial, result: result, mediaIDs: ids)
+    }
+
+    func write(into w: inout ByteWriter) {
+        w.u16(replySerial)
+        w.u8(result)
+        guard result == 0 || !mediaIDs.isEmpty else { return }
+        w.u16(UInt16(clamping: mediaIDs.count))
+        for id in mediaIDs.prefix(Int(UInt16.max)) { w.u32(id) }
+    }
+}
+
 /// 0x0800 multimedia event.
 public struct MultimediaEvent: Hashable, Sendable {
     public var mediaID: UInt32

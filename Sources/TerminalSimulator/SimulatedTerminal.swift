@@ -159,9 +159,17 @@ public struct SimulatedTerminal: Sendable {
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await send(to: outbound, wallClock: clock, state: state, statistics: statistics) }
-                // Reading: acknowledgements clear their reports.
+                // Reading: acknowledgements clear their reports; the platform's commands are answered.
                 while let item = try await answers.next() {
-                    guard case .frame(let f) = item, case .platformResponse(let ack)? = f.message, ack.replyID == Message.ID.location else { continue }
+                    guard case .frame(let f) = item, let message = f.message else { continue }
+                    guard case .platformResponse(let ack) = message else {
+                        let position = state.values.withLock { $0.route.report(at: $0.lastReportTime) }
+                        if let answer = answer(message, serial: f.header.serial, position: position) {
+                            try await outbound.write(ByteBuffer(bytes: state.frame(answer, phone: phone).bytes))
+                        }
+                        continue
+                    }
+                    guard ack.replyID == Message.ID.location else { continue }
                     if let report = state.values.withLock({ $0.pending.removeValue(forKey: ack.replySerial) }) {
                         statistics.acknowledge(phone: phone, gnssTime: report.gnssTime)
                     }
@@ -169,6 +177,33 @@ public struct SimulatedTerminal: Sendable {
                 group.cancelAll()
                 throw Unanswered()
             }
+        }
+    }
+
+    /// The answer to a platform command (issue 17's commands reach the demo's cars too): where
+    /// the car is, its report interval, what it is; settings, tracking and texts acknowledged
+    /// (a simulated car keeps its schedule); anything else, a camera too, "not supported".
+    func answer(_ command: Message, serial: UInt16, position: LocationReport) -> Message? {
+        func general(_ result: ResponseResult) -> Message {
+            .terminalResponse(GeneralResponse(replySerial: serial, replyID: command.messageID, result: result))
+        }
+        let parameters = [
+            TerminalParameter(id: TerminalParameter.ID.heartbeatInterval, value: .dword(60)),
+            TerminalParameter(id: TerminalParameter.ID.defaultReportInterval, value: .dword(UInt32(clamping: reportInterval.components.seconds))),
+        ]
+        switch command {
+        case .registrationResponse, .resendRequest, .multimediaUploadResponse: return nil
+        case .locateNow: return .locationReply(LocationReply(replySerial: serial, location: position))
+        case .queryParameters: return .parameterReply(ParameterReply(replySerial: serial, parameters: parameters))
+        case .querySpecificParameters(let ids):
+            return .parameterReply(ParameterReply(replySerial: serial, parameters: parameters.filter { ids.contains($0.id) }))
+        case .setParameters, .tracking, .text: return general(.success)
+        case .queryAttributes:
+            return .attributes(
+                TerminalAttributes(
+                    terminalType: 0b1, manufacturer: "FLEET", model: "SIM-808", terminalID: terminalID, iccid: String(repeating: "0", count: 20),
+                    hardwareVersion: "sim", firmwareVersion: "sim", gnssAttributes: 0b1, communicationAttributes: 0b10))
+        default: return general(.unsupported)
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatching
 import Domain
 import Drawing
 import FleetServer
@@ -182,9 +183,110 @@ struct Decode: ParsableCommand {
 
 struct Terminal: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage the terminals the gateway accepts.",
-        subcommands: [Bind.self]
+        abstract: "Manage the terminals the gateway accepts, and send them commands.",
+        subcommands: [Bind.self, Send.self]
     )
+
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send a command to a vehicle's terminal through the database, to whichever gateway it is connected to, and print its answer.",
+            discussion: """
+                COMMAND is one of \(TerminalCommandKind.allCases.map(\.rawValue).joined(separator: ", ")). The answer is printed as JSON \
+                (docs/JT808-JSON.md); a command queued for a terminal offline (--ttl) prints its id and state. Exits 1 when the \
+                command is refused (a terminal offline without --ttl, a bad value) or not answered in time. On the audit trail \
+                with the shell's user as its actor.
+                """
+        )
+        @Argument(help: "What to ask: locate, queryParameters, setParameters, tracking, text, attributes, photo.") var command: String
+        @Option(help: "The vehicle's plate.") var plate: String
+        @Option(help: "Seconds to queue the command for a terminal offline (0: refuse it). Default 0.") var ttl: Int?
+        @Option(help: "Seconds the terminal has to answer. Default 30.") var timeout: Int?
+        @Option(help: "queryParameters: a parameter id to ask for (repeat it), e.g. 0x0029; none: all.") var parameterID: [String] = []
+        @Option(help: "setParameters: name=value (repeat it), names as the API's TerminalSettingsRequest, e.g. reportIntervalSeconds=10.")
+        var set: [String] = []
+        @Option(help: "tracking: seconds between reports.") var interval: Int?
+        @Option(help: "tracking: seconds to keep tracking.") var validity: Int?
+        @Option(help: "text: what to show the driver.") var text: String?
+        @Flag(help: "text: speak it (TTS).") var tts = false
+        @Flag(help: "text: mark it urgent.") var urgent = false
+        @Option(help: "photo: the camera's channel. Default 1.") var channel: Int?
+        @OptionGroup var database: DatabaseOptions
+
+        func request() throws -> TerminalCommandRequest {
+            guard let kind = TerminalCommandKind(rawValue: command) else {
+                throw ValidationError("COMMAND must be one of \(TerminalCommandKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let ids = try parameterID.map { text in
+                guard let id = text.hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text) else {
+                    throw ValidationError("--parameter-id must be a number, e.g. 0x0029 or 41")
+                }
+                return id
+            }
+            var settings: [String: Any] = [:]
+            for pair in set {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                let names = TerminalSettingsRequest.integers.map(\.name) + ["serverAddress"]
+                guard parts.count == 2, names.contains(parts[0]) else {
+                    throw ValidationError("--set takes name=value, the name one of \(names.joined(separator: ", "))")
+                }
+                if parts[0] == "serverAddress" {
+                    settings[parts[0]] = parts[1]
+                } else {
+                    guard let value = Int(parts[1]) else { throw ValidationError("--set \(parts[0]) takes a whole number") }
+                    settings[parts[0]] = value
+                }
+            }
+            return TerminalCommandRequest(
+                command: kind, ttlSeconds: ttl, timeoutSeconds: timeout, parameterIDs: ids.isEmpty ? nil : ids,
+                settings: settings.isEmpty
+                    ? nil : try JSONDecoder().decode(TerminalSettingsRequest.self, from: JSONSerialization.data(withJSONObject: settings)),
+                intervalSeconds: interval, validitySeconds: validity, text: text, tts: tts ? true : nil, urgent: urgent ? true : nil, channel: channel)
+        }
+
+        func validate() throws { _ = try request() }
+
+        func run() async throws {
+            let configuration = try database.fleetConfiguration
+            let logger = makeLogger(configuration.logLevel)
+            let (request, plate) = (try request(), plate)
+            let actor = "shell:" + (getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(geteuid())")
+            let outcome: TerminalCommandService.Outcome
+            do {
+                outcome = try await FleetServer.withDatabase(configuration, logger: logger) { client, _ in
+                    try await TerminalCommandService(client: client, logger: logger).send(request, plate: plate, userID: nil, requestedBy: actor) { id in
+                        AuditLine(
+                            userID: nil, action: "terminal-command", resource: "command:\(id)",
+                            fields: ["plate": plate, "command": request.command.rawValue, "actor": actor, "by": "fleetd terminal send"])
+                    }
+                }
+            } catch let refused as Refused {
+                throw Self.failure("refused: \(refused.field) must be \(refused.expected)")
+            } catch let conflict as Conflict {
+                throw Self.failure("refused: \(conflict.detail) (here: --ttl SECONDS)")
+            } catch is NoSuchRecord {
+                throw Self.failure("refused: no vehicle with plate \(plate)")
+            }
+            switch outcome {
+            case .answered(let record), .queued(let record):
+                print(Self.json(record))
+            case .unanswered(let record):
+                print(Self.json(record))
+                throw Self.failure(record.failure ?? "no answer within \(request.timeout) s")
+            }
+        }
+
+        /// Says why on standard error; fleetd exits 1.
+        static func failure(_ message: String) -> ExitCode {
+            FileHandle.standardError.write(Data("fleetd terminal send: \(message)\n".utf8))
+            return .failure
+        }
+
+        /// The command's id, state and result, and the answer as the terminal's JSON.
+        static func json(_ record: TerminalCommandRecord) -> String {
+            "{\"id\":\(record.id),\"state\":\"\(record.state.rawValue)\"" + (record.resultCode.map { ",\"resultCode\":\($0)" } ?? "")
+                + (record.answer.map { ",\"answer\":\($0)" } ?? "") + "}"
+        }
+    }
 
     struct Bind: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -214,9 +214,51 @@ import Testing
             let fixes = replay.fixes
             #expect(fixes.count == 774, "the log's README counts 774 RMC fixes with status A")
             try await replay.waitUntilStored(also: { !replay.fake.isRunning })
+
+            // Issue 17: the operator's commands at a shell, through the database to the gateway
+            // in `fleetd serve`, answered by gps808 and printed as JSON (the answer as PostgreSQL's
+            // jsonb writes it).
+            func send(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+                try Fleetd.run(["terminal", "send"] + arguments + ["--plate", Self.plate, "--database-url", replay.url.urlWithPassword])
+            }
+            for (arguments, answer) in [
+                (["locate"], #""msgId": "0x0201""#), (["queryParameters"], #""reportIntervalSeconds": 1"#),
+                (["setParameters", "--set", "reportIntervalSeconds=1", "--set", "heartbeatSeconds=30"], #""replyId": "0x8103""#),
+                (["queryParameters", "--parameter-id", "0x0001"], #""settings": {"heartbeatSeconds": 30}"#),
+                (["tracking", "--interval", "1", "--validity", "60"], #""replyId": "0x8202""#),
+                (["text", "--text", "请回场充电", "--tts"], #""replyId": "0x8300""#),
+                (["attributes"], #""firmwareVersion": "gps808""#), (["photo"], #""mediaIds": [1]"#),
+            ] {
+                let sent = try send(arguments)
+                #expect(sent.status == 0 && sent.out.contains(#""state":"answered""#) && sent.out.contains(answer), "\(arguments): \(sent)")
+                #expect(arguments[0] == "locate" || sent.out.contains(#""resultCode":0"#), "\(arguments): \(sent.out)")
+            }
+            // The photo followed the answer, in sub-packages, into the vehicle's media: the JPEG gps808 carries.
+            let photos = try await TestPostgres.withClient(replay.url) { client -> [(Int64, String)] in
+                for _ in 0..<50 {
+                    var found: [(Int64, String)] = []
+                    let rows = try await client.query(
+                        "SELECT length(data)::int8, encode(substring(data FROM 1 FOR 2), 'hex') FROM media", logger: TestPostgres.logger)
+                    for try await row in rows.decode((Int64, String).self) { found.append(row) }
+                    if !found.isEmpty { return found }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return []
+            }
+            #expect(photos.count == 1 && photos.first?.1 == "ffd8" && (photos.first?.0 ?? 0) > 2_048, "\(photos)")
             replay.terminal.interrupt()
             replay.terminal.waitUntilExit()
             #expect(replay.terminal.terminationStatus == 0)
+            // gps808 gone: refused (exit 1, saying what to do), or queued with a time to live.
+            var offline = try send(["locate"])
+            for _ in 0..<20 where offline.status == 0 {
+                try await Task.sleep(for: .milliseconds(200))
+                offline = try send(["locate", "--timeout", "1"])
+            }
+            #expect(offline.status == 1 && offline.err.contains("ttlSeconds"), "\(offline)")
+            let queued = try send(["attributes", "--ttl", "60"])
+            #expect(queued.status == 0 && queued.out.contains(#""state":"queued""#), "\(queued)")
+            #expect(try send(["selfDestruct"]).status != 0)
 
             let points = try await replay.stored()
             // gpsd streams only to connected clients: the first fixes may go by before gps808 is

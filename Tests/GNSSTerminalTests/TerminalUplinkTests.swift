@@ -244,8 +244,36 @@ import Testing
             try sentFrames(h.platform(.text(TextMessage(flags: .display, text: "请回电")))).first?.message
                 == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8300, result: .success)))
         #expect(
-            try sentFrames(h.platform(.queryAttributes)).first?.message
-                == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8107, result: .unsupported)))
+            try sentFrames(h.platform(.terminalControl(TerminalControl(command: 4)))).first?.message
+                == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8105, result: .unsupported)))
+
+        // 0x8107: what it is.
+        guard case .attributes(let attributes)? = try sentFrames(h.platform(.queryAttributes)).first?.message else {
+            Issue.record("0x8107 not answered with 0x0107")
+            return
+        }
+        #expect(attributes.model == "GPS808" && attributes.firmwareVersion == "gps808" && attributes.terminalID == String(h.phone.description.suffix(7)))
+
+        // 0x8801: one photo, answered 0x0805 with its id, then uploaded as 0x0801 in three
+        // sub-packages with consecutive serials, the JPEG at the end of the reassembled body.
+        let camera = CameraCommand(
+            channel: 1, command: 1, interval: 0, saveFlag: 0, resolution: 1, quality: 5, brightness: 127, contrast: 63, saturation: 63, chroma: 127)
+        let photo = try sentFrames(h.platform(.camera(camera)))
+        #expect(photo.first?.message == .cameraReply(CameraReply(replySerial: h.platformSerial, result: 0, mediaIDs: [1])))
+        let parts = photo.dropFirst()
+        #expect(parts.map(\.header.messageID) == [0x0801, 0x0801, 0x0801] && parts.map { $0.header.packet?.index } == [1, 2, 3])
+        #expect(zip(parts, parts.dropFirst()).allSatisfy { $0.header.serial &+ 1 == $1.header.serial })
+        let body = parts.flatMap { frame -> [UInt8] in
+            guard case .part(let bytes) = frame.content else { return [] }
+            return bytes
+        }
+        #expect(body.suffix(SamplePhoto.jpeg.count).elementsEqual(SamplePhoto.jpeg) && body.count == SamplePhoto.jpeg.count + 8 + 28)
+        // No video, no second camera.
+        let video = CameraCommand(
+            channel: 1, command: 0xFFFF, interval: 10, saveFlag: 0, resolution: 1, quality: 5, brightness: 127, contrast: 63, saturation: 63, chroma: 127)
+        #expect(
+            try sentFrames(h.platform(.camera(video))).first?.message
+                == .terminalResponse(GeneralResponse(replySerial: h.platformSerial, replyID: 0x8801, result: .unsupported)))
     }
 
     @Test func aNewServerAddressIsAnsweredThenConnectedTo() throws {

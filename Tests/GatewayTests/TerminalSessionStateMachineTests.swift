@@ -148,6 +148,15 @@ import Testing
                 .deliverAnswer(replySerial: 41, .locationReply(located)),
                 .store(serial: 11, messageID: 0x0201, [position], alarms: []),
             ])
+        // 0x0107 names no serial: it goes to the oldest 0x8107 waiting. Answers are not acknowledged.
+        let attributes = TerminalAttributes(
+            terminalType: 1, manufacturer: "FLEET", model: "GPS808", terminalID: "2340808", iccid: String(repeating: "0", count: 20), hardwareVersion: "1",
+            firmwareVersion: "1", gnssAttributes: 1, communicationAttributes: 2)
+        #expect(
+            m.received(header(0x0107, serial: 12), .attributes(attributes), at: now) == [.deliverUnnumberedAnswer(command: 0x8107, .attributes(attributes))])
+        // 0x0805, a camera command's answer, names its serial; the photos follow as 0x0801.
+        let camera = CameraReply(replySerial: 42, result: 0, mediaIDs: [7])
+        #expect(m.received(header(0x0805, serial: 13), .cameraReply(camera), at: now) == [.deliverAnswer(replySerial: 42, .cameraReply(camera))])
     }
 
     @Test func logoutAndIdle() {

@@ -81,7 +81,7 @@ struct MessageGenerator {
     }
 
     /// One message of the given case index (0..<count), and the editions it may travel in.
-    static let count = 33
+    static let count = 34
     mutating func message(_ index: Int) -> (Message, [ProtocolVersion]) {
         let modern: [ProtocolVersion] = [.v2013, .v2019]
         switch index {
@@ -196,6 +196,10 @@ struct MessageGenerator {
         case 31: return (.linkCheck, modern)
         case 25: return (.multimediaUploadResponse(MultimediaUploadResponse(mediaID: int(), retransmitPacketIDs: (0..<int(0...20)).map { _ in int() })), modern)
         case 26: return (.alarmConfirmation(AlarmConfirmation(alarmSerial: int(), alarms: AlarmFlags(rawValue: int()))), modern)
+        case 32:
+            // A failure carries no ids.
+            let result = UInt8(int(0...2))
+            return (.cameraReply(CameraReply(replySerial: int(), result: result, mediaIDs: result == 0 ? (0..<int(0...20)).map { _ in int() } : [])), modern)
         default:
             return (
                 .camera(

@@ -426,4 +426,16 @@ import Testing
         #expect(frame.message == .camera(want))
         #expect(FrameEncoder.encode(.camera(want), header: frame.header) == [v.bytes])
     }
+
+    /// 0x0805, the camera command's answer: SmallChi/JT808's own body vector,
+    /// src/JT808.Protocol.Test/MessageBody/JT808_0x0805Test.cs (serial 12456, result 0, two
+    /// media ids 12306 and 12580), decoded and encoded back byte for byte.
+    @Test func cameraReplyBody() throws {
+        let body: [UInt8] = [0x30, 0xA8, 0x00, 0x00, 0x02, 0x00, 0x00, 0x30, 0x12, 0x00, 0x00, 0x31, 0x24]
+        let message = try body.withUnsafeBytes { try Message.decode(messageID: 0x0805, body: $0, context: DecodeContext(version: .v2013)) }
+        #expect(message == .cameraReply(CameraReply(replySerial: 12456, result: 0, mediaIDs: [12306, 12580])))
+        #expect(message.encodeBody(version: .v2013) == body)
+        // A failure (1) carries no ids, and is written without them.
+        #expect(Message.cameraReply(CameraReply(replySerial: 7, result: 1)).encodeBody(version: .v2019) == [0x00, 0x07, 0x01])
+    }
 }

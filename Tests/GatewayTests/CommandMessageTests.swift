@@ -1,0 +1,68 @@
+import Domain
+import JT808
+import Testing
+
+@testable import Gateway
+
+/// Issue 17's commands as the platform messages the relay sends, laid out for the terminal's
+/// edition, and their answers as they go on record.
+@Suite struct CommandMessageTests {
+    @Test func eachCommandIsItsPlatformMessage() {
+        #expect(TerminalCommandRequest(command: .locate).message(version: .v2013) == .locateNow)
+        #expect(TerminalCommandRequest(command: .attributes).message(version: .v2019) == .queryAttributes)
+        #expect(TerminalCommandRequest(command: .queryParameters).message(version: .v2013) == .queryParameters)
+        #expect(
+            TerminalCommandRequest(command: .queryParameters, parameterIDs: [0x0029, 0x0055]).message(version: .v2013)
+                == .querySpecificParameters([0x0029, 0x0055]))
+        #expect(
+            TerminalCommandRequest(command: .tracking, intervalSeconds: 5, validitySeconds: 600).message(version: .v2013)
+                == .tracking(TrackingControl(intervalSeconds: 5, validitySeconds: 600)))
+        // Named settings become the standard's ids, every one a DWORD; the address a STRING.
+        let settings = TerminalSettingsRequest(
+            reportIntervalSeconds: 10, sleepReportIntervalSeconds: 300, driverAbsentReportIntervalSeconds: 60, serverAddress: "fleet.example.cn",
+            speedLimitKmh: 80, continuousDrivingLimitSeconds: 14_400)
+        #expect(
+            TerminalCommandRequest(command: .setParameters, settings: settings).message(version: .v2013)
+                == .setParameters([
+                    TerminalParameter(id: 0x0029, value: .dword(10)), TerminalParameter(id: 0x0027, value: .dword(300)),
+                    TerminalParameter(id: 0x0022, value: .dword(60)), TerminalParameter(id: 0x0055, value: .dword(80)),
+                    TerminalParameter(id: 0x0057, value: .dword(14_400)), TerminalParameter(id: 0x0013, value: .string("fleet.example.cn")),
+                ]))
+        guard case .camera(let camera) = TerminalCommandRequest(command: .photo, channel: 2).message(version: .v2019) else {
+            Issue.record("a photo is not 0x8801")
+            return
+        }
+        #expect(camera.channel == 2 && camera.command == 1 && camera.saveFlag == 0, "one photo, uploaded at once")
+    }
+
+    /// JT/T 808-2013 marks an urgent text with bit 0; 2019 gives bits 0-1 the text's kind (1
+    /// service, 2 urgent) and adds a type byte.
+    @Test func aTextsFlagsFollowTheTerminalsEdition() {
+        let urgent = TerminalCommandRequest(command: .text, text: "请回场", tts: true, urgent: true)
+        #expect(urgent.message(version: .v2013) == .text(TextMessage(flags: [.emergency, .display, .textToSpeech], text: "请回场")))
+        #expect(urgent.message(version: .v2019) == .text(TextMessage(flags: TextMessage.Flags(rawValue: 0b1110), textType: 1, text: "请回场")))
+        let plain = TerminalCommandRequest(command: .text, text: "明早七点出车")
+        #expect(plain.message(version: .v2013) == .text(TextMessage(flags: [.display], text: "明早七点出车")))
+        #expect(plain.message(version: .v2019) == .text(TextMessage(flags: TextMessage.Flags(rawValue: 0b0101), textType: 1, text: "明早七点出车")))
+        #expect(
+            TerminalCommandRequest(command: .text, text: "x", display: false, tts: true).message(version: .v2013)
+                == .text(TextMessage(flags: [.textToSpeech], text: "x")))
+    }
+
+    @Test func answersGoOnRecordAsDecodedWithParametersByName() {
+        let reply = ParameterReply(
+            replySerial: 7,
+            parameters: [
+                TerminalParameter(id: 0x0029, value: .dword(10)), TerminalParameter(id: 0x0013, value: .string("fleet.example.cn")),
+                TerminalParameter(id: 0x0030, value: .dword(30)),
+            ])
+        #expect(
+            CommandRelay.json(.parameterReply(reply))
+                == #"{"msgId":"0x0104","body":{"replySerial":7,"count":3,"parameters":{"0x0029":10,"0x0013":"fleet.example.cn","0x0030":30}},"settings":{"reportIntervalSeconds":10,"serverAddress":"fleet.example.cn"}}"#
+        )
+        #expect(CommandRelay.resultCode(.parameterReply(reply)) == 0)
+        let refused = Message.terminalResponse(GeneralResponse(replySerial: 7, replyID: 0x8103, result: .failure))
+        #expect(CommandRelay.resultCode(refused) == 1)
+        #expect(CommandRelay.json(refused) == #"{"msgId":"0x0001","body":{"replySerial":7,"replyId":"0x8103","result":1}}"#)
+    }
+}
