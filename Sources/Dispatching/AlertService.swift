@@ -2,12 +2,19 @@ import Domain
 import Foundation
 import Store
 
-/// The manual confirmation (0x8203) a handled alarm calls for: the terminal, the serial of the
-/// report that raised it, the alarm's bit.
+/// The manual confirmation (0x8203) a handled alarm calls for: the vehicle whose terminal
+/// raised it (nil: no longer bound to one), the serial of the report that raised it, the
+/// alarm's bit.
 public struct AlarmConfirmationDue: Sendable, Hashable {
-    public var terminalID: Int32
+    public var plate: String?
     public var reportSerial: UInt16
     public var alarms: UInt32
+
+    /// The command that carries it, queued for `ttlSeconds` if the terminal is offline: the
+    /// terminal holds the alarm until it comes.
+    public func command(ttlSeconds: Int) -> TerminalCommandRequest {
+        TerminalCommandRequest(command: .confirmAlarm, ttlSeconds: ttlSeconds, alarmSerial: Int(reportSerial), alarms: Int(alarms))
+    }
 }
 
 /// What people must see and handle: the terminals' alarms (SOS, over-speed, fatigue, power cut,
@@ -29,7 +36,7 @@ public struct AlertService: Sendable {
         }
         guard let kind = AlarmKind.named(handled.kind), kind.confirmedByPlatform else { return nil }
         // A report of a batch has no serial of its own: 0 confirms every report of the alarm.
-        return AlarmConfirmationDue(terminalID: handled.terminalID, reportSerial: handled.reportSerial ?? 0, alarms: kind.mask)
+        return AlarmConfirmationDue(plate: handled.plate, reportSerial: handled.reportSerial ?? 0, alarms: kind.mask)
     }
 
     /// SLA alerts raised since `since` (default: the last 24 hours), newest first: one agency's,

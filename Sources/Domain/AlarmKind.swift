@@ -60,6 +60,9 @@ public struct AlarmKind: Sendable, Hashable {
 
     public static func named(_ name: String) -> AlarmKind? { byName[name] }
 
+    /// The bits a platform's confirmation (0x8203) clears.
+    public static let confirmable = all.filter(\.confirmedByPlatform).reduce(UInt32(0)) { $0 | $1.mask }
+
     /// The alarms that replace a crew on its way by default (FLEET_REPLACING_ALARMS): an accident.
     public static let replacingByDefault: Set<String> = ["collisionWarning", "rolloverWarning"]
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// What an operator can ask of a vehicle's terminal (issue 17). Each kind is one platform
-/// message of JT/T 808; the alarm confirmation (0x8203) is one more case when it comes.
+/// message of JT/T 808.
 public enum TerminalCommandKind: String, Codable, Sendable, CaseIterable {
     /// 0x8201 → 0x0201, the position now (stored like any report).
     case locate
@@ -18,6 +18,10 @@ public enum TerminalCommandKind: String, Codable, Sendable, CaseIterable {
     /// 0x8801, one photo on camera `channel` → 0x0805 with its media id; the photo follows
     /// (0x0801) into the vehicle's media.
     case photo
+    /// 0x8203: alarms the terminal holds until the platform confirms them (`alarms`, table 24's
+    /// confirmable bits) raised by the report numbered `alarmSerial` (0: every report) → 0x0001.
+    /// Handling such an alarm sends it; an operator may too.
+    case confirmAlarm
 }
 
 /// The terminal parameters an operator sets by name (JT/T 808-2019 table 14), each optional:
@@ -100,13 +104,17 @@ public struct TerminalCommandRequest: Codable, Sendable, Hashable {
     public var urgent: Bool?
     /// photo: the camera (1 by default).
     public var channel: Int?
+    /// confirmAlarm: the serial of the report that raised the alarms (0, the default: all),
+    /// and their bits.
+    public var alarmSerial: Int?
+    public var alarms: Int?
 
     public init(
         command: TerminalCommandKind, ttlSeconds: Int? = nil, timeoutSeconds: Int? = nil, parameterIDs: [Int]? = nil,
         settings: TerminalSettingsRequest? = nil, intervalSeconds: Int? = nil, validitySeconds: Int? = nil, text: String? = nil,
-        display: Bool? = nil, tts: Bool? = nil, urgent: Bool? = nil, channel: Int? = nil
+        display: Bool? = nil, tts: Bool? = nil, urgent: Bool? = nil, channel: Int? = nil, alarmSerial: Int? = nil, alarms: Int? = nil
     ) {
-        self.channel = channel
+        (self.channel, self.alarmSerial, self.alarms) = (channel, alarmSerial, alarms)
         (self.command, self.ttlSeconds, self.timeoutSeconds, self.parameterIDs, self.settings) = (command, ttlSeconds, timeoutSeconds, parameterIDs, settings)
         (self.intervalSeconds, self.validitySeconds, self.text, self.display, self.tts, self.urgent) =
             (intervalSeconds, validitySeconds, text, display, tts, urgent)
@@ -122,6 +130,8 @@ public struct TerminalCommandRequest: Codable, Sendable, Hashable {
     /// 0x8300's text, in GBK bytes: within one frame's body (1023 bytes less the flag).
     public static let textBytes = 1...1_000
     public static let channelBounds = 1...255
+    public static let alarmSerialBounds = 0...0xFFFF
+    public static let alarmsBounds = 1...0xFFFF_FFFF
 
     public var ttl: Int { ttlSeconds ?? 0 }
     public var timeout: Int { timeoutSeconds ?? Self.defaultTimeoutSeconds }
@@ -159,6 +169,13 @@ public struct TerminalCommandRequest: Codable, Sendable, Hashable {
             guard let validitySeconds else { throw Refused(field: "validitySeconds", expected: "how long to track, in seconds") }
             try within(intervalSeconds, Self.intervalBounds, "intervalSeconds")
             try within(validitySeconds, Self.validityBounds, "validitySeconds")
+        case .confirmAlarm:
+            try within(alarmSerial, Self.alarmSerialBounds, "alarmSerial")
+            guard let alarms else { throw Refused(field: "alarms", expected: "the alarm bits to confirm") }
+            try within(alarms, Self.alarmsBounds, "alarms")
+            guard UInt32(alarms) & ~AlarmKind.confirmable == 0 else {
+                throw Refused(field: "alarms", expected: "only bits the platform confirms (JT/T 808 table 24: 0, 3, 20, 21, 22, 27, 28)")
+            }
         case .text:
             guard let text, Self.textBytes.contains(encodedLength(text)) else {
                 throw Refused(field: "text", expected: "a text of 1 to \(Self.textBytes.upperBound) bytes in GBK (500 Chinese characters)")

@@ -193,6 +193,9 @@ extension TerminalCommandRequest {
                 CameraCommand(
                     channel: UInt8(clamping: channel ?? 1), command: 1, interval: 0, saveFlag: 0, resolution: 1, quality: 5, brightness: 127, contrast: 63,
                     saturation: 63, chroma: 127))
+        case .confirmAlarm:
+            return .alarmConfirmation(
+                AlarmConfirmation(alarmSerial: UInt16(clamping: alarmSerial ?? 0), alarms: AlarmFlags(rawValue: UInt32(clamping: alarms ?? 0))))
         case .tracking:
             return .tracking(TrackingControl(intervalSeconds: UInt16(clamping: intervalSeconds ?? 0), validitySeconds: UInt32(clamping: validitySeconds ?? 0)))
         case .text:

@@ -36,18 +36,15 @@ public struct APIServices: Sendable {
     public var dispatch: DispatchServices
     public var settlement: SettlementService
     public var latest: LatestPositionsJSON
-    /// Sends a handled alarm's manual confirmation (0x8203) to its terminal: true once sent.
-    /// Nil: no way to the terminals, and the handling says the confirmation was not sent.
-    public var confirmAlarm: (@Sendable (AlarmConfirmationDue) async throws -> Bool)?
     /// Commands to the terminals, through the database to whichever gateway has the terminal.
     public var commands: TerminalCommandService
 
     /// `settlement` by default on the dispatch services' feed, events and clock.
     public init(
         client: PostgresClient, dispatch: DispatchServices, settlement: SettlementService? = nil, latest: LatestPositionsJSON = LatestPositionsJSON(),
-        confirmAlarm: (@Sendable (AlarmConfirmationDue) async throws -> Bool)? = nil, logger: Logger
+        logger: Logger
     ) {
-        (self.client, self.dispatch, self.latest, self.confirmAlarm) = (client, dispatch, latest, confirmAlarm)
+        (self.client, self.dispatch, self.latest) = (client, dispatch, latest)
         commands = TerminalCommandService(client: client, logger: logger)
         self.settlement =
             settlement

@@ -19,7 +19,6 @@ public struct FleetAPI: Sendable {
     let clock: any WallClock
     let reports: OperationsReports
     let latest: LatestPositionsJSON
-    let confirmAlarm: (@Sendable (AlarmConfirmationDue) async throws -> Bool)?
     let reads = ReadAudit()
     let gate = SignInGate()
     let sessions: Sessions
@@ -40,7 +39,6 @@ public struct FleetAPI: Sendable {
     public init(services: APIServices, configuration: APIConfiguration = APIConfiguration(), logger: Logger) {
         let client = services.client
         (dispatch, settlement, latest, clock) = (services.dispatch, services.settlement, services.latest, services.dispatch.clock)
-        confirmAlarm = services.confirmAlarm
         commands = services.commands
         media = MediaLibrary(client: client, logger: logger)
         vatRates = configuration.vatRates

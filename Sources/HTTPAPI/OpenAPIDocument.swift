@@ -119,7 +119,7 @@ enum OpenAPIDocument {
             "clearedLongitude": "number?", "handledAt": "date-time?", "handledBy": "string?", "handlingNote": "string?",
         ],
         "Handling": ["note": "text"],
-        "AlarmHandled": ["done": "boolean", "confirmation": FieldType.oneOf(FleetAPI.AlarmHandled.Confirmation.self)],
+        "AlarmHandled": ["done": "boolean", "confirmation": FieldType.oneOf(FleetAPI.AlarmHandled.Confirmation.self), "command": "integer?"],
         "SLAAlert": [
             "bookingID": "integer?", "complaintID": "integer?", "agencyID": "integer", "clock": clocks, "state": "atRisk|breached",
             "startedAt": "date-time", "dueAt": "date-time", "raisedAt": "date-time",
@@ -229,6 +229,7 @@ enum OpenAPIDocument {
             "settings": "TerminalSettingsRequest?", "intervalSeconds": optional(TerminalCommandRequest.intervalBounds),
             "validitySeconds": optional(TerminalCommandRequest.validityBounds), "text": "string(1...\(TerminalCommandRequest.textBytes.upperBound))?",
             "display": "boolean?", "tts": "boolean?", "urgent": "boolean?", "channel": optional(TerminalCommandRequest.channelBounds),
+            "alarmSerial": optional(TerminalCommandRequest.alarmSerialBounds), "alarms": optional(TerminalCommandRequest.alarmsBounds),
         ],
         "TerminalSettingsRequest": Dictionary(uniqueKeysWithValues: TerminalSettingsRequest.integers.map { ($0.name, optional($0.bounds)) }).merging(
             ["serverAddress": "string(\(TerminalSettingsRequest.serverAddressLength.lowerBound)...\(TerminalSettingsRequest.serverAddressLength.upperBound))?"]

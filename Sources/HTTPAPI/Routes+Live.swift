@@ -41,19 +41,27 @@ extension FleetAPI {
 
     struct Handling: Decodable { var note: String }
 
-    /// An alarm handled, and whether the terminal was sent the confirmation that clears it.
+    /// An alarm handled, and what came of the confirmation that clears it on the terminal.
     struct AlarmHandled: ResponseEncodable {
         enum Confirmation: String, Encodable, CaseIterable {
-            /// 0x8203 sent to the terminal.
+            /// 0x8203 sent, and the terminal acknowledged it.
             case sent
+            /// The terminal is offline: the confirmation waits for it (a day).
+            case queued
             /// The alarm goes off by itself when its condition ends (table 24).
             case notRequired
-            /// Due, but the terminal could not be reached (or the server has no way to it).
+            /// Due, but the terminal did not take it (no answer, a refusal, or no terminal bound).
             case notSent
         }
         var done: Bool
         var confirmation: Confirmation
+        /// The confirmation's command (`GET /api/v1/commands/{id}`), when one was sent or queued.
+        var command: Int64?
     }
+
+    /// How long a confirmation waits for a terminal offline: the terminal keeps the alarm on
+    /// until it comes, and a day covers a car parked overnight.
+    static let alarmConfirmationLifetime = 86_400
 
     func addLiveRoutes(_ list: inout EndpointList) {
         list.add(
@@ -104,10 +112,20 @@ extension FleetAPI {
             let body = try await decode(Handling.self, request, context)
             let due = try await dispatch.alerts.handle(alarm: event, by: user.username, note: body.note, audit: entry(user, "alarm-handle", "event:\(event)"))
             guard let due else { return AlarmHandled(done: true, confirmation: .notRequired) }
+            guard let plate = due.plate else { return AlarmHandled(done: true, confirmation: .notSent) }
             do {
                 // The handling stands whether or not the terminal is reached: the answer says which.
-                let sent = try await confirmAlarm?(due) ?? false
-                return AlarmHandled(done: true, confirmation: sent ? .sent : .notSent)
+                let outcome = try await commands.send(
+                    due.command(ttlSeconds: Self.alarmConfirmationLifetime), plate: plate, userID: user.id, requestedBy: user.username
+                ) { id in
+                    entry(
+                        user, "terminal-command", "command:\(id)", ["plate": plate, "command": TerminalCommandKind.confirmAlarm.rawValue, "event": "\(event)"])
+                }
+                switch outcome {
+                case .answered(let record): return AlarmHandled(done: true, confirmation: record.resultCode == 0 ? .sent : .notSent, command: record.id)
+                case .queued(let record): return AlarmHandled(done: true, confirmation: .queued, command: record.id)
+                case .unanswered(let record): return AlarmHandled(done: true, confirmation: .notSent, command: record.id)
+                }
             } catch {
                 logger.warning("alarm confirmation not sent", metadata: ["event": "\(event)", "error": "\(error)"])
                 return AlarmHandled(done: true, confirmation: .notSent)

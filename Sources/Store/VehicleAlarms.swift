@@ -51,7 +51,8 @@ public struct VehicleAlarms: Sendable {
 
     /// An alarm a dispatcher handled: which terminal raised it, of what kind, in which report.
     public struct Handled: Sendable, Hashable {
-        public var terminalID: Int32
+        /// The vehicle the terminal is bound to now, where a confirmation goes; nil if none.
+        public var plate: String?
         public var kind: String
         public var reportSerial: UInt16?
     }
@@ -62,12 +63,12 @@ public struct VehicleAlarms: Sendable {
             let rows = try await connection.query(
                 """
                 UPDATE events SET handled_at = now(), handled_by = \(by), handling_note = \(note) WHERE id = \(id) AND handled_at IS NULL
-                RETURNING terminal_id, kind, report_serial
+                RETURNING (SELECT v.plate FROM terminals t JOIN vehicles v ON v.id = t.vehicle_id WHERE t.id = events.terminal_id), kind, report_serial
                 """,
                 logger: logger
             )
-            for try await (terminal, kind, serial) in rows.decode((Int32, String, Int32?).self) {
-                return Handled(terminalID: terminal, kind: kind, reportSerial: serial.map { UInt16(clamping: $0) })
+            for try await (plate, kind, serial) in rows.decode((String?, String, Int32?).self) {
+                return Handled(plate: plate, kind: kind, reportSerial: serial.map { UInt16(clamping: $0) })
             }
             return nil
         }

@@ -197,7 +197,7 @@ struct Terminal: AsyncParsableCommand {
                 with the shell's user as its actor.
                 """
         )
-        @Argument(help: "What to ask: locate, queryParameters, setParameters, tracking, text, attributes, photo.") var command: String
+        @Argument(help: "What to ask: locate, queryParameters, setParameters, tracking, text, attributes, photo, confirmAlarm.") var command: String
         @Option(help: "The vehicle's plate.") var plate: String
         @Option(help: "Seconds to queue the command for a terminal offline (0: refuse it). Default 0.") var ttl: Int?
         @Option(help: "Seconds the terminal has to answer. Default 30.") var timeout: Int?
@@ -210,18 +210,16 @@ struct Terminal: AsyncParsableCommand {
         @Flag(help: "text: speak it (TTS).") var tts = false
         @Flag(help: "text: mark it urgent.") var urgent = false
         @Option(help: "photo: the camera's channel. Default 1.") var channel: Int?
+        @Option(help: "confirmAlarm: the serial of the report that raised the alarms. Default 0: every report.") var alarmSerial: Int?
+        @Option(help: "confirmAlarm: the alarm bits to confirm, e.g. 0x1 (emergency) or 0x8 (danger warning).") var alarms: String?
         @OptionGroup var database: DatabaseOptions
 
         func request() throws -> TerminalCommandRequest {
             guard let kind = TerminalCommandKind(rawValue: command) else {
                 throw ValidationError("COMMAND must be one of \(TerminalCommandKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            let ids = try parameterID.map { text in
-                guard let id = text.hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text) else {
-                    throw ValidationError("--parameter-id must be a number, e.g. 0x0029 or 41")
-                }
-                return id
-            }
+            let ids = try parameterID.map { try Self.number($0, "--parameter-id", example: "0x0029 or 41") }
+            let alarmBits = try alarms.map { try Self.number($0, "--alarms", example: "0x1 or 1") }
             var settings: [String: Any] = [:]
             for pair in set {
                 let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
@@ -240,10 +238,19 @@ struct Terminal: AsyncParsableCommand {
                 command: kind, ttlSeconds: ttl, timeoutSeconds: timeout, parameterIDs: ids.isEmpty ? nil : ids,
                 settings: settings.isEmpty
                     ? nil : try JSONDecoder().decode(TerminalSettingsRequest.self, from: JSONSerialization.data(withJSONObject: settings)),
-                intervalSeconds: interval, validitySeconds: validity, text: text, tts: tts ? true : nil, urgent: urgent ? true : nil, channel: channel)
+                intervalSeconds: interval, validitySeconds: validity, text: text, tts: tts ? true : nil, urgent: urgent ? true : nil, channel: channel,
+                alarmSerial: alarmSerial, alarms: alarmBits)
         }
 
         func validate() throws { _ = try request() }
+
+        /// A number in decimal or in hex with 0x, as the standard writes ids and bits.
+        static func number(_ text: String, _ option: String, example: String) throws -> Int {
+            guard let value = text.hasPrefix("0x") ? Int(text.dropFirst(2), radix: 16) : Int(text) else {
+                throw ValidationError("\(option) must be a number, e.g. \(example)")
+            }
+            return value
+        }
 
         func run() async throws {
             let configuration = try database.fleetConfiguration

@@ -33,6 +33,24 @@ import Testing
             return
         }
         #expect(camera.channel == 2 && camera.command == 1 && camera.saveFlag == 0, "one photo, uploaded at once")
+        #expect(
+            TerminalCommandRequest(command: .confirmAlarm, alarmSerial: 42, alarms: 0x8).message(version: .v2013)
+                == .alarmConfirmation(AlarmConfirmation(alarmSerial: 42, alarms: .dangerWarning)))
+    }
+
+    /// Only what table 24 has the platform confirm can be confirmed; the serial is a WORD.
+    @Test func anAlarmConfirmationNamesConfirmableBitsOnly() throws {
+        let gbk: (String) -> Int = { $0.utf8.count }
+        let sos = TerminalCommandRequest(command: .confirmAlarm, alarms: Int(AlarmFlags.emergency.union(.illegalDisplacement).rawValue))
+        #expect(throws: Never.self) { try sos.validated(encodedLength: gbk) }
+        for (serial, bits, field) in [
+            (nil, Int(AlarmFlags.overspeed.rawValue), "alarms"), (nil, nil, "alarms"), (nil, 0, "alarms"), (nil, Int.max, "alarms"),
+            (65_536, 1, "alarmSerial"), (Int.min, 1, "alarmSerial"),
+        ] as [(Int?, Int?, String)] {
+            let request = TerminalCommandRequest(command: .confirmAlarm, alarmSerial: serial, alarms: bits)
+            #expect(throws: Refused.self) { try request.validated(encodedLength: gbk) }
+            do { _ = try request.validated(encodedLength: gbk) } catch { #expect(error.field == field) }
+        }
     }
 
     /// JT/T 808-2013 marks an urgent text with bit 0; 2019 gives bits 0-1 the text's kind (1

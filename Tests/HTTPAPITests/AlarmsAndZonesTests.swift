@@ -22,10 +22,8 @@ import Testing
 @Suite struct AlarmsAndZonesTests {
     let logger = TestPostgres.logger
 
-    /// The manual confirmations the API asked for, in order, and the ingest deliveries the
-    /// watch heard.
+    /// The ingest deliveries the watch heard.
     final class Observed: Sendable {
-        let sent = Mutex<[AlarmConfirmationDue]>([])
         let heard = Mutex(0)
     }
 
@@ -46,8 +44,8 @@ import Testing
     }
 
     /// The gateway on PostgreSQL's sinks feeding the arrival watch (as fleetd wires them,
-    /// without the group commit) and the API with `observed` as its way to the terminals, for
-    /// the duration of `body`.
+    /// without the group commit), the commands' relay and the API, for the duration of `body`;
+    /// `observed` counts what the watch heard.
     func withGatewayAndAPI(
         _ body: @Sendable (_ gatewayPort: Int, _ api: URL, _ client: PostgresClient, _ terminal: Int32) async throws -> Void,
         observed: Observed
@@ -59,12 +57,7 @@ import Testing
             let clock = ManualClock(Date())
             let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
             let api = FleetAPI(
-                services: APIServices(
-                    client: client, dispatch: dispatch,
-                    confirmAlarm: { due in
-                        observed.sent.withLock { $0.append(due) }
-                        return true
-                    }, logger: logger), logger: logger)
+                services: APIServices(client: client, dispatch: dispatch, logger: logger), logger: logger)
             let (apiPorts, apiPortIn) = AsyncStream.makeStream(of: Int.self)
             let (gatewayPorts, gatewayPortIn) = AsyncStream.makeStream(of: Int.self)
             let ingested = IngestFeed()
@@ -76,7 +69,10 @@ import Testing
                 media: PostgresMediaSink(client: client, logger: logger), clock: clock, logger: logger, onListening: { gatewayPortIn.yield($0) })
             let app = api.application(APIConfiguration(port: 0)) { apiPortIn.yield($0.localAddress?.port ?? 0) }
             let watching = Watching(feed: ingested, arrivals: dispatch.arrivals, observed: observed)
-            try await ServiceGroup(services: [gateway, app, watching], logger: logger).whileRunning {
+            // The API's commands (the alarm confirmation) reach the terminal as in fleetd.
+            let relay = CommandRelay(
+                queue: PostgresTerminalCommands(client: client, logger: logger), connections: gateway.connections, gateway: "test", logger: logger)
+            try await ServiceGroup(services: [gateway, relay, app, watching], logger: logger).whileRunning {
                 var (apiPort, gatewayPort) = (apiPorts.makeAsyncIterator(), gatewayPorts.makeAsyncIterator())
                 let base = URL(string: "http://127.0.0.1:\(await apiPort.next()!)")!
                 try await body(await gatewayPort.next()!, base, client, crews[0].terminal)
@@ -93,23 +89,34 @@ import Testing
             longitudeMicrodegrees: UInt32(pickup.longitudeE6 + eastE6), speed: 300, course: 90, time: DeviceTime(epochSeconds: time))
     }
 
-    /// The test's terminal authenticated over TCP; `body` reports with the function it is given,
-    /// which returns once the report is acknowledged (0x8001: it is stored).
-    static func withTerminal(port: Int, _ body: (_ report: ([LocationReport]) async throws -> Void) async throws -> Void) async throws {
-        try await withTerminalConnection(port: port) { send, receive in
+    /// The test's terminal authenticated over TCP; `body` reports with the first function it is
+    /// given, which returns once the report is acknowledged (0x8001: it is stored), and takes the
+    /// platform's next command with the second, which acknowledges it (0x0001) and returns it.
+    static func withTerminal(
+        port: Int, _ body: (_ report: ([LocationReport]) async throws -> Void, _ takeCommand: () async throws -> Message?) async throws -> Void
+    ) async throws {
+        try await withTerminalFrames(port: port) { send, receive in
             var terminal = TestTerminal("013900000000")
             try await send(terminal.frame(.authentication(Authentication(authCode: "AC-0"))))
-            #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
-            // Only ever called inside `body`, one report at a time.
+            #expect(try await receive()?.message == .platformResponse(GeneralResponse(replySerial: 0, replyID: 0x0102, result: .success)))
+            // Only ever called inside `body`, one at a time.
             try await withoutActuallyEscaping(send) { send in
                 try await withoutActuallyEscaping(receive) { receive in
-                    try await body { reports in
-                        for report in reports {
-                            let serial = terminal.serial
-                            try await send(terminal.frame(.location(report)))
-                            #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: serial, replyID: 0x0200, result: .success)))
-                        }
-                    }
+                    try await body(
+                        { reports in
+                            for report in reports {
+                                let serial = terminal.serial
+                                try await send(terminal.frame(.location(report)))
+                                #expect(
+                                    try await receive()?.message == .platformResponse(GeneralResponse(replySerial: serial, replyID: 0x0200, result: .success)))
+                            }
+                        },
+                        {
+                            guard let command = try await receive() else { return nil }
+                            let answer = GeneralResponse(replySerial: command.header.serial, replyID: command.header.messageID, result: .success)
+                            try await send(terminal.frame(.terminalResponse(answer)))
+                            return command.message
+                        })
                 }
             }
         }
@@ -128,11 +135,11 @@ import Testing
         let observed = Observed()
         try await withGatewayAndAPI(
             { port, base, _, _ in
-                try await Self.withTerminal(port: port) { send in try await raiseHandleAndClear(send, base, observed: observed) }
+                try await Self.withTerminal(port: port) { send, takeCommand in try await raiseHandleAndClear(send, takeCommand, base) }
             }, observed: observed)
     }
 
-    func raiseHandleAndClear(_ send: ([LocationReport]) async throws -> Void, _ base: URL, observed: Observed) async throws {
+    func raiseHandleAndClear(_ send: ([LocationReport]) async throws -> Void, _ takeCommand: () async throws -> Message?, _ base: URL) async throws {
         let start = Date().epochSeconds - 600
         try await send([Self.report([.emergency, .overspeed], at: start, eastE6: 0), Self.report(.emergency, at: start + 30, eastE6: 300)])
         let dispatcher = try await FleetAPITests.signIn(base, "dispatcher")
@@ -149,18 +156,21 @@ import Testing
         // Handling without a note is refused; with one, SOS is confirmed to the terminal.
         let id = try #require(sos["id"] as? Int)
         let noNote = try await FleetAPITests.call(base, "POST", "/api/v1/events/\(id)/handle", token: dispatcher, body: #"{"note": "  "}"#)
-        #expect(noNote.status == 400 && observed.sent.withLock { $0.isEmpty })
-        let handled = try await FleetAPITests.call(
+        #expect(noNote.status == 400)
+        async let handling = FleetAPITests.call(
             base, "POST", "/api/v1/events/\(id)/handle", token: dispatcher, body: #"{"note": "电话联系司机，误触"}"#)
+        // The terminal is sent 0x8203 naming the report that raised SOS (the first after
+        // authentication: serial 1) and SOS's bit, and acknowledges it.
+        #expect(try await takeCommand() == .alarmConfirmation(AlarmConfirmation(alarmSerial: 1, alarms: .emergency)))
+        let handled = try await handling
         #expect(handled.status == 200 && handled.json["confirmation"] as? String == "sent", "\(handled.json)")
-        // The first report after authentication had serial 1.
-        #expect(observed.sent.withLock { $0.map(\.reportSerial) } == [1])
-        #expect(observed.sent.withLock { $0.map(\.alarms) } == [AlarmFlags.emergency.rawValue])
+        let command = try #require(handled.json["command"] as? Int)
+        let record = try await FleetAPITests.call(base, "GET", "/api/v1/commands/\(command)", token: dispatcher)
+        #expect(record.json["command"] as? String == "confirmAlarm" && record.json["state"] as? String == "answered", "\(record.json)")
         // Over-speed clears itself: handled, nothing sent.
         let other = try await FleetAPITests.call(
             base, "POST", "/api/v1/events/\(try #require(speeding["id"] as? Int))/handle", token: dispatcher, body: #"{"note": "已提醒"}"#)
-        #expect(other.status == 200 && other.json["confirmation"] as? String == "notRequired")
-        #expect(observed.sent.withLock { $0.count } == 1)
+        #expect(other.status == 200 && other.json["confirmation"] as? String == "notRequired" && other.json["command"] == nil)
         // Handled once only.
         let again = try await FleetAPITests.call(base, "POST", "/api/v1/events/\(id)/handle", token: dispatcher, body: #"{"note": "再次"}"#)
         #expect(again.status == 404)
@@ -182,7 +192,7 @@ import Testing
             { port, base, client, terminal in
                 let start = Date().epochSeconds - 600
                 let reports = [Self.report(.fatigueDriving, at: start, eastE6: 0), Self.report([], at: start + 30, eastE6: 300)]
-                try await Self.withTerminal(port: port) { send in
+                try await Self.withTerminal(port: port) { send, _ in
                     try await send(reports)
                     try await send(reports)
                 }
@@ -221,7 +231,7 @@ import Testing
                 let start = Date().epochSeconds - 600
                 // At the pick-up, twice inside the depot, then beyond it.
                 let reports = [0, 9_700, 10_200, 30_000].enumerated().map { Self.report([], at: start + Int64($0.offset) * 30, eastE6: Int32($0.element)) }
-                try await Self.withTerminal(port: port) { send in
+                try await Self.withTerminal(port: port) { send, _ in
                     try await send(reports)
                     try await send(reports)
                 }

@@ -23,6 +23,19 @@ public func withTerminalConnection(
     port: Int,
     _ body: (_ send: (ByteBuffer) async throws -> Void, _ receive: () async throws -> Message?) async throws -> Void
 ) async throws {
+    try await withTerminalFrames(port: port) { send, receive in
+        try await withoutActuallyEscaping(send) { send in
+            try await withoutActuallyEscaping(receive) { receive in try await body(send, { try await receive()?.message }) }
+        }
+    }
+}
+
+/// As `withTerminalConnection`, receiving whole frames: their headers carry the serials a
+/// terminal's answer to a platform command names.
+public func withTerminalFrames(
+    port: Int,
+    _ body: (_ send: (ByteBuffer) async throws -> Void, _ receive: () async throws -> DecodedFrame?) async throws -> Void
+) async throws {
     let channel = try await connectTerminal(host: "127.0.0.1", port: port)
     try await channel.executeThenClose { inbound, outbound in
         var iterator = inbound.makeAsyncIterator()
@@ -30,7 +43,7 @@ public func withTerminalConnection(
             { try await outbound.write($0) },
             {
                 guard case .frame(let frame)? = try await iterator.next() else { return nil }
-                return frame.message
+                return frame
             })
     }
 }
