@@ -5,7 +5,7 @@ CREATE TABLE terminal_commands (
     id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     vehicle_id      bigint NOT NULL REFERENCES vehicles (id),
     terminal_phone  text NOT NULL REFERENCES terminals (phone),
-    -- TerminalCommandKind's cases; the alarm confirmation (0x8203) will be one more.
+    -- TerminalCommandKind's cases (the alarm confirmation, 0x8203, among them).
     kind            text NOT NULL CHECK (kind ~ '^[a-zA-Z]{1,32}$'),
     -- The request as the API took it (TerminalCommandRequest), its answer timeout included.
     request         jsonb NOT NULL,
@@ -38,7 +38,7 @@ CREATE INDEX terminal_commands_vehicle ON terminal_commands (vehicle_id, id);
 -- process asks and however many gateways there are.
 CREATE TABLE terminal_presence (
     terminal_phone  text PRIMARY KEY REFERENCES terminals (phone),
-    -- Which gateway process holds the connection (host, pid and start), for the operator.
+    -- Which gateway process holds the connection (host and pid), for the operator.
     gateway         text NOT NULL CHECK (length(gateway) BETWEEN 1 AND 200),
     connected_at    timestamptz NOT NULL DEFAULT now(),
     seen_at         timestamptz NOT NULL DEFAULT now()

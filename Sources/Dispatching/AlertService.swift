@@ -11,9 +11,11 @@ public struct AlarmConfirmationDue: Sendable, Hashable {
     public var alarms: UInt32
 
     /// The command that carries it, queued for `ttlSeconds` if the terminal is offline: the
-    /// terminal holds the alarm until it comes.
+    /// terminal holds the alarm until it comes. A terminal online answers at once; 10 s is
+    /// what a dispatcher's handling waits for it (then it is `notSent`, and can be sent again
+    /// as a `confirmAlarm` command).
     public func command(ttlSeconds: Int) -> TerminalCommandRequest {
-        TerminalCommandRequest(command: .confirmAlarm, ttlSeconds: ttlSeconds, alarmSerial: Int(reportSerial), alarms: Int(alarms))
+        TerminalCommandRequest(command: .confirmAlarm, ttlSeconds: ttlSeconds, timeoutSeconds: 10, alarmSerial: Int(reportSerial), alarms: Int(alarms))
     }
 }
 
@@ -37,6 +39,12 @@ public struct AlertService: Sendable {
         guard let kind = AlarmKind.named(handled.kind), kind.confirmedByPlatform else { return nil }
         // A report of a batch has no serial of its own: 0 confirms every report of the alarm.
         return AlarmConfirmationDue(plate: handled.plate, reportSerial: handled.reportSerial ?? 0, alarms: kind.mask)
+    }
+
+    /// The drivers' card alerts (unknown or expired cards, a driver not the crew) raised since
+    /// `since` (default: the last 24 hours), newest first.
+    public func driverCardAlerts(since: Date?, limit: Int) async throws -> [DriverCardAlert] {
+        try await bookings.driverCardAlerts(since: since ?? clock.now.addingTimeInterval(-86_400), limit: limit)
     }
 
     /// SLA alerts raised since `since` (default: the last 24 hours), newest first: one agency's,

@@ -43,8 +43,11 @@ public struct TerminalCommandService: Sendable {
             if command.state.isFinal { return .unanswered(command) }
             try await Task.sleep(for: pollInterval)
         }
-        _ = try await store.giveUp(queued.id)
-        return .unanswered(try await record(queued.id))
+        // A command with a time to live not yet sent (the terminal's presence was stale, or it
+        // is busy with earlier commands) stays queued for it.
+        _ = try await store.giveUp(queued.id, keepingQueued: request.ttl > 0)
+        let command = try await record(queued.id)
+        return command.state == .queued ? .queued(command) : .unanswered(command)
     }
 
     public func command(_ id: Int64) async throws -> TerminalCommandRecord? { try await store.command(id) }

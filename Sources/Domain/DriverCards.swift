@@ -1,3 +1,5 @@
+import Foundation
+
 /// A driver's IC card (the qualification certificate) going into or out of a vehicle's terminal
 /// (0x0702): who signed in on the vehicle and when. Kept per vehicle; the driver is the one whose
 /// file holds the card's certificate number, when one does.
@@ -11,8 +13,10 @@ public struct DriverCardRecord: Sendable, Hashable {
 
     public var terminalID: Int32
     public var status: Status
-    /// Epoch seconds of the card going in or out, by the terminal's clock.
+    /// Epoch seconds of the card going in or out, by the terminal's clock; by the server's when
+    /// `timedByServer` (the 2011 layout carries no time).
     public var occurredAt: Int64
+    public var timedByServer = false
     /// 0 read; otherwise why the card could not be read. nil when removed.
     public var readResult: UInt8?
     public var name: String?
@@ -62,8 +66,9 @@ public struct SignInStretch: Sendable, Hashable {
 
 extension DrivingTime {
     /// Each driver's driving from the vehicles' tracks (`tracks` by vehicle, each in time order):
-    /// a fix is credited to whoever was signed in on its vehicle then (nobody known when the card
-    /// matched no file), or to the vehicle's paired driver when no card was in. A driver who drove
+    /// a fix is credited to whoever was signed in on its vehicle then, or to the vehicle's paired
+    /// driver when no card was in or the card matched no file (the unknown card raises its own
+    /// alert; its driving still counts against someone's limits). A driver who drove
     /// several vehicles has their fixes measured together, in time order. Every paired driver has
     /// an entry, zero when they did not drive.
     public static func credited(
@@ -77,7 +82,7 @@ extension DrivingTime {
                 // The latest card in at the fix's time, if it was still in.
                 let driver: Int64?
                 if let stretch = signedIn.last(where: { $0.from <= fix.time }), fix.time < stretch.until ?? .max {
-                    driver = stretch.driverID
+                    driver = stretch.driverID ?? pairedDriver[vehicle]
                 } else {
                     driver = pairedDriver[vehicle]
                 }
@@ -88,5 +93,34 @@ extension DrivingTime {
         var measured = pairedDriver.values.reduce(into: [Int64: DrivingTime]()) { $0[$1] = DrivingTime(continuous: 0, last24h: 0) }
         for (driver, track) in fixes { measured[driver] = measure(track.sorted { $0.time < $1.time }, now: now) }
         return measured
+    }
+}
+
+/// A card report the dispatchers must look at, raised once.
+public struct DriverCardAlert: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// No driver's file holds the card's certificate number.
+        case unknownCard
+        /// The certificate's validity ended before the day it was read.
+        case expiredCard
+        /// The driver signed in is not the crew of the booking the vehicle is serving.
+        case notTheCrew
+    }
+    public var kind: Kind
+    public var plate: String?
+    public var driverName: String?
+    public var certificate: String?
+    public var validUntil: String?
+    public var bookingID: Int64?
+    /// When the card went in.
+    public var signedInAt: Date
+    /// When the alert was raised.
+    public var raisedAt: Date
+
+    public init(
+        kind: Kind, plate: String?, driverName: String?, certificate: String?, validUntil: String?, bookingID: Int64?, signedInAt: Date, raisedAt: Date
+    ) {
+        (self.kind, self.plate, self.driverName, self.certificate, self.validUntil) = (kind, plate, driverName, certificate, validUntil)
+        (self.bookingID, self.signedInAt, self.raisedAt) = (bookingID, signedInAt, raisedAt)
     }
 }

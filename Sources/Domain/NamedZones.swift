@@ -56,14 +56,16 @@ public struct ZoneOccupancy: Sendable {
     /// By terminal: the zones it is inside and its newest fix's time.
     private var inside: [Int32: (zones: Set<Int64>, at: Int64)] = [:]
 
-    /// `inside`: each terminal's zones as its last stored crossings say (entered, not left).
-    public init(zones: [NamedZone], inside: [Int32: Set<Int64>] = [:]) {
+    /// `inside`: each terminal's zones as its last stored crossings say (entered, not left),
+    /// and its last crossing's time: a fix older than that (a backfill arriving after a
+    /// restart) is history already told.
+    public init(zones: [NamedZone], inside: [Int32: (zones: Set<Int64>, at: Int64)] = [:]) {
         self.zones = zones
         boxes = zones.map { zone in
             let (latitudes, longitudes) = (zone.boundary.map(\.latitudeE6), zone.boundary.map(\.longitudeE6))
             return ((latitudes.min() ?? 0)...(latitudes.max() ?? 0), (longitudes.min() ?? 0)...(longitudes.max() ?? 0))
         }
-        self.inside = inside.mapValues { (zones: $0, at: Int64.min) }
+        self.inside = inside
     }
 
     /// The crossings of these fixes, in time order per terminal.

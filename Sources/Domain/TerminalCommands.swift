@@ -264,6 +264,9 @@ public protocol TerminalCommandQueue: Sendable {
     func claimNext(for phone: String) async throws -> ClaimedTerminalCommand?
     /// The outcome of a command sent, with its audit line, in one transaction.
     func record(_ outcome: TerminalCommandOutcome, of id: Int64) async throws
+    /// A command claimed but never written (its terminal went between the claim and the
+    /// write) back in the queue, if its time to live lasts; false if it does not.
+    func requeue(_ id: Int64) async throws -> Bool
     /// Calls `body` with the phone of each terminal a command was queued for, until cancelled.
     func watch(_ body: @escaping @Sendable (String) async -> Void) async throws
 }

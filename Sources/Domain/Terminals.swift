@@ -73,15 +73,17 @@ public struct AuthenticatedTerminal: Sendable, Hashable {
     public var phone: String
     /// The device profile its vehicle's terminal model uses, if any.
     public var deviceProfile: String?
-    /// The alarm bits of its newest stored report: an alarm still on when it reconnects is not
-    /// a new event.
+    /// The alarm bits of its newest stored report, and that report's GNSS time (nil: none
+    /// stored): an alarm still on when it reconnects is not a new event, and an older report is
+    /// history that moves no alarm.
     public var alarm: UInt32
+    public var alarmAt: Int64?
 
-    public init(id: Int32, phone: String, deviceProfile: String? = nil, alarm: UInt32 = 0) {
+    public init(id: Int32, phone: String, deviceProfile: String? = nil, alarm: UInt32 = 0, alarmAt: Int64? = nil) {
         self.id = id
         self.phone = phone
         self.deviceProfile = deviceProfile
-        self.alarm = alarm
+        (self.alarm, self.alarmAt) = (alarm, alarmAt)
     }
 }
 

@@ -101,6 +101,12 @@ public struct CommandRelay: Service {
             outcome = .answered(resultCode: Self.resultCode(answer), answer: Self.json(answer))
         } catch TerminalConnections.CommandError.timedOut {
             outcome = .timedOut
+        } catch TerminalConnections.CommandError.notConnected {
+            // Never written: it waits for the terminal's next authentication while it may.
+            var requeued = false
+            await attempt("requeue") { requeued = try await queue.requeue(command.id) }
+            if requeued { return }
+            outcome = .failed("the terminal was gone before the command could be written")
         } catch {
             outcome = .failed("the terminal's connection closed before it answered (\(error))")
         }
@@ -120,7 +126,18 @@ public struct CommandRelay: Service {
 
     /// The answer as `fleetd decode` prints a frame's message id and body; parameters also by
     /// the names an operator sets them by.
+    static let secretParameterIDs: Set<UInt32> = [0x0011, 0x0012, 0x0015, 0x0016]
+
     static func json(_ answer: Message) -> String {
+        var answer = answer
+        // The dial-up accounts' user names and passwords (primary 0x0011/0x0012, backup
+        // 0x0015/0x0016) are the SIM's credentials: auditors and dispatchers read answers.
+        if case .parameterReply(var reply) = answer {
+            for (i, parameter) in reply.parameters.enumerated() where secretParameterIDs.contains(parameter.id) {
+                reply.parameters[i].value = .string("(hidden)")
+            }
+            answer = .parameterReply(reply)
+        }
         var json = "{\"msgId\":\(FrameJSON.quoted(FrameJSON.messageID(answer.messageID))),\"body\":\(FrameJSON.body(of: answer))"
         if case .parameterReply(let reply) = answer {
             let named = reply.parameters.compactMap { parameter -> String? in

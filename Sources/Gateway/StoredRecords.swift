@@ -56,5 +56,6 @@ extension DriverCardRecord {
             authority: text(card.authority), validUntil: card.validity.flatMap { CivilDate(year: Int($0.year), month: Int($0.month), day: Int($0.day)) },
             idNumber: card.idNumber.flatMap(text)
         )
+        timedByServer = card.time == nil
     }
 }

@@ -333,7 +333,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
             profile = services.profiles[name]
             if profile == nil { logger.warning("unknown device profile; decoding by the standard", metadata: ["profile": "\(name)"]) }
         }
-        return machine.authenticationDecided(true, profile: profile, alarms: AlarmFlags(rawValue: terminal.alarm))
+        return machine.authenticationDecided(true, profile: profile, alarms: AlarmFlags(rawValue: terminal.alarm), alarmsAt: terminal.alarmAt)
     }
 
     private func write(_ message: Message, answering header: MessageHeader, _ context: ChannelHandlerContext) {

@@ -149,9 +149,16 @@ public struct TerminalSessionStateMachine: Sendable {
     private var assembler: Assembler
     /// The gateway's, shared by every connection.
     private let budget: SubpackageBudget
-    /// Alarm bits of the newest report stored, and of the newest in the store in progress (they
-    /// count once the sink says it is durable).
-    private var alarms: (stored: AlarmFlags, storing: AlarmFlags) = ([], [])
+    /// Alarm bits of the newest report stored and its GNSS time, and the same of the newest in
+    /// the store in progress (they count once the sink says it is durable).
+    private var alarms: (stored: AlarmState, storing: AlarmState) = (AlarmState(), AlarmState())
+
+    /// The alarm bits a terminal's newest report had, and its time: a report older than it (a
+    /// blind-area batch sent after live reports) is history, and neither raises nor clears.
+    struct AlarmState {
+        var flags: AlarmFlags = []
+        var at: Int64 = .min
+    }
 
     public init(maximumFailures: Int = 3, subpackages: Assembler.Limits = .init(), budget: SubpackageBudget = SubpackageBudget(maximumBytes: .max)) {
         self.maximumFailures = maximumFailures
@@ -319,14 +326,16 @@ public struct TerminalSessionStateMachine: Sendable {
     }
 
     /// The registry decided on an authentication: when accepted, with the terminal's device
-    /// profile, if it has one, and the alarm bits of its newest report stored.
-    public mutating func authenticationDecided(_ accepted: Bool, profile: DeviceProfile? = nil, alarms: AlarmFlags = []) -> [Action] {
+    /// profile, if it has one, and the alarm bits of its newest report stored and that report's
+    /// time.
+    public mutating func authenticationDecided(_ accepted: Bool, profile: DeviceProfile? = nil, alarms: AlarmFlags = [], alarmsAt: Int64? = nil) -> [Action] {
         guard case .awaitingRegistry(.authentication(let header), let failures) = state else { return [] }
         if accepted {
             state = .authenticated(header.phone)
             self.profile = profile
             decoder = FrameDecoder(profile: profile)
-            self.alarms = (alarms, alarms)
+            let newest = AlarmState(flags: alarms, at: alarmsAt ?? .min)
+            self.alarms = (newest, newest)
             return [.send(ack(header, .success))]
         }
         return [.send(ack(header, .failure)), .refused(header.phone, .authentication)] + fail(failures)
@@ -368,18 +377,19 @@ public struct TerminalSessionStateMachine: Sendable {
 
     /// The positions to store, and the alarms that went on or off in them (in time order) since
     /// the newest report stored. A report dated too far ahead is stored (the store quarantines
-    /// it) but raises or clears no alarm and moves no alarm state.
+    /// it) but raises or clears no alarm and moves no alarm state; so is one older than the
+    /// newest stored (blind-area history arriving after live reports).
     private mutating func store(_ header: MessageHeader, _ reports: [LocationReport], at time: Time) -> [Action] {
         let believable = reports.filter { !GNSSTimeSanity.isAhead($0.time.epochSeconds, now: time.epochSeconds) }
         let serial = header.messageID == Message.ID.location ? header.serial : nil
         var state = alarms.stored
         var changes: [AlarmChange] = []
-        for report in believable.sorted(by: { $0.time < $1.time }) {
-            let (on, off) = (report.alarm.subtracting(state), state.subtracting(report.alarm))
+        for report in believable.sorted(by: { $0.time < $1.time }) where report.time.epochSeconds > state.at {
+            let (on, off) = (report.alarm.subtracting(state.flags), state.flags.subtracting(report.alarm))
             for (kind, flag) in AlarmFlags.named where on.contains(flag) || off.contains(flag) {
                 changes.append(AlarmChange(kind: kind, report: report, cleared: off.contains(flag), serial: off.contains(flag) ? nil : serial))
             }
-            state = report.alarm
+            state = AlarmState(flags: report.alarm, at: report.time.epochSeconds)
         }
         alarms.storing = state
         let store = Action.store(serial: header.serial, messageID: header.messageID, reports, alarms: changes)

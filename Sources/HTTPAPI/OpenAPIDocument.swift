@@ -120,6 +120,10 @@ enum OpenAPIDocument {
         ],
         "Handling": ["note": "text"],
         "AlarmHandled": ["done": "boolean", "confirmation": FieldType.oneOf(FleetAPI.AlarmHandled.Confirmation.self), "command": "integer?"],
+        "DriverCardAlert": [
+            "kind": FieldType.oneOf(DriverCardAlert.Kind.self), "plate": "string?", "driverName": "string?", "certificate": "string?",
+            "validUntil": "date?", "bookingID": "integer?", "signedInAt": "date-time", "raisedAt": "date-time",
+        ],
         "SLAAlert": [
             "bookingID": "integer?", "complaintID": "integer?", "agencyID": "integer", "clock": clocks, "state": "atRisk|breached",
             "startedAt": "date-time", "dueAt": "date-time", "raisedAt": "date-time",

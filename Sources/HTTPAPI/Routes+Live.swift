@@ -132,6 +132,13 @@ extension FleetAPI {
             }
         }
         list.add(
+            .get, "/api/v1/driver-card-alerts", Self.readers,
+            "Drivers' IC card alerts, newest first: a card no driver's file holds, a certificate expired, a driver signed in on a car serving another crew's booking",
+            returns: "[DriverCardAlert]", query: [("since", "date-time", "ISO 8601, default 24 h ago"), ("limit", "integer(1...500)", "1 to 500, default 100")]
+        ) { request, _, _ in
+            try await dispatch.alerts.driverCardAlerts(since: try time("since", request), limit: try count("limit", request, default: 100, maximum: 500))
+        }
+        list.add(
             .get, "/api/v1/alerts", [.administrator, .dispatcher, .auditor, .agency], "SLA clocks at risk or breached, newest first: an agency user's own only",
             returns: "[SLAAlert]", query: [("since", "date-time", "ISO 8601, default 24 h ago"), ("limit", "integer(1...500)", "1 to 500, default 100")]
         ) { request, _, user in

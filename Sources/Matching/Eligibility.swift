@@ -136,8 +136,9 @@ public final class CrewFacts: Sendable {
     /// the strings and arrays of the whole file for every pair.
     let vehicleClass: VehicleClass, seats: Int, rentalUse: Bool, newEnergy: Bool, inRepair: Bool
     let position: GeoPoint?, positionTime: Int64?, rangeKm: Int, reserve: Bool
-    /// The newest reported state of charge and when it held (nil: never reported).
-    let charge: (percent: Int, at: Int64)?
+    /// The newest reported state of charge, when it held, and whether the car said it was
+    /// charging (nil: never reported).
+    let charge: (percent: Int, at: Int64, charging: Bool)?
     let birthDate: Int64, serviceSince: Int64, licenceExpiry: Int64, points: Int, lastMajorAccident: Int64?, criminalRecord: Bool
     let trainingDays: Int, continuousDriving: Int64, drivingLast24h: Int64, nightContinuousDriving: Int64, underReview: Bool
     let commitments: [Commitment]
@@ -153,7 +154,7 @@ public final class CrewFacts: Sendable {
         let v = crew.vehicle, d = crew.driver
         (vehicleClass, seats, rentalUse, newEnergy, inRepair) = (v.vehicleClass, v.seats, v.rentalUse, v.energy.isNewEnergy, v.inRepair)
         (position, positionTime, rangeKm, reserve) = (v.position, v.positionTime, v.rangeKm, crew.isReserve)
-        charge = v.charge.map { ($0.percent, $0.at) }
+        charge = v.charge.map { ($0.percent, $0.at, $0.charging == true) }
         (birthDate, serviceSince, licenceExpiry, points, lastMajorAccident, criminalRecord) = (
             d.birthDate, d.serviceSince, d.licenceExpiry, d.points, d.lastMajorAccident, d.criminalRecord
         )

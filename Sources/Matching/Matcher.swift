@@ -155,16 +155,17 @@ public struct Matcher: Sendable {
             guard verdict.fail(.busy(job.window)) else { return nil }
             break
         }
-        // The charge it will have on leaving, from the newest reading at its own time: what it
-        // gains parked since (and before each job, in start order), up to full, less what each
-        // job spends; a job under way spends its whole drive still. Never reported, or reported
-        // too long ago for a departure soon, the charge is a reason of its own, never full.
+        // The charge it will have on leaving, from the newest reading: what it gains parked from
+        // now (from the reading's time only if it said it was charging: the car may have been
+        // driving since) and before each job, in start order, up to full, less what each job
+        // spends; a job under way spends its whole drive still. Never reported, or reported too
+        // long ago for a departure soon, the charge is a reason of its own, never full.
         if let reading = f.charge {
             if now - reading.at > rules.chargeReportHorizon && onSite - now <= rules.livePositionHorizon {
                 guard verdict.fail(.chargeStale(seconds: now - reading.at)) else { return nil }
             }
             let rangeMetres = Int64(max(1, f.rangeKm)) * 1000, perHour = Int64(rules.chargePercentPerHour)
-            var projectedCharge = Int64(reading.percent), parkedSince = min(reading.at, now)
+            var projectedCharge = Int64(reading.percent), parkedSince = reading.charging ? min(reading.at, now) : now
             for job in f.commitments where job.window.end > now && job.window.end <= departure && job.bookingID != booking.id {
                 let start = max(job.window.start, parkedSince)
                 projectedCharge = min(100, projectedCharge + perHour * (start - parkedSince) / 3600)

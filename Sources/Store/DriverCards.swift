@@ -23,6 +23,14 @@ public struct PostgresDriverCardSink: DriverCardSink {
                 \(card.certificate), \(card.authority), \(card.validUntil?.description)::date, \(card.idNumber),
                 (SELECT d.id FROM drivers d WHERE d.certificate_number = \(card.certificate))
             FROM terminals t WHERE t.id = \(card.terminalID)
+            -- Timed by the server, a report sent again (unanswered) comes with a new time: the
+            -- terminal's last report, the same card in the same state under 5 minutes ago, is
+            -- that report again.
+            AND NOT (\(card.timedByServer) AND EXISTS (
+                SELECT 1 FROM (SELECT card_status, certificate, occurred_at FROM driver_sign_ins s WHERE s.terminal_id = t.id
+                               ORDER BY occurred_at DESC, id DESC LIMIT 1) last
+                WHERE last.card_status = \(card.status.rawValue) AND last.certificate IS NOT DISTINCT FROM \(card.certificate)
+                    AND last.occurred_at > to_timestamp(\(card.occurredAt)) - interval '5 minutes'))
             ON CONFLICT (terminal_id, occurred_at, card_status) DO NOTHING
             """, logger: logger)
     }
@@ -37,12 +45,13 @@ extension DispatchFacts {
         let rows = try await client.query(
             """
             SELECT vehicle_id, driver_id, at, until FROM (
-                SELECT vehicle_id, driver_id, card_status, extract(epoch FROM occurred_at)::int8 AS at,
+                SELECT vehicle_id, driver_id, card_status, read_result, extract(epoch FROM occurred_at)::int8 AS at,
                     lead(extract(epoch FROM occurred_at)::int8) OVER (PARTITION BY vehicle_id ORDER BY occurred_at, id) AS until
                 FROM driver_sign_ins
                 WHERE vehicle_id IS NOT NULL AND occurred_at < to_timestamp(\(to)) AND occurred_at > to_timestamp(\(from)) - interval '30 days'
             ) s
-            WHERE card_status = 'inserted' AND (until IS NULL OR until > \(from))
+            -- A card the terminal could not read (read_result 1-4) signs nobody in.
+            WHERE card_status = 'inserted' AND read_result = 0 AND (until IS NULL OR until > \(from))
             ORDER BY vehicle_id, at
             """, logger: logger)
         for try await (vehicle, driver, at, until) in rows.decode((Int64, Int64?, Int64, Int64?).self) {
@@ -50,26 +59,6 @@ extension DispatchFacts {
         }
         return stretches
     }
-}
-
-/// A card report the dispatchers must look at, raised once.
-public struct DriverCardAlert: Sendable, Hashable, Codable {
-    public enum Kind: String, Sendable, Hashable, Codable {
-        /// No driver's file holds the card's certificate number.
-        case unknownCard
-        /// The certificate's validity ended before the day it was read.
-        case expiredCard
-        /// The driver signed in is not the crew of the booking the vehicle is serving.
-        case notTheCrew
-    }
-    public var kind: Kind
-    public var plate: String?
-    public var driverName: String?
-    public var certificate: String?
-    public var validUntil: String?
-    public var bookingID: Int64?
-    /// When the card went in.
-    public var signedInAt: Date
 }
 
 extension Bookings {
@@ -96,17 +85,35 @@ extension Bookings {
                 SELECT sign_in_id, kind, booking_id, \(now) FROM candidates ON CONFLICT DO NOTHING
                 RETURNING sign_in_id, kind, booking_id
             )
-            SELECT r.kind, v.plate, s.driver_name, s.certificate, s.valid_until::text, r.booking_id, s.occurred_at
+            SELECT r.kind, v.plate, s.driver_name, s.certificate, s.valid_until::text, r.booking_id, s.occurred_at, \(now)::timestamptz
             FROM raised r JOIN driver_sign_ins s ON s.id = r.sign_in_id LEFT JOIN vehicles v ON v.id = s.vehicle_id
             ORDER BY s.occurred_at, r.kind
             """, logger: logger)
+        return try await Self.cardAlerts(rows)
+    }
+
+    /// The card alerts raised since `since`, newest first, for the dispatchers who were not
+    /// watching the live stream when they were raised.
+    public func driverCardAlerts(since: Date, limit: Int) async throws -> [DriverCardAlert] {
+        let rows = try await client.query(
+            """
+            SELECT a.kind, v.plate, s.driver_name, s.certificate, s.valid_until::text, a.booking_id, s.occurred_at, a.raised_at
+            FROM driver_card_alerts a JOIN driver_sign_ins s ON s.id = a.sign_in_id LEFT JOIN vehicles v ON v.id = s.vehicle_id
+            WHERE a.raised_at >= \(since) ORDER BY a.raised_at DESC, a.id DESC LIMIT \(limit)
+            """, logger: logger)
+        return try await Self.cardAlerts(rows)
+    }
+
+    private static func cardAlerts(_ rows: PostgresRowSequence) async throws -> [DriverCardAlert] {
         var alerts: [DriverCardAlert] = []
-        for try await (kind, plate, name, certificate, validUntil, booking, at) in rows.decode((String, String?, String?, String?, String?, Int64?, Date).self)
+        for try await (kind, plate, name, certificate, validUntil, booking, at, raised) in rows.decode(
+            (String, String?, String?, String?, String?, Int64?, Date, Date).self)
         {
             guard let kind = DriverCardAlert.Kind(rawValue: kind) else { continue }
             alerts.append(
                 DriverCardAlert(
-                    kind: kind, plate: plate, driverName: name, certificate: certificate, validUntil: validUntil, bookingID: booking, signedInAt: at))
+                    kind: kind, plate: plate, driverName: name, certificate: certificate, validUntil: validUntil, bookingID: booking, signedInAt: at,
+                    raisedAt: raised))
         }
         return alerts
     }

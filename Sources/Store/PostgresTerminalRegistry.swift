@@ -33,12 +33,12 @@ public struct PostgresTerminalRegistry: TerminalRegistry {
     public func authenticate(phone: String, authCode: String) async throws -> AuthenticatedTerminal? {
         let rows = try await client.query(
             """
-            SELECT t.id, t.device_profile, coalesce(l.alarm, 0)
+            SELECT t.id, t.device_profile, coalesce(l.alarm, 0), extract(epoch FROM l.gnss_time)::int8
             FROM terminals t LEFT JOIN latest_positions l ON l.terminal_id = t.id
             WHERE t.phone = \(phone) AND t.auth_code = \(authCode) AND t.vehicle_id IS NOT NULL
             """, logger: logger)
-        for try await (id, profile, alarm) in rows.decode((Int32, String?, Int32).self) {
-            return AuthenticatedTerminal(id: id, phone: phone, deviceProfile: profile, alarm: UInt32(bitPattern: alarm))
+        for try await (id, profile, alarm, alarmAt) in rows.decode((Int32, String?, Int32, Int64?).self) {
+            return AuthenticatedTerminal(id: id, phone: phone, deviceProfile: profile, alarm: UInt32(bitPattern: alarm), alarmAt: alarmAt)
         }
         return nil
     }

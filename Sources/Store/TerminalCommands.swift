@@ -83,11 +83,16 @@ public struct PostgresTerminalCommands: TerminalCommandQueue {
         return try await records(vehicleID: vehicleID, limit: limit)
     }
 
-    /// A command whose caller gave up waiting and that is still unanswered: timed out.
-    /// False when it had its outcome meanwhile.
-    public func giveUp(_ id: Int64) async throws -> Bool {
+    /// A command whose caller gave up waiting and that is still unanswered: timed out; one
+    /// still queued stays queued when `keepingQueued` (it has a time to live of its own: the
+    /// terminal's presence was stale, or it is busy with earlier commands). False when it had
+    /// its outcome meanwhile, or stays queued.
+    public func giveUp(_ id: Int64, keepingQueued: Bool) async throws -> Bool {
         try await client.touchedRow(
-            "UPDATE terminal_commands SET state = 'timedOut' WHERE id = \(id) AND state IN ('queued', 'sent') RETURNING id", logger: logger)
+            """
+            UPDATE terminal_commands SET state = 'timedOut'
+            WHERE id = \(id) AND (state = 'sent' OR (state = 'queued' AND NOT \(keepingQueued))) RETURNING id
+            """, logger: logger)
     }
 
     /// The command `id`, or the vehicle's, newest first.
@@ -130,14 +135,41 @@ public struct PostgresTerminalCommands: TerminalCommandQueue {
     }
 
     public func renew(_ phones: [String], gateway: String) async throws -> [String] {
+        // Written, not only touched: a row lost to a failed write or to another gateway's late
+        // disconnect comes back while the terminal is here.
         try await client.query(
-            "UPDATE terminal_presence SET seen_at = now() WHERE gateway = \(gateway) AND terminal_phone = ANY(\(phones))", logger: logger)
+            """
+            INSERT INTO terminal_presence (terminal_phone, gateway)
+            SELECT phone, \(gateway) FROM unnest(\(phones)::text[]) AS p(phone) WHERE EXISTS (SELECT 1 FROM terminals t WHERE t.phone = p.phone)
+            ON CONFLICT (terminal_phone) DO UPDATE SET gateway = EXCLUDED.gateway, seen_at = now()
+            """, logger: logger)
         try await client.query("UPDATE terminal_commands SET state = 'expired' WHERE state = 'queued' AND expires_at <= now()", logger: logger)
+        try await timeOutUnrecorded()
         let rows = try await client.query(
             "SELECT DISTINCT terminal_phone FROM terminal_commands WHERE state = 'queued' AND terminal_phone = ANY(\(phones))", logger: logger)
         var waiting: [String] = []
         for try await phone in rows.decode(String.self) { waiting.append(phone) }
         return waiting
+    }
+
+    /// Commands sent whose outcome never came on record (the gateway that sent them died, or
+    /// could not write it) a minute past their answer time: timed out, each with its audit line.
+    private func timeOutUnrecorded() async throws {
+        try await client.transaction(logger: logger) { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE terminal_commands SET state = 'timedOut', failure = 'no outcome from the gateway that sent it'
+                WHERE state = 'sent' AND sent_at < now() - make_interval(secs => coalesce((request->>'timeoutSeconds')::int, \(TerminalCommandRequest.defaultTimeoutSeconds)) + 60)
+                RETURNING id, kind
+                """, logger: logger)
+            var unrecorded: [(Int64, String)] = []
+            for try await row in rows.decode((Int64, String).self) { unrecorded.append(row) }
+            for (id, kind) in unrecorded {
+                let detail = "{\"command\": \(Self.quoted(kind)), \"state\": \"timedOut\", \"failure\": \"no outcome from the gateway that sent it\"}"
+                try await connection.query(
+                    AuditLine(userID: nil, action: "command-timedOut", resource: "command:\(id)", detail: detail).insertion, logger: logger)
+            }
+        }
     }
 
     public func claimNext(for phone: String) async throws -> ClaimedTerminalCommand? {
@@ -160,10 +192,18 @@ public struct PostgresTerminalCommands: TerminalCommandQueue {
         return nil
     }
 
+    public func requeue(_ id: Int64) async throws -> Bool {
+        try await client.touchedRow(
+            "UPDATE terminal_commands SET state = 'queued', sent_at = NULL WHERE id = \(id) AND state = 'sent' AND expires_at > now() RETURNING id",
+            logger: logger)
+    }
+
     public func record(_ outcome: TerminalCommandOutcome, of id: Int64) async throws {
         let (state, result, answer, failure): (String, Int16?, String?, String?)
         switch outcome {
-        case .answered(let code, let json): (state, result, answer, failure) = ("answered", Int16(clamping: code), json, nil)
+        // jsonb takes no NUL, which a terminal may put inside a text field: it becomes U+FFFD.
+        case .answered(let code, let json):
+            (state, result, answer, failure) = ("answered", Int16(clamping: code), json.replacingOccurrences(of: "\\u0000", with: "\\uFFFD"), nil)
         case .timedOut: (state, result, answer, failure) = ("timedOut", nil, nil, nil)
         case .failed(let why): (state, result, answer, failure) = ("failed", nil, nil, why)
         }

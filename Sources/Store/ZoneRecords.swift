@@ -60,14 +60,18 @@ public struct ZoneRecords: Sendable {
     }
 
     /// The zones each terminal is inside, as its newest crossing of each says.
-    public func inside() async throws -> [Int32: Set<Int64>] {
+    public func inside() async throws -> [Int32: (zones: Set<Int64>, at: Int64)] {
         let rows = try await client.query(
             """
-            SELECT DISTINCT ON (zone_id, terminal_id) zone_id, terminal_id, direction FROM zone_crossings ORDER BY zone_id, terminal_id, at DESC
+            SELECT DISTINCT ON (zone_id, terminal_id) zone_id, terminal_id, direction, extract(epoch FROM at)::int8
+            FROM zone_crossings ORDER BY zone_id, terminal_id, at DESC
             """, logger: logger)
-        var inside: [Int32: Set<Int64>] = [:]
-        for try await (zone, terminal, direction) in rows.decode((Int64, Int32, String).self) where direction == "entry" {
-            inside[terminal, default: []].insert(zone)
+        var inside: [Int32: (zones: Set<Int64>, at: Int64)] = [:]
+        for try await (zone, terminal, direction, at) in rows.decode((Int64, Int32, String, Int64).self) {
+            var known = inside[terminal] ?? (zones: [], at: .min)
+            if direction == "entry" { known.zones.insert(zone) }
+            known.at = max(known.at, at)
+            inside[terminal] = known
         }
         return inside
     }

@@ -274,7 +274,11 @@ struct Terminal: AsyncParsableCommand {
                 throw Self.failure("refused: no vehicle with plate \(plate)")
             }
             switch outcome {
-            case .answered(let record), .queued(let record):
+            case .answered(let record):
+                print(Self.json(record))
+                // 1 failure, 2 bad message, 3 unsupported: a script must not read success.
+                if let code = record.resultCode, code != 0 { throw Self.failure("the terminal answered result \(code): not done") }
+            case .queued(let record):
                 print(Self.json(record))
             case .unanswered(let record):
                 print(Self.json(record))

@@ -45,6 +45,28 @@ import Testing
                 validity: validUntil ?? CardDate(year: 2031, month: 12, day: 31)))
     }
 
+    /// The 2011 layout carries no time: the server's stands in, and the same report sent again
+    /// (it was not answered) within 5 minutes is kept once; the same card after another is a
+    /// sign-in of its own.
+    @Test func a2011CardReportSentAgainIsKeptOnce() async throws {
+        try await TestPostgres.withDatabase { client, _ in
+            let terminal = try await TestFleet.fleet(client)[0].terminal
+            let sink = PostgresDriverCardSink(client: client, logger: logger)
+            var first = DriverCardRecord(terminalID: terminal, status: .inserted, occurredAt: 1_800_000_000, readResult: 0, name: "司机甲", certificate: "QC1")
+            first.timedByServer = true
+            var again = first, other = first, back = first
+            again.occurredAt += 40
+            (other.certificate, other.occurredAt) = ("QC2", first.occurredAt + 60)
+            back.occurredAt += 120
+            for card in [first, again, other, back] { try await sink.record(card) }
+            let rows = try await client.query(
+                "SELECT certificate FROM driver_sign_ins WHERE terminal_id = \(terminal) ORDER BY occurred_at", logger: logger)
+            var kept: [String] = []
+            for try await certificate in rows.decode(String.self) { kept.append(certificate) }
+            #expect(kept == ["QC1", "QC2", "QC1"])
+        }
+    }
+
     @Test func drivingTimeFollowsTheCardAndBadCardsRaiseAlertsOnce() async throws {
         try await TestPostgres.withDatabase { client, url in
             let t0 = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
@@ -172,6 +194,12 @@ import Testing
             var counts: [String: Int64] = [:]
             for try await (kind, count) in stored.decode((String, Int64).self) { counts[kind] = count }
             #expect(counts == ["expiredCard": 1, "notTheCrew": 2, "unknownCard": 1])
+            // Listed for a dispatcher who was not watching the stream, newest first, named.
+            let listed = try await dispatch.alerts.driverCardAlerts(since: nil, limit: 10)
+            #expect(listed.count == 4 && listed.map(\.raisedAt) == listed.map(\.raisedAt).sorted(by: >))
+            #expect(listed.first { $0.kind == .expiredCard }?.validUntil == "2020-06-30")
+            #expect(listed.first { $0.kind == .unknownCard }?.driverName == "陌生人")
+            #expect(listed.filter { $0.kind == .notTheCrew }.allSatisfy { $0.bookingID == booking.id && $0.plate != nil })
 
             // Every card report stored, with the driver it matched (none for the stranger).
             let rows = try await client.query(

@@ -85,10 +85,11 @@ import Testing
         ]
         let credited = DrivingTime.credited(tracks: [1: early + late, 2: second], signIns: signIns, pairedDriver: [1: 10, 2: 30], now: now)
         // Driver 10: the hour without a card; 20: both vehicles' hours, back to back and still
-        // going (3570 + 30 + 3570); 30 drove nothing (the stranger's half hour is nobody's).
+        // going (3570 + 30 + 3570); 30, vehicle 2's paired driver, the half hour of the card no
+        // file holds: unknown driving counts against the paired driver's limits, never nobody's.
         #expect(credited[10]?.last24h == 3570 && credited[10]?.continuous == 0)
         #expect(credited[20]?.last24h == 3570 + 30 + 3570 && credited[20]?.continuous == 3570 + 30 + 3570)
-        #expect(credited[30] == DrivingTime(continuous: 0, last24h: 0))
+        #expect(credited[30] == DrivingTime(continuous: 1770, last24h: 1770))
         #expect(credited.count == 3)
     }
 }

@@ -29,7 +29,9 @@ import Testing
         #expect(occupancy.stored(track).isEmpty)
         // Another terminal's first fix inside is an entry; one whose crossings say it is inside is not.
         #expect(occupancy.stored([Self.fix(2, 100, east: 12_000)]).map(\.direction) == [.entry])
-        var known = ZoneOccupancy(zones: [Self.depot], inside: [3: [7]])
+        var known = ZoneOccupancy(zones: [Self.depot], inside: [3: (zones: [7], at: 90)])
+        // A fix older than the last crossing on record (a backfill after a restart) moves nothing.
+        #expect(known.stored([Self.fix(3, 80, east: 0)]).isEmpty)
         #expect(known.stored([Self.fix(3, 100, east: 12_000)]).isEmpty)
         #expect(known.stored([Self.fix(3, 200, east: 0)]).map(\.direction) == [.exit])
     }

@@ -79,6 +79,16 @@ import Testing
                 == #"{"msgId":"0x0104","body":{"replySerial":7,"count":3,"parameters":{"0x0029":10,"0x0013":"fleet.example.cn","0x0030":30}},"settings":{"reportIntervalSeconds":10,"serverAddress":"fleet.example.cn"}}"#
         )
         #expect(CommandRelay.resultCode(.parameterReply(reply)) == 0)
+        // The SIM's dial-up accounts never go on record.
+        let accounts = ParameterReply(
+            replySerial: 8,
+            parameters: [
+                TerminalParameter(id: 0x0010, value: .string("CMNET")), TerminalParameter(id: 0x0011, value: .string("fleet")),
+                TerminalParameter(id: 0x0012, value: .string("s3cret")), TerminalParameter(id: 0x0016, value: .string("b4ckup")),
+            ])
+        let recorded = CommandRelay.json(.parameterReply(accounts))
+        #expect(recorded.contains(#""0x0010":"CMNET""#) && recorded.contains(#""0x0012":"(hidden)""#))
+        #expect(!recorded.contains("s3cret") && !recorded.contains("b4ckup") && !recorded.contains(#""fleet""#))
         let refused = Message.terminalResponse(GeneralResponse(replySerial: 7, replyID: 0x8103, result: .failure))
         #expect(CommandRelay.resultCode(refused) == 1)
         #expect(CommandRelay.json(refused) == #"{"msgId":"0x0001","body":{"replySerial":7,"replyId":"0x8103","result":1}}"#)

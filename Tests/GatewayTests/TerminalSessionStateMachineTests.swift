@@ -29,13 +29,13 @@ import Testing
 
     /// Registers and authenticates; returns the machine in `authenticated`.
     func authenticated(
-        alarms: AlarmFlags = [], budget: SubpackageBudget = SubpackageBudget(maximumBytes: .max)
+        alarms: AlarmFlags = [], alarmsAt: Int64? = nil, budget: SubpackageBudget = SubpackageBudget(maximumBytes: .max)
     ) -> TerminalSessionStateMachine {
         var m = TerminalSessionStateMachine(budget: budget)
         _ = m.received(header(0x0100, serial: 1), .registration(registration), at: now)
         _ = m.registrationDecided(.success, authCode: "AC1")
         _ = m.received(header(0x0102, serial: 2), .authentication(Authentication(authCode: "AC1")), at: now)
-        _ = m.authenticationDecided(true, alarms: alarms)
+        _ = m.authenticationDecided(true, alarms: alarms, alarmsAt: alarmsAt)
         return m
     }
 
@@ -353,12 +353,34 @@ import Testing
             ])
         _ = m.reportsDurable(serial: 9, messageID: 0x0704)
         // A later report without the bit clears it, once.
+        var later = off
+        later.time = DeviceTime(epochSeconds: position.time.epochSeconds + 30)
         #expect(
-            m.received(header(0x0200, serial: 10), .location(off), at: now) == [
-                .store(serial: 10, messageID: 0x0200, [off], alarms: [Change(kind: "emergency", report: off, cleared: true)])
+            m.received(header(0x0200, serial: 10), .location(later), at: now) == [
+                .store(serial: 10, messageID: 0x0200, [later], alarms: [Change(kind: "emergency", report: later, cleared: true)])
             ])
         _ = m.reportsDurable(serial: 10, messageID: 0x0200)
-        #expect(m.received(header(0x0200, serial: 11), .location(off), at: now) == [.store(serial: 11, messageID: 0x0200, [off], alarms: [])])
+        #expect(m.received(header(0x0200, serial: 11), .location(later), at: now) == [.store(serial: 11, messageID: 0x0200, [later], alarms: [])])
+    }
+
+    /// Blind-area history sent after live reports (or older than the newest report stored when
+    /// the terminal authenticated) is stored, but it neither raises nor clears: the live alarm
+    /// state is the newest report's.
+    @Test func historyOlderThanTheNewestReportMovesNoAlarm() {
+        let t = position.time.epochSeconds
+        var m = authenticated(alarms: .emergency, alarmsAt: t)
+        var older = position, newer = position
+        older.alarm = .overspeed
+        older.time = DeviceTime(epochSeconds: t - 600)
+        newer.alarm = .emergency
+        newer.time = DeviceTime(epochSeconds: t + 10)
+        #expect(
+            m.received(header(0x0704, serial: 3), .locationBatch(LocationBatch(kind: .blindZone, locations: [older])), at: now) == [
+                .store(serial: 3, messageID: 0x0704, [older], alarms: [])
+            ])
+        _ = m.reportsDurable(serial: 3, messageID: 0x0704)
+        // SOS is still on, as the newest report had it: nothing went on or off.
+        #expect(m.received(header(0x0200, serial: 4), .location(newer), at: now) == [.store(serial: 4, messageID: 0x0200, [newer], alarms: [])])
     }
 
     /// The events' kinds are the codec's names of the bits: Domain's table of the standard's

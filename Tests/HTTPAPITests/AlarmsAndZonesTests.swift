@@ -140,7 +140,8 @@ import Testing
     }
 
     func raiseHandleAndClear(_ send: ([LocationReport]) async throws -> Void, _ takeCommand: () async throws -> Message?, _ base: URL) async throws {
-        let start = Date().epochSeconds - 600
+        // After the fleet's placement (the newest report stored): older reports are history, which moves no alarm.
+        let start = Date().epochSeconds + 1
         try await send([Self.report([.emergency, .overspeed], at: start, eastE6: 0), Self.report(.emergency, at: start + 30, eastE6: 300)])
         let dispatcher = try await FleetAPITests.signIn(base, "dispatcher")
         let raised = try await alarms(base, dispatcher)
@@ -190,7 +191,8 @@ import Testing
     @Test func aClearingDeliveredTwiceClearsOnce() async throws {
         try await withGatewayAndAPI(
             { port, base, client, terminal in
-                let start = Date().epochSeconds - 600
+                // After the fleet's placement (the newest report stored): older reports are history, which moves no alarm.
+                let start = Date().epochSeconds + 1
                 let reports = [Self.report(.fatigueDriving, at: start, eastE6: 0), Self.report([], at: start + 30, eastE6: 300)]
                 try await Self.withTerminal(port: port) { send, _ in
                     try await send(reports)

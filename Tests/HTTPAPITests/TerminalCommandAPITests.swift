@@ -233,7 +233,9 @@ import Testing
                 try await send(terminal.frame(.authentication(JT808.Authentication(authCode: code))))
                 _ = try await receive()
                 try await Self.online(client)
-                let silent = try await API.call(base, "POST", Self.commands, token: dispatcher, body: #"{"command": "locate", "timeoutSeconds": 1}"#)
+                // 3 s to answer: under a loaded machine the gateway may take a few seconds to
+                // claim it, and this test is about a command sent and not answered.
+                let silent = try await API.call(base, "POST", Self.commands, token: dispatcher, body: #"{"command": "locate", "timeoutSeconds": 3}"#)
                 #expect(silent.status == 504 && silent.contentType == "application/problem+json", "\(silent.json)")
                 let detail = silent.json["detail"] as? String ?? ""
                 #expect(detail.contains("timeoutSeconds") && detail.contains("ttlSeconds"), "says what to do: \(detail)")

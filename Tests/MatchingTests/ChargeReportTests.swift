@@ -37,7 +37,7 @@ import Testing
         #expect(problems(Fixture.booking(1, pickupIn: 3600), crew).isEmpty)
     }
 
-    @Test func theProjectionStartsAtTheReadingsTimeNotNow() {
+    @Test func theProjectionGainsFromTheReadingsTimeOnlyIfTheCarWasCharging() {
         var crew = Fixture.crew(1)
         crew.vehicle.rangeKm = 100
         // 2 km empty and 10 km of trip at 1.3 x with a 20% margin need 19% of 100 km; leaving in
@@ -45,8 +45,12 @@ import Testing
         crew.vehicle.charge = ChargeReading(percent: 5, at: Fixture.now)
         let soon = Fixture.booking(1, pickupIn: 40 * 60)
         #expect(short(problems(soon, crew)))
-        // The same 5% read 100 minutes ago, parked since: 23% more by now, enough.
-        crew.vehicle.charge = ChargeReading(percent: 5, at: Fixture.now - 100 * 60)
+        // The same 5% read 100 minutes ago on the charger: 23% more by now, enough.
+        crew.vehicle.charge = ChargeReading(percent: 5, at: Fixture.now - 100 * 60, charging: true)
         #expect(problems(soon, crew).isEmpty)
+        // Read 100 minutes ago, not charging: the car may have driven since; nothing is gained
+        // before now, and it is as short as a reading taken now.
+        crew.vehicle.charge = ChargeReading(percent: 5, at: Fixture.now - 100 * 60, charging: false)
+        #expect(short(problems(soon, crew)))
     }
 }

@@ -46,6 +46,10 @@ import Testing
             #expect(try await queue.queue(locate, plate: "浙B80817D", userID: nil, requestedBy: "test").online)
             try await queue.disconnected(phone, gateway: "a")
             await #expect(throws: Conflict.self) { try await queue.queue(locate, plate: "浙B80817D", userID: nil, requestedBy: "test") }
+            // A row lost while the terminal is still here (a failed write, another gateway's
+            // late disconnect) comes back with the next renewal of the gateway that holds it.
+            _ = try await queue.renew([phone], gateway: "a")
+            #expect(try await queue.queue(locate, plate: "浙B80817D", userID: nil, requestedBy: "test").online)
         }
     }
 
@@ -79,7 +83,7 @@ import Testing
 
             // The outcome with its audit line; a caller that gave up keeps its command timed out.
             try await queue.record(.answered(resultCode: 0, answer: #"{"msgId":"0x0107","body":{"model":"GPS808"}}"#), of: ids[1])
-            #expect(try await queue.giveUp(ids[2]))
+            #expect(try await queue.giveUp(ids[2], keepingQueued: true))
             try await queue.record(.answered(resultCode: 0, answer: #"{"msgId":"0x0107"}"#), of: ids[2])
             let answered = try #require(try await queue.command(ids[1]))
             #expect(answered.state == .answered && answered.resultCode == 0 && answered.answer?.contains("GPS808") == true && answered.answeredAt != nil)
@@ -89,6 +93,32 @@ import Testing
                 trail.append(line)
             }
             #expect(trail.map(\.0) == ["command-answered", "command-answered"] && trail.map(\.1) == ["command:\(ids[1])", "command:\(ids[2])"])
+
+            // A command with a time to live that no gateway took yet stays queued when its
+            // caller stops waiting; one without is timed out.
+            let kept = try await queue.queue(TerminalCommandRequest(command: .locate, ttlSeconds: 600), plate: "浙B80817D", userID: nil, requestedBy: "test")
+            #expect(try await !queue.giveUp(kept.id, keepingQueued: true))
+            #expect(try await queue.command(kept.id)?.state == .queued)
+            #expect(try await queue.giveUp(kept.id, keepingQueued: false))
+            #expect(try await queue.command(kept.id)?.state == .timedOut)
+
+            // Sent, and its gateway gone before recording an outcome: a minute past its answer
+            // time, any gateway's renewal times it out on the audit trail.
+            let lost = try await queue.queue(TerminalCommandRequest(command: .locate, ttlSeconds: 600), plate: "浙B80817D", userID: nil, requestedBy: "test")
+            #expect(try await queue.claimNext(for: phone)?.id == lost.id)
+            // Claimed but never written (the terminal went in between): back in the queue,
+            // claimed again; past its time to live it is not.
+            #expect(try await queue.requeue(lost.id))
+            #expect(try await queue.command(lost.id)?.state == .queued)
+            #expect(try await queue.claimNext(for: phone)?.id == lost.id)
+            #expect(try await !queue.requeue(ids[1]), "answered: not queued again")
+            try await owner.query("UPDATE terminal_commands SET sent_at = now() - interval '91 seconds' WHERE id = \(lost.id)", logger: logger)
+            _ = try await queue.renew([], gateway: "b")
+            let timedOut = try #require(try await queue.command(lost.id))
+            #expect(timedOut.state == .timedOut && timedOut.failure == "no outcome from the gateway that sent it")
+            let lines = try await owner.query(
+                "SELECT count(*) FROM audit_log WHERE action = 'command-timedOut' AND resource = \("command:\(lost.id)")", logger: logger)
+            for try await n in lines.decode(Int64.self) { #expect(n == 1) }
         }
     }
 }
