@@ -37,10 +37,16 @@ public struct TerminalCommandService: Sendable {
         let queued = try await store.queue(request, plate: plate, userID: userID, requestedBy: requestedBy, audit: audit)
         guard queued.online else { return .queued(try await record(queued.id)) }
         let deadline = ContinuousClock.now + .seconds(request.wait)
+        var told = ContinuousClock.now
         while ContinuousClock.now < deadline {
             let command = try await record(queued.id)
             if command.state == .answered { return .answered(command) }
             if command.state.isFinal { return .unanswered(command) }
+            // Still not taken after a second: the gateway may have missed the notification.
+            if command.state == .queued, ContinuousClock.now - told >= .seconds(1) {
+                try await store.renotify(queued.id)
+                told = ContinuousClock.now
+            }
             try await Task.sleep(for: pollInterval)
         }
         // A command with a time to live not yet sent (the terminal's presence was stale, or it

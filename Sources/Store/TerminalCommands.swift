@@ -69,6 +69,18 @@ public struct PostgresTerminalCommands: TerminalCommandQueue {
         }
     }
 
+    /// Tells the gateways again of a command still queued: a notification is lost when no
+    /// gateway was listening at that moment (one starting, or reconnecting to the database).
+    /// False when it is no longer queued.
+    @discardableResult
+    public func renotify(_ id: Int64) async throws -> Bool {
+        try await client.touchedRow(
+            """
+            WITH told AS (SELECT id, pg_notify(\(Self.channel), terminal_phone) FROM terminal_commands WHERE id = \(id) AND state = 'queued')
+            SELECT id FROM told
+            """, logger: logger)
+    }
+
     /// The command `id`; nil when there is none.
     public func command(_ id: Int64) async throws -> TerminalCommandRecord? {
         try await records(id: id, limit: 1).first

@@ -121,4 +121,15 @@ import Testing
             for try await n in lines.decode(Int64.self) { #expect(n == 1) }
         }
     }
+
+    /// A command still queued is told again to the gateways (a notification nobody was
+    /// listening for is lost); one a gateway took is not.
+    @Test func aQueuedCommandIsToldAgainAndATakenOneIsNot() async throws {
+        try await withQueue { queue, _ in
+            let command = try await queue.queue(TerminalCommandRequest(command: .locate, ttlSeconds: 60), plate: "浙B80817D", userID: nil, requestedBy: "test")
+            #expect(try await queue.renotify(command.id))
+            #expect(try await queue.claimNext(for: phone)?.id == command.id)
+            #expect(try await !queue.renotify(command.id))
+        }
+    }
 }
