@@ -25,6 +25,28 @@ import Glibc
             latitude: pickup.latitude + north / 111_320, longitude: pickup.longitude + east / (111_320 * cos(pickup.latitude * .pi / 180)), address: address)
     }
 
+    typealias Crew = (vehicleID: Int64, driverID: Int64, plate: String, terminal: Int32)
+
+    /// `request` booked by `agency`, confirmed and matched, its crew on site and in service from `t0` + 10
+    /// minutes, the clock then, and the arrival watch following it.
+    static func inService(
+        _ request: BookingRequest, of agency: Int64, _ dispatch: DispatchServices, _ crews: [Crew], clock: ManualClock, t0: Date
+    ) async throws -> (BookingRecord, Crew) {
+        func at(_ minutes: Double) -> Date { t0.addingTimeInterval(minutes * 60) }
+        let booking = try await dispatch.bookings.book(request, agencyID: agency, by: .engine, audit: nil)
+        try await dispatch.bookings.move(booking.id, to: .confirmed, by: .engine)
+        try await dispatch.rounds.run()
+        try await dispatch.notifier.deliverDue()
+        let matched = try #require(try await dispatch.bookings.booking(id: booking.id))
+        let crew = try #require(crews.first { $0.vehicleID == matched.vehicleID })
+        for (n, state) in [BookingState.enRoute, .onSite, .inService].enumerated() {
+            try await dispatch.bookings.move(booking.id, to: state, at: at(8 + Double(n)), by: .engine)
+        }
+        clock.set(at(11))
+        try await dispatch.arrivals.watch()
+        return (matched, crew)
+    }
+
     @Test func aTrackLeavingTheAgreedRouteRaisesOneAlertPerExcursionUntilTheAgencyAgrees() async throws {
         try await TestPostgres.withDatabase { client, url in
             let t0 = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down) - 2 * 3600)
@@ -41,17 +63,7 @@ import Glibc
                 channel: .platform, agencyID: agency, contactName: "王科长", contactPhone: "057487000001", passengers: 3, vehicleClass: .sedan,
                 pickupTime: at(10), pickup: TestFleet.pickup, destination: Self.near(east: 5_000, north: 5_000, "镇海区政府"), serviceEnd: at(240))
             request.stops = [Self.near(east: 5_000, "江北区政府")]
-            let booking = try await dispatch.bookings.book(request, agencyID: agency, by: .engine, audit: nil)
-            try await dispatch.bookings.move(booking.id, to: .confirmed, by: .engine)
-            try await dispatch.rounds.run()
-            try await dispatch.notifier.deliverDue()
-            let matched = try #require(try await dispatch.bookings.booking(id: booking.id))
-            let crew = try #require(crews.first { $0.vehicleID == matched.vehicleID })
-            for (n, state) in [BookingState.enRoute, .onSite, .inService].enumerated() {
-                try await dispatch.bookings.move(booking.id, to: state, at: at(8 + Double(n)), by: .engine)
-            }
-            clock.set(at(11))
-            try await dispatch.arrivals.watch()
+            let (booking, crew) = try await Self.inService(request, of: agency, dispatch, crews, clock: clock, t0: t0)
             #expect(dispatch.arrivals.trips[booking.id]?.route.count == 3)
 
             let ingested = IngestFeed()
@@ -127,17 +139,7 @@ import Glibc
             let request = BookingRequest(
                 channel: .platform, agencyID: agency, contactName: "王科长", contactPhone: "057487000001", passengers: 3, vehicleClass: .sedan,
                 pickupTime: at(10), pickup: TestFleet.pickup, destination: Self.near(east: 5_000, "江北区政府"), serviceEnd: at(240))
-            let booking = try await dispatch.bookings.book(request, agencyID: agency, by: .engine, audit: nil)
-            try await dispatch.bookings.move(booking.id, to: .confirmed, by: .engine)
-            try await dispatch.rounds.run()
-            try await dispatch.notifier.deliverDue()
-            let matched = try #require(try await dispatch.bookings.booking(id: booking.id))
-            let crew = try #require(crews.first { $0.vehicleID == matched.vehicleID })
-            for (n, state) in [BookingState.enRoute, .onSite, .inService].enumerated() {
-                try await dispatch.bookings.move(booking.id, to: state, at: at(8 + Double(n)), by: .engine)
-            }
-            clock.set(at(11))
-            try await dispatch.arrivals.watch()
+            let (_, crew) = try await Self.inService(request, of: agency, dispatch, crews, clock: clock, t0: t0)
 
             let ingested = IngestFeed()
             var deliveries = ingested.makeAsyncIterator()
