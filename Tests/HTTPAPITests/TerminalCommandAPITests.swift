@@ -264,6 +264,11 @@ import Testing
                 (#"{"command": "queryParameters", "parameterIDs": [4294967296]}"#, "parameterIDs.0"),
                 (#"{"command": "queryParameters", "parameterIDs": []}"#, "parameterIDs"),
                 (#"{"command": "text"}"#, "text"),
+                (#"{"command": "confirmAlarm"}"#, "alarms"),
+                (#"{"command": "confirmAlarm", "alarms": 9223372036854775807}"#, "alarms"),
+                // Over-speed (bit 1) clears itself: nothing for the platform to confirm.
+                (#"{"command": "confirmAlarm", "alarms": 2}"#, "alarms"),
+                (#"{"command": "confirmAlarm", "alarms": 1, "alarmSerial": -9223372036854775808}"#, "alarmSerial"),
                 ("{\"command\": \"text\", \"text\": \"\(String(repeating: "x", count: 100_000))\"}", "text"),
                 // 600 characters, within the schema's 1000, but 1200 bytes in GBK.
                 ("{\"command\": \"text\", \"text\": \"\(String(repeating: "车", count: 600))\"}", "text"),
