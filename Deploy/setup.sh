@@ -15,6 +15,12 @@ python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)   # schemathesis,
 [ -f /usr/include/gps.h ] || need+=(libgps-dev)
 command -v gpsd >/dev/null || [ -x /usr/sbin/gpsd ] || need+=(gpsd)
 command -v gpsfake >/dev/null || need+=(gpsd-clients python3-gps)
+# The console: Leaflet and its marker clusters served from Debian's files, and the browser its
+# tests drive (with CJK fonts, so the screenshots show Chinese).
+[ -f /usr/share/javascript/leaflet/leaflet.js ] || need+=(libjs-leaflet)
+[ -f /usr/share/javascript/leaflet/leaflet.markercluster.js ] || need+=(libjs-leaflet.markercluster)
+command -v chromium >/dev/null || need+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "missing Debian packages: ${need[*]}; install them (sudo apt-get install ${need[*]}) and run again" >&2
