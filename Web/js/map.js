@@ -34,12 +34,16 @@ export function createMap(container, ctx, { zoom, center, interactive = true } =
   } else {
     map.attributionControl.addAttribution(t('map.offline'));
   }
+  // The base's own shapes in SVG, under everything a screen draws: few paths, redrawn only when
+  // the view moves, and each one an element a test (or a screen reader's tree) can find.
+  const base = L.svg({ padding: 0.2 });
   const areas = L.layerGroup().addTo(map);
   for (const area of config.city ?? []) {
-    L.polygon(area.points.map(p => toScreen(p.latitude, p.longitude)), { color: '#2b6cb0', weight: 1.5, fillOpacity: 0.06, interactive: false })
+    L.polygon(area.points.map(p => toScreen(p.latitude, p.longitude)),
+      { renderer: base, className: 'map-area', color: '#2b6cb0', weight: 1.5, fillOpacity: 0.06, interactive: false })
       .bindTooltip(area.name).addTo(areas);
   }
-  if (!tiles) drawRoads(map, toScreen, ctx);
+  if (!tiles) drawRoads(map, toScreen, ctx, base);
   return {
     map,
     crs,
@@ -48,13 +52,13 @@ export function createMap(container, ctx, { zoom, center, interactive = true } =
   };
 }
 
-async function drawRoads(map, toScreen, ctx) {
+async function drawRoads(map, toScreen, ctx, renderer) {
   try {
     roads ??= ctx.api.get('/api/v1/roads');
     const segments = (await roads).segments ?? [];
-    const renderer = L.canvas({ padding: 0.2 });
+    if (!map.getContainer().isConnected) return;   // the screen was left meanwhile
     const lines = segments.map(([lat1, lon1, lat2, lon2]) => [toScreen(lat1, lon1), toScreen(lat2, lon2)]);
-    L.polyline(lines, { renderer, color: '#9aa5b1', weight: 3, opacity: 0.8, interactive: false }).addTo(map).bringToBack();
+    L.polyline(lines, { renderer, className: 'map-roads', color: '#9aa5b1', weight: 3, opacity: 0.8, interactive: false }).addTo(map).bringToBack();
   } catch (error) {
     roads = null;
     ctx.toast?.(ctx.explain?.(error) ?? String(error), 'error');
