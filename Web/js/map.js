@@ -24,6 +24,9 @@ export function createMap(container, ctx, { zoom, center, interactive = true } =
   const crs = tiles?.crs ?? 'wgs84';
   const { toScreen, fromScreen } = projection(crs);
   const map = L.map(container, {
+    // The zoom's bounds are the map's own, not only its tiles': offline there is no tile layer
+    // to give them, and clustering (markercluster, vehicles.js) needs a top.
+    maxZoom: tiles?.maxZoom ?? 18, minZoom: 3,
     preferCanvas: true, zoomControl: interactive, dragging: interactive, scrollWheelZoom: interactive, attributionControl: true,
   });
   const start = center ?? [config.center?.latitude ?? 29.87, config.center?.longitude ?? 121.55];

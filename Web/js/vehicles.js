@@ -26,11 +26,11 @@ export const stateColours = { free: '#2f855a', onJob: '#1f6feb', reserve: '#805a
 
 /** A terminal heard from longer ago than this is silent, whatever its file says. */
 export const silentAfterMs = 5 * 60_000;
-const cellPx = 60;            // the clustering grid's cell, in screen pixels
+const cellPx = 80;            // the clustering grid's cell, in screen pixels
 const clusterFrom = 3;        // this many vehicles in a cell are drawn as one group
 const singleFromZoom = 16;    // from this zoom every vehicle is drawn on its own
 const hitPx = 12;             // how near a click must land
-const padding = 0.25;         // the canvas reaches this far past the view, so a pan shows no gap
+const padding = 0.1;          // the canvas reaches this far past the view, so a pan shows no gap
 
 /**
  * The vehicle layer on `base` (createMap's result). `update(batch)` takes positions as the API
@@ -168,33 +168,41 @@ export function vehicleLayer(base, { onCounts = () => {}, clock = () => Date.now
     context.closePath();
   }
 
+  // Every group at once: a white disc each in one path, then each state's arcs of every ring in
+  // one path of its own, then the numbers; a few paths a frame however many groups.
   function drawGroups() {
     const { count, sx, sy, mix } = grid;
-    context.font = '600 11px system-ui, sans-serif';
-    context.textAlign = 'center';
-    context.textBaseline = 'middle';
+    const groups = [];
     for (let cell = 0; cell < count.length; cell++) {
       const n = count[cell];
       if (n < clusterFrom) continue;
       const x = sx[cell] / n, y = sy[cell] / n;
-      const radius = 11 + Math.min(12, Math.log2(n) * 2);
-      // The ring's arcs: each state's share of the group.
-      let start = -Math.PI / 2;
-      context.lineWidth = 5;
-      for (let i = 0; i < states.length; i++) {
-        const share = mix[cell * states.length + i];
-        if (share === 0) continue;
-        const end = start + 2 * Math.PI * share / n;
-        context.strokeStyle = stateColours[states[i]];
-        context.beginPath(); context.arc(x, y, radius, start, end); context.stroke();
-        start = end;
-      }
-      context.fillStyle = 'rgba(255,255,255,0.92)';
-      context.beginPath(); context.arc(x, y, radius - 2.5, 0, 2 * Math.PI); context.fill();
-      context.fillStyle = '#1f2933';
-      context.fillText(String(n), x, y);
+      groups.push({ cell, n, x, y, radius: 11 + Math.min(12, Math.log2(n) * 2), angle: -Math.PI / 2 });
       hits.x.push(x); hits.y.push(y); hits.target.push({ group: true, x, y });
     }
+    context.fillStyle = 'rgba(255,255,255,0.92)';
+    context.beginPath();
+    for (const g of groups) { context.moveTo(g.x + g.radius, g.y); context.arc(g.x, g.y, g.radius, 0, 2 * Math.PI); }
+    context.fill();
+    context.lineWidth = 5;
+    for (let i = 0; i < states.length; i++) {
+      context.strokeStyle = stateColours[states[i]];
+      context.beginPath();
+      for (const g of groups) {
+        const share = mix[g.cell * states.length + i];
+        if (share === 0) continue;
+        const end = g.angle + 2 * Math.PI * share / g.n;
+        context.moveTo(g.x + g.radius * Math.cos(g.angle), g.y + g.radius * Math.sin(g.angle));
+        context.arc(g.x, g.y, g.radius, g.angle, end);
+        g.angle = end;
+      }
+      context.stroke();
+    }
+    context.font = '600 11px system-ui, sans-serif';
+    context.textAlign = 'center';
+    context.textBaseline = 'middle';
+    context.fillStyle = '#1f2933';
+    for (const g of groups) context.fillText(String(g.n), g.x, g.y);
   }
 
   function hitAt(point) {
