@@ -12,7 +12,7 @@ register({
     'replay.pickVehicle': '请至少选择一辆车', 'replay.badPeriod': '结束须晚于开始，且相隔不超过 7 天：请修改时段',
     'replay.summary': '里程与速度', 'replay.plate': '车牌', 'replay.km': '里程 (km)', 'replay.max': '最高 (km/h)',
     'replay.avg': '平均 (km/h)', 'replay.avgHelp': '行驶中的平均速度：里程 ÷ 行驶时间（不含停车）', 'replay.points': '点数',
-    'replay.stops': '停车（≥3 分钟）', 'replay.where': '位置', 'replay.fromTime': '起', 'replay.toTime': '止', 'replay.duration': '时长',
+    'replay.stops': '停车（≥3 分钟）', 'replay.where': '位置', 'replay.when': '起止', 'replay.duration': '时长',
     'replay.play': '播放', 'replay.pause': '暂停', 'replay.noPoints': '{plate} 在此时段没有轨迹点',
     'replay.speed': '速度 (km/h)', 'replay.thinned': '轨迹已抽稀：每 {seconds} 秒至多一个点',
   },
@@ -21,7 +21,7 @@ register({
     'replay.pickVehicle': 'Choose at least one vehicle', 'replay.badPeriod': 'The end must come after the start, at most 7 days later: change the period',
     'replay.summary': 'Distance and speed', 'replay.plate': 'Plate', 'replay.km': 'Distance (km)', 'replay.max': 'Max (km/h)',
     'replay.avg': 'Avg (km/h)', 'replay.avgHelp': 'Average while moving: distance ÷ time moving (stops left out)', 'replay.points': 'Points',
-    'replay.stops': 'Stops (3 min or more)', 'replay.where': 'Where', 'replay.fromTime': 'From', 'replay.toTime': 'To', 'replay.duration': 'Length',
+    'replay.stops': 'Stops (3 min or more)', 'replay.where': 'Where', 'replay.when': 'From–to', 'replay.duration': 'Length',
     'replay.play': 'Play', 'replay.pause': 'Pause', 'replay.noPoints': '{plate} has no track in this period',
     'replay.speed': 'Speed (km/h)', 'replay.thinned': 'Track thinned: at most one point per {seconds} s',
   },
@@ -165,17 +165,18 @@ export async function render(container, ctx) {
     tracks = [];
     start = begin;
     const summaries = [];
-    for (const answer of answers) {
-      if (!answer) continue;
-      if (answer.points.length === 0) { toast(t('replay.noPoints', { plate: answer.plate })); continue; }
+    answers.forEach((answer, i) => {
+      const plate = chosen[i];
+      if (!answer) return;
+      if (answer.points.length === 0) { toast(t('replay.noPoints', { plate })); return; }
       const points = answer.points.map(p => ({ ...p, ms: Date.parse(p.time) }));
       const figures = analyse(points);
-      draw(points, figures.stops, answer.plate);
+      draw(points, figures.stops, plate);
       const marker = L.circleMarker(base.toScreen(points[0].latitude, points[0].longitude), { radius: 7, color: '#102a43', weight: 2, fillColor: '#fff', fillOpacity: 1 })
-        .bindTooltip(answer.plate, { permanent: true, direction: 'top', offset: [0, -8], className: 'replay-plate' }).addTo(drawn);
-      tracks.push({ plate: answer.plate, points, marker });
-      summaries.push({ plate: answer.plate, points, ...figures });
-    }
+        .bindTooltip(plate, { permanent: true, direction: 'top', offset: [0, -8], className: 'replay-plate' }).addTo(drawn);
+      tracks.push({ plate, points, marker });
+      summaries.push({ plate, points, ...figures });
+    });
     showResults(summaries, { from: iso(begin), to: iso(end), thin });
     slider.max = String(Math.round((end - begin) / 1000));
     slider.disabled = play.disabled = tracks.length === 0;
@@ -219,9 +220,8 @@ export async function render(container, ctx) {
         table([
           [t('replay.plate'), s => s.plate],
           [t('replay.where'), s => h('button', { class: 'link', onclick: () => base.map.setView(base.toScreen(s.latitude, s.longitude), 16) },
-            `${s.latitude.toFixed(5)}, ${s.longitude.toFixed(5)}`)],
-          [t('replay.fromTime'), s => formatTime(s.from)],
-          [t('replay.toTime'), s => formatTime(s.to, { date: false })],
+            `${s.latitude.toFixed(4)}, ${s.longitude.toFixed(4)}`)],
+          [t('replay.when'), s => `${formatTime(s.from)}–${formatTime(s.to, { date: false })}`],
           [t('replay.duration'), s => formatDuration(s.seconds)],
         ], stops, { empty: t('empty'), rowAttributes: s => ({ dataset: { stop: s.plate } }) })));
   }
