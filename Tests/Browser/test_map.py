@@ -65,7 +65,7 @@ def test_live_map_shows_every_vehicle_by_state_and_moves_them_without_a_reload(d
     _, latest = demo.call("GET", "/api/v1/positions/latest")
     watched = open_console("dispatcher", "map")
     page = watched.page
-    page.wait_for_function(f"window.fleetVehicles && window.fleetVehicles.snapshot().length >= {len(latest)}")
+    page.wait_for_function("(n) => window.fleetVehicles && window.fleetVehicles.snapshot().length >= n", arg=len(latest))
     before = page.evaluate("window.fleetVehicles.snapshot()")
     assert {v["plate"] for v in before} >= {p["plate"] for p in latest}
     assert all(v["state"] in ("free", "onJob", "reserve", "out", "silent") for v in before)
@@ -88,6 +88,7 @@ def test_live_map_shows_every_vehicle_by_state_and_moves_them_without_a_reload(d
             && (before[v.id][0] !== v.latitude || before[v.id][1] !== v.longitude))""",
         arg=by_id, timeout=120_000)
     assert page.evaluate("window.sameDocument") is True
+    screenshot(page, "map")
 
     # A plate searched: the map centres on it and its card says plate, state, and links its file.
     snapshot = page.evaluate("window.fleetVehicles.snapshot()")
@@ -98,7 +99,6 @@ def test_live_map_shows_every_vehicle_by_state_and_moves_them_without_a_reload(d
     card.wait_for()
     assert card.locator("a").get_attribute("href") == f"#/vehicle/{urllib.parse.quote(target['plate'])}"
     assert card.get_attribute("data-state") in ("free", "onJob", "reserve", "out", "silent")
-    screenshot(page, "map")
 
 
 def test_replay_distance_equals_the_track_apis_points(demo, open_console):
@@ -139,7 +139,7 @@ def test_replay_distance_equals_the_track_apis_points(demo, open_console):
     start_time = page.locator("#replay-time").inner_text()
     page.select_option("#replay-pace", "60")
     page.click("#replay-play")
-    page.wait_for_function("Number(document.getElementById('replay-slider').value) >= 60")
+    page.wait_for_function("() => Number(document.getElementById('replay-slider').value) >= 60")
     page.click("#replay-play")
     assert page.locator("#replay-time").inner_text() != start_time
     screenshot(page, "replay")
