@@ -63,7 +63,7 @@ def run(browser, layer, vehicles, minutes, zoom):
         time.sleep(60)
         heaps.append(heap(cdp))
         done = page.evaluate("window.bench.updates.length")
-        print(f"  {layer}: minute {minute}: {done} updates, heap {heaps[-1]:.1f} MB", flush=True)
+        print(f"  {layer}: minute {minute}: {done} updates, heap {heaps[-1]:.1f} MB, load average {os.getloadavg()[0]:.1f}", flush=True)
     updates = page.evaluate("window.bench.updates")
     long_tasks = page.evaluate("window.bench.longTasks")
     context.close()
@@ -94,7 +94,8 @@ def main():
     arguments = parser.parse_args()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        print(f"{arguments.vehicles} vehicles moving every second, zoom {arguments.zoom}, 1440x900, headless {browser.version}", flush=True)
+        print(f"{arguments.vehicles} vehicles moving every second, zoom {arguments.zoom}, 1440x900, headless {browser.version},"
+              f" {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}", flush=True)
         canvas = run(browser, "canvas", arguments.vehicles, arguments.minutes, arguments.zoom)
         baseline = run(browser, "cluster", arguments.vehicles, arguments.baseline_minutes, arguments.zoom)
         browser.close()
