@@ -38,11 +38,18 @@ def percentile(values, p):
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def heap(cdp):
-    """Live JS heap after a full collection: what is retained, not what awaits the collector."""
+def sample(cdp):
+    """The live JS heap after a full collection (what is retained, not what awaits the
+    collector), in MB, and the main thread's CPU seconds so far (ThreadTime: time on a core,
+    which a busy machine's other processes do not inflate, unlike the wall clock) with the time."""
     cdp.send("HeapProfiler.collectGarbage")
     metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-    return metrics["JSHeapUsedSize"] / 1e6
+    return metrics["JSHeapUsedSize"] / 1e6, metrics["ThreadTime"], metrics["Timestamp"]
+
+
+def cpu(earlier, later):
+    """Main-thread CPU milliseconds per second of wall time between two samples."""
+    return (later[1] - earlier[1]) / (later[2] - earlier[2]) * 1000
 
 
 def run(browser, layer, vehicles, minutes, zoom):
@@ -57,19 +64,21 @@ def run(browser, layer, vehicles, minutes, zoom):
     page.goto(f"{ORIGIN}/bench/bench.html?layer={layer}&vehicles={vehicles}&zoom={zoom}")
     page.wait_for_function("window.bench && window.bench.ready", timeout=120_000)
     first = page.evaluate("window.bench.firstRenderMs")
-    heaps = [heap(cdp)]
-    print(f"  {layer}: first render {first:.0f} ms, heap {heaps[0]:.1f} MB", flush=True)
+    samples = [sample(cdp)]
+    print(f"  {layer}: first render {first:.0f} ms, heap {samples[0][0]:.1f} MB", flush=True)
     for minute in range(1, minutes + 1):
         time.sleep(60)
-        heaps.append(heap(cdp))
+        samples.append(sample(cdp))
         done = page.evaluate("window.bench.updates.length")
-        print(f"  {layer}: minute {minute}: {done} updates, heap {heaps[-1]:.1f} MB, load average {os.getloadavg()[0]:.1f}", flush=True)
+        print(f"  {layer}: minute {minute}: {done} updates, heap {samples[-1][0]:.1f} MB,"
+              f" main thread CPU {cpu(samples[-2], samples[-1]):.1f} ms/s, load average {os.getloadavg()[0]:.1f}", flush=True)
     updates = page.evaluate("window.bench.updates")
     long_tasks = page.evaluate("window.bench.longTasks")
     context.close()
     assert not errors, f"{layer}: page errors {errors}"
     return {
-        "layer": layer, "first": first, "updates": updates, "long": long_tasks, "heaps": heaps,
+        "layer": layer, "first": first, "updates": updates, "long": long_tasks, "heaps": [h for h, _, _ in samples],
+        "cpu": cpu(samples[0], samples[-1]) if len(samples) > 1 else None,
         "p50": statistics.median(updates), "p99": percentile(updates, 99), "max": max(updates),
     }
 
@@ -79,7 +88,7 @@ def report(result, minutes):
     flat = abs(heaps[-1] - heaps[1]) <= 0.10 * heaps[1] if len(heaps) > 2 else None
     long = result["long"]
     print(f"{result['layer']:8} first render {result['first']:7.0f} ms | update p50 {result['p50']:6.2f} ms  p99 {result['p99']:6.2f} ms"
-          f"  max {result['max']:6.2f} ms over {len(result['updates'])} s | long tasks {len(long)}"
+          f"  max {result['max']:6.2f} ms over {len(result['updates'])} s | main thread CPU {result['cpu']:.1f} ms/s | long tasks {len(long)}"
           f"{f' (max {max(long):.0f} ms)' if long else ''} | heap MB {' '.join(f'{h:.1f}' for h in heaps)}"
           f"{'' if flat is None else ' (flat)' if flat else ' (NOT flat)'}")
     return flat
