@@ -88,7 +88,8 @@ import FoundationNetworking
     @Test func everyRequestTypeIsBoundedInTheDocument() async throws {
         try await FleetAPITests.withAPI { _, _, _, api in
             for endpoint in api.endpoints {
-                if let body = endpoint.body {
+                // A photo's bytes are bounded by its route (5 MB), not by a schema.
+                if let body = endpoint.body, OpenAPIDocument.binaryBodies[body] == nil {
                     let bounded = FieldType(body).isBounded(in: OpenAPIDocument.schemas)
                     #expect(bounded, "\(endpoint.path) body \(body)")
                 }
