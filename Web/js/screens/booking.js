@@ -102,6 +102,9 @@ export async function render(container, ctx) {
 
   const map = createMap(mapElement, ctx, { zoom: 13, center: [booking.request.pickup.latitude, booking.request.pickup.longitude] });
   const places = L.layerGroup().addTo(map.map);
+  // The side column's height settles after the first draw: Leaflet must measure again.
+  const resized = new ResizeObserver(() => map.map.invalidateSize());
+  resized.observe(mapElement);
   let vehicleMarker = null;
 
   function draw() {
@@ -113,8 +116,9 @@ export async function render(container, ctx) {
   }
 
   function crewText(vehicleID, driverID) {
-    if (!vehicleID && !driverID) return '—';
-    return [plates.get(vehicleID) ?? (vehicleID ? `#${vehicleID}` : null), drivers.get(driverID)].filter(Boolean).join(' · ');
+    // An agency's user is not given the fleet's files: no plate to show, and no internal id either.
+    const plate = plates.get(vehicleID) ?? (reader && vehicleID ? `#${vehicleID}` : null);
+    return [plate, drivers.get(driverID)].filter(Boolean).join(' · ') || '—';
   }
 
   function drawHeading() {
@@ -292,5 +296,5 @@ export async function render(container, ctx) {
     }) : null,
     tickClocks(container),
   ].filter(Boolean);
-  return () => { stopped = true; unsubscribe.forEach(stop => stop()); map.map.remove(); };
+  return () => { stopped = true; unsubscribe.forEach(stop => stop()); resized.disconnect(); map.map.remove(); };
 }

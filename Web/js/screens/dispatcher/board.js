@@ -46,6 +46,8 @@ export async function render(container, ctx) {
   const { api, live, t, navigate } = ctx;
   const entries = new Map(); // id -> { booking, clocks, alert, card }
   let stopped = false;
+  // One fetch per booking at a time: events arriving meanwhile ask for one more afterwards.
+  const fetching = new Map(); // id -> whether another fetch is wanted after this one
   const [open, done, agencies, vehicles] = await Promise.all([
     api.get(`/api/v1/bookings${query({ state: OPEN.join(','), limit: 500 })}`),
     api.get(`/api/v1/bookings${query({ state: DONE.join(','), updatedSince: chinaMidnight(), limit: 500 })}`),
@@ -149,8 +151,6 @@ export async function render(container, ctx) {
     shown.textContent = t('board.shown', { shown: visible, total: entries.size });
   }
 
-  // One fetch per booking at a time: events arriving meanwhile ask for one more afterwards.
-  const fetching = new Map();
   async function refresh(id) {
     if (fetching.has(id)) { fetching.set(id, true); return; }
     fetching.set(id, false);
