@@ -71,7 +71,7 @@ import Glibc
             // Another agency can neither read nor change it, on every route that names it: 404
             // where an agency may call the route, 403 where it may not.
             for route in api.endpoints where route.path.hasPrefix("/api/v1/bookings/{id}") {
-                let path = route.path.replacingOccurrences(of: "{id}", with: "\(id)")
+                let path = route.path.replacingOccurrences(of: "{id}", with: "\(id)").replacingOccurrences(of: "{photo}", with: "1")
                 // A body the route takes: the refusal is for the booking, not for the body.
                 let body = ["NewRoute": RouteChangeAPITests.body, "TripRating": #"{"stars": 3}"#][route.body ?? ""] ?? #"{"reason": "mine now"}"#
                 let refused = try await API.call(base, route.method.rawValue, path, token: other, body: route.body != nil ? body : nil)
