@@ -95,7 +95,8 @@ def test_driver_completes_a_job_with_a_receipt_photo(demo, open_console):
     card.click()
     expect(screen).to_have_attribute("data-state", "notified")
     expect(page.locator("#call")).to_have_attribute("href", "tel:13800138000")
-    expect(page.locator("#job-map .leaflet-interactive").first).to_be_visible()
+    # The pick-up drawn on the map (canvas markers; its tooltip stays open).
+    expect(page.locator("#job-map .leaflet-tooltip").first).to_be_visible()
 
     # The pre-trip check: setting off waits for every item.
     go = page.locator("#step-enRoute")

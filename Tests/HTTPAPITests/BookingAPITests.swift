@@ -67,6 +67,11 @@ import Glibc
                 record["urgent"] as? Bool == true && record["state"] as? String == "received"
                     && (record["request"] as? [String: Any])?["channel"] as? String == "platform")
             #expect((created.json["clocks"] as? [[String: Any]])?.first?["clock"] as? String == "confirm")
+            // The board's list: each item's clocks by its id, in the one request.
+            let board = try await API.call(base, "GET", "/api/v1/bookings?state=received&clocks=true", token: dispatcher)
+            let boardClocks = (board.json["clocks"] as? [String: Any])?["\(id)"] as? [[String: Any]]
+            #expect(boardClocks?.first?["clock"] as? String == "confirm", "\(board.json)")
+            #expect(try await API.call(base, "GET", "/api/v1/bookings?state=received", token: dispatcher).json["clocks"] == nil)
 
             // Another agency can neither read nor change it, on every route that names it: 404
             // where an agency may call the route, 403 where it may not.
