@@ -67,7 +67,7 @@ export async function render(container, ctx) {
   const pickupTime = input('pickupTime', { type: 'datetime-local', required: true, value: chinaInputValue(start), oninput: timeChanged });
   const serviceEnd = input('serviceEnd', { type: 'datetime-local', required: true, value: chinaInputValue(new Date(start.getTime() + defaultService)),
     oninput: () => { endEdited = true; clear('serviceEnd'); } });
-  const urgent = h('span', { id: 'book-urgent', class: 'badge amber', hidden: true }, t('book.urgent'));
+  const urgent = h('span', { id: 'book-urgent', class: 'badge amber' }, t('book.urgent'));
   const passengers = input('passengers', { type: 'number', min: 1, max: 8, value: 1, required: true });
   const vehicleClass = h('select', { name: 'vehicleClass', id: 'book-vehicleClass' },
     ['sedan', 'suv', 'van'].map(kind => h('option', { value: kind }, t(`class.${kind}`))));
@@ -129,7 +129,8 @@ export async function render(container, ctx) {
   function timeChanged() {
     clear('pickupTime');
     const at = fromChinaInput(pickupTime.value);
-    urgent.hidden = !(at && at.getTime() - Date.now() <= urgentWithin);
+    // Not `hidden`: the badge's display would override it.
+    urgent.style.display = at && at.getTime() - Date.now() <= urgentWithin ? '' : 'none';
     if (at && !endEdited) serviceEnd.value = chinaInputValue(new Date(at.getTime() + defaultService));
   }
 

@@ -71,6 +71,7 @@ export async function render(container, ctx) {
   const { map, toScreen } = createMap(mapElement, ctx, { zoom: 12 });
   const drawn = L.layerGroup().addTo(map);
 
+  await load();
   const stops = [];
   if (streams(user)) {
     stops.push(live.on('booking', (event) => refresh(event.id)));
@@ -83,7 +84,6 @@ export async function render(container, ctx) {
     const timer = setInterval(() => poll(), pollEvery);
     stops.push(() => clearInterval(timer));
   }
-  await load();
 
   async function load(before = null) {
     const states = filters[filter];
@@ -163,7 +163,8 @@ export async function render(container, ctx) {
     L.polyline([a, b], { color: '#1f6feb', weight: 2, dashArray: '6 6', interactive: false }).addTo(drawn);
     L.circleMarker(a, { radius: 8, color: '#fff', weight: 2, fillColor: '#2f855a', fillOpacity: 1 }).bindTooltip(pickup.address, { permanent: true, direction: 'top' }).addTo(drawn);
     L.circleMarker(b, { radius: 8, color: '#fff', weight: 2, fillColor: '#c53030', fillOpacity: 1 }).bindTooltip(destination.address, { direction: 'top' }).addTo(drawn);
-    map.fitBounds(L.latLngBounds([a, b]), { padding: [40, 40], maxZoom: 15 });
+    // Not animated: a zoom still running when the screen is left would end on a removed map.
+    map.fitBounds(L.latLngBounds([a, b]), { padding: [40, 40], maxZoom: 15, animate: false });
     const item = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
     show(detail,
       h('h3', {}, `${t('bookings.id')} ${record.id} `, stateBadge(record.state), ' ', h('a', { href: `#/booking/${record.id}`, id: 'booking-open' }, t('bookings.details'))),
