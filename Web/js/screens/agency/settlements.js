@@ -19,6 +19,8 @@ register({
     'sheets.addLine': '增加调整行', 'sheets.lineKind': '调整的项目', 'sheets.lineDetail': '调整说明', 'sheets.lineAmount': '金额（元，减少写负数）',
     'sheets.lineReason': '调整理由', 'sheets.adjusted': '结算单 {id} 已增加调整行', 'sheets.withAdjustment': '同时增加一行调整',
     'sheets.needed': '请填写{what}',
+    'sheetEvent.issued': '出具', 'sheetEvent.flagged': '填报不符待核对', 'sheetEvent.void': '作废', 'sheetEvent.disputed': '提出异议',
+    'sheetEvent.resolved': '已处理', 'sheetEvent.confirmed': '签认', 'sheetEvent.adjusted': '调整', 'sheetEvent.invoiced': '开票',
   },
   en: {
     'sheets.title': 'Settlement sheets', 'sheets.filter': 'Show', 'sheets.all': 'All', 'sheets.id': 'Sheet', 'sheets.booking': 'Booking', 'sheets.pickupTime': 'Pick-up',
@@ -33,6 +35,8 @@ register({
     'sheets.addLine': 'Add an adjusting line', 'sheets.lineKind': 'Item corrected', 'sheets.lineDetail': 'Detail', 'sheets.lineAmount': 'Amount (yuan, negative to reduce)',
     'sheets.lineReason': 'Reason', 'sheets.adjusted': 'Sheet {id} adjusted', 'sheets.withAdjustment': 'With an adjusting line',
     'sheets.needed': 'Fill in {what}',
+    'sheetEvent.issued': 'Issued', 'sheetEvent.flagged': 'Flagged for review', 'sheetEvent.void': 'Void', 'sheetEvent.disputed': 'Disputed',
+    'sheetEvent.resolved': 'Resolved', 'sheetEvent.confirmed': 'Signed', 'sheetEvent.adjusted': 'Adjusted', 'sheetEvent.invoiced': 'Invoiced',
   },
 });
 
@@ -116,7 +120,7 @@ export async function render(container, ctx) {
       h('p', { class: 'sheet-total' }, `${t('sheets.total')} `, h('strong', { class: 'money', id: 'sheet-total' }, yuan(sheet.totalFen))),
       actions(sheet),
       h('h3', {}, t('sheets.history')),
-      h('ul', { class: 'history' }, sheet.history.map(e => h('li', {}, `${formatTime(e.at)} · ${e.kind} · ${e.by}${e.note ? ` · ${e.note}` : ''}`))));
+      h('ul', { class: 'history' }, sheet.history.map(e => h('li', {}, `${formatTime(e.at)} · ${t(`sheetEvent.${e.kind}`)} · ${e.by}${e.note ? ` · ${e.note}` : ''}`))));
   }
 
   function actions(sheet) {
