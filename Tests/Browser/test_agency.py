@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from playwright.sync_api import expect
 
-from conftest import REPO, screenshot
+from conftest import screenshot
 
 # Every map's clicks as the map itself saw them (its container points): Leaflet tells its init hooks.
 HOOK_MAPS = """() => L.Map.addInitHook(function () {
@@ -51,15 +51,6 @@ def json_bodies(page):
     return bodies
 
 
-def stub_booking_page(page):
-    """The booking's own page belongs to the dispatch part: until it is merged, a placeholder
-    module keeps the console from a failed import when the form goes there."""
-    if not (REPO / "Web" / "js" / "screens" / "booking.js").exists():
-        page.route("**/console/js/screens/booking.js", lambda route: route.fulfill(
-            content_type="text/javascript",
-            body="export async function render(container, ctx) { container.dataset.booking = ctx.parameters.id; }"))
-
-
 def booking_request(contact, minutes=90, latitude=29.8683, longitude=121.5440):
     pickup = datetime.now(timezone.utc) + timedelta(minutes=minutes)
     return {
@@ -78,7 +69,6 @@ def test_agency_books_by_clicking_two_points_on_the_map(demo, open_console):
     watched = open_console("agency1")
     page = watched.page
     bodies = json_bodies(page)
-    stub_booking_page(page)
     page.evaluate(HOOK_MAPS)
     page.goto(f"{demo.base}/#/book")
     the_map = page.locator("#book-map.leaflet-container")
