@@ -96,10 +96,6 @@ def test_agency_books_by_clicking_two_points_on_the_map(demo, open_console):
     page.click("#book-submit")
     expect(page.locator('[data-field="contactPhone"] .field-error')).to_be_visible()
     assert re.search(r"#/book$", page.url)
-    # Chromium logs the refused request itself: that one line is expected, nothing else.
-    refused = [e for e in watched.errors if "status of 400" in e]
-    assert len(refused) == 1, watched.errors
-    watched.errors.remove(refused[0])
 
     page.fill("#book-contactPhone", "0574-87001234")
     page.click("#book-submit")

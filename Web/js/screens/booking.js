@@ -226,7 +226,7 @@ export async function render(container, ctx) {
       const role = i === 0 ? 'from' : i === points.length - 1 ? 'to' : 'stops';
       const color = role === 'from' ? '#2f855a' : role === 'to' ? '#c53030' : '#1f6feb';
       L.circleMarker(line[i], { radius: 9, color: '#fff', weight: 2, fillColor: color, fillOpacity: 1 })
-        .bindTooltip(`${t(`booking.${role}`)}: ${p.address}`, { permanent: role !== 'stops', direction: 'top', offset: [0, -8] })
+        .bindTooltip(h('span', {}, `${t(`booking.${role}`)}: ${p.address}`), { permanent: role !== 'stops', direction: 'top', offset: [0, -8] })
         .addTo(places);
     });
     map.map.fitBounds(L.latLngBounds(line), { padding: [60, 60], maxZoom: 15 });
@@ -289,7 +289,7 @@ export async function render(container, ctx) {
       const at = map.toScreen(here.latitude, here.longitude);
       if (!vehicleMarker) {
         vehicleMarker = L.circleMarker(at, { radius: 7, color: '#102a43', weight: 2, fillColor: '#f0b429', fillOpacity: 1 })
-          .bindTooltip(t('booking.vehicleHere', { plate: here.plate }), { direction: 'right' }).addTo(map.map);
+          .bindTooltip(h('span', {}, t('booking.vehicleHere', { plate: here.plate })), { direction: 'right' }).addTo(map.map);
       } else {
         vehicleMarker.setLatLng(at);
       }

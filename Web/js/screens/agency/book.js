@@ -120,7 +120,7 @@ export async function render(container, ctx) {
     if (!block.address.value.trim()) block.address.value = t('book.pointAddress', { latitude: latitude.toFixed(5), longitude: longitude.toFixed(5) });
     markers[name]?.remove();
     markers[name] = L.circleMarker(toScreen(latitude, longitude), { radius: 8, color: '#fff', weight: 2, fillColor: colours[name], fillOpacity: 1 })
-      .bindTooltip(t(`book.${name}`), { permanent: true, direction: 'top', offset: [0, -8] }).addTo(map);
+      .bindTooltip(h('span', {}, t(`book.${name}`)), { permanent: true, direction: 'top', offset: [0, -8] }).addTo(map);
     line.setLatLngs(places.filter(p => points[p]).map(p => toScreen(points[p].latitude, points[p].longitude)));
     clear(name);
     if (name === 'pickup' && !points.destination) choose('destination');

@@ -161,8 +161,8 @@ export async function render(container, ctx) {
     const { pickup, destination } = record.request;
     const a = toScreen(pickup.latitude, pickup.longitude), b = toScreen(destination.latitude, destination.longitude);
     L.polyline([a, b], { color: '#1f6feb', weight: 2, dashArray: '6 6', interactive: false }).addTo(drawn);
-    L.circleMarker(a, { radius: 8, color: '#fff', weight: 2, fillColor: '#2f855a', fillOpacity: 1 }).bindTooltip(pickup.address, { permanent: true, direction: 'top' }).addTo(drawn);
-    L.circleMarker(b, { radius: 8, color: '#fff', weight: 2, fillColor: '#c53030', fillOpacity: 1 }).bindTooltip(destination.address, { direction: 'top' }).addTo(drawn);
+    L.circleMarker(a, { radius: 8, color: '#fff', weight: 2, fillColor: '#2f855a', fillOpacity: 1 }).bindTooltip(h('span', {}, pickup.address), { permanent: true, direction: 'top' }).addTo(drawn);
+    L.circleMarker(b, { radius: 8, color: '#fff', weight: 2, fillColor: '#c53030', fillOpacity: 1 }).bindTooltip(h('span', {}, destination.address), { direction: 'top' }).addTo(drawn);
     // Not animated: a zoom still running when the screen is left would end on a removed map.
     map.fitBounds(L.latLngBounds([a, b]), { padding: [40, 40], maxZoom: 15, animate: false });
     const item = (label, value) => [h('dt', {}, label), h('dd', {}, value)];
