@@ -55,7 +55,7 @@ struct DemoOperations: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 if !history { history = try await recordHistory(agencyIDs) }
-                try await signSheets()
+                try await signSheets(agencyIDs)
                 if ContinuousClock.now >= nextBooking {
                     try await book(agencyIDs.randomElement(using: &random)!, random: &random)
                     nextBooking = .now + bookingInterval
@@ -253,12 +253,14 @@ struct DemoOperations: Service {
 
     /// The agencies' contacts sign the sheets drawn up for them; the dispatcher clears the
     /// flagged ones (in the demo the driver's figures are the system's).
-    func signSheets() async throws {
+    /// The agencies' contacts sign their sheets, but the first agency's: `agency1` signs or
+    /// disputes its own at the console.
+    func signSheets(_ agencyIDs: [Int64]) async throws {
         let contact = Actor(userID: nil, name: "demo agency contact"), dispatcher = Actor(userID: nil, name: "demo dispatcher")
         for sheet in try await settlement.sheets(agencyID: nil, states: [.review], before: nil, limit: 100) {
             _ = try await settlement.resolve(sheet.id, note: "checked against the track", adjustments: [], actor: dispatcher, audit: nil)
         }
-        for sheet in try await settlement.sheets(agencyID: nil, states: [.issued], before: nil, limit: 100) {
+        for sheet in try await settlement.sheets(agencyID: nil, states: [.issued], before: nil, limit: 100) where sheet.facts.agencyID != agencyIDs.first {
             _ = try await settlement.confirm(sheet.id, signedBy: "李主任", actor: contact)
         }
     }

@@ -81,7 +81,7 @@ enum OpenAPIDocument {
             "dueAt": "date-time", "stoppedAt": "date-time?",
         ],
         "Booking": ["booking": "BookingRecord", "clocks": "[Clock]"],
-        "BookingPage": ["items": "[BookingRecord]", "next": "integer?"],
+        "BookingPage": ["items": "[BookingRecord]", "next": "integer?", "clocks": "{[Clock]}?"],
         "Reason": ["reason": "text"],
         "Override": ["vehicleID": "id", "driverID": "id", "reason": "text"],
         "CrewVerdict": [

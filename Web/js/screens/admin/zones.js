@@ -47,7 +47,7 @@ export async function render(container, ctx) {
 
   function polygon(points, kind, label) {
     return L.polygon(points.map(p => view.toScreen(p.latitude, p.longitude)), { color: colours[kind], weight: 2, fillOpacity: 0.12, dashArray: kind === 'city' ? '6 4' : null })
-      .bindTooltip(label);
+      .bindTooltip(h('span', {}, label));
   }
 
   async function load() {

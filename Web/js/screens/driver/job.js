@@ -143,8 +143,8 @@ export async function render(container, ctx) {
     const view = createMap(mapBox, ctx, { zoom: 14, center: [request.pickup.latitude, request.pickup.longitude] });
     const pickup = view.toScreen(request.pickup.latitude, request.pickup.longitude);
     const destination = view.toScreen(request.destination.latitude, request.destination.longitude);
-    L.circleMarker(pickup, { radius: 9, color: '#1f6feb', fillOpacity: 0.9 }).bindTooltip(t('job.pickup'), { permanent: true }).addTo(view.map);
-    L.circleMarker(destination, { radius: 7, color: '#2f855a', fillOpacity: 0.9 }).bindTooltip(t('job.destination')).addTo(view.map);
+    L.circleMarker(pickup, { radius: 9, color: '#1f6feb', fillOpacity: 0.9 }).bindTooltip(h('span', {}, t('job.pickup')), { permanent: true }).addTo(view.map);
+    L.circleMarker(destination, { radius: 7, color: '#2f855a', fillOpacity: 0.9 }).bindTooltip(h('span', {}, t('job.destination'))).addTo(view.map);
     view.map.fitBounds(L.latLngBounds([pickup, destination]), { padding: [30, 30], maxZoom: 15 });
     return view;
   }
