@@ -173,7 +173,7 @@ export async function render(container, ctx) {
       const figures = analyse(points);
       draw(points, figures.stops, plate);
       const marker = L.circleMarker(base.toScreen(points[0].latitude, points[0].longitude), { radius: 7, color: '#102a43', weight: 2, fillColor: '#fff', fillOpacity: 1 })
-        .bindTooltip(plate, { permanent: true, direction: 'top', offset: [0, -8], className: 'replay-plate' }).addTo(drawn);
+        .bindTooltip(h('span', {}, plate), { permanent: true, direction: 'top', offset: [0, -8], className: 'replay-plate' }).addTo(drawn);
       tracks.push({ plate, points, marker });
       summaries.push({ plate, points, ...figures });
     });
@@ -197,7 +197,7 @@ export async function render(container, ctx) {
     });
     for (const stop of stops) {
       L.circleMarker(base.toScreen(stop.latitude, stop.longitude), { radius: 6, color: '#102a43', weight: 2, fillColor: '#fbd38d', fillOpacity: 1 })
-        .bindTooltip(`${plate} ${formatTime(stop.from, { date: false })}–${formatTime(stop.to, { date: false })} (${formatDuration(stop.seconds)})`)
+        .bindTooltip(h('span', {}, `${plate} ${formatTime(stop.from, { date: false })}–${formatTime(stop.to, { date: false })} (${formatDuration(stop.seconds)})`))
         .addTo(drawn);
     }
   }
