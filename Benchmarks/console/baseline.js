@@ -26,7 +26,7 @@ export function clusterLayer(base) {
         const state = now - Date.parse(p.time) > 300_000 ? 'silent' : standing?.onJob ? 'onJob' : standing?.standing ?? 'free';
         if (!entry) {
           entry = { marker: L.marker(toScreen(p.latitude, p.longitude)), state: null };
-          entry.marker.bindPopup(() => p.plate);
+          entry.marker.bindPopup(document.createTextNode(p.plate));
           markers.set(p.vehicleID, entry);
         }
         if (entry.state !== state) {
