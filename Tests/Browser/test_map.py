@@ -143,3 +143,16 @@ def test_replay_distance_equals_the_track_apis_points(demo, open_console):
     page.click("#replay-play")
     assert page.locator("#replay-time").inner_text() != start_time
     screenshot(page, "replay")
+
+
+def test_position_times_are_read_as_date_parse_reads_them(open_console):
+    page = open_console("dispatcher").page
+    wrong = page.evaluate(
+        """async () => {
+            const { isoMs } = await import('/console/js/vehicles.js');
+            const times = ['2026-12-03T19:03:52Z', '2024-02-29T23:59:59Z', '2000-03-01T00:00:00.5Z', '1999-12-31T12:00:00.123Z',
+                '2026-12-03T19:03:52+08:00', '1970-01-01T00:00:00Z'];
+            for (let i = 0; i < 5000; i++) times.push(new Date(Math.floor(Math.random() * 4e12)).toISOString().replace(i % 2 ? /\\.\\d+Z$/ : /$/, i % 2 ? 'Z' : ''));
+            return times.filter(text => isoMs(text) !== Date.parse(text));
+        }""")
+    assert wrong == []
