@@ -36,23 +36,44 @@ def demo_car(demo):
                 if v["file"].get("terminalPhone") and v["file"]["plate"] in reporting and v["file"]["plate"] != PHOTO_PLATE)
 
 
-def test_alerts_lists_the_apis_sla_alerts_linked_to_their_bookings(demo, open_console):
-    alerts = demo.wait_for(lambda: [a for a in demo.call("GET", "/api/v1/alerts")[1] if a.get("bookingID") is not None],
-                           timeout=240, every=2, what="an SLA alert in the demo")
-    watched = open_console("dispatcher", "alerts")
-    page = watched.page
-    newest = alerts[0]
-    row = page.locator(f'#alert-list tr[data-alert="{sla_key(newest)}"]')
+@pytest.fixture
+def late_booking(demo):
+    """A booking whose crew cannot be on site in time: picked up in two minutes, so its on-site
+    clock (due 10 minutes before the pick-up) is breached the moment the crew is notified.
+    Cancelled afterwards, freeing its crew."""
+    pickup = datetime.now(timezone.utc) + timedelta(minutes=2)
+    status, body = demo.call("POST", "/api/v1/bookings", {
+        "channel": "platform", "contactName": "告警测试", "contactPhone": "13800138000", "passengers": 1, "vehicleClass": "sedan",
+        "pickupTime": pickup.isoformat(timespec="seconds"), "serviceEnd": (pickup + timedelta(hours=1)).isoformat(timespec="seconds"),
+        "pickup": {"latitude": 29.8683, "longitude": 121.5440, "address": "天一广场"},
+        "destination": {"latitude": 29.8260, "longitude": 121.4610, "address": "栎社国际机场"},
+    }, user="agency1")
+    assert status == 201, body
+    booking = body["booking"]
+    yield booking
+    demo.call("POST", f"/api/v1/bookings/{booking['id']}/cancel", {"reason": "browser test done"}, user="agency1")
+
+
+def test_an_sla_alert_reaches_the_alert_feed_live_linked_to_its_booking(demo, open_console, late_booking):
+    page = open_console("dispatcher", "alerts").page
+    expect(page.locator("#alert-list table")).to_be_visible(timeout=15_000)
+    page.evaluate("window.alertsNotReloaded = true")
+    status, body = demo.call("POST", f"/api/v1/bookings/{late_booking['id']}/confirm", {})
+    assert status == 200, body
+    alert = demo.wait_for(lambda: next((a for a in demo.call("GET", "/api/v1/alerts")[1] if a.get("bookingID") == late_booking["id"]), None),
+                          timeout=120, what="the late booking's SLA alert in the API")
+    row = page.locator(f'#alert-list tr[data-alert="{sla_key(alert)}"]')
     expect(row).to_have_count(1, timeout=15_000)
-    expect(row).to_have_attribute("data-booking", str(newest["bookingID"]))
-    expect(row.locator(f'a[href="#/booking/{newest["bookingID"]}"]')).to_have_count(1)
-    # Every SLA alert the API lists is on the screen (the feed may have grown meanwhile).
-    shown = set(page.locator('#alert-list tr[data-type="sla"]').evaluate_all("rows => rows.map(r => r.dataset.alert)"))
-    assert {sla_key(a) for a in alerts} <= shown
-    # The filter leaves only the kind asked for.
+    assert page.evaluate("window.alertsNotReloaded") is True, "the feed reloaded instead of updating live"
+    expect(row).to_have_attribute("data-booking", str(late_booking["id"]))
+    expect(row.locator(f'a[href="#/booking/{late_booking["id"]}"]')).to_have_count(1)
+    expect(row.locator(".badge.red")).to_have_count(1)  # breached
+    # Every SLA alert the API lists is on the screen, newest first.
+    _, alerts = demo.call("GET", "/api/v1/alerts")
     page.select_option("#alerts-filter", "sla")
     expect(page.locator('#alert-list tr[data-type]:not([data-type="sla"])')).to_have_count(0)
-    expect(page.locator('#alert-list tr[data-type="sla"]').first).to_be_visible()
+    shown = page.locator('#alert-list tr[data-type="sla"]').evaluate_all("rows => rows.map(r => r.dataset.alert)")
+    assert {sla_key(a) for a in alerts} <= set(shown)
     screenshot(page, "alerts")
 
 

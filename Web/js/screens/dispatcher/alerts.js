@@ -12,7 +12,7 @@ register({
     'alerts.filter': '类型', 'alerts.time': '时间', 'alerts.kind': '类别', 'alerts.subject': '对象', 'alerts.what': '内容', 'alerts.state': '状态', 'alerts.detail': '详情',
     'alerts.booking': '订单 {id}', 'alerts.complaint': '投诉 {id}', 'alerts.due': '时限 {time}',
     'alerts.state.atRisk': '即将超时', 'alerts.state.breached': '已超时', 'alerts.state.open': '未解除', 'alerts.state.cleared': '已解除待处理',
-    'alerts.clock.confirm': '确认', 'alerts.clock.match': '派车', 'alerts.clock.notify': '通知', 'alerts.clock.onSite': '到达', 'alerts.clock.replacementStart': '换车出发',
+    'alerts.clock.confirm': '确认', 'alerts.clock.match': '派车', 'alerts.clock.notify': '通知', 'alerts.clock.onSite': '到场', 'alerts.clock.replacementStart': '换车出发',
     'alerts.clock.replacementArrival': '换车到达', 'alerts.clock.complaintContact': '投诉联系', 'alerts.clock.complaintResult': '投诉答复', 'alerts.clock.callback': '回访',
     'alerts.clock.invoice': '开票', 'alerts.clock.route': '偏离路线', 'alerts.clock.undeliverable': '通知未送达，请电话联系', 'alerts.clock.crewLost': '车组无法执行',
     'alerts.clock.lowCharge': '电量不足',
