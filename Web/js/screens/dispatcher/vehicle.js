@@ -26,7 +26,7 @@ register({
     'vehicle.state.timedOut': '超时未应答', 'vehicle.state.expired': '过期未发送',
     'vehicle.result.0': '成功', 'vehicle.result.1': '失败', 'vehicle.result.2': '消息有误', 'vehicle.result.3': '终端不支持',
     'vehicle.located': '位置 {lat}, {lon}（{time}，{speed} km/h）', 'vehicle.mediaIds': '照片编号 {ids}，上传中…',
-    'vehicle.photos': '照片', 'vehicle.noPhotos': '尚无照片', 'vehicle.photoTaken': '{time} · 通道 {channel}',
+    'vehicle.photos': '照片', 'vehicle.noPhotos': '尚无照片', 'vehicle.photoTaken': '{time} · 通道 {channel} · {size} 字节',
     'vehicle.photoWaiting': '照片 {ids} 尚未上传，请稍后刷新',
   },
   en: {
@@ -47,7 +47,7 @@ register({
     'vehicle.state.timedOut': 'No answer in time', 'vehicle.state.expired': 'Expired unsent',
     'vehicle.result.0': 'OK', 'vehicle.result.1': 'Failed', 'vehicle.result.2': 'Bad message', 'vehicle.result.3': 'Not supported',
     'vehicle.located': 'At {lat}, {lon} ({time}, {speed} km/h)', 'vehicle.mediaIds': 'Photo ids {ids}, uploading…',
-    'vehicle.photos': 'Photos', 'vehicle.noPhotos': 'No photos yet', 'vehicle.photoTaken': '{time} · channel {channel}',
+    'vehicle.photos': 'Photos', 'vehicle.noPhotos': 'No photos yet', 'vehicle.photoTaken': '{time} · channel {channel} · {size} bytes',
     'vehicle.photoWaiting': 'Photo {ids} not uploaded yet: look again shortly',
   },
 });
@@ -66,7 +66,7 @@ export async function render(container, ctx) {
   const plate = ctx.parameters.plate;
   const path = `/api/v1/vehicles/${encodeURIComponent(plate)}`;
   const operator = user.role === 'administrator' || user.role === 'dispatcher';
-  const photos = new Map(); // media id -> blob URL, fetched once, revoked on leaving
+  const photos = new Map(); // media id -> { url, size } of its blob, fetched once, revoked on leaving
   const timers = new Set();
   let left = false;
 
@@ -240,11 +240,12 @@ export async function render(container, ctx) {
       if (photos.has(item.id)) continue;
       const response = await api.raw('GET', `/api/v1/media/${item.id}`);
       if (left) return items;
-      photos.set(item.id, URL.createObjectURL(await response.blob()));
+      const blob = await response.blob();
+      photos.set(item.id, { url: URL.createObjectURL(blob), size: blob.size });
     }
     show(gallery, images.length === 0 ? h('p', { class: 'loading' }, t('vehicle.noPhotos')) : images.map(item => h('figure', { dataset: { media: item.id, mediaId: item.mediaID } },
-      h('img', { src: photos.get(item.id), alt: `${file.plate} ${item.mediaID}`, dataset: { bytes: item.bytes } }),
-      h('figcaption', {}, t('vehicle.photoTaken', { time: formatTime(item.takenAt ?? item.receivedAt, { seconds: true }), channel: item.channel })))));
+      h('img', { src: photos.get(item.id).url, alt: `${file.plate} ${item.mediaID}`, dataset: { bytes: photos.get(item.id).size } }),
+      h('figcaption', {}, t('vehicle.photoTaken', { time: formatTime(item.takenAt ?? item.receivedAt, { seconds: true }), channel: item.channel, size: photos.get(item.id).size })))));
     return items;
   }
 
@@ -280,7 +281,7 @@ export async function render(container, ctx) {
     left = true;
     stop?.();
     for (const timer of timers) clearTimeout(timer);
-    for (const url of photos.values()) URL.revokeObjectURL(url);
+    for (const { url } of photos.values()) URL.revokeObjectURL(url);
     map.remove();
   };
 }
