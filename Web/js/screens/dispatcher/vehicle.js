@@ -28,6 +28,8 @@ register({
     'vehicle.located': '位置 {lat}, {lon}（{time}，{speed} km/h）', 'vehicle.mediaIds': '照片编号 {ids}，上传中…',
     'vehicle.photos': '照片', 'vehicle.noPhotos': '尚无照片', 'vehicle.photoTaken': '{time} · 通道 {channel} · {size} 字节',
     'vehicle.photoWaiting': '照片 {ids} 尚未上传，请稍后刷新',
+    'vehicle.kind.compulsoryTraffic': '交强险', 'vehicle.kind.thirdPartyLiability': '第三者责任险', 'vehicle.kind.vehicleDamage': '车损险', 'vehicle.kind.seat': '座位险',
+    'vehicle.kind.carrierLiability': '承运人责任险', 'vehicle.kind.monthly': '月度安全检查', 'vehicle.kind.quarterly': '季度检测', 'vehicle.kind.maintenance': '保养', 'vehicle.kind.repair': '维修',
   },
   en: {
     'vehicle.dispatchable': 'Dispatchable', 'vehicle.notDispatchable': 'Not dispatchable', 'vehicle.charge': 'Charge {percent}', 'vehicle.range': 'Range {km} km',
@@ -49,6 +51,8 @@ register({
     'vehicle.located': 'At {lat}, {lon} ({time}, {speed} km/h)', 'vehicle.mediaIds': 'Photo ids {ids}, uploading…',
     'vehicle.photos': 'Photos', 'vehicle.noPhotos': 'No photos yet', 'vehicle.photoTaken': '{time} · channel {channel} · {size} bytes',
     'vehicle.photoWaiting': 'Photo {ids} not uploaded yet: look again shortly',
+    'vehicle.kind.compulsoryTraffic': 'Compulsory traffic', 'vehicle.kind.thirdPartyLiability': 'Third-party liability', 'vehicle.kind.vehicleDamage': 'Vehicle damage', 'vehicle.kind.seat': 'Seats',
+    'vehicle.kind.carrierLiability': 'Carrier liability', 'vehicle.kind.monthly': 'Monthly safety check', 'vehicle.kind.quarterly': 'Quarterly inspection', 'vehicle.kind.maintenance': 'Maintenance', 'vehicle.kind.repair': 'Repair',
   },
 });
 
@@ -57,6 +61,11 @@ const KINDS = ['locate', 'queryParameters', 'attributes', 'text', 'photo', 'trac
 // How long a photo the terminal named may take to arrive after its answer (0x0801 follows 0x0805).
 const PHOTO_WAIT_MS = 60_000;
 const PHOTO_POLL_MS = 1_500;
+
+/** A day as the file reads it: China time, with its year (policies run for years). */
+function day(value) {
+  return value ? new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Shanghai', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(value)) : '—';
+}
 
 /** The answer's decoded body, whether the record holds the frame or only its body. */
 function body(answer) { return answer?.body ?? answer ?? {}; }
@@ -119,17 +128,17 @@ export async function render(container, ctx) {
     return h('div', { class: 'card' },
       h('h3', {}, t('vehicle.policies')),
       table(cells(
-        [t('vehicle.kind'), p => p.kind], [t('vehicle.insurer'), p => p.insurer], [t('vehicle.amount'), p => yuan(p.amountFen)],
-        [t('vehicle.from'), p => formatTime(p.startsAt)], [t('vehicle.until'), p => formatTime(p.expiresAt)]), detail.policies, { empty: t('empty') }),
+        [t('vehicle.kind'), p => t(`vehicle.kind.${p.kind}`)], [t('vehicle.insurer'), p => p.insurer], [t('vehicle.amount'), p => yuan(p.amountFen)],
+        [t('vehicle.from'), p => day(p.startsAt)], [t('vehicle.until'), p => day(p.expiresAt)]), detail.policies, { empty: t('empty') }),
       h('h3', {}, t('vehicle.inspections')),
       table(cells(
-        [t('vehicle.kind'), i => i.kind], [t('vehicle.date'), i => formatTime(i.inspectedAt)],
+        [t('vehicle.kind'), i => t(`vehicle.kind.${i.kind}`)], [t('vehicle.date'), i => day(i.inspectedAt)],
         [t('vehicle.passed'), i => h('span', { class: `badge ${i.passed ? 'desk-ok' : 'red'}` }, i.passed ? t('vehicle.pass') : t('vehicle.fail'))],
         [t('vehicle.findings'), i => i.findings ?? ''], [t('vehicle.inspector'), i => i.inspector ?? '']), detail.inspections, { empty: t('empty') }),
       h('h3', {}, t('vehicle.maintenance')),
       table(cells(
-        [t('vehicle.kind'), m => m.kind], [t('vehicle.from'), m => formatTime(m.startedAt)],
-        [t('vehicle.until'), m => (m.finishedAt ? formatTime(m.finishedAt) : h('span', { class: 'badge amber' }, t('vehicle.unfinished')))],
+        [t('vehicle.kind'), m => t(`vehicle.kind.${m.kind}`)], [t('vehicle.from'), m => day(m.startedAt)],
+        [t('vehicle.until'), m => (m.finishedAt ? day(m.finishedAt) : h('span', { class: 'badge amber' }, t('vehicle.unfinished')))],
         [t('vehicle.description'), m => m.description], [t('vehicle.cost'), m => yuan(m.costFen)]), detail.maintenance, { empty: t('empty') }));
   }
 
