@@ -38,15 +38,17 @@ def demo_car(demo):
 
 @pytest.fixture
 def late_booking(demo):
-    """A booking whose crew cannot be on site in time: picked up in two minutes, so its on-site
-    clock (due 10 minutes before the pick-up) is breached the moment the crew is notified.
+    """A booking whose crew cannot be on site in time: picked up in six minutes, so its on-site
+    clock (due 10 minutes before the pick-up) is breached the moment the crew is notified; near
+    enough for a crew to make the pick-up itself, away from the demo's usual places so that no
+    car is already there (an arrival would stop the clock before the sweep sees it run).
     Cancelled afterwards, freeing its crew."""
-    pickup = datetime.now(timezone.utc) + timedelta(minutes=2)
+    pickup = datetime.now(timezone.utc) + timedelta(minutes=6)
     status, body = demo.call("POST", "/api/v1/bookings", {
         "channel": "platform", "contactName": "告警测试", "contactPhone": "13800138000", "passengers": 1, "vehicleClass": "sedan",
         "pickupTime": pickup.isoformat(timespec="seconds"), "serviceEnd": (pickup + timedelta(hours=1)).isoformat(timespec="seconds"),
-        "pickup": {"latitude": 29.8683, "longitude": 121.5440, "address": "天一广场"},
-        "destination": {"latitude": 29.8260, "longitude": 121.4610, "address": "栎社国际机场"},
+        "pickup": {"latitude": 29.8850, "longitude": 121.5700, "address": "江北区 告警测试点"},
+        "destination": {"latitude": 29.8683, "longitude": 121.5440, "address": "天一广场"},
     }, user="agency1")
     assert status == 201, body
     booking = body["booking"]
