@@ -11,7 +11,8 @@ if [ ! -x "$venv/bin/pytest" ] || ! cmp -s Tests/Browser/requirements.txt "$venv
     "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/Browser/requirements.txt
     cp Tests/Browser/requirements.txt "$venv/requirements.txt"
 fi
-[ -x .build/debug/fleetd ] || swift build --product fleetd
+export FLEETD="${FLEETD:-$PWD/.build/debug/fleetd}"
+[ -x "$FLEETD" ] || swift build --product fleetd
 # Playwright must never fetch a browser of its own: it drives /usr/bin/chromium.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 exec "$venv/bin/pytest" -q Tests/Browser "$@"

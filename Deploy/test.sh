@@ -18,4 +18,6 @@ if [ $# -eq 0 ]; then
     echo "schemathesis against fleetd serve..."
     psql "$THROWAWAY_DATABASE_URL" -qc "CREATE DATABASE schemathesis" >/dev/null
     Deploy/schemathesis.sh "${THROWAWAY_DATABASE_URL%/postgres}/schemathesis"
+    echo "the console in Debian's chromium against fleetd demo..."
+    Deploy/browser-tests.sh
 fi

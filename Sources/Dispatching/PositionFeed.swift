@@ -3,7 +3,8 @@ import Foundation
 import Store
 
 /// Every vehicle's newest position on the live feed, for the operator's map: one batch per
-/// call, and nothing while no one listens.
+/// call (each second), and nothing while no one listens, so the stream grows with the fleet, not
+/// with its reports.
 public struct PositionFeed: Sendable {
     let positions: PositionQueries
     let feed: LiveFeed
@@ -18,7 +19,7 @@ public struct PositionFeed: Sendable {
                     LivePosition(
                         vehicleID: $0.vehicleID, plate: $0.plate, time: Date(timeIntervalSince1970: TimeInterval($0.position.gnssTime)),
                         latitude: Double($0.position.latitudeE6) / 1e6, longitude: Double($0.position.longitudeE6) / 1e6,
-                        speedKmh: Double($0.position.speed) / 10)
+                        speedKmh: Double($0.position.speed) / 10, course: Int($0.position.course))
                 }))
     }
 
@@ -29,5 +30,7 @@ public struct PositionFeed: Sendable {
         var latitude: Double
         var longitude: Double
         var speedKmh: Double
+        /// Heading, degrees clockwise from north.
+        var course: Int
     }
 }

@@ -27,6 +27,8 @@ struct DemoOperations: Service {
     let httpPort: Int
     /// The demo's data directory: its users' password is kept there.
     let dataDirectory: URL
+    /// How long the demo's dispatcher leaves a received booking to the console's.
+    static let confirmAfter: TimeInterval = 90
     /// A new booking every this long.
     var bookingInterval: Duration = .seconds(45)
     let logger: Logger
@@ -44,7 +46,7 @@ struct DemoOperations: Service {
 
     func run() async throws {
         try await cancelWhenGracefulShutdown { try await readiness.wait() }
-        let agencyIDs = try await provision()
+        let (agencyIDs, humanDriver) = try await provision()
         let dispatcher = Actor(userID: nil, name: "demo dispatcher")
         var random = SplitMix64(seed: 808)
         var nextBooking = ContinuousClock.now
@@ -53,12 +55,18 @@ struct DemoOperations: Service {
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 if !history { history = try await recordHistory(agencyIDs) }
-                try await signSheets()
+                try await signSheets(agencyIDs)
                 if ContinuousClock.now >= nextBooking {
                     try await book(agencyIDs.randomElement(using: &random)!, random: &random)
                     nextBooking = .now + bookingInterval
                 }
-                for record in try await dispatch.bookings.open() { try await play(record, dispatcher: dispatcher, breakdowns: &breakdowns) }
+                for record in try await dispatch.bookings.open() {
+                    if record.driverID != nil, record.driverID == humanDriver {
+                        try await drive(record)
+                    } else {
+                        try await play(record, dispatcher: dispatcher, breakdowns: &breakdowns)
+                    }
+                }
             } catch {
                 logger.warning("demo operations: \(String(reflecting: error)); going on")
             }
@@ -66,8 +74,9 @@ struct DemoOperations: Service {
         }
     }
 
-    /// Agencies, a user for each role, and complete files for every simulated vehicle.
-    func provision() async throws -> [Int64] {
+    /// Agencies, a user for each role, and complete files for every simulated vehicle; the
+    /// driver whose login (`driver1`) is a person's, not the demo's.
+    func provision() async throws -> (agencies: [Int64], humanDriver: Int64?) {
         let accounts = Accounts(client: client, logger: logger), files = FleetFiles(client: client, logger: logger)
         var agencyIDs: [Int64] = []
         for name in Self.agencies { agencyIDs.append(try await accounts.createAgency(name: name)) }
@@ -91,6 +100,7 @@ struct DemoOperations: Service {
             if let id = try await files.vehicle(plate: terminal.plate)?.id, !(try await files.policies(vehicleID: id)).isEmpty { continue }
             try await SampleFiles.provision(plate: terminal.plate, index: index, files: files, now: dispatch.clock.now)
         }
+        let humanDriver = try await driverLogin(hash: hash, files: files, accounts: accounts)
         let file = DemoPassword.file(dataDirectory).path
         logger.notice(
             "demo accounts",
@@ -98,7 +108,37 @@ struct DemoOperations: Service {
                 "users": "\(users.map(\.0).joined(separator: ", "))", "password in": "\(file)",
                 "try": #"curl -s -X POST http://127.0.0.1:\#(httpPort)/api/v1/sessions -d "{\"username\":\"dispatcher\",\"password\":\"$(cat \#(file))\"}""#,
             ])
-        return agencyIDs
+        return (agencyIDs, humanDriver)
+    }
+
+    /// `driver1`, the login of the first car's driver, for the console's phone screen: the demo
+    /// leaves that driver's steps to whoever signs in, and only drives the car (`drive`).
+    func driverLogin(hash: String, files: FleetFiles, accounts: Accounts) async throws -> Int64? {
+        guard let plate = fleet.terminals.first?.plate, let vehicleID = try await files.vehicle(plate: plate)?.id,
+            var driver = try await files.drivers().first(where: { $0.vehicleID == vehicleID })
+        else { return nil }
+        if driver.userID == nil {
+            let user: Accounts.User
+            do {
+                user = try await accounts.createUser(username: "driver1", passwordHash: hash, role: Role.driver.rawValue, agencyID: nil)
+            } catch is Accounts.UsernameTaken {
+                return driver.id
+            }
+            driver.userID = user.id
+            driver = try await files.saveDriver(driver)
+        }
+        return driver.id
+    }
+
+    /// A person's job: the car goes where the driver's last step sends it (to the pick-up once
+    /// en route, to the destination once in service); the steps are the person's.
+    func drive(_ record: BookingRecord) async throws {
+        guard let plate = try await plate(record.vehicleID) else { return }
+        switch record.state {
+        case .enRoute: destinations.send(plate, to: (record.site.latitude, record.site.longitude))
+        case .inService: destinations.send(plate, to: (record.request.destination.latitude, record.request.destination.longitude))
+        default: break
+        }
     }
 
     /// A booking of an agency, from one place to another, made by its own user: one in four
@@ -148,7 +188,10 @@ struct DemoOperations: Service {
             return
         }
         guard let plate = try await plate(record.vehicleID) else {
-            if record.state == .received { try await dispatch.bookings.move(record.id, to: .confirmed, by: dispatcher) }
+            // At a person's pace (the clock allows 5 minutes): a dispatcher at the console confirms first.
+            if record.state == .received, record.transitions.last.map({ dispatch.clock.now.timeIntervalSince($0.at) >= Self.confirmAfter }) ?? true {
+                try await dispatch.bookings.move(record.id, to: .confirmed, by: dispatcher)
+            }
             return
         }
         let crew = Actor(userID: nil, name: "demo driver \(plate)")
@@ -210,12 +253,14 @@ struct DemoOperations: Service {
 
     /// The agencies' contacts sign the sheets drawn up for them; the dispatcher clears the
     /// flagged ones (in the demo the driver's figures are the system's).
-    func signSheets() async throws {
+    /// The agencies' contacts sign their sheets, but the first agency's: `agency1` signs or
+    /// disputes its own at the console.
+    func signSheets(_ agencyIDs: [Int64]) async throws {
         let contact = Actor(userID: nil, name: "demo agency contact"), dispatcher = Actor(userID: nil, name: "demo dispatcher")
         for sheet in try await settlement.sheets(agencyID: nil, states: [.review], before: nil, limit: 100) {
             _ = try await settlement.resolve(sheet.id, note: "checked against the track", adjustments: [], actor: dispatcher, audit: nil)
         }
-        for sheet in try await settlement.sheets(agencyID: nil, states: [.issued], before: nil, limit: 100) {
+        for sheet in try await settlement.sheets(agencyID: nil, states: [.issued], before: nil, limit: 100) where sheet.facts.agencyID != agencyIDs.first {
             _ = try await settlement.confirm(sheet.id, signedBy: "李主任", actor: contact)
         }
     }

@@ -31,7 +31,6 @@ struct DispatchService: Service {
                 // its clock before the clocks are judged.
                 try await dispatch.arrivals.watch()
                 try await dispatch.sweeper.sweep()
-                try await dispatch.positionFeed.publish()
             } catch {
                 // The next round tries again; bookings stay open meanwhile and their clocks run.
                 logger.warning("dispatch round failed; trying again in \(interval)", metadata: ["error": "\(String(reflecting: error))"])

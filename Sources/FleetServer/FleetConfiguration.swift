@@ -2,6 +2,7 @@ import Billing
 import Domain
 import Foundation
 import Gateway
+import HTTPAPI
 import Logging
 import Messaging
 import NIOCore
@@ -67,6 +68,11 @@ public struct FleetConfiguration: Sendable {
     /// When undelivered notices are tried again (`FLEET_NOTICE_RETRY_SECONDS`, doubling) and how
     /// many times (`FLEET_NOTICE_ATTEMPTS`) before the dispatcher is alerted.
     public var noticeRetry = NoticeRetry()
+    /// The browser console (`FLEET_WEB_DIR`, default `Web/` found as `Sql/` is; `FLEET_LEAFLET_DIR`,
+    /// default Debian's) and its map's tiles (`FLEET_MAP_TILES` a URL template, `FLEET_MAP_CRS`
+    /// wgs84 or gcj02, `FLEET_MAP_ATTRIBUTION`, `FLEET_MAP_SUBDOMAINS`; unset: the console draws
+    /// its own base, no tile server needed).
+    public var console = ConsoleConfiguration()
     /// `LOG_LEVEL`.
     public var logLevel = Logger.Level.info
 
@@ -119,6 +125,10 @@ public struct FleetConfiguration: Sendable {
             "FLEET_GATEWAY_MAX_FAILURES_PER_ADDRESS", in: 1...1_000_000, default: gateway.attemptLimits.failuresPerAddress,
             expected: "failed attempts, 1 to 1000000"
         )
+        console.webDirectory = settings.folder("FLEET_WEB_DIR", holding: "the console (Web/)", otherwise: ResourceDirectory.find("Web"))
+        console.leafletDirectory =
+            settings.folder("FLEET_LEAFLET_DIR", holding: "Leaflet (Debian's libjs-leaflet)", otherwise: console.leafletDirectory) ?? console.leafletDirectory
+        console.tiles = settings.mapTiles()
         metricsHost = settings.text("FLEET_METRICS_HOST") ?? metricsHost
         metricsPort = settings.port("FLEET_METRICS_PORT", default: metricsPort)
         httpHost = settings.text("FLEET_HTTP_HOST") ?? httpHost
@@ -257,6 +267,28 @@ private struct EnvironmentSettings {
             return otherwise
         }
         return URL(fileURLWithPath: path)
+    }
+
+    /// The console's tile server, if `FLEET_MAP_TILES` is set: an http(s) template with {z}, {x}
+    /// and {y}, in the datum `FLEET_MAP_CRS` names (required: a wrong datum puts every car
+    /// hundreds of metres off its road).
+    mutating func mapTiles() -> MapTiles? {
+        guard text("FLEET_MAP_TILES") != nil else { return nil }
+        let url = value(
+            "FLEET_MAP_TILES", default: String?.none, expected: "an http(s) URL template with {z}, {x} and {y}, e.g. https://t{s}.example.cn/{z}/{x}/{y}.png"
+        ) {
+            text -> String?? in
+            ["{z}", "{x}", "{y}"].allSatisfy(text.contains) && MapTiles(url: text, crs: .wgs84).imageSource != nil ? .some(text) : nil
+        }
+        guard let crsText = text("FLEET_MAP_CRS") else {
+            problems.append(ConfigurationProblem(setting: "FLEET_MAP_CRS", expected: "wgs84 or gcj02: the datum of FLEET_MAP_TILES's tiles"))
+            return nil
+        }
+        guard let url, let crs = MapTiles.CoordinateSystem(rawValue: crsText) else {
+            if url != nil { problems.append(ConfigurationProblem(setting: "FLEET_MAP_CRS", value: crsText, expected: "wgs84 or gcj02")) }
+            return nil
+        }
+        return MapTiles(url: url, crs: crs, attribution: text("FLEET_MAP_ATTRIBUTION"), subdomains: text("FLEET_MAP_SUBDOMAINS"))
     }
 
     mutating func deviceProfilesDirectory() -> URL? {

@@ -128,7 +128,7 @@ public struct FleetServer: Sendable {
         let api = buildApplication(
             APIConfiguration(
                 host: configuration.httpHost, port: configuration.httpPort, idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
-                contractTotalFen: configuration.contractTotalFen, vatRates: configuration.vatRates),
+                contractTotalFen: configuration.contractTotalFen, vatRates: configuration.vatRates, console: configuration.console),
             APIServices(client: client, dispatch: dispatch, settlement: settlement, logger: logger), logger: logger
         )
         var all: [ServiceGroupConfiguration.ServiceConfiguration] = [
@@ -148,6 +148,11 @@ public struct FleetServer: Sendable {
             .init(
                 service: RecurringService(name: "uptime minute", interval: .seconds(30), readiness: readiness, logger: logger) { [records] in
                     try await records.markMinute(clock.now)
+                }),
+            // The maps' positions: one batch a second on the live stream, only while someone listens.
+            .init(
+                service: RecurringService(name: "position feed", interval: .seconds(1), readiness: readiness, logger: logger) {
+                    try await dispatch.positionFeed.publish()
                 }),
             .init(service: OnceReady(service: api, readiness: readiness)),
         ]

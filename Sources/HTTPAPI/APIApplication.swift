@@ -19,13 +19,15 @@ public struct APIConfiguration: Sendable {
     public var contractTotalFen: Int64
     /// VAT by line kind, for the invoices' figures.
     public var vatRates: VATRates
+    /// The browser console served beside the API.
+    public var console: ConsoleConfiguration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tokenLifetime: TimeInterval = 12 * 3600, idleTimeout: TimeInterval = 30 * 60,
-        contractTotalFen: Int64 = 0, vatRates: VATRates = .transportService
+        contractTotalFen: Int64 = 0, vatRates: VATRates = .transportService, console: ConsoleConfiguration = ConsoleConfiguration()
     ) {
         (self.host, self.port, self.tokenLifetime, self.idleTimeout) = (host, port, tokenLifetime, idleTimeout)
-        (self.contractTotalFen, self.vatRates) = (contractTotalFen, vatRates)
+        (self.contractTotalFen, self.vatRates, self.console) = (contractTotalFen, vatRates, console)
     }
 }
 

@@ -1,6 +1,7 @@
 import Crypto
 import Domain
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
 import Logging
@@ -16,11 +17,52 @@ enum BearerToken {
 
     static func sha256(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Data(token.utf8))) }
 
-    /// The hash of the request's bearer token, if it sends one.
+    /// The hash of the request's token: its bearer token, else the console's session cookie.
     static func sha256(of request: Request) -> [UInt8]? {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else { return nil }
-        return sha256(String(header.dropFirst(7)))
+        if let header = request.headers[.authorization] { return header.hasPrefix("Bearer ") ? sha256(String(header.dropFirst(7))) : nil }
+        return ConsoleSession.token(of: request).map(sha256)
     }
+}
+
+/// The browser console's session: the same token as a bearer's, kept in an HttpOnly,
+/// SameSite=Strict cookie so that no script (nor a script injected into the page) can read it.
+/// A write signed in by the cookie must carry `X-Requested-With: fleet-console`, a header no
+/// other site's form or image can send without the API's consent (it answers no CORS).
+enum ConsoleSession {
+    static let cookieName = "fleet_session"
+    static let headerValue = "fleet-console"
+
+    static func token(of request: Request) -> String? {
+        guard let value = request.cookies[cookieName]?.value, value.count == 64, value.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) })
+        else { return nil }
+        return value
+    }
+
+    /// Whether the request says it comes from the console itself.
+    static func fromConsole(_ request: Request) -> Bool { request.headers[.xRequestedWith] == headerValue }
+
+    /// The cookie that signs the browser in for `lifetime` seconds; Secure behind TLS (the
+    /// proxy terminating it says so).
+    static func cookie(_ token: String, lifetime: TimeInterval, request: Request) -> Cookie {
+        Cookie(
+            name: cookieName, value: token, maxAge: Int(lifetime), path: "/", secure: request.headers[.xForwardedProto] == "https", httpOnly: true,
+            sameSite: .strict)
+    }
+
+    /// The cookie's removal, on sign-out.
+    static func ended(request: Request) -> Cookie {
+        Cookie(name: cookieName, value: "", maxAge: 0, path: "/", secure: request.headers[.xForwardedProto] == "https", httpOnly: true, sameSite: .strict)
+    }
+
+    static let crossSite = Problem(
+        .forbidden, "Cross-site request refused",
+        detail: "a write signed in by the console's cookie must come from the console (header X-Requested-With: fleet-console); API clients send a bearer token"
+    )
+}
+
+extension HTTPField.Name {
+    static let xRequestedWith = Self("X-Requested-With")!
+    static let xForwardedProto = Self("X-Forwarded-Proto")!
 }
 
 /// Sets `context.user` from the Authorization header (routes decide what needs a user), and
@@ -36,6 +78,10 @@ struct Authentication: RouterMiddleware {
         do {
             if request.headers[.authorization] != nil {
                 guard let hash = BearerToken.sha256(of: request), let user = try await sessions.user(hash) else { throw Self.refused }
+                context.user = user
+            } else if let token = ConsoleSession.token(of: request), let user = try await sessions.user(BearerToken.sha256(token)) {
+                // A stale cookie is no one: the sign-in form must still be reachable with it.
+                if ![.get, .head].contains(request.method), !ConsoleSession.fromConsole(request) { throw ConsoleSession.crossSite }
                 context.user = user
             }
             return try await next(request, context)

@@ -34,6 +34,12 @@ public struct FleetAPI: Sendable {
     let vatRates: VATRates
     let commands: TerminalCommandService
     let media: MediaLibrary
+    let receipts: ReceiptPhotos
+    let ratings: TripRatings
+    /// The console's files and map.
+    let console: ConsoleConfiguration
+    /// The driven roads, read at most once per `drivenRoadsLifetime`.
+    let drivenRoads = SharedBox<(roads: DrivenRoads, at: ContinuousClock.Instant)?>(nil)
     let logger: Logger
 
     public init(services: APIServices, configuration: APIConfiguration = APIConfiguration(), logger: Logger) {
@@ -41,7 +47,10 @@ public struct FleetAPI: Sendable {
         (dispatch, settlement, latest, clock) = (services.dispatch, services.settlement, services.latest, services.dispatch.clock)
         commands = services.commands
         media = MediaLibrary(client: client, logger: logger)
+        receipts = ReceiptPhotos(client: client, logger: logger)
+        ratings = TripRatings(client: client, logger: logger)
         vatRates = configuration.vatRates
+        console = configuration.console
         tokenLifetime = configuration.tokenLifetime
         assessments = MonthlyAssessment(
             client: client, contractTotalFen: configuration.contractTotalFen, terms: dispatch.zonesAndCalendar.current, logger: logger)
@@ -82,12 +91,16 @@ public struct FleetAPI: Sendable {
         addZoneRoutes(&list)
         addCommandRoutes(&list)
         addMediaRoutes(&list)
+        addTripRecordRoutes(&list)
+        addConsoleRoutes(&list)
         return list.endpoints
     }
 
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
+        router.add(middleware: SecurityHeaders(contentSecurityPolicy: console.contentSecurityPolicy))
         router.add(middleware: Authentication(sessions: sessions, refusals: refusals))
+        ConsoleFiles(configuration: console).add(to: router)
         router.add(middleware: DomainErrors())
         let endpoints = endpoints
         for endpoint in endpoints { router.add(endpoint) }

@@ -10,8 +10,8 @@ import HTTPTypes
 enum OpenAPIDocument {
     static let schemas: [String: [String: String]] = [
         "object": [:],
-        "SignIn": ["username": "string(1...64)", "password": "string(1...1024)"],
-        "Session": ["token": "string", "expiresAt": "date-time", "user": "User"],
+        "SignIn": ["username": "string(1...64)", "password": "string(1...1024)", "cookie": "boolean?"],
+        "Session": ["token": "string?", "expiresAt": "date-time", "user": "User"],
         "User": ["id": "integer", "username": "string", "role": roles, "agencyID": "integer?"],
         "NewUser": ["username": "string(3...64)", "password": "string(12...72)", "role": roles, "agencyID": "id?"],
         "Agency": ["id": "integer", "name": "string", "contactName": "string?", "contactPhone": "string?", "requiresApproval": "boolean"],
@@ -81,7 +81,7 @@ enum OpenAPIDocument {
             "dueAt": "date-time", "stoppedAt": "date-time?",
         ],
         "Booking": ["booking": "BookingRecord", "clocks": "[Clock]"],
-        "BookingPage": ["items": "[BookingRecord]", "next": "integer?"],
+        "BookingPage": ["items": "[BookingRecord]", "next": "integer?", "clocks": "{[Clock]}?"],
         "Reason": ["reason": "text"],
         "Override": ["vehicleID": "id", "driverID": "id", "reason": "text"],
         "CrewVerdict": [
@@ -213,6 +213,15 @@ enum OpenAPIDocument {
         "Zones": ["city": "[CityArea](1...\(ServiceZones.maximumAreas))"],
         "CityArea": ["name": "string(1...100)", "points": "[Coordinate](3...\(ServiceZones.maximumPoints))"],
         "Coordinate": ["latitude": "latitude", "longitude": "longitude"],
+        // The console (issue 18).
+        "ReceiptPhoto": ["id": "integer", "reference": "string", "contentType": "string", "bytes": "integer", "uploadedAt": "date-time"],
+        "TripRating": ["stars": "integer(1...5)", "comment": "string(2000)?"],
+        "TripRatingBody": ["bookingID": "integer", "stars": "integer", "comment": "string?", "ratedAt": "date-time"],
+        "ConsoleSettings": ["tiles": "MapTiles?", "center": "Coordinate", "zoom": "integer(1...20)", "city": "[CityArea]"],
+        "MapTiles": [
+            "url": "string", "crs": FieldType.oneOf(MapTiles.CoordinateSystem.self), "attribution": "string?", "subdomains": "string?", "maxZoom": "integer?",
+        ],
+        "DrivenRoads": ["since": "date-time", "segments": "[[number(-180...180)](4...4)](0...50000)"],
         "NamedZoneBody": [
             "id": "id?", "name": "string(1...100)", "kind": FieldType.oneOf(NamedZone.Kind.self),
             "points": "[Coordinate](3...\(ServiceZones.maximumPoints))",
@@ -281,7 +290,7 @@ enum OpenAPIDocument {
         "Signature": FleetAPI.Signature.self, "Tariff": Tariff.self, "TrainingRecord": TrainingRecord.self, "VehicleFile": VehicleFile.self,
         "Zones": FleetAPI.Zones.self, "NamedZoneBody": FleetAPI.NamedZoneBody.self, "CalendarYear": FleetAPI.CalendarYear.self,
         "Approval": FleetAPI.Approval.self,
-        "TerminalCommandRequest": TerminalCommandRequest.self,
+        "TerminalCommandRequest": TerminalCommandRequest.self, "TripRating": FleetAPI.TripRating.self,
     ]
 
     /// Where the schema `name` and what its Swift type reads disagree: a property one has and the
@@ -330,7 +339,7 @@ enum OpenAPIDocument {
     /// What a path parameter is, by its name.
     static func pathParameterType(_ name: String) -> FieldType {
         switch name {
-        case "id": FieldType("id")
+        case "id", "photo": FieldType("id")
         case "plate": FieldType("string(1...16)")
         case "month": FieldType("month")
         case "kind": FieldType("daily|weekly|monthly")
@@ -361,6 +370,16 @@ enum OpenAPIDocument {
             links[operationID(target)] = ["operationId": operationID(target), "parameters": parameters]
         }
         return links.isEmpty ? nil : links
+    }
+
+    /// Bodies that are bytes, not JSON, by the media types they come in: a terminal's photo or
+    /// recording as it sent it, a receipt's photo as the driver's phone took it.
+    static let binaryBodies: [String: [String]] = [
+        "MediaBytes": MediaFormat.contentTypes, "ReceiptImage": FleetAPI.receiptImageTypes, "ReceiptBytes": FleetAPI.receiptImageTypes,
+    ]
+
+    static func binaryContent(_ name: String) -> [String: Any]? {
+        binaryBodies[name].map { types in Dictionary(uniqueKeysWithValues: types.map { ($0, ["schema": ["type": "string", "format": "binary"]] as Any) }) }
     }
 
     /// A schema's JSON Schema: a property the schema's Swift type never reads is `readOnly`.
@@ -398,10 +417,7 @@ enum OpenAPIDocument {
             var content: [String: Any]? = endpoint.returns.map { name -> [String: Any] in
                 switch name {
                 case "EventStream": return ["text/event-stream": ["schema": ["type": "string"]]]
-                // A terminal's photo or recording as it sent it.
-                case "MediaBytes":
-                    return Dictionary(uniqueKeysWithValues: MediaFormat.contentTypes.map { ($0, ["schema": ["type": "string", "format": "binary"]] as Any) })
-                default: return ["application/json": ["schema": schema(name)]]
+                default: return binaryContent(name) ?? ["application/json": ["schema": schema(name)]]
                 }
             }
             // A `format` parameter offers the same content as CSV or as a page.
@@ -417,7 +433,7 @@ enum OpenAPIDocument {
             operation["responses"] = responses
             operation["operationId"] = operationID(endpoint)
             if let body = endpoint.body {
-                operation["requestBody"] = ["required": true, "content": ["application/json": ["schema": schema(body)]]]
+                operation["requestBody"] = ["required": true, "content": binaryContent(body) ?? ["application/json": ["schema": schema(body)]]]
             }
             let parameters: [[String: Any]] =
                 endpoint.pathParameters.map { ["name": $0, "in": "path", "required": true, "schema": pathParameterType($0).jsonSchema] }

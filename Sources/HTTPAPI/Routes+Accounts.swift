@@ -8,10 +8,13 @@ extension FleetAPI {
     struct SignIn: Decodable {
         var username: String
         var password: String
+        /// The browser console's sign-in: the token goes into an HttpOnly cookie, not the body.
+        var cookie: Bool?
     }
 
     struct Session: ResponseEncodable {
-        var token: String
+        /// nil for a cookie session: no script ever holds it.
+        var token: String?
         var expiresAt: Date
         var user: UserBody
     }
@@ -76,9 +79,12 @@ extension FleetAPI {
                 + "Five failures in 5 minutes lock the username (30 an address) for the rest of them (429 with Retry-After).",
             body: "SignIn", returns: "Session", status: .created, refusals: [.tooManyRequests]
         ) { request, context in try await signIn(request, context) }
-        list.add(.delete, "/api/v1/sessions/current", Role.allCases, "Sign out: the token ends now", returns: "Done") { request, _, user in
+        list.add(.delete, "/api/v1/sessions/current", Role.allCases, "Sign out: the token ends now (and the console's cookie with it)", returns: "Done") {
+            request, _, user in
             if let hash = BearerToken.sha256(of: request) { try await sessions.end(hash, audit: entry(user, "sign-out", "user:\(user.username)")) }
-            return Done(done: true)
+            var done = EditedResponse(response: Done(done: true))
+            if ConsoleSession.token(of: request) != nil { done.setCookie(ConsoleSession.ended(request: request)) }
+            return done
         }
         list.add(.get, "/api/v1/me", Role.allCases, "The signed-in user", returns: "User") { _, _, user in UserBody(user) }
         list.add(
@@ -163,8 +169,10 @@ extension FleetAPI {
         return agency
     }
 
-    func signIn(_ request: Request, _ context: APIContext) async throws -> Session {
+    func signIn(_ request: Request, _ context: APIContext) async throws -> EditedResponse<Session> {
         let body = try await decode(SignIn.self, request, context)
+        // A cookie set by another site's form would sign the browser in as the attacker.
+        if body.cookie == true, !ConsoleSession.fromConsole(request) { throw ConsoleSession.crossSite }
         // Bounded before anything keeps them: the throttle's names and the audit's lines.
         let longest = AccountRules.usernameLength.upperBound
         try Self.require((1...longest).contains(body.username.count), "username", "1 to \(longest) characters")
@@ -174,7 +182,10 @@ extension FleetAPI {
         let token = BearerToken.make(), expiry = clock.now.addingTimeInterval(tokenLifetime)
         let signedIn = AuditLine(userID: user.id, action: "sign-in", resource: "user:\(user.username)")
         try await accounts.storeToken(sha256: BearerToken.sha256(token), userID: user.id, expiresAt: expiry, audit: signedIn)
-        return Session(token: token, expiresAt: expiry, user: UserBody(apiUser))
+        guard body.cookie == true else { return EditedResponse(status: .created, response: Session(token: token, expiresAt: expiry, user: UserBody(apiUser))) }
+        var response = EditedResponse(status: .created, response: Session(token: nil, expiresAt: expiry, user: UserBody(apiUser)))
+        response.setCookie(ConsoleSession.cookie(token, lifetime: tokenLifetime, request: request))
+        return response
     }
 
     func changePassword(_ request: Request, _ context: APIContext, _ user: APIUser) async throws -> Done {

@@ -147,8 +147,8 @@ extension FleetAPI {
                 limit: try count("limit", request, default: 100, maximum: 500))
         }
         list.add(
-            .get, "/api/v1/stream", [.administrator, .dispatcher, .agency],
-            "Server-sent events: booking transitions and SLA alerts (an agency user's own only), and for the operator every vehicle's position each few seconds",
+            .get, "/api/v1/stream", [.administrator, .dispatcher, .agency, .approver],
+            "Server-sent events: booking transitions and SLA alerts (an agency's users and approver: their own only), and for the operator every vehicle's position each second",
             returns: "EventStream"
         ) { request, _, user in stream(for: user, session: BearerToken.sha256(of: request) ?? []) }
     }
@@ -175,7 +175,7 @@ extension FleetAPI {
     /// token expires or is signed out, or the user is disabled.
     func stream(for user: APIUser, session: [UInt8]) -> Response {
         let events = dispatch.feed.subscribe()
-        let agency = user.role == .agency ? user.agencyID : nil
+        let agency = user.role.belongsToAgency ? user.agencyID : nil
         let body = ResponseBody { [sessions, openStreams] writer in
             openStreams.withLock { $0 += 1 }
             defer { openStreams.withLock { $0 -= 1 } }
@@ -188,7 +188,7 @@ extension FleetAPI {
                     linesIn.finish()
                 }
                 group.addTask {
-                    for await event in events where user.role != .agency || (event.agencyID != nil && event.agencyID == agency) {
+                    for await event in events where !user.role.belongsToAgency || (event.agencyID != nil && event.agencyID == agency) {
                         linesIn.yield("event: \(event.kind.rawValue)\ndata: \(event.json)\n\n")
                     }
                     linesIn.finish()

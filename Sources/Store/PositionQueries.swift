@@ -3,6 +3,12 @@ import Foundation
 import Logging
 import PostgresNIO
 
+/// A stretch of road between two neighbouring cells the fleet drove through.
+public struct RoadSegment: Sendable, Hashable {
+    public var from: GeoPoint
+    public var to: GeoPoint
+}
+
 /// What the rest of the system asks of the stored positions: a vehicle's track, the fleet's
 /// latest positions, mileage.
 public struct PositionQueries: Sendable {
@@ -92,6 +98,42 @@ public struct PositionQueries: Sendable {
                 ))
         }
         return out
+    }
+
+    /// The roads the fleet has driven since `since` (epoch seconds), as segments between
+    /// neighbouring cells of `cellE6` millionths of a degree (about 110 m for 1,000): each
+    /// vehicle's consecutive reports, at most `maximumGap` seconds apart and not a jump, joined
+    /// cell to cell, each pair once. The console draws them as its map when no tile server is
+    /// reachable. At most `limit` segments, the most driven first.
+    public func drivenRoads(since: Int64, cellE6: Int32 = 1_000, maximumGap: Int = 60, limit: Int = 50_000) async throws -> [RoadSegment] {
+        let rows = try await client.query(
+            """
+            WITH steps AS (
+                SELECT round(p.lat_e6 / \(cellE6)::float8)::int4 AS y, round(p.lon_e6 / \(cellE6)::float8)::int4 AS x,
+                       lag(round(p.lat_e6 / \(cellE6)::float8)::int4) OVER w AS py, lag(round(p.lon_e6 / \(cellE6)::float8)::int4) OVER w AS px,
+                       p.gnss_time - lag(p.gnss_time) OVER w AS gap
+                FROM positions p
+                WHERE p.gnss_time >= to_timestamp(\(since)) AND p.lat_e6 <> 0
+                WINDOW w AS (PARTITION BY p.terminal_id ORDER BY p.gnss_time)
+            )
+            SELECT least(y * 100000000::int8 + x, py * 100000000::int8 + px) AS a, greatest(y * 100000000::int8 + x, py * 100000000::int8 + px) AS b, count(*)
+            FROM steps
+            WHERE py IS NOT NULL AND (y, x) <> (py, px) AND gap <= make_interval(secs => \(maximumGap))
+              AND abs(y - py) <= 3 AND abs(x - px) <= 3
+            GROUP BY 1, 2 ORDER BY 3 DESC LIMIT \(limit)
+            """, logger: logger)
+        var segments: [RoadSegment] = []
+        for try await (a, b, _) in rows.decode((Int64, Int64, Int64).self) {
+            segments.append(RoadSegment(from: Self.cellCentre(a, cellE6), to: Self.cellCentre(b, cellE6)))
+        }
+        return segments
+    }
+
+    /// A cell's key (y * 10^8 + x, in cells) back to its centre.
+    static func cellCentre(_ key: Int64, _ cellE6: Int32) -> GeoPoint {
+        // |x| is far below half of 10^8 cells, so rounding the quotient recovers y on either side of zero.
+        let y = Int64((Double(key) / 100_000_000).rounded()), x = key - y * 100_000_000
+        return GeoPoint(latitudeE6: Int32(clamping: y * Int64(cellE6)), longitudeE6: Int32(clamping: x * Int64(cellE6)))
     }
 
     /// Where a mileage figure came from.

@@ -39,7 +39,7 @@ class Demo:
 
     def call(self, method, path, body=None, user="dispatcher"):
         """The API as `user` (bearer token): (status, parsed body)."""
-        if user not in self.tokens:
+        if user and user not in self.tokens:
             _, session = self.call("POST", "/api/v1/sessions", {"username": user, "password": self.password}, user=None)
             self.tokens[user] = session["token"]
         headers = {"Content-Type": "application/json"}
@@ -124,9 +124,21 @@ class Watched:
         self.page = page
         self.errors = []
         self.outside = []
-        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("console", self._console)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _console(self, message):
+        # Chromium logs every refused request as "Failed to load resource"; which of those are
+        # faults is `_response`'s to say (an API's 4xx is an answer the screen shows).
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.errors.append(message.text)
+
+    def _response(self, response):
+        api = "/api/" in response.url
+        if response.status >= 500 or (not api and response.status >= 400):
+            self.errors.append(f"{response.status} {response.url}")
 
     def _request(self, request):
         url = request.url

@@ -67,13 +67,18 @@ import Glibc
                 record["urgent"] as? Bool == true && record["state"] as? String == "received"
                     && (record["request"] as? [String: Any])?["channel"] as? String == "platform")
             #expect((created.json["clocks"] as? [[String: Any]])?.first?["clock"] as? String == "confirm")
+            // The board's list: each item's clocks by its id, in the one request.
+            let board = try await API.call(base, "GET", "/api/v1/bookings?state=received&clocks=true", token: dispatcher)
+            let boardClocks = (board.json["clocks"] as? [String: Any])?["\(id)"] as? [[String: Any]]
+            #expect(boardClocks?.first?["clock"] as? String == "confirm", "\(board.json)")
+            #expect(try await API.call(base, "GET", "/api/v1/bookings?state=received", token: dispatcher).json["clocks"] == nil)
 
             // Another agency can neither read nor change it, on every route that names it: 404
             // where an agency may call the route, 403 where it may not.
             for route in api.endpoints where route.path.hasPrefix("/api/v1/bookings/{id}") {
-                let path = route.path.replacingOccurrences(of: "{id}", with: "\(id)")
+                let path = route.path.replacingOccurrences(of: "{id}", with: "\(id)").replacingOccurrences(of: "{photo}", with: "1")
                 // A body the route takes: the refusal is for the booking, not for the body.
-                let body = route.body == "NewRoute" ? RouteChangeAPITests.body : #"{"reason": "mine now"}"#
+                let body = ["NewRoute": RouteChangeAPITests.body, "TripRating": #"{"stars": 3}"#][route.body ?? ""] ?? #"{"reason": "mine now"}"#
                 let refused = try await API.call(base, route.method.rawValue, path, token: other, body: route.body != nil ? body : nil)
                 #expect(refused.status == (route.roles.contains(.agency) ? 404 : 403), "\(route.method) \(route.path) by another agency: \(refused.status)")
             }
@@ -159,15 +164,50 @@ import Glibc
             #expect(onSiteClock?["state"] as? String == "met", "\(String(describing: onSiteClock))")
 
             #expect(try await API.call(base, "POST", "/api/v1/bookings/\(id)/progress", token: driver, body: #"{"state": "inService"}"#).status == 200)
+            #expect(try await API.call(base, "PUT", "/api/v1/bookings/\(id)/rating", token: agency, body: #"{"stars": 5}"#).status == 409)
+            // The receipt's photo from the driver's phone: a JPEG is kept as sent; what is not one is refused.
+            let jpeg = Data([0xFF, 0xD8, 0xFF, 0xE0] + (0..<2_000).map { UInt8($0 % 251) })
+            let uploaded = try await API.call(
+                base, "POST", "/api/v1/bookings/\(id)/receipts", token: driver, bytes: jpeg, headers: ["Content-Type": "image/jpeg"])
+            #expect(uploaded.status == 201 && uploaded.json["bytes"] as? Int == jpeg.count, "\(uploaded.json)")
+            let reference = try #require(uploaded.json["reference"] as? String)
+            let disguised = try await API.call(
+                base, "POST", "/api/v1/bookings/\(id)/receipts", token: driver, bytes: Data("<script>alert(1)</script>".utf8),
+                headers: ["Content-Type": "image/jpeg"])
+            #expect(disguised.status == 400, "\(disguised.json)")
+            let page = try await API.call(
+                base, "POST", "/api/v1/bookings/\(id)/receipts", token: driver, bytes: Data("<html>".utf8), headers: ["Content-Type": "text/html"])
+            #expect(page.status == 415)
+            let huge = try await API.call(
+                base, "POST", "/api/v1/bookings/\(id)/receipts", token: driver, bytes: Data([0xFF, 0xD8, 0xFF] + [UInt8](repeating: 0, count: 6_000_000)),
+                headers: ["Content-Type": "image/jpeg"])
+            #expect(huge.status == 413, "\(huge.json)")
+            #expect(
+                try await API.call(
+                    base, "POST", "/api/v1/bookings/\(id)/receipts", token: stranger, bytes: jpeg, headers: ["Content-Type": "image/jpeg"]
+                ).status == 404)
+            let photoID = try #require(uploaded.json["id"] as? Int)
+            let fetched = try await API.call(base, "GET", "/api/v1/bookings/\(id)/receipts/\(photoID)", token: agency)
+            #expect(fetched.status == 200 && fetched.contentType == "image/jpeg" && fetched.body == jpeg)
+            #expect(try await API.call(base, "GET", "/api/v1/bookings/\(id)/receipts/\(photoID)", token: other).status == 404)
+            #expect(try await API.call(base, "GET", "/api/v1/bookings/\(id)/receipts", token: dispatcher).array.count == 1)
             let noReceipt = try await API.call(
                 base, "POST", "/api/v1/bookings/\(id)/progress", token: driver,
                 body: #"{"state": "completed", "completion": {"tollsFen": 1500, "parkingFen": 0, "receipts": []}}"#)
             #expect(noReceipt.status == 400 && noReceipt.json["field"] as? String == "completion.receipts")
             let completed = try await API.call(
                 base, "POST", "/api/v1/bookings/\(id)/progress", token: driver,
-                body: #"{"state": "completed", "completion": {"tollsFen": 1500, "parkingFen": 800, "receipts": ["ETC-0001", "P-77"]}}"#)
+                body: #"{"state": "completed", "completion": {"tollsFen": 1500, "parkingFen": 800, "receipts": ["ETC-0001", "\#(reference)"]}}"#)
             let done = try #require(completed.json["booking"] as? [String: Any])
             #expect(done["state"] as? String == "completed" && done["tollsFen"] as? Int == 1500 && done["parkingFen"] as? Int == 800)
+            // The agency rates the finished trip, once (a second rating replaces it); another agency cannot.
+            #expect(try await API.call(base, "PUT", "/api/v1/bookings/\(id)/rating", token: other, body: #"{"stars": 1}"#).status == 404)
+            #expect(try await API.call(base, "PUT", "/api/v1/bookings/\(id)/rating", token: agency, body: #"{"stars": 6}"#).status == 400)
+            _ = try await API.call(base, "PUT", "/api/v1/bookings/\(id)/rating", token: agency, body: #"{"stars": 3}"#)
+            let rated = try await API.call(base, "PUT", "/api/v1/bookings/\(id)/rating", token: agency, body: #"{"stars": 5, "comment": "准时，车内整洁"}"#)
+            #expect(rated.status == 200 && rated.json["stars"] as? Int == 5, "\(rated.json)")
+            let rating = try await API.call(base, "GET", "/api/v1/bookings/\(id)/rating", token: dispatcher)
+            #expect(rating.json["stars"] as? Int == 5 && rating.json["comment"] as? String == "准时，车内整洁")
 
             // Customer care: the callback once; a complaint seen by its agency only.
             #expect(try await API.call(base, "POST", "/api/v1/bookings/\(id)/callback", token: dispatcher, body: #"{"satisfaction": 5}"#).status == 201)

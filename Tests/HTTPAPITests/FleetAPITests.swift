@@ -79,7 +79,8 @@ import FoundationNetworking
     }
 
     static func call(
-        _ base: URL, _ method: String, _ path: String, token: String? = nil, body: String? = nil, headers: [String: String] = [:], session: URLSession = .shared
+        _ base: URL, _ method: String, _ path: String, token: String? = nil, body: String? = nil, bytes: Data? = nil, headers: [String: String] = [:],
+        session: URLSession = .shared
     ) async throws -> Reply {
         var request = URLRequest(url: URL(string: base.absoluteString + path)!)
         request.httpMethod = method
@@ -89,6 +90,8 @@ import FoundationNetworking
             request.httpBody = Data(body.utf8)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
+        // Bytes (a photo) with the Content-Type `headers` give.
+        if let bytes { request.httpBody = bytes }
         let (data, response) = try await session.data(for: request)
         let http = response as! HTTPURLResponse
         let parsed = try? JSONSerialization.jsonObject(with: data)

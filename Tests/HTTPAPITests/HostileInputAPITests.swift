@@ -26,7 +26,8 @@ import FoundationNetworking
             let tokens = try await Self.tokens(base)
             var tried = 0
             for endpoint in api.endpoints {
-                guard let body = endpoint.body, let token = Self.token(for: endpoint, tokens) else { continue }
+                // A photo's bytes are refused by their route (BookingAPITests), not by a schema.
+                guard let body = endpoint.body, OpenAPIDocument.binaryBodies[body] == nil, let token = Self.token(for: endpoint, tokens) else { continue }
                 let path = Self.path(endpoint)
                 let example = Self.example(FieldType(body))
                 for field in Self.fields(FieldType(body)) {
@@ -60,7 +61,9 @@ import FoundationNetworking
             ]
             for endpoint in api.endpoints {
                 guard let token = Self.token(for: endpoint, tokens) else { continue }
-                let example = endpoint.body.map { Self.example(FieldType($0)) }.map { Data(Self.render($0).utf8) }
+                let example = endpoint.body.map {
+                    OpenAPIDocument.binaryBodies[$0] == nil ? Data(Self.render(Self.example(FieldType($0))).utf8) : Data([0xFF, 0xD8, 0xFF, 0xE0])
+                }
                 for parameter in endpoint.pathParameters {
                     // A plate is any text up to 16 characters: "0" may well be one.
                     let free = OpenAPIDocument.pathParameterType(parameter) == FieldType("string(1...16)")
@@ -88,7 +91,8 @@ import FoundationNetworking
     @Test func everyRequestTypeIsBoundedInTheDocument() async throws {
         try await FleetAPITests.withAPI { _, _, _, api in
             for endpoint in api.endpoints {
-                if let body = endpoint.body {
+                // A photo's bytes are bounded by its route (5 MB), not by a schema.
+                if let body = endpoint.body, OpenAPIDocument.binaryBodies[body] == nil {
                     let bounded = FieldType(body).isBounded(in: OpenAPIDocument.schemas)
                     #expect(bounded, "\(endpoint.path) body \(body)")
                 }
@@ -154,7 +158,7 @@ import FoundationNetworking
     }
 
     static func path(_ endpoint: Endpoint, overriding values: [String: String] = [:]) -> String {
-        let defaults = ["id": "1", "plate": "%E6%B5%99B1", "month": "2026-11", "kind": "daily", "name": "fleet", "year": "2026"]
+        let defaults = ["id": "1", "photo": "1", "plate": "%E6%B5%99B1", "month": "2026-11", "kind": "daily", "name": "fleet", "year": "2026"]
         var path = endpoint.path
         for name in endpoint.pathParameters { path = path.replacingOccurrences(of: "{\(name)}", with: values[name] ?? defaults[name]!) }
         return path

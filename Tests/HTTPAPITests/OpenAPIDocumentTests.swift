@@ -23,7 +23,7 @@ import Testing
         let url = try DatabaseURL("postgresql://nobody@127.0.0.1/none")
         let api = FleetAPITests.api(PostgresClient(configuration: try url.clientConfiguration()), url)
         for endpoint in api.endpoints {
-            guard let body = endpoint.body else { continue }
+            guard let body = endpoint.body, OpenAPIDocument.binaryBodies[body] == nil else { continue }
             #expect(OpenAPIDocument.bodyTypes[body] != nil, "\(endpoint.method) \(endpoint.path): its body \(body) has no Swift type on record")
         }
     }

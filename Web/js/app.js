@@ -52,7 +52,12 @@ function context(parameters) {
   return { api, live, user, config, parameters, t, toast, explain, navigate, language: currentLanguage() };
 }
 
+// Each render's number: a screen still loading when another was asked for is dropped, never
+// drawn over the newer one.
+let rendering = 0;
+
 async function render() {
+  const mine = ++rendering;
   if (cleanup) { try { cleanup(); } catch { /* a screen's leftovers never block the next */ } cleanup = null; }
   if (!user) return signInForm();
   drawBar();
@@ -64,11 +69,15 @@ async function render() {
   document.body.dataset.screen = found.route.path.split('/')[0];
   try {
     const module = await found.route.load();
+    if (mine !== rendering) return;
     const container = h('section', { class: `screen screen-${document.body.dataset.screen}` });
     show(screen, container);
-    cleanup = (await module.render(container, context(found.parameters))) ?? null;
+    const done = (await module.render(container, context(found.parameters))) ?? null;
+    // Asked for another screen meanwhile: this one's leftovers go at once.
+    if (mine !== rendering) { done?.(); return; }
+    cleanup = done;
   } catch (error) {
-    show(screen, h('div', { class: 'notice error' }, explain(error), ' ', h('button', { onclick: render }, t('retry'))));
+    if (mine === rendering) show(screen, h('div', { class: 'notice error' }, explain(error), ' ', h('button', { onclick: render }, t('retry'))));
   }
 }
 

@@ -3,6 +3,7 @@
 // reads: the city's service areas, a scale, and the roads the fleet has driven, drawn from its
 // own stored tracks. Positions stay WGS-84: `toScreen` shifts them for GCJ-02 tiles and
 // `pick` shifts a clicked point back.
+import { h } from './dom.js';
 import { projection } from './geo.js';
 import { t, register } from './i18n.js';
 
@@ -37,7 +38,7 @@ export function createMap(container, ctx, { zoom, center, interactive = true } =
   const areas = L.layerGroup().addTo(map);
   for (const area of config.city ?? []) {
     L.polygon(area.points.map(p => toScreen(p.latitude, p.longitude)), { color: '#2b6cb0', weight: 1.5, fillOpacity: 0.06, interactive: false })
-      .bindTooltip(area.name).addTo(areas);
+      .bindTooltip(h('span', {}, area.name)).addTo(areas);
   }
   if (!tiles) drawRoads(map, toScreen, ctx);
   return {
