@@ -162,18 +162,6 @@ def test_dispatcher_locates_a_demo_car_and_sees_where_it_answered(demo, open_con
     screenshot(page, "vehicle")
 
 
-def gateway_port(demo):
-    """The demo's JT/T 808 port, read from its process's environment (the fixture picks it)."""
-    for proc in Path("/proc").iterdir():
-        try:
-            if str(demo.data_dir) in (proc / "cmdline").read_bytes().decode(errors="replace"):
-                environment = dict(item.split("=", 1) for item in (proc / "environ").read_bytes().decode(errors="replace").split("\0") if "=" in item)
-                return int(environment["FLEET_GATEWAY_PORT"])
-        except (OSError, KeyError, ValueError):
-            continue
-    raise AssertionError("the demo's process was not found")
-
-
 def owner_url(demo):
     """The demo's private cluster as its owner (`fleetd terminal bind` writes there): where it
     lives and its port, as the demo's log says (a folder the postgres user cannot reach moves
@@ -208,7 +196,7 @@ def photo_terminal(demo, open_console):
     })"""))
     assert jpeg[:2] == b"\xff\xd8" and len(jpeg) < 980
     _, latest = demo.call("GET", "/api/v1/positions/latest")
-    terminal = Terminal("127.0.0.1", gateway_port(demo), PHOTO_PHONE, PHOTO_TERMINAL_ID, PHOTO_PLATE,
+    terminal = Terminal("127.0.0.1", demo.gateway_port, PHOTO_PHONE, PHOTO_TERMINAL_ID, PHOTO_PLATE,
                         (latest[0]["latitude"], latest[0]["longitude"]), jpeg).start()
     yield terminal
     terminal.close()
