@@ -33,8 +33,8 @@ def free_port():
 class Demo:
     """A running `fleetd demo`: its base URL, its users' password, and API calls as any user."""
 
-    def __init__(self, base, password, data_dir, log):
-        self.base, self.password, self.data_dir, self.log = base, password, data_dir, log
+    def __init__(self, base, password, data_dir, log, gateway_port):
+        self.base, self.password, self.data_dir, self.log, self.gateway_port = base, password, data_dir, log, gateway_port
         self.tokens = {}
 
     def call(self, method, path, body=None, user="dispatcher"):
@@ -88,7 +88,7 @@ def demo():
             if password_file.exists() and password_file.read_text().strip():
                 password = password_file.read_text().strip()
                 try:
-                    demo = Demo(base, password, data_dir, data_dir / "fleetd.log")
+                    demo = Demo(base, password, data_dir, data_dir / "fleetd.log", gateway)
                     status, vehicles = demo.call("GET", "/api/v1/positions/latest")
                     if status == 200 and len(vehicles) >= 20:
                         break
