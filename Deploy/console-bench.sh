@@ -6,12 +6,5 @@
 # Uses the browser tests' Playwright in .venv-browser (made as Deploy/browser-tests.sh makes it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.venv-browser
-if [ ! -x "$venv/bin/pytest" ] || ! cmp -s Tests/Browser/requirements.txt "$venv/requirements.txt"; then
-    echo "installing the browser tests' tools in $venv..."
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/Browser/requirements.txt
-    cp Tests/Browser/requirements.txt "$venv/requirements.txt"
-fi
-export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
+source Deploy/browser-venv.sh
 exec "$venv/bin/python" Benchmarks/console/bench.py "$@"
