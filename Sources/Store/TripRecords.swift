@@ -26,14 +26,18 @@ public struct ReceiptPhotos: Sendable {
     /// Stores a photo with its audit line; its id.
     public func add(bookingID: Int64, by userID: Int64, contentType: String, data: ByteBuffer, audit: @escaping Audit<Int64>) async throws -> Photo {
         let digest = ByteBuffer(bytes: Array(SHA256.hash(data: Data(data.readableBytesView))))
-        let id = try await client.audited(audit, logger: logger) { connection in
-            try await connection.returningID(
-                """
-                INSERT INTO receipt_photos (booking_id, uploaded_by, content_type, data, sha256)
-                VALUES (\(bookingID), \(userID), \(contentType), \(data), \(digest)) RETURNING id
-                """, logger: logger)
+        let (id, at) = try await client.audited({ audit($0.0) }, logger: logger) { connection in
+            try await constrained {
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO receipt_photos (booking_id, uploaded_by, content_type, data, sha256)
+                    VALUES (\(bookingID), \(userID), \(contentType), \(data), \(digest)) RETURNING id, uploaded_at
+                    """, logger: logger)
+                for try await row in rows.decode((Int64, Date).self) { return row }
+                throw NoSuchRecord()
+            }
         }
-        return Photo(id: id, bookingID: bookingID, contentType: contentType, bytes: data.readableBytes, uploadedAt: Date())
+        return Photo(id: id, bookingID: bookingID, contentType: contentType, bytes: data.readableBytes, uploadedAt: at)
     }
 
     /// A booking's photos, oldest first.

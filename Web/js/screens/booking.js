@@ -6,13 +6,10 @@ import { h, show, table } from '../dom.js';
 import { t, register, formatTime } from '../i18n.js';
 import { createMap } from '../map.js';
 import { renderClock, tickClocks } from '../clocks.js';
+import { stateLabel } from '../words.js';
 
 register({
   zh: {
-    'booking.state.awaitingApproval': '待审批', 'booking.state.received': '已接收', 'booking.state.confirmed': '已确认',
-    'booking.state.matched': '已派车', 'booking.state.notified': '已通知', 'booking.state.enRoute': '前往中', 'booking.state.onSite': '已到场',
-    'booking.state.inService': '服务中', 'booking.state.completed': '已完成', 'booking.state.settled': '已结算', 'booking.state.cancelled': '已取消',
-    'booking.state.refused': '已拒绝', 'booking.state.replaced': '替换中',
     'booking.title': '订单 #{id}', 'booking.urgent': '紧急', 'booking.request': '用车需求', 'booking.clocks': '时限', 'booking.noClocks': '无运行中的时限',
     'booking.agency': '用车单位', 'booking.contact': '联系人', 'booking.passengers': '乘车人数', 'booking.vehicleClass': '车型', 'booking.pickupTime': '上车时间',
     'booking.serviceEnd': '服务结束', 'booking.from': '上车地点', 'booking.to': '目的地', 'booking.stops': '途经', 'booking.notes': '路线说明',
@@ -33,10 +30,6 @@ register({
     'booking.vehicleHere': '{plate} 当前位置',
   },
   en: {
-    'booking.state.awaitingApproval': 'Awaiting approval', 'booking.state.received': 'Received', 'booking.state.confirmed': 'Confirmed',
-    'booking.state.matched': 'Matched', 'booking.state.notified': 'Notified', 'booking.state.enRoute': 'En route', 'booking.state.onSite': 'On site',
-    'booking.state.inService': 'In service', 'booking.state.completed': 'Completed', 'booking.state.settled': 'Settled', 'booking.state.cancelled': 'Cancelled',
-    'booking.state.refused': 'Refused', 'booking.state.replaced': 'Being replaced',
     'booking.title': 'Booking #{id}', 'booking.urgent': 'Urgent', 'booking.request': 'Request', 'booking.clocks': 'Clocks', 'booking.noClocks': 'No clock running',
     'booking.agency': 'Agency', 'booking.contact': 'Contact', 'booking.passengers': 'Passengers', 'booking.vehicleClass': 'Vehicle class', 'booking.pickupTime': 'Pick-up',
     'booking.serviceEnd': 'Service ends', 'booking.from': 'From', 'booking.to': 'To', 'booking.stops': 'Stops', 'booking.notes': 'Route notes',
@@ -58,8 +51,6 @@ register({
   },
 });
 
-/** A booking state's name in the current language (the board and the agency's lists use it too). */
-export function stateLabel(state) { return t(`booking.state.${state}`); }
 
 const operators = ['administrator', 'dispatcher'];
 const readers = [...operators, 'auditor'];

@@ -6,7 +6,7 @@ import { h, show } from '../dom.js';
 import { register, formatTime } from '../i18n.js';
 import { query } from '../api.js';
 // The booking states' names (state.*) are the driver's screens' words.
-import './driver/jobs.js';
+import '../words.js';
 
 register({
   zh: {

@@ -4,7 +4,7 @@
 // as integer fen.
 import { h, show, table, yuan } from '../../dom.js';
 import { register } from '../../i18n.js';
-import { parseDecimal } from '../driver/job.js';
+import { parseDecimal } from '../../words.js';
 
 register({
   zh: {

@@ -5,7 +5,8 @@
 import { h, show, table } from '../../dom.js';
 import { register, formatTime } from '../../i18n.js';
 import { createMap } from '../../map.js';
-import { stateBadge, streams } from './words.js';
+import { streams } from './words.js';
+import { stateBadge } from '../../words.js';
 
 register({
   zh: {

@@ -3,7 +3,8 @@
 // difference and corrects a sheet by adjusting lines (its own lines never change).
 import { h, show, table, yuan } from '../../dom.js';
 import { register, formatTime } from '../../i18n.js';
-import { stateBadge, streams, operates, lineKinds, fenFromYuan } from './words.js';
+import { streams, operates, lineKinds } from './words.js';
+import { stateBadge, fenFromYuan } from '../../words.js';
 
 register({
   zh: {
@@ -175,7 +176,7 @@ export async function render(container, ctx) {
         h('label', {}, t('sheets.lineAmount'), amount), h('label', {}, t('sheets.lineReason'), reason)),
       filled: () => [detailInput, amount, reason].some(input => input.value.trim()),
       line: () => {
-        const fen = fenFromYuan(amount.value);
+        const fen = fenFromYuan(amount.value, { signed: true });
         if (fen === null || fen === 0) { amount.focus(); throw new Error(t('agency.amountInvalid')); }
         return { kind: kind.value, detail: required(detailInput, t('sheets.lineDetail')), amountFen: fen, reason: required(reason, t('sheets.lineReason')) };
       },

@@ -5,7 +5,7 @@ import { h, show } from '../../dom.js';
 import { register, formatTime } from '../../i18n.js';
 import { query } from '../../api.js';
 import { renderClock, runningClock, tickClocks } from '../../clocks.js';
-import { stateLabel } from '../booking.js';
+import { stateLabel } from '../../words.js';
 
 register({
   zh: {

@@ -6,7 +6,8 @@ import { ApiError } from '../../api.js';
 import { h, show, yuan } from '../../dom.js';
 import { register, formatTime } from '../../i18n.js';
 import { createMap } from '../../map.js';
-import { stateBadge, refreshMilliseconds } from './jobs.js';
+import { refreshMilliseconds } from './jobs.js';
+import { stateBadge, parseDecimal } from '../../words.js';
 
 register({
   zh: {
@@ -44,17 +45,6 @@ register({
 
 const checks = ['brakes', 'steering', 'lights', 'tyres', 'charge', 'kit', 'cleanliness'];
 
-/**
- * A decimal typed on a phone (full-width digits and point too) as an integer of `places`
- * decimals: '12.5' with 2 places is 1250. Integers all the way; null when it is not a number.
- */
-export function parseDecimal(text, places) {
-  const plain = text.trim().replace(/[０-９]/g, d => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).replace(/[．。,，]/g, '.');
-  if (plain === '') return 0;
-  const found = new RegExp(`^(\\d{1,9})(?:\\.(\\d{0,${places}}))?$`).exec(plain);
-  if (!found) return null;
-  return Number(found[1]) * 10 ** places + Number((found[2] ?? '').padEnd(places, '0') || 0);
-}
 
 /** Sends a receipt's photo as it is (JPEG or PNG), or re-encoded as a JPEG when it is another kind or large. */
 async function uploadReceipt(bookingID, file) {
@@ -121,7 +111,7 @@ export async function render(container, ctx) {
     const { booking } = job;
     const { request } = booking;
     container.dataset.state = booking.state;
-    show(head, h('div', { class: 'job-when' }, h('strong', {}, formatTime(request.pickupTime)), stateBadge(t, booking.state)),
+    show(head, h('div', { class: 'job-when' }, h('strong', {}, formatTime(request.pickupTime)), stateBadge(booking.state)),
       h('div', { class: 'job-where' }, request.pickup.address));
     show(facts,
       fact(t('job.contact'), request.contactName, ' ', h('a', { class: 'call', href: `tel:${request.contactPhone}`, id: 'call' }, t('job.call', { phone: request.contactPhone }))),
@@ -174,7 +164,7 @@ export async function render(container, ctx) {
       case 'enRoute': return onSite();
       case 'onSite': return show(step, arrival(booking), bigButton('inService', t('job.inService'), b => advance({ state: 'inService' }, b)));
       case 'inService': return completion(booking);
-      default: return show(step, stateBadge(t, booking.state));
+      default: return show(step, stateBadge(booking.state));
     }
   }
 
@@ -233,7 +223,8 @@ export async function render(container, ctx) {
     });
     const done = bigButton('completed', t('job.complete'), button => {
       const read = (input, label, places, bad) => {
-        const value = parseDecimal(input.value, places);
+        // A field left empty is none: no toll, no parking.
+        const value = input.value.trim() === '' ? 0 : parseDecimal(input.value, places);
         if (value === null) throw new Error(t(bad, { field: label }));
         return value;
       };
@@ -259,7 +250,7 @@ export async function render(container, ctx) {
 
   function finished(booking) {
     container.dataset.state = booking.state;
-    show(head, h('div', { class: 'job-when' }, stateBadge(t, booking.state)));
+    show(head, h('div', { class: 'job-when' }, stateBadge(booking.state)));
     show(step, h('p', { id: 'job-completed' }, t('job.completed', { tolls: yuan(booking.tollsFen), parking: yuan(booking.parkingFen), count: booking.receipts.length })),
       h('a', { href: '#/jobs', class: 'button primary big' }, t('job.back')));
     incident.replaceChildren();

@@ -2,31 +2,22 @@
 // list is asked for again every few seconds while it is on screen.
 import { h, show } from '../../dom.js';
 import { register, formatTime } from '../../i18n.js';
+import { stateBadge } from '../../words.js';
 
 register({
   zh: {
     'jobs.title': '我的任务', 'jobs.none': '暂无任务。新任务派给您后会出现在这里。', 'jobs.passengers': '{count} 人',
     'jobs.to': '至', 'jobs.refreshFailed': '刷新失败：{reason}',
-    'state.awaitingApproval': '待审批', 'state.received': '待确认', 'state.confirmed': '已确认', 'state.matched': '已派车',
-    'state.notified': '已通知', 'state.enRoute': '前往上车点', 'state.onSite': '已到达', 'state.inService': '服务中',
-    'state.completed': '已完成', 'state.settled': '已结算', 'state.cancelled': '已取消', 'state.refused': '已驳回', 'state.replaced': '改派中',
   },
   en: {
     'jobs.title': 'My jobs', 'jobs.none': 'No jobs yet. A job given to you appears here.', 'jobs.passengers': '{count} pax',
     'jobs.to': 'to', 'jobs.refreshFailed': 'Could not refresh: {reason}',
-    'state.awaitingApproval': 'Awaiting approval', 'state.received': 'Received', 'state.confirmed': 'Confirmed', 'state.matched': 'Matched',
-    'state.notified': 'Notified', 'state.enRoute': 'En route', 'state.onSite': 'On site', 'state.inService': 'In service',
-    'state.completed': 'Completed', 'state.settled': 'Settled', 'state.cancelled': 'Cancelled', 'state.refused': 'Refused', 'state.replaced': 'Being replaced',
   },
 });
 
 /** How often the driver's screens ask for their jobs again. */
 export const refreshMilliseconds = 5000;
 
-/** A booking state as a badge. */
-export function stateBadge(t, state) {
-  return h('span', { class: `badge state-${state}`, 'data-state': state }, t(`state.${state}`));
-}
 
 export async function render(container, ctx) {
   const { api, t, explain } = ctx;
@@ -38,7 +29,7 @@ export async function render(container, ctx) {
   function card(job) {
     const { request } = job.booking;
     return h('a', { class: 'job-card', href: `#/job/${job.booking.id}`, 'data-job': job.booking.id },
-      h('div', { class: 'job-when' }, h('strong', {}, formatTime(request.pickupTime)), stateBadge(t, job.booking.state)),
+      h('div', { class: 'job-when' }, h('strong', {}, formatTime(request.pickupTime)), stateBadge(job.booking.state)),
       h('div', { class: 'job-where' }, request.pickup.address),
       h('div', { class: 'job-sub' }, t('jobs.to'), ' ', request.destination.address),
       h('div', { class: 'job-sub' }, request.contactName, ' · ', t('jobs.passengers', { count: request.passengers })));
