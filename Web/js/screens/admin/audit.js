@@ -39,9 +39,14 @@ export async function render(container, ctx) {
   const footer = h('div', { class: 'row' });
   let criteria = {};
   let next = null;
+  // Each search's number: a page answered for an earlier search (still in flight when the
+  // criteria changed) is dropped, never mixed into the newer results.
+  let searches = 0;
 
   async function page(cursor) {
+    const asked = searches;
     const answer = await api.get(`/api/v1/audit${query({ ...criteria, limit: 100, cursor })}`);
+    if (asked !== searches) return;
     rows.push(...answer.items);
     next = answer.next ?? null;
     draw();
@@ -70,6 +75,7 @@ export async function render(container, ctx) {
       from: chinaTime(fields.from.value), to: chinaTime(fields.to.value),
     };
     rows.length = 0;
+    searches += 1;
     await page(undefined).catch(failed);
   }
 
