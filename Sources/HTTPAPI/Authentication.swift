@@ -50,9 +50,7 @@ enum ConsoleSession {
     }
 
     /// The cookie's removal, on sign-out.
-    static func ended(request: Request) -> Cookie {
-        Cookie(name: cookieName, value: "", maxAge: 0, path: "/", secure: request.headers[.xForwardedProto] == "https", httpOnly: true, sameSite: .strict)
-    }
+    static func ended(request: Request) -> Cookie { cookie("", lifetime: 0, request: request) }
 
     static let crossSite = Problem(
         .forbidden, "Cross-site request refused",

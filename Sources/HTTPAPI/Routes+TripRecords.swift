@@ -35,6 +35,10 @@ extension FleetAPI {
         var stars: Int
         var comment: String?
         var ratedAt: Date
+
+        init(bookingID: Int64, _ rating: TripRatings.Rating) {
+            (self.bookingID, stars, comment, ratedAt) = (bookingID, rating.stars, rating.comment, rating.ratedAt)
+        }
     }
 
     func addTripRecordRoutes(_ list: inout EndpointList) {
@@ -90,7 +94,7 @@ extension FleetAPI {
             }
             let audit = entry(user, "trip-rate", "booking:\(record.id)", ["stars": "\(body.stars)"])
             let rating = try await ratings.rate(bookingID: record.id, stars: body.stars, comment: body.comment, by: user.id, audit: audit)
-            return TripRatingBody(bookingID: record.id, stars: rating.stars, comment: rating.comment, ratedAt: rating.ratedAt)
+            return TripRatingBody(bookingID: record.id, rating)
         }
         list.add(
             .get, "/api/v1/bookings/{id}/rating", Self.readers + [.agency, .approver], "The agency's rating of a trip (404 while it has none)",
@@ -98,7 +102,7 @@ extension FleetAPI {
         ) { _, context, user in
             let record = try await booking(context, user)
             guard let rating = try await ratings.rating(bookingID: record.id) else { throw Self.notFound("booking \(record.id) is not rated") }
-            return TripRatingBody(bookingID: record.id, stars: rating.stars, comment: rating.comment, ratedAt: rating.ratedAt)
+            return TripRatingBody(bookingID: record.id, rating)
         }
     }
 }
