@@ -41,7 +41,7 @@ public struct DispatchServices: Sendable {
         let store = Bookings(client: client, logger: logger), facts = DispatchFacts(client: client, logger: logger)
         // Empty until `zonesAndCalendar.refresh()` reads the database (the server does before it opens).
         let terms = ZonesAndCalendar()
-        zonesAndCalendar = ZonesAndCalendarService(records: ZonesAndCalendarRecords(client: client, logger: logger), current: terms)
+        zonesAndCalendar = ZonesAndCalendarService(records: ZonesAndCalendarRecords(client: client, logger: logger), current: terms, events: events)
         positions = PositionQueries(client: client, database: database, logger: logger)
         let outbox = Outbox(client: client, logger: logger), composer = NoticeComposer(outbox: outbox, senders: senders)
         bookings = BookingService(repository: store, feed: feed, events: events, clock: clock, levels: levels, terms: terms, composer: composer)
@@ -51,7 +51,7 @@ public struct DispatchServices: Sendable {
             bookings: bookings, store: store, care: CustomerCare(client: client, logger: logger), sheets: Settlements(client: client, logger: logger),
             levels: levels, terms: terms, feed: feed, clock: clock
         )
-        zones = ZoneWatch(records: ZoneRecords(client: client, logger: logger))
+        zones = ZoneWatch(records: ZoneRecords(client: client, logger: logger), events: events)
         arrivals = ArrivalWatch(
             bookings: bookings, facts: facts, positions: positions, alarms: VehicleAlarms(client: client, logger: logger), sweeper: sweeper, zones: zones,
             corridorMetres: routeCorridorMetres, replacingAlarms: replacingAlarms, clock: clock)
@@ -68,6 +68,8 @@ public struct DispatchServices: Sendable {
             switch event {
             case .sheetConfirmed(let bookingID): try await bookings.settle(bookingID)
             case .crewWanted, .crewFreed, .fleetChanged: roundDue.signal()
+            // This process's copies were refreshed by the edit itself.
+            case .zonesChanged: break
             }
         }
     }

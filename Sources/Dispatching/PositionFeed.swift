@@ -4,7 +4,7 @@ import Store
 
 /// Every vehicle's newest position on the live feed, for the operator's map: one batch per
 /// call (each second), and nothing while no one listens, so the stream grows with the fleet, not
-/// with its reports.
+/// with its reports. Each process serving the stream reads the positions itself: they stay in it.
 public struct PositionFeed: Sendable {
     let positions: PositionQueries
     let feed: LiveFeed
@@ -12,7 +12,7 @@ public struct PositionFeed: Sendable {
     public func publish() async throws {
         guard feed.subscriberCount > 0 else { return }
         let latest = try await positions.latest()
-        feed.publish(
+        feed.deliver(
             FeedEvent(
                 kind: .positions, agencyID: nil,
                 latest.map {

@@ -11,11 +11,12 @@ import Synchronization
 /// again after a zone changed and after the feed dropped records.
 public final class ZoneWatch: Sendable {
     let records: ZoneRecords
+    let events: ServiceEvents
     /// Nil until read; `generation` counts the times it was let go (a zone saved meanwhile), so
     /// that one read before is not put back over it.
     private let occupancy = Mutex<(generation: Int, current: ZoneOccupancy?)>((0, nil))
 
-    init(records: ZoneRecords) { self.records = records }
+    init(records: ZoneRecords, events: ServiceEvents) { (self.records, self.events) = (records, events) }
 
     public func zones() async throws -> [NamedZone] { try await records.zones() }
 
@@ -31,6 +32,7 @@ public final class ZoneWatch: Sendable {
             throw Conflict("another zone has this name", field: "name")
         }
         missed()
+        try await events.publish(.zonesChanged)
         return saved
     }
 
@@ -59,5 +61,5 @@ public final class ZoneWatch: Sendable {
 
     /// The feed dropped records (or a zone changed): what is inside what is read again from the
     /// stored crossings.
-    func missed() { occupancy.withLock { $0 = ($0.generation + 1, nil) } }
+    public func missed() { occupancy.withLock { $0 = ($0.generation + 1, nil) } }
 }

@@ -4,13 +4,17 @@ import Store
 
 /// The service zones and the working-day calendar as administrators edit them: checked, stored
 /// with their audit line, then the shared `ZonesAndCalendar` every service reads is refreshed
-/// from the database, so the edit counts from the next request on.
+/// from the database, so the edit counts from the next request on (and `zonesChanged` tells
+/// the other processes' copies).
 public struct ZonesAndCalendarService: Sendable {
     let records: ZonesAndCalendarRecords
     /// What the services read.
     public let current: ZonesAndCalendar
+    let events: ServiceEvents
 
-    public init(records: ZonesAndCalendarRecords, current: ZonesAndCalendar) { (self.records, self.current) = (records, current) }
+    public init(records: ZonesAndCalendarRecords, current: ZonesAndCalendar, events: ServiceEvents = ServiceEvents()) {
+        (self.records, self.current, self.events) = (records, current, events)
+    }
 
     /// Reads both from the database into `current`: at start, and after every edit.
     public func refresh() async throws {
@@ -24,6 +28,7 @@ public struct ZonesAndCalendarService: Sendable {
         try zones.check()
         try await records.setZones(zones, by: userID, audit: audit)
         try await refresh()
+        try await events.publish(.zonesChanged)
         return current.zones
     }
 
@@ -35,6 +40,7 @@ public struct ZonesAndCalendarService: Sendable {
         try arrangement.check(year: year)
         try await records.setYear(year, arrangement, by: userID, audit: audit)
         try await refresh()
+        try await events.publish(.zonesChanged)
         return current.calendar.years[year] ?? arrangement
     }
 }

@@ -1,10 +1,19 @@
 import Synchronization
 
+/// Who hears what ingest has made durable, as it is: the dispatch watch's feed in this process, or
+/// the way to it in another.
+public protocol IngestListener: Sendable {
+    /// Positions that are durable now.
+    func stored(_ positions: [PositionRecord])
+    /// Events that are durable now.
+    func recorded(_ events: [VehicleEvent])
+}
+
 /// What ingest has made durable, handed to its one listener (dispatch: arrivals, accidents) as it
 /// is stored, without ever making ingest wait: at most `capacity` records wait for the listener.
 /// Past that, records are dropped and the listener hears `.missed` once in their place: it reads
 /// back from the store what it may have missed, so nothing is lost, only later.
-public final class IngestFeed: AsyncSequence, Sendable {
+public final class IngestFeed: AsyncSequence, IngestListener {
     public enum Delivery: Sendable, Hashable {
         case positions([PositionRecord])
         case events([VehicleEvent])
@@ -35,6 +44,16 @@ public final class IngestFeed: AsyncSequence, Sendable {
 
     /// Events that are durable now.
     public func recorded(_ events: [VehicleEvent]) { offer(.events(events), count: events.count) }
+
+    /// Records were stored that this feed will never be handed (they went to another process,
+    /// or their way here broke): the listener hears `.missed` and reads back.
+    public func lost() {
+        backlog.withLock { backlog in
+            guard !backlog.dropping else { return }
+            backlog.dropping = true
+            continuation.yield(.missed)
+        }
+    }
 
     private func offer(_ delivery: Delivery, count: Int) {
         guard count > 0 else { return }
@@ -81,9 +100,9 @@ public final class IngestFeed: AsyncSequence, Sendable {
 /// (the inner sink returned): ingest goes on as fast as the inner sink, whoever listens.
 public struct FeedingPositionSink: PositionSink {
     let inner: any PositionSink
-    let feed: IngestFeed
+    let feed: any IngestListener
 
-    public init(inner: any PositionSink, feed: IngestFeed) {
+    public init(inner: any PositionSink, feed: any IngestListener) {
         self.inner = inner
         self.feed = feed
     }
@@ -104,9 +123,9 @@ public struct FeedingPositionSink: PositionSink {
 /// An event sink that hands what its inner sink recorded to an `IngestFeed`, once it is durable.
 public struct FeedingEventSink: EventSink {
     let inner: any EventSink
-    let feed: IngestFeed
+    let feed: any IngestListener
 
-    public init(inner: any EventSink, feed: IngestFeed) {
+    public init(inner: any EventSink, feed: any IngestListener) {
         self.inner = inner
         self.feed = feed
     }

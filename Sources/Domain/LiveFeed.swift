@@ -29,14 +29,25 @@ public struct FeedEvent: Sendable, Hashable {
 
 /// Fans events out to every subscriber. A slow subscriber loses its oldest events beyond
 /// `buffer` rather than holding up the others or growing without bound.
+///
+/// With an `outlet`, what is published goes there instead (to every Fleet process, through the
+/// database), and comes back to this process's subscribers by `deliver`.
 public final class LiveFeed: Sendable {
     let subscribers = Mutex<[Int: AsyncStream<FeedEvent>.Continuation]>([:])
     let nextID = Atomic<Int>(0)
     let buffer: Int
+    let outlet: (@Sendable (FeedEvent) -> Void)?
 
-    public init(buffer: Int = 1_000) { self.buffer = buffer }
+    public init(buffer: Int = 1_000, outlet: (@Sendable (FeedEvent) -> Void)? = nil) { (self.buffer, self.outlet) = (buffer, outlet) }
 
+    /// To every subscriber of the fleet: through the outlet when there is one, else here.
     public func publish(_ event: FeedEvent) {
+        guard let outlet else { return deliver(event) }
+        outlet(event)
+    }
+
+    /// To this process's subscribers only.
+    public func deliver(_ event: FeedEvent) {
         subscribers.withLock { for continuation in $0.values { continuation.yield(event) } }
     }
 

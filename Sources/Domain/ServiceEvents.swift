@@ -11,6 +11,9 @@ public enum ServiceEvent: Sendable, Hashable {
     /// A vehicle's or driver's file changed (a repair finished, a charge, a pairing, training):
     /// a crew may now serve, or no longer.
     case fleetChanged
+    /// The service zones, the calendar or the named zones were edited: whoever holds a copy
+    /// reads them again.
+    case zonesChanged
 }
 
 /// Hands each event to every handler registered when the services were wired, in order, before

@@ -75,13 +75,19 @@ public struct FleetConfiguration: Sendable {
     public var console = ConsoleConfiguration()
     /// `LOG_LEVEL`.
     public var logLevel = Logger.Level.info
+    /// Logs as text, or as one JSON object a line for a log collector (`FLEET_LOG_FORMAT=json`).
+    public var logFormat = LogFormat.text
+    /// The parts of the fleet this process runs (`--roles` / `FLEET_ROLES`, separated by commas;
+    /// all four by default): any number of processes may run the gateway and the API, and the
+    /// dispatch and maintenance duties go to one of those running them at a time.
+    public var roles = Set(ServerRole.allCases)
 
     /// The settings of `fleetd serve` and of the commands that open the database: the options
     /// given on the command line (nil when not), the rest from `environment`.
     public init(
-        databaseURL: String?, dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+        databaseURL: String?, dataDirectory: String?, roles: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationProblems) {
-        try self.init(databaseURL: databaseURL, dataDirectory: dataDirectory, readsDatabaseVariables: true, environment: environment)
+        try self.init(databaseURL: databaseURL, dataDirectory: dataDirectory, roles: roles, readsDatabaseVariables: true, environment: environment)
     }
 
     /// The demo's settings: as `init`'s, but always on a private cluster, whatever
@@ -89,13 +95,15 @@ public struct FleetConfiguration: Sendable {
     public static func demo(
         dataDirectory: String?, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationProblems) -> FleetConfiguration {
-        try FleetConfiguration(databaseURL: nil, dataDirectory: dataDirectory, readsDatabaseVariables: false, environment: environment)
+        try FleetConfiguration(databaseURL: nil, dataDirectory: dataDirectory, roles: nil, readsDatabaseVariables: false, environment: environment)
     }
 
     private init(
-        databaseURL option: String?, dataDirectory: String?, readsDatabaseVariables: Bool, environment: [String: String]
+        databaseURL option: String?, dataDirectory: String?, roles: String?, readsDatabaseVariables: Bool, environment: [String: String]
     ) throws(ConfigurationProblems) {
         var settings = EnvironmentSettings(environment)
+        // The demo is the whole fleet in one process, whatever FLEET_ROLES says.
+        if readsDatabaseVariables { self.roles = settings.roles(option: roles) }
         if readsDatabaseVariables { database = settings.databaseRoles(option: option) }
         let directory = dataDirectory.flatMap { $0.isEmpty ? nil : $0 } ?? settings.text("FLEET_DATA_DIR") ?? ".fleet"
         self.dataDirectory = URL(fileURLWithPath: directory, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized
@@ -165,6 +173,7 @@ public struct FleetConfiguration: Sendable {
             firstDelay: settings.integer("FLEET_NOTICE_RETRY_SECONDS", in: 1...3600, default: noticeRetry.firstDelay, expected: "seconds, 1 to 3600"),
             attempts: settings.integer("FLEET_NOTICE_ATTEMPTS", in: 1...20, default: noticeRetry.attempts, expected: "attempts, 1 to 20"))
         logLevel = settings.logLevel()
+        logFormat = settings.logFormat()
         try settings.finish()
     }
 
@@ -187,6 +196,25 @@ public struct FleetConfiguration: Sendable {
     }
 }
 
+/// A part of the fleet a process runs.
+public enum ServerRole: String, Sendable, CaseIterable, Comparable {
+    /// Terminals' connections (JT/T 808), their reports and the commands to them.
+    case gateway
+    /// The HTTP API, the console and the live stream.
+    case api
+    /// Matching rounds, SLA clocks, arrivals, notices: one leader at a time.
+    case dispatch
+    /// Partitions and retention, the finished days, billing's sweep: one leader at a time.
+    case maintenance
+
+    public static func < (a: ServerRole, b: ServerRole) -> Bool { allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)! }
+}
+
+/// How fleetd writes its log lines.
+public enum LogFormat: String, Sendable, CaseIterable {
+    case text, json
+}
+
 /// A setting fleetd cannot start with.
 public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible {
     /// The variable or the option, e.g. `FLEET_HTTP_PORT` or `--database-url`.
@@ -196,7 +224,11 @@ public struct ConfigurationProblem: Sendable, Equatable, CustomStringConvertible
     /// What it takes.
     public var expected: String
 
-    public var description: String { "\(setting)\(value.map { "=\($0)" } ?? "") refused: \(expected)" }
+    /// A huge value is cut: the operator needs to see which one, not all of it again.
+    public var description: String {
+        let shown = value.map { $0.count > 120 ? "=\($0.prefix(120))… (\($0.count) characters)" : "=\($0)" }
+        return "\(setting)\(shown ?? "") refused: \(expected)"
+    }
 }
 
 /// Every bad setting at once, so that one restart fixes them all.
@@ -361,6 +393,26 @@ private struct EnvironmentSettings {
         }
         guard let host, let from else { return nil }
         return SMTPMail.Configuration(host: host, port: port, from: from, user: user, password: password, startTLS: startTLS, trustRoots: trustRoots)
+    }
+
+    mutating func logFormat() -> LogFormat {
+        value("FLEET_LOG_FORMAT", default: .text, expected: LogFormat.allCases.map(\.rawValue).joined(separator: " or ")) { LogFormat(rawValue: $0) }
+    }
+
+    /// `--roles` if given, else `FLEET_ROLES`: role names separated by commas, at least one.
+    mutating func roles(option: String?) -> Set<ServerRole> {
+        let everything = Set(ServerRole.allCases)
+        let expected = "roles separated by commas, of \(ServerRole.allCases.map(\.rawValue).joined(separator: ", "))"
+        let parse = { (text: String) -> Set<ServerRole>? in
+            let roles = text.split(separator: ",", omittingEmptySubsequences: false).map { ServerRole(rawValue: $0.trimmingCharacters(in: .whitespaces)) }
+            return roles.contains(nil) ? nil : Set(roles.compactMap { $0 })
+        }
+        guard let option else { return value("FLEET_ROLES", default: everything, expected: expected, parse: parse) }
+        guard let roles = parse(option) else {
+            problems.append(ConfigurationProblem(setting: "--roles", value: option, expected: expected))
+            return everything
+        }
+        return roles
     }
 
     mutating func logLevel() -> Logger.Level {

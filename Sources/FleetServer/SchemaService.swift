@@ -5,19 +5,18 @@ import PostgresNIO
 import ServiceLifecycle
 import Store
 
-/// Brings the schema up to date when the server starts, then keeps the position partitions:
-/// once before the server is ready, then every hour (a day's partitions are created days ahead, so an hour's delay
-/// never leaves a report without its partition), when events and media past their 3 years go too.
-/// Runs as the schema's owner: the partitions and indexes are DDL, which the app role may not do.
+/// Brings the schema up to date when the process starts, creates today's partitions, reads what
+/// must be read from the migrated schema, and opens the process's readiness; then waits for
+/// shutdown. Every process does it (under the migrations' lock, the first one migrates); the
+/// hourly upkeep is the maintenance duty's (`SchemaUpkeep`). Runs as the schema's owner: the
+/// partitions and indexes are DDL, which the app role may not do.
 struct SchemaService: Service {
     let client: PostgresClient
     let sqlDirectory: URL?
     let retention: PositionRetention
     let roles: DatabaseRoles
-    /// Terminals' reporting interval while moving: what the tracks' completeness expects.
-    let reportInterval: Int
     let readiness: Readiness
-    /// Which day "today" is, for the partitions and the finished days.
+    /// Which day "today" is, for the partitions.
     let clock: any WallClock
     /// What must be read from the migrated schema before the server opens.
     let beforeReady: @Sendable () async throws -> Void
@@ -30,25 +29,31 @@ struct SchemaService: Service {
         try await beforeReady()
         readiness.open()
         logger.notice("fleet server ready", metadata: ["database": "\(roles.app)"])
-        let records = ServiceRecords(client: client, logger: logger)
-        while !Task.isShuttingDownGracefully, !Task.isCancelled {
-            do {
-                // The terminals' finished days, for the assessment (late reports included), and
-                // their partitions covered for reading tracks.
-                try await records.rollUpFinishedDays(today: CivilDate(chinaDayOf: clock.now.epochSeconds), interval: reportInterval)
-                _ = try await retention.coverFinishedDays(client: client, today: PositionRetention.chinaDay(clock.now), logger: logger)
-            } catch {
-                logger.error("finished days not rolled up or covered; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
-            guard !Task.isShuttingDownGracefully, !Task.isCancelled else { return }
-            do {
-                _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(clock.now), logger: logger)
-                try await PostgresEventSink(client: client, logger: logger).purge()
-                try await PostgresMediaSink(client: client, logger: logger).purge()
-            } catch {
-                logger.error("retention maintenance failed; retrying in an hour", metadata: ["error": "\(String(reflecting: error))"])
-            }
-        }
+        try await gracefulShutdown()
+    }
+}
+
+/// The maintenance duty's hourly upkeep of the schema, as its owner: the terminals' finished days
+/// rolled up and their partitions covered for reading tracks; the partitions of days ahead
+/// created and those past retention dropped, with events and media past their 3 years (a day's
+/// partitions are created days ahead, so an hour's delay never leaves a report without one).
+struct SchemaUpkeep: Sendable {
+    let client: PostgresClient
+    let retention: PositionRetention
+    /// Terminals' reporting interval while moving: what the tracks' completeness expects.
+    let reportInterval: Int
+    let clock: any WallClock
+    let logger: Logger
+
+    func finishedDays() async throws {
+        try await ServiceRecords(client: client, logger: logger).rollUpFinishedDays(
+            today: CivilDate(chinaDayOf: clock.now.epochSeconds), interval: reportInterval)
+        _ = try await retention.coverFinishedDays(client: client, today: PositionRetention.chinaDay(clock.now), logger: logger)
+    }
+
+    func retentionDue() async throws {
+        _ = try await retention.maintain(client: client, today: PositionRetention.chinaDay(clock.now), logger: logger)
+        try await PostgresEventSink(client: client, logger: logger).purge()
+        try await PostgresMediaSink(client: client, logger: logger).purge()
     }
 }

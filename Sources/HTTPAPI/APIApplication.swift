@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Settlement
+import Store
 
 /// The API's settings, from fleetd's configuration.
 public struct APIConfiguration: Sendable {
@@ -40,13 +41,16 @@ public struct APIServices: Sendable {
     public var latest: LatestPositionsJSON
     /// Commands to the terminals, through the database to whichever gateway has the terminal.
     public var commands: TerminalCommandService
+    /// What `/health/ready` reports.
+    public var health: HealthCheck
 
     /// `settlement` by default on the dispatch services' feed, events and clock.
     public init(
         client: PostgresClient, dispatch: DispatchServices, settlement: SettlementService? = nil, latest: LatestPositionsJSON = LatestPositionsJSON(),
-        logger: Logger
+        health: HealthCheck? = nil, logger: Logger
     ) {
         (self.client, self.dispatch, self.latest) = (client, dispatch, latest)
+        self.health = health ?? HealthCheck(client: client, knownMigrations: nil, logger: logger)
         commands = TerminalCommandService(client: client, logger: logger)
         self.settlement =
             settlement

@@ -59,10 +59,11 @@ struct EndpointList {
     /// A route anyone may call.
     mutating func addPublic<Output: ResponseGenerator>(
         _ method: HTTPRequest.Method, _ path: String, _ summary: String, body: String? = nil, returns: String? = nil, status: HTTPResponse.Status = .ok,
-        refusals: [HTTPResponse.Status] = [], _ handler: @escaping @Sendable (Request, APIContext) async throws -> Output
+        alsoReturns: [HTTPResponse.Status] = [], refusals: [HTTPResponse.Status] = [],
+        _ handler: @escaping @Sendable (Request, APIContext) async throws -> Output
     ) {
         append(
-            method, path, [], summary, body: body, returns: returns, status: status, query: [],
+            method, path, [], summary, body: body, returns: returns, status: status, alsoReturns: alsoReturns, query: [],
             refusals: refusals
         ) { request, context, _ in try await handler(request, context) }
     }

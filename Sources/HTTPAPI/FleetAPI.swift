@@ -33,6 +33,7 @@ public struct FleetAPI: Sendable {
     /// VAT by line kind, for the invoices' figures.
     let vatRates: VATRates
     let commands: TerminalCommandService
+    let health: HealthCheck
     let media: MediaLibrary
     let receipts: ReceiptPhotos
     let ratings: TripRatings
@@ -45,7 +46,7 @@ public struct FleetAPI: Sendable {
     public init(services: APIServices, configuration: APIConfiguration = APIConfiguration(), logger: Logger) {
         let client = services.client
         (dispatch, settlement, latest, clock) = (services.dispatch, services.settlement, services.latest, services.dispatch.clock)
-        commands = services.commands
+        (commands, health) = (services.commands, services.health)
         media = MediaLibrary(client: client, logger: logger)
         receipts = ReceiptPhotos(client: client, logger: logger)
         ratings = TripRatings(client: client, logger: logger)
@@ -82,6 +83,7 @@ public struct FleetAPI: Sendable {
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: document))
         }
+        addHealthRoutes(&list)
         addAccountRoutes(&list)
         addFileRoutes(&list)
         addBookingRoutes(&list)

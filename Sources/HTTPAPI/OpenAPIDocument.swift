@@ -41,6 +41,10 @@ enum OpenAPIDocument {
         ],
         "Created": ["id": "integer"],
         "Done": ["done": "boolean"],
+        "Health": [
+            "ready": "boolean", "database": "boolean", "migrationsApplied": "integer?", "migrationsKnown": "integer?", "leaders": "object",
+            "problems": "[string]", "leaderless": "[string]",
+        ],
         "Finish": ["finishedAt": "date-time?"],
         "Charge": ["stateOfCharge": "percent"],
         "Pairing": ["plate": "string(1...16)"],

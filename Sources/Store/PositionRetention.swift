@@ -45,12 +45,18 @@ public struct PositionRetention: Sendable {
     /// Maintains the partitions as of `today`, a China-time calendar day (`YYYY-MM-DD`).
     public func maintain(client: PostgresClient, today: String, logger: Logger) async throws -> Outcome {
         var outcome = Outcome(created: [], dropped: [])
-        let rows = try await client.query(
-            """
-            SELECT action, partition, rows_affected
-            FROM fleet_maintain_positions(\(today)::date, \(retentionDays)::integer, \(aheadDays)::integer, \(maximumDropDays)::integer)
-            """, logger: logger)
-        for try await (action, partition, count) in rows.decode((String, String, Int64?).self) {
+        // Processes starting together each maintain: under the migrations' lock, as two
+        // concurrent CREATE TABLE ... PARTITION OF the same day collide.
+        let actions = try await client.transaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Migrator.lockKey))", logger: logger)
+            let rows = try await connection.query(
+                """
+                SELECT action, partition, rows_affected
+                FROM fleet_maintain_positions(\(today)::date, \(retentionDays)::integer, \(aheadDays)::integer, \(maximumDropDays)::integer)
+                """, logger: logger)
+            return try await rows.decode((String, String, Int64?).self).reduce(into: []) { $0.append($1) }
+        }
+        for (action, partition, count) in actions {
             switch action {
             case "dropped":
                 outcome.dropped.append(partition)

@@ -121,13 +121,15 @@ public struct SimulatedTerminal: Sendable {
     /// again on the new connection); its reports are dated by `clock`.
     public func run(host: String, port: Int, clock: any WallClock, statistics: SimulationStatistics, logger: Logger) async {
         let state = State(route: route, battery: battery)
+        var backOff = ReconnectBackOff(seed: UInt64(phone.description) ?? 0)
         while !Task.isCancelled {
+            let connected = ContinuousClock.now
             do {
                 try await connectOnce(host: host, port: port, clock: clock, state: state, statistics: statistics)
             } catch {
                 logger.debug("terminal disconnected; reconnecting", metadata: ["phone": "\(phone)", "error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(1))
+            try? await Task.sleep(for: backOff.next(afterConnectionOf: ContinuousClock.now - connected))
         }
     }
 
@@ -265,5 +267,28 @@ public struct SimulatedTerminal: Sendable {
             if exhausted { throw Unanswered() }
             try await Task.sleep(until: min(nextReport, clock.now.advanced(by: .milliseconds(200))), clock: clock)
         }
+    }
+}
+
+/// How long a terminal waits before connecting again: 1 s after a connection that lasted, then
+/// doubling to at most 60 s while connections keep failing, each wait drawn at random between
+/// half and all of it, so that the terminals of a gateway that died come back spread out rather
+/// than all at once.
+struct ReconnectBackOff {
+    static let first: Duration = .seconds(1)
+    static let longest: Duration = .seconds(60)
+    /// A connection that lasted this long was a good one: the waits start over.
+    static let lasting: Duration = .seconds(30)
+
+    var random: SplitMix64
+    var ceiling = first
+
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
+
+    mutating func next(afterConnectionOf lasted: Duration) -> Duration {
+        if lasted >= Self.lasting { ceiling = Self.first }
+        let wait = ceiling * Double.random(in: 0.5...1, using: &random)
+        ceiling = min(ceiling * 2, Self.longest)
+        return wait
     }
 }

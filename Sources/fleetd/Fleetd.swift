@@ -34,7 +34,14 @@ struct DatabaseOptions: ParsableArguments {
     var fleetConfiguration: FleetConfiguration { get throws { try FleetConfiguration(databaseURL: databaseURL, dataDirectory: dataDir) } }
 }
 
-func makeLogger(_ level: Logger.Level) -> Logger {
+/// The process's logger; with `.json`, every log line of the process as a JSON object (swift-log
+/// takes one backend per process, so this is called once).
+func makeLogger(_ configuration: FleetConfiguration) -> Logger {
+    makeLogger(configuration.logLevel, format: configuration.logFormat)
+}
+
+func makeLogger(_ level: Logger.Level, format: LogFormat = .text) -> Logger {
+    if format == .json { LoggingSystem.bootstrap { JSONLogHandler(label: $0) } }
     var logger = Logger(label: "fleetd")
     logger.logLevel = level
     return logger
@@ -49,12 +56,21 @@ func bootstrapMetrics() -> PrometheusCollectorRegistry {
 }
 
 struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the fleet server until SIGTERM or SIGINT.")
+    static let configuration = CommandConfiguration(
+        abstract: "Run the fleet server until SIGTERM or SIGINT.",
+        discussion: """
+            Each role may run in its own processes (docs/OPERATIONS.md): any number of gateways and APIs, and the dispatch and \
+            maintenance duties led by one process at a time, another taking over within seconds of its end.
+            """)
     @OptionGroup var database: DatabaseOptions
 
+    @Option(help: "The roles this process runs, separated by commas: gateway, api, dispatch, maintenance. Default: $FLEET_ROLES, else all four.")
+    var roles: String?
+
     func run() async throws {
-        let configuration = try database.fleetConfiguration
-        let server = FleetServer(configuration: configuration, clock: SystemClock(), metrics: bootstrapMetrics(), logger: makeLogger(configuration.logLevel))
+        let configuration = try FleetConfiguration(databaseURL: database.databaseURL, dataDirectory: database.dataDir, roles: roles)
+        let logger = makeLogger(configuration)
+        let server = FleetServer(configuration: configuration, clock: SystemClock(), metrics: bootstrapMetrics(), logger: logger)
         try await server.run()
     }
 }
@@ -70,7 +86,8 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         // The demo never touches a configured database: it always runs its own.
         let configuration = try FleetConfiguration.demo(dataDirectory: dataDir)
-        let server = FleetServer(configuration: configuration, clock: SystemClock(), metrics: bootstrapMetrics(), logger: makeLogger(configuration.logLevel))
+        let logger = makeLogger(configuration)
+        let server = FleetServer(configuration: configuration, clock: SystemClock(), metrics: bootstrapMetrics(), logger: logger)
         try await server.run(demoFleet: vehicles)
     }
 }
@@ -123,7 +140,7 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try database.fleetConfiguration
-        try await FleetServer.migrateOnly(configuration, logger: makeLogger(configuration.logLevel))
+        try await FleetServer.migrateOnly(configuration, logger: makeLogger(configuration))
     }
 }
 
@@ -254,7 +271,7 @@ struct Terminal: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try database.fleetConfiguration
-            let logger = makeLogger(configuration.logLevel)
+            let logger = makeLogger(configuration)
             let (request, plate) = (try request(), plate)
             let actor = "shell:" + (getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(geteuid())")
             let outcome: TerminalCommandService.Outcome
@@ -327,7 +344,7 @@ struct Terminal: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try database.fleetConfiguration
-            let logger = makeLogger(configuration.logLevel)
+            let logger = makeLogger(configuration)
             let phone = TerminalPhone(digits: phone, version: .v2013)!.description
             try await FleetServer.withDatabase(configuration, logger: logger) { client, _ in
                 try await PostgresTerminalRegistry(client: client, logger: logger).bind(
@@ -361,7 +378,7 @@ struct Track: AsyncParsableCommand {
         let start = try from.map { try Self.parse($0, "--from") } ?? end.addingTimeInterval(-86_400)
         guard start <= end else { throw ValidationError("--from must not be after --to") }
         let configuration = try database.fleetConfiguration
-        let logger = makeLogger(configuration.logLevel)
+        let logger = makeLogger(configuration)
         let (plate, thin) = (plate, thin)
         let track = try await FleetServer.withDatabase(configuration, logger: logger) { client, url -> [PositionRecord] in
             let queries = PositionQueries(client: client, database: url, logger: logger)
@@ -416,7 +433,7 @@ struct User: AsyncParsableCommand {
             }
             // The API's policy: at least 12 characters, not the username, not a common password.
             if let problem = AccountRules.passwordProblem(password, username: username) { throw ValidationError("password refused: it must be \(problem)") }
-            let logger = makeLogger(configuration.logLevel)
+            let logger = makeLogger(configuration)
             let (username, role, agency) = (username, role, agency)
             let hash = await PasswordHash.hash(password)
             let user = try await FleetServer.withDatabase(configuration, logger: logger) { client, _ -> Accounts.User in

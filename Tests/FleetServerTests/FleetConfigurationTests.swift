@@ -121,6 +121,39 @@ import Testing
         #expect(throws: ConfigurationProblems.self) { try FleetConfiguration.deviceProfilesDirectory(environment: ["FLEET_DEVICE_PROFILES": "/nonexistent"]) }
     }
 
+    /// Roles (issue 19): all four unless `--roles` or `FLEET_ROLES` names some; the option wins;
+    /// an unknown name, an empty entry or a huge list is refused by name, never half-read.
+    @Test func rolesComeFromTheOptionElseTheEnvironment() throws {
+        #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:]).roles == Set(ServerRole.allCases))
+        let gateway = try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_ROLES": "gateway"])
+        #expect(gateway.roles == [.gateway])
+        let leader = try FleetConfiguration(databaseURL: nil, dataDirectory: nil, roles: " dispatch , maintenance", environment: ["FLEET_ROLES": "api"])
+        #expect(leader.roles == [.dispatch, .maintenance])
+        for bad in ["gateway,", "gateway,web", "", String(repeating: "gateway,", count: 100_000) + "x"] {
+            let error = #expect(throws: ConfigurationProblems.self) {
+                try FleetConfiguration(databaseURL: nil, dataDirectory: nil, roles: bad, environment: [:])
+            }
+            #expect(error?.problems.map(\.setting) == ["--roles"])
+            let described = error.map(String.init(describing:)) ?? ""
+            #expect(described.contains("roles separated by commas, of gateway, api, dispatch, maintenance") && described.count < 400)
+        }
+        let variable = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_ROLES": "leader"])
+        }
+        #expect(variable?.problems.map(\.setting) == ["FLEET_ROLES"])
+        // The demo is the whole fleet in one process.
+        #expect(try FleetConfiguration.demo(dataDirectory: nil, environment: ["FLEET_ROLES": "api"]).roles == Set(ServerRole.allCases))
+    }
+
+    @Test func logsAreTextUnlessJSONIsAsked() throws {
+        #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:]).logFormat == .text)
+        #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_LOG_FORMAT": "json"]).logFormat == .json)
+        let error = #expect(throws: ConfigurationProblems.self) {
+            try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_LOG_FORMAT": "xml"])
+        }
+        #expect(error?.problems.first?.expected == "text or json")
+    }
+
     /// The agreed route's corridor: 2 km unless set; 100 m to 100 km, named when refused.
     @Test func theRouteCorridorIsTwoKilometresUnlessSet() throws {
         #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:]).routeCorridorMetres == 2_000)

@@ -41,18 +41,22 @@ struct Fleetd {
 }
 
 extension Fleetd {
-    /// `fleetd serve` on `url`, its gateway on loopback `gatewayPort`, quiet; the caller stops it.
-    static func serve(_ url: DatabaseURL, gatewayPort: Int, metricsPort: Int? = nil, httpPort: Int? = nil) throws -> Process {
+    /// `fleetd serve` on `url`, its gateway (if it runs one) on loopback `gatewayPort`, with
+    /// `roles` (all by default) and `environment` besides, quiet; the caller stops it.
+    static func serve(
+        _ url: DatabaseURL, gatewayPort: Int?, metricsPort: Int? = nil, httpPort: Int? = nil, roles: String? = nil, environment: [String: String] = [:]
+    ) throws -> Process {
         let server = Process()
         server.executableURL = binary
-        server.arguments = ["serve", "--database-url", url.urlWithPassword]
+        server.arguments = ["serve", "--database-url", url.urlWithPassword] + (roles.map { ["--roles", $0] } ?? [])
         server.currentDirectoryURL = TestPostgres.repository
         // Metrics on a port of their own: tests run servers side by side.
-        let metrics = try metricsPort ?? EmbeddedPostgres.freePort()
-        server.environment = ProcessInfo.processInfo.environment.merging([
-            "FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_GATEWAY_PORT": "\(gatewayPort)", "FLEET_METRICS_PORT": "\(metrics)", "LOG_LEVEL": "error",
+        var settings = [
+            "FLEET_GATEWAY_HOST": "127.0.0.1", "FLEET_METRICS_PORT": "\(try metricsPort ?? EmbeddedPostgres.freePort())", "LOG_LEVEL": "error",
             "FLEET_HTTP_PORT": "\(try httpPort ?? EmbeddedPostgres.freePort())",
-        ]) { $1 }
+        ]
+        if let gatewayPort { settings["FLEET_GATEWAY_PORT"] = "\(gatewayPort)" }
+        server.environment = ProcessInfo.processInfo.environment.merging(settings.merging(environment) { $1 }) { $1 }
         server.standardOutput = FileHandle.nullDevice
         try server.run()
         return server
@@ -130,6 +134,19 @@ extension Fleetd {
             #expect(applied == known)
             // Running it again changes nothing and succeeds.
             #expect(try Fleetd.run(["migrate", "--database-url", url.urlWithPassword]).status == 0)
+        }
+    }
+
+    /// `FLEET_LOG_FORMAT=json`: every line on standard error one JSON object, for a collector.
+    @Test func logsAreJSONLinesWhenAsked() async throws {
+        try await TestPostgres.withDatabase(migrated: false) { _, url in
+            let r = try Fleetd.run(["migrate", "--database-url", url.urlWithPassword], environment: ["FLEET_LOG_FORMAT": "json"])
+            #expect(r.status == 0, "\(r.err)")
+            let lines = r.err.split(separator: "\n")
+            let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
+            #expect(lines.count > 5 && objects.count == lines.count, "\(r.err)")
+            let applied = objects.filter { $0["message"] == "applied migration" }
+            #expect(applied.count > 20 && applied.allSatisfy { $0["level"] == "info" && $0["version"] != nil && $0["time"]?.hasSuffix("Z") == true })
         }
     }
 
