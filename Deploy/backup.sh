@@ -110,6 +110,7 @@ connect() {
         password=${password//\\/\\\\}
         printf '*:*:*:*:%s\n' "${password//:/\\:}" >"$passfile"
         export PGPASSFILE=$passfile
+        unset PGPASSWORD # it would win over the file: the URL's password is the one asked for
     fi
     # Never prompt (the timer has no terminal); connect within 30 s or say why.
     export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-30}
