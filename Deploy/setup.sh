@@ -15,6 +15,8 @@ python3 -m venv --help >/dev/null 2>&1 || need+=(python3-venv)   # schemathesis,
 [ -f /usr/include/gps.h ] || need+=(libgps-dev)
 command -v gpsd >/dev/null || [ -x /usr/sbin/gpsd ] || need+=(gpsd)
 command -v gpsfake >/dev/null || need+=(gpsd-clients python3-gps)
+# Issue 19: HAProxy in front of the gateways and the API (Deploy/haproxy.cfg, the cluster test).
+[ -x /usr/sbin/haproxy ] || need+=(haproxy)
 # The console: Leaflet and its marker clusters served from Debian's files, and the browser its
 # tests drive (with CJK fonts, so the screenshots show Chinese).
 [ -f /usr/share/javascript/leaflet/leaflet.js ] || need+=(libjs-leaflet)

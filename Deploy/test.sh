@@ -15,6 +15,8 @@ echo "running the tests..."
 swift test --skip-build "$@"
 # The whole suite (no filter given) ends with the served OpenAPI document against the server.
 if [ $# -eq 0 ]; then
+    echo "backups restore to a point in time..."
+    Deploy/backup-test.sh
     echo "schemathesis against fleetd serve..."
     psql "$THROWAWAY_DATABASE_URL" -qc "CREATE DATABASE schemathesis" >/dev/null
     Deploy/schemathesis.sh "${THROWAWAY_DATABASE_URL%/postgres}/schemathesis"
