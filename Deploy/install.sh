@@ -254,9 +254,16 @@ localize() {
 }
 # haproxy.cfg with the servers of the processes set up here, the others dropped.
 localized_haproxy() {
+    # A server is its presetenv lines and its `.if defined(FLEET_LB_GATEWAYn)` ... `.endif` block.
     localize "$root/Deploy/haproxy.cfg" | awk -v gateways="$gateways" -v apis="$apis" '
-        match($0, /(server gateway|FLEET_LB_GATEWAY)[0-9]+/) { n = substr($0, RSTART, RLENGTH); sub(/^[^0-9]+/, "", n); if (n + 0 > gateways && $0 !~ /^#/) next }
-        match($0, /(server api|FLEET_LB_API)[0-9]+/) { n = substr($0, RSTART, RLENGTH); sub(/^[^0-9]+/, "", n); if (n + 0 > apis && $0 !~ /^#/) next }
+        function beyond(line) {
+            if (line ~ /^#/ || !match(line, /FLEET_LB_(GATEWAY|API)[0-9]+/)) return 0
+            name = substr(line, RSTART, RLENGTH); n = name; sub(/^[^0-9]+/, "", n)
+            return n + 0 > (name ~ /GATEWAY/ ? gateways : apis)
+        }
+        skipping { if ($0 ~ /^\.endif/) skipping = 0; next }
+        /^\.if defined\(FLEET_LB_/ && beyond($0) { skipping = 1; next }
+        beyond($0) { next }
         { print }'
 }
 localized_haproxy >"$staging/haproxy.cfg"
