@@ -137,13 +137,15 @@ lb_environment=(env FLEET_LB_TEST=1 FLEET_LB_API_CERT="$work/api.pem" FLEET_LB_A
     FLEET_LB_GATEWAY1="127.0.0.1:$gateway_port" FLEET_LB_GATEWAY1_CHECK_PORT="$metrics_port"
     FLEET_LB_GATEWAY2="127.0.0.1:$closed" FLEET_LB_GATEWAY2_CHECK_PORT="$closed"
     FLEET_LB_API1="127.0.0.1:$http_port" FLEET_LB_API2="127.0.0.1:$closed")
-if command -v haproxy >/dev/null; then
+# /usr/sbin may not be on a user's PATH.
+haproxy=$(command -v haproxy || echo /usr/sbin/haproxy)
+if [ -x "$haproxy" ]; then
     echo "install-test: haproxy in front of it..."
-    "${lb_environment[@]}" haproxy -c -q -f Deploy/haproxy.cfg || fail "haproxy -c refused Deploy/haproxy.cfg"
-    env FLEET_LB_API_CERT="$work/api.pem" haproxy -c -q -f Deploy/haproxy.cfg || fail "haproxy -c refused Deploy/haproxy.cfg (production settings)"
-    "${lb_environment[@]}" haproxy -c -q -f "$prefix/share/fleet/haproxy.cfg" || fail "haproxy -c refused the installed haproxy.cfg"
+    "${lb_environment[@]}" "$haproxy" -c -q -f Deploy/haproxy.cfg || fail "haproxy -c refused Deploy/haproxy.cfg"
+    env FLEET_LB_API_CERT="$work/api.pem" "$haproxy" -c -q -f Deploy/haproxy.cfg || fail "haproxy -c refused Deploy/haproxy.cfg (production settings)"
+    "${lb_environment[@]}" "$haproxy" -c -q -f "$prefix/share/fleet/haproxy.cfg" || fail "haproxy -c refused the installed haproxy.cfg"
     grep -q 'server gateway3' "$prefix/share/fleet/haproxy.cfg" && fail "the installed haproxy.cfg declares more gateways than installed"
-    "${lb_environment[@]}" haproxy -f "$prefix/share/fleet/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
+    "${lb_environment[@]}" "$haproxy" -f "$prefix/share/fleet/haproxy.cfg" -db >"$work/haproxy.log" 2>&1 &
     pids+=($!)
     await_200 10 -k "https://127.0.0.1:$lb_api/health/ready" || fail "/health/ready through HAProxy's TLS did not answer 200"
     curl -sk -D - -o /dev/null "https://127.0.0.1:$lb_api/" | grep -qi '^strict-transport-security:' || fail "no HSTS through HAProxy"
