@@ -15,6 +15,8 @@ echo "running the tests..."
 swift test --skip-build "$@"
 # The whole suite (no filter given) ends with the served OpenAPI document against the server.
 if [ $# -eq 0 ]; then
+    echo "the installation: Deploy/install.sh into a temporary prefix, the installed fleetd from /, HAProxy in front..."
+    Deploy/install-test.sh .build/debug
     echo "backups restore to a point in time..."
     Deploy/backup-test.sh
     echo "schemathesis against fleetd serve..."

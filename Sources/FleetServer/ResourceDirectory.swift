@@ -7,7 +7,9 @@ public enum ResourceDirectory {
     /// `./name` (running from the checkout), else `share/fleet/name` beside the installed
     /// binary; nil when neither exists. A folder configured instead is FleetConfiguration's.
     public static func find(_ name: String) -> URL? {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // The running binary itself: argv[0] is only a name when fleetd was found through PATH.
+        let executable = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+            .resolvingSymlinksInPath()
         let candidates = [
             URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(name),
             executable.deletingLastPathComponent().appendingPathComponent("../share/fleet").appendingPathComponent(name).standardized,
