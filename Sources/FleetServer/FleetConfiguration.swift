@@ -39,6 +39,9 @@ public struct FleetConfiguration: Sendable {
     /// behind a TLS-terminating proxy.
     public var httpHost = "127.0.0.1"
     public var httpPort = 8808
+    /// The API's requests from loopback come through HAProxy, which names the client in
+    /// X-Forwarded-For (`FLEET_TRUST_PROXY`): the sign-in throttle and the audit count clients.
+    public var trustsProxy = false
     /// Dispatch's rules, with the fatigue limits of `FLEET_MAX_CONTINUOUS_DRIVING_MINUTES` and
     /// `FLEET_MAX_DAILY_DRIVING_MINUTES`: labour rules and platforms differ.
     public var dispatchRules = DispatchRules()
@@ -141,6 +144,7 @@ public struct FleetConfiguration: Sendable {
         metricsPort = settings.port("FLEET_METRICS_PORT", default: metricsPort)
         httpHost = settings.text("FLEET_HTTP_HOST") ?? httpHost
         httpPort = settings.port("FLEET_HTTP_PORT", default: httpPort)
+        trustsProxy = settings.value("FLEET_TRUST_PROXY", default: false, expected: "true or false") { ["true": true, "false": false][$0.lowercased()] }
         dispatchRules.maximumContinuousDriving =
             60
             * settings.integer(

@@ -183,12 +183,12 @@ public struct FleetServer: Sendable {
                         }, resign: {}, logger: logger)))
         }
         if roles.contains(.api) {
+            var apiConfiguration = APIConfiguration(
+                host: configuration.httpHost, port: configuration.httpPort, idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
+                contractTotalFen: configuration.contractTotalFen, vatRates: configuration.vatRates, console: configuration.console)
+            apiConfiguration.trustsProxy = configuration.trustsProxy
             let api = buildApplication(
-                APIConfiguration(
-                    host: configuration.httpHost, port: configuration.httpPort, idleTimeout: TimeInterval(configuration.sessionIdleMinutes * 60),
-                    contractTotalFen: configuration.contractTotalFen, vatRates: configuration.vatRates, console: configuration.console),
-                APIServices(client: client, dispatch: dispatch, settlement: settlement, health: health, logger: logger), logger: logger
-            )
+                apiConfiguration, APIServices(client: client, dispatch: dispatch, settlement: settlement, health: health, logger: logger), logger: logger)
             // The maps' positions: one batch a second on this process's stream, only while someone listens.
             all.append(
                 .init(

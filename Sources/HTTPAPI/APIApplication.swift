@@ -22,6 +22,9 @@ public struct APIConfiguration: Sendable {
     public var vatRates: VATRates
     /// The browser console served beside the API.
     public var console: ConsoleConfiguration
+    /// Requests from loopback come through a proxy that names the client in X-Forwarded-For
+    /// (`FLEET_TRUST_PROXY`, Deploy/haproxy.cfg).
+    public var trustsProxy = false
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, tokenLifetime: TimeInterval = 12 * 3600, idleTimeout: TimeInterval = 30 * 60,

@@ -59,6 +59,8 @@ public struct APIContext: RequestContext, RemoteAddressRequestContext {
     public var user: APIUser?
     /// The peer of the connection (a proxy's X-Forwarded-For is anyone's to write, so not that).
     public let remoteAddress: SocketAddress?
+    /// The client behind a trusted proxy on this machine (`ForwardedClient`); nil otherwise.
+    var forwardedFor: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -66,7 +68,7 @@ public struct APIContext: RequestContext, RemoteAddressRequestContext {
     }
 
     /// The source address as the throttle and the audit name it.
-    var address: String { remoteAddress?.ipAddress ?? remoteAddress?.description ?? "unknown" }
+    var address: String { forwardedFor ?? remoteAddress?.ipAddress ?? remoteAddress?.description ?? "unknown" }
 
     /// The signed-in user, if their role is one of `roles`.
     func require(_ roles: [Role]) throws -> APIUser {

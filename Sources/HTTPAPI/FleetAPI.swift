@@ -39,6 +39,7 @@ public struct FleetAPI: Sendable {
     let ratings: TripRatings
     /// The console's files and map.
     let console: ConsoleConfiguration
+    let trustsProxy: Bool
     /// The driven roads, read at most once per `drivenRoadsLifetime`.
     let drivenRoads = SharedBox<(roads: DrivenRoads, at: ContinuousClock.Instant)?>(nil)
     let logger: Logger
@@ -51,7 +52,7 @@ public struct FleetAPI: Sendable {
         receipts = ReceiptPhotos(client: client, logger: logger)
         ratings = TripRatings(client: client, logger: logger)
         vatRates = configuration.vatRates
-        console = configuration.console
+        (console, trustsProxy) = (configuration.console, configuration.trustsProxy)
         tokenLifetime = configuration.tokenLifetime
         assessments = MonthlyAssessment(
             client: client, contractTotalFen: configuration.contractTotalFen, terms: dispatch.zonesAndCalendar.current, logger: logger)
@@ -101,6 +102,7 @@ public struct FleetAPI: Sendable {
     public func router() -> Router<APIContext> {
         let router = Router(context: APIContext.self)
         router.add(middleware: SecurityHeaders(contentSecurityPolicy: console.contentSecurityPolicy))
+        if trustsProxy { router.add(middleware: ForwardedClient()) }
         router.add(middleware: Authentication(sessions: sessions, refusals: refusals))
         ConsoleFiles(configuration: console).add(to: router)
         router.add(middleware: DomainErrors())

@@ -145,6 +145,12 @@ import Testing
         #expect(try FleetConfiguration.demo(dataDirectory: nil, environment: ["FLEET_ROLES": "api"]).roles == Set(ServerRole.allCases))
     }
 
+    @Test func theProxyIsTrustedOnlyWhenSaid() throws {
+        #expect(try !FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:]).trustsProxy)
+        #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_TRUST_PROXY": "true"]).trustsProxy)
+        #expect(throws: ConfigurationProblems.self) { try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_TRUST_PROXY": "yes"]) }
+    }
+
     @Test func logsAreTextUnlessJSONIsAsked() throws {
         #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: [:]).logFormat == .text)
         #expect(try FleetConfiguration(databaseURL: nil, dataDirectory: nil, environment: ["FLEET_LOG_FORMAT": "json"]).logFormat == .json)
