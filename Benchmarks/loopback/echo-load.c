@@ -28,10 +28,11 @@
 // One machine-readable line a phase (tokens key=value, separated by one space):
 //   loopback: connections=10000 threads=2 offered=20000/s seconds=20 sent=400000 acknowledged=19998/s
 //     skipped=0 p50=0.210ms p99=1.300ms p999=2.100ms max=5.000ms server_cpu=12.30s
-//     server_us_per_msg=30.8 client_cpu=10.20s client_us_per_msg=25.5 machine_busy=1.95cores
+//     server_us_per_msg=30.8 client_cpu=10.20s client_us_per_msg=25.5 machine_busy=1.95cores steal=0.00cores
 // (one line; `offered=max window=1` for a max phase; server_* only with -P). machine_busy is every
 // core's non-idle time over the phase, in cores: what else ran besides the pair shows as
-// machine_busy minus the two processes' CPU divided by seconds.
+// machine_busy minus the two processes' CPU divided by seconds. steal: time the hypervisor took
+// from this machine's cores (a virtual machine's), in cores.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -260,16 +261,19 @@ static double self_cpu(void) {
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
-// Non-idle seconds of all cores together (/proc/stat's first line; idle and iowait are idle).
-static double machine_busy(void) {
+// Non-idle seconds of all cores together, and the seconds the hypervisor ran something else while
+// a core wanted to run (steal), from /proc/stat's first line (idle and iowait are idle).
+static void machine_times(double *busy, double *steal) {
+    *busy = *steal = NAN;
     FILE *f = fopen("/proc/stat", "r");
-    if (!f) return NAN;
+    if (!f) return;
     unsigned long long v[8] = {0};
     int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
     fclose(f);
-    if (got < 5) return NAN;
-    unsigned long long busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
-    return (double)busy / (double)sysconf(_SC_CLK_TCK);
+    if (got < 8) return;
+    double tick = (double)sysconf(_SC_CLK_TCK);
+    *busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6]) / tick;
+    *steal = (double)v[7] / tick;
 }
 
 static double percentile(const uint64_t *hist, uint64_t total, uint64_t max_us, double p) {
@@ -459,13 +463,15 @@ int main(int argc, char **argv) {
         fflush(stdout);
         phase_max = maxes[p];
         phase_rate = rates[p];
-        double server0 = server_pid ? process_cpu(server_pid) : NAN, self0 = self_cpu(), busy0 = machine_busy();
+        double server0 = server_pid ? process_cpu(server_pid) : NAN, self0 = self_cpu(), busy0, steal0;
+        machine_times(&busy0, &steal0);
         phase_start = now_ns();
         phase_end = phase_start + (uint64_t)seconds[p] * 1000000000ull;
         pthread_barrier_wait(&barrier);  // start
         pthread_barrier_wait(&barrier);  // end
         double elapsed = (double)(now_ns() - phase_start) / 1e9;
-        double server1 = server_pid ? process_cpu(server_pid) : NAN, self1 = self_cpu(), busy1 = machine_busy();
+        double server1 = server_pid ? process_cpu(server_pid) : NAN, self1 = self_cpu(), busy1, steal1;
+        machine_times(&busy1, &steal1);
         uint64_t sent = 0, acked = 0, skipped = 0, errors = 0, max_us = 0;
         memset(hist, 0, NBUCKETS * sizeof *hist);
         for (int t = 0; t < threads; t++) {
@@ -486,11 +492,11 @@ int main(int argc, char **argv) {
                      acked ? (server1 - server0) / (double)acked * 1e6 : NAN);
         snprintf(lines[p], sizeof lines[p],
                  "loopback: connections=%d threads=%d offered=%s seconds=%d sent=%llu acknowledged=%.0f/s skipped=%llu "
-                 "p50=%.3fms p99=%.3fms p999=%.3fms max=%.3fms%s client_cpu=%.2fs client_us_per_msg=%.1f machine_busy=%.2fcores",
+                 "p50=%.3fms p99=%.3fms p999=%.3fms max=%.3fms%s client_cpu=%.2fs client_us_per_msg=%.1f machine_busy=%.2fcores steal=%.2fcores",
                  connections, threads, offered, seconds[p], (unsigned long long)sent, (double)acked / (double)seconds[p],
                  (unsigned long long)skipped, percentile(hist, acked, max_us, 0.5) / 1000, percentile(hist, acked, max_us, 0.99) / 1000,
                  percentile(hist, acked, max_us, 0.999) / 1000, (double)max_us / 1000, server_part, self1 - self0,
-                 acked ? (self1 - self0) / (double)acked * 1e6 : NAN, (busy1 - busy0) / elapsed);
+                 acked ? (self1 - self0) / (double)acked * 1e6 : NAN, (busy1 - busy0) / elapsed, (steal1 - steal0) / elapsed);
         printf("%s\n", lines[p]);
         if (errors) printf("  %llu connections lost so far\n", (unsigned long long)errors);
         fflush(stdout);
