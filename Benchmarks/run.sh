@@ -4,6 +4,8 @@
 #   Benchmarks/run.sh ingest [ROWS] [BATCH] bulk paths into PostgreSQL against a server-side COPY
 #   Benchmarks/run.sh load [TERMINALS] [RATE:SECONDS ...]
 #                                           fleetd under N terminals: RSS, acknowledged rate, latency
+#   Benchmarks/run.sh loopback [TERMINALS] [RATE:SECONDS|max:SECONDS ...]
+#                                           the same load on a bare C epoll echo pair: loopback's floor
 #   Benchmarks/run.sh track [DAYS] [QUERIES]  a day's track out of 30 days of 200 vehicles; dropping a day
 #   Benchmarks/run.sh dispatch [BOOKINGS] [CREWS]  matching time; the optimum against scipy's and greedy's
 #   Benchmarks/run.sh api [VEHICLES]        wrk on the latest-positions endpoint, against /api/v1/me
@@ -33,6 +35,20 @@ load)
     # Each side holds one descriptor per terminal, and more.
     ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
     .build/release/LoadBenchmark "$@"
+    ;;
+loopback)
+    # loopback/README.md. gcc only: no swift build. Server threads: one per core, as fleetd's loops.
+    out=.build-loopback
+    mkdir -p "$out" && rm -f "$out/server.out"
+    gcc -O2 -Wall -o "$out/echo-server" loopback/echo-server.c -lpthread
+    gcc -O2 -Wall -o "$out/echo-load" loopback/echo-load.c -lpthread -lm
+    "$out/echo-server" -t "${LOOPBACK_SERVER_THREADS:-$(nproc)}" >"$out/server.out" &
+    server=$!
+    trap 'kill "$server" 2>/dev/null || true; wait 2>/dev/null' EXIT
+    until port=$(sed -n 's/^listening [^:]*:\([0-9]*\) .*/\1/p' "$out/server.out" 2>/dev/null) && [ -n "$port" ]; do
+        kill -0 "$server" || exit 1; sleep 0.1
+    done
+    "$out/echo-load" -p "$port" -P "$server" "$@"
     ;;
 billing)
     ../Deploy/setup.sh
@@ -84,7 +100,7 @@ api)
     wrk -t1 -c32 -d10s -H "Authorization: Bearer $token" "http://127.0.0.1:$http/api/v1/positions/latest"
     ;;
 *)
-    echo "unknown benchmark '$what': use codec, ingest, load, track, dispatch, api or billing" >&2
+    echo "unknown benchmark '$what': use codec, ingest, load, loopback, track, dispatch, api or billing" >&2
     exit 64
     ;;
 esac
