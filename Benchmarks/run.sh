@@ -34,7 +34,21 @@ load)
     swift build -c release --product LoadBenchmark
     # Each side holds one descriptor per terminal, and more.
     ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-    .build/release/LoadBenchmark "$@"
+    mkdir -p .build-loopback
+    .build/release/LoadBenchmark "$@" | tee .build-loopback/load.out
+    # In the same run, on the same cores: the bare loopback pair under the same connections and
+    # rates, and its most (issue 19: fleetd's best at least 0.65 of it).
+    "$0" loopback "${1:-10000}" 20000:20 max:20 | tee .build-loopback/loopback.out
+    python3 - .build-loopback/load.out .build-loopback/loopback.out <<'PY'
+import re, sys
+load, loop = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+fleetd = max(float(x) for x in re.findall(r"^  acknowledged (\d+)/s", load, re.M))
+p99 = re.search(r"^\| 20000 \|(?:[^|]*\|){4}\s*([\d.]+)", load, re.M)
+bare = max(float(x) for x in re.findall(r"offered=max .*?acknowledged=(\d+)/s", loop))
+bare_p99 = re.search(r"offered=20000/s .*? p99=([\d.]+)ms", loop)
+print(f"\nfleetd's best {fleetd:.0f} acknowledged/s, every one stored; the bare loopback pair's most {bare:.0f}/s: ratio {fleetd / bare:.2f} (goal 0.65)")
+if p99 and bare_p99: print(f"p99 acknowledgement at 20,000/s: fleetd {p99.group(1)} ms (goal 50), the bare pair {bare_p99.group(1)} ms")
+PY
     ;;
 loopback)
     # loopback/README.md. gcc only: no swift build. Server threads: one per core, as fleetd's loops.

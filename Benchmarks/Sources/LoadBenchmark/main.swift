@@ -191,6 +191,33 @@ func residentKiB(_ pid: Int32) -> Int {
     return -1
 }
 
+/// User + system CPU seconds a process has used (`/proc/PID/stat`, fields 14 and 15 in clock ticks).
+func cpuSeconds(_ pid: Int32) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let end = stat.lastIndex(of: ")") else { return 0 }
+    // After the command name in parentheses: state is field 3, utime 14, stime 15.
+    let fields = stat[stat.index(after: end)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// The CPU seconds of PostgreSQL: its postmaster and every process it started (backends,
+/// WAL writer, checkpointer). A backend that ended meanwhile is not counted: fleetd's pool keeps
+/// its connections open.
+func postgresCPUSeconds(_ dataDirectory: URL) -> Double {
+    guard let pidFile = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
+        let postmaster = pidFile.split(separator: "\n").first.flatMap({ Int32($0) })
+    else { return 0 }
+    var total = cpuSeconds(postmaster)
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { continue }
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        if fields.count > 1, Int32(fields[1]) == postmaster { total += cpuSeconds(pid) }
+    }
+    return total
+}
+
 func percentile(_ sorted: [UInt32], _ p: Double) -> Double {
     guard !sorted.isEmpty else { return .nan }
     return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1_000
@@ -289,12 +316,18 @@ try await withBenchmarkDatabase("load", logger: logger) { client, running in
     struct PhaseResult {
         var rate: Int, seconds: Int, sent: Int, acknowledged: Int, skipped: Int
         var p50: Double, p99: Double, p999: Double, maximum: Double, rss: Int
+        /// CPU seconds (user + system) during the phase, of fleetd and of PostgreSQL.
+        var fleetdCPU: Double, postgresCPU: Double
         var acknowledgedPerSecond: Double { Double(acknowledged) / Double(seconds) }
+        /// Microseconds of CPU per acknowledged report.
+        var fleetdMicroseconds: Double { fleetdCPU * 1e6 / Double(max(1, acknowledged)) }
+        var postgresMicroseconds: Double { postgresCPU * 1e6 / Double(max(1, acknowledged)) }
     }
     var results: [PhaseResult] = []
     for (rate, seconds) in phases {
         print("\(rate) reports/s for \(seconds) s...")
         recorder.reset()
+        let cpuBefore = (fleetd: cpuSeconds(server.processIdentifier), postgres: postgresCPUSeconds(running.dataDirectory))
         for driver in drivers { try await driver.start(rate: Double(rate) / Double(drivers.count)).get() }
         for second in 1...seconds {
             try await Task.sleep(for: .seconds(1))
@@ -305,15 +338,19 @@ try await withBenchmarkDatabase("load", logger: logger) { client, running in
         }
         let rss = residentKiB(server.processIdentifier)
         let counts = recorder.counts.withLock { $0 }
+        let cpuAfter = (fleetd: cpuSeconds(server.processIdentifier), postgres: postgresCPUSeconds(running.dataDirectory))
         for driver in drivers { try await driver.start(rate: 0).get() }
         let sorted = counts.latencies.sorted()
         let result = PhaseResult(
             rate: rate, seconds: seconds, sent: counts.sent, acknowledged: counts.acknowledged, skipped: counts.skipped,
-            p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), maximum: percentile(sorted, 1), rss: rss
+            p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), maximum: percentile(sorted, 1), rss: rss,
+            fleetdCPU: cpuAfter.fleetd - cpuBefore.fleetd, postgresCPU: cpuAfter.postgres - cpuBefore.postgres
         )
         results.append(result)
         print(String(format: "  acknowledged %.0f/s; ack latency p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; RSS %d KiB",
                      result.acknowledgedPerSecond, result.p50, result.p99, result.p999, result.maximum, rss))
+        print(String(format: "  CPU (user+system): fleetd %.1f s = %.1f µs a report, PostgreSQL %.1f s = %.1f µs a report",
+                     result.fleetdCPU, result.fleetdMicroseconds, result.postgresCPU, result.postgresMicroseconds))
         // Let the outstanding acknowledgements drain before the next phase.
         try await Task.sleep(for: .seconds(5))
     }
@@ -341,10 +378,10 @@ try await withBenchmarkDatabase("load", logger: logger) { client, running in
     let best = results.map(\.acknowledgedPerSecond).max() ?? 0
 
     print("\n\(terminalCount) terminals; fleetd RSS \(rssIdle) KiB idle, \(rssConnected) KiB connected: " + String(format: "%.1f KiB a connection", perConnection))
-    print("\n| offered reports/s | s | acknowledged/s | skipped | p50 ms | p99 ms | p99.9 ms | max ms | fleetd RSS KiB |")
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("\n| offered reports/s | s | acknowledged/s | skipped | p50 ms | p99 ms | p99.9 ms | max ms | fleetd RSS KiB | fleetd µs CPU a report | PostgreSQL µs CPU a report |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results {
-        print(String(format: "| %d | %d | %.0f | %d | %.1f | %.1f | %.1f | %.1f | %d |", r.rate, r.seconds, r.acknowledgedPerSecond, r.skipped, r.p50, r.p99, r.p999, r.maximum, r.rss))
+        print(String(format: "| %d | %d | %.0f | %d | %.1f | %.1f | %.1f | %.1f | %d | %.1f | %.1f |", r.rate, r.seconds, r.acknowledgedPerSecond, r.skipped, r.p50, r.p99, r.p999, r.maximum, r.rss, r.fleetdMicroseconds, r.postgresMicroseconds))
     }
     print(String(format: "\nceiling: server-side COPY of the %d stored rows from a file: %.0f rows/s; best acknowledged rate / ceiling = %.2f", stored, ceiling, best / ceiling))
 }
