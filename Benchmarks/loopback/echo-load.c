@@ -26,9 +26,9 @@
 //   -k BYTES      acknowledgement size (20: a 0x8001 platform general response)
 //
 // One machine-readable line a phase (tokens key=value, separated by one space):
-//   loopback: connections=10000 threads=2 offered=20000/s seconds=20 sent=400000 acknowledged=19998/s
-//     skipped=0 p50=0.210ms p99=1.300ms p999=2.100ms max=5.000ms server_cpu=12.30s
-//     server_us_per_msg=30.8 client_cpu=10.20s client_us_per_msg=25.5 machine_busy=1.95cores steal=0.00cores
+//   loopback: connections=10000 threads=2 offered=20000/s seconds=20 sent=400000 acknowledged=19995/s
+//     skipped=0 p50=0.873ms p99=1.400ms p999=1.864ms max=5.282ms server_cpu=5.65s server_us_per_msg=14.1
+//     client_cpu=4.67s client_us_per_msg=11.7 machine_busy=0.72cores steal=0.00cores
 // (one line; `offered=max window=1` for a max phase; server_* only with -P). machine_busy is every
 // core's non-idle time over the phase, in cores: what else ran besides the pair shows as
 // machine_busy minus the two processes' CPU divided by seconds. steal: time the hypervisor took
