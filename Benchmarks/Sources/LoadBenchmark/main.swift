@@ -200,22 +200,28 @@ func cpuSeconds(_ pid: Int32) -> Double {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
-/// The CPU seconds of PostgreSQL: its postmaster and every process it started (backends,
-/// WAL writer, checkpointer). A backend that ended meanwhile is not counted: fleetd's pool keeps
-/// its connections open.
-func postgresCPUSeconds(_ dataDirectory: URL) -> Double {
+/// The CPU seconds of PostgreSQL's processes by pid: its postmaster and every process it
+/// started (backends, WAL writer, checkpointer).
+func postgresCPUSeconds(_ dataDirectory: URL) -> [Int32: Double] {
     guard let pidFile = try? String(contentsOf: dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8),
         let postmaster = pidFile.split(separator: "\n").first.flatMap({ Int32($0) })
-    else { return 0 }
-    var total = cpuSeconds(postmaster)
+    else { return [:] }
+    var seconds = [postmaster: cpuSeconds(postmaster)]
     for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
         guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let end = stat.lastIndex(of: ")")
         else { continue }
         let fields = stat[stat.index(after: end)...].split(separator: " ")
-        if fields.count > 1, Int32(fields[1]) == postmaster { total += cpuSeconds(pid) }
+        if fields.count > 1, Int32(fields[1]) == postmaster { seconds[pid] = cpuSeconds(pid) }
     }
-    return total
+    return seconds
+}
+
+/// What PostgreSQL's processes used between two readings: a process there at both counts its
+/// difference, one started meanwhile all of its time; one that ended meanwhile is not counted
+/// (fleetd's pool keeps its connections open through a phase).
+func postgresCPUSeconds(from before: [Int32: Double], to after: [Int32: Double]) -> Double {
+    after.reduce(0) { total, process in total + process.value - (before[process.key] ?? 0) }
 }
 
 func percentile(_ sorted: [UInt32], _ p: Double) -> Double {
@@ -344,7 +350,7 @@ try await withBenchmarkDatabase("load", logger: logger) { client, running in
         let result = PhaseResult(
             rate: rate, seconds: seconds, sent: counts.sent, acknowledged: counts.acknowledged, skipped: counts.skipped,
             p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), p999: percentile(sorted, 0.999), maximum: percentile(sorted, 1), rss: rss,
-            fleetdCPU: cpuAfter.fleetd - cpuBefore.fleetd, postgresCPU: cpuAfter.postgres - cpuBefore.postgres
+            fleetdCPU: cpuAfter.fleetd - cpuBefore.fleetd, postgresCPU: postgresCPUSeconds(from: cpuBefore.postgres, to: cpuAfter.postgres)
         )
         results.append(result)
         print(String(format: "  acknowledged %.0f/s; ack latency p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms; RSS %d KiB",
