@@ -92,9 +92,14 @@ export async function render(container, ctx) {
   // The step the driver is filling in is kept while the job is asked for again.
   let shownState = null;
   let busy = false;
+  // Each step the driver takes counts here: a refresh asked for before it answers with the job
+  // as it was, and must not undo the step on screen.
+  let steps = 0;
 
   async function load() {
+    const asked = steps;
     const jobs = await api.get('/api/v1/jobs');
+    if (asked !== steps) return;
     const found = jobs.find(j => j.booking.id === id);
     if (!found) {
       if (job?.booking.state !== 'completed') {
@@ -142,6 +147,7 @@ export async function render(container, ctx) {
   async function advance(body, button) {
     if (busy) return;
     busy = true;
+    steps += 1;
     button.disabled = true;
     message.textContent = '';
     try {
