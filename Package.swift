@@ -225,6 +225,8 @@ let package = Package(
             path: "Tests/PostgresTestSupport",
             swiftSettings: strictSettings
         ),
+        // Child processes awaited without holding a thread, every wait with a limit.
+        .target(name: "ProcessTestSupport", path: "Tests/ProcessTestSupport", swiftSettings: strictSettings),
         // Services run for the duration of a test and always shut down gracefully.
         .target(
             name: "ServiceTestSupport",
@@ -317,7 +319,7 @@ let package = Package(
         .testTarget(
             name: "MessagingTests",
             dependencies: [
-                "Messaging", "Dispatching", "Store", "Domain", "PostgresTestSupport", "DomainTestSupport", "ServiceTestSupport",
+                "Messaging", "Dispatching", "Store", "Domain", "PostgresTestSupport", "DomainTestSupport", "ServiceTestSupport", "ProcessTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -344,7 +346,7 @@ let package = Package(
         .testTarget(
             name: "StoreTests",
             dependencies: [
-                "Store", "Domain", "Matching", "EmbeddedPostgres", "PostgresTestSupport",
+                "Store", "Domain", "Matching", "EmbeddedPostgres", "PostgresTestSupport", "ProcessTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -363,7 +365,8 @@ let package = Package(
         .testTarget(
             name: "FleetdTests",
             dependencies: [
-                "PostgresTestSupport", "TerminalTestSupport", "TerminalSimulator", "EmbeddedPostgres", "Store", "JT808", "DomainTestSupport",
+                "PostgresTestSupport", "ProcessTestSupport", "TerminalTestSupport", "TerminalSimulator", "EmbeddedPostgres", "Store", "JT808",
+                "DomainTestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("NMEA")],

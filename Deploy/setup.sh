@@ -18,6 +18,7 @@ command -v gpsfake >/dev/null || need+=(gpsd-clients python3-gps)
 # Issue 19: HAProxy in front of the gateways and the API (Deploy/haproxy.cfg, the cluster test).
 [ -x /usr/sbin/haproxy ] || need+=(haproxy)
 command -v patchelf >/dev/null || need+=(patchelf)   # install.sh: the installed fleetd finds its Swift runtime
+command -v gdb >/dev/null || need+=(gdb)   # watchdog.sh: the stacks of a test run that hangs
 # The console: Leaflet and its marker clusters served from Debian's files, and the browser its
 # tests drive (with CJK fonts, so the screenshots show Chinese).
 [ -f /usr/share/javascript/leaflet/leaflet.js ] || need+=(libjs-leaflet)

@@ -12,7 +12,15 @@ export FLEET_TEST_DATABASE_URL="$THROWAWAY_DATABASE_URL"
 echo "building (debug, with tests)..."
 swift build --build-tests
 echo "running the tests..."
-swift test --skip-build "$@"
+# About 5 minutes here; a run that hangs ends after FLEET_TEST_MINUTES with the stacks that say where.
+swift test --skip-build "$@" &
+tests=$!
+Deploy/watchdog.sh "$tests" "${FLEET_TEST_MINUTES:-30}" &
+watchdog=$!
+status=0
+wait "$tests" || status=$?
+kill "$watchdog" 2>/dev/null || true
+[ "$status" -eq 0 ] || exit "$status"
 # The whole suite (no filter given) ends with the served OpenAPI document against the server.
 if [ $# -eq 0 ]; then
     echo "the installation: Deploy/install.sh into a temporary prefix, the installed fleetd from /, HAProxy in front..."

@@ -5,6 +5,7 @@ import JT808
 import Logging
 import PostgresNIO
 import PostgresTestSupport
+import ProcessTestSupport
 import Store
 import TerminalSimulator
 import Testing
@@ -23,21 +24,21 @@ import Testing
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: Self.haproxy), "Deploy/setup.sh installs Debian's haproxy"))
     func aClusterBehindHAProxyLosesNothingWhenItsProcessesDie() async throws {
         try await TestPostgres.withDatabase { client, url in
-            let cluster = try await Cluster.start(url, client: client, terminals: 2_000)
-            defer { cluster.stop() }
             let statistics = SimulationStatistics()
-            let fleet = cluster.fleet
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    await fleet.run(
-                        host: "127.0.0.1", port: cluster.terminalPort, clock: SystemClock(), statistics: statistics, logger: Logger(label: "cluster"))
+            try await Cluster.with(url, client: client, terminals: 2_000) { cluster in
+                let fleet = cluster.fleet
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        await fleet.run(
+                            host: "127.0.0.1", port: cluster.terminalPort, clock: SystemClock(), statistics: statistics, logger: Logger(label: "cluster"))
+                    }
+                    try await everyTerminalConnected(cluster, client: client)
+                    try await aCommandReachesATerminalOnEitherGateway(cluster, client: client)
+                    try await theDispatchLeaderIsTakenOver(cluster, client: client)
+                    try await aKilledGatewaysTerminalsComeBackThroughHAProxy(cluster, client: client, statistics: statistics)
+                    try await aKilledAPILeavesIngestWithoutAGap(cluster, client: client, statistics: statistics)
+                    group.cancelAll()
                 }
-                try await everyTerminalConnected(cluster, client: client)
-                try await aCommandReachesATerminalOnEitherGateway(cluster, client: client)
-                try await theDispatchLeaderIsTakenOver(cluster, client: client)
-                try await aKilledGatewaysTerminalsComeBackThroughHAProxy(cluster, client: client, statistics: statistics)
-                try await aKilledAPILeavesIngestWithoutAGap(cluster, client: client, statistics: statistics)
-                group.cancelAll()
             }
             // The terminals are stopped: what they were told was stored is, once.
             let acknowledged = Set(statistics.acknowledgedReports)
@@ -136,18 +137,19 @@ import Testing
         let victim = cluster.gateways[0]
         let cut = Date()
         kill(victim.process.processIdentifier, SIGKILL)
-        var reporting = 0
+        // Presence is written after the reports (a row a connection, then renewed every 10 s): both waited for.
+        var (reporting, survivor) = (0, 0)
         for _ in 0..<900 {
             let rows = try await client.query(
-                "SELECT count(DISTINCT terminal_id)::int8 FROM positions WHERE received_at > \(cut.addingTimeInterval(1))", logger: logger)
-            for try await n in rows.decode(Int.self) { reporting = n }
-            if reporting == cluster.fleet.terminals.count { break }
+                """
+                SELECT (SELECT count(DISTINCT terminal_id) FROM positions WHERE received_at > \(cut.addingTimeInterval(1)))::int8,
+                       (SELECT count(*) FROM terminal_presence WHERE gateway = \(cluster.gateways[1].name))::int8
+                """, logger: logger)
+            for try await counts in rows.decode((Int, Int).self) { (reporting, survivor) = counts }
+            if reporting == cluster.fleet.terminals.count && survivor == reporting { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(reporting == cluster.fleet.terminals.count, "terminals reporting again after the kill: \(reporting)")
-        var survivor = 0
-        let rows = try await client.query("SELECT count(*)::int8 FROM terminal_presence WHERE gateway = \(cluster.gateways[1].name)", logger: logger)
-        for try await n in rows.decode(Int.self) { survivor = n }
         #expect(survivor == cluster.fleet.terminals.count, "on the surviving gateway: \(survivor)")
     }
 
@@ -199,6 +201,19 @@ struct Cluster: Sendable {
     let password = "correct horse battery"
     let folder: URL
 
+    /// A cluster started for `body`, and stopped after it (each process asked, then killed past 30 s)
+    /// however `body` ends.
+    static func with(_ url: DatabaseURL, client: PostgresClient, terminals: Int, _ body: (Cluster) async throws -> Void) async throws {
+        let cluster = try await start(url, client: client, terminals: terminals)
+        do {
+            try await body(cluster)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
     /// Files the terminals, an administrator, then starts every process and HAProxy and waits
     /// until HAProxy accepts terminals and the API answers through it.
     static func start(_ url: DatabaseURL, client: PostgresClient, terminals: Int) async throws -> Cluster {
@@ -209,7 +224,7 @@ struct Cluster: Sendable {
         fleet.terminals.removeFirst(2)
         let registry = PostgresTerminalRegistry(client: client, logger: logger)
         for t in fleet.terminals { try await registry.bind(phone: t.phone.description, plate: t.plate, terminalID: t.terminalID) }
-        let add = try Fleetd.run(
+        let add = try await Fleetd.run(
             ["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.urlWithPassword], stdin: "correct horse battery\n")
         guard add.status == 0 else { throw Failure("user add: \(add.err)") }
 
@@ -254,7 +269,7 @@ struct Cluster: Sendable {
             // Every gateway and the API checked ready by HAProxy (its statistics as CSV: proxy,
             // server, ..., the 18th field the status) before the first terminal comes.
             for _ in 0..<600 {
-                let csv = try await Self.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(statsPort)/stats;csv"])
+                let csv = try await Self.run("/usr/bin/curl", ["-s", "--max-time", "5", "http://127.0.0.1:\(statsPort)/stats;csv"])
                 var up: Set<String> = []
                 for line in csv.split(separator: "\n") {
                     let fields = line.split(separator: ",", omittingEmptySubsequences: false)
@@ -265,15 +280,17 @@ struct Cluster: Sendable {
             }
             throw Failure("HAProxy did not see both gateways and the API ready within 2 minutes")
         } catch {
-            cluster.stop()
+            await cluster.stop()
             throw error
         }
     }
 
-    func stop() {
+    /// Every process asked to stop, HAProxy last; the ones that do not within 30 s are killed
+    /// (and the test fails: a process that will not stop is a bug).
+    func stop() async {
         for process in gateways.map(\.process) + [api.process] + leaders.map(\.process) + [haproxy] where process.isRunning {
-            process.interrupt()
-            process.waitUntilExit()
+            let status = await process.stop()
+            #expect(status != nil, "\(process.arguments ?? []) still running 30 s after SIGINT: killed")
         }
         try? FileManager.default.removeItem(at: folder)
     }
@@ -310,22 +327,9 @@ struct Cluster: Sendable {
         return pem
     }
 
-    /// A command's standard output, awaited without holding one of the few threads the
-    /// simulated terminals run on.
+    /// A command's standard output.
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) async throws -> String {
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-cluster-\(UUID().uuidString).out")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: output) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: output)
-        process.standardError = FileHandle.nullDevice
-        try await withCheckedThrowingContinuation { (finished: CheckedContinuation<Void, any Error>) in
-            process.terminationHandler = { _ in finished.resume() }
-            do { try process.run() } catch { finished.resume(throwing: error) }
-        }
-        return String(decoding: try Data(contentsOf: output), as: UTF8.self)
+        try await ChildOutput.run(URL(fileURLWithPath: executable), arguments, within: .seconds(60)).out
     }
 }

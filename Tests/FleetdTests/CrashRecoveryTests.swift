@@ -5,6 +5,7 @@ import JT808
 import Logging
 import PostgresNIO
 import PostgresTestSupport
+import ProcessTestSupport
 import Store
 import TerminalSimulator
 import TerminalTestSupport
@@ -30,8 +31,7 @@ import Testing
                 group.addTask { await fleet.run(host: "127.0.0.1", port: port, clock: clock, statistics: statistics, logger: Logger(label: "crash-test")) }
                 // Load for a while, then the crash.
                 for _ in 0..<100 where statistics.snapshot.acknowledged < 30 { try await Task.sleep(for: .milliseconds(100)) }
-                kill(server.processIdentifier, SIGKILL)
-                server.waitUntilExit()
+                #expect(await server.stop(SIGKILL) != nil)
                 let beforeCrash = statistics.snapshot.acknowledged
                 // Reports keep coming while the server is down; then it is back.
                 try await Task.sleep(for: .seconds(2))
@@ -40,8 +40,7 @@ import Testing
                 for _ in 0..<200 where statistics.snapshot.acknowledged < beforeCrash + 40 { try await Task.sleep(for: .milliseconds(100)) }
                 group.cancelAll()
             }
-            server.interrupt()
-            server.waitUntilExit()
+            #expect(await server.stop() == 0, "fleetd stops when interrupted")
 
             let acknowledged = Set(statistics.acknowledgedReports)
             #expect(acknowledged.count >= 60, "too little load to prove anything: \(acknowledged.count)")

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import PostgresTestSupport
+import ProcessTestSupport
 import Store
 import TerminalTestSupport
 import Testing
@@ -20,23 +21,9 @@ func builtProduct(_ name: String) -> URL {
 struct Fleetd {
     static let binary = builtProduct("fleetd")
 
-    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        process.currentDirectoryURL = TestPostgres.repository
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    /// `fleetd` with `arguments` (and `stdin`), run to its end: up to 2 minutes.
+    static func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) async throws -> ChildOutput {
+        try await ChildOutput.run(binary, arguments, stdin: stdin, directory: TestPostgres.repository, environment: environment)
     }
 }
 
@@ -73,17 +60,17 @@ extension Fleetd {
 }
 
 @Suite struct FleetdDecodeTests {
-    @Test func decodesOneFrameToTheDocumentedJSON() throws {
-        let r = try Fleetd.run(["decode", "--hex", "7e 0002 0000 0123 4567 8900 000a 81 7e"])
+    @Test func decodesOneFrameToTheDocumentedJSON() async throws {
+        let r = try await Fleetd.run(["decode", "--hex", "7e 0002 0000 0123 4567 8900 000a 81 7e"])
         #expect(r.status == 0)
         #expect(r.out == #"{"msgId":"0x0002","version":"2013","phone":"012345678900","serial":10,"encrypted":false,"body":{}}"# + "\n")
     }
 
-    @Test func everyVectorLineIsJSONAndFailuresSetTheExitCode() throws {
+    @Test func everyVectorLineIsJSONAndFailuresSetTheExitCode() async throws {
         let anchors = TestPostgres.repository.appendingPathComponent("Tests/JT808Tests/Vectors/anchors.json")
         struct File: Decodable { struct V: Decodable { let hex: String }; let vectors: [V] }
         let hexes = try JSONDecoder().decode(File.self, from: Data(contentsOf: anchors)).vectors.map(\.hex)
-        let r = try Fleetd.run(["decode", "--file", "-"], stdin: hexes.joined(separator: "\n"))
+        let r = try await Fleetd.run(["decode", "--file", "-"], stdin: hexes.joined(separator: "\n"))
         let lines = r.out.split(separator: "\n")
         #expect(lines.count == hexes.count)
         for line in lines {
@@ -95,11 +82,11 @@ extension Fleetd {
         #expect(lines.contains { $0.contains(#""code":"badChecksum""#) })
     }
 
-    @Test func decodeReadsDevStdinFromAPipe() throws {
+    @Test func decodeReadsDevStdinFromAPipe() async throws {
         // Issue 17: `--file /dev/stdin` on a pipe was refused ("permission denied") while `-` worked.
         let good = "7e00020000012345678900000a817e"
         let badCheckCode = "7e00020000012345678900000a827e"
-        let r = try Fleetd.run(["decode", "--file", "/dev/stdin"], stdin: good + "\n" + badCheckCode + "\n")
+        let r = try await Fleetd.run(["decode", "--file", "/dev/stdin"], stdin: good + "\n" + badCheckCode + "\n")
         let lines = r.out.split(separator: "\n")
         #expect(lines.count == 2)
         #expect(lines.first == #"{"msgId":"0x0002","version":"2013","phone":"012345678900","serial":10,"encrypted":false,"body":{}}"#)
@@ -107,16 +94,16 @@ extension Fleetd {
         #expect(r.status == 1 && !r.err.contains("ermission"))
     }
 
-    @Test func profilesDecodeVendorItems() throws {
+    @Test func profilesDecodeVendorItems() async throws {
         let frame = "7e02000032000000000000022500000000000c0002000000000000000000710000014626061510572501040000006430011f31010ce10200722b04ab560000487e"
-        let r = try Fleetd.run(["decode", "--profile", "huabao", "--hex", frame])
+        let r = try await Fleetd.run(["decode", "--profile", "huabao", "--hex", frame])
         #expect(r.status == 0 && r.out.contains(#""0xE1":{"powerV":11.4}"#))
-        let unknown = try Fleetd.run(["decode", "--profile", "nope", "--hex", frame])
+        let unknown = try await Fleetd.run(["decode", "--profile", "nope", "--hex", frame])
         #expect(unknown.status != 0 && unknown.err.contains("no profile named nope"))
     }
 
-    @Test func usageErrorsSayWhatToDo() throws {
-        let r = try Fleetd.run(["decode"])
+    @Test func usageErrorsSayWhatToDo() async throws {
+        let r = try await Fleetd.run(["decode"])
         #expect(r.status != 0 && r.err.contains("give exactly one of --hex or --file"))
     }
 }
@@ -124,7 +111,7 @@ extension Fleetd {
 @Suite struct FleetdMigrateTests {
     @Test func migrateAppliesTheSchemaToTheGivenDatabase() async throws {
         try await TestPostgres.withDatabase(migrated: false) { client, url in
-            let r = try Fleetd.run(["migrate", "--database-url", url.urlWithPassword])
+            let r = try await Fleetd.run(["migrate", "--database-url", url.urlWithPassword])
             #expect(r.status == 0, "\(r.err)")
             // Its log names the database, never the password (its own or the app role's).
             let secrets = [try #require(url.password), try #require(try TestPostgres.app(url).password)]
@@ -133,14 +120,14 @@ extension Fleetd {
             let known = try Migration.load(directory: TestPostgres.repository.appendingPathComponent("Sql")).map(\.version)
             #expect(applied == known)
             // Running it again changes nothing and succeeds.
-            #expect(try Fleetd.run(["migrate", "--database-url", url.urlWithPassword]).status == 0)
+            #expect(try await Fleetd.run(["migrate", "--database-url", url.urlWithPassword]).status == 0)
         }
     }
 
     /// `FLEET_LOG_FORMAT=json`: every line on standard error one JSON object, for a collector.
     @Test func logsAreJSONLinesWhenAsked() async throws {
         try await TestPostgres.withDatabase(migrated: false) { _, url in
-            let r = try Fleetd.run(["migrate", "--database-url", url.urlWithPassword], environment: ["FLEET_LOG_FORMAT": "json"])
+            let r = try await Fleetd.run(["migrate", "--database-url", url.urlWithPassword], environment: ["FLEET_LOG_FORMAT": "json"])
             #expect(r.status == 0, "\(r.err)")
             let lines = r.err.split(separator: "\n")
             let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String] }
@@ -150,28 +137,28 @@ extension Fleetd {
         }
     }
 
-    @Test func aBadDatabaseURLIsExplained() throws {
-        let r = try Fleetd.run(["migrate", "--database-url", "mysql://nope"])
+    @Test func aBadDatabaseURLIsExplained() async throws {
+        let r = try await Fleetd.run(["migrate", "--database-url", "mysql://nope"])
         #expect(r.status != 0 && r.err.contains("DATABASE_URL must look like postgres://"))
         // Refused, the password is not repeated.
-        let refused = try Fleetd.run(["migrate", "--database-url", "postgres://fleet:Sekr3t@db/fleet?sslmode=bogus"])
+        let refused = try await Fleetd.run(["migrate", "--database-url", "postgres://fleet:Sekr3t@db/fleet?sslmode=bogus"])
         #expect(refused.status != 0 && refused.err.contains("sslmode bogus") && !(refused.out + refused.err).contains("Sekr3t"), "\(refused)")
     }
 }
 
 @Suite struct FleetdConfigurationTests {
     /// A VAT rate nobody meant is refused before anything starts, saying what is expected.
-    @Test func aMalformedVATRateStopsTheServerWithTheReason() throws {
-        let serve = try Fleetd.run(["serve", "--database-url", "postgres://nobody@127.0.0.1:1/none"], environment: ["FLEET_VAT_RATES": "package=9%"])
+    @Test func aMalformedVATRateStopsTheServerWithTheReason() async throws {
+        let serve = try await Fleetd.run(["serve", "--database-url", "postgres://nobody@127.0.0.1:1/none"], environment: ["FLEET_VAT_RATES": "package=9%"])
         #expect(serve.status != 0 && serve.err.contains("FLEET_VAT_RATES") && serve.err.contains("kind=basisPoints"), "\(serve)")
     }
 
     /// Issue 15: every bad setting is reported at once, each by name with what it got and what
     /// it takes, and nothing starts: not even the private cluster's folder is made.
-    @Test func everyBadSettingIsReportedAtOnceAndNothingStarts() throws {
+    @Test func everyBadSettingIsReportedAtOnceAndNothingStarts() async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("fleetd-settings-\(UUID().uuidString.prefix(8))")
         defer { try? FileManager.default.removeItem(at: data) }
-        let serve = try Fleetd.run(
+        let serve = try await Fleetd.run(
             ["serve", "--data-dir", data.path],
             environment: [
                 "DATABASE_URL": "", "FLEET_HTTP_PORT": "http", "FLEET_SESSION_IDLE_MINUTES": "0", "LOG_LEVEL": "verbose",
@@ -189,8 +176,8 @@ extension Fleetd {
     }
 
     /// Issue 14: a retention shorter than the 180 days tracks must be kept is refused at start.
-    @Test func aShortRetentionStopsTheServerWithTheReason() throws {
-        let serve = try Fleetd.run(["serve", "--database-url", "postgres://nobody@127.0.0.1:1/none"], environment: ["FLEET_RETENTION_DAYS": "30"])
+    @Test func aShortRetentionStopsTheServerWithTheReason() async throws {
+        let serve = try await Fleetd.run(["serve", "--database-url", "postgres://nobody@127.0.0.1:1/none"], environment: ["FLEET_RETENTION_DAYS": "30"])
         #expect(serve.status != 0 && serve.err.contains("FLEET_RETENTION_DAYS=30 refused") && serve.err.contains("at least 180 days"), "\(serve)")
     }
 }

@@ -2,6 +2,7 @@ import EmbeddedPostgres
 import Foundation
 import PostgresNIO
 import PostgresTestSupport
+import ProcessTestSupport
 import Store
 import Testing
 
@@ -114,8 +115,8 @@ import Testing
     }
 
     /// As an operator provisions a vehicle box: `fleetd terminal bind`.
-    static func provision(_ url: DatabaseURL) throws {
-        let bind = try Fleetd.run([
+    static func provision(_ url: DatabaseURL) async throws {
+        let bind = try await Fleetd.run([
             "terminal", "bind", "--phone", String(phone.dropFirst()), "--plate", plate, "--terminal-id", String(phone.suffix(7)),
             "--database-url", url.urlWithPassword,
         ])
@@ -157,7 +158,7 @@ import Testing
         init(url: DatabaseURL) async throws {
             self.url = url
             fixes = NMEAFix.all(in: try String(contentsOf: GPS808EndToEndTests.log, encoding: .utf8))
-            try GPS808EndToEndTests.provision(url)
+            try await GPS808EndToEndTests.provision(url)
             serverPort = try EmbeddedPostgres.freePort()
             gpsdPort = try EmbeddedPostgres.freePort()
             server = try Fleetd.serve(url, gatewayPort: serverPort)
@@ -194,7 +195,7 @@ import Testing
         }
 
         func stop() {
-            for process in [terminal, fake, server] where process.isRunning { process.terminate() }
+            for process in [terminal, fake, server] { process.killIfRunning() }
             try? FileManager.default.removeItem(at: state)
             try? FileManager.default.removeItem(atPath: state.path + ".log")
             try? FileManager.default.removeItem(atPath: state.path + ".svg")
@@ -218,8 +219,8 @@ import Testing
             // Issue 17: the operator's commands at a shell, through the database to the gateway
             // in `fleetd serve`, answered by gps808 and printed as JSON (the answer as PostgreSQL's
             // jsonb writes it).
-            func send(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-                try Fleetd.run(["terminal", "send"] + arguments + ["--plate", Self.plate, "--database-url", replay.url.urlWithPassword])
+            func send(_ arguments: [String]) async throws -> ChildOutput {
+                try await Fleetd.run(["terminal", "send"] + arguments + ["--plate", Self.plate, "--database-url", replay.url.urlWithPassword])
             }
             for (arguments, answer) in [
                 (["locate"], #""msgId": "0x0201""#), (["queryParameters"], #""reportIntervalSeconds": 1"#),
@@ -229,7 +230,7 @@ import Testing
                 (["text", "--text", "请回场充电", "--tts"], #""replyId": "0x8300""#),
                 (["attributes"], #""firmwareVersion": "gps808""#), (["photo"], #""mediaIds": [1]"#),
             ] {
-                let sent = try send(arguments)
+                let sent = try await send(arguments)
                 #expect(sent.status == 0 && sent.out.contains(#""state":"answered""#) && sent.out.contains(answer), "\(arguments): \(sent)")
                 #expect(arguments[0] == "locate" || sent.out.contains(#""resultCode":0"#), "\(arguments): \(sent.out)")
             }
@@ -246,19 +247,17 @@ import Testing
                 return []
             }
             #expect(photos.count == 1 && photos.first?.1 == "ffd8" && (photos.first?.0 ?? 0) > 2_048, "\(photos)")
-            replay.terminal.interrupt()
-            replay.terminal.waitUntilExit()
-            #expect(replay.terminal.terminationStatus == 0)
+            #expect(await replay.terminal.stop() == 0, "gps808 stops when interrupted")
             // gps808 gone: refused (exit 1, saying what to do), or queued with a time to live.
-            var offline = try send(["locate"])
+            var offline = try await send(["locate"])
             for _ in 0..<20 where offline.status == 0 {
                 try await Task.sleep(for: .milliseconds(200))
-                offline = try send(["locate", "--timeout", "1"])
+                offline = try await send(["locate", "--timeout", "1"])
             }
             #expect(offline.status == 1 && offline.err.contains("ttlSeconds"), "\(offline)")
-            let queued = try send(["attributes", "--ttl", "60"])
+            let queued = try await send(["attributes", "--ttl", "60"])
             #expect(queued.status == 0 && queued.out.contains(#""state":"queued""#), "\(queued)")
-            #expect(try send(["selfDestruct"]).status != 0)
+            #expect(try await send(["selfDestruct"]).status != 0)
 
             let points = try await replay.stored()
             // gpsd streams only to connected clients: the first fixes may go by before gps808 is
@@ -279,7 +278,7 @@ import Testing
             // The stored track as the operator sees it: a summary, and the map.
             let svg = replay.state.path + ".svg"
             let from = Date(timeIntervalSince1970: TimeInterval(fixes[0].time + replay.shift - 60)), to = Date()
-            let track = try Fleetd.run([
+            let track = try await Fleetd.run([
                 "track", "--plate", Self.plate, "--from", ISO8601DateFormatter().string(from: from), "--to", ISO8601DateFormatter().string(from: to),
                 "--svg", svg, "--database-url", replay.url.urlWithPassword,
             ])
@@ -297,21 +296,18 @@ import Testing
             // A third of the drive live, then the server goes away until the replay is over.
             let deadline = ContinuousClock.now + .seconds(60)
             while try await replay.stored().count < fixes.count / 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-            replay.server.interrupt()
-            replay.server.waitUntilExit()
+            #expect(await replay.server.stop() == 0, "fleetd stops when interrupted")
             let beforeOutage = try await replay.stored().count
             #expect(beforeOutage < fixes.count * 2 / 3, "the outage came too late to test anything")
             for _ in 0..<600 where replay.fake.isRunning { try await Task.sleep(for: .milliseconds(200)) }
             #expect(!replay.fake.isRunning, "gpsfake did not finish its log within 2 minutes")
 
             // Killed without warning, started again: the journal on disk is all that carries over.
-            kill(replay.terminal.processIdentifier, SIGKILL)
-            replay.terminal.waitUntilExit()
+            #expect(await replay.terminal.stop(SIGKILL) != nil)
             try replay.startTerminal()
             try await replay.startServer()
             try await replay.waitUntilStored(moreThan: beforeOutage)
-            replay.terminal.interrupt()
-            replay.terminal.waitUntilExit()
+            #expect(await replay.terminal.stop() == 0, "gps808 stops when interrupted")
 
             let points = try await replay.stored()
             #expect(points.count >= fixes.count - 25 && points.count > beforeOutage, "\(points.count) of \(fixes.count) fixes stored")
@@ -328,18 +324,18 @@ import Testing
     }
 
     @Test func badCommandLinesAreExplained() async throws {
-        let phone = try Fleetd.run(["terminal", "bind", "--phone", "13x", "--plate", "浙B1", "--terminal-id", "T1"])
+        let phone = try await Fleetd.run(["terminal", "bind", "--phone", "13x", "--plate", "浙B1", "--terminal-id", "T1"])
         #expect(phone.status != 0 && phone.err.contains("--phone must be 1 to 12 digits"), "\(phone)")
-        let time = try Fleetd.run(["track", "--plate", "浙B1", "--from", "yesterday", "--database-url", "postgres://nobody@127.0.0.1:1/none"])
+        let time = try await Fleetd.run(["track", "--plate", "浙B1", "--from", "yesterday", "--database-url", "postgres://nobody@127.0.0.1:1/none"])
         #expect(time.status != 0 && time.err.contains("ISO 8601"), "\(time)")
-        let profile = try Fleetd.run(["terminal", "bind", "--phone", "13", "--plate", "浙B1", "--terminal-id", "T1", "--device-profile", "../x"])
+        let profile = try await Fleetd.run(["terminal", "bind", "--phone", "13", "--plate", "浙B1", "--terminal-id", "T1", "--device-profile", "../x"])
         #expect(profile.status != 0 && profile.err.contains("--device-profile must be a profile's name"), "\(profile)")
         try await TestPostgres.withDatabase { client, url in
-            let unknown = try Fleetd.run(["track", "--plate", "浙Z99999", "--database-url", url.urlWithPassword])
+            let unknown = try await Fleetd.run(["track", "--plate", "浙Z99999", "--database-url", url.urlWithPassword])
             #expect(unknown.status != 0 && unknown.err.contains("fleetd terminal bind"), "\(unknown)")
             // A terminal bound with its device profile keeps it when bound again without one.
             for extra in [["--device-profile", "huabao-ev"], []] {
-                let bind = try Fleetd.run(
+                let bind = try await Fleetd.run(
                     ["terminal", "bind", "--phone", "013900000077", "--plate", "浙BD00077", "--terminal-id", "0000077", "--database-url", url.urlWithPassword]
                         + extra)
                 #expect(bind.status == 0, "\(bind)")
@@ -349,15 +345,8 @@ import Testing
                 #expect(names == ["huabao-ev"])
             }
         }
-        let gps808 = Process()
-        gps808.executableURL = builtProduct("gps808")
-        gps808.arguments = ["--phone", "12345678901234", "--plate", "浙B1"]
-        let err = Pipe()
-        gps808.standardError = err
-        gps808.standardOutput = FileHandle.nullDevice
-        try gps808.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        gps808.waitUntilExit()
-        #expect(gps808.terminationStatus != 0 && message.contains("--phone must be 1 to 12 digits"), "\(message)")
+        let gps808 = try await ChildOutput.run(builtProduct("gps808"), ["--phone", "12345678901234", "--plate", "浙B1"])
+        let message = gps808.err
+        #expect(gps808.status != 0 && message.contains("--phone must be 1 to 12 digits"), "\(message)")
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 import JT808
 import PostgresNIO
 import PostgresTestSupport
+import ProcessTestSupport
 import Store
 import TerminalTestSupport
 import Testing
@@ -23,7 +24,7 @@ import FoundationNetworking
             let port = try EmbeddedPostgres.freePort()
             let metricsPort = try EmbeddedPostgres.freePort()
             let server = try Fleetd.serve(url, gatewayPort: port, metricsPort: metricsPort)
-            defer { if server.isRunning { server.terminate() } }
+            defer { server.killIfRunning() }
             try await Fleetd.waitUntilListening(port)
 
             let position = LocationReport(
@@ -70,9 +71,7 @@ import FoundationNetworking
             for try await name in sessions.decode(String.self) { roles.insert(name) }
             #expect(roles.contains("fleet_app"), "\(roles)")
 
-            server.interrupt()
-            server.waitUntilExit()
-            #expect(server.terminationStatus == 0)
+            #expect(await server.stop() == 0, "fleetd stops when interrupted")
         }
     }
 
@@ -83,13 +82,13 @@ import FoundationNetworking
     @Test func theTakeoverOfIssue14FailsAgainstTheServer() async throws {
         try await TestPostgres.withDatabase { client, url in
             let logger = TestPostgres.logger
-            let bind = try Fleetd.run([
+            let bind = try await Fleetd.run([
                 "terminal", "bind", "--phone", "013912345678", "--plate", "浙B12345D", "--terminal-id", "T7", "--database-url", url.urlWithPassword,
             ])
             #expect(bind.status == 0, "\(bind)")
             let port = try EmbeddedPostgres.freePort(), metricsPort = try EmbeddedPostgres.freePort()
             let server = try Fleetd.serve(url, gatewayPort: port, metricsPort: metricsPort)
-            defer { if server.isRunning { server.terminate() } }
+            defer { server.killIfRunning() }
             try await Fleetd.waitUntilListening(port)
             func registration(_ terminalID: String) -> Message {
                 .registration(
@@ -172,8 +171,7 @@ import FoundationNetworking
             #expect(metrics.contains(#"fleet_gateway_refused_attempts_total{reason="registration_3"} 3"#), "\(metrics)")
             #expect(metrics.contains(#"fleet_gateway_refused_attempts_total{reason="registration_4"} 1"#))
             #expect(metrics.contains(#"fleet_gateway_refused_attempts_total{reason="authentication"} 1"#))
-            server.interrupt()
-            server.waitUntilExit()
+            #expect(await server.stop() == 0, "fleetd stops when interrupted")
         }
     }
 }
@@ -184,11 +182,11 @@ import FoundationNetworking
         try await TestPostgres.withDatabase { client, url in
             let port = try EmbeddedPostgres.freePort()
             let server = try Fleetd.serve(url, gatewayPort: port)
-            defer { if server.isRunning { server.terminate() } }
+            defer { server.killIfRunning() }
             try await Fleetd.waitUntilListening(port)
             // 5 terminals, 20 reports a second together: 4 a second each, faster than GNSS
             // seconds, so their clocks run ahead and no second repeats.
-            let run = try Fleetd.run([
+            let run = try await Fleetd.run([
                 "simulate", "--terminals", "5", "--rate", "20", "--duration", "4", "--port", "\(port)", "--database-url", url.urlWithPassword,
             ])
             #expect(run.status == 0, "\(run.err)")
@@ -207,7 +205,7 @@ import FoundationNetworking
             // without its ack having been read), nothing quarantined.
             #expect(counts[0] >= acknowledged && counts[0] <= numbers[0], "\(done), stored \(counts[0])")
             #expect(counts[1] == 0 && counts[2] == 5)
-            #expect(try Fleetd.run(["simulate", "--rate", "0"]).err.contains("--rate must be a positive number"))
+            #expect(try await Fleetd.run(["simulate", "--rate", "0"]).err.contains("--rate must be a positive number"))
         }
     }
 }
@@ -216,19 +214,20 @@ import FoundationNetworking
 @Suite struct UserEndToEndTests {
     @Test func anAdministratorFromTheCommandLineSignsInOverHTTP() async throws {
         try await TestPostgres.withDatabase { _, url in
-            let add = try Fleetd.run(
+            let add = try await Fleetd.run(
                 ["user", "add", "--username", "chief", "--role", "administrator", "--database-url", url.urlWithPassword], stdin: "correct horse battery\n")
             #expect(add.status == 0 && add.out.hasPrefix("user chief (administrator) created"), "\(add)")
-            let short = try Fleetd.run(["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.urlWithPassword], stdin: "short\n")
+            let short = try await Fleetd.run(
+                ["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.urlWithPassword], stdin: "short\n")
             #expect(short.status != 0 && short.err.contains("at least 12 characters"), "\(short)")
-            let common = try Fleetd.run(
+            let common = try await Fleetd.run(
                 ["user", "add", "--username", "other", "--role", "dispatcher", "--database-url", url.urlWithPassword], stdin: "Password2026!\n"
             )
             #expect(common.status != 0 && common.err.contains("not a common password"), "\(common)")
 
             let gatewayPort = try EmbeddedPostgres.freePort(), httpPort = try EmbeddedPostgres.freePort()
             let server = try Fleetd.serve(url, gatewayPort: gatewayPort, httpPort: httpPort)
-            defer { if server.isRunning { server.terminate() } }
+            defer { server.killIfRunning() }
             try await Fleetd.waitUntilListening(gatewayPort)
             var signIn = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)/api/v1/sessions")!)
             signIn.httpMethod = "POST"
@@ -241,9 +240,7 @@ import FoundationNetworking
             me.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
             let (meBody, _) = try await URLSession.shared.data(for: me)
             #expect(String(decoding: meBody, as: UTF8.self).contains(#""role":"administrator""#))
-            server.interrupt()
-            server.waitUntilExit()
-            #expect(server.terminationStatus == 0)
+            #expect(await server.stop() == 0, "fleetd stops when interrupted")
         }
     }
 }
@@ -285,7 +282,7 @@ import FoundationNetworking
         demo.standardOutput = FileHandle.nullDevice
         demo.standardError = try FileHandle(forWritingTo: log)
         try demo.run()
-        defer { if demo.isRunning { demo.terminate() } }
+        defer { demo.killIfRunning() }
         for _ in 0..<600 where !(String(data: (try? Data(contentsOf: log)) ?? Data(), encoding: .utf8) ?? "").contains("demo accounts") {
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -347,8 +344,6 @@ import FoundationNetworking
                 #expect(ids?.contains(sheet["id"] as? Int ?? -1) == true, "\(String(describing: statement.value))")
             }
         }
-        demo.interrupt()
-        demo.waitUntilExit()
-        #expect(demo.terminationStatus == 0)
+        #expect(await demo.stop() == 0, "fleetd stops when interrupted")
     }
 }

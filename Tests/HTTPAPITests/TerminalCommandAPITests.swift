@@ -194,7 +194,10 @@ import Testing
                 #"{"command": "queryParameters", "parameterIDs": [41], "ttlSeconds": 60}"#,
             ] {
                 let reply = try await API.call(base, "POST", Self.commands, token: dispatcher, body: json)
-                #expect(reply.status == 202 && reply.json["state"] as? String == "queued", "\(reply.json)")
+                // The first one's 4 s may run out before a loaded machine has answered the request
+                // that queued it (the whole suite in parallel took over 4 s once): then it says so.
+                let states = queued.isEmpty ? ["queued", "expired"] : ["queued"]
+                #expect(reply.status == 202 && states.contains(reply.json["state"] as? String ?? ""), "\(reply.json)")
                 queued.append(reply.json["id"] as? Int ?? 0)
             }
             // The first one's 4 s pass before the terminal comes (4 s: a loaded machine has

@@ -342,7 +342,7 @@ struct ReadMail {
     @Test func theSessionSwitchesToTLSBeforeTheCredentials() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smtp-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (certificate, tls) = try TestCertificate.make(in: folder)
+        let (certificate, tls) = try await TestCertificate.make(in: folder)
         let server = TestSMTPServer(tls: try NIOSSLContext(configuration: tls))
         try await server.whileRunning { port in
             var smtp = Self.smtp(port)

@@ -11,6 +11,7 @@ import NIOCore
 import NIOSSL
 import PostgresNIO
 import PostgresTestSupport
+import ProcessTestSupport
 import ServiceLifecycle
 import ServiceTestSupport
 import Store
@@ -38,7 +39,7 @@ final class TestProvider: Sendable {
     func whileRunning<R: Sendable>(_ body: @Sendable (SMSWebhook.Configuration) async throws -> R) async throws -> R {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("provider-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let (certificate, tls) = try TestCertificate.make(in: folder)
+        let (certificate, tls) = try await TestCertificate.make(in: folder)
 
         let router = Router()
         router.post("/sms") { [self] request, _ -> Response in
@@ -76,19 +77,16 @@ final class TestProvider: Sendable {
 /// A certificate for 127.0.0.1 made for a test (openssl), its key beside it in `folder`: the
 /// certificate's PEM file (the CA a client trusts) and a server's TLS configuration with it.
 enum TestCertificate {
-    static func make(in folder: URL) throws -> (certificate: String, server: TLSConfiguration) {
+    static func make(in folder: URL) async throws -> (certificate: String, server: TLSConfiguration) {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let (certificate, key) = (folder.appendingPathComponent("cert.pem").path, folder.appendingPathComponent("key.pem").path)
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        openssl.arguments = [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ]
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0, "openssl made no certificate")
+        let openssl = try await ChildOutput.run(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            [
+                "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1",
+            ])
+        try #require(openssl.status == 0, "openssl made no certificate: \(openssl)")
         let server = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) }, privateKey: .file(key))
         return (certificate, server)

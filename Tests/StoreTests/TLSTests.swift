@@ -3,13 +3,14 @@ import EmbeddedPostgres
 import Foundation
 import PostgresNIO
 import PostgresTestSupport
+import ProcessTestSupport
 import Store
 import Testing
 
 /// `sslmode=verify-full` against a PostgreSQL with a certificate from our own test CA.
 @Suite struct TLSTests {
     /// A CA and a server certificate for localhost, made with openssl in `dir`.
-    func makeCertificates(in dir: URL) throws {
+    func makeCertificates(in dir: URL) async throws {
         let script = """
             set -e
             cd '\(dir.path)'
@@ -21,19 +22,15 @@ import Testing
             chmod 600 server.key
             if [ "$(id -u)" = 0 ]; then chown postgres:postgres server.key server.pem; fi
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0, "openssl failed")
+        let openssl = try await ChildOutput.run(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
+        try #require(openssl.status == 0, "openssl failed: \(openssl)")
     }
 
     @Test func verifyFullConnectsOverTLSAndRefusesAnUnknownAuthority() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fleet-tls-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        try makeCertificates(in: dir)
+        try await makeCertificates(in: dir)
         let cluster = EmbeddedPostgres(
             configuration: .init(
                 dataDirectory: dir.appendingPathComponent("pg"), database: "postgres",
