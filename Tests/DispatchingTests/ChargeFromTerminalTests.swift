@@ -147,9 +147,6 @@ import Testing
     /// with the reason in the note, and no alert: someone serves the booking.
     @Test func aTripShortOfChargeMovesToACrewThatCanServeIt() async throws {
         try await TestPostgres.withDatabase { client, url in
-            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-            let clock = ManualClock(start)
-            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
             let files = FleetFiles(client: client, logger: logger)
             // Three crews reporting 90 % now, on 100 km batteries.
             for crew in try await TestFleet.fleet(client) {
@@ -157,6 +154,11 @@ import Testing
                 file.rangeKm = 100
                 _ = try await files.saveVehicle(file)
             }
+            // The test's time starts once the crews have reported (by the wall clock): on a loaded
+            // machine that took over a minute, and their 90 % then outdated the driver's 3 % below.
+            let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+            let clock = ManualClock(start)
+            let dispatch = DispatchServices(client: client, database: url, clock: clock, logger: logger)
             let agency = try await Accounts(client: client, logger: logger).createAgency(name: "市商务局")
             let booking = try await dispatch.bookings.book(
                 Self.request(agency, pickupAt: start.addingTimeInterval(40 * 60)), agencyID: agency, by: .engine, audit: nil)
