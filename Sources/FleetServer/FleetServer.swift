@@ -102,8 +102,8 @@ public struct FleetServer: Sendable {
         // processes' copies of the zones, wherever they run.
         dispatch.events.on { event in
             switch event {
-            case .crewWanted, .crewFreed, .fleetChanged: outbound.send(.wake, ProcessBridge.roundDue)
-            case .zonesChanged: outbound.send(.wake, ProcessBridge.zonesChanged)
+            case .crewWanted, .crewFreed, .fleetChanged: outbound.send(.wake, ProcessBridge.said(ProcessBridge.roundDue))
+            case .zonesChanged: outbound.send(.wake, ProcessBridge.said(ProcessBridge.zonesChanged))
             case .sheetConfirmed: break
             }
         }

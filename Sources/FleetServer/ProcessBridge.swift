@@ -99,6 +99,16 @@ struct ProcessBridge: Service {
     /// The words on `.wake`.
     static let roundDue = "round", zonesChanged = "zones"
 
+    /// `word` as sent on `.wake`, followed by this process's name: the sender acted on it when it
+    /// said it, and skips it when it comes back.
+    static func said(_ word: String) -> String { "\(word) \(FleetServer.processName)" }
+
+    /// The word of a `.wake` payload; nil when this process said it.
+    static func word(of payload: String) -> Substring? {
+        let (word, sender) = payload.firstIndex(of: " ").map { (payload[..<$0], payload[payload.index(after: $0)...]) } ?? (payload[...], "")
+        return sender == FleetServer.processName ? nil : word
+    }
+
     func run() async throws {
         guard !channels.isEmpty else { return try await gracefulShutdown() }
         try await cancelWhenGracefulShutdown { try await readiness.wait() }
@@ -122,9 +132,13 @@ struct ProcessBridge: Service {
             }
             feed.deliver(event)
         case .ingest: ingest.heard(payload)
-        case .wake where payload == Self.roundDue: dispatch.roundDue.signal()
-        case .wake where payload == Self.zonesChanged: await refreshZones()
-        case .wake: logger.warning("unknown word from another process", metadata: ["word": "\(payload.prefix(40))"])
+        case .wake:
+            guard let word = Self.word(of: payload) else { return }
+            switch word {
+            case Self.roundDue: dispatch.roundDue.signal()
+            case Self.zonesChanged: await refreshZones()
+            default: logger.warning("unknown word from another process", metadata: ["word": "\(payload.prefix(40))"])
+            }
         }
     }
 

@@ -35,10 +35,10 @@ struct SessionServices: Sendable {
 /// device profile once it is known, the session state machine's actions performed, answers out.
 ///
 /// What must wait (the registry, the sinks) runs off the loop and its outcome comes back to it.
-/// Meanwhile the handler holds back the channel's reads, so the terminal's further bytes stay in
-/// the kernel (a slow database slows the terminals, not the gateway's memory), and a report is
-/// acknowledged only once the sink says it is durable. An idle terminal costs this object and its
-/// channel, and no task (BENCHMARKS.md, "Load").
+/// Meanwhile frames wait, a few at most before the handler holds back the channel's reads, so the
+/// terminal's further bytes stay in the kernel (a slow database slows the terminals, not the
+/// gateway's memory), and a report is acknowledged only once the sink says it is durable. An
+/// idle terminal costs this object and its channel, and no task (BENCHMARKS.md, "Load").
 final class TerminalSessionHandler: ChannelDuplexHandler {
     typealias InboundIn = UndecodedFrame
     /// Downlink commands written from elsewhere pass through.
@@ -56,8 +56,13 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     /// an authentication in progress may bring the device profile they are to be decoded by.
     private var waiting = false
     private var held: [UndecodedFrame] = []
-    /// The channel asked to read while the handler was waiting.
+    /// The channel asked to read while the handler held reads back.
     private var readHeld = false
+    /// Frames that may wait in `held` before reads are held back too. A terminal sends a report
+    /// and waits for its answer: reading on while the report is stored costs nothing, where
+    /// holding reads and letting them go again costs two `epoll_ctl` calls a report
+    /// (BENCHMARKS.md, "Load"). A terminal that sends more is read no further than this.
+    static let heldFrameLimit = 4
     private var closed = false
     /// The peer's IP address: what failures count against besides the phone.
     private var address = "?"
@@ -105,8 +110,10 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if waiting { readHeld = true } else { context.read() }
+        if holdsReads { readHeld = true } else { context.read() }
     }
+
+    private var holdsReads: Bool { waiting && held.count >= Self.heldFrameLimit }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let progress = event as? FrameProgress {
@@ -275,8 +282,8 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
     }
 
     /// Starts an action whose outcome comes later (`start` completes the promise, from any
-    /// thread); reads are held until `then` has turned the outcome into the next actions and
-    /// they, the `rest`, and the frames that arrived meanwhile have been handled. An outcome
+    /// thread); frames wait until `then` has turned the outcome into the next actions and they,
+    /// the `rest`, and the frames that arrived meanwhile have been handled. An outcome
     /// `then` throws (the registry failing) ends the connection; the terminal comes back.
     private func wait<Outcome: Sendable>(
         for start: (EventLoopPromise<Outcome>) -> Void, then rest: ArraySlice<Action>, _ header: MessageHeader?, _ context: ChannelHandlerContext,
@@ -314,7 +321,7 @@ final class TerminalSessionHandler: ChannelDuplexHandler {
         }
         held.removeFirst(next)
         context.flush()
-        if !waiting, !closed, readHeld {
+        if !holdsReads, !closed, readHeld {
             readHeld = false
             context.read()
         }

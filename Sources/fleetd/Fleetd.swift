@@ -31,7 +31,9 @@ struct DatabaseOptions: ParsableArguments {
     var dataDir: String?
 
     /// Every setting, these options and the environment's, checked (README, "Configuration").
-    var fleetConfiguration: FleetConfiguration { get throws { try FleetConfiguration(databaseURL: databaseURL, dataDirectory: dataDir) } }
+    func fleetConfiguration(roles: String? = nil) throws -> FleetConfiguration {
+        try FleetConfiguration(databaseURL: databaseURL, dataDirectory: dataDir, roles: roles)
+    }
 }
 
 /// The process's logger; with `.json`, every log line of the process as a JSON object (swift-log
@@ -68,7 +70,7 @@ struct Serve: AsyncParsableCommand {
     var roles: String?
 
     func run() async throws {
-        let configuration = try FleetConfiguration(databaseURL: database.databaseURL, dataDirectory: database.dataDir, roles: roles)
+        let configuration = try database.fleetConfiguration(roles: roles)
         let logger = makeLogger(configuration)
         let server = FleetServer(configuration: configuration, clock: SystemClock(), metrics: bootstrapMetrics(), logger: logger)
         try await server.run()
@@ -139,7 +141,7 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
 
     func run() async throws {
-        let configuration = try database.fleetConfiguration
+        let configuration = try database.fleetConfiguration()
         try await FleetServer.migrateOnly(configuration, logger: makeLogger(configuration))
     }
 }
@@ -270,7 +272,7 @@ struct Terminal: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let configuration = try database.fleetConfiguration
+            let configuration = try database.fleetConfiguration()
             let logger = makeLogger(configuration)
             let (request, plate) = (try request(), plate)
             let actor = "shell:" + (getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(geteuid())")
@@ -343,7 +345,7 @@ struct Terminal: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let configuration = try database.fleetConfiguration
+            let configuration = try database.fleetConfiguration()
             let logger = makeLogger(configuration)
             let phone = TerminalPhone(digits: phone, version: .v2013)!.description
             try await FleetServer.withDatabase(configuration, logger: logger) { client, _ in
@@ -377,7 +379,7 @@ struct Track: AsyncParsableCommand {
         let end = try to.map { try Self.parse($0, "--to") } ?? Date()
         let start = try from.map { try Self.parse($0, "--from") } ?? end.addingTimeInterval(-86_400)
         guard start <= end else { throw ValidationError("--from must not be after --to") }
-        let configuration = try database.fleetConfiguration
+        let configuration = try database.fleetConfiguration()
         let logger = makeLogger(configuration)
         let (plate, thin) = (plate, thin)
         let track = try await FleetServer.withDatabase(configuration, logger: logger) { client, url -> [PositionRecord] in
@@ -427,7 +429,7 @@ struct User: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let configuration = try database.fleetConfiguration
+            let configuration = try database.fleetConfiguration()
             guard let password = readLine(strippingNewline: true) else {
                 throw ValidationError("give the password on standard input (e.g. printf '%s\\n' \"$PASSWORD\" | fleetd user add ...)")
             }

@@ -70,3 +70,15 @@ import Testing
         #expect(LiveWire.event("not json") == nil)
     }
 }
+
+/// A word on `fleet_wake` carries its sender: the process that said it acted on it then and
+/// skips it when it comes back; the others hear it, and a word without a sender is heard too.
+@Suite struct WakeWordTests {
+    @Test func aProcessSkipsItsOwnWordsAndHearsTheOthers() {
+        #expect(ProcessBridge.word(of: ProcessBridge.said(ProcessBridge.roundDue)) == nil)
+        #expect(ProcessBridge.word(of: ProcessBridge.said(ProcessBridge.zonesChanged)) == nil)
+        #expect(ProcessBridge.word(of: "round otherhost/\(ProcessInfo.processInfo.processIdentifier)") == "round")
+        #expect(ProcessBridge.word(of: "zones \(FleetServer.processName)0") == "zones")
+        #expect(ProcessBridge.word(of: "round") == "round")
+    }
+}

@@ -1,7 +1,6 @@
 import Domain
 import DomainTestSupport
 import Foundation
-import Gateway
 import JT808
 import Logging
 import NIOCore
@@ -10,6 +9,8 @@ import ServiceLifecycle
 import ServiceTestSupport
 import TerminalTestSupport
 import Testing
+
+@testable import Gateway
 
 @Suite struct GatewayServerTests {
     let logger = Logger(label: "gateway-test")
@@ -107,9 +108,11 @@ import Testing
         }
     }
 
-    /// While a report is being stored the session reads nothing more: what the terminal sent
-    /// meanwhile waits (in the kernel), then is handled in order, each acknowledged once stored.
-    @Test func aSessionReadsNothingMoreWhileItsReportIsBeingStored() async throws {
+    /// While a report is being stored the session handles nothing more: what the terminal sent
+    /// meanwhile waits (a few frames in the gateway, the rest in the kernel), then is handled in
+    /// order, each acknowledged once stored. Sent at once and in pieces, past the frames a
+    /// session keeps while it waits.
+    @Test func aSessionHandlesNothingMoreWhileItsReportIsBeingStored() async throws {
         let sink = RecordingSink()
         try await withGateway(sink) { port, _ in
             try await withTerminalConnection(port: port) { send, receive in
@@ -120,15 +123,17 @@ import Testing
                 for _ in 0..<3 { three.writeImmutableBuffer(terminal.frame(.location(position))) }
                 try await send(three)
                 while await sink.offered == 0 { try await Task.sleep(for: .milliseconds(5)) }
-                // Given time, the other two reports still have not reached the sink.
+                for _ in 0..<(3 * TerminalSessionHandler.heldFrameLimit) { try await send(terminal.frame(.location(position))) }
+                let count = 3 + 3 * TerminalSessionHandler.heldFrameLimit
+                // Given time, the others still have not reached the sink.
                 try await Task.sleep(for: .milliseconds(200))
                 #expect(await sink.offered == 1)
                 await sink.release()
-                for serial: UInt16 in 1...3 {
+                for serial in 1...UInt16(count) {
                     #expect(try await receive() == .platformResponse(GeneralResponse(replySerial: serial, replyID: 0x0200, result: .success)))
                 }
-                #expect(await sink.stored.count == 3)
-                #expect(await sink.offered == 3)
+                #expect(await sink.stored.count == count)
+                #expect(await sink.offered == count)
             }
         }
     }
