@@ -47,23 +47,26 @@ public final class IngestFeed: AsyncSequence, IngestListener {
 
     /// Records were stored that this feed will never be handed (they went to another process,
     /// or their way here broke): the listener hears `.missed` and reads back.
-    public func lost() { backlog.withLock { missed(&$0) } }
+    public func lost() {
+        backlog.withLock { backlog in
+            guard !backlog.dropping else { return }
+            backlog.dropping = true
+            continuation.yield(.missed)
+        }
+    }
 
     private func offer(_ delivery: Delivery, count: Int) {
         guard count > 0 else { return }
         backlog.withLock { backlog in
             guard !backlog.dropping else { return }
-            guard backlog.waiting + count <= capacity else { return missed(&backlog) }
-            backlog.waiting += count
-            continuation.yield(delivery)
+            if backlog.waiting + count > capacity {
+                backlog.dropping = true
+                continuation.yield(.missed)
+            } else {
+                backlog.waiting += count
+                continuation.yield(delivery)
+            }
         }
-    }
-
-    /// Records are dropped from now until the listener has taken `.missed`, which it hears once.
-    private func missed(_ backlog: inout Backlog) {
-        guard !backlog.dropping else { return }
-        backlog.dropping = true
-        continuation.yield(.missed)
     }
 
     /// What the listener has taken leaves the backlog; once it has taken `.missed`, what follows

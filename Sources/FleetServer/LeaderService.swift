@@ -3,6 +3,7 @@ import Logging
 import PostgresNIO
 import ServiceLifecycle
 import Store
+import Synchronization
 
 /// Runs a duty's services while this process leads it, for as long as it does: campaigns every
 /// `campaignInterval` on a connection of its own (`LeaderLock`), then runs what `term` builds
@@ -83,10 +84,34 @@ struct LeaderService: Service {
         try await answered(on: connection) { try await lock.confirm(on: connection, logger: logger) }
     }
 
-    /// `query`'s answer, or `LostTheDatabase` after `confirmTimeout` (`answer(within:)`: a query on
-    /// a connection the server has just closed may never complete).
+    /// `query`'s result, or `LostTheDatabase` after `confirmTimeout`. PostgresNIO 1.33 never
+    /// completes a query written to a connection the server has just closed (seen when
+    /// PostgreSQL stops), and a task group would wait for it forever: the query runs in a task
+    /// of its own, which is abandoned then and holds nothing but the closed connection.
     private func answered<R: Sendable>(on connection: PostgresConnection, _ query: @escaping @Sendable () async throws -> R) async throws -> R {
         guard !connection.isClosed else { throw LostTheDatabase(after: .zero) }
-        return try await answer(within: confirmTimeout, else: LostTheDatabase(after: confirmTimeout), query)
+        let limit = confirmTimeout
+        return try await withCheckedThrowingContinuation { continuation in
+            let first = FirstAnswer(continuation)
+            let timer = Task {
+                try await Task.sleep(for: limit)
+                first.resume(with: .failure(LostTheDatabase(after: limit)))
+            }
+            Task {
+                do { first.resume(with: .success(try await query())) } catch { first.resume(with: .failure(error)) }
+                timer.cancel()
+            }
+        }
+    }
+}
+
+/// A continuation resumed by whichever answer comes first; the later ones are dropped.
+private final class FirstAnswer<R: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<R, any Error>?>
+
+    init(_ continuation: CheckedContinuation<R, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(with result: Result<R, any Error>) {
+        continuation.withLock { $0.take() }?.resume(with: result)
     }
 }

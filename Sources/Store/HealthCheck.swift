@@ -35,8 +35,7 @@ public struct HealthCheck: Sendable {
     public func report() async -> HealthReport {
         var report = HealthReport(ready: false, database: false, leaders: [:], problems: [], leaderless: [])
         do {
-            let (client, logger) = (client, logger)
-            let (applied, leaders) = try await answer(within: timeout, else: TimedOut(after: timeout)) {
+            let (applied, leaders) = try await withTimeout {
                 (Set(try await Migrator(client: client, logger: logger).appliedVersions()), try await LeaderLock.leaders(client: client, logger: logger))
             }
             report.database = true
@@ -60,5 +59,18 @@ public struct HealthCheck: Sendable {
     struct TimedOut: Error, CustomStringConvertible {
         let after: Duration
         var description: String { "no answer in \(after)" }
+    }
+
+    private func withTimeout<R: Sendable>(_ body: @escaping @Sendable () async throws -> R) async throws -> R {
+        try await withThrowingTaskGroup(of: R?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let result = first else { throw TimedOut(after: timeout) }
+            return result
+        }
     }
 }
