@@ -215,13 +215,13 @@ public struct FleetServer: Sendable {
                         dataDirectory: configuration.dataDirectory, logger: logger
                     )))
         }
-        var group = ServiceGroupConfiguration(services: all, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        // Asked to stop, fleetd stops, within systemd's 30 s: a service still stopping after 15 s
-        // is cancelled, and one that ignores its cancellation for 10 s more ends the process
-        // (nothing acknowledged is lost: terminals are acknowledged after the commit).
-        group.maximumGracefulShutdownDuration = .seconds(15)
-        group.maximumCancellationDuration = .seconds(10)
-        try await ServiceGroup(configuration: group).run()
+        let services = ServiceGroup(
+            configuration: .init(
+                services: all,
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            ))
+        try await services.run()
     }
 
     /// The gateway's services: terminals' connections, their reports stored in shared
