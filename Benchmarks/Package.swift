@@ -53,7 +53,6 @@ let package = Package(
             dependencies: [
                 "BenchmarkSupport",
                 .product(name: "JT808", package: "Fleet"),
-                .product(name: "JT808NIO", package: "Fleet"),
                 .product(name: "Store", package: "Fleet"),
                 .product(name: "EmbeddedPostgres", package: "Fleet"),
                 .product(name: "TerminalSimulator", package: "Fleet"),

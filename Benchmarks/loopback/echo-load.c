@@ -1,9 +1,10 @@
-// The load half of the loopback floor (see README.md): N TCP connections to echo-server, each
-// report its own send() (TCP_NODELAY) and each acknowledgement read back and timed, in the shape
-// of LoadBenchmark (Benchmarks/Sources/LoadBenchmark): same connection count, same offered-rate
-// phases, reports spread round robin over the connections, paced by the clock every 5 ms on each
-// of 2 client threads, at most 20 unacknowledged per connection (beyond that a turn is skipped
-// and counted), latency from the write of a report to the read of its acknowledgement.
+// The terminals' side of both load benchmarks (see README.md): N TCP connections, each report its
+// own send() (TCP_NODELAY) and each acknowledgement read back and timed; reports spread round
+// robin over the connections, paced by the clock every 5 ms on each of 2 client threads, at most
+// 20 unacknowledged per connection (beyond that a turn is skipped and counted), latency from the
+// write of a report to the read of its acknowledgement. Against echo-server it sends fixed-size
+// stand-ins (the loopback floor); with -j it speaks JT/T 808 to fleetd as real terminals do
+// (LoadBenchmark runs it so), so fleetd and the bare pair are measured by one generator.
 //
 //   echo-load -p PORT [options] [CONNECTIONS] [RATE:SECONDS ...]
 //
@@ -24,17 +25,29 @@
 //                 when the ephemeral port range could not hold them)
 //   -r BYTES      report size (55: a 0x0200 location report as LoadBenchmark's terminals send it)
 //   -k BYTES      acknowledgement size (20: a 0x8001 platform general response)
+//   -j            JT/T 808: each connection registers and authenticates as terminal i (at most
+//                 500 handshakes in flight), then sends real 0x0200 frames and counts 0x8001s
+//   -T EPOCH      with -j: the first report's GNSS time (default: 00:10 today, China time)
+//   -G PID        a database's postmaster: its and its children's CPU time per message
+//   -n LABEL      the first token of each phase's line (loopback)
 //
 // One machine-readable line a phase (tokens key=value, separated by one space):
 //   loopback: connections=10000 threads=2 offered=20000/s seconds=20 sent=400000 acknowledged=19995/s
 //     skipped=0 p50=0.873ms p99=1.400ms p999=1.864ms max=5.282ms server_cpu=5.65s server_us_per_msg=14.1
 //     client_cpu=4.67s client_us_per_msg=11.7 machine_busy=0.72cores steal=0.00cores
-// (one line; `offered=max window=1` for a max phase; server_* only with -P). machine_busy is every
+//     acked=399900
+// (one line; `offered=max window=1` for a max phase; server_* only with -P, with server_rss=KiB
+// at the phase's end; db_cpu and db_us_per_msg only with -G; with -j also refused= (0x8001 with
+// a non-zero result) and mismatched= (acknowledging another serial than the oldest outstanding
+// report's)). With -P, the server's RSS once every connection is up and idle:
+//   idle: connections=10000 server_rss=250000KiB
+// machine_busy is every
 // core's non-idle time over the phase, in cores: what else ran besides the pair shows as
 // machine_busy minus the two processes' CPU divided by seconds. steal: time the hypervisor took
 // from this machine's cores (a virtual machine's), in cores.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -83,17 +96,23 @@ struct conn {
     uint32_t rx;                  // bytes of the acknowledgement being received
     uint32_t head, count;         // ring of send times of the unacknowledged reports
     uint64_t *sent;
+    // JT/T 808 only:
+    uint32_t terminal, gnss;      // its number (1-based); the next report's GNSS second
+    uint16_t serial;              // the next frame's serial
+    uint8_t state, escaped, overflow, length;
+    uint8_t in[64];               // the frame being received, unescaped (longer ones are skipped)
 };
 
 struct worker {
     int id, ep, tfd, n;
     struct conn *conns;
-    uint64_t sent, acked, skipped, errors, max_us;
+    uint64_t sent, acked, skipped, errors, max_us, refused, mismatched, ready;
     uint64_t hist[NBUCKETS];
     pthread_t thread;
 };
 
 static int report_bytes = 55, ack_bytes = 20, threads = 2, cap = 20, window = 1, drain_seconds = 5;
+static uint32_t ring;  // send times kept per connection: the larger of cap and window
 static long tick_us = 5000;
 static unsigned char report[4096];
 static pthread_barrier_t barrier;
@@ -113,6 +132,104 @@ static void die(const char *what) {
     exit(1);
 }
 
+// --- JT/T 808 (-j): the same traffic as real terminals speak it, for fleetd ---------------------
+// Terminal i (1-based) is FleetSimulator's: phone 1390 and i in 7 digits, terminal ID the
+// phone's last 7 digits, plate 浙BD and i % 100000 in 5 digits; it registers (0x0100, 2013
+// layout, as LoadBenchmark provisions it), authenticates with the code it is given (0x0102) and
+// reports 0x0200 frames: the basic 28 bytes plus mileage, signal and satellites, one GNSS second
+// after the last, China time. Only 0x8001 answers to its reports count as acknowledgements.
+
+enum { JT_CONNECTED, JT_REGISTERING, JT_AUTHENTICATING, JT_READY, JT_FAILED };
+
+static int jt808;
+static uint32_t first_gnss;  // -T: the first report's GNSS time, epoch seconds
+
+static size_t put16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v;
+    return 2;
+}
+
+static size_t put32(uint8_t *p, uint32_t v) {
+    put16(p, (uint16_t)(v >> 16));
+    return 2 + put16(p + 2, (uint16_t)v);
+}
+
+static uint8_t bcd(int v) { return (uint8_t)((v / 10) << 4 | (v % 10)); }
+
+// Header, body and check code, escaped (0x7e -> 7d 02, 0x7d -> 7d 01) between two 0x7e flags.
+// The 2013 header: id, properties (the body length), the phone in 6 BCD bytes, the serial.
+static size_t jt_frame(uint8_t *out, uint16_t id, uint32_t terminal, uint16_t serial, const uint8_t *body, size_t length) {
+    uint8_t raw[160];
+    char phone[13];
+    snprintf(phone, sizeof phone, "01390%07u", terminal % 10000000u);
+    size_t n = put16(raw, id);
+    n += put16(raw + n, (uint16_t)length);
+    for (int k = 0; k < 12; k += 2) raw[n++] = (uint8_t)((phone[k] - '0') << 4 | (phone[k + 1] - '0'));
+    n += put16(raw + n, serial);
+    memcpy(raw + n, body, length);
+    n += length;
+    uint8_t check = 0;
+    for (size_t k = 0; k < n; k++) check ^= raw[k];
+    raw[n++] = check;
+    size_t m = 0;
+    out[m++] = 0x7e;
+    for (size_t k = 0; k < n; k++) {
+        if (raw[k] == 0x7e || raw[k] == 0x7d) {
+            out[m++] = 0x7d;
+            out[m++] = raw[k] == 0x7e ? 0x02 : 0x01;
+        } else {
+            out[m++] = raw[k];
+        }
+    }
+    out[m++] = 0x7e;
+    return m;
+}
+
+// One frame on the connection; a handshake frame that cannot go out entire fails the terminal.
+static int jt_send(struct conn *c, uint16_t id, const uint8_t *body, size_t length) {
+    uint8_t frame[340];
+    size_t n = jt_frame(frame, id, c->terminal, c->serial++, body, length);
+    ssize_t sent;
+    do sent = send(c->fd, frame, n, MSG_NOSIGNAL); while (sent < 0 && errno == EINTR);
+    return sent == (ssize_t)n;
+}
+
+static void jt_register(struct conn *c) {
+    uint8_t body[64];
+    size_t n = put16(body, 33);                       // province: Zhejiang
+    n += put16(body + n, 200);                        // city
+    memcpy(body + n, "FLEET", 5), n += 5;             // manufacturer, 5 bytes
+    memset(body + n, 0, 20), memcpy(body + n, "LOAD", 4), n += 20;  // model, 20 bytes zero-padded
+    char digits[8];
+    snprintf(digits, sizeof digits, "%07u", c->terminal % 10000000u);
+    memcpy(body + n, digits, 7), n += 7;              // terminal ID
+    body[n++] = 5;                                    // plate colour
+    body[n++] = 0xd5, body[n++] = 0xe3;               // 浙 in GBK
+    n += (size_t)snprintf((char *)body + n, 8, "BD%05u", c->terminal % 100000u);
+    c->state = jt_send(c, 0x0100, body, n) ? JT_REGISTERING : JT_FAILED;
+}
+
+// The 0x0200 body of the connection's next report; its GNSS second is c->gnss.
+static size_t jt_location(struct conn *c, uint8_t *body) {
+    uint32_t t = c->gnss, moved = t - first_gnss;
+    size_t n = put32(body, 0);                                             // alarms
+    n += put32(body + n, 1u | 2u | 1u << 18 | 1u << 19);                   // ACC on, fixed, GPS, BeiDou
+    n += put32(body + n, 29868300u + c->terminal % 9973u * 7u + moved * 3u);  // latitude, µ°
+    n += put32(body + n, 121544000u + c->terminal % 9967u * 11u + moved * 5u);
+    n += put16(body + n, 8);                                               // altitude, m
+    n += put16(body + n, 300);                                             // 30.0 km/h
+    n += put16(body + n, (uint16_t)(moved * 7u % 360u));                   // course
+    time_t china = (time_t)t + 8 * 3600;
+    struct tm tm;
+    gmtime_r(&china, &tm);
+    body[n++] = bcd(tm.tm_year % 100), body[n++] = bcd(tm.tm_mon + 1), body[n++] = bcd(tm.tm_mday);
+    body[n++] = bcd(tm.tm_hour), body[n++] = bcd(tm.tm_min), body[n++] = bcd(tm.tm_sec);
+    body[n++] = 0x01, body[n++] = 4, n += put32(body + n, moved * 83u / 10u);  // mileage, 0.1 km
+    body[n++] = 0x30, body[n++] = 1, body[n++] = 25;                       // signal
+    body[n++] = 0x31, body[n++] = 1, body[n++] = 12;                       // satellites
+    return n;
+}
+
 static void drop(struct worker *w, struct conn *c) {
     if (c->fd < 0) return;
     epoll_ctl(w->ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -124,12 +241,21 @@ static void drop(struct worker *w, struct conn *c) {
 // One report, one send(). Returns 1 if it went out.
 static int send_report(struct worker *w, struct conn *c, int counting) {
     if (c->fd < 0) return 0;
+    uint8_t frame[160];
+    const uint8_t *bytes = report;
+    ssize_t length = report_bytes, n;
+    if (jt808) {
+        uint8_t body[64];
+        length = (ssize_t)jt_frame(frame, 0x0200, c->terminal, c->serial, body, jt_location(c, body));
+        bytes = frame;
+    }
     uint64_t t = now_ns();
-    ssize_t n;
-    do n = send(c->fd, report, (size_t)report_bytes, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
-    if (n == report_bytes) {
-        c->sent[(c->head + c->count) % (uint32_t)(cap > window ? cap : window)] = t;
+    do n = send(c->fd, bytes, (size_t)length, MSG_NOSIGNAL); while (n < 0 && errno == EINTR);
+    if (n == length) {
+        c->sent[(c->head + c->count) % ring] = t;
         c->count++;
+        c->serial++;
+        c->gnss++;
         if (counting) w->sent++;
         return 1;
     }
@@ -139,14 +265,57 @@ static int send_report(struct worker *w, struct conn *c, int counting) {
     }
     // A partial send of a few dozen bytes into a nearly empty buffer, or an error: the stream is
     // out of step either way.
-    if (n >= 0) fprintf(stderr, "partial send (%zd of %d bytes)\n", n, report_bytes);
+    if (n >= 0) fprintf(stderr, "partial send (%zd of %zd bytes)\n", n, length);
     drop(w, c);
     return 0;
 }
 
+// The connection's oldest outstanding report was acknowledged at t.
+static void acknowledged(struct worker *w, struct conn *c, uint64_t t, int counting, int resend) {
+    if (c->count == 0) return;
+    uint64_t sent = c->sent[c->head];
+    c->head = (c->head + 1) % ring;
+    c->count--;
+    if (counting) {
+        uint64_t us = (t - sent) / 1000;
+        w->hist[bucket(us)]++;
+        if (us > w->max_us) w->max_us = us;
+        w->acked++;
+    }
+    if (resend) send_report(w, c, counting);
+}
+
+// A whole frame from the server, unescaped, in c->in: the handshake's answers and the reports'.
+static void jt_received(struct worker *w, struct conn *c, uint64_t t, int counting, int resend) {
+    const uint8_t *f = c->in;
+    size_t n = c->length;
+    if (n < 13) return;
+    uint8_t check = 0;
+    for (size_t k = 0; k + 1 < n; k++) check ^= f[k];
+    uint16_t id = (uint16_t)(f[0] << 8 | f[1]), properties = (uint16_t)(f[2] << 8 | f[3]);
+    size_t header = properties & 0x4000 ? 17 : 12, length = properties & 0x3ff;
+    if (check != f[n - 1] || header + length + 1 != n) return;
+    const uint8_t *body = f + header;
+    if (id == 0x8100 && c->state == JT_REGISTERING) {
+        // Reply serial, result, then the auth code, which the terminal sends back as it is.
+        if (length < 3 || body[2] != 0 || !jt_send(c, 0x0102, body + 3, length - 3)) return drop(w, c);
+        c->state = JT_AUTHENTICATING;
+    } else if (id == 0x8001 && length >= 5) {
+        uint16_t serial = (uint16_t)(body[0] << 8 | body[1]), reply = (uint16_t)(body[2] << 8 | body[3]);
+        if (reply == 0x0102 && c->state == JT_AUTHENTICATING) {
+            if (body[4] != 0) return drop(w, c);
+            c->state = JT_READY;
+            w->ready++;
+        } else if (reply == 0x0200 && c->count > 0) {
+            if (serial != (uint16_t)(c->serial - c->count)) w->mismatched++;
+            if (body[4] != 0) w->refused++;
+            acknowledged(w, c, t, counting, resend);
+        }
+    }
+}
+
 static void read_acks(struct worker *w, struct conn *c, int counting, int resend) {
     unsigned char buf[8192];
-    uint32_t ring = (uint32_t)(cap > window ? cap : window);
     for (;;) {
         ssize_t n = recv(c->fd, buf, sizeof buf, 0);
         if (n < 0 && errno == EINTR) continue;
@@ -156,20 +325,30 @@ static void read_acks(struct worker *w, struct conn *c, int counting, int resend
             return;
         }
         uint64_t t = now_ns();
-        uint32_t total = c->rx + (uint32_t)n;
-        uint32_t acks = total / (uint32_t)ack_bytes;
-        c->rx = total % (uint32_t)ack_bytes;
-        for (uint32_t i = 0; i < acks && c->count > 0; i++) {
-            uint64_t sent = c->sent[c->head];
-            c->head = (c->head + 1) % ring;
-            c->count--;
-            if (counting) {
-                uint64_t us = (t - sent) / 1000;
-                w->hist[bucket(us)]++;
-                if (us > w->max_us) w->max_us = us;
-                w->acked++;
+        if (jt808) {
+            for (ssize_t k = 0; k < n && c->fd >= 0; k++) {
+                uint8_t b = buf[k];
+                if (b == 0x7e) {  // a frame's end, or the next one's start
+                    if (c->length > 0 && !c->overflow) jt_received(w, c, t, counting, resend);
+                    c->length = c->escaped = c->overflow = 0;
+                    continue;
+                }
+                if (c->escaped) {
+                    c->escaped = 0;
+                    b = b == 0x01 ? 0x7d : b == 0x02 ? 0x7e : b;  // another byte: the check code fails
+                } else if (b == 0x7d) {
+                    c->escaped = 1;
+                    continue;
+                }
+                if (c->length < sizeof c->in) c->in[c->length++] = b;
+                else c->overflow = 1;
             }
-            if (resend) send_report(w, c, counting);
+            if (c->fd < 0) return;
+        } else {
+            uint32_t total = c->rx + (uint32_t)n;
+            uint32_t acks = total / (uint32_t)ack_bytes;
+            c->rx = total % (uint32_t)ack_bytes;
+            for (uint32_t i = 0; i < acks; i++) acknowledged(w, c, t, counting, resend);
         }
         if ((size_t)n < sizeof buf) return;
     }
@@ -238,8 +417,8 @@ static void *work(void *arg) {
     return NULL;
 }
 
-// utime + stime of a process, in seconds.
-static double process_cpu(int pid) {
+// utime + stime of a process, in seconds, and its parent's pid.
+static double process_cpu_and_parent(int pid, int *parent) {
     char path[64], text[2048];
     snprintf(path, sizeof path, "/proc/%d/stat", pid);
     FILE *f = fopen(path, "r");
@@ -250,9 +429,61 @@ static double process_cpu(int pid) {
     char *p = strrchr(text, ')');  // the name may hold spaces
     if (!p) return NAN;
     unsigned long long utime = 0, stime = 0;
-    // After ")": state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
-    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return NAN;
+    // After ")": state(3) ppid(4) pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
+    if (sscanf(p + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", parent, &utime, &stime) != 3) return NAN;
     return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static double process_cpu(int pid) {
+    int parent;
+    return process_cpu_and_parent(pid, &parent);
+}
+
+// A process's resident memory (VmRSS), KiB; -1 if unknown.
+static long process_rss_kib(int pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", pid);
+    FILE *f = fopen(path, "r");
+    long kib = -1;
+    if (!f) return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1) break;
+    fclose(f);
+    return kib;
+}
+
+// The CPU seconds of a process and of each of its children by pid: a PostgreSQL postmaster and
+// its backends, WAL writer, checkpointer.
+struct cpu_sample {
+    int pid;
+    double seconds;
+};
+
+static int family_cpu(int root, struct cpu_sample *out, int most) {
+    DIR *proc = opendir("/proc");
+    if (!proc) return 0;
+    int n = 0;
+    for (struct dirent *e; n < most && (e = readdir(proc));) {
+        int pid = atoi(e->d_name), parent = 0;
+        if (pid <= 0) continue;
+        double seconds = process_cpu_and_parent(pid, &parent);
+        if (!isnan(seconds) && (pid == root || parent == root)) out[n++] = (struct cpu_sample){pid, seconds};
+    }
+    closedir(proc);
+    return n;
+}
+
+// What the family used between two samples: a process in both counts its difference, one started
+// in between all of its time; one that ended in between is not counted (fleetd's pool keeps its
+// connections through a phase).
+static double family_cpu_used(const struct cpu_sample *before, int nb, const struct cpu_sample *after, int na) {
+    double used = 0;
+    for (int a = 0; a < na; a++) {
+        used += after[a].seconds;
+        for (int b = 0; b < nb; b++)
+            if (before[b].pid == after[a].pid) used -= before[b].seconds;
+    }
+    return used;
 }
 
 static double self_cpu(void) {
@@ -313,8 +544,10 @@ static int connect_one(struct sockaddr_in *server, int sources, int i) {
 
 int main(int argc, char **argv) {
     const char *address = "127.0.0.1";
-    int port = 0, server_pid = 0, sources = 0, opt;
-    while ((opt = getopt(argc, argv, "a:p:P:t:w:m:i:d:s:r:k:h")) != -1) {
+    const char *label = "loopback";
+    int port = 0, server_pid = 0, database_pid = 0, sources = 0, opt;
+    long long gnss = -1;
+    while ((opt = getopt(argc, argv, "a:p:P:t:w:m:i:d:s:r:k:jT:G:n:h")) != -1) {
         switch (opt) {
         case 'a': address = optarg; break;
         case 'p': port = atoi(optarg); break;
@@ -327,17 +560,30 @@ int main(int argc, char **argv) {
         case 's': sources = atoi(optarg); break;
         case 'r': report_bytes = atoi(optarg); break;
         case 'k': ack_bytes = atoi(optarg); break;
+        case 'j': jt808 = 1; break;
+        case 'T': gnss = atoll(optarg); break;
+        case 'G': database_pid = atoi(optarg); break;
+        case 'n': label = optarg; break;
         default:
-            fprintf(stderr, "usage: %s -p PORT [-a ADDRESS] [-P SERVER_PID] [-t THREADS] [-w CAP] [-m WINDOW] [-i TICK_US] [-d DRAIN_S] [-s SOURCES] [-r REPORT_BYTES] [-k ACK_BYTES] [CONNECTIONS] [RATE:SECONDS|max:SECONDS ...]\n", argv[0]);
+            fprintf(stderr, "usage: %s -p PORT [-a ADDRESS] [-P SERVER_PID] [-G DATABASE_PID] [-t THREADS] [-w CAP] [-m WINDOW] [-i TICK_US] [-d DRAIN_S] [-s SOURCES] [-r REPORT_BYTES] [-k ACK_BYTES] [-j [-T EPOCH]] [-n LABEL] [CONNECTIONS] [RATE:SECONDS|max:SECONDS ...]\n", argv[0]);
             return 64;
         }
     }
     if (port <= 0 || threads < 1 || cap < 1 || window < 1 || tick_us < 100 || report_bytes < 1 ||
-        report_bytes > (int)sizeof report || ack_bytes < 1) {
-        fprintf(stderr, "echo-load: -p PORT is required; -t, -w, -m, -r, -k must be positive, -i at least 100\n");
+        report_bytes > (int)sizeof report || ack_bytes < 1 || gnss > UINT32_MAX - 100000000ll) {
+        fprintf(stderr, "echo-load: -p PORT is required; -t, -w, -m, -r, -k must be positive, -i at least 100, -T an epoch second before 2103\n");
         return 64;
     }
     int connections = optind < argc ? atoi(argv[optind++]) : 10000;
+    if (connections < 1 || connections > 10000000) {
+        fprintf(stderr, "echo-load: CONNECTIONS must be 1 to 10000000\n");
+        return 64;
+    }
+    if (gnss < 0) {  // 00:10 today, China time (UTC+8, no daylight saving)
+        long long now = (long long)time(NULL);
+        gnss = (now + 28800) / 86400 * 86400 - 28800 + 600;
+    }
+    first_gnss = (uint32_t)gnss;
     int nphases = argc - optind;
     int given = nphases > 0;
     if (!given) nphases = 3;
@@ -381,23 +627,64 @@ int main(int argc, char **argv) {
         fprintf(stderr, "bad address %s\n", address);
         return 64;
     }
-    printf("loopback load: %d connections to %s:%d, %d client threads, %d-byte reports, %d-byte acks, ephemeral ports %d-%d, %s\n",
-           connections, address, port, threads, report_bytes, ack_bytes, low, high,
-           sources ? "several source addresses" : "source 127.0.0.1");
+    if (jt808)
+        printf("%s load: %d JT/T 808 terminals to %s:%d, %d client threads, ephemeral ports %d-%d, %s\n", label, connections, address,
+               port, threads, low, high, sources ? "several source addresses" : "source 127.0.0.1");
+    else
+        printf("%s load: %d connections to %s:%d, %d client threads, %d-byte reports, %d-byte acks, ephemeral ports %d-%d, %s\n",
+               label, connections, address, port, threads, report_bytes, ack_bytes, low, high,
+               sources ? "several source addresses" : "source 127.0.0.1");
     fflush(stdout);
 
-    uint32_t ring = (uint32_t)(cap > window ? cap : window);
+    ring = (uint32_t)(cap > window ? cap : window);
     struct conn *conns = calloc((size_t)connections, sizeof *conns);
     uint64_t *times = calloc((size_t)connections * ring, sizeof *times);
     struct worker *workers = calloc((size_t)threads, sizeof *workers);
     if (!conns || !times || !workers) die("calloc");
     uint64_t t0 = now_ns();
-    for (int i = 0; i < connections; i++) {
-        conns[i].fd = connect_one(&server, sources, i);
-        conns[i].sent = times + (size_t)i * ring;
-        if ((i + 1) % 2000 == 0) printf("  connected %d/%d\n", i + 1, connections);
+    // With -j each terminal registers as soon as it is connected; the answers are read on the
+    // way, at most 500 handshakes in flight, as terminals come back after a restart.
+    struct worker *handshakes = calloc(1, sizeof *handshakes);
+    if (!handshakes || (handshakes->ep = epoll_create1(EPOLL_CLOEXEC)) < 0) die("epoll_create1");
+    struct epoll_event events[1024];
+    for (int i = 0; i <= connections; i++) {
+        if (i < connections) {
+            struct conn *c = &conns[i];
+            c->fd = connect_one(&server, sources, i);
+            c->sent = times + (size_t)i * ring;
+            c->terminal = (uint32_t)i + 1;
+            c->gnss = first_gnss;
+            if ((i + 1) % 2000 == 0) printf("  connected %d/%d\n", i + 1, connections);
+            if (!jt808) continue;
+            struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+            if (epoll_ctl(handshakes->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) die("epoll_ctl");
+            jt_register(c);
+            if (c->state != JT_REGISTERING) drop(handshakes, c);
+        } else if (!jt808) {
+            break;
+        }
+        // Read what has come; wait while 500 are in flight, and at the end until none is.
+        uint64_t deadline = now_ns() + 60000000000ull;
+        for (;;) {
+            uint64_t settled = handshakes->ready + handshakes->errors, started = (uint64_t)(i < connections ? i + 1 : i);
+            int wait = started - settled >= 500 || (i == connections && settled < started);
+            if (wait && now_ns() > deadline) {
+                fprintf(stderr, "echo-load: %llu handshakes unanswered for 60 s\n", (unsigned long long)(started - settled));
+                return 1;
+            }
+            int n = epoll_wait(handshakes->ep, events, 1024, wait ? 100 : 0);
+            for (int k = 0; k < n; k++) read_acks(handshakes, events[k].data.ptr, 0, 0);
+            if (!wait && n <= 0) break;
+        }
+        if (jt808 && i < connections && (i + 1) % 2000 == 0)
+            printf("  authenticated %llu/%d\n", (unsigned long long)handshakes->ready, connections);
     }
-    printf("connected %d in %.2f s\n", connections, (double)(now_ns() - t0) / 1e9);
+    close(handshakes->ep);
+    if (handshakes->errors) {
+        fprintf(stderr, "echo-load: %llu of %d terminals could not register and authenticate\n", (unsigned long long)handshakes->errors, connections);
+        return 1;
+    }
+    printf("connected %d%s in %.2f s\n", connections, jt808 ? ", each registered and authenticated," : "", (double)(now_ns() - t0) / 1e9);
 
     // Connection i goes to thread i % threads, as LoadBenchmark's terminals go to its loops.
     for (int t = 0; t < threads; t++) {
@@ -425,7 +712,6 @@ int main(int argc, char **argv) {
         for (int i = 0; i < workers[t].n; i++) outstanding += (uint64_t)send_report(&workers[t], &workers[t].conns[i], 0);
     for (int t = 0; t < threads; t++) {
         struct worker *w = &workers[t];
-        struct epoll_event events[1024];
         uint64_t deadline = now_ns() + 60000000000ull;
         for (;;) {
             uint64_t waiting = 0;
@@ -448,14 +734,17 @@ int main(int argc, char **argv) {
         return 1;
     }
     fflush(stdout);
-    sleep(1);
+    // Then, idle, as LoadBenchmark measured it: what the server holds for each connection.
+    sleep(server_pid ? 5 : 1);
+    if (server_pid) printf("idle: connections=%d server_rss=%ldKiB\n", connections, process_rss_kib(server_pid));
 
     phase_count = nphases;
     if (pthread_barrier_init(&barrier, NULL, (unsigned)threads + 1) != 0) die("pthread_barrier_init");
     for (int t = 0; t < threads; t++)
         if (pthread_create(&workers[t].thread, NULL, work, &workers[t]) != 0) die("pthread_create");
 
-    char (*lines)[512] = calloc((size_t)nphases, sizeof *lines);
+    char (*lines)[768] = calloc((size_t)nphases, sizeof *lines);
+    struct cpu_sample *database_before = calloc(4096, sizeof *database_before), *database_after = calloc(4096, sizeof *database_after);
     uint64_t *hist = calloc(NBUCKETS, sizeof *hist);
     for (int p = 0; p < nphases; p++) {
         if (maxes[p]) printf("max rate, %d in flight per connection, for %d s...\n", window, seconds[p]);
@@ -465,6 +754,7 @@ int main(int argc, char **argv) {
         phase_rate = rates[p];
         double server0 = server_pid ? process_cpu(server_pid) : NAN, self0 = self_cpu(), busy0, steal0;
         machine_times(&busy0, &steal0);
+        int nb = database_pid ? family_cpu(database_pid, database_before, 4096) : 0;
         phase_start = now_ns();
         phase_end = phase_start + (uint64_t)seconds[p] * 1000000000ull;
         pthread_barrier_wait(&barrier);  // start
@@ -472,7 +762,8 @@ int main(int argc, char **argv) {
         double elapsed = (double)(now_ns() - phase_start) / 1e9;
         double server1 = server_pid ? process_cpu(server_pid) : NAN, self1 = self_cpu(), busy1, steal1;
         machine_times(&busy1, &steal1);
-        uint64_t sent = 0, acked = 0, skipped = 0, errors = 0, max_us = 0;
+        int na = database_pid ? family_cpu(database_pid, database_after, 4096) : 0;
+        uint64_t sent = 0, acked = 0, skipped = 0, errors = 0, max_us = 0, refused = 0, mismatched = 0;
         memset(hist, 0, NBUCKETS * sizeof *hist);
         for (int t = 0; t < threads; t++) {
             struct worker *w = &workers[t];
@@ -480,23 +771,34 @@ int main(int argc, char **argv) {
             acked += w->acked;
             skipped += w->skipped;
             errors += w->errors;
+            refused += w->refused;
+            mismatched += w->mismatched;
+            w->refused = w->mismatched = 0;
             if (w->max_us > max_us) max_us = w->max_us;
             for (int b = 0; b < NBUCKETS; b++) hist[b] += w->hist[b];
         }
         char offered[64];
         if (maxes[p]) snprintf(offered, sizeof offered, "max window=%d", window);
         else snprintf(offered, sizeof offered, "%.0f/s", rates[p]);
-        char server_part[160] = "";
+        char server_part[160] = "", database_part[96] = "", jt_part[64] = "";
         if (server_pid)
-            snprintf(server_part, sizeof server_part, " server_cpu=%.2fs server_us_per_msg=%.1f", server1 - server0,
-                     acked ? (server1 - server0) / (double)acked * 1e6 : NAN);
+            snprintf(server_part, sizeof server_part, " server_cpu=%.2fs server_us_per_msg=%.1f server_rss=%ldKiB", server1 - server0,
+                     acked ? (server1 - server0) / (double)acked * 1e6 : NAN, process_rss_kib(server_pid));
+        if (database_pid) {
+            double used = family_cpu_used(database_before, nb, database_after, na);
+            snprintf(database_part, sizeof database_part, " db_cpu=%.2fs db_us_per_msg=%.1f", used, acked ? used / (double)acked * 1e6 : NAN);
+        }
+        if (jt808)
+            snprintf(jt_part, sizeof jt_part, " refused=%llu mismatched=%llu", (unsigned long long)refused, (unsigned long long)mismatched);
         snprintf(lines[p], sizeof lines[p],
-                 "loopback: connections=%d threads=%d offered=%s seconds=%d sent=%llu acknowledged=%.0f/s skipped=%llu "
-                 "p50=%.3fms p99=%.3fms p999=%.3fms max=%.3fms%s client_cpu=%.2fs client_us_per_msg=%.1f machine_busy=%.2fcores steal=%.2fcores",
-                 connections, threads, offered, seconds[p], (unsigned long long)sent, (double)acked / (double)seconds[p],
+                 "%s: connections=%d threads=%d offered=%s seconds=%d sent=%llu acknowledged=%.0f/s skipped=%llu "
+                 "p50=%.3fms p99=%.3fms p999=%.3fms max=%.3fms%s%s client_cpu=%.2fs client_us_per_msg=%.1f machine_busy=%.2fcores "
+                 "steal=%.2fcores%s acked=%llu",
+                 label, connections, threads, offered, seconds[p], (unsigned long long)sent, (double)acked / (double)seconds[p],
                  (unsigned long long)skipped, percentile(hist, acked, max_us, 0.5) / 1000, percentile(hist, acked, max_us, 0.99) / 1000,
-                 percentile(hist, acked, max_us, 0.999) / 1000, (double)max_us / 1000, server_part, self1 - self0,
-                 acked ? (self1 - self0) / (double)acked * 1e6 : NAN, (busy1 - busy0) / elapsed, (steal1 - steal0) / elapsed);
+                 percentile(hist, acked, max_us, 0.999) / 1000, (double)max_us / 1000, server_part, database_part, self1 - self0,
+                 acked ? (self1 - self0) / (double)acked * 1e6 : NAN, (busy1 - busy0) / elapsed, (steal1 - steal0) / elapsed, jt_part,
+                 (unsigned long long)acked);
         printf("%s\n", lines[p]);
         if (errors) printf("  %llu connections lost so far\n", (unsigned long long)errors);
         fflush(stdout);
