@@ -53,6 +53,17 @@ fleetd, bare = phases(sys.argv[1], "fleetd"), phases(sys.argv[2], "loopback")
 rate = lambda p: float(p["acknowledged"].rstrip("/s"))
 best, most = max(map(rate, fleetd)), max(map(rate, bare))
 print(f"\nfleetd's best {best:.0f} acknowledged/s, every one stored; the bare loopback pair's most {most:.0f}/s: ratio {best / most:.2f} (goal 0.65)")
+# The most a gateway that stores every report could reach here if its own work cost nothing
+# beyond the bare server's two system calls: per report, the bare server's CPU, PostgreSQL's and
+# the JT/T 808 generator's, against the bare pair's two, all measured in the max phases above.
+fmax, bmax = fleetd[-1], bare[-1]
+if fmax["offered"] == bmax["offered"] == "max" and "db_us_per_msg" in fmax:
+    us = lambda p, key: float(p[key])
+    pair = us(bmax, "server_us_per_msg") + us(bmax, "client_us_per_msg")
+    storing = us(bmax, "server_us_per_msg") + us(fmax, "db_us_per_msg") + us(fmax, "client_us_per_msg")
+    print(f"a gateway storing every report at no cost of its own beyond the bare server's: at most {pair / storing:.2f} of the pair "
+          f"(bare server {us(bmax, 'server_us_per_msg')} + PostgreSQL {us(fmax, 'db_us_per_msg')} + generator {us(fmax, 'client_us_per_msg')} µs a report, "
+          f"against the pair's {pair:.1f}); fleetd's own CPU a report: {us(fmax, 'server_us_per_msg')} µs")
 at20k = lambda ps: next((p["p99"] for p in ps if p["offered"] == "20000/s"), None)
 if at20k(fleetd) and at20k(bare): print(f"p99 acknowledgement at 20,000/s: fleetd {at20k(fleetd)} (goal 50 ms), the bare pair {at20k(bare)}")
 PY

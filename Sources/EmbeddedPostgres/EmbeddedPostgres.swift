@@ -34,8 +34,11 @@ public struct EmbeddedPostgres: Sendable {
     /// What a fleet server's private cluster runs with. PostgreSQL's default shared_buffers
     /// (128 MB) holds less than one day of a fleet's positions, so a day's track would be read
     /// page by page through the kernel (BENCHMARKS.md, track); a larger WAL spaces checkpoints
-    /// out under sustained ingest.
-    public static let serverSettings = ["shared_buffers": "2GB", "max_wal_size": "4GB"]
+    /// out under sustained ingest. New WAL segments are not zero-filled first: at 20,000
+    /// reports/s a 16 MB segment fills every 2.5 s, and the commit that needed the next one
+    /// waited about 50 ms for its zeroes, the reports of that batch with it (BENCHMARKS.md,
+    /// "2026-12-05"); the file's blocks are allocated as WAL is written, and fdatasync covers them.
+    public static let serverSettings = ["shared_buffers": "2GB", "max_wal_size": "4GB", "wal_init_zero": "off"]
 
     /// A started cluster: where to connect.
     public struct Running: Sendable {

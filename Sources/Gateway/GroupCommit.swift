@@ -109,15 +109,19 @@ public final class GroupCommit: PositionSink, Service {
                 try? await Task.sleep(until: deadline, clock: clock)
             }
             let batch = state.withLock { s -> [Waiting] in
-                var taken: [Waiting] = []
+                // The callers up to a full batch (at least one), taken off the queue at once: one
+                // `removeFirst` a caller would move the whole backlog each time.
+                var taken = 0
                 var count = 0
-                while let first = s.queue.first, count == 0 || count + first.positions.count <= maximumBatch {
-                    taken.append(s.queue.removeFirst())
-                    count += first.positions.count
+                while taken < s.queue.count, count == 0 || count + s.queue[taken].positions.count <= maximumBatch {
+                    count += s.queue[taken].positions.count
+                    taken += 1
                 }
+                let batch = Array(s.queue.prefix(taken))
+                s.queue.removeFirst(taken)
                 s.queued -= count
                 IngestMetrics.queueDepth.record(s.queued)
-                return taken
+                return batch
             }
             if batch.isEmpty {
                 if state.withLock({ $0.stopped }) { return }

@@ -156,3 +156,29 @@ def test_position_times_are_read_as_date_parse_reads_them(open_console):
             return times.filter(text => isoMs(text) !== Date.parse(text));
         }""")
     assert wrong == []
+
+
+def test_a_screen_left_in_the_middle_of_a_zoom_throws_nothing(open_console):
+    # Leaflet ends a zoom 250 ms after it starts, on the map pane the screen's removal deleted:
+    # the console must end the zoom with the map ("_leaflet_pos" of undefined otherwise, which the
+    # fixture finds among the page's errors).
+    # The screen left for is loaded once first, so that leaving the map takes no import's time.
+    watched = open_console("dispatcher", "board")
+    page = watched.page
+    page.wait_for_selector("#screen > :not(.loading)")
+    page.evaluate("() => L.Map.addInitHook(function () { window.testMaps = [...(window.testMaps ?? []), this]; }) && true")
+    page.goto(f"{page.url.split('#')[0]}#/map")
+    page.wait_for_selector("#live-map.leaflet-container")
+    zooming = page.evaluate("""async () => {
+        const map = window.testMaps.at(-1);
+        map.setZoom(map.getZoom() + 1, { animate: true });
+        // Leaflet starts the animation in the next frame.
+        await new Promise(requestAnimationFrame);
+        const animating = map._animatingZoom;
+        location.hash = '#/board';
+        return animating;
+    }""")
+    assert zooming, "the zoom was not animated: this test would prove nothing"
+    page.wait_for_selector("#live-map", state="detached")
+    page.wait_for_timeout(600)
+    assert not [e for e in watched.errors if "_leaflet_pos" in e], watched.errors

@@ -30,6 +30,10 @@ export function createMap(container, ctx, { zoom, center, interactive = true } =
     maxZoom: tiles?.maxZoom ?? 18, minZoom: 3,
     preferCanvas: true, zoomControl: interactive, dragging: interactive, scrollWheelZoom: interactive, attributionControl: true,
   });
+  // Leaflet (1.6, Debian's) ends a zoom animation 250 ms after it starts by moving the map pane,
+  // which remove() has deleted by then: a screen left mid-zoom threw "_leaflet_pos" of undefined.
+  // A map being removed ends its zoom first.
+  map.on('unload', () => { map._animatingZoom = false; });
   const start = center ?? [config.center?.latitude ?? 29.87, config.center?.longitude ?? 121.55];
   map.setView(L.latLng(...toScreen(start[0], start[1])), zoom ?? config.zoom ?? 12);
   L.control.scale({ imperial: false }).addTo(map);

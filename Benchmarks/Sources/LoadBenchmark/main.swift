@@ -91,7 +91,8 @@ func runGenerator(_ executable: URL, _ arguments: [String]) async throws -> Stri
 
 // fleetd built by this package (run.sh builds it beside this benchmark), the generator by gcc.
 let fleetd = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("fleetd")
-let generator = URL(fileURLWithPath: ProcessInfo.processInfo.environment["LOAD_GENERATOR"] ?? checkout.appendingPathComponent("Benchmarks/.build-loopback/echo-load").path)
+let generator = URL(
+    fileURLWithPath: ProcessInfo.processInfo.environment["LOAD_GENERATOR"] ?? checkout.appendingPathComponent("Benchmarks/.build-loopback/echo-load").path)
 for (executable, how) in [(fleetd, "run Benchmarks/run.sh load, which builds it"), (generator, "run.sh load compiles it (or set LOAD_GENERATOR)")]
 where !FileManager.default.isExecutableFile(atPath: executable.path) {
     say("no \(executable.lastPathComponent) at \(executable.path): \(how)")
@@ -141,7 +142,8 @@ try await withBenchmarkDatabase("load", logger: logger) { client, running in
     let postmaster = try String(contentsOf: running.dataDirectory.appendingPathComponent("postmaster.pid"), encoding: .utf8).split(separator: "\n")[0]
     let output = try await runGenerator(
         generator,
-        ["-j", "-n", "fleetd", "-p", "\(gatewayPort)", "-P", "\(server.processIdentifier)", "-G", String(postmaster), "-T", "\(startTime)", "\(terminalCount)"] + phases
+        ["-j", "-n", "fleetd", "-p", "\(gatewayPort)", "-P", "\(server.processIdentifier)", "-G", String(postmaster), "-T", "\(startTime)", "\(terminalCount)"]
+            + phases
     )
     let lines = output.split(separator: "\n")
     let results = lines.filter { $0.hasPrefix("fleetd: ") }.map(tokens)
@@ -152,7 +154,9 @@ try await withBenchmarkDatabase("load", logger: logger) { client, running in
     // Every acknowledged report must be stored (once each: the unique index sees to that).
     let stored = try await count(client, "SELECT count(*)::int8 FROM positions", logger: logger)
     let acknowledged = results.compactMap { $0["acked"].flatMap { Int($0) } }.reduce(0, +)
-    say("positions stored: \(stored), reports acknowledged: \(acknowledged); quarantined: \(try await count(client, "SELECT count(*)::int8 FROM positions_quarantine", logger: logger))")
+    say(
+        "positions stored: \(stored), reports acknowledged: \(acknowledged); quarantined: \(try await count(client, "SELECT count(*)::int8 FROM positions_quarantine", logger: logger))"
+    )
     guard stored >= acknowledged else { throw EmbeddedPostgres.Failure(description: "acknowledged reports are missing") }
 
     // The ceiling: the same rows, COPYed by the server from a file.
@@ -168,12 +172,22 @@ try await withBenchmarkDatabase("load", logger: logger) { client, running in
     let best = results.compactMap { $0["acknowledged"].flatMap { Double($0.dropLast(2)) } }.max() ?? 0
 
     let perConnection = Double(rssConnected - rssIdle) / Double(terminalCount)
-    say("\n\(terminalCount) terminals; fleetd RSS \(rssIdle) KiB idle, \(rssConnected) KiB connected: " + String(format: "%.1f KiB a connection", perConnection))
-    say("\n| offered reports/s | s | acknowledged/s | skipped | p50 ms | p99 ms | p99.9 ms | max ms | fleetd RSS | fleetd µs CPU a report | PostgreSQL µs | generator µs |")
+    say(
+        "\n\(terminalCount) terminals; fleetd RSS \(rssIdle) KiB idle, \(rssConnected) KiB connected: " + String(format: "%.1f KiB a connection", perConnection)
+    )
+    say(
+        "\n| offered reports/s | s | acknowledged/s | skipped | p50 ms | p99 ms | p99.9 ms | max ms | fleetd RSS | fleetd µs CPU a report | PostgreSQL µs | generator µs |"
+    )
     say("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results {
-        let columns = ["offered", "seconds", "acknowledged", "skipped", "p50", "p99", "p999", "max", "server_rss", "server_us_per_msg", "db_us_per_msg", "client_us_per_msg"]
+        let columns = [
+            "offered", "seconds", "acknowledged", "skipped", "p50", "p99", "p999", "max", "server_rss", "server_us_per_msg", "db_us_per_msg",
+            "client_us_per_msg",
+        ]
         say("| " + columns.map { String(r[Substring($0)] ?? "?") }.joined(separator: " | ") + " |")
     }
-    say(String(format: "\nceiling: server-side COPY of the %d stored rows from a file: %.0f rows/s; best acknowledged rate / ceiling = %.2f", stored, ceiling, best / ceiling))
+    say(
+        String(
+            format: "\nceiling: server-side COPY of the %d stored rows from a file: %.0f rows/s; best acknowledged rate / ceiling = %.2f", stored, ceiling,
+            best / ceiling))
 }
