@@ -182,3 +182,21 @@ def test_a_screen_left_in_the_middle_of_a_zoom_throws_nothing(open_console):
     page.wait_for_selector("#live-map", state="detached")
     page.wait_for_timeout(600)
     assert not [e for e in watched.errors if "_leaflet_pos" in e], watched.errors
+
+
+def test_screens_with_maps_left_while_still_loading_throw_nothing(open_console):
+    # A screen asked for while another is still loading drops the older one: its map goes as
+    # soon as its render returns, whatever it drew on the way (a booking's markers, a fitted
+    # view). Back and forth between two map screens without waiting, then the page must be clean.
+    watched = open_console("agency1")
+    page = watched.page
+    page.wait_for_selector("#bookings-map.leaflet-container")
+    page.evaluate("""async () => {
+        for (let i = 0; i < 20; i++) {
+            location.hash = i % 2 ? '#/bookings' : '#/book';
+            await new Promise(resolve => setTimeout(resolve, 15 * (i % 4)));
+        }
+    }""")
+    page.wait_for_selector("#bookings-map.leaflet-container")
+    page.wait_for_timeout(1000)
+    assert not [e for e in watched.errors if "clearRect" in e or "_leaflet" in e], watched.errors

@@ -12,6 +12,12 @@ register({
   en: { 'map.city': 'City', 'map.roads': 'Roads the fleet has driven', 'map.offline': 'Offline base: service areas and the fleet\'s tracks' },
 });
 
+// Leaflet (1.6, Debian's) can run a canvas redraw it scheduled after the renderer's canvas is
+// gone, when a screen drew on its map and was dropped for a newer one at once ("clearRect" of
+// undefined): a renderer without its canvas has nothing to draw.
+const redraw = L.Canvas.prototype._redraw;
+L.Canvas.prototype._redraw = function () { if (this._ctx) redraw.call(this); };
+
 // One fetch of the driven roads per page: they change by the day, not by the second.
 let roads = null;
 
