@@ -61,12 +61,8 @@ public protocol PositionSink: Sendable {
 }
 
 extension PositionSink {
+    /// By way of the waiting `store`, in a task of its own.
     public func store(_ positions: [PositionRecord], whenDurable: @escaping @Sendable (Result<Void, any Error>) -> Void) {
-        storeInTask(positions, whenDurable: whenDurable)
-    }
-
-    /// `store(_:whenDurable:)` by way of the waiting `store`, in a task of its own.
-    public func storeInTask(_ positions: [PositionRecord], whenDurable: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         Task {
             do {
                 try await store(positions)

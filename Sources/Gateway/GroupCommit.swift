@@ -7,7 +7,11 @@ import Synchronization
 /// caller's `store` returns when the batch holding its positions is durable, so acknowledgements
 /// still follow durability, while the database sees one commit per batch instead of one per
 /// report. A batch is written when it reaches `maximumBatch` positions or `maximumDelay` after
-/// its first position. Memory is bounded: past `maximumPending` positions waiting, callers wait.
+/// its first position. Past `maximumPending` positions queued, callers wait their turn in order,
+/// parked without a task or a timer: when ingest is offered more than the database takes, the
+/// waiting costs nothing (callers that polled for room took Swift's thread pool from every other
+/// task of the process; BENCHMARKS.md, "2026-12-05"). What waits stays bounded by its callers: a
+/// terminal's session offers one report at a time and waits for its answer.
 public final class GroupCommit: PositionSink, Service {
     private struct Waiting {
         var positions: [PositionRecord]
@@ -17,6 +21,9 @@ public final class GroupCommit: PositionSink, Service {
     private struct State {
         var queue: [Waiting] = []
         var queued = 0
+        /// Callers that found the queue full, in the order they came; `parkedPositions` in all.
+        var parked: [Waiting] = []
+        var parkedPositions = 0
         /// The flusher sleeping until there is work.
         var idle: CheckedContinuation<Void, Never>?
         var stopped = false
@@ -42,22 +49,17 @@ public final class GroupCommit: PositionSink, Service {
 
     public func store(_ positions: [PositionRecord]) async throws {
         guard !positions.isEmpty else { return }
-        // Back-pressure: wait while the queue is full (the caller's connection reads nothing meanwhile).
-        while isFull { try await Task.sleep(for: maximumDelay) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             enqueue(positions) { continuation.resume(with: $0) }
         }
     }
 
     /// Queues the positions without a task or a continuation: how the gateway's sessions store
-    /// (BENCHMARKS.md, "Load"). When the queue is full, the call waits its turn as `store` does.
+    /// (BENCHMARKS.md, "Load").
     public func store(_ positions: [PositionRecord], whenDurable: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         guard !positions.isEmpty else { return whenDurable(.success(())) }
-        guard !isFull else { return storeInTask(positions, whenDurable: whenDurable) }
         enqueue(positions, whenDurable)
     }
-
-    private var isFull: Bool { state.withLock { $0.queued >= maximumPending && !$0.stopped } }
 
     private func enqueue(_ positions: [PositionRecord], _ whenDurable: @escaping @Sendable (Result<Void, any Error>) -> Void) {
         let started = ContinuousClock.now
@@ -67,9 +69,16 @@ public final class GroupCommit: PositionSink, Service {
         }
         let (accepted, wake) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
             guard !s.stopped else { return (false, nil) }
-            s.queue.append(Waiting(positions: positions, whenDurable: done))
-            s.queued += positions.count
-            IngestMetrics.queueDepth.record(s.queued)
+            let waiting = Waiting(positions: positions, whenDurable: done)
+            // Behind those parked already, whatever room there is: callers keep their order.
+            if s.queued >= maximumPending || !s.parked.isEmpty {
+                s.parked.append(waiting)
+                s.parkedPositions += positions.count
+            } else {
+                s.queue.append(waiting)
+                s.queued += positions.count
+            }
+            IngestMetrics.queueDepth.record(s.queued + s.parkedPositions)
             let idle = s.idle
             s.idle = nil
             return (true, idle)
@@ -109,6 +118,7 @@ public final class GroupCommit: PositionSink, Service {
                 try? await Task.sleep(until: deadline, clock: clock)
             }
             let batch = state.withLock { s -> [Waiting] in
+                Self.unpark(&s, maximumPending: maximumPending)
                 // The callers up to a full batch (at least one), taken off the queue at once: one
                 // `removeFirst` a caller would move the whole backlog each time.
                 var taken = 0
@@ -120,7 +130,8 @@ public final class GroupCommit: PositionSink, Service {
                 let batch = Array(s.queue.prefix(taken))
                 s.queue.removeFirst(taken)
                 s.queued -= count
-                IngestMetrics.queueDepth.record(s.queued)
+                Self.unpark(&s, maximumPending: maximumPending)
+                IngestMetrics.queueDepth.record(s.queued + s.parkedPositions)
                 return batch
             }
             if batch.isEmpty {
@@ -139,6 +150,22 @@ public final class GroupCommit: PositionSink, Service {
                 for waiting in batch { waiting.whenDurable(.failure(error)) }
             }
         }
+    }
+
+    /// Moves parked callers to the queue, first come first, while it has room (at least one when
+    /// it is empty, however many positions that one brings).
+    private static func unpark(_ s: inout State, maximumPending: Int) {
+        var moved = 0
+        var count = 0
+        while moved < s.parked.count, s.queued + count == 0 || s.queued + count + s.parked[moved].positions.count <= maximumPending {
+            count += s.parked[moved].positions.count
+            moved += 1
+        }
+        guard moved > 0 else { return }
+        s.queue += s.parked.prefix(moved)
+        s.parked.removeFirst(moved)
+        s.queued += count
+        s.parkedPositions -= count
     }
 
     private func stop() {

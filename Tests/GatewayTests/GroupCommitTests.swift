@@ -93,4 +93,46 @@ import Testing
         #expect(refused)
         #expect(await inner.stored.count == 300)
     }
+
+    /// Past `maximumPending` queued, callers are parked without a task each and served in the
+    /// order they came (callers that polled for room came back in any order); a shutdown writes
+    /// the parked ones before it stops.
+    @Test func callersPastTheQueuesRoomAreServedInOrderAndWrittenAtShutdown() async throws {
+        let inner = RecordingSink()
+        let commit = GroupCommit(inner: inner, maximumBatch: 10, maximumDelay: .milliseconds(1), maximumPending: 20)
+        let group = ServiceGroup(services: [commit], logger: Logger(label: "group-commit-test"))
+        let (outcomes, outcome) = AsyncStream.makeStream(of: (Int, Bool).self)
+        var told = outcomes.makeAsyncIterator()
+        /// Offers reports `range`, one caller each, in order, while the inner sink holds the first
+        /// batch: the rest fill the queue and park.
+        func offer(_ range: Range<Int>) async throws {
+            let before = await inner.offered
+            await inner.hold()
+            for i in range { commit.store([record(i)]) { outcome.yield((i, (try? $0.get()) != nil)) } }
+            while await inner.offered == before { try await Task.sleep(for: .milliseconds(1)) }
+        }
+        func answers(_ count: Int) async -> [Int] {
+            var answered: [Int] = []
+            while answered.count < count, let (i, stored) = await told.next() {
+                #expect(stored, "report \(i)")
+                answered.append(i)
+            }
+            return answered
+        }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await offer(0..<100)
+            await inner.release()
+            #expect(await answers(100) == Array(0..<100))
+            #expect(await inner.stored.map(\.gnssTime) == (0..<100).map { record($0).gnssTime })
+            #expect(commit.batchSizes.allSatisfy { $0 <= 10 })
+
+            try await offer(100..<160)
+            await group.triggerGracefulShutdown()
+            await inner.release()
+            #expect(await answers(60) == Array(100..<160))
+            try await tasks.waitForAll()
+        }
+        #expect(await inner.stored.count == 160)
+    }
 }
