@@ -5,11 +5,14 @@ import Store
 
 /// Writes each vehicle's newest position to `latest_positions` every `interval` (the bulk path
 /// leaves that table out of its batches), and once more when the server stops, after the
-/// gateway and the group commit have written their last batch.
+/// gateway and the group commit have written their last batch. Five times a second: the rows
+/// are the same in all (one a terminal that reported), in smaller statements; at 19,000
+/// terminals a second's upsert held a PostgreSQL backend for 55 to 125 ms, a burst on the cores
+/// ingest shares, where a fifth of it takes about 20 (BENCHMARKS.md, "2026-12-05").
 struct LatestPositionsWriter: Service {
     let sink: PostgresPositionSink
     let readiness: Readiness
-    var interval: Duration = .seconds(1)
+    var interval: Duration = .milliseconds(200)
     let logger: Logger
 
     func run() async throws {
