@@ -22,7 +22,7 @@ import Synchronization
 ///
 /// `latest_positions` is not written with every batch (updating a row per terminal per batch
 /// costs as much as the COPY): the newest position of each terminal is kept here and written by
-/// `flushLatest()`, which the server runs every second.
+/// `flushLatest()`, which the server runs five times a second.
 public struct PostgresPositionSink: PositionSink {
     let client: PostgresClient
     let copying: LibPQPool
