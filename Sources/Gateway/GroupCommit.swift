@@ -118,15 +118,10 @@ public final class GroupCommit: PositionSink, Service {
                 try? await Task.sleep(until: deadline, clock: clock)
             }
             let batch = state.withLock { s -> [Waiting] in
-                Self.unpark(&s, maximumPending: maximumPending)
                 // The callers up to a full batch (at least one), taken off the queue at once: one
-                // `removeFirst` a caller would move the whole backlog each time.
-                var taken = 0
-                var count = 0
-                while taken < s.queue.count, count == 0 || count + s.queue[taken].positions.count <= maximumBatch {
-                    count += s.queue[taken].positions.count
-                    taken += 1
-                }
+                // `removeFirst` a caller would move the whole backlog each time. Parked callers
+                // move up only as batches leave, so this is where the queue makes room for them.
+                let (taken, count) = Self.prefix(of: s.queue, fitting: maximumBatch, atLeastOne: true)
                 let batch = Array(s.queue.prefix(taken))
                 s.queue.removeFirst(taken)
                 s.queued -= count
@@ -155,17 +150,24 @@ public final class GroupCommit: PositionSink, Service {
     /// Moves parked callers to the queue, first come first, while it has room (at least one when
     /// it is empty, however many positions that one brings).
     private static func unpark(_ s: inout State, maximumPending: Int) {
-        var moved = 0
-        var count = 0
-        while moved < s.parked.count, s.queued + count == 0 || s.queued + count + s.parked[moved].positions.count <= maximumPending {
-            count += s.parked[moved].positions.count
-            moved += 1
-        }
+        let (moved, count) = prefix(of: s.parked, fitting: maximumPending - s.queued, atLeastOne: s.queued == 0)
         guard moved > 0 else { return }
         s.queue += s.parked.prefix(moved)
         s.parked.removeFirst(moved)
         s.queued += count
         s.parkedPositions -= count
+    }
+
+    /// How many callers from the front of `callers` bring at most `room` positions together,
+    /// and how many positions they bring; the first one whatever it brings when `atLeastOne`.
+    private static func prefix(of callers: [Waiting], fitting room: Int, atLeastOne: Bool) -> (callers: Int, positions: Int) {
+        var taken = 0
+        var count = 0
+        while taken < callers.count, (atLeastOne && taken == 0) || count + callers[taken].positions.count <= room {
+            count += callers[taken].positions.count
+            taken += 1
+        }
+        return (taken, count)
     }
 
     private func stop() {
